@@ -98,19 +98,19 @@ export const HOST_FUNCTIONS: readonly HostFunction[] = [
   },
   {
     module: 'state', name: 'get',
-    params: [ptr('key', 'in', 'UTF-8 key'), len('key_len', 'key length, 1..stateKeyMax'), ptr('out', 'out', 'value buffer'), len('out_cap', 'value buffer capacity')],
+    params: [ptr('key', 'in', 'key: printable ASCII (0x21..0x7e), so byte order is string order on every host'), len('key_len', 'key length, 1..stateKeyMax'), ptr('out', 'out', 'value buffer'), len('out_cap', 'value buffer capacity')],
     result: 'i32', errors: ['NOT_FOUND', 'BUFFER_TOO_SMALL', 'BAD_ARGUMENT'],
     doc: 'Reads a key of the namespace state (local on a board, shared per namespace in the cloud). Returns the value length, or a status.',
   },
   {
     module: 'state', name: 'set',
-    params: [ptr('key', 'in', 'UTF-8 key'), len('key_len', 'key length, 1..stateKeyMax'), ptr('value', 'in', 'value bytes'), len('value_len', 'value length, 0..stateValueMax')],
+    params: [ptr('key', 'in', 'key: printable ASCII (0x21..0x7e), so byte order is string order on every host'), len('key_len', 'key length, 1..stateKeyMax'), ptr('value', 'in', 'value bytes'), len('value_len', 'value length, 0..stateValueMax')],
     result: 'i32', errors: ['BAD_ARGUMENT', 'QUOTA_EXCEEDED'],
     doc: 'Writes a key of the namespace state. Returns 0 or a status.',
   },
   {
     module: 'state', name: 'key_at',
-    params: [ptr('prefix', 'in', 'UTF-8 key prefix (may be empty)'), len('prefix_len', 'prefix length'), i32('index', 'zero-based index among matching keys in byte order'), ptr('out', 'out', 'key buffer'), len('out_cap', 'key buffer capacity')],
+    params: [ptr('prefix', 'in', 'key prefix, printable ASCII (may be empty)'), len('prefix_len', 'prefix length'), i32('index', 'zero-based index among matching keys in byte order'), ptr('out', 'out', 'key buffer'), len('out_cap', 'key buffer capacity')],
     result: 'i32', errors: ['NOT_FOUND', 'BUFFER_TOO_SMALL', 'BAD_ARGUMENT'],
     doc: 'Enumerates keys that start with a prefix, sorted by bytes. Returns the key length, or NOT_FOUND past the last key.',
   },

@@ -1,0 +1,6 @@
+/** @module @ferry/firmware: the Node emulated board and the firmware's build outputs. */
+export * from './board.ts';
+export * from './clock.ts';
+export * from './rng.ts';
+export * from './room.ts';
+export * from '../paths.ts';

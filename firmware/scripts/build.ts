@@ -1,0 +1,76 @@
+/**
+ * @module Builds the firmware with asc (asconfig.json: release, debug, and the fixture harness) and
+ * checks the release module is fit for a board:
+ * - wasm features: only MVP + mutable-globals + sign-extension. Those two are in every WAMR build;
+ *   bulk-memory, non-trapping float-to-int, SIMD, reference types and multi-value are optional in WAMR
+ *   (WAMR_BUILD_BULK_MEMORY, _SIMD, _REF_TYPES ...) and off in small ESP-IDF configurations, so the
+ *   module must not need them. Validated by wabt with exactly those features enabled.
+ * - no floating-point instructions (boards without an FPU, e.g. ESP32-C3, would emulate them);
+ * - imports only from the ABI table, with the ABI's signatures; exports as the ABI says;
+ * - one 64 KiB page of memory that cannot grow; size within the 16 KiB budget.
+ * Prints size and memory. Run: npm run build:firmware
+ */
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import asc from 'assemblyscript/asc';
+import wabtInit from 'wabt';
+import { checkModule } from '@ferry/wasm-host';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const build = join(root, 'firmware/build');
+const SIZE_BUDGET = 16 * 1024;
+
+async function compile(args: string[]): Promise<void> {
+  const r = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
+  if (r.error) throw new Error(`asc ${args.join(' ')} failed: ${r.error.message}`);
+}
+
+mkdirSync(build, { recursive: true });
+process.chdir(root);
+const t0 = performance.now();
+await compile(['--config', 'asconfig.json', '--target', 'release']);
+await compile(['--config', 'asconfig.json', '--target', 'debug']);
+// The harness links the same envelope code with test exports; built with the release options so the
+// fixture test exercises the optimised code a board runs.
+await compile(['firmware/assembly/harness.ts', '--config', 'asconfig.json', '--target', 'release',
+  '--outFile', 'firmware/build/harness.wasm', '--textFile', 'firmware/build/harness.wat']);
+
+const release = join(build, 'thermostat.wasm');
+const bytes = readFileSync(release);
+const problems: string[] = [];
+
+const checked = checkModule(bytes);
+if (!checked.ok) problems.push(...checked.errors.map((e) => e.message));
+
+const wabt = await wabtInit();
+const features = {
+  mutable_globals: true, sign_extension: true,
+  sat_float_to_int: false, bulk_memory: false, simd: false, threads: false, exceptions: false,
+  multi_value: false, tail_call: false, reference_types: false, annotations: false, gc: false,
+  memory64: false, extended_const: false, relaxed_simd: false, function_references: false, multi_memory: false,
+};
+let text = '';
+try {
+  const mod = wabt.readWasm(bytes, { readDebugNames: false, ...features });
+  mod.validate();
+  text = mod.toText({});
+  mod.destroy();
+} catch (e) {
+  problems.push(`wabt validation with MVP + mutable-globals + sign-extension only: ${(e as Error).message}`);
+}
+const floats = text.match(/\b(f32|f64)\.[a-z_0-9]+/g) ?? [];
+if (floats.length > 0) problems.push(`${floats.length} floating-point instructions (first: ${floats[0]}); the firmware is integer-only`);
+if (bytes.length > SIZE_BUDGET) problems.push(`release module is ${bytes.length} bytes > budget ${SIZE_BUDGET}`);
+
+const mem = checked.ok ? checked.value.memories[0] : undefined;
+const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+console.log(`firmware: ${relative(root, release)} ${bytes.length} bytes (${kib(bytes.length)}, budget ${kib(SIZE_BUDGET)})`);
+console.log(`firmware: memory ${mem?.initial ?? '?'} page(s) initial, ${mem?.maximum ?? '?'} maximum (${kib((mem?.initial ?? 0) * 65536)} linear memory)`);
+console.log(`firmware: imports ${checked.ok ? checked.value.imports.map((i) => `${i.module}.${i.name}`).join(' ') : '?'}`);
+console.log(`firmware: features MVP + mutable-globals + sign-extension; float instructions: ${floats.length}`);
+console.log(`firmware: debug ${statSync(join(build, 'thermostat.debug.wasm')).size} bytes, harness ${statSync(join(build, 'harness.wasm')).size} bytes; built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+if (problems.length > 0) {
+  console.error(`firmware build check FAILED:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}

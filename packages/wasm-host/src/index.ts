@@ -1,0 +1,4 @@
+/** @module @ferry/wasm-host: check, compile and run firmware modules against the device ABI in Node. */
+export * from './inspect.ts';
+export * from './abi-check.ts';
+export * from './runtime.ts';
