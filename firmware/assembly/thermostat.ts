@@ -14,7 +14,7 @@ import {
 } from "./abi/imports";
 import * as env from "./envelope";
 import * as state from "./lib/state";
-import { parseCenti, NAN_CENTI } from "./lib/fixed";
+import { parseCenti, parseUint, NAN_CENTI } from "./lib/fixed";
 
 const SENSOR_MIN: i64 = -4000; // -40.00 °C: below any room; a disconnected NTC reads like this
 const SENSOR_MAX: i64 = 8500; // 85.00 °C: the upper rating of common digital sensors
@@ -137,9 +137,10 @@ function minReading(own: i64, now: i64, maxAgeMs: i64): i64 {
     let sp = 0;
     while (sp < n && load<u8>(state.valMem + <usize>sp) != 0x20) sp++;
     const v = parseCenti(state.valMem, sp);
-    const at = sp < n ? parseCenti(state.valMem + <usize>sp + 1, n - sp - 1) : NAN_CENTI;
-    if (v == NAN_CENTI || at == NAN_CENTI || v < SENSOR_MIN || v > SENSOR_MAX) continue;
-    if (now - at / 100 > maxAgeMs) continue; // stale: that reader has gone quiet
+    const at = sp < n ? parseUint(state.valMem + <usize>sp + 1, n - sp - 1) : -1;
+    if (v == NAN_CENTI || at < 0 || v < SENSOR_MIN || v > SENSOR_MAX) continue;
+    // stale (that reader has gone quiet), or stamped implausibly far in the future (its clock is wrong)
+    if (now - at > maxAgeMs || at - now > maxAgeMs) continue;
     count++;
     if (v < m) m = v;
   }

@@ -146,9 +146,18 @@ export class EmulatedBoard {
     this.room.step(Math.round(ms / 1000));
   }
 
-  /** One control period: time passes, then the firmware ticks. */
-  tick(): CallResult {
-    this.advance(this.tickMs);
+  /** What the module's abi_version() returns (on a throwaway instance; the running one is untouched). */
+  async abiVersion(): Promise<number> {
+    const inst = await ModuleInstance.create(this.compiled, this.ports());
+    if (!inst.ok) throw inst.error;
+    const v = inst.value.call('abi_version');
+    if (!v.ok) throw v.error;
+    return v.value;
+  }
+
+  /** One control period: time passes (the board's tick period, or `ms`), then the firmware ticks. */
+  tick(ms: number = this.tickMs): CallResult {
+    this.advance(ms);
     if (this.instance === undefined) return { ok: false, error: new AbiError('FERRY_ABI_DEAD', 'board is not booted') };
     return this.instance.call('tick');
   }

@@ -4,7 +4,7 @@
 #
 # Source: the Rust crate wamrx-sys, pinned to an exact version and checksum, fetched with cargo from
 # the Rust package registry. The crate vendors WAMR verbatim under wasm-micro-runtime/ (we never build
-# the crate, only copy that folder). With WAMR_ROOT set (a WAMR checkout of the same version), that is
+# the crate, only unpack that folder). With WAMR_ROOT set (a WAMR checkout of the same version), that is
 # checked and printed instead and cargo is not needed.
 #
 # Idempotent: a stamp in the copied folder records the crate version and checksum; when it matches,
@@ -73,22 +73,20 @@ echo "fetch-wamr: fetching wamrx-sys $WAMRX_SYS_VERSION with cargo" >&2
 cargo fetch --manifest-path "$proj/Cargo.toml" --target "$host" >&2 \
   || die "cargo fetch failed (no registry access?); set WAMR_ROOT to a WAMR $WAMR_VERSION checkout instead"
 
-# cargo already checked the download against the index checksum; pin that checksum too.
-sum=$(awk '$0 == "name = \"wamrx-sys\"" { f = 1 } f && /^checksum = / { gsub(/"/, "", $3); print $3; exit }' "$proj/Cargo.lock")
-[[ $sum == "$WAMRX_SYS_SHA256" ]] || die "wamrx-sys checksum is '$sum', expected $WAMRX_SYS_SHA256"
+# cargo keeps the downloaded archive in its cache: take the one whose bytes match the pinned checksum
+# and unpack its wasm-micro-runtime/ folder ourselves, so what we build is exactly what was pinned.
+# A copy rather than a link into cargo's unpacked sources: cargo may garbage-collect those, and
+# WAMR's CMake scripts write core/version.h into the tree they build from.
+crate=
+for f in "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"wamrx-sys-$WAMRX_SYS_VERSION.crate"; do
+  [[ -f $f ]] && [[ $(sha256sum "$f" | cut -d' ' -f1) == "$WAMRX_SYS_SHA256" ]] && { crate=$f; break; }
+done
+[[ -n $crate ]] || die "no wamrx-sys-$WAMRX_SYS_VERSION.crate with sha256 $WAMRX_SYS_SHA256 in cargo's cache"
 
-manifest=$(cargo metadata --manifest-path "$proj/Cargo.toml" --format-version 1 --offline --filter-platform "$host" \
-  | grep -o "\"manifest_path\":\"[^\"]*/wamrx-sys-$WAMRX_SYS_VERSION/Cargo.toml\"" | head -n1 \
-  | sed 's/^"manifest_path":"//; s/"$//')
-[[ -n $manifest ]] || die "cargo metadata did not list wamrx-sys $WAMRX_SYS_VERSION"
-src=$(dirname "$manifest")/wasm-micro-runtime
-is_wamr_root "$src" || die "$src does not look like WAMR"
-
-# Copy rather than symlink: cargo may garbage-collect its extracted sources, and WAMR's CMake scripts
-# write core/version.h into the tree they build from.
 rm -rf "$out/root.tmp"
-mkdir -p "$out"
-cp -R "$src" "$out/root.tmp"
+mkdir -p "$out/root.tmp"
+tar -xzf "$crate" -C "$out/root.tmp" --strip-components=2 "wamrx-sys-$WAMRX_SYS_VERSION/wasm-micro-runtime"
+is_wamr_root "$out/root.tmp" || die "$crate holds no WAMR sources"
 v=$(wamr_version_of "$out/root.tmp")
 [[ $v == "$WAMR_VERSION" ]] || die "wamrx-sys $WAMRX_SYS_VERSION vendors WAMR $v, expected $WAMR_VERSION"
 echo "$stamp" >"$out/root.tmp/.ferry-wamr-source"

@@ -167,3 +167,30 @@ export function rawRange(o: BthomeObjectSpec): { readonly min: number; readonly 
   if (o.format === 'sint') return { min: -(2 ** (bits - 1)), max: 2 ** (bits - 1) - 1 };
   return { min: 0, max: 2 ** bits - 1 };
 }
+
+/** Wire type as docs/decoders.md prints it: "sint16", "uint8 (0/1)", "length + UTF-8", ... */
+export function bthomeTypeLabel(o: BthomeObjectSpec): string {
+  switch (o.format) {
+    case 'uint':
+    case 'sint':
+      return `${o.format}${8 * o.size}`;
+    case 'binary':
+      return 'uint8 (0/1)';
+    case 'button':
+      return 'uint8 event';
+    case 'dimmer':
+      return 'uint8 event + uint8 steps';
+    case 'text':
+      return 'uint8 length + UTF-8';
+    case 'raw':
+      return 'uint8 length + bytes';
+    case 'timestamp':
+      return 'uint32 (Unix seconds)';
+    case 'firmware':
+      return `uint${8 * o.size} (version bytes)`;
+  }
+}
+
+/** One Markdown table row per object, as docs/decoders.md lists them (bthome-objects.test.ts checks). */
+export const bthomeDocRow = (o: BthomeObjectSpec): string =>
+  `| 0x${o.id.toString(16).toUpperCase().padStart(2, '0')} | ${o.name} | ${bthomeTypeLabel(o)} | ${o.factor} | ${o.unit ?? ''} |`;

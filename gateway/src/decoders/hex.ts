@@ -37,3 +37,6 @@ export function toHex(bytes: Uint8Array): string {
   for (const b of bytes) s += b.toString(16).padStart(2, '0');
   return s;
 }
+
+/** JSON.stringify replacer writing Uint8Array fields (BTHome raw objects, MH-Z19 response data) as hex. */
+export const hexReplacer = (_key: string, value: unknown): unknown => (value instanceof Uint8Array ? toHex(value) : value);

@@ -1,0 +1,17 @@
+/* The host functions a module may import. Today natives_placeholder.c provides them; it will be
+ * replaced by a file that defines FERRY_ABI_DEFINE_NATIVES, includes the generated include/ferry_abi.h
+ * and implements these two functions over its ferry_abi_modules[] / ferry_abi_imports[] tables. */
+#ifndef FERRY_NATIVES_H
+#define FERRY_NATIVES_H
+
+#include <stdbool.h>
+
+/* Registers every native with WAMR (wasm_runtime_register_natives, once per import module).
+ * Call after wasm_runtime_full_init and before loading modules: imports are resolved at load. */
+bool ferry_natives_register(void);
+
+/* The WAMR signature (e.g. "(*~)") the host registered for module.name, or NULL if it has none.
+ * Used to tell "unknown import" from "wrong signature" when a module is refused. */
+const char *ferry_natives_signature(const char *module, const char *name);
+
+#endif /* FERRY_NATIVES_H */

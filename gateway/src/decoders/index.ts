@@ -1,0 +1,64 @@
+/**
+ * @module Sensor payload decoders for the gateway (BTHome v2 adverts, PMS5003 and MH-Z19 UART frames) and
+ * the one entry point `ferry decode <kind> <hex>` uses: decode(kind, bytes, opts) dispatches through one
+ * table (STYLE.md §5) and returns a DecodeResult; nothing here throws.
+ */
+import { decodeBthome, type BthomeAdvert } from './bthome.ts';
+import { fail, type DecodeResult } from './errors.ts';
+import { decodeMhz19Frame, type Mhz19Message } from './mhz19.ts';
+import { decodePmsFrame, type PmsReading } from './pms5003.ts';
+import type { ReplayGuard } from './replay-guard.ts';
+
+export * from './errors.ts';
+export { hexReplacer, parseHex, toHex } from './hex.ts';
+export * from './bthome.ts';
+export * from './bthome-objects.ts';
+export { parseMac, formatMac } from './bthome-crypto.ts';
+export * from './bthome-encode.ts';
+export { ReplayGuard } from './replay-guard.ts';
+export { StreamFramer, type FramerStats, type FrameFormat } from './framer.ts';
+export * from './pms5003.ts';
+export * from './mhz19.ts';
+
+export const DECODER_KINDS = ['bthome', 'pms5003', 'mhz19'] as const;
+export type DecoderKind = (typeof DECODER_KINDS)[number];
+
+export interface DecodeOptions {
+  /** BTHome bind key (16 bytes). */
+  readonly key?: Uint8Array | undefined;
+  /** BTHome advertiser MAC, "AA:BB:CC:DD:EE:FF". */
+  readonly mac?: string | undefined;
+  /** BTHome anti-replay state, consulted after the MIC verifies. */
+  readonly replay?: ReplayGuard | undefined;
+  /** BTHome: accept object ids out of numerical order (see BthomeDecodeOptions). */
+  readonly allowUnordered?: boolean | undefined;
+}
+
+/** What each kind decodes to. */
+export interface DecodedByKind {
+  readonly bthome: BthomeAdvert;
+  readonly pms5003: PmsReading;
+  readonly mhz19: Mhz19Message;
+}
+
+export const isDecoderKind = (kind: string): kind is DecoderKind => (DECODER_KINDS as readonly string[]).includes(kind);
+
+const DECODERS: { readonly [K in DecoderKind]: (bytes: Uint8Array, opts: DecodeOptions) => DecodeResult<DecodedByKind[K]> } = {
+  bthome: (bytes, opts) => decodeBthome(bytes, opts),
+  // One whole frame each; use Pms5003Framer / Mhz19Framer for byte streams.
+  pms5003: (bytes) => decodePmsFrame(bytes),
+  mhz19: (bytes) => decodeMhz19Frame(bytes),
+};
+
+/**
+ * Decodes one BTHome service data payload, PMS5003 frame or MH-Z19 frame. `kind` may be any string (it
+ * comes from the command line); an unknown one is FERRY_DECODE_UNKNOWN_KIND.
+ */
+export function decode<K extends DecoderKind>(kind: K, bytes: Uint8Array, opts?: DecodeOptions): DecodeResult<DecodedByKind[K]>;
+export function decode(kind: string, bytes: Uint8Array, opts?: DecodeOptions): DecodeResult<DecodedByKind[DecoderKind]>;
+export function decode(kind: string, bytes: Uint8Array, opts: DecodeOptions = {}): DecodeResult<DecodedByKind[DecoderKind]> {
+  if (!isDecoderKind(kind)) {
+    return fail('FERRY_DECODE_UNKNOWN_KIND', `unknown decoder ${JSON.stringify(kind)}; expected one of ${DECODER_KINDS.join(', ')}`);
+  }
+  return DECODERS[kind](bytes, opts);
+}
