@@ -49,21 +49,35 @@ export function encode(src: Uint8Array): string {
   return s;
 }
 
+/** Decoded length of `len` base64url characters, or -1 when no canonical encoding has that length. */
+export const decodedLength = (len: number): number => ((len & 3) === 1 ? -1 : (len >> 2) * 3 + ((len & 3) === 0 ? 0 : (len & 3) - 1));
+
 /**
  * Decodes `src[start, end)` (ASCII bytes). Returns undefined when a character is outside the alphabet,
  * the length is impossible (4k+1), or the unused trailing bits are not zero.
  */
 export function decodeRange(src: Uint8Array, start: number, end: number): Uint8Array | undefined {
+  const n = decodedLength(end - start);
+  if (n < 0) return undefined;
+  const out = new Uint8Array(n);
+  return decodeInto(src, start, end, out) < 0 ? undefined : out;
+}
+
+/**
+ * Like decodeRange, into `out` (which must have room for decodedLength bytes). Returns the decoded length,
+ * or -1. Lets hot paths reuse one buffer: V8 allocates typed arrays over 64 bytes off-heap, which costs
+ * more than decoding them.
+ */
+export function decodeInto(src: Uint8Array, start: number, end: number, out: Uint8Array): number {
   const len = end - start;
   const rest = len & 3;
-  if (rest === 1) return undefined;
-  const out = new Uint8Array((len >> 2) * 3 + (rest === 0 ? 0 : rest - 1));
+  if (rest === 1) return -1;
   let o = 0;
   let i = start;
   const full = start + len - rest;
   for (; i < full; i += 4) {
     const a = DEC[src[i]!]!, b = DEC[src[i + 1]!]!, c = DEC[src[i + 2]!]!, d = DEC[src[i + 3]!]!;
-    if ((a | b | c | d) < 0) return undefined;
+    if ((a | b | c | d) < 0) return -1;
     const n = (a << 18) | (b << 12) | (c << 6) | d;
     out[o++] = n >>> 16;
     out[o++] = (n >>> 8) & 255;
@@ -71,13 +85,13 @@ export function decodeRange(src: Uint8Array, start: number, end: number): Uint8A
   }
   if (rest === 2) {
     const a = DEC[src[i]!]!, b = DEC[src[i + 1]!]!;
-    if ((a | b) < 0 || (b & 15) !== 0) return undefined;
-    out[o] = (a << 2) | (b >> 4);
+    if ((a | b) < 0 || (b & 15) !== 0) return -1;
+    out[o++] = (a << 2) | (b >> 4);
   } else if (rest === 3) {
     const a = DEC[src[i]!]!, b = DEC[src[i + 1]!]!, c = DEC[src[i + 2]!]!;
-    if ((a | b | c) < 0 || (c & 3) !== 0) return undefined;
+    if ((a | b | c) < 0 || (c & 3) !== 0) return -1;
     out[o++] = (a << 2) | (b >> 4);
-    out[o] = ((b & 15) << 4) | (c >> 2);
+    out[o++] = ((b & 15) << 4) | (c >> 2);
   }
-  return out;
+  return o;
 }

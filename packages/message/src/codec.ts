@@ -4,7 +4,7 @@
  * orders events from the header alone. Pure: no node: imports; the HMAC is an injected port.
  * Every function returns a Result and never throws on any input.
  */
-import { decodeRange, encodeInto, encodedLength } from './base64url.ts';
+import { decodeInto, decodeRange, decodedLength, encodeInto, encodedLength } from './base64url.ts';
 import { fail, ok, type Result } from './errors.ts';
 
 /** Largest token accepted or produced, in bytes; equals the ABI's LIMITS.emitMax (tested). */
@@ -56,9 +56,31 @@ const ascii = new TextDecoder('latin1');
 
 type Segments = { readonly bytes: Uint8Array; readonly d1: number; readonly d2: number };
 
+/*
+ * Scratch buffers for the hot path: V8 allocates typed arrays over 64 bytes off-heap, which costs more
+ * than decoding a segment, so text input and decoded segments reuse these. A key lookup may call back
+ * into this module (re-entrancy), so nested calls get fresh buffers.
+ */
+const SCRATCH_TOKEN = new Uint8Array(MAX_TOKEN_BYTES * 3);
+const SCRATCH_SEGMENT = new Uint8Array(MAX_TOKEN_BYTES);
+let depth = 0;
+const tokenBuffer = (): Uint8Array => (depth > 1 ? new Uint8Array(MAX_TOKEN_BYTES * 3) : SCRATCH_TOKEN);
+const segmentBuffer = (): Uint8Array => (depth > 1 ? new Uint8Array(MAX_TOKEN_BYTES) : SCRATCH_SEGMENT);
+
 function split(token: string | Uint8Array): Result<Segments> {
   if (typeof token === 'string' && token.length > MAX_TOKEN_BYTES) return fail('FERRY_MSG_TOO_LARGE', `${token.length} characters > ${MAX_TOKEN_BYTES}`);
-  const bytes = typeof token === 'string' ? utf8.encode(token) : token;
+  let bytes: Uint8Array;
+  if (typeof token === 'string') {
+    const buf = tokenBuffer();
+    // Tokens are ASCII: a plain loop beats TextEncoder.encodeInto for a few hundred characters.
+    let i = 0;
+    for (; i < token.length; i++) {
+      const c = token.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[i] = c;
+    }
+    bytes = i === token.length ? buf.subarray(0, i) : buf.subarray(0, utf8.encodeInto(token, buf).written);
+  } else bytes = token;
   if (bytes.length > MAX_TOKEN_BYTES) return fail('FERRY_MSG_TOO_LARGE', `${bytes.length} bytes > ${MAX_TOKEN_BYTES}`);
   const d1 = bytes.indexOf(DOT);
   const d2 = d1 < 0 ? -1 : bytes.indexOf(DOT, d1 + 1);
@@ -116,10 +138,77 @@ function parseHeader(token: string | Uint8Array): Result<ParsedHeader> {
   return ok({ seg: s.value, raw });
 }
 
+const KID_CHAR = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-') KID_CHAR[c.charCodeAt(0)] = 1;
+const lit = (b: Uint8Array, i: number, n: number, text: string): number => {
+  if (i + text.length > n) return -1;
+  for (let k = 0; k < text.length; k++) if (b[i + k] !== text.charCodeAt(k)) return -1;
+  return i + text.length;
+};
+
+/**
+ * Reads the header when it is spelt exactly as Ferry writers spell it (docs/message-format.md:
+ * alg, typ, kid, ep, sq[, grp, part, parts], no white space), without JSON.parse. Any other spelling
+ * returns undefined and takes the general JSON path, which gives the same result or a typed error.
+ */
+function canonicalHeader(b: Uint8Array, n: number): FerryHeader | undefined {
+  let i = lit(b, 0, n, '{"alg":"HS256","typ":"JWT","kid":"');
+  if (i < 0) return undefined;
+  let kid = '';
+  while (i < n && KID_CHAR[b[i]!] === 1) kid += String.fromCharCode(b[i++]!);
+  if (kid.length === 0 || kid.length > 32 || b[i] !== 0x22) return undefined;
+  if ((i = uintAt(b, lit(b, i + 1, n, ',"ep":'), n)) < 0) return undefined;
+  const ep = uintValue;
+  if ((i = uintAt(b, lit(b, i, n, ',"sq":'), n)) < 0) return undefined;
+  const sq = uintValue;
+  if (i === n - 1 && b[i] === 0x7d) return { kid, ep, sq };
+  if ((i = uintAt(b, lit(b, i, n, ',"grp":'), n)) < 0) return undefined;
+  const id = uintValue;
+  if ((i = uintAt(b, lit(b, i, n, ',"part":'), n)) < 0) return undefined;
+  const part = uintValue;
+  if ((i = uintAt(b, lit(b, i, n, ',"parts":'), n)) < 0) return undefined;
+  const parts = uintValue;
+  if (i !== n - 1 || b[i] !== 0x7d || parts < 1 || parts > MAX_GROUP_PARTS || part >= parts) return undefined;
+  return { kid, ep, sq, group: { id, part, parts } };
+}
+
+let uintValue = 0;
+/** A JSON integer without leading zeros, within uint32, starting at i (-1 passes through); sets uintValue. */
+function uintAt(b: Uint8Array, i: number, n: number): number {
+  if (i < 0) return -1;
+  const st = i;
+  let v = 0;
+  while (i < n && b[i]! >= 0x30 && b[i]! <= 0x39 && i - st < 11) v = v * 10 + b[i++]! - 0x30;
+  if (i === st || (b[st] === 0x30 && i - st > 1) || v > MAX_UINT32) return -1;
+  uintValue = v;
+  return i;
+}
+
+/** Header of a Ferry message: the canonical fast path, else JSON with every check. */
+function ferryHeaderOf(token: string | Uint8Array): Result<{ seg: Segments; header: FerryHeader }> {
+  const s = split(token);
+  if (!s.ok) return s;
+  const buf = segmentBuffer();
+  const n = decodeInto(s.value.bytes, 0, s.value.d1, buf);
+  if (n >= 0) {
+    const fast = canonicalHeader(buf, n);
+    if (fast !== undefined) return ok({ seg: s.value, header: fast });
+  }
+  const p = parseHeader(s.value.bytes);
+  if (!p.ok) return p;
+  const h = ferryHeader(p.value.raw);
+  return h.ok ? ok({ seg: p.value.seg, header: h.value }) : h;
+}
+
 /** Reads the ordering header without decoding the body or checking the MAC (for routing and re-ordering). */
 export function peek(token: string | Uint8Array): Result<FerryHeader> {
-  const p = parseHeader(token);
-  return p.ok ? ferryHeader(p.value.raw) : p;
+  depth++;
+  try {
+    const p = ferryHeaderOf(token);
+    return p.ok ? ok(p.value.header) : p;
+  } finally {
+    depth--;
+  }
 }
 
 function checkMac(seg: Segments, key: HmacKey): Result<true> {
@@ -134,9 +223,10 @@ function checkMac(seg: Segments, key: HmacKey): Result<true> {
 }
 
 function claimsOf(seg: Segments, header: FerryHeader): Result<Claims> {
-  const bb = decodeRange(seg.bytes, seg.d1 + 1, seg.d2);
-  if (bb === undefined) return fail('FERRY_MSG_BODY_ENCODING', 'body is not canonical base64url');
-  const body = jsonObject(bb);
+  const buf = decodedLength(seg.d2 - seg.d1 - 1) <= MAX_TOKEN_BYTES ? segmentBuffer() : undefined;
+  const n = buf === undefined ? -1 : decodeInto(seg.bytes, seg.d1 + 1, seg.d2, buf);
+  if (buf === undefined || n < 0) return fail('FERRY_MSG_BODY_ENCODING', 'body is not canonical base64url');
+  const body = jsonObject(buf.subarray(0, n));
   if (body === undefined) return fail('FERRY_MSG_BODY_JSON', 'body is not a UTF-8 JSON object');
   if (body['iss'] !== header.kid) return fail('FERRY_MSG_CLAIMS', `iss ${JSON.stringify(body['iss']) ?? 'missing'} does not equal kid "${header.kid}"`);
   const iat = body['iat'];
@@ -146,12 +236,15 @@ function claimsOf(seg: Segments, header: FerryHeader): Result<Claims> {
 
 /** Decodes without checking the MAC: for inspection only, never for trust. */
 export function decode(token: string | Uint8Array): Result<Message> {
-  const p = parseHeader(token);
-  if (!p.ok) return p;
-  const header = ferryHeader(p.value.raw);
-  if (!header.ok) return header;
-  const claims = claimsOf(p.value.seg, header.value);
-  return claims.ok ? ok({ header: header.value, claims: claims.value }) : claims;
+  depth++;
+  try {
+    const p = ferryHeaderOf(token);
+    if (!p.ok) return p;
+    const claims = claimsOf(p.value.seg, p.value.header);
+    return claims.ok ? ok({ header: p.value.header, claims: claims.value }) : claims;
+  } finally {
+    depth--;
+  }
 }
 
 /**
@@ -159,20 +252,33 @@ export function decode(token: string | Uint8Array): Result<Message> {
  * `key` is the source's key, or a lookup by kid. Replay and ordering are the ingest pipeline's job.
  */
 export function verify(token: string | Uint8Array, key: HmacKey | KeyLookup): Result<Message> {
-  const p = parseHeader(token);
-  if (!p.ok) return p;
-  const header = ferryHeader(p.value.raw);
-  if (!header.ok) return header;
-  const k = typeof key === 'function' ? key(header.value.kid) : key;
-  if (k === undefined) return fail('FERRY_MSG_UNKNOWN_KEY', `no key for kid "${header.value.kid}"`);
-  const mac = checkMac(p.value.seg, k);
-  if (!mac.ok) return mac;
-  const claims = claimsOf(p.value.seg, header.value);
-  return claims.ok ? ok({ header: header.value, claims: claims.value }) : claims;
+  depth++;
+  try {
+    const p = ferryHeaderOf(token);
+    if (!p.ok) return p;
+    const { seg, header } = p.value;
+    const k = typeof key === 'function' ? key(header.kid) : key;
+    if (k === undefined) return fail('FERRY_MSG_UNKNOWN_KEY', `no key for kid "${header.kid}"`);
+    const mac = checkMac(seg, k);
+    if (!mac.ok) return mac;
+    const claims = claimsOf(seg, header);
+    return claims.ok ? ok({ header, claims: claims.value }) : claims;
+  } finally {
+    depth--;
+  }
 }
 
 /** Verifies any HS256 compact JWS (RFC 7515), Ferry fields or not; returns the header and the payload bytes. */
 export function verifyJws(token: string | Uint8Array, key: HmacKey): Result<{ header: Record<string, unknown>; payload: Uint8Array }> {
+  depth++;
+  try {
+    return verifyJwsInner(token, key);
+  } finally {
+    depth--;
+  }
+}
+
+function verifyJwsInner(token: string | Uint8Array, key: HmacKey): Result<{ header: Record<string, unknown>; payload: Uint8Array }> {
   const p = parseHeader(token);
   if (!p.ok) return p;
   const mac = checkMac(p.value.seg, key);

