@@ -14,12 +14,11 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
-import wabtInit from 'wabt';
 import { checkModule } from '@ferry/wasm-host';
+import { checkBoardModule, SIZE_BUDGET } from './board-check.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const build = join(root, 'firmware/build');
-const SIZE_BUDGET = 16 * 1024;
 
 async function compile(args: string[]): Promise<void> {
   const r = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
@@ -38,37 +37,14 @@ await compile(['firmware/assembly/harness.ts', '--config', 'asconfig.json', '--t
 
 const release = join(build, 'thermostat.wasm');
 const bytes = readFileSync(release);
-const problems: string[] = [];
-
 const checked = checkModule(bytes);
-if (!checked.ok) problems.push(...checked.errors.map((e) => e.message));
-
-const wabt = await wabtInit();
-const features = {
-  mutable_globals: true, sign_extension: true,
-  sat_float_to_int: false, bulk_memory: false, simd: false, threads: false, exceptions: false,
-  multi_value: false, tail_call: false, reference_types: false, annotations: false, gc: false,
-  memory64: false, extended_const: false, relaxed_simd: false, function_references: false, multi_memory: false,
-};
-let text = '';
-try {
-  const mod = wabt.readWasm(bytes, { readDebugNames: false, ...features });
-  mod.validate();
-  text = mod.toText({});
-  mod.destroy();
-} catch (e) {
-  problems.push(`wabt validation with MVP + mutable-globals + sign-extension only: ${(e as Error).message}`);
-}
-const floats = text.match(/\b(f32|f64)\.[a-z_0-9]+/g) ?? [];
-if (floats.length > 0) problems.push(`${floats.length} floating-point instructions (first: ${floats[0]}); the firmware is integer-only`);
-if (bytes.length > SIZE_BUDGET) problems.push(`release module is ${bytes.length} bytes > budget ${SIZE_BUDGET}`);
-
+const { problems, floatInstructions } = checkBoardModule(bytes);
 const mem = checked.ok ? checked.value.memories[0] : undefined;
 const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
 console.log(`firmware: ${relative(root, release)} ${bytes.length} bytes (${kib(bytes.length)}, budget ${kib(SIZE_BUDGET)})`);
 console.log(`firmware: memory ${mem?.initial ?? '?'} page(s) initial, ${mem?.maximum ?? '?'} maximum (${kib((mem?.initial ?? 0) * 65536)} linear memory)`);
 console.log(`firmware: imports ${checked.ok ? checked.value.imports.map((i) => `${i.module}.${i.name}`).join(' ') : '?'}`);
-console.log(`firmware: features MVP + mutable-globals + sign-extension; float instructions: ${floats.length}`);
+console.log(`firmware: features MVP + mutable-globals + sign-extension; float instructions: ${floatInstructions}`);
 console.log(`firmware: debug ${statSync(join(build, 'thermostat.debug.wasm')).size} bytes, harness ${statSync(join(build, 'harness.wasm')).size} bytes; built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 if (problems.length > 0) {
   console.error(`firmware build check FAILED:\n  ${problems.join('\n  ')}`);

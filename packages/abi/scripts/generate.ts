@@ -10,6 +10,7 @@ import {
   ABI_VERSION, EXPORTS, HOST_FUNCTIONS, LIMITS, STATUS, checkTable, importName, wamrSignature,
   type HostFunction, type Param,
 } from '../src/table.ts';
+import { ABI_ERRORS } from '../src/errors.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const header = (c: string, e = ''): string =>
@@ -119,6 +120,8 @@ function generateDocTable(): string {
   for (const e of EXPORTS) rows.push(`| \`${e.name}(${e.params.map((p) => `${p.name}: ${p.type}`).join(', ')}): ${e.result}\` | ${e.doc} |`);
   rows.push('', '| status | value | catalog code | meaning |', '|---|---|---|---|');
   for (const [n, s] of Object.entries(STATUS)) rows.push(`| ${n} | ${s.value} | ${s.value === 0 ? '—' : `FERRY_ABI_${n} (${1000 - s.value})`} | ${s.doc} |`);
+  rows.push('', '**Error catalog** (what hosts report; numbers are the 1xxx wire range):', '', '| code | number | meaning |', '|---|---|---|');
+  for (const [c, e] of Object.entries(ABI_ERRORS)) rows.push(`| \`${c}\` | ${e.num} | ${e.doc} |`);
   rows.push('', '| limit | value |', '|---|---|');
   for (const [n, v] of Object.entries(LIMITS)) rows.push(`| ${n} | ${v} |`);
   return rows.join('\n');
