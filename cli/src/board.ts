@@ -35,17 +35,21 @@ export function chart(temps: number[], heat: boolean[], width: number): string[]
   const cols = Math.min(width, temps.length);
   const per = temps.length / cols;
   const t: number[] = [];
-  const h: boolean[] = [];
+  const duty: number[] = [];
   for (let c = 0; c < cols; c++) {
     const a = Math.floor(c * per), b = Math.max(a + 1, Math.floor((c + 1) * per));
     const slice = temps.slice(a, b);
     t.push(slice.reduce((x, y) => x + y, 0) / slice.length);
-    h.push(heat.slice(a, b).some(Boolean));
+    duty.push(heat.slice(a, b).filter(Boolean).length / (b - a));
   }
   const lo = Math.min(...t), hi = Math.max(...t);
   const blocks = '▁▂▃▄▅▆▇█';
-  const line = t.map((v) => blocks[Math.min(7, Math.floor(((v - lo) / (hi - lo || 1)) * 8))]).join('');
-  return [`${hi.toFixed(1).padStart(5)} °C ┐`, `        ${line}`, `${lo.toFixed(1).padStart(5)} °C ┘`, `furnace ${h.map((x) => (x ? '█' : '·')).join('')}`];
+  const level = (v: number): string => blocks[Math.min(7, Math.floor(v * 8))]!;
+  const line = t.map((v) => level((v - lo) / (hi - lo || 1))).join('');
+  return [
+    `${hi.toFixed(1).padStart(5)} °C ┐`, `  room  ${line}`, `${lo.toFixed(1).padStart(5)} °C ┘`,
+    `furnace ${duty.map((d) => (d === 0 ? '·' : level(d))).join('')}  (share of time on)`,
+  ];
 }
 
 export function boardCommands(io: Io, setCode: (c: number) => void): Command {

@@ -1,5 +1,5 @@
 /** Scenario tests: the real release firmware in the emulated board, with the simulated room. */
-import { compactVerify } from 'jose';
+import { compactVerify, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { decode, verify, type Message } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
@@ -77,7 +77,10 @@ describe('thermostat scenarios', () => {
     for (const t of b.messages.filter((_, i) => i % 40 === 0)) {
       const r = await compactVerify(t, key);
       expect(r.protectedHeader['kid']).toBe('th-01');
+      const j = await jwtVerify(t, key, { algorithms: ['HS256'], issuer: 'th-01' });
+      expect(j.payload).toEqual(decode(t).ok ? (decode(t) as { value: Message }).value.claims : undefined);
     }
+    await expect(jwtVerify(b.messages[1]!, new Uint8Array(32))).rejects.toThrow();
   });
 
   it('is deterministic for a seed, and the seed matters', async () => {
