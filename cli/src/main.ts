@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { boardCommands } from './board.ts';
 import { msgCommands } from './msg.ts';
+import { decodeCommand } from './decode.ts';
 import { processIo, type Io } from './io.ts';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -19,6 +20,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   const setCode = (c: number): void => { code = c; };
   program.addCommand(boardCommands(io, setCode));
   program.addCommand(msgCommands(io, setCode));
+  program.addCommand(decodeCommand(io, setCode));
   try {
     await program.parseAsync([...argv]);
   } catch (e) {
