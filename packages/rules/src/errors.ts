@@ -27,6 +27,7 @@ export const RULE_ERRORS = {
   FERRY_RULES_EVAL_TYPE: { numeric: 3402, doc: 'A record field has a type the rule cannot use (non-numeric aggregate input, incomparable values).' },
   FERRY_RULES_EVAL_OVERFLOW: { numeric: 3403, doc: 'An aggregate would leave the finite double range.' },
   FERRY_RULES_EVAL_INPUT: { numeric: 3404, doc: 'A pushed input is unusable (timestamp not finite, join record not plain JSON).' },
+  FERRY_RULES_EVAL_UNEXPECTED: { numeric: 3405, doc: 'An operator threw something other than a RuleError (a bug); counted like any evaluation error.' },
 } as const satisfies Record<string, { numeric: number; doc: string }>;
 
 export type RuleErrorCode = keyof typeof RULE_ERRORS;

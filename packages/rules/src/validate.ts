@@ -5,6 +5,7 @@
  * the exact field path (`jobConfig.jobProps.window.size`) and the reason.
  */
 import { RuleError } from './errors.ts';
+import { LIMITS } from './plan.ts';
 
 export type JsonObject = { readonly [key: string]: unknown };
 
@@ -93,6 +94,17 @@ export function expectFinite(value: unknown, path: string): number {
   return value;
 }
 
+/** A timestamp in ms within the ECMAScript time value range (LIMITS.maxTimestampMs). */
+export function expectTimestamp(value: unknown, path: string): number {
+  const ms = expectFinite(value, path);
+  if (Math.abs(ms) > LIMITS.maxTimestampMs) throw valueError(path, `must be within ±${LIMITS.maxTimestampMs} ms`);
+  return ms;
+}
+
+export function expectNullableTimestamp(value: unknown, path: string): number | null {
+  return value === null ? null : expectTimestamp(value, path);
+}
+
 export function expectNullableFinite(value: unknown, path: string): number | null {
   return value === null ? null : expectFinite(value, path);
 }
@@ -106,11 +118,6 @@ export function expectOneOf<const T extends string>(value: unknown, path: string
 
 export function expectArray(value: unknown, path: string): readonly unknown[] {
   if (!Array.isArray(value)) throw typeError(path, 'an array', value);
-  return value;
-}
-
-export function expectBoolean(value: unknown, path: string): boolean {
-  if (typeof value !== 'boolean') throw typeError(path, 'a boolean', value);
   return value;
 }
 

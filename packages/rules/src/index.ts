@@ -1,0 +1,49 @@
+/**
+ * @module Public API of @ferry/rules: rule objects, templates, SQL form, plan, jobs and the engine.
+ */
+export { RULE_ERRORS, RuleError, isRuleError } from './errors.ts';
+export type { RuleErrorCode, RuleErrorDetails, SourcePosition } from './errors.ts';
+
+export { parseInstallation, parseJobInfo, parseRelocation } from './objects.ts';
+export type { InstallationObject, JobInfo, RelocationObject } from './objects.ts';
+
+export { JOB_TYPES, TEMPLATES, findTemplate } from './templates/index.ts';
+export type { Template, TemplateInput } from './templates/props.ts';
+
+export { compileSql } from './sql/compile.ts';
+export { parseSql, MAX_SQL_LENGTH } from './sql/parser.ts';
+export { printSql } from './sql/print.ts';
+export type { SqlQuery } from './sql/ast.ts';
+
+export { AGG_FNS, COMPARE_OPS, LIMITS, WINDOW_FIELDS, checkPlan, planKey } from './plan.ts';
+export type {
+  AggFn,
+  AggOutput,
+  AggregatePlan,
+  CompareOp,
+  FieldRef,
+  JoinPlan,
+  Literal,
+  Operand,
+  Plan,
+  Predicate,
+  Projection,
+  Sink,
+  Source,
+  StreamPlan,
+  WindowSpec,
+} from './plan.ts';
+
+export { formatJsonPath, parseJsonPath, readPath, MISSING } from './json-path.ts';
+export type { FieldPath, PathSegment } from './json-path.ts';
+export { checkTopicFilter, checkTopicName, topicMatches } from './topic.ts';
+
+export { RuleJob, DEFAULT_DEDUPE_WINDOW, DEFAULT_ERROR_LIMIT } from './runtime/job.ts';
+export type { Clock, JobOptions, JobStatus, OutputRecord } from './runtime/job.ts';
+export { JOB_STATES, canTransition, transition } from './runtime/state.ts';
+export type { JobState, LifecycleCommand } from './runtime/state.ts';
+export { SNAPSHOT_FORMAT, parseSnapshot } from './runtime/snapshot.ts';
+export type { Counters, DropCounters, ErrorInfo, JobSnapshot, Watermark } from './runtime/snapshot.ts';
+
+export { RuleEngine } from './engine.ts';
+export type { EngineOptions, JobReport } from './engine.ts';

@@ -1,0 +1,45 @@
+/**
+ * @module Helpers shared by this package's tests: a settable clock, jobs from SQL, and replayable input scripts.
+ */
+import { compileSql } from './sql/compile.ts';
+import { RuleJob } from './runtime/job.ts';
+import type { Clock, JobOptions, OutputRecord } from './runtime/job.ts';
+
+export type TestClock = Clock & { set(ms: number): void };
+
+export function testClock(start = 0): TestClock {
+  let now = start;
+  return {
+    now: () => now,
+    set: (ms: number) => {
+      now = ms;
+    },
+  };
+}
+
+/** One step of an input script: a pushed record or a tick of the host clock. */
+export type Step =
+  | { readonly kind: 'push'; readonly topic: string; readonly record: unknown; readonly ts: number; readonly id?: string }
+  | { readonly kind: 'tick'; readonly ts: number };
+
+export function push(topic: string, record: unknown, ts: number, id?: string): Step {
+  return id === undefined ? { kind: 'push', topic, record, ts } : { kind: 'push', topic, record, ts, id };
+}
+
+export function tick(ts: number): Step {
+  return { kind: 'tick', ts };
+}
+
+export function runSteps(job: RuleJob, steps: readonly Step[]): OutputRecord[] {
+  return steps.flatMap((step) => (step.kind === 'tick' ? job.tick(step.ts) : job.push(step.topic, step.record, step.ts, step.id)));
+}
+
+export function sqlJob(sql: string, options: Partial<JobOptions> = {}, sink = 'out'): RuleJob {
+  const job = new RuleJob(compileSql(sql, sink), { clock: testClock(), ...options });
+  job.start();
+  return job;
+}
+
+export function payloads(outputs: readonly OutputRecord[]): unknown[] {
+  return outputs.map((output) => output.payload);
+}
