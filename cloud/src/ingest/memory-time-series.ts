@@ -1,0 +1,28 @@
+/**
+ * @module The in-memory TimeSeriesStore: one array per stream, kept sorted by ts (appends are nearly
+ * always in ts order, so insertion is O(1) amortised). For tests, benchmarks and the embedded default.
+ */
+import type { Point, TimeSeriesStore } from './ports.ts';
+
+export class MemoryTimeSeries implements TimeSeriesStore {
+  readonly #streams = new Map<string, Point[]>();
+
+  append(stream: string, point: Point): void {
+    let s = this.#streams.get(stream);
+    if (s === undefined) this.#streams.set(stream, (s = []));
+    // Insert after every point with ts <= point.ts: stable, so equal timestamps keep their release order.
+    let i = s.length;
+    while (i > 0 && s[i - 1]!.ts > point.ts) i--;
+    s.splice(i, 0, point);
+  }
+
+  query(stream: string, from: number, to: number): Point[] {
+    const s = this.#streams.get(stream) ?? [];
+    return s.filter((p) => p.ts >= from && p.ts < to);
+  }
+
+  /** Stream names, sorted (for inspection). */
+  streams(): string[] {
+    return [...this.#streams.keys()].sort();
+  }
+}

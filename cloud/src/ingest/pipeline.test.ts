@@ -1,0 +1,158 @@
+/** The pipeline end to end over real signed tokens, with spies on each port. */
+import type { Message } from '@ferry/message';
+import { describe, expect, it } from 'vitest';
+import { MemoryReorderStore } from './memory-reorder-store.ts';
+import { MemoryTimeSeries } from './memory-time-series.ts';
+import { Ingest } from './pipeline.ts';
+import type { ApplyResult, Point, ReorderStore, TimeSeriesStore } from './ports.ts';
+import type { IngestEvent, IngestOutcome } from './steps.ts';
+import { FakeClock, keyOf, token } from './test-support.ts';
+
+const keys = (kid: string) => (kid.startsWith('unknown') ? undefined : keyOf(kid));
+const cfg = { window: 16, timeoutMs: 100, groupTimeoutMs: 1_000, maxOpenGroups: 4 };
+
+function setup(extra: { reorder?: ReorderStore<Message>; series?: TimeSeriesStore } = {}) {
+  const clock = new FakeClock(0);
+  const series = new MemoryTimeSeries();
+  const ing = new Ingest({ keys, clock, reorderConfig: cfg, series, ...extra });
+  const events: IngestEvent[] = [];
+  ing.subscribe((e) => { events.push(e); });
+  return { clock, series, ing, events };
+}
+const sync = (o: IngestOutcome | Promise<IngestOutcome>): IngestOutcome => {
+  if (o instanceof Promise) throw new Error('expected a synchronous outcome');
+  return o;
+};
+const tamper = (t: string): string => `${t.slice(0, -3)}${t.at(-3) === 'A' ? 'B' : 'A'}${t.slice(-2)}`;
+
+describe('Ingest pipeline', () => {
+  it('names its steps in order', () => {
+    expect(setup().ing.steps).toEqual(['verify', 'sequence', 'events', 'store', 'dispatch']);
+  });
+  it('accepts, re-orders, stores per stream and dispatches; synchronously with in-memory ports', () => {
+    const { ing, series, events, clock } = setup();
+    clock.t = 5;
+    expect(sync(ing.ingest(token('th-01', 1, 1)))).toEqual({ status: 'accepted', kid: 'th-01', ep: 1, sq: 1, released: 0 });
+    clock.t = 7;
+    const o = sync(ing.ingest(new TextEncoder().encode(token('th-01', 1, 0))));
+    expect(o).toMatchObject({ status: 'accepted', sq: 0, released: 2 });
+    expect(events.map((e) => e.type === 'message' && [e.stream, e.sq, e.at])).toEqual([['th-01/tel', 0, 7], ['th-01/tel', 1, 5]]);
+    expect(series.query('th-01/tel', 0, 100)).toEqual<Point[]>([
+      { ts: 5, kid: 'th-01', ep: 1, sq: 1, value: { sq: 1 } },
+      { ts: 7, kid: 'th-01', ep: 1, sq: 0, value: { sq: 0 } },
+    ]);
+    expect(ing.counters()).toMatchObject({ accepted: 2, released: 2 });
+  });
+  it('a tampered token is rejected before sequencing: the store is never called and no window moves', () => {
+    const calls: string[] = [];
+    const inner = new MemoryReorderStore<Message>(cfg);
+    const spy: ReorderStore<Message> = { config: cfg, apply: (k, m, n) => { calls.push(k); return inner.apply(k, m, n); }, tick: (n) => inner.tick(n), flush: (n) => inner.flush(n) };
+    const { ing } = setup({ reorder: spy });
+    const o = sync(ing.ingest(tamper(token('th-01', 1, 0))));
+    expect(o.status).toBe('rejected');
+    expect(o.error?.code).toBe('FERRY_INGEST_REJECTED');
+    expect(o.error?.messageCode).toBe('FERRY_MSG_BAD_SIGNATURE');
+    expect(calls).toEqual([]);
+    expect(sync(ing.ingest(token('th-01', 1, 0))).status).toBe('accepted');
+    expect(ing.counters()).toMatchObject({ rejected: 1, bad_signature: 1, rejected_by_code: { FERRY_MSG_BAD_SIGNATURE: 1 }, accepted: 1 });
+  });
+  it('counts every verification failure by its message code', () => {
+    const { ing } = setup();
+    ing.ingest('not a token');
+    ing.ingest(token('unknown-1', 0, 0)); // signed, but the lookup knows no key for this kid
+    ing.ingest(new Uint8Array(3000));
+    expect(ing.counters().rejected_by_code).toEqual({ FERRY_MSG_SEGMENTS: 1, FERRY_MSG_UNKNOWN_KEY: 1, FERRY_MSG_TOO_LARGE: 1 });
+  });
+  it('drops duplicates, replays and late messages with typed errors, and counts them', () => {
+    const { ing } = setup();
+    for (let sq = 0; sq < 40; sq++) ing.ingest(token('a', 1, sq));
+    expect(sync(ing.ingest(token('a', 1, 39))).error?.code).toBe('FERRY_INGEST_DUPLICATE');
+    expect(sync(ing.ingest(token('a', 1, 3))).error?.code).toBe('FERRY_INGEST_REPLAY');
+    ing.ingest(token('a', 2, 0));
+    expect(sync(ing.ingest(token('a', 1, 40))).error?.num).toBe(4505);
+    expect(ing.counters()).toMatchObject({ accepted: 41, duplicate: 1, replay: 1, late: 1, released: 41 });
+  });
+  it('tick releases timed-out gaps by the injected clock; gaps are dispatched and counted, not stored', () => {
+    const { ing, events, clock, series } = setup();
+    ing.ingest(token('a', 1, 0));
+    ing.ingest(token('a', 1, 3));
+    clock.t = 99;
+    expect(ing.tick()).toBe(0);
+    clock.t = 100;
+    expect(ing.tick()).toBe(2);
+    expect(events.map((e) => e.type)).toEqual(['message', 'gap', 'message']);
+    expect(series.query('a/tel', 0, 1_000)).toHaveLength(2);
+    expect(ing.counters()).toMatchObject({ gap: 2, gap_ranges: 1 });
+  });
+  it('a group is stored as one point and dispatched as one event; flush releases incomplete ones', () => {
+    const { ing, events, series } = setup();
+    ing.ingest(token('a', 1, 0, { id: 4, part: 0, parts: 2 }, 1.5));
+    ing.ingest(token('a', 1, 1, { id: 4, part: 1, parts: 2 }, 2.5));
+    ing.ingest(token('a', 1, 2, { id: 5, part: 1, parts: 2 }, 9));
+    expect(ing.flush()).toBe(1);
+    expect(events.map((e) => e.type === 'group' && [e.id, e.complete, e.missing])).toEqual([[4, true, []], [5, false, [0]]]);
+    expect(series.query('a/tel', 0, 1).map((p) => p.value)).toEqual([
+      { group: 4, parts: 2, missing: [], values: [1.5, 2.5] },
+      { group: 5, parts: 2, missing: [0], values: [null, 9] },
+    ]);
+    expect(ing.counters()).toMatchObject({ group_complete: 1, group_timeout: 1, released: 0 });
+  });
+  it('a failing subscriber or time-series store is counted and stops nothing', () => {
+    const series: TimeSeriesStore = { append: () => { throw new Error('disk full'); }, query: () => [] };
+    const errors: string[] = [];
+    const ing = new Ingest({ keys, series, clock: new FakeClock(0), onError: (e) => errors.push(e.code) });
+    const events: IngestEvent[] = [];
+    ing.subscribe(() => { throw new Error('bad subscriber'); });
+    ing.subscribe((e) => { events.push(e); });
+    expect(sync(ing.ingest(token('a', 1, 0))).status).toBe('accepted');
+    expect(events).toHaveLength(1);
+    expect(ing.counters()).toMatchObject({ store_error: 1, subscriber_error: 1 });
+    expect(errors).toEqual(['FERRY_INGEST_STORE', 'FERRY_INGEST_SUBSCRIBER']);
+  });
+  it('a failing reorder store fails the message (not acknowledged) and counts it', () => {
+    const broken: ReorderStore<Message> = { config: cfg, apply: () => { throw new Error('down'); }, tick: () => { throw new Error('down'); }, flush: () => [] };
+    const { ing } = setup({ reorder: broken });
+    const o = sync(ing.ingest(token('a', 1, 0)));
+    expect(o.status).toBe('failed');
+    expect(o.error?.code).toBe('FERRY_INGEST_REORDER_STORE');
+    expect(ing.tick()).toBe(0);
+    expect(ing.counters().reorder_store_error).toBe(2);
+  });
+  it('async ports make ingest return a promise with the same results', async () => {
+    const inner = new MemoryReorderStore<Message>(cfg);
+    const mem = new MemoryTimeSeries();
+    const reorder: ReorderStore<Message> = {
+      config: cfg,
+      apply: async (k, m, n): Promise<ApplyResult<Message>> => inner.apply(k, m, n),
+      tick: async (n) => inner.tick(n),
+      flush: async (n) => inner.flush(n),
+    };
+    const series: TimeSeriesStore = { append: async (s, p) => mem.append(s, p), query: async (s, f, t) => mem.query(s, f, t) };
+    const { ing, events } = setup({ reorder, series });
+    const first = ing.ingest(token('a', 1, 1));
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toMatchObject({ status: 'accepted', released: 0 });
+    expect(await ing.ingest(token('a', 1, 0))).toMatchObject({ status: 'accepted', released: 2 });
+    expect(await ing.ingest(token('a', 1, 0))).toMatchObject({ status: 'duplicate' });
+    expect(events).toHaveLength(2);
+    expect(await series.query('a/tel', 0, Infinity)).toHaveLength(2);
+    const broken: ReorderStore<Message> = { ...reorder, apply: async () => { throw new Error('down'); } };
+    expect(await setup({ reorder: broken }).ing.ingest(token('a', 1, 0))).toMatchObject({ status: 'failed' });
+  });
+  it('a custom streamOf names streams; if it throws, the default stream is used', () => {
+    const series = new MemoryTimeSeries();
+    const ing = new Ingest({ keys, series, clock: new FakeClock(0), streamOf: (m) => { if (m.header.sq === 1) throw new Error('x'); return `room/${m.header.kid}`; } });
+    ing.ingest(token('a', 1, 0));
+    ing.ingest(token('a', 1, 1));
+    expect(series.streams()).toEqual(['a/tel', 'room/a']);
+  });
+  it('unsubscribe stops delivery', () => {
+    const { ing } = setup();
+    const seen: number[] = [];
+    const off = ing.subscribe((e) => { if (e.type === 'message') seen.push(e.sq); });
+    ing.ingest(token('a', 1, 0));
+    off();
+    ing.ingest(token('a', 1, 1));
+    expect(seen).toEqual([0]);
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * @module The ingest pipeline's ports (STYLE.md §7): clock, key lookup, reorder store and time-series store.
+ * Each may answer synchronously or with a promise (MaybePromise); the pipeline stays synchronous, with no
+ * per-message microtask, as long as every port answers synchronously (the in-memory ones do).
+ */
+import type { KeyLookup } from '@ferry/message';
+import type { ReorderConfig, Released, SeqMessage, SeqOutcome } from './reorder-types.ts';
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Milliseconds on a monotonic-enough server clock; tests inject a fake one. */
+export interface Clock {
+  readonly now: () => number;
+}
+
+/** Keys by source id. Synchronous on purpose: keys are cached in memory; a miss is FERRY_MSG_UNKNOWN_KEY. */
+export type { KeyLookup };
+
+/** What the reorder store returns for one message of one source. */
+export interface ApplyResult<R> {
+  readonly outcome: SeqOutcome;
+  readonly released: readonly Released<R>[];
+}
+
+/** Releases made by a timeout or flush, per source. */
+export interface SourceRelease<R> {
+  readonly kid: string;
+  readonly released: readonly Released<R>[];
+}
+
+/**
+ * Per-source sequencing state (current epoch, next expected seq, pending buffer, seen bitmap, open groups).
+ * Contract: each call is ATOMIC per source and behaves exactly as `reorderStep` / `reorderTick` /
+ * `reorderFlush` (reorder.ts) on that source's state; calls for different sources are independent. This is
+ * what lets Redis implement `apply` as one Lua script on keys hash-tagged `ferry:{kid}:...` and SQLite as
+ * one transaction. `reorder-store.case.ts` is the conformance suite every implementation runs.
+ */
+export interface ReorderStore<R> {
+  readonly config: ReorderConfig;
+  apply(kid: string, msg: SeqMessage<R>, now: number): MaybePromise<ApplyResult<R>>;
+  /** Applies the timeouts due at `now` for every source that has something buffered. */
+  tick(now: number): MaybePromise<readonly SourceRelease<R>[]>;
+  /** Releases everything buffered for every source (shutdown, drain). */
+  flush(now: number): MaybePromise<readonly SourceRelease<R>[]>;
+}
+
+/** One point of a stream. `ts` is the server arrival time (ms); order within a source is (ep, sq). */
+export interface Point {
+  readonly ts: number;
+  readonly kid: string;
+  readonly ep: number;
+  readonly sq: number;
+  readonly value: unknown;
+}
+
+/** Time series per stream. `query` returns points with from <= ts < to, by ts then append order. */
+export interface TimeSeriesStore {
+  append(stream: string, point: Point): MaybePromise<void>;
+  query(stream: string, from: number, to: number): MaybePromise<readonly Point[]>;
+}

@@ -1,0 +1,89 @@
+/**
+ * @module The ReorderStore conformance suite (STYLE.md §2, after MQTT.js' abstract_store): every store
+ * (in-memory now; SQLite and Redis later) must behave exactly as the pure reorderStep on each source.
+ * Call `reorderStoreCases(name, make)` from the store's own test file.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { MaybePromise, ReorderStore, SourceRelease } from './ports.ts';
+import { reorderFlush, reorderStep, reorderTick } from './reorder.ts';
+import type { Released, ReorderConfig, ReorderState, SeqOutcome } from './reorder-types.ts';
+
+const cfg: ReorderConfig = { window: 8, timeoutMs: 50, groupTimeoutMs: 200, maxOpenGroups: 2 };
+
+type Op = { op: 'msg'; kid: string; ep: number; sq: number; part?: number | undefined } | { op: 'tick'; dt: number } | { op: 'flush' };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ op: fc.constant('msg' as const), kid: fc.constantFrom('a', 'b', 'c'), ep: fc.integer({ min: 0, max: 2 }), sq: fc.integer({ min: 0, max: 20 }), part: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('tick' as const), dt: fc.integer({ min: 0, max: 120 }) }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'flush' as const }) },
+);
+
+/** The reference: the pure functions folded over a Map of states. */
+class Model {
+  readonly states = new Map<string, ReorderState<string>>();
+  apply(kid: string, ep: number, sq: number, part: number | undefined, now: number): { outcome: SeqOutcome; released: readonly Released<string>[] } {
+    const r = reorderStep(this.states.get(kid), { ep, sq, group: part === undefined ? undefined : { id: 1, part, parts: 3 }, ref: `${kid}/${ep}/${sq}` }, now, cfg);
+    this.states.set(kid, r.state);
+    return r;
+  }
+  each(f: typeof reorderTick<string>, now: number): SourceRelease<string>[] {
+    const out: SourceRelease<string>[] = [];
+    for (const kid of [...this.states.keys()].sort()) {
+      const r = f(this.states.get(kid)!, now, cfg);
+      this.states.set(kid, r.state);
+      if (r.released.length > 0) out.push({ kid, released: r.released });
+    }
+    return out;
+  }
+}
+
+export function reorderStoreCases(name: string, make: (cfg: ReorderConfig) => MaybePromise<ReorderStore<string>>): void {
+  describe(`ReorderStore conformance: ${name}`, () => {
+    it('exposes the configuration it runs', async () => {
+      expect((await make(cfg)).config).toEqual(cfg);
+    });
+    it('releases per source in order, sources independent', async () => {
+      const s = await make(cfg);
+      const a1 = await s.apply('a', { ep: 1, sq: 1, ref: 'a1' }, 0);
+      const b0 = await s.apply('b', { ep: 1, sq: 0, ref: 'b0' }, 0);
+      const a0 = await s.apply('a', { ep: 1, sq: 0, ref: 'a0' }, 0);
+      expect([a1.outcome, b0.outcome, a0.outcome]).toEqual(['accepted', 'accepted', 'accepted']);
+      expect(a1.released).toEqual([]);
+      expect(b0.released.map((r) => r.type === 'message' && r.ref)).toEqual(['b0']);
+      expect(a0.released.map((r) => r.type === 'message' && r.ref)).toEqual(['a0', 'a1']);
+    });
+    it('tick releases timed-out gaps; flush releases all; idle sources release nothing', async () => {
+      const s = await make(cfg);
+      await s.apply('a', { ep: 1, sq: 2, ref: 'a2' }, 0);
+      await s.apply('b', { ep: 1, sq: 0, ref: 'b0' }, 0);
+      expect(await s.tick(49)).toEqual([]);
+      const t = await s.tick(50);
+      expect(t.map((x) => x.kid)).toEqual(['a']);
+      expect(t[0]!.released.map((r) => r.type)).toEqual(['gap', 'message']);
+      await s.apply('c', { ep: 1, sq: 5, ref: 'c5' }, 60);
+      const f = await s.flush(61);
+      expect(f.map((x) => x.kid)).toEqual(['c']);
+    });
+    it('matches the pure reorderStep on any sequence of messages, ticks and flushes', async () => {
+      await fc.assert(fc.asyncProperty(fc.array(opArb, { maxLength: 60 }), async (ops) => {
+        const s = await make(cfg);
+        const model = new Model();
+        let now = 0;
+        for (const o of ops) {
+          if (o.op === 'tick') {
+            now += o.dt;
+            expect(await s.tick(now)).toEqual(model.each(reorderTick, now));
+          } else if (o.op === 'flush') {
+            expect(await s.flush(now)).toEqual(model.each(reorderFlush, now));
+          } else {
+            const got = await s.apply(o.kid, { ep: o.ep, sq: o.sq, group: o.part === undefined ? undefined : { id: 1, part: o.part, parts: 3 }, ref: `${o.kid}/${o.ep}/${o.sq}` }, now);
+            const want = model.apply(o.kid, o.ep, o.sq, o.part, now);
+            expect(got.outcome).toBe(want.outcome);
+            expect(got.released).toEqual(want.released);
+          }
+        }
+      }), { numRuns: 300 });
+    });
+  });
+}

@@ -1,0 +1,267 @@
+--[[
+@module reorder.lua: the Redis port of the per-source sequencing step. It MIRRORS reorderStep / reorderTick /
+reorderFlush in reorder.ts (and addPart / closeGroup / expireGroups in groups.ts) function by function and in
+the same order; change both together. One EVALSHA per message makes the step atomic per device; its only key
+is hash-tagged per device, so it is cluster-safe.
+
+KEYS[1]  ferry:{<kid>}:reorder   the source's state, JSON (same fields as ReorderState in reorder-types.ts)
+ARGV     op ('apply' | 'tick' | 'flush'), window, timeoutMs, groupTimeoutMs, maxOpenGroups, now,
+         and for 'apply': ep, sq, grp ('' when none), part, parts, ref (an opaque string: the payload or a
+         reference to it, never re-encoded here)
+Returns  JSON {outcome ('' for tick/flush), released: [...], deadline (-1 when nothing waits)}; the caller
+         (the TS Redis store) reads an empty Lua table, which cjson writes as {}, as an empty array.
+
+Numbers: Redis' cjson writes 14 significant digits; every number here is an integer below 2^53 with at most
+13 digits (sq, ep < 2^32; ms timestamps; int32 bitmap words), so the state round-trips exactly.
+Bitmap words are int32 (Lua BitOp is signed 32-bit, like JavaScript's | & ~ <<), so both sides agree.
+Not run yet: its test needs a real Redis (to come with the Redis store; it will run reorder-store.case.ts).
+]]
+
+local op = ARGV[1]
+local W = tonumber(ARGV[2])
+local TIMEOUT = tonumber(ARGV[3])
+local GROUP_TIMEOUT = tonumber(ARGV[4])
+local MAX_GROUPS = tonumber(ARGV[5])
+local now = tonumber(ARGV[6])
+local WORDS = math.ceil(W / 32)
+
+local d = nil -- the draft state (reorder.ts draft())
+local out = {} -- released, in order
+
+local function zeros()
+  local t = {}
+  for i = 1, WORDS do t[i] = 0 end
+  return t
+end
+
+local function list(t)
+  if type(t) ~= 'table' then return {} end
+  return t
+end
+
+local raw = redis.call('GET', KEYS[1])
+if raw then
+  local s = cjson.decode(raw)
+  d = { ep = s.ep, next = s.next, seen = list(s.seen), pending = list(s.pending), groups = list(s.groups) }
+  -- A bitmap written under another window means nothing now (reorder.ts draft()).
+  if #d.seen ~= WORDS then d.seen = zeros() end
+  for _, p in ipairs(d.pending) do
+    if p.group == cjson.null then p.group = nil end
+  end
+  for _, g in ipairs(d.groups) do g.members = list(g.members) end
+end
+
+-- reorder.ts setSeen()
+local function setSeen(sq, released)
+  local i = sq % W
+  local b = bit.lshift(1, i % 32)
+  local w = math.floor(i / 32) + 1
+  if released then d.seen[w] = bit.bor(d.seen[w], b) else d.seen[w] = bit.band(d.seen[w], bit.bnot(b)) end
+end
+
+-- reorder.ts gap(): only the last W seqs need their bits cleared.
+local function gap(from, to)
+  if to <= from then return end
+  for s = math.max(from, to - W), to - 1 do setSeen(s, false) end
+  out[#out + 1] = { type = 'gap', ep = d.ep, from = from, to = to }
+end
+
+-- groups.ts closeGroup()
+local function closeGroup(g, reason)
+  for i = 1, #d.groups do
+    if d.groups[i] == g then
+      table.remove(d.groups, i)
+      break
+    end
+  end
+  local have = {}
+  for _, m in ipairs(g.members) do have[m.part] = true end
+  local missing = {}
+  for p = 0, g.parts - 1 do
+    if not have[p] then missing[#missing + 1] = p end
+  end
+  out[#out + 1] = { type = 'group', ep = d.ep, id = g.id, parts = g.parts, members = g.members, missing = missing,
+    complete = (#missing == 0), reason = reason }
+end
+
+-- groups.ts addPart(): a contradicting part closes the open group ('conflict') and starts a new one.
+local function addPart(grp, member)
+  local g = nil
+  for _, x in ipairs(d.groups) do
+    if x.id == grp.id then
+      g = x
+      break
+    end
+  end
+  if g then
+    local held = false
+    for _, m in ipairs(g.members) do
+      if m.part == grp.part then held = true end
+    end
+    if g.parts ~= grp.parts or held then
+      closeGroup(g, 'conflict')
+      g = nil
+    end
+  end
+  if not g then
+    if #d.groups >= MAX_GROUPS then closeGroup(d.groups[1], 'overflow') end
+    g = { id = grp.id, parts = grp.parts, since = now, members = {} }
+    d.groups[#d.groups + 1] = g
+  end
+  -- Sorted by part; part indices in a group are distinct, so this equals the TS stable sort.
+  local pos = #g.members + 1
+  for i, m in ipairs(g.members) do
+    if m.part > member.part then
+      pos = i
+      break
+    end
+  end
+  table.insert(g.members, pos, member)
+  if #g.members == g.parts then closeGroup(g, 'complete') end
+end
+
+-- reorder.ts deliver()
+local function deliver(p)
+  setSeen(p.sq, true)
+  d.next = p.sq + 1
+  if p.group == nil then
+    out[#out + 1] = { type = 'message', ep = d.ep, sq = p.sq, at = p.at, ref = p.ref }
+  else
+    addPart(p.group, { part = p.group.part, sq = p.sq, at = p.at, ref = p.ref })
+  end
+end
+
+local function dropFirst(n)
+  local rest = {}
+  for i = n + 1, #d.pending do rest[#rest + 1] = d.pending[i] end
+  d.pending = rest
+end
+
+-- reorder.ts releaseBelow()
+local function releaseBelow(limit)
+  local n = 0
+  while n < #d.pending and d.pending[n + 1].sq < limit do
+    n = n + 1
+    local p = d.pending[n]
+    gap(d.next, p.sq)
+    deliver(p)
+  end
+  dropFirst(n)
+  if d.next < limit then
+    gap(d.next, limit)
+    d.next = limit
+  end
+end
+
+-- reorder.ts releaseRun()
+local function releaseRun()
+  local n = 0
+  while n < #d.pending and d.pending[n + 1].sq == d.next do
+    n = n + 1
+    deliver(d.pending[n])
+  end
+  dropFirst(n)
+end
+
+-- reorder.ts expire(), then groups.ts expireGroups()
+local function expire()
+  local limit = -1
+  for _, p in ipairs(d.pending) do
+    if p.at + TIMEOUT <= now then limit = p.sq + 1 end
+  end
+  if limit >= 0 then
+    releaseBelow(limit)
+    releaseRun()
+  end
+  local due = {}
+  for _, g in ipairs(d.groups) do
+    if g.since + GROUP_TIMEOUT <= now then due[#due + 1] = g end
+  end
+  for _, g in ipairs(due) do closeGroup(g, 'timeout') end
+end
+
+-- reorder.ts drain()
+local function drain(reason)
+  local last = d.pending[#d.pending]
+  if last then releaseBelow(last.sq + 1) end
+  local all = {}
+  for i, g in ipairs(d.groups) do all[i] = g end
+  for _, g in ipairs(all) do closeGroup(g, reason) end
+end
+
+-- reorder.ts indexOfSq(): 1-based insertion position and whether sq is already buffered.
+local function indexOfSq(sq)
+  local lo, hi = 1, #d.pending + 1
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if d.pending[mid].sq < sq then lo = mid + 1 else hi = mid end
+  end
+  return (d.pending[lo] ~= nil and d.pending[lo].sq == sq), lo
+end
+
+-- reorder.ts classify()
+local function classify(ep, sq)
+  if ep < d.ep then return 'late' end
+  if ep > d.ep then return 'new-epoch' end
+  if sq < d.next then
+    if sq < d.next - W then return 'replay' end
+    local i = sq % W
+    if bit.band(d.seen[math.floor(i / 32) + 1], bit.lshift(1, i % 32)) ~= 0 then return 'duplicate' end
+    return 'late'
+  end
+  local found = indexOfSq(sq)
+  if found then return 'duplicate' end
+  return 'accepted'
+end
+
+-- reorder.ts nextDeadline()
+local function nextDeadline()
+  local t = -1
+  for _, p in ipairs(d.pending) do
+    if t < 0 or p.at + TIMEOUT < t then t = p.at + TIMEOUT end
+  end
+  for _, g in ipairs(d.groups) do
+    if t < 0 or g.since + GROUP_TIMEOUT < t then t = g.since + GROUP_TIMEOUT end
+  end
+  return t
+end
+
+local outcome = ''
+if op == 'apply' then
+  -- reorder.ts reorderStep()
+  local ep, sq = tonumber(ARGV[7]), tonumber(ARGV[8])
+  local grp = nil
+  if ARGV[9] ~= '' then grp = { id = tonumber(ARGV[9]), part = tonumber(ARGV[10]), parts = tonumber(ARGV[11]) } end
+  if d == nil then d = { ep = ep, next = 0, seen = zeros(), pending = {}, groups = {} } end
+  expire()
+  local c = classify(ep, sq)
+  if c == 'new-epoch' then
+    drain('epoch')
+    d.ep = ep
+    d.next = 0
+    d.seen = zeros()
+    c = 'accepted'
+  end
+  outcome = c
+  if c == 'accepted' then
+    if sq >= d.next + W then releaseBelow(sq - W + 1) end
+    local p = { sq = sq, at = now, ref = ARGV[12] }
+    if grp then p.group = grp end
+    local _, pos = indexOfSq(sq)
+    table.insert(d.pending, pos, p)
+    releaseRun()
+  end
+elseif op == 'tick' then
+  if d then expire() end
+elseif op == 'flush' then
+  if d then drain('flush') end
+else
+  return redis.error_reply('ERR reorder.lua: unknown op ' .. tostring(op))
+end
+
+local deadline = -1
+if d then
+  redis.call('SET', KEYS[1], cjson.encode(d))
+  deadline = nextDeadline()
+end
+return cjson.encode({ outcome = outcome, released = out, deadline = deadline })

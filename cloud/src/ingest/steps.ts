@@ -1,0 +1,214 @@
+/**
+ * @module The ingest pipeline as a list of small named steps (STYLE.md §6, after aedes' publish pipeline):
+ * verify -> sequence (anti-replay + re-order + groups, one atomic ReorderStore call) -> events -> store ->
+ * dispatch. A step returns nothing, or a promise only when the port it calls answered with one, so a
+ * pipeline over synchronous ports runs without a single microtask.
+ */
+import { verify, type KeyLookup, type Message } from '@ferry/message';
+import { countRejected, countReleased, type IngestCounters } from './counters.ts';
+import { IngestError } from './errors.ts';
+import type { ApplyResult, MaybePromise, Point, ReorderStore, SourceRelease, TimeSeriesStore } from './ports.ts';
+import type { GroupReason, SeqOutcome } from './reorder-types.ts';
+
+export interface GroupEventMember {
+  readonly part: number;
+  readonly sq: number;
+  readonly at: number;
+  readonly message: Message;
+}
+
+/** What subscribers receive, per source in (ep, sq) order. */
+export type IngestEvent =
+  | { readonly type: 'message'; readonly kid: string; readonly stream: string; readonly ep: number; readonly sq: number; readonly at: number; readonly message: Message }
+  | {
+    readonly type: 'group'; readonly kid: string; readonly stream: string; readonly ep: number; readonly id: number; readonly parts: number;
+    readonly complete: boolean; readonly missing: readonly number[]; readonly reason: GroupReason; readonly members: readonly GroupEventMember[];
+  }
+  | { readonly type: 'gap'; readonly kid: string; readonly ep: number; readonly from: number; readonly to: number };
+
+export type Subscriber = (event: IngestEvent) => void | Promise<void>;
+
+/**
+ * The fate of one token. Acknowledge the transport for every status except 'failed' (redelivering a
+ * rejected, duplicate, replayed or late message cannot change its fate; a failed one was not recorded).
+ */
+export interface IngestOutcome {
+  readonly status: SeqOutcome | 'rejected' | 'failed';
+  readonly kid?: string;
+  readonly ep?: number;
+  readonly sq?: number;
+  /** Set for every status but 'accepted'. */
+  readonly error?: IngestError;
+  /** Events (messages, groups, gaps) this call released, of any source touched. */
+  readonly released: number;
+}
+
+export interface Deps {
+  readonly keys: KeyLookup;
+  readonly reorder: ReorderStore<Message>;
+  readonly series: TimeSeriesStore;
+  readonly streamOf: (message: Message) => string;
+  readonly subscribers: ReadonlySet<Subscriber>;
+  readonly counters: IngestCounters;
+  /** Told of failures that do not stop the pipeline (store, subscriber), for logs. */
+  readonly onError: (error: IngestError) => void;
+}
+
+export interface Ctx {
+  readonly token?: string | Uint8Array;
+  readonly now: number;
+  message?: Message;
+  outcome?: IngestOutcome;
+  /** Set when the incoming message goes no further and nothing was released. */
+  done: boolean;
+  released: readonly SourceRelease<Message>[];
+  events: IngestEvent[];
+}
+
+export interface Step {
+  readonly name: string;
+  readonly run: (ctx: Ctx, deps: Deps) => MaybePromise<void>;
+}
+
+export const isPromise = <T>(v: MaybePromise<T>): v is Promise<T> => typeof (v as { then?: unknown } | null)?.then === 'function';
+
+const ERROR_OF = { duplicate: 'FERRY_INGEST_DUPLICATE', replay: 'FERRY_INGEST_REPLAY', late: 'FERRY_INGEST_LATE' } as const;
+
+/** MAC, alg, size, claims (docs/message-format.md "Verification order"); nothing unverified goes further. */
+export const verifyStep: Step = {
+  name: 'verify',
+  run(ctx, deps) {
+    const r = verify(ctx.token ?? '', deps.keys);
+    if (r.ok) { ctx.message = r.value; return; }
+    countRejected(deps.counters, r.error.code);
+    ctx.outcome = { status: 'rejected', error: new IngestError('FERRY_INGEST_REJECTED', r.error.message, r.error), released: 0 };
+    ctx.done = true;
+  },
+};
+
+function applied(ctx: Ctx, deps: Deps, m: Message, r: ApplyResult<Message>): void {
+  const { kid, ep, sq } = m.header;
+  deps.counters[r.outcome]++;
+  ctx.outcome = r.outcome === 'accepted'
+    ? { status: 'accepted', kid, ep, sq, released: 0 }
+    : { status: r.outcome, kid, ep, sq, error: new IngestError(ERROR_OF[r.outcome], `${kid} ep ${ep} sq ${sq}`), released: 0 };
+  ctx.released = [{ kid, released: r.released }];
+}
+
+function storeFailed(ctx: Ctx, deps: Deps, m: Message, e: unknown): void {
+  const { kid, ep, sq } = m.header;
+  deps.counters.reorder_store_error++;
+  ctx.outcome = { status: 'failed', kid, ep, sq, error: new IngestError('FERRY_INGEST_REORDER_STORE', String(e), e), released: 0 };
+  ctx.done = true;
+}
+
+/** Anti-replay, re-order and group assembly: one atomic call per message to the source's state. */
+export const sequenceStep: Step = {
+  name: 'sequence',
+  run(ctx, deps) {
+    const m = ctx.message!;
+    const h = m.header;
+    let r: MaybePromise<ApplyResult<Message>>;
+    try {
+      r = deps.reorder.apply(h.kid, { ep: h.ep, sq: h.sq, group: h.group, ref: m }, ctx.now);
+    } catch (e) {
+      storeFailed(ctx, deps, m, e);
+      return;
+    }
+    if (!isPromise(r)) return applied(ctx, deps, m, r);
+    return r.then((v) => applied(ctx, deps, m, v), (e: unknown) => storeFailed(ctx, deps, m, e));
+  },
+};
+
+/** Turns released items into events (counting them); a group's stream is its first part's. */
+export const eventsStep: Step = {
+  name: 'events',
+  run(ctx, deps) {
+    for (const { kid, released } of ctx.released) {
+      countReleased(deps.counters, released);
+      for (const r of released) {
+        if (r.type === 'gap') ctx.events.push({ type: 'gap', kid, ep: r.ep, from: r.from, to: r.to });
+        else if (r.type === 'message') ctx.events.push({ type: 'message', kid, stream: deps.streamOf(r.ref), ep: r.ep, sq: r.sq, at: r.at, message: r.ref });
+        else {
+          const members = r.members.map((x) => ({ part: x.part, sq: x.sq, at: x.at, message: x.ref }));
+          // A released group has at least one member: groups are opened by a part.
+          const { ep, id, parts, complete, missing, reason } = r;
+          ctx.events.push({ type: 'group', kid, stream: deps.streamOf(members[0]!.message), ep, id, parts, complete, missing, reason, members });
+        }
+      }
+    }
+  },
+};
+
+const dataOf = (m: Message): unknown => m.claims['d'] ?? null;
+
+/** The point a message or group leaves in its stream; gaps are not points (they are events and counters). */
+export function pointOf(e: IngestEvent): { stream: string; point: Point } | undefined {
+  if (e.type === 'gap') return undefined;
+  if (e.type === 'message') return { stream: e.stream, point: { ts: e.at, kid: e.kid, ep: e.ep, sq: e.sq, value: dataOf(e.message) } };
+  const values: unknown[] = new Array<unknown>(e.parts).fill(null);
+  for (const m of e.members) values[m.part] = dataOf(m.message);
+  const first = e.members[0]!;
+  const ts = Math.max(...e.members.map((m) => m.at));
+  return { stream: e.stream, point: { ts, kid: e.kid, ep: e.ep, sq: first.sq, value: { group: e.id, parts: e.parts, missing: e.missing, values } } };
+}
+
+function storeError(deps: Deps, stream: string, e: unknown): void {
+  deps.counters.store_error++;
+  deps.onError(new IngestError('FERRY_INGEST_STORE', `append to ${stream}: ${String(e)}`, e));
+}
+
+function subscriberError(deps: Deps, e: unknown): void {
+  deps.counters.subscriber_error++;
+  deps.onError(new IngestError('FERRY_INGEST_SUBSCRIBER', String(e), e));
+}
+
+/** Appends each released message and group to its stream; a failed append is counted, not fatal. */
+export const storeStep: Step = {
+  name: 'store',
+  run(ctx, deps) {
+    const waits: Promise<void>[] = [];
+    for (const e of ctx.events) {
+      const p = pointOf(e);
+      if (p === undefined) continue;
+      try {
+        const r = deps.series.append(p.stream, p.point);
+        if (isPromise(r)) waits.push(r.catch((e: unknown) => storeError(deps, p.stream, e)));
+      } catch (e) {
+        storeError(deps, p.stream, e);
+      }
+    }
+    return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
+  },
+};
+
+/** Hands every event to every subscriber; one failing subscriber never stops the others. */
+export const dispatchStep: Step = {
+  name: 'dispatch',
+  run(ctx, deps) {
+    for (const e of ctx.events) {
+      for (const s of deps.subscribers) {
+        try {
+          const r = s(e);
+          // Not awaited: a slow subscriber must not hold up ingest; its failure is still counted.
+          if (isPromise(r)) r.catch((x: unknown) => subscriberError(deps, x));
+        } catch (x) {
+          subscriberError(deps, x);
+        }
+      }
+    }
+  },
+};
+
+export const INGEST_STEPS: readonly Step[] = [verifyStep, sequenceStep, eventsStep, storeStep, dispatchStep];
+/** What tick() and flush() run on the releases of a timeout. */
+export const RELEASE_STEPS: readonly Step[] = [eventsStep, storeStep, dispatchStep];
+
+/** Runs the steps in order, synchronously until a step returns a promise. */
+export function runSteps(steps: readonly Step[], ctx: Ctx, deps: Deps, from = 0): MaybePromise<void> {
+  for (let i = from; i < steps.length && !ctx.done; i++) {
+    const r = steps[i]!.run(ctx, deps);
+    if (isPromise(r)) return r.then(() => runSteps(steps, ctx, deps, i + 1));
+  }
+  return undefined;
+}
