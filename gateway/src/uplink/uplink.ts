@@ -1,0 +1,136 @@
+/**
+ * @module The gateway's MQTT uplink: drains the outbox in order with QoS 1 and deletes each reading only
+ * when the broker acknowledged it (PUBACK). Announces itself with a retained status topic: "online" on
+ * connect, and "offline" as the last will, which the broker publishes if the gateway dies or loses its
+ * link (MQTT 3.1.1 §3.1.2.5). Delivery is at-least-once: a reading in flight when the link drops is sent
+ * again; receivers de-duplicate on (kid, ep, sq).
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Outbox, OutboxEntry } from './outbox.ts';
+
+export interface UplinkOptions {
+  readonly url: string;
+  readonly gatewayId: string;
+  readonly outbox: Outbox;
+  /** Readings published but not yet acknowledged at any time (default 32). MQTT keeps them in order on one connection (§4.6). */
+  readonly inflight?: number;
+  readonly reconnectMs?: number;
+  readonly username?: string;
+  readonly password?: string;
+  readonly onError?: (e: Error) => void;
+}
+
+export const statusTopic = (gatewayId: string): string => `ferry/gw/${gatewayId}/status`;
+
+export interface UplinkStats {
+  readonly connected: boolean;
+  readonly published: number;
+  readonly acked: number;
+  readonly reconnects: number;
+}
+
+export class Uplink {
+  private readonly client: MqttClient;
+  private readonly opts: UplinkOptions;
+  private readonly inflight = new Set<number>();
+  private lastSent = 0;
+  private draining = false;
+  private closed = false;
+  private published = 0;
+  private acked = 0;
+  private reconnects = 0;
+
+  constructor(opts: UplinkOptions) {
+    this.opts = opts;
+    const status = statusTopic(opts.gatewayId);
+    this.client = mqtt.connect(opts.url, {
+      clientId: `ferry-gw-${opts.gatewayId}`,
+      clean: true,
+      reconnectPeriod: opts.reconnectMs ?? 1000,
+      connectTimeout: 5000,
+      will: { topic: status, payload: Buffer.from('offline'), qos: 1, retain: true },
+      ...(opts.username !== undefined && { username: opts.username }),
+      ...(opts.password !== undefined && { password: opts.password }),
+    });
+    this.client.on('connect', () => {
+      // A new connection: whatever was in flight is unacknowledged; send again from the oldest.
+      this.inflight.clear();
+      this.lastSent = 0;
+      this.client.publish(status, 'online', { qos: 1, retain: true });
+      this.drain();
+    });
+    this.client.on('reconnect', () => { this.reconnects++; });
+    this.client.on('error', (e) => opts.onError?.(e));
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  /** Commits a reading to the outbox (durable before this returns), then sends it when the link allows. */
+  send(topic: string, payload: Uint8Array): number {
+    const id = this.opts.outbox.put(topic, payload);
+    this.drain();
+    return id;
+  }
+
+  /** Publishes the oldest unsent readings, keeping at most `inflight` unacknowledged. */
+  drain(): void {
+    if (this.draining || this.closed || !this.client.connected) return;
+    this.draining = true;
+    try {
+      const room = (this.opts.inflight ?? 32) - this.inflight.size;
+      if (room <= 0) return;
+      for (const e of this.opts.outbox.peek(room, this.lastSent)) this.publish(e);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private publish(e: OutboxEntry): void {
+    this.inflight.add(e.id);
+    this.lastSent = e.id;
+    this.published++;
+    this.client.publish(e.topic, Buffer.from(e.payload), { qos: 1 }, (err) => {
+      this.inflight.delete(e.id);
+      if (err !== undefined && err !== null) {
+        // Not acknowledged (disconnect, broker refusal): it stays in the outbox and is resent on reconnect.
+        this.opts.onError?.(err);
+        return;
+      }
+      this.opts.outbox.ack(e.id);
+      this.acked++;
+      this.drain();
+    });
+  }
+
+  stats(): UplinkStats {
+    return { connected: this.client.connected, published: this.published, acked: this.acked, reconnects: this.reconnects };
+  }
+
+  /** Resolves when the outbox is empty and nothing is in flight (or rejects after `timeoutMs`). */
+  async flushed(timeoutMs = 10_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.opts.outbox.stats().rows > 0 || this.inflight.size > 0) {
+      if (Date.now() > until) throw new Error(`uplink not flushed after ${timeoutMs} ms: ${this.opts.outbox.stats().rows} readings buffered`);
+      this.drain();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Graceful stop: publishes "offline" (retained) itself, since a clean disconnect does not fire the will. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.client.connected) {
+      await new Promise<void>((r) => this.client.publish(statusTopic(this.opts.gatewayId), 'offline', { qos: 1, retain: true }, () => r()));
+    }
+    await this.client.endAsync();
+  }
+
+  /** Drops the connection without a DISCONNECT packet (as a crash would), for tests of the last will. */
+  kill(): void {
+    this.closed = true;
+    (this.client.stream as { destroy?: () => void } | undefined)?.destroy?.();
+    this.client.end(true);
+  }
+}
