@@ -1,0 +1,165 @@
+/**
+ * @module The gateway daemon: sources (BLE, serial) -> readings signed by the gateway (or board messages
+ * forwarded unchanged, so signatures stay end-to-end) -> edge rules -> MQTT uplink with store-and-forward.
+ * Serves /health, /metrics (Prometheus) and the rule REST API. Nothing a source or a rule does can take
+ * it down: problems are counted and logged.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { peek, type Json } from '@ferry/message';
+import { RulesHost, rulesRoutes } from '@ferry/rules-api';
+import { Outbox } from '../uplink/outbox.ts';
+import { Uplink } from '../uplink/uplink.ts';
+import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
+import { gatewayKey, type GatewayConfig } from './config.ts';
+import { GatewaySigner } from './signer.ts';
+
+export interface DaemonDeps {
+  /** Sources to run (built from the config by buildSources, or injected by tests). */
+  readonly sources: readonly Source[];
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+}
+
+/** MQTT-safe topic segment for a device id (MACs keep their colons; '+', '#', '/' and spaces go). */
+export const topicSegment = (s: string): string => s.replace(/[+#/\s]/g, '_');
+
+export class GatewayDaemon {
+  readonly cfg: GatewayConfig;
+  readonly signer: GatewaySigner;
+  readonly outbox: Outbox;
+  readonly uplink: Uplink;
+  readonly rules: RulesHost;
+  readonly registry = new Registry();
+  private readonly sources: readonly Source[];
+  private readonly log: NonNullable<DaemonDeps['log']>;
+  private api: FastifyInstance | undefined;
+  private readonly readings: Counter;
+  private readonly problems: Counter;
+  private readonly forwarded: Counter;
+  private readonly ruleOutputs: Counter;
+
+  constructor(cfg: GatewayConfig, deps: DaemonDeps) {
+    this.cfg = cfg;
+    this.sources = deps.sources;
+    this.log = deps.log ?? ((level, msg, extra) => console[level === 'info' ? 'log' : level](`[${level}] ${msg}${extra ? ` ${JSON.stringify(extra)}` : ''}`));
+    mkdirSync(cfg.gateway.data_dir, { recursive: true });
+    this.signer = new GatewaySigner(cfg.gateway.id, gatewayKey(cfg), GatewaySigner.nextEpoch(join(cfg.gateway.data_dir, 'state.db')));
+    const b = cfg.uplink.buffer;
+    this.outbox = new Outbox({ path: join(cfg.gateway.data_dir, 'outbox.db'), maxRows: b.max_rows, maxBytes: b.max_bytes, policy: b.policy, synchronous: b.synchronous });
+    this.uplink = new Uplink({
+      url: cfg.uplink.url, gatewayId: cfg.gateway.id, outbox: this.outbox, inflight: cfg.uplink.inflight,
+      ...(cfg.uplink.username !== undefined && { username: cfg.uplink.username }),
+      ...(cfg.uplink.password !== undefined && { password: cfg.uplink.password }),
+      onError: (e) => this.log('warn', `uplink: ${e.message}`),
+    });
+    this.rules = new RulesHost({
+      runtime: `gateway:${cfg.gateway.id}`,
+      publish: (topic, payload) => this.publishRuleOutput(topic, payload),
+      onError: (e) => this.log('error', `rule engine: ${e.message}`),
+    });
+    const r = this.registry;
+    collectDefaultMetrics({ register: r, prefix: 'ferry_gateway_process_' });
+    this.readings = new Counter({ name: 'ferry_gateway_readings_total', help: 'Readings signed and queued, by decoder', labelNames: ['kind'], registers: [r] });
+    this.problems = new Counter({ name: 'ferry_gateway_problems_total', help: 'Input problems by catalog code', labelNames: ['code'], registers: [r] });
+    this.forwarded = new Counter({ name: 'ferry_gateway_forwarded_total', help: 'Board-signed messages forwarded unchanged', registers: [r] });
+    this.ruleOutputs = new Counter({ name: 'ferry_gateway_rule_outputs_total', help: 'Edge rule outputs published', registers: [r] });
+    const outbox = this.outbox;
+    const uplink = this.uplink;
+    new Gauge({ name: 'ferry_gateway_outbox_rows', help: 'Readings buffered for the uplink', registers: [r], collect() { this.set(outbox.stats().rows); } });
+    new Gauge({ name: 'ferry_gateway_outbox_bytes', help: 'Payload bytes buffered', registers: [r], collect() { this.set(outbox.stats().bytes); } });
+    new Gauge({ name: 'ferry_gateway_outbox_dropped_oldest', help: 'Readings dropped because the buffer was full', registers: [r], collect() { this.set(outbox.stats().droppedOldest); } });
+    new Gauge({ name: 'ferry_gateway_uplink_connected', help: '1 when the MQTT uplink is connected', registers: [r], collect() { this.set(uplink.connected ? 1 : 0); } });
+    const sources = this.sources;
+    new Gauge({ name: 'ferry_gateway_source_up', help: '1 when a source is up', labelNames: ['source'], registers: [r], collect() { for (const s of sources) this.set({ source: s.name }, s.health().up ? 1 : 0); } });
+    const rules = this.rules;
+    new Gauge({ name: 'ferry_gateway_rules_running', help: 'Edge rules in state RUNNING', registers: [r], collect() { this.set(rules.engine.list().filter((j) => j.jobStatus === 'RUNNING').length); } });
+  }
+
+  private topic(...parts: string[]): string {
+    return [this.cfg.uplink.topic_prefix, ...parts].join('/');
+  }
+
+  /** The sink every source writes to. */
+  readonly sink: SourceSink = {
+    reading: (r: Reading) => this.onReading(r),
+    signed: (token: Uint8Array, from: string) => this.onSigned(token, from),
+    problem: (p: SourceProblem) => {
+      this.problems.inc({ code: p.code });
+      this.log('warn', `${p.code}: ${p.message}`, p.device === undefined ? undefined : { device: p.device });
+    },
+  };
+
+  private onReading(r: Reading): void {
+    const data: Record<string, Json> = { device: r.device, kind: r.kind, ...r.values, ...(r.meta && { meta: { ...r.meta } }) };
+    const token = this.signer.sign('reading', data, r.atMs);
+    const topic = this.topic('up', this.cfg.gateway.id, r.kind, topicSegment(r.device));
+    this.uplink.send(topic, new TextEncoder().encode(token));
+    this.readings.inc({ kind: r.kind });
+    this.rules.input(topic, { device: r.device, kind: r.kind, ...r.values }, r.atMs);
+  }
+
+  private onSigned(token: Uint8Array, from: string): void {
+    const h = peek(token);
+    if (!h.ok) {
+      this.sink.problem({ code: h.error.code, message: `from ${from}: ${h.error.message}`, device: from });
+      return;
+    }
+    // Forwarded byte for byte: the board's signature is checked end to end by the cloud.
+    this.uplink.send(this.topic('up', topicSegment(h.value.kid), 'msg'), token);
+    this.forwarded.inc();
+  }
+
+  private publishRuleOutput(topic: string, payload: unknown): void {
+    const token = this.signer.sign('rule', { topic, out: payload as Json }, Date.now());
+    this.uplink.send(topic, new TextEncoder().encode(token));
+    this.ruleOutputs.inc();
+  }
+
+  health(): { status: 'ok' | 'degraded'; gateway: string; epoch: number; uplink: ReturnType<Uplink['stats']>; outbox: ReturnType<Outbox['stats']>; sources: ReturnType<Source['health']>[] } {
+    const sources = this.sources.map((s) => s.health());
+    const degraded = !this.uplink.connected || sources.some((s) => !s.up);
+    return { status: degraded ? 'degraded' : 'ok', gateway: this.cfg.gateway.id, epoch: this.signer.epoch, uplink: this.uplink.stats(), outbox: this.outbox.stats(), sources };
+  }
+
+  /** Starts the API, the rules timer, installs configured rules, then the sources. Returns the API address. */
+  async start(): Promise<string> {
+    for (const rule of this.cfg.rules) {
+      try {
+        const info = this.rules.engine.install(rule);
+        this.rules.engine.start(info.jobId);
+        this.log('info', `rule ${info.jobId} (${info.jobType}) running`);
+      } catch (e) {
+        this.log('error', `configured rule refused: ${(e as Error).message}`);
+      }
+    }
+    this.rules.start();
+    const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+    app.get('/health', async (_req, reply) => {
+      const h = this.health();
+      return reply.code(h.status === 'ok' ? 200 : 503).send(h);
+    });
+    app.get('/metrics', async (_req, reply) => reply.type(this.registry.contentType).send(await this.registry.metrics()));
+    rulesRoutes(app, this.rules);
+    this.api = app;
+    const address = await app.listen({ host: this.cfg.api.host, port: this.cfg.api.port });
+    for (const s of this.sources) {
+      try {
+        await s.start(this.sink);
+      } catch (e) {
+        this.sink.problem({ code: 'FERRY_GW_SOURCE_START', message: `${s.name}: ${(e as Error).message}` });
+      }
+    }
+    this.log('info', `gateway ${this.cfg.gateway.id} epoch ${this.signer.epoch} up; API ${address}`);
+    return address;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sources) await s.stop().catch(() => undefined);
+    this.rules.stop();
+    await this.api?.close();
+    await this.uplink.close().catch(() => undefined);
+    this.outbox.close();
+  }
+}
