@@ -93,11 +93,14 @@ export class GatewayDaemon {
 
   private onReading(r: Reading): void {
     const data: Record<string, Json> = { device: r.device, kind: r.kind, ...r.values, ...(r.meta && { meta: { ...r.meta } }) };
+    // The input id is the message's (kid, ep, sq): the cloud derives the same id from the header, which is
+    // what lets a rule move between them without losing or double-counting a reading.
+    const inputId = `${this.signer.kid}/${this.signer.epoch}/${this.signer.nextSeq}`;
     const token = this.signer.sign('reading', data, r.atMs);
     const topic = this.topic('up', this.cfg.gateway.id, r.kind, topicSegment(r.device));
     this.uplink.send(topic, new TextEncoder().encode(token));
     this.readings.inc({ kind: r.kind });
-    this.rules.input(topic, { device: r.device, kind: r.kind, ...r.values }, r.atMs);
+    this.rules.input(topic, { device: r.device, kind: r.kind, ...r.values }, r.atMs, inputId);
   }
 
   private onSigned(token: Uint8Array, from: string): void {

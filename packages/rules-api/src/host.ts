@@ -4,7 +4,7 @@
  * window state, hand the relocation object over, uninstall — and if the hand-over fails, the job is
  * restored here from the same snapshot, so nothing is lost either way.
  */
-import { RuleEngine, isRuleError, type JobInfo, type RelocationObject } from '@ferry/rules';
+import { RuleEngine, isRuleError, parseRelocation, type JobInfo, type RelocationObject } from '@ferry/rules';
 
 export interface OutputSink {
   (topic: string, payload: unknown): void;
@@ -20,7 +20,11 @@ export interface RulesHostOptions {
   /** Default: POST the relocation to `${targetResource}/api/move` when targetResource is an http(s) URL. */
   readonly transport?: MoveTransport;
   readonly onError?: (e: Error) => void;
+  /** Recent inputs kept for replay into jobs moved here (default 20,000). */
+  readonly replayBuffer?: number;
 }
+
+type Recent = { readonly topic: string; readonly record: unknown; readonly atMs: number; readonly id: string };
 
 export const httpTransport: MoveTransport = async (relocation) => {
   const base = relocation.targetResource.replace(/\/+$/, '');
@@ -35,6 +39,13 @@ export class RulesHost {
   readonly engine: RuleEngine;
   private readonly opts: RulesHostOptions;
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * Every identified input this host received, newest last. Both ends of a move see the same stream
+   * (broker fan-out, or the gateway's uplink); inputs that reached this host after the source took its
+   * snapshot but before the job arrived here are replayed from this buffer into the moved job, and the
+   * ids carried in the snapshot drop anything the source already counted.
+   */
+  private readonly recent: Recent[] = [];
 
   constructor(opts: RulesHostOptions) {
     this.opts = opts;
@@ -44,6 +55,10 @@ export class RulesHost {
 
   /** One input record (a reading, or a message from a subscribed topic). Never throws. */
   input(topic: string, record: unknown, atMs: number, inputId?: string): void {
+    if (inputId !== undefined) {
+      this.recent.push({ topic, record, atMs, id: inputId });
+      if (this.recent.length > (this.opts.replayBuffer ?? 20_000)) this.recent.splice(0, this.recent.length - (this.opts.replayBuffer ?? 20_000));
+    }
     try {
       for (const o of this.engine.push(topic, record, atMs, inputId)) this.opts.publish(o.topic, o.payload);
     } catch (e) {
@@ -83,9 +98,34 @@ export class RulesHost {
     }
   }
 
-  /** Accepts a job moved here (install + restore + start if it was running). */
+  /**
+   * Accepts a job moved here (install + restore + start if it was running), then replays the inputs this
+   * host received after the source's last consumed input, so the hand-over gap loses nothing.
+   */
   moveIn(relocation: unknown): JobInfo {
-    return this.engine.moveIn(relocation);
+    const info = this.engine.moveIn(relocation);
+    const last = parseRelocation(relocation).snapshot?.watermark.lastInputId ?? null;
+    const job = this.engine.job(info.jobId);
+    if (job.state !== 'RUNNING') return info;
+    // Replay what came after the source's last consumed input. If this host has not seen that input yet,
+    // it is behind the source: everything after it is still on its way here and will arrive through
+    // input(); what arrives that the source already counted is dropped by the snapshot's recent ids (so the
+    // engine's dedupe window must cover the lag between the two hosts).
+    let from = this.recent.length;
+    if (last === null) from = 0;
+    else {
+      const at = this.recent.findLastIndex((r) => r.id === last);
+      if (at >= 0) from = at + 1;
+    }
+    for (const r of this.recent.slice(from)) {
+      if (!job.accepts(r.topic)) continue;
+      try {
+        for (const o of job.push(r.topic, r.record, r.atMs, r.id)) this.opts.publish(o.topic, o.payload);
+      } catch (e) {
+        this.opts.onError?.(e as Error);
+      }
+    }
+    return info;
   }
 }
 
