@@ -5,8 +5,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { boardCommands } from './board.ts';
+import { flashCommand } from './flash.ts';
 import { msgCommands } from './msg.ts';
 import { decodeCommand } from './decode.ts';
+import { gatewayCommands } from './gateway.ts';
 import { processIo, type Io } from './io.ts';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -20,7 +22,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   const setCode = (c: number): void => { code = c; };
   program.addCommand(boardCommands(io, setCode));
   program.addCommand(msgCommands(io, setCode));
+  program.addCommand(flashCommand(io, setCode, program)); // also adds `board upload`
   program.addCommand(decodeCommand(io, setCode));
+  program.addCommand(gatewayCommands(io, setCode));
   try {
     await program.parseAsync([...argv]);
   } catch (e) {

@@ -1,0 +1,44 @@
+/** @module `ferry gateway`: run the gateway daemon, or check its configuration. */
+import { Command } from 'commander';
+import { GatewayDaemon, buildSources, loadConfig, ConfigError } from '@ferry/gateway';
+import type { Io } from './io.ts';
+
+export function gatewayCommands(io: Io, setCode: (c: number) => void): Command {
+  const gw = new Command('gateway').description('the gateway daemon: BLE and serial to MQTT with store-and-forward and edge rules');
+  gw.command('check-config')
+    .description('validate gateway.yaml and print the effective configuration (defaults filled in)')
+    .requiredOption('--config <file>', 'gateway.yaml')
+    .action((o: { config: string }) => {
+      try {
+        const cfg = loadConfig(o.config);
+        io.out(`${JSON.stringify({ ...cfg, gateway: { ...cfg.gateway, key: cfg.gateway.key === undefined ? undefined : '(hidden)' } }, null, 2)}\n`);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        io.err(`${e.message}\n`);
+        setCode(1);
+      }
+    });
+  gw.command('start')
+    .description('run the daemon until SIGINT/SIGTERM')
+    .requiredOption('--config <file>', 'gateway.yaml')
+    .action(async (o: { config: string }) => {
+      let cfg;
+      try {
+        cfg = loadConfig(o.config);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        io.err(`${e.message}\n`);
+        setCode(1);
+        return;
+      }
+      const daemon = new GatewayDaemon(cfg, { sources: await buildSources(cfg) });
+      const address = await daemon.start();
+      io.out(`ferry gateway ${cfg.gateway.id}: API ${address}, uplink ${cfg.uplink.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => { void daemon.stop().then(resolve); };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+  return gw;
+}

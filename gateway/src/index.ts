@@ -1,0 +1,8 @@
+/** @module @ferry/gateway: the gateway daemon and its parts. */
+export * from './daemon/config.ts';
+export * from './daemon/daemon.ts';
+export * from './daemon/signer.ts';
+export * from './daemon/sources.ts';
+export * from './uplink/outbox.ts';
+export * from './uplink/uplink.ts';
+export type * from './sources/types.ts';
