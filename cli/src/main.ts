@@ -9,6 +9,7 @@ import { flashCommand } from './flash.ts';
 import { msgCommands } from './msg.ts';
 import { decodeCommand } from './decode.ts';
 import { gatewayCommands } from './gateway.ts';
+import { cloudCommands, deviceCommands } from './cloud.ts';
 import { processIo, type Io } from './io.ts';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -25,6 +26,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program.addCommand(flashCommand(io, setCode, program)); // also adds `board upload`
   program.addCommand(decodeCommand(io, setCode));
   program.addCommand(gatewayCommands(io, setCode));
+  program.addCommand(cloudCommands(io));
+  program.addCommand(deviceCommands(io, setCode));
   try {
     await program.parseAsync([...argv]);
   } catch (e) {

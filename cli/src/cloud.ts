@@ -1,0 +1,59 @@
+/** @module `ferry cloud` and `ferry device`: run the cloud service; provision devices through its API. */
+import { Command } from 'commander';
+import { CloudService } from '@ferry/cloud';
+import { intOption } from './key.ts';
+import { UsageError } from './main.ts';
+import type { Io } from './io.ts';
+
+export function cloudCommands(io: Io): Command {
+  const cloud = new Command('cloud').description('the cloud service: ingest, rules, devices');
+  cloud.command('start')
+    .description('run the cloud service until SIGINT/SIGTERM (embedded broker unless --mqtt is given)')
+    .option('--data <dir>', 'data directory (SQLite, master key)', './data/cloud')
+    .option('--mqtt <url>', 'external MQTT broker (scale-out mode); default: embedded broker')
+    .option('--mqtt-port <port>', 'embedded broker port', '1883')
+    .option('--http-port <port>', 'HTTP API port', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--shared', 'use an MQTT 5 shared subscription ($share/ferry/...) so several processes split the stream')
+    .action(async (o: { data: string; mqtt?: string; mqttPort: string; httpPort: string; host: string; shared?: boolean }) => {
+      const svc = new CloudService({
+        dataDir: o.data, host: o.host, shared: o.shared === true,
+        mqttPort: intOption(o.mqttPort, '--mqtt-port', 0, 65535), httpPort: intOption(o.httpPort, '--http-port', 0, 65535),
+        ...(o.mqtt !== undefined && { mqttUrl: o.mqtt }),
+        log: (m) => io.out(`${m}\n`),
+      });
+      await svc.start();
+      await new Promise<void>((resolve) => {
+        const stop = (): void => { void svc.stop().then(resolve); };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+  return cloud;
+}
+
+export function deviceCommands(io: Io, setCode: (c: number) => void): Command {
+  const device = new Command('device').description('provision devices on a running cloud service');
+  device.command('add <id>')
+    .description('create a device and its key; the key is printed once (store it on the device)')
+    .option('--namespace <ns>', 'namespace the device belongs to', 'default')
+    .option('--api <url>', 'cloud HTTP API', 'http://127.0.0.1:8080')
+    .action(async (id: string, o: { namespace: string; api: string }) => {
+      let res: Response;
+      try {
+        res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, namespace: o.namespace }) });
+      } catch (e) {
+        throw new UsageError(`cannot reach the cloud API at ${o.api}: ${(e as Error).message}`);
+      }
+      const body = (await res.json()) as { key?: string; code?: string; message?: string };
+      if (!res.ok) { io.err(`${body.message ?? body.code ?? res.status}\n`); setCode(1); return; }
+      io.out(`${JSON.stringify(body)}\n`);
+    });
+  device.command('list')
+    .option('--api <url>', 'cloud HTTP API', 'http://127.0.0.1:8080')
+    .action(async (o: { api: string }) => {
+      const res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`).catch((e: Error) => { throw new UsageError(`cannot reach ${o.api}: ${e.message}`); });
+      io.out(`${JSON.stringify(await res.json(), null, 2)}\n`);
+    });
+  return device;
+}

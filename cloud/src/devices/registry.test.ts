@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { encode, verify } from '@ferry/message';
+import { hmacKey } from '@ferry/message/node';
+import { DeviceRegistry, SqliteDeviceStore, loadMasterKey } from './registry.ts';
+
+const master = new Uint8Array(32).fill(9);
+
+describe('device registry', () => {
+  it('adds a device whose key verifies its messages through the registry lookup', () => {
+    const reg = new DeviceRegistry(new SqliteDeviceStore(new Database(':memory:')), master);
+    const { key } = reg.add('th-01', 'home');
+    const t = encode({ header: { kid: 'th-01', ep: 1, sq: 0 }, claims: { iss: 'th-01', iat: 1 } }, hmacKey(Buffer.from(key, 'hex')));
+    if (!t.ok) throw t.error;
+    expect(verify(t.value, reg.keys).ok).toBe(true);
+    expect(reg.namespaceOf('th-01')).toBe('home');
+    expect(() => reg.add('th-01')).toThrow(/FERRY_DEVICE_EXISTS/);
+    expect(() => reg.add('bad id')).toThrow(/FERRY_DEVICE_BAD_ID/);
+  });
+  it('stores no usable key in the database: a dump without the master key cannot sign', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-dev-'));
+    const db = new Database(join(dir, 'cloud.db'));
+    const reg = new DeviceRegistry(new SqliteDeviceStore(db), master);
+    const { key } = reg.add('th-02');
+    db.close();
+    const dump = readFileSync(join(dir, 'cloud.db'));
+    expect(dump.includes(Buffer.from(key, 'hex'))).toBe(false);
+    expect(dump.includes(Buffer.from(key))).toBe(false);
+    // The same rows under another master key do not unseal.
+    const other = new DeviceRegistry(new SqliteDeviceStore(new Database(join(dir, 'cloud.db'))), new Uint8Array(32).fill(1));
+    expect(other.keys('th-02')).toBeUndefined();
+  });
+  it('binds each sealed key to its device id: swapping rows does not work', () => {
+    const db = new Database(':memory:');
+    const reg = new DeviceRegistry(new SqliteDeviceStore(db), master);
+    reg.add('a1');
+    reg.add('b1');
+    db.prepare("UPDATE devices SET sealed_key = (SELECT sealed_key FROM devices WHERE id = 'a1') WHERE id = 'b1'").run();
+    const fresh = new DeviceRegistry(new SqliteDeviceStore(db), master);
+    expect(fresh.keys('a1')).toBeDefined();
+    expect(fresh.keys('b1')).toBeUndefined();
+  });
+  it('creates the master key file with mode 0600, and reuses it', () => {
+    const p = join(mkdtempSync(join(tmpdir(), 'ferry-mk-')), 'master.key');
+    const k1 = loadMasterKey(p, {});
+    expect(statSync(p).mode & 0o777).toBe(0o600);
+    expect(Buffer.from(loadMasterKey(p, {})).equals(Buffer.from(k1))).toBe(true);
+    expect(() => loadMasterKey(p, { FERRY_MASTER_KEY: 'abc' })).toThrow(/FERRY_DEVICE_MASTER_KEY/);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * @module Device identities and keys. Each device gets a random 256-bit HS256 key when it is added; the key
+ * is shown once and stored only encrypted (AES-256-GCM, the device id as associated data so rows cannot be
+ * swapped) under a master key that lives OUTSIDE the database (environment or a separate file). A leaked
+ * database dump alone therefore does not let anyone sign as a device.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { KID_PATTERN, type HmacKey, type KeyLookup } from '@ferry/message';
+import { hmacKey } from '@ferry/message/node';
+
+export interface DeviceRecord {
+  readonly id: string;
+  readonly namespace: string;
+  readonly createdMs: number;
+  /** iv (12) | tag (16) | ciphertext (32) */
+  readonly sealedKey: Uint8Array;
+}
+
+export interface DeviceStore {
+  put(rec: DeviceRecord): boolean;
+  get(id: string): DeviceRecord | undefined;
+  list(): DeviceRecord[];
+  remove(id: string): boolean;
+}
+
+export class DeviceError extends Error {
+  readonly code: 'FERRY_DEVICE_EXISTS' | 'FERRY_DEVICE_BAD_ID' | 'FERRY_DEVICE_NOT_FOUND' | 'FERRY_DEVICE_MASTER_KEY';
+  constructor(code: DeviceError['code'], message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'DeviceError';
+    this.code = code;
+  }
+}
+
+export class SqliteDeviceStore implements DeviceStore {
+  private readonly db: Database.Database;
+  constructor(db: Database.Database) {
+    this.db = db;
+    db.exec('CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, namespace TEXT NOT NULL, created_ms INTEGER NOT NULL, sealed_key BLOB NOT NULL)');
+  }
+  put(r: DeviceRecord): boolean {
+    return this.db.prepare('INSERT OR IGNORE INTO devices (id, namespace, created_ms, sealed_key) VALUES (?, ?, ?, ?)').run(r.id, r.namespace, r.createdMs, r.sealedKey).changes === 1;
+  }
+  get(id: string): DeviceRecord | undefined {
+    const r = this.db.prepare('SELECT id, namespace, created_ms AS createdMs, sealed_key AS sealedKey FROM devices WHERE id = ?').get(id) as DeviceRecord | undefined;
+    return r;
+  }
+  list(): DeviceRecord[] {
+    return this.db.prepare('SELECT id, namespace, created_ms AS createdMs, sealed_key AS sealedKey FROM devices ORDER BY id').all() as DeviceRecord[];
+  }
+  remove(id: string): boolean {
+    return this.db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes === 1;
+  }
+}
+
+/**
+ * The master key: FERRY_MASTER_KEY (hex) if set, else the file at `path`, created with mode 0600 on first
+ * use. Keep that file off the database's backups.
+ */
+export function loadMasterKey(path: string, env: Record<string, string | undefined> = process.env): Uint8Array {
+  const hex = env['FERRY_MASTER_KEY'] ?? (existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined);
+  if (hex === undefined) {
+    const key = randomBytes(32);
+    writeFileSync(path, `${key.toString('hex')}\n`, { mode: 0o600 });
+    chmodSync(path, 0o600);
+    return key;
+  }
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new DeviceError('FERRY_DEVICE_MASTER_KEY', 'the master key must be 32 bytes of hex');
+  return Buffer.from(hex, 'hex');
+}
+
+export class DeviceRegistry {
+  private readonly store: DeviceStore;
+  private readonly master: Uint8Array;
+  private readonly cache = new Map<string, HmacKey>();
+
+  constructor(store: DeviceStore, masterKey: Uint8Array) {
+    if (masterKey.length !== 32) throw new DeviceError('FERRY_DEVICE_MASTER_KEY', 'the master key must be 32 bytes');
+    this.store = store;
+    this.master = masterKey;
+  }
+
+  /** Adds a device with a fresh key; the returned key is not retrievable later. */
+  add(id: string, namespace = 'default', nowMs = Date.now()): { id: string; namespace: string; key: string } {
+    if (!KID_PATTERN.test(id)) throw new DeviceError('FERRY_DEVICE_BAD_ID', 'device ids are 1..32 characters of [A-Za-z0-9._-]');
+    if (!KID_PATTERN.test(namespace)) throw new DeviceError('FERRY_DEVICE_BAD_ID', 'namespaces are 1..32 characters of [A-Za-z0-9._-]');
+    const key = randomBytes(32);
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', this.master, iv);
+    c.setAAD(Buffer.from(id));
+    const ct = Buffer.concat([c.update(key), c.final()]);
+    const sealedKey = Buffer.concat([iv, c.getAuthTag(), ct]);
+    if (!this.store.put({ id, namespace, createdMs: nowMs, sealedKey })) throw new DeviceError('FERRY_DEVICE_EXISTS', `device ${id} exists; remove it first to re-key`);
+    return { id, namespace, key: key.toString('hex') };
+  }
+
+  remove(id: string): void {
+    this.cache.delete(id);
+    if (!this.store.remove(id)) throw new DeviceError('FERRY_DEVICE_NOT_FOUND', `no device ${id}`);
+  }
+
+  list(): { id: string; namespace: string; createdMs: number }[] {
+    return this.store.list().map(({ id, namespace, createdMs }) => ({ id, namespace, createdMs }));
+  }
+
+  namespaceOf(id: string): string | undefined {
+    return this.store.get(id)?.namespace;
+  }
+
+  /** The key lookup ingest verifies with (keys are unsealed once and cached). */
+  readonly keys: KeyLookup = (kid) => {
+    const hit = this.cache.get(kid);
+    if (hit !== undefined) return hit;
+    const rec = this.store.get(kid);
+    if (rec === undefined) return undefined;
+    const b = Buffer.from(rec.sealedKey);
+    const d = createDecipheriv('aes-256-gcm', this.master, b.subarray(0, 12));
+    d.setAAD(Buffer.from(kid));
+    d.setAuthTag(b.subarray(12, 28));
+    let key: Buffer;
+    try {
+      key = Buffer.concat([d.update(b.subarray(28)), d.final()]);
+    } catch {
+      return undefined; // sealed under another master key, or tampered with: the device cannot verify
+    }
+    const k = hmacKey(key);
+    this.cache.set(kid, k);
+    return k;
+  };
+}

@@ -1,0 +1,3 @@
+/** @module @ferry/cloud: the cloud service and its parts. */
+export * from './service/service.ts';
+export * from './devices/registry.ts';

@@ -1,0 +1,161 @@
+/**
+ * @module The cloud service, one code path for both running modes: embedded (an aedes broker in this
+ * process, SQLite under the data dir) or scale-out (an external MQTT 5 broker, N processes sharing the
+ * work through a `$share/ferry/...` subscription). Messages from `<prefix>/up/#` go through the ingest
+ * pipeline; released events are stored, fed to the rules host, and offered to subscribers. An MQTT
+ * message is acknowledged only after ingest has recorded it (at-least-once; de-duplication makes
+ * processing effectively-once).
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Aedes } from 'aedes';
+import Database from 'better-sqlite3';
+import Fastify, { type FastifyInstance } from 'fastify';
+import mqtt, { type MqttClient } from 'mqtt';
+import { Gauge, Registry } from 'prom-client';
+import { peek, type Json } from '@ferry/message';
+import { RulesHost, rulesRoutes } from '@ferry/rules-api';
+import { DeviceError, DeviceRegistry, SqliteDeviceStore, loadMasterKey } from '../devices/registry.ts';
+import { Ingest, type IngestEvent } from '../ingest/index.ts';
+
+export interface CloudOptions {
+  readonly dataDir: string;
+  /** External broker URL (scale-out). Without it, an embedded aedes broker listens on mqttPort. */
+  readonly mqttUrl?: string;
+  readonly mqttPort?: number;
+  readonly httpPort?: number;
+  readonly host?: string;
+  readonly topicPrefix?: string;
+  /** Subscribe through a shared subscription (MQTT 5) so several cloud processes split the stream. */
+  readonly shared?: boolean;
+  readonly log?: (msg: string) => void;
+}
+
+export class CloudService {
+  readonly opts: CloudOptions;
+  readonly db: Database.Database;
+  readonly devices: DeviceRegistry;
+  readonly ingest: Ingest;
+  readonly rules: RulesHost;
+  readonly registry = new Registry();
+  private broker: Aedes | undefined;
+  private brokerServer: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private client: MqttClient | undefined;
+  private http: FastifyInstance | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  /** MQTT topic of each message waiting in the re-order buffer, by id, so rules see the topic it came on. */
+  private readonly topics = new Map<string, string>();
+
+  constructor(opts: CloudOptions) {
+    this.opts = opts;
+    mkdirSync(opts.dataDir, { recursive: true });
+    this.db = new Database(join(opts.dataDir, 'cloud.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.devices = new DeviceRegistry(new SqliteDeviceStore(this.db), loadMasterKey(join(opts.dataDir, 'master.key')));
+    this.ingest = new Ingest({ keys: this.devices.keys, onError: (e) => this.log(`ingest: ${e.message}`) });
+    this.rules = new RulesHost({ runtime: 'cloud', publish: (topic, payload) => this.client?.publish(topic, JSON.stringify(payload), { qos: 1 }), onError: (e) => this.log(`rules: ${e.message}`) });
+    this.ingest.subscribe((e) => this.onEvent(e));
+    const ingest = this.ingest;
+    new Gauge({
+      name: 'ferry_cloud_ingest_total', help: 'Ingest outcomes by kind', labelNames: ['outcome'], registers: [this.registry],
+      collect() { for (const [k, v] of Object.entries(ingest.counters())) if (typeof v === 'number') this.set({ outcome: k }, v); },
+    });
+  }
+
+  private log(msg: string): void {
+    (this.opts.log ?? ((m: string) => console.log(m)))(msg);
+  }
+
+  private get prefix(): string {
+    return this.opts.topicPrefix ?? 'ferry';
+  }
+
+  private onEvent(e: IngestEvent): void {
+    if (e.type !== 'message') return;
+    const id = `${e.kid}/${e.ep}/${e.sq}`;
+    const topic = this.topics.get(id);
+    this.topics.delete(id);
+    const d = e.message.claims['d'];
+    if (topic === undefined || typeof d !== 'object' || d === null || Array.isArray(d)) return;
+    // The record a gateway's rules see for the same reading: its data without transport metadata.
+    const { meta: _meta, ...record } = d as Record<string, Json>;
+    this.rules.input(topic, record, e.message.claims.iat * 1000, id);
+  }
+
+  /** Starts broker (embedded mode), MQTT intake, HTTP API. Returns the URLs in use. */
+  async start(): Promise<{ mqttUrl: string; httpUrl: string }> {
+    const host = this.opts.host ?? '127.0.0.1';
+    let mqttUrl = this.opts.mqttUrl;
+    if (mqttUrl === undefined) {
+      this.broker = await Aedes.createBroker();
+      const srv = createServer(this.broker.handle);
+      srv.on('connection', (s) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
+      this.brokerServer = srv;
+      await new Promise<void>((r) => srv.listen(this.opts.mqttPort ?? 1883, host, () => r()));
+      const a = srv.address();
+      mqttUrl = `mqtt://${host}:${typeof a === 'object' && a !== null ? a.port : 1883}`;
+    }
+    const client = await mqtt.connectAsync(mqttUrl, { clientId: `ferry-cloud-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, protocolVersion: this.opts.shared === true ? 5 : 4, reconnectPeriod: 1000 });
+    this.client = client;
+    // Acknowledge a message only after ingest recorded it (mqtt.js acks when this callback is called).
+    client.handleMessage = (packet, done) => {
+      const payload = packet.payload;
+      const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : new Uint8Array(payload);
+      this.onMqtt(packet.topic, bytes).then(() => done(), () => done());
+    };
+    const filter = `${this.prefix}/up/#`;
+    await client.subscribeAsync(this.opts.shared === true ? `$share/ferry/${filter}` : filter, { qos: 1 });
+    this.ticker = setInterval(() => { void this.ingest.tick(); this.rules.tick(); }, 250);
+    this.ticker.unref();
+    this.http = this.api();
+    const httpUrl = await this.http.listen({ host, port: this.opts.httpPort ?? 8080 });
+    this.log(`ferry cloud: MQTT ${mqttUrl}${this.broker ? ' (embedded)' : ''}, HTTP ${httpUrl}, data ${this.opts.dataDir}`);
+    return { mqttUrl, httpUrl };
+  }
+
+  private async onMqtt(topic: string, bytes: Uint8Array): Promise<void> {
+    const h = peek(bytes); // header only, to remember the topic until the message is released
+    const key = h.ok ? `${h.value.kid}/${h.value.ep}/${h.value.sq}` : undefined;
+    if (key !== undefined) this.topics.set(key, topic);
+    const out = await this.ingest.ingest(bytes);
+    if (out.status !== 'accepted' && key !== undefined) this.topics.delete(key);
+    if (this.topics.size > 100_000) this.topics.clear(); // bound: only matters if releases never come
+  }
+
+  private api(): FastifyInstance {
+    const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+    app.get('/health', async () => ({ status: 'ok', mqtt: this.client?.connected === true, ingest: this.ingest.counters() }));
+    app.get('/metrics', async (_r, reply) => reply.type(this.registry.contentType).send(await this.registry.metrics()));
+    app.post('/api/devices', async (req, reply) => {
+      const b = req.body as { id?: unknown; namespace?: unknown } | undefined;
+      if (typeof b?.id !== 'string') return reply.code(400).send({ code: 'FERRY_API_BAD_REQUEST', path: 'id', message: 'body must be {"id": "<device id>", "namespace"?: "<namespace>"}' });
+      try {
+        return await reply.code(201).send(this.devices.add(b.id, typeof b.namespace === 'string' ? b.namespace : undefined));
+      } catch (e) {
+        if (e instanceof DeviceError) return reply.code(e.code === 'FERRY_DEVICE_EXISTS' ? 409 : 400).send({ code: e.code, message: e.message });
+        throw e;
+      }
+    });
+    app.get('/api/devices', async () => this.devices.list());
+    app.get<{ Params: { kid: string; ev: string }; Querystring: { from?: string; to?: string } }>('/api/streams/:kid/:ev', async (req) => {
+      const from = Number(req.query.from ?? 0);
+      const to = Number(req.query.to ?? Number.MAX_SAFE_INTEGER);
+      return this.ingest.series.query(`${req.params.kid}/${req.params.ev}`, from, to);
+    });
+    rulesRoutes(app, this.rules);
+    return app;
+  }
+
+  async stop(): Promise<void> {
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    await this.http?.close();
+    await this.client?.endAsync().catch(() => undefined);
+    const srv = this.brokerServer;
+    if (srv !== undefined) await new Promise<void>((r) => { srv.close(() => r()); for (const s of this.sockets) s.destroy(); });
+    const b = this.broker;
+    if (b !== undefined) await new Promise<void>((r) => b.close(() => r()));
+    this.db.close();
+  }
+}
