@@ -1,6 +1,7 @@
-/* The board HAL (src/hal.h) for Linux: clocks from clock_gettime, logs on stderr, module files from
- * the file system, persistent records as files in $FERRY_STATE_DIR (default ./ferry-state), and the
- * watchdog as a pthread waiting on a condition variable. */
+/* The board HAL (src/hal.h) for Linux, part 1: logs on stderr, module files from the file system,
+ * persistent records as files in $FERRY_STATE_DIR (default ./ferry-state), and the watchdog as a
+ * pthread waiting on a condition variable. Clocks and the simulated room: sim_posix.c; module slots:
+ * store_posix.c; the serial line (a pseudo-terminal): board_posix.c. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "hal.h"
@@ -14,17 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t clock_ms(clockid_t id) {
-    struct timespec ts;
-    if (clock_gettime(id, &ts) != 0) return 0;
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t hal_now_ms(void) { return clock_ms(CLOCK_REALTIME); }
-int64_t hal_uptime_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+int hal_log_threshold = HAL_LOG_DEBUG; /* board_posix.c raises it with --quiet */
 
 void hal_vlog(hal_log_level_t level, const char *fmt, va_list ap) {
     static const char *const names[] = { "debug", "info", "warn", "error" };
+    if ((int)level < hal_log_threshold) return;
     const char *name = (unsigned)level < 4 ? names[level] : "error";
     fprintf(stderr, "%s: ", name);
     vfprintf(stderr, fmt, ap);

@@ -17,12 +17,12 @@ const dir = process.argv[2];
 const mods = {
   add: `(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))`,
   spin: `(module (func (export "spin") (loop $l (br $l))))`,
-  log: `(module (import "env" "log" (func $log (param i32 i32))) (memory 1)
+  log: `(module (import "log" "write" (func $log (param i32 i32 i32))) (memory 1)
           (data (i32.const 16) "hello from wasm")
-          (func (export "hello") (result i32) (call $log (i32.const 16) (i32.const 15)) (i32.const 42))
-          (func (export "oob") (call $log (i32.const 65530) (i32.const 100))))`,
+          (func (export "hello") (result i32) (call $log (i32.const 1) (i32.const 16) (i32.const 15)) (i32.const 42))
+          (func (export "oob") (call $log (i32.const 1) (i32.const 65530) (i32.const 100))))`,
   unknown: `(module (import "env" "nope" (func (param i32))) (func (export "f")))`,
-  badsig: `(module (import "env" "log" (func (param i32))) (func (export "f")))`,
+  badsig: `(module (import "log" "write" (func (param i32))) (func (export "f")))`,
   memimport: `(module (import "env" "memory" (memory 1)) (func (export "f")))`,
   trap: `(module (func (export "boom") (result i32) unreachable))`,
   div: `(module (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s))`,
@@ -62,7 +62,7 @@ check 0 'Total memory consumption of module' add.wasm add 1 1
 check 0 '\[wasm\] hello from wasm' log.wasm hello
 check 3 'trapped: out of bounds memory access' log.wasm oob
 check 1 'import env.nope \(i32\) -> \(\): no such host function' unknown.wasm f
-check 1 'does not match the host.s signature \(\*~\)' badsig.wasm f
+check 1 'does not match the host.s signature \(i\*~\)' badsig.wasm f
 check 1 'memory imports are not supported' memimport.wasm f
 check 1 'load failed: .*magic header' garbage.wasm f
 check 1 'load failed: .*unsupported opcode' bulk.wasm f

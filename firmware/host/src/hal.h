@@ -1,6 +1,6 @@
 /* Board HAL: everything the embedding needs from the board, so src/ stays board-independent.
- * posix/hal_posix.c implements it for Linux; an ESP-IDF port implements the same functions
- * (esp_timer, ESP_LOG, a flash partition or SPIFFS, NVS). */
+ * posix/ implements it for Linux (hal_posix.c, sim_posix.c, store_posix.c); firmware/esp32/main/
+ * implements the same functions with ESP-IDF (esp_timer, ESP_LOG, NVS, flash partitions, GPIO). */
 #ifndef FERRY_HAL_H
 #define FERRY_HAL_H
 
@@ -44,5 +44,41 @@ long hal_persist_read(const char *key, void *buf, size_t cap);
  * fn to finish, so arg may be freed afterwards. */
 bool hal_watchdog_arm(uint32_t ms, void (*fn)(void *arg), void *arg);
 void hal_watchdog_disarm(void);
+
+/* ---- Board I/O behind the ABI natives (src/natives.c) ---- */
+
+/* sensor.read: writes hundredths of the unit; returns FERRY_STATUS_OK or a negative ABI status. */
+int32_t hal_sensor_read(int32_t channel, int32_t *centi);
+/* actuator.set: 0 or a negative ABI status. hal_actuator_get reports the current output (0/1). */
+int32_t hal_actuator_set(int32_t channel, int32_t value);
+int32_t hal_actuator_get(int32_t channel);
+/* This device's id (the message kid), NUL-terminated, 1..32 chars of [A-Za-z0-9._-]. */
+const char *hal_device_id(void);
+/* HMAC-SHA256 of data with the device key, which never leaves the HAL (posix: key file; esp32: NVS
+ * or the HMAC peripheral). False when no key is provisioned. */
+bool hal_sign(const uint8_t *data, size_t len, uint8_t mac[32]);
+/* Called before every (re)boot of the module: restarts the uptime clock where the board does so. */
+void hal_on_boot(void);
+
+/* ---- Serial line to the gateway ---- */
+
+/* Writes one whole frame; a board whose line is stuck for long drops the frame (a UART does too). */
+void hal_serial_write(const uint8_t *data, size_t len);
+
+/* ---- Module storage: a factory module and two A/B slots for uploaded ones ---- */
+
+#define HAL_SLOT_COUNT 2
+/* Largest module a slot holds. */
+uint32_t hal_slot_capacity(void);
+/* The module the board runs when no uploaded module is active; false if it has none. */
+bool hal_factory_module(uint8_t **data, uint32_t *size);
+/* Upload into a slot: open (erase / create a temp file), write in order, close. close(keep=true)
+ * makes the bytes the slot's content atomically (posix: fsync + rename; esp32: the partition is only
+ * referenced by the boot record after close), close(keep=false) discards them. */
+bool hal_slot_open(int slot, uint32_t size);
+bool hal_slot_write(int slot, uint32_t offset, const uint8_t *data, uint32_t len);
+bool hal_slot_close(int slot, bool keep);
+/* Reads a slot's module (size bytes) into a buffer freed with hal_free_file. */
+bool hal_slot_read(int slot, uint32_t size, uint8_t **data);
 
 #endif /* FERRY_HAL_H */

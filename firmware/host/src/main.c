@@ -1,13 +1,21 @@
-/* ferry-board: loads a wasm module on WAMR the way the board does, calls one export with arguments
- * from the command line, prints the results on stdout and the memory accounting on stderr. */
+/* ferry-board: `ferry-board serve ...` is the posix board (posix/board_posix.c). Otherwise it loads a
+ * wasm module on WAMR the way the board does, calls one export with arguments from the command line,
+ * prints the results on stdout and the memory accounting on stderr. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
 #include "hal.h"
 #include "runtime.h"
+#include "sim_posix.h"
+
+int board_posix_main(int argc, char **argv); /* posix/board_posix.c */
+int board_bench_main(int argc, char **argv); /* posix/bench_posix.c */
+
+/* One-shot runs have no serial line: messages a module emits are dropped (see hal_serial_write). */
 
 #if !defined(FERRY_DEFAULT_FUEL) || !FERRY_INSTRUCTION_METERING
 #undef FERRY_DEFAULT_FUEL
@@ -18,7 +26,9 @@ enum { EXIT_HOST_ERROR = 1, EXIT_USAGE = 2, EXIT_TRAP = 3 };
 
 static int usage(int rc) {
     fprintf(rc ? stderr : stdout,
-            "usage: ferry-board [options] MODULE.wasm EXPORT [ARG...]\n"
+            "usage: ferry-board serve [options]      the posix board on a pseudo-terminal (serve --help)\n"
+            "       ferry-board bench MODULE [TICKS] [RUNS]   tick cost and memory on this WAMR build (JSON)\n"
+            "       ferry-board [options] MODULE.wasm EXPORT [ARG...]\n"
             "  Calls EXPORT with ARGs (parsed by its param types; integers may be 0x hex), prints\n"
             "  each result on a line of stdout and WAMR's memory accounting on stderr.\n"
             "options:\n"
@@ -78,6 +88,11 @@ static void print_value(const wasm_val_t *v) {
 }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "serve") == 0) return board_posix_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "bench") == 0) return board_bench_main(argc - 1, argv + 1);
+    sim_config_t sim;
+    sim_defaults(&sim);
+    sim_configure(&sim);
     uint32_t stack = 8 * 1024, fuel = FERRY_DEFAULT_FUEL, timeout_ms = 0, max_pages = 0;
     bool fuel_given = false;
     int i = 1;

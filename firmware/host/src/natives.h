@@ -1,6 +1,5 @@
-/* The host functions a module may import. Today natives_placeholder.c provides them; it will be
- * replaced by a file that defines FERRY_ABI_DEFINE_NATIVES, includes the generated include/ferry_abi.h
- * and implements these two functions over its ferry_abi_modules[] / ferry_abi_imports[] tables. */
+/* The host functions a module may import: src/natives.c defines FERRY_ABI_DEFINE_NATIVES, includes
+ * the generated include/ferry_abi.h and implements these two over its tables. */
 #ifndef FERRY_NATIVES_H
 #define FERRY_NATIVES_H
 

@@ -1,0 +1,12 @@
+/** @module Where hw-tests find the posix board and the firmware. */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BUILD_DIR = process.env['FERRY_BOARD_BUILD_DIR'] ?? join(REPO, '.build/host');
+export const BOARD_BIN = join(BUILD_DIR, 'ferry-board');
+export const FRAME_VECTORS_BIN = join(BUILD_DIR, 'ferry-frame-vectors');
+export const BUILD_SCRIPT = join(REPO, 'firmware/host/scripts/build-posix.sh');
+export const THERMOSTAT = join(REPO, 'firmware/build/thermostat.wasm');
+/** HW_PORT names a real board's serial device; unset = the posix board on a pty. */
+export const HW_PORT = process.env['HW_PORT'];
