@@ -32,10 +32,18 @@ export interface Peripheral {
 
 /** The part of noble's Noble class (lib/noble.js) the source drives. */
 export interface Noble {
+  /**
+   * Reading it initialises the bindings synchronously if that has not happened yet (lib/noble.js
+   * `get state()` -> _initializeBindings -> bindings.start()), so a throwing bindings.start() can be caught
+   * instead of surfacing from process.nextTick as an uncaught exception.
+   */
+  readonly state: AdapterState;
   on(event: 'stateChange', listener: (state: AdapterState) => void): unknown;
   on(event: 'scanStart' | 'scanStop', listener: () => void): unknown;
   on(event: 'discover', listener: (p: Peripheral) => void): unknown;
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  removeListener(event: 'stateChange', listener: (state: AdapterState) => void): unknown;
+  removeListener(event: 'scanStart' | 'scanStop', listener: () => void): unknown;
+  removeListener(event: 'discover', listener: (p: Peripheral) => void): unknown;
   /** Callback form: noble then reports "state is not poweredOn" through the callback instead of throwing. */
   startScanning(serviceUuids: string[], allowDuplicates: boolean, callback: (error?: Error | null) => void): void;
   stopScanning(callback?: () => void): void;

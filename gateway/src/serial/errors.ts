@@ -16,7 +16,8 @@ export const SERIAL_SENSOR_ERRORS = {
   FERRY_GW_SERIAL_PORT_GONE: { numeric: 5306, doc: 'an open port closed by itself (unplugged, or the device vanished); the source goes down and re-opens it with back-off' },
   FERRY_GW_SERIAL_IO: { numeric: 5307, doc: 'a read or write on an open port failed (the message names the error)' },
   FERRY_GW_SERIAL_NO_ANSWER: { numeric: 5308, doc: 'a polled sensor (MH-Z19, PMS5003 in passive mode) did not answer a read command within the response timeout' },
-  FERRY_GW_SERIAL_SILENT: { numeric: 5309, doc: 'a streaming sensor (PMS5003 in active mode) sent no valid frame for the silence period (TX wire, power, or sensor left in passive mode)' },
+  FERRY_GW_SERIAL_SILENT: { numeric: 5309, doc: 'a streaming sensor (PMS5003 in active mode) sent no valid frame for the silence period (TX wire, power, or a sensor stuck in passive mode)' },
+  FERRY_GW_SERIAL_INTERNAL: { numeric: 5310, doc: 'the sink threw while taking a reading or a problem; the exception is caught and counted, and the source keeps running' },
 } as const;
 
 export type SerialSensorErrorCode = keyof typeof SERIAL_SENSOR_ERRORS;

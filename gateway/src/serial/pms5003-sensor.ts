@@ -8,21 +8,25 @@ import type { SensorDecoder, SensorEvent, SensorMode, SensorProtocol } from './s
 
 class PmsDecoder implements SensorDecoder {
   readonly #framer = new Pms5003Framer();
-  #acksExpected = 0;
+  /** Valid frames left during which one BAD_LENGTH is taken for the acknowledgement; 0 = none expected. */
+  #ackWindow = 0;
 
   /**
    * A mode command is acknowledged with an 8-byte frame 42 4D 00 04 E1 00 0X sum (not in the datasheet,
    * observed on shipping sensors); the 32-byte framer sees a length field of 4 and refuses it once with
-   * FERRY_DECODE_BAD_LENGTH before resynchronising. That one refusal is expected, not a fault.
+   * FERRY_DECODE_BAD_LENGTH before resynchronising. That one refusal is expected, not a fault. Firmware
+   * that sends no acknowledgement must not hide a later real fault, so the allowance ends after two valid
+   * frames (one may already have been on the wire when the command went out).
    */
   expectAck(): void {
-    this.#acksExpected = 1;
+    this.#ackWindow = 2;
   }
 
   push(chunk: Uint8Array): SensorEvent[] {
     const events: SensorEvent[] = [];
     for (const r of this.#framer.push(chunk)) {
       if (r.ok) {
+        if (this.#ackWindow > 0) this.#ackWindow--;
         const v = r.value;
         events.push({
           type: 'measurement',
@@ -35,8 +39,8 @@ class PmsDecoder implements SensorDecoder {
           },
           meta: { reserved: v.reserved },
         });
-      } else if (r.error.code === 'FERRY_DECODE_BAD_LENGTH' && this.#acksExpected > 0) {
-        this.#acksExpected--;
+      } else if (r.error.code === 'FERRY_DECODE_BAD_LENGTH' && this.#ackWindow > 0) {
+        this.#ackWindow = 0;
         events.push({ type: 'other' });
       } else {
         events.push({ type: 'error', error: r.error });
@@ -47,7 +51,7 @@ class PmsDecoder implements SensorDecoder {
 
   reset(): void {
     this.#framer.reset();
-    this.#acksExpected = 0;
+    this.#ackWindow = 0;
   }
 
   get stats() {

@@ -44,7 +44,7 @@ type Timer = { cancel(): void };
 
 const COUNTERS = [
   'frames', 'readings', 'other_frames', 'bad_checksum', 'bad_frames', 'discarded_bytes', 'requests', 'timeouts',
-  'opens', 'open_failures', 'disconnects', 'reopen_attempts', 'reopens', 'io_errors',
+  'opens', 'open_failures', 'disconnects', 'reopen_attempts', 'reopens', 'io_errors', 'internal_errors',
 ] as const;
 type Counter = (typeof COUNTERS)[number];
 
@@ -111,13 +111,17 @@ export class SerialSensorSource implements Source {
     this.#decoder = this.#protocol.createDecoder();
   }
 
-  /** Resolves after the first open attempt; a missing port is a problem and a retry, not a rejection. */
+  /**
+   * Resolves after the first open attempt; a missing port is a problem and a retry, not a rejection.
+   * Calling it again, or after stop(), does nothing: a stopped source is not restarted (make a new one).
+   */
   async start(sink: SourceSink): Promise<void> {
     if (this.#state !== 'idle') return;
     this.#sink = sink;
     await this.#open();
   }
 
+  /** Cancels every timer, waits for an open in flight, and closes the port. */
   async stop(): Promise<void> {
     this.#state = 'stopped';
     this.#gen++;
@@ -250,7 +254,7 @@ export class SerialSensorSource implements Source {
   #onEvent(e: SensorEvent): void {
     if (e.type === 'error') {
       this.#count(e.error.code === 'FERRY_DECODE_BAD_CHECKSUM' ? 'bad_checksum' : 'bad_frames');
-      this.#sink?.problem({ code: e.error.code, message: e.error.message, device: this.device });
+      this.#toSink((sink) => sink.problem({ code: e.error.code, message: e.error.message, device: this.device }));
       return;
     }
     this.#count('frames');
@@ -272,7 +276,7 @@ export class SerialSensorSource implements Source {
       values: e.values,
       meta: { ...e.meta, port: this.#path, mode: this.#mode },
     };
-    this.#sink?.reading(reading);
+    this.#toSink((sink) => sink.reading(reading));
   }
 
   #count(c: Counter): void {
@@ -280,6 +284,25 @@ export class SerialSensorSource implements Source {
   }
 
   #report(code: SerialSensorErrorCode, detail: string): void {
-    this.#sink?.problem(serialProblem(code, detail, this.device));
+    this.#toSink((sink) => sink.problem(serialProblem(code, detail, this.device)));
+  }
+
+  /**
+   * Calls the sink. These calls run inside serialport's 'data' events and Clock callbacks, where an
+   * exception would be uncaught and end the daemon; a throwing sink costs one reading, not the process.
+   */
+  #toSink(call: (sink: SourceSink) => void): void {
+    const sink = this.#sink;
+    if (sink === undefined) return;
+    try {
+      call(sink);
+    } catch (err) {
+      this.#count('internal_errors');
+      try {
+        sink.problem(serialProblem('FERRY_GW_SERIAL_INTERNAL', `the sink threw: ${err instanceof Error ? err.message : String(err)}`, this.device));
+      } catch {
+        // counted above; nothing else can be done
+      }
+    }
   }
 }

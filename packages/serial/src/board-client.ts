@@ -28,6 +28,10 @@ export interface ClientOptions {
   readonly onLog?: (line: LogLine) => void;
   /** Receive errors and unsolicited NACKs (garbage on the line). */
   readonly onLineError?: (e: SerialError) => void;
+  /** The port closed (unplugged, board reset, or close()). */
+  readonly onClose?: () => void;
+  /** Keep received messages in `messages` (default true; a long-running daemon passes false). */
+  readonly retainMessages?: boolean;
 }
 
 export interface UploadProgress { readonly sent: number; readonly total: number }
@@ -80,7 +84,7 @@ export class BoardClient {
         else p.resolve(f);
       } else if (f.kind === KIND.MESSAGE) {
         const t = latin1.decode(f.payload);
-        this.messages.push(t);
+        if (this.opts.retainMessages !== false) this.messages.push(t);
         this.opts.onMessage?.(t);
         for (const w of this.waiters.splice(0)) w();
       } else if (f.kind === KIND.LOG) {
@@ -101,6 +105,7 @@ export class BoardClient {
     this.closed = true;
     for (const [, p] of this.pending) { clearTimeout(p.timer); p.reject(new SerialError('FERRY_SERIAL_CLOSED', 'the port closed')); }
     this.pending.clear();
+    this.opts.onClose?.();
   }
 
   /** Sends one request frame and waits for its reply (ACK/INFO resolve, NACK rejects). */

@@ -1,0 +1,37 @@
+/** @module Capped exponential back-off, and the FakeClock that drives it in tests. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { backoffDelay } from './backoff.ts';
+import { FakeClock } from './fake-clock.ts';
+
+describe('backoffDelay', () => {
+  it('doubles from initialMs and stays at maxMs', () => {
+    expect(Array.from({ length: 8 }, (_, i) => backoffDelay(i))).toEqual([500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+    expect(Array.from({ length: 4 }, (_, i) => backoffDelay(i, { initialMs: 100, maxMs: 250, factor: 3 }))).toEqual([100, 250, 250, 250]);
+  });
+
+  it('never decreases, never passes max, and stays finite for huge attempt numbers', () => {
+    fc.assert(fc.property(fc.nat(1_000_000), fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 100_000 }), (n, initialMs, extra) => {
+      const o = { initialMs, maxMs: initialMs + extra };
+      const d = backoffDelay(n, o);
+      return Number.isFinite(d) && d <= o.maxMs && d >= Math.min(initialMs, o.maxMs) && backoffDelay(n + 1, o) >= d;
+    }));
+  });
+});
+
+describe('FakeClock', () => {
+  it('fires due timers in deadline order at their own time, including ones scheduled while advancing', () => {
+    const c = new FakeClock(0);
+    const log: string[] = [];
+    c.setTimeout(() => log.push(`b@${c.now()}`), 20);
+    c.setTimeout(() => { log.push(`a@${c.now()}`); c.setTimeout(() => log.push(`c@${c.now()}`), 5); }, 10);
+    const cancelled = c.setTimeout(() => log.push('never'), 12);
+    cancelled.cancel();
+    c.advance(19);
+    expect(log).toEqual(['a@10', 'c@15']);
+    expect(c.pending()).toEqual([1]);
+    c.advance(1);
+    expect(log).toEqual(['a@10', 'c@15', 'b@20']);
+    expect(c.now()).toBe(20);
+  });
+});
