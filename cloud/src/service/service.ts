@@ -15,7 +15,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Gauge, Registry } from 'prom-client';
 import { peek, type Json } from '@ferry/message';
-import { RulesHost, rulesRoutes } from '@ferry/rules-api';
+import { RulesHost, httpTransport, rulesRoutes } from '@ferry/rules-api';
+import { ControlClient } from '@ferry/control';
 import { DeviceError, DeviceRegistry, SqliteDeviceStore, loadMasterKey } from '../devices/registry.ts';
 import { Ingest, type IngestEvent } from '../ingest/index.ts';
 
@@ -45,6 +46,7 @@ export class CloudService {
   private client: MqttClient | undefined;
   private http: FastifyInstance | undefined;
   private ticker: NodeJS.Timeout | undefined;
+  private control: ControlClient | undefined;
   /** MQTT topic of each message waiting in the re-order buffer, by id, so rules see the topic it came on. */
   private readonly topics = new Map<string, string>();
 
@@ -55,7 +57,19 @@ export class CloudService {
     this.db.pragma('journal_mode = WAL');
     this.devices = new DeviceRegistry(new SqliteDeviceStore(this.db), loadMasterKey(join(opts.dataDir, 'master.key')));
     this.ingest = new Ingest({ keys: this.devices.keys, onError: (e) => this.log(`ingest: ${e.message}`) });
-    this.rules = new RulesHost({ runtime: 'cloud', publish: (topic, payload) => this.client?.publish(topic, JSON.stringify(payload), { qos: 1 }), onError: (e) => this.log(`rules: ${e.message}`) });
+    this.rules = new RulesHost({
+      runtime: 'cloud',
+      publish: (topic, payload) => this.client?.publish(topic, JSON.stringify(payload), { qos: 1 }),
+      onError: (e) => this.log(`rules: ${e.message}`),
+      // A job moved to `gateway:<id>` travels over that gateway's control channel; others over HTTP.
+      transport: async (relocation) => {
+        const gw = /^gateway:(.+)$/.exec(relocation.targetResource)?.[1];
+        if (gw === undefined) return httpTransport(relocation);
+        const reply = await this.gatewayRequest(gw, 'POST', '/api/move', relocation);
+        if (reply.status >= 300) throw new Error(`gateway ${gw} refused the job: ${reply.status} ${JSON.stringify(reply.body)}`);
+        return reply.body;
+      },
+    });
     this.ingest.subscribe((e) => this.onEvent(e));
     const ingest = this.ingest;
     new Gauge({
@@ -79,8 +93,10 @@ export class CloudService {
     this.topics.delete(id);
     const d = e.message.claims['d'];
     if (topic === undefined || typeof d !== 'object' || d === null || Array.isArray(d)) return;
-    // The record a gateway's rules see for the same reading: its data without transport metadata.
-    const { meta: _meta, ...record } = d as Record<string, Json>;
+    // A gateway rule's output is {topic, out}: the next stage sees `out`, as it would on the gateway.
+    // A reading: the record a gateway's rules see for it, its data without transport metadata.
+    const { meta: _meta, ...reading } = d as Record<string, Json>;
+    const record = e.message.claims['ev'] === 'rule' ? (d as Record<string, Json>)['out'] : reading;
     this.rules.input(topic, record, e.message.claims.iat * 1000, id);
   }
 
@@ -99,6 +115,7 @@ export class CloudService {
     }
     const client = await mqtt.connectAsync(mqttUrl, { clientId: `ferry-cloud-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, protocolVersion: this.opts.shared === true ? 5 : 4, reconnectPeriod: 1000 });
     this.client = client;
+    this.control = new ControlClient(client, this.devices.keys, this.prefix);
     // Acknowledge a message only after ingest recorded it (mqtt.js acks when this callback is called).
     client.handleMessage = (packet, done) => {
       const payload = packet.payload;
@@ -145,7 +162,26 @@ export class CloudService {
       return this.ingest.series.query(`${req.params.kid}/${req.params.ev}`, from, to);
     });
     rulesRoutes(app, this.rules);
+    // The rule API of a gateway behind NAT, through its control channel: /api/gateways/<id>/api/...
+    app.route({
+      method: ['GET', 'POST'], url: '/api/gateways/:gw/*',
+      handler: async (req, reply) => {
+        const { gw, '*': rest } = req.params as { gw: string; '*': string };
+        try {
+          const r = await this.gatewayRequest(gw, req.method as 'GET' | 'POST', `/${rest}`, req.body);
+          return await reply.code(r.status).send(r.body);
+        } catch (e) {
+          return reply.code(504).send({ code: (e as { code?: string }).code ?? 'FERRY_CTL_TIMEOUT', message: (e as Error).message });
+        }
+      },
+    });
     return app;
+  }
+
+  /** A request to a gateway's REST API over its control channel. */
+  async gatewayRequest(gatewayId: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+    if (this.control === undefined) throw new Error('the cloud service is not started');
+    return this.control.request(gatewayId, { method, path, ...(body !== undefined && body !== null && { body }) });
   }
 
   async stop(): Promise<void> {

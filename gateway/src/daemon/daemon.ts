@@ -10,6 +10,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { peek, type Json } from '@ferry/message';
 import { RulesHost, rulesRoutes } from '@ferry/rules-api';
+import { serveControl } from '@ferry/control';
+import { hmacKey } from '@ferry/message/node';
 import { Outbox } from '../uplink/outbox.ts';
 import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
@@ -35,6 +37,7 @@ export class GatewayDaemon {
   private readonly sources: readonly Source[];
   private readonly log: NonNullable<DaemonDeps['log']>;
   private api: FastifyInstance | undefined;
+  private stopControl: (() => Promise<void>) | undefined;
   private readonly readings: Counter;
   private readonly problems: Counter;
   private readonly forwarded: Counter;
@@ -115,9 +118,15 @@ export class GatewayDaemon {
   }
 
   private publishRuleOutput(topic: string, payload: unknown): void {
-    const token = this.signer.sign('rule', { topic, out: payload as Json }, Date.now());
+    const inputId = `${this.signer.kid}/${this.signer.epoch}/${this.signer.nextSeq}`;
+    const now = Date.now();
+    const token = this.signer.sign('rule', { topic, out: payload as Json }, now);
     this.uplink.send(topic, new TextEncoder().encode(token));
     this.ruleOutputs.inc();
+    // Pipelines compose through topics: the broker brings this output to cloud jobs; local jobs that
+    // consume the topic get it here, with the same message id the cloud derives, so a stage can move
+    // between gateway and cloud without losing or double-counting.
+    this.rules.input(topic, payload, now, inputId);
   }
 
   health(): { status: 'ok' | 'degraded'; gateway: string; epoch: number; uplink: ReturnType<Uplink['stats']>; outbox: ReturnType<Outbox['stats']>; sources: ReturnType<Source['health']>[] } {
@@ -147,6 +156,11 @@ export class GatewayDaemon {
     rulesRoutes(app, this.rules);
     this.api = app;
     const address = await app.listen({ host: this.cfg.api.host, port: this.cfg.api.port });
+    // The same routes, reachable by the cloud over the uplink's MQTT connection (works behind NAT).
+    serveControl({
+      client: this.uplink.mqtt, app, gatewayId: this.cfg.gateway.id, key: hmacKey(gatewayKey(this.cfg)), prefix: this.cfg.uplink.topic_prefix,
+      onRefused: (why) => this.sink.problem({ code: why, message: 'control request refused' }),
+    }).then((stop) => { this.stopControl = stop; }, (e: Error) => this.log('warn', `control channel: ${e.message}`));
     for (const s of this.sources) {
       try {
         await s.start(this.sink);
@@ -161,6 +175,7 @@ export class GatewayDaemon {
   async stop(): Promise<void> {
     for (const s of this.sources) await s.stop().catch(() => undefined);
     this.rules.stop();
+    await this.stopControl?.();
     await this.api?.close();
     await this.uplink.close().catch(() => undefined);
     this.outbox.close();

@@ -63,6 +63,11 @@ export class Uplink {
     this.client.on('error', (e) => opts.onError?.(e));
   }
 
+  /** The MQTT connection, shared with the control channel (the gateway's only connection out of its NAT). */
+  get mqtt(): MqttClient {
+    return this.client;
+  }
+
   get connected(): boolean {
     return this.client.connected;
   }

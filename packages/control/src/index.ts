@@ -1,0 +1,2 @@
+/** @module @ferry/control: the MQTT control channel between the cloud and gateways behind NAT. */
+export * from './channel.ts';
