@@ -11,6 +11,7 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudService } from '@ferry/cloud';
 import { GatewayDaemon, parseConfig, type Source, type SourceSink } from '@ferry/gateway';
+import { mosquittoAvailable, mosquittoBroker } from '../gateway/src/uplink/brokers.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
@@ -29,8 +30,19 @@ class ScriptedSource implements Source {
   health() { return { name: this.name, up: true, lastInputMs: undefined, counters: {} }; }
 }
 
-async function system() {
-  const cloud = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-e2e-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined });
+type Mode = 'embedded' | 'mosquitto';
+
+async function system(mode: Mode) {
+  let external: string | undefined;
+  if (mode === 'mosquitto') {
+    const b = await mosquittoBroker();
+    cleanups.push(() => b.stop());
+    external = b.url;
+  }
+  const cloud = new CloudService({
+    dataDir: mkdtempSync(join(tmpdir(), 'ferry-e2e-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined,
+    ...(external !== undefined && { mqttUrl: external, shared: true }),
+  });
   const { mqttUrl, httpUrl } = await cloud.start();
   cleanups.push(() => cloud.stop());
   const { key } = (await json(await post(`${httpUrl}/api/devices`, { id: 'gw-e2e' }))) as { key: string };
@@ -57,9 +69,12 @@ const cloudSum = (runtime: string, resource: string) => ({
   jobConfig: { connectors: { input: 'ferry/up/gw-e2e/hot', output: 'ferry/agg/hot-sum' }, jobProps: { function: 'sum', fieldName: 'temperature', window: { type: 'tumbling', size: 3, unit: 'count' } } },
 });
 
-describe('gateway + cloud', () => {
+const modes: Mode[] = mosquittoAvailable() ? ['embedded', 'mosquitto'] : ['embedded'];
+if (!mosquittoAvailable() && process.env['CI'] === 'true') it('Mosquitto is installed in CI', () => expect(mosquittoAvailable()).toBe(true));
+
+describe.each(modes)('gateway + cloud (%s broker)', (mode) => {
   it('a two-stage pipeline: the edge filter on the gateway feeds an aggregation in the cloud, installed through the control channel', async () => {
-    const { httpUrl, source, outputs } = await system();
+    const { httpUrl, source, outputs } = await system(mode);
     // Installed on the gateway BY THE CLOUD, over MQTT (the gateway's HTTP API is not used).
     const inst = await post(`${httpUrl}/api/gateways/gw-e2e/api/install`, edgeFilter('gateway:gw-e2e', 'gateway:gw-e2e'));
     expect(inst.status).toBe(201);
@@ -81,7 +96,7 @@ describe('gateway + cloud', () => {
   });
 
   it('moves a running cloud job to the gateway over the control channel, with its state', async () => {
-    const { httpUrl, gateway, source, outputs } = await system();
+    const { httpUrl, gateway, source, outputs } = await system(mode);
     const edge = await post(`${httpUrl}/api/gateways/gw-e2e/api/install`, edgeFilter('gateway:gw-e2e', 'gateway:gw-e2e'));
     const { jobId: edgeId } = (await json(edge)) as { jobId: string };
     await post(`${httpUrl}/api/gateways/gw-e2e/api/start`, { jobId: edgeId });
