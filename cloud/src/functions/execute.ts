@@ -1,0 +1,164 @@
+/**
+ * @module The execution core both runners share (in process, and inside each pool worker): instances
+ * cached per (owner, namespace, hash), the call's ABI ports (namespace state through a write overlay,
+ * clock, log and emit collected into the reply, dev.id = the caller, dev.sign only with a configured
+ * key, no sensors or actuators), and the mapping of ABI failures to FERRY_FN_* errors.
+ */
+import { STATUS, type AbiError } from '@ferry/abi';
+import { hmacKey } from '@ferry/message/node';
+import { ModuleInstance, type BoardPorts, type CompiledModule, type KeyValueState, type SensorReading } from '@ferry/wasm-host';
+import type { ResultType } from './args.ts';
+import { fnFail, fnOk, type FnResult } from './errors.ts';
+
+export interface LogLine {
+  readonly level: number;
+  readonly text: string;
+}
+
+export interface RunOutput {
+  /** i32/f32/f64 as a number, i64 as a decimal string, void as null. */
+  readonly value: number | string | null;
+  /** msg.emit payloads in order (messages are ASCII compact JWS). */
+  readonly emits: readonly string[];
+  readonly logs: readonly LogLine[];
+}
+
+export interface CallContext {
+  /** dev.id inside the function: the public token's subject, or the owner. */
+  readonly callerId: string;
+  readonly nowMs: number;
+  readonly uptimeMs: number;
+  /** The key dev.sign uses; without it dev.sign returns UNAVAILABLE. Never enters wasm memory. */
+  readonly signSecret?: Uint8Array | undefined;
+}
+
+export interface Invocation {
+  /** Instances are reused per key: `${owner}\0${namespace}\0${hash}`, so module globals never leak across namespaces. */
+  readonly instanceKey: string;
+  readonly compiled: CompiledModule;
+  readonly maxPages: number;
+  readonly exportName: string;
+  readonly args: readonly (number | bigint)[];
+  readonly resultType: ResultType;
+}
+
+/** Per-call limits on what a function may hand back. */
+export const MAX_EMITS = 16;
+export const MAX_LOGS = 32;
+
+const NO_STATE: KeyValueState = { get: () => undefined, set: () => STATUS.QUOTA_EXCEEDED.value, keyAt: () => undefined };
+const latin1 = new TextDecoder('latin1');
+
+/** BoardPorts whose per-call parts are swapped before each call (ModuleInstance keeps the object). */
+class CallPorts implements BoardPorts {
+  state: KeyValueState = NO_STATE;
+  ctx: CallContext = { callerId: '', nowMs: 0, uptimeMs: 0 };
+  emits: string[] = [];
+  logs: LogLine[] = [];
+  get deviceId(): string {
+    return this.ctx.callerId;
+  }
+  nowMs(): number {
+    return this.ctx.nowMs;
+  }
+  uptimeMs(): number {
+    return this.ctx.uptimeMs;
+  }
+  sensorRead(): SensorReading {
+    return { ok: false, status: STATUS.NO_SUCH_CHANNEL.value };
+  }
+  actuatorSet(): number {
+    return STATUS.NO_SUCH_CHANNEL.value;
+  }
+  emit(token: Uint8Array): number {
+    if (this.emits.length >= MAX_EMITS) return STATUS.QUOTA_EXCEEDED.value;
+    this.emits.push(latin1.decode(token));
+    return STATUS.OK.value;
+  }
+  sign(data: Uint8Array): Uint8Array | undefined {
+    const s = this.ctx.signSecret;
+    return s === undefined || s.length < 32 ? undefined : hmacKey(s).mac(data);
+  }
+  log(level: number, text: string): void {
+    if (this.logs.length < MAX_LOGS) this.logs.push({ level, text });
+  }
+}
+
+interface Slot {
+  readonly instance: ModuleInstance;
+  readonly ports: CallPorts;
+}
+
+export class InstanceCache {
+  private readonly slots = new Map<string, Slot>();
+  private readonly max: number;
+
+  constructor(max = 1024) {
+    this.max = max;
+  }
+
+  /**
+   * Runs one call over `state`. `commit` runs synchronously right after a successful call, before any
+   * other call can read the namespace (an await in between would let a concurrent call read stale
+   * state and lose an update). Never throws.
+   */
+  async run(inv: Invocation, state: KeyValueState, ctx: CallContext, commit?: () => void): Promise<FnResult<RunOutput>> {
+    let slot = this.slots.get(inv.instanceKey);
+    if (slot === undefined) {
+      const ports = new CallPorts();
+      ports.state = state;
+      ports.ctx = ctx;
+      const created = await ModuleInstance.create(inv.compiled, ports);
+      if (!created.ok) {
+        const e = created.error;
+        return e.code === 'FERRY_ABI_VERSION' || e.code === 'FERRY_ABI_MISSING_EXPORT'
+          ? fnFail('FERRY_FN_MODULE_INVALID', e.message, [e.code])
+          : fnFail('FERRY_FN_TRAP', `while instantiating: ${e.message}`, [e.code]);
+      }
+      slot = { instance: created.value, ports };
+      if (this.slots.size >= this.max) this.slots.delete(this.slots.keys().next().value!);
+      this.slots.set(inv.instanceKey, slot);
+    }
+    const r = this.callSlot(slot, inv, state, ctx);
+    if (r.ok) commit?.();
+    return r;
+  }
+
+  /** The synchronous part: what the in-process fast path costs per call once the instance exists. */
+  private callSlot(slot: Slot, inv: Invocation, state: KeyValueState, ctx: CallContext): FnResult<RunOutput> {
+    const p = slot.ports;
+    p.state = state;
+    p.ctx = ctx;
+    p.emits = [];
+    p.logs = [];
+    const pagesBefore = slot.instance.bytes().length >>> 16;
+    const r = slot.instance.call(inv.exportName, ...inv.args);
+    const out = { emits: p.emits, logs: p.logs };
+    p.state = NO_STATE;
+    if (r.ok) return fnOk({ value: toResult(r.value, inv.resultType), ...out });
+    this.slots.delete(inv.instanceKey);
+    return failure(r.error, pagesBefore, slot.instance.bytes().length >>> 16, inv.maxPages);
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+}
+
+function toResult(v: number, t: ResultType): number | string | null {
+  if (t === 'void') return null;
+  // wasm-host's call() returns i64 results as a Number (exact up to 2^53): sent as a decimal string.
+  return t === 'i64' ? BigInt(Math.trunc(v)).toString() : v;
+}
+
+/**
+ * A trap after the memory grew to its declared maximum is reported as memory exhaustion: that is how an
+ * allocator fails once memory.grow returns -1 (AssemblyScript's stub runtime ends in `unreachable`).
+ */
+function failure(e: AbiError, pagesBefore: number, pagesAfter: number, maxPages: number): FnResult<never> {
+  if (pagesAfter > pagesBefore && pagesAfter >= maxPages) {
+    return fnFail('FERRY_FN_MEMORY_EXCEEDED', `trapped at its memory maximum of ${maxPages} pages: ${e.message}`, [e.code]);
+  }
+  if (e.code === 'FERRY_ABI_MISSING_EXPORT') return fnFail('FERRY_FN_NO_SUCH_EXPORT', e.message, [e.code]);
+  return fnFail('FERRY_FN_TRAP', e.message, [e.code]);
+}

@@ -1,0 +1,32 @@
+/**
+ * @module Test support: builds the AssemblyScript fixtures under fixtures/ with asc, with the firmware's
+ * options (asconfig.json: stub runtime, one page that cannot grow, abort routed to sys.abort, only the
+ * wasm features every WAMR build has), into memory; nothing is written to the repository.
+ */
+import { fileURLToPath } from 'node:url';
+import { dirname, join, relative } from 'node:path';
+import asc from 'assemblyscript/asc';
+
+const here = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const root = join(here, '../../../..');
+
+export async function buildFixture(name: string): Promise<Uint8Array> {
+  // baseDir is the fixtures folder: at the repository root asc would also pick up asconfig.json's entries.
+  const entry = `${name}.ts`;
+  const abort = relative(here, join(root, 'firmware/assembly/abi/abort')).split('\\').join('/');
+  let out: Uint8Array | undefined;
+  const errors: string[] = [];
+  const r = await asc.main([
+    entry, '--baseDir', here, '--outFile', `${name}.wasm`, '--runtime', 'stub', '--initialMemory', '1', '--maximumMemory', '1',
+    '--disable', 'bulk-memory,nontrapping-f2i,simd,reference-types,multi-value', '--use', `abort=${abort}/ferryAbort`,
+    '--optimizeLevel', '3', '--shrinkLevel', '2', '--noAssert',
+  ], {
+    writeFile: (file: string, contents: Uint8Array | string) => {
+      if (file.endsWith('.wasm') && typeof contents !== 'string') out = contents;
+    },
+    stdout: { write: () => true } as never,
+    stderr: { write: (s: string) => (errors.push(String(s)), true) } as never,
+  });
+  if (r.error !== null || out === undefined) throw new Error(`asc ${entry} failed: ${r.error?.message ?? 'no output'}\n${errors.join('')}`);
+  return out;
+}

@@ -1,0 +1,40 @@
+/**
+ * @module The runner port: where a call executes. Two implementations share it and one test suite
+ * (runner.case.ts): InProcessRunner (the fast path, no preemption) and PoolRunner (worker_threads with
+ * a watchdog). Both read the namespace through a write overlay and commit only on success.
+ */
+import type { KeyValueState } from '@ferry/wasm-host';
+import type { FnResult } from './errors.ts';
+import type { CallContext, Invocation, RunOutput } from './execute.ts';
+
+export interface Clock {
+  /** Wall clock, Unix ms (clock.now_ms). */
+  nowMs(): number;
+  /** Monotonic ms since the service started (clock.uptime_ms). */
+  uptimeMs(): number;
+}
+
+export const systemClock = (): Clock => {
+  const t0 = performance.now();
+  return { nowMs: () => Date.now(), uptimeMs: () => performance.now() - t0 };
+};
+
+export interface RunRequest extends Invocation {
+  readonly hash: string;
+  /** The namespace's live state; the runner reads it at call start and writes to it only on success. */
+  readonly state: KeyValueState;
+  /** New keys the call may add before state.set returns QUOTA_EXCEEDED. */
+  readonly maxNewKeys: number;
+  readonly callerId: string;
+  readonly signSecret?: Uint8Array | undefined;
+}
+
+export interface Runner {
+  /** Never rejects: every failure is a typed FnError. */
+  run(req: RunRequest): Promise<FnResult<RunOutput>>;
+  close(): Promise<void>;
+}
+
+export const contextOf = (req: RunRequest, clock: Clock): CallContext => ({
+  callerId: req.callerId, nowMs: clock.nowMs(), uptimeMs: clock.uptimeMs(), signSecret: req.signSecret,
+});
