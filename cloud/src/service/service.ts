@@ -19,6 +19,8 @@ import { RulesHost, httpTransport, rulesRoutes } from '@ferry/rules-api';
 import { ControlClient } from '@ferry/control';
 import { DeviceError, DeviceRegistry, SqliteDeviceStore, loadMasterKey } from '../devices/registry.ts';
 import { Ingest, type IngestEvent } from '../ingest/index.ts';
+import { FunctionService, InProcessRunner, PoolRunner } from '../functions/index.ts';
+import { functionRoutes, functionTopics } from './functions-api.ts';
 
 export interface CloudOptions {
   readonly dataDir: string;
@@ -31,6 +33,8 @@ export interface CloudOptions {
   /** Subscribe through a shared subscription (MQTT 5) so several cloud processes split the stream. */
   readonly shared?: boolean;
   readonly log?: (msg: string) => void;
+  /** Where functions run: 'pool' (default: worker threads with a CPU watchdog, for untrusted modules) or 'in-process'. */
+  readonly functionRunner?: 'pool' | 'in-process';
 }
 
 export class CloudService {
@@ -39,6 +43,7 @@ export class CloudService {
   readonly devices: DeviceRegistry;
   readonly ingest: Ingest;
   readonly rules: RulesHost;
+  readonly functions: FunctionService;
   readonly registry = new Registry();
   private broker: Aedes | undefined;
   private brokerServer: Server | undefined;
@@ -71,6 +76,7 @@ export class CloudService {
       },
     });
     this.ingest.subscribe((e) => this.onEvent(e));
+    this.functions = new FunctionService({ runner: opts.functionRunner === 'in-process' ? new InProcessRunner() : new PoolRunner({ size: 2, timeoutMs: 1000 }) });
     const ingest = this.ingest;
     new Gauge({
       name: 'ferry_cloud_ingest_total', help: 'Ingest outcomes by kind', labelNames: ['outcome'], registers: [this.registry],
@@ -117,11 +123,14 @@ export class CloudService {
     this.client = client;
     this.control = new ControlClient(client, this.devices.keys, this.prefix);
     // Acknowledge a message only after ingest recorded it (mqtt.js acks when this callback is called).
+    const upPrefix = `${this.prefix}/up/`;
     client.handleMessage = (packet, done) => {
+      if (!packet.topic.startsWith(upPrefix)) { done(); return; } // control replies, function calls: handled on 'message'
       const payload = packet.payload;
       const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : new Uint8Array(payload);
       this.onMqtt(packet.topic, bytes).then(() => done(), () => done());
     };
+    await functionTopics(client, this.functions, this.prefix);
     const filter = `${this.prefix}/up/#`;
     await client.subscribeAsync(this.opts.shared === true ? `$share/ferry/${filter}` : filter, { qos: 1 });
     this.ticker = setInterval(() => { void this.ingest.tick(); this.rules.tick(); }, 250);
@@ -162,6 +171,7 @@ export class CloudService {
       return this.ingest.series.query(`${req.params.kid}/${req.params.ev}`, from, to);
     });
     rulesRoutes(app, this.rules);
+    functionRoutes(app, this.functions);
     // The rule API of a gateway behind NAT, through its control channel: /api/gateways/<id>/api/...
     app.route({
       method: ['GET', 'POST'], url: '/api/gateways/:gw/*',
@@ -186,6 +196,7 @@ export class CloudService {
 
   async stop(): Promise<void> {
     if (this.ticker !== undefined) clearInterval(this.ticker);
+    await this.functions.runner.close();
     await this.http?.close();
     await this.client?.endAsync().catch(() => undefined);
     const srv = this.brokerServer;
