@@ -10,6 +10,7 @@ import { msgCommands } from './msg.ts';
 import { decodeCommand } from './decode.ts';
 import { gatewayCommands } from './gateway.ts';
 import { cloudCommands, deviceCommands } from './cloud.ts';
+import { demoCommand } from './demo.ts';
 import { processIo, type Io } from './io.ts';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -28,6 +29,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program.addCommand(gatewayCommands(io, setCode));
   program.addCommand(cloudCommands(io));
   program.addCommand(deviceCommands(io, setCode));
+  program.addCommand(demoCommand(io, setCode));
   try {
     await program.parseAsync([...argv]);
   } catch (e) {

@@ -4,3 +4,4 @@ export * from './clock.ts';
 export * from './rng.ts';
 export * from './room.ts';
 export * from '../paths.ts';
+export * from './online.ts';

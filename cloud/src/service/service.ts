@@ -92,8 +92,32 @@ export class CloudService {
     return this.opts.topicPrefix ?? 'ferry';
   }
 
+  /**
+   * Namespace state fed by devices: each device's telemetry reading `t` becomes `temp.<kid>` =
+   * "<celsius> <unix ms>" in its namespace — the form the thermostat firmware reads — and is published
+   * retained on `<prefix>/ns/<namespace>/state/<key>`, so boards online mirror the room readers of their
+   * namespace and decide on all of them (offline, those entries go stale and the board falls back to its
+   * own sensor).
+   */
+  readonly namespaceState = new Map<string, Map<string, string>>();
+
+  private projectTelemetry(e: Extract<IngestEvent, { type: 'message' }>): void {
+    const d = e.message.claims['d'] as Record<string, unknown> | undefined;
+    const t = d?.['t'];
+    if (e.message.claims['ev'] !== 'tel' || typeof t !== 'number') return;
+    const ns = this.devices.namespaceOf(e.kid);
+    if (ns === undefined) return;
+    const key = `temp.${e.kid}`;
+    const value = `${t} ${e.message.claims.iat * 1000}`;
+    let m = this.namespaceState.get(ns);
+    if (m === undefined) this.namespaceState.set(ns, (m = new Map()));
+    m.set(key, value);
+    this.client?.publish(`${this.prefix}/ns/${ns}/state/${key}`, value, { qos: 1, retain: true });
+  }
+
   private onEvent(e: IngestEvent): void {
     if (e.type !== 'message') return;
+    this.projectTelemetry(e);
     const id = `${e.kid}/${e.ep}/${e.sq}`;
     const topic = this.topics.get(id);
     this.topics.delete(id);

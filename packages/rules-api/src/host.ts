@@ -57,7 +57,10 @@ export class RulesHost {
   input(topic: string, record: unknown, atMs: number, inputId?: string): void {
     if (inputId !== undefined) {
       this.recent.push({ topic, record, atMs, id: inputId });
-      if (this.recent.length > (this.opts.replayBuffer ?? 20_000)) this.recent.splice(0, this.recent.length - (this.opts.replayBuffer ?? 20_000));
+      // Trim in batches of a quarter: splicing one entry off a full buffer on every input copies the
+      // whole buffer each time (measured by bench:gateway: 30 µs instead of 2 µs per input).
+      const cap = this.opts.replayBuffer ?? 20_000;
+      if (this.recent.length > cap + (cap >> 2)) this.recent.splice(0, this.recent.length - cap);
     }
     try {
       for (const o of this.engine.push(topic, record, atMs, inputId)) this.opts.publish(o.topic, o.payload);

@@ -1,20 +1,25 @@
 --[[
-@module reorder.lua: the Redis port of the per-source sequencing step. It MIRRORS reorderStep / reorderTick /
-reorderFlush in reorder.ts (and addPart / closeGroup / expireGroups in groups.ts) function by function and in
-the same order; change both together. One EVALSHA per message makes the step atomic per device; its only key
-is hash-tagged per device, so it is cluster-safe.
+@module reorder.lua: the Redis port of the per-source sequencing step (the maintained copy; it replaces
+cloud/src/ingest/reorder.lua). It MIRRORS reorderStep / reorderTick / reorderFlush in ingest/reorder.ts (and
+addPart / closeGroup / expireGroups in ingest/groups.ts) function by function and in the same order; change
+both together. reorder-store.case.ts and the differential property test run it on a real Redis against
+the TS functions (redis-reorder-store.test.ts). One EVALSHA per message makes the step atomic per device;
+its only key is hash-tagged per device, so it is cluster-safe (docs/storage.md).
 
-KEYS[1]  ferry:{<kid>}:reorder   the source's state, JSON (same fields as ReorderState in reorder-types.ts)
+KEYS[1]  <prefix>{<kid>}:reorder   the source's state, JSON (ReorderState of ingest/reorder-types.ts, refs
+         kept as opaque strings, plus `v`, a write counter that orders the due-index updates, and `dl`, the
+         next deadline, -1 when nothing waits)
 ARGV     op ('apply' | 'tick' | 'flush'), window, timeoutMs, groupTimeoutMs, maxOpenGroups, now,
-         and for 'apply': ep, sq, grp ('' when none), part, parts, ref (an opaque string: the payload or a
-         reference to it, never re-encoded here)
-Returns  JSON {outcome ('' for tick/flush), released: [...], deadline (-1 when nothing waits)}; the caller
-         (the TS Redis store) reads an empty Lua table, which cjson writes as {}, as an empty array.
+         and for 'apply': ep, sq, grp ('' when none), part, parts, ref (an opaque string: the encoded
+         message, never parsed here)
+Returns  JSON {outcome ('' for tick/flush), released: [...], before, deadline, v}: the next deadline before
+         and after the step (-1 when nothing waits) and the state's write counter (0: nothing written).
+         cjson writes an empty Lua table as {}: the caller reads {} as [] where an array is meant.
 
 Numbers: Redis' cjson writes 14 significant digits; every number here is an integer below 2^53 with at most
-13 digits (sq, ep < 2^32; ms timestamps; int32 bitmap words), so the state round-trips exactly.
-Bitmap words are int32 (Lua BitOp is signed 32-bit, like JavaScript's | & ~ <<), so both sides agree.
-Not run yet: its test needs a real Redis (to come with the Redis store; it will run reorder-store.case.ts).
+13 digits (sq, ep, group ids < 2^32; ms timestamps < 10^13, i.e. before the year 2286; int32 bitmap words),
+so the state round-trips exactly. Bitmap words are int32 (Lua BitOp is signed 32-bit, like JavaScript's
+| & ~ <<), so both sides agree.
 ]]
 
 local op = ARGV[1]
@@ -42,7 +47,7 @@ end
 local raw = redis.call('GET', KEYS[1])
 if raw then
   local s = cjson.decode(raw)
-  d = { ep = s.ep, next = s.next, seen = list(s.seen), pending = list(s.pending), groups = list(s.groups) }
+  d = { ep = s.ep, next = s.next, seen = list(s.seen), pending = list(s.pending), groups = list(s.groups), v = tonumber(s.v) or 0 }
   -- A bitmap written under another window means nothing now (reorder.ts draft()).
   if #d.seen ~= WORDS then d.seen = zeros() end
   for _, p in ipairs(d.pending) do
@@ -226,13 +231,16 @@ local function nextDeadline()
   return t
 end
 
+local before = -1
+if d then before = nextDeadline() end
+
 local outcome = ''
 if op == 'apply' then
   -- reorder.ts reorderStep()
   local ep, sq = tonumber(ARGV[7]), tonumber(ARGV[8])
   local grp = nil
   if ARGV[9] ~= '' then grp = { id = tonumber(ARGV[9]), part = tonumber(ARGV[10]), parts = tonumber(ARGV[11]) } end
-  if d == nil then d = { ep = ep, next = 0, seen = zeros(), pending = {}, groups = {} } end
+  if d == nil then d = { ep = ep, next = 0, seen = zeros(), pending = {}, groups = {}, v = 0 } end
   expire()
   local c = classify(ep, sq)
   if c == 'new-epoch' then
@@ -260,8 +268,12 @@ else
 end
 
 local deadline = -1
+local v = 0
 if d then
-  redis.call('SET', KEYS[1], cjson.encode(d))
+  d.v = d.v + 1
+  v = d.v
   deadline = nextDeadline()
+  d.dl = deadline -- kept so a sweep can rebuild the due index from the states alone (RedisReorderStore.reindex)
+  redis.call('SET', KEYS[1], cjson.encode(d))
 end
-return cjson.encode({ outcome = outcome, released = out, deadline = deadline })
+return cjson.encode({ outcome = outcome, released = out, before = before, deadline = deadline, v = v })

@@ -1,0 +1,42 @@
+/**
+ * @module Puts an emulated board online: its signed messages go to the cloud over MQTT
+ * (`<prefix>/up/<kid>/msg`, QoS 1), and the namespace state the cloud publishes (`<prefix>/ns/<ns>/state/#`,
+ * retained) is mirrored into the board's local state — as a board's host would do over WiFi. The firmware
+ * is unchanged: it reads `temp.*` from state and so decides on every room reader of its namespace while
+ * online; offline the mirrored entries go stale and it decides on its own sensor.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { EmulatedBoard } from './board.ts';
+
+export interface Online {
+  /** Sends what the board emitted since the last flush and waits for the broker's acknowledgements. */
+  flush(): Promise<void>;
+  readonly client: MqttClient;
+  close(): Promise<void>;
+}
+
+export async function goOnline(board: EmulatedBoard, o: { readonly url: string; readonly namespace: string; readonly prefix?: string }): Promise<Online> {
+  const prefix = o.prefix ?? 'ferry';
+  const client = await mqtt.connectAsync(o.url, { clientId: `ferry-board-${board.deviceId}`, reconnectPeriod: 1000 });
+  const own = `temp.${board.deviceId}`;
+  const stateTopic = `${prefix}/ns/${o.namespace}/state/`;
+  client.on('message', (topic, payload) => {
+    if (!topic.startsWith(stateTopic)) return;
+    const key = topic.slice(stateTopic.length);
+    if (key === own || key.length === 0 || key.length > 64) return; // its own reading is written by the firmware itself
+    board.state.setText(key, payload.toString());
+  });
+  await client.subscribeAsync(`${stateTopic}#`, { qos: 1 });
+  let sent = board.messages.length;
+  return {
+    client,
+    async flush() {
+      const pending = board.messages.slice(sent);
+      sent = board.messages.length;
+      await Promise.all(pending.map((t) => client.publishAsync(`${prefix}/up/${board.deviceId}/msg`, t, { qos: 1 })));
+    },
+    async close() {
+      await client.endAsync();
+    },
+  };
+}
