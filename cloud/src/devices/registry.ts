@@ -75,6 +75,8 @@ export class DeviceRegistry {
   private readonly store: DeviceStore;
   private readonly master: Uint8Array;
   private readonly cache = new Map<string, HmacKey>();
+  /** Namespaces by device: read on every telemetry message, so kept in memory (removal clears it). */
+  private readonly namespaces = new Map<string, string>();
 
   constructor(store: DeviceStore, masterKey: Uint8Array) {
     if (masterKey.length !== 32) throw new DeviceError('FERRY_DEVICE_MASTER_KEY', 'the master key must be 32 bytes');
@@ -98,6 +100,7 @@ export class DeviceRegistry {
 
   remove(id: string): void {
     this.cache.delete(id);
+    this.namespaces.delete(id);
     if (!this.store.remove(id)) throw new DeviceError('FERRY_DEVICE_NOT_FOUND', `no device ${id}`);
   }
 
@@ -106,7 +109,11 @@ export class DeviceRegistry {
   }
 
   namespaceOf(id: string): string | undefined {
-    return this.store.get(id)?.namespace;
+    const hit = this.namespaces.get(id);
+    if (hit !== undefined) return hit;
+    const ns = this.store.get(id)?.namespace;
+    if (ns !== undefined) this.namespaces.set(id, ns);
+    return ns;
   }
 
   /** The key lookup ingest verifies with (keys are unsealed once and cached). */
