@@ -21,7 +21,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +36,7 @@ import { GatewayDaemon, topicSegment } from '../gateway/src/daemon/daemon.ts';
 import { GatewaySigner } from '../gateway/src/daemon/signer.ts';
 import { ENCRYPTED_VECTORS, PLAIN_VECTORS, type BthomeVector } from '../gateway/src/decoders/fixtures/bthome-vectors.ts';
 import type { Reading } from '../gateway/src/sources/types.ts';
-import { aedesBroker, freePort, mosquittoAvailable } from '../gateway/src/uplink/brokers.ts';
+import { aedesBroker, freePort, mosquittoAvailable, waitForPort } from '../gateway/src/uplink/brokers.ts';
 import { Outbox } from '../gateway/src/uplink/outbox.ts';
 import { Uplink } from '../gateway/src/uplink/uplink.ts';
 import { median, progress } from './lib.ts';
@@ -97,18 +96,6 @@ async function stopChild(p: ChildProcess, graceMs = 3000): Promise<void> {
   await exited;
 }
 
-async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
-      c.once('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Brokers: Mosquitto (a child process, so the broker does not share a core's event loop with either side)

@@ -13,48 +13,6 @@ export const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** Runs `op` in batches for about `ms` per run, `runs` times; returns ops/s per run and the median. */
-export async function measure(name: string, op: () => unknown | Promise<unknown>, opts: { runs?: number; ms?: number; bar?: SingleBar } = {}): Promise<Figure> {
-  const runs = opts.runs ?? 7;
-  const ms = opts.ms ?? 300;
-  for (let i = 0; i < 200; i++) await op(); // warm-up: let V8 optimise before timing
-  const results: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    let n = 0;
-    const t0 = performance.now();
-    let t = t0;
-    while (t - t0 < ms) {
-      for (let i = 0; i < 64; i++) await op();
-      n += 64;
-      t = performance.now();
-    }
-    results.push((n * 1000) / (t - t0));
-    opts.bar?.increment();
-  }
-  return { name, opsPerSec: median(results), runs: results };
-}
-
-/** Same as measure, for synchronous ops (no await in the loop, which would dominate a 2 µs op). */
-export function measureSync(name: string, op: () => unknown, opts: { runs?: number; ms?: number; bar?: SingleBar } = {}): Figure {
-  const runs = opts.runs ?? 7;
-  const ms = opts.ms ?? 300;
-  for (let i = 0; i < 2000; i++) op();
-  const results: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    let n = 0;
-    const t0 = performance.now();
-    let t = t0;
-    while (t - t0 < ms) {
-      for (let i = 0; i < 256; i++) op();
-      n += 256;
-      t = performance.now();
-    }
-    results.push((n * 1000) / (t - t0));
-    opts.bar?.increment();
-  }
-  return { name, opsPerSec: median(results), runs: results };
-}
-
 export function progress(total: number, label: string): SingleBar {
   const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} runs`, stream: process.stderr, hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
   bar.start(total, 0);
