@@ -15,11 +15,16 @@ export function cloudCommands(io: Io): Command {
     .option('--http-port <port>', 'HTTP API port', '8080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--shared', 'use an MQTT 5 shared subscription ($share/ferry/...) so several processes split the stream')
-    .action(async (o: { data: string; mqtt?: string; mqttPort: string; httpPort: string; host: string; shared?: boolean }) => {
+    .option('--redis <url>', 'keep re-order state and time series in Redis (scale-out); default SQLite under --data')
+    .option('--sync <mode>', 'SQLite durability: full (fsync per commit, survives power loss) or normal (survives crashes, faster)', 'full')
+    .action(async (o: { data: string; mqtt?: string; mqttPort: string; httpPort: string; host: string; shared?: boolean; redis?: string; sync: string }) => {
+      if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
       const svc = new CloudService({
         dataDir: o.data, host: o.host, shared: o.shared === true,
         mqttPort: intOption(o.mqttPort, '--mqtt-port', 0, 65535), httpPort: intOption(o.httpPort, '--http-port', 0, 65535),
         ...(o.mqtt !== undefined && { mqttUrl: o.mqtt }),
+        ...(o.redis !== undefined && { redisUrl: o.redis }),
+        synchronous: o.sync === 'full' ? 'FULL' : 'NORMAL',
         log: (m) => io.out(`${m}\n`),
       });
       await svc.start();

@@ -19,6 +19,9 @@ import { RulesHost, httpTransport, rulesRoutes } from '@ferry/rules-api';
 import { ControlClient } from '@ferry/control';
 import { DeviceError, DeviceRegistry, SqliteDeviceStore, loadMasterKey } from '../devices/registry.ts';
 import { Ingest, type IngestEvent } from '../ingest/index.ts';
+import { Redis } from 'ioredis';
+import type { Message } from '@ferry/message';
+import { RedisReorderStore, RedisTimeSeries, SqliteReorderStore, SqliteTimeSeries, openSqlite } from '../storage/index.ts';
 import { FunctionService, InProcessRunner, PoolRunner } from '../functions/index.ts';
 import { functionRoutes, functionTopics } from './functions-api.ts';
 
@@ -32,6 +35,16 @@ export interface CloudOptions {
   readonly topicPrefix?: string;
   /** Subscribe through a shared subscription (MQTT 5) so several cloud processes split the stream. */
   readonly shared?: boolean;
+  /**
+   * Redis URL (scale-out): re-order state and time series live in Redis, one Lua script per message, so N
+   * processes share the work. Without it they live in SQLite under dataDir (embedded).
+   */
+  readonly redisUrl?: string;
+  /**
+   * SQLite durability in embedded mode: FULL (default) fsyncs every commit, so an acknowledged message
+   * survives a power cut; NORMAL survives a process crash only, and is several times faster.
+   */
+  readonly synchronous?: 'FULL' | 'NORMAL';
   readonly log?: (msg: string) => void;
   /** Where functions run: 'pool' (default: worker threads with a CPU watchdog, for untrusted modules) or 'in-process'. */
   readonly functionRunner?: 'pool' | 'in-process';
@@ -52,6 +65,8 @@ export class CloudService {
   private http: FastifyInstance | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private control: ControlClient | undefined;
+  private readonly redis: Redis | undefined;
+  private readonly ingestDb: Database.Database | undefined;
   /** MQTT topic of each message waiting in the re-order buffer, by id, so rules see the topic it came on. */
   private readonly topics = new Map<string, string>();
 
@@ -61,7 +76,24 @@ export class CloudService {
     this.db = new Database(join(opts.dataDir, 'cloud.db'));
     this.db.pragma('journal_mode = WAL');
     this.devices = new DeviceRegistry(new SqliteDeviceStore(this.db), loadMasterKey(join(opts.dataDir, 'master.key')));
-    this.ingest = new Ingest({ keys: this.devices.keys, onError: (e) => this.log(`ingest: ${e.message}`) });
+    if (opts.redisUrl !== undefined) {
+      this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
+      this.ingest = new Ingest({
+        keys: this.devices.keys,
+        reorder: new RedisReorderStore<Message>({ redis: this.redis }),
+        series: new RedisTimeSeries({ redis: this.redis }),
+        onError: (e) => this.log(`ingest: ${e.message}`),
+      });
+    } else {
+      const store = openSqlite({ dir: opts.dataDir, file: 'ingest.sqlite', synchronous: opts.synchronous ?? 'FULL' });
+      this.ingestDb = store;
+      this.ingest = new Ingest({
+        keys: this.devices.keys,
+        reorder: new SqliteReorderStore<Message>({ db: store }),
+        series: new SqliteTimeSeries(store),
+        onError: (e) => this.log(`ingest: ${e.message}`),
+      });
+    }
     this.rules = new RulesHost({
       runtime: 'cloud',
       publish: (topic, payload) => this.client?.publish(topic, JSON.stringify(payload), { qos: 1 }),
@@ -192,7 +224,11 @@ export class CloudService {
     app.get<{ Params: { kid: string; ev: string }; Querystring: { from?: string; to?: string } }>('/api/streams/:kid/:ev', async (req) => {
       const from = Number(req.query.from ?? 0);
       const to = Number(req.query.to ?? Number.MAX_SAFE_INTEGER);
-      return this.ingest.series.query(`${req.params.kid}/${req.params.ev}`, from, to);
+      // A stream is one source's events: they are listed in (epoch, seq) order, never by a clock. `ts` (arrival
+      // at the cloud) only selects the range: a message that waited in the re-order buffer, or was taken by
+      // another worker, can arrive later than its successors.
+      const points = await this.ingest.series.query(`${req.params.kid}/${req.params.ev}`, from, to);
+      return [...points].sort((a, b) => a.ep - b.ep || a.sq - b.sq);
     });
     rulesRoutes(app, this.rules);
     functionRoutes(app, this.functions);
@@ -228,5 +264,7 @@ export class CloudService {
     const b = this.broker;
     if (b !== undefined) await new Promise<void>((r) => b.close(() => r()));
     this.db.close();
+    this.ingestDb?.close();
+    await this.redis?.quit().catch(() => undefined);
   }
 }
