@@ -16,7 +16,7 @@ export function cloudCommands(io: Io): Command {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--shared', 'use an MQTT 5 shared subscription ($share/ferry/...) so several processes split the stream')
     .option('--redis <url>', 'keep re-order state and time series in Redis (scale-out); default SQLite under --data')
-    .option('--sync <mode>', 'SQLite durability: full (fsync per commit, survives power loss) or normal (survives crashes, faster)', 'full')
+    .option('--sync <mode>', 'SQLite durability: normal (survives process crashes) or full (also power loss; fsync per commit, slower)', 'normal')
     .action(async (o: { data: string; mqtt?: string; mqttPort: string; httpPort: string; host: string; shared?: boolean; redis?: string; sync: string }) => {
       if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
       const svc = new CloudService({
