@@ -17,7 +17,7 @@ export interface Online {
 
 export async function goOnline(board: EmulatedBoard, o: { readonly url: string; readonly namespace: string; readonly prefix?: string }): Promise<Online> {
   const prefix = o.prefix ?? 'ferry';
-  const client = await mqtt.connectAsync(o.url, { clientId: `ferry-board-${board.deviceId}`, reconnectPeriod: 1000 });
+  const client = noDelay(await mqtt.connectAsync(o.url, { clientId: `ferry-board-${board.deviceId}`, reconnectPeriod: 1000 }));
   const own = `temp.${board.deviceId}`;
   const stateTopic = `${prefix}/ns/${o.namespace}/state/`;
   client.on('message', (topic, payload) => {
@@ -39,4 +39,15 @@ export async function goOnline(board: EmulatedBoard, o: { readonly url: string; 
       await client.endAsync();
     },
   };
+}
+
+/**
+ * Disables Nagle's algorithm on the client's socket, on every (re)connect. MQTT is small request/response
+ * packets; with Nagle and delayed ACKs a QoS 1 exchange waits ~40 ms (measured: 44 ms -> 0.9 ms round trip).
+ */
+function noDelay(client: MqttClient): MqttClient {
+  const set = (): void => { (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true); };
+  client.on('connect', set);
+  set();
+  return client;
 }

@@ -51,7 +51,7 @@ export async function aedesBroker(): Promise<TestBroker> {
     port,
     async start() {
       broker = await Aedes.createBroker();
-      const srv = createServer(broker.handle);
+      const srv = createServer({ noDelay: true }, broker.handle);
       srv.on('connection', (s) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
       server = srv;
       await new Promise<void>((r) => srv.listen(port, '127.0.0.1', () => r()));
