@@ -6,8 +6,15 @@ import type { Point, TimeSeriesStore } from './ports.ts';
 
 export class MemoryTimeSeries implements TimeSeriesStore {
   readonly #streams = new Map<string, Point[]>();
+  /** The (kid, ep, sq) identities stored per stream: a repeated append is a no-op (ports.ts). */
+  readonly #ids = new Map<string, Set<string>>();
 
   append(stream: string, point: Point): void {
+    let ids = this.#ids.get(stream);
+    if (ids === undefined) this.#ids.set(stream, (ids = new Set()));
+    const id = `${point.kid}\u0000${point.ep}\u0000${point.sq}`;
+    if (ids.has(id)) return;
+    ids.add(id);
     let s = this.#streams.get(stream);
     if (s === undefined) this.#streams.set(stream, (s = []));
     // Insert after every point with ts <= point.ts: stable, so equal timestamps keep their release order.

@@ -27,7 +27,7 @@ const tamper = (t: string): string => `${t.slice(0, -3)}${t.at(-3) === 'A' ? 'B'
 
 describe('Ingest pipeline', () => {
   it('names its steps in order', () => {
-    expect(setup().ing.steps).toEqual(['verify', 'sequence', 'events', 'store', 'dispatch']);
+    expect(setup().ing.steps).toEqual(['verify', 'sequence', 'events', 'store', 'confirm', 'dispatch']);
   });
   it('accepts, re-orders, stores per stream and dispatches; synchronously with in-memory ports', () => {
     const { ing, series, events, clock } = setup();
@@ -42,6 +42,18 @@ describe('Ingest pipeline', () => {
       { ts: 7, kid: 'th-01', ep: 1, sq: 0, value: { sq: 0 } },
     ]);
     expect(ing.counters()).toMatchObject({ accepted: 2, released: 2 });
+  });
+  it('a late arrival (its seq already released as a gap) is stored once, but never released out of order', () => {
+    const { ing, series, events, clock } = setup();
+    ing.ingest(token('th-01', 1, 1)); // waits for 0
+    clock.t = 100;
+    expect(ing.tick()).toBe(2); // the gap [0, 1), then 1
+    clock.t = 150;
+    expect(sync(ing.ingest(token('th-01', 1, 0)))).toMatchObject({ status: 'late', error: { code: 'FERRY_INGEST_LATE' }, released: 0 });
+    expect(sync(ing.ingest(token('th-01', 1, 0)))).toMatchObject({ status: 'late' }); // again: stored once
+    expect(events.map((e) => e.type === 'gap' ? `gap ${e.from}-${e.to}` : e.type === 'message' ? `msg ${e.sq}` : e.type)).toEqual(['gap 0-1', 'msg 1']);
+    expect(series.query('th-01/tel', 0, 1000).map((p) => [p.sq, p.ts])).toEqual([[1, 0], [0, 150]]);
+    expect(ing.counters()).toMatchObject({ late: 2, late_stored: 2, gap: 1, released: 1 });
   });
   it('a tampered token is rejected before sequencing: the store is never called and no window moves', () => {
     const calls: string[] = [];

@@ -5,12 +5,21 @@
  */
 import type { KeyLookup, Message } from '@ferry/message';
 import { newCounters, snapshot, type IngestCounters } from './counters.ts';
-import type { IngestError } from './errors.ts';
 import { MemoryReorderStore } from './memory-reorder-store.ts';
 import { MemoryTimeSeries } from './memory-time-series.ts';
 import type { Clock, MaybePromise, ReorderStore, SourceRelease, TimeSeriesStore } from './ports.ts';
 import type { ReorderConfig } from './reorder-types.ts';
-import { INGEST_STEPS, isPromise, RELEASE_STEPS, runSteps, type Ctx, type Deps, type IngestOutcome, type Subscriber } from './steps.ts';
+import { IngestError } from './errors.ts';
+import {
+  confirmStep, dispatchStep, eventsStep, INGEST_STEPS, isPromise, RELEASE_STEPS, runSteps, sequenceStep, storeStep, verifyStep,
+  type Ctx, type Deps, type IngestOutcome, type Subscriber,
+} from './steps.ts';
+
+/** With a transaction: what runs inside it, and what runs after the commit. */
+const ATOMIC: readonly Step[] = [sequenceStep, eventsStep, storeStep];
+const ATOMIC_RELEASE: readonly Step[] = [eventsStep, storeStep];
+const AFTER_COMMIT: readonly Step[] = [confirmStep, dispatchStep];
+type Step = (typeof INGEST_STEPS)[number];
 
 export interface IngestOptions {
   /** Device keys by kid (required: there is no safe default). */
@@ -27,6 +36,14 @@ export interface IngestOptions {
   readonly streamOf?: (message: Message) => string;
   /** Told of failures that do not stop the pipeline (FERRY_INGEST_STORE, FERRY_INGEST_SUBSCRIBER); default: none. */
   readonly onError?: (error: IngestError) => void;
+  /**
+   * Runs sequence -> events -> store as ONE transaction (e.g. SQLite, where the reorder state and the series
+   * share a file: `f => db.transaction(f).immediate()`), so a release is stored in the commit that takes it
+   * out of the buffer: a crash between the two cannot lose it. Subscribers hear of events after the commit.
+   * A failed append then rolls the whole step back (status 'failed': not acknowledged, redelivered). The
+   * ports must answer synchronously inside it.
+   */
+  readonly transaction?: <T>(f: () => T) => T;
 }
 
 export const defaultStreamOf = (m: Message): string => {
@@ -56,6 +73,7 @@ export class Ingest {
   readonly #subscribers = new Set<Subscriber>();
   readonly #counters = newCounters();
   readonly #deps: Deps;
+  readonly #tx: (<T>(f: () => T) => T) | undefined;
 
   constructor(opts: IngestOptions) {
     this.reorder = opts.reorder ?? new MemoryReorderStore<Message>(opts.reorderConfig);
@@ -64,15 +82,43 @@ export class Ingest {
     this.#deps = {
       keys: opts.keys, reorder: this.reorder, series: this.series, streamOf: safeStreamOf(opts.streamOf),
       subscribers: this.#subscribers, counters: this.#counters, onError: opts.onError ?? (() => {}),
+      strictStore: opts.transaction !== undefined,
     };
+    this.#tx = opts.transaction;
   }
 
   /** One token (bytes as received, or text). Never throws; see IngestOutcome for when to acknowledge. */
   ingest(token: string | Uint8Array, now: number = this.clock.now()): MaybePromise<IngestOutcome> {
     const ctx: Ctx = { token, now, done: false, released: [], events: [] };
     const finish = (): IngestOutcome => ({ ...ctx.outcome!, released: ctx.events.length });
+    if (this.#tx !== undefined) {
+      verifyStep.run(ctx, this.#deps);
+      if (!ctx.done) this.#atomic(ctx, () => runSteps(ATOMIC, ctx, this.#deps));
+      if (!ctx.done) runSteps(AFTER_COMMIT, ctx, this.#deps);
+      return finish();
+    }
     const r = runSteps(INGEST_STEPS, ctx, this.#deps);
     return isPromise(r) ? r.then(finish) : finish();
+  }
+
+  /** Runs `f` in the transaction; on a rollback the counters are restored and the outcome is 'failed'. */
+  #atomic(ctx: Ctx, f: () => unknown): void {
+    const saved = { ...this.#counters };
+    try {
+      this.#tx!(() => {
+        if (isPromise(f())) throw new IngestError('FERRY_INGEST_REORDER_STORE', 'IngestOptions.transaction needs ports that answer synchronously');
+      });
+    } catch (e) {
+      Object.assign(this.#counters, saved);
+      this.#counters.store_error++;
+      const err = e instanceof IngestError ? e : new IngestError('FERRY_INGEST_STORE', `transaction rolled back: ${String(e)}`, e);
+      this.#deps.onError(err);
+      const m = ctx.message?.header;
+      ctx.outcome = { status: 'failed', ...(m !== undefined && { kid: m.kid, ep: m.ep, sq: m.sq }), error: err, released: 0 };
+      ctx.events = [];
+      ctx.released = [];
+      ctx.done = true;
+    }
   }
 
   /** Releases what timed out at `now` (call it from a timer); returns the number of events released. */
@@ -97,6 +143,17 @@ export class Ingest {
   }
 
   #release(get: () => MaybePromise<readonly SourceRelease<Message>[]>, now: number): MaybePromise<number> {
+    if (this.#tx !== undefined) {
+      const ctx: Ctx = { now, done: false, released: [], events: [] };
+      this.#atomic(ctx, () => {
+        const got = get();
+        if (isPromise(got)) return got;
+        ctx.released = got;
+        return runSteps(ATOMIC_RELEASE, ctx, this.#deps);
+      });
+      if (!ctx.done) runSteps(AFTER_COMMIT, ctx, this.#deps);
+      return ctx.events.length;
+    }
     const run = (released: readonly SourceRelease<Message>[]): MaybePromise<number> => {
       const ctx: Ctx = { now, done: false, released, events: [] };
       const r = runSteps(RELEASE_STEPS, ctx, this.#deps);

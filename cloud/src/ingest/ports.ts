@@ -20,12 +20,22 @@ export type { KeyLookup };
 export interface ApplyResult<R> {
   readonly outcome: SeqOutcome;
   readonly released: readonly Released<R>[];
+  /**
+   * Stores with an outbox (Redis): the outbox entries `released` came from. Confirm them with
+   * `ReorderStore.confirm` once every point is stored; unconfirmed ones are released again after a lease.
+   */
+  readonly outbox?: readonly number[];
+  /** How many of `released` are such re-releases (their first taker never confirmed them). */
+  readonly recovered?: number;
 }
 
 /** Releases made by a timeout or flush, per source. */
 export interface SourceRelease<R> {
   readonly kid: string;
   readonly released: readonly Released<R>[];
+  /** As in ApplyResult. */
+  readonly outbox?: readonly number[];
+  readonly recovered?: number;
 }
 
 /**
@@ -42,6 +52,14 @@ export interface ReorderStore<R> {
   tick(now: number): MaybePromise<readonly SourceRelease<R>[]>;
   /** Releases everything buffered for every source (shutdown, drain). */
   flush(now: number): MaybePromise<readonly SourceRelease<R>[]>;
+  /**
+   * Stores whose state lives apart from the time series (Redis) keep each release in a per-source outbox
+   * until the taker confirms it stored them; a taker that dies in between (kill -9) is covered by the next
+   * call on that source, or a tick, after a lease: the entries are released again. Together with an
+   * idempotent time series (a point is identified by (kid, ep, sq)) every release is stored exactly once.
+   * Stores that commit with the series in one transaction (SQLite, `IngestOptions.transaction`) need none.
+   */
+  confirm?(kid: string, outbox: readonly number[]): MaybePromise<void>;
 }
 
 /** One point of a stream. `ts` is the server arrival time (ms); order within a source is (ep, sq). */
@@ -53,7 +71,11 @@ export interface Point {
   readonly value: unknown;
 }
 
-/** Time series per stream. `query` returns points with from <= ts < to, by ts then append order. */
+/**
+ * Time series per stream. `query` returns points with from <= ts < to, by ts then append order. A point is
+ * identified in its stream by (kid, ep, sq): appending one again is a no-op that keeps the first, so the
+ * store step can be repeated after a crash without storing anything twice.
+ */
 export interface TimeSeriesStore {
   append(stream: string, point: Point): MaybePromise<void>;
   query(stream: string, from: number, to: number): MaybePromise<readonly Point[]>;

@@ -52,6 +52,11 @@ export interface Deps {
   readonly counters: IngestCounters;
   /** Told of failures that do not stop the pipeline (store, subscriber), for logs. */
   readonly onError: (error: IngestError) => void;
+  /**
+   * Inside a transaction (IngestOptions.transaction) a failed append throws, so the transaction rolls back
+   * and the message is not acknowledged; outside one it is counted and the pipeline goes on.
+   */
+  readonly strictStore: boolean;
 }
 
 export interface Ctx {
@@ -63,6 +68,8 @@ export interface Ctx {
   done: boolean;
   released: readonly SourceRelease<Message>[];
   events: IngestEvent[];
+  /** An append failed: the outbox is not confirmed, so the releases come again after the lease. */
+  storeFailed?: boolean;
 }
 
 export interface Step {
@@ -92,7 +99,7 @@ function applied(ctx: Ctx, deps: Deps, m: Message, r: ApplyResult<Message>): voi
   ctx.outcome = r.outcome === 'accepted'
     ? { status: 'accepted', kid, ep, sq, released: 0 }
     : { status: r.outcome, kid, ep, sq, error: new IngestError(ERROR_OF[r.outcome], `${kid} ep ${ep} sq ${sq}`), released: 0 };
-  ctx.released = [{ kid, released: r.released }];
+  ctx.released = r.outbox === undefined ? [{ kid, released: r.released }] : [{ kid, released: r.released, outbox: r.outbox, recovered: r.recovered ?? 0 }];
 }
 
 function storeFailed(ctx: Ctx, deps: Deps, m: Message, e: unknown): void {
@@ -124,8 +131,9 @@ export const sequenceStep: Step = {
 export const eventsStep: Step = {
   name: 'events',
   run(ctx, deps) {
-    for (const { kid, released } of ctx.released) {
+    for (const { kid, released, recovered } of ctx.released) {
       countReleased(deps.counters, released);
+      deps.counters.recovered += recovered ?? 0;
       for (const r of released) {
         if (r.type === 'gap') ctx.events.push({ type: 'gap', kid, ep: r.ep, from: r.from, to: r.to });
         else if (r.type === 'message') ctx.events.push({ type: 'message', kid, stream: deps.streamOf(r.ref), ep: r.ep, sq: r.sq, at: r.at, message: r.ref });
@@ -153,7 +161,9 @@ export function pointOf(e: IngestEvent): { stream: string; point: Point } | unde
   return { stream: e.stream, point: { ts, kid: e.kid, ep: e.ep, sq: first.sq, value: { group: e.id, parts: e.parts, missing: e.missing, values } } };
 }
 
-function storeError(deps: Deps, stream: string, e: unknown): void {
+function storeError(ctx: Ctx, deps: Deps, stream: string, e: unknown): void {
+  if (deps.strictStore) throw e;
+  ctx.storeFailed = true;
   deps.counters.store_error++;
   deps.onError(new IngestError('FERRY_INGEST_STORE', `append to ${stream}: ${String(e)}`, e));
 }
@@ -163,24 +173,64 @@ function subscriberError(deps: Deps, e: unknown): void {
   deps.onError(new IngestError('FERRY_INGEST_SUBSCRIBER', String(e), e));
 }
 
-/** Appends each released message and group to its stream; a failed append is counted, not fatal. */
+/**
+ * A late arrival (its seq was recorded as a gap, or its epoch is closed) is authentic and was never stored:
+ * it is not released (order is kept, the gap stays a gap for subscribers), but its point is stored, so the
+ * series has every message that reached the cloud, e.g. one held for a worker that was down.
+ */
+function latePoint(ctx: Ctx, deps: Deps): { stream: string; point: Point } | undefined {
+  const m = ctx.message;
+  if (ctx.outcome?.status !== 'late' || m === undefined) return undefined;
+  deps.counters.late_stored++;
+  const { kid, ep, sq } = m.header;
+  return { stream: deps.streamOf(m), point: { ts: ctx.now, kid, ep, sq, value: dataOf(m) } };
+}
+
+/** Appends each released message and group (and a late arrival) to its stream; a failed append is counted, not fatal. */
 export const storeStep: Step = {
   name: 'store',
   run(ctx, deps) {
     const waits: Promise<void>[] = [];
-    for (const e of ctx.events) {
-      const p = pointOf(e);
-      if (p === undefined) continue;
+    const append = (p: { stream: string; point: Point } | undefined): void => {
+      if (p === undefined) return;
       try {
         const r = deps.series.append(p.stream, p.point);
-        if (isPromise(r)) waits.push(r.catch((e: unknown) => storeError(deps, p.stream, e)));
+        if (isPromise(r)) waits.push(r.catch((e: unknown) => storeError(ctx, deps, p.stream, e)));
       } catch (e) {
-        storeError(deps, p.stream, e);
+        storeError(ctx, deps, p.stream, e);
       }
-    }
+    };
+    append(latePoint(ctx, deps));
+    for (const e of ctx.events) append(pointOf(e));
     return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
   },
 };
+
+/**
+ * Confirms the outbox entries of what was stored (stores with an outbox: ports.ts `confirm`). Not awaited:
+ * an unconfirmed entry is only released again after its lease, and the series ignores a second append.
+ * After a failed append nothing is confirmed, so the lease retries the store.
+ */
+export const confirmStep: Step = {
+  name: 'confirm',
+  run(ctx, deps) {
+    if (ctx.storeFailed === true || deps.reorder.confirm === undefined) return;
+    for (const { kid, outbox } of ctx.released) {
+      if (outbox === undefined || outbox.length === 0) continue;
+      try {
+        const r = deps.reorder.confirm(kid, outbox);
+        if (isPromise(r)) r.catch((e: unknown) => confirmError(deps, kid, e));
+      } catch (e) {
+        confirmError(deps, kid, e);
+      }
+    }
+  },
+};
+
+function confirmError(deps: Deps, kid: string, e: unknown): void {
+  deps.counters.confirm_error++;
+  deps.onError(new IngestError('FERRY_INGEST_REORDER_STORE', `confirming the outbox of ${kid}: ${String(e)}`, e));
+}
 
 /** Hands every event to every subscriber; one failing subscriber never stops the others. */
 export const dispatchStep: Step = {
@@ -200,9 +250,9 @@ export const dispatchStep: Step = {
   },
 };
 
-export const INGEST_STEPS: readonly Step[] = [verifyStep, sequenceStep, eventsStep, storeStep, dispatchStep];
+export const INGEST_STEPS: readonly Step[] = [verifyStep, sequenceStep, eventsStep, storeStep, confirmStep, dispatchStep];
 /** What tick() and flush() run on the releases of a timeout. */
-export const RELEASE_STEPS: readonly Step[] = [eventsStep, storeStep, dispatchStep];
+export const RELEASE_STEPS: readonly Step[] = [eventsStep, storeStep, confirmStep, dispatchStep];
 
 /** Runs the steps in order, synchronously until a step returns a promise. */
 export function runSteps(steps: readonly Step[], ctx: Ctx, deps: Deps, from = 0): MaybePromise<void> {

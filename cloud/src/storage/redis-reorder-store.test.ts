@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { reorderStoreCases } from '../ingest/reorder-store.case.ts';
+import { confirming, reorderStoreCases } from '../ingest/reorder-store.case.ts';
 import { reorderFlush, reorderStep, reorderTick } from '../ingest/reorder.ts';
 import type { Released, ReorderConfig, ReorderState } from '../ingest/reorder-types.ts';
 import type { Message } from '@ferry/message';
@@ -21,7 +21,8 @@ if (!redis.ok) describe.skip(`Redis ReorderStore: skipped, ${redis.reason}`, () 
 
 if (redis.ok) {
   const client = redis.connect();
-  const make = <R>(config: Partial<ReorderConfig>, prefix = redis.prefix()): RedisReorderStore<R> => new RedisReorderStore<R>({ redis: client, config, prefix });
+  const make = <R>(config: Partial<ReorderConfig>, prefix = redis.prefix(), leaseMs?: number): RedisReorderStore<R> =>
+    new RedisReorderStore<R>({ redis: client, config, prefix, ...(leaseMs !== undefined && { leaseMs }) });
 
   reorderStoreCases('redis (reorder.lua)', (config) => make<string>(config));
 
@@ -40,7 +41,8 @@ if (redis.ok) {
     );
     it('over configurations, epochs, groups, bitmap word boundaries and unicode JSON refs', async () => {
       await fc.assert(fc.asyncProperty(cfgArb, fc.array(opArb, { maxLength: 80 }), fc.integer({ min: 0, max: 1_767_225_600_000 }), fc.constantFrom(0, 4_294_967_295 - 150), async (cfg, ops, t0, base) => {
-        const s = make<Ref>(cfg);
+        const raw = make<Ref>(cfg);
+        const s = confirming(raw);
         const states = new Map<string, ReorderState<Ref>>();
         const each = (f: typeof reorderTick<Ref>, now: number) => {
           const out: { kid: string; released: readonly Released<Ref>[] }[] = [];
@@ -68,7 +70,7 @@ if (redis.ok) {
           }
         }
         // The stored state equals the TS state too (bitmap words included), not only what was released.
-        for (const [kid, want] of states) expect(await s.state(kid)).toEqual({ ...want, v: expect.any(Number) as number });
+        for (const [kid, want] of states) expect(await raw.state(kid)).toEqual({ ...want, v: expect.any(Number) as number });
       }), { numRuns: Number(process.env['FERRY_FC_RUNS'] ?? 150) });
     });
   });
@@ -76,12 +78,14 @@ if (redis.ok) {
   describe('RedisReorderStore', () => {
     it('keeps one hash-tagged key per device and indexes only sources with something waiting', async () => {
       const prefix = redis.prefix();
-      const s = make<string>({ window: 8, timeoutMs: 50 }, prefix);
+      const s = make<string>({ window: 8, timeoutMs: 50 }, prefix, 0); // outbox off: only buffered messages are due
       expect(s.stateKey('dev-1')).toBe(`${prefix}{dev-1}:reorder`);
       await s.apply('dev-1', { ep: 1, sq: 0, ref: 'x' }, 0);
       const [index, ver] = s.dueKeys();
+      await s.settled();
       expect(await client.zrange(index, 0, -1)).toEqual([]);
       await s.apply('dev-1', { ep: 1, sq: 2, ref: 'y' }, 10);
+      await s.settled();
       expect(await client.zrange(index, 0, -1, 'WITHSCORES')).toEqual(['dev-1', '60']);
       expect(await client.hget(ver, 'dev-1')).toBe('2');
       expect(await s.tick(59)).toEqual([]);
@@ -90,22 +94,26 @@ if (redis.ok) {
       expect(await client.hlen(ver)).toBe(0);
     });
     it('a stale index entry costs one visit and is removed; an older update never overwrites a newer one', async () => {
-      const s = make<string>({ window: 8, timeoutMs: 50 });
+      const s = make<string>({ window: 8, timeoutMs: 50 }, undefined, 0);
       const [index, ver] = s.dueKeys();
       await s.apply('a', { ep: 1, sq: 0, ref: 'a0' }, 0);
+      await s.settled();
       await client.zadd(index, 0, 'a'); // as if a delayed update from an older state had landed
       expect(await s.tick(100)).toEqual([]);
       expect(await client.zcard(index)).toBe(0);
       await s.apply('b', { ep: 1, sq: 3, ref: 'b3' }, 0); // v1, deadline 50
+      await s.settled();
       await client.hset(ver, 'b', 5); // a newer write's counter already recorded
       await s.apply('b', { ep: 1, sq: 5, ref: 'b5' }, 10);
+      await s.settled();
       expect(await client.zscore(index, 'b')).toBe('50');
     });
     it('reindex() rebuilds a lost due index from the states (a worker died between the two calls)', async () => {
-      const s = make<string>({ window: 8, timeoutMs: 50 });
+      const s = make<string>({ window: 8, timeoutMs: 50 }, undefined, 0);
       const [index, ver] = s.dueKeys();
       await s.apply('x}y', { ep: 1, sq: 3, ref: 'x3' }, 10); // a kid with a brace keeps its own key
       await s.apply('z', { ep: 1, sq: 0, ref: 'z0' }, 10);
+      await s.settled();
       await client.del(index, ver); // as if both index updates had been lost
       expect(await s.tick(100)).toEqual([]);
       expect(await s.reindex()).toBe(2);
@@ -115,14 +123,66 @@ if (redis.ok) {
     it('a failed index update does not fail apply (the step is committed); it is reported, and reindex repairs it', async () => {
       const prefix = redis.prefix();
       const errors: unknown[] = [];
-      const s = new RedisReorderStore<string>({ redis: client, config: { window: 8, timeoutMs: 50 }, prefix, onIndexError: (e) => errors.push(e) });
+      const s = new RedisReorderStore<string>({ redis: client, config: { window: 8, timeoutMs: 50 }, prefix, leaseMs: 0, onIndexError: (e) => errors.push(e) });
       const [index] = s.dueKeys();
       await client.set(index, 'not a sorted set'); // ZADD on it answers WRONGTYPE
       expect(await s.apply('a', { ep: 1, sq: 1, ref: 'a1' }, 0)).toEqual({ outcome: 'accepted', released: [] });
+      await s.settled();
       expect(errors).toMatchObject([{ code: 'FERRY_STORE_SCRIPT' }]);
       await client.del(index);
       expect(await s.reindex()).toBe(1);
       expect(await s.tick(50)).toMatchObject([{ kid: 'a', released: [{ type: 'gap' }, { type: 'message', ref: 'a1' }] }]);
+    });
+    it('outbox: a release nobody confirms (its taker was killed) is released again after the lease, first, and then confirmed', async () => {
+      const s = make<string>({ window: 8, timeoutMs: 50 }, undefined, 100);
+      const a0 = await s.apply('a', { ep: 1, sq: 0, ref: 'a0' }, 0);
+      expect(a0).toMatchObject({ outcome: 'accepted', released: [{ ref: 'a0' }], recovered: 0 });
+      expect(a0.outbox).toHaveLength(1);
+      // The taker "dies" here: a0 is never confirmed. Before the lease ends, other traffic does not repeat it.
+      const a1 = await s.apply('a', { ep: 1, sq: 1, ref: 'a1' }, 50);
+      expect(a1.released.map((r) => r.type === 'message' && r.ref)).toEqual(['a1']);
+      await s.confirm('a', a1.outbox!);
+      // The lease ends at 100: a tick (the source is silent) releases a0 again, leased anew until 250.
+      expect(await s.tick(99)).toEqual([]);
+      const t = await s.tick(150);
+      expect(t).toMatchObject([{ kid: 'a', released: [{ type: 'message', ref: 'a0', sq: 0 }], recovered: 1 }]);
+      // Its second taker dies too; the next message on the source takes it, before its own release.
+      const a2 = await s.apply('a', { ep: 1, sq: 2, ref: 'a2' }, 260);
+      expect(a2.released.map((r) => r.type === 'message' && r.ref)).toEqual(['a0', 'a2']);
+      expect(a2.recovered).toBe(1);
+      await s.confirm('a', a2.outbox!);
+      expect(await s.tick(10_000)).toEqual([]);
+      await s.settled();
+      expect(await client.zcard(s.dueKeys()[0])).toBe(0); // nothing left to visit
+      // Redelivery of a stored message is a duplicate; nothing is released twice once confirmed.
+      expect(await s.apply('a', { ep: 1, sq: 0, ref: 'a0' }, 10_001)).toEqual({ outcome: 'duplicate', released: [] });
+    });
+    it('outbox: with the idempotent series, a taker killed before, between or after its appends stores each point once', async () => {
+      const prefix = redis.prefix();
+      const series = new RedisTimeSeries({ redis: client, prefix });
+      const s = make<Message>({ window: 8, timeoutMs: 50 }, prefix, 100);
+      const t0 = 1_767_225_600_000;
+      const ing = new Ingest({ keys: keyOf, reorder: s, series, clock: { now: () => t0 } });
+      // A "dead" taker: takes releases from the store but never stores them.
+      for (let sq = 0; sq < 3; sq++) await s.apply('dev-1', { ep: 1, sq, ref: { header: { alg: 'HS256', typ: 'JWT', kid: 'dev-1', ep: 1, sq }, claims: { iss: 'dev-1', iat: 1, ev: 'tel', d: { sq } } } as unknown as Message }, t0);
+      // A taker killed after storing sq 0 but before confirming.
+      await series.append('dev-1/tel', { ts: t0, kid: 'dev-1', ep: 1, sq: 0, value: { sq: 0 } });
+      expect(await ing.tick(t0 + 99)).toBe(0);
+      expect(await ing.tick(t0 + 100)).toBe(3);
+      expect(ing.counters().recovered).toBe(3);
+      const stored = await series.query('dev-1/tel', 0, Infinity);
+      expect(stored.map((p) => p.sq)).toEqual([0, 1, 2]);
+      // The living taker confirmed (tick waits for confirmations in flight): nothing more comes back.
+      expect(await ing.tick(t0 + 1000)).toBe(0);
+      expect((await series.query('dev-1/tel', 0, Infinity)).length).toBe(3);
+      // And the pipeline still stores in-order traffic once, confirming it.
+      expect(await ing.ingest(token('dev-1', 1, 3), t0 + 1001)).toMatchObject({ status: 'accepted', released: 1 });
+      expect(await ing.tick(t0 + 5000)).toBe(0);
+    });
+    it('outbox: bounded per source; entries beyond the bound are dropped and counted', async () => {
+      const s = make<string>({ window: 8, timeoutMs: 50 }, undefined, 1_000_000);
+      for (let sq = 0; sq < 260; sq++) await s.apply('a', { ep: 1, sq, ref: `a${sq}` }, sq);
+      expect(s.dropped).toBe(4);
     });
     it('falls back to EVAL after SCRIPT FLUSH (NOSCRIPT) and refuses bad options and non-JSON refs', async () => {
       const s = make<string>({ window: 4 });

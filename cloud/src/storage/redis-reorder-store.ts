@@ -5,7 +5,10 @@
  * pure reorderStep, proven equal to it by reorder-store.case.ts and a differential property test. A global
  * due index (`<prefix>{due}:index`, one sorted set) lets `tick`/`flush` visit only sources with something
  * waiting; it is updated by a second, version-ordered call (due-index.lua) only when a source's deadline
- * changed, so in-order traffic costs one round trip per message. docs/storage.md: layout and arguments.
+ * changed. Releases go through a per-source outbox in the same script (leaseMs > 0, the default): the
+ * pipeline confirms them once stored, and a worker killed in between has them released again after the
+ * lease (ports.ts `confirm`), so with the idempotent time series nothing released is lost or stored twice.
+ * docs/storage.md: layout and arguments.
  */
 import type { ApplyResult, ReorderStore, SourceRelease } from '../ingest/ports.ts';
 import { checkReorderConfig, DEFAULT_REORDER_CONFIG } from '../ingest/reorder.ts';
@@ -30,6 +33,12 @@ export interface RedisReorderOptions<R> {
    * hint; `reindex()` repairs it. Default: ignore.
    */
   readonly onIndexError?: (error: StoreError) => void;
+  /**
+   * How long a release waits for its taker's confirmation before it is released again (ms, on the callers'
+   * clock); 0 turns the outbox off (a worker dying between the script and its store then loses those
+   * releases). Default 5000: longer than any store should take, short enough to recover a killed worker.
+   */
+  readonly leaseMs?: number;
 }
 
 interface ScriptReply {
@@ -38,6 +47,9 @@ interface ScriptReply {
   before: number;
   deadline: number;
   v: number;
+  ob: number[];
+  rec: number;
+  dropped: number;
 }
 
 const OUTCOMES: ReadonlySet<string> = new Set(['accepted', 'duplicate', 'replay', 'late']);
@@ -51,7 +63,7 @@ function parseReply(raw: unknown): ScriptReply {
     throw new StoreError('FERRY_STORE_SCRIPT', `reorder.lua reply has the wrong shape: ${raw.slice(0, 200)}`);
   }
   const released = arr<Released<string>>(r.released).map((x) => (x.type === 'group' ? { ...x, members: arr<GroupMember<string>>(x.members), missing: arr<number>(x.missing) } : x));
-  return { outcome: r.outcome, released, before: r.before, deadline: r.deadline, v: r.v };
+  return { outcome: r.outcome, released, before: r.before, deadline: r.deadline, v: r.v, ob: arr<number>(r.ob), rec: typeof r.rec === 'number' ? r.rec : 0, dropped: typeof r.dropped === 'number' ? r.dropped : 0 };
 }
 
 /**
@@ -69,6 +81,14 @@ export class RedisReorderStore<R> implements ReorderStore<R> {
   readonly #prefix: string;
   readonly #cfgArgs: readonly number[];
   readonly #onIndexError: (error: StoreError) => void;
+  /**
+   * Index updates and confirmations in flight: apply does not await its index update (updates are ordered by
+   * `v`, so their order of arrival does not matter); tick and flush wait for them, so they see the outbox
+   * as confirmed.
+   */
+  readonly #indexing = new Set<Promise<void>>();
+  /** Outbox entries dropped over the per-source bound (their taker never confirmed; stores failing). */
+  dropped = 0;
 
   constructor(opts: RedisReorderOptions<R>) {
     this.config = wrap('FERRY_STORE_CONFIG', 'reorder config', () => checkReorderConfig({ ...DEFAULT_REORDER_CONFIG, ...opts.config }));
@@ -79,7 +99,9 @@ export class RedisReorderStore<R> implements ReorderStore<R> {
     this.#prefix = prefix;
     this.#onIndexError = opts.onIndexError ?? (() => {});
     const c = this.config;
-    this.#cfgArgs = [c.window, c.timeoutMs, c.groupTimeoutMs, c.maxOpenGroups];
+    const lease = opts.leaseMs ?? 5000;
+    if (!Number.isInteger(lease) || lease < 0) throw new StoreError('FERRY_STORE_CONFIG', `leaseMs must be an integer >= 0, got ${lease}`);
+    this.#cfgArgs = [c.window, c.timeoutMs, c.groupTimeoutMs, c.maxOpenGroups, lease];
   }
 
   /** The key of a source's state: hash-tagged by kid, so every key of one device is in one cluster slot. */
@@ -99,11 +121,27 @@ export class RedisReorderStore<R> implements ReorderStore<R> {
     const args = ['apply', ...this.#cfgArgs, now, msg.ep, msg.sq, g === undefined ? '' : g.id, g?.part ?? '', g?.parts ?? '', ref];
     const r = await this.#run(kid, args);
     if (!OUTCOMES.has(r.outcome)) throw new StoreError('FERRY_STORE_SCRIPT', `reorder.lua answered outcome ${JSON.stringify(r.outcome)}`);
-    return { outcome: r.outcome as SeqOutcome, released: decodeReleased(this.#codec, r.released) };
+    const out = { outcome: r.outcome as SeqOutcome, released: decodeReleased(this.#codec, r.released) };
+    return r.ob.length === 0 ? out : { ...out, outbox: r.ob, recovered: r.rec };
+  }
+
+  /** Removes confirmed entries from the source's outbox (their releases are stored). */
+  confirm(kid: string, outbox: readonly number[]): Promise<void> {
+    if (outbox.length === 0) return Promise.resolve();
+    const p = this.#run(kid, ['ack', ...this.#cfgArgs, 0, ...outbox]).then(() => undefined);
+    const tracked: Promise<void> = p.catch(() => undefined).finally(() => this.#indexing.delete(tracked));
+    this.#indexing.add(tracked);
+    return p;
+  }
+
+  /** Waits for the due-index updates and confirmations in flight (tests; tick and flush do it themselves). */
+  async settled(): Promise<void> {
+    while (this.#indexing.size > 0) await Promise.all([...this.#indexing]);
   }
 
   /** Visits the sources the due index says are due at `now`, in kid order. */
   async tick(now: number): Promise<SourceRelease<R>[]> {
+    await this.settled();
     const [index] = this.dueKeys();
     const kids = await command('due index', () => this.#redis.zrangebyscore(index, '-inf', now));
     return this.#each(kids, 'tick', now);
@@ -111,6 +149,7 @@ export class RedisReorderStore<R> implements ReorderStore<R> {
 
   /** Visits every source the due index holds (everything with something waiting). */
   async flush(now: number): Promise<SourceRelease<R>[]> {
+    await this.settled();
     const [index] = this.dueKeys();
     const kids = await command('due index', () => this.#redis.zrange(index, 0, -1));
     return this.#each(kids, 'flush', now);
@@ -163,20 +202,25 @@ export class RedisReorderStore<R> implements ReorderStore<R> {
     for (const kid of [...kids].sort()) {
       // Always re-index here: this also removes stale extra entries (a source idle before and after).
       const r = await this.#run(kid, [op, ...this.#cfgArgs, now], true);
-      if (r.released.length > 0) out.push({ kid, released: decodeReleased(this.#codec, r.released) });
+      if (r.released.length === 0) continue;
+      const rel = { kid, released: decodeReleased(this.#codec, r.released) };
+      out.push(r.ob.length === 0 ? rel : { ...rel, outbox: r.ob, recovered: r.rec });
     }
+    await this.settled();
     return out;
   }
 
   async #run(kid: string, args: readonly (string | number)[], reindex = false): Promise<ScriptReply> {
     const r = parseReply(await runScript(this.#redis, REORDER, [this.stateKey(kid)], args));
-    // Only a changed deadline needs the index: in-order traffic (idle before and after) skips this call.
+    this.dropped += r.dropped;
+    // Only a changed deadline needs the index. Not awaited: the caller goes on storing while it runs (the
+    // updates are ordered by `v`, so their order of arrival does not matter).
     if (r.v > 0 && (reindex || r.deadline !== r.before)) {
-      try {
-        await runScript(this.#redis, DUE, this.dueKeys(), [kid, r.v, r.deadline]);
-      } catch (e) {
-        this.#onIndexError(e instanceof StoreError ? e : new StoreError('FERRY_STORE_UNAVAILABLE', String(e), e));
-      }
+      const p: Promise<void> = runScript(this.#redis, DUE, this.dueKeys(), [kid, r.v, r.deadline]).then(
+        () => undefined,
+        (e: unknown) => this.#onIndexError(e instanceof StoreError ? e : new StoreError('FERRY_STORE_UNAVAILABLE', String(e), e)),
+      ).finally(() => this.#indexing.delete(p));
+      this.#indexing.add(p);
     }
     return r;
   }

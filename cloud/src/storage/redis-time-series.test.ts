@@ -13,14 +13,15 @@ if (redis.ok) {
   timeSeriesCases('redis (sorted sets)', () => new RedisTimeSeries({ redis: client, prefix: redis.prefix() }));
 
   describe('RedisTimeSeries', () => {
-    it('keeps a stream in one slot (the stream is the hash tag) and keeps equal points apart', async () => {
+    it('keeps a stream in one slot (the stream is the hash tag) and keeps equal points of other identities apart', async () => {
       const prefix = redis.prefix();
       const s = new RedisTimeSeries({ redis: client, prefix });
-      expect(s.keys('dev1/tel')).toEqual([`${prefix}ts:{dev1/tel}:z`, `${prefix}ts:{dev1/tel}:n`]);
+      expect(s.keys('dev1/tel')).toEqual([`${prefix}ts:{dev1/tel}:z`, `${prefix}ts:{dev1/tel}:n`, `${prefix}ts:{dev1/tel}:id`]);
       const p = { ts: 5, kid: 'dev1', ep: 0, sq: 0, value: 1 };
       await s.append('dev1/tel', p);
       await s.append('dev1/tel', p);
-      expect(await s.query('dev1/tel', 5, 6)).toEqual([p, p]);
+      await s.append('dev1/tel', { ...p, sq: 1 });
+      expect(await s.query('dev1/tel', 5, 6)).toEqual([p, { ...p, sq: 1 }]);
       expect(await client.zcard(`${prefix}ts:{dev1/tel}:z`)).toBe(2);
       expect(await s.query('dev1/tel', 6, 5)).toEqual([]);
     });

@@ -32,16 +32,16 @@ export class RedisTimeSeries implements TimeSeriesStore {
     this.#prefix = prefix;
   }
 
-  /** The sorted set of a stream and its counter (one slot: the stream is the hash tag). */
-  keys(stream: string): readonly [string, string] {
-    return [`${this.#prefix}ts:{${stream}}:z`, `${this.#prefix}ts:{${stream}}:n`];
+  /** The sorted set of a stream, its counter and its identity set (one slot: the stream is the hash tag). */
+  keys(stream: string): readonly [string, string, string] {
+    return [`${this.#prefix}ts:{${stream}}:z`, `${this.#prefix}ts:{${stream}}:n`, `${this.#prefix}ts:{${stream}}:id`];
   }
 
   async append(stream: string, point: Point): Promise<void> {
     const value = pointValue(point);
     if (!Number.isFinite(point.ts)) throw new StoreError('FERRY_STORE_POINT', `ts must be finite in Redis, got ${point.ts}`);
     const json = `{"ts":${JSON.stringify(point.ts)},"kid":${JSON.stringify(point.kid)},"ep":${JSON.stringify(point.ep)},"sq":${JSON.stringify(point.sq)},"value":${value}}`;
-    await runScript(this.#redis, APPEND, this.keys(stream), [String(point.ts), json]);
+    await runScript(this.#redis, APPEND, this.keys(stream), [String(point.ts), json, `${point.kid} ${point.ep} ${point.sq}`]);
   }
 
   async query(stream: string, from: number, to: number): Promise<Point[]> {

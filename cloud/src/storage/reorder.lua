@@ -9,12 +9,22 @@ its only key is hash-tagged per device, so it is cluster-safe (docs/storage.md).
 KEYS[1]  <prefix>{<kid>}:reorder   the source's state, JSON (ReorderState of ingest/reorder-types.ts, refs
          kept as opaque strings, plus `v`, a write counter that orders the due-index updates, and `dl`, the
          next deadline, -1 when nothing waits)
-ARGV     op ('apply' | 'tick' | 'flush'), window, timeoutMs, groupTimeoutMs, maxOpenGroups, now,
-         and for 'apply': ep, sq, grp ('' when none), part, parts, ref (an opaque string: the encoded
-         message, never parsed here)
-Returns  JSON {outcome ('' for tick/flush), released: [...], before, deadline, v}: the next deadline before
-         and after the step (-1 when nothing waits) and the state's write counter (0: nothing written).
+ARGV     op ('apply' | 'tick' | 'flush' | 'ack'), window, timeoutMs, groupTimeoutMs, maxOpenGroups, leaseMs,
+         now, and for 'apply': ep, sq, grp ('' when none), part, parts, ref (an opaque string: the encoded
+         message, never parsed here); for 'ack': the outbox ids to remove
+Returns  JSON {outcome ('' for tick/flush/ack), released: [...], before, deadline, v, ob: [ids], rec, dropped}:
+         the next deadline before and after the step (-1 when nothing waits), the state's write counter (0:
+         nothing written), the outbox ids to confirm once `released` is stored, how many of `released` are
+         re-releases, and how many outbox entries were dropped over the bound.
          cjson writes an empty Lua table as {}: the caller reads {} as [] where an array is meant.
+
+Outbox (leaseMs > 0; ports.ts ReorderStore.confirm): what a step releases is also kept in the state, in `ob`,
+as {id, t (lease end), r (the releases)}, until the taker acknowledges it with 'ack' after storing it. An entry
+whose lease ended (its taker died between this script and its store, e.g. kill -9) is released again, first,
+by the next apply, tick or flush on the source, and leased anew; the lease ends count as deadlines, so a tick
+visits the source even if it stays silent. The time series ignores a point stored twice, so a slow taker and
+a re-release cannot store one twice. At most MAX_OUTBOX entries are kept (taker stores failing for long): the
+oldest are dropped and counted.
 
 Numbers: Redis' cjson writes 14 significant digits; every number here is an integer below 2^53 with at most
 13 digits (sq, ep, group ids < 2^32; ms timestamps < 10^13, i.e. before the year 2286; int32 bitmap words),
@@ -27,7 +37,9 @@ local W = tonumber(ARGV[2])
 local TIMEOUT = tonumber(ARGV[3])
 local GROUP_TIMEOUT = tonumber(ARGV[4])
 local MAX_GROUPS = tonumber(ARGV[5])
-local now = tonumber(ARGV[6])
+local LEASE = tonumber(ARGV[6])
+local now = tonumber(ARGV[7])
+local MAX_OUTBOX = 256
 local WORDS = math.ceil(W / 32)
 
 local d = nil -- the draft state (reorder.ts draft())
@@ -54,6 +66,8 @@ if raw then
     if p.group == cjson.null then p.group = nil end
   end
   for _, g in ipairs(d.groups) do g.members = list(g.members) end
+  d.ob = list(s.ob)
+  if LEASE <= 0 then d.ob = {} end -- outbox off: nothing to re-release
 end
 
 -- reorder.ts setSeen()
@@ -228,6 +242,9 @@ local function nextDeadline()
   for _, g in ipairs(d.groups) do
     if t < 0 or g.since + GROUP_TIMEOUT < t then t = g.since + GROUP_TIMEOUT end
   end
+  for _, e in ipairs(d.ob or {}) do
+    if t < 0 or e.t < t then t = e.t end
+  end
   return t
 end
 
@@ -237,10 +254,10 @@ if d then before = nextDeadline() end
 local outcome = ''
 if op == 'apply' then
   -- reorder.ts reorderStep()
-  local ep, sq = tonumber(ARGV[7]), tonumber(ARGV[8])
+  local ep, sq = tonumber(ARGV[8]), tonumber(ARGV[9])
   local grp = nil
-  if ARGV[9] ~= '' then grp = { id = tonumber(ARGV[9]), part = tonumber(ARGV[10]), parts = tonumber(ARGV[11]) } end
-  if d == nil then d = { ep = ep, next = 0, seen = zeros(), pending = {}, groups = {}, v = 0 } end
+  if ARGV[10] ~= '' then grp = { id = tonumber(ARGV[10]), part = tonumber(ARGV[11]), parts = tonumber(ARGV[12]) } end
+  if d == nil then d = { ep = ep, next = 0, seen = zeros(), pending = {}, groups = {}, v = 0, ob = {} } end
   expire()
   local c = classify(ep, sq)
   if c == 'new-epoch' then
@@ -253,7 +270,7 @@ if op == 'apply' then
   outcome = c
   if c == 'accepted' then
     if sq >= d.next + W then releaseBelow(sq - W + 1) end
-    local p = { sq = sq, at = now, ref = ARGV[12] }
+    local p = { sq = sq, at = now, ref = ARGV[13] }
     if grp then p.group = grp end
     local _, pos = indexOfSq(sq)
     table.insert(d.pending, pos, p)
@@ -263,8 +280,45 @@ elseif op == 'tick' then
   if d then expire() end
 elseif op == 'flush' then
   if d then drain('flush') end
+elseif op == 'ack' then
+  if d == nil then return cjson.encode({ outcome = '', released = {}, before = -1, deadline = -1, v = 0, ob = {}, rec = 0, dropped = 0 }) end
+  local gone = {}
+  for i = 8, #ARGV do gone[tonumber(ARGV[i])] = true end
+  local keep = {}
+  for _, e in ipairs(d.ob) do
+    if not gone[e.id] then keep[#keep + 1] = e end
+  end
+  d.ob = keep
 else
   return redis.error_reply('ERR reorder.lua: unknown op ' .. tostring(op))
+end
+
+local ob = {}
+local rec = 0
+local dropped = 0
+if d and LEASE > 0 and op ~= 'ack' then
+  -- Re-release, first and in order, what a taker never confirmed; lease it anew.
+  local again = {}
+  for _, e in ipairs(d.ob) do
+    if e.t <= now then
+      for _, x in ipairs(list(e.r)) do again[#again + 1] = x end
+      e.t = now + LEASE
+      ob[#ob + 1] = e.id
+    end
+  end
+  rec = #again
+  if #out > 0 then
+    d.ob[#d.ob + 1] = { id = d.v + 1, t = now + LEASE, r = out }
+    ob[#ob + 1] = d.v + 1
+  end
+  while #d.ob > MAX_OUTBOX do
+    table.remove(d.ob, 1)
+    dropped = dropped + 1
+  end
+  if rec > 0 then
+    for _, x in ipairs(out) do again[#again + 1] = x end
+    out = again
+  end
 end
 
 local deadline = -1
@@ -276,4 +330,4 @@ if d then
   d.dl = deadline -- kept so a sweep can rebuild the due index from the states alone (RedisReorderStore.reindex)
   redis.call('SET', KEYS[1], cjson.encode(d))
 end
-return cjson.encode({ outcome = outcome, released = out, before = before, deadline = deadline, v = v })
+return cjson.encode({ outcome = outcome, released = out, before = before, deadline = deadline, v = v, ob = ob, rec = rec, dropped = dropped })

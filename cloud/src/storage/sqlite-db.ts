@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS series_point (
   value  TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS series_point_stream_ts ON series_point (stream, ts, id);
+CREATE UNIQUE INDEX IF NOT EXISTS series_point_identity ON series_point (stream, kid, ep, sq);
 `;
 
 /** Opens (creating if needed) `<dir>/<file>` with the settings above and the current schema. */

@@ -1,7 +1,8 @@
 /**
  * @module The SQLite TimeSeriesStore: one row per point in `series_point`, indexed by (stream, ts, id) so
  * `query(stream, from, to)` is one index range scan in ts order, equal timestamps in append order (the
- * AUTOINCREMENT id never reuses a value, sqlite.org/autoinc.html). Values are stored as JSON text.
+ * AUTOINCREMENT id never reuses a value, sqlite.org/autoinc.html). Values are stored as JSON text. A unique
+ * index on (stream, kid, ep, sq) and INSERT OR IGNORE make a repeated append a no-op (ports.ts).
  */
 import type { Point, TimeSeriesStore } from '../ingest/ports.ts';
 import { StoreError, wrap } from './errors.ts';
@@ -30,7 +31,7 @@ export class SqliteTimeSeries implements TimeSeriesStore {
   constructor(db: SqliteDb) {
     this.#db = db;
     this.#q = wrap('FERRY_STORE_OPEN', 'preparing statements (was the schema created by openSqlite?)', () => ({
-      append: db.prepare('INSERT INTO series_point (stream, ts, kid, ep, sq, value) VALUES (?, ?, ?, ?, ?, ?)'),
+      append: db.prepare('INSERT OR IGNORE INTO series_point (stream, ts, kid, ep, sq, value) VALUES (?, ?, ?, ?, ?, ?)'),
       query: db.prepare('SELECT ts, kid, ep, sq, value FROM series_point WHERE stream = ? AND ts >= ? AND ts < ? ORDER BY ts, id'),
       streams: db.prepare('SELECT DISTINCT stream FROM series_point ORDER BY stream'),
     }));

@@ -133,3 +133,55 @@ describe('SqliteReorderStore across a restart', () => {
     db.close();
   });
 });
+
+describe('Ingest over SQLite with one transaction per message (IngestOptions.transaction)', () => {
+  const setup = (failing: { on: boolean }) => {
+    const db = openSqlite({ dir: freshDir(), synchronous: 'NORMAL' });
+    const series = new SqliteTimeSeries(db);
+    const flaky = {
+      append: (stream: string, p: Parameters<SqliteTimeSeries['append']>[1]) => {
+        if (failing.on) throw new StoreError('FERRY_STORE_UNAVAILABLE', 'disk full (injected)');
+        series.append(stream, p);
+      },
+      query: (stream: string, from: number, to: number) => series.query(stream, from, to),
+    };
+    const reorder = new SqliteReorderStore<Message>({ db, config: { window: 8, timeoutMs: 50 } });
+    const events: string[] = [];
+    const ing = new Ingest({ keys: keyOf, reorder, series: flaky, transaction: (f) => db.transaction(f).immediate() });
+    ing.subscribe((e) => { if (e.type === 'message') events.push(`${e.kid}/${e.sq}`); });
+    return { db, series, reorder, ing, events };
+  };
+
+  it('a failed append rolls the whole step back: not acknowledged, not dispatched, and its redelivery is accepted', () => {
+    const failing = { on: false };
+    const { db, series, reorder, ing, events } = setup(failing);
+    expect(ing.ingest(token('a', 1, 1), 1)).toMatchObject({ status: 'accepted', released: 0 }); // buffered, waits for 0
+    failing.on = true;
+    // 0 would release 0 and 1; the append fails, so neither leaves the buffer nor reaches a subscriber.
+    expect(ing.ingest(token('a', 1, 0), 2)).toMatchObject({ status: 'failed', error: { code: 'FERRY_INGEST_STORE' } });
+    expect(events).toEqual([]);
+    expect(reorder.state('a')).toMatchObject({ next: 0, pending: [{ sq: 1 }] });
+    expect(ing.counters()).toMatchObject({ accepted: 1, released: 0, store_error: 1 });
+    failing.on = false;
+    expect(ing.ingest(token('a', 1, 0), 3)).toMatchObject({ status: 'accepted', released: 2 }); // not a duplicate
+    expect(events).toEqual(['a/0', 'a/1']);
+    // By arrival time (ts): 1 arrived first and waited for 0.
+    expect(series.query('a/tel', 0, Infinity).map((p) => p.sq)).toEqual([1, 0]);
+    expect(ing.counters()).toMatchObject({ accepted: 2, released: 2, store_error: 1 });
+    db.close();
+  });
+
+  it('a timeout release is stored in the same commit too; a failed one is rolled back and released by the next tick', () => {
+    const failing = { on: false };
+    const { db, series, ing, events } = setup(failing);
+    ing.ingest(token('a', 1, 2), 0); // waits for 0 and 1 until 50
+    failing.on = true;
+    expect(ing.tick(60)).toBe(0);
+    expect(events).toEqual([]);
+    failing.on = false;
+    expect(ing.tick(61)).toBe(2); // the gap [0, 2) and message 2
+    expect(events).toEqual(['a/2']);
+    expect(series.query('a/tel', 0, Infinity).map((p) => p.sq)).toEqual([2]);
+    db.close();
+  });
+});

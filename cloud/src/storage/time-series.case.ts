@@ -26,8 +26,22 @@ export function timeSeriesCases(name: string, make: () => MaybePromise<TimeSerie
       const v = { group: 7, parts: 3, missing: [], values: [{ t: 21.5, 'ü/x': 'é"\\' }, null, [1, -2.5e-7, 1.7e308]], empty: {} };
       const pt: Point = { ts: 1_767_225_600_123, kid: 'dev-1.x_Y', ep: 4_294_967_295, sq: 4_294_967_294, value: v };
       await s.append('dev-1.x_Y/tel', pt);
-      await s.append('dev-1.x_Y/tel', { ...pt, ts: pt.ts + 0.5, value: null });
-      expect(await s.query('dev-1.x_Y/tel', pt.ts, pt.ts + 1)).toEqual([pt, { ...pt, ts: pt.ts + 0.5, value: null }]);
+      await s.append('dev-1.x_Y/tel', { ...pt, sq: pt.sq - 1, ts: pt.ts + 0.5, value: null });
+      expect(await s.query('dev-1.x_Y/tel', pt.ts, pt.ts + 1)).toEqual([pt, { ...pt, sq: pt.sq - 1, ts: pt.ts + 0.5, value: null }]);
+    });
+    it('a point appended again under the same (kid, ep, sq) is a no-op that keeps the first', async () => {
+      const s = await make();
+      const first: Point = { ts: 100, kid: 'k', ep: 2, sq: 7, value: { t: 1 } };
+      await s.append('k/tel', first);
+      await s.append('k/tel', first);
+      await s.append('k/tel', { ...first, ts: 50, value: { t: 2 } });
+      // Another identity (kid, epoch or seq differs), or the same identity in another stream, is a new point.
+      await s.append('k/tel', { ...first, kid: 'k2' });
+      await s.append('k/tel', { ...first, ep: 3 });
+      await s.append('k/tel', { ...first, sq: 8 });
+      await s.append('k/other', first);
+      expect(await s.query('k/tel', 0, 1000)).toEqual([first, { ...first, kid: 'k2' }, { ...first, ep: 3 }, { ...first, sq: 8 }]);
+      expect(await s.query('k/other', 0, 1000)).toEqual([first]);
     });
     it('matches a sorted list on any sequence of appends and range queries', async () => {
       const arb = fc.array(fc.record({ stream: fc.constantFrom('s1', 's2', 'x/{y}'), ts: fc.integer({ min: -5, max: 40 }) }), { maxLength: 40 });
