@@ -5,3 +5,5 @@ const build = (f: string): string => fileURLToPath(new URL(`./build/${f}`, impor
 export const THERMOSTAT_WASM = build('thermostat.wasm');
 export const THERMOSTAT_DEBUG_WASM = build('thermostat.debug.wasm');
 export const HARNESS_WASM = build('harness.wasm');
+/** Function modules (firmware/assembly/fn/): run by the board locally, and by the cloud when called by hash. */
+export const MIN_TEMPERATURE_WASM = build('fn/min-temperature.wasm');

@@ -15,7 +15,11 @@ export interface Online {
   close(): Promise<void>;
 }
 
-export async function goOnline(board: EmulatedBoard, o: { readonly url: string; readonly namespace: string; readonly prefix?: string }): Promise<Online> {
+/**
+ * `mirror: false` leaves the namespace state alone: a board that asks the cloud by hash instead
+ * (NamespaceMinimum) needs only the uplink.
+ */
+export async function goOnline(board: EmulatedBoard, o: { readonly url: string; readonly namespace: string; readonly prefix?: string; readonly mirror?: boolean }): Promise<Online> {
   const prefix = o.prefix ?? 'ferry';
   const client = noDelay(await mqtt.connectAsync(o.url, { clientId: `ferry-board-${board.deviceId}`, reconnectPeriod: 1000 }));
   const own = `temp.${board.deviceId}`;
@@ -26,7 +30,7 @@ export async function goOnline(board: EmulatedBoard, o: { readonly url: string; 
     if (key === own || key.length === 0 || key.length > 64) return; // its own reading is written by the firmware itself
     board.state.setText(key, payload.toString());
   });
-  await client.subscribeAsync(`${stateTopic}#`, { qos: 1 });
+  if (o.mirror !== false) await client.subscribeAsync(`${stateTopic}#`, { qos: 1 });
   let sent = board.messages.length;
   return {
     client,
@@ -45,7 +49,7 @@ export async function goOnline(board: EmulatedBoard, o: { readonly url: string; 
  * Disables Nagle's algorithm on the client's socket, on every (re)connect. MQTT is small request/response
  * packets; with Nagle and delayed ACKs a QoS 1 exchange waits ~40 ms (measured: 44 ms -> 0.9 ms round trip).
  */
-function noDelay(client: MqttClient): MqttClient {
+export function noDelay(client: MqttClient): MqttClient {
   const set = (): void => { (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true); };
   client.on('connect', set);
   set();

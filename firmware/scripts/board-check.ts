@@ -20,13 +20,16 @@ const wabt = await wabtInit();
 
 export interface BoardCheck { readonly problems: string[]; readonly floatInstructions: number }
 
-export function checkBoardModule(bytes: Uint8Array, sizeBudget = SIZE_BUDGET): BoardCheck {
+/** `requiredExports`: default the firmware's (abi_version, boot, tick); a function module needs only abi_version. */
+export function checkBoardModule(bytes: Uint8Array, sizeBudget = SIZE_BUDGET, requiredExports?: readonly string[]): BoardCheck {
   const problems: string[] = [];
-  const checked = checkModule(bytes);
+  const checked = checkModule(bytes, requiredExports === undefined ? {} : { requiredExports });
   if (!checked.ok) problems.push(...checked.errors.map((e) => e.message));
   let text = '';
   try {
-    const mod = wabt.readWasm(bytes, { readDebugNames: false, ...BOARD_FEATURES });
+    // A copy: wabt reads the view's whole underlying buffer, and readFileSync returns small files (< 4 KiB)
+    // as views into Node's shared Buffer pool.
+    const mod = wabt.readWasm(new Uint8Array(bytes), { readDebugNames: false, ...BOARD_FEATURES });
     try {
       mod.validate();
       text = mod.toText({});

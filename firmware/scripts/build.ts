@@ -8,6 +8,9 @@
  * - no floating-point instructions (boards without an FPU, e.g. ESP32-C3, would emulate them);
  * - imports only from the ABI table, with the ABI's signatures; exports as the ABI says;
  * - one 64 KiB page of memory that cannot grow; size within the 16 KiB budget.
+ * Also builds the function modules under firmware/assembly/fn/ (firmware/build/fn/<name>.wasm): the board
+ * runs them locally and names them by SHA-256 when it calls the cloud (firmware/emulator/remote.ts), so
+ * they pass the same board check (with `abi_version` as their only required export).
  * Prints size and memory. Run: npm run build:firmware
  */
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -25,7 +28,25 @@ async function compile(args: string[]): Promise<void> {
   if (r.error) throw new Error(`asc ${args.join(' ')} failed: ${r.error.message}`);
 }
 
-mkdirSync(build, { recursive: true });
+/** Function modules under firmware/assembly/fn/, each exporting abi_version and its functions. */
+const FUNCTION_MODULES = ['min-temperature'] as const;
+
+/**
+ * asc arguments for a function module: asconfig.json's release options spelled out (the same list as
+ * cloud/src/functions/fixture-build.ts, so the cloud fixture that re-exports it builds to the same bytes).
+ * baseDir is the module's folder: at the repository root asc would also link asconfig.json's entries.
+ */
+function functionArgs(name: string): string[] {
+  const dir = join(root, 'firmware/assembly/fn');
+  const abort = relative(dir, join(root, 'firmware/assembly/abi/abort')).split('\\').join('/');
+  const out = (ext: string): string => relative(dir, join(build, 'fn', `${name}.${ext}`)).split('\\').join('/');
+  return [`${name}.ts`, '--baseDir', dir, '--outFile', out('wasm'), '--textFile', out('wat'),
+    '--runtime', 'stub', '--initialMemory', '1', '--maximumMemory', '1',
+    '--disable', 'bulk-memory,nontrapping-f2i,simd,reference-types,multi-value', '--use', `abort=${abort}/ferryAbort`,
+    '--optimizeLevel', '3', '--shrinkLevel', '2', '--noAssert'];
+}
+
+mkdirSync(join(build, 'fn'), { recursive: true });
 process.chdir(root);
 const t0 = performance.now();
 await compile(['--config', 'asconfig.json', '--target', 'release']);
@@ -35,10 +56,21 @@ await compile(['--config', 'asconfig.json', '--target', 'debug']);
 await compile(['firmware/assembly/harness.ts', '--config', 'asconfig.json', '--target', 'release',
   '--outFile', 'firmware/build/harness.wasm', '--textFile', 'firmware/build/harness.wat']);
 
+// Function modules: the firmware's options, but no asconfig.json (its entries would be linked in too).
+const fnProblems: string[] = [];
+for (const name of FUNCTION_MODULES) {
+  const out = join(build, 'fn', `${name}.wasm`);
+  await compile(functionArgs(name));
+  const fnBytes = readFileSync(out);
+  fnProblems.push(...checkBoardModule(fnBytes, SIZE_BUDGET, ['abi_version']).problems.map((p) => `fn/${name}: ${p}`));
+  console.log(`firmware: ${relative(root, out)} ${fnBytes.length} bytes`);
+}
+
 const release = join(build, 'thermostat.wasm');
 const bytes = readFileSync(release);
 const checked = checkModule(bytes);
-const { problems, floatInstructions } = checkBoardModule(bytes);
+const { problems: thermostatProblems, floatInstructions } = checkBoardModule(bytes);
+const problems = [...thermostatProblems, ...fnProblems];
 const mem = checked.ok ? checked.value.memories[0] : undefined;
 const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
 console.log(`firmware: ${relative(root, release)} ${bytes.length} bytes (${kib(bytes.length)}, budget ${kib(SIZE_BUDGET)})`);

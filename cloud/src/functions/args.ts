@@ -4,43 +4,18 @@
  * decimal string (or a bigint in process, or a safe integer); i32 accepts the signed and unsigned range,
  * as WebAssembly's ToInt32 would wrap it (JS API §ToWebAssemblyValue).
  */
-import type { FuncType, ValType } from '@ferry/wasm-host';
+import { convertArg, type FuncType } from '@ferry/wasm-host';
 import { fnFail, fnOk, type FnResult } from './errors.ts';
 
 export type ArgValue = number | string | bigint;
 export type ResultType = 'i32' | 'i64' | 'f32' | 'f64' | 'void';
-
-const I64_MIN = -(2n ** 63n);
-const U64_MAX = 2n ** 64n - 1n;
-const DECIMAL = /^-?(0|[1-9][0-9]{0,19})$/;
-
-function convert(t: ValType, v: unknown, i: number): number | bigint | string {
-  switch (t) {
-    case 'i32':
-      if (typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 31) && v <= 2 ** 32 - 1) return v;
-      return `arg ${i} must be an i32 (an integer in [-2^31, 2^32))`;
-    case 'i64': {
-      let b: bigint | undefined;
-      if (typeof v === 'bigint') b = v;
-      else if (typeof v === 'string' && DECIMAL.test(v)) b = BigInt(v);
-      else if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
-      if (b !== undefined && b >= I64_MIN && b <= U64_MAX) return b;
-      return `arg ${i} must be an i64 (a decimal string, bigint or safe integer in [-2^63, 2^64))`;
-    }
-    case 'f32':
-    case 'f64':
-      return typeof v === 'number' ? v : `arg ${i} must be a number`;
-    default:
-      return `arg ${i} has type ${t}, which cannot be passed in a call`;
-  }
-}
 
 /** Converts `args` for a call to a function of type `type`; a typed error names the first bad one. */
 export function convertArgs(type: FuncType, args: readonly unknown[]): FnResult<(number | bigint)[]> {
   if (args.length !== type.params.length) return fnFail('FERRY_FN_BAD_ARGS', `expected ${type.params.length} args ${JSON.stringify(type.params)}, got ${args.length}`);
   const out: (number | bigint)[] = [];
   for (let i = 0; i < args.length; i++) {
-    const c = convert(type.params[i]!, args[i], i);
+    const c = convertArg(type.params[i]!, args[i], i);
     if (typeof c === 'string') return fnFail('FERRY_FN_BAD_ARGS', c);
     out.push(c);
   }

@@ -2,3 +2,4 @@
 export * from './inspect.ts';
 export * from './abi-check.ts';
 export * from './runtime.ts';
+export * from './args.ts';
