@@ -16,6 +16,7 @@ export const FN_ERRORS = {
   FERRY_FN_TRAP: { num: 4008, doc: 'the function trapped or aborted (unreachable, out-of-bounds access, sys.abort, bad pointer); its state writes are discarded' },
   FERRY_FN_TIMEOUT: { num: 4009, doc: 'the function ran past its CPU deadline; its worker was terminated and replaced, its state writes discarded' },
   FERRY_FN_BUSY: { num: 4010, doc: 'the worker pool\'s queue is full, or the runner is closed; retry later' },
+  FERRY_FN_UNAVAILABLE: { num: 4011, doc: 'the cloud could not read or write its stored state (disk full, I/O error); the call\'s writes were not committed; retry later' },
   FERRY_FN_BAD_TOKEN: { num: 4101, doc: 'the token is malformed, names an unknown owner, or its signature does not verify (altered, widened, or signed with another key)' },
   FERRY_FN_TOKEN_EXPIRED: { num: 4102, doc: 'the public token\'s exp is in the past' },
   FERRY_FN_TOKEN_REVOKED: { num: 4103, doc: 'the public token\'s jti is on the revocation list' },

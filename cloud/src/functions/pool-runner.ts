@@ -174,7 +174,11 @@ export class PoolRunner implements Runner {
       const code = m.code as FnErrorCode;
       return { ok: false, error: new FnError(code, m.message.startsWith(`${code}: `) ? m.message.slice(code.length + 2) : m.message, m.details) };
     }
-    commitWrites(req.state, m.writes);
+    try {
+      commitWrites(req.state, m.writes); // in a worker's message listener: a throw here would end the process
+    } catch (e) {
+      return fnFail('FERRY_FN_UNAVAILABLE', `the call's state writes were not committed: ${e instanceof Error ? e.message : String(e)}`);
+    }
     return fnOk({ value: m.value, emits: m.emits, logs: m.logs });
   }
 

@@ -159,7 +159,16 @@ export class FunctionService {
   }
 
   /** The call protocol. Never rejects; every refusal is a typed FnError. */
+  /** A call; a storage failure (the SQLite state stores, functions/sqlite-stores.ts) is FERRY_FN_UNAVAILABLE, never a throw. */
   async handleCall(req: CallRequest): Promise<FnResult<RunOutput>> {
+    try {
+      return await this.#handleCall(req);
+    } catch (e) {
+      return fnFail('FERRY_FN_UNAVAILABLE', e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  async #handleCall(req: CallRequest): Promise<FnResult<RunOutput>> {
     const bad = checkCallRequest(req);
     if (bad !== undefined) return fnFail('FERRY_FN_BAD_REQUEST', bad);
     const p = this.authorize(req.token, req.namespace);

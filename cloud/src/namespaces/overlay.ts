@@ -62,8 +62,24 @@ export class OverlayState implements KeyValueState {
   }
 }
 
+/**
+ * A state that can apply several writes as one unit (SqliteNamespaceStore: one SQLite transaction), so a
+ * call's writes land all at once in storage too: a crash or an I/O error mid-commit leaves none of them.
+ */
+export interface AtomicState extends KeyValueState {
+  /** Runs `apply` so that its writes all land or, if it throws, none do (nor stay visible). */
+  atomically<T>(apply: () => T): T;
+}
+
+const isAtomic = (s: KeyValueState): s is AtomicState => typeof (s as Partial<AtomicState>).atomically === 'function';
+
+/** Applies a call's writes in order; one unit when the base is an AtomicState. Returns the refused keys. */
 export function commitWrites(base: KeyValueState, writes: readonly (readonly [string, Uint8Array])[]): string[] {
-  const refused: string[] = [];
-  for (const [k, v] of writes) if (base.set(k, v) !== STATUS.OK.value) refused.push(k);
-  return refused;
+  const apply = (): string[] => {
+    const refused: string[] = [];
+    for (const [k, v] of writes) if (base.set(k, v) !== STATUS.OK.value) refused.push(k);
+    return refused;
+  };
+  if (writes.length === 0) return [];
+  return isAtomic(base) ? base.atomically(apply) : apply();
 }

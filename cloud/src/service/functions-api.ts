@@ -18,6 +18,7 @@ export function statusOf(e: FnError): number {
     case 'FERRY_FN_TRAP': case 'FERRY_FN_MEMORY_EXCEEDED': return 422;
     case 'FERRY_FN_RATE_LIMITED': case 'FERRY_FN_BUSY': return 429;
     case 'FERRY_FN_TIMEOUT': return 504;
+    case 'FERRY_FN_UNAVAILABLE': return 503;
     default: return 400;
   }
 }
