@@ -7,37 +7,24 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CloudService } from '@ferry/cloud';
 import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
-import { mosquittoAvailable, mosquittoBroker, type TestBroker } from '../gateway/src/uplink/brokers.ts';
-import { startRedis, type RedisHarness } from '../cloud/src/storage/redis-harness.ts';
+import { useScaleOutParts } from './scale-out-parts.ts';
 
-let redis: RedisHarness | undefined;
-let broker: TestBroker | undefined;
-beforeAll(async () => {
-  if (!mosquittoAvailable()) return;
-  redis = await startRedis();
-  if (redis.ok) broker = await mosquittoBroker();
-});
-afterAll(async () => {
-  await broker?.stop();
-  if (redis?.ok === true) await redis.stop();
-});
+const parts = useScaleOutParts();
 
 const SOURCES = 12;
 const PER_SOURCE = 60;
 
 describe('cloud scale-out (Mosquitto + Redis, two workers)', () => {
   it('splits the stream between workers; every message stored once, in order per source', async (ctx) => {
-    if (broker === undefined || redis === undefined || !redis.ok) {
-      if (process.env['CI'] === 'true') throw new Error('CI must have mosquitto and redis-server');
-      ctx.skip();
-      return;
-    }
+    const p = parts(ctx);
+    if (p === undefined) return;
+    const { broker } = p;
     const dataDir = mkdtempSync(join(tmpdir(), 'ferry-scale-')); // devices shared through one SQLite file
-    const workers = [0, 1].map(() => new CloudService({ dataDir, mqttUrl: broker!.url, shared: true, redisUrl: redis!.ok ? redis!.url : '', httpPort: 0, functionRunner: 'in-process', log: () => undefined }));
+    const workers = [0, 1].map(() => new CloudService({ dataDir, mqttUrl: broker.url, shared: true, redisUrl: p.redisUrl, httpPort: 0, functionRunner: 'in-process', log: () => undefined }));
     const urls = [];
     for (const w of workers) urls.push(await w.start());
     try {

@@ -16,14 +16,16 @@ export function cloudCommands(io: Io): Command {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--shared', 'use an MQTT 5 shared subscription ($share/ferry/...) so several processes split the stream')
     .option('--redis <url>', 'keep re-order state and time series in Redis (scale-out); default SQLite under --data')
+    .option('--id <id>', 'a stable worker id: its MQTT session persists, so after a crash or kill the restarted worker gets back what it had not acknowledged')
     .option('--sync <mode>', 'SQLite durability: normal (survives process crashes) or full (also power loss; fsync per commit, slower)', 'normal')
-    .action(async (o: { data: string; mqtt?: string; mqttPort: string; httpPort: string; host: string; shared?: boolean; redis?: string; sync: string }) => {
+    .action(async (o: { data: string; mqtt?: string; mqttPort: string; httpPort: string; host: string; shared?: boolean; redis?: string; sync: string; id?: string }) => {
       if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
       const svc = new CloudService({
         dataDir: o.data, host: o.host, shared: o.shared === true,
         mqttPort: intOption(o.mqttPort, '--mqtt-port', 0, 65535), httpPort: intOption(o.httpPort, '--http-port', 0, 65535),
         ...(o.mqtt !== undefined && { mqttUrl: o.mqtt }),
         ...(o.redis !== undefined && { redisUrl: o.redis }),
+        ...(o.id !== undefined && { clientId: o.id }),
         synchronous: o.sync === 'full' ? 'FULL' : 'NORMAL',
         log: (m) => io.out(`${m}\n`),
       });
@@ -43,10 +45,16 @@ export function deviceCommands(io: Io, setCode: (c: number) => void): Command {
     .description('create a device and its key; the key is printed once (store it on the device)')
     .option('--namespace <ns>', 'namespace the device belongs to', 'default')
     .option('--api <url>', 'cloud HTTP API', 'http://127.0.0.1:8080')
-    .action(async (id: string, o: { namespace: string; api: string }) => {
+    .option('--owner-token-env <var>', 'environment variable holding the namespace owner\'s private token: the device\'s readings then feed that owner\'s function namespace')
+    .action(async (id: string, o: { namespace: string; api: string; ownerTokenEnv?: string }) => {
+      let privateToken: string | undefined;
+      if (o.ownerTokenEnv !== undefined) {
+        privateToken = process.env[o.ownerTokenEnv];
+        if (privateToken === undefined || privateToken === '') throw new UsageError(`${o.ownerTokenEnv} is not set`);
+      }
       let res: Response;
       try {
-        res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, namespace: o.namespace }) });
+        res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, namespace: o.namespace, ...(privateToken !== undefined && { privateToken }) }) });
       } catch (e) {
         throw new UsageError(`cannot reach the cloud API at ${o.api}: ${(e as Error).message}`);
       }

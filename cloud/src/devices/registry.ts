@@ -13,6 +13,12 @@ import { hmacKey } from '@ferry/message/node';
 export interface DeviceRecord {
   readonly id: string;
   readonly namespace: string;
+  /**
+   * The function owner whose namespace `namespace` is (tokens/owners.ts), if any: the device's telemetry then
+   * feeds that owner's namespace state, where the owner's functions read it. Set only by the owner (their
+   * private token), so nobody can feed readings into someone else's namespace.
+   */
+  readonly owner?: string | null | undefined;
   readonly createdMs: number;
   /** iv (12) | tag (16) | ciphertext (32) */
   readonly sealedKey: Uint8Array;
@@ -39,16 +45,19 @@ export class SqliteDeviceStore implements DeviceStore {
   constructor(db: Database.Database) {
     this.db = db;
     db.exec('CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, namespace TEXT NOT NULL, created_ms INTEGER NOT NULL, sealed_key BLOB NOT NULL)');
+    // Added after the first release: older files get the column (NULL: no owner).
+    const cols = db.prepare('PRAGMA table_info(devices)').all() as { name: string }[];
+    if (!cols.some((c) => c.name === 'owner')) db.exec('ALTER TABLE devices ADD COLUMN owner TEXT');
   }
   put(r: DeviceRecord): boolean {
-    return this.db.prepare('INSERT OR IGNORE INTO devices (id, namespace, created_ms, sealed_key) VALUES (?, ?, ?, ?)').run(r.id, r.namespace, r.createdMs, r.sealedKey).changes === 1;
+    return this.db.prepare('INSERT OR IGNORE INTO devices (id, namespace, created_ms, sealed_key, owner) VALUES (?, ?, ?, ?, ?)').run(r.id, r.namespace, r.createdMs, r.sealedKey, r.owner ?? null).changes === 1;
   }
   get(id: string): DeviceRecord | undefined {
-    const r = this.db.prepare('SELECT id, namespace, created_ms AS createdMs, sealed_key AS sealedKey FROM devices WHERE id = ?').get(id) as DeviceRecord | undefined;
+    const r = this.db.prepare('SELECT id, namespace, owner, created_ms AS createdMs, sealed_key AS sealedKey FROM devices WHERE id = ?').get(id) as DeviceRecord | undefined;
     return r;
   }
   list(): DeviceRecord[] {
-    return this.db.prepare('SELECT id, namespace, created_ms AS createdMs, sealed_key AS sealedKey FROM devices ORDER BY id').all() as DeviceRecord[];
+    return this.db.prepare('SELECT id, namespace, owner, created_ms AS createdMs, sealed_key AS sealedKey FROM devices ORDER BY id').all() as DeviceRecord[];
   }
   remove(id: string): boolean {
     return this.db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes === 1;
@@ -75,8 +84,8 @@ export class DeviceRegistry {
   private readonly store: DeviceStore;
   private readonly master: Uint8Array;
   private readonly cache = new Map<string, HmacKey>();
-  /** Namespaces by device: read on every telemetry message, so kept in memory (removal clears it). */
-  private readonly namespaces = new Map<string, string>();
+  /** Namespace and owner by device: read on every telemetry message, so kept in memory (removal clears it). */
+  private readonly namespaces = new Map<string, { namespace: string; owner: string | undefined }>();
 
   constructor(store: DeviceStore, masterKey: Uint8Array) {
     if (masterKey.length !== 32) throw new DeviceError('FERRY_DEVICE_MASTER_KEY', 'the master key must be 32 bytes');
@@ -85,7 +94,7 @@ export class DeviceRegistry {
   }
 
   /** Adds a device with a fresh key; the returned key is not retrievable later. */
-  add(id: string, namespace = 'default', nowMs = Date.now()): { id: string; namespace: string; key: string } {
+  add(id: string, namespace = 'default', nowMs = Date.now(), owner?: string): { id: string; namespace: string; owner?: string; key: string } {
     if (!KID_PATTERN.test(id)) throw new DeviceError('FERRY_DEVICE_BAD_ID', 'device ids are 1..32 characters of [A-Za-z0-9._-]');
     if (!KID_PATTERN.test(namespace)) throw new DeviceError('FERRY_DEVICE_BAD_ID', 'namespaces are 1..32 characters of [A-Za-z0-9._-]');
     const key = randomBytes(32);
@@ -94,8 +103,8 @@ export class DeviceRegistry {
     c.setAAD(Buffer.from(id));
     const ct = Buffer.concat([c.update(key), c.final()]);
     const sealedKey = Buffer.concat([iv, c.getAuthTag(), ct]);
-    if (!this.store.put({ id, namespace, createdMs: nowMs, sealedKey })) throw new DeviceError('FERRY_DEVICE_EXISTS', `device ${id} exists; remove it first to re-key`);
-    return { id, namespace, key: key.toString('hex') };
+    if (!this.store.put({ id, namespace, createdMs: nowMs, sealedKey, owner: owner ?? null })) throw new DeviceError('FERRY_DEVICE_EXISTS', `device ${id} exists; remove it first to re-key`);
+    return { id, namespace, ...(owner !== undefined && { owner }), key: key.toString('hex') };
   }
 
   remove(id: string): void {
@@ -104,16 +113,23 @@ export class DeviceRegistry {
     if (!this.store.remove(id)) throw new DeviceError('FERRY_DEVICE_NOT_FOUND', `no device ${id}`);
   }
 
-  list(): { id: string; namespace: string; createdMs: number }[] {
-    return this.store.list().map(({ id, namespace, createdMs }) => ({ id, namespace, createdMs }));
+  list(): { id: string; namespace: string; owner?: string; createdMs: number }[] {
+    return this.store.list().map(({ id, namespace, owner, createdMs }) => ({ id, namespace, ...(typeof owner === 'string' && { owner }), createdMs }));
   }
 
   namespaceOf(id: string): string | undefined {
+    return this.placeOf(id)?.namespace;
+  }
+
+  /** The device's namespace and the owner it belongs to (undefined: a namespace outside the function owners'). */
+  placeOf(id: string): { namespace: string; owner: string | undefined } | undefined {
     const hit = this.namespaces.get(id);
     if (hit !== undefined) return hit;
-    const ns = this.store.get(id)?.namespace;
-    if (ns !== undefined) this.namespaces.set(id, ns);
-    return ns;
+    const r = this.store.get(id);
+    if (r === undefined) return undefined;
+    const place = { namespace: r.namespace, owner: typeof r.owner === 'string' ? r.owner : undefined };
+    this.namespaces.set(id, place);
+    return place;
   }
 
   /** The key lookup ingest verifies with (keys are unsealed once and cached). */

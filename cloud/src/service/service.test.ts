@@ -6,6 +6,7 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedBoard } from '@ferry/firmware';
 import { decode } from '@ferry/message';
+import { generatePrivateToken } from '../tokens/private-token.ts';
 import { CloudService } from './service.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -67,5 +68,37 @@ describe('cloud service (embedded)', () => {
     await until(() => Object.values(svc.ingest.counters()).some((v) => v === 1), 'the refusal to be counted');
     expect(svc.ingest.counters().accepted).toBe(0);
     expect(await (await fetch(`${httpUrl}/api/streams/stranger/boot`)).json()).toEqual([]);
+  });
+
+  it('a device added with its owner\'s private token feeds that owner\'s function namespace; nobody else can add it there', async () => {
+    const { svc, mqttUrl, httpUrl } = await cloud();
+    const token = generatePrivateToken('flat-owner');
+    const reg = await post(`${httpUrl}/api/owners`, { privateToken: token });
+    expect(reg.status).toBe(201);
+    const { owner } = (await reg.json()) as { owner: string };
+    // A wrong private token (someone else's, unregistered) cannot attach a device to a namespace.
+    const stranger = await post(`${httpUrl}/api/devices`, { id: 'th-11', namespace: 'flat', privateToken: generatePrivateToken('flat-owner') });
+    expect(stranger.status).toBe(401);
+    expect(await stranger.json()).toMatchObject({ code: 'FERRY_FN_BAD_TOKEN' });
+    const res = await post(`${httpUrl}/api/devices`, { id: 'th-10', namespace: 'flat', privateToken: token });
+    expect(res.status).toBe(201);
+    const added = (await res.json()) as { key: string; owner: string };
+    expect(added.owner).toBe(owner);
+    expect(((await (await fetch(`${httpUrl}/api/devices`)).json()) as { id: string; owner?: string }[]).find((d) => d.id === 'th-10')?.owner).toBe(owner);
+
+    const pub = await mqtt.connectAsync(mqttUrl);
+    cleanups.push(() => pub.endAsync(true));
+    const board = await EmulatedBoard.create({ key: Buffer.from(added.key, 'hex'), deviceId: 'th-10', seed: 9 });
+    await board.boot();
+    await board.run(3);
+    for (const t of board.messages) await pub.publishAsync('ferry/up/th-10/msg', t, { qos: 1 });
+    await until(() => svc.ingest.counters().accepted === board.messages.length, 'all messages accepted');
+    const last = board.messages.map((m) => decode(m)).filter((d) => d.ok && d.value.claims['ev'] === 'tel').at(-1)!;
+    if (!last.ok) throw last.error;
+    const d = last.value.claims['d'] as { t: number };
+    const value = new TextDecoder().decode(svc.functions.namespaces.state(owner, 'flat').get('temp.th-10'));
+    expect(value).toBe(`${d.t} ${last.value.claims.iat * 1000}`);
+    // The same namespace name of another owner stays empty.
+    expect(svc.functions.namespaces.state('someone-else', 'flat').get('temp.th-10')).toBeUndefined();
   });
 });

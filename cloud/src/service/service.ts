@@ -23,7 +23,10 @@ import { Redis } from 'ioredis';
 import type { Message } from '@ferry/message';
 import { RedisReorderStore, RedisTimeSeries, SqliteReorderStore, SqliteTimeSeries, openSqlite } from '../storage/index.ts';
 import { FunctionService, InProcessRunner, PoolRunner } from '../functions/index.ts';
+import { sqliteFunctionStores } from '../functions/sqlite-stores.ts';
 import { functionRoutes, functionTopics } from './functions-api.ts';
+import type { Clock, Scheduler } from '../functions/index.ts';
+import { scheduleRoutes, schedulerFor, startSchedules } from './schedules-api.ts';
 
 export interface CloudOptions {
   readonly dataDir: string;
@@ -47,8 +50,18 @@ export interface CloudOptions {
    */
   readonly synchronous?: 'FULL' | 'NORMAL';
   readonly log?: (msg: string) => void;
+  /**
+   * A stable id for this worker (scale-out). Its MQTT session then persists (clean start off, one hour of
+   * session expiry), so messages the broker handed it and never saw acknowledged, and those queued for it
+   * while it was down, come back when it restarts under the same id (kill -9, then systemd Restart=always).
+   * Without it the id is random and the session ends with the connection.
+   */
+  readonly clientId?: string;
   /** Where functions run: 'pool' (default: worker threads with a CPU watchdog, for untrusted modules) or 'in-process'. */
   readonly functionRunner?: 'pool' | 'in-process';
+  /** How often this worker looks for due schedules (ms, default 1000); and the clock periods are counted on (tests). */
+  readonly scheduleTickMs?: number;
+  readonly scheduleClock?: Clock;
 }
 
 export class CloudService {
@@ -58,11 +71,15 @@ export class CloudService {
   readonly ingest: Ingest;
   readonly rules: RulesHost;
   readonly functions: FunctionService;
+  /** Scheduled functions: schedules and leases in SQLite (embedded) or Redis (scale-out). */
+  readonly schedules: Scheduler;
+  private scheduleTimer: { stop(): Promise<void> } | undefined;
   readonly registry = new Registry();
   private broker: Aedes | undefined;
   private brokerServer: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private client: MqttClient | undefined;
+  private readonly intake: MqttClient[] = [];
   private http: FastifyInstance | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private control: ControlClient | undefined;
@@ -81,16 +98,21 @@ export class CloudService {
       this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
       this.ingest = new Ingest({
         keys: this.devices.keys,
-        reorder: new RedisReorderStore<Message>({ redis: this.redis }),
+        // Releases go through the per-device outbox: a worker killed between taking and storing them has them
+        // released again after the lease (ports.ts `confirm`); the series ignores a point stored twice.
+        reorder: new RedisReorderStore<Message>({ redis: this.redis, onIndexError: (e) => this.log(`ingest: due index: ${e.message}`) }),
         series: new RedisTimeSeries({ redis: this.redis }),
         onError: (e) => this.log(`ingest: ${e.message}`),
       });
     } else {
       const store = openSqlite({ dir: opts.dataDir, file: 'ingest.sqlite', synchronous: opts.synchronous ?? 'NORMAL' });
       this.ingestDb = store;
+      const tx = store.transaction((f: () => unknown) => f());
       this.ingest = new Ingest({
         keys: this.devices.keys,
         reorder: new SqliteReorderStore<Message>({ db: store }),
+        // One transaction per message: a release is stored in the commit that takes it out of the buffer.
+        transaction: <T>(f: () => T): T => tx.immediate(f) as T,
         series: new SqliteTimeSeries(store),
         onError: (e) => this.log(`ingest: ${e.message}`),
       });
@@ -109,7 +131,11 @@ export class CloudService {
       },
     });
     this.ingest.subscribe((e) => this.onEvent(e));
-    this.functions = new FunctionService({ runner: opts.functionRunner === 'in-process' ? new InProcessRunner() : new PoolRunner({ size: 2, timeoutMs: 1000 }) });
+    // Embedded: owners, modules, white-lists, namespace state and revocations in cloud.db, so they survive a
+    // restart (functions/sqlite-stores.ts). Scale-out: in memory per process for now.
+    const fnStores = opts.redisUrl === undefined ? sqliteFunctionStores(this.db, { masterKey: loadMasterKey(join(opts.dataDir, 'master.key')) }) : {};
+    this.functions = new FunctionService({ ...fnStores, runner: opts.functionRunner === 'in-process' ? new InProcessRunner() : new PoolRunner({ size: 2, timeoutMs: 1000 }) });
+    this.schedules = schedulerFor({ functions: this.functions, ...(this.redis !== undefined ? { redis: this.redis } : { db: this.db }), clock: opts.scheduleClock });
     const ingest = this.ingest;
     new Gauge({
       name: 'ferry_cloud_ingest_total', help: 'Ingest outcomes by kind', labelNames: ['outcome'], registers: [this.registry],
@@ -138,13 +164,17 @@ export class CloudService {
     const d = e.message.claims['d'] as Record<string, unknown> | undefined;
     const t = d?.['t'];
     if (e.message.claims['ev'] !== 'tel' || typeof t !== 'number') return;
-    const ns = this.devices.namespaceOf(e.kid);
-    if (ns === undefined) return;
+    const place = this.devices.placeOf(e.kid);
+    if (place === undefined) return;
+    const ns = place.namespace;
     const key = `temp.${e.kid}`;
     const value = `${t} ${e.message.claims.iat * 1000}`;
     let m = this.namespaceState.get(ns);
     if (m === undefined) this.namespaceState.set(ns, (m = new Map()));
     m.set(key, value);
+    // A device of a function owner also feeds that owner's namespace state: the owner's functions (e.g.
+    // min_temperature, called by hash from a board) read every room reader there through the device ABI.
+    if (place.owner !== undefined) this.functions.namespaces.state(place.owner, ns).set(key, new TextEncoder().encode(value));
     this.client?.publish(`${this.prefix}/ns/${ns}/state/${key}`, value, { qos: 1, retain: true });
   }
 
@@ -169,6 +199,14 @@ export class CloudService {
     let mqttUrl = this.opts.mqttUrl;
     if (mqttUrl === undefined) {
       this.broker = await Aedes.createBroker();
+      // Embedded: the broker is in this process, so ingest runs inside it, before the publisher's PUBACK: a
+      // message is acknowledged to the board or gateway only once ingest recorded it (no second MQTT hop).
+      const up = `${this.prefix}/up/`;
+      this.broker.authorizePublish = (c, packet, callback) => {
+        if (c === null || !packet.topic.startsWith(up)) { callback(null); return; }
+        const bytes = typeof packet.payload === 'string' ? new TextEncoder().encode(packet.payload) : new Uint8Array(packet.payload);
+        this.onMqtt(packet.topic, bytes).then(() => callback(null), (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))));
+      };
       // noDelay: MQTT exchanges are small request/response packets; Nagle plus delayed ACKs adds ~40 ms per hop.
       const srv = createServer({ noDelay: true }, this.broker.handle);
       srv.on('connection', (s) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
@@ -177,22 +215,50 @@ export class CloudService {
       const a = srv.address();
       mqttUrl = `mqtt://${host}:${typeof a === 'object' && a !== null ? a.port : 1883}`;
     }
-    const client = noDelay(await mqtt.connectAsync(mqttUrl, { clientId: `ferry-cloud-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, protocolVersion: this.opts.shared === true ? 5 : 4, reconnectPeriod: 1000 }));
+    // With a stable id the session persists (see CloudOptions.clientId). Message handlers are installed before
+    // the connection is made: a resumed session delivers its backlog right after CONNACK.
+    const stable = this.opts.clientId !== undefined;
+    const v5 = this.opts.shared === true || stable;
+    const connect = (suffix: string): MqttClient => noDelay(mqtt.connect(mqttUrl, {
+      clientId: `${this.opts.clientId ?? `ferry-cloud-${process.pid}-${Math.random().toString(36).slice(2, 8)}`}${suffix}`,
+      protocolVersion: v5 ? 5 : 4, reconnectPeriod: 1000,
+      ...(stable && { clean: false, properties: { sessionExpiryInterval: 3600 } }),
+    }));
+    const connected = (c: MqttClient): Promise<void> => new Promise<void>((resolve, reject) => {
+      c.once('connect', () => resolve());
+      c.once('error', reject);
+    });
+    const client = connect('');
     this.client = client;
     this.control = new ControlClient(client, this.devices.keys, this.prefix);
-    // Acknowledge a message only after ingest recorded it (mqtt.js acks when this callback is called).
-    const upPrefix = `${this.prefix}/up/`;
-    client.handleMessage = (packet, done) => {
-      if (!packet.topic.startsWith(upPrefix)) { done(); return; } // control replies, function calls: handled on 'message'
-      const payload = packet.payload;
-      const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : new Uint8Array(payload);
-      this.onMqtt(packet.topic, bytes).then(() => done(), () => done());
-    };
+    await connected(client);
+    // A worker that died between a step and its due-index update left a source unindexed: repair it.
+    if (this.ingest.reorder instanceof RedisReorderStore) await this.ingest.reorder.reindex();
     await functionTopics(client, this.functions, this.prefix);
-    const filter = `${this.prefix}/up/#`;
-    await client.subscribeAsync(this.opts.shared === true ? `$share/ferry/${filter}` : filter, { qos: 1 });
+    if (this.broker === undefined) {
+      // External broker: an intake connection subscribes to the uplink; a message is acknowledged only after
+      // ingest recorded it (mqtt.js acks when `done` is called), and mqtt.js hands them over one at a time.
+      // (Several intake connections per process, to overlap Redis round trips, stalled a share of the stream
+      // under load with Mosquitto 2.0 in our benchmark; run more worker processes instead.)
+      const upPrefix = `${this.prefix}/up/`;
+      const filter = `${this.prefix}/up/#`;
+      {
+        const c = connect('-in');
+        c.handleMessage = (packet, done) => {
+          if (!packet.topic.startsWith(upPrefix)) { done(); return; }
+          const payload = packet.payload;
+          const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : new Uint8Array(payload);
+          // Not acknowledged when it failed (only while stopping): the broker sends it again.
+          this.onMqtt(packet.topic, bytes).then(() => done(), () => undefined);
+        };
+        this.intake.push(c);
+        await connected(c);
+        await c.subscribeAsync(this.opts.shared === true ? `$share/ferry/${filter}` : filter, { qos: 1 });
+      }
+    }
     this.ticker = setInterval(() => { void this.ingest.tick(); this.rules.tick(); }, 250);
     this.ticker.unref();
+    this.scheduleTimer = startSchedules(this.schedules, { tickMs: this.opts.scheduleTickMs, log: (m) => this.log(m) });
     this.http = this.api();
     const httpUrl = await this.http.listen({ host, port: this.opts.httpPort ?? 8080 });
     this.log(`ferry cloud: MQTT ${mqttUrl}${this.broker ? ' (embedded)' : ''}, HTTP ${httpUrl}, data ${this.opts.dataDir}`);
@@ -203,9 +269,18 @@ export class CloudService {
     const h = peek(bytes); // header only, to remember the topic until the message is released
     const key = h.ok ? `${h.value.kid}/${h.value.ep}/${h.value.sq}` : undefined;
     if (key !== undefined) this.topics.set(key, topic);
-    const out = await this.ingest.ingest(bytes);
+    // 'failed' means nothing was recorded (the store is unreachable, a transaction rolled back): the message
+    // is not acknowledged; it is tried again with back-off, holding up this client's intake (back-pressure)
+    // until the store is back. A stopping service gives up without acknowledging (the broker redelivers).
+    let out = await this.ingest.ingest(bytes);
+    for (let wait = 100; out.status === 'failed' && !this.stopping; wait = Math.min(wait * 2, 2000)) {
+      this.log(`ingest: ${out.error?.message ?? 'failed'}; retrying in ${wait} ms`);
+      await new Promise((r) => setTimeout(r, wait));
+      out = await this.ingest.ingest(bytes);
+    }
     if (out.status !== 'accepted' && key !== undefined) this.topics.delete(key);
     if (this.topics.size > 100_000) this.topics.clear(); // bound: only matters if releases never come
+    if (out.status === 'failed') throw out.error ?? new Error('ingest failed');
   }
 
   private api(): FastifyInstance {
@@ -213,10 +288,18 @@ export class CloudService {
     app.get('/health', async () => ({ status: 'ok', mqtt: this.client?.connected === true, ingest: this.ingest.counters() }));
     app.get('/metrics', async (_r, reply) => reply.type(this.registry.contentType).send(await this.registry.metrics()));
     app.post('/api/devices', async (req, reply) => {
-      const b = req.body as { id?: unknown; namespace?: unknown } | undefined;
-      if (typeof b?.id !== 'string') return reply.code(400).send({ code: 'FERRY_API_BAD_REQUEST', path: 'id', message: 'body must be {"id": "<device id>", "namespace"?: "<namespace>"}' });
+      const b = req.body as { id?: unknown; namespace?: unknown; privateToken?: unknown } | undefined;
+      if (typeof b?.id !== 'string') return reply.code(400).send({ code: 'FERRY_API_BAD_REQUEST', path: 'id', message: 'body must be {"id": "<device id>", "namespace"?: "<namespace>", "privateToken"?: "<owner private token>"}' });
+      // With the owner's private token the device joins that owner's namespace (its readings feed the owner's
+      // function state); only the owner can do that.
+      let owner: string | undefined;
+      if (b.privateToken !== undefined) {
+        const o = this.functions.owners.authenticate(typeof b.privateToken === 'string' ? b.privateToken : '');
+        if (!o.ok) return reply.code(401).send(o.error.toJSON());
+        owner = o.value;
+      }
       try {
-        return await reply.code(201).send(this.devices.add(b.id, typeof b.namespace === 'string' ? b.namespace : undefined));
+        return await reply.code(201).send(this.devices.add(b.id, typeof b.namespace === 'string' ? b.namespace : undefined, Date.now(), owner));
       } catch (e) {
         if (e instanceof DeviceError) return reply.code(e.code === 'FERRY_DEVICE_EXISTS' ? 409 : 400).send({ code: e.code, message: e.message });
         throw e;
@@ -234,6 +317,7 @@ export class CloudService {
     });
     rulesRoutes(app, this.rules);
     functionRoutes(app, this.functions);
+    scheduleRoutes(app, this.schedules, this.functions);
     // The rule API of a gateway behind NAT, through its control channel: /api/gateways/<id>/api/...
     app.route({
       method: ['GET', 'POST'], url: '/api/gateways/:gw/*',
@@ -256,10 +340,15 @@ export class CloudService {
     return this.control.request(gatewayId, { method, path, ...(body !== undefined && body !== null && { body }) });
   }
 
+  private stopping = false;
+
   async stop(): Promise<void> {
+    this.stopping = true;
+    await this.scheduleTimer?.stop(); // before the runner, the database and Redis close under a run
     if (this.ticker !== undefined) clearInterval(this.ticker);
     await this.functions.runner.close();
     await this.http?.close();
+    for (const c of this.intake) await c.endAsync().catch(() => undefined);
     await this.client?.endAsync().catch(() => undefined);
     const srv = this.brokerServer;
     if (srv !== undefined) await new Promise<void>((r) => { srv.close(() => r()); for (const s of this.sockets) s.destroy(); });

@@ -81,6 +81,8 @@ export class SqliteReorderStore<R> implements ReorderStore<R> {
   /** One immediate transaction: takes the write lock at BEGIN, so two processes on one file cannot interleave a read-modify-write. */
   #tx<T>(f: () => T): T {
     if (!this.#db.open) throw new StoreError('FERRY_STORE_CLOSED', 'the SQLite database is closed');
+    // Inside the caller's transaction (IngestOptions.transaction) its commit covers this step too.
+    if (this.#db.inTransaction) return wrap('FERRY_STORE_UNAVAILABLE', 'sqlite step', f);
     return wrap('FERRY_STORE_UNAVAILABLE', 'sqlite transaction', () => this.#db.transaction(f).immediate());
   }
 

@@ -71,12 +71,14 @@ export async function aedesBroker(): Promise<TestBroker> {
 
 export const mosquittoAvailable = (): boolean => spawnSync('sh', ['-c', 'command -v mosquitto || test -x /usr/sbin/mosquitto']).status === 0;
 
-/** Debian's mosquitto on 127.0.0.1 (no persistence, anonymous), as a child process. */
+/** Debian's mosquitto on 127.0.0.1 (no persistence, anonymous, deep per-client queues), as a child process. */
 export async function mosquittoBroker(): Promise<TestBroker> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ferry-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  // max_queued_messages: Mosquitto drops QoS 1 messages beyond 1000 queued per client by default, and a
+  // subscriber that falls behind a fast publisher (a cloud worker under a benchmark) would lose messages.
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n`);
   const bin = spawnSync('sh', ['-c', 'command -v mosquitto || echo /usr/sbin/mosquitto'], { encoding: 'utf8' }).stdout.trim();
   let proc: ChildProcess | undefined;
   const b: TestBroker = {
