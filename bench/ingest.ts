@@ -1,18 +1,21 @@
 /**
  * @module bench:ingest — verified+stored messages per second: the ingest pipeline alone (in-memory ports),
  * next to the bare HMAC-verify limit measured in the same run; and end to end over loopback MQTT into
- * the embedded cloud service (aedes in process, QoS 1, acknowledged after ingest).
+ * the embedded cloud service (aedes in process, SQLite, QoS 1, acknowledged after ingest) and into the
+ * scale-out service (Mosquitto + Redis: one worker, then two sharing the stream), when both are installed.
  * Ends with one JSON line of the figures (medians of several runs).
  */
 import { createHmac, createSecretKey } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
+import { Worker } from 'node:worker_threads';
 import { CloudService } from '@ferry/cloud';
 import { Ingest } from '@ferry/cloud/ingest';
 import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
+import { mosquittoAvailable, mosquittoBroker, type TestBroker } from '../gateway/src/uplink/brokers.ts';
+import { startRedis } from '../cloud/src/storage/redis-harness.ts';
 import { fmt, median, measureInterleaved, progress } from './lib.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
@@ -35,7 +38,9 @@ function stream(epoch: number): Uint8Array[] {
   return out;
 }
 
-const bar = progress(RUNS * 2 + RUNS, 'bench:ingest');
+const redis = mosquittoAvailable() ? await startRedis() : undefined;
+const scaleOut = redis?.ok === true;
+const bar = progress(RUNS * 2 + RUNS * (scaleOut ? 3 : 1), 'bench:ingest');
 // Pipeline alone: each run ingests a fresh epoch so nothing is a duplicate.
 let epoch = 1;
 const tokens = stream(epoch);
@@ -56,41 +61,55 @@ const figures = await measureInterleaved([
   },
 ], { runs: RUNS, bar });
 
-// End to end: publish QoS 1 over loopback into the embedded service; count until all are accepted.
-async function endToEnd(): Promise<number> {
-  const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-bench-')), mqttPort: 0, httpPort: 0, log: () => undefined });
-  const { mqttUrl } = await svc.start();
-  for (let s = 0; s < SOURCES; s++) svc.devices.add(`dev-${s}`); // keys differ from `secret`: re-sign below
+// End to end: publish QoS 1 over loopback; count until all are accepted. Embedded: one process with aedes
+// and SQLite. Scale-out: `workers` services on Mosquitto (shared subscription) and Redis, fresh keys per run.
+async function endToEnd(mode: { workers: number; broker?: TestBroker; redisUrl?: string } = { workers: 1 }): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
+  const svcs = Array.from({ length: mode.workers }, () => new CloudService({
+    dataDir, mqttPort: 0, httpPort: 0, log: () => undefined, functionRunner: 'in-process',
+    ...(mode.broker !== undefined && { mqttUrl: mode.broker.url, shared: true }),
+    ...(mode.redisUrl !== undefined && { redisUrl: mode.redisUrl }),
+  }));
+  let mqttUrl = '';
+  for (const svc of svcs) mqttUrl = (await svc.start()).mqttUrl;
+  const svc = svcs[0]!;
+  const run = `r${Math.random().toString(36).slice(2, 8)}`; // Redis state outlives a run: new device ids
+  for (let s = 0; s < SOURCES; s++) svc.devices.add(`${run}-${s}`);
   const keys = new Map<string, ReturnType<typeof hmacKey>>();
-  for (let s = 0; s < SOURCES; s++) keys.set(`dev-${s}`, svc.devices.keys(`dev-${s}`)!);
+  for (let s = 0; s < SOURCES; s++) keys.set(`${run}-${s}`, svc.devices.keys(`${run}-${s}`)!);
   const msgs: string[] = [];
   for (let sq = 0; sq < PER_SOURCE; sq++) for (let s = 0; s < SOURCES; s++) {
-    const kid = `dev-${s}`;
+    const kid = `${run}-${s}`;
     const r = encode({ header: { kid, ep: 1, sq }, claims: { iss: kid, iat: 1767225600 + sq, ev: 'tel', d: { t: 21.5 } } }, keys.get(kid)!);
     if (r.ok) msgs.push(r.value);
   }
-  const pub = await mqtt.connectAsync(mqttUrl);
+  const accepted = (): number => svcs.reduce((n, x) => n + x.ingest.counters().accepted, 0);
+  // The publisher runs in a worker thread (its own event loop, the other core), as a gateway would elsewhere.
+  const pub = new Worker(new URL('./publisher.worker.mjs', import.meta.url), { workerData: { url: mqttUrl, topic: 'ferry/up/bench/msg', msgs, window: 256 } });
   const t0 = performance.now();
-  // A window of unacknowledged publishes, as the gateway uplink keeps.
-  let sent = 0;
-  const inflight = new Set<Promise<unknown>>();
-  while (sent < msgs.length) {
-    const p = pub.publishAsync('ferry/up/bench/msg', msgs[sent++]!, { qos: 1 });
-    inflight.add(p);
-    void p.finally(() => inflight.delete(p));
-    if (inflight.size >= 256) await Promise.race(inflight);
-  }
-  await Promise.all(inflight);
-  while (svc.ingest.counters().accepted < msgs.length) await new Promise((r) => setTimeout(r, 5));
+  await new Promise<void>((resolve, reject) => { pub.once('message', () => resolve()); pub.once('error', reject); });
+  while (accepted() < msgs.length) await new Promise((r) => setTimeout(r, 5));
   const seconds = (performance.now() - t0) / 1000;
-  await pub.endAsync();
-  await svc.stop();
+  await pub.terminate();
+  for (const x of svcs) await x.stop();
   bar.increment();
   return msgs.length / seconds;
 }
 const e2e: number[] = [];
-for (let r = 0; r < RUNS; r++) e2e.push(await endToEnd());
+const redis1: number[] = [];
+const redis2: number[] = [];
+let broker: TestBroker | undefined;
+if (scaleOut) broker = await mosquittoBroker();
+for (let r = 0; r < RUNS; r++) {
+  e2e.push(await endToEnd());
+  if (broker !== undefined && redis?.ok === true) {
+    redis1.push(await endToEnd({ workers: 1, broker, redisUrl: redis.url }));
+    redis2.push(await endToEnd({ workers: 2, broker, redisUrl: redis.url }));
+  }
+}
 bar.stop();
+await broker?.stop();
+if (redis?.ok === true) await redis.stop();
 
 const pipeline = figures[0]!.opsPerSec;
 const bare = figures[1]!.opsPerSec;
@@ -99,10 +118,16 @@ console.log(`${SOURCES} sources x ${PER_SOURCE} messages; medians of ${RUNS} run
 console.log(`  ${figures[0]!.name.padEnd(46)} ${fmt(pipeline).padStart(10)}`);
 console.log(`  ${figures[1]!.name.padEnd(46)} ${fmt(bare).padStart(10)}`);
 console.log(`  ${'embedded end to end (MQTT QoS 1, loopback)'.padEnd(46)} ${fmt(embedded).padStart(10)}`);
+if (scaleOut) {
+  console.log(`  ${'Mosquitto + Redis, 1 worker'.padEnd(46)} ${fmt(median(redis1)).padStart(10)}`);
+  console.log(`  ${'Mosquitto + Redis, 2 workers ($share)'.padEnd(46)} ${fmt(median(redis2)).padStart(10)}`);
+} else {
+  console.log('  scale-out mode not measured: mosquitto or redis-server is not installed');
+}
 console.log(`  pipeline at ${((pipeline / bare) * 100).toFixed(0)} % of the bare-HMAC limit (goal >= 50 %); embedded ${embedded >= 10_000 ? 'meets' : 'misses'} the 10k msg/s goal`);
 console.log(JSON.stringify({
   bench: 'ingest', runs: RUNS, sources: SOURCES, per_source: PER_SOURCE,
   msgs_per_sec: { pipeline: Math.round(pipeline), bare_hmac_verify: Math.round(bare), embedded_end_to_end: Math.round(embedded) },
   ratios: { pipeline_vs_bare_hmac: Number((pipeline / bare).toFixed(3)) },
-  redis_mode: 'not measured by this script yet (the service runs on Redis with --redis; e2e/scale-out.test.ts covers it)',
+  ...(scaleOut && { redis_mode: { one_worker: Math.round(median(redis1)), two_workers: Math.round(median(redis2)) } }),
 }));
