@@ -17,8 +17,9 @@ export function cloudCommands(io: Io): Command {
     .option('--shared', 'use an MQTT 5 shared subscription ($share/ferry/...) so several processes split the stream')
     .option('--redis <url>', 'keep re-order state and time series in Redis (scale-out); default SQLite under --data')
     .option('--id <id>', 'a stable worker id: its MQTT session persists, so after a crash or kill the restarted worker gets back what it had not acknowledged')
+    .option('--device-rate <n>', 'flood limit: messages per second per device (burst 5x), 0 for none', '200')
     .option('--sync <mode>', 'SQLite durability: normal (survives process crashes) or full (also power loss; fsync per commit, slower)', 'normal')
-    .action(async (o: { data: string; mqtt?: string; mqttPort: string; httpPort: string; host: string; shared?: boolean; redis?: string; sync: string; id?: string }) => {
+    .action(async (o: { data: string; mqtt?: string; mqttPort: string; httpPort: string; host: string; shared?: boolean; redis?: string; sync: string; id?: string; deviceRate: string }) => {
       if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
       const svc = new CloudService({
         dataDir: o.data, host: o.host, shared: o.shared === true,
@@ -26,6 +27,7 @@ export function cloudCommands(io: Io): Command {
         ...(o.mqtt !== undefined && { mqttUrl: o.mqtt }),
         ...(o.redis !== undefined && { redisUrl: o.redis }),
         ...(o.id !== undefined && { clientId: o.id }),
+        deviceRate: o.deviceRate === '0' ? false : { perSecond: intOption(o.deviceRate, '--device-rate', 1, 1_000_000), burst: 5 * intOption(o.deviceRate, '--device-rate', 1, 1_000_000) },
         synchronous: o.sync === 'full' ? 'FULL' : 'NORMAL',
         log: (m) => io.out(`${m}\n`),
       });

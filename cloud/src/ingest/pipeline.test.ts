@@ -27,7 +27,7 @@ const tamper = (t: string): string => `${t.slice(0, -3)}${t.at(-3) === 'A' ? 'B'
 
 describe('Ingest pipeline', () => {
   it('names its steps in order', () => {
-    expect(setup().ing.steps).toEqual(['verify', 'sequence', 'events', 'store', 'confirm', 'dispatch']);
+    expect(setup().ing.steps).toEqual(['verify', 'limit', 'sequence', 'events', 'store', 'confirm', 'dispatch']);
   });
   it('accepts, re-orders, stores per stream and dispatches; synchronously with in-memory ports', () => {
     const { ing, series, events, clock } = setup();
@@ -54,6 +54,21 @@ describe('Ingest pipeline', () => {
     expect(events.map((e) => e.type === 'gap' ? `gap ${e.from}-${e.to}` : e.type === 'message' ? `msg ${e.sq}` : e.type)).toEqual(['gap 0-1', 'msg 1']);
     expect(series.query('th-01/tel', 0, 1000).map((p) => [p.sq, p.ts])).toEqual([[1, 0], [0, 150]]);
     expect(ing.counters()).toMatchObject({ late: 2, late_stored: 2, gap: 1, released: 1 });
+  });
+  it('a flood from one device is rate limited after the MAC; other devices, and the same one later, go on', () => {
+    const clock = new FakeClock(0);
+    const ing = new Ingest({ keys, clock, reorderConfig: cfg, deviceRate: { perSecond: 2, burst: 3 } });
+    const status = (kid: string, sq: number) => sync(ing.ingest(token(kid, 1, sq))).status;
+    expect([0, 1, 2, 3, 4].map((sq) => status('flood', sq))).toEqual(['accepted', 'accepted', 'accepted', 'rate_limited', 'rate_limited']);
+    expect(sync(ing.ingest(token('flood', 1, 5))).error?.code).toBe('FERRY_INGEST_RATE_LIMITED');
+    expect(status('calm', 0)).toBe('accepted');
+    // A forged message naming the flooding device's victim spends nothing: the MAC is checked first.
+    for (let i = 0; i < 10; i++) expect(sync(ing.ingest(tamper(token('victim', 1, i)))).status).toBe('rejected');
+    expect(status('victim', 0)).toBe('accepted');
+    clock.t = 1000; // two tokens back
+    expect([6, 7, 8].map((sq) => status('flood', sq))).toEqual(['accepted', 'accepted', 'rate_limited']);
+    expect(ing.counters()).toMatchObject({ rate_limited: 4, accepted: 7 });
+    expect(() => new Ingest({ keys, deviceRate: { perSecond: 0, burst: 1 } })).toThrow(expect.objectContaining({ code: 'FERRY_INGEST_CONFIG' }));
   });
   it('a tampered token is rejected before sequencing: the store is never called and no window moves', () => {
     const calls: string[] = [];

@@ -11,7 +11,7 @@ import type { Clock, MaybePromise, ReorderStore, SourceRelease, TimeSeriesStore 
 import type { ReorderConfig } from './reorder-types.ts';
 import { IngestError } from './errors.ts';
 import {
-  confirmStep, dispatchStep, eventsStep, INGEST_STEPS, isPromise, RELEASE_STEPS, runSteps, sequenceStep, storeStep, verifyStep,
+  confirmStep, DeviceLimiter, dispatchStep, eventsStep, INGEST_STEPS, isPromise, limitStep, RELEASE_STEPS, runSteps, sequenceStep, storeStep, verifyStep,
   type Ctx, type Deps, type IngestOutcome, type Subscriber,
 } from './steps.ts';
 
@@ -44,6 +44,12 @@ export interface IngestOptions {
    * ports must answer synchronously inside it.
    */
   readonly transaction?: <T>(f: () => T) => T;
+  /**
+   * A flood limit per device: a token bucket per verified kid on the injected clock. Beyond it a message is
+   * dropped as `rate_limited` (acknowledged: redelivering a flood would defeat the limit) and its seq becomes a
+   * gap. Default: none.
+   */
+  readonly deviceRate?: { readonly perSecond: number; readonly burst: number };
 }
 
 export const defaultStreamOf = (m: Message): string => {
@@ -83,6 +89,7 @@ export class Ingest {
       keys: opts.keys, reorder: this.reorder, series: this.series, streamOf: safeStreamOf(opts.streamOf),
       subscribers: this.#subscribers, counters: this.#counters, onError: opts.onError ?? (() => {}),
       strictStore: opts.transaction !== undefined,
+      limiter: opts.deviceRate === undefined ? undefined : new DeviceLimiter(opts.deviceRate),
     };
     this.#tx = opts.transaction;
   }
@@ -93,6 +100,7 @@ export class Ingest {
     const finish = (): IngestOutcome => ({ ...ctx.outcome!, released: ctx.events.length });
     if (this.#tx !== undefined) {
       verifyStep.run(ctx, this.#deps);
+      if (!ctx.done) limitStep.run(ctx, this.#deps);
       if (!ctx.done) this.#atomic(ctx, () => runSteps(ATOMIC, ctx, this.#deps));
       if (!ctx.done) runSteps(AFTER_COMMIT, ctx, this.#deps);
       return finish();

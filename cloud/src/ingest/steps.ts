@@ -33,7 +33,7 @@ export type Subscriber = (event: IngestEvent) => void | Promise<void>;
  * rejected, duplicate, replayed or late message cannot change its fate; a failed one was not recorded).
  */
 export interface IngestOutcome {
-  readonly status: SeqOutcome | 'rejected' | 'failed';
+  readonly status: SeqOutcome | 'rejected' | 'rate_limited' | 'failed';
   readonly kid?: string;
   readonly ep?: number;
   readonly sq?: number;
@@ -57,6 +57,42 @@ export interface Deps {
    * and the message is not acknowledged; outside one it is counted and the pipeline goes on.
    */
   readonly strictStore: boolean;
+  /** Per-kid token buckets, when a device rate is set. */
+  readonly limiter?: DeviceLimiter | undefined;
+}
+
+/**
+ * A token bucket per device (kid): `perSecond` tokens a second, at most `burst`. Written here rather than taken
+ * from a library: it is a few lines on the injected clock, synchronous on the hot path, and bounded (the
+ * least recently seen buckets are evicted beyond `maxDevices`, which only ever lets a device through).
+ */
+export class DeviceLimiter {
+  readonly perSecond: number;
+  readonly burst: number;
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #max: number;
+  constructor(rate: { readonly perSecond: number; readonly burst: number }, maxDevices = 100_000) {
+    if (!(rate.perSecond > 0) || !(rate.burst >= 1)) throw new IngestError('FERRY_INGEST_CONFIG', 'deviceRate needs perSecond > 0 and burst >= 1');
+    this.perSecond = rate.perSecond;
+    this.burst = rate.burst;
+    this.#max = maxDevices;
+  }
+  /** Takes one token for `kid` at `now` (ms); false when its bucket is empty. */
+  take(kid: string, now: number): boolean {
+    let b = this.#buckets.get(kid);
+    if (b === undefined) {
+      if (this.#buckets.size >= this.#max) this.#buckets.delete(this.#buckets.keys().next().value!);
+      b = { tokens: this.burst, at: now };
+    } else {
+      this.#buckets.delete(kid); // re-inserted below: the Map's order is least recently seen first
+      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+      b.at = now;
+    }
+    this.#buckets.set(kid, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
 }
 
 export interface Ctx {
@@ -89,6 +125,19 @@ export const verifyStep: Step = {
     if (r.ok) { ctx.message = r.value; return; }
     countRejected(deps.counters, r.error.code);
     ctx.outcome = { status: 'rejected', error: new IngestError('FERRY_INGEST_REJECTED', r.error.message, r.error), released: 0 };
+    ctx.done = true;
+  },
+};
+
+/** The per-device flood limit, after the MAC (an unverified message cannot spend another device's tokens). */
+export const limitStep: Step = {
+  name: 'limit',
+  run(ctx, deps) {
+    if (deps.limiter === undefined) return;
+    const { kid, ep, sq } = ctx.message!.header;
+    if (deps.limiter.take(kid, ctx.now)) return;
+    deps.counters.rate_limited++;
+    ctx.outcome = { status: 'rate_limited', kid, ep, sq, error: new IngestError('FERRY_INGEST_RATE_LIMITED', `${kid} sent more than ${deps.limiter.perSecond}/s (burst ${deps.limiter.burst})`), released: 0 };
     ctx.done = true;
   },
 };
@@ -250,7 +299,7 @@ export const dispatchStep: Step = {
   },
 };
 
-export const INGEST_STEPS: readonly Step[] = [verifyStep, sequenceStep, eventsStep, storeStep, confirmStep, dispatchStep];
+export const INGEST_STEPS: readonly Step[] = [verifyStep, limitStep, sequenceStep, eventsStep, storeStep, confirmStep, dispatchStep];
 /** What tick() and flush() run on the releases of a timeout. */
 export const RELEASE_STEPS: readonly Step[] = [eventsStep, storeStep, confirmStep, dispatchStep];
 

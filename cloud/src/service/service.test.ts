@@ -101,4 +101,28 @@ describe('cloud service (embedded)', () => {
     // The same namespace name of another owner stays empty.
     expect(svc.functions.namespaces.state('someone-else', 'flat').get('temp.th-10')).toBeUndefined();
   });
+
+  it('a device flooding the uplink is rate limited; another device is still served', async () => {
+    const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined, deviceRate: { perSecond: 1, burst: 5 } });
+    const { mqttUrl } = await svc.start();
+    cleanups.push(() => svc.stop());
+    const boards = [];
+    for (const id of ['flooder', 'calm']) {
+      const { key } = svc.devices.add(id);
+      const b = await EmulatedBoard.create({ key: Buffer.from(key, 'hex'), deviceId: id, seed: 3 });
+      await b.boot();
+      await b.run(id === 'flooder' ? 40 : 2);
+      boards.push(b);
+    }
+    const pub = await mqtt.connectAsync(mqttUrl);
+    cleanups.push(() => pub.endAsync(true));
+    const [flooder, calm] = boards as [EmulatedBoard, EmulatedBoard];
+    await Promise.all(flooder.messages.map((t) => pub.publishAsync('ferry/up/flooder/msg', t, { qos: 1 })));
+    await Promise.all(calm.messages.map((t) => pub.publishAsync('ferry/up/calm/msg', t, { qos: 1 })));
+    const c = svc.ingest.counters();
+    // Acknowledged only after ingest: every publish above has been through it.
+    expect(c.rate_limited).toBeGreaterThan(flooder.messages.length - 10);
+    expect(c.accepted).toBeGreaterThanOrEqual(5 + calm.messages.length);
+    expect(c.accepted + c.rate_limited).toBe(flooder.messages.length + calm.messages.length);
+  });
 });

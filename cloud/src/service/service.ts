@@ -57,6 +57,12 @@ export interface CloudOptions {
    * Without it the id is random and the session ends with the connection.
    */
   readonly clientId?: string;
+  /**
+   * Flood limit per device (token bucket per verified kid, per process): beyond it messages are dropped as
+   * FERRY_INGEST_RATE_LIMITED and acknowledged. Default 200/s with a burst of 1000, far above any sensor;
+   * `false` turns it off.
+   */
+  readonly deviceRate?: { readonly perSecond: number; readonly burst: number } | false;
   /** Where functions run: 'pool' (default: worker threads with a CPU watchdog, for untrusted modules) or 'in-process'. */
   readonly functionRunner?: 'pool' | 'in-process';
   /** How often this worker looks for due schedules (ms, default 1000); and the clock periods are counted on (tests). */
@@ -93,6 +99,7 @@ export class CloudService {
     mkdirSync(opts.dataDir, { recursive: true });
     this.db = new Database(join(opts.dataDir, 'cloud.db'));
     this.db.pragma('journal_mode = WAL');
+    const deviceRate = opts.deviceRate === false ? undefined : opts.deviceRate ?? { perSecond: 200, burst: 1000 };
     this.devices = new DeviceRegistry(new SqliteDeviceStore(this.db), loadMasterKey(join(opts.dataDir, 'master.key')));
     if (opts.redisUrl !== undefined) {
       this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
@@ -103,6 +110,7 @@ export class CloudService {
         reorder: new RedisReorderStore<Message>({ redis: this.redis, onIndexError: (e) => this.log(`ingest: due index: ${e.message}`) }),
         series: new RedisTimeSeries({ redis: this.redis }),
         onError: (e) => this.log(`ingest: ${e.message}`),
+        ...(deviceRate !== undefined && { deviceRate }),
       });
     } else {
       const store = openSqlite({ dir: opts.dataDir, file: 'ingest.sqlite', synchronous: opts.synchronous ?? 'NORMAL' });
@@ -115,6 +123,7 @@ export class CloudService {
         transaction: <T>(f: () => T): T => tx.immediate(f) as T,
         series: new SqliteTimeSeries(store),
         onError: (e) => this.log(`ingest: ${e.message}`),
+        ...(deviceRate !== undefined && { deviceRate }),
       });
     }
     this.rules = new RulesHost({
