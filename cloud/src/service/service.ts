@@ -44,9 +44,9 @@ export interface CloudOptions {
    */
   readonly redisUrl?: string;
   /**
-   * SQLite durability in embedded mode: NORMAL (default) survives a crash of the process; FULL also survives
-   * a power cut (an fsync per commit), at about half the throughput. mqtt.js hands QoS 1 messages over one at
-   * a time and acknowledges each before the next, so commits cannot be grouped at this layer.
+   * SQLite durability (the ingest file in embedded mode, and cloud.db: devices, owners, modules, namespace
+   * state, schedules): NORMAL (default) survives a crash of the process; FULL also survives a power cut (an
+   * fsync per commit), at about half the throughput. Each message is its own commit, acknowledged after it.
    */
   readonly synchronous?: 'FULL' | 'NORMAL';
   readonly log?: (msg: string) => void;
@@ -99,6 +99,8 @@ export class CloudService {
     mkdirSync(opts.dataDir, { recursive: true });
     this.db = new Database(join(opts.dataDir, 'cloud.db'));
     this.db.pragma('journal_mode = WAL');
+    // The same durability choice as the ingest file (--sync): NORMAL survives a process crash, FULL a power cut.
+    this.db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
     const deviceRate = opts.deviceRate === false ? undefined : opts.deviceRate ?? { perSecond: 200, burst: 1000 };
     this.devices = new DeviceRegistry(new SqliteDeviceStore(this.db), loadMasterKey(join(opts.dataDir, 'master.key')));
     if (opts.redisUrl !== undefined) {
