@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryNamespaceStore, type NamespaceStore } from '../namespaces/namespace-store.ts';
 import { sha256Hex } from './registry.ts';
 import { FunctionService } from './service.ts';
 import { BAD_MODULES, codeOf, KV_WAT, ManualClock, owner, unwrap, wat } from './test-support.ts';
@@ -70,5 +71,33 @@ describe('handleCall protocol', () => {
     const r = await svc.handleCall({ hash, export: 'f', args: [], namespace: 'home', token: alice.token });
     expect(codeOf(r)).toBe('FERRY_FN_MODULE_INVALID');
     expect(r.ok ? [] : r.error.details).toEqual(['FERRY_ABI_VERSION']);
+  });
+});
+
+describe('a failing state store', () => {
+  it('a call whose writes cannot be committed is FERRY_FN_UNAVAILABLE (not a crash); reads and other calls go on', async () => {
+    const inner = new MemoryNamespaceStore();
+    let broken = false;
+    // A store whose writes fail (disk full, I/O error) while `broken`; reads keep working.
+    const namespaces: NamespaceStore = {
+      quota: (o, n) => inner.quota(o, n),
+      state: (o, n) => {
+        const s = inner.state(o, n);
+        return { get: (k) => s.get(k), keyAt: (p, i) => s.keyAt(p, i), set: (k, v) => { if (broken) throw new Error('SQLITE_FULL: database or disk is full'); return s.set(k, v); } };
+      },
+    };
+    const svc = new FunctionService({ clock: new ManualClock(), namespaces });
+    const alice = owner('alice');
+    unwrap(svc.register(alice.token));
+    const { hash } = unwrap(await svc.upload({ bytes: wat(KV_WAT), token: alice.token, namespace: 'home' }));
+    const call = (exp: string, args: number[] = []) => svc.handleCall({ hash, export: exp, args, namespace: 'home', token: alice.token });
+    expect(unwrap(await call('incr')).value).toBe(1);
+    broken = true;
+    const r = await call('incr');
+    expect(codeOf(r)).toBe('FERRY_FN_UNAVAILABLE');
+    expect(r.ok ? undefined : r.error.message).toMatch(/disk is full/);
+    expect(unwrap(await call('add', [2, 3])).value).toBe(5); // a call that writes nothing still runs
+    broken = false;
+    expect(unwrap(await call('incr')).value).toBe(2); // nothing of the failed call was committed
   });
 });
