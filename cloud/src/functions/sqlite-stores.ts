@@ -11,10 +11,10 @@
  * the master key outside the database (AES-256-GCM, as device keys are), so a copy of cloud.db alone mints
  * no token; the private-token verifier is a SHA-256, stored as is.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { STATUS } from '@ferry/abi';
 import { StoreError } from '../storage/errors.ts';
+import { SecretSealer } from '../tokens/sealed-secret.ts';
 import { Owners, type OwnerRecord, type OwnerStore } from '../tokens/owners.ts';
 import type { RevocationList } from '../tokens/revocation.ts';
 import { DEFAULT_QUOTA, MemoryWhitelist, type NamespaceQuota, type NamespaceStore, type Whitelist } from '../namespaces/namespace-store.ts';
@@ -75,13 +75,13 @@ const nsKey = (owner: string, namespace: string): string => `${owner}\u0000${nam
  * cannot re-register the id) until the right key is back.
  */
 export class SqliteOwnerStore implements OwnerStore {
-  readonly #key: Buffer;
+  readonly #sealer: SecretSealer;
   readonly #insert: Database.Statement<[string, Uint8Array, Uint8Array, number]>;
   readonly #get: Database.Statement<[string], { verifier: Buffer; sealed_secret: Buffer; registered_at_ms: number }>;
 
   constructor(db: Db, opts: { masterKey: Uint8Array }) {
     if (opts.masterKey.length !== 32) throw new StoreError('FERRY_STORE_CONFIG', 'the master key must be 32 bytes');
-    this.#key = Buffer.from(hkdfSync('sha256', opts.masterKey, new Uint8Array(0), 'ferry owner signing secret', 32));
+    this.#sealer = new SecretSealer(opts.masterKey);
     db.exec(SCHEMA);
     this.#insert = db.prepare<[string, Uint8Array, Uint8Array, number]>('INSERT OR IGNORE INTO fn_owner (owner, verifier, sealed_secret, registered_at_ms) VALUES (?, ?, ?, ?)');
     this.#get = db.prepare<[string], { verifier: Buffer; sealed_secret: Buffer; registered_at_ms: number }>('SELECT verifier, sealed_secret, registered_at_ms FROM fn_owner WHERE owner = ?');
@@ -90,33 +90,12 @@ export class SqliteOwnerStore implements OwnerStore {
   get(owner: string): OwnerRecord | undefined {
     const row = this.#get.get(owner);
     if (row === undefined) return undefined;
-    const signingSecret = this.#open(owner, row.sealed_secret);
+    const signingSecret = this.#sealer.open(owner, row.sealed_secret);
     return signingSecret === undefined ? undefined : { owner, verifier: bytesOf(row.verifier), signingSecret, registeredAtMs: row.registered_at_ms };
   }
 
   insert(r: OwnerRecord): boolean {
-    return this.#insert.run(r.owner, r.verifier, this.#seal(r.owner, r.signingSecret), r.registeredAtMs).changes === 1;
-  }
-
-  /** iv (12) | tag (16) | ciphertext. */
-  #seal(owner: string, secret: Uint8Array): Buffer {
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', this.#key, iv);
-    c.setAAD(Buffer.from(owner));
-    const ct = Buffer.concat([c.update(secret), c.final()]);
-    return Buffer.concat([iv, c.getAuthTag(), ct]);
-  }
-
-  #open(owner: string, sealed: Buffer): Uint8Array | undefined {
-    if (sealed.length < 28) return undefined;
-    const d = createDecipheriv('aes-256-gcm', this.#key, sealed.subarray(0, 12));
-    d.setAAD(Buffer.from(owner));
-    d.setAuthTag(sealed.subarray(12, 28));
-    try {
-      return bytesOf(Buffer.concat([d.update(sealed.subarray(28)), d.final()]));
-    } catch {
-      return undefined; // another master key, or tampered with
-    }
+    return this.#insert.run(r.owner, r.verifier, this.#sealer.seal(r.owner, r.signingSecret), r.registeredAtMs).changes === 1;
   }
 }
 

@@ -24,6 +24,7 @@ import type { Message } from '@ferry/message';
 import { RedisReorderStore, RedisTimeSeries, SqliteReorderStore, SqliteTimeSeries, openSqlite } from '../storage/index.ts';
 import { FunctionService, InProcessRunner, PoolRunner } from '../functions/index.ts';
 import { sqliteFunctionStores } from '../functions/sqlite-stores.ts';
+import { redisFunctionStores, type RedisFunctionStores } from '../functions/redis-stores.ts';
 import { functionRoutes, functionTopics } from './functions-api.ts';
 import type { Clock, Scheduler } from '../functions/index.ts';
 import { scheduleRoutes, schedulerFor, startSchedules } from './schedules-api.ts';
@@ -90,6 +91,8 @@ export class CloudService {
   private ticker: NodeJS.Timeout | undefined;
   private control: ControlClient | undefined;
   private readonly redis: Redis | undefined;
+  /** Scale-out: the function stores shared through Redis (loaded in start, closed in stop). */
+  private readonly fnRedis: RedisFunctionStores | undefined;
   private readonly ingestDb: Database.Database | undefined;
   /** MQTT topic of each message waiting in the re-order buffer, by id, so rules see the topic it came on. */
   private readonly topics = new Map<string, string>();
@@ -143,8 +146,11 @@ export class CloudService {
     });
     this.ingest.subscribe((e) => this.onEvent(e));
     // Embedded: owners, modules, white-lists, namespace state and revocations in cloud.db, so they survive a
-    // restart (functions/sqlite-stores.ts). Scale-out: in memory per process for now.
-    const fnStores = opts.redisUrl === undefined ? sqliteFunctionStores(this.db, { masterKey: loadMasterKey(join(opts.dataDir, 'master.key')) }) : {};
+    // restart (functions/sqlite-stores.ts). Scale-out: shared through Redis, a write-through copy per worker
+    // (functions/redis-stores.ts; every worker needs the same master key: a shared data dir or FERRY_MASTER_KEY).
+    const masterKey = loadMasterKey(join(opts.dataDir, 'master.key'));
+    const fnStores = this.redis === undefined ? sqliteFunctionStores(this.db, { masterKey })
+      : (this.fnRedis = redisFunctionStores(this.redis, { masterKey, subscriber: this.redis.duplicate(), onError: (e) => this.log(`functions: ${e.message}`) }));
     this.functions = new FunctionService({ ...fnStores, runner: opts.functionRunner === 'in-process' ? new InProcessRunner() : new PoolRunner({ size: 2, timeoutMs: 1000 }) });
     this.schedules = schedulerFor({ functions: this.functions, ...(this.redis !== undefined ? { redis: this.redis } : { db: this.db }), clock: opts.scheduleClock });
     const ingest = this.ingest;
@@ -207,6 +213,7 @@ export class CloudService {
   /** Starts broker (embedded mode), MQTT intake, HTTP API. Returns the URLs in use. */
   async start(): Promise<{ mqttUrl: string; httpUrl: string }> {
     const host = this.opts.host ?? '127.0.0.1';
+    await this.fnRedis?.load(); // the shared function stores, before any call can arrive (MQTT or HTTP)
     let mqttUrl = this.opts.mqttUrl;
     if (mqttUrl === undefined) {
       this.broker = await Aedes.createBroker();
@@ -367,6 +374,7 @@ export class CloudService {
     if (b !== undefined) await new Promise<void>((r) => b.close(() => r()));
     this.db.close();
     this.ingestDb?.close();
+    await this.fnRedis?.close().catch(() => undefined);
     await this.redis?.quit().catch(() => undefined);
   }
 }
