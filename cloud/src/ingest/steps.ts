@@ -239,21 +239,27 @@ function latePoint(ctx: Ctx, deps: Deps): { stream: string; point: Point } | und
 export const storeStep: Step = {
   name: 'store',
   run(ctx, deps) {
-    const waits: Promise<void>[] = [];
-    const append = (p: { stream: string; point: Point } | undefined): void => {
-      if (p === undefined) return;
-      try {
-        const r = deps.series.append(p.stream, p.point);
-        if (isPromise(r)) waits.push(r.catch((e: unknown) => storeError(ctx, deps, p.stream, e)));
-      } catch (e) {
-        storeError(ctx, deps, p.stream, e);
-      }
-    };
-    append(latePoint(ctx, deps));
-    for (const e of ctx.events) append(pointOf(e));
-    return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
+    let waits: Promise<void>[] | undefined;
+    const late = latePoint(ctx, deps);
+    if (late !== undefined) waits = append(ctx, deps, late, waits);
+    for (const e of ctx.events) {
+      const p = pointOf(e);
+      if (p !== undefined) waits = append(ctx, deps, p, waits);
+    }
+    return waits === undefined ? undefined : Promise.all(waits).then(() => undefined);
   },
 };
+
+/** One append; a promise (async stores) is collected into `waits`, created on first need (no allocation otherwise). */
+function append(ctx: Ctx, deps: Deps, p: { stream: string; point: Point }, waits: Promise<void>[] | undefined): Promise<void>[] | undefined {
+  try {
+    const r = deps.series.append(p.stream, p.point);
+    if (isPromise(r)) (waits ??= []).push(r.catch((e: unknown) => storeError(ctx, deps, p.stream, e)));
+  } catch (e) {
+    storeError(ctx, deps, p.stream, e);
+  }
+  return waits;
+}
 
 /**
  * Confirms the outbox entries of what was stored (stores with an outbox: ports.ts `confirm`). Not awaited:
