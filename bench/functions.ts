@@ -133,7 +133,8 @@ const figures = {
 };
 console.log(`medians of ${RUNS} runs, ${CALLS} sequential warm calls per run; runner: worker pool (2) with a 1 s watchdog in the service`);
 console.log(`  in-process (token, white-list, args, run): ${fmt(figures.in_process_calls_per_sec)} (goal >= 100k/s: ${figures.in_process_calls_per_sec >= 100_000 ? 'met' : 'missed'})`);
-console.log(`  warm over HTTP: p50 ${f(figures.http_warm_ms.p50)}, p99 ${f(figures.http_warm_ms.p99)}`);
-console.log(`  warm over MQTT: p50 ${f(figures.mqtt_warm_ms.p50)}, p99 ${f(figures.mqtt_warm_ms.p99)} (goal p99 < 5 ms: ${Math.max(figures.http_warm_ms.p99, figures.mqtt_warm_ms.p99) < 5 ? 'met' : 'missed'})`);
+const p99 = (ms: number): string => `goal p99 < 5 ms: ${ms < 5 ? 'met' : 'missed'}`;
+console.log(`  warm over HTTP: p50 ${f(figures.http_warm_ms.p50)}, p99 ${f(figures.http_warm_ms.p99)} (${p99(figures.http_warm_ms.p99)})`);
+console.log(`  warm over MQTT: p50 ${f(figures.mqtt_warm_ms.p50)}, p99 ${f(figures.mqtt_warm_ms.p99)} (${p99(figures.mqtt_warm_ms.p99)})`);
 console.log(`  cold call (module needed -> upload -> compile -> call): ${f(figures.cold_call_ms)}`);
 console.log(JSON.stringify({ bench: 'functions', runs: RUNS, calls_per_run: CALLS, ...figures }));
