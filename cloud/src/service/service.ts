@@ -18,7 +18,7 @@ import { peek, type Json } from '@ferry/message';
 import { RulesHost, httpTransport, rulesRoutes } from '@ferry/rules-api';
 import { ControlClient } from '@ferry/control';
 import { DeviceError, DeviceRegistry, SqliteDeviceStore, loadMasterKey } from '../devices/registry.ts';
-import { Ingest, type IngestEvent } from '../ingest/index.ts';
+import { Ingest, type IngestEvent, type IngestOutcome } from '../ingest/index.ts';
 import { Redis } from 'ioredis';
 import type { Message } from '@ferry/message';
 import { RedisReorderStore, RedisTimeSeries, SqliteReorderStore, SqliteTimeSeries, openSqlite } from '../storage/index.ts';
@@ -47,7 +47,8 @@ export interface CloudOptions {
   /**
    * SQLite durability (the ingest file in embedded mode, and cloud.db: devices, owners, modules, namespace
    * state, schedules): NORMAL (default) survives a crash of the process; FULL also survives a power cut (an
-   * fsync per commit), at about half the throughput. Each message is its own commit, acknowledged after it.
+   * fsync per commit), at about half the throughput. Embedded, the uplink messages of one event-loop turn share
+   * one commit (each its own savepoint), and are acknowledged after it.
    */
   readonly synchronous?: 'FULL' | 'NORMAL';
   readonly log?: (msg: string) => void;
@@ -121,6 +122,7 @@ export class CloudService {
       const store = openSqlite({ dir: opts.dataDir, file: 'ingest.sqlite', synchronous: opts.synchronous ?? 'NORMAL' });
       this.ingestDb = store;
       const tx = store.transaction((f: () => unknown) => f());
+      this.groupTx = (f) => { tx.immediate(f); };
       this.ingest = new Ingest({
         keys: this.devices.keys,
         reorder: new SqliteReorderStore<Message>({ db: store }),
@@ -223,6 +225,12 @@ export class CloudService {
       this.broker.authorizePublish = (c, packet, callback) => {
         if (c === null || !packet.topic.startsWith(up)) { callback(null); return; }
         const bytes = typeof packet.payload === 'string' ? new TextEncoder().encode(packet.payload) : new Uint8Array(packet.payload);
+        if (this.groupTx !== undefined) {
+          // Group commit: what arrived in this turn of the event loop (aedes hands over a whole socket read
+          // before any of it is acknowledged) is ingested in one SQLite transaction, then acknowledged.
+          if (this.batch.push({ topic: packet.topic, bytes, callback }) === 1) setImmediate(() => this.flushBatch());
+          return;
+        }
         this.onMqtt(packet.topic, bytes).then(() => callback(null), (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))));
       };
       // noDelay: MQTT exchanges are small request/response packets; Nagle plus delayed ACKs adds ~40 ms per hop.
@@ -283,10 +291,52 @@ export class CloudService {
     return { mqttUrl, httpUrl };
   }
 
-  private async onMqtt(topic: string, bytes: Uint8Array): Promise<void> {
-    const h = peek(bytes); // header only, to remember the topic until the message is released
+  /** Embedded SQLite: runs its argument in one transaction (each message is a savepoint inside it). */
+  private groupTx: ((f: () => void) => void) | undefined;
+  private batch: { topic: string; bytes: Uint8Array; callback: (error?: Error | null) => void }[] = [];
+
+  /**
+   * One commit for a batch of uplink messages, then their PUBACKs. Each message keeps its own outcome (a
+   * savepoint each: one that fails rolls back alone); a message that failed, or a batch whose commit failed,
+   * goes the one-at-a-time way with retries. Subscribers may hear of a batch's events just before its commit;
+   * if that commit fails they hear of them again on the retry (at-least-once dispatch, as with the outbox).
+   */
+  private flushBatch(): void {
+    const batch = this.batch;
+    this.batch = [];
+    const outs: (IngestOutcome | undefined)[] = [];
+    try {
+      this.groupTx!(() => {
+        for (const m of batch) {
+          const key = this.rememberTopic(m.topic, m.bytes);
+          const out = this.ingest.ingest(m.bytes);
+          const o = out instanceof Promise ? undefined : out; // embedded ports answer synchronously
+          if (o !== undefined && o.status !== 'accepted' && o.status !== 'failed' && key !== undefined) this.topics.delete(key);
+          outs.push(o);
+        }
+      });
+    } catch (e) {
+      this.log(`ingest: a batch commit failed (${e instanceof Error ? e.message : String(e)}); retrying one at a time`);
+      outs.length = 0;
+    }
+    for (const [i, m] of batch.entries()) {
+      const o = outs[i];
+      if (o !== undefined && o.status !== 'failed') { m.callback(null); continue; }
+      this.onMqtt(m.topic, m.bytes).then(() => m.callback(null), (e: unknown) => m.callback(e instanceof Error ? e : new Error(String(e))));
+    }
+  }
+
+  /** Remembers the MQTT topic of a message until it is released (rules see the topic it came on). */
+  private rememberTopic(topic: string, bytes: Uint8Array): string | undefined {
+    const h = peek(bytes); // header only
     const key = h.ok ? `${h.value.kid}/${h.value.ep}/${h.value.sq}` : undefined;
     if (key !== undefined) this.topics.set(key, topic);
+    if (this.topics.size > 100_000) this.topics.clear(); // bound: only matters if releases never come
+    return key;
+  }
+
+  private async onMqtt(topic: string, bytes: Uint8Array): Promise<void> {
+    const key = this.rememberTopic(topic, bytes);
     // 'failed' means nothing was recorded (the store is unreachable, a transaction rolled back): the message
     // is not acknowledged; it is tried again with back-off, holding up this client's intake (back-pressure)
     // until the store is back. A stopping service gives up without acknowledging (the broker redelivers).
@@ -297,7 +347,6 @@ export class CloudService {
       out = await this.ingest.ingest(bytes);
     }
     if (out.status !== 'accepted' && key !== undefined) this.topics.delete(key);
-    if (this.topics.size > 100_000) this.topics.clear(); // bound: only matters if releases never come
     if (out.status === 'failed') throw out.error ?? new Error('ingest failed');
   }
 
