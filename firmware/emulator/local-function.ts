@@ -1,6 +1,6 @@
 /**
- * @module Runs a function module's export on the board itself, with the cloud runtime's conventions
- * (cloud/src/functions/args.ts and execute.ts), so that an answer computed locally and one computed by the
+ * @module Runs a function module's export on the board itself, with the conventions the cloud runners share
+ * (@ferry/wasm-host args.ts and function-call.ts), so that an answer computed locally and one computed by the
  * cloud differ only in the state they read: args are checked against the export's wasm signature (i64 as a
  * decimal string, a bigint or a safe integer; JSON has no 64-bit integers), results are i32/f32/f64 as a
  * number, i64 as a decimal string, void as null; the ABI offers no sensor or actuator (NO_SUCH_CHANNEL),
@@ -8,16 +8,15 @@
  * cloud's FERRY_FN_* codes. Unlike the cloud, state writes go straight to the board's state (no overlay):
  * a call that traps keeps the writes it made before the trap.
  */
-import { STATUS, type AbiError } from '@ferry/abi';
-import { compile, convertArg, ModuleInstance, type BoardPorts, type CompiledModule, type FuncType, type KeyValueState, type SensorReading } from '@ferry/wasm-host';
+import {
+  callFailure, callValue, compile, convertArg, FunctionPorts, instantiationFailure, ModuleInstance,
+  type CallFailure, type CompiledModule, type FuncType, type KeyValueState, type LogLine,
+} from '@ferry/wasm-host';
 
 /** What a call passes: i64 as a decimal string or bigint, the other types as numbers. */
 export type ArgValue = number | string | bigint;
 
-export interface LogLine {
-  readonly level: number;
-  readonly text: string;
-}
+export type { LogLine } from '@ferry/wasm-host';
 
 /** The cloud's reply to a successful call (cloud/src/functions/execute.ts RunOutput), wherever it ran. */
 export interface FunctionOutput {
@@ -73,11 +72,6 @@ export type FunctionResult<T> = { readonly ok: true; readonly value: T } | { rea
 const fail = (code: LocalFnErrorCode, detail: string, details: readonly string[] = []): FunctionResult<never> =>
   ({ ok: false, error: new FunctionCallError(code, detail, 'local', { details }) });
 
-/** As the cloud: ≤ 16 emits and ≤ 32 log lines per call (cloud/src/functions/execute.ts). */
-const MAX_EMITS = 16;
-const MAX_LOGS = 32;
-const latin1 = new TextDecoder('latin1');
-
 /** Args for a call to a function of type `type`, as the cloud converts them (cloud/src/functions/args.ts). */
 export function convertArgs(type: FuncType, args: readonly unknown[]): FunctionResult<(number | bigint)[]> {
   if (args.length !== type.params.length) return fail('FERRY_FN_BAD_ARGS', `expected ${type.params.length} args ${JSON.stringify(type.params)}, got ${args.length}`);
@@ -91,29 +85,20 @@ export function convertArgs(type: FuncType, args: readonly unknown[]): FunctionR
 }
 
 /** The board's ports for a function call: state and clock from the host, the rest as the cloud offers them. */
-class LocalPorts implements BoardPorts {
-  emits: string[] = [];
-  logs: LogLine[] = [];
+class LocalPorts extends FunctionPorts {
   readonly host: LocalHost;
   constructor(host: LocalHost) {
+    super();
     this.host = host;
   }
   get deviceId(): string { return this.host.deviceId; }
   get state(): KeyValueState { return this.host.state; }
   nowMs(): number { return this.host.clock.nowMs(); }
   uptimeMs(): number { return this.host.clock.uptimeMs(); }
-  sensorRead(): SensorReading { return { ok: false, status: STATUS.NO_SUCH_CHANNEL.value }; }
-  actuatorSet(): number { return STATUS.NO_SUCH_CHANNEL.value; }
-  emit(token: Uint8Array): number {
-    if (this.emits.length >= MAX_EMITS) return STATUS.QUOTA_EXCEEDED.value;
-    this.emits.push(latin1.decode(token));
-    return STATUS.OK.value;
-  }
   sign(): Uint8Array | undefined { return undefined; }
-  log(level: number, text: string): void {
-    if (this.logs.length < MAX_LOGS) this.logs.push({ level, text });
-  }
 }
+
+const failed = (f: CallFailure): FunctionResult<never> => fail(f.code, f.detail, f.details);
 
 /** One function module, run on the board over its host's state and clock. */
 export class LocalFunction {
@@ -146,12 +131,7 @@ export class LocalFunction {
     if (!converted.ok) return converted;
     if (this.instance === undefined || this.instance.dead) {
       const created = await ModuleInstance.create(this.compiled, this.ports);
-      if (!created.ok) {
-        const e = created.error;
-        return e.code === 'FERRY_ABI_VERSION' || e.code === 'FERRY_ABI_MISSING_EXPORT'
-          ? fail('FERRY_FN_MODULE_INVALID', e.message, [e.code])
-          : fail('FERRY_FN_TRAP', `while instantiating: ${e.message}`, [e.code]);
-      }
+      if (!created.ok) return failed(instantiationFailure(created.error));
       this.instance = created.value;
     }
     const inst = this.instance;
@@ -161,19 +141,7 @@ export class LocalFunction {
     const pagesBefore = inst.bytes().length >>> 16;
     const r = inst.call(exportName, ...converted.value);
     const out = { emits: p.emits, logs: p.logs };
-    if (!r.ok) return failure(r.error, pagesBefore, inst.bytes().length >>> 16, this.compiled.info.memories[0]?.maximum ?? 1);
-    const t = result[0];
-    // wasm-host's call() returns i64 results as a Number (exact up to 2^53): a decimal string, as the cloud sends it.
-    const value = t === undefined ? null : t === 'i64' ? BigInt(Math.trunc(r.value)).toString() : r.value;
-    return { ok: true, value: { value, ...out } };
+    if (!r.ok) return failed(callFailure(r.error, pagesBefore, inst.bytes().length >>> 16, this.compiled.info.memories[0]?.maximum ?? 1));
+    return { ok: true, value: { value: callValue(r.value, result[0]), ...out } };
   }
-}
-
-/** As the cloud maps a failed call (cloud/src/functions/execute.ts failure). */
-function failure(e: AbiError, pagesBefore: number, pagesAfter: number, maxPages: number): FunctionResult<never> {
-  if (pagesAfter > pagesBefore && pagesAfter >= maxPages) {
-    return fail('FERRY_FN_MEMORY_EXCEEDED', `trapped at its memory maximum of ${maxPages} pages: ${e.message}`, [e.code]);
-  }
-  if (e.code === 'FERRY_ABI_MISSING_EXPORT') return fail('FERRY_FN_NO_SUCH_EXPORT', e.message, [e.code]);
-  return fail('FERRY_FN_TRAP', e.message, [e.code]);
 }

@@ -4,16 +4,13 @@
  * clock, log and emit collected into the reply, dev.id = the caller, dev.sign only with a configured
  * key, no sensors or actuators), and the mapping of ABI failures to FERRY_FN_* errors.
  */
-import { STATUS, type AbiError } from '@ferry/abi';
+import { STATUS } from '@ferry/abi';
 import { hmacKey } from '@ferry/message/node';
-import { ModuleInstance, type BoardPorts, type CompiledModule, type KeyValueState, type SensorReading } from '@ferry/wasm-host';
+import { callFailure, callValue, FunctionPorts, instantiationFailure, ModuleInstance, type CallFailure, type CompiledModule, type KeyValueState, type LogLine } from '@ferry/wasm-host';
 import type { ResultType } from './args.ts';
 import { fnFail, fnOk, type FnResult } from './errors.ts';
 
-export interface LogLine {
-  readonly level: number;
-  readonly text: string;
-}
+export type { LogLine } from '@ferry/wasm-host';
 
 export interface RunOutput {
   /** i32/f32/f64 as a number, i64 as a decimal string, void as null. */
@@ -42,19 +39,12 @@ export interface Invocation {
   readonly resultType: ResultType;
 }
 
-/** Per-call limits on what a function may hand back. */
-export const MAX_EMITS = 16;
-export const MAX_LOGS = 32;
-
 const NO_STATE: KeyValueState = { get: () => undefined, set: () => STATUS.QUOTA_EXCEEDED.value, keyAt: () => undefined };
-const latin1 = new TextDecoder('latin1');
 
-/** BoardPorts whose per-call parts are swapped before each call (ModuleInstance keeps the object). */
-class CallPorts implements BoardPorts {
+/** Function ports whose per-call parts are swapped before each call (ModuleInstance keeps the object). */
+class CallPorts extends FunctionPorts {
   state: KeyValueState = NO_STATE;
   ctx: CallContext = { callerId: '', nowMs: 0, uptimeMs: 0 };
-  emits: string[] = [];
-  logs: LogLine[] = [];
   get deviceId(): string {
     return this.ctx.callerId;
   }
@@ -64,25 +54,13 @@ class CallPorts implements BoardPorts {
   uptimeMs(): number {
     return this.ctx.uptimeMs;
   }
-  sensorRead(): SensorReading {
-    return { ok: false, status: STATUS.NO_SUCH_CHANNEL.value };
-  }
-  actuatorSet(): number {
-    return STATUS.NO_SUCH_CHANNEL.value;
-  }
-  emit(token: Uint8Array): number {
-    if (this.emits.length >= MAX_EMITS) return STATUS.QUOTA_EXCEEDED.value;
-    this.emits.push(latin1.decode(token));
-    return STATUS.OK.value;
-  }
   sign(data: Uint8Array): Uint8Array | undefined {
     const s = this.ctx.signSecret;
     return s === undefined || s.length < 32 ? undefined : hmacKey(s).mac(data);
   }
-  log(level: number, text: string): void {
-    if (this.logs.length < MAX_LOGS) this.logs.push({ level, text });
-  }
 }
+
+const failed = (f: CallFailure): FnResult<never> => fnFail(f.code, f.detail, f.details);
 
 interface Slot {
   readonly instance: ModuleInstance;
@@ -109,12 +87,7 @@ export class InstanceCache {
       ports.state = state;
       ports.ctx = ctx;
       const created = await ModuleInstance.create(inv.compiled, ports);
-      if (!created.ok) {
-        const e = created.error;
-        return e.code === 'FERRY_ABI_VERSION' || e.code === 'FERRY_ABI_MISSING_EXPORT'
-          ? fnFail('FERRY_FN_MODULE_INVALID', e.message, [e.code])
-          : fnFail('FERRY_FN_TRAP', `while instantiating: ${e.message}`, [e.code]);
-      }
+      if (!created.ok) return failed(instantiationFailure(created.error));
       slot = { instance: created.value, ports };
       if (this.slots.size >= this.max) this.slots.delete(this.slots.keys().next().value!);
       this.slots.set(inv.instanceKey, slot);
@@ -135,30 +108,12 @@ export class InstanceCache {
     const r = slot.instance.call(inv.exportName, ...inv.args);
     const out = { emits: p.emits, logs: p.logs };
     p.state = NO_STATE;
-    if (r.ok) return fnOk({ value: toResult(r.value, inv.resultType), ...out });
+    if (r.ok) return fnOk({ value: callValue(r.value, inv.resultType), ...out });
     this.slots.delete(inv.instanceKey);
-    return failure(r.error, pagesBefore, slot.instance.bytes().length >>> 16, inv.maxPages);
+    return failed(callFailure(r.error, pagesBefore, slot.instance.bytes().length >>> 16, inv.maxPages));
   }
 
   get size(): number {
     return this.slots.size;
   }
-}
-
-function toResult(v: number, t: ResultType): number | string | null {
-  if (t === 'void') return null;
-  // wasm-host's call() returns i64 results as a Number (exact up to 2^53): sent as a decimal string.
-  return t === 'i64' ? BigInt(Math.trunc(v)).toString() : v;
-}
-
-/**
- * A trap after the memory grew to its declared maximum is reported as memory exhaustion: that is how an
- * allocator fails once memory.grow returns -1 (AssemblyScript's stub runtime ends in `unreachable`).
- */
-function failure(e: AbiError, pagesBefore: number, pagesAfter: number, maxPages: number): FnResult<never> {
-  if (pagesAfter > pagesBefore && pagesAfter >= maxPages) {
-    return fnFail('FERRY_FN_MEMORY_EXCEEDED', `trapped at its memory maximum of ${maxPages} pages: ${e.message}`, [e.code]);
-  }
-  if (e.code === 'FERRY_ABI_MISSING_EXPORT') return fnFail('FERRY_FN_NO_SUCH_EXPORT', e.message, [e.code]);
-  return fnFail('FERRY_FN_TRAP', e.message, [e.code]);
 }

@@ -3,3 +3,4 @@ export * from './inspect.ts';
 export * from './abi-check.ts';
 export * from './runtime.ts';
 export * from './args.ts';
+export * from './function-call.ts';
