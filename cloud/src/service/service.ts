@@ -87,7 +87,8 @@ export class CloudService {
   private brokerServer: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private client: MqttClient | undefined;
-  private readonly intake: MqttClient[] = [];
+  /** Scale-out: the connection that takes the uplink (the main client carries control and function calls). */
+  private intake: MqttClient | undefined;
   private http: FastifyInstance | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private control: ControlClient | undefined;
@@ -106,7 +107,8 @@ export class CloudService {
     // The same durability choice as the ingest file (--sync): NORMAL survives a process crash, FULL a power cut.
     this.db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
     const deviceRate = opts.deviceRate === false ? undefined : opts.deviceRate ?? { perSecond: 200, burst: 1000 };
-    this.devices = new DeviceRegistry(new SqliteDeviceStore(this.db), loadMasterKey(join(opts.dataDir, 'master.key')));
+    const masterKey = loadMasterKey(join(opts.dataDir, 'master.key')); // seals device keys and owners' signing secrets
+    this.devices = new DeviceRegistry(new SqliteDeviceStore(this.db), masterKey);
     if (opts.redisUrl !== undefined) {
       this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
       this.ingest = new Ingest({
@@ -150,7 +152,6 @@ export class CloudService {
     // Embedded: owners, modules, white-lists, namespace state and revocations in cloud.db, so they survive a
     // restart (functions/sqlite-stores.ts). Scale-out: shared through Redis, a write-through copy per worker
     // (functions/redis-stores.ts; every worker needs the same master key: a shared data dir or FERRY_MASTER_KEY).
-    const masterKey = loadMasterKey(join(opts.dataDir, 'master.key'));
     const fnStores = this.redis === undefined ? sqliteFunctionStores(this.db, { masterKey })
       : (this.fnRedis = redisFunctionStores(this.redis, { masterKey, subscriber: this.redis.duplicate(), onError: (e) => this.log(`functions: ${e.message}`) }));
     this.functions = new FunctionService({ ...fnStores, runner: opts.functionRunner === 'in-process' ? new InProcessRunner() : new PoolRunner({ size: 2, timeoutMs: 1000 }) });
@@ -193,7 +194,7 @@ export class CloudService {
     m.set(key, value);
     // A device of a function owner also feeds that owner's namespace state: the owner's functions (e.g.
     // min_temperature, called by hash from a board) read every room reader there through the device ABI.
-    if (place.owner !== undefined) this.functions.namespaces.state(place.owner, ns).set(key, new TextEncoder().encode(value));
+    if (place.owner !== undefined) this.functions.namespaces.state(place.owner, ns).set(key, utf8.encode(value));
     this.client?.publish(`${this.prefix}/ns/${ns}/state/${key}`, value, { qos: 1, retain: true });
   }
 
@@ -224,7 +225,7 @@ export class CloudService {
       const up = `${this.prefix}/up/`;
       this.broker.authorizePublish = (c, packet, callback) => {
         if (c === null || !packet.topic.startsWith(up)) { callback(null); return; }
-        const bytes = typeof packet.payload === 'string' ? new TextEncoder().encode(packet.payload) : new Uint8Array(packet.payload);
+        const bytes = payloadBytes(packet.payload);
         if (this.groupTx !== undefined) {
           // Group commit: what arrived in this turn of the event loop (aedes hands over a whole socket read
           // before any of it is acknowledged) is ingested in one SQLite transaction, then acknowledged.
@@ -268,19 +269,15 @@ export class CloudService {
       // under load with Mosquitto 2.0 in our benchmark; run more worker processes instead.)
       const upPrefix = `${this.prefix}/up/`;
       const filter = `${this.prefix}/up/#`;
-      {
-        const c = connect('-in');
-        c.handleMessage = (packet, done) => {
-          if (!packet.topic.startsWith(upPrefix)) { done(); return; }
-          const payload = packet.payload;
-          const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : new Uint8Array(payload);
-          // Not acknowledged when it failed (only while stopping): the broker sends it again.
-          this.onMqtt(packet.topic, bytes).then(() => done(), () => undefined);
-        };
-        this.intake.push(c);
-        await connected(c);
-        await c.subscribeAsync(this.opts.shared === true ? `$share/ferry/${filter}` : filter, { qos: 1 });
-      }
+      const c = connect('-in');
+      c.handleMessage = (packet, done) => {
+        if (!packet.topic.startsWith(upPrefix)) { done(); return; }
+        // Not acknowledged when it failed (only while stopping): the broker sends it again.
+        this.onMqtt(packet.topic, payloadBytes(packet.payload)).then(() => done(), () => undefined);
+      };
+      this.intake = c;
+      await connected(c);
+      await c.subscribeAsync(this.opts.shared === true ? `$share/ferry/${filter}` : filter, { qos: 1 });
     }
     this.ticker = setInterval(() => { void this.ingest.tick(); this.rules.tick(); }, 250);
     this.ticker.unref();
@@ -415,7 +412,7 @@ export class CloudService {
     if (this.ticker !== undefined) clearInterval(this.ticker);
     await this.functions.runner.close();
     await this.http?.close();
-    for (const c of this.intake) await c.endAsync().catch(() => undefined);
+    await this.intake?.endAsync().catch(() => undefined);
     await this.client?.endAsync().catch(() => undefined);
     const srv = this.brokerServer;
     if (srv !== undefined) await new Promise<void>((r) => { srv.close(() => r()); for (const s of this.sockets) s.destroy(); });
@@ -427,6 +424,11 @@ export class CloudService {
     await this.redis?.quit().catch(() => undefined);
   }
 }
+
+const utf8 = new TextEncoder();
+
+/** An MQTT payload as bytes (mqtt.js and aedes hand over a Buffer, or a string for a string publish). */
+const payloadBytes = (p: string | Uint8Array): Uint8Array => (typeof p === 'string' ? utf8.encode(p) : new Uint8Array(p));
 
 /**
  * Disables Nagle's algorithm on the client's socket, on every (re)connect. MQTT is small request/response
