@@ -12,14 +12,13 @@ import type { ReorderConfig } from './reorder-types.ts';
 import { IngestError } from './errors.ts';
 import {
   confirmStep, DeviceLimiter, dispatchStep, eventsStep, INGEST_STEPS, isPromise, limitStep, RELEASE_STEPS, runSteps, sequenceStep, storeStep, verifyStep,
-  type Ctx, type Deps, type IngestOutcome, type Subscriber,
+  type Ctx, type Deps, type IngestOutcome, type Step, type Subscriber,
 } from './steps.ts';
 
 /** With a transaction: what runs inside it, and what runs after the commit. */
 const ATOMIC: readonly Step[] = [sequenceStep, eventsStep, storeStep];
 const ATOMIC_RELEASE: readonly Step[] = [eventsStep, storeStep];
 const AFTER_COMMIT: readonly Step[] = [confirmStep, dispatchStep];
-type Step = (typeof INGEST_STEPS)[number];
 
 export interface IngestOptions {
   /** Device keys by kid (required: there is no safe default). */
