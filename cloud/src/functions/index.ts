@@ -11,7 +11,7 @@ export * from '../tokens/private-token.ts';
 export * from '../tokens/public-token.ts';
 export * from '../tokens/owners.ts';
 export * from '../tokens/revocation.ts';
-export * from '../tokens/rate-limit.ts';
+export { TokenBuckets } from '@ferry/base';
 export * from '../namespaces/namespace-store.ts';
 export * from '../namespaces/sorted-state.ts';
 export * from '../namespaces/overlay.ts';

@@ -12,7 +12,7 @@ import { NAMESPACE_PATTERN, verifyPublicToken, type PublicClaims } from '../toke
 import { isPrivateToken } from '../tokens/private-token.ts';
 import { Owners } from '../tokens/owners.ts';
 import { MemoryRevocationList, type RevocationList } from '../tokens/revocation.ts';
-import { TokenBuckets } from '../tokens/rate-limit.ts';
+import { TokenBuckets } from '@ferry/base';
 import { MemoryNamespaceStore, MemoryWhitelist, type NamespaceStore, type Whitelist } from '../namespaces/namespace-store.ts';
 import { convertArgs, resultTypeOf, type ArgValue } from './args.ts';
 import { fnFail, fnOk, type FnResult } from './errors.ts';

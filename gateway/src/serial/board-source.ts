@@ -5,7 +5,7 @@
  */
 import { BoardClient } from '@ferry/serial';
 import { systemClock, type Clock, type Source, type SourceHealth, type SourceSink } from '../sources/types.ts';
-import { backoffDelay } from './backoff.ts';
+import { backoffDelay } from '@ferry/base';
 
 export interface BoardSourceOptions {
   readonly path: string;

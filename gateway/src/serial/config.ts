@@ -4,7 +4,7 @@
  * not a sensor, so it maps to undefined. docs/serial-sensors.md describes the keys.
  */
 import type { Clock } from '../sources/types.ts';
-import type { BackoffOptions } from './backoff.ts';
+import type { BackoffOptions } from '@ferry/base';
 import { SerialSensorError } from './errors.ts';
 import type { SerialBinding } from './port.ts';
 import { isSerialSensorKind, type SensorMode } from './sensor.ts';

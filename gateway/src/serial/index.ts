@@ -5,6 +5,6 @@
 export { SerialSensorSource, SERIAL_SENSOR_DEFAULTS, type SerialSensorSourceOptions } from './serial-sensor-source.ts';
 export { SERIAL_SENSOR_KINDS, SERIAL_SENSORS, isSerialSensorKind, type SensorMode, type SerialSensorKind } from './sensor.ts';
 export { SERIAL_SENSOR_ERRORS, SerialSensorError, classifyOpenError, type SerialSensorErrorCode } from './errors.ts';
-export { BACKOFF_DEFAULTS, backoffDelay, type BackoffOptions } from './backoff.ts';
+export { BACKOFF_DEFAULTS, backoffDelay, type BackoffOptions } from '@ferry/base';
 export { serialSensorOptions, serialSensorSources, type SerialConfigEntry, type SerialRuntime } from './config.ts';
 export type { SerialBinding } from './port.ts';

@@ -8,7 +8,7 @@
  */
 import type { Clock, Reading, Source, SourceHealth, SourceSink } from '../sources/types.ts';
 import { systemClock } from '../sources/types.ts';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, type BackoffOptions } from '@ferry/base';
 import { classifyOpenError, serialProblem, SerialSensorError, type SerialSensorErrorCode } from './errors.ts';
 import { expectsAck } from './pms5003-sensor.ts';
 import { openPort, type PortLink, type SerialBinding } from './port.ts';

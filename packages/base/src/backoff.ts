@@ -1,6 +1,6 @@
 /**
  * @module Capped exponential back-off for re-opening a vanished port: initial, initial·factor, … up to
- * max, then max for ever. Pure; the source drives it with the injected Clock (STYLE.md §7).
+ * max, then max for ever. Pure; the caller drives it with its injected Clock.
  */
 
 export interface BackoffOptions {

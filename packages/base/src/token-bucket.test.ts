@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRevocationList } from './revocation.ts';
-import { TokenBuckets } from './rate-limit.ts';
+import { TokenBuckets } from './token-bucket.ts';
 
 describe('TokenBuckets', () => {
   it('allows a burst, then the refill rate, per id', () => {
@@ -24,18 +23,5 @@ describe('TokenBuckets', () => {
     expect(b.size).toBe(1);
     for (let i = 0; i < 500; i++) b.take(`u${i}`, 1, 1);
     expect(b.size).toBeLessThanOrEqual(100);
-  });
-});
-
-describe('MemoryRevocationList', () => {
-  it('revokes by jti and forgets entries past their expiry', () => {
-    let now = 0;
-    const r = new MemoryRevocationList(() => now);
-    r.revoke('a', 1000);
-    expect(r.isRevoked('a')).toBe(true);
-    expect(r.isRevoked('b')).toBe(false);
-    now = 2000;
-    r.revoke('b', 5000);
-    expect(r.size).toBe(1);
   });
 });

@@ -1,8 +1,7 @@
-/** @module Capped exponential back-off, and the FakeClock that drives it in tests. */
+/** @module Capped exponential back-off. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from './backoff.ts';
-import { FakeClock } from './fake-clock.ts';
 
 describe('backoffDelay', () => {
   it('doubles from initialMs and stays at maxMs', () => {
@@ -16,22 +15,5 @@ describe('backoffDelay', () => {
       const d = backoffDelay(n, o);
       return Number.isFinite(d) && d <= o.maxMs && d >= Math.min(initialMs, o.maxMs) && backoffDelay(n + 1, o) >= d;
     }));
-  });
-});
-
-describe('FakeClock', () => {
-  it('fires due timers in deadline order at their own time, including ones scheduled while advancing', () => {
-    const c = new FakeClock(0);
-    const log: string[] = [];
-    c.setTimeout(() => log.push(`b@${c.now()}`), 20);
-    c.setTimeout(() => { log.push(`a@${c.now()}`); c.setTimeout(() => log.push(`c@${c.now()}`), 5); }, 10);
-    const cancelled = c.setTimeout(() => log.push('never'), 12);
-    cancelled.cancel();
-    c.advance(19);
-    expect(log).toEqual(['a@10', 'c@15']);
-    expect(c.pending()).toEqual([1]);
-    c.advance(1);
-    expect(log).toEqual(['a@10', 'c@15', 'b@20']);
-    expect(c.now()).toBe(20);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * @module Token-bucket rate limiting per public token (jti): a bucket holds up to `burst` calls and
- * refills at `perSecond`; a call takes one or is refused. Clock injected; buckets idle long enough to be
- * full again are forgotten, so memory stays bounded by the tokens active in the last few seconds.
+ * @module Token buckets keyed by id (a device, a token, an owner): a bucket holds up to `burst` takes and
+ * refills at `perSecond`; a take succeeds or is refused. Clock injected; buckets idle long enough to be
+ * full again are forgotten, so memory stays bounded by the ids active in the last few seconds.
  */
 
 interface Bucket {
