@@ -6,7 +6,7 @@ import { decode, verify } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { checkModule, inspect, signature } from '@ferry/wasm-host';
 import { intOption, keyBytes } from './key.ts';
-import { UsageError } from './main.ts';
+import { UsageError } from './usage.ts';
 import type { Io } from './io.ts';
 
 const DEMO_KEY = '0f'.repeat(32);

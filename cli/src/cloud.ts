@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { CloudService } from '@ferry/cloud';
 import { intOption } from './key.ts';
-import { UsageError } from './main.ts';
+import { UsageError } from './usage.ts';
 import type { Io } from './io.ts';
 
 export function cloudCommands(io: Io): Command {

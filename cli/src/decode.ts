@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { DECODER_KINDS, ReplayGuard, decode, hexReplacer, parseHex } from '@ferry/gateway/decoders';
 import { intOption } from './key.ts';
-import { UsageError } from './main.ts';
+import { UsageError } from './usage.ts';
 import type { Io } from './io.ts';
 
 export function decodeCommand(io: Io, setCode: (c: number) => void): Command {

@@ -11,7 +11,7 @@ import cliProgress from 'cli-progress';
 import { BoardClient, SerialError, type UploadProgress } from '@ferry/serial';
 import { checkModule } from '@ferry/wasm-host';
 import { intOption } from './key.ts';
-import { UsageError } from './main.ts';
+import { UsageError } from './usage.ts';
 import type { Io } from './io.ts';
 
 interface UploadOpts { port?: string; chunk: string; baud: string; timeoutMs: string; force?: boolean; check: boolean }

@@ -1,5 +1,5 @@
 /** @module Reading a device key from --key or FERRY_KEY (so keys need not appear in shell history). */
-import { UsageError } from './main.ts';
+import { UsageError } from './usage.ts';
 import type { Io } from './io.ts';
 
 export function keyBytes(flag: string | undefined, io: Io): Uint8Array {

@@ -12,6 +12,7 @@ import { gatewayCommands } from './gateway.ts';
 import { cloudCommands, deviceCommands } from './cloud.ts';
 import { demoCommand } from './demo.ts';
 import { processIo, type Io } from './io.ts';
+import { UsageError } from './usage.ts';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const program = new Command('ferry')
@@ -42,6 +43,3 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
   return code;
 }
-
-/** A problem with how the command was called (as opposed to the data it was given). */
-export class UsageError extends Error {}

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { decode, encode, peek, verify, type Claims, type FerryHeader } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
-import { UsageError } from './main.ts';
+import { UsageError } from './usage.ts';
 import { intOption, keyBytes } from './key.ts';
 import type { Io } from './io.ts';
 
