@@ -73,6 +73,33 @@ describe('usage errors exit 2 with a clear message', () => {
   });
 });
 
+describe('usage errors inside subcommands exit 2 like the root\'s, with commander\'s message on stderr', () => {
+  it.each([
+    [['board', 'sim', '--key', KEY, '--bogus'], /unknown option '--bogus'/],
+    [['board', 'sim', '--key', KEY, 'extra'], /too many arguments for 'sim'/],
+    [['board', 'inspect'], /missing required argument 'wasm'/],
+    [['board', 'nope'], /unknown command 'nope'/],
+    [['msg', 'verify', '--key'], /option '--key <hex>' argument missing/],
+    [['msg', 'sign', '--key', KEY], /required option '--kid <id>' not specified/],
+    [['decode'], /missing required argument 'kind'/],
+    [['gateway', 'check-config'], /required option '--config <file>' not specified/],
+    [['flash'], /missing required argument 'module.wasm'/],
+    [['board', 'upload'], /missing required argument 'module.wasm'/],
+    [['board'], /Usage: ferry board /], // a group without its command: help on stderr, as commander reports it
+    [[], /Usage: ferry /],
+  ])('%j', async (args, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+
+  it('help asked for, at any level, is not an error', async () => {
+    for (const args of [['--help'], ['board', '--help'], ['board', 'sim', '--help'], ['help', 'msg'], ['--version']]) {
+      expect([args, (await run(args)).code]).toEqual([args, 0]);
+    }
+  });
+});
+
 describe('ferry msg sign / decode', () => {
   it('sign produces a token that verify accepts and decode --header-only reads', async () => {
     const s = await run(['msg', 'sign', '--kid', 'cli-1', '--ep', '4', '--sq', '9', '--iat', '100', '--claims', '{"ev":"tel","d":{"t":20.5}}', '--key', KEY]);

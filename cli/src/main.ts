@@ -1,7 +1,7 @@
 /**
  * @module The `ferry` command line. Each command group lives in its own file; this one wires them into
  * commander and owns exit codes: 0 success, 1 the input was refused (a bad token, a bad module),
- * 2 usage errors.
+ * 2 usage errors, at every level of commands.
  */
 import { Command, CommanderError } from 'commander';
 import { boardCommands } from './board.ts';
@@ -31,10 +31,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program.addCommand(cloudCommands(io));
   program.addCommand(deviceCommands(io, setCode));
   program.addCommand(demoCommand(io, setCode));
+  inheritSettings(program);
   try {
     await program.parseAsync([...argv]);
   } catch (e) {
-    if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    // Exit code 0 from commander is help or the version asked for; any other is how the command was called.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof UsageError) {
       io.err(`ferry: ${e.message}\n`);
       return 2;
@@ -42,4 +44,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     throw e;
   }
   return code;
+}
+
+/**
+ * Gives every command below `parent` its exit override, output streams and help settings. commander copies
+ * them only into commands made with `.command()`, not into the groups added with `addCommand`, whose errors
+ * would otherwise call process.exit(1) and write to the process's stderr instead of `io`.
+ */
+function inheritSettings(parent: Command): void {
+  for (const c of parent.commands) {
+    c.copyInheritedSettings(parent);
+    inheritSettings(c);
+  }
 }
