@@ -28,7 +28,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Fastify, { type FastifyInstance } from 'fastify';
 import mqtt, { type MqttClient } from 'mqtt';
-import { RulesHost, rulesRoutes } from '@ferry/rules-api';
+import { RulesHost, rulesRoutes } from '@ferry/rules-host';
 import { decodeBthome, parseHex, type BthomeAdvert } from '@ferry/gateway/decoders';
 import { toReading } from '../gateway/src/ble/bthome-advert.ts';
 import { GatewayConfigSchema } from '../gateway/src/daemon/config.ts';

@@ -1,8 +1,8 @@
 /**
- * @module The control channel: the cloud reaches a gateway behind NAT through the MQTT connection the
- * gateway itself opened. A request is a Ferry message signed with the gateway's key (the secret both
- * share), carrying {id, method, path, body}; the gateway answers the same REST routes it serves locally
- * (fastify's inject), so the rule API is one API whatever the transport. Requests older than
+ * @module Both ends of the control channel, REST over MQTT: the cloud reaches a gateway behind NAT through
+ * the MQTT connection the gateway itself opened. A request is a Ferry message signed with the gateway's key
+ * (the secret both share), carrying {id, method, path, body}; the gateway answers with the same REST routes
+ * it serves locally (fastify's inject), so the rule API is one API whatever the transport. Requests older than
  * `maxAgeMs` or seen before are refused (replay), and every reply is signed by the gateway.
  */
 import type { FastifyInstance } from 'fastify';

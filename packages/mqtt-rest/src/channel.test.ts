@@ -1,4 +1,4 @@
-/** The control channel against a real broker: signed requests, replay refusal, large payloads in groups. */
+/** REST over MQTT (the control channel) against a real broker: signed requests, replay refusal, large payloads in groups. */
 import Fastify from 'fastify';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';

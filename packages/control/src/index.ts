@@ -1,2 +1,0 @@
-/** @module @ferry/control: the MQTT control channel between the cloud and gateways behind NAT. */
-export * from './channel.ts';
