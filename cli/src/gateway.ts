@@ -23,15 +23,17 @@ export function gatewayCommands(io: Io, setCode: (c: number) => void): Command {
     .requiredOption('--config <file>', 'gateway.yaml')
     .action(async (o: { config: string }) => {
       let cfg;
+      let sources;
       try {
         cfg = loadConfig(o.config);
+        sources = await buildSources(cfg);
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         io.err(`${e.message}\n`);
         setCode(1);
         return;
       }
-      const daemon = new GatewayDaemon(cfg, { sources: await buildSources(cfg) });
+      const daemon = new GatewayDaemon(cfg, { sources });
       const address = await daemon.start();
       io.out(`ferry gateway ${cfg.gateway.id}: API ${address}, uplink ${cfg.uplink.url}\n`);
       await new Promise<void>((resolve) => {

@@ -3,7 +3,6 @@ export * from './daemon/config.ts';
 export * from './daemon/daemon.ts';
 export * from './daemon/signer.ts';
 export * from './daemon/sources.ts';
-import './daemon/wiring.ts';
 export * from './uplink/outbox.ts';
 export * from './uplink/uplink.ts';
 export type * from './sources/types.ts';

@@ -1,8 +1,7 @@
 /**
  * @module Maps the `ble:` section of gateway.yaml (gateway/src/daemon/config.ts: enabled, bind_keys,
- * quiet_ms, allow_unordered) to BleSource options, and a whole config to its BLE source, for the daemon's
- * registerSources: `registerSources(async (cfg) => bleSources(cfg, { replay: savedEntries }))`.
- * docs/ble.md describes the keys.
+ * quiet_ms, allow_unordered) to BleSource options, and a whole config to its BLE source, for the `ble` row
+ * of the daemon's source table (gateway/src/daemon/sources.ts). docs/ble.md describes the keys.
  */
 import type { ReplayGuard } from '../decoders/replay-guard.ts';
 import type { Clock } from '../sources/types.ts';

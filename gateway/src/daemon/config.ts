@@ -10,6 +10,9 @@ const hex = (minBytes: number, exactBytes?: number) => z.string().regex(/^(?:[0-
   .refine((s) => (exactBytes === undefined ? s.length / 2 >= minBytes : s.length / 2 === exactBytes), exactBytes === undefined ? `must be at least ${minBytes} bytes` : `must be exactly ${exactBytes} bytes`);
 const mac = z.string().regex(/^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}$/, 'must be a MAC address like A4:C1:38:00:11:22');
 
+/** The `kind`s a `serial:` entry may have; each is a row of the daemon's source table (sources.ts). */
+export const SERIAL_SOURCE_KINDS = ['pms5003', 'mhz19', 'board'] as const;
+
 export const GatewayConfigSchema = z.object({
   gateway: z.object({
     id: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'must be 1..32 characters of [A-Za-z0-9._-] (it is the message kid)'),
@@ -42,7 +45,7 @@ export const GatewayConfigSchema = z.object({
   }).strict().optional(),
   serial: z.array(z.object({
     path: z.string().min(1),
-    kind: z.enum(['pms5003', 'mhz19', 'board']),
+    kind: z.enum(SERIAL_SOURCE_KINDS),
     baud: z.number().int().positive().optional(),
     interval_ms: z.number().int().min(1000).optional(),
   }).strict()).default([]),

@@ -51,8 +51,8 @@ export function serialSensorOptions(e: SerialConfigEntry, rt: SerialRuntime = {}
 }
 
 /**
- * One SerialSensorSource per sensor entry of `cfg.serial` (board entries skipped), for the daemon's
- * registerSources: `registerSources(async (cfg) => serialSensorSources(cfg))`.
+ * One SerialSensorSource per sensor entry of `cfg.serial` (board entries skipped), for the `pms5003` and
+ * `mhz19` rows of the daemon's source table (gateway/src/daemon/sources.ts).
  */
 export function serialSensorSources(cfg: { readonly serial?: readonly SerialConfigEntry[] | undefined }, rt: SerialRuntime = {}): SerialSensorSource[] {
   return (cfg.serial ?? []).flatMap((e) => {
