@@ -1,12 +1,12 @@
 /**
  * @module BleSource end to end through noble's real code (hci.js -> gap.js EIR parser -> bindings.js ->
- * noble.js) over an emulated controller, with the real BTHome vectors (decoders/fixtures/bthome-vectors.ts).
+ * noble.js) over an emulated controller, with the real BTHome vectors (bthome/fixtures/vectors.ts).
  */
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BTHOME_OBJECTS } from '../decoders/bthome-objects.ts';
-import { ENCRYPTED_VECTORS, PLAIN_VECTORS, SPEC_ENCRYPTION_EXAMPLE, SPEC_FORMAT_EXAMPLE_ADV, SPEC_KEY, SPEC_MAC, type BthomeVector } from '../decoders/fixtures/bthome-vectors.ts';
-import { ReplayGuard } from '../decoders/replay-guard.ts';
+import { BTHOME_OBJECTS } from '../bthome/objects.ts';
+import { ENCRYPTED_VECTORS, PLAIN_VECTORS, SPEC_ENCRYPTION_EXAMPLE, SPEC_FORMAT_EXAMPLE_ADV, SPEC_KEY, SPEC_MAC, type BthomeVector } from '../bthome/fixtures/vectors.ts';
+import { ReplayGuard } from '../bthome/replay-guard.ts';
 import { BleSource } from './ble-source.ts';
 import { bthomeAdv, hex, RecordingSink, startRig, type Rig } from './ble-test-kit.fixture.ts';
 import { ADV_IND, lastController, settle } from './hci-emulator.fixture.ts';

@@ -1,15 +1,16 @@
 /**
- * @module BleSource: the gateway's BLE input (issue 5 §1). Scans with @stoprocent/noble, keeps adverts that
+ * @module BleSource: the gateway's BLE input. Scans with @stoprocent/noble, keeps adverts that
  * carry BTHome service data (UUID 0xFCD2), drops repeats, decodes them with the BTHome v2 decoder (bind
  * keys per MAC, replay counters in a persistable ReplayGuard) and emits Readings. Problems go to
  * sink.problem and are counted; nothing is thrown into the daemon. Scan upkeep (adapter state, back-off,
- * quiet watchdog) lives in scan-control.ts. docs/ble.md describes configuration and operation.
+ * quiet watchdog) lives in scan-control.ts, the BTHome code in gateway/src/bthome/. docs/ble.md describes
+ * configuration and operation.
  */
-import { decodeBthome } from '../decoders/bthome.ts';
+import { decodeBthome } from '../bthome/decoder.ts';
 import { parseHex } from '../decoders/hex.ts';
-import { ReplayGuard } from '../decoders/replay-guard.ts';
+import { ReplayGuard } from '../bthome/replay-guard.ts';
 import { systemClock, type Clock, type Source, type SourceHealth, type SourceProblem, type SourceSink } from '../sources/types.ts';
-import { bthomeServiceData, Deduper, normalizeMac, packetIdOf, toReading } from './bthome-advert.ts';
+import { bthomeServiceData, Deduper, normalizeMac, packetIdOf, toReading } from '../bthome/advert.ts';
 import { BleSourceError, bleProblem, type BleErrorCode } from './errors.ts';
 import { defaultNoble, nobleWithBindings, type AdapterState, type HciOptions, type Noble, type NobleBindings, type Peripheral } from './noble-port.ts';
 import { ScanControl, type Backoff } from './scan-control.ts';

@@ -2,7 +2,7 @@
  * @module Test fixture: a fake Clock (STYLE.md §7: no real timers in unit tests), a recording sink, advert
  * builders and a started BleSource over noble + the emulated controller (hci-emulator.fixture.ts).
  */
-import { encodeBthomeAdvertisingData } from '../decoders/bthome-encode.ts';
+import { encodeBthomeAdvertisingData } from '../bthome/encoder.ts';
 import { parseHex } from '../decoders/hex.ts';
 import type { Clock, Reading, SourceProblem, SourceSink } from '../sources/types.ts';
 import { BleSource, type BleSourceOptions } from './ble-source.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../daemon/config.ts';
-import { SPEC_KEY, SPEC_MAC } from '../decoders/fixtures/bthome-vectors.ts';
+import { SPEC_KEY, SPEC_MAC } from '../bthome/fixtures/vectors.ts';
 import { BleSource } from './ble-source.ts';
 import { bleSourceOptions, bleSources } from './config.ts';
 

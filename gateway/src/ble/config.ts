@@ -3,7 +3,7 @@
  * quiet_ms, allow_unordered) to BleSource options, and a whole config to its BLE source, for the `ble` row
  * of the daemon's source table (gateway/src/daemon/sources.ts). docs/ble.md describes the keys.
  */
-import type { ReplayGuard } from '../decoders/replay-guard.ts';
+import type { ReplayGuard } from '../bthome/replay-guard.ts';
 import type { Clock } from '../sources/types.ts';
 import { BleSource, type BleSourceOptions } from './ble-source.ts';
 import type { HciOptions, NobleBindings } from './noble-port.ts';

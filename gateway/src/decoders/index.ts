@@ -1,21 +1,22 @@
 /**
  * @module Sensor payload decoders for the gateway (BTHome v2 adverts, PMS5003 and MH-Z19 UART frames) and
  * the one entry point `ferry decode <kind> <hex>` uses: decode(kind, bytes, opts) dispatches through one
- * table (STYLE.md §5) and returns a DecodeResult; nothing here throws.
+ * table and returns a DecodeResult; nothing here throws. The BTHome code lives in gateway/src/bthome/ and is
+ * re-exported here unchanged.
  */
-import { decodeBthome, type BthomeAdvert } from './bthome.ts';
+import { decodeBthome, type BthomeAdvert } from '../bthome/decoder.ts';
 import { fail, type DecodeResult } from './errors.ts';
 import { decodeMhz19Frame, type Mhz19Message } from './mhz19.ts';
 import { decodePmsFrame, type PmsReading } from './pms5003.ts';
-import type { ReplayGuard } from './replay-guard.ts';
+import type { ReplayGuard } from '../bthome/replay-guard.ts';
 
 export * from './errors.ts';
 export { hexReplacer, parseHex, toHex } from './hex.ts';
-export * from './bthome.ts';
-export * from './bthome-objects.ts';
-export { parseMac, formatMac } from './bthome-crypto.ts';
-export * from './bthome-encode.ts';
-export { ReplayGuard } from './replay-guard.ts';
+export * from '../bthome/decoder.ts';
+export * from '../bthome/objects.ts';
+export { parseMac, formatMac } from '../bthome/crypto.ts';
+export * from '../bthome/encoder.ts';
+export { ReplayGuard } from '../bthome/replay-guard.ts';
 export { StreamFramer, type FramerStats, type FrameFormat } from './framer.ts';
 export * from './pms5003.ts';
 export * from './mhz19.ts';

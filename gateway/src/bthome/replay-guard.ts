@@ -4,7 +4,7 @@
  * that the counter has increased compared to the previous counter value"). The decoder consults the guard
  * only after the MIC verifies, so forged adverts can neither be refused as replays nor advance the counter.
  */
-import { fail, ok, type DecodeResult } from './errors.ts';
+import { fail, ok, type DecodeResult } from '../decoders/errors.ts';
 
 /** "54-48-e6-8f-80-a5" and "5448E68F80A5" both become "54:48:E6:8F:80:A5". */
 function macKey(mac: string): string {

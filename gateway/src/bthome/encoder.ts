@@ -3,10 +3,10 @@
  * own boards: objects -> service data, optionally encrypted, and service data -> advertising data.
  * Inverse of decodeBthome: every decoded BthomeObject is a valid input. Never throws.
  */
-import { BTHOME_OBJECTS, rawRange, type BthomeObjectSpec } from './bthome-objects.ts';
-import { BTHOME_UUID_BYTES, bthomeNonce, ccmEncrypt, checkKey, parseMac } from './bthome-crypto.ts';
-import { deviceInfoByte } from './bthome.ts';
-import { fail, hexByte, ok, type DecodeResult } from './errors.ts';
+import { BTHOME_OBJECTS, rawRange, type BthomeObjectSpec } from './objects.ts';
+import { BTHOME_UUID_BYTES, bthomeNonce, ccmEncrypt, checkKey, parseMac } from './crypto.ts';
+import { deviceInfoByte } from './decoder.ts';
+import { fail, hexByte, ok, type DecodeResult } from '../decoders/errors.ts';
 
 /**
  * What to encode. `raw` is the wire integer (for buttons the event code, for dimmers the event code plus

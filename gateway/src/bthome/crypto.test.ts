@@ -1,10 +1,10 @@
 /** @module BTHome encryption: the bthome.io/encryption example, bthome-ble's encrypted vectors, replay protection after the MIC, and tamper/round-trip properties. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBthome } from './bthome.ts';
-import { bthomeNonce, formatMac, parseMac } from './bthome-crypto.ts';
-import { encodeBthome, type BthomeInput } from './bthome-encode.ts';
-import { parseHex, toHex } from './hex.ts';
+import { decodeBthome } from './decoder.ts';
+import { bthomeNonce, formatMac, parseMac } from './crypto.ts';
+import { encodeBthome, type BthomeInput } from './encoder.ts';
+import { parseHex, toHex } from '../decoders/hex.ts';
 import { ReplayGuard } from './replay-guard.ts';
 import {
   ENCRYPTED_VECTORS,
@@ -13,7 +13,7 @@ import {
   SPEC_KEY,
   SPEC_MAC,
   simplify,
-} from './fixtures/bthome-vectors.ts';
+} from './fixtures/vectors.ts';
 
 const bytes = (hex: string): Uint8Array => {
   const r = parseHex(hex);

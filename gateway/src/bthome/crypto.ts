@@ -1,10 +1,10 @@
 /**
  * @module BTHome v2 encryption (https://bthome.io/encryption/): AES-128-CCM with a 4-byte MIC and a 13-byte
  * nonce = MAC (6) + UUID 0xFCD2 as sent, D2 FC (2) + device information byte (1) + counter (4, as sent).
- * The only node: import of the decoders; everything here returns results and never throws.
+ * The only node: import of the BTHome code; everything here returns results and never throws.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { fail, ok, type DecodeResult } from './errors.ts';
+import { fail, ok, type DecodeResult } from '../decoders/errors.ts';
 
 export const BTHOME_KEY_BYTES = 16;
 export const BTHOME_MIC_BYTES = 4;

@@ -1,11 +1,15 @@
 /**
- * @module From one noble advertisement to BTHome service data and from a decoded BTHome advert to a Reading,
- * plus the duplicate filter. Pure (no noble, no timers): the source calls these per advert.
+ * @module BTHome over BLE: from one advertisement to BTHome service data and from a decoded BTHome advert to
+ * a Reading, plus the duplicate filter. Pure (no noble, no timers): the BLE source calls these per advert.
  */
-import type { BthomeAdvert, BthomeObject } from '../decoders/bthome.ts';
+import type { BthomeAdvert, BthomeObject } from './decoder.ts';
 import { toHex } from '../decoders/hex.ts';
 import type { Reading, ReadingValue } from '../sources/types.ts';
-import type { Advertisement } from './noble-port.ts';
+
+/** The part of an advertisement read here: its Service Data AD structures (noble's `advertisement`). */
+export interface ServiceDataCarrier {
+  readonly serviceData?: readonly { readonly uuid: string; readonly data: Uint8Array }[] | undefined;
+}
 
 /**
  * BTHome's 16-bit service UUID 0xFCD2 (bthome.io/format), in AD type 0x16 "Service Data - 16-bit UUID"
@@ -16,7 +20,7 @@ export const BTHOME_UUID = 'fcd2';
 const BTHOME_UUID_128 = '0000fcd200001000800000805f9b34fb';
 
 /** The BTHome service data (bytes after the UUID) of an advertisement, or null if it has none. */
-export function bthomeServiceData(adv: Advertisement): Uint8Array | null {
+export function bthomeServiceData(adv: ServiceDataCarrier): Uint8Array | null {
   for (const sd of adv.serviceData ?? []) {
     const uuid = sd.uuid.toLowerCase().replace(/-/g, '');
     // Copy: noble merges later adverts into the same advertisement object (lib/noble.js _onDiscover).

@@ -1,11 +1,11 @@
 /** @module BTHome v2 decoder and encoder: the reference parser's plain vectors, edge cases, and fast-check properties (never throws, round trip). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBthome, parseBthomeObjects } from './bthome.ts';
-import { BTHOME_OBJECTS, rawRange } from './bthome-objects.ts';
-import { encodeBthome, encodeBthomeAdvertisingData, type BthomeInput } from './bthome-encode.ts';
-import { parseHex, toHex } from './hex.ts';
-import { PLAIN_VECTORS, SPEC_FORMAT_EXAMPLE_ADV, simplify } from './fixtures/bthome-vectors.ts';
+import { decodeBthome, parseBthomeObjects } from './decoder.ts';
+import { BTHOME_OBJECTS, rawRange } from './objects.ts';
+import { encodeBthome, encodeBthomeAdvertisingData, type BthomeInput } from './encoder.ts';
+import { parseHex, toHex } from '../decoders/hex.ts';
+import { PLAIN_VECTORS, SPEC_FORMAT_EXAMPLE_ADV, simplify } from './fixtures/vectors.ts';
 
 const bytes = (hex: string): Uint8Array => {
   const r = parseHex(hex);

@@ -191,6 +191,6 @@ export function bthomeTypeLabel(o: BthomeObjectSpec): string {
   }
 }
 
-/** One Markdown table row per object, as docs/decoders.md lists them (bthome-objects.test.ts checks). */
+/** One Markdown table row per object, as docs/decoders.md lists them (objects.test.ts checks). */
 export const bthomeDocRow = (o: BthomeObjectSpec): string =>
   `| 0x${o.id.toString(16).toUpperCase().padStart(2, '0')} | ${o.name} | ${bthomeTypeLabel(o)} | ${o.factor} | ${o.unit ?? ''} |`;

@@ -1,7 +1,7 @@
 /** @module The BTHome object table: matches docs/decoders.md row for row and the spec entries the gateway relies on. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BTHOME_OBJECTS, bthomeDocRow, buttonEvent, dimmerEvent, rawRange } from './bthome-objects.ts';
+import { BTHOME_OBJECTS, bthomeDocRow, buttonEvent, dimmerEvent, rawRange } from './objects.ts';
 
 const doc = readFileSync(new URL('../../../docs/decoders.md', import.meta.url), 'utf8');
 

@@ -9,7 +9,7 @@ import {
   type BthomeObjectSpec,
   type ButtonEvent,
   type DimmerEvent,
-} from './bthome-objects.ts';
+} from './objects.ts';
 import {
   BTHOME_COUNTER_BYTES,
   BTHOME_MIC_BYTES,
@@ -18,8 +18,8 @@ import {
   checkKey,
   formatMac,
   parseMac,
-} from './bthome-crypto.ts';
-import { fail, hexByte, ok, type DecodeResult } from './errors.ts';
+} from './crypto.ts';
+import { fail, hexByte, ok, type DecodeResult } from '../decoders/errors.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 
 interface ObjectBase {
