@@ -2,7 +2,8 @@
  * @module The contract between the gateway's sources (BLE, serial) and the daemon. A source turns bytes
  * from the outside into Readings (decoded sensor values, signed later by the gateway) or forwards
  * already-signed board messages unchanged (end-to-end signatures). Sources never throw into the daemon:
- * problems are reported through `sink.problem` and counted in `health()`.
+ * problems are reported through `sink.problem` and counted in `health()`. sources.case.ts states this
+ * contract as test cases that every source runs over its own test double.
  */
 
 export type ReadingValue = number | string | boolean;
