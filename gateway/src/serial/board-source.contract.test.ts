@@ -45,10 +45,6 @@ const settle = async (rounds = 5): Promise<void> => {
 
 sourceContract('BoardSource', {
   delivers: 'signed',
-  skip: {
-    'start twice': 'BoardSource opens another connection on every start() and stop() closes only the last',
-    'a throwing sink': 'BoardSource calls the sink inside the port\'s data event without a guard, so the exception escapes',
-  },
   rig: async ({ failing = false } = {}) => {
     const ports: FakeBoardPort[] = [];
     const source = new BoardSource({
