@@ -35,7 +35,7 @@ function generateAs(): string {
     lines.push(`// @ts-ignore: decorator\n@external("${fn.module}", "${fn.name}")`);
     lines.push(`export declare function ${fn.module}_${fn.name}(${params}): ${fn.result};`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function tsType(t: string): string {
@@ -63,7 +63,7 @@ function generateTs(): string {
   lines.push('}', '');
   lines.push(`export const IMPORT_NAMES = [${HOST_FUNCTIONS.map((f) => `'${importName(f)}'`).join(', ')}] as const;`);
   lines.push('export type ImportName = (typeof IMPORT_NAMES)[number];');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function cParam(p: Param): string {
@@ -107,7 +107,7 @@ function generateC(): string {
   l.push('const ferry_abi_import_t ferry_abi_imports[FERRY_ABI_IMPORT_COUNT] = {');
   for (const fn of HOST_FUNCTIONS) l.push(`  { "${fn.module}", "${fn.name}", "${wamrSignature(fn)}" },`);
   l.push('};', '#endif /* FERRY_ABI_DEFINE_NATIVES */', '', '#endif /* FERRY_ABI_H */');
-  return l.join('\n') + '\n';
+  return `${l.join('\n')}\n`;
 }
 
 function generateDocTable(): string {

@@ -94,7 +94,7 @@ describe('RFC examples', () => {
     expect(r.ok ? 'ok' : r.error.code).toBe('FERRY_MSG_MISSING_FIELD');
   });
   it('RFC 7515 A.1 re-spelt with non-zero trailing bits (same bytes in a lenient decoder) is refused', () => {
-    const respelt = token.slice(0, -1) + 'l'; // 'k' and 'l' differ only in the 2 unused bits
+    const respelt = `${token.slice(0, -1)}l`; // 'k' and 'l' differ only in the 2 unused bits
     expect(Buffer.from(respelt.split('.')[2]!, 'base64url')).toEqual(Buffer.from(token.split('.')[2]!, 'base64url'));
     const r = verifyJws(respelt, hexKey(k.toString('hex')));
     expect(r.ok ? 'ok' : r.error.code).toBe('FERRY_MSG_SIGNATURE_ENCODING');

@@ -32,7 +32,7 @@ describe('ModuleInstance', () => {
   it('a pointer outside linear memory is a typed trap and kills the instance', async () => {
     const emitted: Uint8Array[] = [];
     const inst = await instance(`(module (import "msg" "emit" (func $emit (param i32 i32) (result i32))) ${base}
-      (func (export "go") (result i32) (call $emit (i32.const 65530) (i32.const 100))))`, { emit: (t) => (emitted.push(t), 0) });
+      (func (export "go") (result i32) (call $emit (i32.const 65530) (i32.const 100))))`, { emit: (t) => { emitted.push(t); return 0; } });
     const r = inst.call('go');
     expect(r.ok ? 'ok' : r.error.code).toBe('FERRY_ABI_OUT_OF_BOUNDS');
     expect(emitted).toEqual([]);

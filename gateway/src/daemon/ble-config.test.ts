@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig } from '../daemon/config.ts';
+import { BleSource } from '../ble/ble-source.ts';
+import { bleSourceOptions, bleSources } from '../ble/config.ts';
 import { SPEC_KEY, SPEC_MAC } from '../bthome/fixtures/vectors.ts';
-import { BleSource } from './ble-source.ts';
-import { bleSourceOptions, bleSources } from './config.ts';
+import { parseConfig } from './config.ts';
 
 const base = { gateway: { id: 'gw-1', key: '00'.repeat(32) }, uplink: { url: 'mqtt://127.0.0.1:1883' } };
 

@@ -1,0 +1,122 @@
+/**
+ * @module No import loops between folders. A folder imports another when one of its files imports one of
+ * the other's files, by relative path or through a workspace package's exports (`@ferry/x` is the folder
+ * of the file its export names; a `fixtures` folder counts as its parent). Every import counts, tests and type-only ones included: a loop through a
+ * test or a type still ties the two folders together. Each loop is printed as a chain of folders, with
+ * the import that makes each step.
+ *
+ * Usage: tsx scripts/check-cycles.ts [root]; exits 1 and prints the loops when there are any.
+ */
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadRepo, type Repo, resolveImport } from './repo.ts';
+
+/** One step of a loop: `from` imports `to`, for example by `file:line -> target`. */
+export interface Step {
+  readonly from: string;
+  readonly to: string;
+  readonly witness: string;
+}
+
+/** A file's folder; a `fixtures` folder is test data of the folder that holds it, so it counts as that folder. */
+const folderOf = (path: string): string => {
+  const d = dirname(path).replace(/(?:^|\/)fixtures(?=\/|$)/g, '');
+  return d === '.' || d === '' ? '(root)' : d;
+};
+
+/** folder -> imported folder -> the first import that makes the edge. */
+export function folderGraph(repo: Repo): Map<string, Map<string, string>> {
+  const known = new Set(repo.files.map((f) => f.path));
+  const graph = new Map<string, Map<string, string>>();
+  for (const f of repo.files) {
+    const from = folderOf(f.path);
+    const edges = graph.get(from) ?? new Map<string, string>();
+    graph.set(from, edges);
+    for (const r of f.imports) {
+      const target = resolveImport(repo, known, f.path, r.spec);
+      if (target === undefined) continue;
+      const to = folderOf(target);
+      if (to !== from && !edges.has(to)) edges.set(to, `${f.path}:${r.line} -> ${target}${r.typeOnly ? ' (type only)' : ''}`);
+    }
+  }
+  return graph;
+}
+
+/** Strongly connected components with more than one folder (Tarjan), each sorted, in a stable order. */
+function loopingComponents(graph: ReadonlyMap<string, ReadonlyMap<string, string>>): string[][] {
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, counter);
+    low.set(v, counter++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of [...(graph.get(v)?.keys() ?? [])].sort()) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      const comp: string[] = [];
+      for (let w = stack.pop(); w !== undefined; w = stack.pop()) {
+        onStack.delete(w);
+        comp.push(w);
+        if (w === v) break;
+      }
+      if (comp.length > 1) out.push(comp.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
+  return out.sort((a, b) => (a[0] as string).localeCompare(b[0] as string));
+}
+
+/** The shortest loop from `start` back to itself inside `comp` (breadth-first). */
+function shortestLoop(graph: ReadonlyMap<string, ReadonlyMap<string, string>>, comp: readonly string[], start: string): Step[] {
+  const inComp = new Set(comp);
+  const prev = new Map<string, string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const v = queue.shift() as string;
+    for (const w of [...(graph.get(v)?.keys() ?? [])].sort()) {
+      if (!inComp.has(w) || prev.has(w)) continue;
+      prev.set(w, v);
+      if (w === start) {
+        const steps: Step[] = [];
+        for (let to = start, from = v; ; to = from, from = prev.get(from) as string) {
+          steps.unshift({ from, to, witness: graph.get(from)?.get(to) as string });
+          if (from === start) return steps;
+        }
+      }
+      queue.push(w);
+    }
+  }
+  return [];
+}
+
+/** Every folder loop, as its folders and one concrete loop through the first of them. */
+export function findFolderLoops(repo: Repo): { folders: string[]; loop: Step[] }[] {
+  const graph = folderGraph(repo);
+  return loopingComponents(graph).map((folders) => ({ folders, loop: shortestLoop(graph, folders, folders[0] as string) }));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const loops = findFolderLoops(loadRepo(resolve(process.argv[2] ?? '.')));
+  if (loops.length > 0) {
+    const lines = loops.flatMap(({ folders, loop }) => [
+      `  ${folders.length} folders import each other: ${folders.join(', ')}`,
+      `    for example ${[...loop.map((s) => s.from), loop[0]?.from].join(' -> ')}:`,
+      ...loop.map((s) => `      ${s.witness}`),
+    ]);
+    console.error(`check-cycles: ${loops.length} import loop(s) between folders\n${lines.join('\n')}`);
+    process.exitCode = 1;
+  } else {
+    console.log('check-cycles: no import loops between folders');
+  }
+}
