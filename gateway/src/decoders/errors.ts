@@ -15,6 +15,8 @@ export const DECODE_ERRORS = {
   FERRY_DECODE_BAD_CHECKSUM: { numeric: 5007, doc: 'the frame checksum does not match its bytes (expected and received values are named)' },
   FERRY_DECODE_UNKNOWN_KIND: { numeric: 5008, doc: 'decode() was asked for a format it does not know (bthome, pms5003, mhz19)' },
   FERRY_DECODE_OUT_OF_RANGE: { numeric: 5009, doc: 'an encoder or command builder was given a value that does not fit the field' },
+  FERRY_DECODE_IMPLAUSIBLE: { numeric: 5010, doc: 'a frame whose checksum matches but whose content cannot be a real answer (an unknown command byte, a value beyond the sensor\'s range): noise that passed an 8-bit checksum' },
+  FERRY_DECODE_UNASKED: { numeric: 5011, doc: 'a request/response sensor (MH-Z19) sent a measurement while no request was outstanding: noise, or an answer that came too late' },
   FERRY_DECODE_BAD_VERSION: { numeric: 5101, doc: 'the BTHome device information byte names a version other than 2' },
   FERRY_DECODE_UNKNOWN_OBJECT: { numeric: 5102, doc: 'a BTHome object id is not in the object table; its length is unknown, so parsing stops' },
   FERRY_DECODE_OBJECT_ORDER: { numeric: 5103, doc: 'BTHome object ids are not in numerical order (low to high), as the format requires' },
