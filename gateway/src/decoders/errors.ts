@@ -18,7 +18,7 @@ export const DECODE_ERRORS = {
   FERRY_DECODE_IMPLAUSIBLE: { numeric: 5010, doc: 'a frame whose checksum matches but whose content cannot be a real answer (an unknown command byte, a value beyond the sensor\'s range): noise that passed an 8-bit checksum' },
   FERRY_DECODE_UNASKED: { numeric: 5011, doc: 'a request/response sensor (MH-Z19) sent a measurement while no request was outstanding: noise, or an answer that came too late' },
   FERRY_DECODE_BAD_VERSION: { numeric: 5101, doc: 'the BTHome device information byte names a version other than 2' },
-  FERRY_DECODE_UNKNOWN_OBJECT: { numeric: 5102, doc: 'a BTHome object id is not in the object table; its length is unknown, so parsing stops' },
+  FERRY_DECODE_UNKNOWN_OBJECT: { numeric: 5102, doc: 'a BTHome object id is not in the object table; its length is unknown, so parsing stops there: the objects before it are kept, the rest of the advert is skipped (reported as a problem, not a refusal)' },
   FERRY_DECODE_OBJECT_ORDER: { numeric: 5103, doc: 'BTHome object ids are not in numerical order (low to high), as the format requires' },
   FERRY_DECODE_BAD_TEXT: { numeric: 5104, doc: 'a BTHome text object (0x53) is not valid UTF-8' },
   FERRY_DECODE_KEY_REQUIRED: { numeric: 5105, doc: 'the BTHome advert is encrypted and no bind key was given' },
