@@ -129,9 +129,26 @@ export class GatewayDaemon {
     this.ruleOutputs.inc();
     // Pipelines compose through topics: the broker brings this output to cloud jobs; local jobs that
     // consume the topic get it here, with the same message id the cloud derives, so a stage can move
-    // between gateway and cloud without losing or double-counting.
-    this.rules.input(topic, payload, now, inputId);
+    // between gateway and cloud without losing or double-counting. Re-input is asynchronous (a chain of
+    // stages never blocks the event loop in one turn) and bounded in depth: the engine refuses a rule that
+    // feeds itself, but a loop can still close through the cloud or a rule moved in later.
+    const depth = this.reinputDepth + 1;
+    if (depth > MAX_REINPUT_DEPTH) {
+      this.sink.problem({ code: 'FERRY_GW_RULE_DEPTH', message: `rule output on ${topic} not fed back: ${MAX_REINPUT_DEPTH} stages deep already (a loop between rules?)` });
+      return;
+    }
+    setImmediate(() => {
+      this.reinputDepth = depth;
+      try {
+        this.rules.input(topic, payload, now, inputId);
+      } finally {
+        this.reinputDepth = 0;
+      }
+    });
   }
+
+  /** How many rule stages deep the input being processed is (0: a reading from a source). */
+  private reinputDepth = 0;
 
   /**
    * Commits a signed message to the outbox. A write that cannot be stored (the outbox is full under
@@ -213,6 +230,9 @@ export class GatewayDaemon {
     this.outbox.close();
   }
 }
+
+/** Rule outputs fed back to local rules at most this many stages deep (docs/gateway.md, "Edge rules"). */
+export const MAX_REINPUT_DEPTH = 8;
 
 export type RefusedReason = 'outbox_full' | 'disk_full' | 'io_error';
 
