@@ -11,7 +11,7 @@ export function decodeCommand(io: Io, setCode: (c: number) => void): Command {
     .argument('<kind>', DECODER_KINDS.join(' | '))
     .argument('<hex>', 'the payload: BTHome service data (UUID 0xFCD2), or one serial frame')
     .option('--key <hex>', 'BTHome bind key (16 bytes) for encrypted adverts')
-    .option('--mac <addr>', 'BTHome advertiser address AA:BB:CC:DD:EE:FF (part of the encryption nonce)')
+    .option('--mac <addr>', 'BTHome advertiser address AA:BB:CC:DD:EE:FF (part of the encryption nonce; not needed when the advert carries it)')
     .option('--last-counter <n>', 'BTHome: last accepted counter for this MAC; a counter not above it is refused as replayed')
     .option('--allow-unordered', 'BTHome: accept object ids out of the order the spec requires (some shipping devices do this)')
     .action((kind: string, hex: string, o: { key?: string; mac?: string; lastCounter?: string; allowUnordered?: boolean }) => {
@@ -23,7 +23,8 @@ export function decodeCommand(io: Io, setCode: (c: number) => void): Command {
         if (!k.ok || k.value.length !== 16) throw new UsageError('--key must be 16 bytes of hex (the BTHome bind key)');
         key = k.value;
       }
-      if (key !== undefined && o.mac === undefined) throw new UsageError('--key needs --mac: the advertiser address is part of the nonce');
+      // No --mac check here: an advert may carry its address (device info bit 1); when it does not, the decoder
+      // answers FERRY_DECODE_MAC_REQUIRED itself.
       const replay = o.lastCounter === undefined ? undefined
         : new ReplayGuard([[o.mac ?? '', intOption(o.lastCounter, '--last-counter', 0, 0xffff_ffff)]]);
       if (replay !== undefined && o.mac === undefined) throw new UsageError('--last-counter needs --mac');

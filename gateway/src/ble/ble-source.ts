@@ -183,6 +183,12 @@ export class BleSource implements Source {
         this.#count('duplicatesDropped');
         return;
       }
+      const unknown = r.value.unknownObject;
+      if (unknown !== null) {
+        // Newer firmware sent an object id this table lacks: the objects before it are still sound readings.
+        this.#problem({ code: 'FERRY_DECODE_UNKNOWN_OBJECT', message: `object id 0x${unknown.id.toString(16).padStart(2, '0')} at byte ${unknown.at} is not known; ${r.value.objects.length} object(s) before it kept, the rest of the advert skipped`, device: mac });
+        if (r.value.objects.length === 0) return;
+      }
       this.#count('decoded');
       this.#lastInputMs = now;
       this.#sink?.reading(toReading(mac, r.value, now, p.rssi));

@@ -44,6 +44,7 @@ function valueOf(o: BthomeObject): ReadingValue {
     case 'firmware':
       return o.value;
     case 'button':
+    case 'command':
     case 'dimmer':
       return o.event ?? `unknown_${o.raw}`; // an unknown event code is kept, not dropped (docs/decoders.md)
     case 'text':
@@ -64,6 +65,7 @@ export function toReading(device: string, advert: BthomeAdvert, atMs: number, rs
   const meta: Record<string, ReadingValue> = { rssi, encrypted: advert.encrypted };
   if (advert.counter !== null) meta['counter'] = advert.counter;
   if (advert.triggerBased) meta['triggerBased'] = true;
+  if (advert.unknownObject !== null) meta['unknownObjectId'] = advert.unknownObject.id;
   for (const o of advert.objects) {
     if (o.id === 0x00 && o.kind === 'number') {
       meta['packetId'] = o.value;
@@ -74,6 +76,7 @@ export function toReading(device: string, advert: BthomeAdvert, atMs: number, rs
     values[key] = valueOf(o);
     if (o.kind === 'number' && o.unit !== null) meta[`unit.${key}`] = o.unit;
     if (o.kind === 'dimmer') values[`${key}_steps`] = o.steps;
+    if (o.kind === 'command' && o.args.length > 0) values[`${key}_args`] = toHex(o.args);
   }
   return { device, kind: 'bthome', atMs, values, meta };
 }

@@ -22,6 +22,7 @@ describe('BTHome v2 plain adverts: bthome-ble test_parser_v2.py vectors', () => 
         if (!r.ok) expect(r.error.code).toBe(v.error);
       } else {
         expect(r.ok && simplify(r.value.objects)).toEqual(v.values);
+        expect(r.ok && r.value.unknownObject?.id).toBe(v.unknownObject);
       }
     });
   }
@@ -34,10 +35,23 @@ describe('BTHome v2 plain adverts: bthome-ble test_parser_v2.py vectors', () => 
     expect(withMac.ok && withMac.value.triggerBased).toBe(false);
   });
 
-  it('names the unknown object id and the version in the error message', () => {
-    const unknown = decodeBthome(bytes('40feca09'));
-    expect(!unknown.ok && unknown.error.message).toMatch(/unknown object id 0xFE/);
-    expect(!unknown.ok && unknown.error.numeric).toBe(5102);
+  // Regression: an object id newer than our table made the WHOLE advert fail, losing the readings before it.
+  it('an unknown object id costs only the objects after it, and says where decoding stopped', () => {
+    const r = decodeBthome(bytes('4002ca0903bf13fe0102'));
+    expect(r.ok && simplify(r.value.objects)).toEqual([[0x02, 25.06], [0x03, 50.55]]);
+    expect(r.ok && r.value.unknownObject).toEqual({ id: 0xfe, at: 6 });
+    expect(decodeBthome(bytes('4002ca09')).ok && decodeBthome(bytes('4002ca09'))).toMatchObject({ value: { unknownObject: null } });
+  });
+
+  it('decodes a command object: opcode event, argument bytes; unknown opcodes are kept by number', () => {
+    const r = decodeBthome(bytes('403be203aabb'));
+    expect(r.ok && r.value.objects).toEqual([{ id: 0x3b, name: 'command', kind: 'command', raw: 3, event: 'step_up', args: Uint8Array.from([0xaa, 0xbb]) }]);
+    const unknownOp = decodeBthome(bytes('403b0009'));
+    expect(unknownOp.ok && unknownOp.value.objects[0]).toMatchObject({ kind: 'command', raw: 9, event: null });
+    expect(decodeBthome(bytes('403b0301aa')).ok || decodeBthome(bytes('403b0301aa'))).toMatchObject({ ok: false, error: { code: 'FERRY_DECODE_TRUNCATED' } });
+  });
+
+  it('names the version in the error message', () => {
     const version = decodeBthome(bytes('e102000c0404138a01'));
     expect(!version.ok && version.error.message).toMatch(/version 7/);
   });
@@ -74,7 +88,7 @@ describe('BTHome v2 plain adverts: bthome-ble test_parser_v2.py vectors', () => 
   it('accepts an empty object list and a zero-length text object', () => {
     const r = decodeBthome(bytes('405300'));
     expect(r.ok && r.value.objects).toEqual([{ id: 0x53, name: 'text', kind: 'text', text: '' }]);
-    expect(parseBthomeObjects(new Uint8Array(0))).toEqual({ ok: true, value: [] });
+    expect(parseBthomeObjects(new Uint8Array(0))).toEqual({ ok: true, value: { objects: [], unknownObject: null } });
   });
 });
 
@@ -112,6 +126,7 @@ const arbInput: fc.Arbitrary<BthomeInput> = fc.constantFrom(...BTHOME_OBJECTS.va
   if (o.format === 'raw') return fc.uint8Array({ maxLength: 20 }).map((b) => ({ id: o.id, bytes: b }));
   const { min, max } = rawRange(o);
   if (o.format === 'dimmer') return fc.record({ id: fc.constant(o.id), raw: fc.integer({ min, max }), steps: fc.integer({ min: 0, max: 255 }) });
+  if (o.format === 'command') return fc.record({ id: fc.constant(o.id), raw: fc.integer({ min, max }), args: fc.uint8Array({ maxLength: 31 }) });
   return fc.integer({ min, max }).map((raw) => ({ id: o.id, raw }));
 });
 

@@ -4,10 +4,13 @@
  */
 import {
   BTHOME_OBJECTS,
+  COMMAND_ARGS_MASK,
   buttonEvent,
+  commandEvent,
   dimmerEvent,
   type BthomeObjectSpec,
   type ButtonEvent,
+  type CommandEvent,
   type DimmerEvent,
 } from './objects.ts';
 import {
@@ -34,6 +37,7 @@ export type BthomeObject =
   | (ObjectBase & { readonly kind: 'number'; readonly raw: number; readonly value: number; readonly unit: string | null })
   | (ObjectBase & { readonly kind: 'binary'; readonly raw: number; readonly value: boolean })
   | (ObjectBase & { readonly kind: 'button'; readonly raw: number; readonly event: ButtonEvent | null })
+  | (ObjectBase & { readonly kind: 'command'; readonly raw: number; readonly event: CommandEvent | null; readonly args: Uint8Array })
   | (ObjectBase & { readonly kind: 'dimmer'; readonly raw: number; readonly event: DimmerEvent | null; readonly steps: number })
   | (ObjectBase & { readonly kind: 'text'; readonly text: string })
   | (ObjectBase & { readonly kind: 'raw'; readonly bytes: Uint8Array })
@@ -50,6 +54,18 @@ export interface BthomeAdvert {
   /** Encryption counter (uint32 LE) of an encrypted advert, else null. */
   readonly counter: number | null;
   readonly objects: readonly BthomeObject[];
+  /**
+   * Where decoding stopped at an object id this decoder does not know (newer firmware may send ids added to
+   * the format later). Its length is unknown, so the objects after it are lost; the ones before it are kept,
+   * as the reference parser does. null when every object was decoded.
+   */
+  readonly unknownObject: { readonly id: number; readonly at: number } | null;
+}
+
+/** The objects of a payload, and the unknown id decoding stopped at, if any. */
+export interface BthomeObjects {
+  readonly objects: BthomeObject[];
+  readonly unknownObject: { readonly id: number; readonly at: number } | null;
 }
 
 export interface BthomeDecodeOptions {
@@ -107,6 +123,10 @@ function decodeObject(o: BthomeObjectSpec, data: Uint8Array): DecodeResult<Bthom
       const raw = data[0] ?? 0;
       return ok({ id, name, kind: 'button', raw, event: buttonEvent(raw) });
     }
+    case 'command': {
+      const raw = data[0] ?? 0;
+      return ok({ id, name, kind: 'command', raw, event: commandEvent(raw), args: data.slice(1) });
+    }
     case 'dimmer': {
       const raw = data[0] ?? 0;
       return ok({ id, name, kind: 'dimmer', raw, event: dimmerEvent(raw), steps: data[1] ?? 0 });
@@ -132,16 +152,17 @@ function decodeObject(o: BthomeObjectSpec, data: Uint8Array): DecodeResult<Bthom
   }
 }
 
-/** Parses the (decrypted) object list. */
-export function parseBthomeObjects(payload: Uint8Array, allowUnordered = false): DecodeResult<BthomeObject[]> {
+/** Parses the (decrypted) object list, stopping (not failing) at an unknown object id. */
+export function parseBthomeObjects(payload: Uint8Array, allowUnordered = false): DecodeResult<BthomeObjects> {
   const objects: BthomeObject[] = [];
   let at = 0;
   let previousId = -1;
   while (at < payload.length) {
     const id = payload[at] ?? 0;
     const o = BTHOME_OBJECTS.get(id);
-    // bthome.io/format: a receiver cannot know the length of an id it does not know, so it must stop.
-    if (o === undefined) return fail('FERRY_DECODE_UNKNOWN_OBJECT', `unknown object id ${hexByte(id)} at byte ${at}`);
+    // bthome.io/format: a receiver cannot know the length of an id it does not know, so it must stop there;
+    // what came before is sound and is kept (bthome-ble parser.py stops the same way).
+    if (o === undefined) return ok({ objects, unknownObject: { id, at } });
     // bthome.io/format: objects are sent in numerical order of their id, low to high (repeats allowed).
     if (!allowUnordered && id < previousId) {
       return fail('FERRY_DECODE_OBJECT_ORDER', `object id ${hexByte(id)} at byte ${at} follows ${hexByte(previousId)}; ids must not decrease`);
@@ -150,9 +171,10 @@ export function parseBthomeObjects(payload: Uint8Array, allowUnordered = false):
     let start = at + 1;
     let size = o.size;
     if (size === 0) {
-      // Text and raw: a one-byte length prefix (bthome.io/format, 0x53 and 0x54).
+      // Text and raw: a one-byte length prefix (bthome.io/format, 0x53 and 0x54). Command: the prefix's low
+      // five bits count the arguments after the opcode byte.
       if (start >= payload.length) return fail('FERRY_DECODE_TRUNCATED', `object ${hexByte(id)} at byte ${at} has no length byte`);
-      size = payload[start] ?? 0;
+      size = o.format === 'command' ? 1 + ((payload[start] ?? 0) & COMMAND_ARGS_MASK) : payload[start] ?? 0;
       start += 1;
     }
     if (start + size > payload.length) {
@@ -163,7 +185,7 @@ export function parseBthomeObjects(payload: Uint8Array, allowUnordered = false):
     objects.push(decoded.value);
     at = start + size;
   }
-  return ok(objects);
+  return ok({ objects, unknownObject: null });
 }
 
 /**
@@ -196,7 +218,7 @@ export function decodeBthome(serviceData: Uint8Array, opts: BthomeDecodeOptions 
       return fail('FERRY_DECODE_NOT_ENCRYPTED', 'a bind key was given but the advert is not encrypted; refusing a possible downgrade');
     }
     const objects = parseBthomeObjects(data.subarray(at), opts.allowUnordered);
-    return objects.ok ? ok({ ...advert, counter: null, objects: objects.value }) : objects;
+    return objects.ok ? ok({ ...advert, counter: null, ...objects.value }) : objects;
   }
 
   // bthome.io/encryption: ciphertext, then counter (4 bytes), then MIC (4 bytes).
@@ -227,5 +249,5 @@ export function decodeBthome(serviceData: Uint8Array, opts: BthomeDecodeOptions 
     if (!admitted.ok) return admitted;
   }
   const objects = parseBthomeObjects(plain, opts.allowUnordered);
-  return objects.ok ? ok({ ...advert, counter, objects: objects.value }) : objects;
+  return objects.ok ? ok({ ...advert, counter, ...objects.value }) : objects;
 }

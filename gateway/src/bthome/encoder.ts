@@ -3,18 +3,18 @@
  * own boards: objects -> service data, optionally encrypted, and service data -> advertising data.
  * Inverse of decodeBthome: every decoded BthomeObject is a valid input. Never throws.
  */
-import { BTHOME_OBJECTS, rawRange, type BthomeObjectSpec } from './objects.ts';
+import { BTHOME_OBJECTS, COMMAND_ARGS_MASK, rawRange, type BthomeObjectSpec } from './objects.ts';
 import { BTHOME_UUID_BYTES, bthomeNonce, ccmEncrypt, checkKey, parseMac } from './crypto.ts';
 import { deviceInfoByte } from './decoder.ts';
 import { fail, hexByte, ok, type DecodeResult } from '../decoders/errors.ts';
 
 /**
  * What to encode. `raw` is the wire integer (for buttons the event code, for dimmers the event code plus
- * `steps`); `value` is the physical value, divided by the table factor and rounded; `text`/`bytes` are the
+ * `steps`, for commands the opcode plus `args`); `value` is the physical value, divided by the table factor and rounded; `text`/`bytes` are the
  * length-prefixed kinds (0x53, 0x54).
  */
 export type BthomeInput =
-  | { readonly id: number; readonly raw: number; readonly steps?: number }
+  | { readonly id: number; readonly raw: number; readonly steps?: number; readonly args?: Uint8Array }
   | { readonly id: number; readonly value: number | boolean }
   | { readonly id: number; readonly text: string }
   | { readonly id: number; readonly bytes: Uint8Array };
@@ -68,6 +68,12 @@ function encodeObject(o: BthomeObjectSpec, input: BthomeInput, out: number[]): D
   else return fail('FERRY_DECODE_OUT_OF_RANGE', `object ${hexByte(o.id)} (${o.name}) needs raw or value`);
   const checked = checkInt(o, 'raw value', raw, min, max);
   if (!checked.ok) return checked;
+  if (o.format === 'command') {
+    const args = 'args' in input ? (input.args ?? new Uint8Array(0)) : new Uint8Array(0);
+    if (args.length > COMMAND_ARGS_MASK) return fail('FERRY_DECODE_OUT_OF_RANGE', `command ${hexByte(o.id)} has ${args.length} argument bytes; at most ${COMMAND_ARGS_MASK} fit`);
+    out.push(args.length, raw, ...args);
+    return ok(null);
+  }
   if (o.format === 'dimmer') {
     out.push(raw);
     const steps = checkInt(o, 'steps', 'steps' in input ? (input.steps ?? 0) : 0, 0, 255);

@@ -26,7 +26,9 @@ describe('BTHome object table', () => {
     expect(pick(0x45)).toEqual(['temperature', 'sint', 2, 0.1, '°C']);
     expect(pick(0x53)).toEqual(['text', 'text', 0, 1, null]);
     expect(pick(0x54)).toEqual(['raw', 'raw', 0, 1, null]);
-    expect(BTHOME_OBJECTS.size).toBe(93);
+    expect(pick(0x3b)).toEqual(['command', 'command', 0, 1, null]);
+    expect(pick(0x65)).toEqual(['settings_revision', 'uint', 1, 1, null]);
+    expect(BTHOME_OBJECTS.size).toBe(95);
   });
 
   it('computes raw ranges and rounding decimals from the table', () => {

@@ -1,19 +1,19 @@
 /**
  * @module The BTHome v2 object table (https://bthome.io/format/, "Sensor data", "Binary sensor data",
  * "Events" and "Device information" tables): object id -> property, wire size, signedness, factor, unit.
- * Cross-checked against the reference parser Bluetooth-Devices/bthome-ble src/bthome_ble/const.py
- * (MEAS_TYPES, v3.20.0, commit d55bd3a). All multi-byte values are little-endian.
+ * Cross-checked against the reference parser bthome-ble (PyPI) bthome_ble/const.py MEAS_TYPES and
+ * event.py, release 3.25.0. All multi-byte values are little-endian.
  */
 
 /** How an object's bytes are read. */
-export type BthomeFormat = 'uint' | 'sint' | 'binary' | 'button' | 'dimmer' | 'text' | 'raw' | 'timestamp' | 'firmware';
+export type BthomeFormat = 'uint' | 'sint' | 'binary' | 'button' | 'command' | 'dimmer' | 'text' | 'raw' | 'timestamp' | 'firmware';
 
 export interface BthomeObjectSpec {
   readonly id: number;
   /** Property name from the spec table (not unique: e.g. three temperature objects exist). */
   readonly name: string;
   readonly format: BthomeFormat;
-  /** Wire size in bytes after the id; 0 means a one-byte length prefix follows (text, raw). */
+  /** Wire size in bytes after the id; 0 means a one-byte length prefix follows (text, raw, command). */
   readonly size: number;
   /** Physical value = raw integer * factor. */
   readonly factor: number;
@@ -85,6 +85,9 @@ const TABLE: readonly BthomeObjectSpec[] = [
   u(0x2f, 'moisture', 1, 1, '%'),
   // bthome.io/format "Events": button is one event byte; dimmer is an event byte plus a steps byte.
   spec(0x3a, 'button', 'button', 1),
+  // A command event: a length byte (low 5 bits: the number of argument bytes; high 3 bits reserved), then an
+  // opcode byte and the arguments (bthome-ble parser.py, data format "command").
+  spec(0x3b, 'command', 'command', 0),
   spec(0x3c, 'dimmer', 'dimmer', 2),
   u(0x3d, 'count', 2),
   u(0x3e, 'count', 4),
@@ -127,8 +130,9 @@ const TABLE: readonly BthomeObjectSpec[] = [
   u(0x61, 'rotational_speed', 2, 1, 'rpm'),
   s(0x62, 'speed', 4, 0.000001, 'm/s'),
   s(0x63, 'acceleration', 4, 0.000001, 'm/s²'),
-  // Newest entry of the reference parser (bthome-ble 3.20.0, "light level sensor (0x64)").
   u(0x64, 'light_level', 1),
+  // A device's settings revision, uint8 (bthome-ble 3.25.0 SETTINGS_REVISION).
+  u(0x65, 'settings_revision', 1),
   // bthome.io/format "Device information": not measurements, but they share the object id space.
   u(0xf0, 'device_type_id', 2),
   spec(0xf1, 'firmware_version', 'firmware', 4),
@@ -138,7 +142,7 @@ const TABLE: readonly BthomeObjectSpec[] = [
 /** Object id -> spec. */
 export const BTHOME_OBJECTS: ReadonlyMap<number, BthomeObjectSpec> = new Map(TABLE.map((o) => [o.id, o]));
 
-/** Button event codes, bthome.io/format "Events" (0x3A); 0x80 "hold_press" per bthome-ble event.py. */
+/** Button event codes, bthome.io/format "Events" (0x3A); 0x80 and 0x81 per bthome-ble event.py. */
 export const BUTTON_EVENTS = {
   0x00: 'none',
   0x01: 'press',
@@ -148,8 +152,17 @@ export const BUTTON_EVENTS = {
   0x05: 'long_double_press',
   0x06: 'long_triple_press',
   0x80: 'hold_press',
+  0x81: 'hold_release',
 } as const;
 export type ButtonEvent = (typeof BUTTON_EVENTS)[keyof typeof BUTTON_EVENTS];
+
+/** Command opcodes (0x3B, first data byte), bthome-ble event.py COMMAND_EVENTS. */
+export const COMMAND_EVENTS = { 0x00: 'off', 0x01: 'on', 0x02: 'toggle', 0x03: 'step_up', 0x04: 'step_down' } as const;
+export type CommandEvent = (typeof COMMAND_EVENTS)[keyof typeof COMMAND_EVENTS];
+export const commandEvent = (code: number): CommandEvent | null =>
+  (COMMAND_EVENTS as Readonly<Record<number, CommandEvent>>)[code] ?? null;
+/** The argument-length bits of a command object's length byte. */
+export const COMMAND_ARGS_MASK = 0x1f;
 
 /** Dimmer event codes (0x3C, first byte); the second byte is the number of steps. */
 export const DIMMER_EVENTS = { 0x00: 'none', 0x01: 'rotate_left', 0x02: 'rotate_right' } as const;
@@ -162,7 +175,7 @@ export const dimmerEvent = (code: number): DimmerEvent | null =>
 
 /** Inclusive range of the raw integer an object can carry. */
 export function rawRange(o: BthomeObjectSpec): { readonly min: number; readonly max: number } {
-  const size = o.format === 'dimmer' ? 1 : o.size;
+  const size = o.format === 'dimmer' || o.format === 'command' ? 1 : o.size; // the event/opcode byte
   const bits = 8 * size;
   if (o.format === 'sint') return { min: -(2 ** (bits - 1)), max: 2 ** (bits - 1) - 1 };
   return { min: 0, max: 2 ** bits - 1 };
@@ -178,6 +191,8 @@ export function bthomeTypeLabel(o: BthomeObjectSpec): string {
       return 'uint8 (0/1)';
     case 'button':
       return 'uint8 event';
+    case 'command':
+      return 'uint8 length + opcode + args';
     case 'dimmer':
       return 'uint8 event + uint8 steps';
     case 'text':

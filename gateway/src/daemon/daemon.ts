@@ -12,7 +12,7 @@ import { peek, type Json } from '@ferry/message';
 import { RulesHost, rulesRoutes } from '@ferry/rules-host';
 import { serveControl } from '@ferry/mqtt-rest';
 import { hmacKey } from '@ferry/message/node';
-import { Outbox } from '../uplink/outbox.ts';
+import { Outbox, OutboxFullError } from '../uplink/outbox.ts';
 import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
 import { gatewayKey, type GatewayConfig } from './config.ts';
@@ -42,6 +42,9 @@ export class GatewayDaemon {
   private readonly problems: Counter;
   private readonly forwarded: Counter;
   private readonly ruleOutputs: Counter;
+  private readonly refused: Counter;
+  /** Why the last write was refused, until a write is stored again (health shows it; logged once per change). */
+  private refusing: RefusedReason | undefined;
 
   constructor(cfg: GatewayConfig, deps: DaemonDeps) {
     this.cfg = cfg;
@@ -67,6 +70,7 @@ export class GatewayDaemon {
     this.readings = new Counter({ name: 'ferry_gateway_readings_total', help: 'Readings signed and queued, by decoder', labelNames: ['kind'], registers: [r] });
     this.problems = new Counter({ name: 'ferry_gateway_problems_total', help: 'Input problems by catalog code', labelNames: ['code'], registers: [r] });
     this.forwarded = new Counter({ name: 'ferry_gateway_forwarded_total', help: 'Board-signed messages forwarded unchanged', registers: [r] });
+    this.refused = new Counter({ name: 'ferry_gateway_refused_total', help: 'Readings, board messages and rule outputs that could not be stored (outbox full under refuse-new, disk full, I/O error), by reason', labelNames: ['reason'], registers: [r] });
     this.ruleOutputs = new Counter({ name: 'ferry_gateway_rule_outputs_total', help: 'Edge rule outputs published', registers: [r] });
     const outbox = this.outbox;
     const uplink = this.uplink;
@@ -101,7 +105,7 @@ export class GatewayDaemon {
     const inputId = `${this.signer.kid}/${this.signer.epoch}/${this.signer.nextSeq}`;
     const token = this.signer.sign('reading', data, r.atMs);
     const topic = this.topic('up', this.cfg.gateway.id, r.kind, topicSegment(r.device));
-    this.uplink.send(topic, new TextEncoder().encode(token));
+    if (!this.store(topic, new TextEncoder().encode(token), r.device)) return;
     this.readings.inc({ kind: r.kind });
     this.rules.input(topic, { device: r.device, kind: r.kind, ...r.values }, r.atMs, inputId);
   }
@@ -113,7 +117,7 @@ export class GatewayDaemon {
       return;
     }
     // Forwarded byte for byte: the board's signature is checked end to end by the cloud.
-    this.uplink.send(this.topic('up', topicSegment(h.value.kid), 'msg'), token);
+    if (!this.store(this.topic('up', topicSegment(h.value.kid), 'msg'), token, from)) return;
     this.forwarded.inc();
   }
 
@@ -121,18 +125,63 @@ export class GatewayDaemon {
     const inputId = `${this.signer.kid}/${this.signer.epoch}/${this.signer.nextSeq}`;
     const now = Date.now();
     const token = this.signer.sign('rule', { topic, out: payload as Json }, now);
-    this.uplink.send(topic, new TextEncoder().encode(token));
+    if (!this.store(topic, new TextEncoder().encode(token))) return;
     this.ruleOutputs.inc();
     // Pipelines compose through topics: the broker brings this output to cloud jobs; local jobs that
     // consume the topic get it here, with the same message id the cloud derives, so a stage can move
-    // between gateway and cloud without losing or double-counting.
-    this.rules.input(topic, payload, now, inputId);
+    // between gateway and cloud without losing or double-counting. Re-input is asynchronous (a chain of
+    // stages never blocks the event loop in one turn) and bounded in depth: the engine refuses a rule that
+    // feeds itself, but a loop can still close through the cloud or a rule moved in later.
+    const depth = this.reinputDepth + 1;
+    if (depth > MAX_REINPUT_DEPTH) {
+      this.sink.problem({ code: 'FERRY_GW_RULE_DEPTH', message: `rule output on ${topic} not fed back: ${MAX_REINPUT_DEPTH} stages deep already (a loop between rules?)` });
+      return;
+    }
+    setImmediate(() => {
+      this.reinputDepth = depth;
+      try {
+        this.rules.input(topic, payload, now, inputId);
+      } finally {
+        this.reinputDepth = 0;
+      }
+    });
   }
 
-  health(): { status: 'ok' | 'degraded'; gateway: string; epoch: number; uplink: ReturnType<Uplink['stats']>; outbox: ReturnType<Outbox['stats']>; sources: ReturnType<Source['health']>[] } {
+  /** How many rule stages deep the input being processed is (0: a reading from a source). */
+  private reinputDepth = 0;
+
+  /**
+   * Commits a signed message to the outbox. A write that cannot be stored (the outbox is full under
+   * `refuse-new`, the disk is full, an I/O error) is refused here, in one place: counted by reason, reported
+   * as a problem when the reason changes, shown by /health, and never thrown into a source's data handler
+   * (where it would be an uncaught exception). Its sequence number stays unused: the cloud releases the gap
+   * after its re-order timeout (docs/gateway.md, "When the buffer is full").
+   */
+  private store(topic: string, payload: Uint8Array, device?: string): boolean {
+    try {
+      this.uplink.send(topic, payload);
+      if (this.refusing !== undefined) this.log('info', `outbox: writes accepted again after ${this.refusing}`);
+      this.refusing = undefined;
+      return true;
+    } catch (e) {
+      const reason = refusedReason(e);
+      this.refused.inc({ reason });
+      if (this.refusing !== reason) {
+        this.refusing = reason;
+        this.sink.problem({ code: reason === 'outbox_full' ? 'FERRY_GW_OUTBOX_FULL' : 'FERRY_GW_OUTBOX_WRITE', message: `refusing writes (${reason}): ${(e as Error).message}`, ...(device !== undefined && { device }) });
+      }
+      return false;
+    }
+  }
+
+  health(): { status: 'ok' | 'degraded'; gateway: string; epoch: number; refusing?: RefusedReason; uplink: ReturnType<Uplink['stats']>; outbox: ReturnType<Outbox['stats']>; sources: ReturnType<Source['health']>[] } {
     const sources = this.sources.map((s) => s.health());
-    const degraded = !this.uplink.connected || sources.some((s) => !s.up);
-    return { status: degraded ? 'degraded' : 'ok', gateway: this.cfg.gateway.id, epoch: this.signer.epoch, uplink: this.uplink.stats(), outbox: this.outbox.stats(), sources };
+    const degraded = !this.uplink.connected || sources.some((s) => !s.up) || this.refusing !== undefined;
+    return {
+      status: degraded ? 'degraded' : 'ok', gateway: this.cfg.gateway.id, epoch: this.signer.epoch,
+      ...(this.refusing !== undefined && { refusing: this.refusing }),
+      uplink: this.uplink.stats(), outbox: this.outbox.stats(), sources,
+    };
   }
 
   /** Starts the API, the rules timer, installs configured rules, then the sources. Returns the API address. */
@@ -180,4 +229,15 @@ export class GatewayDaemon {
     await this.uplink.close().catch(() => undefined);
     this.outbox.close();
   }
+}
+
+/** Rule outputs fed back to local rules at most this many stages deep (docs/gateway.md, "Edge rules"). */
+export const MAX_REINPUT_DEPTH = 8;
+
+export type RefusedReason = 'outbox_full' | 'disk_full' | 'io_error';
+
+/** SQLite reports a full disk as SQLITE_FULL (sqlite.org/rescode.html#full); other storage failures are I/O errors. */
+function refusedReason(e: unknown): RefusedReason {
+  if (e instanceof OutboxFullError) return 'outbox_full';
+  return (e as { code?: unknown }).code === 'SQLITE_FULL' ? 'disk_full' : 'io_error';
 }

@@ -6,6 +6,11 @@
 import { Pms5003Framer, pmsActiveModeCommand, pmsPassiveModeCommand, pmsReadCommand } from '../decoders/pms5003.ts';
 import type { SensorDecoder, SensorEvent, SensorMode, SensorProtocol } from './sensor.ts';
 
+const PMS_VALUES = [
+  'pm1_0_atm', 'pm2_5_atm', 'pm10_atm', 'pm1_0_cf1', 'pm2_5_cf1', 'pm10_cf1',
+  'particles_0_3um', 'particles_0_5um', 'particles_1_0um', 'particles_2_5um', 'particles_5_0um', 'particles_10um',
+] as const;
+
 class PmsDecoder implements SensorDecoder {
   readonly #framer = new Pms5003Framer();
   /** Valid frames left during which one BAD_LENGTH is taken for the acknowledgement; 0 = none expected. */
@@ -28,6 +33,13 @@ class PmsDecoder implements SensorDecoder {
       if (r.ok) {
         if (this.#ackWindow > 0) this.#ackWindow--;
         const v = r.value;
+        // For about 30 s after waking (datasheet: "stable data should be got at least 30 seconds after the
+        // sensor wakeup") the sensor streams frames of zeros. Real air, however clean, never has zero
+        // particles >= 0.3 µm per 0.1 L, so an all-zero frame is a warm-up frame, not a reading of 0 µg/m³.
+        if (PMS_VALUES.every((k) => v[k] === 0)) {
+          events.push({ type: 'warmup' });
+          continue;
+        }
         events.push({
           type: 'measurement',
           values: {

@@ -26,6 +26,11 @@ export type SensorEvent =
     }
   /** A checksummed frame that is not a measurement (a command acknowledgement). */
   | { readonly type: 'other' }
+  /**
+   * A frame a sensor sends while it warms up (all-zero PMS5003 frames, an MH-Z19 answering 0 ppm): a valid
+   * answer, but not a reading; counted, never reported as a real zero.
+   */
+  | { readonly type: 'warmup' }
   /** A frame the decoder refused (FERRY_DECODE_*). */
   | { readonly type: 'error'; readonly error: DecodeError };
 
@@ -34,6 +39,8 @@ export interface SensorDecoder {
   push(chunk: Uint8Array): SensorEvent[];
   /** Forget partial frames (after a re-open); counters are kept. */
   reset(): void;
+  /** A read command went out: one answer is now expected (request/response sensors check this). */
+  expectAnswer?(): void;
   readonly stats: FramerStats;
 }
 

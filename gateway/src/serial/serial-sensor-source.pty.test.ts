@@ -85,7 +85,7 @@ describe.skipIf(skip !== undefined)(`serial sensors over real ptys${skip === und
     const { source, sink } = await startSource({ path, kind: 'mhz19', intervalMs: 150, responseTimeoutMs: 100 });
     await until(() => sink.readings.length === 3, '3 readings');
     expect(sink.readings.map((r) => r.values['co2'])).toEqual([544, 600, 700]);
-    expect(sink.readings.map((r) => r.meta?.['temperature_unofficial_c'])).toEqual([-40, 24, 24]);
+    expect(sink.readings.map((r) => r.meta?.['temperature_unofficial_c'])).toEqual([undefined, 24, 24]); // byte 4 = 0: not ready, so no temperature
     expect(hex(dev.received.subarray(0, 9))).toBe(hex(mhz19ReadCommand()));
     await until(() => sink.problems.some((p) => p.code === 'FERRY_GW_SERIAL_NO_ANSWER'), 'a timeout after the answers ran out');
     expect(sensor.requests).toBeGreaterThanOrEqual(4);

@@ -1,6 +1,7 @@
 /** @module SerialSensorSource over @serialport/binding-mock and a FakeClock: framing, polling, timeouts, unplug and back-off. */
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeMhz19Reading, mhz19ReadCommand } from '../decoders/mhz19.ts';
+import { encodeMhz19Reading, mhz19Checksum, mhz19ReadCommand } from '../decoders/mhz19.ts';
 import { encodePmsFrame, pmsActiveModeCommand, pmsPassiveModeCommand, pmsReadCommand, type PmsReading } from '../decoders/pms5003.ts';
 import type { Reading, SourceProblem, SourceSink } from '../sources/types.ts';
 import { FakeClock } from './fake-clock.ts';
@@ -177,7 +178,8 @@ describe('MH-Z19 polling', () => {
     await send(SENSOR_ANSWER_544);
     expect(sink.readings).toEqual([{
       device: `${PATH}#mhz19`, kind: 'mhz19', atMs: clock.now(),
-      values: { co2: 544 }, meta: { temperature_unofficial_c: -40, port: PATH, mode: 'passive' },
+      // Byte 4 is 0 in the manual's example: no temperature, rather than a made-up -40 °C.
+      values: { co2: 544 }, meta: { port: PATH, mode: 'passive' },
     }]);
     clock.advance(4999);
     await settle();
@@ -207,11 +209,13 @@ describe('MH-Z19 polling', () => {
   });
 
   it('reassembles an answer split at every position, skipping garbage before it', async () => {
-    const { sink, send } = await setup({ kind: 'mhz19', intervalMs: 5000 });
+    const { clock, sink, send } = await setup({ kind: 'mhz19', intervalMs: 5000 });
     const noisy = concat(Uint8Array.from([0x00, 0xff, 0x12]), SENSOR_ANSWER_544);
     for (let cut = 1; cut < noisy.length; cut++) {
       await send(noisy.subarray(0, cut));
       await send(noisy.subarray(cut));
+      clock.advance(5000); // the next read request
+      await settle();
     }
     expect(sink.readings.map((r) => r.values['co2'])).toEqual(Array.from({ length: 11 }, () => 544));
   });
@@ -225,6 +229,55 @@ describe('MH-Z19 polling', () => {
     expect(sink.readings.map((r) => r.values['co2'])).toEqual([544]);
     expect(sink.codes()).toEqual(['FERRY_DECODE_BAD_CHECKSUM']);
     expect(source.health().counters).toMatchObject({ bad_checksum: 1, other_frames: 1, readings: 1 });
+  });
+});
+
+describe('PMS5003 warm-up', () => {
+  // Regression: the all-zero frames a PMS5003 streams while it warms up became readings of 0 µg/m³.
+  it('an all-zero frame is counted as warm-up, not a reading; a real frame after it is a reading', async () => {
+    const zero = { pm1_0_cf1: 0, pm2_5_cf1: 0, pm10_cf1: 0, pm1_0_atm: 0, pm10_atm: 0, particles_0_3um: 0, particles_0_5um: 0, particles_1_0um: 0, particles_2_5um: 0, particles_5_0um: 0, particles_10um: 0 };
+    const { sink, source, send } = await setup({ kind: 'pms5003' });
+    await send(pms(0, zero));
+    await send(pms(0)); // clean air: 0 µg/m³ is real when particles are counted
+    expect(sink.readings.length).toBe(1);
+    expect(sink.readings[0]!.values['particles_0_3um']).not.toBe(0);
+    expect(source.health().counters).toMatchObject({ warmup_frames: 1, readings: 1 });
+  });
+});
+
+describe('MH-Z19 plausibility beyond the 8-bit checksum', () => {
+  const withChecksum = (b: number[]): Uint8Array => { const f = Uint8Array.from([0xff, ...b.slice(0, 7), 0]); f[8] = mhz19Checksum(f); return f; };
+
+  // Regression: noise that happened to pass the checksum became a reading (about 1 frame in 256).
+  it('refuses an answer nobody asked for, an unknown command byte and a value beyond the widest range', async () => {
+    const { clock, sink, source, send } = await setup({ kind: 'mhz19', intervalMs: 5000 });
+    await send(SENSOR_ANSWER_544); // answers the read sent at open
+    await send(co2(700)); // nobody asked
+    await send(withChecksum([0x42, 1, 2, 3, 4, 5, 6])); // no such command
+    clock.advance(5000);
+    await settle();
+    await send(co2(40_000)); // asked, but beyond 10 000 ppm
+    expect(sink.readings.map((r) => r.values['co2'])).toEqual([544]);
+    expect(sink.codes()).toEqual(['FERRY_DECODE_UNASKED', 'FERRY_DECODE_IMPLAUSIBLE', 'FERRY_DECODE_IMPLAUSIBLE']);
+    expect(source.health().counters).toMatchObject({ readings: 1, bad_frames: 3 });
+  });
+
+  it('random checksummed frames on a silent line never become readings', async () => {
+    const { sink, send } = await setup({ kind: 'mhz19', intervalMs: 60_000, responseTimeoutMs: 50_000 });
+    await send(SENSOR_ANSWER_544); // the one request outstanding is answered
+    await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 7, maxLength: 7 }), async (b) => {
+      await send(withChecksum(b));
+    }), { numRuns: 300 });
+    expect(sink.readings.length).toBe(1);
+  });
+
+  it('a warm-up answer of 0 ppm ends the wait but is not a reading', async () => {
+    const { clock, sink, source, send } = await setup({ kind: 'mhz19', intervalMs: 5000, responseTimeoutMs: 800 });
+    await send(co2(0));
+    clock.advance(800);
+    expect(sink.readings).toEqual([]);
+    expect(sink.problems).toEqual([]);
+    expect(source.health().counters).toMatchObject({ warmup_frames: 1, readings: 0, timeouts: 0 });
   });
 });
 

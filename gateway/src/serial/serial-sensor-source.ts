@@ -43,7 +43,7 @@ type State = 'idle' | 'opening' | 'up' | 'waiting' | 'stopped';
 type Timer = { cancel(): void };
 
 const COUNTERS = [
-  'frames', 'readings', 'other_frames', 'bad_checksum', 'bad_frames', 'discarded_bytes', 'requests', 'timeouts',
+  'frames', 'readings', 'other_frames', 'warmup_frames', 'bad_checksum', 'bad_frames', 'discarded_bytes', 'requests', 'timeouts',
   'opens', 'open_failures', 'disconnects', 'reopen_attempts', 'reopens', 'io_errors', 'internal_errors',
 ] as const;
 type Counter = (typeof COUNTERS)[number];
@@ -220,6 +220,7 @@ export class SerialSensorSource implements Source {
   #poll(): void {
     if (this.#state !== 'up') return;
     this.#link?.write(this.#protocol.readCommand());
+    this.#decoder.expectAnswer?.();
     this.#count('requests');
     this.#answerTimer?.cancel();
     this.#answerTimer = this.#clock.setTimeout(() => {
@@ -265,9 +266,14 @@ export class SerialSensorSource implements Source {
       this.#count('other_frames');
       return;
     }
-    // An answer ends the wait; a frame arriving unasked is still a valid measurement.
+    // An answer ends the wait (a warm-up answer too: the sensor is there); a frame arriving unasked from a
+    // streaming sensor is still a valid measurement (request/response decoders refuse unasked answers).
     this.#answerTimer?.cancel();
     this.#answerTimer = undefined;
+    if (e.type === 'warmup') {
+      this.#count('warmup_frames');
+      return;
+    }
     this.#count('readings');
     const reading: Reading = {
       device: this.device,

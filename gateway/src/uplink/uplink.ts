@@ -104,7 +104,14 @@ export class Uplink {
         this.opts.onError?.(err);
         return;
       }
-      this.opts.outbox.ack(e.id);
+      try {
+        this.opts.outbox.ack(e.id);
+      } catch (ackError) {
+        // The delete failed (a full disk can refuse even a DELETE: WAL mode appends first). The reading stays
+        // and is sent again later; the cloud de-duplicates it. Thrown here it would be an uncaught exception.
+        this.opts.onError?.(ackError as Error);
+        return;
+      }
       this.acked++;
       this.drain();
     });
@@ -130,7 +137,9 @@ export class Uplink {
     if (this.client.connected) {
       await new Promise<void>((r) => this.client.publish(statusTopic(this.opts.gatewayId), 'offline', { qos: 1, retain: true }, () => r()));
     }
-    await this.client.endAsync();
+    // Not connected: nothing is in flight to wait for, and a graceful end would wait on the reconnect loop
+    // (a daemon stopped while its broker is unreachable hung here), so end at once.
+    await this.client.endAsync(!this.client.connected);
   }
 
   /** Drops the connection without a DISCONNECT packet (as a crash would), for tests of the last will. */

@@ -24,6 +24,7 @@ export const ABI_ERRORS = {
   FERRY_ABI_OUT_OF_BOUNDS: { num: 1110, doc: 'a (pointer, length) pair passed to a host function lies outside linear memory' },
   FERRY_ABI_DEAD: { num: 1111, doc: 'the instance trapped or aborted earlier and must be re-instantiated (a new epoch)' },
   FERRY_ABI_TOO_LARGE: { num: 1112, doc: 'the module is larger than the size limit' },
+  FERRY_ABI_LIMIT: { num: 1113, doc: 'the module declares more than a host allows: tables (or a table without a maximum), table entries, globals, functions, locals, element or data segments (docs/limits.md)' },
 } as const;
 
 export type AbiErrorCode = keyof typeof ABI_ERRORS;

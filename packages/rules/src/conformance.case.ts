@@ -73,11 +73,11 @@ export const RULE_CASES: readonly RuleCase[] = [
   },
   {
     name: 'aggregation: sliding count window',
-    installation: install('aggregation', 'meters/+', 'meters/sum', { function: 'sum', fieldName: 'kwh', window: { type: 'sliding', size: 3, slide: 1, unit: 'count' } }),
+    installation: install('aggregation', 'meters/+', 'totals/meters', { function: 'sum', fieldName: 'kwh', window: { type: 'sliding', size: 3, slide: 1, unit: 'count' } }),
     steps: [1, 2, 3, 4].map((kwh) => p('meters/main', { kwh }, kwh * 10)),
     outputs: [
-      { topic: 'meters/sum', payload: { sum: 6, windowStart: 10, windowEnd: 30 } },
-      { topic: 'meters/sum', payload: { sum: 9, windowStart: 20, windowEnd: 40 } },
+      { topic: 'totals/meters', payload: { sum: 6, windowStart: 10, windowEnd: 30 } },
+      { topic: 'totals/meters', payload: { sum: 9, windowStart: 20, windowEnd: 40 } },
     ],
   },
   {

@@ -6,6 +6,8 @@
  * output and the broker brings it back to whichever jobs (here or elsewhere) subscribe to it.
  */
 import { RuleError } from './errors.ts';
+import { loopThrough } from './feedback.ts';
+import { withDefaults, type RuleLimits } from './limits.ts';
 import { parseInstallation, parseRelocation } from './objects.ts';
 import type { InstallationObject, JobInfo, RelocationObject } from './objects.ts';
 import { RuleJob } from './runtime/job.ts';
@@ -21,6 +23,8 @@ export type EngineOptions = {
   readonly dedupeWindow?: number;
   /** Names a new job; default `<runtime>-<n>`. Must not return an installed jobId. */
   readonly newJobId?: (installation: InstallationObject) => string;
+  /** Resource caps for every job, and the most jobs this engine holds (defaults: RULE_LIMITS). */
+  readonly limits?: Partial<RuleLimits>;
 };
 
 export type JobReport = { readonly jobInfo: JobInfo; readonly targetResource: string } & Omit<JobStatus, 'state'>;
@@ -49,6 +53,7 @@ export class RuleEngine {
         path: 'headers.runtime',
       });
     }
+    this.#checkRoom(parsed.plan);
     const jobId = this.#newJobId(parsed.installation);
     return this.#add(jobId, parsed.installation, this.#createJob(parsed.plan, jobId));
   }
@@ -147,16 +152,31 @@ export class RuleEngine {
     if (this.#jobs.has(jobInfo.jobId)) throw new RuleError('FERRY_RULES_JOB_EXISTS', `job ${jobInfo.jobId} is already installed here`, { path: 'jobInfo.jobId' });
     const moved: InstallationObject = { ...installation, headers: { ...installation.headers, runtime: this.runtime, targetResource: parsed.targetResource } };
     const { plan } = parseInstallation(moved, 'installation');
+    this.#checkRoom(plan);
     const job = this.#createJob(plan, jobInfo.jobId);
     if (parsed.snapshot !== undefined) job.restore(parsed.snapshot);
     if (jobInfo.jobStatus === 'RUNNING') job.start();
     return this.#add(jobInfo.jobId, moved, job);
   }
 
+  /** Refuses a job past maxJobs, or one whose output would come back to its own input (directly or via other jobs). */
+  #checkRoom(plan: RuleJob['plan']): void {
+    const { maxJobs } = withDefaults(this.#options.limits);
+    if (this.#jobs.size >= maxJobs) throw new RuleError('FERRY_RULES_TOO_MANY_JOBS', `this engine holds ${this.#jobs.size} jobs, its maximum (maxJobs)`);
+    const loop = loopThrough(plan, [...this.#jobs.values()].map((e) => ({ jobId: e.jobId, plan: e.job.plan })));
+    if (loop !== null) {
+      const via = loop.length === 0 ? 'its own input' : `its own input through ${loop.join(' -> ')}`;
+      throw new RuleError('FERRY_RULES_FEEDS_ITSELF', `output topic ${plan.sink.topic} would feed ${via}: each output would come back as an input`, {
+        path: 'jobConfig.connectors.output',
+      });
+    }
+  }
+
   #createJob(plan: RuleJob['plan'], jobId: string): RuleJob {
     return new RuleJob(plan, {
       clock: this.#options.clock,
       jobId,
+      ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
       ...(this.#options.errorLimit === undefined ? {} : { errorLimit: this.#options.errorLimit }),
       ...(this.#options.dedupeWindow === undefined ? {} : { dedupeWindow: this.#options.dedupeWindow }),
     });

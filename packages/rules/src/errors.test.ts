@@ -26,9 +26,9 @@ describe('error catalog', () => {
   it('keeps each layer in its sub-range', () => {
     // First match wins: 30xx objects/templates, 31xx SQL and plan, 32xx lifecycle, 33xx snapshots, 34xx evaluation.
     const layers: [RegExp, number][] = [
-      [/^FERRY_RULES_(FIELD_|TOPIC_|JSON_PATH|JOB_TYPE_)/, 30],
+      [/^FERRY_RULES_(FIELD_|TOPIC_|JSON_PATH|JOB_TYPE_|FEEDS_ITSELF)/, 30],
       [/^FERRY_RULES_(SQL_|PLAN_)/, 31],
-      [/^FERRY_RULES_(INVALID_TRANSITION|JOB_|WRONG_RUNTIME)/, 32],
+      [/^FERRY_RULES_(INVALID_TRANSITION|JOB_|WRONG_RUNTIME|LIMIT|TOO_MANY_JOBS)/, 32],
       [/^FERRY_RULES_SNAPSHOT_/, 33],
       [/^FERRY_RULES_EVAL_/, 34],
     ];

@@ -46,4 +46,6 @@ export { SNAPSHOT_FORMAT, parseSnapshot } from './runtime/snapshot.ts';
 export type { Counters, DropCounters, ErrorInfo, JobSnapshot, Watermark } from './runtime/snapshot.ts';
 
 export { RuleEngine } from './engine.ts';
+export { RULE_LIMITS, type RuleLimits } from './limits.ts';
+export { loopThrough, type PlannedJob } from './feedback.ts';
 export type { EngineOptions, JobReport } from './engine.ts';

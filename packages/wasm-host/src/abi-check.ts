@@ -6,6 +6,7 @@
  */
 import { AbiError, EXPORTS, HOST_FUNCTIONS, importName, type HostFunction } from '@ferry/abi';
 import { inspect, signature, type FuncType, type ModuleInfo } from './inspect.ts';
+import { exceededLimits, type ModuleLimits } from './module-limits.ts';
 
 export interface CheckOptions {
   /** Exports that must be present (default: every export in the ABI table, i.e. a firmware module). */
@@ -14,6 +15,8 @@ export interface CheckOptions {
   readonly maxPages?: number;
   /** Largest module in bytes (default 256 KiB). */
   readonly maxBytes?: number;
+  /** Caps on tables, globals, functions, locals and segments (defaults: MODULE_LIMITS). */
+  readonly limits?: Partial<ModuleLimits>;
 }
 
 const tableType = (fn: HostFunction): FuncType => ({
@@ -32,7 +35,7 @@ export function checkModule(bytes: Uint8Array, opts: CheckOptions = {}): CheckRe
   const parsed = inspect(bytes);
   if (!parsed.ok) return { ok: false, errors: [new AbiError('FERRY_ABI_MALFORMED', parsed.error.message)] };
   const info = parsed.value;
-  const errors: AbiError[] = [];
+  const errors: AbiError[] = exceededLimits(info, opts.limits).map((m) => new AbiError('FERRY_ABI_LIMIT', m));
   for (const imp of info.imports) {
     const name = `${imp.module}.${imp.name}`;
     const fn = BY_NAME.get(name);

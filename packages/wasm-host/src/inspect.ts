@@ -10,7 +10,27 @@ export interface FuncType { readonly params: readonly ValType[]; readonly result
 export interface ImportEntry { readonly module: string; readonly name: string; readonly kind: 'func' | 'table' | 'memory' | 'global'; readonly type?: FuncType }
 export interface ExportEntry { readonly name: string; readonly kind: 'func' | 'table' | 'memory' | 'global'; readonly type?: FuncType }
 export interface MemoryLimits { readonly initial: number; readonly maximum?: number }
-export interface ModuleInfo {
+/** Table limits are counted in entries (WebAssembly core spec §5.3.6 tabletype). */
+export type TableLimits = MemoryLimits;
+/**
+ * How much a module asks of its host beyond its bytes: what instantiation allocates (tables, globals) and
+ * what compilation walks (functions, locals, segments). A few bytes can declare millions of table entries or
+ * locals, so these are read and capped before a module is compiled (see module-limits.ts).
+ */
+export interface ModuleShape {
+  /** Defined and imported tables. */
+  readonly tables: readonly TableLimits[];
+  /** Defined and imported globals. */
+  readonly globals: number;
+  /** Functions with a body (the code section). */
+  readonly functions: number;
+  /** The most locals one function declares (parameters not included), and the sum over all functions. */
+  readonly maxLocals: number;
+  readonly totalLocals: number;
+  readonly elementSegments: number;
+  readonly dataSegments: number;
+}
+export interface ModuleInfo extends ModuleShape {
   readonly imports: readonly ImportEntry[];
   readonly exports: readonly ExportEntry[];
   readonly memories: readonly MemoryLimits[];
@@ -85,6 +105,13 @@ function parse(bytes: Uint8Array): ModuleInfo {
   const imports: ImportEntry[] = [];
   const rawExports: { name: string; kind: (typeof KIND)[number]; index: number }[] = [];
   const memories: MemoryLimits[] = [];
+  const tables: TableLimits[] = [];
+  let globals = 0;
+  let functions = 0;
+  let maxLocals = 0;
+  let totalLocals = 0;
+  let elementSegments = 0;
+  let dataSegments = 0;
   while (r.pos < bytes.length) {
     const id = r.byte();
     const size = r.u32();
@@ -111,16 +138,43 @@ function parse(bytes: Uint8Array): ModuleInfo {
           funcTypes.push(types.indexOf(t));
           imports.push({ module, name, kind, type: t });
         } else {
-          if (kind === 'table') { s.byte(); s.limits(); }
+          if (kind === 'table') { s.valType(); tables.push(s.limits()); }
           else if (kind === 'memory') memories.push(s.limits());
-          else { s.valType(); s.byte(); }
+          else { s.valType(); s.byte(); globals++; }
           imports.push({ module, name, kind });
         }
       }
     } else if (id === 3) {
       for (let n = s.u32(); n > 0; n--) funcTypes.push(s.u32());
+    } else if (id === 4) {
+      for (let n = s.u32(); n > 0; n--) {
+        s.valType();
+        tables.push(s.limits());
+      }
     } else if (id === 5) {
       for (let n = s.u32(); n > 0; n--) memories.push(s.limits());
+    } else if (id === 6) {
+      globals += s.u32(); // each entry is at least 3 bytes, so the section's size already bounds the count read
+    } else if (id === 9) {
+      elementSegments = s.u32();
+    } else if (id === 10) {
+      functions = s.u32();
+      for (let n = functions; n > 0; n--) {
+        const bodySize = s.u32();
+        const bodyEnd = s.pos + bodySize;
+        if (bodyEnd > end) throw new WasmFormatError('function body runs past the code section');
+        let locals = 0;
+        // Locals come as (count, type) runs (§5.5.13): five bytes can declare four billion of them.
+        for (let runs = s.u32(); runs > 0; runs--) {
+          locals += s.u32();
+          s.valType();
+        }
+        maxLocals = Math.max(maxLocals, locals);
+        totalLocals += locals;
+        s.pos = bodyEnd;
+      }
+    } else if (id === 11) {
+      dataSegments = s.u32();
     } else if (id === 7) {
       for (let n = s.u32(); n > 0; n--) {
         const name = s.name();
@@ -137,7 +191,7 @@ function parse(bytes: Uint8Array): ModuleInfo {
     if (t === undefined) throw new WasmFormatError(`export ${e.name} names a missing function`);
     return { name: e.name, kind: e.kind, type: t };
   });
-  return { imports, exports, memories, size: bytes.length };
+  return { imports, exports, memories, size: bytes.length, tables, globals, functions, maxLocals, totalLocals, elementSegments, dataSegments };
 }
 
 export type InspectResult = { ok: true; value: ModuleInfo } | { ok: false; error: WasmFormatError };

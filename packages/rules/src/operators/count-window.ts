@@ -5,6 +5,7 @@
  * then every `slide` records. Time does not close count windows; windowStart/windowEnd are the timestamps
  * of the first and last record in the window (both inclusive).
  */
+import { limitError, type RuleLimits } from '../limits.ts';
 import type { AggregatePlan } from '../plan.ts';
 import { expectArray, expectFinite, expectObject, expectTimestamp, field, valueError } from '../validate.ts';
 import type { AggregateCall, Contribution } from './accumulate.ts';
@@ -19,10 +20,13 @@ export class CountWindowOperator implements Operator {
   readonly #calls: readonly AggregateCall[];
   readonly #size: number;
   readonly #slide: number;
-  #groups: Group[] = [];
+  /** Groups by key; a Map keeps insertion order, so snapshots list groups as they came. */
+  #groups = new Map<string | null, Group>();
+  readonly #limits: RuleLimits;
 
-  constructor(plan: AggregatePlan) {
+  constructor(plan: AggregatePlan, limits: RuleLimits) {
     this.#plan = plan;
+    this.#limits = limits;
     this.#calls = aggregateCalls(plan);
     this.#size = plan.window.size;
     this.#slide = plan.window.slide;
@@ -39,7 +43,10 @@ export class CountWindowOperator implements Operator {
   accept(_inputs: readonly (0 | 1)[], record: unknown, timestampMs: number): Accepted {
     const evaluated = evaluate(this.#plan, this.#calls, record);
     if (evaluated === null) return { filtered: true, emitted: [] };
-    const group = this.#groups.find((candidate) => candidate.key === evaluated.key);
+    const group = this.#groups.get(evaluated.key);
+    if (group === undefined && this.#groups.size >= this.#limits.maxGroups) {
+      throw limitError('maxGroups', `a count window would hold more than ${this.#limits.maxGroups} groups`);
+    }
     const entries = [...(group?.entries ?? []), { ts: timestampMs, c: evaluated.contributions }];
     const emitted: Emitted[] = [];
     let kept = entries;
@@ -51,7 +58,7 @@ export class CountWindowOperator implements Operator {
       emitted.push({ payload: buildPayload(this.#plan, accs, evaluated.key, first, timestampMs), eventTimeMs: timestampMs });
       kept = entries.slice(this.#slide);
     }
-    if (group === undefined) this.#groups.push({ key: evaluated.key, entries: kept });
+    if (group === undefined) this.#groups.set(evaluated.key, { key: evaluated.key, entries: kept });
     else group.entries = kept;
     return { filtered: false, emitted };
   }
@@ -59,7 +66,7 @@ export class CountWindowOperator implements Operator {
   snapshot(): unknown {
     return {
       kind: 'count-window',
-      groups: this.#groups.map((group) => ({ key: group.key, entries: group.entries.map((entry) => ({ ts: entry.ts, c: [...entry.c] })) })),
+      groups: [...this.#groups.values()].map((group) => ({ key: group.key, entries: group.entries.map((entry) => ({ ts: entry.ts, c: [...entry.c] })) })),
     };
   }
 
@@ -68,7 +75,7 @@ export class CountWindowOperator implements Operator {
     if (field(object, 'kind') !== 'count-window') throw valueError(`${path}.kind`, 'must be "count-window"');
     const grouped = this.#plan.groupBy !== null;
     const seen = new Set<string | null>();
-    this.#groups = expectArray(field(object, 'groups'), `${path}.groups`).map((item, index): Group => {
+    const groups = expectArray(field(object, 'groups'), `${path}.groups`).map((item, index): Group => {
       const at = `${path}.groups[${index}]`;
       const group = expectObject(item, at, ['key', 'entries']);
       const key = restoreKey(field(group, 'key'), `${at}.key`, grouped);
@@ -87,5 +94,6 @@ export class CountWindowOperator implements Operator {
       if (entries.length >= this.#size) throw valueError(`${at}.entries`, `must hold fewer than ${this.#size} records`);
       return { key, entries };
     });
+    this.#groups = new Map(groups.map((g) => [g.key, g]));
   }
 }

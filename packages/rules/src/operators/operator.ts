@@ -5,6 +5,7 @@
  * whether a timestamp is already behind what it has closed (`isLate`). That split keeps every operator
  * a pure function of (state, input) and its state a plain JSON value for snapshots.
  */
+import type { RuleLimits } from '../limits.ts';
 import type { Plan } from '../plan.ts';
 import { CountWindowOperator } from './count-window.ts';
 import { JoinOperator } from './join.ts';
@@ -37,13 +38,13 @@ export type Operator = {
   restore(state: unknown, path: string): void;
 };
 
-export function createOperator(plan: Plan): Operator {
+export function createOperator(plan: Plan, limits: RuleLimits): Operator {
   switch (plan.kind) {
     case 'stream':
       return new StreamOperator(plan);
     case 'aggregate':
-      return plan.window.unit === 'ms' ? new TimeWindowOperator(plan) : new CountWindowOperator(plan);
+      return plan.window.unit === 'ms' ? new TimeWindowOperator(plan, limits) : new CountWindowOperator(plan, limits);
     case 'join':
-      return new JoinOperator(plan);
+      return new JoinOperator(plan, limits);
   }
 }

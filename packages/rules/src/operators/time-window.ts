@@ -5,6 +5,7 @@
  * it and is still open (end > time); a record whose windows have all closed is late. Each window keeps
  * one accumulator per aggregate and group, so memory does not grow with the record rate.
  */
+import { limitError, type RuleLimits } from '../limits.ts';
 import type { AggregatePlan } from '../plan.ts';
 import { expectArray, expectObject, expectTimestamp, field, valueError } from '../validate.ts';
 import type { Acc, AggregateCall } from './accumulate.ts';
@@ -12,7 +13,8 @@ import { addAll, aggregateCalls, buildPayload, emptyAcc, evaluate, restoreAccs, 
 import type { Accepted, Emitted, Operator } from './operator.ts';
 
 type Group = { key: string | null; accs: Acc[] };
-type Window = { start: number; groups: Group[] };
+/** Groups by key: a Map keeps insertion order (snapshots list groups as they came) and finds a key in O(1). */
+type Window = { start: number; groups: Map<string | null, Group> };
 
 export class TimeWindowOperator implements Operator {
   readonly #plan: AggregatePlan;
@@ -21,9 +23,13 @@ export class TimeWindowOperator implements Operator {
   readonly #slide: number;
   /** Open windows, ascending by start (all share one size, so also by end). */
   #windows: Window[] = [];
+  /** The same windows by start. */
+  #byStart = new Map<number, Window>();
+  readonly #limits: RuleLimits;
 
-  constructor(plan: AggregatePlan) {
+  constructor(plan: AggregatePlan, limits: RuleLimits) {
     this.#plan = plan;
+    this.#limits = limits;
     this.#calls = aggregateCalls(plan);
     this.#size = plan.window.size;
     this.#slide = plan.window.slide;
@@ -40,8 +46,9 @@ export class TimeWindowOperator implements Operator {
       const window = this.#windows[0];
       if (window === undefined || window.start + this.#size > timeMs) break;
       this.#windows.shift();
+      this.#byStart.delete(window.start);
       const end = window.start + this.#size;
-      for (const group of window.groups) {
+      for (const group of window.groups.values()) {
         emitted.push({ payload: buildPayload(this.#plan, group.accs, group.key, window.start, end), eventTimeMs: end });
       }
     }
@@ -55,27 +62,29 @@ export class TimeWindowOperator implements Operator {
     const updates: { start: number; accs: Acc[] }[] = [];
     for (let k = Math.floor(timestampMs / this.#slide); k * this.#slide + this.#size > timeMs; k--) {
       const start = k * this.#slide;
-      const current = this.#findGroup(start, evaluated.key)?.accs ?? this.#calls.map(emptyAcc);
+      const window = this.#byStart.get(start);
+      const found = window?.groups.get(evaluated.key);
+      if (found === undefined && (window?.groups.size ?? 0) >= this.#limits.maxGroups) {
+        throw limitError('maxGroups', `a time window would hold more than ${this.#limits.maxGroups} groups`);
+      }
+      const current = found?.accs ?? this.#calls.map(emptyAcc);
       updates.push({ start, accs: addAll(this.#calls, current, evaluated.contributions) });
     }
     for (const update of updates) this.#commit(update.start, evaluated.key, update.accs);
     return { filtered: false, emitted: [] };
   }
 
-  #findGroup(start: number, key: string | null): Group | undefined {
-    return this.#windows.find((window) => window.start === start)?.groups.find((group) => group.key === key);
-  }
-
   #commit(start: number, key: string | null, accs: Acc[]): void {
-    let index = this.#windows.findIndex((window) => window.start >= start);
-    if (index === -1) index = this.#windows.length;
-    let window = this.#windows[index];
-    if (window === undefined || window.start !== start) {
-      window = { start, groups: [] };
+    let window = this.#byStart.get(start);
+    if (window === undefined) {
+      window = { start, groups: new Map() };
+      let index = this.#windows.findIndex((w) => w.start > start); // at most size/slide open windows
+      if (index === -1) index = this.#windows.length;
       this.#windows.splice(index, 0, window);
+      this.#byStart.set(start, window);
     }
-    const group = window.groups.find((candidate) => candidate.key === key);
-    if (group === undefined) window.groups.push({ key, accs });
+    const group = window.groups.get(key);
+    if (group === undefined) window.groups.set(key, { key, accs });
     else group.accs = accs;
   }
 
@@ -84,7 +93,7 @@ export class TimeWindowOperator implements Operator {
       kind: 'time-window',
       windows: this.#windows.map((window) => ({
         start: window.start,
-        groups: window.groups.map((group) => ({ key: group.key, accs: group.accs.map((acc) => [...acc]) })),
+        groups: [...window.groups.values()].map((group) => ({ key: group.key, accs: group.accs.map((acc) => [...acc]) })),
       })),
     };
   }
@@ -109,8 +118,9 @@ export class TimeWindowOperator implements Operator {
         seen.add(key);
         return { key, accs: restoreAccs(field(group, 'accs'), `${groupAt}.accs`, this.#calls.length) };
       });
-      return { start, groups };
+      return { start, groups: new Map(groups.map((g) => [g.key, g])) };
     });
     this.#windows = windows;
+    this.#byStart = new Map(windows.map((w) => [w.start, w]));
   }
 }

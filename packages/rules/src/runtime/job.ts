@@ -9,6 +9,7 @@
 import { RuleError } from '../errors.ts';
 import { checkPlan, LIMITS, planKey } from '../plan.ts';
 import type { Plan } from '../plan.ts';
+import { withDefaults, type RuleLimits } from '../limits.ts';
 import { createOperator } from '../operators/operator.ts';
 import type { Emitted, Operator } from '../operators/operator.ts';
 import { topicMatches } from '../topic.ts';
@@ -30,6 +31,8 @@ export type JobOptions = {
   readonly dedupeWindow?: number;
   /** Names the job in error messages. */
   readonly jobId?: string;
+  /** Resource caps (defaults: RULE_LIMITS); passing one stops the job with FERRY_RULES_LIMIT. */
+  readonly limits?: Partial<RuleLimits>;
 };
 
 export type JobStatus = {
@@ -66,7 +69,7 @@ export class RuleJob {
   constructor(plan: Plan, options: JobOptions) {
     this.plan = checkPlan(plan);
     this.#key = planKey(plan);
-    this.#operator = createOperator(plan);
+    this.#operator = createOperator(plan, withDefaults(options.limits));
     this.#clock = options.clock;
     this.#errorLimit = options.errorLimit ?? DEFAULT_ERROR_LIMIT;
     this.#dedupeWindow = options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW;
@@ -178,6 +181,12 @@ export class RuleJob {
     this.#counters.errors += 1;
     this.#consecutiveErrors += 1;
     this.#lastError = { code: ruleError.code, numeric: ruleError.numeric, message: ruleError.message, atMs };
+    if (ruleError.code === 'FERRY_RULES_LIMIT' && this.#state === 'RUNNING') {
+      // A cap is not a bad record that the next good one makes up for: the rule itself is too costly.
+      this.#failure = this.#lastError;
+      this.#apply('stop');
+      return;
+    }
     if (this.#consecutiveErrors > this.#errorLimit && this.#state === 'RUNNING') {
       const failed = new RuleError(
         'FERRY_RULES_JOB_FAILED',
