@@ -37,7 +37,7 @@ describe('BTHome v2 plain adverts: bthome-ble test_parser_v2.py vectors', () => 
   it('names the unknown object id and the version in the error message', () => {
     const unknown = decodeBthome(bytes('40feca09'));
     expect(!unknown.ok && unknown.error.message).toMatch(/unknown object id 0xFE/);
-    expect(!unknown.ok && unknown.error.numeric).toBe(5102);
+    expect(!unknown.ok && unknown.error.num).toBe(5102);
     const version = decodeBthome(bytes('e102000c0404138a01'));
     expect(!version.ok && version.error.message).toMatch(/version 7/);
   });

@@ -8,21 +8,21 @@ const doc = readFileSync(new URL('../../../docs/serial-sensors.md', import.meta.
 
 describe('serial sensor error catalog', () => {
   it('uses FERRY_GW_SERIAL_* names and unique numbers in 5300-5399', () => {
-    const nums = codes.map((c) => SERIAL_SENSOR_ERRORS[c].numeric);
+    const nums = codes.map((c) => SERIAL_SENSOR_ERRORS[c].num);
     expect(codes.every((c) => /^FERRY_GW_SERIAL_[A-Z0-9_]+$/.test(c))).toBe(true);
     expect(nums.every((n) => n >= 5300 && n <= 5399)).toBe(true);
     expect(new Set(nums).size).toBe(nums.length);
   });
 
   it('is documented in docs/serial-sensors.md with the same numbers, and the docs list no other code', () => {
-    for (const c of codes) expect(doc).toMatch(new RegExp(`\\|\\s*\`${c}\`\\s*\\|\\s*${SERIAL_SENSOR_ERRORS[c].numeric}\\s*\\|`));
+    for (const c of codes) expect(doc).toMatch(new RegExp(`\\|\\s*\`${c}\`\\s*\\|\\s*${SERIAL_SENSOR_ERRORS[c].num}\\s*\\|`));
     const documented = [...doc.matchAll(/`(FERRY_GW_SERIAL_[A-Z0-9_]+)`/g)].map((m) => m[1]);
     expect(new Set(documented)).toEqual(new Set(codes));
   });
 
   it('builds typed errors and problems that carry the code', () => {
     const e = new SerialSensorError('FERRY_GW_SERIAL_BAD_OPTIONS', 'intervalMs must be positive');
-    expect([e.code, e.numeric, e.name, e.message]).toEqual(['FERRY_GW_SERIAL_BAD_OPTIONS', 5301, 'SerialSensorError', 'FERRY_GW_SERIAL_BAD_OPTIONS: intervalMs must be positive']);
+    expect([e.code, e.num, e.status, e.name, e.message]).toEqual(['FERRY_GW_SERIAL_BAD_OPTIONS', 5301, 400, 'SerialSensorError', 'FERRY_GW_SERIAL_BAD_OPTIONS: intervalMs must be positive']);
     expect(serialProblem('FERRY_GW_SERIAL_PORT_GONE', 'x', '/dev/ttyUSB0#mhz19')).toEqual({ code: 'FERRY_GW_SERIAL_PORT_GONE', message: 'FERRY_GW_SERIAL_PORT_GONE: x', device: '/dev/ttyUSB0#mhz19' });
   });
 

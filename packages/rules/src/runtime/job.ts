@@ -177,13 +177,13 @@ export class RuleJob {
     const atMs = this.#clock.now();
     this.#counters.errors += 1;
     this.#consecutiveErrors += 1;
-    this.#lastError = { code: ruleError.code, numeric: ruleError.numeric, message: ruleError.message, atMs };
+    this.#lastError = { code: ruleError.code, numeric: ruleError.num, message: ruleError.message, atMs };
     if (this.#consecutiveErrors > this.#errorLimit && this.#state === 'RUNNING') {
       const failed = new RuleError(
         'FERRY_RULES_JOB_FAILED',
         `${this.#jobId} stopped after ${this.#consecutiveErrors} consecutive errors; last: ${ruleError.code}: ${ruleError.message}`,
       );
-      this.#failure = { code: failed.code, numeric: failed.numeric, message: failed.message, atMs };
+      this.#failure = { code: failed.code, numeric: failed.num, message: failed.message, atMs };
       this.#apply('stop');
     }
   }
