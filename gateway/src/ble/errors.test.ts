@@ -1,4 +1,7 @@
-/** @module The BLE source error catalog: names, 52xx numbers and docs/ble.md stay in step (STYLE.md §4). */
+/**
+ * @module The BLE source error catalog: names, 52xx numbers, and docs/ble.md naming only real codes (the
+ * list is docs/errors.md, checked by packages/base/src/errors-docs.test.ts).
+ */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BLE_ERRORS, BleSourceError, bleProblem, type BleErrorCode } from './errors.ts';
@@ -14,13 +17,11 @@ describe('BLE error catalog', () => {
     expect(new Set(nums).size).toBe(nums.length);
   });
 
-  it('is documented in docs/ble.md with the same numbers and meaning, and the docs list no other code', () => {
-    for (const c of codes) {
-      expect(doc).toMatch(new RegExp(`\\|\\s*\`${c}\`\\s*\\|\\s*${BLE_ERRORS[c].num}\\s*\\|`));
-      expect(doc).toContain(BLE_ERRORS[c].doc);
-    }
+  it('is linked from docs/ble.md, which names no other code', () => {
+    expect(doc).toContain('(errors.md#ferry_gw_ble_-5200-5299)');
     const documented = [...doc.matchAll(/`(FERRY_GW_BLE_[A-Z0-9_]+)`/g)].map((m) => m[1]);
-    expect(new Set(documented)).toEqual(new Set(codes));
+    expect(documented.length).toBeGreaterThan(0);
+    for (const c of documented) expect(codes, c).toContain(c);
   });
 
   it('builds typed errors and problems carrying the code', () => {

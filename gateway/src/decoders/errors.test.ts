@@ -1,4 +1,7 @@
-/** @module The decoder error catalog: names, 5xxx numbers and docs/decoders.md stay in step (STYLE.md §4). */
+/**
+ * @module The decoder error catalog: names, 50xx-51xx numbers, and docs/decoders.md naming only real codes
+ * (the list is docs/errors.md, checked by packages/base/src/errors-docs.test.ts).
+ */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DECODE_ERRORS, DecodeError, fail, type DecodeErrorCode } from './errors.ts';
@@ -14,10 +17,11 @@ describe('decoder error catalog', () => {
     expect(new Set(nums).size).toBe(nums.length);
   });
 
-  it('is documented in docs/decoders.md with the same numbers, and the docs list no other code', () => {
-    for (const c of codes) expect(doc).toMatch(new RegExp(`\\|\\s*\`${c}\`\\s*\\|\\s*${DECODE_ERRORS[c].num}\\s*\\|`));
+  it('is linked from docs/decoders.md, which names no other code', () => {
+    expect(doc).toContain('(errors.md#ferry_decode_-5000-5199)');
     const documented = [...doc.matchAll(/`(FERRY_DECODE_[A-Z0-9_]+)`/g)].map((m) => m[1]);
-    expect(new Set(documented)).toEqual(new Set(codes));
+    expect(documented.length).toBeGreaterThan(0);
+    for (const c of documented) expect(codes, c).toContain(c);
   });
 
   it('builds typed errors carrying code, number and a message naming the detail', () => {

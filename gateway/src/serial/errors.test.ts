@@ -1,4 +1,7 @@
-/** @module The serial sensor error catalog: names, 53xx numbers and docs/serial-sensors.md stay in step (STYLE.md §4). */
+/**
+ * @module The serial sensor error catalog: names, 53xx numbers, and docs/serial-sensors.md naming only real
+ * codes (the list is docs/errors.md, checked by packages/base/src/errors-docs.test.ts).
+ */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyOpenError, SERIAL_SENSOR_ERRORS, SerialSensorError, serialProblem, type SerialSensorErrorCode } from './errors.ts';
@@ -14,10 +17,11 @@ describe('serial sensor error catalog', () => {
     expect(new Set(nums).size).toBe(nums.length);
   });
 
-  it('is documented in docs/serial-sensors.md with the same numbers, and the docs list no other code', () => {
-    for (const c of codes) expect(doc).toMatch(new RegExp(`\\|\\s*\`${c}\`\\s*\\|\\s*${SERIAL_SENSOR_ERRORS[c].num}\\s*\\|`));
+  it('is linked from docs/serial-sensors.md, which names no other code', () => {
+    expect(doc).toContain('(errors.md#ferry_gw_serial_-5300-5399)');
     const documented = [...doc.matchAll(/`(FERRY_GW_SERIAL_[A-Z0-9_]+)`/g)].map((m) => m[1]);
-    expect(new Set(documented)).toEqual(new Set(codes));
+    expect(documented.length).toBeGreaterThan(0);
+    for (const c of documented) expect(codes, c).toContain(c);
   });
 
   it('builds typed errors and problems that carry the code', () => {

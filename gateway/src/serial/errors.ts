@@ -17,7 +17,7 @@ const SERIAL_SENSOR = defineErrors('FERRY_GW_SERIAL_', [5300, 5399], {
   FERRY_GW_SERIAL_IO: { num: 5307, status: 502, doc: 'a read or write on an open port failed (the message names the error)' },
   FERRY_GW_SERIAL_NO_ANSWER: { num: 5308, status: 504, doc: 'a polled sensor (MH-Z19, PMS5003 in passive mode) did not answer a read command within the response timeout' },
   FERRY_GW_SERIAL_SILENT: { num: 5309, status: 504, doc: 'a streaming sensor (PMS5003 in active mode) sent no valid frame for the silence period (TX wire, power, or a sensor stuck in passive mode)' },
-  FERRY_GW_SERIAL_INTERNAL: { num: 5310, status: 500, doc: 'the sink threw while taking a reading or a problem; the exception is caught and counted, and the source keeps running' },
+  FERRY_GW_SERIAL_INTERNAL: { num: 5310, status: 500, doc: 'the sink threw while taking a reading or a problem; the exception is caught and counted (internal_errors), and the source keeps running' },
 }, { package: '@ferry/gateway', errorName: 'SerialSensorError' });
 
 export const SERIAL_SENSOR_ERRORS = SERIAL_SENSOR.codes;

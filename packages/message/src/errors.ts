@@ -7,7 +7,7 @@ import { defineErrors, type Result as BaseResult } from '@ferry/base';
 const MSG = defineErrors('FERRY_MSG_', [2000, 2999], {
   FERRY_MSG_TOO_LARGE: { num: 2001, status: 413, doc: 'the token is longer than MAX_TOKEN_BYTES (checked before anything is decoded)' },
   FERRY_MSG_SEGMENTS: { num: 2002, status: 400, doc: 'the token does not have exactly three dot-separated segments' },
-  FERRY_MSG_HEADER_ENCODING: { num: 2003, status: 400, doc: 'the header segment is not canonical base64url (RFC 7515 §2, RFC 4648 §5, no padding)' },
+  FERRY_MSG_HEADER_ENCODING: { num: 2003, status: 400, doc: 'the header segment is not canonical base64url (RFC 7515 §2, RFC 4648 §5: no padding, no + or /, zero trailing bits)' },
   FERRY_MSG_BODY_ENCODING: { num: 2004, status: 400, doc: 'the body segment is not canonical base64url' },
   FERRY_MSG_SIGNATURE_ENCODING: { num: 2005, status: 400, doc: 'the signature segment is not canonical base64url' },
   FERRY_MSG_SIGNATURE_LENGTH: { num: 2006, status: 400, doc: 'the signature is not 32 bytes (HMAC-SHA256)' },
