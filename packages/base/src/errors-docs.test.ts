@@ -96,8 +96,11 @@ describe('error catalogs', () => {
     for (const c of catalogs) {
       const row = rangeRows.find((r) => r.prefix === c.prefix);
       expect(row, `${c.prefix} has no row in the ranges table`).toBeDefined();
-      if (c.range !== undefined) expect([row!.lo, row!.hi, row!.package], c.prefix).toEqual([c.range[0], c.range[1], c.package]);
-      expect(row!.where, c.prefix).toContain(c.file);
+      // A table not yet built with defineErrors declares no range nor package: the row is its only statement.
+      if (c.range !== undefined) {
+        expect([row!.lo, row!.hi, row!.package], c.prefix).toEqual([c.range[0], c.range[1], c.package]);
+        expect(row!.where, c.prefix).toContain(c.file);
+      }
       for (const [code, s] of Object.entries(c.codes)) expect(s.num >= row!.lo && s.num <= row!.hi, `${code} ${s.num}`).toBe(true);
     }
   });
