@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { GatewayError } from './errors.ts';
 
 const hex = (minBytes: number, exactBytes?: number) => z.string().regex(/^(?:[0-9a-fA-F]{2})+$/, 'must be hex digits, two per byte')
   .refine((s) => (exactBytes === undefined ? s.length / 2 >= minBytes : s.length / 2 === exactBytes), exactBytes === undefined ? `must be at least ${minBytes} bytes` : `must be exactly ${exactBytes} bytes`);
@@ -54,11 +55,11 @@ export const GatewayConfigSchema = z.object({
 
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 
-export class ConfigError extends Error {
-  readonly code = 'FERRY_GW_CONFIG';
+export class ConfigError extends GatewayError {
+  declare readonly code: 'FERRY_GW_CONFIG';
   readonly issues: readonly string[];
   constructor(issues: readonly string[], source: string) {
-    super(`FERRY_GW_CONFIG: ${source} is invalid:\n  ${issues.join('\n  ')}`);
+    super('FERRY_GW_CONFIG', `${source} is invalid:\n  ${issues.join('\n  ')}`);
     this.name = 'ConfigError';
     this.issues = issues;
   }

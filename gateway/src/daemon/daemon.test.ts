@@ -8,7 +8,7 @@ import { encode, verify } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { aedesBroker } from '../uplink/brokers.ts';
 import type { Source, SourceSink } from '../sources/types.ts';
-import { parseConfig } from './config.ts';
+import { ConfigError, parseConfig } from './config.ts';
 import { GatewayDaemon } from './daemon.ts';
 
 const KEY = '5a'.repeat(32);
@@ -120,6 +120,13 @@ describe('gateway config', () => {
   it('names every invalid field with its path', () => {
     expect(() => parseConfig({ gateway: { id: 'bad id', key: 'xyz' }, uplink: { url: 'http://x' }, serial: [{ path: '/dev/ttyS0', kind: 'pm25' }] }))
       .toThrow(/gateway\.id: must be 1\.\.32[\s\S]*gateway\.key: must be hex[\s\S]*uplink\.url: must be an mqtt[\s\S]*serial\.0\.kind/);
+  });
+  it('throws a ConfigError of the gateway catalog, naming the source and every issue', () => {
+    let caught: unknown;
+    try { parseConfig({ gateway: { id: 'gw-1', key: KEY } }, 'gateway.yaml'); } catch (e) { caught = e; }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect(caught).toMatchObject({ name: 'ConfigError', code: 'FERRY_GW_CONFIG', num: 5401, status: 400, issues: [expect.stringMatching(/^uplink/)] });
+    expect((caught as Error).message).toMatch(/^FERRY_GW_CONFIG: gateway\.yaml is invalid:\n {2}uplink/);
   });
   it('accepts a minimal config and fills defaults', () => {
     const c = parseConfig({ gateway: { id: 'gw-1', key: KEY }, uplink: { url: 'mqtt://127.0.0.1:1883' } });

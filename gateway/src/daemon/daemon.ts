@@ -16,6 +16,7 @@ import { Outbox, OutboxFullError } from '../uplink/outbox.ts';
 import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
 import { gatewayKey, type GatewayConfig } from './config.ts';
+import type { GatewayErrorCode } from './errors.ts';
 import { GatewaySigner } from './signer.ts';
 
 export interface DaemonDeps {
@@ -214,7 +215,7 @@ export class GatewayDaemon {
       try {
         await s.start(this.sink);
       } catch (e) {
-        this.sink.problem({ code: 'FERRY_GW_SOURCE_START', message: `${s.name}: ${(e as Error).message}` });
+        this.sink.problem({ code: 'FERRY_GW_SOURCE_START' satisfies GatewayErrorCode, message: `${s.name}: ${(e as Error).message}` });
       }
     }
     this.log('info', `gateway ${this.cfg.gateway.id} epoch ${this.signer.epoch} up; API ${address}`);

@@ -14,10 +14,10 @@ describe('parseHex', () => {
 
   it('refuses odd length and non-hex characters with typed errors naming the problem', () => {
     const odd = parseHex('424');
-    expect(!odd.ok && [odd.error.code, odd.error.numeric]).toEqual(['FERRY_DECODE_HEX_ODD_LENGTH', 5001]);
+    expect(!odd.ok && [odd.error.code, odd.error.num]).toEqual(['FERRY_DECODE_HEX_ODD_LENGTH', 5001]);
     expect(!odd.ok && odd.error.message).toMatch(/3 digits/);
     const bad = parseHex('42zz');
-    expect(!bad.ok && [bad.error.code, bad.error.numeric]).toEqual(['FERRY_DECODE_HEX_INVALID_CHAR', 5002]);
+    expect(!bad.ok && [bad.error.code, bad.error.num]).toEqual(['FERRY_DECODE_HEX_INVALID_CHAR', 5002]);
     expect(!bad.ok && bad.error.message).toMatch(/"z" at position 2/);
     expect(parseHex('0x').ok).toBe(true);
     expect(parseHex('4x2').ok).toBe(false);

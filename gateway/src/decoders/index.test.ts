@@ -37,7 +37,7 @@ describe('decode(kind, bytes, opts)', () => {
 
   it('refuses unknown kinds and bad hex with typed errors', () => {
     const unknown = decode('sds011', new Uint8Array(0));
-    expect([codeOf(unknown), !unknown.ok && unknown.error.numeric]).toEqual(['FERRY_DECODE_UNKNOWN_KIND', 5008]);
+    expect([codeOf(unknown), !unknown.ok && unknown.error.num]).toEqual(['FERRY_DECODE_UNKNOWN_KIND', 5008]);
     expect(codeOf(cli('mhz19', 'ff8'))).toBe('FERRY_DECODE_HEX_ODD_LENGTH');
     expect(codeOf(cli('bthome', '41a4', 'zz'))).toBe('FERRY_DECODE_HEX_INVALID_CHAR');
     expect([isDecoderKind('pms5003'), isDecoderKind('toString'), DECODER_KINDS]).toEqual([true, false, ['bthome', 'pms5003', 'mhz19']]);

@@ -23,7 +23,7 @@ export interface Reading {
 }
 
 export interface SourceProblem {
-  /** Catalog code, e.g. FERRY_DECODE_BAD_CHECKSUM, FERRY_GW_PORT_GONE. */
+  /** Catalog code, e.g. FERRY_DECODE_BAD_CHECKSUM, FERRY_GW_SERIAL_PORT_GONE (docs/errors.md lists them all). */
   readonly code: string;
   readonly message: string;
   readonly device?: string;

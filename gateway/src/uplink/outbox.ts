@@ -5,6 +5,7 @@
  * loses it. Bounded by rows and bytes with a stated policy when full.
  */
 import Database from 'better-sqlite3';
+import { GatewayError } from '../daemon/errors.ts';
 
 export type FullPolicy = 'drop-oldest' | 'refuse-new';
 
@@ -35,10 +36,10 @@ export interface OutboxEntry {
   readonly createdMs: number;
 }
 
-export class OutboxFullError extends Error {
-  readonly code = 'FERRY_GW_OUTBOX_FULL';
+export class OutboxFullError extends GatewayError {
+  declare readonly code: 'FERRY_GW_OUTBOX_FULL';
   constructor(detail: string) {
-    super(`FERRY_GW_OUTBOX_FULL: ${detail}`);
+    super('FERRY_GW_OUTBOX_FULL', detail);
     this.name = 'OutboxFullError';
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { aedesBroker, mosquittoAvailable, mosquittoBroker, type TestBroker } from './brokers.ts';
-import { Outbox } from './outbox.ts';
+import { Outbox, OutboxFullError } from './outbox.ts';
 import { Uplink, statusTopic } from './uplink.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -137,6 +137,13 @@ describe('outbox bounds', () => {
     o.put('t', new Uint8Array(15));
     expect(() => o.put('t', new Uint8Array(10))).toThrow(/FERRY_GW_OUTBOX_FULL/);
     expect(o.stats()).toMatchObject({ rows: 1, refused: 1 });
+  });
+  it('refuses with an OutboxFullError of the gateway catalog', () => {
+    const o = new Outbox({ path: ':memory:', maxBytes: 20, policy: 'refuse-new' });
+    let caught: unknown;
+    try { o.put('t', new Uint8Array(30)); } catch (e) { caught = e; }
+    expect(caught).toBeInstanceOf(OutboxFullError);
+    expect(caught).toMatchObject({ name: 'OutboxFullError', code: 'FERRY_GW_OUTBOX_FULL', num: 5403, status: 507 });
   });
   it('remembers its contents across a reopen', () => {
     const path = tmpDb();

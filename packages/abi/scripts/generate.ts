@@ -10,7 +10,6 @@ import {
   ABI_VERSION, EXPORTS, HOST_FUNCTIONS, LIMITS, STATUS, checkTable, importName, wamrSignature,
   type HostFunction, type Param,
 } from '../src/table.ts';
-import { ABI_ERRORS } from '../src/errors.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const header = (c: string, e = ''): string =>
@@ -120,8 +119,7 @@ function generateDocTable(): string {
   for (const e of EXPORTS) rows.push(`| \`${e.name}(${e.params.map((p) => `${p.name}: ${p.type}`).join(', ')}): ${e.result}\` | ${e.doc} |`);
   rows.push('', '| status | value | catalog code | meaning |', '|---|---|---|---|');
   for (const [n, s] of Object.entries(STATUS)) rows.push(`| ${n} | ${s.value} | ${s.value === 0 ? '—' : `FERRY_ABI_${n} (${1000 - s.value})`} | ${s.doc} |`);
-  rows.push('', '**Error catalog** (what hosts report; numbers are the 1xxx wire range):', '', '| code | number | meaning |', '|---|---|---|');
-  for (const [c, e] of Object.entries(ABI_ERRORS)) rows.push(`| \`${c}\` | ${e.num} | ${e.doc} |`);
+  rows.push('', '**Error catalog**: what hosts report, the `FERRY_ABI_*` codes in the 1xxx wire range (the statuses above and the', 'ways a module is refused or fails), is listed with numbers and HTTP statuses in [errors.md](errors.md#ferry_abi_-1000-1999).');
   rows.push('', '| limit | value |', '|---|---|');
   for (const [n, v] of Object.entries(LIMITS)) rows.push(`| ${n} | ${v} |`);
   return rows.join('\n');

@@ -1,43 +1,35 @@
 /**
- * @module The message error catalog: every way a token can be refused has one code (FERRY_MSG_*) and one
- * number in the 2xxx wire range (STYLE.md §4, after fastify's lib/errors.js). docs/message-format.md lists
- * them; errors.test.ts keeps the two in step.
+ * @module The message error catalog (2000-2999): every way a token can be refused has one code (FERRY_MSG_*),
+ * one number and one HTTP status. docs/errors.md lists every catalog.
  */
+import { defineErrors, type Result as BaseResult } from '@ferry/base';
 
-export const MESSAGE_ERRORS = {
-  FERRY_MSG_TOO_LARGE: { num: 2001, doc: 'the token is longer than MAX_TOKEN_BYTES (checked before anything is decoded)' },
-  FERRY_MSG_SEGMENTS: { num: 2002, doc: 'the token does not have exactly three dot-separated segments' },
-  FERRY_MSG_HEADER_ENCODING: { num: 2003, doc: 'the header segment is not canonical base64url (RFC 7515 §2, RFC 4648 §5, no padding)' },
-  FERRY_MSG_BODY_ENCODING: { num: 2004, doc: 'the body segment is not canonical base64url' },
-  FERRY_MSG_SIGNATURE_ENCODING: { num: 2005, doc: 'the signature segment is not canonical base64url' },
-  FERRY_MSG_SIGNATURE_LENGTH: { num: 2006, doc: 'the signature is not 32 bytes (HMAC-SHA256)' },
-  FERRY_MSG_HEADER_JSON: { num: 2007, doc: 'the header is not UTF-8 JSON text of an object' },
-  FERRY_MSG_BODY_JSON: { num: 2008, doc: 'the body is not UTF-8 JSON text of an object' },
-  FERRY_MSG_ALG: { num: 2009, doc: 'alg is missing or not HS256 ("none" and every other algorithm are refused, RFC 8725 §3.1)' },
-  FERRY_MSG_TYP: { num: 2010, doc: 'typ is present and is not "JWT"' },
-  FERRY_MSG_CRIT: { num: 2011, doc: 'the header has a crit parameter; Ferry understands no extensions (RFC 7515 §4.1.11)' },
-  FERRY_MSG_MISSING_FIELD: { num: 2012, doc: 'a required header field (kid, ep, sq) is missing' },
-  FERRY_MSG_FIELD_RANGE: { num: 2013, doc: 'a header field has the wrong type or is out of range (kid syntax, ep/sq not uint32, group fields)' },
-  FERRY_MSG_CLAIMS: { num: 2014, doc: 'the claim set is invalid: iss missing or not equal to kid, iat not a number' },
-  FERRY_MSG_UNKNOWN_KEY: { num: 2015, doc: 'no key is known for the token\'s kid' },
-  FERRY_MSG_BAD_SIGNATURE: { num: 2016, doc: 'the HMAC does not match: the token was altered or signed with another key' },
-  FERRY_MSG_ENCODE_INPUT: { num: 2017, doc: 'encode was given a header or claims that would not make a valid message' },
-} as const;
+const MSG = defineErrors('FERRY_MSG_', [2000, 2999], {
+  FERRY_MSG_TOO_LARGE: { num: 2001, status: 413, doc: 'the token is longer than MAX_TOKEN_BYTES (checked before anything is decoded)' },
+  FERRY_MSG_SEGMENTS: { num: 2002, status: 400, doc: 'the token does not have exactly three dot-separated segments' },
+  FERRY_MSG_HEADER_ENCODING: { num: 2003, status: 400, doc: 'the header segment is not canonical base64url (RFC 7515 §2, RFC 4648 §5: no padding, no + or /, zero trailing bits)' },
+  FERRY_MSG_BODY_ENCODING: { num: 2004, status: 400, doc: 'the body segment is not canonical base64url' },
+  FERRY_MSG_SIGNATURE_ENCODING: { num: 2005, status: 400, doc: 'the signature segment is not canonical base64url' },
+  FERRY_MSG_SIGNATURE_LENGTH: { num: 2006, status: 400, doc: 'the signature is not 32 bytes (HMAC-SHA256)' },
+  FERRY_MSG_HEADER_JSON: { num: 2007, status: 400, doc: 'the header is not UTF-8 JSON text of an object' },
+  FERRY_MSG_BODY_JSON: { num: 2008, status: 400, doc: 'the body is not UTF-8 JSON text of an object' },
+  FERRY_MSG_ALG: { num: 2009, status: 400, doc: 'alg is missing or not HS256 ("none" and every other algorithm are refused, RFC 8725 §3.1)' },
+  FERRY_MSG_TYP: { num: 2010, status: 400, doc: 'typ is present and is not "JWT"' },
+  FERRY_MSG_CRIT: { num: 2011, status: 400, doc: 'the header has a crit parameter; Ferry understands no extensions (RFC 7515 §4.1.11)' },
+  FERRY_MSG_MISSING_FIELD: { num: 2012, status: 400, doc: 'a required header field (kid, ep, sq) is missing' },
+  FERRY_MSG_FIELD_RANGE: { num: 2013, status: 400, doc: 'a header field has the wrong type or is out of range (kid syntax, ep/sq not uint32, group fields)' },
+  FERRY_MSG_CLAIMS: { num: 2014, status: 400, doc: 'the claim set is invalid: iss missing or not equal to kid, iat not a number' },
+  FERRY_MSG_UNKNOWN_KEY: { num: 2015, status: 401, doc: 'no key is known for the token\'s kid' },
+  FERRY_MSG_BAD_SIGNATURE: { num: 2016, status: 401, doc: 'the HMAC does not match: the token was altered or signed with another key' },
+  FERRY_MSG_ENCODE_INPUT: { num: 2017, status: 500, doc: 'encode was given a header or claims that would not make a valid message' },
+}, { package: '@ferry/message', errorName: 'MessageError' });
 
+export const MESSAGE_ERRORS = MSG.codes;
 export type MessageErrorCode = keyof typeof MESSAGE_ERRORS;
 
-export class MessageError extends Error {
-  readonly code: MessageErrorCode;
-  readonly num: number;
-  constructor(code: MessageErrorCode, detail: string) {
-    super(`${code}: ${detail}`);
-    this.name = 'MessageError';
-    this.code = code;
-    this.num = MESSAGE_ERRORS[code].num;
-  }
-}
+export class MessageError extends MSG.Error {}
 
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: MessageError };
+export type Result<T> = BaseResult<T, MessageError>;
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const fail = <T = never>(code: MessageErrorCode, detail: string): Result<T> => ({ ok: false, error: new MessageError(code, detail) });

@@ -6,6 +6,7 @@ import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { aedesBroker } from '../../../gateway/src/uplink/brokers.ts';
 import { ControlClient, requestTopic, serveControl } from './channel.ts';
+import { ControlError } from './errors.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
@@ -60,5 +61,8 @@ describe('control channel', () => {
     const { cloud } = await setup();
     const c = new ControlClient(cloud, () => key);
     await expect(c.request('gw-absent', { method: 'GET', path: '/api/ping' }, 300)).rejects.toThrow(/FERRY_CTL_TIMEOUT/);
+    const e = await c.request('gw-absent', { method: 'GET', path: '/api/ping' }, 50).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ControlError);
+    expect(e).toMatchObject({ code: 'FERRY_CTL_TIMEOUT', num: 7001, status: 504 });
   });
 });

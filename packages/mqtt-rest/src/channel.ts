@@ -7,22 +7,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
-import { encode, verify, type HmacKey } from '@ferry/message';
+import { encode, verify, type HmacKey, type MessageErrorCode } from '@ferry/message';
+import { ControlError, type ControlErrorCode } from './errors.ts';
 
 export const requestTopic = (prefix: string, gatewayId: string): string => `${prefix}/ctl/${gatewayId}/req`;
 export const replyTopic = (prefix: string, gatewayId: string): string => `${prefix}/ctl/${gatewayId}/res`;
 
 export interface ControlRequest { readonly id: string; readonly method: 'GET' | 'POST'; readonly path: string; readonly body?: unknown }
 export interface ControlReply { readonly id: string; readonly status: number; readonly body: unknown }
-
-export class ControlError extends Error {
-  readonly code: 'FERRY_CTL_TIMEOUT' | 'FERRY_CTL_BAD_REPLY';
-  constructor(code: ControlError['code'], message: string) {
-    super(`${code}: ${message}`);
-    this.name = 'ControlError';
-    this.code = code;
-  }
-}
 
 /*
  * Payloads larger than one envelope (2 KiB) travel as a GROUP of messages (header grp/part/parts, the
@@ -72,7 +64,9 @@ class Reassembler {
 /** Gateway side: serves control requests with the local REST routes. Returns a stop function. */
 export async function serveControl(o: {
   readonly client: MqttClient; readonly app: FastifyInstance; readonly gatewayId: string; readonly key: HmacKey;
-  readonly prefix?: string; readonly maxAgeMs?: number; readonly now?: () => number; readonly onRefused?: (why: string) => void;
+  readonly prefix?: string; readonly maxAgeMs?: number; readonly now?: () => number;
+  /** A refused request: why, as a catalog code (a token that fails verification keeps its FERRY_MSG_* code). */
+  readonly onRefused?: (why: ControlErrorCode | MessageErrorCode) => void;
 }): Promise<() => Promise<void>> {
   const prefix = o.prefix ?? 'ferry';
   const now = o.now ?? Date.now;

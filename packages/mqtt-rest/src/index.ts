@@ -3,3 +3,4 @@
  * channel: the cloud reaches the routes of a gateway behind NAT through the connection the gateway opened.
  */
 export * from './channel.ts';
+export * from './errors.ts';

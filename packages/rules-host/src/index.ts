@@ -4,3 +4,4 @@
  */
 export * from './host.ts';
 export * from './routes.ts';
+export * from './errors.ts';

@@ -1,21 +1,26 @@
 /**
  * @module The rule REST API, the same on the gateway and the cloud: POST /api/install, /api/uninstall,
- * /api/start, /api/stop, /api/move, GET /api/jobs and /api/jobs/:jobId. Rule errors come back as
- * 4xx with the catalog code, the JSON path of the offending field and the reason.
+ * /api/start, /api/stop, /api/move, GET /api/jobs and /api/jobs/:jobId. Errors come back with the HTTP
+ * status their catalog gives the code (docs/errors.md), the code, the JSON path of the offending field
+ * and the reason.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isRuleError } from '@ferry/rules';
+import { ApiError } from './errors.ts';
 import type { RulesHost } from './host.ts';
 
 type JobRef = { jobId?: unknown };
 
+/** A rule error as its catalog says; anything else failed in the hand-over to another runtime. */
 function sendError(reply: FastifyReply, e: unknown): FastifyReply {
-  if (isRuleError(e)) {
-    const status = e.code === 'FERRY_RULES_JOB_NOT_FOUND' ? 404 : e.code.includes('STATE') || e.code.includes('TRANSITION') ? 409 : 400;
-    return reply.code(status).send(e.toJSON());
-  }
-  return reply.code(502).send({ code: 'FERRY_API_MOVE_FAILED', message: (e as Error).message });
+  const error = isRuleError(e) ? e : new ApiError('FERRY_API_MOVE_FAILED', (e as Error).message, { cause: e });
+  return reply.code(error.status).send(error.toJSON());
 }
+
+const badRequest = (reply: FastifyReply, message: string, path?: string): FastifyReply => {
+  const error = new ApiError('FERRY_API_BAD_REQUEST', message);
+  return reply.code(error.status).send({ ...error.toJSON(), ...(path === undefined ? {} : { path }) });
+};
 
 const jobIdOf = (body: unknown): string | undefined => {
   const id = (body as JobRef | undefined)?.jobId;
@@ -23,14 +28,13 @@ const jobIdOf = (body: unknown): string | undefined => {
 };
 
 export function rulesRoutes(app: FastifyInstance, host: RulesHost): void {
-  const bad = (reply: FastifyReply, message: string) => reply.code(400).send({ code: 'FERRY_API_BAD_REQUEST', message, path: 'jobId' });
   app.post('/api/install', async (req, reply) => {
     try { return await reply.code(201).send(host.engine.install(req.body)); } catch (e) { return sendError(reply, e); }
   });
   for (const op of ['start', 'stop', 'uninstall'] as const) {
     app.post(`/api/${op}`, async (req, reply) => {
       const id = jobIdOf(req.body);
-      if (id === undefined) return bad(reply, 'body must be {"jobId": "<id>"}');
+      if (id === undefined) return badRequest(reply, 'body must be {"jobId": "<id>"}', 'jobId');
       try { return host.engine[op](id); } catch (e) { return sendError(reply, e); }
     });
   }
@@ -43,7 +47,7 @@ export function rulesRoutes(app: FastifyInstance, host: RulesHost): void {
       const target = body?.['target_runtime'];
       const resource = body?.['targetResource'];
       if (id === undefined || typeof target !== 'string' || typeof resource !== 'string') {
-        return reply.code(400).send({ code: 'FERRY_API_BAD_REQUEST', message: 'body must be a relocation object, or {"jobId", "target_runtime", "targetResource"}' });
+        return badRequest(reply, 'body must be a relocation object, or {"jobId", "target_runtime", "targetResource"}');
       }
       const r = await host.moveOut(id, target, resource);
       return { relocation: { ...r.relocation, snapshot: undefined }, target: r.target };

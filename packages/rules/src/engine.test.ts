@@ -38,7 +38,7 @@ describe('install / start / stop / uninstall / list / status', () => {
     expect(engine.stop('edge-1').jobStatus).toBe('STOPPED');
     expect(engine.uninstall('edge-1').jobStatus).toBe('UNINSTALLED');
     expect(engine.list()).toEqual([]);
-    expect(errorOf(() => engine.status('edge-1'))).toMatchObject({ code: 'FERRY_RULES_JOB_NOT_FOUND', numeric: 3202 });
+    expect(errorOf(() => engine.status('edge-1'))).toMatchObject({ code: 'FERRY_RULES_JOB_NOT_FOUND', num: 3202 });
   });
 
   it('numbers jobs per runtime and lists them in install order', () => {

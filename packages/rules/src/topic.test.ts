@@ -29,7 +29,7 @@ describe('topic filters (inputs)', () => {
 
   it('throws a typed error naming the connector path', () => {
     expect(() => checkTopicFilter('a/#/b', 'jobConfig.connectors.input[1]')).toThrow(
-      expect.objectContaining({ code: 'FERRY_RULES_TOPIC_INVALID', numeric: 3005, path: 'jobConfig.connectors.input[1]' }),
+      expect.objectContaining({ code: 'FERRY_RULES_TOPIC_INVALID', num: 3005, path: 'jobConfig.connectors.input[1]' }),
     );
   });
 });

@@ -1,4 +1,5 @@
 /** @module @ferry/wasm-host: check, compile and run firmware modules against the device ABI in Node. */
+export * from './errors.ts';
 export * from './inspect.ts';
 export * from './abi-check.ts';
 export * from './runtime.ts';

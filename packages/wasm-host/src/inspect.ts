@@ -4,6 +4,7 @@
  * limits, exports. Hand-written because WebAssembly.Module.imports() gives no signatures and the job is
  * ~150 lines; every malformed input yields a typed error, never an exception.
  */
+import { WasmFormatError } from './errors.ts';
 
 export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
 export interface FuncType { readonly params: readonly ValType[]; readonly results: readonly ValType[] }
@@ -35,14 +36,6 @@ export interface ModuleInfo extends ModuleShape {
   readonly exports: readonly ExportEntry[];
   readonly memories: readonly MemoryLimits[];
   readonly size: number;
-}
-
-export class WasmFormatError extends Error {
-  readonly code = 'FERRY_WASM_MALFORMED';
-  constructor(detail: string) {
-    super(`FERRY_WASM_MALFORMED: ${detail}`);
-    this.name = 'WasmFormatError';
-  }
 }
 
 const VAL: Record<number, ValType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref' };

@@ -157,7 +157,7 @@ describe('snapshot and restore', () => {
     corrupt(snapshot);
     const job = new RuleJob(compileSql(AGG, 'out'), { clock: testClock() });
     const before = job.status();
-    expect(errorOf(() => job.restore(snapshot))).toMatchObject({ code: 'FERRY_RULES_SNAPSHOT_INVALID', numeric: 3301, path });
+    expect(errorOf(() => job.restore(snapshot))).toMatchObject({ code: 'FERRY_RULES_SNAPSHOT_INVALID', num: 3301, path });
     expect(job.status()).toEqual(before);
   });
 

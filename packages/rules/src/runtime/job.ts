@@ -180,7 +180,7 @@ export class RuleJob {
     const atMs = this.#clock.now();
     this.#counters.errors += 1;
     this.#consecutiveErrors += 1;
-    this.#lastError = { code: ruleError.code, numeric: ruleError.numeric, message: ruleError.message, atMs };
+    this.#lastError = { code: ruleError.code, numeric: ruleError.num, message: ruleError.message, atMs };
     if (ruleError.code === 'FERRY_RULES_LIMIT' && this.#state === 'RUNNING') {
       // A cap is not a bad record that the next good one makes up for: the rule itself is too costly.
       this.#failure = this.#lastError;
@@ -192,7 +192,7 @@ export class RuleJob {
         'FERRY_RULES_JOB_FAILED',
         `${this.#jobId} stopped after ${this.#consecutiveErrors} consecutive errors; last: ${ruleError.code}: ${ruleError.message}`,
       );
-      this.#failure = { code: failed.code, numeric: failed.numeric, message: failed.message, atMs };
+      this.#failure = { code: failed.code, numeric: failed.num, message: failed.message, atMs };
       this.#apply('stop');
     }
   }

@@ -57,6 +57,7 @@ export type Watermark = {
   lastInputTimestampMs: number | null;
 };
 
+/** `numeric` is the catalog number (RuleError's `num`); snapshots travel between runtimes, so the name stays. */
 export type ErrorInfo = { code: RuleErrorCode; numeric: number; message: string; atMs: number };
 
 export type JobSnapshot = {
@@ -88,7 +89,7 @@ function parseErrorInfo(value: unknown, path: string): ErrorInfo | null {
   const object = expectObject(value, path, ['code', 'numeric', 'message', 'atMs']);
   const code = expectOneOf(field(object, 'code'), `${path}.code`, Object.keys(RULE_ERRORS) as RuleErrorCode[]);
   const numeric = expectInteger(field(object, 'numeric'), `${path}.numeric`, 3000, 3999);
-  if (numeric !== RULE_ERRORS[code].numeric) throw valueError(`${path}.numeric`, `must be ${RULE_ERRORS[code].numeric} for ${code}`);
+  if (numeric !== RULE_ERRORS[code].num) throw valueError(`${path}.numeric`, `must be ${RULE_ERRORS[code].num} for ${code}`);
   const atMs = expectNullableFinite(field(object, 'atMs'), `${path}.atMs`);
   if (atMs === null) throw valueError(`${path}.atMs`, 'must be a number');
   return { code, numeric, message: expectString(field(object, 'message'), `${path}.message`), atMs };

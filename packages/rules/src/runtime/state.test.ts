@@ -29,7 +29,7 @@ describe('job state machine', () => {
             caught = error;
           }
           expect(caught).toBeInstanceOf(RuleError);
-          expect(caught).toMatchObject({ code: 'FERRY_RULES_INVALID_TRANSITION', numeric: 3201 });
+          expect(caught).toMatchObject({ code: 'FERRY_RULES_INVALID_TRANSITION', num: 3201 });
           expect((caught as RuleError).message).toContain(`cannot ${command} edge-7 while ${state}`);
         }
       });
