@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeMhz19Reading, mhz19ReadCommand } from '../decoders/mhz19.ts';
 import { encodePmsFrame, pmsActiveModeCommand, pmsPassiveModeCommand, pmsReadCommand, type PmsReading } from '../decoders/pms5003.ts';
 import type { Reading, SourceProblem, SourceSink } from '../sources/types.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '@ferry/test-kit/clock';
 import { CableBinding } from './mock-binding.fixture.ts';
 import { SerialSensorSource, type SerialSensorSourceOptions } from './serial-sensor-source.ts';
 

@@ -2,7 +2,7 @@
  * @module A manual Clock for tests (STYLE.md §7: no real timers in unit tests): time moves only in
  * advance(), which fires due timers in deadline order, each seeing now() equal to its own deadline.
  */
-import type { Clock } from '../sources/types.ts';
+import type { Clock } from '@ferry/gateway';
 
 interface Pending {
   readonly at: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from './clock.ts';
 
 describe('FakeClock', () => {
   it('fires due timers in deadline order at their own time, including ones scheduled while advancing', () => {
