@@ -8,7 +8,8 @@
 import { decodeBthome } from '../decoders/bthome.ts';
 import { parseHex } from '../decoders/hex.ts';
 import { ReplayGuard } from '../decoders/replay-guard.ts';
-import { systemClock, type Clock, type Source, type SourceHealth, type SourceProblem, type SourceSink } from '../sources/types.ts';
+import { systemClock, type Clock } from '@ferry/base';
+import type { Source, SourceHealth, SourceProblem, SourceSink } from '../sources/types.ts';
 import { bthomeServiceData, Deduper, normalizeMac, packetIdOf, toReading } from './bthome-advert.ts';
 import { BleSourceError, bleProblem, type BleErrorCode } from './errors.ts';
 import { defaultNoble, nobleWithBindings, type AdapterState, type HciOptions, type Noble, type NobleBindings, type Peripheral } from './noble-port.ts';

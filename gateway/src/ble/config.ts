@@ -5,7 +5,7 @@
  * docs/ble.md describes the keys.
  */
 import type { ReplayGuard } from '../decoders/replay-guard.ts';
-import type { Clock } from '../sources/types.ts';
+import type { Clock } from '@ferry/base';
 import { BleSource, type BleSourceOptions } from './ble-source.ts';
 import type { HciOptions, NobleBindings } from './noble-port.ts';
 

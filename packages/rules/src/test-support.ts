@@ -3,9 +3,9 @@
  */
 import { compileSql } from './sql/compile.ts';
 import { RuleJob } from './runtime/job.ts';
-import type { Clock, JobOptions, OutputRecord } from './runtime/job.ts';
+import type { JobOptions, OutputRecord } from './runtime/job.ts';
 
-export type TestClock = Clock & { set(ms: number): void };
+export type TestClock = JobOptions['clock'] & { set(ms: number): void };
 
 export function testClock(start = 0): TestClock {
   let now = start;

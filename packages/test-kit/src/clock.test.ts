@@ -17,3 +17,26 @@ describe('FakeClock', () => {
     expect(c.now()).toBe(20);
   });
 });
+
+describe('FakeClock as a Clock', () => {
+  it('moves monotonic time with advance() only; set() steps the wall clock alone', () => {
+    const c = new FakeClock(1_000);
+    const fired: number[] = [];
+    c.setTimeout(() => fired.push(c.monotonic()), 50);
+    c.advance(30);
+    expect([c.now(), c.monotonic()]).toEqual([1_030, 30]);
+    c.set(500); // a step back, as an NTP correction would make
+    expect([c.now(), c.monotonic(), c.pending()]).toEqual([500, 30, [20]]);
+    c.set(10_000); // a step forward fires nothing: no time passed
+    expect(fired).toEqual([]);
+    c.advance(20);
+    expect([fired, c.now(), c.monotonic()]).toEqual([[50], 10_020, 50]);
+  });
+
+  it('refuses to move time backwards', () => {
+    const c = new FakeClock(0);
+    expect(() => c.advance(-1)).toThrow(RangeError);
+    expect(() => c.advance(Number.NaN)).toThrow(RangeError);
+    expect(c.monotonic()).toBe(0);
+  });
+});
