@@ -36,7 +36,7 @@ import { GatewayDaemon, topicSegment } from '../gateway/src/daemon/daemon.ts';
 import { GatewaySigner } from '../gateway/src/daemon/signer.ts';
 import { ENCRYPTED_VECTORS, PLAIN_VECTORS, type BthomeVector } from '../gateway/src/decoders/fixtures/bthome-vectors.ts';
 import type { Reading } from '../gateway/src/sources/types.ts';
-import { aedesBroker, freePort, mosquittoAvailable, waitForPort } from '../gateway/src/uplink/brokers.ts';
+import { aedesBroker, freePort, mosquittoAvailable, waitForPort } from '@ferry/test-kit/brokers';
 import { Outbox } from '../gateway/src/uplink/outbox.ts';
 import { Uplink } from '../gateway/src/uplink/uplink.ts';
 import { median, progress } from './lib.ts';

@@ -4,7 +4,7 @@
  * fails it under CI, which installs both).
  */
 import { afterAll, beforeAll } from 'vitest';
-import { mosquittoAvailable, mosquittoBroker, type TestBroker } from '../gateway/src/uplink/brokers.ts';
+import { mosquittoAvailable, mosquittoBroker, type TestBroker } from '@ferry/test-kit/brokers';
 import { startRedis, type RedisHarness } from '../cloud/src/storage/redis-harness.ts';
 
 export interface ScaleOutParts { readonly broker: TestBroker; readonly redisUrl: string }

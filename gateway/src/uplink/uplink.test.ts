@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { aedesBroker, mosquittoAvailable, mosquittoBroker, type TestBroker } from './brokers.ts';
+import { aedesBroker, mosquittoAvailable, mosquittoBroker, type TestBroker } from '@ferry/test-kit/brokers';
 import { Outbox } from './outbox.ts';
 import { Uplink, statusTopic } from './uplink.ts';
 
