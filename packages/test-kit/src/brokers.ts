@@ -1,43 +1,21 @@
 /**
- * @module Test support: real MQTT brokers on loopback — aedes in-process, and Debian's Mosquitto as a child
- * process — that a test can stop and start again on the same port to make an outage.
+ * @module Real MQTT brokers on loopback for tests and benches — aedes in process, and Debian's Mosquitto as a
+ * child process — that a test can stop and start again on the same port to make an outage.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
+import { freePort, waitForPort } from './ports.ts';
 
 export interface TestBroker {
+  readonly kind: 'aedes' | 'mosquitto';
   readonly url: string;
   readonly port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-export async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
-      c.once('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** aedes on 127.0.0.1; stop() closes every connection, as a broker crash would. */
@@ -45,8 +23,9 @@ export async function aedesBroker(): Promise<TestBroker> {
   const port = await freePort();
   let broker: Aedes | undefined;
   let server: Server | undefined;
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const b: TestBroker = {
+    kind: 'aedes',
     url: `mqtt://127.0.0.1:${port}`,
     port,
     async start() {
@@ -71,28 +50,56 @@ export async function aedesBroker(): Promise<TestBroker> {
 
 export const mosquittoAvailable = (): boolean => spawnSync('sh', ['-c', 'command -v mosquitto || test -x /usr/sbin/mosquitto']).status === 0;
 
+export interface MosquittoOptions {
+  /**
+   * mosquitto.conf settings over the defaults. Default max_queued_messages 1000000: Mosquitto drops QoS 1
+   * messages beyond 1000 queued per client, and a subscriber that falls behind a fast publisher (a cloud
+   * worker under a benchmark) would lose messages. 0 lifts a limit.
+   */
+  readonly settings?: Readonly<Record<string, string | number | boolean>>;
+  /** Folder for the config file; default a fresh temporary folder. */
+  readonly dir?: string;
+  /** How stop() ends the broker: 0 (default) SIGKILL at once, as a crash would; else SIGTERM, SIGKILL after graceMs. */
+  readonly graceMs?: number;
+  /** Sees every broker process started, e.g. to kill it when the caller exits. */
+  readonly onSpawn?: (proc: ChildProcess) => void;
+}
+
 /** Debian's mosquitto on 127.0.0.1 (no persistence, anonymous, deep per-client queues), as a child process. */
-export async function mosquittoBroker(): Promise<TestBroker> {
+export async function mosquittoBroker(o: MosquittoOptions = {}): Promise<TestBroker> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-mosq-'));
-  const conf = join(dir, 'mosquitto.conf');
-  // max_queued_messages: Mosquitto drops QoS 1 messages beyond 1000 queued per client by default, and a
-  // subscriber that falls behind a fast publisher (a cloud worker under a benchmark) would lose messages.
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n`);
+  const conf = join(o.dir ?? mkdtempSync(join(tmpdir(), 'ferry-mosq-')), `mosquitto-${port}.conf`);
+  const settings = { max_queued_messages: 1_000_000, ...o.settings };
+  writeFileSync(conf, [
+    `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false',
+    ...Object.entries(settings).map(([k, v]) => `${k} ${String(v)}`), '',
+  ].join('\n'));
   const bin = spawnSync('sh', ['-c', 'command -v mosquitto || echo /usr/sbin/mosquitto'], { encoding: 'utf8' }).stdout.trim();
+  const graceMs = o.graceMs ?? 0;
   let proc: ChildProcess | undefined;
   const b: TestBroker = {
+    kind: 'mosquitto',
     url: `mqtt://127.0.0.1:${port}`,
     port,
     async start() {
       proc = spawn(bin, ['-c', conf], { stdio: 'ignore' });
+      o.onSpawn?.(proc);
       await waitForPort(port);
     },
     async stop() {
       const p = proc;
       proc = undefined;
-      if (p === undefined || p.exitCode !== null) return;
-      await new Promise<void>((r) => { p.once('exit', () => r()); p.kill('SIGKILL'); });
+      if (p === undefined || p.exitCode !== null || p.signalCode !== null) return;
+      const exited = new Promise<void>((r) => p.once('exit', () => r()));
+      if (graceMs > 0) {
+        p.kill('SIGTERM');
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), graceMs); })]);
+        clearTimeout(timer);
+        if (!late) return;
+      }
+      p.kill('SIGKILL');
+      await exited;
     },
   };
   await b.start();
