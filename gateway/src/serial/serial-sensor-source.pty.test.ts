@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeMhz19Reading, mhz19ReadCommand } from '../decoders/mhz19.ts';
 import { encodePmsFrame, pmsActiveModeCommand } from '../decoders/pms5003.ts';
 import type { Reading, SourceProblem, SourceSink } from '../sources/types.ts';
-import { FakeMhz19, killAllPtys, PtyDevice, ptyUnavailable } from './pty.fixture.ts';
+import { FakeMhz19, killAllPtys, PtyDevice, ptyUnavailable } from '@ferry/test-kit/pty';
 import { SerialSensorSource, type SerialSensorSourceOptions } from './serial-sensor-source.ts';
 
 const skip = ptyUnavailable();

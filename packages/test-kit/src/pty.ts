@@ -7,9 +7,9 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readlinkSync, unlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MHZ19_CMD_READ, MHZ19_FRAME_BYTES, MHZ19_SENSOR, MHZ19_START, mhz19Checksum } from '../decoders/mhz19.ts';
+import { MHZ19_CMD_READ, MHZ19_FRAME_BYTES, MHZ19_SENSOR, MHZ19_START, mhz19Checksum } from '@ferry/gateway/decoders';
 
-const PROVIDER = fileURLToPath(new URL('./fixtures/pty-provider.py', import.meta.url));
+const PROVIDER = fileURLToPath(new URL('./pty-provider.py', import.meta.url));
 const live = new Set<PtyDevice>();
 
 /** Why the pty tests cannot run here, or undefined if they can. */
