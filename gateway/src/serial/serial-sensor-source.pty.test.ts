@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killAllPtys, PtyDevice, ptyUnavailable } from '@ferry/test-kit/pty';
+import { FakeMhz19 } from '@ferry/test-kit/sensors';
 import { encodeMhz19Reading, mhz19ReadCommand } from '../decoders/mhz19.ts';
 import { encodePmsFrame, pmsActiveModeCommand } from '../decoders/pms5003.ts';
 import type { Reading, SourceProblem, SourceSink } from '../sources/types.ts';
-import { killAllPtys, PtyDevice, ptyUnavailable } from '@ferry/test-kit/pty';
-import { FakeMhz19 } from '@ferry/test-kit/sensors';
 import { SerialSensorSource, type SerialSensorSourceOptions } from './serial-sensor-source.ts';
 
 const skip = ptyUnavailable();
