@@ -1,7 +1,7 @@
 /** @module Advert -> service data -> Reading mapping and the duplicate rules, without noble. */
 import { describe, expect, it } from 'vitest';
+import { hex } from '@ferry/test-kit/ble';
 import { decodeBthome, type BthomeAdvert } from '../decoders/bthome.ts';
-import { hex } from './ble-test-kit.fixture.ts';
 import { bthomeServiceData, Deduper, normalizeMac, packetIdOf, toReading } from './bthome-advert.ts';
 
 function decoded(h: string): BthomeAdvert {

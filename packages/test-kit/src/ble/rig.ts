@@ -1,13 +1,12 @@
 /**
  * @module Test fixture: a recording sink, advert builders and a started BleSource over noble + the emulated
- * controller (hci-emulator.fixture.ts), timed by the test kit's FakeClock so no test waits on a real timer.
+ * controller (hci-emulator.ts), timed by the test kit's FakeClock so no test waits on a real timer.
  */
-import { encodeBthomeAdvertisingData } from '../decoders/bthome-encode.ts';
-import { parseHex } from '../decoders/hex.ts';
-import { FakeClock } from '@ferry/test-kit/clock';
-import type { Reading, SourceProblem, SourceSink } from '../sources/types.ts';
-import { BleSource, type BleSourceOptions } from './ble-source.ts';
-import { emulatedHciBindings, lastController, settle, until, type EmulatedController } from './hci-emulator.fixture.ts';
+import type { Reading, SourceProblem, SourceSink } from '@ferry/gateway';
+import { BleSource, type BleSourceOptions } from '@ferry/gateway/ble';
+import { encodeBthomeAdvertisingData, parseHex } from '@ferry/gateway/decoders';
+import { FakeClock } from '../clock.ts';
+import { emulatedHciBindings, lastController, settle, until, type EmulatedController } from './hci-emulator.ts';
 
 export class RecordingSink implements SourceSink {
   readonly readings: Reading[] = [];
