@@ -7,7 +7,7 @@ import type { CaseStep } from './conformance.case.ts';
 import { RuleEngine } from './engine.ts';
 import type { InstallationObject } from './objects.ts';
 import type { OutputRecord } from './runtime/job.ts';
-import { testClock } from './test-support.ts';
+import { testClock } from '@ferry/test-kit/rules';
 
 function run(engine: RuleEngine, steps: readonly CaseStep[]): OutputRecord[] {
   return steps.flatMap((step) =>

@@ -6,7 +6,7 @@ import { RuleEngine } from './engine.ts';
 import { RuleError } from './errors.ts';
 import type { InstallationObject } from './objects.ts';
 import type { OutputRecord } from './runtime/job.ts';
-import { testClock } from './test-support.ts';
+import { testClock } from '@ferry/test-kit/rules';
 
 const clock = testClock(0);
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { RuleError } from '../errors.ts';
 import { compileSql } from '../sql/compile.ts';
-import { push, runSteps, sqlJob, testClock } from '../test-support.ts';
+import { push, runSteps, sqlJob, testClock } from '@ferry/test-kit/rules';
 import { RuleJob } from './job.ts';
 import type { JobSnapshot } from './snapshot.ts';
 

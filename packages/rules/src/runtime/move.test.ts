@@ -6,8 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileSql } from '../sql/compile.ts';
-import { push, runSteps, testClock, tick } from '../test-support.ts';
-import type { Step } from '../test-support.ts';
+import { push, runSteps, testClock, tick } from '@ferry/test-kit/rules';
+import type { Step } from '@ferry/test-kit/rules';
 import { RuleJob } from './job.ts';
 import type { JobOptions, OutputRecord } from './job.ts';
 

@@ -1,9 +1,7 @@
 /**
  * @module Helpers shared by this package's tests: a settable clock, jobs from SQL, and replayable input scripts.
  */
-import { compileSql } from './sql/compile.ts';
-import { RuleJob } from './runtime/job.ts';
-import type { JobOptions, OutputRecord } from './runtime/job.ts';
+import { compileSql, RuleJob, type JobOptions, type OutputRecord } from '@ferry/rules';
 
 export type TestClock = JobOptions['clock'] & { set(ms: number): void };
 
