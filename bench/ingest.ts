@@ -15,7 +15,7 @@ import { Ingest } from '@ferry/cloud/ingest';
 import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { mosquittoAvailable, mosquittoBroker, type TestBroker } from '@ferry/test-kit/brokers';
-import { startRedis } from '../cloud/src/storage/redis-harness.ts';
+import { startRedis } from '@ferry/test-kit/redis';
 import { fmt, median, measureInterleaved, progress } from './lib.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import { mosquittoAvailable, mosquittoBroker, type TestBroker } from '@ferry/test-kit/brokers';
-import { startRedis, type RedisHarness } from '../cloud/src/storage/redis-harness.ts';
+import { startRedis, type RedisHarness } from '@ferry/test-kit/redis';
 
 export interface ScaleOutParts { readonly broker: TestBroker; readonly redisUrl: string }
 
