@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { CloudService } from '@ferry/cloud';
 import { noDelay } from '@ferry/control';
+import { wat } from '@ferry/test-kit/wat';
 import { FunctionService, InProcessRunner, generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
-import { KV_WAT, wat } from '../cloud/src/functions/test-support.ts';
+import { KV_WAT } from '../cloud/src/functions/test-support.ts';
 import { fmt, median, progress } from './lib.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);

@@ -31,7 +31,8 @@ export interface BleSourceOptions {
   readonly clock?: Clock;
   /**
    * Makes the noble bindings, called at each start(). Default: none, and noble picks its bindings for the
-   * platform (the HCI socket on Linux). Tests pass bindings driving noble's real code (hci-emulator.fixture.ts).
+   * platform (the HCI socket on Linux). Tests pass bindings driving noble's real code over an emulated
+   * controller (@ferry/test-kit/ble).
    */
   readonly bindings?: () => NobleBindings;
   /** Options for noble's HCI socket bindings when `bindings` is not given. */
