@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { CloudService } from '@ferry/cloud';
+import { noDelay } from '@ferry/mqtt-rest';
+import { wat } from '@ferry/test-kit/wat';
 import { FunctionService, InProcessRunner, generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
-import { KV_WAT, wat } from '../cloud/src/functions/test-support.ts';
+import { KV_WAT } from '../cloud/src/functions/test-support.ts';
 import { fmt, median, progress } from './lib.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
@@ -93,9 +95,8 @@ for (let r = 0; r < RUNS; r++) {
   bar.increment();
 }
 
-const client = await mqtt.connectAsync(mqttUrl);
-// Like every Ferry MQTT client: no Nagle (see cloud/src/service/service.ts noDelay).
-(client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+// Like every Ferry MQTT client: no Nagle.
+const client = noDelay(await mqtt.connectAsync(mqttUrl));
 const waiting = new Map<number, () => void>();
 client.on('message', (_t, p) => { const id = (JSON.parse(p.toString()) as { id: number }).id; waiting.get(id)?.(); waiting.delete(id); });
 await client.subscribeAsync('ferry/fn/bench/res', { qos: 1 });

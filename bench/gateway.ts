@@ -29,6 +29,8 @@ import { Worker } from 'node:worker_threads';
 import Fastify, { type FastifyInstance } from 'fastify';
 import mqtt, { type MqttClient } from 'mqtt';
 import { RulesHost, rulesRoutes } from '@ferry/rules-host';
+import { aedesBroker, mosquittoAvailable, mosquittoBroker, type MosquittoOptions, type TestBroker } from '@ferry/test-kit/brokers';
+import { freePort } from '@ferry/test-kit/ports';
 import { decodeBthome, parseHex, type BthomeAdvert } from '@ferry/gateway/decoders';
 import { toReading } from '../gateway/src/bthome/advert.ts';
 import { GatewayConfigSchema } from '../gateway/src/daemon/config.ts';
@@ -36,7 +38,6 @@ import { GatewayDaemon, topicSegment } from '../gateway/src/daemon/daemon.ts';
 import { GatewaySigner } from '../gateway/src/daemon/signer.ts';
 import { ENCRYPTED_VECTORS, PLAIN_VECTORS, type BthomeVector } from '../gateway/src/bthome/fixtures/vectors.ts';
 import type { Reading } from '../gateway/src/sources/types.ts';
-import { aedesBroker, freePort, mosquittoAvailable, waitForPort } from '../gateway/src/uplink/brokers.ts';
 import { Outbox } from '../gateway/src/uplink/outbox.ts';
 import { Uplink } from '../gateway/src/uplink/uplink.ts';
 import { median, progress } from './lib.ts';
@@ -99,45 +100,19 @@ async function stopChild(p: ChildProcess, graceMs = 3000): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------------
 // Brokers: Mosquitto (a child process, so the broker does not share a core's event loop with either side)
-// when installed, else aedes in process. Unlimited queues: the defaults (1000 queued QoS 1 messages per
-// client) would drop messages under a burst, and the figures count every output.
-interface Broker { readonly kind: 'mosquitto' | 'aedes'; readonly url: string; start(): Promise<void>; stop(): Promise<void> }
+// when installed, else aedes in process. Unlimited queues and in-flight windows: the defaults (1000 queued
+// QoS 1 messages per client) would drop messages under a burst, and the figures count every output.
+const MOSQUITTO: MosquittoOptions = {
+  settings: { max_queued_messages: 0, max_inflight_messages: 0, set_tcp_nodelay: true, log_dest: 'none' },
+  dir: tmp,
+  graceMs: 1000,
+  onSpawn: track,
+};
 
-async function mosquitto(name: string): Promise<Broker> {
-  const port = await freePort();
-  const conf = join(tmp, `mosquitto-${name}.conf`);
-  writeFileSync(conf, [
-    `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false',
-    'max_queued_messages 0', 'max_inflight_messages 0', 'set_tcp_nodelay true', 'log_dest none', '',
-  ].join('\n'));
-  const bin = spawnSync('sh', ['-c', 'command -v mosquitto || echo /usr/sbin/mosquitto'], { encoding: 'utf8' }).stdout.trim();
-  let proc: ChildProcess | undefined;
-  const b: Broker = {
-    kind: 'mosquitto',
-    url: `mqtt://127.0.0.1:${port}`,
-    async start() {
-      proc = track(spawn(bin, ['-c', conf], { stdio: 'ignore' }));
-      await waitForPort(port);
-    },
-    async stop() {
-      const p = proc;
-      proc = undefined;
-      if (p !== undefined) await stopChild(p, 1000);
-    },
-  };
+async function broker(name: string): Promise<TestBroker> {
+  const b = mosquittoAvailable() ? await mosquittoBroker(MOSQUITTO) : await aedesBroker();
+  defer(`broker ${name}`, () => b.stop());
   return b;
-}
-
-async function broker(name: string): Promise<Broker> {
-  if (mosquittoAvailable()) {
-    const b = await mosquitto(name);
-    await b.start();
-    defer(`broker ${name}`, () => b.stop());
-    return b;
-  }
-  const a = await aedesBroker();
-  defer(`broker ${name}`, () => a.stop());
-  return { kind: 'aedes', url: a.url, start: () => a.start(), stop: () => a.stop() };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -288,7 +263,7 @@ function installNodeRed(): { red: string; version: string } | { error: string } 
   return { red, version };
 }
 
-async function startNodeRed(red: string, b: Broker, counter: Counter, pub: MqttClient): Promise<{ proc: ChildProcess; startupMs: number }> {
+async function startNodeRed(red: string, b: TestBroker, counter: Counter, pub: MqttClient): Promise<{ proc: ChildProcess; startupMs: number }> {
   const userDir = join(tmp, 'node-red');
   mkdirSync(userDir, { recursive: true });
   const port = Number(new URL(b.url).port);

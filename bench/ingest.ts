@@ -14,8 +14,8 @@ import { CloudService } from '@ferry/cloud';
 import { Ingest } from '@ferry/cloud/ingest';
 import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
-import { mosquittoAvailable, mosquittoBroker, type TestBroker } from '../gateway/src/uplink/brokers.ts';
-import { startRedis } from '../cloud/src/storage/redis-harness.ts';
+import { mosquittoAvailable, mosquittoBroker, type TestBroker } from '@ferry/test-kit/brokers';
+import { startRedis } from '@ferry/test-kit/redis';
 import { fmt, median, measureInterleaved, progress } from './lib.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);

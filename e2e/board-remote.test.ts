@@ -12,8 +12,9 @@ import fc from 'fast-check';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CloudService } from '@ferry/cloud';
+import { noDelay } from '@ferry/mqtt-rest';
 import {
-  centiText, EmulatedBoard, LOCAL_FN_ERRORS, MIN_TEMPERATURE_WASM, NamespaceMinimum, NO_READING, noDelay, RemoteFunction, THERMOSTAT_WASM,
+  centiText, EmulatedBoard, LOCAL_FN_ERRORS, MIN_TEMPERATURE_WASM, NamespaceMinimum, NO_READING, RemoteFunction, THERMOSTAT_WASM,
 } from '@ferry/firmware';
 import { decode } from '@ferry/message';
 import { compile, type CompiledModule } from '@ferry/wasm-host';

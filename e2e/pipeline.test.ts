@@ -11,7 +11,7 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudService } from '@ferry/cloud';
 import { GatewayDaemon, parseConfig, type Source, type SourceSink } from '@ferry/gateway';
-import { mosquittoAvailable, mosquittoBroker } from '../gateway/src/uplink/brokers.ts';
+import { mosquittoAvailable, mosquittoBroker } from '@ferry/test-kit/brokers';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });

@@ -4,8 +4,8 @@
  * fails it under CI, which installs both).
  */
 import { afterAll, beforeAll } from 'vitest';
-import { mosquittoAvailable, mosquittoBroker, type TestBroker } from '../gateway/src/uplink/brokers.ts';
-import { startRedis, type RedisHarness } from '../cloud/src/storage/redis-harness.ts';
+import { mosquittoAvailable, mosquittoBroker, type TestBroker } from '@ferry/test-kit/brokers';
+import { startRedis, type RedisHarness } from '@ferry/test-kit/redis';
 
 export interface ScaleOutParts { readonly broker: TestBroker; readonly redisUrl: string }
 

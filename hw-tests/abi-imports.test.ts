@@ -11,8 +11,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HOST_FUNCTIONS, importName } from '@ferry/abi';
 import { inspect } from '@ferry/wasm-host';
 import { readFileSync } from 'node:fs';
+import { wat } from '@ferry/test-kit/wat';
 import { BOARD_BIN, THERMOSTAT } from './src/paths.ts';
-import { WAT, wat2wasm } from './src/wasm.ts';
+import { WAT } from './src/wasm.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-abi-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,9 +36,9 @@ describe('import section == native table', () => {
   it.each([
     ['unknown import', WAT.unknownImport, /import env\.nope \(i32\) -> \(\): no such host function/],
     ['wrong signature', WAT.wrongSignature, /import sensor\.read \(i32\) -> i32: does not match the host's signature \(i\*~\)i/],
-  ])('a module with an %s is refused at load', async (name, wat, why) => {
+  ])('a module with an %s is refused at load', async (name, text, why) => {
     const path = join(dir, `${name.replace(/ /g, '-')}.wasm`);
-    writeFileSync(path, await wat2wasm(wat));
+    writeFileSync(path, wat(text));
     const r = run(path, 'abi_version');
     expect(r.status).toBe(1);
     expect(r.err).toMatch(why);

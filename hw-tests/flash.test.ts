@@ -4,11 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { wat } from '@ferry/test-kit/wat';
 import { main } from '../cli/src/main.ts';
 import { memoryIo } from '../cli/src/io.ts';
 import { THERMOSTAT } from './src/paths.ts';
 import { cleanup, closeClients, isHw, openTarget } from './src/target.ts';
-import { WAT, wat2wasm, withCustomSection } from './src/wasm.ts';
+import { WAT, withCustomSection } from './src/wasm.ts';
 
 afterEach(cleanup);
 
@@ -38,7 +39,7 @@ d('ferry flash', () => {
     const { board } = await openTarget();
     await closeClients();
     const path = join(dir, 'bad.wasm');
-    writeFileSync(path, await wat2wasm(WAT.unknownImport));
+    writeFileSync(path, wat(WAT.unknownImport));
     const io = memoryIo();
     expect(await main(['node', 'ferry', 'flash', path, '--port', board!.pty], io)).toBe(1);
     expect(io.stderr.join('')).toContain('does not conform');

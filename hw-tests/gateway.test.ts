@@ -9,7 +9,7 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { BoardSource } from '../gateway/src/serial/board-source.ts';
-import { aedesBroker } from '../gateway/src/uplink/brokers.ts';
+import { aedesBroker } from '@ferry/test-kit/brokers';
 import { verify } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { startPosixBoard } from './src/posix-board.ts';

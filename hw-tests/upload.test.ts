@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { peek } from '@ferry/message';
 import { KIND, uploadBegin, uploadChunk, type BoardClient, type UploadProgress } from '@ferry/serial';
+import { wat } from '@ferry/test-kit/wat';
 import { THERMOSTAT } from './src/paths.ts';
 import { NEEDS_PROCESS, cleanup, closeClients, openTarget, posixOnly } from './src/target.ts';
-import { WAT, wat2wasm, withCustomSection } from './src/wasm.ts';
+import { WAT, withCustomSection } from './src/wasm.ts';
 
 afterEach(cleanup);
 const itPosix = posixOnly(NEEDS_PROCESS);
@@ -77,9 +78,9 @@ describe('upload by hash', () => {
     ['an import with the wrong signature', WAT.wrongSignature, /sensor\.read.*does not match the host's signature \(i\*~\)i/],
     ['another ABI version', WAT.wrongAbiVersion, /FERRY_ABI_VERSION/],
     ['a boot() that traps', WAT.bootFails, /boot failed: unreachable/],
-  ])('a module with %s is refused (typed NACK) and the old module keeps running', async (_, wat, why) => {
+  ])('a module with %s is refused (typed NACK) and the old module keeps running', async (_, text, why) => {
     const { client, info } = await openTarget();
-    const err = await client.upload(await wat2wasm(wat)).then(() => undefined, (e: unknown) => e);
+    const err = await client.upload(wat(text)).then(() => undefined, (e: unknown) => e);
     expect(err).toMatchObject({ code: 'FERRY_SERIAL_UPLOAD_REJECTED' });
     expect((err as Error).message).toMatch(why);
     await stillRuns(client, info.moduleSha256);

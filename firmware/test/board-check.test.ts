@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { wat } from '../../packages/wasm-host/src/wat.ts';
+import { wat } from '@ferry/test-kit/wat';
 import { THERMOSTAT_WASM } from '../paths.ts';
 import { checkBoardModule } from '../scripts/board-check.ts';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { encode, type Claims, type Json } from '@ferry/message';
 import { validFixtures } from '@ferry/message/fixtures';
 import { hmacKey } from '@ferry/message/node';
-import { harness } from './harness.ts';
+import { harness } from '@ferry/test-kit/envelope-harness';
 
 describe('AssemblyScript envelope vs fixtures', async () => {
   for (const f of validFixtures()) {

@@ -1,5 +1,4 @@
-/** @module Test modules: the thermostat with a custom section (same code, another hash) and modules that break the ABI. */
-import wabtInit from 'wabt';
+/** @module Test modules (compiled with the kit's wat()): the thermostat with a custom section (same code, another hash) and modules that break the ABI. */
 
 /** Appends a custom section (id 0; WebAssembly core spec §5.5.3) so the bytes, and the SHA-256, differ. */
 export function withCustomSection(wasm: Uint8Array, name: string, data: Uint8Array): Uint8Array {
@@ -36,13 +35,3 @@ export const WAT = {
     (func (export "boot") (param i32) (result i32) unreachable)
     (func (export "tick") (result i32) i32.const 0))`,
 } as const;
-
-export async function wat2wasm(src: string): Promise<Uint8Array> {
-  const wabt = await wabtInit();
-  const m = wabt.parseWat('test.wat', src);
-  try {
-    return Uint8Array.from(m.toBinary({}).buffer);
-  } finally {
-    m.destroy();
-  }
-}

@@ -3,10 +3,10 @@
  * and the emulated controller: inputs are BTHome adverts, the fault is the adapter powering off, and a
  * failing start is bindings that cannot be made (no native HCI socket).
  */
+import { bthomeAdv, EmulatedController, emulatedHciBindings, lastController, settle } from '@ferry/test-kit/ble';
+import { FakeClock } from '@ferry/test-kit/clock';
 import { sourceContract } from '../sources/sources.case.ts';
 import { BleSource } from './ble-source.ts';
-import { bthomeAdv, FakeClock } from './ble-test-kit.fixture.ts';
-import { EmulatedController, emulatedHciBindings, lastController, settle } from './hci-emulator.fixture.ts';
 
 sourceContract('BleSource', {
   delivers: 'reading',

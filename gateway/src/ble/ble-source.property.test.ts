@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bthomeAdv, startRig } from '@ferry/test-kit/ble';
 import { SPEC_KEY } from '../bthome/fixtures/vectors.ts';
-import { bthomeAdv, startRig } from './ble-test-kit.fixture.ts';
 
 const MACS = ['54:48:E6:8F:80:A5', 'A4:C1:38:00:00:01', 'A4:C1:38:00:00:02'] as const;
 

@@ -4,12 +4,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ADV_IND, bthomeAdv, hex, lastController, RecordingSink, settle, startRig, type Rig } from '@ferry/test-kit/ble';
 import { BTHOME_OBJECTS } from '../bthome/objects.ts';
 import { ENCRYPTED_VECTORS, PLAIN_VECTORS, SPEC_ENCRYPTION_EXAMPLE, SPEC_FORMAT_EXAMPLE_ADV, SPEC_KEY, SPEC_MAC, type BthomeVector } from '../bthome/fixtures/vectors.ts';
 import { ReplayGuard } from '../bthome/replay-guard.ts';
 import { BleSource } from './ble-source.ts';
-import { bthomeAdv, hex, RecordingSink, startRig, type Rig } from './ble-test-kit.fixture.ts';
-import { ADV_IND, lastController, settle } from './hci-emulator.fixture.ts';
 
 let rigs: Rig[] = [];
 async function rig(...args: Parameters<typeof startRig>): Promise<Rig> {

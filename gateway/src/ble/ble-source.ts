@@ -9,7 +9,8 @@
 import { decodeBthome } from '../bthome/decoder.ts';
 import { parseHex } from '../decoders/hex.ts';
 import { ReplayGuard } from '../bthome/replay-guard.ts';
-import { systemClock, type Clock, type Source, type SourceHealth, type SourceProblem, type SourceSink } from '../sources/types.ts';
+import { systemClock, type Clock } from '@ferry/base';
+import type { Source, SourceHealth, SourceProblem, SourceSink } from '../sources/types.ts';
 import { bthomeServiceData, Deduper, normalizeMac, packetIdOf, toReading } from '../bthome/advert.ts';
 import { BleSourceError, bleProblem, type BleErrorCode } from './errors.ts';
 import { defaultNoble, nobleWithBindings, type AdapterState, type HciOptions, type Noble, type NobleBindings, type Peripheral } from './noble-port.ts';
@@ -31,7 +32,8 @@ export interface BleSourceOptions {
   readonly clock?: Clock;
   /**
    * Makes the noble bindings, called at each start(). Default: none, and noble picks its bindings for the
-   * platform (the HCI socket on Linux). Tests pass bindings driving noble's real code (hci-emulator.fixture.ts).
+   * platform (the HCI socket on Linux). Tests pass bindings driving noble's real code over an emulated
+   * controller (@ferry/test-kit/ble).
    */
   readonly bindings?: () => NobleBindings;
   /** Options for noble's HCI socket bindings when `bindings` is not given. */

@@ -4,7 +4,7 @@
  * of the daemon's source table (gateway/src/daemon/sources.ts). docs/ble.md describes the keys.
  */
 import type { ReplayGuard } from '../bthome/replay-guard.ts';
-import type { Clock } from '../sources/types.ts';
+import type { Clock } from '@ferry/base';
 import { BleSource, type BleSourceOptions } from './ble-source.ts';
 import type { HciOptions, NobleBindings } from './noble-port.ts';
 

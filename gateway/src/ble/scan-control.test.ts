@@ -4,8 +4,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { bthomeAdv, FakeClock, startRig, type Rig } from './ble-test-kit.fixture.ts';
-import { settle, until } from './hci-emulator.fixture.ts';
+import { bthomeAdv, settle, startRig, until, type Rig } from '@ferry/test-kit/ble';
+import { FakeClock } from '@ferry/test-kit/clock';
 import { backoffDelay, ScanControl } from './scan-control.ts';
 
 let rigs: Rig[] = [];

@@ -7,7 +7,7 @@
  *
  * States: adapter (from noble 'stateChange') x phase: idle -> starting -> scanning -> stopping -> idle.
  */
-import type { Clock } from '../sources/types.ts';
+import type { Clock } from '@ferry/base';
 import type { BleErrorCode } from './errors.ts';
 import type { AdapterState, Noble } from './noble-port.ts';
 

@@ -1,14 +1,8 @@
 /** @module Advert -> service data -> Reading mapping and the duplicate rules, without noble. */
 import { describe, expect, it } from 'vitest';
-import { parseHex } from '../decoders/hex.ts';
+import { hex } from '@ferry/test-kit/ble';
 import { decodeBthome, type BthomeAdvert } from './decoder.ts';
 import { bthomeServiceData, Deduper, normalizeMac, packetIdOf, toReading } from './advert.ts';
-
-const hex = (s: string): Uint8Array => {
-  const r = parseHex(s);
-  if (!r.ok) throw r.error;
-  return r.value;
-};
 
 function decoded(h: string): BthomeAdvert {
   const r = decodeBthome(hex(h));

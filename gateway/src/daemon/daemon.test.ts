@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encode, verify } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
-import { aedesBroker } from '../uplink/brokers.ts';
+import { aedesBroker } from '@ferry/test-kit/brokers';
 import type { Source, SourceSink } from '../sources/types.ts';
 import { ConfigError, parseConfig } from './config.ts';
 import { GatewayDaemon } from './daemon.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
-import { aedesBroker } from '../uplink/brokers.ts';
+import { aedesBroker } from '@ferry/test-kit/brokers';
 import type { Source, SourceSink } from '../sources/types.ts';
 import { parseConfig } from './config.ts';
 import { GatewayDaemon } from './daemon.ts';

@@ -1,6 +1,7 @@
 /** @module MH-Z19: the MH-Z19B manual's example frames, command builders, and framer properties (resync, chunking, round trip). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { chunk, concat, hasAccidentalFrame } from '@ferry/test-kit/bytes';
 import { parseHex, toHex } from './hex.ts';
 import {
   decodeMhz19Frame,
@@ -15,7 +16,6 @@ import {
   mhz19ZeroCalibrationCommand,
   type Mhz19Range,
 } from './mhz19.ts';
-import { chunk, concat, hasAccidentalFrame } from './fixtures/streams.ts';
 
 const bytes = (hex: string): Uint8Array => {
   const r = parseHex(hex);

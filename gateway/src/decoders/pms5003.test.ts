@@ -1,6 +1,7 @@
 /** @module PMS5003: frame decoding, Appendix II commands, and framer properties (resync after garbage, chunking, round trip). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { chunk, concat, hasAccidentalFrame } from '@ferry/test-kit/bytes';
 import { parseHex, toHex } from './hex.ts';
 import {
   decodePmsFrame,
@@ -16,7 +17,6 @@ import {
   pmsWakeCommand,
   type PmsReading,
 } from './pms5003.ts';
-import { chunk, concat, hasAccidentalFrame } from './fixtures/streams.ts';
 
 const bytes = (hex: string): Uint8Array => {
   const r = parseHex(hex);

@@ -9,7 +9,7 @@ import { hmacKey } from '@ferry/message/node';
 import { BoardClient, KIND, encodeFrame, type PortLike } from '@ferry/serial';
 import { sourceContract } from '../sources/sources.case.ts';
 import { BoardSource } from './board-source.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '@ferry/test-kit/clock';
 
 /** A board's end of the line, delivering synchronously so anything the source throws surfaces in the test. */
 class FakeBoardPort implements PortLike {

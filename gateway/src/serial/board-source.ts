@@ -4,8 +4,8 @@
  * back-off when it vanishes (unplugged, board reset).
  */
 import { BoardClient } from '@ferry/serial';
-import { systemClock, type Clock, type Source, type SourceHealth, type SourceSink } from '../sources/types.ts';
-import { backoffDelay } from '@ferry/base';
+import { backoffDelay, systemClock, type Clock } from '@ferry/base';
+import type { Source, SourceHealth, SourceSink } from '../sources/types.ts';
 
 export interface BoardSourceOptions {
   readonly path: string;

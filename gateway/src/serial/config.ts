@@ -3,8 +3,7 @@
  * interval_ms) to SerialSensorSource options, and a whole config to its sources. `kind: board` is the framed board protocol (packages/serial),
  * not a sensor, so it maps to undefined. docs/serial-sensors.md describes the keys.
  */
-import type { Clock } from '../sources/types.ts';
-import type { BackoffOptions } from '@ferry/base';
+import type { BackoffOptions, Clock } from '@ferry/base';
 import { SerialSensorError } from './errors.ts';
 import type { SerialBinding } from './port.ts';
 import { isSerialSensorKind, type SensorMode } from './sensor.ts';

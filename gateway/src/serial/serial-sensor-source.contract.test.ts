@@ -5,8 +5,8 @@
  */
 import { encodePmsFrame } from '../decoders/pms5003.ts';
 import { sourceContract } from '../sources/sources.case.ts';
-import { FakeClock } from './fake-clock.ts';
-import { CableBinding } from './mock-binding.fixture.ts';
+import { FakeClock } from '@ferry/test-kit/clock';
+import { CableBinding } from '@ferry/test-kit/serial';
 import { SerialSensorSource } from './serial-sensor-source.ts';
 
 /** Lets the mock binding's promise and nextTick chains run (the manual clock does not drive them). */

@@ -1,16 +1,17 @@
 /**
  * @module SerialSensorSource over REAL pseudo-terminals with the native serialport binding and the system
  * clock: a PMS5003 stream, a polled MH-Z19 (the manual's example answer), and an unplug / re-plug at the
- * same path. Providers are python3 processes (pty.fixture.ts), killed after each test.
+ * same path. Providers are python3 processes (@ferry/test-kit/pty), killed after each test.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killAllPtys, PtyDevice, ptyUnavailable } from '@ferry/test-kit/pty';
+import { FakeMhz19 } from '@ferry/test-kit/sensors';
 import { encodeMhz19Reading, mhz19ReadCommand } from '../decoders/mhz19.ts';
 import { encodePmsFrame, pmsActiveModeCommand } from '../decoders/pms5003.ts';
 import type { Reading, SourceProblem, SourceSink } from '../sources/types.ts';
-import { FakeMhz19, killAllPtys, PtyDevice, ptyUnavailable } from './pty.fixture.ts';
 import { SerialSensorSource, type SerialSensorSourceOptions } from './serial-sensor-source.ts';
 
 const skip = ptyUnavailable();

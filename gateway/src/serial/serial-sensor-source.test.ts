@@ -1,11 +1,11 @@
 /** @module SerialSensorSource over @serialport/binding-mock and a FakeClock: framing, polling, timeouts, unplug and back-off. */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '@ferry/test-kit/clock';
+import { CableBinding } from '@ferry/test-kit/serial';
 import { encodeMhz19Reading, mhz19Checksum, mhz19ReadCommand } from '../decoders/mhz19.ts';
 import { encodePmsFrame, pmsActiveModeCommand, pmsPassiveModeCommand, pmsReadCommand, type PmsReading } from '../decoders/pms5003.ts';
 import type { Reading, SourceProblem, SourceSink } from '../sources/types.ts';
-import { FakeClock } from './fake-clock.ts';
-import { CableBinding } from './mock-binding.fixture.ts';
 import { SerialSensorSource, type SerialSensorSourceOptions } from './serial-sensor-source.ts';
 
 const PATH = '/dev/ttyFAKE0';

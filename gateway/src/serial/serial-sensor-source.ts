@@ -6,9 +6,8 @@
  *
  * States: idle -start-> opening -ok-> up -gone-> waiting -timer-> opening … ; any -stop-> stopped.
  */
-import type { Clock, Reading, Source, SourceHealth, SourceSink } from '../sources/types.ts';
-import { systemClock } from '../sources/types.ts';
-import { backoffDelay, type BackoffOptions } from '@ferry/base';
+import { backoffDelay, systemClock, type BackoffOptions, type Clock } from '@ferry/base';
+import type { Reading, Source, SourceHealth, SourceSink } from '../sources/types.ts';
 import { classifyOpenError, serialProblem, SerialSensorError, type SerialSensorErrorCode } from './errors.ts';
 import { expectsAck } from './pms5003-sensor.ts';
 import { openPort, type PortLink, type SerialBinding } from './port.ts';

@@ -50,18 +50,3 @@ export interface Source {
   stop(): Promise<void>;
   health(): SourceHealth;
 }
-
-/** Injected clock and timers, so watchdogs and reconnect back-off are testable without real waiting. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): { cancel(): void };
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return { cancel: () => clearTimeout(t) };
-  },
-};

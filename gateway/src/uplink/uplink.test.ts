@@ -1,11 +1,12 @@
 /** Store-and-forward against real brokers (aedes in-process, Debian's Mosquitto): order, outages, kill -9, last will. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { aedesBroker, mosquittoAvailable, mosquittoBroker, type TestBroker } from './brokers.ts';
+import { aedesBroker, mosquittoAvailable, mosquittoBroker, type TestBroker } from '@ferry/test-kit/brokers';
 import { Outbox, OutboxFullError } from './outbox.ts';
 import { Uplink, statusTopic } from './uplink.ts';
 
@@ -101,7 +102,8 @@ describe('kill -9 of the gateway process', () => {
     const path = tmpDb();
     const dead = 'mqtt://127.0.0.1:1'; // nothing listens: everything stays buffered
     // node itself (not npx, whose grandchild would survive the kill) with tsx's loader
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'writer.fixture.ts'), path, dead, '100000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const writer = createRequire(import.meta.url).resolve('@ferry/test-kit/outbox-writer');
+    const child = spawn(process.execPath, ['--import', 'tsx', writer, path, dead, '100000'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const puts: string[] = [];
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -4,7 +4,7 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
-import { aedesBroker } from '../../../gateway/src/uplink/brokers.ts';
+import { aedesBroker } from '@ferry/test-kit/brokers';
 import { ControlClient, requestTopic, serveControl } from './channel.ts';
 import { ControlError } from './errors.ts';
 

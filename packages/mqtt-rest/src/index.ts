@@ -4,3 +4,4 @@
  */
 export * from './channel.ts';
 export * from './errors.ts';
+export * from './no-delay.ts';

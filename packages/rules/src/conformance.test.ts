@@ -2,12 +2,12 @@
  * @module Runs the shared conformance cases against RuleEngine, unmoved and moved between runtimes at every step.
  */
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '@ferry/test-kit/clock';
 import { RULE_CASES } from './conformance.case.ts';
 import type { CaseStep } from './conformance.case.ts';
 import { RuleEngine } from './engine.ts';
 import type { InstallationObject } from './objects.ts';
 import type { OutputRecord } from './runtime/job.ts';
-import { testClock } from './test-support.ts';
 
 function run(engine: RuleEngine, steps: readonly CaseStep[]): OutputRecord[] {
   return steps.flatMap((step) =>
@@ -22,7 +22,7 @@ function on(runtime: string, installation: InstallationObject): InstallationObje
 describe('conformance cases', () => {
   for (const ruleCase of RULE_CASES) {
     it(ruleCase.name, () => {
-      const engine = new RuleEngine({ runtime: 'edge', clock: testClock() });
+      const engine = new RuleEngine({ runtime: 'edge', clock: new FakeClock(0) });
       const { jobId } = engine.install(on('edge', ruleCase.installation));
       engine.start(jobId);
       expect(run(engine, ruleCase.steps)).toEqual(ruleCase.outputs);
@@ -30,8 +30,8 @@ describe('conformance cases', () => {
 
     it(`${ruleCase.name} (moved edge -> cloud at every step)`, () => {
       for (let split = 0; split <= ruleCase.steps.length; split++) {
-        const edge = new RuleEngine({ runtime: 'edge', clock: testClock() });
-        const cloud = new RuleEngine({ runtime: 'cloud', clock: testClock() });
+        const edge = new RuleEngine({ runtime: 'edge', clock: new FakeClock(0) });
+        const cloud = new RuleEngine({ runtime: 'cloud', clock: new FakeClock(0) });
         const { jobId } = edge.install(on('edge', ruleCase.installation));
         edge.start(jobId);
         const first = run(edge, ruleCase.steps.slice(0, split));

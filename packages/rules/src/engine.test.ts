@@ -2,13 +2,13 @@
  * @module RuleEngine: the REST-shaped operations, fan-out, failure reporting, and moving jobs between two engines.
  */
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '@ferry/test-kit/clock';
 import { RuleEngine } from './engine.ts';
 import { RuleError } from './errors.ts';
 import type { InstallationObject } from './objects.ts';
 import type { OutputRecord } from './runtime/job.ts';
-import { testClock } from './test-support.ts';
 
-const clock = testClock(0);
+const clock = new FakeClock(0);
 
 function installation(runtime: string, jobType: string, jobProps: Record<string, unknown>, input: string | string[] = 'sensors/+/temp', output = 'alerts/temp'): InstallationObject {
   return { headers: { runtime, targetResource: 'room-1', jobType }, jobConfig: { connectors: { input, output }, jobProps } };

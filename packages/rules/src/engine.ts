@@ -5,18 +5,19 @@
  * Outputs are returned, not re-fed: pipelines compose through broker topics, so a host publishes each
  * output and the broker brings it back to whichever jobs (here or elsewhere) subscribe to it.
  */
+import type { Clock } from '@ferry/base';
 import { RuleError } from './errors.ts';
 import { loopThrough } from './feedback.ts';
 import { withDefaults, type RuleLimits } from './limits.ts';
 import { parseInstallation, parseRelocation } from './objects.ts';
 import type { InstallationObject, JobInfo, RelocationObject } from './objects.ts';
 import { RuleJob } from './runtime/job.ts';
-import type { Clock, JobStatus, OutputRecord } from './runtime/job.ts';
+import type { JobStatus, OutputRecord } from './runtime/job.ts';
 
 export type EngineOptions = {
   /** This runtime's name; installation headers.runtime and relocation target_runtime must equal it. */
   readonly runtime: string;
-  readonly clock: Clock;
+  readonly clock: Pick<Clock, 'now'>;
   /** Per-job consecutive error limit (see RuleJob). */
   readonly errorLimit?: number;
   /** Per-job number of remembered input ids (see RuleJob). */

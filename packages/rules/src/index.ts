@@ -39,7 +39,7 @@ export type { FieldPath, PathSegment } from './json-path.ts';
 export { checkTopicFilter, checkTopicName, topicMatches } from './topic.ts';
 
 export { RuleJob, DEFAULT_DEDUPE_WINDOW, DEFAULT_ERROR_LIMIT } from './runtime/job.ts';
-export type { Clock, JobOptions, JobStatus, OutputRecord } from './runtime/job.ts';
+export type { JobOptions, JobStatus, OutputRecord } from './runtime/job.ts';
 export { JOB_STATES, canTransition, transition } from './runtime/state.ts';
 export type { JobState, LifecycleCommand } from './runtime/state.ts';
 export { SNAPSHOT_FORMAT, parseSnapshot } from './runtime/snapshot.ts';

@@ -2,10 +2,11 @@
  * @module Resource caps and feedback loops: a rule is untrusted input, so what it can cost is bounded and a
  * rule that would feed itself is refused. Each case here reproduces a rule that used to take a host down.
  */
+import { FakeClock } from '@ferry/test-kit/clock';
+import { sqlJob } from '@ferry/test-kit/rules';
 import { describe, expect, it } from 'vitest';
 import { RuleEngine } from './engine.ts';
 import { RULE_LIMITS } from './limits.ts';
-import { sqlJob, testClock } from './test-support.ts';
 
 const install = (input: string, output: string, jobType = 'single-filter', jobProps: Record<string, unknown> = { condition: 'gt', threshold: 0, fieldName: 'v' }) => ({
   headers: { runtime: 'edge', targetResource: 'r', jobType },
@@ -59,7 +60,7 @@ describe('resource caps', () => {
   });
 
   it('an engine holds at most maxJobs jobs', () => {
-    const engine = new RuleEngine({ runtime: 'edge', clock: testClock(), limits: { maxJobs: 2 } });
+    const engine = new RuleEngine({ runtime: 'edge', clock: new FakeClock(0), limits: { maxJobs: 2 } });
     engine.install(install('a/1', 'o/1'));
     engine.install(install('a/2', 'o/2'));
     expect(() => engine.install(install('a/3', 'o/3'))).toThrow(expect.objectContaining({ code: 'FERRY_RULES_TOO_MANY_JOBS' }));
@@ -69,13 +70,13 @@ describe('resource caps', () => {
 describe('feedback loops are refused at install', () => {
   // Regression: a rule whose output matched its own input turned one reading into 2,125 signed outbox rows.
   it('refuses a rule whose output topic matches its own input filter, naming the field', () => {
-    const engine = new RuleEngine({ runtime: 'edge', clock: testClock() });
+    const engine = new RuleEngine({ runtime: 'edge', clock: new FakeClock(0) });
     expect(() => engine.install(install('sensors/#', 'sensors/alerts'))).toThrow(expect.objectContaining({ code: 'FERRY_RULES_FEEDS_ITSELF', path: 'jobConfig.connectors.output' }));
     expect(engine.list()).toEqual([]);
   });
 
   it('refuses the rule that closes a loop through other jobs, and says which', () => {
-    const engine = new RuleEngine({ runtime: 'edge', clock: testClock(), newJobId: (i) => i.jobConfig.connectors.output.replace('/', '-') });
+    const engine = new RuleEngine({ runtime: 'edge', clock: new FakeClock(0), newJobId: (i) => i.jobConfig.connectors.output.replace('/', '-') });
     engine.install(install('a/in', 'b/in'));
     engine.install(install('b/+', 'c/in'));
     expect(() => engine.install(install('c/in', 'a/in'))).toThrow(expect.objectContaining({ code: 'FERRY_RULES_FEEDS_ITSELF', message: expect.stringMatching(/b-in -> c-in/) }));

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { THERMOSTAT_WASM } from '@ferry/firmware/paths';
+import { wat } from '@ferry/test-kit/wat';
 import { checkModule } from './abi-check.ts';
 import { inspect } from './inspect.ts';
-import { wat } from './wat.ts';
 
 const exportsOk = `(func (export "abi_version") (result i32) i32.const 1) (func (export "boot") (param i32) (result i32) i32.const 0) (func (export "tick") (result i32) i32.const 0) (memory (export "memory") 1 1)`;
 const codes = (bytes: Uint8Array): string[] => { const r = checkModule(bytes); return r.ok ? [] : r.errors.map((e) => e.code); };

@@ -5,7 +5,7 @@ import { THERMOSTAT_WASM } from '@ferry/firmware/paths';
 import { checkModule } from './abi-check.ts';
 import { inspect } from './inspect.ts';
 import { MODULE_LIMITS } from './module-limits.ts';
-import { wat } from './wat.ts';
+import { wat } from '@ferry/test-kit/wat';
 
 const exportsOk = `(func (export "abi_version") (result i32) i32.const 1) (func (export "boot") (param i32) (result i32) i32.const 0) (func (export "tick") (result i32) i32.const 0) (memory (export "memory") 1 1)`;
 const limitErrors = (bytes: Uint8Array): string[] => {

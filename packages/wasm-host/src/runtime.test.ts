@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { THERMOSTAT_WASM } from '@ferry/firmware/paths';
+import { wat } from '@ferry/test-kit/wat';
 import { compile, MemoryState, ModuleInstance, type BoardPorts } from './runtime.ts';
-import { wat } from './wat.ts';
 
 const ports = (over: Partial<BoardPorts> = {}): BoardPorts => ({
   deviceId: 'rt-1', nowMs: () => 1_767_225_600_000, uptimeMs: () => 0,

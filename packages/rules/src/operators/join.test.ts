@@ -3,8 +3,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { payloads, push, runSteps, sqlJob, tick } from '../test-support.ts';
-import type { Step } from '../test-support.ts';
+import { payloads, push, runSteps, sqlJob, tick, type Step } from '@ferry/test-kit/rules';
 
 const JOIN = 'SELECT a.v AS av, b.v AS bv FROM s/a AS a JOIN s/b AS b ON a.id = b.id WITHIN 1s';
 

@@ -3,8 +3,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { payloads, push, runSteps, sqlJob, tick } from '../test-support.ts';
-import type { Step } from '../test-support.ts';
+import { payloads, push, runSteps, sqlJob, tick, type Step } from '@ferry/test-kit/rules';
 
 describe('tumbling time windows', () => {
   it('emit per group when the clock passes the window end, groups in arrival order', () => {

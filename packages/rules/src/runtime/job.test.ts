@@ -2,9 +2,10 @@
  * @module RuleJob: lifecycle, counters and drop reasons, error containment and failure, latency, snapshot validation.
  */
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '@ferry/test-kit/clock';
+import { push, runSteps, sqlJob } from '@ferry/test-kit/rules';
 import { RuleError } from '../errors.ts';
 import { compileSql } from '../sql/compile.ts';
-import { push, runSteps, sqlJob, testClock } from '../test-support.ts';
 import { RuleJob } from './job.ts';
 import type { JobSnapshot } from './snapshot.ts';
 
@@ -22,7 +23,7 @@ function errorOf(run: () => unknown): RuleError {
 
 describe('lifecycle', () => {
   it('processes only while RUNNING; other pushes count as inactive drops', () => {
-    const job = new RuleJob(compileSql(FILTER, 'out'), { clock: testClock() });
+    const job = new RuleJob(compileSql(FILTER, 'out'), { clock: new FakeClock(0) });
     expect(job.push('s/1', { v: 20 }, 1)).toEqual([]);
     expect(job.tick(5)).toEqual([]);
     job.start();
@@ -48,7 +49,7 @@ describe('counters', () => {
   });
 
   it('measures latency on the injected clock against the result event time', () => {
-    const clock = testClock(1000);
+    const clock = new FakeClock(1000);
     const job = sqlJob('SELECT count(*) AS n FROM s TUMBLING 100ms', { clock });
     job.push('s', {}, 10);
     clock.set(1250);
@@ -68,7 +69,7 @@ describe('counters', () => {
 
 describe('errors never escape push', () => {
   it('counts evaluation errors and stops the job past the limit of consecutive errors', () => {
-    const clock = testClock(77);
+    const clock = new FakeClock(77);
     const job = sqlJob(FILTER, { errorLimit: 2, clock, jobId: 'edge-3' });
     runSteps(job, [push('s/1', {}, 1), push('s/1', { v: 'x' }, 2), push('s/1', { v: 11 }, 3), push('s/1', {}, 4), push('s/1', {}, 5)]);
     expect(job.state).toBe('RUNNING'); // the success in between reset the streak
@@ -112,8 +113,8 @@ describe('errors never escape push', () => {
 
   it('rejects bad options up front', () => {
     const plan = compileSql(FILTER, 'out');
-    expect(errorOf(() => new RuleJob(plan, { clock: testClock(), errorLimit: -1 })).path).toBe('errorLimit');
-    expect(errorOf(() => new RuleJob(plan, { clock: testClock(), dedupeWindow: 1.5 })).path).toBe('dedupeWindow');
+    expect(errorOf(() => new RuleJob(plan, { clock: new FakeClock(0), errorLimit: -1 })).path).toBe('errorLimit');
+    expect(errorOf(() => new RuleJob(plan, { clock: new FakeClock(0), dedupeWindow: 1.5 })).path).toBe('dedupeWindow');
   });
 });
 
@@ -137,7 +138,7 @@ describe('snapshot and restore', () => {
     const snapshot = snapshotAfterSomeInput();
     const running = sqlJob(AGG);
     expect(errorOf(() => running.restore(snapshot)).code).toBe('FERRY_RULES_INVALID_TRANSITION');
-    const other = new RuleJob(compileSql('SELECT room, avg(v) AS b FROM s/+ SLIDING 100ms 50ms GROUP BY room', 'out'), { clock: testClock() });
+    const other = new RuleJob(compileSql('SELECT room, avg(v) AS b FROM s/+ SLIDING 100ms 50ms GROUP BY room', 'out'), { clock: new FakeClock(0) });
     expect(errorOf(() => other.restore(snapshot))).toMatchObject({ code: 'FERRY_RULES_SNAPSHOT_MISMATCH', path: 'snapshot.plan' });
   });
 
@@ -155,14 +156,14 @@ describe('snapshot and restore', () => {
   ])('rejects a snapshot with a bad %s, naming the path, and leaves the job untouched', (_name, corrupt, path) => {
     const snapshot = JSON.parse(JSON.stringify(snapshotAfterSomeInput())) as Record<string, any>;
     corrupt(snapshot);
-    const job = new RuleJob(compileSql(AGG, 'out'), { clock: testClock() });
+    const job = new RuleJob(compileSql(AGG, 'out'), { clock: new FakeClock(0) });
     const before = job.status();
     expect(errorOf(() => job.restore(snapshot))).toMatchObject({ code: 'FERRY_RULES_SNAPSHOT_INVALID', num: 3301, path });
     expect(job.status()).toEqual(before);
   });
 
   it('rejects values that are not JSON at all', () => {
-    const job = new RuleJob(compileSql(AGG, 'out'), { clock: testClock() });
+    const job = new RuleJob(compileSql(AGG, 'out'), { clock: new FakeClock(0) });
     expect(errorOf(() => job.restore({ big: 1n })).code).toBe('FERRY_RULES_SNAPSHOT_INVALID');
     expect(errorOf(() => job.restore(undefined)).code).toBe('FERRY_RULES_SNAPSHOT_INVALID');
   });

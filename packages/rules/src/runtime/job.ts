@@ -6,6 +6,7 @@
  * errors stop the job with a failure reason. Time only moves while RUNNING, so a stopped job's snapshot
  * is a consistent cut of the stream: everything before the watermark is in it, nothing after.
  */
+import type { Clock } from '@ferry/base';
 import { RuleError } from '../errors.ts';
 import { checkPlan, LIMITS, planKey } from '../plan.ts';
 import type { Plan } from '../plan.ts';
@@ -18,13 +19,12 @@ import type { Counters, DropCounters, ErrorInfo, JobSnapshot, Watermark } from '
 import { transition } from './state.ts';
 import type { JobState, LifecycleCommand } from './state.ts';
 
-/** The injected clock: milliseconds, used for latency and failure timestamps only (never for window logic). */
-export type Clock = { now(): number };
 
 export type OutputRecord = { readonly topic: string; readonly payload: unknown };
 
 export type JobOptions = {
-  readonly clock: Clock;
+  /** Wall clock, used for latency and failure timestamps only (never for window logic). */
+  readonly clock: Pick<Clock, 'now'>;
   /** Consecutive evaluation errors tolerated; one more stops the job. Default 100; Infinity never stops. */
   readonly errorLimit?: number;
   /** How many recent input ids are remembered to drop redeliveries. Default 1024. */
@@ -52,7 +52,7 @@ export class RuleJob {
   readonly plan: Plan;
   readonly #key: string;
   readonly #operator: Operator;
-  readonly #clock: Clock;
+  readonly #clock: Pick<Clock, 'now'>;
   readonly #errorLimit: number;
   readonly #dedupeWindow: number;
   readonly #jobId: string;

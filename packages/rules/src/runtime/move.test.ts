@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '@ferry/test-kit/clock';
+import { push, runSteps, tick, type Step } from '@ferry/test-kit/rules';
 import { compileSql } from '../sql/compile.ts';
-import { push, runSteps, testClock, tick } from '../test-support.ts';
-import type { Step } from '../test-support.ts';
 import { RuleJob } from './job.ts';
 import type { JobOptions, OutputRecord } from './job.ts';
 
@@ -26,7 +26,7 @@ const OPTIONS = { errorLimit: 3, dedupeWindow: 64 };
 
 function newJob(sql: string, options: Partial<JobOptions> = {}): RuleJob {
   // A fixed clock: latency and error timestamps then agree between the runs being compared.
-  return new RuleJob(compileSql(sql, 'out'), { clock: testClock(5000), ...OPTIONS, ...options });
+  return new RuleJob(compileSql(sql, 'out'), { clock: new FakeClock(5000), ...OPTIONS, ...options });
 }
 
 /** Input with out-of-order timestamps, ticks, other topics, bad records (missing/non-numeric v) and redeliveries. */

@@ -1,21 +1,8 @@
 /**
- * @module Helpers shared by this package's tests: a settable clock, jobs from SQL, and replayable input scripts.
+ * @module Helpers for the rules engine's tests: jobs from SQL (on a FakeClock at 0), and replayable input scripts.
  */
-import { compileSql } from './sql/compile.ts';
-import { RuleJob } from './runtime/job.ts';
-import type { Clock, JobOptions, OutputRecord } from './runtime/job.ts';
-
-export type TestClock = Clock & { set(ms: number): void };
-
-export function testClock(start = 0): TestClock {
-  let now = start;
-  return {
-    now: () => now,
-    set: (ms: number) => {
-      now = ms;
-    },
-  };
-}
+import { compileSql, RuleJob, type JobOptions, type OutputRecord } from '@ferry/rules';
+import { FakeClock } from './clock.ts';
 
 /** One step of an input script: a pushed record or a tick of the host clock. */
 export type Step =
@@ -35,7 +22,7 @@ export function runSteps(job: RuleJob, steps: readonly Step[]): OutputRecord[] {
 }
 
 export function sqlJob(sql: string, options: Partial<JobOptions> = {}, sink = 'out'): RuleJob {
-  const job = new RuleJob(compileSql(sql, sink), { clock: testClock(), ...options });
+  const job = new RuleJob(compileSql(sql, sink), { clock: new FakeClock(0), ...options });
   job.start();
   return job;
 }

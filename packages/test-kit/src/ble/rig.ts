@@ -1,44 +1,12 @@
 /**
- * @module Test fixture: a fake Clock (STYLE.md §7: no real timers in unit tests), a recording sink, advert
- * builders and a started BleSource over noble + the emulated controller (hci-emulator.fixture.ts).
+ * @module Test fixture: a recording sink, advert builders and a started BleSource over noble + the emulated
+ * controller (hci-emulator.ts), timed by the test kit's FakeClock so no test waits on a real timer.
  */
-import { encodeBthomeAdvertisingData } from '../bthome/encoder.ts';
-import { parseHex } from '../decoders/hex.ts';
-import type { Clock, Reading, SourceProblem, SourceSink } from '../sources/types.ts';
-import { BleSource, type BleSourceOptions } from './ble-source.ts';
-import { emulatedHciBindings, lastController, settle, until, type EmulatedController } from './hci-emulator.fixture.ts';
-
-export class FakeClock implements Clock {
-  #now: number;
-  #timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
-  constructor(startMs = 1_700_000_000_000) {
-    this.#now = startMs;
-  }
-  now(): number {
-    return this.#now;
-  }
-  setTimeout(fn: () => void, ms: number): { cancel(): void } {
-    const t = { at: this.#now + Math.max(0, ms), fn, live: true };
-    this.#timers.push(t);
-    return { cancel: () => void (t.live = false) };
-  }
-  /** Moves time forward, firing due timers in time order (timers set by a timer fire too if due). */
-  advance(ms: number): void {
-    const end = this.#now + ms;
-    for (;;) {
-      const due = this.#timers.filter((t) => t.live && t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (due === undefined) break;
-      due.live = false;
-      this.#now = due.at;
-      due.fn();
-    }
-    this.#timers = this.#timers.filter((t) => t.live);
-    this.#now = end;
-  }
-  get pending(): number {
-    return this.#timers.filter((t) => t.live).length;
-  }
-}
+import type { Reading, SourceProblem, SourceSink } from '@ferry/gateway';
+import { BleSource, type BleSourceOptions } from '@ferry/gateway/ble';
+import { encodeBthomeAdvertisingData, parseHex } from '@ferry/gateway/decoders';
+import { FakeClock } from '../clock.ts';
+import { emulatedHciBindings, lastController, settle, until, type EmulatedController } from './hci-emulator.ts';
 
 export class RecordingSink implements SourceSink {
   readonly readings: Reading[] = [];

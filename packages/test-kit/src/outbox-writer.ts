@@ -1,10 +1,10 @@
 /**
- * Test fixture process: buffers `count` readings through an Uplink whose broker is down, printing
- * "put <id> <payload>" after each durable put, so the parent can kill -9 it at any point.
- * Usage: tsx writer.fixture.ts <db-path> <broker-url> <count>
+ * @module A process for the gateway's kill -9 test (not a library module): buffers `count` readings
+ * through an Uplink whose broker is down, printing "put <id> <payload>" after each durable put, so the
+ * parent can kill -9 it at any point. Usage: tsx outbox-writer.ts <db-path> <broker-url> <count>; the
+ * parent finds this file with require.resolve('@ferry/test-kit/outbox-writer').
  */
-import { Outbox } from './outbox.ts';
-import { Uplink } from './uplink.ts';
+import { Outbox, Uplink } from '@ferry/gateway';
 
 const [db, url, count] = process.argv.slice(2) as [string, string, string];
 const outbox = new Outbox({ path: db });

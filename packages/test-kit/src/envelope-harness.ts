@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
+import { HARNESS_WASM } from '@ferry/firmware/paths';
 import type { Claims, FerryHeader, Json } from '@ferry/message';
 import { compile, MemoryState, ModuleInstance, type BoardPorts } from '@ferry/wasm-host';
-import { HARNESS_WASM } from '../paths.ts';
 
 export async function harness(key: Uint8Array): Promise<(header: FerryHeader, claims: Claims) => string> {
   const c = await compile(readFileSync(HARNESS_WASM), { requiredExports: ['abi_version'] });

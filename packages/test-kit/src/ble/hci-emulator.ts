@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import type { NobleBindings } from './noble-port.ts';
+import type { NobleBindings } from '@ferry/gateway/ble';
 
 const require = createRequire(import.meta.url);
 const Module = require('node:module') as { new (id: string): { filename: string; loaded: boolean; exports: unknown } };

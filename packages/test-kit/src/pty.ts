@@ -1,15 +1,14 @@
 /**
- * @module Real pseudo-terminals for the serial integration tests: PtyDevice runs fixtures/pty-provider.py
- * (python3's pty.openpty(); no extra package), which links a pty's device end at a path that the source
- * opens with the native serialport binding, and relays the other end to this process. `FakeMhz19` answers
- * read commands on it like the sensor. Every device is tracked and killed by killAllPtys() (afterEach).
+ * @module Real pseudo-terminals for serial integration tests: PtyDevice runs pty-provider.py (python3's
+ * pty.openpty(); no extra package), which links a pty's device end at a path that the code under test
+ * opens with the native serialport binding, and relays the other end to this process. Every device is
+ * tracked and killed by killAllPtys() (afterEach). Simulated sensors on a PtyDevice are in sensors.ts.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readlinkSync, unlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MHZ19_CMD_READ, MHZ19_FRAME_BYTES, MHZ19_SENSOR, MHZ19_START, mhz19Checksum } from '../decoders/mhz19.ts';
 
-const PROVIDER = fileURLToPath(new URL('./fixtures/pty-provider.py', import.meta.url));
+const PROVIDER = fileURLToPath(new URL('./pty-provider.py', import.meta.url));
 const live = new Set<PtyDevice>();
 
 /** Why the pty tests cannot run here, or undefined if they can. */
@@ -98,35 +97,4 @@ export class PtyDevice {
 
 export async function killAllPtys(): Promise<void> {
   await Promise.all([...live].map((d) => d.close()));
-}
-
-/**
- * A simulated MH-Z19 on a PtyDevice: for each well-formed read command FF 01 86 00 00 00 00 00 79 it sends
- * the next answer (MH-Z19B manual, "0x86"); with no answers left it stays mute, like a sensor without power.
- */
-export class FakeMhz19 {
-  readonly #dev: PtyDevice;
-  readonly #answers: Uint8Array[];
-  #buf: number[] = [];
-  requests = 0;
-
-  constructor(dev: PtyDevice, answers: Uint8Array[]) {
-    this.#dev = dev;
-    this.#answers = [...answers];
-    dev.onData((bytes) => this.#take(bytes));
-  }
-
-  #take(bytes: Uint8Array): void {
-    this.#buf.push(...bytes);
-    for (;;) {
-      const i = this.#buf.findIndex((b, j) => b === MHZ19_START && this.#buf[j + 1] === MHZ19_SENSOR && this.#buf[j + 2] === MHZ19_CMD_READ);
-      if (i < 0 || this.#buf.length - i < MHZ19_FRAME_BYTES) return;
-      const cmd = Uint8Array.from(this.#buf.slice(i, i + MHZ19_FRAME_BYTES));
-      this.#buf = this.#buf.slice(i + MHZ19_FRAME_BYTES);
-      if (cmd[8] !== mhz19Checksum(cmd)) continue; // a real sensor ignores a command with a bad checksum
-      this.requests++;
-      const answer = this.#answers.shift();
-      if (answer !== undefined) this.#dev.write(answer);
-    }
-  }
 }
