@@ -1,6 +1,8 @@
-/** @module Cloud functions by hash (issue 4 §3/§4): registry, call protocol, runners, tokens, namespaces, schedules. */
-export * from './errors.ts';
-export * from './args.ts';
+/**
+ * @module Cloud functions by hash (issue 4 §3/§4): registry, call protocol, runners, tokens, namespaces,
+ * schedules. The call contract they speak (FERRY_FN_* errors, FnResult, RunOutput, argument conversion) is
+ * @ferry/wasm-host's, shared with a board's local runs.
+ */
 export * from './registry.ts';
 export * from './execute.ts';
 export * from './runner.ts';

@@ -34,6 +34,7 @@ import type { Redis } from 'ioredis';
 import { STATUS } from '@ferry/abi';
 import { hmacKey } from '@ferry/message/node';
 import type { HmacKey } from '@ferry/message';
+import { fnFail, type FnResult } from '@ferry/wasm-host';
 import { StoreError } from '../storage/errors.ts';
 import { SecretSealer } from '../tokens/sealed-secret.ts';
 import { Owners, type OwnerRecord, type OwnerStore } from '../tokens/owners.ts';
@@ -42,7 +43,6 @@ import type { RevocationList } from '../tokens/revocation.ts';
 import { DEFAULT_QUOTA, MemoryWhitelist, type NamespaceQuota, type NamespaceStore, type Whitelist } from '../namespaces/namespace-store.ts';
 import type { AtomicState } from '../namespaces/overlay.ts';
 import { SortedState } from '../namespaces/sorted-state.ts';
-import { fnFail, type FnResult } from './errors.ts';
 import { ModuleRegistry, sha256Hex, type ModuleStore } from './registry.ts';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');

@@ -7,16 +7,13 @@
  * The default runner is in process (fast, no preemption); a service open to untrusted modules passes
  * a PoolRunner.
  */
-import type { KeyValueState } from '@ferry/wasm-host';
+import { convertArgs, fnFail, fnOk, resultTypeOf, type ArgValue, type FnResult, type KeyValueState, type RunOutput } from '@ferry/wasm-host';
 import { NAMESPACE_PATTERN, verifyPublicToken, type PublicClaims } from '../tokens/public-token.ts';
 import { isPrivateToken } from '../tokens/private-token.ts';
 import { Owners } from '../tokens/owners.ts';
 import { MemoryRevocationList, type RevocationList } from '../tokens/revocation.ts';
 import { TokenBuckets } from '@ferry/base';
 import { MemoryNamespaceStore, MemoryWhitelist, type NamespaceStore, type Whitelist } from '../namespaces/namespace-store.ts';
-import { convertArgs, resultTypeOf, type ArgValue } from './args.ts';
-import { fnFail, fnOk, type FnResult } from './errors.ts';
-import type { RunOutput } from './execute.ts';
 import { InProcessRunner } from './in-process-runner.ts';
 import { HASH_PATTERN, ModuleRegistry } from './registry.ts';
 import { systemClock, type Clock, type Runner } from './runner.ts';

@@ -7,8 +7,7 @@
  * burst). Runs are not charged to the token's call rate: the minimum period is their limit.
  */
 import { randomBytes } from 'node:crypto';
-import { fnFail, fnOk, type FnResult } from '../functions/errors.ts';
-import type { RunOutput } from '../functions/execute.ts';
+import { fnFail, fnOk, type FnResult, type RunOutput } from '@ferry/wasm-host';
 import type { Clock } from '../functions/runner.ts';
 import { checkCallRequest, type FunctionService, type Principal } from '../functions/service.ts';
 import { MemoryLeaseStore, MemoryScheduleStore, type LeaseStore, type Schedule, type ScheduleStore } from './stores.ts';

@@ -5,7 +5,8 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MqttClient } from 'mqtt';
-import type { FnError, FunctionService } from '../functions/index.ts';
+import type { FnError } from '@ferry/wasm-host';
+import type { FunctionService } from '../functions/index.ts';
 
 /** HTTP status for each error: the code says what, the status says whose move it is. */
 export function statusOf(e: FnError): number {

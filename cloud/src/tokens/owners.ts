@@ -5,7 +5,7 @@
  */
 import { hmacKey } from '@ferry/message/node';
 import type { HmacKey } from '@ferry/message';
-import { fnFail, fnOk, type FnResult } from '../functions/errors.ts';
+import { fnFail, fnOk, type FnResult } from '@ferry/wasm-host';
 import { derivePublicSigningSecret, parsePrivateToken, privateVerifier, sameBytes } from './private-token.ts';
 
 export interface OwnerRecord {

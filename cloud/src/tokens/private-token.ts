@@ -6,7 +6,7 @@
  */
 import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KID_PATTERN } from '@ferry/message';
-import { fnFail, fnOk, type FnResult } from '../functions/errors.ts';
+import { fnFail, fnOk, type FnResult } from '@ferry/wasm-host';
 
 export const PRIVATE_PREFIX = 'ferry_sk';
 /** Owner ids are message kids (docs/message-format.md), so they can be dev.id and a JWS kid. */

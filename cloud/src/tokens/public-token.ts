@@ -10,7 +10,7 @@
 import { base64urlEncode, verifyJws, type HmacKey } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { randomBytes } from 'node:crypto';
-import { fnFail, fnOk, type FnResult } from '../functions/errors.ts';
+import { fnFail, fnOk, type FnResult } from '@ferry/wasm-host';
 import { derivePublicSigningSecret, OWNER_PATTERN, parsePrivateToken } from './private-token.ts';
 
 export const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { convertArgs, resultTypeOf } from './args.ts';
-import { codeOf, unwrap } from './test-support.ts';
+import { convertArgs, resultTypeOf } from './call-args.ts';
+import type { FnResult } from './call-errors.ts';
+
+const unwrap = <T>(r: FnResult<T>): T => { if (!r.ok) throw r.error; return r.value; };
+const codeOf = (r: FnResult<unknown>): string => (r.ok ? 'ok' : r.error.code);
 
 describe('convertArgs', () => {
   const t = { params: ['i32', 'i64', 'f32', 'f64'] as const, results: [] };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FN_ERRORS, FnError, fnFail } from './errors.ts';
+import { FN_ERRORS, FnError, fnFail } from './call-errors.ts';
 
 describe('functions error catalog', () => {
   const entries = Object.entries(FN_ERRORS);

@@ -1,8 +1,9 @@
 /**
- * @module The functions/tokens error catalog: every way the cloud refuses or fails a function call,
- * an upload, a token or a schedule has one code (FERRY_FN_*) and one number in the 4000-4499 wire range
- * (STYLE.md §4, after fastify's lib/errors.js). docs/functions.md lists them; errors.test.ts keeps the
- * two in step. Nothing in functions/, tokens/, namespaces/ or schedules/ throws these: they are returned.
+ * @module The FERRY_FN_* catalog of the function-call contract: every way a host refuses or fails a function
+ * call, an upload, a token or a schedule has one code and one number in the 4000-4499 wire range. The cloud's
+ * function service and a board's local run (firmware/emulator/local-function.ts) share it, so one failure has
+ * one code wherever it ran. docs/functions.md lists them; call-errors.test.ts keeps the two in step. Nothing
+ * throws these: they are returned (FnResult).
  */
 
 export const FN_ERRORS = {
@@ -32,7 +33,7 @@ export const FN_ERRORS = {
 
 export type FnErrorCode = keyof typeof FN_ERRORS;
 
-/** The only error type of the cloud functions; `details` carries underlying codes (FERRY_ABI_*, FERRY_MSG_*). */
+/** The only error type of a function call; `details` carries underlying codes (FERRY_ABI_*, FERRY_MSG_*). */
 export class FnError extends Error {
   readonly code: FnErrorCode;
   readonly num: number;

@@ -2,5 +2,6 @@
 export * from './inspect.ts';
 export * from './abi-check.ts';
 export * from './runtime.ts';
-export * from './args.ts';
+export * from './call-errors.ts';
+export * from './call-args.ts';
 export * from './function-call.ts';
