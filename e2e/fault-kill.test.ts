@@ -28,8 +28,8 @@ import { DeviceRegistry, SqliteDeviceStore, loadMasterKey } from '@ferry/cloud';
 import { encode, type HmacKey } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { useScaleOutParts } from './scale-out-parts.ts';
-import { RedisTimeSeries } from '../cloud/src/storage/redis-time-series.ts';
-import { RedisReorderStore } from '../cloud/src/storage/redis-reorder-store.ts';
+import { RedisTimeSeries } from '../cloud/src/storage/redis/time-series.ts';
+import { RedisReorderStore } from '../cloud/src/storage/redis/reorder-store.ts';
 
 const SOURCES = 16;
 const PER_SOURCE = 150;

@@ -7,7 +7,7 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generatePrivateToken, mintPublicToken } from '../functions/index.ts';
 import { KV_WAT, wat } from '../functions/test-support.ts';
-import { CloudService } from './service.ts';
+import { CloudService } from '../service/service.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });

@@ -10,13 +10,13 @@ import type Database from 'better-sqlite3';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { fnFail, type FnError } from '@ferry/wasm-host';
 import { HASH_PATTERN, systemClock, type Clock, type FunctionService } from '../functions/index.ts';
-import { Scheduler, type CreateSchedule } from '../schedules/scheduler.ts';
-import type { Schedule } from '../schedules/stores.ts';
-import { SqliteLeaseStore, SqliteScheduleStore } from '../schedules/sqlite-stores.ts';
-import { RedisLeaseStore, RedisScheduleStore } from '../schedules/redis-stores.ts';
+import { Scheduler, type CreateSchedule } from '../functions/schedules/scheduler.ts';
+import type { Schedule } from '../functions/schedules/stores.ts';
+import { SqliteLeaseStore, SqliteScheduleStore } from '../storage/sqlite/schedule-stores.ts';
+import { RedisLeaseStore, RedisScheduleStore } from '../storage/redis/schedule-stores.ts';
 import { StoreError } from '../storage/errors.ts';
-import type { RedisClient } from '../storage/redis-script.ts';
-import { statusOf } from './functions-api.ts';
+import type { RedisClient } from '../storage/redis/script.ts';
+import { statusOf } from './functions.ts';
 
 export interface SchedulerSetup {
   readonly functions: FunctionService;

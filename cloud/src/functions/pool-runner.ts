@@ -8,8 +8,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { FnError, fnFail, fnOk, type FnErrorCode, type FnResult, type RunOutput } from '@ferry/wasm-host';
-import { snapshotOf } from '../namespaces/sorted-state.ts';
-import { commitWrites } from '../namespaces/overlay.ts';
+import { snapshotOf } from './namespaces/sorted-state.ts';
+import { commitWrites } from './namespaces/overlay.ts';
 import type { WorkerCall, WorkerReply } from './pool-worker.ts';
 import { systemClock, type Clock, type RunRequest, type Runner } from './runner.ts';
 

@@ -5,8 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { CompiledModule, ModuleInfo, ResultType } from '@ferry/wasm-host';
-import { OverlayState } from '../namespaces/overlay.ts';
-import { SortedState } from '../namespaces/sorted-state.ts';
+import { OverlayState } from './namespaces/overlay.ts';
+import { SortedState } from './namespaces/sorted-state.ts';
 import { InstanceCache } from './execute.ts';
 
 export interface WorkerCall {

@@ -8,12 +8,12 @@
  * a PoolRunner.
  */
 import { convertArgs, fnFail, fnOk, resultTypeOf, type ArgValue, type FnResult, type KeyValueState, type RunOutput } from '@ferry/wasm-host';
-import { NAMESPACE_PATTERN, verifyPublicToken, type PublicClaims } from '../tokens/public-token.ts';
-import { isPrivateToken } from '../tokens/private-token.ts';
-import { Owners } from '../tokens/owners.ts';
-import { MemoryRevocationList, type RevocationList } from '../tokens/revocation.ts';
+import { NAMESPACE_PATTERN, verifyPublicToken, type PublicClaims } from './tokens/public-token.ts';
+import { isPrivateToken } from './tokens/private-token.ts';
+import { Owners } from './tokens/owners.ts';
+import { MemoryRevocationList, type RevocationList } from './tokens/revocation.ts';
 import { TokenBuckets } from '@ferry/base';
-import { MemoryNamespaceStore, MemoryWhitelist, type NamespaceStore, type Whitelist } from '../namespaces/namespace-store.ts';
+import { MemoryNamespaceStore, MemoryWhitelist, type NamespaceStore, type Whitelist } from './namespaces/namespace-store.ts';
 import { InProcessRunner } from './in-process-runner.ts';
 import { HASH_PATTERN, ModuleRegistry } from './registry.ts';
 import { systemClock, type Clock, type Runner } from './runner.ts';

@@ -6,10 +6,10 @@
  */
 import { STATUS } from '@ferry/abi';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NamespaceQuota, NamespaceStore, Whitelist } from '../namespaces/namespace-store.ts';
-import { OverlayState } from '../namespaces/overlay.ts';
-import type { OwnerRecord, OwnerStore } from '../tokens/owners.ts';
-import type { RevocationList } from '../tokens/revocation.ts';
+import type { NamespaceQuota, NamespaceStore, Whitelist } from './namespaces/namespace-store.ts';
+import { OverlayState } from './namespaces/overlay.ts';
+import type { OwnerRecord, OwnerStore } from './tokens/owners.ts';
+import type { RevocationList } from './tokens/revocation.ts';
 import type { ModuleStore } from './registry.ts';
 
 export interface FunctionStores {

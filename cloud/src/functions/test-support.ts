@@ -4,8 +4,8 @@
  */
 import wabtInit from 'wabt';
 import type { FnResult } from '@ferry/wasm-host';
-import { generatePrivateToken } from '../tokens/private-token.ts';
-import { mintPublicToken, type MintSpec } from '../tokens/public-token.ts';
+import { generatePrivateToken } from './tokens/private-token.ts';
+import { mintPublicToken, type MintSpec } from './tokens/public-token.ts';
 import type { Clock } from './runner.ts';
 
 const wabt = await wabtInit();

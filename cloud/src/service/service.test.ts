@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedBoard } from '@ferry/firmware';
 import { decode } from '@ferry/message';
-import { generatePrivateToken } from '../tokens/private-token.ts';
+import { generatePrivateToken } from '../functions/tokens/private-token.ts';
 import { CloudService } from './service.ts';
 
 const cleanups: (() => Promise<void>)[] = [];

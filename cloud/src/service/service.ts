@@ -23,11 +23,11 @@ import { Redis } from 'ioredis';
 import type { Message } from '@ferry/message';
 import { RedisReorderStore, RedisTimeSeries, SqliteReorderStore, SqliteTimeSeries, openSqlite } from '../storage/index.ts';
 import { FunctionService, InProcessRunner, PoolRunner } from '../functions/index.ts';
-import { sqliteFunctionStores } from '../functions/sqlite-stores.ts';
-import { redisFunctionStores, type RedisFunctionStores } from '../functions/redis-stores.ts';
-import { functionRoutes, functionTopics } from './functions-api.ts';
+import { sqliteFunctionStores } from '../storage/sqlite/function-stores.ts';
+import { redisFunctionStores, type RedisFunctionStores } from '../storage/redis/function-stores.ts';
+import { functionRoutes, functionTopics } from '../api/functions.ts';
 import type { Clock, Scheduler } from '../functions/index.ts';
-import { scheduleRoutes, schedulerFor, startSchedules } from './schedules-api.ts';
+import { scheduleRoutes, schedulerFor, startSchedules } from '../api/schedules.ts';
 
 export interface CloudOptions {
   readonly dataDir: string;

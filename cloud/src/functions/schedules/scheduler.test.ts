@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FunctionService } from '../functions/service.ts';
-import { codeOf, KV_WAT, ManualClock, owner, unwrap, wat } from '../functions/test-support.ts';
+import { FunctionService } from '../service.ts';
+import { codeOf, KV_WAT, ManualClock, owner, unwrap, wat } from '../test-support.ts';
 import { Scheduler } from './scheduler.ts';
 import { MemoryLeaseStore, MemoryScheduleStore } from './stores.ts';
 

@@ -8,8 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fnFail, fnOk, type FnResult, type RunOutput } from '@ferry/wasm-host';
-import type { Clock } from '../functions/runner.ts';
-import { checkCallRequest, type FunctionService, type Principal } from '../functions/service.ts';
+import type { Clock } from '../runner.ts';
+import { checkCallRequest, type FunctionService, type Principal } from '../service.ts';
 import { MemoryLeaseStore, MemoryScheduleStore, type LeaseStore, type Schedule, type ScheduleStore } from './stores.ts';
 
 export interface CreateSchedule {

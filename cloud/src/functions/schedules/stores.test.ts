@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startRedis } from '../storage/redis-harness.ts';
-import { RedisLeaseStore, RedisScheduleStore } from './redis-stores.ts';
-import { SqliteLeaseStore, SqliteScheduleStore } from './sqlite-stores.ts';
+import { startRedis } from '../../storage/redis-harness.ts';
+import { RedisLeaseStore, RedisScheduleStore } from '../../storage/redis/schedule-stores.ts';
+import { SqliteLeaseStore, SqliteScheduleStore } from '../../storage/sqlite/schedule-stores.ts';
 import { storeCases } from './stores.case.ts';
 import { MemoryLeaseStore, MemoryScheduleStore } from './stores.ts';
 

@@ -4,11 +4,11 @@
  * CROSSSLOT — devices spread over all masters, and reindex() scans every master. The time series too.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { reorderStoreCases } from '../ingest/reorder-store.case.ts';
-import { startRedisCluster } from './redis-harness.ts';
-import { RedisReorderStore } from './redis-reorder-store.ts';
-import { RedisTimeSeries } from './redis-time-series.ts';
-import { timeSeriesCases } from './time-series.case.ts';
+import { reorderStoreCases } from '../../ingest/reorder-store.case.ts';
+import { startRedisCluster } from '../redis-harness.ts';
+import { RedisReorderStore } from './reorder-store.ts';
+import { RedisTimeSeries } from './time-series.ts';
+import { timeSeriesCases } from '../time-series.case.ts';
 
 const cluster = await startRedisCluster();
 afterAll(async () => { if (cluster.ok) await cluster.stop(); });

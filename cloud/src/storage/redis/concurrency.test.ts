@@ -6,10 +6,10 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ApplyResult, SourceRelease } from '../ingest/ports.ts';
-import type { ReorderConfig } from '../ingest/reorder-types.ts';
-import { startRedis } from './redis-harness.ts';
-import { RedisReorderStore } from './redis-reorder-store.ts';
+import type { ApplyResult, SourceRelease } from '../../ingest/ports.ts';
+import type { ReorderConfig } from '../../ingest/reorder-types.ts';
+import { startRedis } from '../redis-harness.ts';
+import { RedisReorderStore } from './reorder-store.ts';
 
 const redis = await startRedis();
 afterAll(async () => { if (redis.ok) await redis.stop(); });

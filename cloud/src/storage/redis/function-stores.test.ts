@@ -6,11 +6,11 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OverlayState } from '../namespaces/overlay.ts';
-import { generatePrivateToken } from '../tokens/private-token.ts';
-import { startRedis, type RedisHarness } from '../storage/redis-harness.ts';
-import { redisFunctionStores, type RedisFunctionStores } from './redis-stores.ts';
-import { functionStoreCases } from './stores.case.ts';
+import { OverlayState } from '../../functions/namespaces/overlay.ts';
+import { generatePrivateToken } from '../../functions/tokens/private-token.ts';
+import { startRedis, type RedisHarness } from '../redis-harness.ts';
+import { redisFunctionStores, type RedisFunctionStores } from './function-stores.ts';
+import { functionStoreCases } from '../../functions/stores.case.ts';
 
 const MASTER = new Uint8Array(32).fill(7);
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -14,7 +14,7 @@ const callsOf = (src: string): string[] => [...new Set([...src.matchAll(/redis\.
 describe('the Lua scripts', () => {
   it('reorder.lua has a marked counterpart for every function of reorder.ts and groups.ts', () => {
     const fns = (src: string): string[] => [...src.matchAll(/^(?:export )?function (\w+)/gm)].map((m) => m[1]!);
-    const core = (f: string): string => read(`../ingest/${f}`);
+    const core = (f: string): string => read(`../../ingest/${f}`);
     const wanted = [
       ...fns(core('reorder.ts')).filter((f) => !['checkReorderConfig', 'initialState', 'draft', 'reorderStep', 'reorderTick', 'reorderFlush'].includes(f)).map((f) => `reorder.ts ${f}()`),
       ...fns(core('groups.ts')).filter((f) => f !== 'closeAllGroups').map((f) => `groups.ts ${f}()`),

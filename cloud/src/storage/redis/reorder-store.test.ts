@@ -5,15 +5,15 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { confirming, reorderStoreCases } from '../ingest/reorder-store.case.ts';
-import { reorderFlush, reorderStep, reorderTick } from '../ingest/reorder.ts';
-import type { Released, ReorderConfig, ReorderState } from '../ingest/reorder-types.ts';
+import { confirming, reorderStoreCases } from '../../ingest/reorder-store.case.ts';
+import { reorderFlush, reorderStep, reorderTick } from '../../ingest/reorder.ts';
+import type { Released, ReorderConfig, ReorderState } from '../../ingest/reorder-types.ts';
 import type { Message } from '@ferry/message';
-import { Ingest } from '../ingest/pipeline.ts';
-import { keyOf, token } from '../ingest/test-support.ts';
-import { startRedis } from './redis-harness.ts';
-import { RedisTimeSeries } from './redis-time-series.ts';
-import { RedisReorderStore } from './redis-reorder-store.ts';
+import { Ingest } from '../../ingest/pipeline.ts';
+import { keyOf, token } from '../../ingest/test-support.ts';
+import { startRedis } from '../redis-harness.ts';
+import { RedisTimeSeries } from './time-series.ts';
+import { RedisReorderStore } from './reorder-store.ts';
 
 const redis = await startRedis();
 afterAll(async () => { if (redis.ok) await redis.stop(); });

@@ -10,12 +10,12 @@
  * lease (ports.ts `confirm`), so with the idempotent time series nothing released is lost or stored twice.
  * docs/storage.md: layout and arguments.
  */
-import type { ApplyResult, ReorderStore, SourceRelease } from '../ingest/ports.ts';
-import { checkReorderConfig, DEFAULT_REORDER_CONFIG } from '../ingest/reorder.ts';
-import type { GroupMember, Pending, OpenGroup, Released, ReorderConfig, ReorderState, SeqMessage, SeqOutcome } from '../ingest/reorder-types.ts';
-import { StoreError, wrap } from './errors.ts';
-import { command, loadScript, runScript, type RedisClient } from './redis-script.ts';
-import { decodeRef, decodeReleased, encodeRef, jsonCodec, type RefCodec } from './ref-codec.ts';
+import type { ApplyResult, ReorderStore, SourceRelease } from '../../ingest/ports.ts';
+import { checkReorderConfig, DEFAULT_REORDER_CONFIG } from '../../ingest/reorder.ts';
+import type { GroupMember, Pending, OpenGroup, Released, ReorderConfig, ReorderState, SeqMessage, SeqOutcome } from '../../ingest/reorder-types.ts';
+import { StoreError, wrap } from '../errors.ts';
+import { command, loadScript, runScript, type RedisClient } from './script.ts';
+import { decodeRef, decodeReleased, encodeRef, jsonCodec, type RefCodec } from '../ref-codec.ts';
 
 const REORDER = loadScript('reorder.lua');
 const DUE = loadScript('due-index.lua');

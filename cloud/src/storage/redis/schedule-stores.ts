@@ -9,10 +9,10 @@
  *   Cluster too (the `{id}` hash tag only keeps a schedule's keys together if more are ever added).
  */
 import { createHash } from 'node:crypto';
-import { StoreError } from '../storage/errors.ts';
-import { command, runScript, type RedisClient, type Script } from '../storage/redis-script.ts';
-import { decodeSchedule, encodeSchedule } from './sqlite-stores.ts';
-import type { LeaseStore, Schedule, ScheduleStore } from './stores.ts';
+import { StoreError } from '../errors.ts';
+import { command, runScript, type RedisClient, type Script } from './script.ts';
+import { decodeSchedule, encodeSchedule } from '../sqlite/schedule-stores.ts';
+import type { LeaseStore, Schedule, ScheduleStore } from '../../functions/schedules/stores.ts';
 
 export interface RedisStoreOptions {
   /** An ioredis client (Redis or Cluster); the caller owns it. Workers that share schedules share `prefix`. */

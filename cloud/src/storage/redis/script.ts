@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
-import { StoreError } from './errors.ts';
+import { StoreError } from '../errors.ts';
 
 export type RedisClient = Redis | Cluster;
 

@@ -1,8 +1,8 @@
 /** The TimeSeriesStore conformance suite on a real Redis (redis-harness.ts), plus the key layout. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { startRedis } from './redis-harness.ts';
-import { RedisTimeSeries } from './redis-time-series.ts';
-import { timeSeriesCases } from './time-series.case.ts';
+import { startRedis } from '../redis-harness.ts';
+import { RedisTimeSeries } from './time-series.ts';
+import { timeSeriesCases } from '../time-series.case.ts';
 
 const redis = await startRedis();
 afterAll(async () => { if (redis.ok) await redis.stop(); });

@@ -5,10 +5,10 @@
  * ts is older than the stream's last (a group released with an earlier arrival time, workers with skewed
  * clocks) could not be stored under its ts, and a ts range query would need ids derived from ts.
  */
-import type { Point, TimeSeriesStore } from '../ingest/ports.ts';
-import { StoreError, wrap } from './errors.ts';
-import { command, loadScript, runScript, type RedisClient } from './redis-script.ts';
-import { pointValue } from './sqlite-time-series.ts';
+import type { Point, TimeSeriesStore } from '../../ingest/ports.ts';
+import { StoreError, wrap } from '../errors.ts';
+import { command, loadScript, runScript, type RedisClient } from './script.ts';
+import { pointValue } from '../sqlite/time-series.ts';
 
 const APPEND = loadScript('time-series.lua');
 

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { StoreError, wrap } from './errors.ts';
+import { StoreError, wrap } from '../errors.ts';
 
 export type SqliteDb = Database.Database;
 

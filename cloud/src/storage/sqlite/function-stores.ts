@@ -13,14 +13,14 @@
  */
 import type Database from 'better-sqlite3';
 import { STATUS } from '@ferry/abi';
-import { StoreError } from '../storage/errors.ts';
-import { SecretSealer } from '../tokens/sealed-secret.ts';
-import { Owners, type OwnerRecord, type OwnerStore } from '../tokens/owners.ts';
-import type { RevocationList } from '../tokens/revocation.ts';
-import { DEFAULT_QUOTA, MemoryWhitelist, type NamespaceQuota, type NamespaceStore, type Whitelist } from '../namespaces/namespace-store.ts';
-import type { AtomicState } from '../namespaces/overlay.ts';
-import { SortedState } from '../namespaces/sorted-state.ts';
-import { ModuleRegistry, sha256Hex, type ModuleStore } from './registry.ts';
+import { StoreError } from '../errors.ts';
+import { SecretSealer } from '../../functions/tokens/sealed-secret.ts';
+import { Owners, type OwnerRecord, type OwnerStore } from '../../functions/tokens/owners.ts';
+import type { RevocationList } from '../../functions/tokens/revocation.ts';
+import { DEFAULT_QUOTA, MemoryWhitelist, type NamespaceQuota, type NamespaceStore, type Whitelist } from '../../functions/namespaces/namespace-store.ts';
+import type { AtomicState } from '../../functions/namespaces/overlay.ts';
+import { SortedState } from '../../functions/namespaces/sorted-state.ts';
+import { ModuleRegistry, sha256Hex, type ModuleStore } from '../../functions/registry.ts';
 
 type Db = Database.Database;
 

@@ -6,15 +6,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Ingest } from '../ingest/pipeline.ts';
-import { reorderStoreCases } from '../ingest/reorder-store.case.ts';
-import { keyOf, token } from '../ingest/test-support.ts';
+import { Ingest } from '../../ingest/pipeline.ts';
+import { reorderStoreCases } from '../../ingest/reorder-store.case.ts';
+import { keyOf, token } from '../../ingest/test-support.ts';
 import type { Message } from '@ferry/message';
-import { StoreError } from './errors.ts';
-import { openSqlite, type SqliteDb } from './sqlite-db.ts';
-import { SqliteReorderStore } from './sqlite-reorder-store.ts';
-import { SqliteTimeSeries } from './sqlite-time-series.ts';
-import { timeSeriesCases } from './time-series.case.ts';
+import { StoreError } from '../errors.ts';
+import { openSqlite, type SqliteDb } from './db.ts';
+import { SqliteReorderStore } from './reorder-store.ts';
+import { SqliteTimeSeries } from './time-series.ts';
+import { timeSeriesCases } from '../time-series.case.ts';
 
 // A RAM disk where there is one: the property suites open hundreds of files; the semantics do not need a disk.
 const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'ferry-sqlite-'));

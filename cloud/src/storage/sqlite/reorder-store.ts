@@ -5,12 +5,12 @@
  * messages are still refused after it. Refs stay encoded (RefCodec) while they wait; only releases are
  * decoded. Synchronous, like better-sqlite3, so the pipeline runs without a microtask per message.
  */
-import type { ApplyResult, ReorderStore, SourceRelease } from '../ingest/ports.ts';
-import { checkReorderConfig, DEFAULT_REORDER_CONFIG, nextDeadline, reorderFlush, reorderStep, reorderTick } from '../ingest/reorder.ts';
-import type { OpenGroup, Pending, ReorderConfig, ReorderState, SeqMessage, TickResult } from '../ingest/reorder-types.ts';
-import { StoreError, wrap } from './errors.ts';
-import { decodeReleased, decodeRef, encodeRef, jsonCodec, type RefCodec } from './ref-codec.ts';
-import type { SqliteDb } from './sqlite-db.ts';
+import type { ApplyResult, ReorderStore, SourceRelease } from '../../ingest/ports.ts';
+import { checkReorderConfig, DEFAULT_REORDER_CONFIG, nextDeadline, reorderFlush, reorderStep, reorderTick } from '../../ingest/reorder.ts';
+import type { OpenGroup, Pending, ReorderConfig, ReorderState, SeqMessage, TickResult } from '../../ingest/reorder-types.ts';
+import { StoreError, wrap } from '../errors.ts';
+import { decodeReleased, decodeRef, encodeRef, jsonCodec, type RefCodec } from '../ref-codec.ts';
+import type { SqliteDb } from './db.ts';
 
 export interface SqliteReorderOptions<R> {
   /** From `openSqlite`; the caller owns it (closes it). */

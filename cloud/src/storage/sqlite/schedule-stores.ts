@@ -7,8 +7,8 @@
  * the file. Also holds the JSON codec of a Schedule that the Redis stores share.
  */
 import type Database from 'better-sqlite3';
-import { StoreError } from '../storage/errors.ts';
-import type { LeaseStore, Schedule, ScheduleStore } from './stores.ts';
+import { StoreError } from '../errors.ts';
+import type { LeaseStore, Schedule, ScheduleStore } from '../../functions/schedules/stores.ts';
 
 type Db = Database.Database;
 

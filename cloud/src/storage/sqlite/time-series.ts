@@ -4,9 +4,9 @@
  * AUTOINCREMENT id never reuses a value, sqlite.org/autoinc.html). Values are stored as JSON text. A unique
  * index on (stream, kid, ep, sq) and INSERT OR IGNORE make a repeated append a no-op (ports.ts).
  */
-import type { Point, TimeSeriesStore } from '../ingest/ports.ts';
-import { StoreError, wrap } from './errors.ts';
-import type { SqliteDb } from './sqlite-db.ts';
+import type { Point, TimeSeriesStore } from '../../ingest/ports.ts';
+import { StoreError, wrap } from '../errors.ts';
+import type { SqliteDb } from './db.ts';
 
 interface PointRow { ts: number; kid: string; ep: number; sq: number; value: string }
 
