@@ -1,7 +1,7 @@
 /**
  * @module Scheduled functions in the cloud service (issue 4 §3): the scheduler on the stores of the running
  * mode (SQLite in embedded mode, Redis in scale-out, so schedules survive a restart and N workers run each
- * period once), its timer, and the REST routes under /api/functions/schedules. Errors are the typed
+ * period once), and the REST routes under /api/functions/schedules. Errors are the typed
  * FERRY_FN_* of the call protocol, with the same HTTP statuses (statusOf); a store that fails is a 503.
  */
 import { hostname } from 'node:os';
@@ -41,58 +41,6 @@ export function schedulerFor(setup: SchedulerSetup): Scheduler {
     return new Scheduler({ service: setup.functions, clock, workerId, store: new SqliteScheduleStore(setup.db), leases: new SqliteLeaseStore(setup.db) });
   }
   return new Scheduler({ service: setup.functions, clock, workerId });
-}
-
-/**
- * Runs `runDue` now and every `tickMs` (default 1000; a period starts at most one tick late), one pass at a
- * time. A pass that fails (the store is down) is retried on the next tick rather than left as an unhandled
- * rejection (Scheduler.start leaves it unhandled); failures are logged when they change, not every tick.
- * `stop()` clears the timer and waits for the pass in flight, so the stores can be closed after it.
- */
-export interface ScheduleTimers {
-  set(f: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-
-const globalTimers: ScheduleTimers = {
-  set: (f, ms) => setInterval(f, ms).unref(),
-  clear: (h) => clearInterval(h as NodeJS.Timeout),
-};
-
-export function startSchedules(scheduler: Scheduler, opts: { tickMs?: number | undefined; log: (msg: string) => void; timers?: ScheduleTimers }): { stop(): Promise<void>; idle(): Promise<void> } {
-  const last = new Map<string, string>();
-  let failing: string | undefined;
-  let inFlight: Promise<void> | undefined;
-  const pass = (): void => {
-    if (inFlight !== undefined) return;
-    inFlight = scheduler.runDue().then((reports) => {
-      if (failing !== undefined) opts.log('schedules: the store answers again');
-      failing = undefined;
-      for (const r of reports) {
-        const outcome = r.result.ok ? 'ok' : r.result.error.code;
-        const before = last.get(r.scheduleId) ?? 'ok';
-        if (last.size >= 10_000) last.clear();
-        last.set(r.scheduleId, outcome);
-        if (before === outcome) continue;
-        opts.log(`schedule ${r.scheduleId} period ${r.periodIndex}: ${r.result.ok ? 'runs again' : r.result.error.message}`);
-      }
-    }, (e: unknown) => {
-      const msg = e instanceof Error ? e.message : String(e);
-      if (msg !== failing) opts.log(`schedules: ${msg}`);
-      failing = msg;
-    }).finally(() => { inFlight = undefined; });
-  };
-  const timers = opts.timers ?? globalTimers;
-  const timer = timers.set(pass, opts.tickMs ?? 1000);
-  pass();
-  return {
-    stop: async () => {
-      timers.clear(timer);
-      await inFlight;
-    },
-    /** Resolves once no pass is in flight. */
-    idle: async () => { await inFlight; },
-  };
 }
 
 type Result = { ok: true; value: unknown } | { ok: false; error: FnError };

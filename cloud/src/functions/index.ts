@@ -1,5 +1,5 @@
 /**
- * @module Cloud functions by hash (issue 4 §3/§4): registry, call protocol, runners, tokens, namespaces,
+ * @module Cloud functions by hash (docs/functions.md): registry, call protocol, runners, tokens, namespaces,
  * schedules. The call contract they speak (FERRY_FN_* errors, FnResult, RunOutput, argument conversion) is
  * @ferry/wasm-host's, shared with a board's local runs.
  */
@@ -12,6 +12,7 @@ export * from './service.ts';
 export * from './tokens/private-token.ts';
 export * from './tokens/public-token.ts';
 export * from './tokens/owners.ts';
+export * from './tokens/principal.ts';
 export * from './tokens/revocation.ts';
 export { TokenBuckets } from '@ferry/base';
 export * from './namespaces/namespace-store.ts';
@@ -19,3 +20,4 @@ export * from './namespaces/sorted-state.ts';
 export * from './namespaces/overlay.ts';
 export * from './schedules/stores.ts';
 export * from './schedules/scheduler.ts';
+export * from './schedules/timer.ts';

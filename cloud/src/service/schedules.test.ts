@@ -13,7 +13,7 @@ import { FunctionService, generatePrivateToken, MemoryScheduleStore, mintPublicT
 import { KV_WAT, ManualClock, unwrap, wat } from '../functions/test-support.ts';
 import { StoreError } from '../storage/errors.ts';
 import { startRedis, type RedisHarness } from '../storage/redis-harness.ts';
-import { startSchedules } from '../api/schedules.ts';
+import { startSchedules } from '../functions/schedules/timer.ts';
 import { CloudService, type CloudOptions } from './service.ts';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -27,7 +27,8 @@ import { sqliteFunctionStores } from '../storage/sqlite/function-stores.ts';
 import { redisFunctionStores, type RedisFunctionStores } from '../storage/redis/function-stores.ts';
 import { functionRoutes, functionTopics } from '../api/functions.ts';
 import type { Clock, Scheduler } from '../functions/index.ts';
-import { scheduleRoutes, schedulerFor, startSchedules } from '../api/schedules.ts';
+import { scheduleRoutes, schedulerFor } from '../api/schedules.ts';
+import { startSchedules } from '../functions/schedules/timer.ts';
 
 export interface CloudOptions {
   readonly dataDir: string;

@@ -1,15 +1,14 @@
 /**
- * @module Scheduled functions (issue 4 §3): a function repeats every N seconds and its result is written
- * into a namespace key, within the token's permission (a minimum period). Schedules live in a
+ * @module Scheduled functions (docs/functions.md): a function repeats every N seconds and its result is
+ * written into a namespace key, within the token's permission (a minimum period). Schedules live in a
  * ScheduleStore (they survive a restart); every worker runs `runDue` on its own timer and a LeaseStore
  * claim per (schedule, period) lets exactly one of them run each period. Periods are counted on the
  * injected clock from the schedule's start; after downtime only the current period runs (no catch-up
  * burst). Runs are not charged to the token's call rate: the minimum period is their limit.
  */
 import { randomBytes } from 'node:crypto';
-import { fnFail, fnOk, type FnResult, type RunOutput } from '@ferry/wasm-host';
-import type { Clock } from '../runner.ts';
-import { checkCallRequest, type FunctionService, type Principal } from '../service.ts';
+import { fnFail, fnOk, type FnResult, type KeyValueState, type RunOutput } from '@ferry/wasm-host';
+import type { Principal } from '../tokens/principal.ts';
 import { MemoryLeaseStore, MemoryScheduleStore, type LeaseStore, type Schedule, type ScheduleStore } from './stores.ts';
 
 export interface CreateSchedule {
@@ -28,9 +27,36 @@ export interface RunReport {
   readonly result: FnResult<RunOutput>;
 }
 
+/** One run of a schedule, as the port executes it. */
+export interface ScheduledCall {
+  readonly namespace: string;
+  readonly hash: string;
+  readonly export: string;
+  readonly args: readonly (number | string)[];
+}
+
+/**
+ * The scheduler's port to the function service: the checks a call goes through and the execution after
+ * them, so a scheduled run is refused and run exactly as a call would be. FunctionService implements it.
+ */
+export interface ScheduleCalls {
+  authenticate(token: string): FnResult<Principal>;
+  /** authenticate, then the namespace must be one the token lists. */
+  authorize(token: string, namespace: string): FnResult<Principal>;
+  /** A public token runs only white-listed hashes (and those its own list names). */
+  checkFunction(p: Principal, namespace: string, hash: string): FnResult<void>;
+  /** What is wrong with a call's shape (hash, export, args), or undefined. */
+  checkRequest(req: { readonly hash: string; readonly export: string; readonly args: readonly unknown[] }): string | undefined;
+  /** Runs an authorized call (module, quota, export, args, run); does not authorize. */
+  execute(p: Principal, call: ScheduledCall): Promise<FnResult<RunOutput>>;
+  /** Where a run's result is written. */
+  readonly namespaces: { state(owner: string, namespace: string): Pick<KeyValueState, 'set'> };
+}
+
 export interface SchedulerOptions {
-  readonly service: FunctionService;
-  readonly clock: Clock;
+  readonly service: ScheduleCalls;
+  /** The clock periods are counted on (wall clock, Unix ms). */
+  readonly clock: { nowMs(): number };
   /** Unique per process; recorded with each lease. */
   readonly workerId: string;
   readonly store?: ScheduleStore;
@@ -45,8 +71,8 @@ const MAX_PERIOD_S = 31_536_000;
 export class Scheduler {
   readonly store: ScheduleStore;
   private readonly leases: LeaseStore;
-  private readonly svc: FunctionService;
-  private readonly clock: Clock;
+  private readonly svc: ScheduleCalls;
+  private readonly clock: { nowMs(): number };
   private readonly workerId: string;
   private readonly floorS: number;
   /** Periods this worker already handled (won or lost), so it asks the lease store once per period. */
@@ -63,7 +89,7 @@ export class Scheduler {
   }
 
   async create(req: CreateSchedule): Promise<FnResult<Schedule>> {
-    const bad = checkCallRequest({ ...req, token: '' });
+    const bad = this.svc.checkRequest(req);
     if (bad !== undefined) return fnFail('FERRY_FN_BAD_REQUEST', bad);
     if (!Number.isInteger(req.periodS) || req.periodS < this.floorS || req.periodS > MAX_PERIOD_S) {
       return fnFail('FERRY_FN_SCHEDULE_INVALID', `period must be an integer of seconds in [${this.floorS}, ${MAX_PERIOD_S}]`);
