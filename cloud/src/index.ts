@@ -1,3 +1,4 @@
 /** @module @ferry/cloud: the cloud service and its parts. */
 export * from './service/service.ts';
 export * from './devices/registry.ts';
+export { SqliteDeviceStore } from './storage/sqlite/device-store.ts';

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { StoreError } from '../errors.ts';
 import { command, runScript, type RedisClient, type Script } from './script.ts';
-import { decodeSchedule, encodeSchedule } from '../sqlite/schedule-stores.ts';
+import { decodeSchedule, encodeSchedule } from '../codecs.ts';
 import type { LeaseStore, Schedule, ScheduleStore } from '../../functions/schedules/stores.ts';
 
 export interface RedisStoreOptions {

@@ -8,7 +8,7 @@
 import type { Point, TimeSeriesStore } from '../../ingest/ports.ts';
 import { StoreError, wrap } from '../errors.ts';
 import { command, loadScript, runScript, type RedisClient } from './script.ts';
-import { pointValue } from '../sqlite/time-series.ts';
+import { pointValue } from '../codecs.ts';
 
 const APPEND = loadScript('time-series.lua');
 

@@ -4,9 +4,10 @@
  * `INSERT OR IGNORE` in an IMMEDIATE transaction and won iff `changes() = 1`. The insert also refuses a
  * period older than one already claimed (as MemoryLeaseStore does), so a late worker never runs a period
  * after its successor ran. SQLite's write lock makes this atomic between connections and processes sharing
- * the file. Also holds the JSON codec of a Schedule that the Redis stores share.
+ * the file.
  */
 import type Database from 'better-sqlite3';
+import { decodeSchedule, encodeSchedule } from '../codecs.ts';
 import { StoreError } from '../errors.ts';
 import type { LeaseStore, Schedule, ScheduleStore } from '../../functions/schedules/stores.ts';
 
@@ -24,27 +25,6 @@ CREATE TABLE IF NOT EXISTS schedule_lease (
   worker      TEXT NOT NULL,
   UNIQUE (schedule_id, period)
 );`;
-
-/** The stored form of a schedule: its JSON (args are numbers or decimal strings, so JSON is exact). */
-export const encodeSchedule = (s: Schedule): string => JSON.stringify(s);
-
-const isStr = (x: unknown): x is string => typeof x === 'string';
-
-/** Reads a stored schedule back, checking its shape; FERRY_STORE_CORRUPT otherwise. */
-export function decodeSchedule(text: string, where: string): Schedule {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new StoreError('FERRY_STORE_CORRUPT', `${where}: not JSON`, e);
-  }
-  const s = v as Partial<Record<keyof Schedule, unknown>> | null;
-  const ok = typeof s === 'object' && s !== null && isStr(s.id) && isStr(s.owner) && isStr(s.namespace) && isStr(s.hash) && isStr(s.export)
-    && Array.isArray(s.args) && s.args.every((a) => typeof a === 'number' || typeof a === 'string')
-    && typeof s.periodS === 'number' && isStr(s.writeTo) && typeof s.startMs === 'number' && (s.token === undefined || isStr(s.token));
-  if (!ok) throw new StoreError('FERRY_STORE_CORRUPT', `${where}: not a schedule: ${text.slice(0, 200)}`);
-  return v as Schedule;
-}
 
 function checkPeriod(periodIndex: number): void {
   if (!Number.isSafeInteger(periodIndex) || periodIndex < 0) throw new StoreError('FERRY_STORE_RANGE', `period index must be a non-negative integer, got ${periodIndex}`);

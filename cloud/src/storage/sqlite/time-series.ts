@@ -5,23 +5,11 @@
  * index on (stream, kid, ep, sq) and INSERT OR IGNORE make a repeated append a no-op (ports.ts).
  */
 import type { Point, TimeSeriesStore } from '../../ingest/ports.ts';
+import { pointValue } from '../codecs.ts';
 import { StoreError, wrap } from '../errors.ts';
 import type { SqliteDb } from './db.ts';
 
 interface PointRow { ts: number; kid: string; ep: number; sq: number; value: string }
-
-/** Checks a point and returns its value as JSON text (FERRY_STORE_POINT otherwise). Shared with the Redis series. */
-export function pointValue(point: Point): string {
-  if (typeof point.ts !== 'number' || Number.isNaN(point.ts)) throw new StoreError('FERRY_STORE_POINT', `ts must be a number, got ${String(point.ts)}`);
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(point.value) as string | undefined;
-  } catch (e) {
-    throw new StoreError('FERRY_STORE_POINT', `value is not JSON: ${String(e)}`, e);
-  }
-  // undefined (the pipeline never produces it: a message without `d` has value null) is stored as null.
-  return text ?? 'null';
-}
 
 export class SqliteTimeSeries implements TimeSeriesStore {
   readonly #db: SqliteDb;
