@@ -14,15 +14,14 @@ import Database from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Gauge, Registry } from 'prom-client';
-import { peek, type Json } from '@ferry/message';
+import type { Json } from '@ferry/message';
 import { RulesHost, httpTransport, rulesRoutes } from '@ferry/rules-api';
 import { ControlClient } from '@ferry/control';
 import { DeviceError, DeviceRegistry, loadMasterKey } from '../devices/registry.ts';
 import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
-import { Ingest, type IngestEvent, type IngestOutcome } from '../ingest/index.ts';
+import { Ingest, type Arrival, type IngestEvent, type IngestOutcome } from '../ingest/index.ts';
 import { Redis } from 'ioredis';
-import type { Message } from '@ferry/message';
-import { RedisReorderStore, RedisTimeSeries, SqliteReorderStore, SqliteTimeSeries, openSqlite } from '../storage/index.ts';
+import { arrivalCodec, RedisReorderStore, RedisTimeSeries, SqliteReorderStore, SqliteTimeSeries, openSqlite } from '../storage/index.ts';
 import { FunctionService, InProcessRunner, PoolRunner } from '../functions/index.ts';
 import { sqliteFunctionStores } from '../storage/sqlite/function-stores.ts';
 import { redisFunctionStores, type RedisFunctionStores } from '../storage/redis/function-stores.ts';
@@ -98,8 +97,6 @@ export class CloudService {
   /** Scale-out: the function stores shared through Redis (loaded in start, closed in stop). */
   private readonly fnRedis: RedisFunctionStores | undefined;
   private readonly ingestDb: Database.Database | undefined;
-  /** MQTT topic of each message waiting in the re-order buffer, by id, so rules see the topic it came on. */
-  private readonly topics = new Map<string, string>();
 
   constructor(opts: CloudOptions) {
     this.opts = opts;
@@ -117,7 +114,7 @@ export class CloudService {
         keys: this.devices.keys,
         // Releases go through the per-device outbox: a worker killed between taking and storing them has them
         // released again after the lease (ports.ts `confirm`); the series ignores a point stored twice.
-        reorder: new RedisReorderStore<Message>({ redis: this.redis, onIndexError: (e) => this.log(`ingest: due index: ${e.message}`) }),
+        reorder: new RedisReorderStore<Arrival>({ redis: this.redis, codec: arrivalCodec(), onIndexError: (e) => this.log(`ingest: due index: ${e.message}`) }),
         series: new RedisTimeSeries({ redis: this.redis }),
         onError: (e) => this.log(`ingest: ${e.message}`),
         ...(deviceRate !== undefined && { deviceRate }),
@@ -129,7 +126,7 @@ export class CloudService {
       this.groupTx = (f) => { tx.immediate(f); };
       this.ingest = new Ingest({
         keys: this.devices.keys,
-        reorder: new SqliteReorderStore<Message>({ db: store }),
+        reorder: new SqliteReorderStore<Arrival>({ db: store, codec: arrivalCodec() }),
         // One transaction per message: a release is stored in the commit that takes it out of the buffer.
         transaction: <T>(f: () => T): T => tx.immediate(f) as T,
         series: new SqliteTimeSeries(store),
@@ -204,8 +201,7 @@ export class CloudService {
     if (e.type !== 'message') return;
     this.projectTelemetry(e);
     const id = `${e.kid}/${e.ep}/${e.sq}`;
-    const topic = this.topics.get(id);
-    this.topics.delete(id);
+    const topic = e.topic;
     const d = e.message.claims['d'];
     if (topic === undefined || typeof d !== 'object' || d === null || Array.isArray(d)) return;
     // A gateway rule's output is {topic, out}: the next stage sees `out`, as it would on the gateway.
@@ -307,11 +303,8 @@ export class CloudService {
     try {
       this.groupTx!(() => {
         for (const m of batch) {
-          const key = this.rememberTopic(m.topic, m.bytes);
-          const out = this.ingest.ingest(m.bytes);
-          const o = out instanceof Promise ? undefined : out; // embedded ports answer synchronously
-          if (o !== undefined && o.status !== 'accepted' && o.status !== 'failed' && key !== undefined) this.topics.delete(key);
-          outs.push(o);
+          const out = this.ingest.ingest(m.bytes, { topic: m.topic });
+          outs.push(out instanceof Promise ? undefined : out); // embedded ports answer synchronously
         }
       });
     } catch (e) {
@@ -325,27 +318,16 @@ export class CloudService {
     }
   }
 
-  /** Remembers the MQTT topic of a message until it is released (rules see the topic it came on). */
-  private rememberTopic(topic: string, bytes: Uint8Array): string | undefined {
-    const h = peek(bytes); // header only
-    const key = h.ok ? `${h.value.kid}/${h.value.ep}/${h.value.sq}` : undefined;
-    if (key !== undefined) this.topics.set(key, topic);
-    if (this.topics.size > 100_000) this.topics.clear(); // bound: only matters if releases never come
-    return key;
-  }
-
   private async onMqtt(topic: string, bytes: Uint8Array): Promise<void> {
-    const key = this.rememberTopic(topic, bytes);
     // 'failed' means nothing was recorded (the store is unreachable, a transaction rolled back): the message
     // is not acknowledged; it is tried again with back-off, holding up this client's intake (back-pressure)
     // until the store is back. A stopping service gives up without acknowledging (the broker redelivers).
-    let out = await this.ingest.ingest(bytes);
+    let out = await this.ingest.ingest(bytes, { topic });
     for (let wait = 100; out.status === 'failed' && !this.stopping; wait = Math.min(wait * 2, 2000)) {
       this.log(`ingest: ${out.error?.message ?? 'failed'}; retrying in ${wait} ms`);
       await new Promise((r) => setTimeout(r, wait));
-      out = await this.ingest.ingest(bytes);
+      out = await this.ingest.ingest(bytes, { topic });
     }
-    if (out.status !== 'accepted' && key !== undefined) this.topics.delete(key);
     if (out.status === 'failed') throw out.error ?? new Error('ingest failed');
   }
 

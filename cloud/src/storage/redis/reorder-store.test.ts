@@ -10,6 +10,8 @@ import { reorderFlush, reorderStep, reorderTick } from '../../ingest/reorder.ts'
 import type { Released, ReorderConfig, ReorderState } from '../../ingest/reorder-types.ts';
 import type { Message } from '@ferry/message';
 import { Ingest } from '../../ingest/pipeline.ts';
+import type { Arrival } from '../../ingest/ports.ts';
+import { arrivalCodec } from '../ref-codec.ts';
 import { keyOf, token } from '../../ingest/test-support.ts';
 import { startRedis } from '../redis-harness.ts';
 import { RedisTimeSeries } from './time-series.ts';
@@ -160,11 +162,11 @@ if (redis.ok) {
     it('outbox: with the idempotent series, a taker killed before, between or after its appends stores each point once', async () => {
       const prefix = redis.prefix();
       const series = new RedisTimeSeries({ redis: client, prefix });
-      const s = make<Message>({ window: 8, timeoutMs: 50 }, prefix, 100);
+      const s = make<Arrival>({ window: 8, timeoutMs: 50 }, prefix, 100);
       const t0 = 1_767_225_600_000;
       const ing = new Ingest({ keys: keyOf, reorder: s, series, clock: { now: () => t0 } });
       // A "dead" taker: takes releases from the store but never stores them.
-      for (let sq = 0; sq < 3; sq++) await s.apply('dev-1', { ep: 1, sq, ref: { header: { alg: 'HS256', typ: 'JWT', kid: 'dev-1', ep: 1, sq }, claims: { iss: 'dev-1', iat: 1, ev: 'tel', d: { sq } } } as unknown as Message }, t0);
+      for (let sq = 0; sq < 3; sq++) await s.apply('dev-1', { ep: 1, sq, ref: { message: { header: { alg: 'HS256', typ: 'JWT', kid: 'dev-1', ep: 1, sq }, claims: { iss: 'dev-1', iat: 1, ev: 'tel', d: { sq } } } as unknown as Message } }, t0);
       // A taker killed after storing sq 0 but before confirming.
       await series.append('dev-1/tel', { ts: t0, kid: 'dev-1', ep: 1, sq: 0, value: { sq: 0 } });
       expect(await ing.tick(t0 + 99)).toBe(0);
@@ -208,7 +210,7 @@ if (redis.ok) {
   describe('the ingest pipeline over Redis', () => {
     it('Message refs round-trip; a restarted worker (new store, same keys) refuses replays; groups assemble across workers', async () => {
       const prefix = redis.prefix();
-      const make = (): Ingest => new Ingest({ keys: keyOf, reorder: new RedisReorderStore<Message>({ redis: client, prefix }), series: new RedisTimeSeries({ redis: client, prefix }), clock: { now: () => 5_000 } });
+      const make = (): Ingest => new Ingest({ keys: keyOf, reorder: new RedisReorderStore<Arrival>({ redis: client, prefix, codec: arrivalCodec() }), series: new RedisTimeSeries({ redis: client, prefix }), clock: { now: () => 5_000 } });
       const w1 = make();
       const events: unknown[] = [];
       w1.subscribe((e) => { events.push(e); });

@@ -9,8 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Ingest } from '../../ingest/pipeline.ts';
 import { reorderStoreCases } from '../../ingest/reorder-store.case.ts';
 import { keyOf, token } from '../../ingest/test-support.ts';
-import type { Message } from '@ferry/message';
+import type { Arrival } from '../../ingest/ports.ts';
+import type { IngestEvent } from '../../ingest/steps.ts';
 import { StoreError } from '../errors.ts';
+import { arrivalCodec } from '../ref-codec.ts';
 import { openSqlite, type SqliteDb } from './db.ts';
 import { SqliteReorderStore } from './reorder-store.ts';
 import { SqliteTimeSeries } from './time-series.ts';
@@ -99,7 +101,7 @@ describe('SqliteReorderStore across a restart', () => {
 
   it('the real pipeline over SQLite: Message refs round-trip, and a restarted process refuses replays', () => {
     const dir = freshDir();
-    const make = (db: SqliteDb) => new Ingest({ keys: keyOf, reorder: new SqliteReorderStore<Message>({ db }), series: new SqliteTimeSeries(db), clock: { now: () => 1_000 } });
+    const make = (db: SqliteDb) => new Ingest({ keys: keyOf, reorder: new SqliteReorderStore<Arrival>({ db, codec: arrivalCodec() }), series: new SqliteTimeSeries(db), clock: { now: () => 1_000 } });
     let db = openSqlite({ dir });
     let ingest = make(db);
     const t1 = token('dev1', 1, 1, undefined, { t: 21.5, s: 'ü' });
@@ -114,6 +116,26 @@ describe('SqliteReorderStore across a restart', () => {
     ingest = make(db);
     expect(ingest.ingest(t1)).toMatchObject({ status: 'duplicate' });
     expect(ingest.series.query('dev1/tel', 0, Infinity)).toMatchObject([{ sq: 0, value: { sq: 0 } }, { sq: 1, value: { t: 21.5, s: 'ü' } }]);
+    db.close();
+  });
+
+  it('a held message keeps the topic it arrived on in the buffer, across a restart; a bare Message ref reads back without one', () => {
+    const dir = freshDir();
+    const make = (db: SqliteDb) => new Ingest({ keys: keyOf, reorder: new SqliteReorderStore<Arrival>({ db, codec: arrivalCodec() }), series: new SqliteTimeSeries(db), clock: { now: () => 1_000 } });
+    let db = openSqlite({ dir });
+    const before = make(db);
+    expect(before.ingest(token('dev2', 1, 2), { topic: 'ferry/up/dev2/late' })).toMatchObject({ status: 'accepted', released: 0 });
+    expect(before.ingest(token('dev2', 1, 1))).toMatchObject({ status: 'accepted', released: 0 });
+    // sq 1 as a store without topics kept it: the bare Message.
+    db.prepare("UPDATE reorder_pending SET ref = json_extract(ref, '$.message') WHERE kid = 'dev2' AND sq = 1").run();
+    db.close();
+
+    db = openSqlite({ dir });
+    const ingest = make(db);
+    const seen: IngestEvent[] = [];
+    ingest.subscribe((e) => { seen.push(e); });
+    expect(ingest.ingest(token('dev2', 1, 0), { topic: 'ferry/up/dev2/first' })).toMatchObject({ status: 'accepted', released: 3 });
+    expect(seen.map((e) => e.type === 'message' && [e.sq, e.topic, e.message.header.sq])).toEqual([[0, 'ferry/up/dev2/first', 0], [1, undefined, 1], [2, 'ferry/up/dev2/late', 2]]);
     db.close();
   });
 
@@ -145,7 +167,7 @@ describe('Ingest over SQLite with one transaction per message (IngestOptions.tra
       },
       query: (stream: string, from: number, to: number) => series.query(stream, from, to),
     };
-    const reorder = new SqliteReorderStore<Message>({ db, config: { window: 8, timeoutMs: 50 } });
+    const reorder = new SqliteReorderStore<Arrival>({ db, config: { window: 8, timeoutMs: 50 } });
     const events: string[] = [];
     const ing = new Ingest({ keys: keyOf, reorder, series: flaky, transaction: (f) => db.transaction(f).immediate() });
     ing.subscribe((e) => { if (e.type === 'message') events.push(`${e.kid}/${e.sq}`); });
