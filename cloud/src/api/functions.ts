@@ -1,10 +1,10 @@
 /**
- * @module The call protocol of functions by hash, over HTTP and MQTT: {hash, export, args, namespace, token}
- * in, {value, emits, logs} or a typed FERRY_FN_* error out. Unknown hash -> FERRY_FN_MODULE_NEEDED: the
- * caller uploads the module bytes once and retries.
+ * @module The REST routes of functions by hash: owners, module upload, white-list and the call protocol
+ * ({hash, export, args, namespace, token} in, {value, emits, logs} or a typed FERRY_FN_* error out; the same
+ * over MQTT: service/calls.ts). Unknown hash -> FERRY_FN_MODULE_NEEDED: the caller uploads the module bytes
+ * once and retries.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { MqttClient } from 'mqtt';
 import type { FnError } from '@ferry/wasm-host';
 import type { FunctionService } from '../functions/index.ts';
 
@@ -51,29 +51,4 @@ export function functionRoutes(app: FastifyInstance, fns: FunctionService): void
       namespace: String(b['namespace'] ?? ''), token: typeof b['token'] === 'string' ? b['token'] : bearer(req.headers.authorization),
     }));
   });
-}
-
-/** MQTT: requests on `<prefix>/fn/<reply-to>/call` (JSON with an id), answers on `<prefix>/fn/<reply-to>/res`. */
-export async function functionTopics(client: MqttClient, fns: FunctionService, prefix = 'ferry'): Promise<void> {
-  const re = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/fn/([^/]+)/call$`);
-  client.on('message', (topic, payload) => {
-    const m = re.exec(topic);
-    if (m === null) return;
-    let req: Record<string, unknown>;
-    try {
-      req = JSON.parse(payload.toString()) as Record<string, unknown>;
-      if (typeof req !== 'object' || req === null) throw new Error('not an object');
-    } catch {
-      client.publish(`${prefix}/fn/${m[1]}/res`, JSON.stringify({ ok: false, error: { code: 'FERRY_FN_BAD_REQUEST', message: 'the call is not a JSON object' } }), { qos: 1 });
-      return;
-    }
-    void fns.handleCall({
-      hash: String(req['hash'] ?? ''), export: String(req['export'] ?? ''), args: Array.isArray(req['args']) ? req['args'] : [],
-      namespace: String(req['namespace'] ?? ''), token: String(req['token'] ?? ''),
-    }).then((r) => {
-      const body = r.ok ? { id: req['id'], ok: true, ...r.value } : { id: req['id'], ok: false, error: r.error.toJSON() };
-      client.publish(`${prefix}/fn/${m[1]}/res`, JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), { qos: 1 });
-    });
-  });
-  await client.subscribeAsync(`${prefix}/fn/+/call`, { qos: 1 });
 }

@@ -1,47 +1,15 @@
 /**
- * @module Scheduled functions in the cloud service (issue 4 §3): the scheduler on the stores of the running
- * mode (SQLite in embedded mode, Redis in scale-out, so schedules survive a restart and N workers run each
- * period once), and the REST routes under /api/functions/schedules. Errors are the typed
- * FERRY_FN_* of the call protocol, with the same HTTP statuses (statusOf); a store that fails is a 503.
+ * @module The REST routes of scheduled functions, under /api/functions/schedules (docs/cloud.md
+ * "Schedules"). Errors are the typed FERRY_FN_* of the call protocol, with the same HTTP statuses
+ * (statusOf); a store that fails is a 503.
  */
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { fnFail, type FnError } from '@ferry/wasm-host';
-import { HASH_PATTERN, systemClock, type Clock, type FunctionService } from '../functions/index.ts';
-import { Scheduler, type CreateSchedule } from '../functions/schedules/scheduler.ts';
+import { HASH_PATTERN, type FunctionService } from '../functions/index.ts';
+import type { CreateSchedule, Scheduler } from '../functions/schedules/scheduler.ts';
 import type { Schedule } from '../functions/schedules/stores.ts';
-import { SqliteLeaseStore, SqliteScheduleStore } from '../storage/sqlite/schedule-stores.ts';
-import { RedisLeaseStore, RedisScheduleStore } from '../storage/redis/schedule-stores.ts';
 import { StoreError } from '../storage/errors.ts';
-import type { RedisClient } from '../storage/redis/script.ts';
 import { statusOf } from './functions.ts';
-
-export interface SchedulerSetup {
-  readonly functions: FunctionService;
-  /** Scale-out: schedules and leases in Redis, shared by every worker. Takes precedence over `db`. */
-  readonly redis?: RedisClient | undefined;
-  /** Embedded: schedules and leases in this SQLite database. */
-  readonly db?: Database.Database | undefined;
-  /** The clock periods are counted on (default: the system clock). */
-  readonly clock?: Clock | undefined;
-  readonly workerId?: string | undefined;
-}
-
-/** A scheduler on the stores of the running mode (in memory only when given neither Redis nor SQLite). */
-export function schedulerFor(setup: SchedulerSetup): Scheduler {
-  const workerId = setup.workerId ?? `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
-  const clock = setup.clock ?? systemClock();
-  if (setup.redis !== undefined) {
-    const store = new RedisScheduleStore({ redis: setup.redis });
-    return new Scheduler({ service: setup.functions, clock, workerId, store, leases: new RedisLeaseStore({ redis: setup.redis, schedules: store }) });
-  }
-  if (setup.db !== undefined) {
-    return new Scheduler({ service: setup.functions, clock, workerId, store: new SqliteScheduleStore(setup.db), leases: new SqliteLeaseStore(setup.db) });
-  }
-  return new Scheduler({ service: setup.functions, clock, workerId });
-}
 
 type Result = { ok: true; value: unknown } | { ok: false; error: FnError };
 
