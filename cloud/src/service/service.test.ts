@@ -171,3 +171,34 @@ describe('the topic a message arrived on travels with it through the re-order bu
     expect(topicOf(after.inputs, 'th-12/1/0')).toBe('ferry/up/th-12/next');
   });
 });
+
+describe('namespace projection rules (CloudOptions.projections)', () => {
+  it('a configured rule replaces the default: env.h -> hum.<kid> = "<h>", in the owner\'s state and retained', async () => {
+    const svc = new CloudService({
+      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined,
+      projections: [{ event: 'env', field: 'h', key: 'hum.{kid}', form: 'value' }],
+    });
+    const { mqttUrl } = await svc.start();
+    cleanups.push(() => svc.stop());
+    const owner = svc.functions.register(generatePrivateToken('lab-owner'));
+    if (!owner.ok) throw owner.error;
+    const { key } = svc.devices.add('th-13', 'lab', Date.now(), owner.value.owner);
+    const sign = (sq: number, ev: string, d: Record<string, number>): string => {
+      const t = encode({ header: { kid: 'th-13', ep: 1, sq }, claims: { iss: 'th-13', iat: 1_767_225_600, ev, d } }, hmacKey(Buffer.from(key, 'hex')));
+      if (!t.ok) throw t.error;
+      return t.value;
+    };
+    const pub = await mqtt.connectAsync(mqttUrl);
+    cleanups.push(() => pub.endAsync(true));
+    await pub.publishAsync('ferry/up/th-13/msg', sign(0, 'env', { h: 55 }), { qos: 1 });
+    await pub.publishAsync('ferry/up/th-13/msg', sign(1, 'tel', { t: 21 }), { qos: 1 });
+    const state = svc.functions.namespaces.state(owner.value.owner, 'lab');
+    expect(new TextDecoder().decode(state.get('hum.th-13'))).toBe('55');
+    expect(state.get('temp.th-13')).toBeUndefined();
+    const sub = await mqtt.connectAsync(mqttUrl);
+    cleanups.push(() => sub.endAsync(true));
+    const retained = new Promise<[string, string]>((resolve) => sub.on('message', (t, p) => resolve([t, p.toString()])));
+    await sub.subscribeAsync('ferry/ns/lab/state/#', { qos: 1 });
+    expect(await retained).toEqual(['ferry/ns/lab/state/hum.th-13', '55']);
+  });
+});
