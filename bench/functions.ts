@@ -94,7 +94,7 @@ for (let r = 0; r < RUNS; r++) {
 }
 
 const client = await mqtt.connectAsync(mqttUrl);
-// Like every Ferry MQTT client: no Nagle (see cloud/src/service/service.ts noDelay).
+// Like every Ferry MQTT client: no Nagle (see cloud/src/service/intake.ts noDelay).
 (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
 const waiting = new Map<number, () => void>();
 client.on('message', (_t, p) => { const id = (JSON.parse(p.toString()) as { id: number }).id; waiting.get(id)?.(); waiting.delete(id); });

@@ -10,7 +10,7 @@
  * order (counted as late_stored). Either way the series ends complete; the test logs which case happened.
  *
  * Why this shows "released in sequence order": the re-order step releases only `next` and then advances it
- * (reorder.ts; reorder.lua is proven equal to it in redis-reorder-store.test.ts), so a source whose state
+ * (reorder.ts; reorder.lua is proven equal to it in storage/redis/reorder-store.test.ts), so a source whose state
  * reached `next = N` with seqs 0..N-1 each stored once and no gap has had every seq released once, in order.
  * What the kill can break is the hand-over: a message the dead worker had received but not acknowledged
  * (its persistent MQTT session gives it back on restart), and releases it took from Redis but never

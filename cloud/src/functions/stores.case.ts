@@ -1,7 +1,8 @@
 /**
- * @module The function service's storage conformance suite (STYLE.md §2): the contracts of OwnerStore,
- * ModuleStore, Whitelist, NamespaceStore (with quotas and a call's commit) and RevocationList, run against
- * the Memory and the SQLite stores by sqlite-stores.test.ts. A persistent fixture must also show, after a
+ * @module The function service's storage conformance suite: the contracts of OwnerStore, ModuleStore,
+ * Whitelist, NamespaceStore (with quotas and a call's commit) and RevocationList, run against the Memory and
+ * the SQLite stores by storage/sqlite/function-stores.test.ts and the Redis ones by
+ * storage/redis/function-stores.test.ts. A persistent fixture must also show, after a
  * reopen (a restart), everything that was stored before it.
  */
 import { STATUS } from '@ferry/abi';

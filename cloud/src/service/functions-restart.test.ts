@@ -1,7 +1,7 @@
 /**
  * Functions survive a restart of the embedded cloud (issue 4 §3: "scheduled functions ... survive a restart of
  * the cloud process"): owners, modules, white-lists, namespace state and revocations are in cloud.db
- * (functions/sqlite-stores.ts), so a new process on the same data dir serves the same calls, and a schedule
+ * (storage/sqlite/function-stores.ts), so a new process on the same data dir serves the same calls, and a schedule
  * made before the restart keeps running, with no re-registration and no re-upload. Periods are counted on a
  * manual clock; the real timers only drive the passes.
  */

@@ -1,6 +1,6 @@
 /**
  * Static checks that need no Redis: reorder.lua still names a counterpart for every function of the TS core
- * (it is a line-by-line port; redis-reorder-store.test.ts proves it equal on a real Redis) and touches only
+ * (it is a line-by-line port; reorder-store.test.ts proves it equal on a real Redis) and touches only
  * its one hash-tagged key; the due-index and time-series scripts stay inside their own slot.
  */
 import { readFileSync } from 'node:fs';

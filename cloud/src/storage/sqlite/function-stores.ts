@@ -2,7 +2,7 @@
  * @module The function service's ports on SQLite (embedded mode): owners, modules, white-lists, namespace
  * state and quotas, and revocations live in tables of the cloud's database (`cloud.db`), so a restarted
  * cloud serves the same owners, modules, white-lists and state without re-registration or re-upload, and
- * schedules (schedules/sqlite-stores.ts) keep running (issue 4: "scheduled functions survive a restart").
+ * schedules (schedule-stores.ts) keep running across a restart.
  * better-sqlite3 is synchronous, as the ports on the call path are. What every call reads (white-list,
  * quotas, revocations, namespace state) is mirrored in memory and written through, so a read costs what the
  * Memory stores cost; the mirror assumes this process is the only writer of these tables, which holds in
