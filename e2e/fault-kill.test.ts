@@ -1,5 +1,5 @@
 /**
- * Fault test (issue 4 §5): two cloud worker PROCESSES (`ferry cloud start --mqtt --shared --redis --id`) on
+ * Fault test (docs/cloud.md "Workers that crash"): two cloud worker PROCESSES (`ferry cloud start --mqtt --shared --redis --id`) on
  * Mosquitto and Redis consume a stream from many sources; one worker is killed with SIGKILL in the middle
  * and restarted under the same id, as systemd's Restart=always would. Every message is stored exactly once
  * and the re-order state of every source ends at its last seq with nothing waiting.
