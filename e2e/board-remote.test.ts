@@ -17,8 +17,8 @@ import {
   centiText, EmulatedBoard, LOCAL_FN_ERRORS, MIN_TEMPERATURE_WASM, NamespaceMinimum, NO_READING, RemoteFunction, THERMOSTAT_WASM,
 } from '@ferry/firmware';
 import { decode } from '@ferry/message';
-import { compile, type CompiledModule } from '@ferry/wasm-host';
-import { FN_ERRORS, generatePrivateToken, mintPublicToken, type FnResult } from '../cloud/src/functions/index.ts';
+import { compile, FN_ERRORS, type CompiledModule, type FnResult } from '@ferry/wasm-host';
+import { generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
 import { buildFixture } from '../cloud/src/functions/fixture-build.ts';
 
 const MODULE = new Uint8Array(readFileSync(MIN_TEMPERATURE_WASM));

@@ -1,5 +1,5 @@
 /**
- * Fault test (issue 4 §5): two cloud worker PROCESSES (`ferry cloud start --mqtt --shared --redis --id`) on
+ * Fault test (docs/cloud.md "Workers that crash"): two cloud worker PROCESSES (`ferry cloud start --mqtt --shared --redis --id`) on
  * Mosquitto and Redis consume a stream from many sources; one worker is killed with SIGKILL in the middle
  * and restarted under the same id, as systemd's Restart=always would. Every message is stored exactly once
  * and the re-order state of every source ends at its last seq with nothing waiting.
@@ -10,7 +10,7 @@
  * order (counted as late_stored). Either way the series ends complete; the test logs which case happened.
  *
  * Why this shows "released in sequence order": the re-order step releases only `next` and then advances it
- * (reorder.ts; reorder.lua is proven equal to it in redis-reorder-store.test.ts), so a source whose state
+ * (reorder.ts; reorder.lua is proven equal to it in storage/redis/reorder-store.test.ts), so a source whose state
  * reached `next = N` with seqs 0..N-1 each stored once and no gap has had every seq released once, in order.
  * What the kill can break is the hand-over: a message the dead worker had received but not acknowledged
  * (its persistent MQTT session gives it back on restart), and releases it took from Redis but never
@@ -28,8 +28,8 @@ import { DeviceRegistry, SqliteDeviceStore, loadMasterKey } from '@ferry/cloud';
 import { encode, type HmacKey } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { useScaleOutParts } from './scale-out-parts.ts';
-import { RedisTimeSeries } from '../cloud/src/storage/redis-time-series.ts';
-import { RedisReorderStore } from '../cloud/src/storage/redis-reorder-store.ts';
+import { RedisTimeSeries } from '../cloud/src/storage/redis/time-series.ts';
+import { RedisReorderStore } from '../cloud/src/storage/redis/reorder-store.ts';
 
 const SOURCES = 16;
 const PER_SOURCE = 150;

@@ -1,6 +1,6 @@
 /**
  * Scale-out functions: two cloud workers on Mosquitto and Redis share the function service's stores
- * (cloud/src/functions/redis-stores.ts). An owner registered, a module uploaded and white-listed through
+ * (cloud/src/storage/redis/function-stores.ts). An owner registered, a module uploaded and white-listed through
  * worker A are served by worker B (no FERRY_FN_MODULE_NEEDED, no FERRY_FN_BAD_TOKEN), and namespace state a
  * call writes on one worker is read by a call on the other once the announcement arrived (waited on, never
  * timed).

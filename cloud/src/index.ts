@@ -1,3 +1,5 @@
 /** @module @ferry/cloud: the cloud service and its parts. */
 export * from './service/service.ts';
+export { DEFAULT_PROJECTIONS, type ProjectionRule } from './service/projection.ts';
 export * from './devices/registry.ts';
+export { SqliteDeviceStore } from './storage/sqlite/device-store.ts';

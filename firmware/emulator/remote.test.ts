@@ -1,7 +1,7 @@
 /**
  * RemoteFunction and NamespaceMinimum against an in-memory transport, a fake cloud and manual timers
- * (STYLE.md §7: no real timers, no sockets). The fake cloud speaks the MQTT call protocol of
- * cloud/src/service/functions-api.ts and runs the same module bytes over its own namespace state;
+ * (no real timers, no sockets: the test drives time and the transport). The fake cloud speaks the MQTT call protocol of
+ * cloud/src/service/calls.ts and runs the same module bytes over its own namespace state;
  * e2e/board-remote.test.ts runs the real cloud service.
  */
 import { createHash } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
  * @module Calls one function module by hash in the cloud when online, and runs it on the board when not
- * (issue 4 §3 "Online/offline"). Online: the call goes out on `<prefix>/fn/<replyTo>/call` with a fresh
- * id and the answer is awaited on `<prefix>/fn/<replyTo>/res` (cloud/src/service/functions-api.ts) for at
+ * (docs/functions.md). Online: the call goes out on `<prefix>/fn/<replyTo>/call` with a fresh
+ * id and the answer is awaited on `<prefix>/fn/<replyTo>/res` (cloud/src/service/calls.ts) for at
  * most `timeoutMs`; FERRY_FN_MODULE_NEEDED makes the board upload the module's bytes (HTTP, its token as
  * Bearer) and retry once. Not connected, no answer in time, a lost connection or a failed upload: the
  * same export runs locally with the same args over the board's state and clock (local-function.ts).

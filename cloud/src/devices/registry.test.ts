@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { encode, verify } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
-import { DeviceRegistry, SqliteDeviceStore, loadMasterKey } from './registry.ts';
+import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
+import { DeviceRegistry, loadMasterKey } from './registry.ts';
 
 const master = new Uint8Array(32).fill(9);
 

@@ -2,11 +2,11 @@
  * @module Device identities and keys. Each device gets a random 256-bit HS256 key when it is added; the key
  * is shown once and stored only encrypted (AES-256-GCM, the device id as associated data so rows cannot be
  * swapped) under a master key that lives OUTSIDE the database (environment or a separate file). A leaked
- * database dump alone therefore does not let anyone sign as a device.
+ * database dump alone therefore does not let anyone sign as a device. `DeviceStore` is the storage port (the
+ * SQLite one is storage/sqlite/device-store.ts).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { KID_PATTERN, type HmacKey, type KeyLookup } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 
@@ -37,30 +37,6 @@ export class DeviceError extends Error {
     super(`${code}: ${message}`);
     this.name = 'DeviceError';
     this.code = code;
-  }
-}
-
-export class SqliteDeviceStore implements DeviceStore {
-  private readonly db: Database.Database;
-  constructor(db: Database.Database) {
-    this.db = db;
-    db.exec('CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, namespace TEXT NOT NULL, created_ms INTEGER NOT NULL, sealed_key BLOB NOT NULL)');
-    // Added after the first release: older files get the column (NULL: no owner).
-    const cols = db.prepare('PRAGMA table_info(devices)').all() as { name: string }[];
-    if (!cols.some((c) => c.name === 'owner')) db.exec('ALTER TABLE devices ADD COLUMN owner TEXT');
-  }
-  put(r: DeviceRecord): boolean {
-    return this.db.prepare('INSERT OR IGNORE INTO devices (id, namespace, created_ms, sealed_key, owner) VALUES (?, ?, ?, ?, ?)').run(r.id, r.namespace, r.createdMs, r.sealedKey, r.owner ?? null).changes === 1;
-  }
-  get(id: string): DeviceRecord | undefined {
-    const r = this.db.prepare('SELECT id, namespace, owner, created_ms AS createdMs, sealed_key AS sealedKey FROM devices WHERE id = ?').get(id) as DeviceRecord | undefined;
-    return r;
-  }
-  list(): DeviceRecord[] {
-    return this.db.prepare('SELECT id, namespace, owner, created_ms AS createdMs, sealed_key AS sealedKey FROM devices ORDER BY id').all() as DeviceRecord[];
-  }
-  remove(id: string): boolean {
-    return this.db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes === 1;
   }
 }
 

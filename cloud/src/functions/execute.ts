@@ -6,38 +6,10 @@
  */
 import { STATUS } from '@ferry/abi';
 import { hmacKey } from '@ferry/message/node';
-import { callFailure, callValue, FunctionPorts, instantiationFailure, ModuleInstance, type CallFailure, type CompiledModule, type KeyValueState, type LogLine } from '@ferry/wasm-host';
-import type { ResultType } from './args.ts';
-import { fnFail, fnOk, type FnResult } from './errors.ts';
-
-export type { LogLine } from '@ferry/wasm-host';
-
-export interface RunOutput {
-  /** i32/f32/f64 as a number, i64 as a decimal string, void as null. */
-  readonly value: number | string | null;
-  /** msg.emit payloads in order (messages are ASCII compact JWS). */
-  readonly emits: readonly string[];
-  readonly logs: readonly LogLine[];
-}
-
-export interface CallContext {
-  /** dev.id inside the function: the public token's subject, or the owner. */
-  readonly callerId: string;
-  readonly nowMs: number;
-  readonly uptimeMs: number;
-  /** The key dev.sign uses; without it dev.sign returns UNAVAILABLE. Never enters wasm memory. */
-  readonly signSecret?: Uint8Array | undefined;
-}
-
-export interface Invocation {
-  /** Instances are reused per key: `${owner}\0${namespace}\0${hash}`, so module globals never leak across namespaces. */
-  readonly instanceKey: string;
-  readonly compiled: CompiledModule;
-  readonly maxPages: number;
-  readonly exportName: string;
-  readonly args: readonly (number | bigint)[];
-  readonly resultType: ResultType;
-}
+import {
+  callFailure, callValue, fnFail, fnOk, FunctionPorts, instantiationFailure, ModuleInstance,
+  type CallContext, type CallFailure, type FnResult, type Invocation, type KeyValueState, type RunOutput,
+} from '@ferry/wasm-host';
 
 const NO_STATE: KeyValueState = { get: () => undefined, set: () => STATUS.QUOTA_EXCEEDED.value, keyAt: () => undefined };
 

@@ -4,9 +4,9 @@
  * service. Use it only for trusted or white-listed modules whose owners you trust (or, later, with an
  * instruction budget injected at upload); untrusted code goes to the PoolRunner.
  */
-import { OverlayState } from '../namespaces/overlay.ts';
-import type { FnResult } from './errors.ts';
-import { InstanceCache, type RunOutput } from './execute.ts';
+import { OverlayState } from './namespaces/overlay.ts';
+import type { FnResult, RunOutput } from '@ferry/wasm-host';
+import { InstanceCache } from './execute.ts';
 import { contextOf, systemClock, type Clock, type RunRequest, type Runner } from './runner.ts';
 
 export class InProcessRunner implements Runner {

@@ -7,10 +7,9 @@
  * call's writes come back and are committed on the service thread, so a killed call changes nothing.
  */
 import { Worker } from 'node:worker_threads';
-import { snapshotOf } from '../namespaces/sorted-state.ts';
-import { commitWrites } from '../namespaces/overlay.ts';
-import { FnError, fnFail, fnOk, type FnErrorCode, type FnResult } from './errors.ts';
-import type { RunOutput } from './execute.ts';
+import { FnError, fnFail, fnOk, type FnErrorCode, type FnResult, type RunOutput } from '@ferry/wasm-host';
+import { snapshotOf } from './namespaces/sorted-state.ts';
+import { commitWrites } from './namespaces/overlay.ts';
 import type { WorkerCall, WorkerReply } from './pool-worker.ts';
 import { systemClock, type Clock, type RunRequest, type Runner } from './runner.ts';
 

@@ -4,10 +4,9 @@
  * once per worker (a WebAssembly.Module is structured-cloneable between threads, no recompilation).
  */
 import { parentPort } from 'node:worker_threads';
-import type { CompiledModule, ModuleInfo } from '@ferry/wasm-host';
-import { OverlayState } from '../namespaces/overlay.ts';
-import { SortedState } from '../namespaces/sorted-state.ts';
-import type { ResultType } from './args.ts';
+import type { CompiledModule, ModuleInfo, ResultType } from '@ferry/wasm-host';
+import { OverlayState } from './namespaces/overlay.ts';
+import { SortedState } from './namespaces/sorted-state.ts';
 import { InstanceCache } from './execute.ts';
 
 export interface WorkerCall {

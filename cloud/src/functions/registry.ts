@@ -5,8 +5,7 @@
  * storage port (a blob table or object store later); the in-memory one is the default.
  */
 import { createHash } from 'node:crypto';
-import { compile, type CompiledModule } from '@ferry/wasm-host';
-import { fnFail, fnOk, type FnResult } from './errors.ts';
+import { compile, fnFail, fnOk, type CompiledModule, type FnResult } from '@ferry/wasm-host';
 
 export interface ModuleStore {
   get(hash: string): Promise<Uint8Array | undefined>;

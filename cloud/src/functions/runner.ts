@@ -3,9 +3,7 @@
  * (runner.case.ts): InProcessRunner (the fast path, no preemption) and PoolRunner (worker_threads with
  * a watchdog). Both read the namespace through a write overlay and commit only on success.
  */
-import type { KeyValueState } from '@ferry/wasm-host';
-import type { FnResult } from './errors.ts';
-import type { CallContext, Invocation, RunOutput } from './execute.ts';
+import type { CallContext, FnResult, Invocation, KeyValueState, RunOutput } from '@ferry/wasm-host';
 
 export interface Clock {
   /** Wall clock, Unix ms (clock.now_ms). */

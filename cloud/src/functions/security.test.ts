@@ -5,8 +5,8 @@
  */
 import { hmacKey } from '@ferry/message/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { derivePublicSigningSecret, parsePrivateToken } from '../tokens/private-token.ts';
-import { signJws } from '../tokens/public-token.ts';
+import { derivePublicSigningSecret, parsePrivateToken } from './tokens/private-token.ts';
+import { signJws } from './tokens/public-token.ts';
 import { PoolRunner } from './pool-runner.ts';
 import { FunctionService } from './service.ts';
 import { BAD_MODULES, codeOf, KV_WAT, ManualClock, owner, unwrap, wat } from './test-support.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryNamespaceStore, type NamespaceStore } from '../namespaces/namespace-store.ts';
+import { MemoryNamespaceStore, type NamespaceStore } from './namespaces/namespace-store.ts';
 import { sha256Hex } from './registry.ts';
 import { FunctionService } from './service.ts';
 import { BAD_MODULES, codeOf, KV_WAT, ManualClock, owner, unwrap, wat } from './test-support.ts';
@@ -61,7 +61,7 @@ describe('handleCall protocol', () => {
   it('a module whose maximum exceeds this namespace\'s quota does not run here', async () => {
     const { svc, alice } = setup();
     const { hash } = unwrap(await svc.upload({ bytes: wat(KV_WAT), token: alice.token, namespace: 'home' }));
-    (svc.namespaces as import('../namespaces/namespace-store.ts').MemoryNamespaceStore).setQuota('alice', 'tiny', { maxKeys: 8, maxPages: 1 });
+    (svc.namespaces as import('./namespaces/namespace-store.ts').MemoryNamespaceStore).setQuota('alice', 'tiny', { maxKeys: 8, maxPages: 1 });
     expect(codeOf(await svc.handleCall({ hash, export: 'add', args: [1, 1], namespace: 'tiny', token: alice.token }))).toBe('FERRY_FN_MEMORY_EXCEEDED');
   });
 

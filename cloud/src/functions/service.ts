@@ -1,25 +1,24 @@
 /**
- * @module The transport-agnostic call protocol (issue 4 §3, after the FaaS paper: devices call functions
- * by content hash). handleCall is a list of small named steps (STYLE.md §6): check the request ->
+ * @module The transport-agnostic call protocol (after the FaaS paper: devices call functions by content
+ * hash, docs/functions.md). handleCall is a list of small named steps: check the request ->
  * authenticate the token -> authorize the namespace -> rate limit -> check the white-list -> find the
  * module (else FERRY_FN_MODULE_NEEDED: upload and retry) -> check memory quota, export and args -> run.
  * Private tokens (the owner) skip the white-list and the rate limit; public tokens skip neither.
  * The default runner is in process (fast, no preemption); a service open to untrusted modules passes
  * a PoolRunner.
  */
-import type { KeyValueState } from '@ferry/wasm-host';
-import { NAMESPACE_PATTERN, verifyPublicToken, type PublicClaims } from '../tokens/public-token.ts';
-import { isPrivateToken } from '../tokens/private-token.ts';
-import { Owners } from '../tokens/owners.ts';
-import { MemoryRevocationList, type RevocationList } from '../tokens/revocation.ts';
+import { convertArgs, fnFail, fnOk, resultTypeOf, type ArgValue, type FnResult, type KeyValueState, type RunOutput } from '@ferry/wasm-host';
+import { NAMESPACE_PATTERN, verifyPublicToken, type PublicClaims } from './tokens/public-token.ts';
+import { isPrivateToken } from './tokens/private-token.ts';
+import type { Principal } from './tokens/principal.ts';
+import { Owners } from './tokens/owners.ts';
+import { MemoryRevocationList, type RevocationList } from './tokens/revocation.ts';
 import { TokenBuckets } from '@ferry/base';
-import { MemoryNamespaceStore, MemoryWhitelist, type NamespaceStore, type Whitelist } from '../namespaces/namespace-store.ts';
-import { convertArgs, resultTypeOf, type ArgValue } from './args.ts';
-import { fnFail, fnOk, type FnResult } from './errors.ts';
-import type { RunOutput } from './execute.ts';
+import { MemoryNamespaceStore, MemoryWhitelist, type NamespaceStore, type Whitelist } from './namespaces/namespace-store.ts';
 import { InProcessRunner } from './in-process-runner.ts';
 import { HASH_PATTERN, ModuleRegistry } from './registry.ts';
 import { systemClock, type Clock, type Runner } from './runner.ts';
+import type { ScheduleCalls } from './schedules/scheduler.ts';
 
 export interface CallRequest {
   readonly hash: string;
@@ -27,13 +26,6 @@ export interface CallRequest {
   readonly args: readonly ArgValue[];
   readonly namespace: string;
   readonly token: string;
-}
-
-/** Who is calling: the owner (private token) or a holder of one of the owner's public tokens. */
-export interface Principal {
-  readonly owner: string;
-  readonly callerId: string;
-  readonly claims?: PublicClaims;
 }
 
 export interface ServiceOptions {
@@ -54,7 +46,7 @@ export interface ServiceOptions {
 const EXPORT_NAME = /^[\x21-\x7e]{1,128}$/;
 const MAX_ARGS = 64;
 
-export class FunctionService {
+export class FunctionService implements ScheduleCalls {
   readonly registry: ModuleRegistry;
   readonly owners: Owners;
   readonly namespaces: NamespaceStore;
@@ -149,6 +141,11 @@ export class FunctionService {
     return p;
   }
 
+  /** What is wrong with a call request's shape (the token is checked by authenticate), or undefined. */
+  checkRequest(req: Pick<CallRequest, 'hash' | 'export' | 'args'>): string | undefined {
+    return checkCallRequest(req);
+  }
+
   /** Step: a public token runs only hashes on the namespace's white-list (and in its own list, if any). */
   checkFunction(p: Principal, namespace: string, hash: string): FnResult<void> {
     const c = p.claims;
@@ -158,8 +155,7 @@ export class FunctionService {
     return fnOk(undefined);
   }
 
-  /** The call protocol. Never rejects; every refusal is a typed FnError. */
-  /** A call; a storage failure (the SQLite state stores, functions/sqlite-stores.ts) is FERRY_FN_UNAVAILABLE, never a throw. */
+  /** The call protocol. Never rejects: every refusal is a typed FnError, a storage failure (e.g. the SQLite state stores) FERRY_FN_UNAVAILABLE. */
   async handleCall(req: CallRequest): Promise<FnResult<RunOutput>> {
     try {
       return await this.#handleCall(req);
@@ -214,7 +210,7 @@ export class FunctionService {
 }
 
 /** What is wrong with a call request's shape (the token is checked by authenticate), or undefined. */
-export function checkCallRequest(req: CallRequest): string | undefined {
+export function checkCallRequest(req: Pick<CallRequest, 'hash' | 'export' | 'args'>): string | undefined {
   if (typeof req !== 'object' || req === null) return 'the request is not an object';
   if (typeof req.hash !== 'string' || !HASH_PATTERN.test(req.hash)) return 'hash must be 64 lower-case hex digits (SHA-256 of the module)';
   if (typeof req.export !== 'string' || !EXPORT_NAME.test(req.export)) return 'export must be 1..128 printable ASCII characters';

@@ -1,15 +1,16 @@
 /**
- * @module The function service's storage conformance suite (STYLE.md §2): the contracts of OwnerStore,
- * ModuleStore, Whitelist, NamespaceStore (with quotas and a call's commit) and RevocationList, run against
- * the Memory and the SQLite stores by sqlite-stores.test.ts. A persistent fixture must also show, after a
+ * @module The function service's storage conformance suite: the contracts of OwnerStore, ModuleStore,
+ * Whitelist, NamespaceStore (with quotas and a call's commit) and RevocationList, run against the Memory and
+ * the SQLite stores by storage/sqlite/function-stores.test.ts and the Redis ones by
+ * storage/redis/function-stores.test.ts. A persistent fixture must also show, after a
  * reopen (a restart), everything that was stored before it.
  */
 import { STATUS } from '@ferry/abi';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NamespaceQuota, NamespaceStore, Whitelist } from '../namespaces/namespace-store.ts';
-import { OverlayState } from '../namespaces/overlay.ts';
-import type { OwnerRecord, OwnerStore } from '../tokens/owners.ts';
-import type { RevocationList } from '../tokens/revocation.ts';
+import type { NamespaceQuota, NamespaceStore, Whitelist } from './namespaces/namespace-store.ts';
+import { OverlayState } from './namespaces/overlay.ts';
+import type { OwnerRecord, OwnerStore } from './tokens/owners.ts';
+import type { RevocationList } from './tokens/revocation.ts';
 import type { ModuleStore } from './registry.ts';
 
 export interface FunctionStores {

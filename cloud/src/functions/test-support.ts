@@ -3,10 +3,10 @@
  * survive), a service wired with a manual clock, and owners with their tokens.
  */
 import wabtInit from 'wabt';
-import { generatePrivateToken } from '../tokens/private-token.ts';
-import { mintPublicToken, type MintSpec } from '../tokens/public-token.ts';
+import type { FnResult } from '@ferry/wasm-host';
+import { generatePrivateToken } from './tokens/private-token.ts';
+import { mintPublicToken, type MintSpec } from './tokens/public-token.ts';
 import type { Clock } from './runner.ts';
-import type { FnResult } from './errors.ts';
 
 const wabt = await wabtInit();
 export function wat(text: string): Uint8Array {

@@ -1,17 +1,16 @@
 /** The pipeline end to end over real signed tokens, with spies on each port. */
-import type { Message } from '@ferry/message';
 import { describe, expect, it } from 'vitest';
 import { MemoryReorderStore } from './memory-reorder-store.ts';
 import { MemoryTimeSeries } from './memory-time-series.ts';
 import { Ingest } from './pipeline.ts';
-import type { ApplyResult, Point, ReorderStore, TimeSeriesStore } from './ports.ts';
+import type { ApplyResult, Arrival, Point, ReorderStore, TimeSeriesStore } from './ports.ts';
 import type { IngestEvent, IngestOutcome } from './steps.ts';
 import { FakeClock, keyOf, token } from './test-support.ts';
 
 const keys = (kid: string) => (kid.startsWith('unknown') ? undefined : keyOf(kid));
 const cfg = { window: 16, timeoutMs: 100, groupTimeoutMs: 1_000, maxOpenGroups: 4 };
 
-function setup(extra: { reorder?: ReorderStore<Message>; series?: TimeSeriesStore } = {}) {
+function setup(extra: { reorder?: ReorderStore<Arrival>; series?: TimeSeriesStore } = {}) {
   const clock = new FakeClock(0);
   const series = new MemoryTimeSeries();
   const ing = new Ingest({ keys, clock, reorderConfig: cfg, series, ...extra });
@@ -72,8 +71,8 @@ describe('Ingest pipeline', () => {
   });
   it('a tampered token is rejected before sequencing: the store is never called and no window moves', () => {
     const calls: string[] = [];
-    const inner = new MemoryReorderStore<Message>(cfg);
-    const spy: ReorderStore<Message> = { config: cfg, apply: (k, m, n) => { calls.push(k); return inner.apply(k, m, n); }, tick: (n) => inner.tick(n), flush: (n) => inner.flush(n) };
+    const inner = new MemoryReorderStore<Arrival>(cfg);
+    const spy: ReorderStore<Arrival> = { config: cfg, apply: (k, m, n) => { calls.push(k); return inner.apply(k, m, n); }, tick: (n) => inner.tick(n), flush: (n) => inner.flush(n) };
     const { ing } = setup({ reorder: spy });
     const o = sync(ing.ingest(tamper(token('th-01', 1, 0))));
     expect(o.status).toBe('rejected');
@@ -137,7 +136,7 @@ describe('Ingest pipeline', () => {
     expect(errors).toEqual(['FERRY_INGEST_STORE', 'FERRY_INGEST_SUBSCRIBER']);
   });
   it('a failing reorder store fails the message (not acknowledged) and counts it', () => {
-    const broken: ReorderStore<Message> = { config: cfg, apply: () => { throw new Error('down'); }, tick: () => { throw new Error('down'); }, flush: () => [] };
+    const broken: ReorderStore<Arrival> = { config: cfg, apply: () => { throw new Error('down'); }, tick: () => { throw new Error('down'); }, flush: () => [] };
     const { ing } = setup({ reorder: broken });
     const o = sync(ing.ingest(token('a', 1, 0)));
     expect(o.status).toBe('failed');
@@ -146,11 +145,11 @@ describe('Ingest pipeline', () => {
     expect(ing.counters().reorder_store_error).toBe(2);
   });
   it('async ports make ingest return a promise with the same results', async () => {
-    const inner = new MemoryReorderStore<Message>(cfg);
+    const inner = new MemoryReorderStore<Arrival>(cfg);
     const mem = new MemoryTimeSeries();
-    const reorder: ReorderStore<Message> = {
+    const reorder: ReorderStore<Arrival> = {
       config: cfg,
-      apply: async (k, m, n): Promise<ApplyResult<Message>> => inner.apply(k, m, n),
+      apply: async (k, m, n): Promise<ApplyResult<Arrival>> => inner.apply(k, m, n),
       tick: async (n) => inner.tick(n),
       flush: async (n) => inner.flush(n),
     };
@@ -163,7 +162,7 @@ describe('Ingest pipeline', () => {
     expect(await ing.ingest(token('a', 1, 0))).toMatchObject({ status: 'duplicate' });
     expect(events).toHaveLength(2);
     expect(await series.query('a/tel', 0, Infinity)).toHaveLength(2);
-    const broken: ReorderStore<Message> = { ...reorder, apply: async () => { throw new Error('down'); } };
+    const broken: ReorderStore<Arrival> = { ...reorder, apply: async () => { throw new Error('down'); } };
     expect(await setup({ reorder: broken }).ing.ingest(token('a', 1, 0))).toMatchObject({ status: 'failed' });
   });
   it('a custom streamOf names streams; if it throws, the default stream is used', () => {

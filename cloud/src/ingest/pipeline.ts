@@ -1,13 +1,13 @@
 /**
- * @module The ingest pipeline (issue 4 §2): `ingest(token, now)` runs verify -> sequence -> events ->
- * store -> dispatch over injected ports; `tick(now)` releases what timed out; `flush(now)` releases all.
+ * @module The ingest pipeline (docs/ingest.md): `ingest(token, {topic, now})` runs verify -> sequence ->
+ * events -> store -> dispatch over injected ports; `tick(now)` releases what timed out; `flush(now)` releases all.
  * Synchronous end to end when the ports are (the in-memory defaults are), else it returns a promise.
  */
 import type { KeyLookup, Message } from '@ferry/message';
 import { newCounters, snapshot, type IngestCounters } from './counters.ts';
 import { MemoryReorderStore } from './memory-reorder-store.ts';
 import { MemoryTimeSeries } from './memory-time-series.ts';
-import type { Clock, MaybePromise, ReorderStore, SourceRelease, TimeSeriesStore } from './ports.ts';
+import type { Arrival, Clock, MaybePromise, ReorderStore, SourceRelease, TimeSeriesStore } from './ports.ts';
 import type { ReorderConfig } from './reorder-types.ts';
 import { IngestError } from './errors.ts';
 import {
@@ -24,7 +24,7 @@ export interface IngestOptions {
   /** Device keys by kid (required: there is no safe default). */
   readonly keys: KeyLookup;
   /** Defaults to a MemoryReorderStore with `reorderConfig`. */
-  readonly reorder?: ReorderStore<Message>;
+  readonly reorder?: ReorderStore<Arrival>;
   /** Only used when `reorder` is not given. */
   readonly reorderConfig?: Partial<ReorderConfig>;
   /** Defaults to a MemoryTimeSeries. */
@@ -51,6 +51,14 @@ export interface IngestOptions {
   readonly deviceRate?: { readonly perSecond: number; readonly burst: number };
 }
 
+/** What travels into ingest with a token besides its bytes. */
+export interface IngestInput {
+  /** The transport topic it arrived on: its released events carry it, however long it waited in the buffer. */
+  readonly topic?: string | undefined;
+  /** Arrival time (ms); default: the clock. */
+  readonly now?: number | undefined;
+}
+
 export const defaultStreamOf = (m: Message): string => {
   const ev = m.claims['ev'];
   return `${m.header.kid}/${typeof ev === 'string' && ev !== '' ? ev : 'event'}`;
@@ -70,7 +78,7 @@ function safeStreamOf(f: ((m: Message) => string) | undefined): (m: Message) => 
 }
 
 export class Ingest {
-  readonly reorder: ReorderStore<Message>;
+  readonly reorder: ReorderStore<Arrival>;
   readonly series: TimeSeriesStore;
   readonly clock: Clock;
   /** The step names, in order (for docs, logs and tests). */
@@ -81,7 +89,7 @@ export class Ingest {
   readonly #tx: (<T>(f: () => T) => T) | undefined;
 
   constructor(opts: IngestOptions) {
-    this.reorder = opts.reorder ?? new MemoryReorderStore<Message>(opts.reorderConfig);
+    this.reorder = opts.reorder ?? new MemoryReorderStore<Arrival>(opts.reorderConfig);
     this.series = opts.series ?? new MemoryTimeSeries();
     this.clock = opts.clock ?? { now: () => Date.now() };
     this.#deps = {
@@ -93,9 +101,14 @@ export class Ingest {
     this.#tx = opts.transaction;
   }
 
-  /** One token (bytes as received, or text). Never throws; see IngestOutcome for when to acknowledge. */
-  ingest(token: string | Uint8Array, now: number = this.clock.now()): MaybePromise<IngestOutcome> {
-    const ctx: Ctx = { token, now, done: false, released: [], events: [] };
+  /**
+   * One token (bytes as received, or text), with its topic (a number is `now`, for tests and benchmarks).
+   * Never throws; see IngestOutcome for when to acknowledge.
+   */
+  ingest(token: string | Uint8Array, input: number | IngestInput = {}): MaybePromise<IngestOutcome> {
+    const ctx: Ctx = typeof input === 'number'
+      ? { token, now: input, done: false, released: [], events: [] }
+      : { token, topic: input.topic, now: input.now ?? this.clock.now(), done: false, released: [], events: [] };
     const finish = (): IngestOutcome => ({ ...ctx.outcome!, released: ctx.events.length });
     if (this.#tx !== undefined) {
       verifyStep.run(ctx, this.#deps);
@@ -149,7 +162,7 @@ export class Ingest {
     return snapshot(this.#counters);
   }
 
-  #release(get: () => MaybePromise<readonly SourceRelease<Message>[]>, now: number): MaybePromise<number> {
+  #release(get: () => MaybePromise<readonly SourceRelease<Arrival>[]>, now: number): MaybePromise<number> {
     if (this.#tx !== undefined) {
       const ctx: Ctx = { now, done: false, released: [], events: [] };
       this.#atomic(ctx, () => {
@@ -161,13 +174,13 @@ export class Ingest {
       if (!ctx.done) runSteps(AFTER_COMMIT, ctx, this.#deps);
       return ctx.events.length;
     }
-    const run = (released: readonly SourceRelease<Message>[]): MaybePromise<number> => {
+    const run = (released: readonly SourceRelease<Arrival>[]): MaybePromise<number> => {
       const ctx: Ctx = { now, done: false, released, events: [] };
       const r = runSteps(RELEASE_STEPS, ctx, this.#deps);
       return isPromise(r) ? r.then(() => ctx.events.length) : ctx.events.length;
     };
     const failed = (): number => { this.#counters.reorder_store_error++; return 0; };
-    let got: MaybePromise<readonly SourceRelease<Message>[]>;
+    let got: MaybePromise<readonly SourceRelease<Arrival>[]>;
     try {
       got = get();
     } catch {

@@ -1,9 +1,9 @@
 /**
- * @module The ingest pipeline's ports (STYLE.md §7): clock, key lookup, reorder store and time-series store.
+ * @module The ingest pipeline's ports: clock, key lookup, reorder store and time-series store.
  * Each may answer synchronously or with a promise (MaybePromise); the pipeline stays synchronous, with no
  * per-message microtask, as long as every port answers synchronously (the in-memory ones do).
  */
-import type { KeyLookup } from '@ferry/message';
+import type { KeyLookup, Message } from '@ferry/message';
 import type { ReorderConfig, Released, SeqMessage, SeqOutcome } from './reorder-types.ts';
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -15,6 +15,16 @@ export interface Clock {
 
 /** Keys by source id. Synchronous on purpose: keys are cached in memory; a miss is FERRY_MSG_UNKNOWN_KEY. */
 export type { KeyLookup };
+
+/**
+ * What the pipeline hands its ReorderStore to hold until release: the verified message and the transport
+ * topic it arrived on, so a message released later (after its gap filled, a timeout, a restart) still
+ * reaches its subscribers with that topic. JSON, like every ref a persistent store keeps.
+ */
+export interface Arrival {
+  readonly message: Message;
+  readonly topic?: string | undefined;
+}
 
 /** What the reorder store returns for one message of one source. */
 export interface ApplyResult<R> {

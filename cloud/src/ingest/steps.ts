@@ -1,5 +1,5 @@
 /**
- * @module The ingest pipeline as a list of small named steps (STYLE.md §6, after aedes' publish pipeline):
+ * @module The ingest pipeline as a list of small named steps (after aedes' publish pipeline):
  * verify -> sequence (anti-replay + re-order + groups, one atomic ReorderStore call) -> events -> store ->
  * dispatch. A step returns nothing, or a promise only when the port it calls answered with one, so a
  * pipeline over synchronous ports runs without a single microtask.
@@ -7,7 +7,7 @@
 import { verify, type KeyLookup, type Message } from '@ferry/message';
 import { countRejected, countReleased, type IngestCounters } from './counters.ts';
 import { IngestError } from './errors.ts';
-import type { ApplyResult, MaybePromise, Point, ReorderStore, SourceRelease, TimeSeriesStore } from './ports.ts';
+import type { ApplyResult, Arrival, MaybePromise, Point, ReorderStore, SourceRelease, TimeSeriesStore } from './ports.ts';
 import type { GroupReason, SeqOutcome } from './reorder-types.ts';
 
 export interface GroupEventMember {
@@ -15,11 +15,16 @@ export interface GroupEventMember {
   readonly sq: number;
   readonly at: number;
   readonly message: Message;
+  /** The transport topic it arrived on, when ingest was told (IngestInput.topic). */
+  readonly topic?: string | undefined;
 }
 
-/** What subscribers receive, per source in (ep, sq) order. */
+/** What subscribers receive, per source in (ep, sq) order; `topic` as for GroupEventMember. */
 export type IngestEvent =
-  | { readonly type: 'message'; readonly kid: string; readonly stream: string; readonly ep: number; readonly sq: number; readonly at: number; readonly message: Message }
+  | {
+    readonly type: 'message'; readonly kid: string; readonly stream: string; readonly ep: number; readonly sq: number; readonly at: number;
+    readonly message: Message; readonly topic?: string | undefined;
+  }
   | {
     readonly type: 'group'; readonly kid: string; readonly stream: string; readonly ep: number; readonly id: number; readonly parts: number;
     readonly complete: boolean; readonly missing: readonly number[]; readonly reason: GroupReason; readonly members: readonly GroupEventMember[];
@@ -45,7 +50,7 @@ export interface IngestOutcome {
 
 export interface Deps {
   readonly keys: KeyLookup;
-  readonly reorder: ReorderStore<Message>;
+  readonly reorder: ReorderStore<Arrival>;
   readonly series: TimeSeriesStore;
   readonly streamOf: (message: Message) => string;
   readonly subscribers: ReadonlySet<Subscriber>;
@@ -97,12 +102,14 @@ export class DeviceLimiter {
 
 export interface Ctx {
   readonly token?: string | Uint8Array;
+  /** The transport topic the token arrived on; it travels with the message through the re-order buffer. */
+  readonly topic?: string | undefined;
   readonly now: number;
   message?: Message;
   outcome?: IngestOutcome;
   /** Set when the incoming message goes no further and nothing was released. */
   done: boolean;
-  released: readonly SourceRelease<Message>[];
+  released: readonly SourceRelease<Arrival>[];
   events: IngestEvent[];
   /** An append failed: the outbox is not confirmed, so the releases come again after the lease. */
   storeFailed?: boolean;
@@ -142,7 +149,7 @@ export const limitStep: Step = {
   },
 };
 
-function applied(ctx: Ctx, deps: Deps, m: Message, r: ApplyResult<Message>): void {
+function applied(ctx: Ctx, deps: Deps, m: Message, r: ApplyResult<Arrival>): void {
   const { kid, ep, sq } = m.header;
   deps.counters[r.outcome]++;
   ctx.outcome = r.outcome === 'accepted'
@@ -164,9 +171,9 @@ export const sequenceStep: Step = {
   run(ctx, deps) {
     const m = ctx.message!;
     const h = m.header;
-    let r: MaybePromise<ApplyResult<Message>>;
+    let r: MaybePromise<ApplyResult<Arrival>>;
     try {
-      r = deps.reorder.apply(h.kid, { ep: h.ep, sq: h.sq, group: h.group, ref: m }, ctx.now);
+      r = deps.reorder.apply(h.kid, { ep: h.ep, sq: h.sq, group: h.group, ref: { message: m, topic: ctx.topic } }, ctx.now);
     } catch (e) {
       storeFailed(ctx, deps, m, e);
       return;
@@ -185,9 +192,11 @@ export const eventsStep: Step = {
       deps.counters.recovered += recovered ?? 0;
       for (const r of released) {
         if (r.type === 'gap') ctx.events.push({ type: 'gap', kid, ep: r.ep, from: r.from, to: r.to });
-        else if (r.type === 'message') ctx.events.push({ type: 'message', kid, stream: deps.streamOf(r.ref), ep: r.ep, sq: r.sq, at: r.at, message: r.ref });
-        else {
-          const members = r.members.map((x) => ({ part: x.part, sq: x.sq, at: x.at, message: x.ref }));
+        else if (r.type === 'message') {
+          const { message, topic } = r.ref;
+          ctx.events.push({ type: 'message', kid, stream: deps.streamOf(message), ep: r.ep, sq: r.sq, at: r.at, message, topic });
+        } else {
+          const members = r.members.map((x) => ({ part: x.part, sq: x.sq, at: x.at, message: x.ref.message, topic: x.ref.topic }));
           // A released group has at least one member: groups are opened by a part.
           const { ep, id, parts, complete, missing, reason } = r;
           ctx.events.push({ type: 'group', kid, stream: deps.streamOf(members[0]!.message), ep, id, parts, complete, missing, reason, members });

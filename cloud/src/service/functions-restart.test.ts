@@ -1,9 +1,9 @@
 /**
- * Functions survive a restart of the embedded cloud (issue 4 §3: "scheduled functions ... survive a restart of
- * the cloud process"): owners, modules, white-lists, namespace state and revocations are in cloud.db
- * (functions/sqlite-stores.ts), so a new process on the same data dir serves the same calls, and a schedule
- * made before the restart keeps running, with no re-registration and no re-upload. Periods are counted on a
- * manual clock; the real timers only drive the passes.
+ * Functions survive a restart of the embedded cloud (scheduled functions too, docs/cloud.md "Schedules"):
+ * owners, modules, white-lists, namespace state and revocations are in cloud.db
+ * (storage/sqlite/function-stores.ts), so a new process on the same data dir serves the same calls, and a
+ * schedule made before the restart keeps running, with no re-registration and no re-upload. Periods are
+ * counted on a manual clock; the real timers only drive the passes.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

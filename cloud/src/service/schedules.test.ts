@@ -13,7 +13,7 @@ import { FunctionService, generatePrivateToken, MemoryScheduleStore, mintPublicT
 import { KV_WAT, ManualClock, unwrap, wat } from '../functions/test-support.ts';
 import { StoreError } from '../storage/errors.ts';
 import { startRedis, type RedisHarness } from '../storage/redis-harness.ts';
-import { startSchedules } from './schedules-api.ts';
+import { startSchedules } from '../functions/schedules/timer.ts';
 import { CloudService, type CloudOptions } from './service.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -108,7 +108,7 @@ describe('scheduled functions in the cloud service (embedded, SQLite)', () => {
     cleanups.push(() => second.svc.stop());
     expect((await second.svc.schedules.store.list()).map((s) => s.id)).toEqual([id]);
     expect(await second.svc.schedules.runDue()).toEqual([]); // period 1 already ran before the restart
-    // Owners, modules, the white-list and namespace state are in cloud.db too (functions/sqlite-stores.ts): no
+    // Owners, modules, the white-list and namespace state are in cloud.db too (storage/sqlite/function-stores.ts): no
     // registration or upload again, and the same public token works again.
     expect((await post(`${second.url}/api/owners`, { privateToken: a.priv })).status).toBe(409);
     const again = await json(await fetch(`${second.url}/api/functions/schedules`, { headers: { authorization: `Bearer ${pub}` } }));

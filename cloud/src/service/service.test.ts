@@ -3,10 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EmulatedBoard } from '@ferry/firmware';
-import { decode } from '@ferry/message';
-import { generatePrivateToken } from '../tokens/private-token.ts';
+import { decode, encode } from '@ferry/message';
+import { hmacKey } from '@ferry/message/node';
+import { generatePrivateToken } from '../functions/tokens/private-token.ts';
 import { CloudService } from './service.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -124,5 +125,80 @@ describe('cloud service (embedded)', () => {
     expect(c.rate_limited).toBeGreaterThan(flooder.messages.length - 10);
     expect(c.accepted).toBeGreaterThanOrEqual(5 + calm.messages.length);
     expect(c.accepted + c.rate_limited).toBe(flooder.messages.length + calm.messages.length);
+  });
+});
+
+describe('the topic a message arrived on travels with it through the re-order buffer (embedded, SQLite)', () => {
+  /** A signed telemetry token of th-12, sq `sq`, under its device key. */
+  const signer = (keyHex: string) => (sq: number): string => {
+    const t = encode({ header: { kid: 'th-12', ep: 1, sq }, claims: { iss: 'th-12', iat: 1_767_225_600 + sq, ev: 'tel', d: { t: 20 + sq } } }, hmacKey(Buffer.from(keyHex, 'hex')));
+    if (!t.ok) throw t.error;
+    return t.value;
+  };
+  const start = async (dataDir: string) => {
+    const svc = new CloudService({ dataDir, mqttPort: 0, httpPort: 0, log: () => undefined });
+    const { mqttUrl } = await svc.start();
+    const inputs = vi.spyOn(svc.rules, 'input');
+    const pub = await mqtt.connectAsync(mqttUrl);
+    return { svc, pub, inputs, stop: async () => { await pub.endAsync(true); await svc.stop(); } };
+  };
+  const topicOf = (inputs: { mock: { calls: unknown[][] } }, id: string): unknown => inputs.mock.calls.find((c) => c[3] === id)?.[0];
+
+  it('a message held for the one before it reaches the rules host with its own topic when released', async () => {
+    const c = await start(mkdtempSync(join(tmpdir(), 'ferry-cloud-')));
+    cleanups.push(c.stop);
+    const tok = signer(c.svc.devices.add('th-12', 'home').key);
+    await c.pub.publishAsync('ferry/up/th-12/held', tok(1), { qos: 1 }); // acknowledged after ingest: buffered, waits for 0
+    expect(c.inputs).not.toHaveBeenCalled();
+    await c.pub.publishAsync('ferry/up/th-12/next', tok(0), { qos: 1 });
+    await until(() => c.inputs.mock.calls.length === 2, 'both released to the rules host');
+    expect(c.inputs.mock.calls.map((x) => [x[0], x[3]])).toEqual([['ferry/up/th-12/next', 'th-12/1/0'], ['ferry/up/th-12/held', 'th-12/1/1']]);
+    expect(c.inputs.mock.calls[1]![1]).toEqual({ t: 21 });
+  });
+
+  it('and keeps it across a restart of the cloud', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ferry-cloud-'));
+    const before = await start(dataDir);
+    const tok = signer(before.svc.devices.add('th-12', 'home').key);
+    await before.pub.publishAsync('ferry/up/th-12/held', tok(1), { qos: 1 });
+    expect(before.svc.ingest.counters().accepted).toBe(1);
+    await before.stop();
+    const after = await start(dataDir);
+    cleanups.push(after.stop);
+    await after.pub.publishAsync('ferry/up/th-12/next', tok(0), { qos: 1 });
+    await until(() => topicOf(after.inputs, 'th-12/1/1') !== undefined, 'the held message released after the restart');
+    expect(topicOf(after.inputs, 'th-12/1/1')).toBe('ferry/up/th-12/held');
+    expect(topicOf(after.inputs, 'th-12/1/0')).toBe('ferry/up/th-12/next');
+  });
+});
+
+describe('namespace projection rules (CloudOptions.projections)', () => {
+  it('a configured rule replaces the default: env.h -> hum.<kid> = "<h>", in the owner\'s state and retained', async () => {
+    const svc = new CloudService({
+      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined,
+      projections: [{ event: 'env', field: 'h', key: 'hum.{kid}', form: 'value' }],
+    });
+    const { mqttUrl } = await svc.start();
+    cleanups.push(() => svc.stop());
+    const owner = svc.functions.register(generatePrivateToken('lab-owner'));
+    if (!owner.ok) throw owner.error;
+    const { key } = svc.devices.add('th-13', 'lab', Date.now(), owner.value.owner);
+    const sign = (sq: number, ev: string, d: Record<string, number>): string => {
+      const t = encode({ header: { kid: 'th-13', ep: 1, sq }, claims: { iss: 'th-13', iat: 1_767_225_600, ev, d } }, hmacKey(Buffer.from(key, 'hex')));
+      if (!t.ok) throw t.error;
+      return t.value;
+    };
+    const pub = await mqtt.connectAsync(mqttUrl);
+    cleanups.push(() => pub.endAsync(true));
+    await pub.publishAsync('ferry/up/th-13/msg', sign(0, 'env', { h: 55 }), { qos: 1 });
+    await pub.publishAsync('ferry/up/th-13/msg', sign(1, 'tel', { t: 21 }), { qos: 1 });
+    const state = svc.functions.namespaces.state(owner.value.owner, 'lab');
+    expect(new TextDecoder().decode(state.get('hum.th-13'))).toBe('55');
+    expect(state.get('temp.th-13')).toBeUndefined();
+    const sub = await mqtt.connectAsync(mqttUrl);
+    cleanups.push(() => sub.endAsync(true));
+    const retained = new Promise<[string, string]>((resolve) => sub.on('message', (t, p) => resolve([t, p.toString()])));
+    await sub.subscribeAsync('ferry/ns/lab/state/#', { qos: 1 });
+    expect(await retained).toEqual(['ferry/ns/lab/state/hum.th-13', '55']);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * @module How a persistent store keeps the message reference `R` a ReorderStore holds until release. The
- * pipeline's R is the verified, decoded `Message` (`{header, claims}`, JSON by construction:
- * @ferry/message's codec only accepts JSON claims), so the default codec is JSON. Stores keep the ENCODED
- * string while a message waits (the SQLite store runs reorderStep over strings, the Lua script never
- * parses it) and decode only what they release, once.
+ * pipeline's R is an Arrival: the verified, decoded `Message` (`{header, claims}`, JSON by construction:
+ * @ferry/message's codec only accepts JSON claims) and the topic it arrived on, so the default codec is
+ * JSON. Stores keep the ENCODED string while a message waits (the SQLite store runs reorderStep over
+ * strings, the Lua script never parses it) and decode only what they release, once.
  */
+import type { Message } from '@ferry/message';
+import type { Arrival } from '../ingest/ports.ts';
 import type { Released } from '../ingest/reorder-types.ts';
 import { StoreError } from './errors.ts';
 
@@ -27,6 +29,15 @@ export function jsonCodec<R>(): RefCodec<R> {
     },
     decode: (text) => JSON.parse(text) as R,
   };
+}
+
+/**
+ * The pipeline's refs, as JSON. A ref that is a bare Message reads back as an Arrival without a topic (its
+ * events then reach no rule, which needs one), so a buffer written by an older cloud still drains.
+ */
+export function arrivalCodec(): RefCodec<Arrival> {
+  const json = jsonCodec<Arrival | Message>();
+  return { encode: json.encode, decode: (text) => { const v = json.decode(text); return 'message' in v ? v : { message: v }; } };
 }
 
 /** Encodes with `codec`, turning a codec failure into FERRY_STORE_REF. */

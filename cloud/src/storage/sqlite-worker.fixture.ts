@@ -3,8 +3,8 @@
  * applies its share of messages, as a second process on the same file would. Used by sqlite-workers.test.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqlite } from './sqlite-db.ts';
-import { SqliteReorderStore } from './sqlite-reorder-store.ts';
+import { openSqlite } from './sqlite/db.ts';
+import { SqliteReorderStore } from './sqlite/reorder-store.ts';
 
 interface Job { kid: string; sq: number }
 const { dir, jobs } = workerData as { dir: string; jobs: Job[] };

@@ -3,5 +3,6 @@ export * from './errors.ts';
 export * from './inspect.ts';
 export * from './abi-check.ts';
 export * from './runtime.ts';
-export * from './args.ts';
+export * from './call-errors.ts';
+export * from './call-args.ts';
 export * from './function-call.ts';

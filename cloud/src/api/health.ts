@@ -1,0 +1,17 @@
+/** @module GET /health (status, broker connection, ingest counters) and GET /metrics (Prometheus). */
+import type { FastifyInstance } from 'fastify';
+import { Gauge, type Registry } from 'prom-client';
+import type { Ingest } from '../ingest/index.ts';
+
+/** Registers the ingest outcome counters as `ferry_cloud_ingest_total{outcome=...}`. */
+export function ingestMetrics(registry: Registry, ingest: Ingest): void {
+  new Gauge({
+    name: 'ferry_cloud_ingest_total', help: 'Ingest outcomes by kind', labelNames: ['outcome'], registers: [registry],
+    collect() { for (const [k, v] of Object.entries(ingest.counters())) if (typeof v === 'number') this.set({ outcome: k }, v); },
+  });
+}
+
+export function healthRoutes(app: FastifyInstance, o: { readonly ingest: Ingest; readonly registry: Registry; readonly mqttConnected: () => boolean }): void {
+  app.get('/health', async () => ({ status: 'ok', mqtt: o.mqttConnected(), ingest: o.ingest.counters() }));
+  app.get('/metrics', async (_r, reply) => reply.type(o.registry.contentType).send(await o.registry.metrics()));
+}

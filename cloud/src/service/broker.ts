@@ -1,0 +1,54 @@
+/**
+ * @module The embedded MQTT broker: aedes in this process, on a TCP port. The broker is in this process, so
+ * the uplink is taken inside it, before the publisher's PUBACK (aedes `authorizePublish`): a message is
+ * acknowledged to the board or gateway only once the cloud recorded it, with no second MQTT hop.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { Aedes } from 'aedes';
+import type { Payload } from './topic-table.ts';
+
+export interface EmbeddedBrokerOptions {
+  readonly host: string;
+  /** Default 1883; 0 picks a free port. */
+  readonly port?: number | undefined;
+  /**
+   * Takes a client's publish before it is acknowledged: a promise for a message the cloud takes here (the
+   * PUBACK waits for it; a rejection refuses the publish), undefined for one that goes on to subscribers.
+   */
+  readonly take: (topic: string, payload: Payload) => Promise<void> | undefined;
+}
+
+export class EmbeddedBroker {
+  readonly url: string;
+  readonly #broker: Aedes;
+  readonly #server: Server;
+  readonly #sockets: Set<Socket>;
+
+  private constructor(url: string, broker: Aedes, server: Server, sockets: Set<Socket>) {
+    this.url = url;
+    this.#broker = broker;
+    this.#server = server;
+    this.#sockets = sockets;
+  }
+
+  static async start(o: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+    const broker = await Aedes.createBroker();
+    broker.authorizePublish = (c, packet, callback) => {
+      const taken = c === null ? undefined : o.take(packet.topic, packet.payload);
+      if (taken === undefined) { callback(null); return; }
+      taken.then(() => callback(null), (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))));
+    };
+    // noDelay: MQTT exchanges are small request/response packets; Nagle plus delayed ACKs adds ~40 ms per hop.
+    const sockets = new Set<Socket>();
+    const server = createServer({ noDelay: true }, broker.handle);
+    server.on('connection', (s) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
+    await new Promise<void>((r) => server.listen(o.port ?? 1883, o.host, () => r()));
+    const a = server.address();
+    return new EmbeddedBroker(`mqtt://${o.host}:${typeof a === 'object' && a !== null ? a.port : 1883}`, broker, server, sockets);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((r) => { this.#server.close(() => r()); for (const s of this.#sockets) s.destroy(); });
+    await new Promise<void>((r) => this.#broker.close(() => r()));
+  }
+}

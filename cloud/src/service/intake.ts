@@ -1,0 +1,111 @@
+/**
+ * @module The cloud's one MQTT intake. Every message the cloud takes from MQTT, on whichever connection, goes
+ * through one topic table (topic-table.ts) to its route: device uplink (uplink.ts), function calls (calls.ts)
+ * and gateway control replies (control.ts). Embedded (no broker URL), an aedes broker runs in this process and
+ * takes the uplink inside the broker, before the publisher's PUBACK (broker.ts). With an external broker the
+ * uplink has a connection of its own, acknowledged to the broker after ingest, and N processes can split it
+ * through a shared subscription. The cloud's main connection carries calls, control and what the cloud
+ * publishes.
+ */
+import { noDelay } from '@ferry/mqtt-rest';
+import mqtt, { type MqttClient } from 'mqtt';
+import { EmbeddedBroker } from './broker.ts';
+import { TopicTable, type Payload } from './topic-table.ts';
+
+export interface IntakeOptions {
+  /** External broker URL (scale-out). Without it, an embedded aedes broker listens on `port`. */
+  readonly mqttUrl?: string | undefined;
+  readonly port?: number | undefined;
+  readonly host: string;
+  /** Subscribe to the uplink through a shared subscription (MQTT 5) so several cloud processes split it. */
+  readonly shared?: boolean | undefined;
+  /** A stable client id: the MQTT sessions then persist (see CloudOptions.clientId). */
+  readonly clientId?: string | undefined;
+}
+
+export class Intake {
+  readonly table = new TopicTable();
+  readonly #o: IntakeOptions;
+  #broker: EmbeddedBroker | undefined;
+  #client: MqttClient | undefined;
+  /** External broker: the connection that takes the uplink. */
+  #uplink: MqttClient | undefined;
+
+  constructor(o: IntakeOptions) {
+    this.#o = o;
+  }
+
+  /** The cloud's main connection, once started. */
+  get client(): MqttClient | undefined {
+    return this.#client;
+  }
+
+  get embedded(): boolean {
+    return this.#o.mqttUrl === undefined;
+  }
+
+  publish(topic: string, payload: string, opts: { qos: 1; retain?: boolean }): void {
+    this.#client?.publish(topic, payload, opts);
+  }
+
+  /** Starts the embedded broker (if any) and the connections; every route must be in the table. Returns the broker URL. */
+  async start(): Promise<string> {
+    const o = this.#o;
+    const table = this.table;
+    let url = o.mqttUrl;
+    if (url === undefined) {
+      this.#broker = await EmbeddedBroker.start({
+        host: o.host, port: o.port,
+        take: (topic, payload) => {
+          const r = table.find(topic);
+          return r?.ack === true ? Promise.resolve(r.handle(topic, payload)) : undefined;
+        },
+      });
+      url = this.#broker.url;
+    }
+    // With a stable id the session persists. Message handlers are installed before the connection is made:
+    // a resumed session delivers its backlog right after CONNACK.
+    const stable = o.clientId !== undefined;
+    const connect = (suffix: string): MqttClient => noDelay(mqtt.connect(url, {
+      clientId: `${o.clientId ?? `ferry-cloud-${process.pid}-${Math.random().toString(36).slice(2, 8)}`}${suffix}`,
+      protocolVersion: o.shared === true || stable ? 5 : 4, reconnectPeriod: 1000,
+      ...(stable && { clean: false, properties: { sessionExpiryInterval: 3600 } }),
+    }));
+    const client = connect('');
+    client.on('message', (topic, payload) => {
+      const r = table.find(topic);
+      if (r?.ack === false) void r.handle(topic, payload);
+    });
+    this.#client = client;
+    await connected(client);
+    for (const r of table.routes()) if (r.subscribe) await client.subscribeAsync(r.filter, { qos: 1 });
+    if (this.#broker === undefined) {
+      // External broker: a message is acknowledged only after its route resolved (mqtt.js acks when `done` is
+      // called), and mqtt.js hands them over one at a time. (Several uplink connections per process, to overlap
+      // Redis round trips, stalled a share of the stream under load with Mosquitto 2.0 in our benchmark; run
+      // more worker processes instead.)
+      const up = connect('-in');
+      up.handleMessage = (packet, done) => {
+        const r = table.find(packet.topic);
+        if (r?.ack !== true) { done(); return; }
+        // Not acknowledged when it failed (only while stopping): the broker sends it again.
+        Promise.resolve(r.handle(packet.topic, packet.payload as Payload)).then(() => done(), () => undefined);
+      };
+      this.#uplink = up;
+      await connected(up);
+      for (const r of table.routes()) if (r.ack) await up.subscribeAsync(o.shared === true ? `$share/ferry/${r.filter}` : r.filter, { qos: 1 });
+    }
+    return url;
+  }
+
+  async stop(): Promise<void> {
+    await this.#uplink?.endAsync().catch(() => undefined);
+    await this.#client?.endAsync().catch(() => undefined);
+    await this.#broker?.close();
+  }
+}
+
+const connected = (c: MqttClient): Promise<void> => new Promise<void>((resolve, reject) => {
+  c.once('connect', () => resolve());
+  c.once('error', reject);
+});

@@ -1,0 +1,91 @@
+/**
+ * @module Where the cloud keeps its state, the part of the two running modes (docs/cloud.md "Running modes")
+ * that differs in storage: embedded, SQLite files under the data dir (ingest.sqlite for re-order state and
+ * time series, cloud.db for devices, functions and schedules); scale-out, Redis shared by N workers (one Lua
+ * script per message; function state replicated to every worker; schedules and leases). The broker is the
+ * other part (intake.ts: aedes in process, or an external one).
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
+import type { FunctionService } from '../functions/index.ts';
+import type { LeaseStore, ScheduleStore } from '../functions/schedules/stores.ts';
+import type { Arrival, ReorderStore, TimeSeriesStore } from '../ingest/index.ts';
+import {
+  arrivalCodec, openSqlite, redisFunctionStores, RedisLeaseStore, RedisReorderStore, RedisScheduleStore, RedisTimeSeries,
+  sqliteFunctionStores, SqliteLeaseStore, SqliteReorderStore, SqliteScheduleStore, SqliteTimeSeries,
+} from '../storage/index.ts';
+
+/** The stores FunctionService keeps (spread into its options). */
+export type FunctionStores = Pick<FunctionService, 'registry' | 'owners' | 'namespaces' | 'whitelist' | 'revocations'>;
+
+export interface StateParts {
+  readonly reorder: ReorderStore<Arrival>;
+  readonly series: TimeSeriesStore;
+  /** SQLite: one transaction per message, so a release is stored in the commit that takes it out of the buffer. */
+  readonly transaction?: <T>(f: () => T) => T;
+  /** SQLite: runs `f` in one transaction, for the group commit of the uplink of one event-loop turn (uplink.ts). */
+  readonly groupCommit?: (f: () => void) => void;
+  readonly functions: FunctionStores;
+  readonly schedules: { readonly store: ScheduleStore; readonly leases: LeaseStore };
+  /** Before the first message or call. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * cloud.db: devices, owners, modules, white-lists, namespace state, schedules. The same durability choice as
+ * the ingest file (--sync): NORMAL survives a process crash, FULL a power cut.
+ */
+export function openCloudDb(dataDir: string, synchronous: 'FULL' | 'NORMAL'): Database.Database {
+  const db = new Database(join(dataDir, 'cloud.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  return db;
+}
+
+/**
+ * Embedded: re-order state and series in `<dataDir>/ingest.sqlite`; owners, modules, white-lists, namespace
+ * state, revocations, schedules and leases in cloud.db, so they survive a restart.
+ */
+export function sqliteState(o: { dataDir: string; synchronous: 'FULL' | 'NORMAL'; cloudDb: Database.Database; masterKey: Uint8Array }): StateParts {
+  const store = openSqlite({ dir: o.dataDir, file: 'ingest.sqlite', synchronous: o.synchronous });
+  const tx = store.transaction((f: () => unknown) => f());
+  return {
+    reorder: new SqliteReorderStore<Arrival>({ db: store, codec: arrivalCodec() }),
+    series: new SqliteTimeSeries(store),
+    transaction: <T>(f: () => T): T => tx.immediate(f) as T,
+    groupCommit: (f) => { tx.immediate(f); },
+    functions: sqliteFunctionStores(o.cloudDb, { masterKey: o.masterKey }),
+    schedules: { store: new SqliteScheduleStore(o.cloudDb), leases: new SqliteLeaseStore(o.cloudDb) },
+    start: async () => {},
+    close: async () => { store.close(); },
+  };
+}
+
+/**
+ * Scale-out: everything shared through Redis. Releases go through the per-device outbox: a worker killed
+ * between taking and storing them has them released again after the lease (ingest/ports.ts `confirm`); the
+ * series ignores a point stored twice. The function stores are a write-through copy per worker (every
+ * worker needs the same master key: a shared data dir or FERRY_MASTER_KEY).
+ */
+export function redisState(o: { url: string; masterKey: Uint8Array; log: (msg: string) => void }): StateParts {
+  const redis = new Redis(o.url, { maxRetriesPerRequest: 3 });
+  const reorder = new RedisReorderStore<Arrival>({ redis, codec: arrivalCodec(), onIndexError: (e) => o.log(`ingest: due index: ${e.message}`) });
+  const functions = redisFunctionStores(redis, { masterKey: o.masterKey, subscriber: redis.duplicate(), onError: (e) => o.log(`functions: ${e.message}`) });
+  const store = new RedisScheduleStore({ redis });
+  return {
+    reorder,
+    series: new RedisTimeSeries({ redis }),
+    functions,
+    schedules: { store, leases: new RedisLeaseStore({ redis, schedules: store }) },
+    start: async () => {
+      await functions.load(); // the shared function stores, before any call can arrive (MQTT or HTTP)
+      await reorder.reindex(); // a worker that died between a step and its due-index update left a source unindexed
+    },
+    close: async () => {
+      await functions.close().catch(() => undefined);
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/** @module The options of the cloud service (docs/cloud.md: the CLI flags map onto them). */
+import type { Clock } from '../functions/index.ts';
+import type { ProjectionRule } from './projection.ts';
+
+export interface CloudOptions {
+  readonly dataDir: string;
+  /** External broker URL (scale-out). Without it, an embedded aedes broker listens on mqttPort. */
+  readonly mqttUrl?: string;
+  readonly mqttPort?: number;
+  readonly httpPort?: number;
+  readonly host?: string;
+  readonly topicPrefix?: string;
+  /** Subscribe through a shared subscription (MQTT 5) so several cloud processes split the stream. */
+  readonly shared?: boolean;
+  /**
+   * Redis URL (scale-out): re-order state and time series live in Redis, one Lua script per message, so N
+   * processes share the work. Without it they live in SQLite under dataDir (embedded).
+   */
+  readonly redisUrl?: string;
+  /**
+   * SQLite durability (the ingest file in embedded mode, and cloud.db: devices, owners, modules, namespace
+   * state, schedules): NORMAL (default) survives a crash of the process; FULL also survives a power cut (an
+   * fsync per commit), at about half the throughput. Embedded, the uplink messages of one event-loop turn share
+   * one commit (each its own savepoint), and are acknowledged after it.
+   */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+  readonly log?: (msg: string) => void;
+  /**
+   * A stable id for this worker (scale-out). Its MQTT session then persists (clean start off, one hour of
+   * session expiry), so messages the broker handed it and never saw acknowledged, and those queued for it
+   * while it was down, come back when it restarts under the same id (kill -9, then systemd Restart=always).
+   * Without it the id is random and the session ends with the connection.
+   */
+  readonly clientId?: string;
+  /**
+   * Flood limit per device (token bucket per verified kid, per process): beyond it messages are dropped as
+   * FERRY_INGEST_RATE_LIMITED and acknowledged. Default 200/s with a burst of 1000, far above any sensor;
+   * `false` turns it off.
+   */
+  readonly deviceRate?: { readonly perSecond: number; readonly burst: number } | false;
+  /** Where functions run: 'pool' (default: worker threads with a CPU watchdog, for untrusted modules) or 'in-process'. */
+  readonly functionRunner?: 'pool' | 'in-process';
+  /** How often this worker looks for due schedules (ms, default 1000); and the clock periods are counted on (tests). */
+  readonly scheduleTickMs?: number;
+  readonly scheduleClock?: Clock;
+  /**
+   * How readings become namespace state (projection.ts; docs/cloud.md "Namespace projection"). Default
+   * DEFAULT_PROJECTIONS: `tel`.`t` -> `temp.<kid>` = "<celsius> <unix ms>". An empty list projects nothing.
+   */
+  readonly projections?: readonly ProjectionRule[];
+}
