@@ -18,6 +18,7 @@ const BLE = defineErrors('FERRY_GW_BLE_', [5200, 5299], {
   FERRY_GW_BLE_SCAN_STALLED: { num: 5207, status: 503, doc: 'no advert at all for quietMs while scanning should be on; the watchdog stopped and restarted scanning' },
   FERRY_GW_BLE_SCAN_STOPPED: { num: 5208, status: 503, doc: 'scanning stopped without the source asking (another process such as bluetoothd disabled it); restarted with back-off' },
   FERRY_GW_BLE_INTERNAL: { num: 5209, status: 500, doc: 'an exception from noble or from the sink was caught in the scan callback; the advert is dropped and the source keeps running' },
+  FERRY_GW_BLE_REPLAY_SAVE: { num: 5210, status: 507, doc: 'an accepted replay counter could not be written to ble-replay.db (full disk, I/O error); the advert is still decoded, the counter is kept in memory' },
 }, { package: '@ferry/gateway', errorName: 'BleSourceError' });
 
 export const BLE_ERRORS = BLE.codes;

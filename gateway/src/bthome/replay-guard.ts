@@ -12,12 +12,22 @@ function macKey(mac: string): string {
   return digits.length === 12 ? (digits.match(/../g) ?? []).join(':') : mac.toUpperCase();
 }
 
+export interface ReplayGuardOptions {
+  /**
+   * Called with every counter the guard accepts, before accept() returns: a store writes it through, so an
+   * advert accepted before a crash cannot be replayed after it.
+   */
+  readonly onAdvance?: (mac: string, counter: number) => void;
+}
+
 export class ReplayGuard {
   readonly #last = new Map<string, number>();
+  readonly #onAdvance: ((mac: string, counter: number) => void) | undefined;
 
   /** Optionally seeded with persisted (mac, last counter) pairs, e.g. from entries() before a restart. */
-  constructor(initial?: Iterable<readonly [string, number]>) {
+  constructor(initial?: Iterable<readonly [string, number]>, opts: ReplayGuardOptions = {}) {
     for (const [mac, counter] of initial ?? []) this.#last.set(macKey(mac), counter);
+    this.#onAdvance = opts.onAdvance;
   }
 
   /**
@@ -31,6 +41,7 @@ export class ReplayGuard {
       return fail('FERRY_DECODE_REPLAYED', `encryption counter ${counter} from ${key} is not greater than the last accepted ${last}`);
     }
     this.#last.set(key, counter);
+    this.#onAdvance?.(key, counter);
     return ok(counter);
   }
 

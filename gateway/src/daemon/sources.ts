@@ -3,9 +3,10 @@
  * gateway.yaml. `serial:` entries are looked up by their `kind` (pms5003, mhz19, board), the `ble:`
  * section by `ble`. A kind missing from the table is a configuration error, never a silently idle input.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bleSources } from '../ble/config.ts';
+import { ReplayStore } from '../ble/replay-store.ts';
+import { ReplayGuard } from '../bthome/replay-guard.ts';
 import { BoardSource } from '../serial/board-source.ts';
 import { serialSensorSources } from '../serial/config.ts';
 import type { Source } from '../sources/types.ts';
@@ -26,29 +27,17 @@ export type SourceFactory<K extends SourceKind = SourceKind> = (entry: EntryOf<K
 const sensor = async (e: SerialEntry): Promise<Source[]> => serialSensorSources({ serial: [e] });
 
 /**
- * BLE replay counters are saved in the data dir every minute and at exit, and read back here, so a
- * restart does not reopen the replay window (docs/ble.md).
+ * BLE replay counters are written through to `ble-replay.db` in the data dir as they advance and read back
+ * here, so neither a restart nor a crash reopens the replay window (docs/ble.md).
  */
 const ble: SourceFactory<'ble'> = async (entry, cfg) => {
-  const file = join(cfg.gateway.data_dir, 'ble-replay.json');
-  let replay: [string, number][] = [];
-  try {
-    replay = JSON.parse(readFileSync(file, 'utf8')) as [string, number][];
-  } catch {
-    // first start, or an unreadable file: start with an empty guard (documented in docs/ble.md)
-  }
-  const sources = bleSources({ ble: entry.section }, { replay });
-  const save = (): void => {
-    for (const s of sources) {
-      writeFileSync(`${file}.tmp`, JSON.stringify(s.replayEntries()));
-      renameSync(`${file}.tmp`, file); // atomic replace: a crash never leaves half a file
-    }
-  };
-  if (sources.length > 0) {
-    setInterval(save, 60_000).unref();
-    process.once('exit', save);
-  }
-  return sources;
+  const store = new ReplayStore({
+    path: join(cfg.gateway.data_dir, 'ble-replay.db'),
+    legacyJson: join(cfg.gateway.data_dir, 'ble-replay.json'),
+    onError: (e) => console.warn(`[warn] FERRY_GW_BLE_REPLAY_SAVE: ${e.message}`),
+  });
+  const replay = new ReplayGuard(store.entries(), { onAdvance: (mac, counter) => store.save(mac, counter) });
+  return bleSources({ ble: entry.section }, { replay });
 };
 
 export const SOURCE_FACTORIES: { readonly [K in SourceKind]: SourceFactory<K> } = {

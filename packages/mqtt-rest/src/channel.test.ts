@@ -55,7 +55,18 @@ describe('control channel', () => {
     const end = Date.now() + 5000;
     while (refused.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     expect(seen).toEqual([{ a: 1 }]);
-    expect(refused.sort()).toEqual(['FERRY_CTL_BAD_REQUEST', 'FERRY_CTL_REPLAY', 'FERRY_MSG_BAD_SIGNATURE']);
+    expect(refused.sort()).toEqual(['FERRY_CTL_FORBIDDEN_PATH', 'FERRY_CTL_REPLAY', 'FERRY_MSG_BAD_SIGNATURE']);
+  });
+  // Regression: a request outside /api/ got no answer at all, so the cloud waited 5 s for a timeout.
+  it('answers a request outside /api/ at once: refused by the client, and with a signed 403 by the gateway', async () => {
+    const { client, refused } = await setup();
+    const t0 = Date.now();
+    await expect(client.request('gw-c', { method: 'GET', path: '/health' })).rejects.toThrow(/FERRY_CTL_BAD_REQUEST/);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    // A request that bypasses the client's check still gets an answer: a signed refusal, not silence.
+    const r = await client.requestUnchecked('gw-c', { method: 'GET', path: '/health' });
+    expect(r).toMatchObject({ status: 403, body: { code: 'FERRY_CTL_FORBIDDEN_PATH' } });
+    expect(refused).toContain('FERRY_CTL_FORBIDDEN_PATH');
   });
   it('times out with a typed error when no gateway answers', async () => {
     const { cloud } = await setup();

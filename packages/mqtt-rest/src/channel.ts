@@ -82,15 +82,25 @@ export async function serveControl(o: {
     try { d = parts.add(r.value, now()) as Partial<ControlRequest> | undefined; } catch { o.onRefused?.('FERRY_CTL_BAD_REQUEST'); return; }
     if (d === undefined && r.value.header.group !== undefined) return; // more parts to come
     const age = Math.abs(now() - r.value.claims.iat * 1000);
-    if (d === undefined || typeof d.id !== 'string' || (d.method !== 'GET' && d.method !== 'POST') || typeof d.path !== 'string' || !d.path.startsWith('/api/')) { o.onRefused?.('FERRY_CTL_BAD_REQUEST'); return; }
+    if (d === undefined || typeof d.id !== 'string' || (d.method !== 'GET' && d.method !== 'POST') || typeof d.path !== 'string') { o.onRefused?.('FERRY_CTL_BAD_REQUEST'); return; }
     if (age > (o.maxAgeMs ?? 120_000) || seen.has(d.id)) { o.onRefused?.('FERRY_CTL_REPLAY'); return; }
     seen.set(d.id, now());
     if (seen.size > 10_000) for (const [k] of seen) { seen.delete(k); if (seen.size <= 5_000) break; }
+    const id = d.id;
+    const answer = (reply: ControlReply): void => {
+      for (const t of encodeAll(sender, o.key, 'ctl-res', reply, now())) o.client.publish(replyTopic(prefix, o.gatewayId), t, { qos: 1 });
+    };
+    // Only the REST API is reachable this way. A verified request for anything else is answered with a
+    // refusal at once, so the caller learns why instead of waiting for its timeout.
+    if (!d.path.startsWith('/api/')) {
+      o.onRefused?.('FERRY_CTL_FORBIDDEN_PATH');
+      answer({ id, status: 403, body: { code: 'FERRY_CTL_FORBIDDEN_PATH', message: `only /api/ routes are served over the control channel, not ${d.path}` } });
+      return;
+    }
     void o.app.inject({ method: d.method, url: d.path, ...(d.body !== undefined && { payload: d.body as object }) }).then((res) => {
       let body: unknown;
       try { body = res.json(); } catch { body = res.body; }
-      const reply: ControlReply = { id: d.id!, status: res.statusCode, body };
-      for (const t of encodeAll(sender, o.key, 'ctl-res', reply, now())) o.client.publish(replyTopic(prefix, o.gatewayId), t, { qos: 1 });
+      answer({ id, status: res.statusCode, body });
     });
   };
   o.client.on('message', onMessage);
@@ -134,7 +144,14 @@ export class ControlClient {
     });
   }
 
+  /** Sends a request to a gateway's REST API (paths under /api/ only; others are refused here, at once). */
   async request(gatewayId: string, req: Omit<ControlRequest, 'id'>, timeoutMs = 5000): Promise<ControlReply> {
+    if (!req.path.startsWith('/api/')) throw new ControlError('FERRY_CTL_BAD_REQUEST', `only /api/ routes are served over the control channel, not ${req.path}`);
+    return this.requestUnchecked(gatewayId, req, timeoutMs);
+  }
+
+  /** As request(), without the path check: for tests of what a gateway does with any request. */
+  async requestUnchecked(gatewayId: string, req: Omit<ControlRequest, 'id'>, timeoutMs = 5000): Promise<ControlReply> {
     const key = this.keyOf(gatewayId);
     if (key === undefined) throw new ControlError('FERRY_CTL_BAD_REPLY', `no key for gateway ${gatewayId}`);
     const rt = replyTopic(this.prefix, gatewayId);

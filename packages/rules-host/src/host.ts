@@ -90,13 +90,15 @@ export class RulesHost {
 
   /** Moves a job out to `targetRuntime` at `targetResource`; restores it here if the hand-over fails. */
   async moveOut(jobId: string, targetRuntime: string, targetResource: string): Promise<{ relocation: RelocationObject; target: unknown }> {
+    const resourceBefore = this.engine.status(jobId).targetResource;
     const relocation = this.engine.moveOut(jobId, targetRuntime, targetResource);
     try {
       const target = await (this.opts.transport ?? httpTransport)(relocation);
       return { relocation, target };
     } catch (e) {
-      // The job left this engine with its state in `relocation`: put it back exactly as it was.
-      this.engine.moveIn({ ...relocation, target_runtime: this.engine.runtime });
+      // The job left this engine with its state in `relocation`: put it back exactly as it was, on this
+      // runtime and at the resource it served, not the target that refused it.
+      this.engine.moveIn({ ...relocation, target_runtime: this.engine.runtime, targetResource: resourceBefore });
       throw e;
     }
   }

@@ -81,3 +81,21 @@ describe('move under a steady stream', () => {
     expect(gw.host.engine.status(jobId).counters.in).toBe(5);
   });
 });
+
+describe('a failed move', () => {
+  // Regression: the job restored after a refused hand-over kept the failed target as its targetResource.
+  it('restores the job exactly as it was: same state, same targetResource, same counters', async () => {
+    const gw = await hostOn('gateway:gw');
+    const { jobId } = gw.host.engine.install(installation('gateway:gw', 'room-1'));
+    gw.host.engine.start(jobId);
+    gw.host.input('ferry/up/gw/bthome/dev0', { v: 1 }, 1000, 'gw/1/0');
+    const before = gw.host.engine.status(jobId);
+    // Nothing listens on port 1: the hand-over fails.
+    await expect(gw.host.moveOut(jobId, 'cloud', 'http://127.0.0.1:1')).rejects.toThrow();
+    const after = gw.host.engine.status(jobId);
+    expect(after.targetResource).toBe('room-1');
+    expect(after.jobInfo.jobStatus).toBe('RUNNING');
+    expect(after.counters).toEqual(before.counters);
+    expect(gw.host.engine.list().map((j) => j.jobId)).toEqual([jobId]);
+  });
+});

@@ -3,6 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import rulesDoc from '../../../docs/rules.md?raw';
+import { RuleEngine } from './engine.ts';
 import { parseInstallation, parseJobInfo, parseRelocation } from './objects.ts';
 import { compileSql } from './sql/compile.ts';
 
@@ -22,8 +23,14 @@ describe('docs/rules.md examples', () => {
 
   it.each(blocks('json'))('JSON example parses: %s', (text) => {
     const value = JSON.parse(text) as Record<string, unknown>;
-    if ('target_runtime' in value) expect(parseRelocation(value).jobInfo.jobId).toBe('edge-1');
-    else if ('headers' in value) expect(parseInstallation(value).plan.sink.topic).toBeTruthy();
+    if ('target_runtime' in value) expect(parseRelocation(value).jobInfo.jobId).toBe('gateway:gw-1-1');
+    else if ('headers' in value) {
+      expect(parseInstallation(value).plan.sink.topic).toBeTruthy();
+      // Every example names a runtime a real host has (a gateway's is gateway:<id>), and that host installs it.
+      const runtime = (value['headers'] as { runtime: string }).runtime;
+      expect(runtime).toMatch(/^(cloud|gateway:[\w.-]+)$/);
+      expect(new RuleEngine({ runtime, clock: { now: () => 0 } }).install(value).runtime).toBe(runtime);
+    }
     else expect(parseJobInfo(value).jobStatus).toBe('RUNNING');
   });
 
