@@ -2,30 +2,15 @@
  * @module The REST routes of functions by hash: owners, module upload, white-list and the call protocol
  * ({hash, export, args, namespace, token} in, {value, emits, logs} or a typed FERRY_FN_* error out; the same
  * over MQTT: service/calls.ts). Unknown hash -> FERRY_FN_MODULE_NEEDED: the caller uploads the module bytes
- * once and retries.
+ * once and retries. Errors answer the status their catalog gives the code (docs/errors.md).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { FnError } from '@ferry/wasm-host';
+import { FnError } from '@ferry/wasm-host';
 import type { FunctionService } from '../functions/index.ts';
 
-/** HTTP status for each error: the code says what, the status says whose move it is. */
-export function statusOf(e: FnError): number {
-  switch (e.code) {
-    case 'FERRY_FN_BAD_TOKEN': case 'FERRY_FN_TOKEN_EXPIRED': case 'FERRY_FN_TOKEN_REVOKED': return 401;
-    case 'FERRY_FN_FORBIDDEN_NAMESPACE': case 'FERRY_FN_NOT_WHITELISTED': case 'FERRY_FN_SCHEDULE_FORBIDDEN': return 403;
-    case 'FERRY_FN_MODULE_NEEDED': case 'FERRY_FN_NO_SUCH_EXPORT': case 'FERRY_FN_NO_SUCH_SCHEDULE': return 404;
-    case 'FERRY_FN_OWNER_EXISTS': return 409;
-    case 'FERRY_FN_MODULE_TOO_LARGE': return 413;
-    case 'FERRY_FN_TRAP': case 'FERRY_FN_MEMORY_EXCEEDED': return 422;
-    case 'FERRY_FN_RATE_LIMITED': case 'FERRY_FN_BUSY': return 429;
-    case 'FERRY_FN_TIMEOUT': return 504;
-    case 'FERRY_FN_UNAVAILABLE': return 503;
-    default: return 400;
-  }
-}
-
+/** A result as the reply: its value, or its error with the status the FERRY_FN_* catalog gives the code. */
 const send = (reply: FastifyReply, r: { ok: true; value: unknown } | { ok: false; error: FnError }, okStatus = 200): FastifyReply =>
-  r.ok ? reply.code(okStatus).send(r.value) : reply.code(statusOf(r.error)).send(r.error.toJSON());
+  r.ok ? reply.code(okStatus).send(r.value) : reply.code(r.error.status).send(r.error.toJSON());
 
 const bearer = (h: string | undefined): string => (h?.startsWith('Bearer ') === true ? h.slice(7) : '');
 
@@ -36,7 +21,8 @@ export function functionRoutes(app: FastifyInstance, fns: FunctionService): void
     return send(reply, fns.register(typeof t === 'string' ? t : ''), 201);
   });
   app.post<{ Querystring: { namespace?: string } }>('/api/functions/modules', async (req, reply) => {
-    if (!(req.body instanceof Buffer)) return reply.code(415).send({ code: 'FERRY_FN_BAD_REQUEST', message: 'send the module as application/wasm' });
+    // The code is the call protocol's; the status says what HTTP says of a body of the wrong type.
+    if (!(req.body instanceof Buffer)) return reply.code(415).send(new FnError('FERRY_FN_BAD_REQUEST', 'send the module as application/wasm').toJSON());
     return send(reply, await fns.upload({ bytes: new Uint8Array(req.body), token: bearer(req.headers.authorization), namespace: req.query.namespace ?? '' }), 201);
   });
   app.post('/api/functions/whitelist', async (req, reply) => {

@@ -1,7 +1,7 @@
 /**
  * @module The REST routes of scheduled functions, under /api/functions/schedules (docs/cloud.md
- * "Schedules"). Errors are the typed FERRY_FN_* of the call protocol, with the same HTTP statuses
- * (statusOf); a store that fails is a 503.
+ * "Schedules"). Errors are the typed FERRY_FN_* of the call protocol, and the FERRY_STORE_* of a store
+ * that fails, each with the status its catalog gives the code (docs/errors.md).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { fnFail, type FnError } from '@ferry/wasm-host';
@@ -9,24 +9,23 @@ import { HASH_PATTERN, type FunctionService } from '../functions/index.ts';
 import type { CreateSchedule, Scheduler } from '../functions/schedules/scheduler.ts';
 import type { Schedule } from '../functions/schedules/stores.ts';
 import { StoreError } from '../storage/errors.ts';
-import { statusOf } from './functions.ts';
 
 type Result = { ok: true; value: unknown } | { ok: false; error: FnError };
 
 const send = (reply: FastifyReply, r: Result, okStatus = 200): FastifyReply =>
-  r.ok ? reply.code(okStatus).send(r.value) : reply.code(statusOf(r.error)).send(r.error.toJSON());
+  r.ok ? reply.code(okStatus).send(r.value) : reply.code(r.error.status).send(r.error.toJSON());
 
 const bearer = (h: string | undefined): string => (h?.startsWith('Bearer ') === true ? h.slice(7) : '');
 
 /** What the API shows of a schedule: never the public token it runs under (a credential of another device). */
 const view = ({ token, ...s }: Schedule): Omit<Schedule, 'token'> & { runsAs: 'owner' | 'public-token' } => ({ ...s, runsAs: token === undefined ? 'owner' : 'public-token' });
 
-/** A store that fails is the server's problem, not the caller's: 503 with the FERRY_STORE_* code. */
+/** A store that fails is the server's problem, not the caller's: its FERRY_STORE_* code with its status (503). */
 async function guarded(reply: FastifyReply, f: () => Promise<FastifyReply>): Promise<FastifyReply> {
   try {
     return await f();
   } catch (e) {
-    if (e instanceof StoreError) return reply.code(503).send(e.toJSON());
+    if (e instanceof StoreError) return reply.code(e.status).send(e.toJSON());
     throw e;
   }
 }

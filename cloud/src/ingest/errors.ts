@@ -1,41 +1,38 @@
 /**
- * @module The ingest error catalog: every way the ingest pipeline refuses or fails a message has one code
- * (FERRY_INGEST_*) and one number in the 4500-4599 wire range (STYLE.md §4). docs/ingest.md lists them;
- * errors.test.ts keeps the two in step. Verification failures keep their FERRY_MSG_* code as `cause`.
+ * @module The ingest error catalog (4500-4599): every way the ingest pipeline refuses or fails a message has
+ * one code (FERRY_INGEST_*), one number and one HTTP status (the one a route would answer: ingest runs behind
+ * MQTT). docs/errors.md lists every catalog. Verification failures keep their FERRY_MSG_* code as `cause`.
  */
+import { defineErrors } from '@ferry/base';
 import type { MessageError, MessageErrorCode } from '@ferry/message';
 
-export const INGEST_ERRORS = {
-  FERRY_INGEST_CONFIG: { num: 4501, doc: 'an ingest option is invalid (window, timeouts, limits); thrown at construction, never per message' },
-  FERRY_INGEST_REJECTED: { num: 4502, doc: 'the token failed verification (size, shape, alg, key, MAC, claims); `cause` carries the FERRY_MSG_* code' },
-  FERRY_INGEST_REPLAY: { num: 4503, doc: 'sq is below the anti-replay window of the current epoch: too old to tell from a replay, dropped' },
-  FERRY_INGEST_DUPLICATE: { num: 4504, doc: '(kid, ep, sq) was already accepted (buffered or released); dropped idempotently' },
-  FERRY_INGEST_LATE: { num: 4505, doc: 'the message came after its place was closed: an older epoch, or a seq already recorded as a gap' },
-  FERRY_INGEST_REORDER_STORE: { num: 4506, doc: 'the reorder store failed; nothing was acknowledged, so the transport redelivers (at-least-once)' },
-  FERRY_INGEST_STORE: { num: 4507, doc: 'the time-series store failed to append a released event' },
-  FERRY_INGEST_SUBSCRIBER: { num: 4508, doc: 'a subscriber threw or rejected; the other subscribers still ran' },
-  FERRY_INGEST_RATE_LIMITED: { num: 4509, doc: 'the device sent more than its rate (token bucket per kid, checked after the MAC); dropped and acknowledged, so a flood from one device cannot starve the others' },
-} as const satisfies Record<string, { num: number; doc: string }>;
+const INGEST = defineErrors('FERRY_INGEST_', [4500, 4599], {
+  FERRY_INGEST_CONFIG: { num: 4501, status: 500, doc: 'an ingest option is invalid (window, timeouts, limits); thrown at construction, never per message' },
+  FERRY_INGEST_REJECTED: { num: 4502, status: 401, doc: 'the token failed verification (size, shape, alg, key, MAC, claims); `cause` carries the FERRY_MSG_* code' },
+  FERRY_INGEST_REPLAY: { num: 4503, status: 409, doc: 'sq is below the anti-replay window of the current epoch: too old to tell from a replay, dropped' },
+  FERRY_INGEST_DUPLICATE: { num: 4504, status: 409, doc: '(kid, ep, sq) was already accepted (buffered or released); dropped idempotently' },
+  FERRY_INGEST_LATE: { num: 4505, status: 409, doc: 'the message came after its place was closed: an older epoch, or a seq already recorded as a gap' },
+  FERRY_INGEST_REORDER_STORE: { num: 4506, status: 503, doc: 'the reorder store failed; nothing was acknowledged, so the transport redelivers (at-least-once)' },
+  FERRY_INGEST_STORE: { num: 4507, status: 503, doc: 'the time-series store failed to append a released event' },
+  FERRY_INGEST_SUBSCRIBER: { num: 4508, status: 500, doc: 'a subscriber threw or rejected; the other subscribers still ran' },
+  FERRY_INGEST_RATE_LIMITED: { num: 4509, status: 429, doc: 'the device sent more than its rate (token bucket per kid, checked after the MAC); dropped and acknowledged, so a flood from one device cannot starve the others' },
+}, { package: '@ferry/cloud', errorName: 'IngestError' });
 
+export const INGEST_ERRORS = INGEST.codes;
 export type IngestErrorCode = keyof typeof INGEST_ERRORS;
 
 /** The only error type the ingest pipeline produces; `cause` is the underlying MessageError or port error. */
-export class IngestError extends Error {
-  readonly code: IngestErrorCode;
-  readonly num: number;
+export class IngestError extends INGEST.Error {
   /** For FERRY_INGEST_REJECTED: the message codec's code (FERRY_MSG_BAD_SIGNATURE, ...). */
   readonly messageCode: MessageErrorCode | undefined;
 
   constructor(code: IngestErrorCode, detail: string, cause?: unknown) {
-    super(`${code}: ${detail}`, cause === undefined ? undefined : { cause });
-    this.name = 'IngestError';
-    this.code = code;
-    this.num = INGEST_ERRORS[code].num;
+    super(code, detail, cause === undefined ? undefined : { cause });
     this.messageCode = isMessageError(cause) ? cause.code : undefined;
   }
 
-  /** Plain JSON for logs and REST bodies (Error fields are not enumerable). */
-  toJSON(): { code: IngestErrorCode; num: number; message: string; messageCode?: MessageErrorCode } {
+  /** Plain JSON for logs and REST bodies: `{code, num, message}`, and `messageCode` when there is one. */
+  override toJSON(): { code: IngestErrorCode; num: number; message: string; messageCode?: MessageErrorCode } {
     return { code: this.code, num: this.num, message: this.message, ...(this.messageCode === undefined ? {} : { messageCode: this.messageCode }) };
   }
 }
