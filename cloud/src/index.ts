@@ -2,4 +2,5 @@
 export * from './service/service.ts';
 export { DEFAULT_PROJECTIONS, type ProjectionRule } from './service/projection.ts';
 export * from './devices/registry.ts';
+export * from './devices/errors.ts';
 export { SqliteDeviceStore } from './storage/sqlite/device-store.ts';

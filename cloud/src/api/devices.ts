@@ -4,23 +4,28 @@
  * state; only the owner can do that.
  */
 import type { FastifyInstance } from 'fastify';
-import { DeviceError, type DeviceRegistry } from '../devices/registry.ts';
+import { ApiError } from '@ferry/rules-host';
+import { DeviceError } from '../devices/errors.ts';
+import type { DeviceRegistry } from '../devices/registry.ts';
 import type { FunctionService } from '../functions/index.ts';
 
 export function deviceRoutes(app: FastifyInstance, devices: DeviceRegistry, fns: FunctionService): void {
   app.post('/api/devices', async (req, reply) => {
     const b = req.body as { id?: unknown; namespace?: unknown; privateToken?: unknown } | undefined;
-    if (typeof b?.id !== 'string') return reply.code(400).send({ code: 'FERRY_API_BAD_REQUEST', path: 'id', message: 'body must be {"id": "<device id>", "namespace"?: "<namespace>", "privateToken"?: "<owner private token>"}' });
+    if (typeof b?.id !== 'string') {
+      const e = new ApiError('FERRY_API_BAD_REQUEST', 'body must be {"id": "<device id>", "namespace"?: "<namespace>", "privateToken"?: "<owner private token>"}');
+      return reply.code(e.status).send({ ...e.toJSON(), path: 'id' });
+    }
     let owner: string | undefined;
     if (b.privateToken !== undefined) {
       const o = fns.owners.authenticate(typeof b.privateToken === 'string' ? b.privateToken : '');
-      if (!o.ok) return reply.code(401).send(o.error.toJSON());
+      if (!o.ok) return reply.code(o.error.status).send(o.error.toJSON());
       owner = o.value;
     }
     try {
       return await reply.code(201).send(devices.add(b.id, typeof b.namespace === 'string' ? b.namespace : undefined, Date.now(), owner));
     } catch (e) {
-      if (e instanceof DeviceError) return reply.code(e.code === 'FERRY_DEVICE_EXISTS' ? 409 : 400).send({ code: e.code, message: e.message });
+      if (e instanceof DeviceError) return reply.code(e.status).send(e.toJSON());
       throw e;
     }
   });

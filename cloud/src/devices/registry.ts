@@ -9,6 +9,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { KID_PATTERN, type HmacKey, type KeyLookup } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
+import { DeviceError } from './errors.ts';
 
 export interface DeviceRecord {
   readonly id: string;
@@ -29,15 +30,6 @@ export interface DeviceStore {
   get(id: string): DeviceRecord | undefined;
   list(): DeviceRecord[];
   remove(id: string): boolean;
-}
-
-export class DeviceError extends Error {
-  readonly code: 'FERRY_DEVICE_EXISTS' | 'FERRY_DEVICE_BAD_ID' | 'FERRY_DEVICE_NOT_FOUND' | 'FERRY_DEVICE_MASTER_KEY';
-  constructor(code: DeviceError['code'], message: string) {
-    super(`${code}: ${message}`);
-    this.name = 'DeviceError';
-    this.code = code;
-  }
 }
 
 /**
