@@ -1,5 +1,11 @@
-/** @module The rule API of a gateway behind NAT, through its control channel: /api/gateways/<id>/api/... */
+/**
+ * @module The rule API of a gateway behind NAT, through its control channel: /api/gateways/<id>/api/...
+ * The gateway's answer is passed on as it is; a request that fails on the way answers its FERRY_CTL_* code
+ * with the status the control catalog gives it (docs/errors.md), and anything else that failed on the way
+ * is a 504: the gateway's answer did not come.
+ */
 import type { FastifyInstance } from 'fastify';
+import { ControlError } from '@ferry/mqtt-rest';
 
 export type GatewayRequest = (gatewayId: string, method: 'GET' | 'POST', path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
 
@@ -12,7 +18,8 @@ export function gatewayRoutes(app: FastifyInstance, request: GatewayRequest): vo
         const r = await request(gw, req.method as 'GET' | 'POST', `/${rest}`, req.body);
         return await reply.code(r.status).send(r.body);
       } catch (e) {
-        return reply.code(504).send({ code: (e as { code?: string }).code ?? 'FERRY_CTL_TIMEOUT', message: (e as Error).message });
+        const error = e instanceof ControlError ? e : new ControlError('FERRY_CTL_TIMEOUT', (e as Error).message, { cause: e });
+        return reply.code(error.status).send(error.toJSON());
       }
     },
   });

@@ -1,7 +1,10 @@
-/** @module The cloud's HTTP API (docs/cloud.md "HTTP API"): one Fastify app, one route file per area. */
+/**
+ * @module The cloud's HTTP API (docs/cloud.md "HTTP API"): one Fastify app, one route file per area, and
+ * one error handler (shared with the gateway daemon), so every error answers in Ferry's shape.
+ */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { rulesRoutes, type RulesHost } from '@ferry/rules-host';
+import { answerErrors, rulesRoutes, type RulesHost } from '@ferry/rules-host';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { FunctionService } from '../functions/index.ts';
 import type { Scheduler } from '../functions/schedules/scheduler.ts';
@@ -22,10 +25,13 @@ export interface ApiParts {
   readonly registry: Registry;
   readonly mqttConnected: () => boolean;
   readonly gatewayRequest: GatewayRequest;
+  /** Where the errors no catalog names go (the reply says nothing of them). */
+  readonly log?: (message: string) => void;
 }
 
 export function buildApi(p: ApiParts): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  answerErrors(app, p.log);
   healthRoutes(app, p);
   deviceRoutes(app, p.devices, p.functions);
   streamRoutes(app, p.ingest.series);

@@ -110,6 +110,7 @@ export class CloudService {
     this.#http = buildApi({
       ingest: this.ingest, devices: this.devices, functions: this.functions, schedules: this.schedules, rules: this.rules, registry: this.registry,
       mqttConnected: () => this.#intake.client?.connected === true, gatewayRequest: (...a) => this.gatewayRequest(...a),
+      log: (m) => this.#log(`http: ${m}`),
     });
     const httpUrl = await this.#http.listen({ host: this.opts.host ?? '127.0.0.1', port: this.opts.httpPort ?? 8080 });
     this.#log(`ferry cloud: MQTT ${mqttUrl}${this.#intake.embedded ? ' (embedded)' : ''}, HTTP ${httpUrl}, data ${this.opts.dataDir}`);

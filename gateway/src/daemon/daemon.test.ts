@@ -104,6 +104,14 @@ describe('gateway daemon', () => {
     expect(await bad.json()).toMatchObject({ path: 'jobConfig.jobProps.condition' });
   });
 
+  it('answers a body that is not JSON, and an unknown route, in Ferry\'s error shape', async () => {
+    const { api } = await setup();
+    const res = await fetch(`${api}/api/install`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id": ' });
+    expect([res.status, await res.json()]).toEqual([400, { code: 'FERRY_API_BAD_REQUEST', num: 7101, message: expect.any(String) }]);
+    const none = await fetch(`${api}/api/nothing-here`);
+    expect([none.status, await none.json()]).toEqual([404, { code: 'FERRY_API_NOT_FOUND', num: expect.any(Number), message: expect.any(String) }]);
+  });
+
   it('reports health: degraded while the broker is down, ok when it is back', async () => {
     const { api, d, broker } = await setup();
     await until(() => d.uplink.connected, 'uplink');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { peek, type Json } from '@ferry/message';
-import { RulesHost, rulesRoutes } from '@ferry/rules-host';
+import { answerErrors, RulesHost, rulesRoutes } from '@ferry/rules-host';
 import { serveControl } from '@ferry/mqtt-rest';
 import { hmacKey } from '@ferry/message/node';
 import { Outbox, OutboxFullError } from '../uplink/outbox.ts';
@@ -198,6 +198,7 @@ export class GatewayDaemon {
     }
     this.rules.start();
     const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+    answerErrors(app, (m) => this.log('error', `api: ${m}`));
     app.get('/health', async (_req, reply) => {
       const h = this.health();
       return reply.code(h.status === 'ok' ? 200 : 503).send(h);
