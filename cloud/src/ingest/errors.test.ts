@@ -10,12 +10,13 @@ describe('ingest error catalog', () => {
     expect(new Set(nums).size).toBe(nums.length);
     for (const n of nums) expect(n >= 4500 && n <= 4599).toBe(true);
   });
-  it('docs/ingest.md documents every code with its number, and no other', () => {
+  it('docs/ingest.md links to docs/errors.md for the catalog (no table of its own) and names only codes that exist', () => {
     const doc = readFileSync(new URL('../../../docs/ingest.md', import.meta.url), 'utf8');
-    const missing = entries.filter(([code, e]) => !new RegExp(`\\|\\s*\`?${code}\`?\\s*\\|\\s*${e.num}\\s*\\|`).test(doc)).map(([c]) => c);
-    expect(missing).toEqual([]);
-    const documented = [...doc.matchAll(/\|\s*`(FERRY_INGEST_[A-Z_]+)`\s*\|\s*\d+/g)].map((m) => m[1]);
-    expect(documented.sort()).toEqual(entries.map(([c]) => c).sort());
+    expect(doc).toContain('](errors.md)');
+    expect(doc).not.toMatch(/\|\s*`FERRY_INGEST_[A-Z_]+`\s*\|\s*\d+/);
+    const named = new Set([...doc.matchAll(/\bFERRY_INGEST_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0]));
+    expect(named.size).toBeGreaterThan(0);
+    expect([...named].filter((c) => !Object.hasOwn(INGEST_ERRORS, c))).toEqual([]);
   });
   it('errors carry code, number and the message code of their cause', () => {
     const e = new IngestError('FERRY_INGEST_REJECTED', 'x', new MessageError('FERRY_MSG_BAD_SIGNATURE', 'y'));

@@ -4,9 +4,6 @@
  * checks that docs/errors.md lists every code with its number, HTTP status and meaning under its catalog's
  * heading, that the ranges table matches the catalogs, that no two ranges overlap and every number lies in
  * its catalog's range, and that no docs page or source file names a code that does not exist.
- *
- * The cloud catalogs that are not yet built with defineErrors (plain `*_ERRORS` tables of {num, doc}) are
- * checked the same way, except for their status, which they do not carry yet.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,20 +23,8 @@ function sources(): string[] {
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts') && !SKIP_DIR.test(f)));
 }
 
-interface Spec { readonly num: number; readonly status?: number; readonly doc: string }
-/** A catalog as this test sees it: registered through defineErrors, or a plain table not yet migrated. */
-interface Catalog { readonly prefix: string; readonly file: string; readonly range?: readonly [number, number]; readonly package?: string; readonly codes: Readonly<Record<string, Spec>> }
-
-const isPlainTable = (v: unknown): v is Record<string, Spec> =>
-  typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length > 0 &&
-  Object.entries(v).every(([k, s]) => /^FERRY_[A-Z0-9_]+$/.test(k) && typeof (s as Spec).num === 'number' && typeof (s as Spec).doc === 'string');
-
-/** The longest common FERRY_<AREA>_ prefix of a plain table's codes, e.g. FERRY_FN_. */
-function prefixOf(codes: readonly string[]): string {
-  let p = codes[0]!;
-  for (const c of codes) while (!c.startsWith(p)) p = p.slice(0, -1);
-  return p.slice(0, p.lastIndexOf('_') + 1);
-}
+/** A registered catalog and the source file that defines it. */
+interface Catalog { readonly prefix: string; readonly file: string; readonly range: readonly [number, number]; readonly package: string; readonly codes: ErrorCatalog['codes'] }
 
 const doc = readFileSync(join(root, 'docs/errors.md'), 'utf8');
 
@@ -61,25 +46,16 @@ let catalogs: Catalog[] = [];
 beforeAll(async () => {
   const files = sources();
   const definers = files.filter((f) => f !== SELF && readFileSync(join(root, f), 'utf8').includes('defineErrors('));
-  // Tables not yet built with defineErrors live in files named errors.ts; importing them is cheap and side-effect free.
-  const plain = files.filter((f) => f.endsWith('/errors.ts') && !definers.includes(f));
   const loaded = new Map<string, Record<string, unknown>>();
-  for (const f of [...definers, ...plain]) loaded.set(f, await import(join(root, f)) as Record<string, unknown>);
-  const registered = errorCatalogs();
+  for (const f of definers) loaded.set(f, await import(join(root, f)) as Record<string, unknown>);
   const fileOf = (c: ErrorCatalog): string => [...loaded].find(([, m]) => Object.values(m).includes(c.codes))?.[0] ?? '?';
-  catalogs = registered.map((c) => ({ prefix: c.prefix, file: fileOf(c), range: c.range, package: c.package, codes: c.codes }));
-  for (const [file, m] of loaded) {
-    for (const [name, value] of Object.entries(m)) {
-      if (!name.endsWith('_ERRORS') || !isPlainTable(value) || registered.some((c) => c.codes === value)) continue;
-      catalogs.push({ prefix: prefixOf(Object.keys(value)), file, codes: value });
-    }
-  }
+  catalogs = errorCatalogs().map((c) => ({ prefix: c.prefix, file: fileOf(c), range: c.range, package: c.package, codes: c.codes }));
 });
 
 describe('error catalogs', () => {
   it('are all found: every file that calls defineErrors registered its catalog, and the known ones are there', () => {
     const prefixes = catalogs.map((c) => c.prefix);
-    for (const p of ['FERRY_ABI_', 'FERRY_MSG_', 'FERRY_RULES_', 'FERRY_SERIAL_', 'FERRY_DECODE_', 'FERRY_GW_BLE_', 'FERRY_GW_SERIAL_', 'FERRY_GW_', 'FERRY_CTL_', 'FERRY_API_', 'FERRY_WASM_', 'FERRY_FN_', 'FERRY_INGEST_', 'FERRY_STORE_']) {
+    for (const p of ['FERRY_ABI_', 'FERRY_MSG_', 'FERRY_RULES_', 'FERRY_SERIAL_', 'FERRY_DECODE_', 'FERRY_GW_BLE_', 'FERRY_GW_SERIAL_', 'FERRY_GW_', 'FERRY_CTL_', 'FERRY_API_', 'FERRY_WASM_', 'FERRY_FN_', 'FERRY_INGEST_', 'FERRY_STORE_', 'FERRY_DEVICE_']) {
       expect(prefixes, p).toContain(p);
     }
     expect(catalogs.filter((c) => c.file === '?').map((c) => c.prefix)).toEqual([]);
@@ -96,11 +72,8 @@ describe('error catalogs', () => {
     for (const c of catalogs) {
       const row = rangeRows.find((r) => r.prefix === c.prefix);
       expect(row, `${c.prefix} has no row in the ranges table`).toBeDefined();
-      // A table not yet built with defineErrors declares no range nor package: the row is its only statement.
-      if (c.range !== undefined) {
-        expect([row!.lo, row!.hi, row!.package], c.prefix).toEqual([c.range[0], c.range[1], c.package]);
-        expect(row!.where, c.prefix).toContain(c.file);
-      }
+      expect([row!.lo, row!.hi, row!.package], c.prefix).toEqual([c.range[0], c.range[1], c.package]);
+      expect(row!.where, c.prefix).toContain(c.file);
       for (const [code, s] of Object.entries(c.codes)) expect(s.num >= row!.lo && s.num <= row!.hi, `${code} ${s.num}`).toBe(true);
     }
   });
@@ -125,9 +98,7 @@ describe('docs/errors.md', () => {
       const row = rangeRows.find((r) => r.prefix === c.prefix)!;
       expect([s!.lo, s!.hi], s!.heading).toEqual([row.lo, row.hi]);
       const want = Object.entries(c.codes).map(([code, spec]) => ({ code, num: spec.num, status: spec.status, doc: spec.doc }));
-      // A table not yet built with defineErrors carries no status: its column is checked once it does.
-      const got = s!.rows.map((r) => (c.range === undefined ? { ...r, status: undefined } : r));
-      expect(got, c.prefix).toEqual(want);
+      expect(s!.rows, c.prefix).toEqual(want);
     }
   });
 
