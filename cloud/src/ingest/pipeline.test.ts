@@ -54,6 +54,18 @@ describe('Ingest pipeline', () => {
     expect(series.query('th-01/tel', 0, 1000).map((p) => [p.sq, p.ts])).toEqual([[1, 0], [0, 150]]);
     expect(ing.counters()).toMatchObject({ late: 2, late_stored: 2, gap: 1, released: 1 });
   });
+  // Regression: a verified message that the window had passed before it arrived (its sender was held back
+  // behind the rest of its stream) was dropped as a replay, and acknowledged: lost.
+  it('a verified message below the window is kept in the series, never released; a true replay changes nothing', () => {
+    const { ing, series, events } = setup();
+    for (const sq of [0, 1]) ing.ingest(token('th-01', 1, sq));
+    ing.ingest(token('th-01', 1, 40)); // slides the window: 2..24 become a gap
+    expect(sync(ing.ingest(token('th-01', 1, 3)))).toMatchObject({ status: 'replay', error: { code: 'FERRY_INGEST_REPLAY' } });
+    expect(sync(ing.ingest(token('th-01', 1, 0)))).toMatchObject({ status: 'replay' }); // a real replay
+    expect(series.query('th-01/tel', 0, 1000).map((p) => p.sq).sort((a, b) => a - b)).toEqual([0, 1, 3]);
+    expect(events.filter((e) => e.type === 'message').map((e) => e.type === 'message' && e.sq)).toEqual([0, 1]);
+    expect(ing.counters()).toMatchObject({ replay: 2, replay_stored: 2 });
+  });
   it('a flood from one device is rate limited after the MAC; other devices, and the same one later, go on', () => {
     const clock = new FakeClock(0);
     const ing = new Ingest({ keys, clock, reorderConfig: cfg, deviceRate: { perSecond: 2, burst: 3 } });

@@ -45,8 +45,8 @@ export interface IngestOptions {
   readonly transaction?: <T>(f: () => T) => T;
   /**
    * A flood limit per device: a token bucket per verified kid on the injected clock. Beyond it a message is
-   * dropped as `rate_limited` (acknowledged: redelivering a flood would defeat the limit) and its seq becomes a
-   * gap. Default: none.
+   * answered `rate_limited` with `retryAfterMs` and nothing is recorded: the transport holds it back (no
+   * acknowledgement yet) and offers it again, which paces the sender; it is never dropped. Default: none.
    */
   readonly deviceRate?: { readonly perSecond: number; readonly burst: number };
 }
