@@ -26,6 +26,9 @@ export interface UplinkOptions {
 
 const utf8 = new TextEncoder();
 
+/** Messages held back per source at most (docs/limits.md). */
+export const MAX_HELD_PER_SOURCE = 1024;
+
 /** A batch slot whose message waits behind its source's held messages (not ingested in the batch). */
 const HELD = Symbol('held');
 
@@ -66,7 +69,7 @@ export class Uplink {
     return new Promise((resolve, reject) => {
       const m: Waiting = { topic, bytes, done: (e) => (e === undefined ? resolve() : reject(e)) };
       const kid = kidOf(bytes);
-      if (kid !== undefined && this.#held.has(kid)) { this.#held.get(kid)!.push(m); return; }
+      if (kid !== undefined && this.#held.has(kid)) { this.#queue(this.#held.get(kid)!, m); return; }
       if (this.#o.groupCommit === undefined) { this.#one(m, kid); return; }
       if (this.#batch.push(m) === 1) setImmediate(() => this.#flush());
     });
@@ -117,9 +120,18 @@ export class Uplink {
   /** Queues `m` behind its source's held messages; the first one held starts the queue's timer. */
   #hold(kid: string, m: Waiting, retryAfterMs: number): void {
     const q = this.#held.get(kid);
-    if (q !== undefined) { q.push(m); return; }
+    if (q !== undefined) { this.#queue(q, m); return; }
     this.#held.set(kid, [m]);
     setTimeout(() => void this.#release(kid), retryAfterMs);
+  }
+
+  /**
+   * Bounded: a sender that keeps publishing while held back (ignoring its unacknowledged messages) gets its
+   * excess refused, unacknowledged, so the broker neither acknowledges nor keeps it; the sender still has it.
+   */
+  #queue(q: Waiting[], m: Waiting): void {
+    if (q.length >= MAX_HELD_PER_SOURCE) { m.done(new Error(`more than ${MAX_HELD_PER_SOURCE} messages held back for one source; not acknowledged`)); return; }
+    q.push(m);
   }
 
   /** Offers a source's held messages again, in order, until one is held back again or the queue is empty. */
