@@ -14,7 +14,8 @@ export const INGEST_ERRORS = {
   FERRY_INGEST_REORDER_STORE: { num: 4506, doc: 'the reorder store failed; nothing was acknowledged, so the transport redelivers (at-least-once)' },
   FERRY_INGEST_STORE: { num: 4507, doc: 'the time-series store failed to append a released event' },
   FERRY_INGEST_SUBSCRIBER: { num: 4508, doc: 'a subscriber threw or rejected; the other subscribers still ran' },
-  FERRY_INGEST_RATE_LIMITED: { num: 4509, doc: 'the device sent more than its rate (token bucket per kid, checked after the MAC); dropped and acknowledged, so a flood from one device cannot starve the others' },
+  FERRY_INGEST_RATE_LIMITED: { num: 4509, doc: 'the device sent more than its rate (token bucket per kid, checked after the MAC); the message is held back (its acknowledgement waits) and offered again when the bucket refills, so the sender is paced and nothing is lost' },
+  FERRY_INGEST_SEQ_JUMP: { num: 4510, doc: 'an implausible leap forward (a seq thousands of windows ahead, or an epoch a million ahead: a glitched counter); stored, not applied to the window, counted as jump; POST /api/devices/<kid>/reset-sequence if the device really moved on' },
 } as const satisfies Record<string, { num: number; doc: string }>;
 
 export type IngestErrorCode = keyof typeof INGEST_ERRORS;

@@ -84,7 +84,7 @@ describe('Ingest pipeline', () => {
   it('a tampered token is rejected before sequencing: the store is never called and no window moves', () => {
     const calls: string[] = [];
     const inner = new MemoryReorderStore<Arrival>(cfg);
-    const spy: ReorderStore<Arrival> = { config: cfg, apply: (k, m, n) => { calls.push(k); return inner.apply(k, m, n); }, tick: (n) => inner.tick(n), flush: (n) => inner.flush(n) };
+    const spy: ReorderStore<Arrival> = { config: cfg, apply: (k, m, n) => { calls.push(k); return inner.apply(k, m, n); }, tick: (n) => inner.tick(n), flush: (n) => inner.flush(n), forget: (k, n) => inner.forget(k, n) };
     const { ing } = setup({ reorder: spy });
     const o = sync(ing.ingest(tamper(token('th-01', 1, 0))));
     expect(o.status).toBe('rejected');
@@ -148,7 +148,7 @@ describe('Ingest pipeline', () => {
     expect(errors).toEqual(['FERRY_INGEST_STORE', 'FERRY_INGEST_SUBSCRIBER']);
   });
   it('a failing reorder store fails the message (not acknowledged) and counts it', () => {
-    const broken: ReorderStore<Arrival> = { config: cfg, apply: () => { throw new Error('down'); }, tick: () => { throw new Error('down'); }, flush: () => [] };
+    const broken: ReorderStore<Arrival> = { config: cfg, apply: () => { throw new Error('down'); }, tick: () => { throw new Error('down'); }, flush: () => [], forget: () => [] };
     const { ing } = setup({ reorder: broken });
     const o = sync(ing.ingest(token('a', 1, 0)));
     expect(o.status).toBe('failed');
@@ -164,6 +164,7 @@ describe('Ingest pipeline', () => {
       apply: async (k, m, n): Promise<ApplyResult<Arrival>> => inner.apply(k, m, n),
       tick: async (n) => inner.tick(n),
       flush: async (n) => inner.flush(n),
+      forget: async (k, n) => inner.forget(k, n),
     };
     const series: TimeSeriesStore = { append: async (s, p) => mem.append(s, p), query: async (s, f, t) => mem.query(s, f, t) };
     const { ing, events } = setup({ reorder, series });

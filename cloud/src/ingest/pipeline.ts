@@ -151,6 +151,16 @@ export class Ingest {
     return this.#release(() => this.reorder.flush(now), now);
   }
 
+  /**
+   * Resets one source's sequencing (POST /api/devices/<kid>/reset-sequence): what it had buffered is released
+   * and stored as a flush would, then its window is forgotten, so its next message starts a fresh one. For a
+   * board that lost its boot counter (its messages arrive under an older epoch and stay 'late') or whose
+   * counter glitched ('jump'). Returns the number of events released.
+   */
+  forgetSource(kid: string, now: number = this.clock.now()): MaybePromise<number> {
+    return this.#release(() => this.reorder.forget(kid, now), now);
+  }
+
   /** Adds a subscriber; returns the function that removes it. */
   subscribe(fn: Subscriber): () => void {
     this.#subscribers.add(fn);

@@ -126,7 +126,7 @@ export interface Step {
 
 export const isPromise = <T>(v: MaybePromise<T>): v is Promise<T> => typeof (v as { then?: unknown } | null)?.then === 'function';
 
-const ERROR_OF = { duplicate: 'FERRY_INGEST_DUPLICATE', replay: 'FERRY_INGEST_REPLAY', late: 'FERRY_INGEST_LATE' } as const;
+const ERROR_OF = { duplicate: 'FERRY_INGEST_DUPLICATE', replay: 'FERRY_INGEST_REPLAY', late: 'FERRY_INGEST_LATE', jump: 'FERRY_INGEST_SEQ_JUMP' } as const;
 
 /** MAC, alg, size, claims (docs/message-format.md "Verification order"); nothing unverified goes further. */
 export const verifyStep: Step = {
@@ -242,14 +242,15 @@ function subscriberError(deps: Deps, e: unknown): void {
  * series has every message that reached the cloud, e.g. one held for a worker that was down. A verified
  * message below the window ('replay') is kept the same way: the series ignores a (kid, ep, sq) it already
  * has, so a replay changes nothing, while an authentic message that the window passed before it arrived (a
- * sender held back far behind the rest of its stream) is not lost.
+ * sender held back far behind the rest of its stream) is not lost. A 'jump' (a glitched counter) is kept too,
+ * for the operator to see; it moves nothing.
  */
 function latePoint(ctx: Ctx, deps: Deps): { stream: string; point: Point } | undefined {
   const m = ctx.message;
   const status = ctx.outcome?.status;
-  if ((status !== 'late' && status !== 'replay') || m === undefined) return undefined;
+  if ((status !== 'late' && status !== 'replay' && status !== 'jump') || m === undefined) return undefined;
   if (status === 'late') deps.counters.late_stored++;
-  else deps.counters.replay_stored++;
+  else if (status === 'replay') deps.counters.replay_stored++;
   const { kid, ep, sq } = m.header;
   return { stream: deps.streamOf(m), point: { ts: ctx.now, kid, ep, sq, value: dataOf(m) } };
 }

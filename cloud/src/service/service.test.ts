@@ -139,6 +139,53 @@ describe('cloud service (embedded)', () => {
   });
 });
 
+describe('one bad counter does not silence a device', () => {
+  const signed = (keyHex: string, kid: string) => (ep: number, sq: number): string => {
+    const t = encode({ header: { kid, ep, sq }, claims: { iss: kid, iat: 1_767_225_600 + sq, ev: 'tel', d: { t: 20 } } }, hmacKey(Buffer.from(keyHex, 'hex')));
+    if (!t.ok) throw t.error;
+    return t.value;
+  };
+  const setup = async () => {
+    const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined });
+    const { mqttUrl, httpUrl } = await svc.start();
+    cleanups.push(() => svc.stop());
+    const pub = await mqtt.connectAsync(mqttUrl);
+    cleanups.push(() => pub.endAsync(true));
+    const dispatched: string[] = [];
+    svc.ingest.subscribe((e) => { if (e.type === 'message') dispatched.push(`${e.ep}/${e.sq}`); });
+    return { svc, pub, httpUrl, dispatched };
+  };
+
+  // Regression: one glitched sequence number (2^32-1) moved the window so far that every later message of the
+  // epoch was a "replay": dropped (and acknowledged), so rules and namespace state went stale for good.
+  it('a glitched seq is kept aside as a jump; the honest messages after it are released', async () => {
+    const { svc, pub, dispatched } = await setup();
+    const tok = signed(svc.devices.add('glitchy').key, 'glitchy');
+    for (const [ep, sq] of [[4, 0], [4, 1], [4, 0xffff_ffff], [4, 2], [4, 3]] as const) await pub.publishAsync('ferry/up/glitchy/msg', tok(ep, sq), { qos: 1 });
+    expect(dispatched).toEqual(['4/0', '4/1', '4/2', '4/3']);
+    expect(svc.ingest.counters()).toMatchObject({ jump: 1, replay: 0 });
+    // Verified, so kept in the series for the operator to see; not released.
+    expect((await svc.ingest.series.query('glitchy/tel', 0, Number.MAX_SAFE_INTEGER)).map((p) => p.sq)).toContain(0xffff_ffff);
+  });
+
+  // Regression: a board that lost its boot counter sends an older epoch: every message was 'late' for ever.
+  // It is counted (the alarm signal) and an operator resets the source; its messages then flow again.
+  it('a boot-counter regression is counted as late; after POST /api/devices/<kid>/reset-sequence the device flows again', async () => {
+    const { svc, pub, httpUrl, dispatched } = await setup();
+    const tok = signed(svc.devices.add('amnesiac').key, 'amnesiac');
+    for (const sq of [0, 1]) await pub.publishAsync('ferry/up/amnesiac/msg', tok(7, sq), { qos: 1 });
+    for (const sq of [0, 1]) await pub.publishAsync('ferry/up/amnesiac/msg', tok(1, sq), { qos: 1 }); // lost its epoch
+    expect(dispatched).toEqual(['7/0', '7/1']);
+    expect(svc.ingest.counters().late).toBe(2);
+    const r = await fetch(`${httpUrl}/api/devices/amnesiac/reset-sequence`, { method: 'POST' });
+    expect(r.status).toBe(200);
+    for (const sq of [2, 3]) await pub.publishAsync('ferry/up/amnesiac/msg', tok(1, sq), { qos: 1 });
+    // A fresh window waits for seq 0 of epoch 1 (already stored as late) until its timeout, then releases 2 and 3.
+    await until(() => dispatched.length === 4, 'epoch 1 released after the reset');
+    expect(dispatched).toEqual(['7/0', '7/1', '1/2', '1/3']);
+  });
+});
+
 describe('the topic a message arrived on travels with it through the re-order buffer (embedded, SQLite)', () => {
   /** A signed telemetry token of th-12, sq `sq`, under its device key. */
   const signer = (keyHex: string) => (sq: number): string => {
