@@ -17,7 +17,7 @@ export function cloudCommands(io: Io): Command {
     .option('--shared', 'use an MQTT 5 shared subscription ($share/ferry/...) so several processes split the stream')
     .option('--redis <url>', 'keep re-order state and time series in Redis (scale-out); default SQLite under --data')
     .option('--id <id>', 'a stable worker id: its MQTT session persists, so after a crash or kill the restarted worker gets back what it had not acknowledged')
-    .option('--device-rate <n>', 'flood limit: messages per second per device (burst 5x), 0 for none', '200')
+    .option('--device-rate <n>', 'flood limit: messages per second per device (burst 5x); past it acknowledgements are held back (the sender is paced, nothing is dropped); 0 for none', '200')
     .option('--sync <mode>', 'SQLite durability: normal (survives process crashes) or full (also power loss; fsync per commit, slower)', 'normal')
     .action(async (o: { data: string; mqtt?: string; mqttPort: string; httpPort: string; host: string; shared?: boolean; redis?: string; sync: string; id?: string; deviceRate: string }) => {
       if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');

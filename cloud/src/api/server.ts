@@ -14,6 +14,7 @@ import { functionRoutes } from './functions.ts';
 import { gatewayRoutes, type GatewayRequest } from './gateways.ts';
 import { healthRoutes } from './health.ts';
 import { scheduleRoutes } from './schedules.ts';
+import { sequenceRoutes } from './sequence.ts';
 import { streamRoutes } from './streams.ts';
 
 export interface ApiParts {
@@ -35,6 +36,7 @@ export function buildApi(p: ApiParts): FastifyInstance {
   healthRoutes(app, p);
   deviceRoutes(app, p.devices, p.functions);
   streamRoutes(app, p.ingest.series);
+  sequenceRoutes(app, p.ingest);
   rulesRoutes(app, p.rules);
   functionRoutes(app, p.functions);
   scheduleRoutes(app, p.schedules, p.functions);

@@ -19,10 +19,18 @@ export interface IngestCounters {
   duplicate: number;
   /** Older epoch, or a seq already recorded as a gap. */
   late: number;
-  /** Verified messages dropped by the per-device rate (IngestOptions.deviceRate). */
+  /** Implausible leaps forward (a glitched seq or epoch): stored, not applied, not released. */
+  jump: number;
+  /** Times a verified message was held back by the per-device rate (IngestOptions.deviceRate); it is offered again, never dropped. */
   rate_limited: number;
   /** Late arrivals whose point was stored (not released: a series point, no event). */
   late_stored: number;
+  /**
+   * Verified messages below the window whose point was offered to the series (not released). The series is
+   * idempotent on (kid, ep, sq): a true replay of a stored message changes nothing; an authentic message that
+   * fell below the window before it arrived is kept, never dropped.
+   */
+  replay_stored: number;
   /** Seqs recorded as missing (summed over gap ranges). */
   gap: number;
   /** Gap ranges released. */
@@ -47,7 +55,7 @@ export interface IngestCounters {
 
 export function newCounters(): IngestCounters {
   return {
-    accepted: 0, rejected: 0, bad_signature: 0, rejected_by_code: {}, replay: 0, duplicate: 0, late: 0, late_stored: 0, rate_limited: 0,
+    accepted: 0, rejected: 0, bad_signature: 0, rejected_by_code: {}, replay: 0, duplicate: 0, late: 0, jump: 0, late_stored: 0, replay_stored: 0, rate_limited: 0,
     gap: 0, gap_ranges: 0, released: 0, group_complete: 0, group_timeout: 0,
     reorder_store_error: 0, store_error: 0, subscriber_error: 0, recovered: 0, confirm_error: 0,
   };

@@ -31,6 +31,15 @@ export class MemoryReorderStore<R> implements ReorderStore<R> {
     return this.#each((s) => reorderFlush(s, now, this.config));
   }
 
+  forget(kid: string, now: number): SourceRelease<R>[] {
+    const s = this.#states.get(kid);
+    if (s === undefined) return [];
+    const r = reorderFlush(s, now, this.config);
+    this.#states.delete(kid);
+    this.#busy.delete(kid);
+    return r.released.length > 0 ? [{ kid, released: r.released }] : [];
+  }
+
   /** The state of one source (for tests and inspection). */
   state(kid: string): ReorderState<R> | undefined {
     return this.#states.get(kid);

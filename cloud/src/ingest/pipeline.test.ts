@@ -54,6 +54,18 @@ describe('Ingest pipeline', () => {
     expect(series.query('th-01/tel', 0, 1000).map((p) => [p.sq, p.ts])).toEqual([[1, 0], [0, 150]]);
     expect(ing.counters()).toMatchObject({ late: 2, late_stored: 2, gap: 1, released: 1 });
   });
+  // Regression: a verified message that the window had passed before it arrived (its sender was held back
+  // behind the rest of its stream) was dropped as a replay, and acknowledged: lost.
+  it('a verified message below the window is kept in the series, never released; a true replay changes nothing', () => {
+    const { ing, series, events } = setup();
+    for (const sq of [0, 1]) ing.ingest(token('th-01', 1, sq));
+    ing.ingest(token('th-01', 1, 40)); // slides the window: 2..24 become a gap
+    expect(sync(ing.ingest(token('th-01', 1, 3)))).toMatchObject({ status: 'replay', error: { code: 'FERRY_INGEST_REPLAY' } });
+    expect(sync(ing.ingest(token('th-01', 1, 0)))).toMatchObject({ status: 'replay' }); // a real replay
+    expect(series.query('th-01/tel', 0, 1000).map((p) => p.sq).sort((a, b) => a - b)).toEqual([0, 1, 3]);
+    expect(events.filter((e) => e.type === 'message').map((e) => e.type === 'message' && e.sq)).toEqual([0, 1]);
+    expect(ing.counters()).toMatchObject({ replay: 2, replay_stored: 2 });
+  });
   it('a flood from one device is rate limited after the MAC; other devices, and the same one later, go on', () => {
     const clock = new FakeClock(0);
     const ing = new Ingest({ keys, clock, reorderConfig: cfg, deviceRate: { perSecond: 2, burst: 3 } });
@@ -72,7 +84,7 @@ describe('Ingest pipeline', () => {
   it('a tampered token is rejected before sequencing: the store is never called and no window moves', () => {
     const calls: string[] = [];
     const inner = new MemoryReorderStore<Arrival>(cfg);
-    const spy: ReorderStore<Arrival> = { config: cfg, apply: (k, m, n) => { calls.push(k); return inner.apply(k, m, n); }, tick: (n) => inner.tick(n), flush: (n) => inner.flush(n) };
+    const spy: ReorderStore<Arrival> = { config: cfg, apply: (k, m, n) => { calls.push(k); return inner.apply(k, m, n); }, tick: (n) => inner.tick(n), flush: (n) => inner.flush(n), forget: (k, n) => inner.forget(k, n) };
     const { ing } = setup({ reorder: spy });
     const o = sync(ing.ingest(tamper(token('th-01', 1, 0))));
     expect(o.status).toBe('rejected');
@@ -136,7 +148,7 @@ describe('Ingest pipeline', () => {
     expect(errors).toEqual(['FERRY_INGEST_STORE', 'FERRY_INGEST_SUBSCRIBER']);
   });
   it('a failing reorder store fails the message (not acknowledged) and counts it', () => {
-    const broken: ReorderStore<Arrival> = { config: cfg, apply: () => { throw new Error('down'); }, tick: () => { throw new Error('down'); }, flush: () => [] };
+    const broken: ReorderStore<Arrival> = { config: cfg, apply: () => { throw new Error('down'); }, tick: () => { throw new Error('down'); }, flush: () => [], forget: () => [] };
     const { ing } = setup({ reorder: broken });
     const o = sync(ing.ingest(token('a', 1, 0)));
     expect(o.status).toBe('failed');
@@ -152,6 +164,7 @@ describe('Ingest pipeline', () => {
       apply: async (k, m, n): Promise<ApplyResult<Arrival>> => inner.apply(k, m, n),
       tick: async (n) => inner.tick(n),
       flush: async (n) => inner.flush(n),
+      forget: async (k, n) => inner.forget(k, n),
     };
     const series: TimeSeriesStore = { append: async (s, p) => mem.append(s, p), query: async (s, f, t) => mem.query(s, f, t) };
     const { ing, events } = setup({ reorder, series });

@@ -45,8 +45,8 @@ export interface IngestOptions {
   readonly transaction?: <T>(f: () => T) => T;
   /**
    * A flood limit per device: a token bucket per verified kid on the injected clock. Beyond it a message is
-   * dropped as `rate_limited` (acknowledged: redelivering a flood would defeat the limit) and its seq becomes a
-   * gap. Default: none.
+   * answered `rate_limited` with `retryAfterMs` and nothing is recorded: the transport holds it back (no
+   * acknowledgement yet) and offers it again, which paces the sender; it is never dropped. Default: none.
    */
   readonly deviceRate?: { readonly perSecond: number; readonly burst: number };
 }
@@ -149,6 +149,16 @@ export class Ingest {
   /** Releases everything buffered, gaps and incomplete groups included (shutdown, drain). */
   flush(now: number = this.clock.now()): MaybePromise<number> {
     return this.#release(() => this.reorder.flush(now), now);
+  }
+
+  /**
+   * Resets one source's sequencing (POST /api/devices/<kid>/reset-sequence): what it had buffered is released
+   * and stored as a flush would, then its window is forgotten, so its next message starts a fresh one. For a
+   * board that lost its boot counter (its messages arrive under an older epoch and stay 'late') or whose
+   * counter glitched ('jump'). Returns the number of events released.
+   */
+  forgetSource(kid: string, now: number = this.clock.now()): MaybePromise<number> {
+    return this.#release(() => this.reorder.forget(kid, now), now);
   }
 
   /** Adds a subscriber; returns the function that removes it. */

@@ -63,6 +63,11 @@ export interface ReorderStore<R> {
   /** Releases everything buffered for every source (shutdown, drain). */
   flush(now: number): MaybePromise<readonly SourceRelease<R>[]>;
   /**
+   * An operator's reset of one source (a board that lost its boot counter, a glitched counter): releases what
+   * it has buffered, as flush does, then forgets its state, so its next message starts a fresh window.
+   */
+  forget(kid: string, now: number): MaybePromise<readonly SourceRelease<R>[]>;
+  /**
    * Stores whose state lives apart from the time series (Redis) keep each release in a per-source outbox
    * until the taker confirms it stored them; a taker that dies in between (kill -9) is covered by the next
    * call on that source, or a tick, after a lease: the entries are released again. Together with an

@@ -59,6 +59,7 @@ export function confirming<R>(s: ReorderStore<R>): ReorderStore<R> {
     },
     tick: async (now) => each(await s.tick(now)),
     flush: async (now) => each(await s.flush(now)),
+    forget: async (kid, now) => each(await s.forget(kid, now)),
   };
 }
 
@@ -67,6 +68,32 @@ export function reorderStoreCases(name: string, makeStore: (cfg: ReorderConfig) 
   describe(`ReorderStore conformance: ${name}`, () => {
     it('exposes the configuration it runs', async () => {
       expect((await make(cfg)).config).toEqual(cfg);
+    });
+
+    it('forget releases what a source buffered, then starts it afresh (an operator reset); other sources keep theirs', async () => {
+      const s = await make(cfg);
+      await s.apply('a', { ep: 5, sq: 0, ref: 'a0' }, 0);
+      await s.apply('a', { ep: 5, sq: 2, ref: 'a2' }, 0); // waits for 1
+      await s.apply('b', { ep: 1, sq: 1, ref: 'b1' }, 0); // waits for 0
+      const out = await s.forget('a', 1);
+      expect(out.map((r) => [r.kid, r.released.map((x) => x.type === 'message' ? `m${x.sq}` : x.type === 'gap' ? `g${x.from}-${x.to}` : x.type)])).toEqual([['a', ['g1-2', 'm2']]]);
+      // The board lost its boot counter: epoch 1 again. Before the reset that was 'late' for ever.
+      expect((await s.apply('a', { ep: 1, sq: 0, ref: 'x' }, 2)).outcome).toBe('accepted');
+      expect(await s.forget('nobody', 3)).toEqual([]);
+      const b = await s.flush(4);
+      expect(b.map((r) => r.kid)).toEqual(['b']);
+    });
+
+    it('an implausible leap forward is a jump: not applied, the next honest message is accepted', async () => {
+      const s = await make(cfg);
+      await s.apply('g', { ep: 3, sq: 0, ref: 'g0' }, 0);
+      expect((await s.apply('g', { ep: 3, sq: 0xffff_ffff, ref: 'glitch' }, 0)).outcome).toBe('jump');
+      expect((await s.apply('g', { ep: 2 ** 31, sq: 0, ref: 'glitch' }, 0)).outcome).toBe('jump');
+      const next = await s.apply('g', { ep: 3, sq: 1, ref: 'g1' }, 0);
+      expect(next.outcome).toBe('accepted');
+      expect(next.released.map((x) => x.type === 'message' && x.sq)).toEqual([1]);
+      // A source first seen anywhere is not a jump (a device registered mid-epoch).
+      expect((await s.apply('fresh', { ep: 1, sq: 10_000_000, ref: 'f' }, 0)).outcome).toBe('accepted');
     });
     it('releases per source in order, sources independent', async () => {
       const s = await make(cfg);

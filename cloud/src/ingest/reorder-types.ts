@@ -92,10 +92,12 @@ export type Released<R> =
 
 /**
  * What became of the message given to the step. 'accepted': new, buffered or released (possibly inside a
- * group); the others are dropped without touching the order: 'duplicate' (already accepted), 'replay'
- * (below the window, too old to tell), 'late' (older epoch, or its seq was already recorded as a gap).
+ * group); the others leave the order untouched: 'duplicate' (already accepted), 'replay' (below the window,
+ * too old to tell), 'late' (older epoch, or its seq was already recorded as a gap), 'jump' (an implausible
+ * leap forward: a seq more than JUMP_WINDOWS windows ahead, or an epoch more than MAX_EPOCH_JUMP ahead, as a
+ * glitched counter would send; applying it would make every later message of the source a replay).
  */
-export type SeqOutcome = 'accepted' | 'duplicate' | 'replay' | 'late';
+export type SeqOutcome = 'accepted' | 'duplicate' | 'replay' | 'late' | 'jump';
 
 export interface StepResult<R> {
   readonly state: ReorderState<R>;

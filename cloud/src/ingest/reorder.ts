@@ -10,6 +10,10 @@ import { addPart, closeAllGroups, expireGroups } from './groups.ts';
 import type { Draft, Pending, ReorderConfig, ReorderState, SeqMessage, SeqOutcome, StepResult, TickResult } from './reorder-types.ts';
 
 export const MAX_WINDOW = 65_536;
+/** A seq more than this many windows ahead of the next expected one is a 'jump', not applied. */
+export const JUMP_WINDOWS = 4096;
+/** An epoch more than this far ahead of the source's is a 'jump', not applied. */
+export const MAX_EPOCH_JUMP = 1_000_000;
 export const DEFAULT_REORDER_CONFIG: ReorderConfig = { window: 256, timeoutMs: 2_000, groupTimeoutMs: 10_000, maxOpenGroups: 16 };
 
 /** Checks a configuration once, at construction; throws FERRY_INGEST_CONFIG. */
@@ -112,10 +116,14 @@ function indexOfSq<R>(pending: readonly Pending<R>[], sq: number): { found: bool
 
 /**
  * Anti-replay: classifies a message against the state of its epoch. Runs only on verified messages (the
- * MAC is checked first), so an attacker cannot move a window. Mutates nothing.
+ * MAC is checked first), so an attacker cannot move a window. Mutates nothing. `fresh`: the source has no
+ * state yet (its first message may be anywhere: a device first seen mid-epoch, after a reset).
  */
-export function classify<R>(s: Pick<ReorderState<R>, 'ep' | 'next' | 'seen' | 'pending'>, ep: number, sq: number, cfg: ReorderConfig): SeqOutcome | 'new-epoch' {
+export function classify<R>(s: Pick<ReorderState<R>, 'ep' | 'next' | 'seen' | 'pending'>, ep: number, sq: number, cfg: ReorderConfig, fresh = false): SeqOutcome | 'new-epoch' {
   if (ep < s.ep) return 'late'; // its epoch is closed: everything pending of it was released when the new one began
+  // A glitched counter (a bit flip, an unset variable) must not move the source's window so far that every
+  // honest message after it is refused: such a leap is kept aside as a 'jump' (docs/ingest.md).
+  if (!fresh && (ep > s.ep + MAX_EPOCH_JUMP || (ep === s.ep && sq >= s.next + cfg.window * JUMP_WINDOWS))) return 'jump';
   if (ep > s.ep) return 'new-epoch';
   if (sq < s.next) {
     if (sq < s.next - cfg.window) return 'replay'; // below the window: seen or not, it cannot be told
@@ -133,7 +141,7 @@ export function classify<R>(s: Pick<ReorderState<R>, 'ep' | 'next' | 'seen' | 'p
 export function reorderStep<R>(state: ReorderState<R> | undefined, msg: SeqMessage<R>, now: number, cfg: ReorderConfig): StepResult<R> {
   const d = draft(state ?? initialState<R>(msg.ep, cfg), cfg);
   expire(d, now, cfg);
-  const c = classify(d, msg.ep, msg.sq, cfg);
+  const c = classify(d, msg.ep, msg.sq, cfg, state === undefined);
   if (c === 'new-epoch') {
     // A higher epoch means the source restarted: nothing more of the old epoch is owed, so release it all
     // (holes become gaps, open groups go incomplete) and start the new sequence at 0.

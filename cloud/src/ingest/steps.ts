@@ -34,8 +34,10 @@ export type IngestEvent =
 export type Subscriber = (event: IngestEvent) => void | Promise<void>;
 
 /**
- * The fate of one token. Acknowledge the transport for every status except 'failed' (redelivering a
- * rejected, duplicate, replayed or late message cannot change its fate; a failed one was not recorded).
+ * The fate of one token. Acknowledge the transport for every status except 'failed' (nothing was recorded:
+ * try again) and 'rate_limited' (nothing was recorded yet: hold it back `retryAfterMs`, then try again, so
+ * the acknowledgement paces the sender). Redelivering a rejected, duplicate, replayed or late message cannot
+ * change its fate.
  */
 export interface IngestOutcome {
   readonly status: SeqOutcome | 'rejected' | 'rate_limited' | 'failed';
@@ -46,6 +48,8 @@ export interface IngestOutcome {
   readonly error?: IngestError;
   /** Events (messages, groups, gaps) this call released, of any source touched. */
   readonly released: number;
+  /** 'rate_limited': when the device's bucket holds a token again (ms from now). */
+  readonly retryAfterMs?: number;
 }
 
 export interface Deps {
@@ -122,7 +126,7 @@ export interface Step {
 
 export const isPromise = <T>(v: MaybePromise<T>): v is Promise<T> => typeof (v as { then?: unknown } | null)?.then === 'function';
 
-const ERROR_OF = { duplicate: 'FERRY_INGEST_DUPLICATE', replay: 'FERRY_INGEST_REPLAY', late: 'FERRY_INGEST_LATE' } as const;
+const ERROR_OF = { duplicate: 'FERRY_INGEST_DUPLICATE', replay: 'FERRY_INGEST_REPLAY', late: 'FERRY_INGEST_LATE', jump: 'FERRY_INGEST_SEQ_JUMP' } as const;
 
 /** MAC, alg, size, claims (docs/message-format.md "Verification order"); nothing unverified goes further. */
 export const verifyStep: Step = {
@@ -144,7 +148,8 @@ export const limitStep: Step = {
     const { kid, ep, sq } = ctx.message!.header;
     if (deps.limiter.take(kid, ctx.now)) return;
     deps.counters.rate_limited++;
-    ctx.outcome = { status: 'rate_limited', kid, ep, sq, error: new IngestError('FERRY_INGEST_RATE_LIMITED', `${kid} sent more than ${deps.limiter.perSecond}/s (burst ${deps.limiter.burst})`), released: 0 };
+    const retryAfterMs = Math.ceil(1000 / deps.limiter.perSecond);
+    ctx.outcome = { status: 'rate_limited', kid, ep, sq, error: new IngestError('FERRY_INGEST_RATE_LIMITED', `${kid} sent more than ${deps.limiter.perSecond}/s (burst ${deps.limiter.burst}); held back`), released: 0, retryAfterMs };
     ctx.done = true;
   },
 };
@@ -234,12 +239,18 @@ function subscriberError(deps: Deps, e: unknown): void {
 /**
  * A late arrival (its seq was recorded as a gap, or its epoch is closed) is authentic and was never stored:
  * it is not released (order is kept, the gap stays a gap for subscribers), but its point is stored, so the
- * series has every message that reached the cloud, e.g. one held for a worker that was down.
+ * series has every message that reached the cloud, e.g. one held for a worker that was down. A verified
+ * message below the window ('replay') is kept the same way: the series ignores a (kid, ep, sq) it already
+ * has, so a replay changes nothing, while an authentic message that the window passed before it arrived (a
+ * sender held back far behind the rest of its stream) is not lost. A 'jump' (a glitched counter) is kept too,
+ * for the operator to see; it moves nothing.
  */
 function latePoint(ctx: Ctx, deps: Deps): { stream: string; point: Point } | undefined {
   const m = ctx.message;
-  if (ctx.outcome?.status !== 'late' || m === undefined) return undefined;
-  deps.counters.late_stored++;
+  const status = ctx.outcome?.status;
+  if ((status !== 'late' && status !== 'replay' && status !== 'jump') || m === undefined) return undefined;
+  if (status === 'late') deps.counters.late_stored++;
+  else if (status === 'replay') deps.counters.replay_stored++;
   const { kid, ep, sq } = m.header;
   return { stream: deps.streamOf(m), point: { ts: ctx.now, kid, ep, sq, value: dataOf(m) } };
 }

@@ -33,9 +33,9 @@ export interface CloudOptions {
    */
   readonly clientId?: string;
   /**
-   * Flood limit per device (token bucket per verified kid, per process): beyond it messages are dropped as
-   * FERRY_INGEST_RATE_LIMITED and acknowledged. Default 200/s with a burst of 1000, far above any sensor;
-   * `false` turns it off.
+   * Flood limit per device (token bucket per verified kid, per process): beyond it a message is held back
+   * (FERRY_INGEST_RATE_LIMITED; its acknowledgement waits until the bucket refills), which paces the sender;
+   * nothing is dropped. Default 200/s with a burst of 1000, far above any sensor; `false` turns it off.
    */
   readonly deviceRate?: { readonly perSecond: number; readonly burst: number } | false;
   /** Where functions run: 'pool' (default: worker threads with a CPU watchdog, for untrusted modules) or 'in-process'. */

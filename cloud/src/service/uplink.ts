@@ -3,9 +3,12 @@
  * with the topic it arrived on, and is acknowledged only after ingest recorded it (at-least-once;
  * de-duplication makes processing effectively-once). A message whose ingest failed (the store is
  * unreachable, a transaction rolled back) is retried with back-off, holding up its connection's intake
- * (back-pressure) until the store is back. With the embedded broker and SQLite, the messages of one turn of
+ * (back-pressure) until the store is back. A message over its device's rate is held back the same way until
+ * the device's bucket refills: its acknowledgement waits, so a sender that keeps a bounded number of
+ * unacknowledged messages (a gateway draining its outbox) is paced instead of losing what it sent. With the embedded broker and SQLite, the messages of one turn of
  * the event loop share one commit (group commit).
  */
+import { peek } from '@ferry/message';
 import type { Ingest, IngestOutcome } from '../ingest/index.ts';
 import type { Payload, Route } from './topic-table.ts';
 
@@ -23,6 +26,12 @@ export interface UplinkOptions {
 
 const utf8 = new TextEncoder();
 
+/** Messages held back per source at most (docs/limits.md). */
+export const MAX_HELD_PER_SOURCE = 1024;
+
+/** A batch slot whose message waits behind its source's held messages (not ingested in the batch). */
+const HELD = Symbol('held');
+
 /** An MQTT payload as bytes of its own (the client may reuse its buffer once the message is handed over). */
 const payloadBytes = (p: Payload): Uint8Array => (typeof p === 'string' ? utf8.encode(p) : new Uint8Array(p));
 
@@ -32,10 +41,19 @@ interface Waiting {
   readonly done: (error?: Error) => void;
 }
 
+/** The kid a token names in its header (unverified: used only to keep a source's held messages in order). */
+const kidOf = (bytes: Uint8Array): string | undefined => { const h = peek(bytes); return h.ok ? h.value.kid : undefined; };
+
 export class Uplink {
   readonly #o: UplinkOptions;
   #batch: Waiting[] = [];
   #stopping = false;
+  /**
+   * Messages held back by their source's rate, per kid in arrival order. While a source has held messages,
+   * its new ones queue behind them: holding one back must not let the next overtake it (the cloud would then
+   * record a gap and the held one would arrive late).
+   */
+  readonly #held = new Map<string, Waiting[]>();
 
   constructor(o: UplinkOptions) {
     this.#o = o;
@@ -48,9 +66,12 @@ export class Uplink {
 
   /** One message; resolves when ingest recorded it, rejects (not acknowledged) only when the service stops. */
   take(topic: string, bytes: Uint8Array): Promise<void> {
-    if (this.#o.groupCommit === undefined) return this.#one(topic, bytes);
     return new Promise((resolve, reject) => {
-      if (this.#batch.push({ topic, bytes, done: (e) => (e === undefined ? resolve() : reject(e)) }) === 1) setImmediate(() => this.#flush());
+      const m: Waiting = { topic, bytes, done: (e) => (e === undefined ? resolve() : reject(e)) };
+      const kid = kidOf(bytes);
+      if (kid !== undefined && this.#held.has(kid)) { this.#queue(this.#held.get(kid)!, m); return; }
+      if (this.#o.groupCommit === undefined) { this.#one(m, kid); return; }
+      if (this.#batch.push(m) === 1) setImmediate(() => this.#flush());
     });
   }
 
@@ -69,12 +90,18 @@ export class Uplink {
   #flush(): void {
     const batch = this.#batch;
     this.#batch = [];
-    const outs: (IngestOutcome | undefined)[] = [];
+    const outs: (IngestOutcome | typeof HELD | undefined)[] = [];
     try {
       this.#o.groupCommit!(() => {
+        const heldNow = new Set<string>();
         for (const m of batch) {
+          // A source held back earlier in this batch: the rest of its messages wait behind it, not ingested now.
+          const kid = kidOf(m.bytes);
+          if (kid !== undefined && (heldNow.has(kid) || this.#held.has(kid))) { outs.push(HELD); continue; }
           const out = this.#o.ingest.ingest(m.bytes, { topic: m.topic });
-          outs.push(out instanceof Promise ? undefined : out); // embedded ports answer synchronously
+          const o = out instanceof Promise ? undefined : out; // embedded ports answer synchronously
+          if (o?.status === 'rate_limited' && kid !== undefined) heldNow.add(kid);
+          outs.push(o);
         }
       });
     } catch (e) {
@@ -83,20 +110,63 @@ export class Uplink {
     }
     for (const [i, m] of batch.entries()) {
       const o = outs[i];
-      if (o !== undefined && o.status !== 'failed') { m.done(); continue; }
-      this.#one(m.topic, m.bytes).then(() => m.done(), (e: unknown) => m.done(e instanceof Error ? e : new Error(String(e))));
+      if (o !== undefined && o !== HELD && o.status !== 'failed' && o.status !== 'rate_limited') { m.done(); continue; }
+      const kid = kidOf(m.bytes);
+      if (kid !== undefined && (o === HELD || o?.status === 'rate_limited')) this.#hold(kid, m, o === HELD ? 0 : (o?.retryAfterMs ?? 10));
+      else this.#one(m, kid);
     }
   }
 
-  async #one(topic: string, bytes: Uint8Array): Promise<void> {
+  /** Queues `m` behind its source's held messages; the first one held starts the queue's timer. */
+  #hold(kid: string, m: Waiting, retryAfterMs: number): void {
+    const q = this.#held.get(kid);
+    if (q !== undefined) { this.#queue(q, m); return; }
+    this.#held.set(kid, [m]);
+    setTimeout(() => void this.#release(kid), retryAfterMs);
+  }
+
+  /**
+   * Bounded: a sender that keeps publishing while held back (ignoring its unacknowledged messages) gets its
+   * excess refused, unacknowledged, so the broker neither acknowledges nor keeps it; the sender still has it.
+   */
+  #queue(q: Waiting[], m: Waiting): void {
+    if (q.length >= MAX_HELD_PER_SOURCE) { m.done(new Error(`more than ${MAX_HELD_PER_SOURCE} messages held back for one source; not acknowledged`)); return; }
+    q.push(m);
+  }
+
+  /** Offers a source's held messages again, in order, until one is held back again or the queue is empty. */
+  async #release(kid: string): Promise<void> {
+    const q = this.#held.get(kid)!;
+    let wait = 100;
+    while (q.length > 0) {
+      const m = q[0]!;
+      if (this.#stopping) { for (const w of q.splice(0)) w.done(new Error('the cloud service is stopping')); break; }
+      const out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic });
+      if (out.status === 'rate_limited') { setTimeout(() => void this.#release(kid), out.retryAfterMs ?? 10); return; }
+      if (out.status === 'failed') {
+        this.#o.log(`ingest: ${out.error?.message ?? 'failed'}; retrying in ${wait} ms`);
+        await new Promise((r) => setTimeout(r, wait));
+        wait = Math.min(wait * 2, 2000);
+        continue;
+      }
+      q.shift();
+      m.done();
+    }
+    this.#held.delete(kid);
+  }
+
+  /** One message outside a batch: acknowledged once recorded; held back behind its source when over its rate. */
+  async #one(m: Waiting, kid: string | undefined): Promise<void> {
     // 'failed' means nothing was recorded: not acknowledged; tried again with back-off until the store is
     // back. A stopping service gives up without acknowledging (the broker redelivers).
-    let out = await this.#o.ingest.ingest(bytes, { topic });
+    let out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic });
     for (let wait = 100; out.status === 'failed' && !this.#stopping; wait = Math.min(wait * 2, 2000)) {
       this.#o.log(`ingest: ${out.error?.message ?? 'failed'}; retrying in ${wait} ms`);
       await new Promise((r) => setTimeout(r, wait));
-      out = await this.#o.ingest.ingest(bytes, { topic });
+      out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic });
     }
-    if (out.status === 'failed') throw out.error ?? new Error('ingest failed');
+    if (out.status === 'rate_limited' && kid !== undefined && !this.#stopping) { this.#hold(kid, m, out.retryAfterMs ?? 10); return; }
+    if (out.status === 'failed' || out.status === 'rate_limited') { m.done(out.error ?? new Error('ingest failed')); return; }
+    m.done();
   }
 }

@@ -27,6 +27,9 @@ export const GatewayConfigSchema = z.object({
     password: z.string().optional(),
     topic_prefix: z.string().regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces').default('ferry'),
     inflight: z.number().int().min(1).max(1000).default(32),
+    // Messages per second the uplink sends at most (0: no limit). Below the cloud's per-device limit (200/s by
+    // default), so draining a backlog after an outage is paced here rather than held back by the cloud.
+    max_rate: z.number().min(0).default(150),
     buffer: z.object({
       max_rows: z.number().int().min(10).default(1_000_000),
       max_bytes: z.number().int().min(1024).default(256 * 1024 * 1024),

@@ -56,7 +56,7 @@ export class GatewayDaemon {
     const b = cfg.uplink.buffer;
     this.outbox = new Outbox({ path: join(cfg.gateway.data_dir, 'outbox.db'), maxRows: b.max_rows, maxBytes: b.max_bytes, policy: b.policy, synchronous: b.synchronous });
     this.uplink = new Uplink({
-      url: cfg.uplink.url, gatewayId: cfg.gateway.id, outbox: this.outbox, inflight: cfg.uplink.inflight,
+      url: cfg.uplink.url, gatewayId: cfg.gateway.id, outbox: this.outbox, inflight: cfg.uplink.inflight, maxRate: cfg.uplink.max_rate,
       ...(cfg.uplink.username !== undefined && { username: cfg.uplink.username }),
       ...(cfg.uplink.password !== undefined && { password: cfg.uplink.password }),
       onError: (e) => this.log('warn', `uplink: ${e.message}`),

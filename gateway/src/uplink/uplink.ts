@@ -15,6 +15,11 @@ export interface UplinkOptions {
   readonly outbox: Outbox;
   /** Readings published but not yet acknowledged at any time (default 32). MQTT keeps them in order on one connection (§4.6). */
   readonly inflight?: number;
+  /**
+   * Most readings sent per second (default: no limit): a backlog drains at this pace. The cloud also paces a
+   * sender past its per-device rate by holding back acknowledgements; this keeps the gateway below it.
+   */
+  readonly maxRate?: number;
   readonly reconnectMs?: number;
   readonly username?: string;
   readonly password?: string;
@@ -40,6 +45,10 @@ export class Uplink {
   private published = 0;
   private acked = 0;
   private reconnects = 0;
+  /** Send budget for maxRate: whole readings available now, refilled by elapsed time (a token bucket). */
+  private budget = 0;
+  private budgetAt = 0;
+  private paceTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: UplinkOptions) {
     this.opts = opts;
@@ -86,12 +95,30 @@ export class Uplink {
     if (this.draining || this.closed || !this.client.connected) return;
     this.draining = true;
     try {
-      const room = (this.opts.inflight ?? 32) - this.inflight.size;
+      const room = Math.min((this.opts.inflight ?? 32) - this.inflight.size, this.allowance());
       if (room <= 0) return;
-      for (const e of this.opts.outbox.peek(room, this.lastSent)) this.publish(e);
+      const batch = this.opts.outbox.peek(room, this.lastSent);
+      this.budget -= batch.length;
+      for (const e of batch) this.publish(e);
     } finally {
       this.draining = false;
     }
+  }
+
+  /** How many readings maxRate lets out now; when none, a drain is scheduled for when one will be. */
+  private allowance(): number {
+    const rate = this.opts.maxRate ?? 0;
+    if (!(rate > 0)) return Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    // Burst: a quarter second's worth, so a paced drain still fills the in-flight window.
+    this.budget = Math.min(Math.max(1, rate / 4), this.budget + ((now - this.budgetAt) / 1000) * rate);
+    this.budgetAt = now;
+    const whole = Math.floor(this.budget);
+    if (whole <= 0 && this.paceTimer === undefined) {
+      this.paceTimer = setTimeout(() => { this.paceTimer = undefined; this.drain(); }, Math.ceil(((1 - this.budget) / rate) * 1000));
+      this.paceTimer.unref();
+    }
+    return whole;
   }
 
   private publish(e: OutboxEntry): void {
@@ -135,6 +162,7 @@ export class Uplink {
   /** Graceful stop: publishes "offline" (retained) itself, since a clean disconnect does not fire the will. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.paceTimer !== undefined) clearTimeout(this.paceTimer);
     if (this.client.connected) {
       await new Promise<void>((r) => this.client.publish(statusTopic(this.opts.gatewayId), 'offline', { qos: 1, retain: true }, () => r()));
     }

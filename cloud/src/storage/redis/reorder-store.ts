@@ -52,7 +52,7 @@ interface ScriptReply {
   dropped: number;
 }
 
-const OUTCOMES: ReadonlySet<string> = new Set(['accepted', 'duplicate', 'replay', 'late']);
+const OUTCOMES: ReadonlySet<string> = new Set(['accepted', 'duplicate', 'replay', 'late', 'jump']);
 /** cjson writes an empty Lua table as {} (Redis' cjson has no empty-array marker). */
 const arr = <T>(x: unknown): T[] => (Array.isArray(x) ? (x as T[]) : []);
 
@@ -153,6 +153,15 @@ export class RedisReorderStore<R> implements ReorderStore<R> {
     const [index] = this.dueKeys();
     const kids = await command('due index', () => this.#redis.zrange(index, 0, -1));
     return this.#each(kids, 'flush', now);
+  }
+
+  /** Flushes one source, then deletes its state and its due-index entry (an operator's reset). */
+  async forget(kid: string, now: number): Promise<SourceRelease<R>[]> {
+    const out = await this.#each([kid], 'flush', now);
+    await command('forget', () => this.#redis.del(this.stateKey(kid)));
+    const [index] = this.dueKeys();
+    await command('due index', () => this.#redis.zrem(index, kid));
+    return out;
   }
 
   /** The stored state of one source, refs decoded (tests and inspection). */

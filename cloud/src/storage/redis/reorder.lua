@@ -218,9 +218,10 @@ local function indexOfSq(sq)
   return (d.pending[lo] ~= nil and d.pending[lo].sq == sq), lo
 end
 
--- reorder.ts classify()
-local function classify(ep, sq)
+-- reorder.ts classify() (JUMP_WINDOWS = 4096, MAX_EPOCH_JUMP = 1000000 there)
+local function classify(ep, sq, fresh)
   if ep < d.ep then return 'late' end
+  if (not fresh) and (ep > d.ep + 1000000 or (ep == d.ep and sq >= d.next + W * 4096)) then return 'jump' end
   if ep > d.ep then return 'new-epoch' end
   if sq < d.next then
     if sq < d.next - W then return 'replay' end
@@ -257,9 +258,10 @@ if op == 'apply' then
   local ep, sq = tonumber(ARGV[8]), tonumber(ARGV[9])
   local grp = nil
   if ARGV[10] ~= '' then grp = { id = tonumber(ARGV[10]), part = tonumber(ARGV[11]), parts = tonumber(ARGV[12]) } end
-  if d == nil then d = { ep = ep, next = 0, seen = zeros(), pending = {}, groups = {}, v = 0, ob = {} } end
+  local fresh = d == nil
+  if fresh then d = { ep = ep, next = 0, seen = zeros(), pending = {}, groups = {}, v = 0, ob = {} } end
   expire()
-  local c = classify(ep, sq)
+  local c = classify(ep, sq, fresh)
   if c == 'new-epoch' then
     drain('epoch')
     d.ep = ep

@@ -44,6 +44,8 @@ export class SqliteReorderStore<R> implements ReorderStore<R> {
       dropPending: db.prepare('DELETE FROM reorder_pending WHERE kid = ? AND ep = ? AND sq = ?'),
       due: db.prepare('SELECT kid FROM reorder_source WHERE deadline <= ? ORDER BY kid'),
       busy: db.prepare('SELECT kid FROM reorder_source WHERE deadline IS NOT NULL ORDER BY kid'),
+      dropSource: db.prepare('DELETE FROM reorder_source WHERE kid = ?'),
+      dropAllPending: db.prepare('DELETE FROM reorder_pending WHERE kid = ?'),
     }));
   }
 
@@ -64,6 +66,15 @@ export class SqliteReorderStore<R> implements ReorderStore<R> {
 
   flush(now: number): SourceRelease<R>[] {
     return this.#each(() => this.#q.busy.all() as { kid: string }[], (s) => reorderFlush(s, now, this.config));
+  }
+
+  forget(kid: string, now: number): SourceRelease<R>[] {
+    return this.#tx(() => {
+      const out = this.#each(() => (this.#load(kid) === undefined ? [] : [{ kid }]), (s) => reorderFlush(s, now, this.config));
+      this.#q.dropAllPending.run(kid);
+      this.#q.dropSource.run(kid);
+      return out;
+    });
   }
 
   /** The state of one source, refs decoded (for tests and inspection). */
