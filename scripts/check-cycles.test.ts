@@ -1,4 +1,7 @@
-/** @module check-cycles on small repositories: loops between folders are found and printed; a tree without one passes. */
+/**
+ * @module check-cycles on small repositories: loops between folders of production code are found and printed;
+ * a loop that only a test's imports close is not one; a tree without one passes.
+ */
 import { describe, expect, it } from 'vitest';
 import { findFolderLoops } from './check-cycles.ts';
 import { fixtureTree, runScript } from './fixture-tree.ts';
@@ -38,6 +41,48 @@ describe('check-cycles', () => {
     });
     const loops = findFolderLoops(loadRepo(dir));
     expect(loops.map((l) => l.folders)).toEqual([['packages/p/src', 'packages/q/src']]);
+  });
+
+  it('leaves out the imports tests make, a test kit included, but not those of production code or contract suites', () => {
+    const kit = { name: '@fx/kit', exports: './src/index.ts' };
+    const app = { name: '@fx/app', exports: './src/index.ts', devDependencies: { '@fx/kit': '*' } };
+    const tree = (extra: Record<string, string>): string =>
+      fixtureTree({
+        'package.json': root,
+        'packages/kit/package.json': kit,
+        'packages/kit/src/index.ts': "import { app } from '@fx/app';\nexport const rig = app;\n",
+        'packages/app/package.json': app,
+        'packages/app/src/index.ts': "import { port } from './a/port.ts';\nexport const app = port;\n",
+        'packages/app/src/a/port.ts': 'export interface Port { readonly n: number }\nexport const port = 1;\n',
+        // app/src imports app/src/a; a test in app/src/a imports app/src, directly and through the kit: no design loop.
+        'packages/app/src/a/port.test.ts': "import { rig } from '@fx/kit';\nimport { app } from '../index.ts';\nexport const t = [rig, app];\n",
+        ...extra,
+      });
+    expect(findFolderLoops(loadRepo(tree({})))).toEqual([]);
+    expect(runScript('check-cycles.ts', tree({})).code).toBe(0);
+
+    // The same loop closed by production code (a type-only import still counts) ...
+    const byCode = findFolderLoops(
+      loadRepo(
+        tree({
+          'packages/app/src/a/use.ts': "import type { App } from '../types.ts';\nexport type U = App;\n",
+          'packages/app/src/types.ts': 'export type App = number;\n',
+        }),
+      ),
+    );
+    expect(byCode.map((l) => l.folders)).toEqual([['packages/app/src', 'packages/app/src/a']]);
+    expect(byCode[0]?.loop.map((s) => s.witness)).toEqual([
+      'packages/app/src/index.ts:1 -> packages/app/src/a/port.ts',
+      'packages/app/src/a/use.ts:1 -> packages/app/src/types.ts (type only)',
+    ]);
+
+    // ... or by a contract suite, which is production code of the folder it specifies.
+    const byCase = findFolderLoops(loadRepo(tree({ 'packages/app/src/a/port.case.ts': "import { app } from '../index.ts';\nexport const cases = [app];\n" })));
+    expect(byCase.map((l) => l.folders)).toEqual([['packages/app/src', 'packages/app/src/a']]);
+
+    // ... or by product code importing the kit, which the kit boundary forbids for this reason.
+    const byKit = findFolderLoops(loadRepo(tree({ 'packages/app/src/a/uses-kit.ts': "import { rig } from '@fx/kit';\nexport const k = rig;\n" })));
+    expect(byKit.map((l) => l.folders)).toEqual([['packages/app/src', 'packages/app/src/a', 'packages/kit/src']]);
   });
 
   it('passes a tree whose folders import one way only', () => {

@@ -1,9 +1,22 @@
 /**
- * @module No import loops between folders. A folder imports another when one of its files imports one of
- * the other's files, by relative path or through a workspace package's exports (`@ferry/x` is the folder
- * of the file its export names; a `fixtures` folder counts as its parent). Every import counts, tests and type-only ones included: a loop through a
- * test or a type still ties the two folders together. Each loop is printed as a chain of folders, with
- * the import that makes each step.
+ * @module No import loops between folders of production code. A folder imports another when one of its
+ * files imports one of the other's files, by relative path or through a workspace package's exports
+ * (`@ferry/x` is the folder of the file its export names; a `fixtures` folder counts as its parent). The
+ * folders must form a DAG, so each can be read, tested and moved with only the folders below it.
+ *
+ * What counts: every import made by a file that is not a test, type-only ones included (a type is a design
+ * dependency: the importer changes when the type does). That takes in the test kit and other test support,
+ * `*.case.ts` contract suites (a suite specifies the port beside it and is imported by the tests of every
+ * implementation; `@ferry/rules/conformance` is one as a package export), fixtures and scripts.
+ *
+ * What does not: the imports a test file (`*.test.ts`) makes. Nothing imports a test, so at file level a
+ * test can never be on a loop; it is only by folding the test into its folder that its imports would look
+ * like the folder's. A test of folder A importing folder B says that A's test needs B, not that A's code
+ * does. The same holds for tests importing the kit: the kit imports product code, product code never
+ * imports the kit (packages/test-kit/src/boundary.test.ts), so the kit sits on top of the graph and its
+ * own imports count like any other without ever closing a loop.
+ *
+ * Each loop is printed as a chain of folders, with the import that makes each step.
  *
  * Usage: tsx scripts/check-cycles.ts [root]; exits 1 and prints the loops when there are any.
  */
@@ -24,7 +37,10 @@ const folderOf = (path: string): string => {
   return d === '.' || d === '' ? '(root)' : d;
 };
 
-/** folder -> imported folder -> the first import that makes the edge. */
+/** A test file: its imports are left out of the graph (see the module comment). */
+export const isTestFile = (path: string): boolean => /\.test\.[cm]?[jt]sx?$/.test(path);
+
+/** folder -> imported folder -> the first import that makes the edge; imports made by test files left out. */
 export function folderGraph(repo: Repo): Map<string, Map<string, string>> {
   const known = new Set(repo.files.map((f) => f.path));
   const graph = new Map<string, Map<string, string>>();
@@ -32,6 +48,7 @@ export function folderGraph(repo: Repo): Map<string, Map<string, string>> {
     const from = folderOf(f.path);
     const edges = graph.get(from) ?? new Map<string, string>();
     graph.set(from, edges);
+    if (isTestFile(f.path)) continue;
     for (const r of f.imports) {
       const target = resolveImport(repo, known, f.path, r.spec);
       if (target === undefined) continue;
@@ -114,7 +131,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       `    for example ${[...loop.map((s) => s.from), loop[0]?.from].join(' -> ')}:`,
       ...loop.map((s) => `      ${s.witness}`),
     ]);
-    console.error(`check-cycles: ${loops.length} import loop(s) between folders\n${lines.join('\n')}`);
+    console.error(`check-cycles: ${loops.length} import loop(s) between folders (imports made by tests left out)\n${lines.join('\n')}`);
     process.exitCode = 1;
   } else {
     console.log('check-cycles: no import loops between folders');

@@ -1,7 +1,7 @@
 /** @module @ferry/gateway: the gateway daemon and its parts. */
 export * from './daemon/config.ts';
 export * from './daemon/daemon.ts';
-export * from './daemon/errors.ts';
+export * from './uplink/errors.ts';
 export * from './daemon/signer.ts';
 export * from './daemon/sources.ts';
 export * from './uplink/outbox.ts';

@@ -11,10 +11,16 @@ import { Redis } from 'ioredis';
 import type { FunctionService } from '../functions/index.ts';
 import type { LeaseStore, ScheduleStore } from '../functions/schedules/stores.ts';
 import type { Arrival, ReorderStore, TimeSeriesStore } from '../ingest/index.ts';
-import {
-  arrivalCodec, openSqlite, redisFunctionStores, RedisLeaseStore, RedisReorderStore, RedisScheduleStore, RedisTimeSeries,
-  sqliteFunctionStores, SqliteLeaseStore, SqliteReorderStore, SqliteScheduleStore, SqliteTimeSeries,
-} from '../storage/index.ts';
+import { arrivalCodec } from '../storage/ref-codec.ts';
+import { openSqlite } from '../storage/sqlite/db.ts';
+import { sqliteFunctionStores } from '../storage/sqlite/function-stores.ts';
+import { SqliteReorderStore } from '../storage/sqlite/reorder-store.ts';
+import { SqliteLeaseStore, SqliteScheduleStore } from '../storage/sqlite/schedule-stores.ts';
+import { SqliteTimeSeries } from '../storage/sqlite/time-series.ts';
+import { redisFunctionStores } from '../storage/redis/function-stores.ts';
+import { RedisReorderStore } from '../storage/redis/reorder-store.ts';
+import { RedisLeaseStore, RedisScheduleStore } from '../storage/redis/schedule-stores.ts';
+import { RedisTimeSeries } from '../storage/redis/time-series.ts';
 
 /** The stores FunctionService keeps (spread into its options). */
 export type FunctionStores = Pick<FunctionService, 'registry' | 'owners' | 'namespaces' | 'whitelist' | 'revocations'>;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { GatewayError } from './errors.ts';
+import { GatewayError } from '../uplink/errors.ts';
 
 const hex = (minBytes: number, exactBytes?: number) => z.string().regex(/^(?:[0-9a-fA-F]{2})+$/, 'must be hex digits, two per byte')
   .refine((s) => (exactBytes === undefined ? s.length / 2 >= minBytes : s.length / 2 === exactBytes), exactBytes === undefined ? `must be at least ${minBytes} bytes` : `must be exactly ${exactBytes} bytes`);

@@ -16,7 +16,7 @@ import { Outbox, OutboxFullError } from '../uplink/outbox.ts';
 import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
 import { gatewayKey, type GatewayConfig } from './config.ts';
-import type { GatewayErrorCode } from './errors.ts';
+import type { GatewayErrorCode } from '../uplink/errors.ts';
 import { GatewaySigner } from './signer.ts';
 
 export interface DaemonDeps {

@@ -5,7 +5,7 @@
  * loses it. Bounded by rows and bytes with a stated policy when full.
  */
 import Database from 'better-sqlite3';
-import { GatewayError } from '../daemon/errors.ts';
+import { GatewayError } from './errors.ts';
 
 export type FullPolicy = 'drop-oldest' | 'refuse-new';
 

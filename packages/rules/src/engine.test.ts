@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '@ferry/test-kit/clock';
 import { RuleEngine } from './engine.ts';
-import { RuleError } from './errors.ts';
+import { RuleError } from './core/errors.ts';
 import type { InstallationObject } from './objects.ts';
 import type { OutputRecord } from './runtime/job.ts';
 

@@ -6,9 +6,9 @@
  * output and the broker brings it back to whichever jobs (here or elsewhere) subscribe to it.
  */
 import type { Clock } from '@ferry/base';
-import { RuleError } from './errors.ts';
+import { RuleError } from './core/errors.ts';
 import { loopThrough } from './feedback.ts';
-import { withDefaults, type RuleLimits } from './limits.ts';
+import { withDefaults, type RuleLimits } from './core/limits.ts';
 import { parseInstallation, parseRelocation } from './objects.ts';
 import type { InstallationObject, JobInfo, RelocationObject } from './objects.ts';
 import { RuleJob } from './runtime/job.ts';

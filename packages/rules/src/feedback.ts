@@ -5,8 +5,8 @@
  * refused at install; only loops inside one engine can be seen here (a loop through another runtime is bounded
  * by the host's re-input depth).
  */
-import type { Plan } from './plan.ts';
-import { topicMatches } from './topic.ts';
+import type { Plan } from './core/plan.ts';
+import { topicMatches } from './core/topic.ts';
 
 export interface PlannedJob {
   readonly jobId: string;

@@ -1,8 +1,8 @@
 /**
  * @module Public API of @ferry/rules: rule objects, templates, SQL form, plan, jobs and the engine.
  */
-export { RULE_ERRORS, RuleError, isRuleError } from './errors.ts';
-export type { RuleErrorCode, RuleErrorDetails, SourcePosition } from './errors.ts';
+export { RULE_ERRORS, RuleError, isRuleError } from './core/errors.ts';
+export type { RuleErrorCode, RuleErrorDetails, SourcePosition } from './core/errors.ts';
 
 export { parseInstallation, parseJobInfo, parseRelocation } from './objects.ts';
 export type { InstallationObject, JobInfo, RelocationObject } from './objects.ts';
@@ -15,7 +15,7 @@ export { parseSql, MAX_SQL_LENGTH } from './sql/parser.ts';
 export { printSql } from './sql/print.ts';
 export type { SqlQuery } from './sql/ast.ts';
 
-export { AGG_FNS, COMPARE_OPS, LIMITS, WINDOW_FIELDS, checkPlan, planKey } from './plan.ts';
+export { AGG_FNS, COMPARE_OPS, LIMITS, WINDOW_FIELDS, checkPlan, planKey } from './core/plan.ts';
 export type {
   AggFn,
   AggOutput,
@@ -32,11 +32,11 @@ export type {
   Source,
   StreamPlan,
   WindowSpec,
-} from './plan.ts';
+} from './core/plan.ts';
 
-export { formatJsonPath, parseJsonPath, readPath, MISSING } from './json-path.ts';
-export type { FieldPath, PathSegment } from './json-path.ts';
-export { checkTopicFilter, checkTopicName, topicMatches } from './topic.ts';
+export { formatJsonPath, parseJsonPath, readPath, MISSING } from './core/json-path.ts';
+export type { FieldPath, PathSegment } from './core/json-path.ts';
+export { checkTopicFilter, checkTopicName, topicMatches } from './core/topic.ts';
 
 export { RuleJob, DEFAULT_DEDUPE_WINDOW, DEFAULT_ERROR_LIMIT } from './runtime/job.ts';
 export type { JobOptions, JobStatus, OutputRecord } from './runtime/job.ts';
@@ -46,6 +46,6 @@ export { SNAPSHOT_FORMAT, parseSnapshot } from './runtime/snapshot.ts';
 export type { Counters, DropCounters, ErrorInfo, JobSnapshot, Watermark } from './runtime/snapshot.ts';
 
 export { RuleEngine } from './engine.ts';
-export { RULE_LIMITS, type RuleLimits } from './limits.ts';
+export { RULE_LIMITS, type RuleLimits } from './core/limits.ts';
 export { loopThrough, type PlannedJob } from './feedback.ts';
 export type { EngineOptions, JobReport } from './engine.ts';

@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RuleError } from './errors.ts';
-import type { RuleErrorCode } from './errors.ts';
+import { RuleError } from './core/errors.ts';
+import type { RuleErrorCode } from './core/errors.ts';
 import { parseInstallation, parseJobInfo, parseRelocation } from './objects.ts';
 
 type Json = Record<string, unknown>;

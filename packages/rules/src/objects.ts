@@ -4,16 +4,16 @@
  * Field names follow the edge/cloud rule-placement objects as published (including `target_runtime`'s
  * snake case), so hosts can expose them on `/api/install|uninstall|start|stop|move` unchanged.
  */
-import { RuleError } from './errors.ts';
-import type { Plan } from './plan.ts';
+import { RuleError } from './core/errors.ts';
+import type { Plan } from './core/plan.ts';
 import { parseSnapshot } from './runtime/snapshot.ts';
 import type { JobSnapshot } from './runtime/snapshot.ts';
 import { JOB_STATES } from './runtime/state.ts';
 import type { JobState } from './runtime/state.ts';
 import { findTemplate, JOB_TYPES } from './templates/index.ts';
-import { checkTopicFilter, checkTopicName } from './topic.ts';
-import { childPath, expectArray, expectObject, expectOneOf, expectString, field } from './validate.ts';
-import type { JsonObject } from './validate.ts';
+import { checkTopicFilter, checkTopicName } from './core/topic.ts';
+import { childPath, expectArray, expectObject, expectOneOf, expectString, field } from './core/validate.ts';
+import type { JsonObject } from './core/validate.ts';
 
 export type InstallationObject = {
   readonly headers: { readonly runtime: string; readonly targetResource: string; readonly jobType: string };

@@ -4,11 +4,11 @@
  * An accumulator is a JSON pair [n, v] so window state snapshots as-is: n counts contributions, v holds
  * the running sum (sum, avg), extreme (min, max) or 0 (count).
  */
-import { RuleError } from '../errors.ts';
-import { evalPredicate, lookup, readKey, readNumber } from '../expr.ts';
-import { MISSING } from '../json-path.ts';
-import type { AggFn, AggOutput, AggregatePlan } from '../plan.ts';
-import { expectArray, expectFinite, expectInteger } from '../validate.ts';
+import { RuleError } from '../core/errors.ts';
+import { evalPredicate, lookup, readKey, readNumber } from '../core/expr.ts';
+import { MISSING } from '../core/json-path.ts';
+import type { AggFn, AggOutput, AggregatePlan } from '../core/plan.ts';
+import { expectArray, expectFinite, expectInteger } from '../core/validate.ts';
 
 export type Acc = readonly [n: number, v: number];
 /** What one record adds to one aggregate; null for count(field) when the field is missing or null. */

@@ -5,9 +5,9 @@
  * then every `slide` records. Time does not close count windows; windowStart/windowEnd are the timestamps
  * of the first and last record in the window (both inclusive).
  */
-import { limitError, type RuleLimits } from '../limits.ts';
-import type { AggregatePlan } from '../plan.ts';
-import { expectArray, expectFinite, expectObject, expectTimestamp, field, valueError } from '../validate.ts';
+import { limitError, type RuleLimits } from '../core/limits.ts';
+import type { AggregatePlan } from '../core/plan.ts';
+import { expectArray, expectFinite, expectObject, expectTimestamp, field, valueError } from '../core/validate.ts';
 import type { AggregateCall, Contribution } from './accumulate.ts';
 import { addAll, aggregateCalls, buildPayload, emptyAcc, evaluate, restoreKey } from './accumulate.ts';
 import type { Accepted, Emitted, Operator } from './operator.ts';

@@ -10,11 +10,11 @@
  * most `maxJoinBuffer` records and one record may meet at most `maxOutputsPerInput` partners (a self-join on
  * a constant key would otherwise emit n² records). Passing a cap stops the job (FERRY_RULES_LIMIT).
  */
-import { RuleError } from '../errors.ts';
-import { limitError, type RuleLimits } from '../limits.ts';
-import { evalPredicate, readKey } from '../expr.ts';
-import type { JoinPlan } from '../plan.ts';
-import { expectArray, expectObject, expectTimestamp, expectString, field, isJsonValue, isPlainObject, valueError } from '../validate.ts';
+import { RuleError } from '../core/errors.ts';
+import { limitError, type RuleLimits } from '../core/limits.ts';
+import { evalPredicate, readKey } from '../core/expr.ts';
+import type { JoinPlan } from '../core/plan.ts';
+import { expectArray, expectObject, expectTimestamp, expectString, field, isJsonValue, isPlainObject, valueError } from '../core/validate.ts';
 import type { Accepted, Emitted, Operator } from './operator.ts';
 import { project } from './stream.ts';
 

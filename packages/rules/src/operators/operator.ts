@@ -5,8 +5,8 @@
  * whether a timestamp is already behind what it has closed (`isLate`). That split keeps every operator
  * a pure function of (state, input) and its state a plain JSON value for snapshots.
  */
-import type { RuleLimits } from '../limits.ts';
-import type { Plan } from '../plan.ts';
+import type { RuleLimits } from '../core/limits.ts';
+import type { Plan } from '../core/plan.ts';
 import { CountWindowOperator } from './count-window.ts';
 import { JoinOperator } from './join.ts';
 import { StreamOperator } from './stream.ts';

@@ -1,10 +1,10 @@
 /**
  * @module Stateless operator: filter then project each record (the single-filter template, SELECT without window).
  */
-import { evalPredicate, lookup } from '../expr.ts';
-import { MISSING } from '../json-path.ts';
-import type { Projection, StreamPlan } from '../plan.ts';
-import { expectObject, valueError } from '../validate.ts';
+import { evalPredicate, lookup } from '../core/expr.ts';
+import { MISSING } from '../core/json-path.ts';
+import type { Projection, StreamPlan } from '../core/plan.ts';
+import { expectObject, valueError } from '../core/validate.ts';
 import type { Accepted, Emitted, Operator } from './operator.ts';
 
 /** Builds the output record; a projected field the record lacks becomes null, as in SQL. */

@@ -5,9 +5,9 @@
  * it and is still open (end > time); a record whose windows have all closed is late. Each window keeps
  * one accumulator per aggregate and group, so memory does not grow with the record rate.
  */
-import { limitError, type RuleLimits } from '../limits.ts';
-import type { AggregatePlan } from '../plan.ts';
-import { expectArray, expectObject, expectTimestamp, field, valueError } from '../validate.ts';
+import { limitError, type RuleLimits } from '../core/limits.ts';
+import type { AggregatePlan } from '../core/plan.ts';
+import { expectArray, expectObject, expectTimestamp, field, valueError } from '../core/validate.ts';
 import type { Acc, AggregateCall } from './accumulate.ts';
 import { addAll, aggregateCalls, buildPayload, emptyAcc, evaluate, restoreAccs, restoreKey } from './accumulate.ts';
 import type { Accepted, Emitted, Operator } from './operator.ts';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '@ferry/test-kit/clock';
 import { push, runSteps, sqlJob } from '@ferry/test-kit/rules';
-import { RuleError } from '../errors.ts';
+import { RuleError } from '../core/errors.ts';
 import { compileSql } from '../sql/compile.ts';
 import { RuleJob } from './job.ts';
 import type { JobSnapshot } from './snapshot.ts';

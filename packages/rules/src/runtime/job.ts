@@ -7,13 +7,13 @@
  * is a consistent cut of the stream: everything before the watermark is in it, nothing after.
  */
 import type { Clock } from '@ferry/base';
-import { RuleError } from '../errors.ts';
-import { checkPlan, LIMITS, planKey } from '../plan.ts';
-import type { Plan } from '../plan.ts';
-import { withDefaults, type RuleLimits } from '../limits.ts';
+import { RuleError } from '../core/errors.ts';
+import { checkPlan, LIMITS, planKey } from '../core/plan.ts';
+import type { Plan } from '../core/plan.ts';
+import { withDefaults, type RuleLimits } from '../core/limits.ts';
 import { createOperator } from '../operators/operator.ts';
 import type { Emitted, Operator } from '../operators/operator.ts';
-import { topicMatches } from '../topic.ts';
+import { topicMatches } from '../core/topic.ts';
 import { asSnapshotError, parseSnapshot, SNAPSHOT_FORMAT, zeroCounters } from './snapshot.ts';
 import type { Counters, DropCounters, ErrorInfo, JobSnapshot, Watermark } from './snapshot.ts';
 import { transition } from './state.ts';

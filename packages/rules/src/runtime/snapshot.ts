@@ -4,8 +4,8 @@
  * A snapshot crosses the network when a rule moves between runtimes, so it is validated like any other
  * outside input; every field failure is reported as FERRY_RULES_SNAPSHOT_INVALID with the field's path.
  */
-import { RULE_ERRORS, RuleError } from '../errors.ts';
-import type { RuleErrorCode } from '../errors.ts';
+import { RULE_ERRORS, RuleError } from '../core/errors.ts';
+import type { RuleErrorCode } from '../core/errors.ts';
 import {
   expectArray,
   expectInteger,
@@ -17,8 +17,8 @@ import {
   field,
   isJsonValue,
   valueError,
-} from '../validate.ts';
-import type { JsonObject } from '../validate.ts';
+} from '../core/validate.ts';
+import type { JsonObject } from '../core/validate.ts';
 import type { JobState } from './state.ts';
 
 export const SNAPSHOT_FORMAT = 'ferry.rules.snapshot/1';

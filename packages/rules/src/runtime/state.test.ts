@@ -2,7 +2,7 @@
  * @module The lifecycle table, checked exhaustively: every (state, command) pair either moves or fails typed.
  */
 import { describe, expect, it } from 'vitest';
-import { RuleError } from '../errors.ts';
+import { RuleError } from '../core/errors.ts';
 import { canTransition, JOB_STATES, transition } from './state.ts';
 import type { JobState, LifecycleCommand } from './state.ts';
 

@@ -5,7 +5,7 @@
  * A job that fails (too many consecutive errors) goes to STOPPED with a failure reason rather than to a
  * fifth state, keeping jobinfo's enum as published.
  */
-import { RuleError } from '../errors.ts';
+import { RuleError } from '../core/errors.ts';
 
 export type JobState = 'INSTALLED' | 'RUNNING' | 'STOPPED' | 'UNINSTALLED';
 export const JOB_STATES: readonly JobState[] = ['INSTALLED', 'RUNNING', 'STOPPED', 'UNINSTALLED'];

@@ -1,8 +1,8 @@
 /**
  * @module Syntax tree of the SQL-like rule text; every node keeps its source offset for semantic errors.
  */
-import type { PathSegment } from '../json-path.ts';
-import type { AggFn, CompareOp, Literal } from '../plan.ts';
+import type { PathSegment } from '../core/json-path.ts';
+import type { AggFn, CompareOp, Literal } from '../core/plan.ts';
 
 /** `room`, `a.id`, `payload.values[0]`: the first name may be a source alias, resolved by the compiler. */
 export type SqlField = { readonly parts: readonly PathSegment[]; readonly offset: number };

@@ -3,10 +3,10 @@
  * offending clause.
  */
 import { describe, expect, it } from 'vitest';
-import { RuleError } from '../errors.ts';
-import type { RuleErrorCode } from '../errors.ts';
+import { RuleError } from '../core/errors.ts';
+import type { RuleErrorCode } from '../core/errors.ts';
 import { parseInstallation } from '../objects.ts';
-import type { Plan } from '../plan.ts';
+import type { Plan } from '../core/plan.ts';
 import { compileSql } from './compile.ts';
 
 function templatePlan(jobType: string, jobProps: Record<string, unknown>, input: string | string[]): Plan {

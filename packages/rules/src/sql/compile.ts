@@ -4,12 +4,12 @@
  * The query's shape picks the plan: JOIN -> join plan; a window, aggregate or GROUP BY -> aggregate
  * plan; otherwise a stream (filter/project) plan. Semantic errors point at the clause that is wrong.
  */
-import { RuleError } from '../errors.ts';
-import { lastName } from '../json-path.ts';
-import type { FieldPath } from '../json-path.ts';
-import { checkPlan, WINDOW_FIELDS, windowProblem } from '../plan.ts';
-import type { AggOutput, FieldRef, Operand, Plan, Predicate, ProjectItem, Projection, Source, WindowSpec } from '../plan.ts';
-import { topicProblem } from '../topic.ts';
+import { RuleError } from '../core/errors.ts';
+import { lastName } from '../core/json-path.ts';
+import type { FieldPath } from '../core/json-path.ts';
+import { checkPlan, WINDOW_FIELDS, windowProblem } from '../core/plan.ts';
+import type { AggOutput, FieldRef, Operand, Plan, Predicate, ProjectItem, Projection, Source, WindowSpec } from '../core/plan.ts';
+import { topicProblem } from '../core/topic.ts';
 import type { SqlCondition, SqlField, SqlOperand, SqlQuery, SqlSelectItem, SqlSource, SqlWindow } from './ast.ts';
 import { positionAt } from './lexer.ts';
 import { parseSql } from './parser.ts';

@@ -5,8 +5,8 @@
  * the core takes no dependencies. Pull-based because topic names (`sensors/+/temp`) are lexed only where
  * the grammar expects a topic: there `/`, `+` and `#` are topic characters, elsewhere they are errors.
  */
-import { RuleError } from '../errors.ts';
-import type { SourcePosition } from '../errors.ts';
+import { RuleError } from '../core/errors.ts';
+import type { SourcePosition } from '../core/errors.ts';
 
 export type TokenKind = 'ident' | 'keyword' | 'number' | 'string' | 'punct' | 'topic' | 'eof';
 

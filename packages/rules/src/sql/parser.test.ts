@@ -4,9 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RuleError } from '../errors.ts';
-import type { PathSegment } from '../json-path.ts';
-import type { AggFn, CompareOp, Literal } from '../plan.ts';
+import { RuleError } from '../core/errors.ts';
+import type { PathSegment } from '../core/json-path.ts';
+import type { AggFn, CompareOp, Literal } from '../core/plan.ts';
 import type { SqlCondition, SqlField, SqlOperand, SqlQuery, SqlSelectItem, SqlSource, SqlWindow } from './ast.ts';
 import { Lexer, positionAt } from './lexer.ts';
 import { MAX_SQL_LENGTH, parseSql } from './parser.ts';

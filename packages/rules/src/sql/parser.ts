@@ -3,9 +3,9 @@
  *
  * Errors name the offending token's position and what the grammar expected there.
  */
-import type { PathSegment } from '../json-path.ts';
-import type { AggFn, CompareOp, Literal } from '../plan.ts';
-import { AGG_FNS } from '../plan.ts';
+import type { PathSegment } from '../core/json-path.ts';
+import type { AggFn, CompareOp, Literal } from '../core/plan.ts';
+import { AGG_FNS } from '../core/plan.ts';
 import type { SqlCondition, SqlField, SqlJoin, SqlOperand, SqlQuery, SqlSelectItem, SqlSource, SqlWindow } from './ast.ts';
 import { describeToken, Lexer, syntaxError } from './lexer.ts';
 import type { Token } from './lexer.ts';

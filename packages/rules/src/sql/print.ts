@@ -3,7 +3,7 @@
  *
  * parseSql(printSql(q)) equals q up to source offsets; the property tests rely on that round trip.
  */
-import type { Literal } from '../plan.ts';
+import type { Literal } from '../core/plan.ts';
 import type { SqlCondition, SqlField, SqlOperand, SqlQuery, SqlSelectItem, SqlSource, SqlWindow } from './ast.ts';
 import { KEYWORDS } from './lexer.ts';
 

@@ -6,10 +6,10 @@
  * groupBy | groupByJsonPath?, condition + threshold? (pre-filter on the same field), outputField? }.
  * Output: { [group name]?, [outputField = function]: value, windowStart, windowEnd }.
  */
-import { comparison } from '../expr.ts';
-import type { AggFn, AggOutput, Plan, WindowSpec } from '../plan.ts';
-import { AGG_FNS, LIMITS, WINDOW_FIELDS } from '../plan.ts';
-import { childPath, expectInteger, expectObject, expectOneOf, expectString, field, valueError } from '../validate.ts';
+import { comparison } from '../core/expr.ts';
+import type { AggFn, AggOutput, Plan, WindowSpec } from '../core/plan.ts';
+import { AGG_FNS, LIMITS, WINDOW_FIELDS } from '../core/plan.ts';
+import { childPath, expectInteger, expectObject, expectOneOf, expectString, field, valueError } from '../core/validate.ts';
 import type { Template, TemplateInput } from './props.ts';
 import { readCondition, readFieldPath, requireFieldPath, unionSources } from './props.ts';
 

@@ -4,9 +4,9 @@
  * connectors.input: [left topic, right topic]. jobProps: { fieldName | fieldJsonPath (the key, read on
  * both sides), windowMs }. Output: the shallow merge { ...left, ...right } of each matching pair.
  */
-import type { Plan } from '../plan.ts';
-import { LIMITS } from '../plan.ts';
-import { childPath, expectInteger, field, valueError } from '../validate.ts';
+import type { Plan } from '../core/plan.ts';
+import { LIMITS } from '../core/plan.ts';
+import { childPath, expectInteger, field, valueError } from '../core/validate.ts';
 import type { Template, TemplateInput } from './props.ts';
 import { requireFieldPath } from './props.ts';
 

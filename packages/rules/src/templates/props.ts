@@ -2,13 +2,13 @@
  * @module jobProps readers shared by the templates: the field (fieldName | fieldJsonPath) and the
  * condition/threshold pair, each failing with the exact jobProps path.
  */
-import { RuleError } from '../errors.ts';
-import { lastName, parseJsonPath } from '../json-path.ts';
-import type { FieldPath } from '../json-path.ts';
-import type { CompareOp, Literal, Plan, Source } from '../plan.ts';
-import { COMPARE_OPS } from '../plan.ts';
-import { childPath, expectOneOf, expectString, field, typeError, valueError } from '../validate.ts';
-import type { JsonObject } from '../validate.ts';
+import { RuleError } from '../core/errors.ts';
+import { lastName, parseJsonPath } from '../core/json-path.ts';
+import type { FieldPath } from '../core/json-path.ts';
+import type { CompareOp, Literal, Plan, Source } from '../core/plan.ts';
+import { COMPARE_OPS } from '../core/plan.ts';
+import { childPath, expectOneOf, expectString, field, typeError, valueError } from '../core/validate.ts';
+import type { JsonObject } from '../core/validate.ts';
 
 /** What every template compiles from: validated jobProps object plus the connectors. */
 export type TemplateInput = {

@@ -3,8 +3,8 @@
  *
  * jobProps: { condition: gt|ge|lt|le|eq|ne, threshold, fieldName | fieldJsonPath }. Output: the record unchanged.
  */
-import { comparison } from '../expr.ts';
-import type { Plan } from '../plan.ts';
+import { comparison } from '../core/expr.ts';
+import type { Plan } from '../core/plan.ts';
 import type { Template, TemplateInput } from './props.ts';
 import { requireCondition, requireFieldPath, unionSources } from './props.ts';
 

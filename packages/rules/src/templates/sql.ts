@@ -4,10 +4,10 @@
  * jobProps: { query }. connectors.input must list the query's FROM (and JOIN) topics in order: hosts
  * subscribe from the connectors without parsing SQL, so the two must not disagree.
  */
-import { RuleError } from '../errors.ts';
-import type { Plan } from '../plan.ts';
+import { RuleError } from '../core/errors.ts';
+import type { Plan } from '../core/plan.ts';
 import { compileSql } from '../sql/compile.ts';
-import { childPath, expectString, field, valueError } from '../validate.ts';
+import { childPath, expectString, field, valueError } from '../core/validate.ts';
 import type { Template, TemplateInput } from './props.ts';
 
 export const sql: Template = {

@@ -1,10 +1,10 @@
 /**
  * @module Test fixture (not a test): a worker thread that opens the SQLite file on its own connection and
- * applies its share of messages, as a second process on the same file would. Used by sqlite-workers.test.ts.
+ * applies its share of messages, as a second process on the same file would. Used by workers.test.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqlite } from './sqlite/db.ts';
-import { SqliteReorderStore } from './sqlite/reorder-store.ts';
+import { openSqlite } from './db.ts';
+import { SqliteReorderStore } from './reorder-store.ts';
 
 interface Job { kid: string; sq: number }
 const { dir, jobs } = workerData as { dir: string; jobs: Job[] };

@@ -1,6 +1,6 @@
 /** @module decode(kind, bytes, opts): dispatch, option pass-through and the errors `ferry decode` will print. */
 import { describe, expect, it } from 'vitest';
-import { decode, DECODER_KINDS, hexReplacer, isDecoderKind, parseHex, ReplayGuard, type DecodeResult } from './index.ts';
+import { decode, DECODER_KINDS, hexReplacer, isDecoderKind, parseHex, ReplayGuard, type DecodeResult } from './decoders.ts';
 
 /** What `ferry decode <kind> <hex> [--key <hex> --mac <addr>]` will do. */
 function cli(kind: string, hex: string, key?: string, mac?: string, replay?: ReplayGuard): DecodeResult<unknown> {

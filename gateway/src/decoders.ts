@@ -1,25 +1,27 @@
 /**
  * @module Sensor payload decoders for the gateway (BTHome v2 adverts, PMS5003 and MH-Z19 UART frames) and
  * the one entry point `ferry decode <kind> <hex>` uses: decode(kind, bytes, opts) dispatches through one
- * table and returns a DecodeResult; nothing here throws. The BTHome code lives in gateway/src/bthome/ and is
- * re-exported here unchanged.
+ * table and returns a DecodeResult; nothing here throws. The UART decoders live in gateway/src/decoders/,
+ * the BTHome code in gateway/src/bthome/, and both are re-exported here unchanged. This entry sits above
+ * the two folders because BTHome builds on what decoders/ holds for every decoder (the DecodeResult
+ * catalog, hex), so folders import one way: this file -> bthome/ -> decoders/.
  */
-import { decodeBthome, type BthomeAdvert } from '../bthome/decoder.ts';
-import { fail, type DecodeResult } from './errors.ts';
-import { decodeMhz19Frame, type Mhz19Message } from './mhz19.ts';
-import { decodePmsFrame, type PmsReading } from './pms5003.ts';
-import type { ReplayGuard } from '../bthome/replay-guard.ts';
+import { decodeBthome, type BthomeAdvert } from './bthome/decoder.ts';
+import { fail, type DecodeResult } from './decoders/errors.ts';
+import { decodeMhz19Frame, type Mhz19Message } from './decoders/mhz19.ts';
+import { decodePmsFrame, type PmsReading } from './decoders/pms5003.ts';
+import type { ReplayGuard } from './bthome/replay-guard.ts';
 
-export * from './errors.ts';
-export { hexReplacer, parseHex, toHex } from './hex.ts';
-export * from '../bthome/decoder.ts';
-export * from '../bthome/objects.ts';
-export { parseMac, formatMac } from '../bthome/crypto.ts';
-export * from '../bthome/encoder.ts';
-export { ReplayGuard } from '../bthome/replay-guard.ts';
-export { StreamFramer, type FramerStats, type FrameFormat } from './framer.ts';
-export * from './pms5003.ts';
-export * from './mhz19.ts';
+export * from './decoders/errors.ts';
+export { hexReplacer, parseHex, toHex } from './decoders/hex.ts';
+export * from './bthome/decoder.ts';
+export * from './bthome/objects.ts';
+export { parseMac, formatMac } from './bthome/crypto.ts';
+export * from './bthome/encoder.ts';
+export { ReplayGuard } from './bthome/replay-guard.ts';
+export { StreamFramer, type FramerStats, type FrameFormat } from './decoders/framer.ts';
+export * from './decoders/pms5003.ts';
+export * from './decoders/mhz19.ts';
 
 export const DECODER_KINDS = ['bthome', 'pms5003', 'mhz19'] as const;
 export type DecoderKind = (typeof DECODER_KINDS)[number];

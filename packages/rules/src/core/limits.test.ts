@@ -5,7 +5,7 @@
 import { FakeClock } from '@ferry/test-kit/clock';
 import { sqlJob } from '@ferry/test-kit/rules';
 import { describe, expect, it } from 'vitest';
-import { RuleEngine } from './engine.ts';
+import { RuleEngine } from '../engine.ts';
 import { RULE_LIMITS } from './limits.ts';
 
 const install = (input: string, output: string, jobType = 'single-filter', jobProps: Record<string, unknown> = { condition: 'gt', threshold: 0, fieldName: 'v' }) => ({

@@ -1,7 +1,8 @@
 /**
  * @module The gateway daemon's own error catalog (5400-5499): configuration, start-up and the outbox. Sources
  * have their own catalogs (BLE 5200-5299, serial sensors 5300-5399) and decoders theirs (5000-5199);
- * docs/errors.md lists every catalog.
+ * docs/errors.md lists every catalog. It lives here, beside the outbox, because the outbox is the lowest
+ * layer that throws it: daemon/ imports uplink/, so uplink/ cannot import daemon/.
  */
 import { defineErrors } from '@ferry/base';
 

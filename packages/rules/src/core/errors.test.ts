@@ -5,7 +5,7 @@
  */
 import type { ErrorSpec } from '@ferry/base';
 import { describe, expect, it } from 'vitest';
-import rulesDoc from '../../../docs/rules.md?raw';
+import rulesDoc from '../../../../docs/rules.md?raw';
 import { RULE_ERRORS, RuleError, isRuleError } from './errors.ts';
 import type { RuleErrorCode } from './errors.ts';
 
