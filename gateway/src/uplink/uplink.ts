@@ -20,6 +20,8 @@ export interface UplinkOptions {
    * sender past its per-device rate by holding back acknowledgements; this keeps the gateway below it.
    */
   readonly maxRate?: number;
+  /** The clock maxRate is paced on (ms; default Date.now): tests freeze it. */
+  readonly now?: () => number;
   readonly reconnectMs?: number;
   readonly username?: string;
   readonly password?: string;
@@ -109,7 +111,7 @@ export class Uplink {
   private allowance(): number {
     const rate = this.opts.maxRate ?? 0;
     if (!(rate > 0)) return Number.POSITIVE_INFINITY;
-    const now = Date.now();
+    const now = (this.opts.now ?? Date.now)();
     // Burst: a quarter second's worth, so a paced drain still fills the in-flight window.
     this.budget = Math.min(Math.max(1, rate / 4), this.budget + ((now - this.budgetAt) / 1000) * rate);
     this.budgetAt = now;
