@@ -1,5 +1,5 @@
 /**
- * Online/offline (issue 4 §3): the emulated board calls the real cloud service (embedded aedes, HTTP,
+ * Online/offline: the emulated board calls the real cloud service (embedded aedes, HTTP,
  * in-process runner, loopback only) by hash, uploads the module when asked, decides with the cloud's
  * answer, falls back to running the same bytes locally when the cloud is gone or silent, surfaces the
  * cloud's refusals, and gives the same decision for the same inputs in both places.

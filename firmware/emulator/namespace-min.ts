@@ -1,5 +1,5 @@
 /**
- * @module The thermostat deciding with its namespace (issue 4 §3 "Online/offline"). Before each tick the
+ * @module The thermostat deciding with its namespace (docs/functions.md, "Online/offline"). Before each tick the
  * board's host asks `min_temperature(maxAge)` (firmware/assembly/fn/min-temperature.ts) through a
  * RemoteFunction: the cloud when online, whose namespace holds every room reader; the board itself when
  * offline. The answer goes into the board's state as `temp.ns-min` = "<celsius> <unix ms>", the firmware's

@@ -25,7 +25,7 @@ export interface CallTransport {
   removeListener(event: 'connect' | 'close', listener: () => void): unknown;
 }
 
-/** Timer port (STYLE.md §7): the real timers by default, a manual one in unit tests. */
+/** Timer port: the real timers by default, a manual one in unit tests. */
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;

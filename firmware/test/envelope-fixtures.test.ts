@@ -1,4 +1,4 @@
-/** The AssemblyScript envelope builder produces the same bytes as the TypeScript encoder (STYLE.md §3). */
+/** The AssemblyScript envelope builder produces the same bytes as the TypeScript encoder. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encode, type Claims, type Json } from '@ferry/message';

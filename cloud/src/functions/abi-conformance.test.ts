@@ -1,6 +1,6 @@
 /**
- * The cloud runtime as one more host of the ABI conformance suite (packages/abi/src/conformance.case.ts,
- * STYLE.md §2): the real thermostat firmware, uploaded by hash and driven through handleCall. The cloud
+ * The cloud runtime as one more host of the ABI conformance suite (packages/abi/src/conformance.case.ts):
+ * the real thermostat firmware, uploaded by hash and driven through handleCall. The cloud
  * has no sensors or actuators (sensor.read and actuator.set return NO_SUCH_CHANNEL by design), so the
  * cases that need a room or a furnace are skipped, with that reason.
  */

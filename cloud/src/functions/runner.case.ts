@@ -1,5 +1,5 @@
 /**
- * @module One conformance suite for every Runner (STYLE.md §2, after hono's common.case.test.ts): the
+ * @module One conformance suite for every Runner (after hono's common.case.test.ts): the
  * in-process and the pooled runner must give the same results, errors and state effects through the
  * whole call protocol. Watchdog cases live in pool-runner.test.ts (the in-process runner has no
  * preemption by design, so running them there would hang the test process).

@@ -1,5 +1,5 @@
 /**
- * Security properties of issue 4 §3/§4: owners are isolated, public tokens cannot be widened, forged,
+ * Security properties of functions by hash (docs/functions.md): owners are isolated, public tokens cannot be widened, forged,
  * replayed after expiry or revocation, or flooded, and hostile modules get typed errors while the
  * service keeps serving.
  */

@@ -1,5 +1,5 @@
 /**
- * The thermostat decision as a cloud function (issue 4 §4): room readers post temperatures into a
+ * The thermostat decision as a cloud function: room readers post temperatures into a
  * namespace with their public tokens; an AssemblyScript function built from fixtures/min-temperature.ts
  * (against the firmware's ABI declarations) computes the minimum in the cloud, on both runners, and
  * agrees with the minimum computed directly.

@@ -1,5 +1,5 @@
 /**
- * @module The ReorderStore conformance suite (STYLE.md §2, after MQTT.js' abstract_store): every store
+ * @module The ReorderStore conformance suite (after MQTT.js' abstract_store): every store
  * (in-memory now; SQLite and Redis later) must behave exactly as the pure reorderStep on each source.
  * Call `reorderStoreCases(name, make)` from the store's own test file.
  */

@@ -1,5 +1,5 @@
 /**
- * Scheduled functions through the running cloud service (issue 4 §3): created over HTTP, run every period
+ * Scheduled functions through the running cloud service: created over HTTP, run every period
  * into the namespace key `writeTo`, kept across a restart (SQLite), run once per period by two workers
  * sharing Redis, and refused with typed errors. Periods are counted on a manual clock shared by the
  * workers; the real timers only drive the passes, so nothing here asserts on elapsed time.

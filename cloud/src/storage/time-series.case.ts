@@ -1,5 +1,5 @@
 /**
- * @module The TimeSeriesStore conformance suite (STYLE.md §2): the contract of ports.ts — `query(stream,
+ * @module The TimeSeriesStore conformance suite: the contract of ports.ts — `query(stream,
  * from, to)` returns the points with from <= ts < to, by ts then append order, streams independent, values
  * round-tripped as JSON. Call `timeSeriesCases(name, make)` from each store's test file.
  */

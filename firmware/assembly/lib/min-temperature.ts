@@ -1,4 +1,4 @@
-// The thermostat's namespace minimum as a function (issue 4 §3/§4, after the FaaS paper's thermostat):
+// The thermostat's namespace minimum as a function (after the FaaS paper's thermostat):
 // room readers write `temp.<id>` = "<celsius> <unix ms>" (the firmware's format, thermostat.ts
 // publishOwn) into a namespace; min_temperature reads every temp.* key through the device ABI and
 // returns the minimum in hundredths. The filter is the thermostat's (thermostat.ts minReading): a

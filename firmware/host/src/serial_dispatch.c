@@ -1,4 +1,4 @@
-/* One switch over frame kinds (STYLE.md §5, after MQTT.js's `switch (packet.cmd)`) and the output
+/* One switch over frame kinds (after MQTT.js's `switch (packet.cmd)`) and the output
  * helpers. One file per handler: serial_hello.c, serial_command.c, serial_upload.c (begin, chunk,
  * commit), serial_test.c. */
 #include "serial.h"

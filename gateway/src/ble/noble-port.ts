@@ -1,5 +1,5 @@
 /**
- * @module The typed edge around @stoprocent/noble (STYLE.md §10: raw device imports stay private behind
+ * @module The typed edge around @stoprocent/noble (raw device imports stay private behind
  * typed wrappers). Only what the BLE source uses is typed: adapter state, scan start/stop and 'discover'.
  * noble is CommonJS and loaded lazily with createRequire, so importing this module (and the tests) never
  * loads the native HCI socket addon unless the default bindings are asked for.

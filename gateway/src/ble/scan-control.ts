@@ -2,8 +2,8 @@
  * @module Keeps noble scanning: starts a scan when the adapter is poweredOn, restarts it when it stops on its
  * own, and a watchdog that resets it when the adapter goes quiet. Every BlueZ/HCI gateway meets scans that
  * silently stop delivering adverts after hours (another process changing scan state, controller firmware
- * hangs); the only cure that works from user space is stop + start. All timing runs on the injected Clock
- * (STYLE.md §7), so tests advance time instead of waiting.
+ * hangs); the only cure that works from user space is stop + start. All timing runs on the injected Clock,
+ * so tests advance time instead of waiting.
  *
  * States: adapter (from noble 'stateChange') x phase: idle -> starting -> scanning -> stopping -> idle.
  */

@@ -1,5 +1,5 @@
 /**
- * @module Serial sensors for the gateway (issue 5 §1): SerialSensorSource reads a Plantower PMS5003 or a
+ * @module Serial sensors for the gateway: SerialSensorSource reads a Plantower PMS5003 or a
  * Winsen MH-Z19 on a UART or USB adapter and survives unplugging. docs/serial-sensors.md is the guide.
  */
 export { SerialSensorSource, SERIAL_SENSOR_DEFAULTS, type SerialSensorSourceOptions } from './serial-sensor-source.ts';

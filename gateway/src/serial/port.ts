@@ -1,5 +1,5 @@
 /**
- * @module The only file that touches the `serialport` package (STYLE.md §10: raw device imports stay private
+ * @module The only file that touches the `serialport` package (raw device imports stay private
  * behind a typed wrapper). Opens one port 8N1 with an injectable binding (default: the native
  * @serialport/bindings-cpp that `serialport` auto-detects; tests: @serialport/binding-mock or a wrapper of
  * it) and reports bytes, disconnects and errors through three callbacks.

@@ -1,7 +1,7 @@
 /**
  * @module What a serial sensor kind contributes to SerialSensorSource: its UART settings, the commands to
  * send after opening and for each poll, and a decoder session that turns byte chunks into measurements.
- * One file per kind (pms5003-sensor.ts, mhz19-sensor.ts), dispatched through one table (STYLE.md §5).
+ * One file per kind (pms5003-sensor.ts, mhz19-sensor.ts), dispatched through one table.
  */
 import type { DecodeError } from '../decoders/errors.ts';
 import type { FramerStats } from '../decoders/framer.ts';

@@ -1,7 +1,7 @@
 /**
  * @module SerialSensorSource: one PMS5003 or MH-Z19 on one serial port, as a gateway `Source`. Opens the
  * port, decodes frames with the resynchronising framers, polls when the sensor needs it, and re-opens a
- * vanished port with capped exponential back-off, all timed by the injected Clock (STYLE.md §7). Nothing
+ * vanished port with capped exponential back-off, all timed by the injected Clock. Nothing
  * here throws after construction: problems go to `sink.problem` and are counted in `health()`.
  *
  * States: idle -start-> opening -ok-> up -gone-> waiting -timer-> opening … ; any -stop-> stopped.

@@ -1,6 +1,6 @@
 /**
  * @module The ABI conformance suite: ONE set of cases that every host of the firmware runs against the
- * real thermostat module (STYLE.md §2, after hono's common.case.test.ts): the Node emulated board, the
+ * real thermostat module (after hono's common.case.test.ts): the Node emulated board, the
  * posix WAMR board over a serial port, and later the cloud runtime. A host provides a small async adapter;
  * a case a host cannot run must be skipped with a stated reason, never silently.
  */

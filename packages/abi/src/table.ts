@@ -2,7 +2,7 @@
  * @module The ONE table of the device ABI: every host function a firmware module may import, and the
  * exports every host calls. AssemblyScript declarations, the TypeScript host interface, the C header with
  * WAMR NativeSymbol signatures and docs/abi.md are generated from this file (`npm run abi:gen`); CI
- * regenerates and diffs them (STYLE.md §1, after Toit's src/primitive.h).
+ * regenerates and diffs them (after Toit's src/primitive.h).
  */
 
 /** Bumped when a function's meaning or signature changes; firmware exports `abi_version()` and hosts refuse a mismatch. */

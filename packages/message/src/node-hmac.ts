@@ -1,6 +1,6 @@
 /**
  * @module The node:crypto adapter for the HmacKey port. Kept out of the codec so the core imports no
- * node: module (STYLE.md §8) and can run in a browser or a worker with another HMAC.
+ * node: module and can run in a browser or a worker with another HMAC.
  */
 import { createHash, createHmac, createSecretKey, hash } from 'node:crypto';
 import type { HmacKey } from './codec.ts';

@@ -1,5 +1,5 @@
 /**
- * @module The scheduler's storage conformance suite (STYLE.md §2): the contract of stores.ts, run against
+ * @module The scheduler's storage conformance suite: the contract of stores.ts, run against
  * the Memory, SQLite and Redis stores by stores.test.ts. ScheduleStore round-trips schedules exactly;
  * LeaseStore grants exactly one claim per (schedule, period), under concurrent claims from several workers
  * on their own connections too, and none for a period older than one already claimed.

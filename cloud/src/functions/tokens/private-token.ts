@@ -2,7 +2,7 @@
  * @module Private tokens: one per owner, `ferry_sk.<owner>.<43 base64url chars of 32 random bytes>`.
  * The owner keeps it; the cloud stores only its SHA-256 (to recognise the owner) and the key derived
  * from it (to verify public tokens). A user who leaves the vendor generates their own and registers it
- * (issue 4 §3: "register their own private token and keep the online mode").
+ * ("register their own private token and keep the online mode").
  */
 import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KID_PATTERN } from '@ferry/message';

@@ -2,7 +2,7 @@
  * @module Public tokens: compact JWS (RFC 7515 §7.1), HS256, derived from the owner's private token.
  * The owner (or the CLI on their machine) mints them offline with the HKDF-derived key; the cloud
  * verifies them with the same derived key and so refuses any token whose claims were widened or that
- * was re-signed with another owner's key (issue 4 §3: "an integrity check, so nobody can widen them").
+ * was re-signed with another owner's key ("an integrity check, so nobody can widen them").
  * Verified with @ferry/message's verifyJws: synchronous, constant-time MAC check, HS256 only (RFC 8725
  * §3.1: "none" and every other alg refused), already the project's JWS code; jose is used only in the
  * tests as an independent cross-check.

@@ -1,5 +1,5 @@
 /**
- * @module The Redis ReorderStore for N cloud workers (ARCHITECTURE.md "scale-out"): `apply` is ONE call of
+ * @module The Redis ReorderStore for N cloud workers (docs/architecture.md, "Running modes"): `apply` is ONE call of
  * reorder.lua (EVALSHA, EVAL fallback) on the device's own key `<prefix>{<kid>}:reorder`, so the whole
  * step (anti-replay, re-order, groups) is atomic per device and cluster-safe; the script is a port of the
  * pure reorderStep, proven equal to it by reorder-store.case.ts and a differential property test. A global

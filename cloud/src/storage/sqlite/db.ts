@@ -1,5 +1,5 @@
 /**
- * @module Opens the one SQLite file of the embedded default (ARCHITECTURE.md "Running modes"): WAL journal,
+ * @module Opens the one SQLite file of the embedded default (docs/architecture.md, "Running modes"): WAL journal,
  * synchronous=FULL by default, a busy timeout, and the schema (versioned in `ferry_meta`). The reorder
  * store and the time-series store share this file, so one process (or several, through SQLite's file
  * locks) keeps windows, buffers and points together. Schema and settings: docs/storage.md.
