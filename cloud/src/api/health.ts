@@ -1,13 +1,19 @@
 /** @module GET /health (status, broker connection, ingest counters) and GET /metrics (Prometheus). */
 import type { FastifyInstance } from 'fastify';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { Ingest } from '../ingest/index.ts';
 
-/** Registers the ingest outcome counters as `ferry_cloud_ingest_total{outcome=...}`. */
+/**
+ * Registers the ingest outcome counters as `ferry_cloud_ingest_total{outcome=...}`, a Prometheus counter (the
+ * counts only grow): at each scrape it is set to ingest's own totals, so rate() and increase() work on it.
+ */
 export function ingestMetrics(registry: Registry, ingest: Ingest): void {
-  new Gauge({
+  new Counter({
     name: 'ferry_cloud_ingest_total', help: 'Ingest outcomes by kind', labelNames: ['outcome'], registers: [registry],
-    collect() { for (const [k, v] of Object.entries(ingest.counters())) if (typeof v === 'number') this.set({ outcome: k }, v); },
+    collect() {
+      this.reset();
+      for (const [k, v] of Object.entries(ingest.counters())) if (typeof v === 'number' && v > 0) this.inc({ outcome: k }, v);
+    },
   });
 }
 

@@ -51,4 +51,12 @@ describe('device registry', () => {
     expect(Buffer.from(loadMasterKey(p, {})).equals(Buffer.from(k1))).toBe(true);
     expect(() => loadMasterKey(p, { FERRY_MASTER_KEY: 'abc' })).toThrow(/FERRY_DEVICE_MASTER_KEY/);
   });
+  // Regression: every message naming an unknown kid cost a store lookup, so a flood of them slowed everyone.
+  it('remembers unknown kids for a moment: a flood of them costs one lookup each, and adding the device clears it', () => {
+    const reg = new DeviceRegistry(new SqliteDeviceStore(new Database(':memory:')), master);
+    for (let i = 0; i < 1000; i++) expect(reg.keys('ghost')).toBeUndefined();
+    expect(reg.lookups).toBe(1);
+    reg.add('ghost');
+    expect(reg.keys('ghost')).toBeDefined();
+  });
 });

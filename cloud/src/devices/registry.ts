@@ -48,10 +48,22 @@ export function loadMasterKey(path: string, env: Record<string, string | undefin
   return Buffer.from(hex, 'hex');
 }
 
+/** How long an unknown kid is remembered as unknown, and how many are remembered (docs/limits.md). */
+export const MISS_TTL_MS = 2_000;
+export const MAX_MISSES = 100_000;
+
 export class DeviceRegistry {
   private readonly store: DeviceStore;
   private readonly master: Uint8Array;
   private readonly cache = new Map<string, HmacKey>();
+  /**
+   * Kids looked up and not found, until when (ms): a flood of messages naming unknown kids costs one store
+   * lookup per kid per MISS_TTL_MS, not one per message. Short, so a device added by another worker (which
+   * shares the store, not this map) is found within that time; add() here clears its entry at once.
+   */
+  private readonly misses = new Map<string, number>();
+  /** Store lookups made by `keys` (tests and metrics). */
+  lookups = 0;
   /** Namespace and owner by device: read on every telemetry message, so kept in memory (removal clears it). */
   private readonly namespaces = new Map<string, { namespace: string; owner: string | undefined }>();
 
@@ -65,6 +77,7 @@ export class DeviceRegistry {
   add(id: string, namespace = 'default', nowMs = Date.now(), owner?: string): { id: string; namespace: string; owner?: string; key: string } {
     if (!KID_PATTERN.test(id)) throw new DeviceError('FERRY_DEVICE_BAD_ID', 'device ids are 1..32 characters of [A-Za-z0-9._-]');
     if (!KID_PATTERN.test(namespace)) throw new DeviceError('FERRY_DEVICE_BAD_ID', 'namespaces are 1..32 characters of [A-Za-z0-9._-]');
+    this.misses.delete(id);
     const key = randomBytes(32);
     const iv = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', this.master, iv);
@@ -104,8 +117,17 @@ export class DeviceRegistry {
   readonly keys: KeyLookup = (kid) => {
     const hit = this.cache.get(kid);
     if (hit !== undefined) return hit;
+    const now = Date.now();
+    const missUntil = this.misses.get(kid);
+    if (missUntil !== undefined && missUntil > now) return undefined;
+    this.lookups++;
     const rec = this.store.get(kid);
-    if (rec === undefined) return undefined;
+    if (rec === undefined) {
+      if (this.misses.size >= MAX_MISSES) this.misses.delete(this.misses.keys().next().value!);
+      this.misses.set(kid, now + MISS_TTL_MS);
+      return undefined;
+    }
+    this.misses.delete(kid);
     const b = Buffer.from(rec.sealedKey);
     const d = createDecipheriv('aes-256-gcm', this.master, b.subarray(0, 12));
     d.setAAD(Buffer.from(kid));

@@ -4,7 +4,9 @@
  * acknowledged to the board or gateway only once the cloud recorded it, with no second MQTT hop.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { TokenBuckets } from '@ferry/base';
 import { Aedes } from 'aedes';
+import { guardPacketSize, MQTT_LIMITS, type MqttLimits } from './mqtt-limits.ts';
 import type { Payload } from './topic-table.ts';
 
 export interface EmbeddedBrokerOptions {
@@ -16,6 +18,11 @@ export interface EmbeddedBrokerOptions {
    * PUBACK waits for it; a rejection refuses the publish), undefined for one that goes on to subscribers.
    */
   readonly take: (topic: string, payload: Payload) => Promise<void> | undefined;
+  /** Which topics a client may retain on (others are delivered, not retained). */
+  readonly retainAllowed: (topic: string) => boolean;
+  readonly limits?: Partial<MqttLimits> | undefined;
+  /** Told of every refusal (an oversized packet, a dropped retain flag), for the log and counters. */
+  readonly onRefused?: ((why: string) => void) | undefined;
 }
 
 export class EmbeddedBroker {
@@ -32,15 +39,39 @@ export class EmbeddedBroker {
   }
 
   static async start(o: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+    const limits = { ...MQTT_LIMITS, ...o.limits };
+    const refused = o.onRefused ?? (() => undefined);
     const broker = await Aedes.createBroker();
+    const buckets = new TokenBuckets({ maxEntries: 100_000 });
+    const retained = new Set<string>();
     broker.authorizePublish = (c, packet, callback) => {
-      const taken = c === null ? undefined : o.take(packet.topic, packet.payload);
-      if (taken === undefined) { callback(null); return; }
-      taken.then(() => callback(null), (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))));
+      if (c !== null && packet.retain) {
+        // Retain is for the few topics the design keeps a last value on (namespace state, gateway status),
+        // and bounded in number: everything else is delivered live only, so retained data cannot pile up.
+        if (!o.retainAllowed(packet.topic) || (!retained.has(packet.topic) && retained.size >= limits.maxRetained)) {
+          refused(`retain refused on ${packet.topic}`);
+          packet.retain = false;
+        } else if (packet.payload.length === 0) retained.delete(packet.topic);
+        else retained.add(packet.topic);
+      }
+      const go = (): void => {
+        const taken = c === null ? undefined : o.take(packet.topic, packet.payload);
+        if (taken === undefined) { callback(null); return; }
+        taken.then(() => callback(null), (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))));
+      };
+      // A publish rate per connection: past it the connection's publish waits (aedes reads no more from it
+      // meanwhile), so one flooding client slows itself, not the broker.
+      const id = c?.id;
+      if (id === undefined || buckets.take(id, limits.publishesPerSecond, limits.publishBurst)) { go(); return; }
+      const retry = (): void => { if (buckets.take(id, limits.publishesPerSecond, limits.publishBurst)) go(); else setTimeout(retry, Math.ceil(1000 / limits.publishesPerSecond)); };
+      setTimeout(retry, Math.ceil(1000 / limits.publishesPerSecond));
     };
     // noDelay: MQTT exchanges are small request/response packets; Nagle plus delayed ACKs adds ~40 ms per hop.
     const sockets = new Set<Socket>();
-    const server = createServer({ noDelay: true }, broker.handle);
+    const server = createServer({ noDelay: true }, (socket) => {
+      guardPacketSize(socket, limits.maxPacketBytes, refused);
+      broker.handle(socket);
+    });
     server.on('connection', (s) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
     await new Promise<void>((r) => server.listen(o.port ?? 1883, o.host, () => r()));
     const a = server.address();

@@ -10,6 +10,7 @@
 import { noDelay } from '@ferry/mqtt-rest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { EmbeddedBroker } from './broker.ts';
+import type { MqttLimits } from './mqtt-limits.ts';
 import { TopicTable, type Payload } from './topic-table.ts';
 
 export interface IntakeOptions {
@@ -21,6 +22,11 @@ export interface IntakeOptions {
   readonly shared?: boolean | undefined;
   /** A stable client id: the MQTT sessions then persist (see CloudOptions.clientId). */
   readonly clientId?: string | undefined;
+  /** The topic prefix: which topics may be retained derives from it. */
+  readonly prefix: string;
+  /** Embedded broker limits (docs/limits.md). */
+  readonly mqttLimits?: Partial<MqttLimits> | undefined;
+  readonly log?: ((msg: string) => void) | undefined;
 }
 
 export class Intake {
@@ -54,8 +60,11 @@ export class Intake {
     const table = this.table;
     let url = o.mqttUrl;
     if (url === undefined) {
+      // Retained: the last value of namespace state (the cloud publishes it) and each gateway's status (its will).
       this.#broker = await EmbeddedBroker.start({
-        host: o.host, port: o.port,
+        host: o.host, port: o.port, limits: o.mqttLimits,
+        retainAllowed: (topic) => retainable(o.prefix, topic),
+        onRefused: (why) => o.log?.(`mqtt: ${why}`),
         take: (topic, payload) => {
           const r = table.find(topic);
           return r?.ack === true ? Promise.resolve(r.handle(topic, payload)) : undefined;
@@ -109,3 +118,10 @@ const connected = (c: MqttClient): Promise<void> => new Promise<void>((resolve, 
   c.once('connect', () => resolve());
   c.once('error', reject);
 });
+
+/** `<prefix>/ns/<namespace>/state/<key>` and `<prefix>/gw/<gateway>/status`: the topics that keep a last value. */
+export function retainable(prefix: string, topic: string): boolean {
+  if (!topic.startsWith(`${prefix}/`)) return false;
+  const p = topic.slice(prefix.length + 1).split('/');
+  return (p.length === 4 && p[0] === 'ns' && p[2] === 'state') || (p.length === 3 && p[0] === 'gw' && p[2] === 'status');
+}

@@ -1,4 +1,5 @@
 /** @module The options of the cloud service (docs/cloud.md: the CLI flags map onto them). */
+import type { MqttLimits } from './mqtt-limits.ts';
 import type { Clock } from '../functions/index.ts';
 import type { ProjectionRule } from './projection.ts';
 
@@ -38,6 +39,8 @@ export interface CloudOptions {
    * nothing is dropped. Default 200/s with a burst of 1000, far above any sensor; `false` turns it off.
    */
   readonly deviceRate?: { readonly perSecond: number; readonly burst: number } | false;
+  /** Embedded broker limits: largest packet, retained messages, publishes per connection (docs/limits.md). */
+  readonly mqttLimits?: Partial<MqttLimits>;
   /** Where functions run: 'pool' (default: worker threads with a CPU watchdog, for untrusted modules) or 'in-process'. */
   readonly functionRunner?: 'pool' | 'in-process';
   /** How often this worker looks for due schedules (ms, default 1000); and the clock periods are counted on (tests). */

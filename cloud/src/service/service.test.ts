@@ -57,6 +57,8 @@ describe('cloud service (embedded)', () => {
     expect(Object.values(c).some((v) => v === 1)).toBe(true); // the tampered one, counted under its verify failure
     const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/ferry_cloud_ingest_total\{outcome="accepted"\} \d+/);
+    // A counter, not a gauge: the counts only grow, and rate() needs the counter type.
+    expect(metrics).toMatch(/# TYPE ferry_cloud_ingest_total counter/);
   });
 
   it('refuses messages from unknown devices without storing them', async () => {

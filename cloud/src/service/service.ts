@@ -74,7 +74,7 @@ export class CloudService {
       workerId: `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`,
     });
 
-    this.#intake = new Intake({ mqttUrl: opts.mqttUrl, port: opts.mqttPort, host: opts.host ?? '127.0.0.1', shared: opts.shared, clientId: opts.clientId });
+    this.#intake = new Intake({ mqttUrl: opts.mqttUrl, port: opts.mqttPort, host: opts.host ?? '127.0.0.1', shared: opts.shared, clientId: opts.clientId, prefix, mqttLimits: opts.mqttLimits, log });
     const publish = (topic: string, payload: string, retain = false): void => this.#intake.publish(topic, payload, { qos: 1, retain });
     // Group commit only where one turn of the event loop can hold many messages: the embedded broker.
     this.#uplink = new Uplink({ ingest: this.ingest, prefix, log, groupCommit: this.#intake.embedded ? state.groupCommit : undefined });
