@@ -11,7 +11,7 @@ import { InProcessRunner } from './in-process-runner.ts';
 import { PoolRunner } from './pool-runner.ts';
 import type { Runner } from './runner.ts';
 import { FunctionService } from './service.ts';
-import { codeOf, ManualClock, owner, unwrap } from './test-support.ts';
+import { codeOf, ManualClock, owner, unwrap } from '@ferry/test-kit/functions';
 
 const NONE = -(2 ** 31);
 const fixed = (centi: number) => `${centi < 0 ? '-' : ''}${Math.floor(Math.abs(centi) / 100)}.${String(Math.abs(centi) % 100).padStart(2, '0')}`;
