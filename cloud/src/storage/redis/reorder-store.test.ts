@@ -12,7 +12,7 @@ import type { Message } from '@ferry/message';
 import { Ingest } from '../../ingest/pipeline.ts';
 import type { Arrival } from '../../ingest/ports.ts';
 import { arrivalCodec } from '../ref-codec.ts';
-import { keyOf, token } from '../../ingest/test-support.ts';
+import { keyOf, token } from '@ferry/test-kit/ingest';
 import { startRedis } from '@ferry/test-kit/redis';
 import { RedisTimeSeries } from './time-series.ts';
 import { RedisReorderStore } from './reorder-store.ts';
