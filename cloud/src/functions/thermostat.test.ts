@@ -1,12 +1,12 @@
 /**
- * The thermostat decision as a cloud function (issue 4 §4): room readers post temperatures into a
- * namespace with their public tokens; an AssemblyScript function built from fixtures/min-temperature.ts
- * (against the firmware's ABI declarations) computes the minimum in the cloud, on both runners, and
+ * The thermostat decision as a cloud function (docs/functions.md): room readers post temperatures into a
+ * namespace with their public tokens; an AssemblyScript function built from the test kit's
+ * assembly/min-temperature.ts (against the firmware's ABI declarations) computes the minimum in the cloud, on both runners, and
  * agrees with the minimum computed directly.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFixture } from './fixture-build.ts';
+import { buildFixture } from '@ferry/test-kit/function-fixtures';
 import { InProcessRunner } from './in-process-runner.ts';
 import { PoolRunner } from './pool-runner.ts';
 import type { Runner } from './runner.ts';
