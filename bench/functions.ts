@@ -13,7 +13,7 @@ import { CloudService } from '@ferry/cloud';
 import { noDelay } from '@ferry/mqtt-rest';
 import { wat } from '@ferry/test-kit/wat';
 import { FunctionService, InProcessRunner, generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
-import { KV_WAT } from '../cloud/src/functions/test-support.ts';
+import { KV_WAT } from '@ferry/test-kit/functions';
 import { fmt, median, progress } from './lib.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);

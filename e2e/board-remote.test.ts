@@ -19,7 +19,7 @@ import {
 import { decode } from '@ferry/message';
 import { compile, FN_ERRORS, type CompiledModule, type FnResult } from '@ferry/wasm-host';
 import { generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
-import { buildFixture } from '../cloud/src/functions/fixture-build.ts';
+import { buildFixture } from '@ferry/test-kit/function-fixtures';
 
 const MODULE = new Uint8Array(readFileSync(MIN_TEMPERATURE_WASM));
 const HASH = createHash('sha256').update(MODULE).digest('hex');

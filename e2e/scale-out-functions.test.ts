@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { CloudService } from '@ferry/cloud';
 import { wat } from '@ferry/test-kit/wat';
 import { generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
-import { KV_WAT } from '../cloud/src/functions/test-support.ts';
+import { KV_WAT } from '@ferry/test-kit/functions';
 import { useScaleOutParts } from './scale-out-parts.ts';
 
 const parts = useScaleOutParts();

@@ -6,10 +6,11 @@
  *
  * What counts: every import made by a file that is not a test, type-only ones included (a type is a design
  * dependency: the importer changes when the type does). That takes in the test kit and other test support,
- * `*.case.ts` contract suites (a suite specifies the port beside it and is imported by the tests of every
- * implementation; `@ferry/rules/conformance` is one as a package export), fixtures and scripts.
+ * fixtures and scripts.
  *
- * What does not: the imports a test file (`*.test.ts`) makes. Nothing imports a test, so at file level a
+ * What does not: the imports a test file (`*.test.ts`) or a contract suite (`*.case.ts`) makes. A suite is a
+ * test run against every implementation of a port: it imports vitest and the test kit, and only tests
+ * import it (packages/test-kit/src/boundary.test.ts checks that no product file does). Nothing imports a test, so at file level a
  * test can never be on a loop; it is only by folding the test into its folder that its imports would look
  * like the folder's. A test of folder A importing folder B says that A's test needs B, not that A's code
  * does. The same holds for tests importing the kit: the kit imports product code, product code never
@@ -38,7 +39,7 @@ const folderOf = (path: string): string => {
 };
 
 /** A test file: its imports are left out of the graph (see the module comment). */
-export const isTestFile = (path: string): boolean => /\.test\.[cm]?[jt]sx?$/.test(path);
+export const isTestFile = (path: string): boolean => /\.(test|case)\.[cm]?[jt]sx?$/.test(path);
 
 /** folder -> imported folder -> the first import that makes the edge; imports made by test files left out. */
 export function folderGraph(repo: Repo): Map<string, Map<string, string>> {

@@ -50,7 +50,7 @@ export interface Repo {
 }
 
 /** Folders that hold no TypeScript-for-Node: AssemblyScript (checked by asc) and build output. */
-export const NOT_NODE_SOURCES = ['firmware/assembly', 'firmware/build', 'cloud/src/functions/fixtures'];
+export const NOT_NODE_SOURCES = ['firmware/assembly', 'firmware/build', 'packages/test-kit/assembly'];
 
 const SOURCE = /\.(?:[cm]?ts|[cm]?js)$/;
 const DEV_WORDS = new Set(['test', 'tests', 'case', 'fixture', 'fixtures', 'bench', 'support']);

@@ -33,7 +33,8 @@ const FUNCTION_MODULES = ['min-temperature'] as const;
 
 /**
  * asc arguments for a function module: asconfig.json's release options spelled out (the same list as
- * cloud/src/functions/fixture-build.ts, so the cloud fixture that re-exports it builds to the same bytes).
+ * packages/test-kit/src/function-fixtures.ts, so the cloud fixture that re-exports it builds to the same
+ * bytes).
  * baseDir is the module's folder: at the repository root asc would also link asconfig.json's entries.
  */
 function functionArgs(name: string): string[] {

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generatePrivateToken, mintPublicToken } from '../functions/index.ts';
-import { KV_WAT, wat } from '../functions/test-support.ts';
+import { wat } from '@ferry/test-kit/wat';
+import { KV_WAT } from '@ferry/test-kit/functions';
 import { CloudService } from '../service/service.ts';
 
 const cleanups: (() => Promise<void>)[] = [];

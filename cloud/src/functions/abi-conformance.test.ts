@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { abiConformance, type ConformanceHost } from '@ferry/abi/conformance';
 import { THERMOSTAT_WASM } from '@ferry/firmware/paths';
 import { FunctionService } from './service.ts';
-import { ManualClock, owner, unwrap } from './test-support.ts';
+import { ManualClock, owner, unwrap } from '@ferry/test-kit/functions';
 
 const NO_ROOM = 'the cloud has no sensors or actuators: sensor.read/actuator.set return NO_SUCH_CHANNEL';
 

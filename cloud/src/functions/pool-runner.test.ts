@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PoolRunner } from './pool-runner.ts';
 import { runnerCases } from './runner.case.ts';
 import { FunctionService } from './service.ts';
-import { codeOf, KV_WAT, owner, unwrap, wat } from './test-support.ts';
+import { wat } from '@ferry/test-kit/wat';
+import { codeOf, KV_WAT, owner, unwrap } from '@ferry/test-kit/functions';
 
 runnerCases('pool (2 workers)', (clock) => new PoolRunner({ clock, size: 2, timeoutMs: 5000 }), (r) => (r as PoolRunner).ready());
 

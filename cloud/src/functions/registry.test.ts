@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryModuleStore, ModuleRegistry, sha256Hex } from './registry.ts';
-import { BAD_MODULES, codeOf, KV_WAT, unwrap, wat } from './test-support.ts';
+import { wat } from '@ferry/test-kit/wat';
+import { BAD_MODULES, codeOf, KV_WAT, unwrap } from '@ferry/test-kit/functions';
 
 describe('ModuleRegistry', () => {
   it('stores by SHA-256, once (upload is idempotent)', async () => {

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionService } from './service.ts';
 import type { Clock, Runner } from './runner.ts';
-import { codeOf, KV_WAT, ManualClock, owner, unwrap, wat } from './test-support.ts';
+import { wat } from '@ferry/test-kit/wat';
+import { codeOf, KV_WAT, ManualClock, owner, unwrap } from '@ferry/test-kit/functions';
 
 export function runnerCases(name: string, makeRunner: (clock: Clock) => Runner, prepare?: (r: Runner) => Promise<void>): void {
   describe(`Runner conformance: ${name}`, () => {

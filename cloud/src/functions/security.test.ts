@@ -9,7 +9,8 @@ import { derivePublicSigningSecret, parsePrivateToken } from './tokens/private-t
 import { signJws } from './tokens/public-token.ts';
 import { PoolRunner } from './pool-runner.ts';
 import { FunctionService } from './service.ts';
-import { BAD_MODULES, codeOf, KV_WAT, ManualClock, owner, unwrap, wat } from './test-support.ts';
+import { wat } from '@ferry/test-kit/wat';
+import { BAD_MODULES, codeOf, KV_WAT, ManualClock, owner, unwrap } from '@ferry/test-kit/functions';
 
 const claimsOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { MemoryNamespaceStore, type NamespaceStore } from './namespaces/namespace-store.ts';
 import { sha256Hex } from './registry.ts';
 import { FunctionService } from './service.ts';
-import { BAD_MODULES, codeOf, KV_WAT, ManualClock, owner, unwrap, wat } from './test-support.ts';
+import { wat } from '@ferry/test-kit/wat';
+import { BAD_MODULES, codeOf, KV_WAT, ManualClock, owner, unwrap } from '@ferry/test-kit/functions';
 
 const setup = () => {
   const clock = new ManualClock();

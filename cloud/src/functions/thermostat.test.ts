@@ -1,17 +1,17 @@
 /**
- * The thermostat decision as a cloud function: room readers post temperatures into a
- * namespace with their public tokens; an AssemblyScript function built from fixtures/min-temperature.ts
- * (against the firmware's ABI declarations) computes the minimum in the cloud, on both runners, and
+ * The thermostat decision as a cloud function (docs/functions.md): room readers post temperatures into a
+ * namespace with their public tokens; an AssemblyScript function built from the test kit's
+ * assembly/min-temperature.ts (against the firmware's ABI declarations) computes the minimum in the cloud, on both runners, and
  * agrees with the minimum computed directly.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFixture } from './fixture-build.ts';
+import { buildFixture } from '@ferry/test-kit/function-fixtures';
 import { InProcessRunner } from './in-process-runner.ts';
 import { PoolRunner } from './pool-runner.ts';
 import type { Runner } from './runner.ts';
 import { FunctionService } from './service.ts';
-import { codeOf, ManualClock, owner, unwrap } from './test-support.ts';
+import { codeOf, ManualClock, owner, unwrap } from '@ferry/test-kit/functions';
 
 const NONE = -(2 ** 31);
 const fixed = (centi: number) => `${centi < 0 ? '-' : ''}${Math.floor(Math.abs(centi) / 100)}.${String(Math.abs(centi) % 100).padStart(2, '0')}`;

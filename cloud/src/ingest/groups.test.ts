@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { reorderFlush, reorderTick } from './reorder.ts';
 import type { ReorderConfig } from './reorder-types.ts';
-import { brief, fold, type Msg } from './test-support.ts';
+import { brief, fold, type Msg } from '@ferry/test-kit/ingest';
 
 const cfg: ReorderConfig = { window: 16, timeoutMs: 100, groupTimeoutMs: 1_000, maxOpenGroups: 2 };
 const g = (id: number, part: number, parts: number): Group => ({ id, part, parts });

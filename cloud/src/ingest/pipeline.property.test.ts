@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Ingest } from './pipeline.ts';
 import type { IngestEvent } from './steps.ts';
-import { FakeClock, keyOf, token } from './test-support.ts';
+import { FakeClock } from '@ferry/test-kit/clock';
+import { keyOf, token } from '@ferry/test-kit/ingest';
 
 const KIDS = ['s0', 's1', 's2'];
 const cache = new Map<string, string>();
@@ -69,7 +70,7 @@ function run(ing: Ingest, arrivals: readonly { t: string; dt: number; tick: bool
   const events: IngestEvent[] = [];
   ing.subscribe((e) => { events.push(e); });
   for (const a of arrivals) {
-    clock.t += a.dt;
+    clock.advance(a.dt);
     ing.ingest(a.t);
     if (a.tick) ing.tick();
   }

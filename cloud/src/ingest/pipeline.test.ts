@@ -5,7 +5,8 @@ import { MemoryTimeSeries } from './memory-time-series.ts';
 import { Ingest } from './pipeline.ts';
 import type { ApplyResult, Arrival, Point, ReorderStore, TimeSeriesStore } from './ports.ts';
 import type { IngestEvent, IngestOutcome } from './steps.ts';
-import { FakeClock, keyOf, token } from './test-support.ts';
+import { FakeClock } from '@ferry/test-kit/clock';
+import { keyOf, token } from '@ferry/test-kit/ingest';
 
 const keys = (kid: string) => (kid.startsWith('unknown') ? undefined : keyOf(kid));
 const cfg = { window: 16, timeoutMs: 100, groupTimeoutMs: 1_000, maxOpenGroups: 4 };
@@ -30,9 +31,9 @@ describe('Ingest pipeline', () => {
   });
   it('accepts, re-orders, stores per stream and dispatches; synchronously with in-memory ports', () => {
     const { ing, series, events, clock } = setup();
-    clock.t = 5;
+    clock.set(5);
     expect(sync(ing.ingest(token('th-01', 1, 1)))).toEqual({ status: 'accepted', kid: 'th-01', ep: 1, sq: 1, released: 0 });
-    clock.t = 7;
+    clock.set(7);
     const o = sync(ing.ingest(new TextEncoder().encode(token('th-01', 1, 0))));
     expect(o).toMatchObject({ status: 'accepted', sq: 0, released: 2 });
     expect(events.map((e) => e.type === 'message' && [e.stream, e.sq, e.at])).toEqual([['th-01/tel', 0, 7], ['th-01/tel', 1, 5]]);
@@ -45,9 +46,9 @@ describe('Ingest pipeline', () => {
   it('a late arrival (its seq already released as a gap) is stored once, but never released out of order', () => {
     const { ing, series, events, clock } = setup();
     ing.ingest(token('th-01', 1, 1)); // waits for 0
-    clock.t = 100;
+    clock.set(100);
     expect(ing.tick()).toBe(2); // the gap [0, 1), then 1
-    clock.t = 150;
+    clock.set(150);
     expect(sync(ing.ingest(token('th-01', 1, 0)))).toMatchObject({ status: 'late', error: { code: 'FERRY_INGEST_LATE' }, released: 0 });
     expect(sync(ing.ingest(token('th-01', 1, 0)))).toMatchObject({ status: 'late' }); // again: stored once
     expect(events.map((e) => e.type === 'gap' ? `gap ${e.from}-${e.to}` : e.type === 'message' ? `msg ${e.sq}` : e.type)).toEqual(['gap 0-1', 'msg 1']);
@@ -76,7 +77,7 @@ describe('Ingest pipeline', () => {
     // A forged message naming the flooding device's victim spends nothing: the MAC is checked first.
     for (let i = 0; i < 10; i++) expect(sync(ing.ingest(tamper(token('victim', 1, i)))).status).toBe('rejected');
     expect(status('victim', 0)).toBe('accepted');
-    clock.t = 1000; // two tokens back
+    clock.set(1000); // two tokens back
     expect([6, 7, 8].map((sq) => status('flood', sq))).toEqual(['accepted', 'accepted', 'rate_limited']);
     expect(ing.counters()).toMatchObject({ rate_limited: 4, accepted: 7 });
     expect(() => new Ingest({ keys, deviceRate: { perSecond: 0, burst: 1 } })).toThrow(expect.objectContaining({ code: 'FERRY_INGEST_CONFIG' }));
@@ -114,9 +115,9 @@ describe('Ingest pipeline', () => {
     const { ing, events, clock, series } = setup();
     ing.ingest(token('a', 1, 0));
     ing.ingest(token('a', 1, 3));
-    clock.t = 99;
+    clock.set(99);
     expect(ing.tick()).toBe(0);
-    clock.t = 100;
+    clock.set(100);
     expect(ing.tick()).toBe(2);
     expect(events.map((e) => e.type)).toEqual(['message', 'gap', 'message']);
     expect(series.query('a/tel', 0, 1_000)).toHaveLength(2);

@@ -3,15 +3,14 @@
  * Each may answer synchronously or with a promise (MaybePromise); the pipeline stays synchronous, with no
  * per-message microtask, as long as every port answers synchronously (the in-memory ones do).
  */
+import type { Clock as BaseClock } from '@ferry/base';
 import type { KeyLookup, Message } from '@ferry/message';
 import type { ReorderConfig, Released, SeqMessage, SeqOutcome } from './reorder-types.ts';
 
 export type MaybePromise<T> = T | Promise<T>;
 
-/** Milliseconds on a monotonic-enough server clock; tests inject a fake one. */
-export interface Clock {
-  readonly now: () => number;
-}
+/** The pipeline reads only the wall clock (arrival times, re-order timeouts): any Clock fits; tests inject a fake one. */
+export type Clock = Pick<BaseClock, 'now'>;
 
 /** Keys by source id. Synchronous on purpose: keys are cached in memory; a miss is FERRY_MSG_UNKNOWN_KEY. */
 export type { KeyLookup };

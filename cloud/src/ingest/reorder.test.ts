@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { IngestError } from './errors.ts';
 import { checkReorderConfig, classify, initialState, nextDeadline, reorderFlush, reorderStep, reorderTick } from './reorder.ts';
 import type { ReorderConfig } from './reorder-types.ts';
-import { brief, fold } from './test-support.ts';
+import { brief, fold } from '@ferry/test-kit/ingest';
 
 const cfg: ReorderConfig = { window: 8, timeoutMs: 100, groupTimeoutMs: 1_000, maxOpenGroups: 2 };
 const seq = (ep: number, ...sqs: number[]) => sqs.map((sq) => ({ ep, sq }));

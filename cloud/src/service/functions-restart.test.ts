@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generatePrivateToken, mintPublicToken } from '../functions/index.ts';
-import { KV_WAT, ManualClock, wat } from '../functions/test-support.ts';
+import { wat } from '@ferry/test-kit/wat';
+import { KV_WAT, ManualClock } from '@ferry/test-kit/functions';
 import { CloudService, type CloudOptions } from './service.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];

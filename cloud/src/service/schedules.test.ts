@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionService, generatePrivateToken, MemoryScheduleStore, mintPublicToken, Scheduler, type MintSpec, type ScheduleStore } from '../functions/index.ts';
-import { KV_WAT, ManualClock, unwrap, wat } from '../functions/test-support.ts';
+import { wat } from '@ferry/test-kit/wat';
+import { KV_WAT, ManualClock, unwrap } from '@ferry/test-kit/functions';
 import { StoreError } from '../storage/errors.ts';
-import { startRedis, type RedisHarness } from '../storage/redis-harness.ts';
+import { startRedis, type RedisHarness } from '@ferry/test-kit/redis';
 import { startSchedules } from '../functions/schedules/timer.ts';
 import { CloudService, type CloudOptions } from './service.ts';
 

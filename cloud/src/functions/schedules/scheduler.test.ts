@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FunctionService } from '../service.ts';
-import { codeOf, KV_WAT, ManualClock, owner, unwrap, wat } from '../test-support.ts';
+import { wat } from '@ferry/test-kit/wat';
+import { codeOf, KV_WAT, ManualClock, owner, unwrap } from '@ferry/test-kit/functions';
 import { Scheduler } from './scheduler.ts';
 import { MemoryLeaseStore, MemoryScheduleStore } from './stores.ts';
 

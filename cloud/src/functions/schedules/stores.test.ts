@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startRedis } from '../../storage/redis-harness.ts';
+import { startRedis } from '@ferry/test-kit/redis';
 import { RedisLeaseStore, RedisScheduleStore } from '../../storage/redis/schedule-stores.ts';
 import { SqliteLeaseStore, SqliteScheduleStore } from '../../storage/sqlite/schedule-stores.ts';
 import { storeCases } from './stores.case.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codeOf, unwrap } from '../test-support.ts';
+import { codeOf, unwrap } from '@ferry/test-kit/functions';
 import { Owners } from './owners.ts';
 import { derivePublicSigningSecret, generatePrivateToken, parsePrivateToken } from './private-token.ts';
 

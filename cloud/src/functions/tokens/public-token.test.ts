@@ -1,7 +1,7 @@
 import { jwtVerify, SignJWT } from 'jose';
 import { hmacKey } from '@ferry/message/node';
 import { describe, expect, it } from 'vitest';
-import { codeOf, publicSpec, unwrap } from '../test-support.ts';
+import { codeOf, publicSpec, unwrap } from '@ferry/test-kit/functions';
 import { Owners } from './owners.ts';
 import { derivePublicSigningSecret, generatePrivateToken, parsePrivateToken } from './private-token.ts';
 import { mintPublicToken, signJws, verifyPublicToken } from './public-token.ts';

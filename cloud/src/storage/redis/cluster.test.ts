@@ -1,11 +1,11 @@
 /**
- * The cluster-safety claim, tested: on a real three-master Redis Cluster (redis-harness.ts) the Redis
+ * The cluster-safety claim, tested: on a real three-master Redis Cluster (@ferry/test-kit/redis) the Redis
  * ReorderStore passes the conformance suite — every script call touches one slot only, or Redis would answer
  * CROSSSLOT — devices spread over all masters, and reindex() scans every master. The time series too.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { reorderStoreCases } from '../../ingest/reorder-store.case.ts';
-import { startRedisCluster } from '../redis-harness.ts';
+import { startRedisCluster } from '@ferry/test-kit/redis';
 import { RedisReorderStore } from './reorder-store.ts';
 import { RedisTimeSeries } from './time-series.ts';
 import { timeSeriesCases } from '../time-series.case.ts';

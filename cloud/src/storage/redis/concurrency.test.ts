@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ApplyResult, SourceRelease } from '../../ingest/ports.ts';
 import type { ReorderConfig } from '../../ingest/reorder-types.ts';
-import { startRedis } from '../redis-harness.ts';
+import { startRedis } from '@ferry/test-kit/redis';
 import { RedisReorderStore } from './reorder-store.ts';
 
 const redis = await startRedis();

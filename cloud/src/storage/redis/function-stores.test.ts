@@ -2,13 +2,13 @@
  * The function stores conformance suite (stores.case.ts) over the Redis stores, and what only they do: a
  * restart (a new store set loads what an earlier one wrote), and two store sets on two connections (two
  * workers) seeing each other's writes after the announcement, with first-one-wins owners and last-writer-wins
- * state converging on what Redis holds. Skips without redis-server (fails under CI=true: redis-harness.ts).
+ * state converging on what Redis holds. Skips without redis-server (fails under CI=true: @ferry/test-kit/redis).
  */
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OverlayState } from '../../functions/namespaces/overlay.ts';
 import { generatePrivateToken } from '../../functions/tokens/private-token.ts';
-import { startRedis, type RedisHarness } from '../redis-harness.ts';
+import { startRedis, type RedisHarness } from '@ferry/test-kit/redis';
 import { redisFunctionStores, type RedisFunctionStores } from './function-stores.ts';
 import { functionStoreCases } from '../../functions/stores.case.ts';
 

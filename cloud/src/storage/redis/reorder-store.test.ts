@@ -1,7 +1,7 @@
 /**
  * reorder.lua on a real Redis: the ReorderStore conformance suite (the proof that the Lua port equals the
  * TS semantics), a differential property test over wider configurations (word boundaries of the bitmap,
- * bit 31, zero timeouts, JSON refs with unicode), the due index, and errors. Redis: see redis-harness.ts.
+ * bit 31, zero timeouts, JSON refs with unicode), the due index, and errors. Redis: see @ferry/test-kit/redis.
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,8 +12,8 @@ import type { Message } from '@ferry/message';
 import { Ingest } from '../../ingest/pipeline.ts';
 import type { Arrival } from '../../ingest/ports.ts';
 import { arrivalCodec } from '../ref-codec.ts';
-import { keyOf, token } from '../../ingest/test-support.ts';
-import { startRedis } from '../redis-harness.ts';
+import { keyOf, token } from '@ferry/test-kit/ingest';
+import { startRedis } from '@ferry/test-kit/redis';
 import { RedisTimeSeries } from './time-series.ts';
 import { RedisReorderStore } from './reorder-store.ts';
 

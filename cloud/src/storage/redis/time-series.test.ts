@@ -1,6 +1,6 @@
-/** The TimeSeriesStore conformance suite on a real Redis (redis-harness.ts), plus the key layout. */
+/** The TimeSeriesStore conformance suite on a real Redis (@ferry/test-kit/redis), plus the key layout. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { startRedis } from '../redis-harness.ts';
+import { startRedis } from '@ferry/test-kit/redis';
 import { RedisTimeSeries } from './time-series.ts';
 import { timeSeriesCases } from '../time-series.case.ts';
 

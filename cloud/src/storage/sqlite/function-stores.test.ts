@@ -13,7 +13,8 @@ import { MemoryModuleStore, sha256Hex } from '../../functions/registry.ts';
 import { FunctionService } from '../../functions/service.ts';
 import { SqliteModuleStore, SqliteNamespaceStore, SqliteOwnerStore, SqliteRevocationList, SqliteWhitelist, sqliteFunctionStores } from './function-stores.ts';
 import { functionStoreCases, type FunctionStores } from '../../functions/stores.case.ts';
-import { codeOf, KV_WAT, ManualClock, owner, unwrap, wat } from '../../functions/test-support.ts';
+import { wat } from '@ferry/test-kit/wat';
+import { codeOf, KV_WAT, ManualClock, owner, unwrap } from '@ferry/test-kit/functions';
 
 const MASTER = new Uint8Array(32).fill(7);
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

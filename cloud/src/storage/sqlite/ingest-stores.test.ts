@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ingest } from '../../ingest/pipeline.ts';
 import { reorderStoreCases } from '../../ingest/reorder-store.case.ts';
-import { keyOf, token } from '../../ingest/test-support.ts';
+import { keyOf, token } from '@ferry/test-kit/ingest';
 import type { Arrival } from '../../ingest/ports.ts';
 import type { IngestEvent } from '../../ingest/steps.ts';
 import { StoreError } from '../errors.ts';

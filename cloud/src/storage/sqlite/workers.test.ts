@@ -22,7 +22,7 @@ const run = (dir: string, jobs: readonly { kid: string; sq: number }[]): Promise
   const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
   const entry = (JSON.parse(readFileSync(pkg, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default;
   const api = pathToFileURL(join(dirname(pkg), entry)).href;
-  const fixture = new URL('./worker.fixture.ts', import.meta.url).href;
+  const fixture = pathToFileURL(createRequire(import.meta.url).resolve('@ferry/test-kit/sqlite-worker')).href;
   const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(fixture)}); })`;
   const w = new Worker(boot, { eval: true, workerData: { dir, jobs } });
   w.once('message', (m: Out) => resolve(m));

@@ -1,22 +1,10 @@
 /**
- * @module Test support: hand-written WAT function modules (good ones and the attacks the service must
- * survive), a service wired with a manual clock, and owners with their tokens.
+ * @module Helpers for the cloud functions' tests, benches and e2e: hand-written WAT function modules (good
+ * ones and the attacks the service must survive; turn them into bytes with `wat` of ./wat.ts), a manual
+ * clock for the function runners, result helpers, and owners with their tokens.
  */
-import wabtInit from 'wabt';
 import type { FnResult } from '@ferry/wasm-host';
-import { generatePrivateToken } from './tokens/private-token.ts';
-import { mintPublicToken, type MintSpec } from './tokens/public-token.ts';
-import type { Clock } from './runner.ts';
-
-const wabt = await wabtInit();
-export function wat(text: string): Uint8Array {
-  const m = wabt.parseWat('fn.wat', text, { mutable_globals: true, sign_extension: true, bulk_memory: true, multi_value: true });
-  try {
-    return new Uint8Array(m.toBinary({}).buffer);
-  } finally {
-    m.destroy();
-  }
-}
+import { generatePrivateToken, mintPublicToken, type Clock, type MintSpec } from '@ferry/cloud/functions';
 
 /** A function module using every ABI import; memory 1..4 pages. Key "counter" at 0, "temp." at 16. */
 export const KV_WAT = `(module
@@ -74,6 +62,7 @@ export const BAD_MODULES = {
   wrongAbiVersion: `(module (memory (export "memory") 1 1) (func (export "abi_version") (result i32) i32.const 99) (func (export "f") (result i32) i32.const 1))`,
 } as const;
 
+/** The function runners' clock, moved by hand: wall time `ms`, uptime counted from the default start. */
 export class ManualClock implements Clock {
   ms: number;
   constructor(ms = Date.UTC(2026, 10, 22, 12)) {

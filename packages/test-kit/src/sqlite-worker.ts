@@ -1,10 +1,11 @@
 /**
- * @module Test fixture (not a test): a worker thread that opens the SQLite file on its own connection and
- * applies its share of messages, as a second process on the same file would. Used by workers.test.ts.
+ * @module A worker-thread script for the cloud's SQLite workers test (not a library module): opens the
+ * SQLite file on its own connection and applies its share of messages, as a second process on the same file
+ * would, then posts what each message did. workerData: { dir, jobs: { kid, sq }[] }; the test finds this
+ * file with require.resolve('@ferry/test-kit/sqlite-worker').
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqlite } from './db.ts';
-import { SqliteReorderStore } from './reorder-store.ts';
+import { openSqlite, SqliteReorderStore } from '@ferry/cloud/storage';
 
 interface Job { kid: string; sq: number }
 const { dir, jobs } = workerData as { dir: string; jobs: Job[] };

@@ -1,17 +1,19 @@
 /**
- * @module Test support: builds the AssemblyScript fixtures under fixtures/ with asc, with the firmware's
- * options (asconfig.json: stub runtime, one page that cannot grow, abort routed to sys.abort, only the
- * wasm features every WAMR build has), into memory; nothing is written to the repository.
+ * @module AssemblyScript function fixtures for the cloud's tests and e2e: builds a source of ../assembly/
+ * with asc, with the firmware's options (asconfig.json: stub runtime, one page that cannot grow, abort routed
+ * to sys.abort, only the wasm features every WAMR build has), into memory; nothing is written to the
+ * repository. The sources sit outside src/ because they are AssemblyScript, which tsc does not check.
  */
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative } from 'node:path';
 import asc from 'assemblyscript/asc';
 
-const here = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const root = join(here, '../../../..');
+const here = join(dirname(fileURLToPath(import.meta.url)), '../assembly');
+const root = join(here, '../../..');
 
+/** The wasm bytes of ../assembly/<name>.ts. */
 export async function buildFixture(name: string): Promise<Uint8Array> {
-  // baseDir is the fixtures folder: at the repository root asc would also pick up asconfig.json's entries.
+  // baseDir is the sources' folder: at the repository root asc would also pick up asconfig.json's entries.
   const entry = `${name}.ts`;
   const abort = relative(here, join(root, 'firmware/assembly/abi/abort')).split('\\').join('/');
   let out: Uint8Array | undefined;

@@ -1,11 +1,11 @@
 /**
- * @module Test support: signed tokens made with @ferry/message (real HMACs), a fake clock, and a fold of
- * `reorderStep` over a list of messages. Imported by tests only.
+ * @module Helpers for the cloud ingest's tests: signed tokens made with @ferry/message (real HMACs, one
+ * fixed key per source id), and a fold of `reorderStep` over a list of messages with a compact spelling of
+ * what it released. Time comes from ./clock.ts.
  */
 import { encode, type Group, type HmacKey, type Message } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
-import { reorderStep } from './reorder.ts';
-import type { Released, ReorderConfig, ReorderState, SeqOutcome } from './reorder-types.ts';
+import { reorderStep, type Released, type ReorderConfig, type ReorderState, type SeqOutcome } from '@ferry/cloud/ingest';
 
 const keyCache = new Map<string, HmacKey>();
 export const keyOf = (kid: string): HmacKey => keyCache.get(kid) ?? keyCache.set(kid, makeKey(kid)).get(kid)!;
@@ -17,12 +17,6 @@ export function token(kid: string, ep: number, sq: number, group?: Group, d: unk
   const t = encode(m, keyOf(kid));
   if (!t.ok) throw t.error;
   return t.value;
-}
-
-export class FakeClock {
-  t: number;
-  constructor(t = 1_000_000) { this.t = t; }
-  readonly now = (): number => this.t;
 }
 
 export type Msg = { ep: number; sq: number; group?: Group; at?: number };
