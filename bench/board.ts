@@ -26,8 +26,17 @@ const CLASSIC = join(REPO, '.build/host-classic/ferry-board');
 const key = new Uint8Array(32).map((_, i) => i * 3 + 1);
 
 interface WamrFigures {
-  interp: string; median_ns_per_tick: number; messages_per_tick: number; boot_ns: number;
-  pool_used: number; pool_module: number; pool_instance: number; pool_exec_env: number; pool_runtime: number; linear_memory: number; stack: number;
+  interp: string;
+  median_ns_per_tick: number;
+  messages_per_tick: number;
+  boot_ns: number;
+  pool_used: number;
+  pool_module: number;
+  pool_instance: number;
+  pool_exec_env: number;
+  pool_runtime: number;
+  linear_memory: number;
+  stack: number;
 }
 
 if (!existsSync(FAST)) {
@@ -59,13 +68,34 @@ async function v8(): Promise<{ ns: number; messagesPerTick: number }> {
 
 /** Boot over the line: spawn -> pty ready, then boot request -> first signed MESSAGE frame (medians). */
 async function serialBoot(): Promise<{ spawnMs: number; bootToMessageMs: number }> {
-  const spawnMs: number[] = [], bootMs: number[] = [];
+  const spawnMs: number[] = [],
+    bootMs: number[] = [];
   for (let r = 0; r < Math.min(RUNS, 5); r++) {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
     writeFileSync(join(dir, 'key'), Buffer.from(key).toString('hex'));
     const t0 = process.hrtime.bigint();
-    const p = spawn(FAST, ['serve', '--module', THERMOSTAT_WASM, '--state-dir', dir, '--key-file', join(dir, 'key'), '--no-autoboot', '--test-control', '--die-with-parent', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const pty = await new Promise<string>((resolve) => createInterface({ input: p.stdout! }).on('line', (l) => { if (l.startsWith('serial ')) resolve(l.slice(7)); }));
+    const p = spawn(
+      FAST,
+      [
+        'serve',
+        '--module',
+        THERMOSTAT_WASM,
+        '--state-dir',
+        dir,
+        '--key-file',
+        join(dir, 'key'),
+        '--no-autoboot',
+        '--test-control',
+        '--die-with-parent',
+        '--quiet',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const pty = await new Promise<string>((resolve) =>
+      createInterface({ input: p.stdout! }).on('line', (l) => {
+        if (l.startsWith('serial ')) resolve(l.slice(7));
+      }),
+    );
     spawnMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
     const c = await BoardClient.open(pty);
     const t1 = process.hrtime.bigint();
@@ -94,16 +124,45 @@ console.log(`thermostat tick (read + decide + sign + emit), ${TICKS} ticks x ${R
 console.log(`  WAMR fast interpreter    ${(fast.median_ns_per_tick / 1000).toFixed(1)} µs/tick  (${fast.messages_per_tick.toFixed(2)} messages/tick)`);
 if (classic) console.log(`  WAMR classic interpreter ${(classic.median_ns_per_tick / 1000).toFixed(1)} µs/tick`);
 console.log(`  V8 (EmulatedBoard)       ${(node.ns / 1000).toFixed(1)} µs/tick  (${node.messagesPerTick.toFixed(2)} messages/tick)`);
-console.log(`  WAMR fast / V8 = ${(fast.median_ns_per_tick / node.ns).toFixed(1)}x${classic ? `; classic / V8 = ${(classic.median_ns_per_tick / node.ns).toFixed(1)}x` : ''}`);
-console.log(`WAMR memory: pool ${kib(fast.pool_used)} (runtime ${kib(fast.pool_runtime)}, module ${kib(fast.pool_module)}, instance ${kib(fast.pool_instance)}, exec env + ${fast.stack} B stack ${kib(fast.pool_exec_env)}) + linear ${kib(fast.linear_memory)} = ${kib(wamrTotal)} (target <= 160 KiB: ${wamrTotal <= 160 * 1024 ? 'met' : 'MISSED'})`);
-console.log(`host binary: ${size} bytes on disk; text ${sizeOut[0]} data ${sizeOut[1]} bss ${sizeOut[2]} (bss holds the ${kib(262144)} WAMR pool and the state table)`);
-console.log(`boot to first signed message: in-process ${(fast.boot_ns / 1e6).toFixed(2)} ms (runtime init + load + instantiate + boot); over the pty ${boot.bootToMessageMs.toFixed(2)} ms after a boot request, process start to pty ready ${boot.spawnMs.toFixed(1)} ms`);
-console.log(JSON.stringify({
-  bench: 'board', runs: RUNS, ticks: TICKS,
-  ns_per_tick: { wamr_fast: Math.round(fast.median_ns_per_tick), ...(classic && { wamr_classic: Math.round(classic.median_ns_per_tick) }), v8: Math.round(node.ns) },
-  ratio_wamr_fast_vs_v8: Number((fast.median_ns_per_tick / node.ns).toFixed(2)),
-  ...(classic && { ratio_wamr_classic_vs_v8: Number((classic.median_ns_per_tick / node.ns).toFixed(2)) }),
-  wamr_memory_bytes: { pool_used: fast.pool_used, runtime: fast.pool_runtime, module: fast.pool_module, instance: fast.pool_instance, exec_env: fast.pool_exec_env, linear: fast.linear_memory, total: wamrTotal, target: 160 * 1024 },
-  host_binary_bytes: { file: size, text: sizeOut[0], data: sizeOut[1], bss: sizeOut[2] },
-  boot_to_first_message_ms: { in_process: Number((fast.boot_ns / 1e6).toFixed(3)), serial_after_boot_request: Number(boot.bootToMessageMs.toFixed(3)), process_start_to_pty: Number(boot.spawnMs.toFixed(2)) },
-}));
+console.log(
+  `  WAMR fast / V8 = ${(fast.median_ns_per_tick / node.ns).toFixed(1)}x${classic ? `; classic / V8 = ${(classic.median_ns_per_tick / node.ns).toFixed(1)}x` : ''}`,
+);
+console.log(
+  `WAMR memory: pool ${kib(fast.pool_used)} (runtime ${kib(fast.pool_runtime)}, module ${kib(fast.pool_module)}, instance ${kib(fast.pool_instance)}, exec env + ${fast.stack} B stack ${kib(fast.pool_exec_env)}) + linear ${kib(fast.linear_memory)} = ${kib(wamrTotal)} (target <= 160 KiB: ${wamrTotal <= 160 * 1024 ? 'met' : 'MISSED'})`,
+);
+console.log(
+  `host binary: ${size} bytes on disk; text ${sizeOut[0]} data ${sizeOut[1]} bss ${sizeOut[2]} (bss holds the ${kib(262144)} WAMR pool and the state table)`,
+);
+console.log(
+  `boot to first signed message: in-process ${(fast.boot_ns / 1e6).toFixed(2)} ms (runtime init + load + instantiate + boot); over the pty ${boot.bootToMessageMs.toFixed(2)} ms after a boot request, process start to pty ready ${boot.spawnMs.toFixed(1)} ms`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'board',
+    runs: RUNS,
+    ticks: TICKS,
+    ns_per_tick: {
+      wamr_fast: Math.round(fast.median_ns_per_tick),
+      ...(classic && { wamr_classic: Math.round(classic.median_ns_per_tick) }),
+      v8: Math.round(node.ns),
+    },
+    ratio_wamr_fast_vs_v8: Number((fast.median_ns_per_tick / node.ns).toFixed(2)),
+    ...(classic && { ratio_wamr_classic_vs_v8: Number((classic.median_ns_per_tick / node.ns).toFixed(2)) }),
+    wamr_memory_bytes: {
+      pool_used: fast.pool_used,
+      runtime: fast.pool_runtime,
+      module: fast.pool_module,
+      instance: fast.pool_instance,
+      exec_env: fast.pool_exec_env,
+      linear: fast.linear_memory,
+      total: wamrTotal,
+      target: 160 * 1024,
+    },
+    host_binary_bytes: { file: size, text: sizeOut[0], data: sizeOut[1], bss: sizeOut[2] },
+    boot_to_first_message_ms: {
+      in_process: Number((fast.boot_ns / 1e6).toFixed(3)),
+      serial_after_boot_request: Number(boot.bootToMessageMs.toFixed(3)),
+      process_start_to_pty: Number(boot.spawnMs.toFixed(2)),
+    },
+  }),
+);

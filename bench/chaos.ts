@@ -15,7 +15,14 @@ const CALLS = 40;
 async function referenceCalls(call: () => Promise<number>, until?: Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
   let done = until === undefined;
-  until?.then(() => { done = true; }, () => { done = true; });
+  until?.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
   while (out.length < CALLS || !done) out.push(await call());
   return out;
 }
@@ -56,5 +63,8 @@ try {
 const pad = (s: string, n: number): string => s.padEnd(n);
 console.log(`reference call (QoS 1 device message + GET /api/devices), median of ${RUNS} runs of >= ${CALLS} calls`);
 console.log(`${pad('during', 70)} ${pad('p50 ms', 9)} ${pad('p99 ms', 9)} ${pad('p50 ×', 7)} p99 ×`);
-for (const r of rows) console.log(`${pad(r.attack, 70)} ${pad(r.p50.toFixed(2), 9)} ${pad(r.p99.toFixed(2), 9)} ${pad(r.p50Ratio.toFixed(2), 7)} ${r.p99Ratio.toFixed(2)}${r.problem === undefined ? '' : `  PROBLEM: ${r.problem}`}`);
+for (const r of rows)
+  console.log(
+    `${pad(r.attack, 70)} ${pad(r.p50.toFixed(2), 9)} ${pad(r.p99.toFixed(2), 9)} ${pad(r.p50Ratio.toFixed(2), 7)} ${r.p99Ratio.toFixed(2)}${r.problem === undefined ? '' : `  PROBLEM: ${r.problem}`}`,
+  );
 console.log(JSON.stringify({ bench: 'chaos', runs: RUNS, rows }));

@@ -50,7 +50,10 @@ async function pooled(): Promise<{ p50_us: number; p99_us: number; one_ns: numbe
   for (let i = 0; i < 2000; i++) await svc.handleCall(req);
   const p50: number[] = [];
   const p99: number[] = [];
-  const spread = new Map<number, number[]>([[1, []], [64, []]]);
+  const spread = new Map<number, number[]>([
+    [1, []],
+    [64, []],
+  ]);
   for (let r = 0; r < RUNS; r++) {
     const lat: number[] = [];
     for (let i = 0; i < 5000; i++) {
@@ -68,7 +71,10 @@ async function pooled(): Promise<{ p50_us: number; p99_us: number; one_ns: numbe
       let inflight: Promise<unknown>[] = [];
       for (let i = 0; i < M; i++) {
         inflight.push(svc.handleCall({ ...req, namespace: `ns${i % namespaces}` }));
-        if (inflight.length === 64) { await Promise.all(inflight); inflight = []; }
+        if (inflight.length === 64) {
+          await Promise.all(inflight);
+          inflight = [];
+        }
       }
       await Promise.all(inflight);
       rates.push((M * 1000) / (performance.now() - t0));
@@ -76,16 +82,33 @@ async function pooled(): Promise<{ p50_us: number; p99_us: number; one_ns: numbe
     }
   }
   await pool.close();
-  return { p50_us: Math.round(median(p50)), p99_us: Math.round(median(p99)), one_ns: Math.round(median(spread.get(1)!)), ns64: Math.round(median(spread.get(64)!)) };
+  return {
+    p50_us: Math.round(median(p50)),
+    p99_us: Math.round(median(p99)),
+    one_ns: Math.round(median(spread.get(1)!)),
+    ns64: Math.round(median(spread.get(64)!)),
+  };
 }
 
 const calls = await inProcess();
 const pool = await pooled();
 bar.stop();
 console.log(`medians of ${RUNS} runs; in process: ${N} sequential calls per run; pool of 4: 5000 sequential calls, then 50 000 with 64 in flight`);
-for (const [label, key] of [['private token, add(i32,i32)', 'private_add'], ['public token, add(i32,i32)', 'public_add'], ['public token, incr (state get+set, commit)', 'public_incr']] as const) {
+for (const [label, key] of [
+  ['private token, add(i32,i32)', 'private_add'],
+  ['public token, add(i32,i32)', 'public_add'],
+  ['public token, incr (state get+set, commit)', 'public_incr'],
+] as const) {
   console.log(`  in process, ${`${label}:`.padEnd(44)} ${fmt(calls[key]!)}`);
 }
 console.log(`  pool(4), warm sequential latency: p50 ${pool.p50_us} µs, p99 ${pool.p99_us} µs`);
 console.log(`  pool(4), 64 in flight: one namespace (serialised) ${fmt(pool.one_ns)}, 64 namespaces ${fmt(pool.ns64)}`);
-console.log(JSON.stringify({ bench: 'function-runners', runs: RUNS, calls_per_run: N, in_process_calls_per_sec: calls, pool4: { warm_us: { p50: pool.p50_us, p99: pool.p99_us }, in_flight_64_calls_per_sec: { one_namespace: pool.one_ns, namespaces_64: pool.ns64 } } }));
+console.log(
+  JSON.stringify({
+    bench: 'function-runners',
+    runs: RUNS,
+    calls_per_run: N,
+    in_process_calls_per_sec: calls,
+    pool4: { warm_us: { p50: pool.p50_us, p99: pool.p99_us }, in_flight_64_calls_per_sec: { one_namespace: pool.one_ns, namespaces_64: pool.ns64 } },
+  }),
+);

@@ -20,7 +20,10 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const CALLS = Number(process.env['BENCH_CALLS'] ?? 2000);
 const module = wat(KV_WAT);
 const hash = createHash('sha256').update(module).digest('hex');
-const quantile = (xs: number[], q: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]!; };
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
 
 function credentials(): { priv: string; pub: string } {
   const priv = generatePrivateToken('bench');
@@ -58,7 +61,8 @@ const { priv, pub } = credentials();
 svc.functions.register(priv);
 svc.functions.setWhitelisted(priv, 'home', hash, true);
 const call = { hash, export: 'add', args: [2, 3], namespace: 'home', token: pub };
-const post = (body: unknown): Promise<Response> => fetch(`${httpUrl}/api/functions/call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (body: unknown): Promise<Response> =>
+  fetch(`${httpUrl}/api/functions/call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 // Cold: upload + compile + first call, measured once per run on a fresh copy of the module (new hash).
 const cold: number[] = [];
@@ -69,13 +73,21 @@ for (let r = 0; r < RUNS; r++) {
   const t0 = performance.now();
   const first = await post({ ...call, hash: h });
   if (first.status !== 404) throw new Error(`expected module needed, got ${first.status}`);
-  await fetch(`${httpUrl}/api/functions/modules?namespace=home`, { method: 'POST', headers: { 'content-type': 'application/wasm', authorization: `Bearer ${pub}` }, body: new Uint8Array(variant) });
+  await fetch(`${httpUrl}/api/functions/modules?namespace=home`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/wasm', authorization: `Bearer ${pub}` },
+    body: new Uint8Array(variant),
+  });
   const ok = await post({ ...call, hash: h });
   if (ok.status !== 200) throw new Error(`cold call failed: ${ok.status}`);
   cold.push(performance.now() - t0);
   bar.increment();
 }
-await fetch(`${httpUrl}/api/functions/modules?namespace=home`, { method: 'POST', headers: { 'content-type': 'application/wasm', authorization: `Bearer ${pub}` }, body: new Uint8Array(module) });
+await fetch(`${httpUrl}/api/functions/modules?namespace=home`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/wasm', authorization: `Bearer ${pub}` },
+  body: new Uint8Array(module),
+});
 
 const http: number[] = [];
 const httpP50: number[] = [];
@@ -98,7 +110,11 @@ for (let r = 0; r < RUNS; r++) {
 // Like every Ferry MQTT client: no Nagle.
 const client = noDelay(await mqtt.connectAsync(mqttUrl));
 const waiting = new Map<number, () => void>();
-client.on('message', (_t, p) => { const id = (JSON.parse(p.toString()) as { id: number }).id; waiting.get(id)?.(); waiting.delete(id); });
+client.on('message', (_t, p) => {
+  const id = (JSON.parse(p.toString()) as { id: number }).id;
+  waiting.get(id)?.();
+  waiting.delete(id);
+});
 await client.subscribeAsync('ferry/fn/bench/res', { qos: 1 });
 let id = 0;
 const mqttCall = async (): Promise<void> => {
@@ -133,7 +149,9 @@ const figures = {
   cold_call_ms: Number(median(cold).toFixed(2)),
 };
 console.log(`medians of ${RUNS} runs, ${CALLS} sequential warm calls per run; runner: worker pool (2) with a 1 s watchdog in the service`);
-console.log(`  in-process (token, white-list, args, run): ${fmt(figures.in_process_calls_per_sec)} (goal >= 100k/s: ${figures.in_process_calls_per_sec >= 100_000 ? 'met' : 'missed'})`);
+console.log(
+  `  in-process (token, white-list, args, run): ${fmt(figures.in_process_calls_per_sec)} (goal >= 100k/s: ${figures.in_process_calls_per_sec >= 100_000 ? 'met' : 'missed'})`,
+);
 const p99 = (ms: number): string => `goal p99 < 5 ms: ${ms < 5 ? 'met' : 'missed'}`;
 console.log(`  warm over HTTP: p50 ${f(figures.http_warm_ms.p50)}, p99 ${f(figures.http_warm_ms.p99)} (${p99(figures.http_warm_ms.p99)})`);
 console.log(`  warm over MQTT: p50 ${f(figures.mqtt_warm_ms.p50)}, p99 ${f(figures.mqtt_warm_ms.p99)} (${p99(figures.mqtt_warm_ms.p99)})`);

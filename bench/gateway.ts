@@ -55,7 +55,12 @@ const GW = 'bench-gw';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE_RED_DIR = process.env['BENCH_NODE_RED_DIR'] ?? join(ROOT, '.build', 'bench-node-red');
 const NODE_RED_VERSION = '4';
-const OUT = { ours: 'ferry/bench/out/ours', untrimmed: 'ferry/bench/out/untrimmed', daemon: 'ferry/bench/out/daemon', nodered: 'ferry/bench/out/nodered' } as const;
+const OUT = {
+  ours: 'ferry/bench/out/ours',
+  untrimmed: 'ferry/bench/out/untrimmed',
+  daemon: 'ferry/bench/out/daemon',
+  nodered: 'ferry/bench/out/nodered',
+} as const;
 const NODE_RED_IN = 'ferry/bench/nr-in';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -64,10 +69,16 @@ const NODE_RED_IN = 'ferry/bench/nr-in';
 const cleanups: { name: string; fn: () => unknown }[] = [];
 const children = new Set<ChildProcess>();
 const tmp = mkdtempSync(join(tmpdir(), 'ferry-bench-gw-'));
-const defer = (name: string, fn: () => unknown): void => { cleanups.push({ name, fn }); };
+const defer = (name: string, fn: () => unknown): void => {
+  cleanups.push({ name, fn });
+};
 async function cleanup(): Promise<void> {
   for (const c of cleanups.splice(0).reverse()) {
-    try { await Promise.race([c.fn(), sleep(5000)]); } catch (e) { process.stderr.write(`cleanup ${c.name}: ${(e as Error).message}\n`); }
+    try {
+      await Promise.race([c.fn(), sleep(5000)]);
+    } catch (e) {
+      process.stderr.write(`cleanup ${c.name}: ${(e as Error).message}\n`);
+    }
   }
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
@@ -76,11 +87,16 @@ process.on('exit', () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
 });
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void cleanup().finally(() => process.exit(130)); });
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
-const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+const log = (s: string): void => {
+  process.stderr.write(`${s}\n`);
+};
 
 function track(p: ChildProcess): ChildProcess {
   children.add(p);
@@ -96,7 +112,6 @@ async function stopChild(p: ChildProcess, graceMs = 3000): Promise<void> {
   p.kill('SIGKILL');
   await exited;
 }
-
 
 // ---------------------------------------------------------------------------------------------------------
 // Brokers: Mosquitto (a child process, so the broker does not share a core's event loop with either side)
@@ -128,9 +143,19 @@ const PICK: readonly (readonly [string, boolean])[] = [
   ['test_reset_encryption_counter #1', true], // encrypted, 25.07
   ['test_reset_encryption_counter #2', true], // encrypted, 25.07
 ];
-interface Advert { readonly test: string; readonly bytes: Uint8Array; readonly key: Uint8Array | undefined; readonly mac: string | undefined; readonly device: string }
+interface Advert {
+  readonly test: string;
+  readonly bytes: Uint8Array;
+  readonly key: Uint8Array | undefined;
+  readonly mac: string | undefined;
+  readonly device: string;
+}
 const vectors: readonly BthomeVector[] = [...PLAIN_VECTORS, ...ENCRYPTED_VECTORS];
-const hexBytes = (h: string): Uint8Array => { const r = parseHex(h); if (!r.ok) throw new Error(r.error.message); return r.value; };
+const hexBytes = (h: string): Uint8Array => {
+  const r = parseHex(h);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+};
 const DEVICES = 50;
 const adverts: Advert[] = [];
 for (let d = 0; d < DEVICES; d++) {
@@ -155,7 +180,8 @@ const passing = (n: number): number => Array.from({ length: n }, (_, i) => passe
 const expectedOutputs = passing(EVENTS);
 const expectedDaemon = passing(DAEMON_EVENTS);
 for (const [k, [test, pass]] of PICK.entries()) {
-  if (passes(sampleRecords[k]!) !== pass) throw new Error(`vector ${test}: temperature ${String(sampleRecords[k]!['temperature'])} does not ${pass ? 'pass' : 'fail'} > ${THRESHOLD}`);
+  if (passes(sampleRecords[k]!) !== pass)
+    throw new Error(`vector ${test}: temperature ${String(sampleRecords[k]!['temperature'])} does not ${pass ? 'pass' : 'fail'} > ${THRESHOLD}`);
 }
 
 const singleFilter = (runtime: string, input: string, output: string) => ({
@@ -199,15 +225,23 @@ class Counter {
     this.worker = worker;
   }
   static async start(url: string): Promise<Counter> {
-    const worker = new Worker(SUBSCRIBER_WORKER, { eval: true, workerData: { url, filter: 'ferry/bench/out/#', mqtt: createRequire(import.meta.url).resolve('mqtt') } });
+    const worker = new Worker(SUBSCRIBER_WORKER, {
+      eval: true,
+      workerData: { url, filter: 'ferry/bench/out/#', mqtt: createRequire(import.meta.url).resolve('mqtt') },
+    });
     const c = new Counter(worker);
     defer('subscriber', () => c.stop());
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (m: { type: string; id?: number; n?: number; message?: string }) => {
         if (m.type === 'ready') resolve();
         else if (m.type === 'probe') c.probes++;
-        else if (m.type === 'error') { c.failure = new Error(`subscriber: ${m.message ?? ''}`); reject(c.failure); }
-        else if (m.id !== undefined) { c.pending.get(m.id)?.(m.n ?? 0); c.pending.delete(m.id); }
+        else if (m.type === 'error') {
+          c.failure = new Error(`subscriber: ${m.message ?? ''}`);
+          reject(c.failure);
+        } else if (m.id !== undefined) {
+          c.pending.get(m.id)?.(m.n ?? 0);
+          c.pending.delete(m.id);
+        }
       });
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`subscriber worker exited with ${code}`)));
@@ -217,14 +251,24 @@ class Counter {
   private ask(msg: Record<string, unknown>, timeoutMs = 10_000, what = ''): Promise<number> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { this.pending.delete(id); void this.count(String(msg['topic'])).then((n) => reject(new Error(`${what}: ${n} of ${String(msg['n'])} outputs after ${timeoutMs} ms`)), reject); }, timeoutMs);
-      this.pending.set(id, (n) => { clearTimeout(t); resolve(n); });
+      const t = setTimeout(() => {
+        this.pending.delete(id);
+        void this.count(String(msg['topic'])).then((n) => reject(new Error(`${what}: ${n} of ${String(msg['n'])} outputs after ${timeoutMs} ms`)), reject);
+      }, timeoutMs);
+      this.pending.set(id, (n) => {
+        clearTimeout(t);
+        resolve(n);
+      });
       this.worker.postMessage({ ...msg, id });
     });
   }
-  count(topic: string): Promise<number> { return this.ask({ type: 'count', topic }); }
+  count(topic: string): Promise<number> {
+    return this.ask({ type: 'count', topic });
+  }
   /** Resolves when `topic` has seen `n` messages in total. */
-  async reach(topic: string, n: number, timeoutMs: number): Promise<void> { await this.ask({ type: 'reach', topic, n }, timeoutMs, topic); }
+  async reach(topic: string, n: number, timeoutMs: number): Promise<void> {
+    await this.ask({ type: 'reach', topic, n }, timeoutMs, topic);
+  }
   async stop(): Promise<void> {
     const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
     this.worker.postMessage({ type: 'stop' });
@@ -239,11 +283,74 @@ function nodeRedFlow(port: number): unknown[] {
   const brokerId = 'b1e1f2a3c4d5e6f7';
   return [
     { id: tab, type: 'tab', label: 'bench:gateway', disabled: false, info: '' },
-    { id: brokerId, type: 'mqtt-broker', name: 'bench', broker: '127.0.0.1', port: String(port), clientid: 'bench-node-red', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true, autoUnsubscribe: true, birthTopic: '', closeTopic: '', willTopic: '' },
-    { id: 'n1', type: 'mqtt in', z: tab, name: 'readings', topic: `${NODE_RED_IN}/+`, qos: '1', datatype: 'utf8', broker: brokerId, nl: false, rap: true, rh: 0, inputs: 0, x: 100, y: 100, wires: [['n2']] },
+    {
+      id: brokerId,
+      type: 'mqtt-broker',
+      name: 'bench',
+      broker: '127.0.0.1',
+      port: String(port),
+      clientid: 'bench-node-red',
+      autoConnect: true,
+      usetls: false,
+      protocolVersion: '4',
+      keepalive: '60',
+      cleansession: true,
+      autoUnsubscribe: true,
+      birthTopic: '',
+      closeTopic: '',
+      willTopic: '',
+    },
+    {
+      id: 'n1',
+      type: 'mqtt in',
+      z: tab,
+      name: 'readings',
+      topic: `${NODE_RED_IN}/+`,
+      qos: '1',
+      datatype: 'utf8',
+      broker: brokerId,
+      nl: false,
+      rap: true,
+      rh: 0,
+      inputs: 0,
+      x: 100,
+      y: 100,
+      wires: [['n2']],
+    },
     { id: 'n2', type: 'json', z: tab, name: '', property: 'payload', action: 'obj', pretty: false, x: 250, y: 100, wires: [['n3']] },
-    { id: 'n3', type: 'switch', z: tab, name: `temperature > ${THRESHOLD}`, property: 'payload.temperature', propertyType: 'msg', rules: [{ t: 'gt', v: String(THRESHOLD), vt: 'num' }], checkall: 'true', repair: false, outputs: 1, x: 400, y: 100, wires: [['n4']] },
-    { id: 'n4', type: 'mqtt out', z: tab, name: 'alerts', topic: OUT.nodered, qos: '1', retain: 'false', respTopic: '', contentType: '', userProps: '', correl: '', expiry: '', broker: brokerId, x: 550, y: 100, wires: [] },
+    {
+      id: 'n3',
+      type: 'switch',
+      z: tab,
+      name: `temperature > ${THRESHOLD}`,
+      property: 'payload.temperature',
+      propertyType: 'msg',
+      rules: [{ t: 'gt', v: String(THRESHOLD), vt: 'num' }],
+      checkall: 'true',
+      repair: false,
+      outputs: 1,
+      x: 400,
+      y: 100,
+      wires: [['n4']],
+    },
+    {
+      id: 'n4',
+      type: 'mqtt out',
+      z: tab,
+      name: 'alerts',
+      topic: OUT.nodered,
+      qos: '1',
+      retain: 'false',
+      respTopic: '',
+      contentType: '',
+      userProps: '',
+      correl: '',
+      expiry: '',
+      broker: brokerId,
+      x: 550,
+      y: 100,
+      wires: [],
+    },
   ];
 }
 
@@ -253,7 +360,11 @@ function installNodeRed(): { red: string; version: string } | { error: string } 
     mkdirSync(NODE_RED_DIR, { recursive: true });
     log(`installing node-red@${NODE_RED_VERSION} into ${NODE_RED_DIR} (once; kept between runs)...`);
     // --ignore-scripts: no native bcrypt build (Node-RED falls back to bcryptjs; no admin auth is used).
-    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', '--prefix', NODE_RED_DIR, `node-red@${NODE_RED_VERSION}`], { encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', '--prefix', NODE_RED_DIR, `node-red@${NODE_RED_VERSION}`],
+      { encoding: 'utf8', timeout: 300_000 },
+    );
     if (r.status !== 0 || !existsSync(red)) {
       const lines = (r.stderr ?? '').split('\n').filter((l) => /npm error/.test(l) && !/complete log|proxy/.test(l) && l.trim() !== 'npm error');
       return { error: `npm install node-red@${NODE_RED_VERSION} failed (${r.error?.message ?? `exit ${String(r.status)}`}): ${lines.slice(0, 2).join(' | ')}` };
@@ -270,17 +381,34 @@ async function startNodeRed(red: string, b: TestBroker, counter: Counter, pub: M
   writeFileSync(join(userDir, 'flows.json'), JSON.stringify(nodeRedFlow(port), null, 2));
   const uiPort = await freePort();
   const settings = join(userDir, 'settings.js');
-  writeFileSync(settings, `module.exports = ${JSON.stringify({
-    uiHost: '127.0.0.1', uiPort, httpAdminRoot: false, httpNodeRoot: false, userDir, flowFile: 'flows.json',
-    credentialSecret: false, logging: { console: { level: 'info', metrics: false, audit: false } },
-    telemetry: { enabled: false, updateNotification: false }, externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
-  }, null, 2)};\n`);
+  writeFileSync(
+    settings,
+    `module.exports = ${JSON.stringify(
+      {
+        uiHost: '127.0.0.1',
+        uiPort,
+        httpAdminRoot: false,
+        httpNodeRoot: false,
+        userDir,
+        flowFile: 'flows.json',
+        credentialSecret: false,
+        logging: { console: { level: 'info', metrics: false, audit: false } },
+        telemetry: { enabled: false, updateNotification: false },
+        externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
+      },
+      null,
+      2,
+    )};\n`,
+  );
   const logFile = join(userDir, 'node-red.log');
   const fd = openSync(logFile, 'a');
   const t0 = performance.now();
-  const proc = track(spawn(process.execPath, [red, '--settings', settings, '--userDir', userDir], {
-    stdio: ['ignore', fd, fd], env: { ...process.env, NODE_RED_DISABLE_TELEMETRY: '1' },
-  }));
+  const proc = track(
+    spawn(process.execPath, [red, '--settings', settings, '--userDir', userDir], {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, NODE_RED_DISABLE_TELEMETRY: '1' },
+    }),
+  );
   closeSync(fd);
   defer('node-red', () => stopChild(proc));
   // Ready when a probe (above the threshold) comes out of the switch: broker connected, subscribed, flow running.
@@ -304,14 +432,21 @@ async function main(): Promise<Record<string, unknown>> {
   const counter = await Counter.start(shared.url);
   // Outputs expected so far on each topic (cumulative: a run is done when its topic reaches the total).
   const totals = new Map<string, number>();
-  const expectMore = (topic: string, n: number): number => { const t = (totals.get(topic) ?? 0) + n; totals.set(topic, t); return t; };
+  const expectMore = (topic: string, n: number): number => {
+    const t = (totals.get(topic) ?? 0) + n;
+    totals.set(topic, t);
+    return t;
+  };
 
   // (1a) ours: decode -> RulesHost (single-filter) -> MQTT QoS 1, in this process.
   const ourPub = await mqtt.connectAsync(shared.url, { clientId: 'bench-ours', clean: true });
   defer('ours publisher', () => ourPub.endAsync(true));
   const ruleHost = (output: string, replayBuffer?: number): RulesHost => {
     const h = new RulesHost({
-      runtime: `gateway:${GW}`, publish: (topic, payload) => { ourPub.publish(topic, JSON.stringify(payload), { qos: 1 }); },
+      runtime: `gateway:${GW}`,
+      publish: (topic, payload) => {
+        ourPub.publish(topic, JSON.stringify(payload), { qos: 1 });
+      },
       ...(replayBuffer !== undefined && { replayBuffer }),
     });
     h.engine.start(h.engine.install(singleFilter(`gateway:${GW}`, `ferry/up/${GW}/bthome/+`, output)).jobId);
@@ -349,7 +484,10 @@ async function main(): Promise<Record<string, unknown>> {
   });
   let daemonProblems = 0;
   const daemon = new GatewayDaemon(cfg, {
-    sources: [], log: (level) => { if (level !== 'info') daemonProblems++; },
+    sources: [],
+    log: (level) => {
+      if (level !== 'info') daemonProblems++;
+    },
   });
   defer('daemon', () => daemon.stop());
   await daemon.start();
@@ -405,15 +543,27 @@ async function main(): Promise<Record<string, unknown>> {
   const bar = progress((RUNS + 1) * paths + REPLAY_RUNS * 2 + 1, 'bench:gateway');
   const rates = { ours: [] as number[], untrimmed: [] as number[], daemon: [] as number[], nodered: [] as number[] };
   // Warm-up (not counted): one run of each, so V8 (and Node-RED's) have optimised the paths before timing.
-  await ours(oursHost, OUT.ours); bar.increment();
-  await ours(untrimmedHost, OUT.untrimmed); bar.increment();
-  await viaDaemon(); bar.increment();
-  if (nrOk) { await viaNodeRed(); bar.increment(); }
+  await ours(oursHost, OUT.ours);
+  bar.increment();
+  await ours(untrimmedHost, OUT.untrimmed);
+  bar.increment();
+  await viaDaemon();
+  bar.increment();
+  if (nrOk) {
+    await viaNodeRed();
+    bar.increment();
+  }
   for (let r = 0; r < RUNS; r++) {
-    rates.ours.push(await ours(oursHost, OUT.ours)); bar.increment();
-    rates.untrimmed.push(await ours(untrimmedHost, OUT.untrimmed)); bar.increment();
-    rates.daemon.push(await viaDaemon()); bar.increment();
-    if (nrOk) { rates.nodered.push(await viaNodeRed()); bar.increment(); }
+    rates.ours.push(await ours(oursHost, OUT.ours));
+    bar.increment();
+    rates.untrimmed.push(await ours(untrimmedHost, OUT.untrimmed));
+    bar.increment();
+    rates.daemon.push(await viaDaemon());
+    bar.increment();
+    if (nrOk) {
+      rates.nodered.push(await viaNodeRed());
+      bar.increment();
+    }
   }
   await sleep(300);
   const exact = {
@@ -424,7 +574,11 @@ async function main(): Promise<Record<string, unknown>> {
   };
 
   // (3) Store-and-forward replay.
-  interface Replay { rate: number; bytesPerMsg: number; payloadPerMsg: number }
+  interface Replay {
+    rate: number;
+    bytesPerMsg: number;
+    payloadPerMsg: number;
+  }
   async function replay(synchronous: 'FULL' | 'NORMAL', n: number): Promise<Replay> {
     const b = await broker(`replay-${synchronous}-${Math.random().toString(36).slice(2, 8)}`);
     await b.stop(); // the outage
@@ -460,8 +614,10 @@ async function main(): Promise<Record<string, unknown>> {
   }
   const replayRuns = { NORMAL: [] as Replay[], FULL: [] as Replay[] };
   for (let r = 0; r < REPLAY_RUNS; r++) {
-    replayRuns.NORMAL.push(await replay('NORMAL', REPLAY_NORMAL)); bar.increment();
-    replayRuns.FULL.push(await replay('FULL', REPLAY_FULL)); bar.increment();
+    replayRuns.NORMAL.push(await replay('NORMAL', REPLAY_NORMAL));
+    bar.increment();
+    replayRuns.FULL.push(await replay('FULL', REPLAY_FULL));
+    bar.increment();
   }
 
   // (4) Moving a running windowed aggregation between two hosts over HTTP.
@@ -484,7 +640,13 @@ async function main(): Promise<Record<string, unknown>> {
     headers: { runtime: `gateway:${GW}`, targetResource: gwHost.url, jobType: 'aggregation' },
     jobConfig: {
       connectors: { input: `ferry/up/${GW}/bthome/+`, output: 'ferry/bench/agg' },
-      jobProps: { function: 'avg', fieldName: 'temperature', groupBy: 'device', window: { type: 'sliding', size: 60_000, slide: 1000, unit: 'ms' }, outputField: 'avgTemp' },
+      jobProps: {
+        function: 'avg',
+        fieldName: 'temperature',
+        groupBy: 'device',
+        window: { type: 'sliding', size: 60_000, slide: 1000, unit: 'ms' },
+        outputField: 'avgTemp',
+      },
     },
   };
   const aggRes = await fetch(`${gwHost.url}/api/install`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(agg) });
@@ -509,7 +671,11 @@ async function main(): Promise<Record<string, unknown>> {
   for (let m = 0; m < MOVES + 1; m++) {
     const target = to === cloudHost ? 'cloud' : `gateway:${GW}`;
     const t0 = performance.now();
-    const res = await fetch(`${from.url}/api/move`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jobId, target_runtime: target, targetResource: to.url }) });
+    const res = await fetch(`${from.url}/api/move`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jobId, target_runtime: target, targetResource: to.url }),
+    });
     const body = await res.text();
     const ms = performance.now() - t0;
     if (res.status !== 200) throw new Error(`move ${m}: HTTP ${res.status} ${body}`);
@@ -526,33 +692,75 @@ async function main(): Promise<Record<string, unknown>> {
   const med = { ours: median(rates.ours), untrimmed: median(rates.untrimmed), daemon: median(rates.daemon), nodered: nrOk ? median(rates.nodered) : null };
   const ratio = med.nodered === null ? null : med.ours / med.nodered;
   const ratioDaemon = med.nodered === null ? null : med.daemon / med.nodered;
-  const rp = (s: 'NORMAL' | 'FULL') => ({ msgs_per_sec: Math.round(median(replayRuns[s].map((x) => x.rate))), bytes_per_msg: Math.round(median(replayRuns[s].map((x) => x.bytesPerMsg))), payload_bytes_per_msg: Math.round(median(replayRuns[s].map((x) => x.payloadPerMsg))), messages: s === 'FULL' ? REPLAY_FULL : REPLAY_NORMAL });
+  const rp = (s: 'NORMAL' | 'FULL') => ({
+    msgs_per_sec: Math.round(median(replayRuns[s].map((x) => x.rate))),
+    bytes_per_msg: Math.round(median(replayRuns[s].map((x) => x.bytesPerMsg))),
+    payload_bytes_per_msg: Math.round(median(replayRuns[s].map((x) => x.payloadPerMsg))),
+    messages: s === 'FULL' ? REPLAY_FULL : REPLAY_NORMAL,
+  });
   const moveMed = median(moveTimes);
   const k = (n: number | null): string => (n === null ? 'n/a' : `${(n / 1000).toFixed(1)}k/s`);
-  console.log(`broker ${shared.kind}; ${EVENTS} BTHome adverts per run (${PICK.length} vectors, 3 of 8 AES-CCM encrypted, ${DEVICES} sensors), single filter temperature > ${THRESHOLD} (${expectedOutputs} pass); medians of ${RUNS} interleaved runs`);
+  console.log(
+    `broker ${shared.kind}; ${EVENTS} BTHome adverts per run (${PICK.length} vectors, 3 of 8 AES-CCM encrypted, ${DEVICES} sensors), single filter temperature > ${THRESHOLD} (${expectedOutputs} pass); medians of ${RUNS} interleaved runs`,
+  );
   console.log(`  ours: decode -> rule -> MQTT QoS 1                       ${k(med.ours).padStart(10)}  (outputs exact: ${exact.ours})`);
   console.log(`  ours, RulesHost replay buffer untrimmed (diagnostic)   ${k(med.untrimmed).padStart(10)}  (outputs exact: ${exact.untrimmed})`);
-  console.log(`  ours, whole daemon (sign + outbox NORMAL + uplink)      ${k(med.daemon).padStart(10)}  (${DAEMON_EVENTS} events/run;  outputs exact: ${exact.daemon})`);
-  if (nrOk) console.log(`  Node-RED ${(nodeRed as { version: string }).version.padEnd(7)} JSON in: mqtt in>json>switch>mqtt out ${k(med.nodered).padStart(10)}  (outputs exact: ${String(exact.nodered)})`);
+  console.log(
+    `  ours, whole daemon (sign + outbox NORMAL + uplink)      ${k(med.daemon).padStart(10)}  (${DAEMON_EVENTS} events/run;  outputs exact: ${exact.daemon})`,
+  );
+  if (nrOk)
+    console.log(
+      `  Node-RED ${(nodeRed as { version: string }).version.padEnd(7)} JSON in: mqtt in>json>switch>mqtt out ${k(med.nodered).padStart(10)}  (outputs exact: ${String(exact.nodered)})`,
+    );
   else console.log(`  Node-RED: not measured (${(nodeRed as { error: string }).error})`);
-  if (ratio !== null) console.log(`  ours / Node-RED = ${ratio.toFixed(2)}x (goal >= 3x: ${ratio >= 3 ? 'met' : 'missed'}); whole daemon / Node-RED = ${ratioDaemon!.toFixed(2)}x`);
-  console.log(`  store-and-forward replay: ${rp('FULL').msgs_per_sec} msg/s at synchronous=FULL (default), ${rp('NORMAL').msgs_per_sec} msg/s at NORMAL; ${rp('NORMAL').bytes_per_msg} bytes on disk per buffered reading of ${rp('NORMAL').payload_bytes_per_msg} bytes (database + WAL, ${REPLAY_NORMAL} buffered)`);
-  console.log(`  rule move gateway <-> cloud over HTTP: median ${moveMed.toFixed(1)} ms over ${moveTimes.length} moves (max ${Math.max(...moveTimes).toFixed(1)} ms; goal < 1000 ms: ${moveMed < 1000 ? 'met' : 'missed'}); relocation object with window state ${relocationBytes} bytes`);
+  if (ratio !== null)
+    console.log(
+      `  ours / Node-RED = ${ratio.toFixed(2)}x (goal >= 3x: ${ratio >= 3 ? 'met' : 'missed'}); whole daemon / Node-RED = ${ratioDaemon!.toFixed(2)}x`,
+    );
+  console.log(
+    `  store-and-forward replay: ${rp('FULL').msgs_per_sec} msg/s at synchronous=FULL (default), ${rp('NORMAL').msgs_per_sec} msg/s at NORMAL; ${rp('NORMAL').bytes_per_msg} bytes on disk per buffered reading of ${rp('NORMAL').payload_bytes_per_msg} bytes (database + WAL, ${REPLAY_NORMAL} buffered)`,
+  );
+  console.log(
+    `  rule move gateway <-> cloud over HTTP: median ${moveMed.toFixed(1)} ms over ${moveTimes.length} moves (max ${Math.max(...moveTimes).toFixed(1)} ms; goal < 1000 ms: ${moveMed < 1000 ? 'met' : 'missed'}); relocation object with window state ${relocationBytes} bytes`,
+  );
   return {
-    bench: 'gateway', runs: RUNS, events_per_run: EVENTS, passing_per_run: expectedOutputs, daemon_events_per_run: DAEMON_EVENTS, broker: shared.kind,
+    bench: 'gateway',
+    runs: RUNS,
+    events_per_run: EVENTS,
+    passing_per_run: expectedOutputs,
+    daemon_events_per_run: DAEMON_EVENTS,
+    broker: shared.kind,
     events_per_sec: {
       ours_decode_rule_publish: Math.round(med.ours),
       ours_replay_buffer_untrimmed_diagnostic: Math.round(med.untrimmed),
       ours_whole_daemon_outbox_normal: Math.round(med.daemon),
       node_red: med.nodered === null ? null : Math.round(med.nodered),
     },
-    runs_events_per_sec: { ours: rates.ours.map(Math.round), untrimmed: rates.untrimmed.map(Math.round), daemon: rates.daemon.map(Math.round), node_red: nrOk ? rates.nodered.map(Math.round) : null },
-    ratios: { ours_vs_node_red: ratio === null ? null : Number(ratio.toFixed(2)), untrimmed_vs_node_red: med.nodered === null ? null : Number((med.untrimmed / med.nodered).toFixed(2)), daemon_vs_node_red: ratioDaemon === null ? null : Number(ratioDaemon.toFixed(2)) },
+    runs_events_per_sec: {
+      ours: rates.ours.map(Math.round),
+      untrimmed: rates.untrimmed.map(Math.round),
+      daemon: rates.daemon.map(Math.round),
+      node_red: nrOk ? rates.nodered.map(Math.round) : null,
+    },
+    ratios: {
+      ours_vs_node_red: ratio === null ? null : Number(ratio.toFixed(2)),
+      untrimmed_vs_node_red: med.nodered === null ? null : Number((med.untrimmed / med.nodered).toFixed(2)),
+      daemon_vs_node_red: ratioDaemon === null ? null : Number(ratioDaemon.toFixed(2)),
+    },
     outputs_exact: exact,
-    node_red: 'error' in nodeRed ? { version: null, error: nodeRed.error } : { version: nodeRed.version, startup_ms: Math.round(nodeRed.startupMs), input: 'decoded JSON (no BTHome decoding)' },
+    node_red:
+      'error' in nodeRed
+        ? { version: null, error: nodeRed.error }
+        : { version: nodeRed.version, startup_ms: Math.round(nodeRed.startupMs), input: 'decoded JSON (no BTHome decoding)' },
     daemon_problems: daemonProblems,
     replay: { synchronous_full: rp('FULL'), synchronous_normal: rp('NORMAL') },
-    move_ms: { median: Number(moveMed.toFixed(1)), max: Number(Math.max(...moveTimes).toFixed(1)), moves: moveTimes.length, relocation_bytes: relocationBytes, job_inputs: jobStatus.watermark.seq },
+    move_ms: {
+      median: Number(moveMed.toFixed(1)),
+      max: Number(Math.max(...moveTimes).toFixed(1)),
+      moves: moveTimes.length,
+      relocation_bytes: relocationBytes,
+      job_inputs: jobStatus.watermark.seq,
+    },
   };
 }
 

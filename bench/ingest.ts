@@ -30,7 +30,10 @@ function stream(epoch: number): Uint8Array[] {
   for (let sq = 0; sq < PER_SOURCE; sq++) {
     for (let s = 0; s < SOURCES; s++) {
       const kid = `dev-${s}`;
-      const r = encode({ header: { kid, ep: epoch, sq }, claims: { iss: kid, iat: 1767225600 + sq, ev: 'tel', d: { t: 20 + (sq % 50) / 10, n: 1, heat: sq % 7 === 0 } } }, key);
+      const r = encode(
+        { header: { kid, ep: epoch, sq }, claims: { iss: kid, iat: 1767225600 + sq, ev: 'tel', d: { t: 20 + (sq % 50) / 10, n: 1, heat: sq % 7 === 0 } } },
+        key,
+      );
       if (!r.ok) throw r.error;
       out.push(new TextEncoder().encode(r.value));
     }
@@ -46,29 +49,48 @@ const tokens = stream(1);
 let ingest = new Ingest({ keys: () => key });
 let i = 0;
 const keyObject = createSecretKey(secret);
-const figures = await measureInterleaved([
-  {
-    name: 'pipeline (verify, sequence, store, dispatch)',
-    fn: () => {
-      if (i === tokens.length) { ingest = new Ingest({ keys: () => key }); i = 0; }
-      ingest.ingest(tokens[i++]!);
+const figures = await measureInterleaved(
+  [
+    {
+      name: 'pipeline (verify, sequence, store, dispatch)',
+      fn: () => {
+        if (i === tokens.length) {
+          ingest = new Ingest({ keys: () => key });
+          i = 0;
+        }
+        ingest.ingest(tokens[i++]!);
+      },
     },
-  },
-  {
-    name: 'bare HMAC-SHA256 verify (createHmac)',
-    fn: () => { const t = tokens[i % tokens.length]!; createHmac('sha256', keyObject).update(t.subarray(0, t.lastIndexOf(0x2e))).digest(); },
-  },
-], { runs: RUNS, bar });
+    {
+      name: 'bare HMAC-SHA256 verify (createHmac)',
+      fn: () => {
+        const t = tokens[i % tokens.length]!;
+        createHmac('sha256', keyObject)
+          .update(t.subarray(0, t.lastIndexOf(0x2e)))
+          .digest();
+      },
+    },
+  ],
+  { runs: RUNS, bar },
+);
 
 // End to end: publish QoS 1 over loopback; count until all are accepted. Embedded: one process with aedes
 // and SQLite. Scale-out: `workers` services on Mosquitto (shared subscription) and Redis, fresh keys per run.
 async function endToEnd(mode: { workers: number; broker?: TestBroker; redisUrl?: string } = { workers: 1 }): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
-  const svcs = Array.from({ length: mode.workers }, () => new CloudService({
-    dataDir, mqttPort: 0, httpPort: 0, log: () => undefined, functionRunner: 'in-process',
-    ...(mode.broker !== undefined && { mqttUrl: mode.broker.url, shared: true }),
-    ...(mode.redisUrl !== undefined && { redisUrl: mode.redisUrl }),
-  }));
+  const svcs = Array.from(
+    { length: mode.workers },
+    () =>
+      new CloudService({
+        dataDir,
+        mqttPort: 0,
+        httpPort: 0,
+        log: () => undefined,
+        functionRunner: 'in-process',
+        ...(mode.broker !== undefined && { mqttUrl: mode.broker.url, shared: true }),
+        ...(mode.redisUrl !== undefined && { redisUrl: mode.redisUrl }),
+      }),
+  );
   let mqttUrl = '';
   for (const svc of svcs) mqttUrl = (await svc.start()).mqttUrl;
   const svc = svcs[0]!;
@@ -77,16 +99,20 @@ async function endToEnd(mode: { workers: number; broker?: TestBroker; redisUrl?:
   const keys = new Map<string, ReturnType<typeof hmacKey>>();
   for (let s = 0; s < SOURCES; s++) keys.set(`${run}-${s}`, svc.devices.keys(`${run}-${s}`)!);
   const msgs: string[] = [];
-  for (let sq = 0; sq < PER_SOURCE; sq++) for (let s = 0; s < SOURCES; s++) {
-    const kid = `${run}-${s}`;
-    const r = encode({ header: { kid, ep: 1, sq }, claims: { iss: kid, iat: 1767225600 + sq, ev: 'tel', d: { t: 21.5 } } }, keys.get(kid)!);
-    if (r.ok) msgs.push(r.value);
-  }
+  for (let sq = 0; sq < PER_SOURCE; sq++)
+    for (let s = 0; s < SOURCES; s++) {
+      const kid = `${run}-${s}`;
+      const r = encode({ header: { kid, ep: 1, sq }, claims: { iss: kid, iat: 1767225600 + sq, ev: 'tel', d: { t: 21.5 } } }, keys.get(kid)!);
+      if (r.ok) msgs.push(r.value);
+    }
   const accepted = (): number => svcs.reduce((n, x) => n + x.ingest.counters().accepted, 0);
   // The publisher runs in a worker thread (its own event loop, the other core), as a gateway would elsewhere.
   const pub = new Worker(new URL('./publisher.worker.mjs', import.meta.url), { workerData: { url: mqttUrl, topic: 'ferry/up/bench/msg', msgs, window: 256 } });
   const t0 = performance.now();
-  await new Promise<void>((resolve, reject) => { pub.once('message', () => resolve()); pub.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    pub.once('message', () => resolve());
+    pub.once('error', reject);
+  });
   while (accepted() < msgs.length) await new Promise((r) => setTimeout(r, 5));
   const seconds = (performance.now() - t0) / 1000;
   await pub.terminate();
@@ -123,10 +149,17 @@ if (scaleOut) {
 } else {
   console.log('  scale-out mode not measured: mosquitto or redis-server is not installed');
 }
-console.log(`  pipeline at ${((pipeline / bare) * 100).toFixed(0)} % of the bare-HMAC limit (goal >= 50 %); embedded ${embedded >= 10_000 ? 'meets' : 'misses'} the 10k msg/s goal`);
-console.log(JSON.stringify({
-  bench: 'ingest', runs: RUNS, sources: SOURCES, per_source: PER_SOURCE,
-  msgs_per_sec: { pipeline: Math.round(pipeline), bare_hmac_verify: Math.round(bare), embedded_end_to_end: Math.round(embedded) },
-  ratios: { pipeline_vs_bare_hmac: Number((pipeline / bare).toFixed(3)) },
-  ...(scaleOut && { redis_mode: { one_worker: Math.round(median(redis1)), two_workers: Math.round(median(redis2)) } }),
-}));
+console.log(
+  `  pipeline at ${((pipeline / bare) * 100).toFixed(0)} % of the bare-HMAC limit (goal >= 50 %); embedded ${embedded >= 10_000 ? 'meets' : 'misses'} the 10k msg/s goal`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'ingest',
+    runs: RUNS,
+    sources: SOURCES,
+    per_source: PER_SOURCE,
+    msgs_per_sec: { pipeline: Math.round(pipeline), bare_hmac_verify: Math.round(bare), embedded_end_to_end: Math.round(embedded) },
+    ratios: { pipeline_vs_bare_hmac: Number((pipeline / bare).toFixed(3)) },
+    ...(scaleOut && { redis_mode: { one_worker: Math.round(median(redis1)), two_workers: Math.round(median(redis2)) } }),
+  }),
+);

@@ -5,7 +5,11 @@
  */
 import { SingleBar, Presets } from 'cli-progress';
 
-export interface Figure { readonly name: string; readonly opsPerSec: number; readonly runs: readonly number[] }
+export interface Figure {
+  readonly name: string;
+  readonly opsPerSec: number;
+  readonly runs: readonly number[];
+}
 
 export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -14,14 +18,21 @@ export const median = (xs: readonly number[]): number => {
 };
 
 export function progress(total: number, label: string): SingleBar {
-  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} runs`, stream: process.stderr, hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: `${label} [{bar}] {value}/{total} runs`, stream: process.stderr, hideCursor: true, clearOnComplete: false },
+    Presets.shades_classic,
+  );
   bar.start(total, 0);
   return bar;
 }
 
 export const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k/s` : `${n.toFixed(0)} /s`);
 
-export interface Op { readonly name: string; readonly fn: () => unknown; readonly async?: boolean }
+export interface Op {
+  readonly name: string;
+  readonly fn: () => unknown;
+  readonly async?: boolean;
+}
 
 /**
  * Measures several ops in round-robin (run 1 of each, then run 2 of each, ...) so that a change of load

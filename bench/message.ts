@@ -28,15 +28,18 @@ const keyObject = createSecretKey(secret);
 const bar = progress(RUNS * 7, 'bench:message');
 const board = await EmulatedBoard.create({ key: secret, seed: 1 });
 await board.boot();
-const figures: Figure[] = await measureInterleaved([
-  { name: 'firmware tick+sign (emulated board)', fn: () => board.tick() },
-  { name: 'TS encode+sign', fn: () => encode(message, key) },
-  { name: 'bare HMAC-SHA256 (node:crypto createHmac)', fn: () => createHmac('sha256', keyObject).update(signingInput).digest() },
-  { name: 'our HMAC port alone (hmacKey)', fn: () => key.mac(signingInput) },
-  { name: 'ours: verify (bytes)', fn: () => verify(tokenBytes, key) },
-  { name: 'ours: verify (string)', fn: () => verify(token, key) },
-  { name: 'jose compactVerify', fn: () => compactVerify(token, secret), async: true },
-], { runs: RUNS, bar });
+const figures: Figure[] = await measureInterleaved(
+  [
+    { name: 'firmware tick+sign (emulated board)', fn: () => board.tick() },
+    { name: 'TS encode+sign', fn: () => encode(message, key) },
+    { name: 'bare HMAC-SHA256 (node:crypto createHmac)', fn: () => createHmac('sha256', keyObject).update(signingInput).digest() },
+    { name: 'our HMAC port alone (hmacKey)', fn: () => key.mac(signingInput) },
+    { name: 'ours: verify (bytes)', fn: () => verify(tokenBytes, key) },
+    { name: 'ours: verify (string)', fn: () => verify(token, key) },
+    { name: 'jose compactVerify', fn: () => compactVerify(token, secret), async: true },
+  ],
+  { runs: RUNS, bar },
+);
 bar.stop();
 
 const get = (n: string): number => figures.find((f) => f.name.startsWith(n))!.opsPerSec;
@@ -48,9 +51,15 @@ const ratios = {
 };
 console.log(`token ${tokenBytes.length} bytes; medians of ${RUNS} runs`);
 for (const f of figures) console.log(`  ${f.name.padEnd(40)} ${fmt(f.opsPerSec).padStart(10)}`);
-console.log(`  our verifier at ${(ratios.verify_vs_bare_hmac * 100).toFixed(0)} % of the bare-HMAC limit (goal >= 80 %), ${ratios.verify_vs_jose.toFixed(1)}x jose (goal >= 5x)`);
-console.log(JSON.stringify({
-  bench: 'message', runs: RUNS, token_bytes: tokenBytes.length,
-  ops_per_sec: Object.fromEntries(figures.map((f) => [f.name, Math.round(f.opsPerSec)])),
-  ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, Number(v.toFixed(3))])),
-}));
+console.log(
+  `  our verifier at ${(ratios.verify_vs_bare_hmac * 100).toFixed(0)} % of the bare-HMAC limit (goal >= 80 %), ${ratios.verify_vs_jose.toFixed(1)}x jose (goal >= 5x)`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'message',
+    runs: RUNS,
+    token_bytes: tokenBytes.length,
+    ops_per_sec: Object.fromEntries(figures.map((f) => [f.name, Math.round(f.opsPerSec)])),
+    ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, Number(v.toFixed(3))])),
+  }),
+);

@@ -22,24 +22,43 @@ export interface Attack {
 const fixedHeader = (type: number, length: number): Buffer => {
   const out = [type];
   let x = length;
-  do { let b = x % 128; x = Math.floor(x / 128); if (x > 0) b |= 0x80; out.push(b); } while (x > 0);
+  do {
+    let b = x % 128;
+    x = Math.floor(x / 128);
+    if (x > 0) b |= 0x80;
+    out.push(b);
+  } while (x > 0);
   return Buffer.from(out);
 };
 const CONNECT = Buffer.from([0x10, 0x0f, 0x00, 0x04, ...Buffer.from('MQTT'), 0x04, 0x02, 0x00, 0x3c, 0x00, 0x03, ...Buffer.from('bad')]);
 
-const post = (url: string, body: string | Uint8Array, headers: Record<string, string>) => fetch(url, { method: 'POST', headers, body: typeof body === 'string' ? body : Buffer.from(body) });
+const post = (url: string, body: string | Uint8Array, headers: Record<string, string>) =>
+  fetch(url, { method: 'POST', headers, body: typeof body === 'string' ? body : Buffer.from(body) });
 
 export const ATTACKS: readonly Attack[] = [
   {
     name: 'oversized MQTT packets (255 MiB announced)',
     async run(sys) {
       const { port } = new URL(sys.mqttUrl);
-      const closed = await Promise.all(Array.from({ length: 5 }, () => new Promise<boolean>((resolve) => {
-        const s = connect(Number(port), '127.0.0.1', () => { s.write(CONNECT); s.write(fixedHeader(0x30, 255 * 1024 * 1024)); s.write(randomBytes(64 * 1024)); });
-        s.on('error', () => undefined);
-        s.once('close', () => resolve(true));
-        setTimeout(() => { s.destroy(); resolve(false); }, 5000);
-      })));
+      const closed = await Promise.all(
+        Array.from(
+          { length: 5 },
+          () =>
+            new Promise<boolean>((resolve) => {
+              const s = connect(Number(port), '127.0.0.1', () => {
+                s.write(CONNECT);
+                s.write(fixedHeader(0x30, 255 * 1024 * 1024));
+                s.write(randomBytes(64 * 1024));
+              });
+              s.on('error', () => undefined);
+              s.once('close', () => resolve(true));
+              setTimeout(() => {
+                s.destroy();
+                resolve(false);
+              }, 5000);
+            }),
+        ),
+      );
       return closed.every(Boolean) ? undefined : 'a connection announcing a 255 MiB packet was not closed';
     },
   },
@@ -52,7 +71,9 @@ export const ATTACKS: readonly Attack[] = [
       await c.endAsync();
       const late = await mqtt.connectAsync(sys.mqttUrl);
       let got = 0;
-      late.on('message', () => { got++; });
+      late.on('message', () => {
+        got++;
+      });
       await late.subscribeAsync('junk/#', { qos: 1 });
       await new Promise((r) => setTimeout(r, 300));
       await late.endAsync(true);
@@ -96,20 +117,27 @@ export const ATTACKS: readonly Attack[] = [
     name: 'module uploads that would exhaust a runner (a 10-million-entry table)',
     async run(sys) {
       const bomb = wat('(module (table 10000000 funcref) (memory (export "memory") 1 1) (func (export "abi_version") (result i32) i32.const 1))');
-      const codes = await Promise.all(Array.from({ length: 20 }, async () => {
-        const r = await post(`${sys.httpUrl}/api/functions/modules?namespace=home`, bomb, { 'content-type': 'application/wasm', authorization: `Bearer ${sys.ownerToken}` });
-        return `${r.status} ${((await r.json()) as { code?: string }).code}`;
-      }));
+      const codes = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const r = await post(`${sys.httpUrl}/api/functions/modules?namespace=home`, bomb, {
+            'content-type': 'application/wasm',
+            authorization: `Bearer ${sys.ownerToken}`,
+          });
+          return `${r.status} ${((await r.json()) as { code?: string }).code}`;
+        }),
+      );
       return codes.every((c) => c === '400 FERRY_FN_MODULE_INVALID') ? undefined : `uploads answered ${[...new Set(codes)].join(', ')}`;
     },
   },
   {
     name: 'malformed JSON bodies (200 requests)',
     async run(sys) {
-      const answers = await Promise.all(Array.from({ length: 200 }, async (_, i) => {
-        const r = await post(`${sys.httpUrl}/api/devices`, `{"id": "x${i}", `, { 'content-type': 'application/json' });
-        return `${r.status} ${((await r.json()) as { code?: string }).code}`;
-      }));
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          const r = await post(`${sys.httpUrl}/api/devices`, `{"id": "x${i}", `, { 'content-type': 'application/json' });
+          return `${r.status} ${((await r.json()) as { code?: string }).code}`;
+        }),
+      );
       return answers.every((a) => a === '400 FERRY_API_BAD_REQUEST') ? undefined : `answered ${[...new Set(answers)].join(', ')}`;
     },
   },
@@ -119,7 +147,10 @@ export const ATTACKS: readonly Attack[] = [
       const engine = sys.gateway.rules.engine;
       const job = engine.install({
         headers: { runtime: `gateway:${sys.gatewayId}`, targetResource: 'chaos', jobType: 'sql' },
-        jobConfig: { connectors: { input: ['chaos/self', 'chaos/self'], output: 'chaos/out' }, jobProps: { query: 'SELECT a.n AS l, b.n AS r FROM chaos/self AS a JOIN chaos/self AS b ON a.k = b.k WITHIN 1h' } },
+        jobConfig: {
+          connectors: { input: ['chaos/self', 'chaos/self'], output: 'chaos/out' },
+          jobProps: { query: 'SELECT a.n AS l, b.n AS r FROM chaos/self AS a JOIN chaos/self AS b ON a.k = b.k WITHIN 1h' },
+        },
       });
       engine.start(job.jobId);
       let outputs = 0;

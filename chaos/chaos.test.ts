@@ -8,8 +8,12 @@ import { ATTACKS } from './attacks.ts';
 import { startSystem, type System } from './system.ts';
 
 let sys: System;
-beforeAll(async () => { sys = await startSystem({ deviceRate: { perSecond: 1000, burst: 200 } }); }, 30_000);
-afterAll(async () => { await sys.stop(); });
+beforeAll(async () => {
+  sys = await startSystem({ deviceRate: { perSecond: 1000, burst: 200 } });
+}, 30_000);
+afterAll(async () => {
+  await sys.stop();
+});
 
 describe('chaos: hostile and faulty inputs against a running cloud and gateway', () => {
   for (const attack of ATTACKS) {

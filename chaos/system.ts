@@ -17,9 +17,15 @@ import { hmacKey } from '@ferry/message/node';
 class ScriptedSource implements Source {
   readonly name = 'scripted';
   sink: SourceSink | undefined;
-  async start(sink: SourceSink): Promise<void> { this.sink = sink; }
-  async stop(): Promise<void> { this.sink = undefined; }
-  health() { return { name: this.name, up: true, lastInputMs: undefined, counters: {} }; }
+  async start(sink: SourceSink): Promise<void> {
+    this.sink = sink;
+  }
+  async stop(): Promise<void> {
+    this.sink = undefined;
+  }
+  health() {
+    return { name: this.name, up: true, lastInputMs: undefined, counters: {} };
+  }
 }
 
 export interface System {
@@ -40,7 +46,10 @@ export interface System {
 
 export async function startSystem(opts: { deviceRate?: { perSecond: number; burst: number } } = {}): Promise<System> {
   const cloud = new CloudService({
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-chaos-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined,
+    dataDir: mkdtempSync(join(tmpdir(), 'ferry-chaos-cloud-')),
+    mqttPort: 0,
+    httpPort: 0,
+    log: () => undefined,
     ...(opts.deviceRate !== undefined && { deviceRate: opts.deviceRate }),
   });
   const { mqttUrl, httpUrl } = await cloud.start();
@@ -54,7 +63,14 @@ export async function startSystem(opts: { deviceRate?: { perSecond: number; burs
   };
   const gatewayId = 'gw-chaos';
   const gwKey = cloud.devices.add(gatewayId).key;
-  const gateway = new GatewayDaemon(parseConfig({ gateway: { id: gatewayId, key: gwKey, data_dir: mkdtempSync(join(tmpdir(), 'ferry-chaos-gw-')) }, uplink: { url: mqttUrl }, api: { port: 0 } }), { sources: [new ScriptedSource()], log: () => undefined });
+  const gateway = new GatewayDaemon(
+    parseConfig({
+      gateway: { id: gatewayId, key: gwKey, data_dir: mkdtempSync(join(tmpdir(), 'ferry-chaos-gw-')) },
+      uplink: { url: mqttUrl },
+      api: { port: 0 },
+    }),
+    { sources: [new ScriptedSource()], log: () => undefined },
+  );
   await gateway.start();
   const ownerToken = generatePrivateToken('chaos-owner');
   await fetch(`${httpUrl}/api/owners`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ privateToken: ownerToken }) });
@@ -62,7 +78,13 @@ export async function startSystem(opts: { deviceRate?: { perSecond: number; burs
   const client: MqttClient = await mqtt.connectAsync(mqttUrl, { clientId: 'chaos-ref' });
   let sq = 0;
   return {
-    cloud, mqttUrl, httpUrl, gateway, gatewayId, ownerToken, device,
+    cloud,
+    mqttUrl,
+    httpUrl,
+    gateway,
+    gatewayId,
+    ownerToken,
+    device,
     referenceSent: () => sq,
     async reference() {
       const t0 = performance.now();

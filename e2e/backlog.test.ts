@@ -12,18 +12,29 @@ import { GatewayDaemon, parseConfig, type Source, type SourceSink } from '@ferry
 import { freePort } from '@ferry/test-kit/ports';
 
 const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> => {
   const end = Date.now() + ms;
-  while (!(await cond())) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await new Promise((r) => setTimeout(r, 50)); }
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 };
 
 class ScriptedSource implements Source {
   readonly name = 'scripted';
   sink: SourceSink | undefined;
-  async start(sink: SourceSink): Promise<void> { this.sink = sink; }
-  async stop(): Promise<void> { this.sink = undefined; }
-  health() { return { name: this.name, up: true, lastInputMs: undefined, counters: {} }; }
+  async start(sink: SourceSink): Promise<void> {
+    this.sink = sink;
+  }
+  async stop(): Promise<void> {
+    this.sink = undefined;
+  }
+  health() {
+    return { name: this.name, up: true, lastInputMs: undefined, counters: {} };
+  }
 }
 
 describe('store-and-forward backlog against the per-device rate', () => {

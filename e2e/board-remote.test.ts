@@ -14,7 +14,14 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CloudService } from '@ferry/cloud';
 import { noDelay } from '@ferry/mqtt-rest';
 import {
-  centiText, EmulatedBoard, LOCAL_FN_ERRORS, MIN_TEMPERATURE_WASM, NamespaceMinimum, NO_READING, RemoteFunction, THERMOSTAT_WASM,
+  centiText,
+  EmulatedBoard,
+  LOCAL_FN_ERRORS,
+  MIN_TEMPERATURE_WASM,
+  NamespaceMinimum,
+  NO_READING,
+  RemoteFunction,
+  THERMOSTAT_WASM,
 } from '@ferry/firmware';
 import { decode } from '@ferry/message';
 import { compile, FN_ERRORS, type CompiledModule, type FnResult } from '@ferry/wasm-host';
@@ -29,8 +36,13 @@ const key = new Uint8Array(32).map((_, i) => i + 40);
 const enc = new TextEncoder();
 
 const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
-const unwrap = <T>(r: FnResult<T>): T => { if (!r.ok) throw r.error; return r.value; };
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+const unwrap = <T>(r: FnResult<T>): T => {
+  if (!r.ok) throw r.error;
+  return r.value;
+};
 
 let thermostat: CompiledModule;
 beforeAll(async () => {
@@ -70,7 +82,13 @@ async function board(sensorCenti: number, o: { startMs?: number; maxAgeS?: numbe
 }
 
 const lastTel = (b: EmulatedBoard): Record<string, unknown> => {
-  const tel = b.messages.map((t) => { const r = decode(t); if (!r.ok) throw r.error; return r.value; }).filter((m) => m.claims['ev'] === 'tel');
+  const tel = b.messages
+    .map((t) => {
+      const r = decode(t);
+      if (!r.ok) throw r.error;
+      return r.value;
+    })
+    .filter((m) => m.claims['ev'] === 'tel');
   return tel.at(-1)!.claims['d'] as Record<string, unknown>;
 };
 
@@ -116,39 +134,45 @@ describe('the board calls the cloud by hash, and falls back to itself', () => {
     // Stamps sit 5 s off the 10 s grid of freshness bounds: the board's and the cloud's clocks may differ by
     // the time a call takes without any reading crossing a bound.
     const entry = fc.record({
-      value: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: -6000, max: 10000 }).map(centiText) }, { weight: 1, arbitrary: fc.constantFrom('x', '12.345') }),
+      value: fc.oneof(
+        { weight: 8, arbitrary: fc.integer({ min: -6000, max: 10000 }).map(centiText) },
+        { weight: 1, arbitrary: fc.constantFrom('x', '12.345') },
+      ),
       ageS: fc.integer({ min: -3, max: 70 }).map((k) => k * 10 + 5),
     });
     const rooms = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/), entry, { maxKeys: 30 });
     let run = 0;
-    await fc.assert(fc.asyncProperty(rooms, fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1000, max: 3000 }), async (rs, maxAge10, own) => {
-      const nsName = `prop-${run++}`;
-      unwrap(svc.functions.setWhitelisted(PRIV, nsName, HASH, true));
-      const cloudNs = svc.functions.namespaces.state(OWNER, nsName);
-      const now = Date.now();
-      const [withCloud, alone] = [await board(own, { startMs: now, maxAgeS: maxAge10 * 10 }), await board(own, { startMs: now, maxAgeS: maxAge10 * 10 })];
-      for (const [room, e] of Object.entries(rs)) {
-        const v = enc.encode(`${e.value} ${now - e.ageS * 1000}`);
-        cloudNs.set(`temp.${room}`, v);
-        alone.state.set(`temp.${room}`, v);
-      }
-      const token = boardToken([nsName]);
-      // The answer: the cloud over its namespace, the board over its own state (offline: no transport).
-      const nm = await NamespaceMinimum.create(withCloud, { namespace: nsName, token, transport: client, httpUrl, timeoutMs: 5000 });
-      const local = await (await NamespaceMinimum.create(alone, { namespace: nsName, token })).refresh();
-      const r = await nm.tick(0);
-      expect(r.min).toMatchObject({ ok: true, where: 'cloud' });
-      expect(local).toMatchObject({ ok: true, where: 'local' });
-      expect(r.min.ok && r.min.value).toBe(local.ok && local.value);
-      // The decision: the firmware fed the cloud's answer vs the firmware alone over the same readings.
-      alone.tick(0);
-      const [a, b] = [lastTel(withCloud), lastTel(alone)];
-      expect({ tmin: a['tmin'], heat: a['heat'] }).toEqual({ tmin: b['tmin'], heat: b['heat'] });
-      nm.fn.close();
-    }), { numRuns: 25 });
+    await fc.assert(
+      fc.asyncProperty(rooms, fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1000, max: 3000 }), async (rs, maxAge10, own) => {
+        const nsName = `prop-${run++}`;
+        unwrap(svc.functions.setWhitelisted(PRIV, nsName, HASH, true));
+        const cloudNs = svc.functions.namespaces.state(OWNER, nsName);
+        const now = Date.now();
+        const [withCloud, alone] = [await board(own, { startMs: now, maxAgeS: maxAge10 * 10 }), await board(own, { startMs: now, maxAgeS: maxAge10 * 10 })];
+        for (const [room, e] of Object.entries(rs)) {
+          const v = enc.encode(`${e.value} ${now - e.ageS * 1000}`);
+          cloudNs.set(`temp.${room}`, v);
+          alone.state.set(`temp.${room}`, v);
+        }
+        const token = boardToken([nsName]);
+        // The answer: the cloud over its namespace, the board over its own state (offline: no transport).
+        const nm = await NamespaceMinimum.create(withCloud, { namespace: nsName, token, transport: client, httpUrl, timeoutMs: 5000 });
+        const local = await (await NamespaceMinimum.create(alone, { namespace: nsName, token })).refresh();
+        const r = await nm.tick(0);
+        expect(r.min).toMatchObject({ ok: true, where: 'cloud' });
+        expect(local).toMatchObject({ ok: true, where: 'local' });
+        expect(r.min.ok && r.min.value).toBe(local.ok && local.value);
+        // The decision: the firmware fed the cloud's answer vs the firmware alone over the same readings.
+        alone.tick(0);
+        const [a, b] = [lastTel(withCloud), lastTel(alone)];
+        expect({ tmin: a['tmin'], heat: a['heat'] }).toEqual({ tmin: b['tmin'], heat: b['heat'] });
+        nm.fn.close();
+      }),
+      { numRuns: 25 },
+    );
   }, 60_000);
 
-  it('a refusal that is the board\'s to fix is surfaced, not masked by a local answer', async () => {
+  it("a refusal that is the board's to fix is surfaced, not masked by a local answer", async () => {
     const { svc, mqttUrl, httpUrl } = await startCloud();
     cleanups.push(() => svc.stop());
     const client = await boardClient(mqttUrl);
@@ -158,7 +182,15 @@ describe('the board calls the cloud by hash, and falls back to itself', () => {
     unwrap(svc.functions.setWhitelisted(PRIV, 'flat', HASH, false));
     const r = await fn.call('min_temperature', ['-1']);
     expect(r.ok === false && r.error).toMatchObject({ code: 'FERRY_FN_NOT_WHITELISTED', num: 4105, where: 'cloud' });
-    const elsewhere = await RemoteFunction.create({ module: MODULE, host: b, namespace: 'other', token: boardToken(), transport: client, httpUrl, timeoutMs: 5000 });
+    const elsewhere = await RemoteFunction.create({
+      module: MODULE,
+      host: b,
+      namespace: 'other',
+      token: boardToken(),
+      transport: client,
+      httpUrl,
+      timeoutMs: 5000,
+    });
     const r2 = await elsewhere.call('min_temperature', ['-1']);
     expect(r2.ok === false && r2.error.code).toBe('FERRY_FN_FORBIDDEN_NAMESPACE');
     const badArgs = await fn.call('min_temperature', []);
@@ -181,8 +213,13 @@ describe('the board calls the cloud by hash, and falls back to itself', () => {
     // The cloud holds the next call until the board has given up on it.
     const handle = svc.functions.handleCall.bind(svc.functions);
     let release: () => void = () => undefined;
-    const held = new Promise<void>((r) => { release = r; });
-    const spy = vi.spyOn(svc.functions, 'handleCall').mockImplementationOnce(async (req) => { await held; return handle(req); });
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const spy = vi.spyOn(svc.functions, 'handleCall').mockImplementationOnce(async (req) => {
+      await held;
+      return handle(req);
+    });
     const r = await fn.call('min_temperature', ['300000'], { timeoutMs: 100 });
     expect(r).toMatchObject({ ok: true, where: 'local', reason: 'timeout', value: 2010 });
     expect(fn.pending).toBe(0);
@@ -203,7 +240,15 @@ describe('the board calls the cloud by hash, and falls back to itself', () => {
     const client = await boardClient(cloud.mqttUrl);
     const b = await board(2100);
     b.state.setText('temp.hall', `20.10 ${b.clock.nowMs()}`);
-    const fn = await RemoteFunction.create({ module: MODULE, host: b, namespace: 'flat', token: boardToken(), transport: client, httpUrl: cloud.httpUrl, timeoutMs: 5000 });
+    const fn = await RemoteFunction.create({
+      module: MODULE,
+      host: b,
+      namespace: 'flat',
+      token: boardToken(),
+      transport: client,
+      httpUrl: cloud.httpUrl,
+      timeoutMs: 5000,
+    });
     expect(await fn.call('min_temperature', ['-1'])).toMatchObject({ where: 'cloud', value: 1875 });
 
     await cloud.svc.stop();

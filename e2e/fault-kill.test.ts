@@ -37,28 +37,52 @@ const CLI = join(import.meta.dirname, '..', 'cli', 'bin', 'ferry.mjs');
 
 const parts = useScaleOutParts();
 
-interface Worker { readonly proc: ChildProcess; readonly httpUrl: string; readonly exited: Promise<number | null> }
+interface Worker {
+  readonly proc: ChildProcess;
+  readonly httpUrl: string;
+  readonly exited: Promise<number | null>;
+}
 
 /** Starts `ferry cloud start` as a child process and waits for its "ferry cloud:" line (it names the HTTP URL). */
 async function startWorker(id: string, dataDir: string, mqttUrl: string, redisUrl: string): Promise<Worker> {
-  const proc = spawn(process.execPath, [CLI, 'cloud', 'start', '--mqtt', mqttUrl, '--shared', '--redis', redisUrl, '--id', id, '--data', dataDir, '--http-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [CLI, 'cloud', 'start', '--mqtt', mqttUrl, '--shared', '--redis', redisUrl, '--id', id, '--data', dataDir, '--http-port', '0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   let err = '';
-  proc.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
+  proc.stderr!.on('data', (b: Buffer) => {
+    err += b.toString();
+  });
   const httpUrl = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`worker ${id} did not start: ${out}${err}`)), 30_000);
     proc.stdout!.on('data', (b: Buffer) => {
       out += b.toString();
       const m = /ferry cloud: .* HTTP (http:\/\/\S+),/.exec(out);
-      if (m !== null) { clearTimeout(timer); resolve(m[1]!); }
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
     });
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`worker ${id} exited ${code}: ${out}${err}`)); });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker ${id} exited ${code}: ${out}${err}`));
+    });
   });
   return { proc, httpUrl, exited };
 }
 
-interface Counters { accepted: number; duplicate: number; recovered: number; gap: number; late_stored: number; store_error: number; reorder_store_error: number }
+interface Counters {
+  accepted: number;
+  duplicate: number;
+  recovered: number;
+  gap: number;
+  late_stored: number;
+  store_error: number;
+  reorder_store_error: number;
+}
 
 async function counters(w: Worker): Promise<Counters> {
   const h = (await (await fetch(`${w.httpUrl}/health`)).json()) as { ingest: Counters };
@@ -111,7 +135,10 @@ describe('fault: kill -9 one of two cloud worker processes (Mosquitto + Redis)',
           expect(await a.exited).toBe(null); // killed by the signal, no clean shutdown
           killedAt = published;
           const restarting = startWorker('fault-a', dataDir, broker.url, url);
-          void restarting.then((w) => { a = w; restartedAt = published; });
+          void restarting.then((w) => {
+            a = w;
+            restartedAt = published;
+          });
         } else {
           await sleep(2); // a steady stream, so the kill lands while messages are in flight
         }
@@ -148,7 +175,8 @@ describe('fault: kill -9 one of two cloud worker processes (Mosquitto + Redis)',
       expect(cb.accepted).toBeGreaterThan(0);
       for (const c of [ca, cb]) expect(c).toMatchObject({ store_error: 0, reorder_store_error: 0 });
       expect(ca.gap + cb.gap).toBeLessThanOrEqual(ca.late_stored + cb.late_stored);
-      const pick = (c: Counters) => JSON.stringify({ accepted: c.accepted, duplicate: c.duplicate, recovered: c.recovered, gap: c.gap, late_stored: c.late_stored });
+      const pick = (c: Counters) =>
+        JSON.stringify({ accepted: c.accepted, duplicate: c.duplicate, recovered: c.recovered, gap: c.gap, late_stored: c.late_stored });
       console.log(`fault: A accepted ${aBeforeKill} before SIGKILL at ${killedAt}/${total}, back at ${restartedAt}; since: A ${pick(ca)}, B ${pick(cb)}`);
       await client.quit();
     } finally {

@@ -14,10 +14,15 @@ import { GatewayDaemon, parseConfig, type Source, type SourceSink } from '@ferry
 import { mosquittoAvailable, mosquittoBroker } from '@ferry/test-kit/brokers';
 
 const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> => {
   const end = Date.now() + ms;
-  while (!(await cond())) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await new Promise((r) => setTimeout(r, 20)); }
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 };
 const json = async (res: Response): Promise<unknown> => res.json();
 const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -25,9 +30,15 @@ const post = (url: string, body: unknown) => fetch(url, { method: 'POST', header
 class ScriptedSource implements Source {
   readonly name = 'scripted';
   sink: SourceSink | undefined;
-  async start(sink: SourceSink): Promise<void> { this.sink = sink; }
-  async stop(): Promise<void> { this.sink = undefined; }
-  health() { return { name: this.name, up: true, lastInputMs: undefined, counters: {} }; }
+  async start(sink: SourceSink): Promise<void> {
+    this.sink = sink;
+  }
+  async stop(): Promise<void> {
+    this.sink = undefined;
+  }
+  health() {
+    return { name: this.name, up: true, lastInputMs: undefined, counters: {} };
+  }
 }
 
 type Mode = 'embedded' | 'mosquitto';
@@ -40,13 +51,20 @@ async function system(mode: Mode) {
     external = b.url;
   }
   const cloud = new CloudService({
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-e2e-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined,
+    dataDir: mkdtempSync(join(tmpdir(), 'ferry-e2e-cloud-')),
+    mqttPort: 0,
+    httpPort: 0,
+    log: () => undefined,
     ...(external !== undefined && { mqttUrl: external, shared: true }),
   });
   const { mqttUrl, httpUrl } = await cloud.start();
   cleanups.push(() => cloud.stop());
   const { key } = (await json(await post(`${httpUrl}/api/devices`, { id: 'gw-e2e' }))) as { key: string };
-  const cfg = parseConfig({ gateway: { id: 'gw-e2e', key, data_dir: mkdtempSync(join(tmpdir(), 'ferry-e2e-gw-')) }, uplink: { url: mqttUrl }, api: { port: 0 } });
+  const cfg = parseConfig({
+    gateway: { id: 'gw-e2e', key, data_dir: mkdtempSync(join(tmpdir(), 'ferry-e2e-gw-')) },
+    uplink: { url: mqttUrl },
+    api: { port: 0 },
+  });
   const source = new ScriptedSource();
   const gateway = new GatewayDaemon(cfg, { sources: [source], log: () => undefined });
   const gwUrl = await gateway.start();
@@ -55,18 +73,30 @@ async function system(mode: Mode) {
   const sub = await mqtt.connectAsync(mqttUrl);
   cleanups.push(() => sub.endAsync(true));
   const outputs: { topic: string; payload: unknown }[] = [];
-  sub.on('message', (topic, p) => { try { outputs.push({ topic, payload: JSON.parse(p.toString()) }); } catch { /* signed tokens: not JSON */ } });
+  sub.on('message', (topic, p) => {
+    try {
+      outputs.push({ topic, payload: JSON.parse(p.toString()) });
+    } catch {
+      /* signed tokens: not JSON */
+    }
+  });
   await sub.subscribeAsync('ferry/agg/#', { qos: 1 });
   return { cloud, httpUrl, gateway, gwUrl, source, outputs };
 }
 
 const edgeFilter = (runtime: string, resource: string) => ({
   headers: { runtime, targetResource: resource, jobType: 'single-filter' },
-  jobConfig: { connectors: { input: 'ferry/up/gw-e2e/bthome/+', output: 'ferry/up/gw-e2e/hot' }, jobProps: { condition: 'gt', threshold: 25, fieldName: 'temperature' } },
+  jobConfig: {
+    connectors: { input: 'ferry/up/gw-e2e/bthome/+', output: 'ferry/up/gw-e2e/hot' },
+    jobProps: { condition: 'gt', threshold: 25, fieldName: 'temperature' },
+  },
 });
 const cloudSum = (runtime: string, resource: string) => ({
   headers: { runtime, targetResource: resource, jobType: 'aggregation' },
-  jobConfig: { connectors: { input: 'ferry/up/gw-e2e/hot', output: 'ferry/agg/hot-sum' }, jobProps: { function: 'sum', fieldName: 'temperature', window: { type: 'tumbling', size: 3, unit: 'count' } } },
+  jobConfig: {
+    connectors: { input: 'ferry/up/gw-e2e/hot', output: 'ferry/agg/hot-sum' },
+    jobProps: { function: 'sum', fieldName: 'temperature', window: { type: 'tumbling', size: 3, unit: 'count' } },
+  },
 });
 
 const modes: Mode[] = mosquittoAvailable() ? ['embedded', 'mosquitto'] : ['embedded'];
@@ -104,7 +134,10 @@ describe.each(modes)('gateway + cloud (%s broker)', (mode) => {
     await post(`${httpUrl}/api/start`, { jobId });
     // Two hot readings: half a window of state in the cloud job.
     for (const t of [26, 27]) source.sink!.reading({ device: 'A4:C1:38:00:00:01', kind: 'bthome', atMs: Date.now(), values: { temperature: t } });
-    await until(async () => ((await json(await fetch(`${httpUrl}/api/jobs/${jobId}`))) as { counters: { in: number } }).counters.in === 2, 'the cloud job to see two inputs');
+    await until(
+      async () => ((await json(await fetch(`${httpUrl}/api/jobs/${jobId}`))) as { counters: { in: number } }).counters.in === 2,
+      'the cloud job to see two inputs',
+    );
     const mv = await post(`${httpUrl}/api/move`, { jobId, target_runtime: 'gateway:gw-e2e', targetResource: 'gateway:gw-e2e' });
     expect([mv.status, mv.status === 200 ? '' : JSON.stringify(await mv.clone().json())]).toEqual([200, '']);
     expect(((await json(await fetch(`${httpUrl}/api/jobs`))) as unknown[]).length).toBe(0);

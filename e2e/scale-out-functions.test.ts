@@ -28,7 +28,7 @@ const post = async (url: string, body: unknown, headers: Record<string, string> 
 };
 
 async function until(what: string, cond: () => boolean): Promise<void> {
-  for (const end = Date.now() + 10_000; !cond();) {
+  for (const end = Date.now() + 10_000; !cond(); ) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -48,7 +48,18 @@ describe('cloud scale-out functions (Mosquitto + Redis, two workers)', () => {
     if (p === undefined) return;
     // One data dir: the devices' SQLite file and the master key that seals owners' signing secrets are shared.
     const dataDir = mkdtempSync(join(tmpdir(), 'ferry-scale-fn-'));
-    const workers = [0, 1].map(() => new CloudService({ dataDir, mqttUrl: p.broker.url, shared: true, redisUrl: p.redisUrl, httpPort: 0, functionRunner: 'in-process', log: () => undefined }));
+    const workers = [0, 1].map(
+      () =>
+        new CloudService({
+          dataDir,
+          mqttUrl: p.broker.url,
+          shared: true,
+          redisUrl: p.redisUrl,
+          httpPort: 0,
+          functionRunner: 'in-process',
+          log: () => undefined,
+        }),
+    );
     const urls: string[] = [];
     try {
       for (const w of workers) urls.push((await w.start()).httpUrl);
@@ -61,7 +72,11 @@ describe('cloud scale-out functions (Mosquitto + Redis, two workers)', () => {
 
       // Everything through A.
       expect((await post(`${urlA}/api/owners`, { privateToken: priv })).status).toBe(201);
-      const up = await fetch(`${urlA}/api/functions/modules?namespace=home`, { method: 'POST', headers: { 'content-type': 'application/wasm', authorization: `Bearer ${priv}` }, body: new Uint8Array(KV) });
+      const up = await fetch(`${urlA}/api/functions/modules?namespace=home`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/wasm', authorization: `Bearer ${priv}` },
+        body: new Uint8Array(KV),
+      });
       expect(up.status).toBe(201);
       expect((await post(`${urlA}/api/functions/whitelist`, { privateToken: priv, namespace: 'home', hash: HASH })).status).toBe(200);
 

@@ -7,7 +7,10 @@ import { afterAll, beforeAll } from 'vitest';
 import { mosquittoAvailable, mosquittoBroker, type TestBroker } from '@ferry/test-kit/brokers';
 import { startRedis, type RedisHarness } from '@ferry/test-kit/redis';
 
-export interface ScaleOutParts { readonly broker: TestBroker; readonly redisUrl: string }
+export interface ScaleOutParts {
+  readonly broker: TestBroker;
+  readonly redisUrl: string;
+}
 
 /** Call at the top of a test file; call the returned function inside a test. */
 export function useScaleOutParts(): (ctx: { skip: () => void }) => ScaleOutParts | undefined {

@@ -24,7 +24,10 @@ describe('cloud scale-out (Mosquitto + Redis, two workers)', () => {
     if (p === undefined) return;
     const { broker } = p;
     const dataDir = mkdtempSync(join(tmpdir(), 'ferry-scale-')); // devices shared through one SQLite file
-    const workers = [0, 1].map(() => new CloudService({ dataDir, mqttUrl: broker.url, shared: true, redisUrl: p.redisUrl, httpPort: 0, functionRunner: 'in-process', log: () => undefined }));
+    const workers = [0, 1].map(
+      () =>
+        new CloudService({ dataDir, mqttUrl: broker.url, shared: true, redisUrl: p.redisUrl, httpPort: 0, functionRunner: 'in-process', log: () => undefined }),
+    );
     const urls = [];
     for (const w of workers) urls.push(await w.start());
     try {

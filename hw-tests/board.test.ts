@@ -16,7 +16,7 @@ const itProc = posixOnly(NEEDS_PROCESS);
 const claims = (t: string): Record<string, unknown> => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
 
 describe('hello', () => {
-  it('answers with its id, ABI version, epoch, free memory and the running module\'s SHA-256', async () => {
+  it("answers with its id, ABI version, epoch, free memory and the running module's SHA-256", async () => {
     const { info } = await openTarget();
     expect(info.abiVersion).toBe(1);
     expect(info.boardId).toMatch(/^[A-Za-z0-9._-]{1,32}$/);
@@ -41,7 +41,12 @@ describe('signed telemetry', () => {
     for (const t of msgs) expect(verify(t, k).ok).toBe(true);
     const j = await compactVerify(msgs.at(-1)!, KEY);
     expect(j.protectedHeader['kid']).toBe(info.boardId);
-    expect(msgs.map((t) => { const p = peek(t); return p.ok ? p.value.sq : -1; })).toEqual(msgs.map((_, i) => i));
+    expect(
+      msgs.map((t) => {
+        const p = peek(t);
+        return p.ok ? p.value.sq : -1;
+      }),
+    ).toEqual(msgs.map((_, i) => i));
   });
 });
 
@@ -80,7 +85,10 @@ describe('reboots', () => {
   it('a reboot starts a new epoch and no (epoch, seq) pair is reused', async () => {
     const { client, info } = await openTarget();
     const e1 = info.epoch;
-    if (!isHw) { await client.testTick(10_000); await client.testTick(10_000); }
+    if (!isHw) {
+      await client.testTick(10_000);
+      await client.testTick(10_000);
+    }
     const e2 = await client.reboot();
     const e3 = await client.reboot();
     expect(e2).toBeGreaterThan(e1);
@@ -89,9 +97,18 @@ describe('reboots', () => {
     // The boot message of e1 may predate our opening the port (serialport flushes the line on open,
     // as a USB-UART loses what came before): count from the ticks on.
     await client.waitForMessages(isHw ? 2 : 4);
-    const pairs = client.messages.map((t) => { const p = peek(t); if (!p.ok) throw p.error; return `${p.value.ep}/${p.value.sq}`; });
+    const pairs = client.messages.map((t) => {
+      const p = peek(t);
+      if (!p.ok) throw p.error;
+      return `${p.value.ep}/${p.value.sq}`;
+    });
     expect(new Set(pairs).size).toBe(pairs.length);
-    expect(pairs.filter((p) => p.endsWith('/0')).map((p) => Number(p.split('/')[0])).filter((e) => e !== e1)).toEqual([e2, e3]);
+    expect(
+      pairs
+        .filter((p) => p.endsWith('/0'))
+        .map((p) => Number(p.split('/')[0]))
+        .filter((e) => e !== e1),
+    ).toEqual([e2, e3]);
     if (!isHw) expect(pairs).toContain(`${e1}/2`);
   });
 

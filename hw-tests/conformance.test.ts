@@ -26,7 +26,10 @@ if (isHw) {
       // Messages precede the ACK of the request that made them on the one ordered line: all are in.
       messages: async () => [...c.messages],
       abiVersion: () => c.testAbiVersion(),
-      close: async () => { await c.close(); await board.stop(); },
+      close: async () => {
+        await c.close();
+        await board.stop();
+      },
     };
   });
 }

@@ -17,7 +17,9 @@ const d = isHw ? describe.skip : describe; // flashing a real board in CI is the
 
 d('ferry flash', () => {
   let dir = '';
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'ferry-flash-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-flash-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   it('uploads with progress and reports the new module; a second run is a no-op', async () => {
     const { board } = await openTarget();

@@ -23,7 +23,9 @@ describe('C framing = shared fixtures', () => {
   it('reads every stream to the same events (errors by number)', () => {
     const out = run(streams.map((s) => `dec ${s.wire || '-'}`));
     const want = streams.flatMap((s) => [
-      ...s.events.map((e) => ('error' in e ? `error ${SERIAL_ERRORS[e.error as keyof typeof SERIAL_ERRORS].num}` : `frame ${e.frame.kind} ${e.frame.seq} ${e.frame.payload || '-'}`)),
+      ...s.events.map((e) =>
+        'error' in e ? `error ${SERIAL_ERRORS[e.error as keyof typeof SERIAL_ERRORS].num}` : `frame ${e.frame.kind} ${e.frame.seq} ${e.frame.payload || '-'}`,
+      ),
       'end',
     ]);
     expect(out).toEqual(want);
@@ -34,7 +36,14 @@ describe('C framing = TS framing on arbitrary input (differential)', () => {
   it('random bytes, random frames and garbage decode to the same events in both', () => {
     // Deterministic pseudo-random cases (xorshift32) so a failure reproduces.
     let s = 0x2545f491;
-    const next = (): number => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
+    const next = (): number => {
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
+      return s;
+    };
     const cases: Uint8Array[] = [];
     for (let c = 0; c < 300; c++) {
       const parts: number[] = [];
@@ -44,14 +53,27 @@ describe('C framing = TS framing on arbitrary input (differential)', () => {
         if (r === 0) parts.push(0);
         else if (r === 1) for (let i = next() % 300; i > 0; i--) parts.push(next() & 0xff);
         else if (r === 2) for (let i = next() % 5000; i > 0; i--) parts.push((next() & 0xff) | 1);
-        else parts.push(...encodeFrame(next() & 0xff, next() & 0xffff, Uint8Array.from({ length: next() % 600 }, () => next() & 0xff)));
+        else
+          parts.push(
+            ...encodeFrame(
+              next() & 0xff,
+              next() & 0xffff,
+              Uint8Array.from({ length: next() % 600 }, () => next() & 0xff),
+            ),
+          );
       }
       cases.push(Uint8Array.from(parts));
     }
     const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
     const out = run(cases.map((b) => `dec ${b.length ? hex(b) : '-'}`));
     const want = cases.flatMap((b) => [
-      ...new FrameDecoder().push(b).map((e) => (e.type === 'error' ? `error ${SERIAL_ERRORS[e.code].num}` : `frame ${e.frame.kind} ${e.frame.seq} ${e.frame.payload.length ? hex(e.frame.payload) : '-'}`)),
+      ...new FrameDecoder()
+        .push(b)
+        .map((e) =>
+          e.type === 'error'
+            ? `error ${SERIAL_ERRORS[e.code].num}`
+            : `frame ${e.frame.kind} ${e.frame.seq} ${e.frame.payload.length ? hex(e.frame.payload) : '-'}`,
+        ),
       'end',
     ]);
     expect(out).toEqual(want);

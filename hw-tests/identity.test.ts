@@ -26,7 +26,8 @@ d('posix WAMR board == Node emulated board', () => {
     try {
       expect(await c.testBoot()).toBe(emu.epoch);
       for (let i = 0; i < ticks; i++) {
-        if (i === Math.floor(ticks / 2)) { // a reboot half-way: new epoch on both
+        if (i === Math.floor(ticks / 2)) {
+          // a reboot half-way: new epoch on both
           await emu.boot();
           expect(await c.testBoot()).toBe(emu.epoch);
         }

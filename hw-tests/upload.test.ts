@@ -44,7 +44,12 @@ describe('upload by hash', () => {
     expect(after.epoch).toBe(epoch);
     // The new instance booted: a boot message with sq 0 in the new epoch.
     await client.waitForMessages(1);
-    expect(client.messages.map((t) => { const p = peek(t); return p.ok ? `${p.value.ep}/${p.value.sq}` : ''; })).toContain(`${epoch}/0`);
+    expect(
+      client.messages.map((t) => {
+        const p = peek(t);
+        return p.ok ? `${p.value.ep}/${p.value.sq}` : '';
+      }),
+    ).toContain(`${epoch}/0`);
   });
 
   it('a wrong hash is refused and the old module keeps running', async () => {
@@ -80,7 +85,10 @@ describe('upload by hash', () => {
     ['a boot() that traps', WAT.bootFails, /boot failed: unreachable/],
   ])('a module with %s is refused (typed NACK) and the old module keeps running', async (_, text, why) => {
     const { client, info } = await openTarget();
-    const err = await client.upload(wat(text)).then(() => undefined, (e: unknown) => e);
+    const err = await client.upload(wat(text)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'FERRY_SERIAL_UPLOAD_REJECTED' });
     expect((err as Error).message).toMatch(why);
     await stillRuns(client, info.moduleSha256);
@@ -88,7 +96,8 @@ describe('upload by hash', () => {
 
   itPosix('after a successful swap the new module also runs after a restart; an A/B upload then writes the other slot', async () => {
     const { client, board } = await openTarget();
-    const a = variant('slot-a'), b = variant('slot-b');
+    const a = variant('slot-a'),
+      b = variant('slot-b');
     await client.upload(a);
     await client.upload(b);
     await closeClients();

@@ -11,13 +11,23 @@ import type { Io } from './io.ts';
 
 const DEMO_KEY = '0f'.repeat(32);
 
-async function makeBoard(o: { seed: string; key?: string; device: string; wasm: string; tickMs: string }, io: Io, key: Uint8Array, onMessage?: (t: string) => void): Promise<EmulatedBoard> {
+async function makeBoard(
+  o: { seed: string; key?: string; device: string; wasm: string; tickMs: string },
+  io: Io,
+  key: Uint8Array,
+  onMessage?: (t: string) => void,
+): Promise<EmulatedBoard> {
   try {
     return await EmulatedBoard.create({
-      wasm: o.wasm, key, deviceId: o.device, seed: intOption(o.seed, '--seed', 0, 0xffff_ffff),
+      wasm: o.wasm,
+      key,
+      deviceId: o.device,
+      seed: intOption(o.seed, '--seed', 0, 0xffff_ffff),
       tickMs: intOption(o.tickMs, '--tick-ms', 100, 3_600_000),
       ...(onMessage && { onMessage }),
-      onLog: (level, text) => { if (level >= 2) io.err(`board log: ${text}\n`); },
+      onLog: (level, text) => {
+        if (level >= 2) io.err(`board log: ${text}\n`);
+      },
     });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`no firmware at ${o.wasm}: run npm run build:firmware`);
@@ -37,28 +47,33 @@ export function chart(temps: number[], heat: boolean[], width: number): string[]
   const t: number[] = [];
   const duty: number[] = [];
   for (let c = 0; c < cols; c++) {
-    const a = Math.floor(c * per), b = Math.max(a + 1, Math.floor((c + 1) * per));
+    const a = Math.floor(c * per),
+      b = Math.max(a + 1, Math.floor((c + 1) * per));
     const slice = temps.slice(a, b);
     t.push(slice.reduce((x, y) => x + y, 0) / slice.length);
     duty.push(heat.slice(a, b).filter(Boolean).length / (b - a));
   }
-  const lo = Math.min(...t), hi = Math.max(...t);
+  const lo = Math.min(...t),
+    hi = Math.max(...t);
   const blocks = '▁▂▃▄▅▆▇█';
   const level = (v: number): string => blocks[Math.min(7, Math.floor(v * 8))]!;
   const line = t.map((v) => level((v - lo) / (hi - lo || 1))).join('');
   return [
-    `${hi.toFixed(1).padStart(5)} °C ┐`, `  room  ${line}`, `${lo.toFixed(1).padStart(5)} °C ┘`,
+    `${hi.toFixed(1).padStart(5)} °C ┐`,
+    `  room  ${line}`,
+    `${lo.toFixed(1).padStart(5)} °C ┘`,
     `furnace ${duty.map((d) => (d === 0 ? '·' : level(d))).join('')}  (share of time on)`,
   ];
 }
 
 export function boardCommands(io: Io, setCode: (c: number) => void): Command {
   const board = new Command('board').description('run firmware on the emulated board, or check a module against the ABI');
-  const common = (c: Command): Command => c
-    .option('--seed <n>', 'random seed for sensor noise', '1')
-    .option('--device <id>', 'device id (message kid)', 'th-01')
-    .option('--wasm <path>', 'firmware module', THERMOSTAT_WASM)
-    .option('--tick-ms <ms>', 'simulated time per tick', '10000');
+  const common = (c: Command): Command =>
+    c
+      .option('--seed <n>', 'random seed for sensor noise', '1')
+      .option('--device <id>', 'device id (message kid)', 'th-01')
+      .option('--wasm <path>', 'firmware module', THERMOSTAT_WASM)
+      .option('--tick-ms <ms>', 'simulated time per tick', '10000');
 
   common(board.command('sim'))
     .description('run the thermostat offline for N ticks and print every signed message, one per line (deterministic)')
@@ -68,7 +83,11 @@ export function boardCommands(io: Io, setCode: (c: number) => void): Command {
       const key = keyBytes(o.key, io);
       const b = await makeBoard(o, io, key, (t) => io.out(`${t}\n`));
       const boot = await b.boot();
-      if (!boot.ok) { io.err(`${boot.error.message}\n`); setCode(1); return; }
+      if (!boot.ok) {
+        io.err(`${boot.error.message}\n`);
+        setCode(1);
+        return;
+      }
       await b.run(intOption(o.ticks, '--ticks', 0, 10_000_000));
     });
 
@@ -97,7 +116,10 @@ export function boardCommands(io: Io, setCode: (c: number) => void): Command {
           const ev = d.value.claims['ev'];
           const data = d.value.claims['d'] as Record<string, unknown>;
           const at = hhmm(d.value.claims.iat * 1000 - start);
-          if (ev === 'dec') io.out(` ${at}  ${String(data['t']).padStart(6)}   ${data['heat'] === true ? 'ON ' : 'off'}      ${String(data['why'])}   [ep ${d.value.header.ep} sq ${d.value.header.sq}]\n        ${t}\n`);
+          if (ev === 'dec')
+            io.out(
+              ` ${at}  ${String(data['t']).padStart(6)}   ${data['heat'] === true ? 'ON ' : 'off'}      ${String(data['why'])}   [ep ${d.value.header.ep} sq ${d.value.header.sq}]\n        ${t}\n`,
+            );
           else if (ev === 'boot') io.out(` ${at}  boot: epoch ${d.value.header.ep}, sequence restarts at ${d.value.header.sq}\n        ${t}\n`);
           else if (ev === 'alarm') io.out(` ${at}  ALARM ${JSON.stringify(data)}\n`);
         }
@@ -117,18 +139,30 @@ export function boardCommands(io: Io, setCode: (c: number) => void): Command {
       }
       const key2 = hmacKey(key);
       const bad = b.messages.filter((t) => !verify(t, key2).ok).length;
-      const pairs = new Set(b.messages.map((t) => { const p = decode(t); return p.ok ? `${p.value.header.ep}/${p.value.header.sq}` : ''; }));
+      const pairs = new Set(
+        b.messages.map((t) => {
+          const p = decode(t);
+          return p.ok ? `${p.value.header.ep}/${p.value.header.sq}` : '';
+        }),
+      );
       io.out(`\n${chart(temps, heat, 72).join('\n')}\n\n`);
-      io.out(`${b.messages.length} messages signed by the firmware, ${b.messages.length - bad} verified with the device key, ${pairs.size} distinct (epoch, seq) pairs; ${b.switches.length} furnace switches; epochs 1..${b.epoch}\n`);
+      io.out(
+        `${b.messages.length} messages signed by the firmware, ${b.messages.length - bad} verified with the device key, ${pairs.size} distinct (epoch, seq) pairs; ${b.switches.length} furnace switches; epochs 1..${b.epoch}\n`,
+      );
       io.out(`verify them yourself: npx ferry board sim --ticks 5 --key ${DEMO_KEY} | npx ferry msg verify --key ${DEMO_KEY}\n`);
       if (bad > 0) setCode(1);
     });
 
-  board.command('inspect <wasm>')
+  board
+    .command('inspect <wasm>')
     .description('check a module against the device ABI: imports and their signatures, exports, memory')
     .action((path: string) => {
       let bytes: Uint8Array;
-      try { bytes = readFileSync(path); } catch { throw new UsageError(`cannot read ${path}`); }
+      try {
+        bytes = readFileSync(path);
+      } catch {
+        throw new UsageError(`cannot read ${path}`);
+      }
       const info = inspect(bytes);
       if (info.ok) {
         for (const i of info.value.imports) io.out(`import ${i.module}.${i.name} ${i.type ? signature(i.type) : i.kind}\n`);

@@ -7,7 +7,8 @@ import type { Io } from './io.ts';
 
 export function cloudCommands(io: Io): Command {
   const cloud = new Command('cloud').description('the cloud service: ingest, rules, devices');
-  cloud.command('start')
+  cloud
+    .command('start')
     .description('run the cloud service until SIGINT/SIGTERM (embedded broker unless --mqtt is given)')
     .option('--data <dir>', 'data directory (SQLite, master key)', './data/cloud')
     .option('--mqtt <url>', 'external MQTT broker (scale-out mode); default: embedded broker')
@@ -17,37 +18,66 @@ export function cloudCommands(io: Io): Command {
     .option('--shared', 'use an MQTT 5 shared subscription ($share/ferry/...) so several processes split the stream')
     .option('--redis <url>', 'keep re-order state and time series in Redis (scale-out); default SQLite under --data')
     .option('--id <id>', 'a stable worker id: its MQTT session persists, so after a crash or kill the restarted worker gets back what it had not acknowledged')
-    .option('--device-rate <n>', 'flood limit: messages per second per device (burst 5x); past it acknowledgements are held back (the sender is paced, nothing is dropped); 0 for none', '200')
+    .option(
+      '--device-rate <n>',
+      'flood limit: messages per second per device (burst 5x); past it acknowledgements are held back (the sender is paced, nothing is dropped); 0 for none',
+      '200',
+    )
     .option('--sync <mode>', 'SQLite durability: normal (survives process crashes) or full (also power loss; fsync per commit, slower)', 'normal')
-    .action(async (o: { data: string; mqtt?: string; mqttPort: string; httpPort: string; host: string; shared?: boolean; redis?: string; sync: string; id?: string; deviceRate: string }) => {
-      if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
-      const svc = new CloudService({
-        dataDir: o.data, host: o.host, shared: o.shared === true,
-        mqttPort: intOption(o.mqttPort, '--mqtt-port', 0, 65535), httpPort: intOption(o.httpPort, '--http-port', 0, 65535),
-        ...(o.mqtt !== undefined && { mqttUrl: o.mqtt }),
-        ...(o.redis !== undefined && { redisUrl: o.redis }),
-        ...(o.id !== undefined && { clientId: o.id }),
-        deviceRate: o.deviceRate === '0' ? false : { perSecond: intOption(o.deviceRate, '--device-rate', 1, 1_000_000), burst: 5 * intOption(o.deviceRate, '--device-rate', 1, 1_000_000) },
-        synchronous: o.sync === 'full' ? 'FULL' : 'NORMAL',
-        log: (m) => io.out(`${m}\n`),
-      });
-      await svc.start();
-      await new Promise<void>((resolve) => {
-        const stop = (): void => { void svc.stop().then(resolve); };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-    });
+    .action(
+      async (o: {
+        data: string;
+        mqtt?: string;
+        mqttPort: string;
+        httpPort: string;
+        host: string;
+        shared?: boolean;
+        redis?: string;
+        sync: string;
+        id?: string;
+        deviceRate: string;
+      }) => {
+        if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
+        const svc = new CloudService({
+          dataDir: o.data,
+          host: o.host,
+          shared: o.shared === true,
+          mqttPort: intOption(o.mqttPort, '--mqtt-port', 0, 65535),
+          httpPort: intOption(o.httpPort, '--http-port', 0, 65535),
+          ...(o.mqtt !== undefined && { mqttUrl: o.mqtt }),
+          ...(o.redis !== undefined && { redisUrl: o.redis }),
+          ...(o.id !== undefined && { clientId: o.id }),
+          deviceRate:
+            o.deviceRate === '0'
+              ? false
+              : { perSecond: intOption(o.deviceRate, '--device-rate', 1, 1_000_000), burst: 5 * intOption(o.deviceRate, '--device-rate', 1, 1_000_000) },
+          synchronous: o.sync === 'full' ? 'FULL' : 'NORMAL',
+          log: (m) => io.out(`${m}\n`),
+        });
+        await svc.start();
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            void svc.stop().then(resolve);
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      },
+    );
   return cloud;
 }
 
 export function deviceCommands(io: Io, setCode: (c: number) => void): Command {
   const device = new Command('device').description('provision devices on a running cloud service');
-  device.command('add <id>')
+  device
+    .command('add <id>')
     .description('create a device and its key; the key is printed once (store it on the device)')
     .option('--namespace <ns>', 'namespace the device belongs to', 'default')
     .option('--api <url>', 'cloud HTTP API', 'http://127.0.0.1:8080')
-    .option('--owner-token-env <var>', 'environment variable holding the namespace owner\'s private token: the device\'s readings then feed that owner\'s function namespace')
+    .option(
+      '--owner-token-env <var>',
+      "environment variable holding the namespace owner's private token: the device's readings then feed that owner's function namespace",
+    )
     .action(async (id: string, o: { namespace: string; api: string; ownerTokenEnv?: string }) => {
       let privateToken: string | undefined;
       if (o.ownerTokenEnv !== undefined) {
@@ -56,18 +86,29 @@ export function deviceCommands(io: Io, setCode: (c: number) => void): Command {
       }
       let res: Response;
       try {
-        res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, namespace: o.namespace, ...(privateToken !== undefined && { privateToken }) }) });
+        res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id, namespace: o.namespace, ...(privateToken !== undefined && { privateToken }) }),
+        });
       } catch (e) {
         throw new UsageError(`cannot reach the cloud API at ${o.api}: ${(e as Error).message}`);
       }
       const body = (await res.json()) as { key?: string; code?: string; message?: string };
-      if (!res.ok) { io.err(`${body.message ?? body.code ?? res.status}\n`); setCode(1); return; }
+      if (!res.ok) {
+        io.err(`${body.message ?? body.code ?? res.status}\n`);
+        setCode(1);
+        return;
+      }
       io.out(`${JSON.stringify(body)}\n`);
     });
-  device.command('list')
+  device
+    .command('list')
     .option('--api <url>', 'cloud HTTP API', 'http://127.0.0.1:8080')
     .action(async (o: { api: string }) => {
-      const res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`).catch((e: Error) => { throw new UsageError(`cannot reach ${o.api}: ${e.message}`); });
+      const res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`).catch((e: Error) => {
+        throw new UsageError(`cannot reach ${o.api}: ${e.message}`);
+      });
       io.out(`${JSON.stringify(await res.json(), null, 2)}\n`);
     });
   return device;

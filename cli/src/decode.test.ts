@@ -17,7 +17,10 @@ describe('ferry decode', () => {
     expect(r.code).toBe(0);
     const v = JSON.parse(r.out) as { encrypted: boolean; objects: { name: string; value: number }[] };
     expect(v.encrypted).toBe(true);
-    expect(v.objects.map((o) => [o.name, o.value])).toEqual([['temperature', 25.06], ['humidity', 50.55]]);
+    expect(v.objects.map((o) => [o.name, o.value])).toEqual([
+      ['temperature', 25.06],
+      ['humidity', 50.55],
+    ]);
   });
   it('names a bad MIC, a replayed counter, a bad checksum and truncation', async () => {
     const tampered = [...SPEC];
@@ -45,7 +48,10 @@ describe('ferry decode', () => {
     const advert = Buffer.concat([Buffer.from([info]), Buffer.from(mac).reverse(), body, counter, cipher.getAuthTag()]).toString('hex');
     const r = await run(['bthome', advert, '--key', key.toString('hex')]);
     expect(r.code).toBe(0);
-    expect((JSON.parse(r.out) as { mac: string; objects: { value: number }[] })).toMatchObject({ mac: '54:48:E6:8F:80:A5', objects: [{ value: 25.06 }, { value: 50.55 }] });
+    expect(JSON.parse(r.out) as { mac: string; objects: { value: number }[] }).toMatchObject({
+      mac: '54:48:E6:8F:80:A5',
+      objects: [{ value: 25.06 }, { value: 50.55 }],
+    });
     const noMac = await run(SPEC.slice(0, 4));
     expect([noMac.code, noMac.err]).toEqual([1, expect.stringMatching(/^FERRY_DECODE_MAC_REQUIRED/)]);
   });

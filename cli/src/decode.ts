@@ -16,7 +16,11 @@ export function decodeCommand(io: Io, setCode: (c: number) => void): Command {
     .option('--allow-unordered', 'BTHome: accept object ids out of the order the spec requires (some shipping devices do this)')
     .action((kind: string, hex: string, o: { key?: string; mac?: string; lastCounter?: string; allowUnordered?: boolean }) => {
       const bytes = parseHex(hex);
-      if (!bytes.ok) { io.err(`${bytes.error.message}\n`); setCode(1); return; }
+      if (!bytes.ok) {
+        io.err(`${bytes.error.message}\n`);
+        setCode(1);
+        return;
+      }
       let key: Uint8Array | undefined;
       if (o.key !== undefined) {
         const k = parseHex(o.key);
@@ -25,11 +29,13 @@ export function decodeCommand(io: Io, setCode: (c: number) => void): Command {
       }
       // No --mac check here: an advert may carry its address (device info bit 1); when it does not, the decoder
       // answers FERRY_DECODE_MAC_REQUIRED itself.
-      const replay = o.lastCounter === undefined ? undefined
-        : new ReplayGuard([[o.mac ?? '', intOption(o.lastCounter, '--last-counter', 0, 0xffff_ffff)]]);
+      const replay = o.lastCounter === undefined ? undefined : new ReplayGuard([[o.mac ?? '', intOption(o.lastCounter, '--last-counter', 0, 0xffff_ffff)]]);
       if (replay !== undefined && o.mac === undefined) throw new UsageError('--last-counter needs --mac');
       const r = decode(kind, bytes.value, { key, mac: o.mac, replay, allowUnordered: o.allowUnordered });
       if (r.ok) io.out(`${JSON.stringify(r.value, hexReplacer)}\n`);
-      else { io.err(`${r.error.message}\n`); setCode(1); }
+      else {
+        io.err(`${r.error.message}\n`);
+        setCode(1);
+      }
     });
 }

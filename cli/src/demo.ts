@@ -23,7 +23,13 @@ import { chart } from './board.ts';
 import { intOption } from './key.ts';
 import type { Io } from './io.ts';
 
-interface Room { readonly id: string; readonly name: string; readonly initialC: number; readonly lossPerS: number; readonly heatCPerS: number }
+interface Room {
+  readonly id: string;
+  readonly name: string;
+  readonly initialC: number;
+  readonly lossPerS: number;
+  readonly heatCPerS: number;
+}
 
 const ROOMS: readonly Room[] = [
   // Every room can reach the setpoint band with the furnace on (outside + heat/loss > 20.5 °C); the
@@ -37,7 +43,9 @@ const hhmm = (ms: number): string => `${String(Math.floor(ms / 3_600_000)).padSt
 
 export function demoCommand(io: Io, setCode: (c: number) => void): Command {
   return new Command('demo')
-    .description('the online demo: cloud + a thermostat and three room readers on one furnace; the thermostat decides on the coldest room through the cloud, then falls back offline')
+    .description(
+      'the online demo: cloud + a thermostat and three room readers on one furnace; the thermostat decides on the coldest room through the cloud, then falls back offline',
+    )
     .option('--hours <h>', 'simulated hours', '2')
     .option('--seed <n>', 'sensor noise seed', '1')
     .action(async (o: { hours: string; seed: string }) => {
@@ -65,7 +73,10 @@ export function demoCommand(io: Io, setCode: (c: number) => void): Command {
           const { key } = cloud.devices.add(r.id, 'home', Date.now(), owner);
           keys.set(r.id, Buffer.from(key, 'hex'));
           const b = await EmulatedBoard.create({
-            key: Buffer.from(key, 'hex'), deviceId: r.id, seed: intOption(o.seed, '--seed', 0, 0xffff_ffff) + i, tickMs,
+            key: Buffer.from(key, 'hex'),
+            deviceId: r.id,
+            seed: intOption(o.seed, '--seed', 0, 0xffff_ffff) + i,
+            tickMs,
             room: { initialC: r.initialC, lossPerS: r.lossPerS, heatCPerS: r.heatCPerS, outsideC: 5 },
           });
           // Readers measure; only the thermostat drives the furnace (a reader's setpoint never calls for heat).
@@ -78,9 +89,19 @@ export function demoCommand(io: Io, setCode: (c: number) => void): Command {
         }
         // The thermostat's public token: namespace "home", this one function, no schedules; a call rate for the
         // demo's pace (hundreds of simulated ticks a second), where a real board asks once per 10 s tick.
-        const token = mintPublicToken(priv, { subject: ROOMS[0]!.id, ttlS: 86_400, namespaces: ['home'], functions: [hash], rate: { perSecond: 2000, burst: 2000 } }, Date.now());
+        const token = mintPublicToken(
+          priv,
+          { subject: ROOMS[0]!.id, ttlS: 86_400, namespaces: ['home'], functions: [hash], rate: { perSecond: 2000, burst: 2000 } },
+          Date.now(),
+        );
         if (!token.ok) throw token.error;
-        const nsMin = await NamespaceMinimum.create(boards[0]!, { namespace: 'home', token: token.value, transport: links[0]!.client, httpUrl, timeoutMs: 500 });
+        const nsMin = await NamespaceMinimum.create(boards[0]!, {
+          namespace: 'home',
+          token: token.value,
+          transport: links[0]!.client,
+          httpUrl,
+          timeoutMs: 500,
+        });
         io.out(`  thermostat calls min_temperature by hash ${hash.slice(0, 12)}… in the cloud, falling back to itself after 500 ms\n`);
         const nsState = cloud.functions.namespaces.state(owner, 'home');
         let where = '';
@@ -111,7 +132,8 @@ export function demoCommand(io: Io, setCode: (c: number) => void): Command {
             sentToCloud = boards.reduce((n, b) => n + b.messages.length, 0);
             // Wait until the cloud has every message and the owner's namespace holds each reader's latest reading.
             const end = Date.now() + 5000;
-            const latest = (b: EmulatedBoard): boolean => new TextDecoder().decode(nsState.get(`temp.${b.deviceId}`) ?? new Uint8Array()).endsWith(` ${Math.floor(b.clock.nowMs() / 1000) * 1000}`);
+            const latest = (b: EmulatedBoard): boolean =>
+              new TextDecoder().decode(nsState.get(`temp.${b.deviceId}`) ?? new Uint8Array()).endsWith(` ${Math.floor(b.clock.nowMs() / 1000) * 1000}`);
             while ((cloud.ingest.counters().accepted < sentToCloud || !boards.slice(1).every(latest)) && Date.now() < end) {
               await new Promise((r) => setTimeout(r, 1));
             }
@@ -123,7 +145,9 @@ export function demoCommand(io: Io, setCode: (c: number) => void): Command {
             if (!d.ok) continue;
             const data = d.value.claims['d'] as Record<string, unknown>;
             if (d.value.claims['ev'] === 'dec') {
-              io.out(` ${hhmm(i * tickMs)}  ${String(data['t']).padStart(6)} °C  ${data['heat'] === true ? 'ON ' : 'off'}      ${where.padEnd(5)}     ${String(data['why'])}\n`);
+              io.out(
+                ` ${hhmm(i * tickMs)}  ${String(data['t']).padStart(6)} °C  ${data['heat'] === true ? 'ON ' : 'off'}      ${where.padEnd(5)}     ${String(data['why'])}\n`,
+              );
             }
           }
           shown = th.messages.length;
@@ -133,12 +157,16 @@ export function demoCommand(io: Io, setCode: (c: number) => void): Command {
         io.out(`${chart(temps[0]!, heat, 72)[3]}\n\n`);
         const accepted = cloud.ingest.counters().accepted;
         const bad = boards.flatMap((b) => b.messages.filter((t) => !verify(t, hmacKey(keys.get(b.deviceId)!)).ok)).length;
-        io.out(`the cloud accepted ${accepted} signed messages from 4 boards while online (each verified, de-duplicated, in order); ${bad} of all messages failed verification\n`);
+        io.out(
+          `the cloud accepted ${accepted} signed messages from 4 boards while online (each verified, de-duplicated, in order); ${bad} of all messages failed verification\n`,
+        );
         const s = nsMin.fn.stats;
         let readers = 0;
         while (nsState.keyAt('temp.', readers) !== undefined) readers++;
         io.out(`the house namespace in the cloud held ${readers} room readings (every board's latest), which min_temperature read\n`);
-        io.out(`min_temperature ran ${s.cloud} times in the cloud (uploaded ${s.uploads} time) and ${s.local} times on the board; online the thermostat heated for the coldest room, offline for its own\n`);
+        io.out(
+          `min_temperature ran ${s.cloud} times in the cloud (uploaded ${s.uploads} time) and ${s.local} times on the board; online the thermostat heated for the coldest room, offline for its own\n`,
+        );
         if (bad > 0) setCode(1);
       } finally {
         if (online) {

@@ -14,12 +14,22 @@ import { intOption } from './key.ts';
 import { UsageError } from './usage.ts';
 import type { Io } from './io.ts';
 
-interface UploadOpts { port?: string; chunk: string; baud: string; timeoutMs: string; force?: boolean; check: boolean }
+interface UploadOpts {
+  port?: string;
+  chunk: string;
+  baud: string;
+  timeoutMs: string;
+  force?: boolean;
+  check: boolean;
+}
 
 /** Progress on a terminal: a cli-progress bar; otherwise (pipes, tests) a line per quarter. */
 function progressReporter(io: Io, total: number): { update: (p: UploadProgress) => void; stop: () => void } {
   if (process.stderr.isTTY === true && io.env['FERRY_NO_PROGRESS_BAR'] === undefined) {
-    const bar = new cliProgress.SingleBar({ format: 'upload [{bar}] {percentage}% | {value}/{total} bytes', stream: process.stderr }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      { format: 'upload [{bar}] {percentage}% | {value}/{total} bytes', stream: process.stderr },
+      cliProgress.Presets.shades_classic,
+    );
     bar.start(total, 0);
     return { update: (p) => bar.update(p.sent), stop: () => bar.stop() };
   }
@@ -27,7 +37,10 @@ function progressReporter(io: Io, total: number): { update: (p: UploadProgress) 
   return {
     update: (p) => {
       const q = Math.floor((p.sent / Math.max(1, p.total)) * 4);
-      if (q > shown) { shown = q; io.err(`upload: ${p.sent}/${p.total} bytes\n`); }
+      if (q > shown) {
+        shown = q;
+        io.err(`upload: ${p.sent}/${p.total} bytes\n`);
+      }
     },
     stop: () => undefined,
   };
@@ -37,7 +50,11 @@ async function upload(path: string, o: UploadOpts, io: Io, setCode: (c: number) 
   const port = o.port ?? io.env['FERRY_PORT'];
   if (port === undefined) throw new UsageError('a serial port is required: --port <path> or FERRY_PORT');
   let bytes: Uint8Array;
-  try { bytes = readFileSync(path); } catch { throw new UsageError(`cannot read ${path}`); }
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    throw new UsageError(`cannot read ${path}`);
+  }
   const chunkSize = intOption(o.chunk, '--chunk', 16, 4084);
   if (o.check) {
     const c = checkModule(bytes);
@@ -51,7 +68,10 @@ async function upload(path: string, o: UploadOpts, io: Io, setCode: (c: number) 
   const sha = createHash('sha256').update(bytes).digest('hex');
   let client: BoardClient;
   try {
-    client = await BoardClient.open(port, { baudRate: intOption(o.baud, '--baud', 300, 4_000_000), timeoutMs: intOption(o.timeoutMs, '--timeout-ms', 100, 600_000) });
+    client = await BoardClient.open(port, {
+      baudRate: intOption(o.baud, '--baud', 300, 4_000_000),
+      timeoutMs: intOption(o.timeoutMs, '--timeout-ms', 100, 600_000),
+    });
   } catch (e) {
     io.err(`ferry: ${(e as Error).message}\n`);
     setCode(1);
@@ -74,7 +94,10 @@ async function upload(path: string, o: UploadOpts, io: Io, setCode: (c: number) 
     }
     const after = await client.hello();
     io.out(`ok: board ${after.boardId} runs ${after.moduleSha256} in epoch ${epoch}\n`);
-    if (after.moduleSha256 !== sha) { io.err('ferry: the board reports another module after the upload\n'); setCode(1); }
+    if (after.moduleSha256 !== sha) {
+      io.err('ferry: the board reports another module after the upload\n');
+      setCode(1);
+    }
   } catch (e) {
     if (!(e instanceof SerialError)) throw e;
     io.err(`ferry: upload refused: ${e.message} (the board keeps its previous module)\n`);
@@ -89,7 +112,7 @@ export function uploadCommand(io: Io, setCode: (c: number) => void, name: 'uploa
   return new Command(name)
     .description('push a firmware module to a board over a serial port (verified by SHA-256; the board swaps only if it loads, matches the ABI and boots)')
     .argument('<module.wasm>', 'the module to upload')
-    .option('--port <path>', 'serial device, e.g. /dev/ttyUSB0 or the posix board\'s /dev/pts/N (or FERRY_PORT)')
+    .option('--port <path>', "serial device, e.g. /dev/ttyUSB0 or the posix board's /dev/pts/N (or FERRY_PORT)")
     .option('--chunk <bytes>', 'upload chunk size', '1024')
     .option('--baud <rate>', 'baud rate of a real UART', '115200')
     .option('--timeout-ms <ms>', 'reply timeout per frame', '5000')

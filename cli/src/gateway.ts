@@ -37,7 +37,9 @@ export function gatewayCommands(io: Io, setCode: (c: number) => void): Command {
       const address = await daemon.start();
       io.out(`ferry gateway ${cfg.gateway.id}: API ${address}, uplink ${cfg.uplink.url}\n`);
       await new Promise<void>((resolve) => {
-        const stop = (): void => { void daemon.stop().then(resolve); };
+        const stop = (): void => {
+          void daemon.stop().then(resolve);
+        };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

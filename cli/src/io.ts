@@ -10,8 +10,12 @@ export interface Io {
 }
 
 export const processIo: Io = {
-  out: (s) => { process.stdout.write(s); },
-  err: (s) => { process.stderr.write(s); },
+  out: (s) => {
+    process.stdout.write(s);
+  },
+  err: (s) => {
+    process.stderr.write(s);
+  },
   lines: () => createInterface({ input: process.stdin, crlfDelay: Infinity }),
   env: process.env,
 };
@@ -21,9 +25,17 @@ export function memoryIo(input: string[] = [], env: Record<string, string> = {})
   const stdout: string[] = [];
   const stderr: string[] = [];
   return {
-    stdout, stderr, env,
-    out: (s) => { stdout.push(s); },
-    err: (s) => { stderr.push(s); },
-    lines: async function* () { yield* input; },
+    stdout,
+    stderr,
+    env,
+    out: (s) => {
+      stdout.push(s);
+    },
+    err: (s) => {
+      stderr.push(s);
+    },
+    lines: async function* () {
+      yield* input;
+    },
   };
 }

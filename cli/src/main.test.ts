@@ -20,19 +20,27 @@ describe('ferry board sim | ferry msg verify', () => {
     const lines = a.out.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(21); // boot + one telemetry per tick (+ any decisions)
     expect(b.out).toBe(a.out);
-    expect(lines.map((l) => { const p = peek(l); return p.ok ? p.value.sq : -1; })).toEqual(lines.map((_, i) => i));
+    expect(
+      lines.map((l) => {
+        const p = peek(l);
+        return p.ok ? p.value.sq : -1;
+      }),
+    ).toEqual(lines.map((_, i) => i));
   });
 
   it('verify accepts what sim printed and prints header and body as JSON lines', async () => {
     const sim = await run(['board', 'sim', '--ticks', '3', '--key', KEY]);
     const v = await run(['msg', 'verify', '--key', KEY], sim.out.trim().split('\n'));
     expect(v.code).toBe(0);
-    const rows = v.out.trim().split('\n').map((l) => JSON.parse(l) as { header: { sq: number }; claims: { ev: string } });
+    const rows = v.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { header: { sq: number }; claims: { ev: string } });
     expect(rows.map((r) => r.header.sq)).toEqual([0, 1, 2, 3]);
     expect(rows[0]!.claims.ev).toBe('boot');
   });
 
-  it('verify exits 1 naming the first invalid token\'s code, and still prints the valid ones', async () => {
+  it("verify exits 1 naming the first invalid token's code, and still prints the valid ones", async () => {
     const sim = await run(['board', 'sim', '--ticks', '2', '--key', KEY]);
     const [t0, t1, t2] = sim.out.trim().split('\n') as [string, string, string];
     const tampered = t1.slice(0, -3) + (t1.endsWith('AAA') ? 'BAA' : 'AAA');
@@ -73,7 +81,7 @@ describe('usage errors exit 2 with a clear message', () => {
   });
 });
 
-describe('usage errors inside subcommands exit 2 like the root\'s, with commander\'s message on stderr', () => {
+describe("usage errors inside subcommands exit 2 like the root's, with commander's message on stderr", () => {
   it.each([
     [['board', 'sim', '--key', KEY, '--bogus'], /unknown option '--bogus'/],
     [['board', 'sim', '--key', KEY, 'extra'], /too many arguments for 'sim'/],

@@ -22,7 +22,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError();
   let code = 0;
-  const setCode = (c: number): void => { code = c; };
+  const setCode = (c: number): void => {
+    code = c;
+  };
   program.addCommand(boardCommands(io, setCode));
   program.addCommand(msgCommands(io, setCode));
   program.addCommand(flashCommand(io, setCode, program)); // also adds `board upload`

@@ -7,7 +7,10 @@ import { intOption, keyBytes } from './key.ts';
 import type { Io } from './io.ts';
 
 async function* tokens(arg: string | undefined, io: Io): AsyncIterable<string> {
-  if (arg !== undefined) { yield arg; return; }
+  if (arg !== undefined) {
+    yield arg;
+    return;
+  }
   for await (const line of io.lines()) {
     const t = line.trim();
     if (t !== '') yield t;
@@ -17,7 +20,8 @@ async function* tokens(arg: string | undefined, io: Io): AsyncIterable<string> {
 export function msgCommands(io: Io, setCode: (c: number) => void): Command {
   const msg = new Command('msg').description('verify, decode and sign Ferry messages (compact JWS, HS256)');
 
-  msg.command('verify [token]')
+  msg
+    .command('verify [token]')
     .description('verify tokens (the argument, or one per line on stdin); print each header and body as a JSON line')
     .option('--key <hex>', 'the source key in hex (or FERRY_KEY)')
     .action(async (arg: string | undefined, o: { key?: string }) => {
@@ -39,18 +43,23 @@ export function msgCommands(io: Io, setCode: (c: number) => void): Command {
       }
     });
 
-  msg.command('decode [token]')
+  msg
+    .command('decode [token]')
     .description('decode WITHOUT verifying (inspection only); --header-only reads just the ordering header')
     .option('--header-only', 'peek at the header; never decodes the body')
     .action(async (arg: string | undefined, o: { headerOnly?: boolean }) => {
       for await (const t of tokens(arg, io)) {
         const r = o.headerOnly === true ? peek(t) : decode(t);
         if (r.ok) io.out(`${JSON.stringify(r.value)}\n`);
-        else { io.err(`${r.error.message}\n`); setCode(1); }
+        else {
+          io.err(`${r.error.message}\n`);
+          setCode(1);
+        }
       }
     });
 
-  msg.command('sign')
+  msg
+    .command('sign')
     .description('sign a message (for tests and tools; boards sign their own)')
     .requiredOption('--kid <id>', 'source id')
     .requiredOption('--ep <n>', 'epoch')
@@ -60,14 +69,21 @@ export function msgCommands(io: Io, setCode: (c: number) => void): Command {
     .option('--claims <json>', 'extra claims as a JSON object', '{}')
     .action((o: { kid: string; ep: string; sq: string; key?: string; iat?: string; claims: string }) => {
       let extra: unknown;
-      try { extra = JSON.parse(o.claims); } catch { throw new UsageError('--claims must be a JSON object'); }
+      try {
+        extra = JSON.parse(o.claims);
+      } catch {
+        throw new UsageError('--claims must be a JSON object');
+      }
       if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new UsageError('--claims must be a JSON object');
       const header: FerryHeader = { kid: o.kid, ep: intOption(o.ep, '--ep', 0, 0xffff_ffff), sq: intOption(o.sq, '--sq', 0, 0xffff_ffff) };
       const iat = o.iat === undefined ? Math.floor(Date.now() / 1000) : intOption(o.iat, '--iat', 0, Number.MAX_SAFE_INTEGER);
       const claims = { iss: o.kid, iat, ...(extra as object) } as Claims;
       const r = encode({ header, claims }, hmacKey(keyBytes(o.key, io)));
       if (r.ok) io.out(`${r.value}\n`);
-      else { io.err(`${r.error.message}\n`); setCode(1); }
+      else {
+        io.err(`${r.error.message}\n`);
+        setCode(1);
+      }
     });
   return msg;
 }

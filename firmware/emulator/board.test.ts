@@ -7,7 +7,12 @@ import { EmulatedBoard, type BoardOptions } from './board.ts';
 
 const key = new Uint8Array(32).map((_, i) => i + 100);
 const make = (o: Partial<BoardOptions> = {}): Promise<EmulatedBoard> => EmulatedBoard.create({ key, seed: 11, ...o });
-const decoded = (b: EmulatedBoard): Message[] => b.messages.map((t) => { const r = decode(t); if (!r.ok) throw r.error; return r.value; });
+const decoded = (b: EmulatedBoard): Message[] =>
+  b.messages.map((t) => {
+    const r = decode(t);
+    if (!r.ok) throw r.error;
+    return r.value;
+  });
 const ofKind = (b: EmulatedBoard, ev: string): Message[] => decoded(b).filter((m) => m.claims['ev'] === ev);
 const data = (m: Message): Record<string, number | boolean | string> => m.claims['d'] as Record<string, number | boolean | string>;
 
@@ -26,7 +31,9 @@ describe('thermostat scenarios', () => {
     }
     // The room really warmed and cooled (the model, not just the messages).
     const firstOn = dec[0]!.header.sq;
-    const temps = ofKind(b, 'tel').filter((m) => m.header.sq > firstOn).map((m) => data(m)['t'] as number);
+    const temps = ofKind(b, 'tel')
+      .filter((m) => m.header.sq > firstOn)
+      .map((m) => data(m)['t'] as number);
     expect(Math.min(...temps)).toBeGreaterThan(19.3);
     expect(Math.max(...temps)).toBeLessThan(20.8);
     expect(b.switches.length).toBe(dec.length);
@@ -84,7 +91,11 @@ describe('thermostat scenarios', () => {
   });
 
   it('is deterministic for a seed, and the seed matters', async () => {
-    const run = async (seed: number): Promise<string[]> => { const b = await make({ seed }); await b.run(300); return b.messages; };
+    const run = async (seed: number): Promise<string[]> => {
+      const b = await make({ seed });
+      await b.run(300);
+      return b.messages;
+    };
     const [a, a2, c] = await Promise.all([run(9), run(9), run(10)]);
     expect(a2).toEqual(a);
     expect(c).not.toEqual(a);

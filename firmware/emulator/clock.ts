@@ -6,9 +6,17 @@ export class VirtualClock {
     this.wallMs = startWallMs;
     this.bootAtMs = startWallMs;
   }
-  nowMs(): number { return this.wallMs; }
-  uptimeMs(): number { return this.wallMs - this.bootAtMs; }
-  advance(ms: number): void { this.wallMs += ms; }
+  nowMs(): number {
+    return this.wallMs;
+  }
+  uptimeMs(): number {
+    return this.wallMs - this.bootAtMs;
+  }
+  advance(ms: number): void {
+    this.wallMs += ms;
+  }
   /** A reboot restarts uptime; wall time goes on. */
-  reboot(): void { this.bootAtMs = this.wallMs; }
+  reboot(): void {
+    this.bootAtMs = this.wallMs;
+  }
 }

@@ -8,14 +8,22 @@ abiConformance('Node emulated board', async () => {
   return {
     deviceId: b.deviceId,
     key,
-    boot: async () => { const r = await b.boot(); if (!r.ok) throw r.error; return b.epoch; },
+    boot: async () => {
+      const r = await b.boot();
+      if (!r.ok) throw r.error;
+      return b.epoch;
+    },
     tick: async (ms) => {
       const r = b.tick(ms);
       if (!r.ok) throw r.error;
       return r.value;
     },
-    setSensor: async (v) => { b.sensorOverride = v; },
-    setState: async (k, v) => { b.state.setText(k, v); },
+    setSensor: async (v) => {
+      b.sensorOverride = v;
+    },
+    setState: async (k, v) => {
+      b.state.setText(k, v);
+    },
     furnace: async () => b.furnaceOn,
     messages: async () => [...b.messages],
     abiVersion: () => b.abiVersion(),

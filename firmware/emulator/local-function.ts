@@ -9,8 +9,21 @@
  * go straight to the board's state (no overlay): a call that traps keeps the writes it made before the trap.
  */
 import {
-  callFailure, callValue, compile, convertArgs, FN_ERRORS, FunctionPorts, instantiationFailure, ModuleInstance, resultTypeOf,
-  type ArgValue, type CallFailure, type CompiledModule, type FnError, type KeyValueState, type RunOutput,
+  callFailure,
+  callValue,
+  compile,
+  convertArgs,
+  FN_ERRORS,
+  FunctionPorts,
+  instantiationFailure,
+  ModuleInstance,
+  resultTypeOf,
+  type ArgValue,
+  type CallFailure,
+  type CompiledModule,
+  type FnError,
+  type KeyValueState,
+  type RunOutput,
 } from '@ferry/wasm-host';
 
 export type { ArgValue, LogLine } from '@ferry/wasm-host';
@@ -25,7 +38,14 @@ export interface LocalHost {
   readonly clock: { nowMs(): number; uptimeMs(): number };
 }
 
-const LOCAL_CODES = ['FERRY_FN_MODULE_NEEDED', 'FERRY_FN_MODULE_INVALID', 'FERRY_FN_MEMORY_EXCEEDED', 'FERRY_FN_NO_SUCH_EXPORT', 'FERRY_FN_BAD_ARGS', 'FERRY_FN_TRAP'] as const;
+const LOCAL_CODES = [
+  'FERRY_FN_MODULE_NEEDED',
+  'FERRY_FN_MODULE_INVALID',
+  'FERRY_FN_MEMORY_EXCEEDED',
+  'FERRY_FN_NO_SUCH_EXPORT',
+  'FERRY_FN_BAD_ARGS',
+  'FERRY_FN_TRAP',
+] as const;
 export type LocalFnErrorCode = (typeof LOCAL_CODES)[number];
 
 /** Numbers of the FERRY_FN_* codes a local run or the board's caller produces itself, from the call contract's catalog. */
@@ -52,11 +72,16 @@ export class FunctionCallError extends Error {
 
 export type FunctionResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: FunctionCallError };
 
-const fail = (code: LocalFnErrorCode, detail: string, details: readonly string[] = []): FunctionResult<never> =>
-  ({ ok: false, error: new FunctionCallError(code, detail, 'local', { details }) });
+const fail = (code: LocalFnErrorCode, detail: string, details: readonly string[] = []): FunctionResult<never> => ({
+  ok: false,
+  error: new FunctionCallError(code, detail, 'local', { details }),
+});
 
 /** A refusal of the shared contract code (e.g. convertArgs), as the board reports it. */
-const refused = (e: FnError): FunctionResult<never> => ({ ok: false, error: new FunctionCallError(e.code, e.message, 'local', { num: e.num, details: e.details }) });
+const refused = (e: FnError): FunctionResult<never> => ({
+  ok: false,
+  error: new FunctionCallError(e.code, e.message, 'local', { num: e.num, details: e.details }),
+});
 
 /** The board's ports for a function call: state and clock from the host, the rest as the cloud offers them. */
 class LocalPorts extends FunctionPorts {
@@ -65,11 +90,21 @@ class LocalPorts extends FunctionPorts {
     super();
     this.host = host;
   }
-  get deviceId(): string { return this.host.deviceId; }
-  get state(): KeyValueState { return this.host.state; }
-  nowMs(): number { return this.host.clock.nowMs(); }
-  uptimeMs(): number { return this.host.clock.uptimeMs(); }
-  sign(): Uint8Array | undefined { return undefined; }
+  get deviceId(): string {
+    return this.host.deviceId;
+  }
+  get state(): KeyValueState {
+    return this.host.state;
+  }
+  nowMs(): number {
+    return this.host.clock.nowMs();
+  }
+  uptimeMs(): number {
+    return this.host.clock.uptimeMs();
+  }
+  sign(): Uint8Array | undefined {
+    return undefined;
+  }
 }
 
 const failed = (f: CallFailure): FunctionResult<never> => fail(f.code, f.detail, f.details);
@@ -89,7 +124,12 @@ export class LocalFunction {
   static async create(module: Uint8Array | CompiledModule, host: LocalHost): Promise<FunctionResult<LocalFunction>> {
     if ('module' in module) return { ok: true, value: new LocalFunction(module, host) };
     const c = await compile(module, { requiredExports: ['abi_version'] });
-    if (!c.ok) return fail('FERRY_FN_MODULE_INVALID', c.errors.map((e) => e.message).join('; '), c.errors.map((e) => e.code));
+    if (!c.ok)
+      return fail(
+        'FERRY_FN_MODULE_INVALID',
+        c.errors.map((e) => e.message).join('; '),
+        c.errors.map((e) => e.code),
+      );
     return { ok: true, value: new LocalFunction(c.value, host) };
   }
 

@@ -20,7 +20,10 @@ export interface Online {
  * `mirror: false` leaves the namespace state alone: a board that asks the cloud by hash instead
  * (NamespaceMinimum) needs only the uplink.
  */
-export async function goOnline(board: EmulatedBoard, o: { readonly url: string; readonly namespace: string; readonly prefix?: string; readonly mirror?: boolean }): Promise<Online> {
+export async function goOnline(
+  board: EmulatedBoard,
+  o: { readonly url: string; readonly namespace: string; readonly prefix?: string; readonly mirror?: boolean },
+): Promise<Online> {
   const prefix = o.prefix ?? 'ferry';
   const client = noDelay(await mqtt.connectAsync(o.url, { clientId: `ferry-board-${board.deviceId}`, reconnectPeriod: 1000 }));
   const own = `temp.${board.deviceId}`;
@@ -45,4 +48,3 @@ export async function goOnline(board: EmulatedBoard, o: { readonly url: string; 
     },
   };
 }
-

@@ -67,7 +67,9 @@ class FakeTransport implements CallTransport {
     callback();
     const req = JSON.parse(message) as Record<string, unknown>;
     this.calls.push(req);
-    void this.handler(req).then((reply) => { if (reply !== undefined) this.deliver(topic.replace(/\/call$/, '/res'), { id: req['id'], ...reply }); });
+    void this.handler(req).then((reply) => {
+      if (reply !== undefined) this.deliver(topic.replace(/\/call$/, '/res'), { id: req['id'], ...reply });
+    });
     return this;
   }
   subscribe(topic: string, _opts: { qos: 0 }, callback: (error: Error | null, granted?: readonly { qos: number }[]) => void): unknown {
@@ -138,7 +140,10 @@ class FakeCloud {
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const reading = (centi: number, atMs: number): Uint8Array => new TextEncoder().encode(`${centiText(centi)} ${atMs}`);
-const valueFrom = (r: RemoteResult): FunctionOutput['value'] => { if (!r.ok) throw r.error; return r.value; };
+const valueFrom = (r: RemoteResult): FunctionOutput['value'] => {
+  if (!r.ok) throw r.error;
+  return r.value;
+};
 
 /** Option overrides; `undefined` removes an option (no transport, no httpUrl). */
 type Overrides = { [K in keyof RemoteFunctionOptions]?: RemoteFunctionOptions[K] | undefined };
@@ -171,7 +176,7 @@ describe('RemoteFunction', () => {
     expect(s.transport.calls).toEqual([]);
   });
 
-  it('uploads the module when the cloud asks for it, retries once, and takes the cloud\'s answer', async () => {
+  it("uploads the module when the cloud asks for it, retries once, and takes the cloud's answer", async () => {
     const s = setup();
     s.cloud.namespace.set('temp.bedroom', reading(1875, START)); // only the cloud knows this reader
     const fn = await s.make();
@@ -194,7 +199,10 @@ describe('RemoteFunction', () => {
     s.host.state.set('temp.kitchen', reading(2150, START));
     s.cloud.namespace.set('temp.bedroom', reading(1875, START));
     let release: () => void = () => undefined;
-    s.transport.handler = (req) => new Promise((resolve) => { release = () => void s.cloud.handle(req).then(resolve); });
+    s.transport.handler = (req) =>
+      new Promise((resolve) => {
+        release = () => void s.cloud.handle(req).then(resolve);
+      });
     const fn = await s.make({ timeoutMs: 250 });
     const p = fn.call('min_temperature', [-1n]);
     await tick();
@@ -231,9 +239,13 @@ describe('RemoteFunction', () => {
   });
 
   it.each([
-    ['FERRY_FN_NOT_WHITELISTED', 4105], ['FERRY_FN_BAD_TOKEN', 4101], ['FERRY_FN_TOKEN_EXPIRED', 4102],
-    ['FERRY_FN_FORBIDDEN_NAMESPACE', 4104], ['FERRY_FN_BAD_ARGS', 4007], ['FERRY_FN_NO_SUCH_EXPORT', 4006],
-  ])('surfaces %s, a refusal that is the caller\'s to fix, without running locally', async (code, num) => {
+    ['FERRY_FN_NOT_WHITELISTED', 4105],
+    ['FERRY_FN_BAD_TOKEN', 4101],
+    ['FERRY_FN_TOKEN_EXPIRED', 4102],
+    ['FERRY_FN_FORBIDDEN_NAMESPACE', 4104],
+    ['FERRY_FN_BAD_ARGS', 4007],
+    ['FERRY_FN_NO_SUCH_EXPORT', 4006],
+  ])("surfaces %s, a refusal that is the caller's to fix, without running locally", async (code, num) => {
     const s = setup();
     s.transport.handler = async () => ({ ok: false, error: { code, num, message: `${code}: refused`, details: ['why'] } });
     const fn = await s.make();
@@ -244,13 +256,16 @@ describe('RemoteFunction', () => {
     expect(fn.stats.local).toBe(0);
   });
 
-  it.each(['FERRY_FN_BUSY', 'FERRY_FN_RATE_LIMITED', 'FERRY_FN_TIMEOUT', 'FERRY_FN_TRAP'])('falls back on %s: the cloud cannot serve the call now', async (code) => {
-    const s = setup();
-    s.host.state.set('temp.kitchen', reading(2150, START));
-    s.transport.handler = async () => ({ ok: false, error: { code, message: 'not now' } });
-    const fn = await s.make();
-    expect(await fn.call('min_temperature', [-1n])).toMatchObject({ ok: true, where: 'local', reason: code, value: 2150 });
-  });
+  it.each(['FERRY_FN_BUSY', 'FERRY_FN_RATE_LIMITED', 'FERRY_FN_TIMEOUT', 'FERRY_FN_TRAP'])(
+    'falls back on %s: the cloud cannot serve the call now',
+    async (code) => {
+      const s = setup();
+      s.host.state.set('temp.kitchen', reading(2150, START));
+      s.transport.handler = async () => ({ ok: false, error: { code, message: 'not now' } });
+      const fn = await s.make();
+      expect(await fn.call('min_temperature', [-1n])).toMatchObject({ ok: true, where: 'local', reason: code, value: 2150 });
+    },
+  );
 
   it('an upload the cloud refuses is surfaced; one that cannot get through falls back', async () => {
     const s = setup();
@@ -259,7 +274,11 @@ describe('RemoteFunction', () => {
     expect(refused.ok === false && refused.error).toMatchObject({ code: 'FERRY_FN_BAD_TOKEN', where: 'upload' });
     s.cloud.refuseUpload = { status: 502, body: 'bad gateway' };
     expect(await (await s.make()).call('min_temperature', [-1n])).toMatchObject({ where: 'local', reason: 'upload-failed' });
-    const down = await s.make({ fetch: (async () => { throw new TypeError('fetch failed'); }) as typeof globalThis.fetch });
+    const down = await s.make({
+      fetch: (async () => {
+        throw new TypeError('fetch failed');
+      }) as typeof globalThis.fetch,
+    });
     expect(await down.call('min_temperature', [-1n])).toMatchObject({ where: 'local', reason: 'upload-failed' });
     const noUrl = await (await s.make({ httpUrl: undefined })).call('min_temperature', [-1n]);
     expect(noUrl.ok === false && noUrl.error).toMatchObject({ code: 'FERRY_FN_MODULE_NEEDED', where: 'upload' });
@@ -268,7 +287,11 @@ describe('RemoteFunction', () => {
   it('checks args locally as the cloud does: same codes offline', async () => {
     const s = setup();
     const fn = await s.make({ transport: undefined });
-    for (const [args, code] of [[[], 'FERRY_FN_BAD_ARGS'], [['1.5'], 'FERRY_FN_BAD_ARGS'], [[1.5], 'FERRY_FN_BAD_ARGS']] as const) {
+    for (const [args, code] of [
+      [[], 'FERRY_FN_BAD_ARGS'],
+      [['1.5'], 'FERRY_FN_BAD_ARGS'],
+      [[1.5], 'FERRY_FN_BAD_ARGS'],
+    ] as const) {
       const r = await fn.call('min_temperature', args);
       expect(r.ok === false && r.error).toMatchObject({ code, num: 4007, where: 'local' });
     }
@@ -302,11 +325,17 @@ describe('NamespaceMinimum: the thermostat deciding with its namespace', () => {
     return b;
   }
   const lastTel = (b: EmulatedBoard): Record<string, unknown> => {
-    const tel = b.messages.map((t) => { const r = decode(t); if (!r.ok) throw r.error; return r.value; }).filter((m) => m.claims['ev'] === 'tel');
+    const tel = b.messages
+      .map((t) => {
+        const r = decode(t);
+        if (!r.ok) throw r.error;
+        return r.value;
+      })
+      .filter((m) => m.claims['ev'] === 'tel');
     return tel.at(-1)!.claims['d'] as Record<string, unknown>;
   };
 
-  it('online the cloud\'s cold room turns the furnace on; offline the board decides alone, its own old answer not fed back', async () => {
+  it("online the cloud's cold room turns the furnace on; offline the board decides alone, its own old answer not fed back", async () => {
     const b = await board(2100);
     const transport = new FakeTransport();
     const cloud = new FakeCloud(b.clock);
@@ -344,32 +373,38 @@ describe('NamespaceMinimum: the thermostat deciding with its namespace', () => {
     expect(lastTel(b)).toMatchObject({ tmin: 18, heat: true });
   });
 
-  it('the decision with the cloud\'s answer is the one the board makes holding the same readings (property)', async () => {
+  it("the decision with the cloud's answer is the one the board makes holding the same readings (property)", async () => {
     // Readings: value (sometimes implausible or malformed) and age in 10 s steps offset by 5 s (some in the future).
     const entry = fc.record({
-      value: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: -6000, max: 10000 }).map(centiText) }, { weight: 1, arbitrary: fc.constantFrom('x', '12.345', '') }),
+      value: fc.oneof(
+        { weight: 8, arbitrary: fc.integer({ min: -6000, max: 10000 }).map(centiText) },
+        { weight: 1, arbitrary: fc.constantFrom('x', '12.345', '') },
+      ),
       ageS: fc.integer({ min: -3, max: 70 }).map((k) => k * 10 + 5),
     });
     const rooms = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/), entry, { maxKeys: 30 });
-    await fc.assert(fc.asyncProperty(rooms, fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1000, max: 3000 }), async (rs, maxAge10, own) => {
-      const maxAgeS = maxAge10 * 10;
-      const [withCloud, alone] = [await board(own, maxAgeS), await board(own, maxAgeS)];
-      const transport = new FakeTransport();
-      const cloud = new FakeCloud(withCloud.clock);
-      cloud.modules.set(HASH, MODULE);
-      transport.handler = cloud.handle;
-      for (const [room, e] of Object.entries(rs)) {
-        const v = new TextEncoder().encode(`${e.value} ${START - e.ageS * 1000}`);
-        cloud.namespace.set(`temp.${room}`, v);
-        alone.state.set(`temp.${room}`, v);
-      }
-      const nm = await NamespaceMinimum.create(withCloud, { namespace: 'flat', token: 'tok', transport, timers: new ManualTimers() });
-      const r = await nm.tick(0);
-      expect(r.min.ok && r.min.where).toBe('cloud');
-      alone.tick(0);
-      const [a, b] = [lastTel(withCloud), lastTel(alone)];
-      expect({ tmin: a['tmin'], heat: a['heat'] }).toEqual({ tmin: b['tmin'], heat: b['heat'] });
-      expect(withCloud.furnaceOn).toBe(alone.furnaceOn);
-    }), { numRuns: 60 });
+    await fc.assert(
+      fc.asyncProperty(rooms, fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1000, max: 3000 }), async (rs, maxAge10, own) => {
+        const maxAgeS = maxAge10 * 10;
+        const [withCloud, alone] = [await board(own, maxAgeS), await board(own, maxAgeS)];
+        const transport = new FakeTransport();
+        const cloud = new FakeCloud(withCloud.clock);
+        cloud.modules.set(HASH, MODULE);
+        transport.handler = cloud.handle;
+        for (const [room, e] of Object.entries(rs)) {
+          const v = new TextEncoder().encode(`${e.value} ${START - e.ageS * 1000}`);
+          cloud.namespace.set(`temp.${room}`, v);
+          alone.state.set(`temp.${room}`, v);
+        }
+        const nm = await NamespaceMinimum.create(withCloud, { namespace: 'flat', token: 'tok', transport, timers: new ManualTimers() });
+        const r = await nm.tick(0);
+        expect(r.min.ok && r.min.where).toBe('cloud');
+        alone.tick(0);
+        const [a, b] = [lastTel(withCloud), lastTel(alone)];
+        expect({ tmin: a['tmin'], heat: a['heat'] }).toEqual({ tmin: b['tmin'], heat: b['heat'] });
+        expect(withCloud.furnaceOn).toBe(alone.furnaceOn);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

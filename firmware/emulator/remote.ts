@@ -41,7 +41,13 @@ const realTimers: Timers = {
  * _FORBIDDEN_NAMESPACE, _NOT_WHITELISTED, _BAD_REQUEST, _BAD_ARGS, _NO_SUCH_EXPORT, _MODULE_INVALID,
  * _MODULE_TOO_LARGE, _MEMORY_EXCEEDED, a second _MODULE_NEEDED, unknown codes) is returned as an error.
  */
-export const FALLBACK_CODES: ReadonlySet<string> = new Set(['FERRY_FN_BUSY', 'FERRY_FN_RATE_LIMITED', 'FERRY_FN_TIMEOUT', 'FERRY_FN_TRAP', 'FERRY_FN_UNAVAILABLE']);
+export const FALLBACK_CODES: ReadonlySet<string> = new Set([
+  'FERRY_FN_BUSY',
+  'FERRY_FN_RATE_LIMITED',
+  'FERRY_FN_TIMEOUT',
+  'FERRY_FN_TRAP',
+  'FERRY_FN_UNAVAILABLE',
+]);
 
 /** Why a call was answered locally: not connected, no reply in time, the upload did not get through, or a FALLBACK_CODES code. */
 export type FallbackReason = 'offline' | 'timeout' | 'upload-failed' | (string & {});
@@ -113,8 +119,12 @@ export class RemoteFunction {
   /** SUBACK of the reply topic on the current connection (reset on every connect). */
   private subscription: Promise<boolean> | undefined;
   private readonly onMessage = (topic: string, payload: Buffer): void => this.receive(topic, payload);
-  private readonly onConnect = (): void => { this.subscription = undefined; };
-  private readonly onClose = (): void => { for (const settle of [...this.waiting.values()]) settle('offline'); };
+  private readonly onConnect = (): void => {
+    this.subscription = undefined;
+  };
+  private readonly onClose = (): void => {
+    for (const settle of [...this.waiting.values()]) settle('offline');
+  };
 
   private constructor(opts: RemoteFunctionOptions, local: LocalFunction) {
     this.opts = opts;
@@ -188,7 +198,11 @@ export class RemoteFunction {
     if (t === undefined || !t.connected) return Promise.resolve('offline');
     const id = `${this.idPrefix}${++this.seq}`;
     const body = JSON.stringify({
-      id, hash: this.hash, export: exportName, namespace: this.opts.namespace, token: this.opts.token,
+      id,
+      hash: this.hash,
+      export: exportName,
+      namespace: this.opts.namespace,
+      token: this.opts.token,
       args: args.map((a) => (typeof a === 'bigint' ? a.toString() : a)), // i64 as a decimal string (JSON has no 64-bit integers)
     });
     return new Promise<Asked>((resolve) => {
@@ -204,21 +218,30 @@ export class RemoteFunction {
       this.waiting.set(id, settle);
       void this.subscribed(t).then((ok) => {
         if (done) return;
-        if (!ok) { settle('offline'); return; }
+        if (!ok) {
+          settle('offline');
+          return;
+        }
         // QoS 0: a call is worth answering only within timeoutMs; a QoS 1 call queued across a reconnect
         // would run in the cloud long after the board decided without it.
-        t.publish(this.callTopic, body, { qos: 0 }, (err) => { if (err !== undefined && err !== null) settle('offline'); });
+        t.publish(this.callTopic, body, { qos: 0 }, (err) => {
+          if (err !== undefined && err !== null) settle('offline');
+        });
       });
     });
   }
 
   /** Subscribes to the reply topic once per connection, and waits for the broker's SUBACK. */
   private subscribed(t: CallTransport): Promise<boolean> {
-    const s = this.subscription ?? new Promise<boolean>((resolve) => {
-      t.subscribe(this.resTopic, { qos: 0 }, (err, granted) => resolve((err === null || err === undefined) && granted?.[0]?.qos !== 128));
-    });
+    const s =
+      this.subscription ??
+      new Promise<boolean>((resolve) => {
+        t.subscribe(this.resTopic, { qos: 0 }, (err, granted) => resolve((err === null || err === undefined) && granted?.[0]?.qos !== 128));
+      });
     this.subscription = s;
-    void s.then((ok) => { if (!ok && this.subscription === s) this.subscription = undefined; });
+    void s.then((ok) => {
+      if (!ok && this.subscription === s) this.subscription = undefined;
+    });
     return s;
   }
 
@@ -232,7 +255,10 @@ export class RemoteFunction {
     }
     if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || !r.id.startsWith(this.idPrefix)) return; // not ours
     const settle = this.waiting.get(r.id);
-    if (settle === undefined) { this.stats.lateReplies++; return; } // its call timed out and was answered locally
+    if (settle === undefined) {
+      this.stats.lateReplies++;
+      return;
+    } // its call timed out and was answered locally
     if (r.ok === true) {
       const value = typeof r.value === 'number' || typeof r.value === 'string' ? r.value : null;
       const emits = Array.isArray(r.emits) ? r.emits.filter((e): e is string => typeof e === 'string') : [];
@@ -246,7 +272,8 @@ export class RemoteFunction {
   /** POST /api/functions/modules. 'uploaded', a fallback reason, or the cloud's typed refusal. */
   private async upload(): Promise<'uploaded' | FallbackReason | FunctionCallError> {
     const url = this.opts.httpUrl;
-    if (url === undefined) return new FunctionCallError('FERRY_FN_MODULE_NEEDED', `the cloud has no module ${this.hash} and no httpUrl is configured to upload it`, 'upload');
+    if (url === undefined)
+      return new FunctionCallError('FERRY_FN_MODULE_NEEDED', `the cloud has no module ${this.hash} and no httpUrl is configured to upload it`, 'upload');
     const doFetch = this.opts.fetch ?? globalThis.fetch;
     let res: Response;
     let body: WireReply['error'] & { hash?: unknown };
@@ -262,7 +289,8 @@ export class RemoteFunction {
       return 'upload-failed'; // connection refused, reset, or the upload timed out
     }
     if (res.ok) {
-      if (body.hash !== this.hash) return new FunctionCallError('FERRY_FN_BAD_REQUEST', `the cloud stored the module as ${String(body.hash)}, not ${this.hash}`, 'upload');
+      if (body.hash !== this.hash)
+        return new FunctionCallError('FERRY_FN_BAD_REQUEST', `the cloud stored the module as ${String(body.hash)}, not ${this.hash}`, 'upload');
       this.stats.uploads++;
       return 'uploaded';
     }

@@ -10,15 +10,31 @@ import { checkModule } from '@ferry/wasm-host';
 
 export const SIZE_BUDGET = 16 * 1024;
 export const BOARD_FEATURES = {
-  mutable_globals: true, sign_extension: true,
-  sat_float_to_int: false, bulk_memory: false, simd: false, threads: false, exceptions: false,
-  multi_value: false, tail_call: false, reference_types: false, annotations: false, gc: false,
-  memory64: false, extended_const: false, relaxed_simd: false, function_references: false, multi_memory: false,
+  mutable_globals: true,
+  sign_extension: true,
+  sat_float_to_int: false,
+  bulk_memory: false,
+  simd: false,
+  threads: false,
+  exceptions: false,
+  multi_value: false,
+  tail_call: false,
+  reference_types: false,
+  annotations: false,
+  gc: false,
+  memory64: false,
+  extended_const: false,
+  relaxed_simd: false,
+  function_references: false,
+  multi_memory: false,
 };
 
 const wabt = await wabtInit();
 
-export interface BoardCheck { readonly problems: string[]; readonly floatInstructions: number }
+export interface BoardCheck {
+  readonly problems: string[];
+  readonly floatInstructions: number;
+}
 
 /** `requiredExports`: default the firmware's (abi_version, boot, tick); a function module needs only abi_version. */
 export function checkBoardModule(bytes: Uint8Array, sizeBudget = SIZE_BUDGET, requiredExports?: readonly string[]): BoardCheck {

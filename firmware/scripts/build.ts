@@ -40,11 +40,34 @@ const FUNCTION_MODULES = ['min-temperature'] as const;
 function functionArgs(name: string): string[] {
   const dir = join(root, 'firmware/assembly/fn');
   const abort = relative(dir, join(root, 'firmware/assembly/abi/abort')).split('\\').join('/');
-  const out = (ext: string): string => relative(dir, join(build, 'fn', `${name}.${ext}`)).split('\\').join('/');
-  return [`${name}.ts`, '--baseDir', dir, '--outFile', out('wasm'), '--textFile', out('wat'),
-    '--runtime', 'stub', '--initialMemory', '1', '--maximumMemory', '1',
-    '--disable', 'bulk-memory,nontrapping-f2i,simd,reference-types,multi-value', '--use', `abort=${abort}/ferryAbort`,
-    '--optimizeLevel', '3', '--shrinkLevel', '2', '--noAssert'];
+  const out = (ext: string): string =>
+    relative(dir, join(build, 'fn', `${name}.${ext}`))
+      .split('\\')
+      .join('/');
+  return [
+    `${name}.ts`,
+    '--baseDir',
+    dir,
+    '--outFile',
+    out('wasm'),
+    '--textFile',
+    out('wat'),
+    '--runtime',
+    'stub',
+    '--initialMemory',
+    '1',
+    '--maximumMemory',
+    '1',
+    '--disable',
+    'bulk-memory,nontrapping-f2i,simd,reference-types,multi-value',
+    '--use',
+    `abort=${abort}/ferryAbort`,
+    '--optimizeLevel',
+    '3',
+    '--shrinkLevel',
+    '2',
+    '--noAssert',
+  ];
 }
 
 mkdirSync(join(build, 'fn'), { recursive: true });
@@ -54,8 +77,17 @@ await compile(['--config', 'asconfig.json', '--target', 'release']);
 await compile(['--config', 'asconfig.json', '--target', 'debug']);
 // The harness links the same envelope code with test exports; built with the release options so the
 // fixture test exercises the optimised code a board runs.
-await compile(['firmware/assembly/harness.ts', '--config', 'asconfig.json', '--target', 'release',
-  '--outFile', 'firmware/build/harness.wasm', '--textFile', 'firmware/build/harness.wat']);
+await compile([
+  'firmware/assembly/harness.ts',
+  '--config',
+  'asconfig.json',
+  '--target',
+  'release',
+  '--outFile',
+  'firmware/build/harness.wasm',
+  '--textFile',
+  'firmware/build/harness.wat',
+]);
 
 // Function modules: the firmware's options, but no asconfig.json (its entries would be linked in too).
 const fnProblems: string[] = [];
@@ -78,7 +110,9 @@ console.log(`firmware: ${relative(root, release)} ${bytes.length} bytes (${kib(b
 console.log(`firmware: memory ${mem?.initial ?? '?'} page(s) initial, ${mem?.maximum ?? '?'} maximum (${kib((mem?.initial ?? 0) * 65536)} linear memory)`);
 console.log(`firmware: imports ${checked.ok ? checked.value.imports.map((i) => `${i.module}.${i.name}`).join(' ') : '?'}`);
 console.log(`firmware: features MVP + mutable-globals + sign-extension; float instructions: ${floatInstructions}`);
-console.log(`firmware: debug ${statSync(join(build, 'thermostat.debug.wasm')).size} bytes, harness ${statSync(join(build, 'harness.wasm')).size} bytes; built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.log(
+  `firmware: debug ${statSync(join(build, 'thermostat.debug.wasm')).size} bytes, harness ${statSync(join(build, 'harness.wasm')).size} bytes; built in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
 if (problems.length > 0) {
   console.error(`firmware build check FAILED:\n  ${problems.join('\n  ')}`);
   process.exit(1);

@@ -44,8 +44,20 @@ export async function startPosixBoard(o: PosixBoardOptions): Promise<PosixBoard>
   const keyFile = join(stateDir, 'device.key');
   writeFileSync(keyFile, Buffer.from(o.key).toString('hex'));
   const args = [
-    'serve', '--module', o.module ?? THERMOSTAT, '--state-dir', stateDir, '--key-file', keyFile,
-    '--device-id', o.deviceId ?? 'th-01', '--seed', String(o.seed ?? 1), '--test-control', '--die-with-parent', '--quiet',
+    'serve',
+    '--module',
+    o.module ?? THERMOSTAT,
+    '--state-dir',
+    stateDir,
+    '--key-file',
+    keyFile,
+    '--device-id',
+    o.deviceId ?? 'th-01',
+    '--seed',
+    String(o.seed ?? 1),
+    '--test-control',
+    '--die-with-parent',
+    '--quiet',
     ...(o.autoboot === false ? ['--no-autoboot'] : []),
     ...(o.room?.initialC !== undefined ? ['--room-initial', String(o.room.initialC)] : []),
     ...(o.room?.noiseC !== undefined ? ['--room-noise', String(o.room.noiseC)] : []),
@@ -53,11 +65,18 @@ export async function startPosixBoard(o: PosixBoardOptions): Promise<PosixBoard>
   ];
   const proc = spawn(BOARD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
-  createInterface({ input: proc.stderr! }).on('line', (l) => { stderr.push(l); });
-  const exited = new Promise<number | null>((resolve) => { proc.on('exit', (code) => resolve(code)); });
+  createInterface({ input: proc.stderr! }).on('line', (l) => {
+    stderr.push(l);
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    proc.on('exit', (code) => resolve(code));
+  });
   const pty = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
-    rl.on('line', (l) => { const m = /^serial (\S+)$/.exec(l); if (m) resolve(m[1]!); });
+    rl.on('line', (l) => {
+      const m = /^serial (\S+)$/.exec(l);
+      if (m) resolve(m[1]!);
+    });
     void exited.then((c) => reject(new Error(`ferry-board exited (${c}) before opening its pty:\n${stderr.join('\n')}`)));
     proc.on('error', reject);
   });

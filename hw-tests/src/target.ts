@@ -14,7 +14,10 @@ export const NEEDS_PROCESS = 'kills and restarts the board process, which only t
 
 /** A case that runs on the posix board only; on a real board it is skipped with the reason in its title. */
 export function posixOnly(reason: string): (title: string, fn: () => Promise<void>) => void {
-  return (title, fn) => { if (isHw) it.skip(`${title} (skipped: ${reason})`, () => undefined); else it(title, fn); };
+  return (title, fn) => {
+    if (isHw) it.skip(`${title} (skipped: ${reason})`, () => undefined);
+    else it(title, fn);
+  };
 }
 
 /** The device key: HW_KEY (hex) for a real board, else a fixed test key. */

@@ -13,7 +13,10 @@ export function deviceRoutes(app: FastifyInstance, devices: DeviceRegistry, fns:
   app.post('/api/devices', async (req, reply) => {
     const b = req.body as { id?: unknown; namespace?: unknown; privateToken?: unknown } | undefined;
     if (typeof b?.id !== 'string') {
-      const e = new ApiError('FERRY_API_BAD_REQUEST', 'body must be {"id": "<device id>", "namespace"?: "<namespace>", "privateToken"?: "<owner private token>"}');
+      const e = new ApiError(
+        'FERRY_API_BAD_REQUEST',
+        'body must be {"id": "<device id>", "namespace"?: "<namespace>", "privateToken"?: "<owner private token>"}',
+      );
       return reply.code(e.status).send({ ...e.toJSON(), path: 'id' });
     }
     let owner: string | undefined;

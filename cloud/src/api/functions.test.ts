@@ -11,7 +11,9 @@ import { KV_WAT } from '@ferry/test-kit/functions';
 import { CloudService } from '../service/service.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
@@ -36,7 +38,11 @@ describe('functions by hash in the cloud service', () => {
     expect((await post(`${httpUrl}/api/functions/whitelist`, { privateToken: priv, namespace: 'home', hash })).status).toBe(200);
     const needed = await post(`${httpUrl}/api/functions/call`, call);
     expect([needed.status, ((await needed.json()) as { code: string }).code]).toEqual([404, 'FERRY_FN_MODULE_NEEDED']);
-    const up = await fetch(`${httpUrl}/api/functions/modules?namespace=home`, { method: 'POST', headers: { 'content-type': 'application/wasm', authorization: `Bearer ${pub.value}` }, body: new Uint8Array(kv) });
+    const up = await fetch(`${httpUrl}/api/functions/modules?namespace=home`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/wasm', authorization: `Bearer ${pub.value}` },
+      body: new Uint8Array(kv),
+    });
     expect([up.status, ((await up.json()) as { hash: string }).hash]).toEqual([201, hash]);
     const ok = await post(`${httpUrl}/api/functions/call`, call);
     expect([ok.status, ((await ok.json()) as { value: unknown }).value]).toEqual([200, 1]);
@@ -56,14 +62,20 @@ describe('functions by hash in the cloud service', () => {
 
     // A runaway loop is stopped by the watchdog; the next call is served.
     const loopHash = createHash('sha256').update(LOOP).digest('hex');
-    await fetch(`${httpUrl}/api/functions/modules?namespace=home`, { method: 'POST', headers: { 'content-type': 'application/wasm', authorization: `Bearer ${pub.value}` }, body: new Uint8Array(LOOP) });
+    await fetch(`${httpUrl}/api/functions/modules?namespace=home`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/wasm', authorization: `Bearer ${pub.value}` },
+      body: new Uint8Array(LOOP),
+    });
     await post(`${httpUrl}/api/functions/whitelist`, { privateToken: priv, namespace: 'home', hash: loopHash });
     const spin = await post(`${httpUrl}/api/functions/call`, { ...call, hash: loopHash, export: 'spin' });
     expect([spin.status, ((await spin.json()) as { code: string }).code]).toEqual([504, 'FERRY_FN_TIMEOUT']);
     const again = await post(`${httpUrl}/api/functions/call`, call);
     expect(again.status).toBe(200);
     // Function calls travel outside the ingest path: ingest saw nothing.
-    const counted = Object.values(svc.ingest.counters()).filter((v): v is number => typeof v === 'number').reduce((a, b) => a + b, 0);
+    const counted = Object.values(svc.ingest.counters())
+      .filter((v): v is number => typeof v === 'number')
+      .reduce((a, b) => a + b, 0);
     expect(counted).toBe(0);
   }, 30_000);
 });

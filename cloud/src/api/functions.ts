@@ -23,7 +23,11 @@ export function functionRoutes(app: FastifyInstance, fns: FunctionService): void
   app.post<{ Querystring: { namespace?: string } }>('/api/functions/modules', async (req, reply) => {
     // The code is the call protocol's; the status says what HTTP says of a body of the wrong type.
     if (!(req.body instanceof Buffer)) return reply.code(415).send(new FnError('FERRY_FN_BAD_REQUEST', 'send the module as application/wasm').toJSON());
-    return send(reply, await fns.upload({ bytes: new Uint8Array(req.body), token: bearer(req.headers.authorization), namespace: req.query.namespace ?? '' }), 201);
+    return send(
+      reply,
+      await fns.upload({ bytes: new Uint8Array(req.body), token: bearer(req.headers.authorization), namespace: req.query.namespace ?? '' }),
+      201,
+    );
   });
   app.post('/api/functions/whitelist', async (req, reply) => {
     const b = (req.body ?? {}) as { privateToken?: string; namespace?: string; hash?: string; allowed?: boolean };
@@ -32,9 +36,15 @@ export function functionRoutes(app: FastifyInstance, fns: FunctionService): void
   });
   app.post('/api/functions/call', async (req, reply) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
-    return send(reply, await fns.handleCall({
-      hash: String(b['hash'] ?? ''), export: String(b['export'] ?? ''), args: Array.isArray(b['args']) ? b['args'] : [],
-      namespace: String(b['namespace'] ?? ''), token: typeof b['token'] === 'string' ? b['token'] : bearer(req.headers.authorization),
-    }));
+    return send(
+      reply,
+      await fns.handleCall({
+        hash: String(b['hash'] ?? ''),
+        export: String(b['export'] ?? ''),
+        args: Array.isArray(b['args']) ? b['args'] : [],
+        namespace: String(b['namespace'] ?? ''),
+        token: typeof b['token'] === 'string' ? b['token'] : bearer(req.headers.authorization),
+      }),
+    );
   });
 }

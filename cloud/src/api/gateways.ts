@@ -11,7 +11,8 @@ export type GatewayRequest = (gatewayId: string, method: 'GET' | 'POST', path: s
 
 export function gatewayRoutes(app: FastifyInstance, request: GatewayRequest): void {
   app.route({
-    method: ['GET', 'POST'], url: '/api/gateways/:gw/*',
+    method: ['GET', 'POST'],
+    url: '/api/gateways/:gw/*',
     handler: async (req, reply) => {
       const { gw, '*': rest } = req.params as { gw: string; '*': string };
       try {

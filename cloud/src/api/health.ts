@@ -9,7 +9,10 @@ import type { Ingest } from '../ingest/index.ts';
  */
 export function ingestMetrics(registry: Registry, ingest: Ingest): void {
   new Counter({
-    name: 'ferry_cloud_ingest_total', help: 'Ingest outcomes by kind', labelNames: ['outcome'], registers: [registry],
+    name: 'ferry_cloud_ingest_total',
+    help: 'Ingest outcomes by kind',
+    labelNames: ['outcome'],
+    registers: [registry],
     collect() {
       this.reset();
       for (const [k, v] of Object.entries(ingest.counters())) if (typeof v === 'number' && v > 0) this.inc({ outcome: k }, v);

@@ -10,7 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CloudService } from '../service/service.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 
 async function cloud(): Promise<string> {
   const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-api-')), mqttPort: 0, httpPort: 0, log: () => undefined });

@@ -5,12 +5,21 @@
  */
 import { defineErrors } from '@ferry/base';
 
-const DEVICE = defineErrors('FERRY_DEVICE_', [4700, 4799], {
-  FERRY_DEVICE_EXISTS: { num: 4701, status: 409, doc: 'a device with this id is registered; remove it first to re-key' },
-  FERRY_DEVICE_BAD_ID: { num: 4702, status: 400, doc: 'a device id or namespace is not 1..32 characters of [A-Za-z0-9._-]' },
-  FERRY_DEVICE_NOT_FOUND: { num: 4703, status: 404, doc: 'no device with this id, on removal' },
-  FERRY_DEVICE_MASTER_KEY: { num: 4704, status: 500, doc: 'the master key is not 32 bytes of hex (at start-up: the service does not start, never in a reply)' },
-}, { package: '@ferry/cloud', errorName: 'DeviceError' });
+const DEVICE = defineErrors(
+  'FERRY_DEVICE_',
+  [4700, 4799],
+  {
+    FERRY_DEVICE_EXISTS: { num: 4701, status: 409, doc: 'a device with this id is registered; remove it first to re-key' },
+    FERRY_DEVICE_BAD_ID: { num: 4702, status: 400, doc: 'a device id or namespace is not 1..32 characters of [A-Za-z0-9._-]' },
+    FERRY_DEVICE_NOT_FOUND: { num: 4703, status: 404, doc: 'no device with this id, on removal' },
+    FERRY_DEVICE_MASTER_KEY: {
+      num: 4704,
+      status: 500,
+      doc: 'the master key is not 32 bytes of hex (at start-up: the service does not start, never in a reply)',
+    },
+  },
+  { package: '@ferry/cloud', errorName: 'DeviceError' },
+);
 
 export const DEVICE_ERRORS = DEVICE.codes;
 export type DeviceErrorCode = keyof typeof DEVICE_ERRORS;

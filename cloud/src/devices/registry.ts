@@ -84,7 +84,8 @@ export class DeviceRegistry {
     c.setAAD(Buffer.from(id));
     const ct = Buffer.concat([c.update(key), c.final()]);
     const sealedKey = Buffer.concat([iv, c.getAuthTag(), ct]);
-    if (!this.store.put({ id, namespace, createdMs: nowMs, sealedKey, owner: owner ?? null })) throw new DeviceError('FERRY_DEVICE_EXISTS', `device ${id} exists; remove it first to re-key`);
+    if (!this.store.put({ id, namespace, createdMs: nowMs, sealedKey, owner: owner ?? null }))
+      throw new DeviceError('FERRY_DEVICE_EXISTS', `device ${id} exists; remove it first to re-key`);
     return { id, namespace, ...(owner !== undefined && { owner }), key: key.toString('hex') };
   }
 

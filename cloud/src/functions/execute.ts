@@ -7,8 +7,19 @@
 import { STATUS } from '@ferry/abi';
 import { hmacKey } from '@ferry/message/node';
 import {
-  callFailure, callValue, fnFail, fnOk, FunctionPorts, instantiationFailure, ModuleInstance,
-  type CallContext, type CallFailure, type FnResult, type Invocation, type KeyValueState, type RunOutput,
+  callFailure,
+  callValue,
+  fnFail,
+  fnOk,
+  FunctionPorts,
+  instantiationFailure,
+  ModuleInstance,
+  type CallContext,
+  type CallFailure,
+  type FnResult,
+  type Invocation,
+  type KeyValueState,
+  type RunOutput,
 } from '@ferry/wasm-host';
 
 const NO_STATE: KeyValueState = { get: () => undefined, set: () => STATUS.QUOTA_EXCEEDED.value, keyAt: () => undefined };

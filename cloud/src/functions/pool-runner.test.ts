@@ -5,7 +5,11 @@ import { FunctionService } from './service.ts';
 import { wat } from '@ferry/test-kit/wat';
 import { codeOf, KV_WAT, owner, unwrap } from '@ferry/test-kit/functions';
 
-runnerCases('pool (2 workers)', (clock) => new PoolRunner({ clock, size: 2, timeoutMs: 5000 }), (r) => (r as PoolRunner).ready());
+runnerCases(
+  'pool (2 workers)',
+  (clock) => new PoolRunner({ clock, size: 2, timeoutMs: 5000 }),
+  (r) => (r as PoolRunner).ready(),
+);
 
 describe('PoolRunner watchdog (short real timeouts)', () => {
   const pool = new PoolRunner({ size: 2, timeoutMs: 300 });

@@ -106,10 +106,12 @@ export class PoolRunner implements Runner {
   async close(): Promise<void> {
     this.closed = true;
     for (const j of this.queue.splice(0)) j.resolve(fnFail('FERRY_FN_BUSY', 'the runner is closed'));
-    await Promise.all(this.slots.map((s) => {
-      if (s.job !== undefined) this.finish(s, fnFail('FERRY_FN_BUSY', 'the runner is closed'));
-      return s.worker.terminate();
-    }));
+    await Promise.all(
+      this.slots.map((s) => {
+        if (s.job !== undefined) this.finish(s, fnFail('FERRY_FN_BUSY', 'the runner is closed'));
+        return s.worker.terminate();
+      }),
+    );
   }
 
   private start(): Slot {
@@ -120,8 +122,7 @@ export class PoolRunner implements Runner {
       if (m.t === 'ready') {
         slot.ready = true;
         this.bootFailures = 0;
-      }
-      else if (slot.job?.id === m.id) this.finish(slot, this.outcome(slot.job.req, m));
+      } else if (slot.job?.id === m.id) this.finish(slot, this.outcome(slot.job.req, m));
       this.pump();
     });
     w.on('error', (e: Error & { code?: string }) => {
@@ -157,9 +158,20 @@ export class PoolRunner implements Runner {
     const id = this.nextId++;
     const send = !slot.modules.has(r.hash);
     const msg: WorkerCall = {
-      id, hash: r.hash, instanceKey: r.instanceKey, maxPages: r.maxPages, exportName: r.exportName, args: r.args, resultType: r.resultType,
-      snapshot: snapshotOf(r.state), maxNewKeys: r.maxNewKeys, callerId: r.callerId, nowMs: this.clock.nowMs(), uptimeMs: this.clock.uptimeMs(),
-      signSecret: r.signSecret, ...(send && { module: { module: r.compiled.module, info: r.compiled.info } }),
+      id,
+      hash: r.hash,
+      instanceKey: r.instanceKey,
+      maxPages: r.maxPages,
+      exportName: r.exportName,
+      args: r.args,
+      resultType: r.resultType,
+      snapshot: snapshotOf(r.state),
+      maxNewKeys: r.maxNewKeys,
+      callerId: r.callerId,
+      nowMs: this.clock.nowMs(),
+      uptimeMs: this.clock.uptimeMs(),
+      signSecret: r.signSecret,
+      ...(send && { module: { module: r.compiled.module, info: r.compiled.info } }),
     };
     slot.modules.add(r.hash);
     // The watchdog: wall time from dispatch to reply on an otherwise idle thread is the call's CPU time.

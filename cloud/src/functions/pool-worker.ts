@@ -28,7 +28,15 @@ export interface WorkerCall {
 
 export type WorkerReply =
   | { readonly t: 'ready' }
-  | { readonly t: 'done'; readonly id: number; readonly ok: true; readonly value: number | string | null; readonly emits: readonly string[]; readonly logs: readonly { level: number; text: string }[]; readonly writes: readonly (readonly [string, Uint8Array])[] }
+  | {
+      readonly t: 'done';
+      readonly id: number;
+      readonly ok: true;
+      readonly value: number | string | null;
+      readonly emits: readonly string[];
+      readonly logs: readonly { level: number; text: string }[];
+      readonly writes: readonly (readonly [string, Uint8Array])[];
+    }
   | { readonly t: 'done'; readonly id: number; readonly ok: false; readonly code: string; readonly message: string; readonly details: readonly string[] };
 
 const port = parentPort;

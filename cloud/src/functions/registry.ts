@@ -97,11 +97,23 @@ export class ModuleRegistry {
 
   private async compileChecked(hash: string, bytes: Uint8Array, maxPages: number): Promise<FnResult<FunctionModule>> {
     const hit = this.cache.get(hash);
-    const c = hit === undefined ? await compile(bytes, { requiredExports: REQUIRED_EXPORTS, maxPages: Number.MAX_SAFE_INTEGER, maxBytes: this.maxBytes }) : { ok: true as const, value: hit.compiled };
+    const c =
+      hit === undefined
+        ? await compile(bytes, { requiredExports: REQUIRED_EXPORTS, maxPages: Number.MAX_SAFE_INTEGER, maxBytes: this.maxBytes })
+        : { ok: true as const, value: hit.compiled };
     if (!c.ok) {
       const memory = c.errors.filter((e) => e.code === 'FERRY_ABI_MEMORY' && /no maximum/.test(e.message));
-      if (memory.length > 0 && memory.length === c.errors.length) return fnFail('FERRY_FN_MEMORY_EXCEEDED', 'the module declares no memory maximum', c.errors.map((e) => e.message));
-      return fnFail('FERRY_FN_MODULE_INVALID', `${c.errors.length} problem(s): ${c.errors.map((e) => e.code).join(', ')}`, c.errors.map((e) => e.message));
+      if (memory.length > 0 && memory.length === c.errors.length)
+        return fnFail(
+          'FERRY_FN_MEMORY_EXCEEDED',
+          'the module declares no memory maximum',
+          c.errors.map((e) => e.message),
+        );
+      return fnFail(
+        'FERRY_FN_MODULE_INVALID',
+        `${c.errors.length} problem(s): ${c.errors.map((e) => e.code).join(', ')}`,
+        c.errors.map((e) => e.message),
+      );
     }
     const max = c.value.info.memories[0]!.maximum!;
     if (max > maxPages) return fnFail('FERRY_FN_MEMORY_EXCEEDED', `memory maximum ${max} pages > namespace quota ${maxPages}`);

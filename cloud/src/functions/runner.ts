@@ -34,5 +34,8 @@ export interface Runner {
 }
 
 export const contextOf = (req: RunRequest, clock: Clock): CallContext => ({
-  callerId: req.callerId, nowMs: clock.nowMs(), uptimeMs: clock.uptimeMs(), signSecret: req.signSecret,
+  callerId: req.callerId,
+  nowMs: clock.nowMs(),
+  uptimeMs: clock.uptimeMs(),
+  signSecret: req.signSecret,
 });

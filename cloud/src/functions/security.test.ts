@@ -33,7 +33,7 @@ describe('security', () => {
     unwrap(svc.setWhitelisted(alice.token, 'home', hash, true));
   });
 
-  it('one owner\'s tokens cannot read, write or run in another owner\'s namespace', async () => {
+  it("one owner's tokens cannot read, write or run in another owner's namespace", async () => {
     unwrap(await svc.handleCall(req(alice.token)));
     unwrap(await svc.handleCall(req(alice.token)));
     expect(counter('alice')).toBe(2);
@@ -57,7 +57,11 @@ describe('security', () => {
     const widened = `${h}.${Buffer.from(JSON.stringify({ ...claimsOf(pub), ns: ['home', 'garage'], rps: 1000, burst: 1000 })).toString('base64url')}.${s}`;
     expect(codeOf(await svc.handleCall(req(widened, { namespace: 'garage' })))).toBe('FERRY_FN_BAD_TOKEN');
     const m = unwrap(parsePrivateToken(mallory.token));
-    const resigned = signJws({ alg: 'HS256', typ: 'JWT', kid: 'alice' }, { ...claimsOf(pub), sub: 'mallory' }, hmacKey(derivePublicSigningSecret(m.secret, 'mallory')));
+    const resigned = signJws(
+      { alg: 'HS256', typ: 'JWT', kid: 'alice' },
+      { ...claimsOf(pub), sub: 'mallory' },
+      hmacKey(derivePublicSigningSecret(m.secret, 'mallory')),
+    );
     expect(codeOf(await svc.handleCall(req(resigned)))).toBe('FERRY_FN_BAD_TOKEN');
     expect(codeOf(await svc.handleCall(req('')))).toBe('FERRY_FN_BAD_TOKEN');
   });
@@ -95,7 +99,8 @@ describe('hostile modules against the pooled runner: typed errors, and the servi
   const svc = new FunctionService({ runner: pool });
   const alice = owner('alice');
   let hash = '';
-  const call = (exp: string, args: unknown[] = [], namespace = 'home') => svc.handleCall({ hash, export: exp, args: args as never, namespace, token: alice.token });
+  const call = (exp: string, args: unknown[] = [], namespace = 'home') =>
+    svc.handleCall({ hash, export: exp, args: args as never, namespace, token: alice.token });
 
   beforeAll(async () => {
     unwrap(svc.register(alice.token));
@@ -113,7 +118,16 @@ describe('hostile modules against the pooled runner: typed errors, and the servi
 
   it('infinite loops, memory bombs and traps, interleaved with good calls', async () => {
     // Each in its own namespace, so the pool runs them side by side (calls on one namespace are serialised).
-    const results = await Promise.all([['spin', []], ['add', [1, 2]], ['bomb', []], ['trap', []], ['spin', []], ['add', [3, 4]]].map(([e, a], i) => call(e as string, a as number[], `ns${i}`)));
+    const results = await Promise.all(
+      [
+        ['spin', []],
+        ['add', [1, 2]],
+        ['bomb', []],
+        ['trap', []],
+        ['spin', []],
+        ['add', [3, 4]],
+      ].map(([e, a], i) => call(e as string, a as number[], `ns${i}`)),
+    );
     expect(results.map(codeOf)).toEqual(['FERRY_FN_TIMEOUT', 'ok', 'FERRY_FN_MEMORY_EXCEEDED', 'FERRY_FN_TRAP', 'FERRY_FN_TIMEOUT', 'ok']);
     expect(unwrap(await call('add', [20, 22])).value).toBe(42);
   });

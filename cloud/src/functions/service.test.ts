@@ -53,13 +53,22 @@ describe('handleCall protocol', () => {
   it('malformed requests are FERRY_FN_BAD_REQUEST', async () => {
     const { svc, alice } = setup();
     const ok = { hash: 'a'.repeat(64), export: 'f', args: [], namespace: 'home', token: alice.token };
-    for (const bad of [{ hash: 'A'.repeat(64) }, { hash: 'abc' }, { export: '' }, { export: 'a b' }, { args: 'x' }, { args: new Array(65).fill(0) }, { namespace: 'Home' }, { namespace: '' }]) {
+    for (const bad of [
+      { hash: 'A'.repeat(64) },
+      { hash: 'abc' },
+      { export: '' },
+      { export: 'a b' },
+      { args: 'x' },
+      { args: new Array(65).fill(0) },
+      { namespace: 'Home' },
+      { namespace: '' },
+    ]) {
       expect(codeOf(await svc.handleCall({ ...ok, ...bad } as never))).toBe('FERRY_FN_BAD_REQUEST');
     }
     expect(codeOf(await svc.handleCall(null as never))).toBe('FERRY_FN_BAD_REQUEST');
   });
 
-  it('a module whose maximum exceeds this namespace\'s quota does not run here', async () => {
+  it("a module whose maximum exceeds this namespace's quota does not run here", async () => {
     const { svc, alice } = setup();
     const { hash } = unwrap(await svc.upload({ bytes: wat(KV_WAT), token: alice.token, namespace: 'home' }));
     (svc.namespaces as import('./namespaces/namespace-store.ts').MemoryNamespaceStore).setQuota('alice', 'tiny', { maxKeys: 8, maxPages: 1 });
@@ -84,7 +93,14 @@ describe('a failing state store', () => {
       quota: (o, n) => inner.quota(o, n),
       state: (o, n) => {
         const s = inner.state(o, n);
-        return { get: (k) => s.get(k), keyAt: (p, i) => s.keyAt(p, i), set: (k, v) => { if (broken) throw new Error('SQLITE_FULL: database or disk is full'); return s.set(k, v); } };
+        return {
+          get: (k) => s.get(k),
+          keyAt: (p, i) => s.keyAt(p, i),
+          set: (k, v) => {
+            if (broken) throw new Error('SQLITE_FULL: database or disk is full');
+            return s.set(k, v);
+          },
+        };
       },
     };
     const svc = new FunctionService({ clock: new ManualClock(), namespaces });

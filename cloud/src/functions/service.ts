@@ -126,7 +126,8 @@ export class FunctionService implements ScheduleCalls {
       if (this.tokenCache.size >= this.tokenCacheSize) this.tokenCache.clear();
       this.tokenCache.set(token, claims);
     }
-    if (claims.expiresAtS * 1000 <= this.clock.nowMs()) return fnFail('FERRY_FN_TOKEN_EXPIRED', `expired at ${new Date(claims.expiresAtS * 1000).toISOString()}`);
+    if (claims.expiresAtS * 1000 <= this.clock.nowMs())
+      return fnFail('FERRY_FN_TOKEN_EXPIRED', `expired at ${new Date(claims.expiresAtS * 1000).toISOString()}`);
     if (this.revocations.isRevoked(claims.jti)) return fnFail('FERRY_FN_TOKEN_REVOKED', `token ${claims.jti} is revoked`);
     return fnOk({ owner: claims.owner, callerId: claims.subject, claims });
   }
@@ -202,9 +203,17 @@ export class FunctionService implements ScheduleCalls {
     if (!args.ok) return args;
     const state = this.namespaces.state(p.owner, req.namespace);
     return this.runner.run({
-      hash: req.hash, instanceKey: `${p.owner}\u0000${req.namespace}\u0000${req.hash}`, compiled: m.compiled, maxPages: m.maxPages,
-      exportName: req.export, args: args.value, resultType, state, maxNewKeys: newKeyRoom(state, quota.maxKeys),
-      callerId: p.callerId, signSecret: this.signSecretFor?.(p.owner, p.callerId),
+      hash: req.hash,
+      instanceKey: `${p.owner}\u0000${req.namespace}\u0000${req.hash}`,
+      compiled: m.compiled,
+      maxPages: m.maxPages,
+      exportName: req.export,
+      args: args.value,
+      resultType,
+      state,
+      maxNewKeys: newKeyRoom(state, quota.maxKeys),
+      callerId: p.callerId,
+      signSecret: this.signSecretFor?.(p.owner, p.callerId),
     });
   }
 }

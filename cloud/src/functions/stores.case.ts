@@ -38,7 +38,10 @@ const QUOTA_EXCEEDED = STATUS.QUOTA_EXCEEDED.value;
 const T0 = 1_795_000_000_000;
 
 const ownerRecord = (owner: string, fill: number): OwnerRecord => ({
-  owner, verifier: new Uint8Array(32).fill(fill), signingSecret: new Uint8Array(32).fill(fill + 1), registeredAtMs: T0 + fill,
+  owner,
+  verifier: new Uint8Array(32).fill(fill),
+  signingSecret: new Uint8Array(32).fill(fill + 1),
+  registeredAtMs: T0 + fill,
 });
 
 /** Every key of a state, in key_at order. */
@@ -59,7 +62,9 @@ export function functionStoreCases(name: string, make: () => Promise<FunctionSto
       open.push(f);
       return f;
     };
-    afterEach(async () => { for (const f of open.splice(0)) await f.close(); });
+    afterEach(async () => {
+      for (const f of open.splice(0)) await f.close();
+    });
 
     it('OwnerStore: insert once per id (the first record stays), byte-exact get', async () => {
       const { owners } = (await fixture()).open(clock);
@@ -139,7 +144,13 @@ export function functionStoreCases(name: string, make: () => Promise<FunctionSto
       const base = ns.state('alice', 'home');
       expect(base.set('keep', enc('0'))).toBe(OK);
       const call = new OverlayState(base);
-      for (const [k, v] of [['x', '1'], ['keep', '2'], ['y', '3'], ['z', '4']] as const) call.set(k, enc(v));
+      for (const [k, v] of [
+        ['x', '1'],
+        ['keep', '2'],
+        ['y', '3'],
+        ['z', '4'],
+      ] as const)
+        call.set(k, enc(v));
       expect(base.get('x')).toBeUndefined(); // nothing lands before the commit
       expect(call.commit()).toEqual(['z']);
       expect(keysOf(ns.state('alice', 'home'))).toEqual(['keep', 'x', 'y']);

@@ -22,7 +22,10 @@ beforeAll(async () => {
   readerBytes = await buildFixture('room-reader');
 }, 60_000);
 
-for (const [name, make] of [['in-process', (c: ManualClock) => new InProcessRunner({ clock: c })], ['pool', (c: ManualClock) => new PoolRunner({ clock: c, size: 1, timeoutMs: 5000 })]] as const) {
+for (const [name, make] of [
+  ['in-process', (c: ManualClock) => new InProcessRunner({ clock: c })],
+  ['pool', (c: ManualClock) => new PoolRunner({ clock: c, size: 1, timeoutMs: 5000 })],
+] as const) {
   describe(`min-temperature over a shared namespace (${name})`, () => {
     const clock = new ManualClock();
     const runner: Runner = make(clock);
@@ -43,10 +46,14 @@ for (const [name, make] of [['in-process', (c: ManualClock) => new InProcessRunn
       // token's subject) names its key, so readers cooperate without knowing each other.
       const reader = unwrap(await svc.upload({ bytes: readerBytes, token: home.token, namespace: 'flat' })).hash;
       unwrap(svc.setWhitelisted(home.token, 'flat', reader, true));
-      const post = (room: string, centi: number) => svc.handleCall({
-        hash: reader, export: 'post_temperature', args: [centi], namespace: 'flat',
-        token: home.mint({ subject: room, namespaces: ['flat'], functions: [reader], rate: { perSecond: 1, burst: 5 } }, clock.nowMs()),
-      });
+      const post = (room: string, centi: number) =>
+        svc.handleCall({
+          hash: reader,
+          export: 'post_temperature',
+          args: [centi],
+          namespace: 'flat',
+          token: home.mint({ subject: room, namespaces: ['flat'], functions: [reader], rate: { perSecond: 1, burst: 5 } }, clock.nowMs()),
+        });
       const rooms = { kitchen: 2150, bedroom: 1875, hall: 2010, bath: 2290 };
       for (const [room, centi] of Object.entries(rooms)) expect(unwrap(await post(room, centi)).value).toBe(0);
       const state = svc.namespaces.state('home-owner', 'flat');
@@ -54,7 +61,9 @@ for (const [name, make] of [['in-process', (c: ManualClock) => new InProcessRunn
       state.set('setpoint', new TextEncoder().encode('20.00'));
       expect(unwrap(await call('-1')).value).toBe(Math.min(...Object.values(rooms)));
       // The thermostat's token may run only the minimum, not post readings.
-      expect(codeOf(await svc.handleCall({ hash: reader, export: 'post_temperature', args: [0], namespace: 'flat', token: thermostat }))).toBe('FERRY_FN_NOT_WHITELISTED');
+      expect(codeOf(await svc.handleCall({ hash: reader, export: 'post_temperature', args: [0], namespace: 'flat', token: thermostat }))).toBe(
+        'FERRY_FN_NOT_WHITELISTED',
+      );
 
       // A reader gone quiet drops out once its stamp is older than the freshness bound.
       clock.advance(10 * 60_000);
@@ -65,22 +74,27 @@ for (const [name, make] of [['in-process', (c: ManualClock) => new InProcessRunn
 
     it('agrees with the direct minimum for any set of readings (property)', async () => {
       const readings = fc.dictionary(fc.stringMatching(/^[a-z0-9]{1,8}$/), fc.integer({ min: -4000, max: 8500 }), { maxKeys: 40 });
-      await fc.assert(fc.asyncProperty(readings, async (rs) => {
-        const ns = `p${Math.random().toString(36).slice(2, 10)}`;
-        unwrap(svc.setWhitelisted(home.token, ns, hash, true));
-        const s = svc.namespaces.state('home-owner', ns);
-        for (const [room, centi] of Object.entries(rs)) s.set(`temp.${room}`, new TextEncoder().encode(`${fixed(centi)} ${clock.nowMs()}`));
-        s.set('tempo', new TextEncoder().encode('-99.00 0'));
-        const r = await svc.handleCall({ hash, export: 'min_temperature', args: [-1n], namespace: ns, token: home.token });
-        const values = Object.values(rs);
-        expect(unwrap(r).value).toBe(values.length === 0 ? NONE : Math.min(...values));
-      }), { numRuns: 40 });
+      await fc.assert(
+        fc.asyncProperty(readings, async (rs) => {
+          const ns = `p${Math.random().toString(36).slice(2, 10)}`;
+          unwrap(svc.setWhitelisted(home.token, ns, hash, true));
+          const s = svc.namespaces.state('home-owner', ns);
+          for (const [room, centi] of Object.entries(rs)) s.set(`temp.${room}`, new TextEncoder().encode(`${fixed(centi)} ${clock.nowMs()}`));
+          s.set('tempo', new TextEncoder().encode('-99.00 0'));
+          const r = await svc.handleCall({ hash, export: 'min_temperature', args: [-1n], namespace: ns, token: home.token });
+          const values = Object.values(rs);
+          expect(unwrap(r).value).toBe(values.length === 0 ? NONE : Math.min(...values));
+        }),
+        { numRuns: 40 },
+      );
     });
 
-    it('a room reader\'s token cannot run a function that is not white-listed', async () => {
+    it("a room reader's token cannot run a function that is not white-listed", async () => {
       const reader = home.mint({ subject: 'kitchen', namespaces: ['flat'] }, clock.nowMs());
       unwrap(svc.setWhitelisted(home.token, 'flat', hash, false));
-      expect(codeOf(await svc.handleCall({ hash, export: 'min_temperature', args: ['-1'], namespace: 'flat', token: reader }))).toBe('FERRY_FN_NOT_WHITELISTED');
+      expect(codeOf(await svc.handleCall({ hash, export: 'min_temperature', args: ['-1'], namespace: 'flat', token: reader }))).toBe(
+        'FERRY_FN_NOT_WHITELISTED',
+      );
     });
   });
 }

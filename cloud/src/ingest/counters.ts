@@ -55,9 +55,27 @@ export interface IngestCounters {
 
 export function newCounters(): IngestCounters {
   return {
-    accepted: 0, rejected: 0, bad_signature: 0, rejected_by_code: {}, replay: 0, duplicate: 0, late: 0, jump: 0, late_stored: 0, replay_stored: 0, rate_limited: 0,
-    gap: 0, gap_ranges: 0, released: 0, group_complete: 0, group_timeout: 0,
-    reorder_store_error: 0, store_error: 0, subscriber_error: 0, recovered: 0, confirm_error: 0,
+    accepted: 0,
+    rejected: 0,
+    bad_signature: 0,
+    rejected_by_code: {},
+    replay: 0,
+    duplicate: 0,
+    late: 0,
+    jump: 0,
+    late_stored: 0,
+    replay_stored: 0,
+    rate_limited: 0,
+    gap: 0,
+    gap_ranges: 0,
+    released: 0,
+    group_complete: 0,
+    group_timeout: 0,
+    reorder_store_error: 0,
+    store_error: 0,
+    subscriber_error: 0,
+    recovered: 0,
+    confirm_error: 0,
   };
 }
 
@@ -70,8 +88,10 @@ export function countRejected(c: IngestCounters, code: MessageErrorCode): void {
 export function countReleased<R>(c: IngestCounters, released: readonly Released<R>[]): void {
   for (const r of released) {
     if (r.type === 'message') c.released++;
-    else if (r.type === 'gap') { c.gap += r.to - r.from; c.gap_ranges++; }
-    else if (r.complete) c.group_complete++;
+    else if (r.type === 'gap') {
+      c.gap += r.to - r.from;
+      c.gap_ranges++;
+    } else if (r.complete) c.group_complete++;
     else c.group_timeout++;
   }
 }

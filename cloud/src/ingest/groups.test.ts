@@ -19,7 +19,11 @@ describe('groups', () => {
   it('parts may be numbered in any order relative to their seqs', () => {
     const r = fold(cfg, [m(0, g(1, 2, 3)), m(1, g(1, 0, 3)), m(2, g(1, 1, 3))]);
     const grp = r.released[0]!;
-    expect(grp.type === 'group' && grp.members.map((x) => [x.part, x.sq])).toEqual([[0, 1], [1, 2], [2, 0]]);
+    expect(grp.type === 'group' && grp.members.map((x) => [x.part, x.sq])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 0],
+    ]);
   });
   it('an incomplete group is released after groupTimeoutMs with its missing parts', () => {
     const r = fold(cfg, [m(0, g(3, 0, 3), 10), m(1, g(3, 2, 3), 20)]);
@@ -51,23 +55,36 @@ describe('groups', () => {
 
 describe('group properties', () => {
   /** A layout: consecutive runs of seqs, each a standalone message (parts 0) or a group of `parts` parts. */
-  const layoutArb = fc.array(fc.record({ parts: fc.integer({ min: 0, max: 4 }), order: fc.array(fc.nat(), { minLength: 4, maxLength: 4 }) }), { minLength: 1, maxLength: 8 });
+  const layoutArb = fc.array(fc.record({ parts: fc.integer({ min: 0, max: 4 }), order: fc.array(fc.nat(), { minLength: 4, maxLength: 4 }) }), {
+    minLength: 1,
+    maxLength: 8,
+  });
   it('any permutation within a window: each group released once, complete, with all its parts; standalone messages once', () => {
-    fc.assert(fc.property(layoutArb, fc.array(fc.integer(), { minLength: 40, maxLength: 40 }), (layout, keys) => {
-      const msgs: Msg[] = [];
-      const want: string[] = [];
-      layout.forEach((l, id) => {
-        if (l.parts === 0) { want.push(`1:${msgs.length}`); msgs.push(m(msgs.length)); return; }
-        // Parts in any order of their indices across consecutive seqs.
-        const parts = Array.from({ length: l.parts }, (_, i) => i).sort((a, b) => (l.order[a] ?? 0) - (l.order[b] ?? 0));
-        for (const part of parts) msgs.push(m(msgs.length, g(id, part, l.parts)));
-        want.push(`grp 1#${id} [${Array.from({ length: l.parts }, (_, i) => i).join(',')}] complete`);
-      });
-      const shuffled = msgs.map((x, i) => ({ x, k: keys[i] ?? 0 })).sort((a, b) => a.k - b.k).map((y) => y.x);
-      const r = fold({ ...cfg, window: 64, maxOpenGroups: 8 }, shuffled);
-      expect(r.outcomes.every((o) => o === 'accepted')).toBe(true);
-      expect(brief(r.released)).toEqual(want); // in order of each group's last seq
-      expect(r.state!.groups).toEqual([]);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(layoutArb, fc.array(fc.integer(), { minLength: 40, maxLength: 40 }), (layout, keys) => {
+        const msgs: Msg[] = [];
+        const want: string[] = [];
+        layout.forEach((l, id) => {
+          if (l.parts === 0) {
+            want.push(`1:${msgs.length}`);
+            msgs.push(m(msgs.length));
+            return;
+          }
+          // Parts in any order of their indices across consecutive seqs.
+          const parts = Array.from({ length: l.parts }, (_, i) => i).sort((a, b) => (l.order[a] ?? 0) - (l.order[b] ?? 0));
+          for (const part of parts) msgs.push(m(msgs.length, g(id, part, l.parts)));
+          want.push(`grp 1#${id} [${Array.from({ length: l.parts }, (_, i) => i).join(',')}] complete`);
+        });
+        const shuffled = msgs
+          .map((x, i) => ({ x, k: keys[i] ?? 0 }))
+          .sort((a, b) => a.k - b.k)
+          .map((y) => y.x);
+        const r = fold({ ...cfg, window: 64, maxOpenGroups: 8 }, shuffled);
+        expect(r.outcomes.every((o) => o === 'accepted')).toBe(true);
+        expect(brief(r.released)).toEqual(want); // in order of each group's last seq
+        expect(r.state!.groups).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -16,7 +16,9 @@ function setup(extra: { reorder?: ReorderStore<Arrival>; series?: TimeSeriesStor
   const series = new MemoryTimeSeries();
   const ing = new Ingest({ keys, clock, reorderConfig: cfg, series, ...extra });
   const events: IngestEvent[] = [];
-  ing.subscribe((e) => { events.push(e); });
+  ing.subscribe((e) => {
+    events.push(e);
+  });
   return { clock, series, ing, events };
 }
 const sync = (o: IngestOutcome | Promise<IngestOutcome>): IngestOutcome => {
@@ -36,7 +38,10 @@ describe('Ingest pipeline', () => {
     clock.set(7);
     const o = sync(ing.ingest(new TextEncoder().encode(token('th-01', 1, 0))));
     expect(o).toMatchObject({ status: 'accepted', sq: 0, released: 2 });
-    expect(events.map((e) => e.type === 'message' && [e.stream, e.sq, e.at])).toEqual([['th-01/tel', 0, 7], ['th-01/tel', 1, 5]]);
+    expect(events.map((e) => e.type === 'message' && [e.stream, e.sq, e.at])).toEqual([
+      ['th-01/tel', 0, 7],
+      ['th-01/tel', 1, 5],
+    ]);
     expect(series.query('th-01/tel', 0, 100)).toEqual<Point[]>([
       { ts: 5, kid: 'th-01', ep: 1, sq: 1, value: { sq: 1 } },
       { ts: 7, kid: 'th-01', ep: 1, sq: 0, value: { sq: 0 } },
@@ -51,8 +56,11 @@ describe('Ingest pipeline', () => {
     clock.set(150);
     expect(sync(ing.ingest(token('th-01', 1, 0)))).toMatchObject({ status: 'late', error: { code: 'FERRY_INGEST_LATE' }, released: 0 });
     expect(sync(ing.ingest(token('th-01', 1, 0)))).toMatchObject({ status: 'late' }); // again: stored once
-    expect(events.map((e) => e.type === 'gap' ? `gap ${e.from}-${e.to}` : e.type === 'message' ? `msg ${e.sq}` : e.type)).toEqual(['gap 0-1', 'msg 1']);
-    expect(series.query('th-01/tel', 0, 1000).map((p) => [p.sq, p.ts])).toEqual([[1, 0], [0, 150]]);
+    expect(events.map((e) => (e.type === 'gap' ? `gap ${e.from}-${e.to}` : e.type === 'message' ? `msg ${e.sq}` : e.type))).toEqual(['gap 0-1', 'msg 1']);
+    expect(series.query('th-01/tel', 0, 1000).map((p) => [p.sq, p.ts])).toEqual([
+      [1, 0],
+      [0, 150],
+    ]);
     expect(ing.counters()).toMatchObject({ late: 2, late_stored: 2, gap: 1, released: 1 });
   });
   // Regression: a verified message that the window had passed before it arrived (its sender was held back
@@ -63,7 +71,12 @@ describe('Ingest pipeline', () => {
     ing.ingest(token('th-01', 1, 40)); // slides the window: 2..24 become a gap
     expect(sync(ing.ingest(token('th-01', 1, 3)))).toMatchObject({ status: 'replay', error: { code: 'FERRY_INGEST_REPLAY' } });
     expect(sync(ing.ingest(token('th-01', 1, 0)))).toMatchObject({ status: 'replay' }); // a real replay
-    expect(series.query('th-01/tel', 0, 1000).map((p) => p.sq).sort((a, b) => a - b)).toEqual([0, 1, 3]);
+    expect(
+      series
+        .query('th-01/tel', 0, 1000)
+        .map((p) => p.sq)
+        .sort((a, b) => a - b),
+    ).toEqual([0, 1, 3]);
     expect(events.filter((e) => e.type === 'message').map((e) => e.type === 'message' && e.sq)).toEqual([0, 1]);
     expect(ing.counters()).toMatchObject({ replay: 2, replay_stored: 2 });
   });
@@ -85,7 +98,16 @@ describe('Ingest pipeline', () => {
   it('a tampered token is rejected before sequencing: the store is never called and no window moves', () => {
     const calls: string[] = [];
     const inner = new MemoryReorderStore<Arrival>(cfg);
-    const spy: ReorderStore<Arrival> = { config: cfg, apply: (k, m, n) => { calls.push(k); return inner.apply(k, m, n); }, tick: (n) => inner.tick(n), flush: (n) => inner.flush(n), forget: (k, n) => inner.forget(k, n) };
+    const spy: ReorderStore<Arrival> = {
+      config: cfg,
+      apply: (k, m, n) => {
+        calls.push(k);
+        return inner.apply(k, m, n);
+      },
+      tick: (n) => inner.tick(n),
+      flush: (n) => inner.flush(n),
+      forget: (k, n) => inner.forget(k, n),
+    };
     const { ing } = setup({ reorder: spy });
     const o = sync(ing.ingest(tamper(token('th-01', 1, 0))));
     expect(o.status).toBe('rejected');
@@ -129,7 +151,10 @@ describe('Ingest pipeline', () => {
     ing.ingest(token('a', 1, 1, { id: 4, part: 1, parts: 2 }, 2.5));
     ing.ingest(token('a', 1, 2, { id: 5, part: 1, parts: 2 }, 9));
     expect(ing.flush()).toBe(1);
-    expect(events.map((e) => e.type === 'group' && [e.id, e.complete, e.missing])).toEqual([[4, true, []], [5, false, [0]]]);
+    expect(events.map((e) => e.type === 'group' && [e.id, e.complete, e.missing])).toEqual([
+      [4, true, []],
+      [5, false, [0]],
+    ]);
     expect(series.query('a/tel', 0, 1).map((p) => p.value)).toEqual([
       { group: 4, parts: 2, missing: [], values: [1.5, 2.5] },
       { group: 5, parts: 2, missing: [0], values: [null, 9] },
@@ -137,19 +162,38 @@ describe('Ingest pipeline', () => {
     expect(ing.counters()).toMatchObject({ group_complete: 1, group_timeout: 1, released: 0 });
   });
   it('a failing subscriber or time-series store is counted and stops nothing', () => {
-    const series: TimeSeriesStore = { append: () => { throw new Error('disk full'); }, query: () => [] };
+    const series: TimeSeriesStore = {
+      append: () => {
+        throw new Error('disk full');
+      },
+      query: () => [],
+    };
     const errors: string[] = [];
     const ing = new Ingest({ keys, series, clock: new FakeClock(0), onError: (e) => errors.push(e.code) });
     const events: IngestEvent[] = [];
-    ing.subscribe(() => { throw new Error('bad subscriber'); });
-    ing.subscribe((e) => { events.push(e); });
+    ing.subscribe(() => {
+      throw new Error('bad subscriber');
+    });
+    ing.subscribe((e) => {
+      events.push(e);
+    });
     expect(sync(ing.ingest(token('a', 1, 0))).status).toBe('accepted');
     expect(events).toHaveLength(1);
     expect(ing.counters()).toMatchObject({ store_error: 1, subscriber_error: 1 });
     expect(errors).toEqual(['FERRY_INGEST_STORE', 'FERRY_INGEST_SUBSCRIBER']);
   });
   it('a failing reorder store fails the message (not acknowledged) and counts it', () => {
-    const broken: ReorderStore<Arrival> = { config: cfg, apply: () => { throw new Error('down'); }, tick: () => { throw new Error('down'); }, flush: () => [], forget: () => [] };
+    const broken: ReorderStore<Arrival> = {
+      config: cfg,
+      apply: () => {
+        throw new Error('down');
+      },
+      tick: () => {
+        throw new Error('down');
+      },
+      flush: () => [],
+      forget: () => [],
+    };
     const { ing } = setup({ reorder: broken });
     const o = sync(ing.ingest(token('a', 1, 0)));
     expect(o.status).toBe('failed');
@@ -176,12 +220,25 @@ describe('Ingest pipeline', () => {
     expect(await ing.ingest(token('a', 1, 0))).toMatchObject({ status: 'duplicate' });
     expect(events).toHaveLength(2);
     expect(await series.query('a/tel', 0, Infinity)).toHaveLength(2);
-    const broken: ReorderStore<Arrival> = { ...reorder, apply: async () => { throw new Error('down'); } };
+    const broken: ReorderStore<Arrival> = {
+      ...reorder,
+      apply: async () => {
+        throw new Error('down');
+      },
+    };
     expect(await setup({ reorder: broken }).ing.ingest(token('a', 1, 0))).toMatchObject({ status: 'failed' });
   });
   it('a custom streamOf names streams; if it throws, the default stream is used', () => {
     const series = new MemoryTimeSeries();
-    const ing = new Ingest({ keys, series, clock: new FakeClock(0), streamOf: (m) => { if (m.header.sq === 1) throw new Error('x'); return `room/${m.header.kid}`; } });
+    const ing = new Ingest({
+      keys,
+      series,
+      clock: new FakeClock(0),
+      streamOf: (m) => {
+        if (m.header.sq === 1) throw new Error('x');
+        return `room/${m.header.kid}`;
+      },
+    });
     ing.ingest(token('a', 1, 0));
     ing.ingest(token('a', 1, 1));
     expect(series.streams()).toEqual(['a/tel', 'room/a']);
@@ -189,7 +246,9 @@ describe('Ingest pipeline', () => {
   it('unsubscribe stops delivery', () => {
     const { ing } = setup();
     const seen: number[] = [];
-    const off = ing.subscribe((e) => { if (e.type === 'message') seen.push(e.sq); });
+    const off = ing.subscribe((e) => {
+      if (e.type === 'message') seen.push(e.sq);
+    });
     ing.ingest(token('a', 1, 0));
     off();
     ing.ingest(token('a', 1, 1));

@@ -11,8 +11,23 @@ import type { Arrival, Clock, MaybePromise, ReorderStore, SourceRelease, TimeSer
 import type { ReorderConfig } from './reorder-types.ts';
 import { IngestError } from './errors.ts';
 import {
-  confirmStep, DeviceLimiter, dispatchStep, eventsStep, INGEST_STEPS, isPromise, limitStep, RELEASE_STEPS, runSteps, sequenceStep, storeStep, verifyStep,
-  type Ctx, type Deps, type IngestOutcome, type Step, type Subscriber,
+  confirmStep,
+  DeviceLimiter,
+  dispatchStep,
+  eventsStep,
+  INGEST_STEPS,
+  isPromise,
+  limitStep,
+  RELEASE_STEPS,
+  runSteps,
+  sequenceStep,
+  storeStep,
+  verifyStep,
+  type Ctx,
+  type Deps,
+  type IngestOutcome,
+  type Step,
+  type Subscriber,
 } from './steps.ts';
 
 /** With a transaction: what runs inside it, and what runs after the commit. */
@@ -93,8 +108,13 @@ export class Ingest {
     this.series = opts.series ?? new MemoryTimeSeries();
     this.clock = opts.clock ?? { now: () => Date.now() };
     this.#deps = {
-      keys: opts.keys, reorder: this.reorder, series: this.series, streamOf: safeStreamOf(opts.streamOf),
-      subscribers: this.#subscribers, counters: this.#counters, onError: opts.onError ?? (() => {}),
+      keys: opts.keys,
+      reorder: this.reorder,
+      series: this.series,
+      streamOf: safeStreamOf(opts.streamOf),
+      subscribers: this.#subscribers,
+      counters: this.#counters,
+      onError: opts.onError ?? (() => {}),
       strictStore: opts.transaction !== undefined,
       limiter: opts.deviceRate === undefined ? undefined : new DeviceLimiter(opts.deviceRate),
     };
@@ -106,9 +126,10 @@ export class Ingest {
    * Never throws; see IngestOutcome for when to acknowledge.
    */
   ingest(token: string | Uint8Array, input: number | IngestInput = {}): MaybePromise<IngestOutcome> {
-    const ctx: Ctx = typeof input === 'number'
-      ? { token, now: input, done: false, released: [], events: [] }
-      : { token, topic: input.topic, now: input.now ?? this.clock.now(), done: false, released: [], events: [] };
+    const ctx: Ctx =
+      typeof input === 'number'
+        ? { token, now: input, done: false, released: [], events: [] }
+        : { token, topic: input.topic, now: input.now ?? this.clock.now(), done: false, released: [], events: [] };
     const finish = (): IngestOutcome => ({ ...ctx.outcome!, released: ctx.events.length });
     if (this.#tx !== undefined) {
       verifyStep.run(ctx, this.#deps);
@@ -164,7 +185,9 @@ export class Ingest {
   /** Adds a subscriber; returns the function that removes it. */
   subscribe(fn: Subscriber): () => void {
     this.#subscribers.add(fn);
-    return () => { this.#subscribers.delete(fn); };
+    return () => {
+      this.#subscribers.delete(fn);
+    };
   }
 
   /** A snapshot of the counters (a copy: later increments do not show in it). */
@@ -189,7 +212,10 @@ export class Ingest {
       const r = runSteps(RELEASE_STEPS, ctx, this.#deps);
       return isPromise(r) ? r.then(() => ctx.events.length) : ctx.events.length;
     };
-    const failed = (): number => { this.#counters.reorder_store_error++; return 0; };
+    const failed = (): number => {
+      this.#counters.reorder_store_error++;
+      return 0;
+    };
     let got: MaybePromise<readonly SourceRelease<Arrival>[]>;
     try {
       got = get();

@@ -14,7 +14,16 @@ const cfg: ReorderConfig = { window: 8, timeoutMs: 50, groupTimeoutMs: 200, maxO
 type Op = { op: 'msg'; kid: string; ep: number; sq: number; part?: number | undefined } | { op: 'tick'; dt: number } | { op: 'flush' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ op: fc.constant('msg' as const), kid: fc.constantFrom('a', 'b', 'c'), ep: fc.integer({ min: 0, max: 2 }), sq: fc.integer({ min: 0, max: 20 }), part: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }) }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      op: fc.constant('msg' as const),
+      kid: fc.constantFrom('a', 'b', 'c'),
+      ep: fc.integer({ min: 0, max: 2 }),
+      sq: fc.integer({ min: 0, max: 20 }),
+      part: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('tick' as const), dt: fc.integer({ min: 0, max: 120 }) }) },
   { weight: 1, arbitrary: fc.constant({ op: 'flush' as const }) },
 );
@@ -23,7 +32,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 class Model {
   readonly states = new Map<string, ReorderState<string>>();
   apply(kid: string, ep: number, sq: number, part: number | undefined, now: number): { outcome: SeqOutcome; released: readonly Released<string>[] } {
-    const r = reorderStep(this.states.get(kid), { ep, sq, group: part === undefined ? undefined : { id: 1, part, parts: 3 }, ref: `${kid}/${ep}/${sq}` }, now, cfg);
+    const r = reorderStep(
+      this.states.get(kid),
+      { ep, sq, group: part === undefined ? undefined : { id: 1, part, parts: 3 }, ref: `${kid}/${ep}/${sq}` },
+      now,
+      cfg,
+    );
     this.states.set(kid, r.state);
     return r;
   }
@@ -76,7 +90,9 @@ export function reorderStoreCases(name: string, makeStore: (cfg: ReorderConfig) 
       await s.apply('a', { ep: 5, sq: 2, ref: 'a2' }, 0); // waits for 1
       await s.apply('b', { ep: 1, sq: 1, ref: 'b1' }, 0); // waits for 0
       const out = await s.forget('a', 1);
-      expect(out.map((r) => [r.kid, r.released.map((x) => x.type === 'message' ? `m${x.sq}` : x.type === 'gap' ? `g${x.from}-${x.to}` : x.type)])).toEqual([['a', ['g1-2', 'm2']]]);
+      expect(out.map((r) => [r.kid, r.released.map((x) => (x.type === 'message' ? `m${x.sq}` : x.type === 'gap' ? `g${x.from}-${x.to}` : x.type))])).toEqual([
+        ['a', ['g1-2', 'm2']],
+      ]);
       // The board lost its boot counter: epoch 1 again. Before the reset that was 'late' for ever.
       expect((await s.apply('a', { ep: 1, sq: 0, ref: 'x' }, 2)).outcome).toBe('accepted');
       expect(await s.forget('nobody', 3)).toEqual([]);
@@ -118,24 +134,31 @@ export function reorderStoreCases(name: string, makeStore: (cfg: ReorderConfig) 
       expect(f.map((x) => x.kid)).toEqual(['c']);
     });
     it('matches the pure reorderStep on any sequence of messages, ticks and flushes', async () => {
-      await fc.assert(fc.asyncProperty(fc.array(opArb, { maxLength: 60 }), async (ops) => {
-        const s = await make(cfg);
-        const model = new Model();
-        let now = 0;
-        for (const o of ops) {
-          if (o.op === 'tick') {
-            now += o.dt;
-            expect(await s.tick(now)).toEqual(model.each(reorderTick, now));
-          } else if (o.op === 'flush') {
-            expect(await s.flush(now)).toEqual(model.each(reorderFlush, now));
-          } else {
-            const got = await s.apply(o.kid, { ep: o.ep, sq: o.sq, group: o.part === undefined ? undefined : { id: 1, part: o.part, parts: 3 }, ref: `${o.kid}/${o.ep}/${o.sq}` }, now);
-            const want = model.apply(o.kid, o.ep, o.sq, o.part, now);
-            expect(got.outcome).toBe(want.outcome);
-            expect(got.released).toEqual(want.released);
+      await fc.assert(
+        fc.asyncProperty(fc.array(opArb, { maxLength: 60 }), async (ops) => {
+          const s = await make(cfg);
+          const model = new Model();
+          let now = 0;
+          for (const o of ops) {
+            if (o.op === 'tick') {
+              now += o.dt;
+              expect(await s.tick(now)).toEqual(model.each(reorderTick, now));
+            } else if (o.op === 'flush') {
+              expect(await s.flush(now)).toEqual(model.each(reorderFlush, now));
+            } else {
+              const got = await s.apply(
+                o.kid,
+                { ep: o.ep, sq: o.sq, group: o.part === undefined ? undefined : { id: 1, part: o.part, parts: 3 }, ref: `${o.kid}/${o.ep}/${o.sq}` },
+                now,
+              );
+              const want = model.apply(o.kid, o.ep, o.sq, o.part, now);
+              expect(got.outcome).toBe(want.outcome);
+              expect(got.released).toEqual(want.released);
+            }
           }
-        }
-      }), { numRuns: 300 });
+        }),
+        { numRuns: 300 },
+      );
     });
   });
 }

@@ -79,16 +79,16 @@ export type Released<R> =
   /** Seqs [from, to) of epoch ep will never be released: lost, or to arrive too late. */
   | { readonly type: 'gap'; readonly ep: number; readonly from: number; readonly to: number }
   | {
-    readonly type: 'group';
-    readonly ep: number;
-    readonly id: number;
-    readonly parts: number;
-    readonly members: readonly GroupMember<R>[];
-    /** Part indices never received (empty when complete). */
-    readonly missing: readonly number[];
-    readonly complete: boolean;
-    readonly reason: GroupReason;
-  };
+      readonly type: 'group';
+      readonly ep: number;
+      readonly id: number;
+      readonly parts: number;
+      readonly members: readonly GroupMember<R>[];
+      /** Part indices never received (empty when complete). */
+      readonly missing: readonly number[];
+      readonly complete: boolean;
+      readonly reason: GroupReason;
+    };
 
 /**
  * What became of the message given to the step. 'accepted': new, buffered or released (possibly inside a

@@ -39,7 +39,11 @@ describe('re-order', () => {
     expect(far.state!.pending.map((p) => p.sq)).toEqual([100]);
   });
   it('a message waits at most timeoutMs; tick and the next message apply the same timeouts', () => {
-    const r = fold(cfg, [{ ep: 1, sq: 0, at: 0 }, { ep: 1, sq: 2, at: 10 }, { ep: 1, sq: 5, at: 50 }]);
+    const r = fold(cfg, [
+      { ep: 1, sq: 0, at: 0 },
+      { ep: 1, sq: 2, at: 10 },
+      { ep: 1, sq: 5, at: 50 },
+    ]);
     expect(reorderTick(r.state!, 109, cfg).released).toEqual([]);
     expect(brief(reorderTick(r.state!, 110, cfg).released)).toEqual(['gap 1:[1,2)', '1:2']);
     expect(brief(reorderTick(r.state!, 150, cfg).released)).toEqual(['gap 1:[1,2)', '1:2', 'gap 1:[3,5)', '1:5']);
@@ -55,7 +59,10 @@ describe('re-order', () => {
     expect(f.state).toMatchObject({ next: 6, pending: [] });
   });
   it('nextDeadline is the earliest pending timeout', () => {
-    const r = fold(cfg, [{ ep: 1, sq: 2, at: 5 }, { ep: 1, sq: 1, at: 7 }]);
+    const r = fold(cfg, [
+      { ep: 1, sq: 2, at: 5 },
+      { ep: 1, sq: 1, at: 7 },
+    ]);
     expect(nextDeadline(r.state!, cfg)).toBe(105);
     expect(nextDeadline(initialState(1, cfg), cfg)).toBeUndefined();
   });
@@ -68,7 +75,11 @@ describe('anti-replay', () => {
     expect(brief(r.released)).toEqual(['1:0']);
   });
   it('a seq already recorded as a gap is late, not released out of order', () => {
-    const r = fold(cfg, [{ ep: 1, sq: 0, at: 0 }, { ep: 1, sq: 2, at: 0 }, { ep: 1, sq: 1, at: 100 }]);
+    const r = fold(cfg, [
+      { ep: 1, sq: 0, at: 0 },
+      { ep: 1, sq: 2, at: 0 },
+      { ep: 1, sq: 1, at: 100 },
+    ]);
     expect(r.outcomes).toEqual(['accepted', 'accepted', 'late']);
     expect(brief(r.released)).toEqual(['1:0', 'gap 1:[1,2)', '1:2']);
   });
@@ -83,8 +94,13 @@ describe('anti-replay', () => {
   it('classify reads without writing', () => {
     const s = fold(cfg, seq(1, 0, 1, 3)).state!;
     const copy = structuredClone(s);
-    expect([classify(s, 1, 1, cfg), classify(s, 1, 3, cfg), classify(s, 1, 2, cfg), classify(s, 0, 9, cfg), classify(s, 2, 0, cfg)])
-      .toEqual(['duplicate', 'duplicate', 'accepted', 'late', 'new-epoch']);
+    expect([classify(s, 1, 1, cfg), classify(s, 1, 3, cfg), classify(s, 1, 2, cfg), classify(s, 0, 9, cfg), classify(s, 2, 0, cfg)]).toEqual([
+      'duplicate',
+      'duplicate',
+      'accepted',
+      'late',
+      'new-epoch',
+    ]);
     expect(s).toEqual(copy);
   });
 });
@@ -116,9 +132,21 @@ describe('purity and configuration', () => {
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   });
   it('refuses bad configurations with FERRY_INGEST_CONFIG', () => {
-    for (const bad of [{ window: 0 }, { window: 1.5 }, { window: 70_000 }, { timeoutMs: -1 }, { timeoutMs: Number.NaN }, { groupTimeoutMs: Infinity }, { maxOpenGroups: 0 }]) {
+    for (const bad of [
+      { window: 0 },
+      { window: 1.5 },
+      { window: 70_000 },
+      { timeoutMs: -1 },
+      { timeoutMs: Number.NaN },
+      { groupTimeoutMs: Infinity },
+      { maxOpenGroups: 0 },
+    ]) {
       expect(() => checkReorderConfig({ ...cfg, ...bad })).toThrow(IngestError);
-      try { checkReorderConfig({ ...cfg, ...bad }); } catch (e) { expect((e as IngestError).code).toBe('FERRY_INGEST_CONFIG'); }
+      try {
+        checkReorderConfig({ ...cfg, ...bad });
+      } catch (e) {
+        expect((e as IngestError).code).toBe('FERRY_INGEST_CONFIG');
+      }
     }
   });
   it('window 1 means no re-ordering: every hole is a gap at once', () => {

@@ -18,7 +18,9 @@ export const DEFAULT_REORDER_CONFIG: ReorderConfig = { window: 256, timeoutMs: 2
 
 /** Checks a configuration once, at construction; throws FERRY_INGEST_CONFIG. */
 export function checkReorderConfig(cfg: ReorderConfig): ReorderConfig {
-  const bad = (what: string): never => { throw new IngestError('FERRY_INGEST_CONFIG', what); };
+  const bad = (what: string): never => {
+    throw new IngestError('FERRY_INGEST_CONFIG', what);
+  };
   if (!Number.isInteger(cfg.window) || cfg.window < 1 || cfg.window > MAX_WINDOW) bad(`window must be an integer in 1..${MAX_WINDOW}`);
   if (!(cfg.timeoutMs >= 0) || !Number.isFinite(cfg.timeoutMs)) bad('timeoutMs must be a finite number >= 0');
   if (!(cfg.groupTimeoutMs >= 0) || !Number.isFinite(cfg.groupTimeoutMs)) bad('groupTimeoutMs must be a finite number >= 0');
@@ -119,7 +121,13 @@ function indexOfSq<R>(pending: readonly Pending<R>[], sq: number): { found: bool
  * MAC is checked first), so an attacker cannot move a window. Mutates nothing. `fresh`: the source has no
  * state yet (its first message may be anywhere: a device first seen mid-epoch, after a reset).
  */
-export function classify<R>(s: Pick<ReorderState<R>, 'ep' | 'next' | 'seen' | 'pending'>, ep: number, sq: number, cfg: ReorderConfig, fresh = false): SeqOutcome | 'new-epoch' {
+export function classify<R>(
+  s: Pick<ReorderState<R>, 'ep' | 'next' | 'seen' | 'pending'>,
+  ep: number,
+  sq: number,
+  cfg: ReorderConfig,
+  fresh = false,
+): SeqOutcome | 'new-epoch' {
   if (ep < s.ep) return 'late'; // its epoch is closed: everything pending of it was released when the new one began
   // A glitched counter (a bit flip, an unset variable) must not move the source's window so far that every
   // honest message after it is refused: such a leap is kept aside as a 'jump' (docs/ingest.md).

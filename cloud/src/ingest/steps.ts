@@ -22,13 +22,27 @@ export interface GroupEventMember {
 /** What subscribers receive, per source in (ep, sq) order; `topic` as for GroupEventMember. */
 export type IngestEvent =
   | {
-    readonly type: 'message'; readonly kid: string; readonly stream: string; readonly ep: number; readonly sq: number; readonly at: number;
-    readonly message: Message; readonly topic?: string | undefined;
-  }
+      readonly type: 'message';
+      readonly kid: string;
+      readonly stream: string;
+      readonly ep: number;
+      readonly sq: number;
+      readonly at: number;
+      readonly message: Message;
+      readonly topic?: string | undefined;
+    }
   | {
-    readonly type: 'group'; readonly kid: string; readonly stream: string; readonly ep: number; readonly id: number; readonly parts: number;
-    readonly complete: boolean; readonly missing: readonly number[]; readonly reason: GroupReason; readonly members: readonly GroupEventMember[];
-  }
+      readonly type: 'group';
+      readonly kid: string;
+      readonly stream: string;
+      readonly ep: number;
+      readonly id: number;
+      readonly parts: number;
+      readonly complete: boolean;
+      readonly missing: readonly number[];
+      readonly reason: GroupReason;
+      readonly members: readonly GroupEventMember[];
+    }
   | { readonly type: 'gap'; readonly kid: string; readonly ep: number; readonly from: number; readonly to: number };
 
 export type Subscriber = (event: IngestEvent) => void | Promise<void>;
@@ -133,7 +147,10 @@ export const verifyStep: Step = {
   name: 'verify',
   run(ctx, deps) {
     const r = verify(ctx.token ?? '', deps.keys);
-    if (r.ok) { ctx.message = r.value; return; }
+    if (r.ok) {
+      ctx.message = r.value;
+      return;
+    }
     countRejected(deps.counters, r.error.code);
     ctx.outcome = { status: 'rejected', error: new IngestError('FERRY_INGEST_REJECTED', r.error.message, r.error), released: 0 };
     ctx.done = true;
@@ -149,7 +166,15 @@ export const limitStep: Step = {
     if (deps.limiter.take(kid, ctx.now)) return;
     deps.counters.rate_limited++;
     const retryAfterMs = Math.ceil(1000 / deps.limiter.perSecond);
-    ctx.outcome = { status: 'rate_limited', kid, ep, sq, error: new IngestError('FERRY_INGEST_RATE_LIMITED', `${kid} sent more than ${deps.limiter.perSecond}/s (burst ${deps.limiter.burst}); held back`), released: 0, retryAfterMs };
+    ctx.outcome = {
+      status: 'rate_limited',
+      kid,
+      ep,
+      sq,
+      error: new IngestError('FERRY_INGEST_RATE_LIMITED', `${kid} sent more than ${deps.limiter.perSecond}/s (burst ${deps.limiter.burst}); held back`),
+      released: 0,
+      retryAfterMs,
+    };
     ctx.done = true;
   },
 };
@@ -157,9 +182,10 @@ export const limitStep: Step = {
 function applied(ctx: Ctx, deps: Deps, m: Message, r: ApplyResult<Arrival>): void {
   const { kid, ep, sq } = m.header;
   deps.counters[r.outcome]++;
-  ctx.outcome = r.outcome === 'accepted'
-    ? { status: 'accepted', kid, ep, sq, released: 0 }
-    : { status: r.outcome, kid, ep, sq, error: new IngestError(ERROR_OF[r.outcome], `${kid} ep ${ep} sq ${sq}`), released: 0 };
+  ctx.outcome =
+    r.outcome === 'accepted'
+      ? { status: 'accepted', kid, ep, sq, released: 0 }
+      : { status: r.outcome, kid, ep, sq, error: new IngestError(ERROR_OF[r.outcome], `${kid} ep ${ep} sq ${sq}`), released: 0 };
   ctx.released = r.outbox === undefined ? [{ kid, released: r.released }] : [{ kid, released: r.released, outbox: r.outbox, recovered: r.recovered ?? 0 }];
 }
 
@@ -184,7 +210,10 @@ export const sequenceStep: Step = {
       return;
     }
     if (!isPromise(r)) return applied(ctx, deps, m, r);
-    return r.then((v) => applied(ctx, deps, m, v), (e: unknown) => storeFailed(ctx, deps, m, e));
+    return r.then(
+      (v) => applied(ctx, deps, m, v),
+      (e: unknown) => storeFailed(ctx, deps, m, e),
+    );
   },
 };
 

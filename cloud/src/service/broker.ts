@@ -56,14 +56,26 @@ export class EmbeddedBroker {
       }
       const go = (): void => {
         const taken = c === null ? undefined : o.take(packet.topic, packet.payload);
-        if (taken === undefined) { callback(null); return; }
-        taken.then(() => callback(null), (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))));
+        if (taken === undefined) {
+          callback(null);
+          return;
+        }
+        taken.then(
+          () => callback(null),
+          (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))),
+        );
       };
       // A publish rate per connection: past it the connection's publish waits (aedes reads no more from it
       // meanwhile), so one flooding client slows itself, not the broker.
       const id = c?.id;
-      if (id === undefined || buckets.take(id, limits.publishesPerSecond, limits.publishBurst)) { go(); return; }
-      const retry = (): void => { if (buckets.take(id, limits.publishesPerSecond, limits.publishBurst)) go(); else setTimeout(retry, Math.ceil(1000 / limits.publishesPerSecond)); };
+      if (id === undefined || buckets.take(id, limits.publishesPerSecond, limits.publishBurst)) {
+        go();
+        return;
+      }
+      const retry = (): void => {
+        if (buckets.take(id, limits.publishesPerSecond, limits.publishBurst)) go();
+        else setTimeout(retry, Math.ceil(1000 / limits.publishesPerSecond));
+      };
       setTimeout(retry, Math.ceil(1000 / limits.publishesPerSecond));
     };
     // noDelay: MQTT exchanges are small request/response packets; Nagle plus delayed ACKs adds ~40 ms per hop.
@@ -72,14 +84,20 @@ export class EmbeddedBroker {
       guardPacketSize(socket, limits.maxPacketBytes, refused);
       broker.handle(socket);
     });
-    server.on('connection', (s) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+    });
     await new Promise<void>((r) => server.listen(o.port ?? 1883, o.host, () => r()));
     const a = server.address();
     return new EmbeddedBroker(`mqtt://${o.host}:${typeof a === 'object' && a !== null ? a.port : 1883}`, broker, server, sockets);
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((r) => { this.#server.close(() => r()); for (const s of this.#sockets) s.destroy(); });
+    await new Promise<void>((r) => {
+      this.#server.close(() => r());
+      for (const s of this.#sockets) s.destroy();
+    });
     await new Promise<void>((r) => this.#broker.close(() => r()));
   }
 }

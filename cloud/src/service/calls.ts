@@ -10,7 +10,9 @@ import type { Route } from './topic-table.ts';
 export function callRoute(fns: FunctionService, prefix: string, publish: (topic: string, payload: string) => void): Route {
   const re = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/fn/([^/]+)/call$`);
   return {
-    filter: `${prefix}/fn/+/call`, ack: false, subscribe: true,
+    filter: `${prefix}/fn/+/call`,
+    ack: false,
+    subscribe: true,
     handle: (topic, payload) => {
       const m = re.exec(topic);
       if (m === null) return;
@@ -23,13 +25,21 @@ export function callRoute(fns: FunctionService, prefix: string, publish: (topic:
         publish(reply, JSON.stringify({ ok: false, error: { code: 'FERRY_FN_BAD_REQUEST', message: 'the call is not a JSON object' } }));
         return;
       }
-      void fns.handleCall({
-        hash: String(req['hash'] ?? ''), export: String(req['export'] ?? ''), args: Array.isArray(req['args']) ? req['args'] : [],
-        namespace: String(req['namespace'] ?? ''), token: String(req['token'] ?? ''),
-      }).then((r) => {
-        const body = r.ok ? { id: req['id'], ok: true, ...r.value } : { id: req['id'], ok: false, error: r.error.toJSON() };
-        publish(reply, JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
-      });
+      void fns
+        .handleCall({
+          hash: String(req['hash'] ?? ''),
+          export: String(req['export'] ?? ''),
+          args: Array.isArray(req['args']) ? req['args'] : [],
+          namespace: String(req['namespace'] ?? ''),
+          token: String(req['token'] ?? ''),
+        })
+        .then((r) => {
+          const body = r.ok ? { id: req['id'], ok: true, ...r.value } : { id: req['id'], ok: false, error: r.error.toJSON() };
+          publish(
+            reply,
+            JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+          );
+        });
     },
   };
 }

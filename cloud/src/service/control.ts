@@ -23,7 +23,12 @@ export class GatewayControl {
     };
     const view = {
       on: (_event: 'message', listener: (topic: string, payload: Buffer) => void): unknown => {
-        intake.table.add({ filter: `${prefix}/ctl/+/res`, ack: false, subscribe: false, handle: (topic, payload) => listener(topic, typeof payload === 'string' ? Buffer.from(payload) : payload) });
+        intake.table.add({
+          filter: `${prefix}/ctl/+/res`,
+          ack: false,
+          subscribe: false,
+          handle: (topic, payload) => listener(topic, typeof payload === 'string' ? Buffer.from(payload) : payload),
+        });
         return view;
       },
       subscribeAsync: (...a: Parameters<MqttClient['subscribeAsync']>) => client().subscribeAsync(...a),

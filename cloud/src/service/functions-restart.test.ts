@@ -16,7 +16,9 @@ import { KV_WAT, ManualClock } from '@ferry/test-kit/functions';
 import { CloudService, type CloudOptions } from './service.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 
 const KV = wat(KV_WAT); // `incr` adds one to the namespace key "counter" and returns it
 const HASH = createHash('sha256').update(KV).digest('hex');
@@ -29,7 +31,7 @@ const post = async (url: string, body: unknown, headers: Record<string, string> 
 };
 
 async function until(what: string, cond: () => boolean): Promise<void> {
-  for (const end = Date.now() + 10_000; !cond();) {
+  for (const end = Date.now() + 10_000; !cond(); ) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -53,7 +55,11 @@ describe('functions across a restart of the embedded cloud (SQLite)', () => {
     const clock = new ManualClock(Date.now()); // token expiry is checked on the service's system clock; periods on this one
     const priv = generatePrivateToken('alice');
     const mint = (subject: string): string => {
-      const t = mintPublicToken(priv, { subject, ttlS: 3600, namespaces: ['home'], rate: { perSecond: 100, burst: 100 }, schedule: { minPeriodS: PERIOD_S } }, Date.now());
+      const t = mintPublicToken(
+        priv,
+        { subject, ttlS: 3600, namespaces: ['home'], rate: { perSecond: 100, burst: 100 }, schedule: { minPeriodS: PERIOD_S } },
+        Date.now(),
+      );
       if (!t.ok) throw t.error;
       return t.value;
     };
@@ -64,13 +70,25 @@ describe('functions across a restart of the embedded cloud (SQLite)', () => {
     const first = await startCloud({ dataDir, scheduleClock: clock });
     cleanups.push(() => first.svc.stop());
     expect((await post(`${first.url}/api/owners`, { privateToken: priv })).status).toBe(201);
-    const up = await fetch(`${first.url}/api/functions/modules?namespace=home`, { method: 'POST', headers: { 'content-type': 'application/wasm', authorization: `Bearer ${priv}` }, body: new Uint8Array(KV) });
+    const up = await fetch(`${first.url}/api/functions/modules?namespace=home`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/wasm', authorization: `Bearer ${priv}` },
+      body: new Uint8Array(KV),
+    });
     expect(up.status).toBe(201);
     expect((await post(`${first.url}/api/functions/whitelist`, { privateToken: priv, namespace: 'home', hash: HASH })).status).toBe(200);
     expect(await post(`${first.url}/api/functions/call`, call)).toMatchObject({ status: 200, body: { value: 1 } });
     expect(first.svc.functions.revoke(priv, lost)).toEqual({ ok: true, value: undefined });
     // A schedule under the public token: period 0 runs at once (counter 2, written to incr.last).
-    const made = await post(`${first.url}/api/functions/schedules`, { token: pub, namespace: 'home', hash: HASH, export: 'incr', args: [], periodS: PERIOD_S, writeTo: 'incr.last' });
+    const made = await post(`${first.url}/api/functions/schedules`, {
+      token: pub,
+      namespace: 'home',
+      hash: HASH,
+      export: 'incr',
+      args: [],
+      periodS: PERIOD_S,
+      writeTo: 'incr.last',
+    });
     expect(made.status).toBe(201);
     await until('period 0', () => text(first.svc, 'alice', 'incr.last') === '2');
     await first.svc.stop();
@@ -80,7 +98,10 @@ describe('functions across a restart of the embedded cloud (SQLite)', () => {
     const second = await startCloud({ dataDir, scheduleClock: clock });
     cleanups.push(() => second.svc.stop());
     // The state is there before anything runs, and period 0 is not run again.
-    expect([text(second.svc, 'alice', 'incr.last'), second.svc.functions.namespaces.state('alice', 'home').get('counter')]).toEqual(['2', new Uint8Array([2, 0, 0, 0])]);
+    expect([text(second.svc, 'alice', 'incr.last'), second.svc.functions.namespaces.state('alice', 'home').get('counter')]).toEqual([
+      '2',
+      new Uint8Array([2, 0, 0, 0]),
+    ]);
     expect(await second.svc.schedules.runDue()).toEqual([]);
     expect(await post(`${second.url}/api/owners`, { privateToken: priv })).toMatchObject({ status: 409, body: { code: 'FERRY_FN_OWNER_EXISTS' } });
     expect(second.svc.functions.registry.cached(HASH)).toBeUndefined(); // this process never saw an upload

@@ -62,7 +62,9 @@ export class Intake {
     if (url === undefined) {
       // Retained: the last value of namespace state (the cloud publishes it) and each gateway's status (its will).
       this.#broker = await EmbeddedBroker.start({
-        host: o.host, port: o.port, limits: o.mqttLimits,
+        host: o.host,
+        port: o.port,
+        limits: o.mqttLimits,
         retainAllowed: (topic) => retainable(o.prefix, topic),
         onRefused: (why) => o.log?.(`mqtt: ${why}`),
         take: (topic, payload) => {
@@ -75,11 +77,15 @@ export class Intake {
     // With a stable id the session persists. Message handlers are installed before the connection is made:
     // a resumed session delivers its backlog right after CONNACK.
     const stable = o.clientId !== undefined;
-    const connect = (suffix: string): MqttClient => noDelay(mqtt.connect(url, {
-      clientId: `${o.clientId ?? `ferry-cloud-${process.pid}-${Math.random().toString(36).slice(2, 8)}`}${suffix}`,
-      protocolVersion: o.shared === true || stable ? 5 : 4, reconnectPeriod: 1000,
-      ...(stable && { clean: false, properties: { sessionExpiryInterval: 3600 } }),
-    }));
+    const connect = (suffix: string): MqttClient =>
+      noDelay(
+        mqtt.connect(url, {
+          clientId: `${o.clientId ?? `ferry-cloud-${process.pid}-${Math.random().toString(36).slice(2, 8)}`}${suffix}`,
+          protocolVersion: o.shared === true || stable ? 5 : 4,
+          reconnectPeriod: 1000,
+          ...(stable && { clean: false, properties: { sessionExpiryInterval: 3600 } }),
+        }),
+      );
     const client = connect('');
     client.on('message', (topic, payload) => {
       const r = table.find(topic);
@@ -96,9 +102,15 @@ export class Intake {
       const up = connect('-in');
       up.handleMessage = (packet, done) => {
         const r = table.find(packet.topic);
-        if (r?.ack !== true) { done(); return; }
+        if (r?.ack !== true) {
+          done();
+          return;
+        }
         // Not acknowledged when it failed (only while stopping): the broker sends it again.
-        Promise.resolve(r.handle(packet.topic, packet.payload as Payload)).then(() => done(), () => undefined);
+        Promise.resolve(r.handle(packet.topic, packet.payload as Payload)).then(
+          () => done(),
+          () => undefined,
+        );
       };
       this.#uplink = up;
       await connected(up);
@@ -114,10 +126,11 @@ export class Intake {
   }
 }
 
-const connected = (c: MqttClient): Promise<void> => new Promise<void>((resolve, reject) => {
-  c.once('connect', () => resolve());
-  c.once('error', reject);
-});
+const connected = (c: MqttClient): Promise<void> =>
+  new Promise<void>((resolve, reject) => {
+    c.once('connect', () => resolve());
+    c.once('error', reject);
+  });
 
 /** `<prefix>/ns/<namespace>/state/<key>` and `<prefix>/gw/<gateway>/status`: the topics that keep a last value. */
 export function retainable(prefix: string, topic: string): boolean {

@@ -61,11 +61,15 @@ export function sqliteState(o: { dataDir: string; synchronous: 'FULL' | 'NORMAL'
     reorder: new SqliteReorderStore<Arrival>({ db: store, codec: arrivalCodec() }),
     series: new SqliteTimeSeries(store),
     transaction: <T>(f: () => T): T => tx.immediate(f) as T,
-    groupCommit: (f) => { tx.immediate(f); },
+    groupCommit: (f) => {
+      tx.immediate(f);
+    },
     functions: sqliteFunctionStores(o.cloudDb, { masterKey: o.masterKey }),
     schedules: { store: new SqliteScheduleStore(o.cloudDb), leases: new SqliteLeaseStore(o.cloudDb) },
     start: async () => {},
-    close: async () => { store.close(); },
+    close: async () => {
+      store.close();
+    },
   };
 }
 

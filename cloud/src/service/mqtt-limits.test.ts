@@ -11,23 +11,32 @@ import { PacketSizeGuard } from './mqtt-limits.ts';
 import { CloudService } from './service.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 
 /** An MQTT fixed header: type byte, then the Remaining Length (MQTT 3.1.1 §2.2.3). */
 const header = (type: number, length: number): number[] => {
   const out = [type];
   let x = length;
-  do { let b = x % 128; x = Math.floor(x / 128); if (x > 0) b |= 0x80; out.push(b); } while (x > 0);
+  do {
+    let b = x % 128;
+    x = Math.floor(x / 128);
+    if (x > 0) b |= 0x80;
+    out.push(b);
+  } while (x > 0);
   return out;
 };
 
 describe('PacketSizeGuard', () => {
   it('passes packets up to the limit in any chunking, and names the first one over it', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 20 }), fc.integer({ min: 1, max: 50 }), (sizes, chunk) => {
-      const bytes = Uint8Array.from(sizes.flatMap((n) => [...header(0x30, n), ...new Array<number>(n).fill(7)]));
-      const g = new PacketSizeGuard(1 + 2 + 300);
-      for (let i = 0; i < bytes.length; i += chunk) expect(g.feed(bytes.subarray(i, i + chunk))).toBeUndefined();
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 20 }), fc.integer({ min: 1, max: 50 }), (sizes, chunk) => {
+        const bytes = Uint8Array.from(sizes.flatMap((n) => [...header(0x30, n), ...new Array<number>(n).fill(7)]));
+        const g = new PacketSizeGuard(1 + 2 + 300);
+        for (let i = 0; i < bytes.length; i += chunk) expect(g.feed(bytes.subarray(i, i + chunk))).toBeUndefined();
+      }),
+    );
     const g = new PacketSizeGuard(1000);
     expect(g.feed(Uint8Array.from([...header(0x30, 10), ...new Array<number>(10).fill(0)]))).toBeUndefined();
     expect(g.feed(Uint8Array.from(header(0x30, 255 * 1024 * 1024)))).toMatch(/larger than 1000 bytes/);
@@ -36,14 +45,25 @@ describe('PacketSizeGuard', () => {
 
   it('knows which topics keep a last value', () => {
     expect(['ferry/ns/home/state/temp.a', 'ferry/gw/gw-1/status'].map((t) => retainable('ferry', t))).toEqual([true, true]);
-    expect(['ferry/up/a/msg', 'ferry/ns/home/state', 'ferry/gw/gw-1/status/x', 'other/gw/g/status'].map((t) => retainable('ferry', t))).toEqual([false, false, false, false]);
+    expect(['ferry/up/a/msg', 'ferry/ns/home/state', 'ferry/gw/gw-1/status/x', 'other/gw/g/status'].map((t) => retainable('ferry', t))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 });
 
 describe('embedded broker limits', () => {
   const start = async () => {
     const logs: string[] = [];
-    const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), mqttPort: 0, httpPort: 0, log: (m) => logs.push(m), mqttLimits: { maxPacketBytes: 64 * 1024 } });
+    const svc = new CloudService({
+      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
+      mqttPort: 0,
+      httpPort: 0,
+      log: (m) => logs.push(m),
+      mqttLimits: { maxPacketBytes: 64 * 1024 },
+    });
     const { mqttUrl, httpUrl } = await svc.start();
     cleanups.push(() => svc.stop());
     return { svc, mqttUrl, httpUrl, logs };
@@ -58,7 +78,10 @@ describe('embedded broker limits', () => {
     const connectPacket = Buffer.from([0x10, 0x0f, 0x00, 0x04, ...Buffer.from('MQTT'), 0x04, 0x02, 0x00, 0x3c, 0x00, 0x03, ...Buffer.from('big')]);
     sock.write(connectPacket);
     sock.write(Buffer.from(header(0x30, 255 * 1024 * 1024))); // a 255 MiB PUBLISH: only its header is sent
-    const closed = await new Promise<boolean>((r) => { sock.once('close', () => r(true)); setTimeout(() => r(false), 5000); });
+    const closed = await new Promise<boolean>((r) => {
+      sock.once('close', () => r(true));
+      setTimeout(() => r(false), 5000);
+    });
     expect(closed).toBe(true);
     expect(logs.some((l) => /larger than 65536 bytes/.test(l))).toBe(true);
     expect((await fetch(`${httpUrl}/health`)).status).toBe(200);

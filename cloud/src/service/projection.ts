@@ -43,10 +43,14 @@ const keyOf = (r: ProjectionRule, kid: string): string => r.key.replaceAll('{kid
 function checkRules(rules: readonly ProjectionRule[]): readonly ProjectionRule[] {
   rules.forEach((r, i) => {
     const where = `projections[${i}]`;
-    if (typeof r.event !== 'string' || r.event === '' || typeof r.field !== 'string' || r.field === '') throw new TypeError(`${where}: event and field must be non-empty strings`);
+    if (typeof r.event !== 'string' || r.event === '' || typeof r.field !== 'string' || r.field === '')
+      throw new TypeError(`${where}: event and field must be non-empty strings`);
     if (r.form !== undefined && r.form !== 'value-time' && r.form !== 'value') throw new TypeError(`${where}: form must be 'value-time' or 'value'`);
     const longest = typeof r.key === 'string' ? keyOf(r, LONGEST_KID) : '';
-    if (!KEY.test(longest) || /[+#/]/.test(longest)) throw new TypeError(`${where}: key must make state keys of 1..64 printable ASCII characters without + # / (with a 32-character kid: ${JSON.stringify(longest)})`);
+    if (!KEY.test(longest) || /[+#/]/.test(longest))
+      throw new TypeError(
+        `${where}: key must make state keys of 1..64 printable ASCII characters without + # / (with a 32-character kid: ${JSON.stringify(longest)})`,
+      );
   });
   return rules;
 }

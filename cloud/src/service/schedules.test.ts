@@ -9,7 +9,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FunctionService, generatePrivateToken, MemoryScheduleStore, mintPublicToken, Scheduler, type MintSpec, type ScheduleStore } from '../functions/index.ts';
+import {
+  FunctionService,
+  generatePrivateToken,
+  MemoryScheduleStore,
+  mintPublicToken,
+  Scheduler,
+  type MintSpec,
+  type ScheduleStore,
+} from '../functions/index.ts';
 import { wat } from '@ferry/test-kit/wat';
 import { KV_WAT, ManualClock, unwrap } from '@ferry/test-kit/functions';
 import { StoreError } from '../storage/errors.ts';
@@ -18,7 +26,9 @@ import { startSchedules } from '../functions/schedules/timer.ts';
 import { CloudService, type CloudOptions } from './service.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 
 const KV = wat(KV_WAT); // `incr` adds one to the namespace key "counter" and returns it: one more per run
 const HASH = createHash('sha256').update(KV).digest('hex');
@@ -33,7 +43,7 @@ const post = (url: string, body: unknown, headers: Record<string, string> = {}) 
 
 /** Waits for a condition the service's own timer brings about; the deadline only bounds a failing test. */
 async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  for (const end = Date.now() + 10_000; !(await cond());) {
+  for (const end = Date.now() + 10_000; !(await cond()); ) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -48,7 +58,11 @@ async function startCloud(opts: Partial<CloudOptions> & { dataDir: string }): Pr
 /** An owner with the KV module uploaded and white-listed in `home` (shared by scale-out workers through Redis). */
 async function prepare(url: string, priv: string): Promise<void> {
   expect((await post(`${url}/api/owners`, { privateToken: priv })).status).toBe(201);
-  const up = await fetch(`${url}/api/functions/modules?namespace=home`, { method: 'POST', headers: { 'content-type': 'application/wasm', authorization: `Bearer ${priv}` }, body: new Uint8Array(KV) });
+  const up = await fetch(`${url}/api/functions/modules?namespace=home`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/wasm', authorization: `Bearer ${priv}` },
+    body: new Uint8Array(KV),
+  });
   expect(up.status).toBe(201);
   expect((await post(`${url}/api/functions/whitelist`, { privateToken: priv, namespace: 'home', hash: HASH })).status).toBe(200);
 }
@@ -64,8 +78,16 @@ const owner = (): { name: string; priv: string } => {
   const name = `alice-${randomBytes(4).toString('hex')}`; // unique: a shared REDIS_URL may hold other runs' schedules
   return { name, priv: generatePrivateToken(name) };
 };
-const request = (token: string, over: Record<string, unknown> = {}) =>
-  ({ token, namespace: 'home', hash: HASH, export: 'incr', args: [], periodS: PERIOD_S, writeTo: 'incr.last', ...over });
+const request = (token: string, over: Record<string, unknown> = {}) => ({
+  token,
+  namespace: 'home',
+  hash: HASH,
+  export: 'incr',
+  args: [],
+  periodS: PERIOD_S,
+  writeTo: 'incr.last',
+  ...over,
+});
 const stateOf = (svc: CloudService, who: string, key: string): string | undefined => {
   const v = svc.functions.namespaces.state(who, 'home').get(key);
   return v === undefined ? undefined : new TextDecoder().decode(v);
@@ -88,7 +110,15 @@ describe('scheduled functions in the cloud service (embedded, SQLite)', () => {
 
     const made = await json(await post(`${first.url}/api/functions/schedules`, request(pub)));
     expect(made.status).toBe(201);
-    expect(made.body).toMatchObject({ owner: a.name, namespace: 'home', hash: HASH, export: 'incr', periodS: PERIOD_S, writeTo: 'incr.last', runsAs: 'public-token' });
+    expect(made.body).toMatchObject({
+      owner: a.name,
+      namespace: 'home',
+      hash: HASH,
+      export: 'incr',
+      periodS: PERIOD_S,
+      writeTo: 'incr.last',
+      runsAs: 'public-token',
+    });
     expect(made.body).not.toHaveProperty('token'); // a public token is a credential: never shown back
     const id = made.body['id'] as string;
 
@@ -117,7 +147,10 @@ describe('scheduled functions in the cloud service (embedded, SQLite)', () => {
     clock.advance(PERIOD_S * 1000);
     expect(stateOf(second.svc, a.name, 'incr.last')).toBe('2'); // written before the restart, kept
     await until('period 2 after the restart', () => stateOf(second.svc, a.name, 'incr.last') === '3');
-    const leases = second.svc.db.prepare('SELECT period, worker FROM schedule_lease WHERE schedule_id = ? ORDER BY period').all(id) as { period: number; worker: string }[];
+    const leases = second.svc.db.prepare('SELECT period, worker FROM schedule_lease WHERE schedule_id = ? ORDER BY period').all(id) as {
+      period: number;
+      worker: string;
+    }[];
     expect(leases.map((l) => l.period)).toEqual([1, 2]);
     expect(leases[0]!.worker).not.toBe(leases[1]!.worker); // period 1 by the first process, period 2 by the second
 
@@ -154,16 +187,25 @@ describe('scheduled functions in the cloud service (embedded, SQLite)', () => {
     expect(await create(request(a.priv, { namespace: 'garage', periodS: 1 }))).toEqual([201, undefined]);
     const list = async (token: string) => {
       const r = await json(await fetch(`${url}/api/functions/schedules?token=${encodeURIComponent(token)}`));
-      return r.status === 200 ? (r.body as unknown as { namespace: string; runsAs: string }[]).map((s) => `${s.namespace}/${s.runsAs}`).sort() : [r.status, r.body.code];
+      return r.status === 200
+        ? (r.body as unknown as { namespace: string; runsAs: string }[]).map((s) => `${s.namespace}/${s.runsAs}`).sort()
+        : [r.status, r.body.code];
     };
     expect(await list(a.priv)).toEqual(['garage/owner', 'home/public-token']);
     expect(await list(every5min)).toEqual(['home/public-token']); // a public token sees its namespaces only
     expect(await list('nope')).toEqual([401, 'FERRY_FN_BAD_TOKEN']);
     expect(await list(owner().priv)).toEqual([401, 'FERRY_FN_BAD_TOKEN']); // an owner never registered here
 
-    const remove = async (id: string, token: string) => (await json(await fetch(`${url}/api/functions/schedules/${id}`, {
-      method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }),
-    }))).body.code ?? 'deleted';
+    const remove = async (id: string, token: string) =>
+      (
+        await json(
+          await fetch(`${url}/api/functions/schedules/${id}`, {
+            method: 'DELETE',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ token }),
+          }),
+        )
+      ).body.code ?? 'deleted';
     const [s] = await svc.schedules.store.list();
     const b = owner();
     await prepare(url, b.priv);
@@ -177,8 +219,12 @@ describe('scheduled functions in the cloud service (embedded, SQLite)', () => {
 
 describe('scheduled functions on two workers sharing Redis (scale-out)', () => {
   let redis: RedisHarness | undefined;
-  beforeAll(async () => { redis = await startRedis(); }); // throws under CI=true when there is no Redis
-  afterAll(async () => { if (redis?.ok === true) await redis.stop(); });
+  beforeAll(async () => {
+    redis = await startRedis();
+  }); // throws under CI=true when there is no Redis
+  afterAll(async () => {
+    if (redis?.ok === true) await redis.stop();
+  });
 
   it('exactly one run per period across both workers, over many periods', async (ctx) => {
     if (redis === undefined || !redis.ok) ctx.skip(`needs Redis: ${redis?.ok === false ? redis.reason : 'not started'}`);
@@ -202,7 +248,10 @@ describe('scheduled functions on two workers sharing Redis (scale-out)', () => {
       let n = 0;
       const f = w.svc.functions;
       const execute = f.execute.bind(f);
-      f.execute = (...args) => { n++; return execute(...args); };
+      f.execute = (...args) => {
+        n++;
+        return execute(...args);
+      };
       return () => n;
     });
     const made = await json(await post(`${workers[0]!.url}/api/functions/schedules`, request(a.priv)));
@@ -245,16 +294,32 @@ describe('startSchedules (the timer)', () => {
     const memory = new MemoryScheduleStore();
     let down = false;
     const store: ScheduleStore = {
-      put: (s) => memory.put(s), get: (id) => memory.get(id), delete: (id) => memory.delete(id),
-      list: async () => { if (down) throw new StoreError('FERRY_STORE_UNAVAILABLE', 'redis: connection lost'); return memory.list(); },
+      put: (s) => memory.put(s),
+      get: (id) => memory.get(id),
+      delete: (id) => memory.delete(id),
+      list: async () => {
+        if (down) throw new StoreError('FERRY_STORE_UNAVAILABLE', 'redis: connection lost');
+        return memory.list();
+      },
     };
     const sch = new Scheduler({ service: fns, clock, workerId: 'w1', store });
     unwrap(await sch.create(request(a.priv)));
     const trap = unwrap(await sch.create(request(a.priv, { export: 'trap', writeTo: 'never' })));
     const logs: string[] = [];
     let tick: (() => void) | undefined;
-    const timer = startSchedules(sch, { log: (m) => logs.push(m), timers: { set: (f) => (tick = f), clear: () => { tick = undefined; } } });
-    const pass = async (): Promise<void> => { tick!(); await timer.idle(); };
+    const timer = startSchedules(sch, {
+      log: (m) => logs.push(m),
+      timers: {
+        set: (f) => (tick = f),
+        clear: () => {
+          tick = undefined;
+        },
+      },
+    });
+    const pass = async (): Promise<void> => {
+      tick!();
+      await timer.idle();
+    };
     await timer.idle(); // the first pass runs at start
     const value = () => fns.namespaces.state(a.name, 'home').get('incr.last');
     expect(new TextDecoder().decode(value())).toBe('1');

@@ -11,10 +11,15 @@ import { generatePrivateToken } from '../functions/tokens/private-token.ts';
 import { CloudService } from './service.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> => {
   const end = Date.now() + ms;
-  while (!(await cond())) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await new Promise((r) => setTimeout(r, 20)); }
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 };
 
 async function cloud() {
@@ -47,7 +52,10 @@ describe('cloud service (embedded)', () => {
     await pub.publishAsync('ferry/up/th-09/msg', tampered, { qos: 1 });
     await until(() => svc.ingest.counters().accepted === board.messages.length, 'all messages accepted');
     const tel = (await (await fetch(`${httpUrl}/api/streams/th-09/tel`)).json()) as { sq: number }[];
-    const telSent = board.messages.filter((m) => { const d = decode(m); return d.ok && d.value.claims['ev'] === 'tel'; }).length;
+    const telSent = board.messages.filter((m) => {
+      const d = decode(m);
+      return d.ok && d.value.claims['ev'] === 'tel';
+    }).length;
     expect(tel.length).toBe(telSent); // each stored once despite the redeliveries
     const sqs = tel.map((p) => p.sq);
     expect(sqs).toEqual([...sqs].sort((a, b) => a - b));
@@ -73,7 +81,7 @@ describe('cloud service (embedded)', () => {
     expect(await (await fetch(`${httpUrl}/api/streams/stranger/boot`)).json()).toEqual([]);
   });
 
-  it('a device added with its owner\'s private token feeds that owner\'s function namespace; nobody else can add it there', async () => {
+  it("a device added with its owner's private token feeds that owner's function namespace; nobody else can add it there", async () => {
     const { svc, mqttUrl, httpUrl } = await cloud();
     const token = generatePrivateToken('flat-owner');
     const reg = await post(`${httpUrl}/api/owners`, { privateToken: token });
@@ -96,7 +104,10 @@ describe('cloud service (embedded)', () => {
     await board.run(3);
     for (const t of board.messages) await pub.publishAsync('ferry/up/th-10/msg', t, { qos: 1 });
     await until(() => svc.ingest.counters().accepted === board.messages.length, 'all messages accepted');
-    const last = board.messages.map((m) => decode(m)).filter((d) => d.ok && d.value.claims['ev'] === 'tel').at(-1)!;
+    const last = board.messages
+      .map((m) => decode(m))
+      .filter((d) => d.ok && d.value.claims['ev'] === 'tel')
+      .at(-1)!;
     if (!last.ok) throw last.error;
     const d = last.value.claims['d'] as { t: number };
     const value = new TextDecoder().decode(svc.functions.namespaces.state(owner, 'flat').get('temp.th-10'));
@@ -109,7 +120,13 @@ describe('cloud service (embedded)', () => {
   // gateway draining its backlog after an outage lost half of it). Now it is held back: acknowledged only once
   // stored, which paces the sender; nothing is lost and another device's connection is still served.
   it('a device flooding the uplink is held back, never dropped: every message stored; another device is still served', async () => {
-    const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined, deviceRate: { perSecond: 40, burst: 5 } });
+    const svc = new CloudService({
+      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
+      mqttPort: 0,
+      httpPort: 0,
+      log: () => undefined,
+      deviceRate: { perSecond: 40, burst: 5 },
+    });
     const { mqttUrl } = await svc.start();
     cleanups.push(() => svc.stop());
     const boards = [];
@@ -123,9 +140,18 @@ describe('cloud service (embedded)', () => {
     const [flooder, calm] = boards as [EmulatedBoard, EmulatedBoard];
     const floodConn = await mqtt.connectAsync(mqttUrl);
     const calmConn = await mqtt.connectAsync(mqttUrl);
-    cleanups.push(() => floodConn.endAsync(true), () => calmConn.endAsync(true));
+    cleanups.push(
+      () => floodConn.endAsync(true),
+      () => calmConn.endAsync(true),
+    );
     let flooderAcked = 0;
-    const flood = Promise.all(flooder.messages.map((t) => floodConn.publishAsync('ferry/up/flooder/msg', t, { qos: 1 }).then(() => { flooderAcked++; })));
+    const flood = Promise.all(
+      flooder.messages.map((t) =>
+        floodConn.publishAsync('ferry/up/flooder/msg', t, { qos: 1 }).then(() => {
+          flooderAcked++;
+        }),
+      ),
+    );
     await Promise.all(calm.messages.map((t) => calmConn.publishAsync('ferry/up/calm/msg', t, { qos: 1 })));
     // The calm device was served while the flooder was still being held back.
     expect(flooderAcked).toBeLessThan(flooder.messages.length);
@@ -134,7 +160,12 @@ describe('cloud service (embedded)', () => {
     expect(c.rate_limited).toBeGreaterThan(0); // times a message was held back
     // Every message of both devices was stored once: acknowledged only after ingest recorded it.
     expect(c.accepted + c.late_stored).toBe(flooder.messages.length + calm.messages.length);
-    const events = new Set(flooder.messages.map((m) => { const d = decode(m); return d.ok ? String(d.value.claims['ev']) : '?'; }));
+    const events = new Set(
+      flooder.messages.map((m) => {
+        const d = decode(m);
+        return d.ok ? String(d.value.claims['ev']) : '?';
+      }),
+    );
     let stored = 0;
     for (const ev of events) stored += (await svc.ingest.series.query(`flooder/${ev}`, 0, Number.MAX_SAFE_INTEGER)).length;
     expect(stored).toBe(flooder.messages.length);
@@ -142,11 +173,16 @@ describe('cloud service (embedded)', () => {
 });
 
 describe('one bad counter does not silence a device', () => {
-  const signed = (keyHex: string, kid: string) => (ep: number, sq: number): string => {
-    const t = encode({ header: { kid, ep, sq }, claims: { iss: kid, iat: 1_767_225_600 + sq, ev: 'tel', d: { t: 20 } } }, hmacKey(Buffer.from(keyHex, 'hex')));
-    if (!t.ok) throw t.error;
-    return t.value;
-  };
+  const signed =
+    (keyHex: string, kid: string) =>
+    (ep: number, sq: number): string => {
+      const t = encode(
+        { header: { kid, ep, sq }, claims: { iss: kid, iat: 1_767_225_600 + sq, ev: 'tel', d: { t: 20 } } },
+        hmacKey(Buffer.from(keyHex, 'hex')),
+      );
+      if (!t.ok) throw t.error;
+      return t.value;
+    };
   const setup = async () => {
     const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined });
     const { mqttUrl, httpUrl } = await svc.start();
@@ -154,7 +190,9 @@ describe('one bad counter does not silence a device', () => {
     const pub = await mqtt.connectAsync(mqttUrl);
     cleanups.push(() => pub.endAsync(true));
     const dispatched: string[] = [];
-    svc.ingest.subscribe((e) => { if (e.type === 'message') dispatched.push(`${e.ep}/${e.sq}`); });
+    svc.ingest.subscribe((e) => {
+      if (e.type === 'message') dispatched.push(`${e.ep}/${e.sq}`);
+    });
     return { svc, pub, httpUrl, dispatched };
   };
 
@@ -163,7 +201,14 @@ describe('one bad counter does not silence a device', () => {
   it('a glitched seq is kept aside as a jump; the honest messages after it are released', async () => {
     const { svc, pub, dispatched } = await setup();
     const tok = signed(svc.devices.add('glitchy').key, 'glitchy');
-    for (const [ep, sq] of [[4, 0], [4, 1], [4, 0xffff_ffff], [4, 2], [4, 3]] as const) await pub.publishAsync('ferry/up/glitchy/msg', tok(ep, sq), { qos: 1 });
+    for (const [ep, sq] of [
+      [4, 0],
+      [4, 1],
+      [4, 0xffff_ffff],
+      [4, 2],
+      [4, 3],
+    ] as const)
+      await pub.publishAsync('ferry/up/glitchy/msg', tok(ep, sq), { qos: 1 });
     expect(dispatched).toEqual(['4/0', '4/1', '4/2', '4/3']);
     expect(svc.ingest.counters()).toMatchObject({ jump: 1, replay: 0 });
     // Verified, so kept in the series for the operator to see; not released.
@@ -190,17 +235,30 @@ describe('one bad counter does not silence a device', () => {
 
 describe('the topic a message arrived on travels with it through the re-order buffer (embedded, SQLite)', () => {
   /** A signed telemetry token of th-12, sq `sq`, under its device key. */
-  const signer = (keyHex: string) => (sq: number): string => {
-    const t = encode({ header: { kid: 'th-12', ep: 1, sq }, claims: { iss: 'th-12', iat: 1_767_225_600 + sq, ev: 'tel', d: { t: 20 + sq } } }, hmacKey(Buffer.from(keyHex, 'hex')));
-    if (!t.ok) throw t.error;
-    return t.value;
-  };
+  const signer =
+    (keyHex: string) =>
+    (sq: number): string => {
+      const t = encode(
+        { header: { kid: 'th-12', ep: 1, sq }, claims: { iss: 'th-12', iat: 1_767_225_600 + sq, ev: 'tel', d: { t: 20 + sq } } },
+        hmacKey(Buffer.from(keyHex, 'hex')),
+      );
+      if (!t.ok) throw t.error;
+      return t.value;
+    };
   const start = async (dataDir: string) => {
     const svc = new CloudService({ dataDir, mqttPort: 0, httpPort: 0, log: () => undefined });
     const { mqttUrl } = await svc.start();
     const inputs = vi.spyOn(svc.rules, 'input');
     const pub = await mqtt.connectAsync(mqttUrl);
-    return { svc, pub, inputs, stop: async () => { await pub.endAsync(true); await svc.stop(); } };
+    return {
+      svc,
+      pub,
+      inputs,
+      stop: async () => {
+        await pub.endAsync(true);
+        await svc.stop();
+      },
+    };
   };
   const topicOf = (inputs: { mock: { calls: unknown[][] } }, id: string): unknown => inputs.mock.calls.find((c) => c[3] === id)?.[0];
 
@@ -212,7 +270,10 @@ describe('the topic a message arrived on travels with it through the re-order bu
     expect(c.inputs).not.toHaveBeenCalled();
     await c.pub.publishAsync('ferry/up/th-12/next', tok(0), { qos: 1 });
     await until(() => c.inputs.mock.calls.length === 2, 'both released to the rules host');
-    expect(c.inputs.mock.calls.map((x) => [x[0], x[3]])).toEqual([['ferry/up/th-12/next', 'th-12/1/0'], ['ferry/up/th-12/held', 'th-12/1/1']]);
+    expect(c.inputs.mock.calls.map((x) => [x[0], x[3]])).toEqual([
+      ['ferry/up/th-12/next', 'th-12/1/0'],
+      ['ferry/up/th-12/held', 'th-12/1/1'],
+    ]);
     expect(c.inputs.mock.calls[1]![1]).toEqual({ t: 21 });
   });
 
@@ -235,7 +296,10 @@ describe('the topic a message arrived on travels with it through the re-order bu
 describe('namespace projection rules (CloudOptions.projections)', () => {
   it('a configured rule replaces the default: env.h -> hum.<kid> = "<h>", in the owner\'s state and retained', async () => {
     const svc = new CloudService({
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined,
+      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
+      mqttPort: 0,
+      httpPort: 0,
+      log: () => undefined,
       projections: [{ event: 'env', field: 'h', key: 'hum.{kid}', form: 'value' }],
     });
     const { mqttUrl } = await svc.start();

@@ -58,23 +58,41 @@ export class CloudService {
     this.db = openCloudDb(opts.dataDir, synchronous);
     const masterKey = loadMasterKey(join(opts.dataDir, 'master.key')); // seals device keys and owners' signing secrets
     this.devices = new DeviceRegistry(new SqliteDeviceStore(this.db), masterKey);
-    this.#state = opts.redisUrl !== undefined
-      ? redisState({ url: opts.redisUrl, masterKey, log })
-      : sqliteState({ dataDir: opts.dataDir, synchronous, cloudDb: this.db, masterKey });
+    this.#state =
+      opts.redisUrl !== undefined
+        ? redisState({ url: opts.redisUrl, masterKey, log })
+        : sqliteState({ dataDir: opts.dataDir, synchronous, cloudDb: this.db, masterKey });
     const state = this.#state;
-    const deviceRate = opts.deviceRate === false ? undefined : opts.deviceRate ?? { perSecond: 200, burst: 1000 };
+    const deviceRate = opts.deviceRate === false ? undefined : (opts.deviceRate ?? { perSecond: 200, burst: 1000 });
     this.ingest = new Ingest({
-      keys: this.devices.keys, reorder: state.reorder, series: state.series, onError: (e) => log(`ingest: ${e.message}`),
+      keys: this.devices.keys,
+      reorder: state.reorder,
+      series: state.series,
+      onError: (e) => log(`ingest: ${e.message}`),
       ...(state.transaction !== undefined && { transaction: state.transaction }),
       ...(deviceRate !== undefined && { deviceRate }),
     });
-    this.functions = new FunctionService({ ...state.functions, runner: opts.functionRunner === 'in-process' ? new InProcessRunner() : new PoolRunner({ size: 2, timeoutMs: 1000 }) });
+    this.functions = new FunctionService({
+      ...state.functions,
+      runner: opts.functionRunner === 'in-process' ? new InProcessRunner() : new PoolRunner({ size: 2, timeoutMs: 1000 }),
+    });
     this.schedules = new Scheduler({
-      service: this.functions, clock: opts.scheduleClock ?? systemClock(), ...state.schedules,
+      service: this.functions,
+      clock: opts.scheduleClock ?? systemClock(),
+      ...state.schedules,
       workerId: `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`,
     });
 
-    this.#intake = new Intake({ mqttUrl: opts.mqttUrl, port: opts.mqttPort, host: opts.host ?? '127.0.0.1', shared: opts.shared, clientId: opts.clientId, prefix, mqttLimits: opts.mqttLimits, log });
+    this.#intake = new Intake({
+      mqttUrl: opts.mqttUrl,
+      port: opts.mqttPort,
+      host: opts.host ?? '127.0.0.1',
+      shared: opts.shared,
+      clientId: opts.clientId,
+      prefix,
+      mqttLimits: opts.mqttLimits,
+      log,
+    });
     const publish = (topic: string, payload: string, retain = false): void => this.#intake.publish(topic, payload, { qos: 1, retain });
     // Group commit only where one turn of the event loop can hold many messages: the embedded broker.
     this.#uplink = new Uplink({ ingest: this.ingest, prefix, log, groupCommit: this.#intake.embedded ? state.groupCommit : undefined });
@@ -83,11 +101,15 @@ export class CloudService {
     this.#control = new GatewayControl(this.#intake, this.devices.keys, prefix); // adds the control-reply route
 
     this.rules = createRulesHost({ publish: (t, p) => publish(t, p), gatewayRequest: (...a) => this.gatewayRequest(...a), log });
-    this.projection = new Projection(opts.projections ?? DEFAULT_PROJECTIONS, {
-      placeOf: (kid) => this.devices.placeOf(kid),
-      ownerState: (owner, ns) => this.functions.namespaces.state(owner, ns),
-      publish: (t, value) => publish(t, value, true),
-    }, prefix);
+    this.projection = new Projection(
+      opts.projections ?? DEFAULT_PROJECTIONS,
+      {
+        placeOf: (kid) => this.devices.placeOf(kid),
+        ownerState: (owner, ns) => this.functions.namespaces.state(owner, ns),
+        publish: (t, value) => publish(t, value, true),
+      },
+      prefix,
+    );
     this.ingest.subscribe((e) => {
       this.projection.apply(e);
       feedRules(this.rules, e);
@@ -104,12 +126,21 @@ export class CloudService {
   async start(): Promise<{ mqttUrl: string; httpUrl: string }> {
     await this.#state.start();
     const mqttUrl = await this.#intake.start();
-    this.#ticker = setInterval(() => { void this.ingest.tick(); this.rules.tick(); }, 250);
+    this.#ticker = setInterval(() => {
+      void this.ingest.tick();
+      this.rules.tick();
+    }, 250);
     this.#ticker.unref();
     this.#scheduleTimer = startSchedules(this.schedules, { tickMs: this.opts.scheduleTickMs, log: (m) => this.#log(m) });
     this.#http = buildApi({
-      ingest: this.ingest, devices: this.devices, functions: this.functions, schedules: this.schedules, rules: this.rules, registry: this.registry,
-      mqttConnected: () => this.#intake.client?.connected === true, gatewayRequest: (...a) => this.gatewayRequest(...a),
+      ingest: this.ingest,
+      devices: this.devices,
+      functions: this.functions,
+      schedules: this.schedules,
+      rules: this.rules,
+      registry: this.registry,
+      mqttConnected: () => this.#intake.client?.connected === true,
+      gatewayRequest: (...a) => this.gatewayRequest(...a),
       log: (m) => this.#log(`http: ${m}`),
     });
     const httpUrl = await this.#http.listen({ host: this.opts.host ?? '127.0.0.1', port: this.opts.httpPort ?? 8080 });

@@ -18,7 +18,7 @@ describe('the intake topic table', () => {
     expect(t.find('other/up/x')).toBeUndefined();
     expect(t.routes()).toEqual([up, call, ctl]);
   });
-  it('treats the filter\'s other characters literally', () => {
+  it("treats the filter's other characters literally", () => {
     const t = new TopicTable();
     const r = route('a.b/+/c');
     t.add(r);

@@ -42,7 +42,10 @@ interface Waiting {
 }
 
 /** The kid a token names in its header (unverified: used only to keep a source's held messages in order). */
-const kidOf = (bytes: Uint8Array): string | undefined => { const h = peek(bytes); return h.ok ? h.value.kid : undefined; };
+const kidOf = (bytes: Uint8Array): string | undefined => {
+  const h = peek(bytes);
+  return h.ok ? h.value.kid : undefined;
+};
 
 export class Uplink {
   readonly #o: UplinkOptions;
@@ -69,8 +72,14 @@ export class Uplink {
     return new Promise((resolve, reject) => {
       const m: Waiting = { topic, bytes, done: (e) => (e === undefined ? resolve() : reject(e)) };
       const kid = kidOf(bytes);
-      if (kid !== undefined && this.#held.has(kid)) { this.#queue(this.#held.get(kid)!, m); return; }
-      if (this.#o.groupCommit === undefined) { this.#one(m, kid); return; }
+      if (kid !== undefined && this.#held.has(kid)) {
+        this.#queue(this.#held.get(kid)!, m);
+        return;
+      }
+      if (this.#o.groupCommit === undefined) {
+        this.#one(m, kid);
+        return;
+      }
       if (this.#batch.push(m) === 1) setImmediate(() => this.#flush());
     });
   }
@@ -97,7 +106,10 @@ export class Uplink {
         for (const m of batch) {
           // A source held back earlier in this batch: the rest of its messages wait behind it, not ingested now.
           const kid = kidOf(m.bytes);
-          if (kid !== undefined && (heldNow.has(kid) || this.#held.has(kid))) { outs.push(HELD); continue; }
+          if (kid !== undefined && (heldNow.has(kid) || this.#held.has(kid))) {
+            outs.push(HELD);
+            continue;
+          }
           const out = this.#o.ingest.ingest(m.bytes, { topic: m.topic });
           const o = out instanceof Promise ? undefined : out; // embedded ports answer synchronously
           if (o?.status === 'rate_limited' && kid !== undefined) heldNow.add(kid);
@@ -110,7 +122,10 @@ export class Uplink {
     }
     for (const [i, m] of batch.entries()) {
       const o = outs[i];
-      if (o !== undefined && o !== HELD && o.status !== 'failed' && o.status !== 'rate_limited') { m.done(); continue; }
+      if (o !== undefined && o !== HELD && o.status !== 'failed' && o.status !== 'rate_limited') {
+        m.done();
+        continue;
+      }
       const kid = kidOf(m.bytes);
       if (kid !== undefined && (o === HELD || o?.status === 'rate_limited')) this.#hold(kid, m, o === HELD ? 0 : (o?.retryAfterMs ?? 10));
       else this.#one(m, kid);
@@ -120,7 +135,10 @@ export class Uplink {
   /** Queues `m` behind its source's held messages; the first one held starts the queue's timer. */
   #hold(kid: string, m: Waiting, retryAfterMs: number): void {
     const q = this.#held.get(kid);
-    if (q !== undefined) { this.#queue(q, m); return; }
+    if (q !== undefined) {
+      this.#queue(q, m);
+      return;
+    }
     this.#held.set(kid, [m]);
     setTimeout(() => void this.#release(kid), retryAfterMs);
   }
@@ -130,7 +148,10 @@ export class Uplink {
    * excess refused, unacknowledged, so the broker neither acknowledges nor keeps it; the sender still has it.
    */
   #queue(q: Waiting[], m: Waiting): void {
-    if (q.length >= MAX_HELD_PER_SOURCE) { m.done(new Error(`more than ${MAX_HELD_PER_SOURCE} messages held back for one source; not acknowledged`)); return; }
+    if (q.length >= MAX_HELD_PER_SOURCE) {
+      m.done(new Error(`more than ${MAX_HELD_PER_SOURCE} messages held back for one source; not acknowledged`));
+      return;
+    }
     q.push(m);
   }
 
@@ -140,9 +161,15 @@ export class Uplink {
     let wait = 100;
     while (q.length > 0) {
       const m = q[0]!;
-      if (this.#stopping) { for (const w of q.splice(0)) w.done(new Error('the cloud service is stopping')); break; }
+      if (this.#stopping) {
+        for (const w of q.splice(0)) w.done(new Error('the cloud service is stopping'));
+        break;
+      }
       const out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic });
-      if (out.status === 'rate_limited') { setTimeout(() => void this.#release(kid), out.retryAfterMs ?? 10); return; }
+      if (out.status === 'rate_limited') {
+        setTimeout(() => void this.#release(kid), out.retryAfterMs ?? 10);
+        return;
+      }
       if (out.status === 'failed') {
         this.#o.log(`ingest: ${out.error?.message ?? 'failed'}; retrying in ${wait} ms`);
         await new Promise((r) => setTimeout(r, wait));
@@ -165,8 +192,14 @@ export class Uplink {
       await new Promise((r) => setTimeout(r, wait));
       out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic });
     }
-    if (out.status === 'rate_limited' && kid !== undefined && !this.#stopping) { this.#hold(kid, m, out.retryAfterMs ?? 10); return; }
-    if (out.status === 'failed' || out.status === 'rate_limited') { m.done(out.error ?? new Error('ingest failed')); return; }
+    if (out.status === 'rate_limited' && kid !== undefined && !this.#stopping) {
+      this.#hold(kid, m, out.retryAfterMs ?? 10);
+      return;
+    }
+    if (out.status === 'failed' || out.status === 'rate_limited') {
+      m.done(out.error ?? new Error('ingest failed'));
+      return;
+    }
     m.done();
   }
 }

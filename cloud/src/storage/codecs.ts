@@ -33,9 +33,20 @@ export function decodeSchedule(text: string, where: string): Schedule {
     throw new StoreError('FERRY_STORE_CORRUPT', `${where}: not JSON`, e);
   }
   const s = v as Partial<Record<keyof Schedule, unknown>> | null;
-  const ok = typeof s === 'object' && s !== null && isStr(s.id) && isStr(s.owner) && isStr(s.namespace) && isStr(s.hash) && isStr(s.export)
-    && Array.isArray(s.args) && s.args.every((a) => typeof a === 'number' || typeof a === 'string')
-    && typeof s.periodS === 'number' && isStr(s.writeTo) && typeof s.startMs === 'number' && (s.token === undefined || isStr(s.token));
+  const ok =
+    typeof s === 'object' &&
+    s !== null &&
+    isStr(s.id) &&
+    isStr(s.owner) &&
+    isStr(s.namespace) &&
+    isStr(s.hash) &&
+    isStr(s.export) &&
+    Array.isArray(s.args) &&
+    s.args.every((a) => typeof a === 'number' || typeof a === 'string') &&
+    typeof s.periodS === 'number' &&
+    isStr(s.writeTo) &&
+    typeof s.startMs === 'number' &&
+    (s.token === undefined || isStr(s.token));
   if (!ok) throw new StoreError('FERRY_STORE_CORRUPT', `${where}: not a schedule: ${text.slice(0, 200)}`);
   return v as Schedule;
 }

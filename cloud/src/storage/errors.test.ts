@@ -22,10 +22,16 @@ describe('storage error catalog', () => {
     const e = new StoreError('FERRY_STORE_CLOSED', 'x');
     expect(isStoreError(e)).toBe(true);
     expect(e.toJSON()).toEqual({ code: 'FERRY_STORE_CLOSED', num: 4608, message: 'FERRY_STORE_CLOSED: x' });
-    expect(() => wrap('FERRY_STORE_OPEN', 'w', () => { throw e; })).toThrow(e);
+    expect(() =>
+      wrap('FERRY_STORE_OPEN', 'w', () => {
+        throw e;
+      }),
+    ).toThrow(e);
     const boom = new Error('boom');
     try {
-      wrap('FERRY_STORE_OPEN', 'opening', () => { throw boom; });
+      wrap('FERRY_STORE_OPEN', 'opening', () => {
+        throw boom;
+      });
     } catch (x) {
       expect(x).toMatchObject({ code: 'FERRY_STORE_OPEN', num: 4602, message: 'FERRY_STORE_OPEN: opening: boom', cause: boom });
     }

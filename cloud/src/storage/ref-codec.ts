@@ -37,7 +37,13 @@ export function jsonCodec<R>(): RefCodec<R> {
  */
 export function arrivalCodec(): RefCodec<Arrival> {
   const json = jsonCodec<Arrival | Message>();
-  return { encode: json.encode, decode: (text) => { const v = json.decode(text); return 'message' in v ? v : { message: v }; } };
+  return {
+    encode: json.encode,
+    decode: (text) => {
+      const v = json.decode(text);
+      return 'message' in v ? v : { message: v };
+    },
+  };
 }
 
 /** Encodes with `codec`, turning a codec failure into FERRY_STORE_REF. */

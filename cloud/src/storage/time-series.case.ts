@@ -45,19 +45,22 @@ export function timeSeriesCases(name: string, make: () => MaybePromise<TimeSerie
     });
     it('matches a sorted list on any sequence of appends and range queries', async () => {
       const arb = fc.array(fc.record({ stream: fc.constantFrom('s1', 's2', 'x/{y}'), ts: fc.integer({ min: -5, max: 40 }) }), { maxLength: 40 });
-      await fc.assert(fc.asyncProperty(arb, fc.integer({ min: -6, max: 41 }), fc.integer({ min: -6, max: 41 }), async (ops, from, to) => {
-        const s = await make();
-        const model = new Map<string, Point[]>();
-        for (const [i, o] of ops.entries()) {
-          const pt = p(o.ts, i, { i });
-          await s.append(o.stream, pt);
-          model.set(o.stream, [...(model.get(o.stream) ?? []), pt]);
-        }
-        for (const stream of ['s1', 's2', 'x/{y}']) {
-          const want = (model.get(stream) ?? []).filter((x) => x.ts >= from && x.ts < to).sort((a, b) => a.ts - b.ts); // Array sort is stable (ES2019)
-          expect(await s.query(stream, from, to)).toEqual(want);
-        }
-      }), { numRuns: 60 });
+      await fc.assert(
+        fc.asyncProperty(arb, fc.integer({ min: -6, max: 41 }), fc.integer({ min: -6, max: 41 }), async (ops, from, to) => {
+          const s = await make();
+          const model = new Map<string, Point[]>();
+          for (const [i, o] of ops.entries()) {
+            const pt = p(o.ts, i, { i });
+            await s.append(o.stream, pt);
+            model.set(o.stream, [...(model.get(o.stream) ?? []), pt]);
+          }
+          for (const stream of ['s1', 's2', 'x/{y}']) {
+            const want = (model.get(stream) ?? []).filter((x) => x.ts >= from && x.ts < to).sort((a, b) => a.ts - b.ts); // Array sort is stable (ES2019)
+            expect(await s.query(stream, from, to)).toEqual(want);
+          }
+        }),
+        { numRuns: 60 },
+      );
     });
   });
 }

@@ -14,7 +14,11 @@ sourceContract('BleSource', {
     const firstController = EmulatedController.created.length;
     const source = new BleSource({
       clock: new FakeClock(),
-      bindings: failing ? () => { throw new Error('No native build was found for this platform'); } : emulatedHciBindings,
+      bindings: failing
+        ? () => {
+            throw new Error('No native build was found for this platform');
+          }
+        : emulatedHciBindings,
     });
     let packetId = 0;
     return {

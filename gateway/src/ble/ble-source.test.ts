@@ -6,7 +6,15 @@ import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADV_IND, bthomeAdv, hex, lastController, RecordingSink, settle, startRig, type Rig } from '@ferry/test-kit/ble';
 import { BTHOME_OBJECTS } from '../bthome/objects.ts';
-import { ENCRYPTED_VECTORS, PLAIN_VECTORS, SPEC_ENCRYPTION_EXAMPLE, SPEC_FORMAT_EXAMPLE_ADV, SPEC_KEY, SPEC_MAC, type BthomeVector } from '../bthome/fixtures/vectors.ts';
+import {
+  ENCRYPTED_VECTORS,
+  PLAIN_VECTORS,
+  SPEC_ENCRYPTION_EXAMPLE,
+  SPEC_FORMAT_EXAMPLE_ADV,
+  SPEC_KEY,
+  SPEC_MAC,
+  type BthomeVector,
+} from '../bthome/fixtures/vectors.ts';
 import { ReplayGuard } from '../bthome/replay-guard.ts';
 import { BleSource } from './ble-source.ts';
 
@@ -65,7 +73,10 @@ describe('BleSource: BTHome adverts through noble', () => {
       expect(got?.device, v.test).toBe(macFor(i));
       const want = expected(v);
       expect(got?.values, v.test).toMatchObject(want.values);
-      expect(Object.keys(got?.values ?? {}).filter((k) => !k.endsWith('_steps') && !k.endsWith('_args')), v.test).toHaveLength(Object.keys(want.values).length);
+      expect(
+        Object.keys(got?.values ?? {}).filter((k) => !k.endsWith('_steps') && !k.endsWith('_args')),
+        v.test,
+      ).toHaveLength(Object.keys(want.values).length);
       expect(got?.meta?.['packetId'], v.test).toBe(want.packetId);
     }
     expect(r.sink.problems).toEqual([]);
@@ -119,7 +130,10 @@ describe('BleSource: encrypted adverts', () => {
     const r = await rig({ bindKeys: { [SPEC_MAC.toLowerCase()]: SPEC_KEY.toUpperCase() } });
     await r.send(SPEC_MAC, bthomeAdv(SPEC_ENCRYPTION_EXAMPLE.serviceDataWithUuid.slice(4)), { rssi: -80 });
     expect(r.sink.readings.map((x) => [x.values, x.meta])).toEqual([
-      [{ temperature: 25.06, humidity: 50.55 }, { rssi: -80, encrypted: true, counter: SPEC_ENCRYPTION_EXAMPLE.counter, 'unit.temperature': '°C', 'unit.humidity': '%' }],
+      [
+        { temperature: 25.06, humidity: 50.55 },
+        { rssi: -80, encrypted: true, counter: SPEC_ENCRYPTION_EXAMPLE.counter, 'unit.temperature': '°C', 'unit.humidity': '%' },
+      ],
     ]);
   });
 
@@ -202,7 +216,7 @@ describe('BleSource: filtering and duplicates', () => {
     expect(r.src.health().counters['duplicatesDropped']).toBe(9);
   });
 
-  it("drops the stale service data noble merges into a later advert that has none", async () => {
+  it('drops the stale service data noble merges into a later advert that has none', async () => {
     const r = await rig();
     const mac = 'A4:C1:38:00:11:22';
     await r.send(mac, bthomeAdv('4002ca0903bf13'));

@@ -44,7 +44,18 @@ export interface BleSourceOptions {
   readonly stopTimeoutMs?: number;
 }
 
-const COUNTERS = ['adverts', 'bthome', 'decoded', 'duplicatesDropped', 'problems', 'watchdogResets', 'scanRequests', 'scanStarts', 'unexpectedScanStops', 'retries'] as const;
+const COUNTERS = [
+  'adverts',
+  'bthome',
+  'decoded',
+  'duplicatesDropped',
+  'problems',
+  'watchdogResets',
+  'scanRequests',
+  'scanStarts',
+  'unexpectedScanStops',
+  'retries',
+] as const;
 
 function bad(detail: string): BleSourceError {
   return new BleSourceError('FERRY_GW_BLE_BAD_OPTIONS', detail);
@@ -188,7 +199,11 @@ export class BleSource implements Source {
       const unknown = r.value.unknownObject;
       if (unknown !== null) {
         // Newer firmware sent an object id this table lacks: the objects before it are still sound readings.
-        this.#problem({ code: 'FERRY_DECODE_UNKNOWN_OBJECT', message: `object id 0x${unknown.id.toString(16).padStart(2, '0')} at byte ${unknown.at} is not known; ${r.value.objects.length} object(s) before it kept, the rest of the advert skipped`, device: mac });
+        this.#problem({
+          code: 'FERRY_DECODE_UNKNOWN_OBJECT',
+          message: `object id 0x${unknown.id.toString(16).padStart(2, '0')} at byte ${unknown.at} is not known; ${r.value.objects.length} object(s) before it kept, the rest of the advert skipped`,
+          device: mac,
+        });
         if (r.value.objects.length === 0) return;
       }
       this.#count('decoded');

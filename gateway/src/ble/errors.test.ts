@@ -26,8 +26,18 @@ describe('BLE error catalog', () => {
 
   it('builds typed errors and problems carrying the code', () => {
     const e = new BleSourceError('FERRY_GW_BLE_BAD_OPTIONS', 'quietMs must be > 0');
-    expect([e.code, e.num, e.status, e.name, e.message]).toEqual(['FERRY_GW_BLE_BAD_OPTIONS', 5201, 400, 'BleSourceError', 'FERRY_GW_BLE_BAD_OPTIONS: quietMs must be > 0']);
-    expect(bleProblem('FERRY_GW_BLE_SCAN_STALLED', 'quiet', 'hci0')).toEqual({ code: 'FERRY_GW_BLE_SCAN_STALLED', message: 'FERRY_GW_BLE_SCAN_STALLED: quiet', device: 'hci0' });
+    expect([e.code, e.num, e.status, e.name, e.message]).toEqual([
+      'FERRY_GW_BLE_BAD_OPTIONS',
+      5201,
+      400,
+      'BleSourceError',
+      'FERRY_GW_BLE_BAD_OPTIONS: quietMs must be > 0',
+    ]);
+    expect(bleProblem('FERRY_GW_BLE_SCAN_STALLED', 'quiet', 'hci0')).toEqual({
+      code: 'FERRY_GW_BLE_SCAN_STALLED',
+      message: 'FERRY_GW_BLE_SCAN_STALLED: quiet',
+      device: 'hci0',
+    });
     expect(bleProblem('FERRY_GW_BLE_ADAPTER_OFF', 'off')).not.toHaveProperty('device');
   });
 });

@@ -27,7 +27,9 @@ export class ReplayStore {
     this.#db.pragma('synchronous = NORMAL');
     this.#db.exec('CREATE TABLE IF NOT EXISTS ble_replay (mac TEXT PRIMARY KEY, counter INTEGER NOT NULL)');
     // A counter only ever moves up: an out-of-order write (two sources sharing a store) cannot lower it.
-    this.#upsert = this.#db.prepare('INSERT INTO ble_replay (mac, counter) VALUES (?, ?) ON CONFLICT(mac) DO UPDATE SET counter = excluded.counter WHERE excluded.counter > counter');
+    this.#upsert = this.#db.prepare(
+      'INSERT INTO ble_replay (mac, counter) VALUES (?, ?) ON CONFLICT(mac) DO UPDATE SET counter = excluded.counter WHERE excluded.counter > counter',
+    );
     this.#onError = opts.onError;
     if (opts.legacyJson !== undefined && existsSync(opts.legacyJson)) this.#importLegacy(opts.legacyJson);
   }
@@ -35,7 +37,9 @@ export class ReplayStore {
   #importLegacy(file: string): void {
     try {
       const pairs = JSON.parse(readFileSync(file, 'utf8')) as [string, number][];
-      this.#db.transaction(() => { for (const [mac, counter] of pairs) this.#upsert.run(mac, counter); })();
+      this.#db.transaction(() => {
+        for (const [mac, counter] of pairs) this.#upsert.run(mac, counter);
+      })();
       rmSync(file);
     } catch (e) {
       this.#onError?.(e as Error); // an unreadable old file: start from what the table has

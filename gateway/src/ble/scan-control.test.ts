@@ -89,7 +89,15 @@ describe('adapter state', () => {
     expect([r.src.health().up, r.src.adapterState]).toEqual([false, 'poweredOff']);
 
     const retries = (): number => r.src.health().counters['retries'] ?? 0;
-    for (const [wait, want] of [[999, 0], [1, 1], [2_000, 2], [4_000, 3], [8_000, 4], [8_000, 5], [8_000, 6]] as const) {
+    for (const [wait, want] of [
+      [999, 0],
+      [1, 1],
+      [2_000, 2],
+      [4_000, 3],
+      [8_000, 4],
+      [8_000, 5],
+      [8_000, 6],
+    ] as const) {
       r.clock.advance(wait);
       expect(retries()).toBe(want);
     }
@@ -162,7 +170,11 @@ describe('ScanControl with a scripted noble', () => {
   it('reports each down state once per outage however the adapter flaps, and again after a poweredOn', () => {
     const noble = Object.assign(new EventEmitter(), { state: 'unknown' as const, startScanning: vi.fn(), stopScanning: vi.fn(), stop: vi.fn() });
     const problems: string[] = [];
-    const sc = new ScanControl(noble, { clock: new FakeClock(), quietMs: 1_000, stopTimeoutMs: 100, backoff: { initialMs: 10, maxMs: 10 } }, { problem: (c) => problems.push(c), count: () => undefined });
+    const sc = new ScanControl(
+      noble,
+      { clock: new FakeClock(), quietMs: 1_000, stopTimeoutMs: 100, backoff: { initialMs: 10, maxMs: 10 } },
+      { problem: (c) => problems.push(c), count: () => undefined },
+    );
     sc.start();
     for (const s of ['unsupported', 'poweredOff', 'unsupported', 'poweredOff', 'poweredOn', 'poweredOff'] as const) noble.emit('stateChange', s);
     expect(problems).toEqual(['FERRY_GW_BLE_UNSUPPORTED', 'FERRY_GW_BLE_ADAPTER_OFF', 'FERRY_GW_BLE_ADAPTER_OFF']);
@@ -184,7 +196,11 @@ describe('ScanControl with a scripted noble', () => {
       stop: vi.fn(),
     });
     const problems: string[] = [];
-    const sc = new ScanControl(noble, { clock, quietMs: 1_000, stopTimeoutMs: 100, backoff: { initialMs: 10, maxMs: 10 } }, { problem: (c) => problems.push(c), count: () => undefined });
+    const sc = new ScanControl(
+      noble,
+      { clock, quietMs: 1_000, stopTimeoutMs: 100, backoff: { initialMs: 10, maxMs: 10 } },
+      { problem: (c) => problems.push(c), count: () => undefined },
+    );
     sc.start();
     noble.emit('stateChange', 'poweredOn');
     expect(problems).toEqual(['FERRY_GW_BLE_SCAN_FAILED']);

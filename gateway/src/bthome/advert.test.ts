@@ -13,7 +13,14 @@ function decoded(h: string): BthomeAdvert {
 describe('bthomeServiceData', () => {
   it('finds UUID 0xFCD2 in noble 16-bit and 128-bit forms, copies the bytes, ignores others', () => {
     const data = Uint8Array.from([0x40, 0x02, 0xca, 0x09]);
-    expect(bthomeServiceData({ serviceData: [{ uuid: '181a', data: Uint8Array.of(1) }, { uuid: 'fcd2', data }] })).toEqual(data);
+    expect(
+      bthomeServiceData({
+        serviceData: [
+          { uuid: '181a', data: Uint8Array.of(1) },
+          { uuid: 'fcd2', data },
+        ],
+      }),
+    ).toEqual(data);
     expect(bthomeServiceData({ serviceData: [{ uuid: 'FCD2', data }] })).not.toBe(data);
     expect(bthomeServiceData({ serviceData: [{ uuid: '0000fcd2-0000-1000-8000-00805f9b34fb', data }] })).toEqual(data);
     expect(bthomeServiceData({ serviceData: [{ uuid: 'fe95', data }] })).toBeNull();

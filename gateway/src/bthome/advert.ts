@@ -32,7 +32,7 @@ export function bthomeServiceData(adv: ServiceDataCarrier): Uint8Array | null {
 /** "a4:c1:38:8d:18:b2" -> "A4:C1:38:8D:18:B2" (Reading.device form); null if not six hex bytes. */
 export function normalizeMac(mac: string): string | null {
   const digits = mac.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
-  if (digits.length !== 12 || !/^[0-9A-Fa-f:\-]+$/.test(mac)) return null;
+  if (digits.length !== 12 || !/^[0-9A-Fa-f:-]+$/.test(mac)) return null;
   return (digits.match(/../g) ?? []).join(':');
 }
 

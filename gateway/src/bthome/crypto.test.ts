@@ -6,14 +6,7 @@ import { bthomeNonce, formatMac, parseMac } from './crypto.ts';
 import { encodeBthome, type BthomeInput } from './encoder.ts';
 import { parseHex, toHex } from '../decoders/hex.ts';
 import { ReplayGuard } from './replay-guard.ts';
-import {
-  ENCRYPTED_VECTORS,
-  SPEC_ENCRYPTION_EXAMPLE,
-  SPEC_ENCRYPTION_EXAMPLE_2,
-  SPEC_KEY,
-  SPEC_MAC,
-  simplify,
-} from './fixtures/vectors.ts';
+import { ENCRYPTED_VECTORS, SPEC_ENCRYPTION_EXAMPLE, SPEC_ENCRYPTION_EXAMPLE_2, SPEC_KEY, SPEC_MAC, simplify } from './fixtures/vectors.ts';
 
 const bytes = (hex: string): Uint8Array => {
   const r = parseHex(hex);
@@ -31,9 +24,15 @@ describe('BTHome encryption: bthome.io/encryption example', () => {
   });
 
   it('encrypts 02CA09 03BF13 with counter 00112233 to exactly the published service data', () => {
-    const r = encodeBthome([{ id: 0x02, value: 25.06 }, { id: 0x03, value: 50.55 }], {
-      encrypt: { key: KEY, mac: SPEC_MAC, counter: SPEC_ENCRYPTION_EXAMPLE.counter },
-    });
+    const r = encodeBthome(
+      [
+        { id: 0x02, value: 25.06 },
+        { id: 0x03, value: 50.55 },
+      ],
+      {
+        encrypt: { key: KEY, mac: SPEC_MAC, counter: SPEC_ENCRYPTION_EXAMPLE.counter },
+      },
+    );
     expect(r.ok && 'd2fc' + toHex(r.value)).toBe(SPEC_ENCRYPTION_EXAMPLE.serviceDataWithUuid);
     const m = encodeBthome([{ id: 0x21, value: true }], { encrypt: { key: KEY, mac: SPEC_MAC, counter: SPEC_ENCRYPTION_EXAMPLE_2.counter } });
     expect(m.ok && 'd2fc' + toHex(m.value)).toBe(SPEC_ENCRYPTION_EXAMPLE_2.serviceDataWithUuid);
@@ -44,7 +43,10 @@ describe('BTHome encryption: bthome.io/encryption example', () => {
     expect(r.ok && [r.value.encrypted, r.value.counter, simplify(r.value.objects)]).toEqual([
       true,
       0x33221100,
-      [[0x02, 25.06], [0x03, 50.55]],
+      [
+        [0x02, 25.06],
+        [0x03, 50.55],
+      ],
     ]);
   });
 });
@@ -127,7 +129,10 @@ describe('BTHome replay protection (ReplayGuard in decodeBthome)', () => {
     expect(codeOf(decodeBthome(bytes(first), opts({ replay })))).toBe('FERRY_DECODE_REPLAYED');
     const shelly = decodeBthome(bytes('450aeb84467f85ba0100003188788c'), { key: bytes('90bffd73cb6b26ef58a7a8eba9232036'), mac: 'B4:35:22:F5:3D:A4', replay });
     expect(codeOf(shelly)).toBe('ok');
-    expect(replay.entries()).toEqual([['54:48:E6:8F:80:A5', 5_000_000], ['B4:35:22:F5:3D:A4', 442]]);
+    expect(replay.entries()).toEqual([
+      ['54:48:E6:8F:80:A5', 5_000_000],
+      ['B4:35:22:F5:3D:A4', 442],
+    ]);
   });
 });
 
@@ -174,14 +179,21 @@ describe('BTHome encryption properties', () => {
 
   it('a flipped bit in any encrypted advert is refused (never decodes to other data)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), arbMac, fc.nat({ max: 0xffff_ffff }), arbObjects, fc.nat(), (key, mac, counter, objects, pick) => {
-        const enc = encodeBthome(objects, { encrypt: { key, mac, counter } });
-        if (!enc.ok) return;
-        const bit = pick % (enc.value.length * 8);
-        const tampered = enc.value.slice();
-        tampered[bit >> 3] = (tampered[bit >> 3] ?? 0) ^ (1 << (bit & 7));
-        expect(decodeBthome(tampered, { key, mac }).ok).toBe(false);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        arbMac,
+        fc.nat({ max: 0xffff_ffff }),
+        arbObjects,
+        fc.nat(),
+        (key, mac, counter, objects, pick) => {
+          const enc = encodeBthome(objects, { encrypt: { key, mac, counter } });
+          if (!enc.ok) return;
+          const bit = pick % (enc.value.length * 8);
+          const tampered = enc.value.slice();
+          tampered[bit >> 3] = (tampered[bit >> 3] ?? 0) ^ (1 << (bit & 7));
+          expect(decodeBthome(tampered, { key, mac }).ok).toBe(false);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -38,7 +38,10 @@ describe('BTHome v2 plain adverts: bthome-ble test_parser_v2.py vectors', () => 
   // Regression: an object id newer than our table made the WHOLE advert fail, losing the readings before it.
   it('an unknown object id costs only the objects after it, and says where decoding stopped', () => {
     const r = decodeBthome(bytes('4002ca0903bf13fe0102'));
-    expect(r.ok && simplify(r.value.objects)).toEqual([[0x02, 25.06], [0x03, 50.55]]);
+    expect(r.ok && simplify(r.value.objects)).toEqual([
+      [0x02, 25.06],
+      [0x03, 50.55],
+    ]);
     expect(r.ok && r.value.unknownObject).toEqual({ id: 0xfe, at: 6 });
     expect(decodeBthome(bytes('4002ca09')).ok && decodeBthome(bytes('4002ca09'))).toMatchObject({ value: { unknownObject: null } });
   });
@@ -58,9 +61,22 @@ describe('BTHome v2 plain adverts: bthome-ble test_parser_v2.py vectors', () => 
 
   it('decodes out-of-order adverts only when allowUnordered is set (reference fixtures that only warn)', () => {
     const dv = decodeBthome(bytes('4000010b0000004a0d0901330ce90c'), { allowUnordered: true });
-    expect(dv.ok && simplify(dv.value.objects)).toEqual([[0x00, 1], [0x0b, 0], [0x4a, 231.7], [0x01, 51], [0x0c, 3.305]]);
+    expect(dv.ok && simplify(dv.value.objects)).toEqual([
+      [0x00, 1],
+      [0x0b, 0],
+      [0x4a, 231.7],
+      [0x01, 51],
+      [0x0c, 3.305],
+    ]);
     const triple = decodeBthome(bytes('4002ca0902cf0902cf0803b71803b717015d'), { allowUnordered: true });
-    expect(triple.ok && simplify(triple.value.objects)).toEqual([[0x02, 25.06], [0x02, 25.11], [0x02, 22.55], [0x03, 63.27], [0x03, 60.71], [0x01, 93]]);
+    expect(triple.ok && simplify(triple.value.objects)).toEqual([
+      [0x02, 25.06],
+      [0x02, 25.11],
+      [0x02, 22.55],
+      [0x03, 63.27],
+      [0x03, 60.71],
+      [0x01, 93],
+    ]);
   });
 
   it('keeps units, raw integers and dimmer steps', () => {
@@ -73,7 +89,11 @@ describe('BTHome v2 plain adverts: bthome-ble test_parser_v2.py vectors', () => 
 
   it('decodes the device information objects of bthome.io/format (0xF0..0xF2)', () => {
     const r = decodeBthome(bytes('40f00100f100010204f2000106'));
-    expect(r.ok && simplify(r.value.objects)).toEqual([[0xf0, 1], [0xf1, '4.2.1.0'], [0xf2, '6.1.0']]);
+    expect(r.ok && simplify(r.value.objects)).toEqual([
+      [0xf0, 1],
+      [0xf1, '4.2.1.0'],
+      [0xf2, '6.1.0'],
+    ]);
   });
 
   it('skips a leading D2 FC UUID and refuses empty or truncated input', () => {
@@ -94,14 +114,21 @@ describe('BTHome v2 plain adverts: bthome-ble test_parser_v2.py vectors', () => 
 
 describe('BTHome encoder', () => {
   it('reproduces the bthome.io/format advertising payload example byte for byte', () => {
-    const sd = encodeBthome([{ id: 0x02, value: 25 }, { id: 0x03, value: 50.55 }]);
+    const sd = encodeBthome([
+      { id: 0x02, value: 25 },
+      { id: 0x03, value: 50.55 },
+    ]);
     expect(sd.ok && toHex(sd.value)).toBe('4002c40903bf13');
     const adv = sd.ok ? encodeBthomeAdvertisingData(sd.value, { name: 'DIY-sensor' }) : sd;
     expect(adv.ok && toHex(adv.value)).toBe(SPEC_FORMAT_EXAMPLE_ADV);
   });
 
   it('sorts objects by id (stable), as the format requires', () => {
-    const r = encodeBthome([{ id: 0x03, raw: 1 }, { id: 0x02, raw: 2 }, { id: 0x02, raw: 3 }]);
+    const r = encodeBthome([
+      { id: 0x03, raw: 1 },
+      { id: 0x02, raw: 2 },
+      { id: 0x02, raw: 3 },
+    ]);
     expect(r.ok && toHex(r.value)).toBe('40020200020300030100');
   });
 
@@ -133,10 +160,15 @@ const arbInput: fc.Arbitrary<BthomeInput> = fc.constantFrom(...BTHOME_OBJECTS.va
 describe('BTHome properties', () => {
   it('never throws on arbitrary bytes, with or without a key', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 64 }), fc.option(fc.uint8Array({ minLength: 16, maxLength: 16 }), { nil: undefined }), fc.boolean(), (data, key, loose) => {
-        const r = decodeBthome(data, { key, mac: '11:22:33:44:55:66', allowUnordered: loose });
-        expect(typeof r.ok).toBe('boolean');
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.option(fc.uint8Array({ minLength: 16, maxLength: 16 }), { nil: undefined }),
+        fc.boolean(),
+        (data, key, loose) => {
+          const r = decodeBthome(data, { key, mac: '11:22:33:44:55:66', allowUnordered: loose });
+          expect(typeof r.ok).toBe('boolean');
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -173,13 +205,16 @@ describe('BTHome properties', () => {
   it('scaled values survive value -> raw -> value for every numeric object', () => {
     const numeric = [...BTHOME_OBJECTS.values()].filter((o) => o.format === 'uint' || o.format === 'sint');
     fc.assert(
-      fc.property(fc.constantFrom(...numeric).chain((o) => fc.tuple(fc.constant(o), fc.integer(rawRange(o)))), ([o, raw]) => {
-        const first = decodeBthome(encodeOk([{ id: o.id, raw }]));
-        const obj = first.ok ? first.value.objects[0] : undefined;
-        expect(obj?.kind).toBe('number');
-        if (obj?.kind !== 'number') return;
-        expect(toHex(encodeOk([{ id: o.id, value: obj.value }]))).toBe(toHex(encodeOk([{ id: o.id, raw }])));
-      }),
+      fc.property(
+        fc.constantFrom(...numeric).chain((o) => fc.tuple(fc.constant(o), fc.integer(rawRange(o)))),
+        ([o, raw]) => {
+          const first = decodeBthome(encodeOk([{ id: o.id, raw }]));
+          const obj = first.ok ? first.value.objects[0] : undefined;
+          expect(obj?.kind).toBe('number');
+          if (obj?.kind !== 'number') return;
+          expect(toHex(encodeOk([{ id: o.id, value: obj.value }]))).toBe(toHex(encodeOk([{ id: o.id, raw }])));
+        },
+      ),
       { numRuns: 1000 },
     );
   });

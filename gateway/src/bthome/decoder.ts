@@ -13,15 +13,7 @@ import {
   type CommandEvent,
   type DimmerEvent,
 } from './objects.ts';
-import {
-  BTHOME_COUNTER_BYTES,
-  BTHOME_MIC_BYTES,
-  bthomeNonce,
-  ccmDecrypt,
-  checkKey,
-  formatMac,
-  parseMac,
-} from './crypto.ts';
+import { BTHOME_COUNTER_BYTES, BTHOME_MIC_BYTES, bthomeNonce, ccmDecrypt, checkKey, formatMac, parseMac } from './crypto.ts';
 import { fail, hexByte, ok, type DecodeResult } from '../decoders/errors.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 
@@ -174,7 +166,7 @@ export function parseBthomeObjects(payload: Uint8Array, allowUnordered = false):
       // Text and raw: a one-byte length prefix (bthome.io/format, 0x53 and 0x54). Command: the prefix's low
       // five bits count the arguments after the opcode byte.
       if (start >= payload.length) return fail('FERRY_DECODE_TRUNCATED', `object ${hexByte(id)} at byte ${at} has no length byte`);
-      size = o.format === 'command' ? 1 + ((payload[start] ?? 0) & COMMAND_ARGS_MASK) : payload[start] ?? 0;
+      size = o.format === 'command' ? 1 + ((payload[start] ?? 0) & COMMAND_ARGS_MASK) : (payload[start] ?? 0);
       start += 1;
     }
     if (start + size > payload.length) {

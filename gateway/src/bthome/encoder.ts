@@ -70,7 +70,8 @@ function encodeObject(o: BthomeObjectSpec, input: BthomeInput, out: number[]): D
   if (!checked.ok) return checked;
   if (o.format === 'command') {
     const args = 'args' in input ? (input.args ?? new Uint8Array(0)) : new Uint8Array(0);
-    if (args.length > COMMAND_ARGS_MASK) return fail('FERRY_DECODE_OUT_OF_RANGE', `command ${hexByte(o.id)} has ${args.length} argument bytes; at most ${COMMAND_ARGS_MASK} fit`);
+    if (args.length > COMMAND_ARGS_MASK)
+      return fail('FERRY_DECODE_OUT_OF_RANGE', `command ${hexByte(o.id)} has ${args.length} argument bytes; at most ${COMMAND_ARGS_MASK} fit`);
     out.push(args.length, raw, ...args);
     return ok(null);
   }

@@ -159,8 +159,7 @@ export type ButtonEvent = (typeof BUTTON_EVENTS)[keyof typeof BUTTON_EVENTS];
 /** Command opcodes (0x3B, first data byte), bthome-ble event.py COMMAND_EVENTS. */
 export const COMMAND_EVENTS = { 0x00: 'off', 0x01: 'on', 0x02: 'toggle', 0x03: 'step_up', 0x04: 'step_down' } as const;
 export type CommandEvent = (typeof COMMAND_EVENTS)[keyof typeof COMMAND_EVENTS];
-export const commandEvent = (code: number): CommandEvent | null =>
-  (COMMAND_EVENTS as Readonly<Record<number, CommandEvent>>)[code] ?? null;
+export const commandEvent = (code: number): CommandEvent | null => (COMMAND_EVENTS as Readonly<Record<number, CommandEvent>>)[code] ?? null;
 /** The argument-length bits of a command object's length byte. */
 export const COMMAND_ARGS_MASK = 0x1f;
 
@@ -168,10 +167,8 @@ export const COMMAND_ARGS_MASK = 0x1f;
 export const DIMMER_EVENTS = { 0x00: 'none', 0x01: 'rotate_left', 0x02: 'rotate_right' } as const;
 export type DimmerEvent = (typeof DIMMER_EVENTS)[keyof typeof DIMMER_EVENTS];
 
-export const buttonEvent = (code: number): ButtonEvent | null =>
-  (BUTTON_EVENTS as Readonly<Record<number, ButtonEvent>>)[code] ?? null;
-export const dimmerEvent = (code: number): DimmerEvent | null =>
-  (DIMMER_EVENTS as Readonly<Record<number, DimmerEvent>>)[code] ?? null;
+export const buttonEvent = (code: number): ButtonEvent | null => (BUTTON_EVENTS as Readonly<Record<number, ButtonEvent>>)[code] ?? null;
+export const dimmerEvent = (code: number): DimmerEvent | null => (DIMMER_EVENTS as Readonly<Record<number, DimmerEvent>>)[code] ?? null;
 
 /** Inclusive range of the raw integer an object can carry. */
 export function rawRange(o: BthomeObjectSpec): { readonly min: number; readonly max: number } {

@@ -19,7 +19,10 @@ describe('ReplayGuard', () => {
     expect(g.accept('aa-bb-cc-dd-ee-ff', 10).ok).toBe(true);
     expect(g.accept('AABBCCDDEEFF', 10).ok).toBe(false);
     expect(g.accept('11:22:33:44:55:66', 1).ok).toBe(true);
-    expect(g.entries()).toEqual([['AA:BB:CC:DD:EE:FF', 10], ['11:22:33:44:55:66', 1]]);
+    expect(g.entries()).toEqual([
+      ['AA:BB:CC:DD:EE:FF', 10],
+      ['11:22:33:44:55:66', 1],
+    ]);
   });
 
   it('is seeded from persisted entries and can forget a device', () => {

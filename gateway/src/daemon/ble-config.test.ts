@@ -12,7 +12,12 @@ const base = { gateway: { id: 'gw-1', key: '00'.repeat(32) }, uplink: { url: 'mq
 describe('ble config', () => {
   it('maps the section keys to options and makes one source', () => {
     const cfg = parseConfig({ ...base, ble: { bind_keys: { [SPEC_MAC]: SPEC_KEY }, quiet_ms: 60_000, allow_unordered: true } });
-    expect(bleSourceOptions(cfg.ble, { replay: [[SPEC_MAC, 7]] })).toEqual({ bindKeys: { [SPEC_MAC]: SPEC_KEY }, quietMs: 60_000, allowUnordered: true, replay: [[SPEC_MAC, 7]] });
+    expect(bleSourceOptions(cfg.ble, { replay: [[SPEC_MAC, 7]] })).toEqual({
+      bindKeys: { [SPEC_MAC]: SPEC_KEY },
+      quietMs: 60_000,
+      allowUnordered: true,
+      replay: [[SPEC_MAC, 7]],
+    });
     const [src, ...rest] = bleSources(cfg, { replay: [[SPEC_MAC, 7]] });
     expect(rest).toEqual([]);
     expect(src).toBeInstanceOf(BleSource);

@@ -7,54 +7,89 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { GatewayError } from '../uplink/errors.ts';
 
-const hex = (minBytes: number, exactBytes?: number) => z.string().regex(/^(?:[0-9a-fA-F]{2})+$/, 'must be hex digits, two per byte')
-  .refine((s) => (exactBytes === undefined ? s.length / 2 >= minBytes : s.length / 2 === exactBytes), exactBytes === undefined ? `must be at least ${minBytes} bytes` : `must be exactly ${exactBytes} bytes`);
+const hex = (minBytes: number, exactBytes?: number) =>
+  z
+    .string()
+    .regex(/^(?:[0-9a-fA-F]{2})+$/, 'must be hex digits, two per byte')
+    .refine(
+      (s) => (exactBytes === undefined ? s.length / 2 >= minBytes : s.length / 2 === exactBytes),
+      exactBytes === undefined ? `must be at least ${minBytes} bytes` : `must be exactly ${exactBytes} bytes`,
+    );
 const mac = z.string().regex(/^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}$/, 'must be a MAC address like A4:C1:38:00:11:22');
 
 /** The `kind`s a `serial:` entry may have; each is a row of the daemon's source table (sources.ts). */
 export const SERIAL_SOURCE_KINDS = ['pms5003', 'mhz19', 'board'] as const;
 
-export const GatewayConfigSchema = z.object({
-  gateway: z.object({
-    id: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'must be 1..32 characters of [A-Za-z0-9._-] (it is the message kid)'),
-    key_file: z.string().min(1).optional(),
-    key: hex(32).optional(),
-    data_dir: z.string().min(1).default('./data/gateway'),
-  }).strict().refine((g) => (g.key === undefined) !== (g.key_file === undefined), 'give exactly one of key or key_file'),
-  uplink: z.object({
-    url: z.string().regex(/^mqtts?:\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL'),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    topic_prefix: z.string().regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces').default('ferry'),
-    inflight: z.number().int().min(1).max(1000).default(32),
-    // Messages per second the uplink sends at most (0: no limit). Below the cloud's per-device limit (200/s by
-    // default), so draining a backlog after an outage is paced here rather than held back by the cloud.
-    max_rate: z.number().min(0).default(150),
-    buffer: z.object({
-      max_rows: z.number().int().min(10).default(1_000_000),
-      max_bytes: z.number().int().min(1024).default(256 * 1024 * 1024),
-      policy: z.enum(['drop-oldest', 'refuse-new']).default('drop-oldest'),
-      synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
-    }).strict().default({ max_rows: 1_000_000, max_bytes: 256 * 1024 * 1024, policy: 'drop-oldest', synchronous: 'FULL' }),
-  }).strict(),
-  api: z.object({
-    host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(8081),
-  }).strict().default({ host: '127.0.0.1', port: 8081 }),
-  ble: z.object({
-    enabled: z.boolean().default(true),
-    bind_keys: z.record(mac, hex(16, 16)).default({}),
-    quiet_ms: z.number().int().min(1000).default(120_000),
-    allow_unordered: z.boolean().default(false),
-  }).strict().optional(),
-  serial: z.array(z.object({
-    path: z.string().min(1),
-    kind: z.enum(SERIAL_SOURCE_KINDS),
-    baud: z.number().int().positive().optional(),
-    interval_ms: z.number().int().min(1000).optional(),
-  }).strict()).default([]),
-  rules: z.array(z.union([z.record(z.string(), z.unknown()), z.string()])).default([]),
-}).strict();
+export const GatewayConfigSchema = z
+  .object({
+    gateway: z
+      .object({
+        id: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'must be 1..32 characters of [A-Za-z0-9._-] (it is the message kid)'),
+        key_file: z.string().min(1).optional(),
+        key: hex(32).optional(),
+        data_dir: z.string().min(1).default('./data/gateway'),
+      })
+      .strict()
+      .refine((g) => (g.key === undefined) !== (g.key_file === undefined), 'give exactly one of key or key_file'),
+    uplink: z
+      .object({
+        url: z.string().regex(/^mqtts?:\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL'),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        topic_prefix: z
+          .string()
+          .regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces')
+          .default('ferry'),
+        inflight: z.number().int().min(1).max(1000).default(32),
+        // Messages per second the uplink sends at most (0: no limit). Below the cloud's per-device limit (200/s by
+        // default), so draining a backlog after an outage is paced here rather than held back by the cloud.
+        max_rate: z.number().min(0).default(150),
+        buffer: z
+          .object({
+            max_rows: z.number().int().min(10).default(1_000_000),
+            max_bytes: z
+              .number()
+              .int()
+              .min(1024)
+              .default(256 * 1024 * 1024),
+            policy: z.enum(['drop-oldest', 'refuse-new']).default('drop-oldest'),
+            synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+          })
+          .strict()
+          .default({ max_rows: 1_000_000, max_bytes: 256 * 1024 * 1024, policy: 'drop-oldest', synchronous: 'FULL' }),
+      })
+      .strict(),
+    api: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8081),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8081 }),
+    ble: z
+      .object({
+        enabled: z.boolean().default(true),
+        bind_keys: z.record(mac, hex(16, 16)).default({}),
+        quiet_ms: z.number().int().min(1000).default(120_000),
+        allow_unordered: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    serial: z
+      .array(
+        z
+          .object({
+            path: z.string().min(1),
+            kind: z.enum(SERIAL_SOURCE_KINDS),
+            baud: z.number().int().positive().optional(),
+            interval_ms: z.number().int().min(1000).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    rules: z.array(z.union([z.record(z.string(), z.unknown()), z.string()])).default([]),
+  })
+  .strict();
 
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 
@@ -71,7 +106,10 @@ export class ConfigError extends GatewayError {
 export function parseConfig(value: unknown, source = 'configuration'): GatewayConfig {
   const r = GatewayConfigSchema.safeParse(value);
   if (r.success) return r.data;
-  throw new ConfigError(r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`), source);
+  throw new ConfigError(
+    r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`),
+    source,
+  );
 }
 
 export function loadConfig(path: string): GatewayConfig {

@@ -13,19 +13,30 @@ import { GatewayDaemon } from './daemon.ts';
 
 const KEY = '5a'.repeat(32);
 const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 const until = async (cond: () => boolean, what: string, ms = 10_000): Promise<void> => {
   const end = Date.now() + ms;
-  while (!cond()) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await new Promise((r) => setTimeout(r, 10)); }
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 };
 
 /** A source driven by the test (the real BLE and serial sources have their own tests against noble and ptys). */
 class ScriptedSource implements Source {
   readonly name = 'scripted';
   sink: SourceSink | undefined;
-  async start(sink: SourceSink): Promise<void> { this.sink = sink; }
-  async stop(): Promise<void> { this.sink = undefined; }
-  health() { return { name: this.name, up: this.sink !== undefined, lastInputMs: undefined, counters: {} }; }
+  async start(sink: SourceSink): Promise<void> {
+    this.sink = sink;
+  }
+  async stop(): Promise<void> {
+    this.sink = undefined;
+  }
+  health() {
+    return { name: this.name, up: this.sink !== undefined, lastInputMs: undefined, counters: {} };
+  }
 }
 
 async function setup(dataDir = mkdtempSync(join(tmpdir(), 'ferry-gw-'))) {
@@ -49,19 +60,37 @@ describe('gateway daemon', () => {
   it('signs readings as the gateway and publishes them; they verify with the gateway key', async () => {
     const { src, got, d } = await setup();
     await until(() => d.uplink.connected, 'uplink');
-    src.sink!.reading({ device: 'A4:C1:38:00:11:22', kind: 'bthome', atMs: 1_767_225_600_000, values: { temperature: 21.37, humidity: 48.2 }, meta: { rssi: -61 } });
+    src.sink!.reading({
+      device: 'A4:C1:38:00:11:22',
+      kind: 'bthome',
+      atMs: 1_767_225_600_000,
+      values: { temperature: 21.37, humidity: 48.2 },
+      meta: { rssi: -61 },
+    });
     src.sink!.reading({ device: '/dev/ttyAMA0#pms5003', kind: 'pms5003', atMs: 1_767_225_601_000, values: { pm2_5_atm: 12 } });
     await until(() => got.filter((m) => m.topic.startsWith('ferry/up/gw-7/')).length >= 2, 'two readings');
     const readings = got.filter((m) => m.topic.startsWith('ferry/up/gw-7/'));
     expect(readings.map((m) => m.topic)).toEqual(['ferry/up/gw-7/bthome/A4:C1:38:00:11:22', 'ferry/up/gw-7/pms5003/_dev_ttyAMA0#pms5003'.replace('#', '_')]);
     const v = readings.map((m) => verify(m.payload, hmacKey(Buffer.from(KEY, 'hex'))));
-    expect(v.map((r) => (r.ok ? [r.value.header.kid, r.value.header.ep, r.value.header.sq] : r.error.code))).toEqual([['gw-7', 1, 0], ['gw-7', 1, 1]]);
-    expect(v[0]!.ok && v[0]!.value.claims['d']).toEqual({ device: 'A4:C1:38:00:11:22', kind: 'bthome', temperature: 21.37, humidity: 48.2, meta: { rssi: -61 } });
+    expect(v.map((r) => (r.ok ? [r.value.header.kid, r.value.header.ep, r.value.header.sq] : r.error.code))).toEqual([
+      ['gw-7', 1, 0],
+      ['gw-7', 1, 1],
+    ]);
+    expect(v[0]!.ok && v[0]!.value.claims['d']).toEqual({
+      device: 'A4:C1:38:00:11:22',
+      kind: 'bthome',
+      temperature: 21.37,
+      humidity: 48.2,
+      meta: { rssi: -61 },
+    });
   });
 
   it('forwards a board-signed message byte for byte, and counts a malformed one without stopping', async () => {
     const { src, got, api } = await setup();
-    const board = encode({ header: { kid: 'th-01', ep: 4, sq: 9 }, claims: { iss: 'th-01', iat: 1, ev: 'tel', d: { t: 20 } } }, hmacKey(new Uint8Array(32).fill(1)));
+    const board = encode(
+      { header: { kid: 'th-01', ep: 4, sq: 9 }, claims: { iss: 'th-01', iat: 1, ev: 'tel', d: { t: 20 } } },
+      hmacKey(new Uint8Array(32).fill(1)),
+    );
     if (!board.ok) throw board.error;
     src.sink!.signed(new TextEncoder().encode('garbage.not.token'), '/dev/ttyUSB0');
     src.sink!.signed(new TextEncoder().encode(board.value), '/dev/ttyUSB0');
@@ -86,12 +115,18 @@ describe('gateway daemon', () => {
     await until(() => d.uplink.connected, 'uplink');
     const rule = {
       headers: { runtime: 'gateway:gw-7', targetResource: api, jobType: 'single-filter' },
-      jobConfig: { connectors: { input: 'ferry/up/gw-7/bthome/+', output: 'ferry/alerts/hot' }, jobProps: { condition: 'gt', threshold: 25, fieldName: 'temperature' } },
+      jobConfig: {
+        connectors: { input: 'ferry/up/gw-7/bthome/+', output: 'ferry/alerts/hot' },
+        jobProps: { condition: 'gt', threshold: 25, fieldName: 'temperature' },
+      },
     };
     const res = await fetch(`${api}/api/install`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
     expect(res.status).toBe(201);
     const info = (await res.json()) as { jobId: string };
-    expect((await fetch(`${api}/api/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jobId: info.jobId }) })).status).toBe(200);
+    expect(
+      (await fetch(`${api}/api/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jobId: info.jobId }) }))
+        .status,
+    ).toBe(200);
     for (const t of [22, 26.5, 24, 30]) src.sink!.reading({ device: 'A4:C1:38:00:11:22', kind: 'bthome', atMs: Date.now(), values: { temperature: t } });
     await until(() => got.filter((m) => m.topic === 'ferry/alerts/hot').length >= 2, 'two alerts');
     const outs = got.filter((m) => m.topic === 'ferry/alerts/hot').map((m) => verify(m.payload, hmacKey(Buffer.from(KEY, 'hex'))));
@@ -104,7 +139,7 @@ describe('gateway daemon', () => {
     expect(await bad.json()).toMatchObject({ path: 'jobConfig.jobProps.condition' });
   });
 
-  it('answers a body that is not JSON, and an unknown route, in Ferry\'s error shape', async () => {
+  it("answers a body that is not JSON, and an unknown route, in Ferry's error shape", async () => {
     const { api } = await setup();
     const res = await fetch(`${api}/api/install`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id": ' });
     expect([res.status, await res.json()]).toEqual([400, { code: 'FERRY_API_BAD_REQUEST', num: 7101, message: expect.any(String) }]);
@@ -126,12 +161,17 @@ describe('gateway daemon', () => {
 
 describe('gateway config', () => {
   it('names every invalid field with its path', () => {
-    expect(() => parseConfig({ gateway: { id: 'bad id', key: 'xyz' }, uplink: { url: 'http://x' }, serial: [{ path: '/dev/ttyS0', kind: 'pm25' }] }))
-      .toThrow(/gateway\.id: must be 1\.\.32[\s\S]*gateway\.key: must be hex[\s\S]*uplink\.url: must be an mqtt[\s\S]*serial\.0\.kind/);
+    expect(() => parseConfig({ gateway: { id: 'bad id', key: 'xyz' }, uplink: { url: 'http://x' }, serial: [{ path: '/dev/ttyS0', kind: 'pm25' }] })).toThrow(
+      /gateway\.id: must be 1\.\.32[\s\S]*gateway\.key: must be hex[\s\S]*uplink\.url: must be an mqtt[\s\S]*serial\.0\.kind/,
+    );
   });
   it('throws a ConfigError of the gateway catalog, naming the source and every issue', () => {
     let caught: unknown;
-    try { parseConfig({ gateway: { id: 'gw-1', key: KEY } }, 'gateway.yaml'); } catch (e) { caught = e; }
+    try {
+      parseConfig({ gateway: { id: 'gw-1', key: KEY } }, 'gateway.yaml');
+    } catch (e) {
+      caught = e;
+    }
     expect(caught).toBeInstanceOf(ConfigError);
     expect(caught).toMatchObject({ name: 'ConfigError', code: 'FERRY_GW_CONFIG', num: 5401, status: 400, issues: [expect.stringMatching(/^uplink/)] });
     expect((caught as Error).message).toMatch(/^FERRY_GW_CONFIG: gateway\.yaml is invalid:\n {2}uplink/);

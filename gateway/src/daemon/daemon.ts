@@ -54,9 +54,19 @@ export class GatewayDaemon {
     mkdirSync(cfg.gateway.data_dir, { recursive: true });
     this.signer = new GatewaySigner(cfg.gateway.id, gatewayKey(cfg), GatewaySigner.nextEpoch(join(cfg.gateway.data_dir, 'state.db')));
     const b = cfg.uplink.buffer;
-    this.outbox = new Outbox({ path: join(cfg.gateway.data_dir, 'outbox.db'), maxRows: b.max_rows, maxBytes: b.max_bytes, policy: b.policy, synchronous: b.synchronous });
+    this.outbox = new Outbox({
+      path: join(cfg.gateway.data_dir, 'outbox.db'),
+      maxRows: b.max_rows,
+      maxBytes: b.max_bytes,
+      policy: b.policy,
+      synchronous: b.synchronous,
+    });
     this.uplink = new Uplink({
-      url: cfg.uplink.url, gatewayId: cfg.gateway.id, outbox: this.outbox, inflight: cfg.uplink.inflight, maxRate: cfg.uplink.max_rate,
+      url: cfg.uplink.url,
+      gatewayId: cfg.gateway.id,
+      outbox: this.outbox,
+      inflight: cfg.uplink.inflight,
+      maxRate: cfg.uplink.max_rate,
       ...(cfg.uplink.username !== undefined && { username: cfg.uplink.username }),
       ...(cfg.uplink.password !== undefined && { password: cfg.uplink.password }),
       onError: (e) => this.log('warn', `uplink: ${e.message}`),
@@ -71,18 +81,66 @@ export class GatewayDaemon {
     this.readings = new Counter({ name: 'ferry_gateway_readings_total', help: 'Readings signed and queued, by decoder', labelNames: ['kind'], registers: [r] });
     this.problems = new Counter({ name: 'ferry_gateway_problems_total', help: 'Input problems by catalog code', labelNames: ['code'], registers: [r] });
     this.forwarded = new Counter({ name: 'ferry_gateway_forwarded_total', help: 'Board-signed messages forwarded unchanged', registers: [r] });
-    this.refused = new Counter({ name: 'ferry_gateway_refused_total', help: 'Readings, board messages and rule outputs that could not be stored (outbox full under refuse-new, disk full, I/O error), by reason', labelNames: ['reason'], registers: [r] });
+    this.refused = new Counter({
+      name: 'ferry_gateway_refused_total',
+      help: 'Readings, board messages and rule outputs that could not be stored (outbox full under refuse-new, disk full, I/O error), by reason',
+      labelNames: ['reason'],
+      registers: [r],
+    });
     this.ruleOutputs = new Counter({ name: 'ferry_gateway_rule_outputs_total', help: 'Edge rule outputs published', registers: [r] });
     const outbox = this.outbox;
     const uplink = this.uplink;
-    new Gauge({ name: 'ferry_gateway_outbox_rows', help: 'Readings buffered for the uplink', registers: [r], collect() { this.set(outbox.stats().rows); } });
-    new Gauge({ name: 'ferry_gateway_outbox_bytes', help: 'Payload bytes buffered', registers: [r], collect() { this.set(outbox.stats().bytes); } });
-    new Gauge({ name: 'ferry_gateway_outbox_dropped_oldest', help: 'Readings dropped because the buffer was full', registers: [r], collect() { this.set(outbox.stats().droppedOldest); } });
-    new Gauge({ name: 'ferry_gateway_uplink_connected', help: '1 when the MQTT uplink is connected', registers: [r], collect() { this.set(uplink.connected ? 1 : 0); } });
+    new Gauge({
+      name: 'ferry_gateway_outbox_rows',
+      help: 'Readings buffered for the uplink',
+      registers: [r],
+      collect() {
+        this.set(outbox.stats().rows);
+      },
+    });
+    new Gauge({
+      name: 'ferry_gateway_outbox_bytes',
+      help: 'Payload bytes buffered',
+      registers: [r],
+      collect() {
+        this.set(outbox.stats().bytes);
+      },
+    });
+    new Gauge({
+      name: 'ferry_gateway_outbox_dropped_oldest',
+      help: 'Readings dropped because the buffer was full',
+      registers: [r],
+      collect() {
+        this.set(outbox.stats().droppedOldest);
+      },
+    });
+    new Gauge({
+      name: 'ferry_gateway_uplink_connected',
+      help: '1 when the MQTT uplink is connected',
+      registers: [r],
+      collect() {
+        this.set(uplink.connected ? 1 : 0);
+      },
+    });
     const sources = this.sources;
-    new Gauge({ name: 'ferry_gateway_source_up', help: '1 when a source is up', labelNames: ['source'], registers: [r], collect() { for (const s of sources) this.set({ source: s.name }, s.health().up ? 1 : 0); } });
+    new Gauge({
+      name: 'ferry_gateway_source_up',
+      help: '1 when a source is up',
+      labelNames: ['source'],
+      registers: [r],
+      collect() {
+        for (const s of sources) this.set({ source: s.name }, s.health().up ? 1 : 0);
+      },
+    });
     const rules = this.rules;
-    new Gauge({ name: 'ferry_gateway_rules_running', help: 'Edge rules in state RUNNING', registers: [r], collect() { this.set(rules.engine.list().filter((j) => j.jobStatus === 'RUNNING').length); } });
+    new Gauge({
+      name: 'ferry_gateway_rules_running',
+      help: 'Edge rules in state RUNNING',
+      registers: [r],
+      collect() {
+        this.set(rules.engine.list().filter((j) => j.jobStatus === 'RUNNING').length);
+      },
+    });
   }
 
   private topic(...parts: string[]): string {
@@ -135,7 +193,10 @@ export class GatewayDaemon {
     // feeds itself, but a loop can still close through the cloud or a rule moved in later.
     const depth = this.reinputDepth + 1;
     if (depth > MAX_REINPUT_DEPTH) {
-      this.sink.problem({ code: 'FERRY_GW_RULE_DEPTH', message: `rule output on ${topic} not fed back: ${MAX_REINPUT_DEPTH} stages deep already (a loop between rules?)` });
+      this.sink.problem({
+        code: 'FERRY_GW_RULE_DEPTH',
+        message: `rule output on ${topic} not fed back: ${MAX_REINPUT_DEPTH} stages deep already (a loop between rules?)`,
+      });
       return;
     }
     setImmediate(() => {
@@ -169,19 +230,35 @@ export class GatewayDaemon {
       this.refused.inc({ reason });
       if (this.refusing !== reason) {
         this.refusing = reason;
-        this.sink.problem({ code: reason === 'outbox_full' ? 'FERRY_GW_OUTBOX_FULL' : 'FERRY_GW_OUTBOX_WRITE', message: `refusing writes (${reason}): ${(e as Error).message}`, ...(device !== undefined && { device }) });
+        this.sink.problem({
+          code: reason === 'outbox_full' ? 'FERRY_GW_OUTBOX_FULL' : 'FERRY_GW_OUTBOX_WRITE',
+          message: `refusing writes (${reason}): ${(e as Error).message}`,
+          ...(device !== undefined && { device }),
+        });
       }
       return false;
     }
   }
 
-  health(): { status: 'ok' | 'degraded'; gateway: string; epoch: number; refusing?: RefusedReason; uplink: ReturnType<Uplink['stats']>; outbox: ReturnType<Outbox['stats']>; sources: ReturnType<Source['health']>[] } {
+  health(): {
+    status: 'ok' | 'degraded';
+    gateway: string;
+    epoch: number;
+    refusing?: RefusedReason;
+    uplink: ReturnType<Uplink['stats']>;
+    outbox: ReturnType<Outbox['stats']>;
+    sources: ReturnType<Source['health']>[];
+  } {
     const sources = this.sources.map((s) => s.health());
     const degraded = !this.uplink.connected || sources.some((s) => !s.up) || this.refusing !== undefined;
     return {
-      status: degraded ? 'degraded' : 'ok', gateway: this.cfg.gateway.id, epoch: this.signer.epoch,
+      status: degraded ? 'degraded' : 'ok',
+      gateway: this.cfg.gateway.id,
+      epoch: this.signer.epoch,
       ...(this.refusing !== undefined && { refusing: this.refusing }),
-      uplink: this.uplink.stats(), outbox: this.outbox.stats(), sources,
+      uplink: this.uplink.stats(),
+      outbox: this.outbox.stats(),
+      sources,
     };
   }
 
@@ -209,9 +286,18 @@ export class GatewayDaemon {
     const address = await app.listen({ host: this.cfg.api.host, port: this.cfg.api.port });
     // The same routes, reachable by the cloud over the uplink's MQTT connection (works behind NAT).
     serveControl({
-      client: this.uplink.mqtt, app, gatewayId: this.cfg.gateway.id, key: hmacKey(gatewayKey(this.cfg)), prefix: this.cfg.uplink.topic_prefix,
+      client: this.uplink.mqtt,
+      app,
+      gatewayId: this.cfg.gateway.id,
+      key: hmacKey(gatewayKey(this.cfg)),
+      prefix: this.cfg.uplink.topic_prefix,
       onRefused: (why) => this.sink.problem({ code: why, message: 'control request refused' }),
-    }).then((stop) => { this.stopControl = stop; }, (e: Error) => this.log('warn', `control channel: ${e.message}`));
+    }).then(
+      (stop) => {
+        this.stopControl = stop;
+      },
+      (e: Error) => this.log('warn', `control channel: ${e.message}`),
+    );
     for (const s of this.sources) {
       try {
         await s.start(this.sink);

@@ -17,21 +17,37 @@ import { GatewayDaemon } from './daemon.ts';
 
 const KEY = '5a'.repeat(32);
 const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 const until = async (cond: () => boolean, what: string, ms = 10_000): Promise<void> => {
   const end = Date.now() + ms;
-  while (!cond()) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await new Promise((r) => setTimeout(r, 10)); }
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 };
 
 class ScriptedSource implements Source {
   readonly name = 'scripted';
   sink: SourceSink | undefined;
-  async start(sink: SourceSink): Promise<void> { this.sink = sink; }
-  async stop(): Promise<void> { this.sink = undefined; }
-  health() { return { name: this.name, up: this.sink !== undefined, lastInputMs: undefined, counters: {} }; }
+  async start(sink: SourceSink): Promise<void> {
+    this.sink = sink;
+  }
+  async stop(): Promise<void> {
+    this.sink = undefined;
+  }
+  health() {
+    return { name: this.name, up: this.sink !== undefined, lastInputMs: undefined, counters: {} };
+  }
 }
 
-const reading = (i: number, pad = 0) => ({ device: '/dev/ttyAMA0#mhz19', kind: 'mhz19', atMs: 1_767_225_600_000 + i, values: { co2: 400 + i, ...(pad > 0 && { note: 'x'.repeat(pad) }) } });
+const reading = (i: number, pad = 0) => ({
+  device: '/dev/ttyAMA0#mhz19',
+  kind: 'mhz19',
+  atMs: 1_767_225_600_000 + i,
+  values: { co2: 400 + i, ...(pad > 0 && { note: 'x'.repeat(pad) }) },
+});
 
 async function daemon(dataDir: string, buffer: Record<string, unknown>, uplinkUrl?: string) {
   const broker = uplinkUrl === undefined ? await aedesBroker() : undefined;
@@ -46,20 +62,26 @@ async function daemon(dataDir: string, buffer: Record<string, unknown>, uplinkUr
 }
 
 const metric = async (api: string, name: string): Promise<string> =>
-  (await (await fetch(`${api}/metrics`)).text()).split('\n').filter((l) => l.startsWith(name)).join('\n');
+  (await (await fetch(`${api}/metrics`)).text())
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .join('\n');
 
 describe('refused writes', () => {
-  it("refuse-new: a full outbox refuses the next reading without throwing into the source; it is counted and the daemon keeps serving", async () => {
+  it('refuse-new: a full outbox refuses the next reading without throwing into the source; it is counted and the daemon keeps serving', async () => {
     // The uplink points at a closed port, so nothing drains: the outbox fills.
     const { d, src, api } = await daemon(mkdtempSync(join(tmpdir(), 'ferry-gw-')), { max_rows: 10, policy: 'refuse-new' }, 'mqtt://127.0.0.1:1');
     for (let i = 0; i < 10; i++) expect(() => src.sink!.reading(reading(i))).not.toThrow();
     expect(() => src.sink!.reading(reading(10))).not.toThrow();
-    const board = encode({ header: { kid: 'th-01', ep: 4, sq: 9 }, claims: { iss: 'th-01', iat: 1, ev: 'tel', d: { t: 20 } } }, hmacKey(new Uint8Array(32).fill(1)));
+    const board = encode(
+      { header: { kid: 'th-01', ep: 4, sq: 9 }, claims: { iss: 'th-01', iat: 1, ev: 'tel', d: { t: 20 } } },
+      hmacKey(new Uint8Array(32).fill(1)),
+    );
     if (!board.ok) throw board.error;
     expect(() => src.sink!.signed(new TextEncoder().encode(board.value), '/dev/ttyUSB0')).not.toThrow();
     expect(d.outbox.stats()).toMatchObject({ rows: 10, refused: 2 });
     expect(await metric(api, 'ferry_gateway_refused_total')).toMatch(/ferry_gateway_refused_total\{reason="outbox_full"\} 2/);
-    const h = await (await fetch(`${api}/health`)).json() as { status: string; refusing?: string };
+    const h = (await (await fetch(`${api}/health`)).json()) as { status: string; refusing?: string };
     expect(h.status).toBe('degraded');
     expect(h.refusing).toBe('outbox_full');
   });
@@ -83,30 +105,47 @@ describe('refused writes', () => {
 const canMount = (() => {
   if (process.getuid?.() !== 0) return false;
   const probe = mkdtempSync(join(tmpdir(), 'ferry-mnt-'));
-  try { execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' }); execFileSync('umount', [probe]); return true; } catch { return false; } finally { rmSync(probe, { recursive: true, force: true }); }
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
 })();
 
 describe.skipIf(!canMount)('full disk (tmpfs; needs root to mount)', () => {
   it('writes fail with the disk full: refused and counted, no crash; after room is made they are accepted again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-full-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', dir]);
-    cleanups.push(() => { execFileSync('umount', ['-l', dir]); rmSync(dir, { recursive: true, force: true }); });
+    cleanups.push(() => {
+      execFileSync('umount', ['-l', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    });
     mkdirSync(join(dir, 'data'));
     const { d, src, api } = await daemon(join(dir, 'data'), { synchronous: 'NORMAL' }, 'mqtt://127.0.0.1:1');
     // Fill what the outbox left of the disk with a ballast file, then keep writing readings until refused.
     const ballast = join(dir, 'ballast');
-    for (let n = 0; ; n++) { try { writeFileSync(ballast, Buffer.alloc(16 * 1024 * (n + 1))); } catch { break; } }
+    for (let n = 0; ; n++) {
+      try {
+        writeFileSync(ballast, Buffer.alloc(16 * 1024 * (n + 1)));
+      } catch {
+        break;
+      }
+    }
     let refusedAt = -1;
     for (let i = 0; i < 2000 && refusedAt < 0; i++) {
       expect(() => src.sink!.reading(reading(i, 200))).not.toThrow();
-      if (/disk_full\"\} [1-9]/.test(await metric(api, 'ferry_gateway_refused_total'))) refusedAt = i;
+      if (/disk_full"\} [1-9]/.test(await metric(api, 'ferry_gateway_refused_total'))) refusedAt = i;
     }
     expect(refusedAt).toBeGreaterThanOrEqual(0);
-    expect((await (await fetch(`${api}/health`)).json() as { refusing?: string }).refusing).toBe('disk_full');
+    expect(((await (await fetch(`${api}/health`)).json()) as { refusing?: string }).refusing).toBe('disk_full');
     rmSync(ballast);
     const before = d.outbox.stats().rows;
     expect(() => src.sink!.reading(reading(5000))).not.toThrow();
     await until(() => d.outbox.stats().rows === before + 1, 'the reading after room was made');
-    expect((await (await fetch(`${api}/health`)).json() as { refusing?: string }).refusing).toBeUndefined();
+    expect(((await (await fetch(`${api}/health`)).json()) as { refusing?: string }).refusing).toBeUndefined();
   });
 });

@@ -11,18 +11,29 @@ import { parseConfig } from './config.ts';
 import { GatewayDaemon, MAX_REINPUT_DEPTH } from './daemon.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 const until = async (cond: () => boolean, what: string, ms = 10_000): Promise<void> => {
   const end = Date.now() + ms;
-  while (!cond()) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await new Promise((r) => setTimeout(r, 10)); }
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 };
 
 class ScriptedSource implements Source {
   readonly name = 'scripted';
   sink: SourceSink | undefined;
-  async start(sink: SourceSink): Promise<void> { this.sink = sink; }
-  async stop(): Promise<void> { this.sink = undefined; }
-  health() { return { name: this.name, up: this.sink !== undefined, lastInputMs: undefined, counters: {} }; }
+  async start(sink: SourceSink): Promise<void> {
+    this.sink = sink;
+  }
+  async stop(): Promise<void> {
+    this.sink = undefined;
+  }
+  health() {
+    return { name: this.name, up: this.sink !== undefined, lastInputMs: undefined, counters: {} };
+  }
 }
 
 const stage = (input: string, output: string) => ({
@@ -33,7 +44,11 @@ const stage = (input: string, output: string) => ({
 describe('rule re-input', () => {
   it('a chain of stages runs across event-loop turns and stops at MAX_REINPUT_DEPTH, counted as a problem', async () => {
     // The uplink points at a closed port: outputs stay in the outbox, where they are counted.
-    const cfg = parseConfig({ gateway: { id: 'gw-r', key: '5a'.repeat(32), data_dir: mkdtempSync(join(tmpdir(), 'ferry-gw-')) }, uplink: { url: 'mqtt://127.0.0.1:1' }, api: { port: 0 } });
+    const cfg = parseConfig({
+      gateway: { id: 'gw-r', key: '5a'.repeat(32), data_dir: mkdtempSync(join(tmpdir(), 'ferry-gw-')) },
+      uplink: { url: 'mqtt://127.0.0.1:1' },
+      api: { port: 0 },
+    });
     const src = new ScriptedSource();
     const problems: string[] = [];
     const d = new GatewayDaemon(cfg, { sources: [src], log: (_l, m) => problems.push(m) });

@@ -10,7 +10,10 @@ import { SerialSensorSource } from '../serial/serial-sensor-source.ts';
 import { ConfigError, SERIAL_SOURCE_KINDS, parseConfig, type GatewayConfig } from './config.ts';
 import { SOURCE_FACTORIES, SOURCE_KINDS, buildSources, sourceEntries, sourceFactory } from './sources.ts';
 
-const base = () => ({ gateway: { id: 'gw-1', key: '00'.repeat(32), data_dir: mkdtempSync(join(tmpdir(), 'ferry-gw-src-')) }, uplink: { url: 'mqtt://127.0.0.1:1883' } });
+const base = () => ({
+  gateway: { id: 'gw-1', key: '00'.repeat(32), data_dir: mkdtempSync(join(tmpdir(), 'ferry-gw-src-')) },
+  uplink: { url: 'mqtt://127.0.0.1:1883' },
+});
 
 describe('source table', () => {
   it('has one row per kind the configuration schema accepts, and no other', () => {

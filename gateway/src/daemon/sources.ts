@@ -58,7 +58,8 @@ export function sourceEntries(cfg: GatewayConfig): SourceEntry[] {
 
 /** The factory for `kind`; FERRY_GW_CONFIG (a ConfigError naming `where`) if no source has that kind. */
 export function sourceFactory(kind: string, where = 'kind'): SourceFactory {
-  if (!isSourceKind(kind)) throw new ConfigError([`${where}: no source of kind ${JSON.stringify(kind)}; known kinds: ${SOURCE_KINDS.join(', ')}`], 'configuration');
+  if (!isSourceKind(kind))
+    throw new ConfigError([`${where}: no source of kind ${JSON.stringify(kind)}; known kinds: ${SOURCE_KINDS.join(', ')}`], 'configuration');
   return SOURCE_FACTORIES[kind] as SourceFactory;
 }
 

@@ -10,7 +10,7 @@ const codes = Object.keys(DECODE_ERRORS) as DecodeErrorCode[];
 const doc = readFileSync(new URL('../../../docs/decoders.md', import.meta.url), 'utf8');
 
 describe('decoder error catalog', () => {
-  it('uses FERRY_DECODE_* names and unique numbers in 5000-5199 (52xx and up are the gateway sources\')', () => {
+  it("uses FERRY_DECODE_* names and unique numbers in 5000-5199 (52xx and up are the gateway sources')", () => {
     const nums = codes.map((c) => DECODE_ERRORS[c].num);
     expect(codes.every((c) => /^FERRY_DECODE_[A-Z0-9_]+$/.test(c))).toBe(true);
     expect(nums.every((n) => n >= 5000 && n <= 5199)).toBe(true);

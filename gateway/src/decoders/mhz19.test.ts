@@ -36,8 +36,8 @@ const DATASHEET = {
   range10000: 'ff019900000027102f', // "set 0~10000ppm ... FF 01 99 00 00 00 27 10 2F"
 } as const;
 
-describe('MH-Z19 checksum and frames (Winsen MH-Z19B User\'s Manual)', () => {
-  it('computes the manual\'s worked checksum: 0x01 + 0x86 = 0x87, 0xFF - 0x87 = 0x78, + 1 = 0x79', () => {
+describe("MH-Z19 checksum and frames (Winsen MH-Z19B User's Manual)", () => {
+  it("computes the manual's worked checksum: 0x01 + 0x86 = 0x87, 0xFF - 0x87 = 0x78, + 1 = 0x79", () => {
     expect(mhz19Checksum(bytes(DATASHEET.read))).toBe(0x79);
     for (const hex of Object.values(DATASHEET)) {
       const f = bytes(hex);
@@ -45,7 +45,7 @@ describe('MH-Z19 checksum and frames (Winsen MH-Z19B User\'s Manual)', () => {
     }
   });
 
-  it('decodes the manual\'s 0x86 answer as 544 ppm', () => {
+  it("decodes the manual's 0x86 answer as 544 ppm", () => {
     const r = decodeMhz19Frame(bytes(DATASHEET.readAnswer));
     expect(r).toEqual({ ok: true, value: { type: 'co2', co2Ppm: 544, unofficial: { temperatureC: -40 } } });
   });
@@ -73,7 +73,7 @@ describe('MH-Z19 checksum and frames (Winsen MH-Z19B User\'s Manual)', () => {
 });
 
 describe('MH-Z19 command builders', () => {
-  it('match the manual\'s example commands byte for byte', () => {
+  it("match the manual's example commands byte for byte", () => {
     expect(toHex(mhz19ReadCommand())).toBe(DATASHEET.read);
     expect(toHex(mhz19AbcCommand(true))).toBe(DATASHEET.abcOn);
     expect(toHex(mhz19AbcCommand(false))).toBe(DATASHEET.abcOff);

@@ -46,7 +46,8 @@ export function mhz19Checksum(frame: Uint8Array): number {
 /** Decodes exactly one 9-byte frame sent by the sensor. */
 export function decodeMhz19Frame(frame: Uint8Array): DecodeResult<Mhz19Message> {
   if (frame.length < MHZ19_FRAME_BYTES) return fail('FERRY_DECODE_TRUNCATED', `MH-Z19 frame is ${frame.length} bytes; it needs ${MHZ19_FRAME_BYTES}`);
-  if (frame.length > MHZ19_FRAME_BYTES) return fail('FERRY_DECODE_TRAILING_BYTES', `MH-Z19 frame is ${frame.length} bytes; ${frame.length - MHZ19_FRAME_BYTES} follow the 9-byte frame`);
+  if (frame.length > MHZ19_FRAME_BYTES)
+    return fail('FERRY_DECODE_TRAILING_BYTES', `MH-Z19 frame is ${frame.length} bytes; ${frame.length - MHZ19_FRAME_BYTES} follow the 9-byte frame`);
   if (frame[0] !== MHZ19_START) return fail('FERRY_DECODE_BAD_HEADER', `MH-Z19 frame starts ${hexByte(frame[0] ?? 0)}, not 0xFF`);
   const expected = mhz19Checksum(frame);
   if (frame[8] !== expected) {

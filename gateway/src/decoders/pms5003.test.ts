@@ -27,10 +27,18 @@ const bytes = (hex: string): Uint8Array => {
 /** Hand-summed frame: header 0x42+0x4D+0x1C = 0xAB, data bytes 44 + 325 + 0x97 -> check code 0x02B3. */
 const FRAME = '424d001c 0005 0008 0009 0005 0008 0009 03f6 011a 002d 0003 0001 0000 9700 02b3';
 const READING: PmsReading = {
-  pm1_0_cf1: 5, pm2_5_cf1: 8, pm10_cf1: 9,
-  pm1_0_atm: 5, pm2_5_atm: 8, pm10_atm: 9,
-  particles_0_3um: 1014, particles_0_5um: 282, particles_1_0um: 45,
-  particles_2_5um: 3, particles_5_0um: 1, particles_10um: 0,
+  pm1_0_cf1: 5,
+  pm2_5_cf1: 8,
+  pm10_cf1: 9,
+  pm1_0_atm: 5,
+  pm2_5_atm: 8,
+  pm10_atm: 9,
+  particles_0_3um: 1014,
+  particles_0_5um: 282,
+  particles_1_0um: 45,
+  particles_2_5um: 3,
+  particles_5_0um: 1,
+  particles_10um: 0,
   reserved: 0x9700,
 };
 const FORMAT = { header: PMS_HEADER, frameBytes: PMS_FRAME_BYTES, decode: decodePmsFrame };
@@ -123,10 +131,18 @@ describe('Pms5003Framer', () => {
 });
 
 const arbReading: fc.Arbitrary<PmsReading> = fc.record({
-  pm1_0_cf1: fc.nat(0xffff), pm2_5_cf1: fc.nat(0xffff), pm10_cf1: fc.nat(0xffff),
-  pm1_0_atm: fc.nat(0xffff), pm2_5_atm: fc.nat(0xffff), pm10_atm: fc.nat(0xffff),
-  particles_0_3um: fc.nat(0xffff), particles_0_5um: fc.nat(0xffff), particles_1_0um: fc.nat(0xffff),
-  particles_2_5um: fc.nat(0xffff), particles_5_0um: fc.nat(0xffff), particles_10um: fc.nat(0xffff),
+  pm1_0_cf1: fc.nat(0xffff),
+  pm2_5_cf1: fc.nat(0xffff),
+  pm10_cf1: fc.nat(0xffff),
+  pm1_0_atm: fc.nat(0xffff),
+  pm2_5_atm: fc.nat(0xffff),
+  pm10_atm: fc.nat(0xffff),
+  particles_0_3um: fc.nat(0xffff),
+  particles_0_5um: fc.nat(0xffff),
+  particles_1_0um: fc.nat(0xffff),
+  particles_2_5um: fc.nat(0xffff),
+  particles_5_0um: fc.nat(0xffff),
+  particles_10um: fc.nat(0xffff),
   reserved: fc.nat(0xffff),
 });
 const frameOf = (r: PmsReading): Uint8Array => {
@@ -135,7 +151,9 @@ const frameOf = (r: PmsReading): Uint8Array => {
   return e.value;
 };
 /** Garbage, biased towards start bytes so that fake headers actually occur. */
-const arbGarbage = fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x42, 0x4d, 0x00, 0x1c)), { maxLength: 48 }).map((a) => Uint8Array.from(a));
+const arbGarbage = fc
+  .array(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x42, 0x4d, 0x00, 0x1c)), { maxLength: 48 })
+  .map((a) => Uint8Array.from(a));
 
 describe('PMS5003 properties', () => {
   it('never throws on arbitrary bytes in arbitrary chunks, and buffers less than one frame', () => {
@@ -166,7 +184,9 @@ describe('PMS5003 properties', () => {
         }
         const stream = concat(items.flatMap(([g, r]) => [g, frameOf(r)]));
         const framer = new Pms5003Framer();
-        const readings = chunk(stream, cuts).flatMap((c) => framer.push(c)).flatMap((x) => (x.ok ? [x.value] : []));
+        const readings = chunk(stream, cuts)
+          .flatMap((c) => framer.push(c))
+          .flatMap((x) => (x.ok ? [x.value] : []));
         expect(readings).toEqual(items.map(([, r]) => r));
       }),
       { numRuns: 500 },

@@ -32,8 +32,18 @@ export interface PmsReading {
 }
 
 const FIELDS = [
-  'pm1_0_cf1', 'pm2_5_cf1', 'pm10_cf1', 'pm1_0_atm', 'pm2_5_atm', 'pm10_atm',
-  'particles_0_3um', 'particles_0_5um', 'particles_1_0um', 'particles_2_5um', 'particles_5_0um', 'particles_10um',
+  'pm1_0_cf1',
+  'pm2_5_cf1',
+  'pm10_cf1',
+  'pm1_0_atm',
+  'pm2_5_atm',
+  'pm10_atm',
+  'particles_0_3um',
+  'particles_0_5um',
+  'particles_1_0um',
+  'particles_2_5um',
+  'particles_5_0um',
+  'particles_10um',
   'reserved',
 ] as const satisfies ReadonlyArray<keyof PmsReading>;
 
@@ -49,7 +59,8 @@ const word = (b: Uint8Array, at: number): number => ((b[at] ?? 0) << 8) | (b[at 
 /** Decodes exactly one 32-byte frame. */
 export function decodePmsFrame(frame: Uint8Array): DecodeResult<PmsReading> {
   if (frame.length < PMS_FRAME_BYTES) return fail('FERRY_DECODE_TRUNCATED', `PMS5003 frame is ${frame.length} bytes; it needs ${PMS_FRAME_BYTES}`);
-  if (frame.length > PMS_FRAME_BYTES) return fail('FERRY_DECODE_TRAILING_BYTES', `PMS5003 frame is ${frame.length} bytes; ${frame.length - PMS_FRAME_BYTES} follow the 32-byte frame`);
+  if (frame.length > PMS_FRAME_BYTES)
+    return fail('FERRY_DECODE_TRAILING_BYTES', `PMS5003 frame is ${frame.length} bytes; ${frame.length - PMS_FRAME_BYTES} follow the 32-byte frame`);
   if (frame[0] !== PMS_HEADER[0] || frame[1] !== PMS_HEADER[1]) {
     return fail('FERRY_DECODE_BAD_HEADER', `PMS5003 frame starts ${hexByte(frame[0] ?? 0)} ${hexByte(frame[1] ?? 0)}, not 0x42 0x4D`);
   }
@@ -62,10 +73,18 @@ export function decodePmsFrame(frame: Uint8Array): DecodeResult<PmsReading> {
   }
   const data = (n: number): number => word(frame, 2 + 2 * n); // data n (1-based) starts at byte 2n+2
   return ok({
-    pm1_0_cf1: data(1), pm2_5_cf1: data(2), pm10_cf1: data(3),
-    pm1_0_atm: data(4), pm2_5_atm: data(5), pm10_atm: data(6),
-    particles_0_3um: data(7), particles_0_5um: data(8), particles_1_0um: data(9),
-    particles_2_5um: data(10), particles_5_0um: data(11), particles_10um: data(12),
+    pm1_0_cf1: data(1),
+    pm2_5_cf1: data(2),
+    pm10_cf1: data(3),
+    pm1_0_atm: data(4),
+    pm2_5_atm: data(5),
+    pm10_atm: data(6),
+    particles_0_3um: data(7),
+    particles_0_5um: data(8),
+    particles_1_0um: data(9),
+    particles_2_5um: data(10),
+    particles_5_0um: data(11),
+    particles_10um: data(12),
     reserved: data(13),
   });
 }

@@ -62,11 +62,16 @@ export class BoardSource implements Source {
     };
     let client: BoardClient;
     try {
-      const open = this.opts.open ?? ((p, o) => BoardClient.open(p, { ...o, retainMessages: false, ...(this.opts.baudRate !== undefined && { baudRate: this.opts.baudRate }) }));
+      const open =
+        this.opts.open ??
+        ((p, o) => BoardClient.open(p, { ...o, retainMessages: false, ...(this.opts.baudRate !== undefined && { baudRate: this.opts.baudRate }) }));
       client = await open(this.opts.path, { onMessage, onClose });
     } catch (e) {
       this.counters.openFailures++;
-      if (this.attempt === 0) this.toSink((sink) => sink.problem({ code: 'FERRY_GW_SERIAL_OPEN_FAILED', message: `${this.opts.path}: ${(e as Error).message}`, device: this.opts.path }));
+      if (this.attempt === 0)
+        this.toSink((sink) =>
+          sink.problem({ code: 'FERRY_GW_SERIAL_OPEN_FAILED', message: `${this.opts.path}: ${(e as Error).message}`, device: this.opts.path }),
+        );
       if (generation === this.generation) this.schedule();
       return;
     }
@@ -100,7 +105,12 @@ export class BoardSource implements Source {
 
   private schedule(): void {
     this.retry?.cancel();
-    this.retry = this.clock.setTimeout(() => { void this.open(); }, backoffDelay(this.attempt++));
+    this.retry = this.clock.setTimeout(
+      () => {
+        void this.open();
+      },
+      backoffDelay(this.attempt++),
+    );
   }
 
   async stop(): Promise<void> {

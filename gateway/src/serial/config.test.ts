@@ -5,11 +5,20 @@ import { SerialSensorSource } from './serial-sensor-source.ts';
 
 describe('serialSensorOptions', () => {
   it('maps path, kind, baud and interval_ms; a PMS5003 with interval_ms is polled', () => {
-    expect(serialSensorOptions({ path: '/dev/serial0', kind: 'pms5003' })).toMatchObject({ path: '/dev/serial0', kind: 'pms5003', mode: undefined, intervalMs: undefined });
+    expect(serialSensorOptions({ path: '/dev/serial0', kind: 'pms5003' })).toMatchObject({
+      path: '/dev/serial0',
+      kind: 'pms5003',
+      mode: undefined,
+      intervalMs: undefined,
+    });
     expect(serialSensorOptions({ path: '/dev/serial0', kind: 'pms5003', interval_ms: 60_000 })).toMatchObject({ mode: 'passive', intervalMs: 60_000 });
     expect(serialSensorOptions({ path: '/dev/serial0', kind: 'pms5003', interval_ms: 60_000, mode: 'active' })).toMatchObject({ mode: 'active' });
-    expect(serialSensorOptions({ path: '/dev/ttyUSB0', kind: 'mhz19', baud: 9600, interval_ms: 10_000, timeout_ms: 500 }))
-      .toMatchObject({ kind: 'mhz19', baudRate: 9600, intervalMs: 10_000, responseTimeoutMs: 500 });
+    expect(serialSensorOptions({ path: '/dev/ttyUSB0', kind: 'mhz19', baud: 9600, interval_ms: 10_000, timeout_ms: 500 })).toMatchObject({
+      kind: 'mhz19',
+      baudRate: 9600,
+      intervalMs: 10_000,
+      responseTimeoutMs: 500,
+    });
   });
 
   it('leaves `kind: board` to the board protocol and refuses unknown kinds and modes', () => {
@@ -24,11 +33,13 @@ describe('serialSensorOptions', () => {
   });
 
   it('builds one source per sensor entry of the example gateway.yaml, skipping the board', () => {
-    const sources = serialSensorSources({ serial: [
-      { path: '/dev/serial0', kind: 'pms5003' },
-      { path: '/dev/ttyUSB0', kind: 'mhz19', interval_ms: 10000 },
-      { path: '/dev/ttyACM0', kind: 'board' },
-    ] });
+    const sources = serialSensorSources({
+      serial: [
+        { path: '/dev/serial0', kind: 'pms5003' },
+        { path: '/dev/ttyUSB0', kind: 'mhz19', interval_ms: 10000 },
+        { path: '/dev/ttyACM0', kind: 'board' },
+      ],
+    });
     expect(sources.map((s) => s.name)).toEqual(['serial:/dev/serial0#pms5003', 'serial:/dev/ttyUSB0#mhz19']);
     expect(serialSensorSources({})).toEqual([]);
   });

@@ -31,7 +31,8 @@ export interface SerialRuntime {
  */
 export function serialSensorOptions(e: SerialConfigEntry, rt: SerialRuntime = {}): SerialSensorSourceOptions | undefined {
   if (e.kind === 'board') return undefined;
-  if (!isSerialSensorKind(e.kind)) throw new SerialSensorError('FERRY_GW_SERIAL_BAD_OPTIONS', `serial kind ${JSON.stringify(e.kind)} is not pms5003, mhz19 or board`);
+  if (!isSerialSensorKind(e.kind))
+    throw new SerialSensorError('FERRY_GW_SERIAL_BAD_OPTIONS', `serial kind ${JSON.stringify(e.kind)} is not pms5003, mhz19 or board`);
   if (e.mode !== undefined && e.mode !== 'active' && e.mode !== 'passive') {
     throw new SerialSensorError('FERRY_GW_SERIAL_BAD_OPTIONS', `serial mode ${JSON.stringify(e.mode)} is not active or passive`);
   }

@@ -26,11 +26,21 @@ describe('serial sensor error catalog', () => {
 
   it('builds typed errors and problems that carry the code', () => {
     const e = new SerialSensorError('FERRY_GW_SERIAL_BAD_OPTIONS', 'intervalMs must be positive');
-    expect([e.code, e.num, e.status, e.name, e.message]).toEqual(['FERRY_GW_SERIAL_BAD_OPTIONS', 5301, 400, 'SerialSensorError', 'FERRY_GW_SERIAL_BAD_OPTIONS: intervalMs must be positive']);
-    expect(serialProblem('FERRY_GW_SERIAL_PORT_GONE', 'x', '/dev/ttyUSB0#mhz19')).toEqual({ code: 'FERRY_GW_SERIAL_PORT_GONE', message: 'FERRY_GW_SERIAL_PORT_GONE: x', device: '/dev/ttyUSB0#mhz19' });
+    expect([e.code, e.num, e.status, e.name, e.message]).toEqual([
+      'FERRY_GW_SERIAL_BAD_OPTIONS',
+      5301,
+      400,
+      'SerialSensorError',
+      'FERRY_GW_SERIAL_BAD_OPTIONS: intervalMs must be positive',
+    ]);
+    expect(serialProblem('FERRY_GW_SERIAL_PORT_GONE', 'x', '/dev/ttyUSB0#mhz19')).toEqual({
+      code: 'FERRY_GW_SERIAL_PORT_GONE',
+      message: 'FERRY_GW_SERIAL_PORT_GONE: x',
+      device: '/dev/ttyUSB0#mhz19',
+    });
   });
 
-  it('sorts open failures by the native binding\'s messages', () => {
+  it("sorts open failures by the native binding's messages", () => {
     expect(classifyOpenError(new Error('Error: No such file or directory, cannot open /dev/ttyUSB0'))).toBe('FERRY_GW_SERIAL_PORT_MISSING');
     expect(classifyOpenError(Object.assign(new Error('x'), { code: 'ENOENT' }))).toBe('FERRY_GW_SERIAL_PORT_MISSING');
     expect(classifyOpenError(new Error('Error: Permission denied, cannot open /dev/ttyAMA0'))).toBe('FERRY_GW_SERIAL_PERMISSION');

@@ -33,14 +33,23 @@ class Mhz19Decoder implements SensorDecoder {
       const m = r.value;
       if (m.type !== 'co2') {
         if (ACKNOWLEDGED.has(m.command)) return { type: 'other' };
-        return { type: 'error', error: new DecodeError('FERRY_DECODE_IMPLAUSIBLE', `MH-Z19 frame names command 0x${m.command.toString(16).padStart(2, '0')}, which the sensor never answers with`) };
+        return {
+          type: 'error',
+          error: new DecodeError(
+            'FERRY_DECODE_IMPLAUSIBLE',
+            `MH-Z19 frame names command 0x${m.command.toString(16).padStart(2, '0')}, which the sensor never answers with`,
+          ),
+        };
       }
       if (this.#asked === 0) {
         return { type: 'error', error: new DecodeError('FERRY_DECODE_UNASKED', `MH-Z19 answered ${m.co2Ppm} ppm with no read request outstanding`) };
       }
       this.#asked--;
       if (m.co2Ppm > MHZ19_MAX_PPM) {
-        return { type: 'error', error: new DecodeError('FERRY_DECODE_IMPLAUSIBLE', `MH-Z19 answered ${m.co2Ppm} ppm, beyond its widest range of ${MHZ19_MAX_PPM}`) };
+        return {
+          type: 'error',
+          error: new DecodeError('FERRY_DECODE_IMPLAUSIBLE', `MH-Z19 answered ${m.co2Ppm} ppm, beyond its widest range of ${MHZ19_MAX_PPM}`),
+        };
       }
       // While it pre-heats (manual: 3 minutes) the sensor answers 0 ppm, which outdoor air (about 420 ppm)
       // never is: a warm-up answer, not a reading.

@@ -7,8 +7,18 @@ import { Pms5003Framer, pmsActiveModeCommand, pmsPassiveModeCommand, pmsReadComm
 import type { SensorDecoder, SensorEvent, SensorMode, SensorProtocol } from './sensor.ts';
 
 const PMS_VALUES = [
-  'pm1_0_atm', 'pm2_5_atm', 'pm10_atm', 'pm1_0_cf1', 'pm2_5_cf1', 'pm10_cf1',
-  'particles_0_3um', 'particles_0_5um', 'particles_1_0um', 'particles_2_5um', 'particles_5_0um', 'particles_10um',
+  'pm1_0_atm',
+  'pm2_5_atm',
+  'pm10_atm',
+  'pm1_0_cf1',
+  'pm2_5_cf1',
+  'pm10_cf1',
+  'particles_0_3um',
+  'particles_0_5um',
+  'particles_1_0um',
+  'particles_2_5um',
+  'particles_5_0um',
+  'particles_10um',
 ] as const;
 
 class PmsDecoder implements SensorDecoder {
@@ -43,11 +53,18 @@ class PmsDecoder implements SensorDecoder {
         events.push({
           type: 'measurement',
           values: {
-            pm1_0_atm: v.pm1_0_atm, pm2_5_atm: v.pm2_5_atm, pm10_atm: v.pm10_atm, // Appendix I data 4-6, µg/m³
-            pm1_0_cf1: v.pm1_0_cf1, pm2_5_cf1: v.pm2_5_cf1, pm10_cf1: v.pm10_cf1, // data 1-3, µg/m³, CF=1
-            particles_0_3um: v.particles_0_3um, particles_0_5um: v.particles_0_5um, // data 7-12, per 0.1 L
-            particles_1_0um: v.particles_1_0um, particles_2_5um: v.particles_2_5um,
-            particles_5_0um: v.particles_5_0um, particles_10um: v.particles_10um,
+            pm1_0_atm: v.pm1_0_atm,
+            pm2_5_atm: v.pm2_5_atm,
+            pm10_atm: v.pm10_atm, // Appendix I data 4-6, µg/m³
+            pm1_0_cf1: v.pm1_0_cf1,
+            pm2_5_cf1: v.pm2_5_cf1,
+            pm10_cf1: v.pm10_cf1, // data 1-3, µg/m³, CF=1
+            particles_0_3um: v.particles_0_3um,
+            particles_0_5um: v.particles_0_5um, // data 7-12, per 0.1 L
+            particles_1_0um: v.particles_1_0um,
+            particles_2_5um: v.particles_2_5um,
+            particles_5_0um: v.particles_5_0um,
+            particles_10um: v.particles_10um,
           },
           meta: { reserved: v.reserved },
         });

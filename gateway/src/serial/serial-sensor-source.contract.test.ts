@@ -16,8 +16,19 @@ const settle = async (rounds = 20): Promise<void> => {
 
 const pms = (pm2_5: number): Uint8Array => {
   const r = encodePmsFrame({
-    pm1_0_cf1: 5, pm2_5_cf1: pm2_5 + 1, pm10_cf1: 9, pm1_0_atm: 5, pm2_5_atm: pm2_5, pm10_atm: 9,
-    particles_0_3um: 1014, particles_0_5um: 282, particles_1_0um: 45, particles_2_5um: 3, particles_5_0um: 1, particles_10um: 0, reserved: 0,
+    pm1_0_cf1: 5,
+    pm2_5_cf1: pm2_5 + 1,
+    pm10_cf1: 9,
+    pm1_0_atm: 5,
+    pm2_5_atm: pm2_5,
+    pm10_atm: 9,
+    particles_0_3um: 1014,
+    particles_0_5um: 282,
+    particles_1_0um: 45,
+    particles_2_5um: 3,
+    particles_5_0um: 1,
+    particles_10um: 0,
+    reserved: 0,
   });
   if (!r.ok) throw r.error;
   return r.value;

@@ -30,8 +30,19 @@ const until = async (cond: () => boolean, what: string, ms = 8000): Promise<void
 };
 const pms = (pm2_5: number): Uint8Array => {
   const r = encodePmsFrame({
-    pm1_0_cf1: 1, pm2_5_cf1: pm2_5, pm10_cf1: 3, pm1_0_atm: 1, pm2_5_atm: pm2_5, pm10_atm: 3,
-    particles_0_3um: 300, particles_0_5um: 100, particles_1_0um: 20, particles_2_5um: 2, particles_5_0um: 1, particles_10um: 0, reserved: 0,
+    pm1_0_cf1: 1,
+    pm2_5_cf1: pm2_5,
+    pm10_cf1: 3,
+    pm1_0_atm: 1,
+    pm2_5_atm: pm2_5,
+    pm10_atm: 3,
+    particles_0_3um: 300,
+    particles_0_5um: 100,
+    particles_1_0um: 20,
+    particles_2_5um: 2,
+    particles_5_0um: 1,
+    particles_10um: 0,
+    reserved: 0,
   });
   if (!r.ok) throw r.error;
   return r.value;
@@ -81,7 +92,11 @@ describe.skipIf(skip !== undefined)(`serial sensors over real ptys${skip === und
     const path = linkPath();
     const dev = await PtyDevice.create(path);
     const answer544 = Uint8Array.from([0xff, 0x86, 0x02, 0x20, 0x00, 0x00, 0x00, 0x00, 0x58]);
-    const next = (ppm: number): Uint8Array => { const r = encodeMhz19Reading(ppm, 24); if (!r.ok) throw r.error; return r.value; };
+    const next = (ppm: number): Uint8Array => {
+      const r = encodeMhz19Reading(ppm, 24);
+      if (!r.ok) throw r.error;
+      return r.value;
+    };
     const sensor = new FakeMhz19(dev, [answer544, next(600), next(700)]);
     const { source, sink } = await startSource({ path, kind: 'mhz19', intervalMs: 150, responseTimeoutMs: 100 });
     await until(() => sink.readings.length === 3, '3 readings');

@@ -13,9 +13,20 @@ const SENSOR_ANSWER_544 = Uint8Array.from([0xff, 0x86, 0x02, 0x20, 0x00, 0x00, 0
 
 const pms = (pm2_5: number, extra: Partial<PmsReading> = {}): Uint8Array => {
   const r = encodePmsFrame({
-    pm1_0_cf1: 5, pm2_5_cf1: pm2_5 + 1, pm10_cf1: 9, pm1_0_atm: 5, pm2_5_atm: pm2_5, pm10_atm: 9,
-    particles_0_3um: 1014, particles_0_5um: 282, particles_1_0um: 45, particles_2_5um: 3, particles_5_0um: 1, particles_10um: 0,
-    reserved: 0x9700, ...extra,
+    pm1_0_cf1: 5,
+    pm2_5_cf1: pm2_5 + 1,
+    pm10_cf1: 9,
+    pm1_0_atm: 5,
+    pm2_5_atm: pm2_5,
+    pm10_atm: 9,
+    particles_0_3um: 1014,
+    particles_0_5um: 282,
+    particles_1_0um: 45,
+    particles_2_5um: 3,
+    particles_5_0um: 1,
+    particles_10um: 0,
+    reserved: 0x9700,
+    ...extra,
   });
   if (!r.ok) throw r.error;
   return r.value;
@@ -42,16 +53,21 @@ const recorder = (): Recorder => {
   const readings: Reading[] = [];
   const problems: SourceProblem[] = [];
   return {
-    readings, problems,
+    readings,
+    problems,
     reading: (r) => readings.push(r),
-    signed: () => { throw new Error('serial sensors never forward signed messages'); },
+    signed: () => {
+      throw new Error('serial sensors never forward signed messages');
+    },
     problem: (p) => problems.push(p),
     codes: () => problems.map((p) => p.code),
   };
 };
 
 const stops: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const s of stops.splice(0)) await s(); });
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+});
 
 async function setup(
   o: Partial<SerialSensorSourceOptions> & Pick<SerialSensorSourceOptions, 'kind'>,
@@ -80,14 +96,28 @@ describe('PMS5003 in active mode', () => {
     expect(source.health()).toMatchObject({ name: `serial:${PATH}#pms5003`, up: true, lastInputMs: undefined });
     expect((binding.writes.get(PATH) ?? []).map(hex)).toEqual([hex(pmsActiveModeCommand())]);
     await send(pms(12));
-    expect(sink.readings).toEqual([{
-      device: `${PATH}#pms5003`, kind: 'pms5003', atMs: clock.now(),
-      values: {
-        pm1_0_atm: 5, pm2_5_atm: 12, pm10_atm: 9, pm1_0_cf1: 5, pm2_5_cf1: 13, pm10_cf1: 9,
-        particles_0_3um: 1014, particles_0_5um: 282, particles_1_0um: 45, particles_2_5um: 3, particles_5_0um: 1, particles_10um: 0,
+    expect(sink.readings).toEqual([
+      {
+        device: `${PATH}#pms5003`,
+        kind: 'pms5003',
+        atMs: clock.now(),
+        values: {
+          pm1_0_atm: 5,
+          pm2_5_atm: 12,
+          pm10_atm: 9,
+          pm1_0_cf1: 5,
+          pm2_5_cf1: 13,
+          pm10_cf1: 9,
+          particles_0_3um: 1014,
+          particles_0_5um: 282,
+          particles_1_0um: 45,
+          particles_2_5um: 3,
+          particles_5_0um: 1,
+          particles_10um: 0,
+        },
+        meta: { reserved: 0x9700, port: PATH, mode: 'active' },
       },
-      meta: { reserved: 0x9700, port: PATH, mode: 'active' },
-    }]);
+    ]);
     expect(source.health().lastInputMs).toBe(clock.now());
     expect(source.health().counters).toMatchObject({ frames: 1, readings: 1, opens: 1, bad_checksum: 0 });
   });
@@ -158,29 +188,40 @@ describe('PMS5003 in active mode', () => {
 describe('PMS5003 in passive mode', () => {
   it('asks for passive mode, then sends the read command every intervalMs and decodes the answers', async () => {
     const { binding, clock, sink, source } = await setup({ kind: 'pms5003', mode: 'passive', intervalMs: 2000 }, true, (b, rec) => {
-      b.onWrite = (path, bytes) => { if (hex(bytes) === hex(pmsReadCommand())) b.emit(path, pms(20 + rec.readings.length)); };
+      b.onWrite = (path, bytes) => {
+        if (hex(bytes) === hex(pmsReadCommand())) b.emit(path, pms(20 + rec.readings.length));
+      };
     });
     clock.advance(2000);
     await settle();
     clock.advance(2000);
     await settle();
     expect((binding.writes.get(PATH) ?? []).map(hex)).toEqual([pmsPassiveModeCommand(), pmsReadCommand(), pmsReadCommand(), pmsReadCommand()].map(hex));
-    expect(sink.readings.map((r) => [r.values['pm2_5_atm'], r.meta?.['mode']])).toEqual([[20, 'passive'], [21, 'passive'], [22, 'passive']]);
+    expect(sink.readings.map((r) => [r.values['pm2_5_atm'], r.meta?.['mode']])).toEqual([
+      [20, 'passive'],
+      [21, 'passive'],
+      [22, 'passive'],
+    ]);
     expect(sink.problems).toEqual([]);
     expect(source.health().counters).toMatchObject({ requests: 3, timeouts: 0 });
   });
 });
 
 describe('MH-Z19 polling', () => {
-  it('sends FF 01 86 … 79 at once and every intervalMs; the manual\'s answer FF 86 02 20 … 58 is 544 ppm', async () => {
+  it("sends FF 01 86 … 79 at once and every intervalMs; the manual's answer FF 86 02 20 … 58 is 544 ppm", async () => {
     const { binding, clock, sink, source, send } = await setup({ kind: 'mhz19', intervalMs: 5000 });
     expect((binding.writes.get(PATH) ?? []).map(hex)).toEqual(['ff0186000000000079']);
     await send(SENSOR_ANSWER_544);
-    expect(sink.readings).toEqual([{
-      device: `${PATH}#mhz19`, kind: 'mhz19', atMs: clock.now(),
-      // Byte 4 is 0 in the manual's example: no temperature, rather than a made-up -40 °C.
-      values: { co2: 544 }, meta: { port: PATH, mode: 'passive' },
-    }]);
+    expect(sink.readings).toEqual([
+      {
+        device: `${PATH}#mhz19`,
+        kind: 'mhz19',
+        atMs: clock.now(),
+        // Byte 4 is 0 in the manual's example: no temperature, rather than a made-up -40 °C.
+        values: { co2: 544 },
+        meta: { port: PATH, mode: 'passive' },
+      },
+    ]);
     clock.advance(4999);
     await settle();
     expect(binding.writes.get(PATH)?.length).toBe(1);
@@ -200,7 +241,9 @@ describe('MH-Z19 polling', () => {
     clock.advance(1);
     expect(sink.codes()).toEqual(['FERRY_GW_SERIAL_NO_ANSWER']);
     expect(source.health()).toMatchObject({ up: true, counters: { timeouts: 1, requests: 1 } });
-    binding.onWrite = (path, bytes) => { if (hex(bytes) === hex(mhz19ReadCommand())) binding.emit(path, co2(600)); };
+    binding.onWrite = (path, bytes) => {
+      if (hex(bytes) === hex(mhz19ReadCommand())) binding.emit(path, co2(600));
+    };
     clock.advance(4200);
     await settle();
     clock.advance(800);
@@ -235,7 +278,19 @@ describe('MH-Z19 polling', () => {
 describe('PMS5003 warm-up', () => {
   // Regression: the all-zero frames a PMS5003 streams while it warms up became readings of 0 µg/m³.
   it('an all-zero frame is counted as warm-up, not a reading; a real frame after it is a reading', async () => {
-    const zero = { pm1_0_cf1: 0, pm2_5_cf1: 0, pm10_cf1: 0, pm1_0_atm: 0, pm10_atm: 0, particles_0_3um: 0, particles_0_5um: 0, particles_1_0um: 0, particles_2_5um: 0, particles_5_0um: 0, particles_10um: 0 };
+    const zero = {
+      pm1_0_cf1: 0,
+      pm2_5_cf1: 0,
+      pm10_cf1: 0,
+      pm1_0_atm: 0,
+      pm10_atm: 0,
+      particles_0_3um: 0,
+      particles_0_5um: 0,
+      particles_1_0um: 0,
+      particles_2_5um: 0,
+      particles_5_0um: 0,
+      particles_10um: 0,
+    };
     const { sink, source, send } = await setup({ kind: 'pms5003' });
     await send(pms(0, zero));
     await send(pms(0)); // clean air: 0 µg/m³ is real when particles are counted
@@ -246,7 +301,11 @@ describe('PMS5003 warm-up', () => {
 });
 
 describe('MH-Z19 plausibility beyond the 8-bit checksum', () => {
-  const withChecksum = (b: number[]): Uint8Array => { const f = Uint8Array.from([0xff, ...b.slice(0, 7), 0]); f[8] = mhz19Checksum(f); return f; };
+  const withChecksum = (b: number[]): Uint8Array => {
+    const f = Uint8Array.from([0xff, ...b.slice(0, 7), 0]);
+    f[8] = mhz19Checksum(f);
+    return f;
+  };
 
   // Regression: noise that happened to pass the checksum became a reading (about 1 frame in 256).
   it('refuses an answer nobody asked for, an unknown command byte and a value beyond the widest range', async () => {
@@ -265,9 +324,12 @@ describe('MH-Z19 plausibility beyond the 8-bit checksum', () => {
   it('random checksummed frames on a silent line never become readings', async () => {
     const { sink, send } = await setup({ kind: 'mhz19', intervalMs: 60_000, responseTimeoutMs: 50_000 });
     await send(SENSOR_ANSWER_544); // the one request outstanding is answered
-    await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 7, maxLength: 7 }), async (b) => {
-      await send(withChecksum(b));
-    }), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 7, maxLength: 7 }), async (b) => {
+        await send(withChecksum(b));
+      }),
+      { numRuns: 300 },
+    );
     expect(sink.readings.length).toBe(1);
   });
 
@@ -386,7 +448,10 @@ describe('lifecycle and options', () => {
   });
 
   it('throws FERRY_GW_SERIAL_BAD_OPTIONS for invalid options', () => {
-    const bad = (o: Partial<SerialSensorSourceOptions>): (() => unknown) => () => new SerialSensorSource({ path: PATH, kind: 'pms5003', ...o });
+    const bad =
+      (o: Partial<SerialSensorSourceOptions>): (() => unknown) =>
+      () =>
+        new SerialSensorSource({ path: PATH, kind: 'pms5003', ...o });
     expect(bad({ kind: 'co2meter' as 'mhz19' })).toThrow(/^FERRY_GW_SERIAL_BAD_OPTIONS: kind "co2meter"/);
     expect(bad({ path: '' })).toThrow(/FERRY_GW_SERIAL_BAD_OPTIONS/);
     expect(bad({ kind: 'mhz19', mode: 'active' })).toThrow(/mhz19 has no active mode/);

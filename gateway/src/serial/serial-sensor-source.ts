@@ -11,7 +11,15 @@ import type { Reading, Source, SourceHealth, SourceSink } from '../sources/types
 import { classifyOpenError, serialProblem, SerialSensorError, type SerialSensorErrorCode } from './errors.ts';
 import { expectsAck } from './pms5003-sensor.ts';
 import { openPort, type PortLink, type SerialBinding } from './port.ts';
-import { isSerialSensorKind, SERIAL_SENSORS, type SensorDecoder, type SensorEvent, type SensorMode, type SensorProtocol, type SerialSensorKind } from './sensor.ts';
+import {
+  isSerialSensorKind,
+  SERIAL_SENSORS,
+  type SensorDecoder,
+  type SensorEvent,
+  type SensorMode,
+  type SensorProtocol,
+  type SerialSensorKind,
+} from './sensor.ts';
 
 export interface SerialSensorSourceOptions {
   /** Device path, e.g. /dev/serial0 (Pi UART) or /dev/ttyUSB0. Readings use device `<path>#<kind>`. */
@@ -42,8 +50,22 @@ type State = 'idle' | 'opening' | 'up' | 'waiting' | 'stopped';
 type Timer = { cancel(): void };
 
 const COUNTERS = [
-  'frames', 'readings', 'other_frames', 'warmup_frames', 'bad_checksum', 'bad_frames', 'discarded_bytes', 'requests', 'timeouts',
-  'opens', 'open_failures', 'disconnects', 'reopen_attempts', 'reopens', 'io_errors', 'internal_errors',
+  'frames',
+  'readings',
+  'other_frames',
+  'warmup_frames',
+  'bad_checksum',
+  'bad_frames',
+  'discarded_bytes',
+  'requests',
+  'timeouts',
+  'opens',
+  'open_failures',
+  'disconnects',
+  'reopen_attempts',
+  'reopens',
+  'io_errors',
+  'internal_errors',
 ] as const;
 type Counter = (typeof COUNTERS)[number];
 
@@ -95,7 +117,8 @@ export class SerialSensorSource implements Source {
     this.#baudRate = positive(o.baudRate, 'baudRate', this.#protocol.baudRate);
     this.#intervalMs = positive(o.intervalMs, 'intervalMs', SERIAL_SENSOR_DEFAULTS.intervalMs);
     this.#responseTimeoutMs = positive(o.responseTimeoutMs, 'responseTimeoutMs', Math.min(SERIAL_SENSOR_DEFAULTS.responseTimeoutMs, this.#intervalMs / 2));
-    if (this.#responseTimeoutMs >= this.#intervalMs) bad(`responseTimeoutMs (${this.#responseTimeoutMs}) must be shorter than intervalMs (${this.#intervalMs})`);
+    if (this.#responseTimeoutMs >= this.#intervalMs)
+      bad(`responseTimeoutMs (${this.#responseTimeoutMs}) must be shorter than intervalMs (${this.#intervalMs})`);
     this.#silenceMs = positive(o.silenceMs, 'silenceMs', SERIAL_SENSOR_DEFAULTS.silenceMs);
     const b = o.backoff ?? {};
     positive(b.initialMs, 'backoff.initialMs', 1);
@@ -150,11 +173,20 @@ export class SerialSensorSource implements Source {
     const attempt = (async () => {
       let link: PortLink;
       try {
-        link = await openPort({ path: this.#path, baudRate: this.#baudRate, binding: this.#binding }, {
-          data: (chunk) => { if (gen === this.#gen) this.#onData(chunk); },
-          gone: (detail) => { if (gen === this.#gen) this.#onGone(detail); },
-          error: (err) => { if (gen === this.#gen) this.#ioError(err); },
-        });
+        link = await openPort(
+          { path: this.#path, baudRate: this.#baudRate, binding: this.#binding },
+          {
+            data: (chunk) => {
+              if (gen === this.#gen) this.#onData(chunk);
+            },
+            gone: (detail) => {
+              if (gen === this.#gen) this.#onGone(detail);
+            },
+            error: (err) => {
+              if (gen === this.#gen) this.#ioError(err);
+            },
+          },
+        );
       } catch (err) {
         if (this.#state === 'stopped') return;
         this.#count('open_failures');
@@ -176,7 +208,9 @@ export class SerialSensorSource implements Source {
       this.#afterOpen();
     })();
     this.#opening = attempt;
-    return attempt.finally(() => { if (this.#opening === attempt) this.#opening = undefined; });
+    return attempt.finally(() => {
+      if (this.#opening === attempt) this.#opening = undefined;
+    });
   }
 
   #scheduleReopen(): void {

@@ -6,13 +6,30 @@
  */
 import { defineErrors } from '@ferry/base';
 
-const GATEWAY = defineErrors('FERRY_GW_', [5400, 5499], {
-  FERRY_GW_CONFIG: { num: 5401, status: 400, doc: 'the configuration file or the key file is missing, not YAML, or invalid; every offending path is named' },
-  FERRY_GW_SOURCE_START: { num: 5402, status: 503, doc: 'a source failed to start (the message names it and why); the daemon runs on without it' },
-  FERRY_GW_OUTBOX_FULL: { num: 5403, status: 507, doc: 'the outbox is at its row or byte limit under the refuse-new policy, or a reading can never fit; the reading is refused' },
-  FERRY_GW_OUTBOX_WRITE: { num: 5404, status: 507, doc: 'the outbox could not store a write (the disk is full, an I/O error); the write is refused and counted, the daemon keeps running' },
-  FERRY_GW_RULE_DEPTH: { num: 5405, status: 508, doc: 'a rule output was not fed back to local rules: it is already 8 rule stages deep (a loop between rules through another runtime?); it is still published' },
-}, { package: '@ferry/gateway', errorName: 'GatewayError' });
+const GATEWAY = defineErrors(
+  'FERRY_GW_',
+  [5400, 5499],
+  {
+    FERRY_GW_CONFIG: { num: 5401, status: 400, doc: 'the configuration file or the key file is missing, not YAML, or invalid; every offending path is named' },
+    FERRY_GW_SOURCE_START: { num: 5402, status: 503, doc: 'a source failed to start (the message names it and why); the daemon runs on without it' },
+    FERRY_GW_OUTBOX_FULL: {
+      num: 5403,
+      status: 507,
+      doc: 'the outbox is at its row or byte limit under the refuse-new policy, or a reading can never fit; the reading is refused',
+    },
+    FERRY_GW_OUTBOX_WRITE: {
+      num: 5404,
+      status: 507,
+      doc: 'the outbox could not store a write (the disk is full, an I/O error); the write is refused and counted, the daemon keeps running',
+    },
+    FERRY_GW_RULE_DEPTH: {
+      num: 5405,
+      status: 508,
+      doc: 'a rule output was not fed back to local rules: it is already 8 rule stages deep (a loop between rules through another runtime?); it is still published',
+    },
+  },
+  { package: '@ferry/gateway', errorName: 'GatewayError' },
+);
 
 export const GATEWAY_ERRORS = GATEWAY.codes;
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;

@@ -96,7 +96,11 @@ export class Outbox {
         }
         while (this.rows > 0 && (this.rows + 1 > this.maxRows || this.bytes + size > this.maxBytes)) {
           const freed = this.dropOldest.all(Math.max(1, Math.ceil(this.rows / 100))) as { bytes: number }[];
-          for (const f of freed) { this.rows--; this.bytes -= f.bytes; this.droppedOldest++; }
+          for (const f of freed) {
+            this.rows--;
+            this.bytes -= f.bytes;
+            this.droppedOldest++;
+          }
         }
       }
       const id = Number(this.insert.run(topic, payload, size, nowMs).lastInsertRowid);
@@ -108,14 +112,21 @@ export class Outbox {
 
   /** Up to `limit` entries after `afterId`, oldest first. */
   peek(limit: number, afterId = 0): OutboxEntry[] {
-    return (this.oldest.all(afterId, limit) as { id: number; topic: string; payload: Buffer; createdMs: number }[])
-      .map((r) => ({ id: r.id, topic: r.topic, payload: new Uint8Array(r.payload), createdMs: r.createdMs }));
+    return (this.oldest.all(afterId, limit) as { id: number; topic: string; payload: Buffer; createdMs: number }[]).map((r) => ({
+      id: r.id,
+      topic: r.topic,
+      payload: new Uint8Array(r.payload),
+      createdMs: r.createdMs,
+    }));
   }
 
   /** Deletes an entry once the broker acknowledged it. Idempotent. */
   ack(id: number): void {
     const r = this.remove.get(id) as { bytes: number } | undefined;
-    if (r !== undefined) { this.rows--; this.bytes -= r.bytes; }
+    if (r !== undefined) {
+      this.rows--;
+      this.bytes -= r.bytes;
+    }
   }
 
   stats(): OutboxStats {

@@ -11,7 +11,9 @@ import { Outbox, OutboxFullError } from './outbox.ts';
 import { Uplink, statusTopic } from './uplink.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 const tmpDb = (): string => join(mkdtempSync(join(tmpdir(), 'ferry-outbox-')), 'outbox.db');
 
 async function subscriber(url: string, topic: string): Promise<{ client: MqttClient; got: string[] }> {
@@ -34,7 +36,10 @@ const payloads = (n: number, from = 0): string[] => Array.from({ length: n }, (_
 function uplinkOn(url: string, path = tmpDb(), gatewayId = 'gw-test'): { uplink: Uplink; outbox: Outbox } {
   const outbox = new Outbox({ path });
   const uplink = new Uplink({ url, gatewayId, outbox, reconnectMs: 100 });
-  cleanups.push(async () => { await uplink.close().catch(() => undefined); outbox.close(); });
+  cleanups.push(async () => {
+    await uplink.close().catch(() => undefined);
+    outbox.close();
+  });
   return { uplink, outbox };
 }
 
@@ -118,7 +123,10 @@ describe('kill -9 of the gateway process', () => {
     const sub = await subscriber(broker.url, 'ferry/up/#');
     const { uplink } = uplinkOn(broker.url, path, 'gw-kill');
     await uplink.flushed(30_000);
-    await until(() => sub.got.length >= puts.length, `all acknowledged puts (${sub.got.length} of ${puts.length}, first ${sub.got[0]}, last ${sub.got.at(-1)}, last put ${puts.at(-1)})`);
+    await until(
+      () => sub.got.length >= puts.length,
+      `all acknowledged puts (${sub.got.length} of ${puts.length}, first ${sub.got[0]}, last ${sub.got.at(-1)}, last put ${puts.at(-1)})`,
+    );
     // Everything acknowledged is delivered, in order; at most the one reading being written at the kill is extra.
     expect(sub.got.slice(0, puts.length)).toEqual(puts);
     expect(sub.got.length - puts.length).toBeLessThanOrEqual(1);
@@ -143,7 +151,11 @@ describe('outbox bounds', () => {
   it('refuses with an OutboxFullError of the gateway catalog', () => {
     const o = new Outbox({ path: ':memory:', maxBytes: 20, policy: 'refuse-new' });
     let caught: unknown;
-    try { o.put('t', new Uint8Array(30)); } catch (e) { caught = e; }
+    try {
+      o.put('t', new Uint8Array(30));
+    } catch (e) {
+      caught = e;
+    }
     expect(caught).toBeInstanceOf(OutboxFullError);
     expect(caught).toMatchObject({ name: 'OutboxFullError', code: 'FERRY_GW_OUTBOX_FULL', num: 5403, status: 507 });
   });
@@ -168,7 +180,10 @@ describe('uplink pacing (maxRate)', () => {
     for (const p of payloads(100)) outbox.put('ferry/up/gw-pace', new TextEncoder().encode(p));
     let now = 1_000_000;
     const uplink = new Uplink({ url: broker.url, gatewayId: 'gw-pace', outbox, reconnectMs: 100, maxRate: 200, inflight: 64, now: () => now });
-    cleanups.push(async () => { await uplink.close().catch(() => undefined); outbox.close(); });
+    cleanups.push(async () => {
+      await uplink.close().catch(() => undefined);
+      outbox.close();
+    });
     await until(() => uplink.connected && uplink.stats().acked >= 50, 'the first burst');
     await new Promise((r) => setTimeout(r, 100)); // real time passes; the pacing clock does not
     expect(uplink.stats().published).toBe(50); // 200/s for a quarter second

@@ -72,7 +72,9 @@ export class Uplink {
       this.client.publish(status, 'online', { qos: 1, retain: true });
       this.drain();
     });
-    this.client.on('reconnect', () => { this.reconnects++; });
+    this.client.on('reconnect', () => {
+      this.reconnects++;
+    });
     this.client.on('error', (e) => opts.onError?.(e));
   }
 
@@ -117,7 +119,13 @@ export class Uplink {
     this.budgetAt = now;
     const whole = Math.floor(this.budget);
     if (whole <= 0 && this.paceTimer === undefined) {
-      this.paceTimer = setTimeout(() => { this.paceTimer = undefined; this.drain(); }, Math.ceil(((1 - this.budget) / rate) * 1000));
+      this.paceTimer = setTimeout(
+        () => {
+          this.paceTimer = undefined;
+          this.drain();
+        },
+        Math.ceil(((1 - this.budget) / rate) * 1000),
+      );
       this.paceTimer.unref();
     }
     return whole;
@@ -180,4 +188,3 @@ export class Uplink {
     this.client.end(true);
   }
 }
-

@@ -40,10 +40,17 @@ const MIN_CYCLE_MS = 180_000;
 export function abiConformance(name: string, factory: () => Promise<ConformanceHost>, opts: ConformanceOptions = {}): void {
   const test = (title: string, fn: (h: ConformanceHost) => Promise<void>): void => {
     const reason = opts.skip?.[title];
-    if (reason !== undefined) { it.skip(`${title} (skipped: ${reason})`, () => undefined); return; }
+    if (reason !== undefined) {
+      it.skip(`${title} (skipped: ${reason})`, () => undefined);
+      return;
+    }
     it(title, async () => {
       const h = await factory();
-      try { await fn(h); } finally { await h.close(); }
+      try {
+        await fn(h);
+      } finally {
+        await h.close();
+      }
     });
   };
   const verified = async (h: ConformanceHost): Promise<Message[]> => {
@@ -62,7 +69,7 @@ export function abiConformance(name: string, factory: () => Promise<ConformanceH
       expect(await h.abiVersion()).toBe(ABI_VERSION);
     });
 
-    test('boot emits a signed boot message with sq 0 in the host\'s epoch', async (h) => {
+    test("boot emits a signed boot message with sq 0 in the host's epoch", async (h) => {
       const epoch = await h.boot();
       const [m, ...rest] = await verified(h);
       expect(rest).toEqual([]);
@@ -152,8 +159,18 @@ export function abiConformance(name: string, factory: () => Promise<ConformanceH
       const e2 = await h.boot();
       await h.tick(10_000);
       expect(e2).toBeGreaterThan(e1);
-      const headers = (await h.messages()).map((t) => { const p = peek(t); if (!p.ok) throw p.error; return p.value; });
-      expect(headers.map((x) => [x.ep, x.sq])).toEqual([[e1, 0], [e1, 1], [e1, 2], [e2, 0], [e2, 1]]);
+      const headers = (await h.messages()).map((t) => {
+        const p = peek(t);
+        if (!p.ok) throw p.error;
+        return p.value;
+      });
+      expect(headers.map((x) => [x.ep, x.sq])).toEqual([
+        [e1, 0],
+        [e1, 1],
+        [e1, 2],
+        [e2, 0],
+        [e2, 1],
+      ]);
     });
   });
 }

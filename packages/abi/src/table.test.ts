@@ -13,7 +13,7 @@ describe('ABI table', () => {
     const now = HOST_FUNCTIONS.find((f) => f.module === 'clock' && f.name === 'now_ms')!;
     expect(wamrSignature(now)).toBe('()I');
   });
-  it('emitMax equals the envelope\'s MAX_TOKEN_BYTES, so a board never emits what a receiver refuses', () => {
+  it("emitMax equals the envelope's MAX_TOKEN_BYTES, so a board never emits what a receiver refuses", () => {
     expect(LIMITS.emitMax).toBe(MAX_TOKEN_BYTES);
   });
   it('every negative status has a catalog code 1000 + |status|', () => {

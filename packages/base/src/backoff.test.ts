@@ -10,10 +10,12 @@ describe('backoffDelay', () => {
   });
 
   it('never decreases, never passes max, and stays finite for huge attempt numbers', () => {
-    fc.assert(fc.property(fc.nat(1_000_000), fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 100_000 }), (n, initialMs, extra) => {
-      const o = { initialMs, maxMs: initialMs + extra };
-      const d = backoffDelay(n, o);
-      return Number.isFinite(d) && d <= o.maxMs && d >= Math.min(initialMs, o.maxMs) && backoffDelay(n + 1, o) >= d;
-    }));
+    fc.assert(
+      fc.property(fc.nat(1_000_000), fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 100_000 }), (n, initialMs, extra) => {
+        const o = { initialMs, maxMs: initialMs + extra };
+        const d = backoffDelay(n, o);
+        return Number.isFinite(d) && d <= o.maxMs && d >= Math.min(initialMs, o.maxMs) && backoffDelay(n + 1, o) >= d;
+      }),
+    );
   });
 });

@@ -18,27 +18,47 @@ const SELF = 'packages/base/src/errors.ts';
 
 /** Every non-test TypeScript source file, relative to the root. */
 function sources(): string[] {
-  return SOURCE_DIRS.flatMap((dir) => (readdirSync(join(root, dir), { recursive: true }) as string[])
-    .map((f) => `${dir}/${f}`)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts') && !SKIP_DIR.test(f)));
+  return SOURCE_DIRS.flatMap((dir) =>
+    (readdirSync(join(root, dir), { recursive: true }) as string[])
+      .map((f) => `${dir}/${f}`)
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts') && !SKIP_DIR.test(f)),
+  );
 }
 
 /** A registered catalog and the source file that defines it. */
-interface Catalog { readonly prefix: string; readonly file: string; readonly range: readonly [number, number]; readonly package: string; readonly codes: ErrorCatalog['codes'] }
+interface Catalog {
+  readonly prefix: string;
+  readonly file: string;
+  readonly range: readonly [number, number];
+  readonly package: string;
+  readonly codes: ErrorCatalog['codes'];
+}
 
 const doc = readFileSync(join(root, 'docs/errors.md'), 'utf8');
 
 /** `| lo-hi | \`PREFIX*\` | \`package\` | where |` rows of the ranges table. */
-const rangeRows = [...doc.matchAll(/^\| (\d+)-(\d+) \| `(FERRY_[A-Z0-9_]*_)\*` \| `(@ferry\/[a-z-]+)` \| (.+) \|$/gm)]
-  .map((m) => ({ lo: Number(m[1]), hi: Number(m[2]), prefix: m[3]!, package: m[4]!, where: m[5]! }));
+const rangeRows = [...doc.matchAll(/^\| (\d+)-(\d+) \| `(FERRY_[A-Z0-9_]*_)\*` \| `(@ferry\/[a-z-]+)` \| (.+) \|$/gm)].map((m) => ({
+  lo: Number(m[1]),
+  hi: Number(m[2]),
+  prefix: m[3]!,
+  package: m[4]!,
+  where: m[5]!,
+}));
 
 /** `### \`PREFIX*\` (lo-hi)` sections and the code rows `| \`CODE\` | num | status | meaning |` of each. */
-const sections = doc.split(/^### /m).slice(1).map((text) => {
-  const h = /^`(FERRY_[A-Z0-9_]*_)\*` \((\d+)-(\d+)\)$/m.exec(text.split('\n')[0]!);
-  const rows = [...text.matchAll(/^\| `(FERRY_[A-Z0-9_]+)` \| (\d+) \| (\d{3}) \| (.+) \|$/gm)]
-    .map((m) => ({ code: m[1]!, num: Number(m[2]), status: Number(m[3]), doc: m[4]!.replaceAll('\\|', '|') }));
-  return { heading: text.split('\n')[0]!, prefix: h?.[1], lo: Number(h?.[2]), hi: Number(h?.[3]), rows };
-});
+const sections = doc
+  .split(/^### /m)
+  .slice(1)
+  .map((text) => {
+    const h = /^`(FERRY_[A-Z0-9_]*_)\*` \((\d+)-(\d+)\)$/m.exec(text.split('\n')[0]!);
+    const rows = [...text.matchAll(/^\| `(FERRY_[A-Z0-9_]+)` \| (\d+) \| (\d{3}) \| (.+) \|$/gm)].map((m) => ({
+      code: m[1]!,
+      num: Number(m[2]),
+      status: Number(m[3]),
+      doc: m[4]!.replaceAll('\\|', '|'),
+    }));
+    return { heading: text.split('\n')[0]!, prefix: h?.[1], lo: Number(h?.[2]), hi: Number(h?.[3]), rows };
+  });
 const allRows = [...doc.matchAll(/^\| `(FERRY_[A-Z0-9_]+)` \| \d+ \| \d{3} \|/gm)].map((m) => m[1]!);
 
 let catalogs: Catalog[] = [];
@@ -47,7 +67,7 @@ beforeAll(async () => {
   const files = sources();
   const definers = files.filter((f) => f !== SELF && readFileSync(join(root, f), 'utf8').includes('defineErrors('));
   const loaded = new Map<string, Record<string, unknown>>();
-  for (const f of definers) loaded.set(f, await import(join(root, f)) as Record<string, unknown>);
+  for (const f of definers) loaded.set(f, (await import(join(root, f))) as Record<string, unknown>);
   const fileOf = (c: ErrorCatalog): string => [...loaded].find(([, m]) => Object.values(m).includes(c.codes))?.[0] ?? '?';
   catalogs = errorCatalogs().map((c) => ({ prefix: c.prefix, file: fileOf(c), range: c.range, package: c.package, codes: c.codes }));
 });
@@ -55,14 +75,30 @@ beforeAll(async () => {
 describe('error catalogs', () => {
   it('are all found: every file that calls defineErrors registered its catalog, and the known ones are there', () => {
     const prefixes = catalogs.map((c) => c.prefix);
-    for (const p of ['FERRY_ABI_', 'FERRY_MSG_', 'FERRY_RULES_', 'FERRY_SERIAL_', 'FERRY_DECODE_', 'FERRY_GW_BLE_', 'FERRY_GW_SERIAL_', 'FERRY_GW_', 'FERRY_CTL_', 'FERRY_API_', 'FERRY_WASM_', 'FERRY_FN_', 'FERRY_INGEST_', 'FERRY_STORE_', 'FERRY_DEVICE_']) {
+    for (const p of [
+      'FERRY_ABI_',
+      'FERRY_MSG_',
+      'FERRY_RULES_',
+      'FERRY_SERIAL_',
+      'FERRY_DECODE_',
+      'FERRY_GW_BLE_',
+      'FERRY_GW_SERIAL_',
+      'FERRY_GW_',
+      'FERRY_CTL_',
+      'FERRY_API_',
+      'FERRY_WASM_',
+      'FERRY_FN_',
+      'FERRY_INGEST_',
+      'FERRY_STORE_',
+      'FERRY_DEVICE_',
+    ]) {
       expect(prefixes, p).toContain(p);
     }
     expect(catalogs.filter((c) => c.file === '?').map((c) => c.prefix)).toEqual([]);
     expect(new Set(prefixes).size).toBe(prefixes.length);
   });
 
-  it('use every code once across the tree, each with its catalog\'s prefix', () => {
+  it("use every code once across the tree, each with its catalog's prefix", () => {
     const codes = catalogs.flatMap((c) => Object.keys(c.codes));
     expect(codes.length - new Set(codes).size).toBe(0);
     for (const c of catalogs) for (const code of Object.keys(c.codes)) expect(code.startsWith(c.prefix), code).toBe(true);
@@ -130,14 +166,21 @@ function cMacros(): Set<string> {
 describe('codes named elsewhere', () => {
   const macros = cMacros();
   /** The catalog a code-like token belongs to: the one with the longest matching prefix, if any. */
-  const owner = (token: string): Catalog | undefined =>
-    catalogs.filter((c) => token.startsWith(c.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  const owner = (token: string): Catalog | undefined => catalogs.filter((c) => token.startsWith(c.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
   const unknownIn = (text: string): string[] =>
-    [...new Set([...text.matchAll(/\bFERRY_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0]))]
-      .filter((t) => { const c = owner(t); return c !== undefined && !(t in c.codes) && !macros.has(t); });
+    [...new Set([...text.matchAll(/\bFERRY_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0]))].filter((t) => {
+      const c = owner(t);
+      return c !== undefined && !(t in c.codes) && !macros.has(t);
+    });
 
   it('docs pages and READMEs name only codes that exist', () => {
-    const pages = [...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`), 'README.md', 'firmware/host/README.md'];
+    const pages = [
+      ...readdirSync(join(root, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+      'README.md',
+      'firmware/host/README.md',
+    ];
     const bad = pages.flatMap((p) => unknownIn(readFileSync(join(root, p), 'utf8')).map((t) => `${p}: ${t}`));
     expect(bad).toEqual([]);
   });

@@ -2,10 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import { CatalogError, defineErrors, err, errorCatalogs, isCatalogError, ok, type Result } from './errors.ts';
 
-const DEMO = defineErrors('FERRY_TESTDEMO_', [9900, 9949], {
-  FERRY_TESTDEMO_BAD: { num: 9901, status: 400, doc: 'the input is bad' },
-  FERRY_TESTDEMO_GONE: { num: 9902, status: 404, doc: 'the thing is gone' },
-}, { package: '@ferry/base', errorName: 'DemoError' });
+const DEMO = defineErrors(
+  'FERRY_TESTDEMO_',
+  [9900, 9949],
+  {
+    FERRY_TESTDEMO_BAD: { num: 9901, status: 400, doc: 'the input is bad' },
+    FERRY_TESTDEMO_GONE: { num: 9902, status: 404, doc: 'the thing is gone' },
+  },
+  { package: '@ferry/base', errorName: 'DemoError' },
+);
 
 class DemoError extends DEMO.Error {}
 
@@ -39,7 +44,12 @@ describe('defineErrors', () => {
   });
 
   it('can leave the code out of the message', () => {
-    const bare = defineErrors('FERRY_TESTBARE_', [9950, 9959], { FERRY_TESTBARE_X: { num: 9951, status: 409, doc: 'x' } }, { package: '@ferry/base', errorName: 'BareError', codeInMessage: false });
+    const bare = defineErrors(
+      'FERRY_TESTBARE_',
+      [9950, 9959],
+      { FERRY_TESTBARE_X: { num: 9951, status: 409, doc: 'x' } },
+      { package: '@ferry/base', errorName: 'BareError', codeInMessage: false },
+    );
     expect(new bare.Error('FERRY_TESTBARE_X', 'just the reason').message).toBe('just the reason');
   });
 
@@ -67,10 +77,21 @@ describe('defineErrors', () => {
 
   it('refuses at load time a code without the prefix, a number outside the range or used twice, a non-error status, a missing doc', () => {
     const o = { package: '@ferry/base', errorName: 'X' };
-    expect(() => defineErrors('FERRY_TESTBAD_', [9960, 9969], { FERRY_OTHER_X: { num: 9961, status: 400, doc: 'd' } }, o)).toThrow(/FERRY_OTHER_X is not FERRY_TESTBAD_<WHAT>/);
+    expect(() => defineErrors('FERRY_TESTBAD_', [9960, 9969], { FERRY_OTHER_X: { num: 9961, status: 400, doc: 'd' } }, o)).toThrow(
+      /FERRY_OTHER_X is not FERRY_TESTBAD_<WHAT>/,
+    );
     expect(() => defineErrors('FERRY_TESTBAD_', [9960, 9969], { FERRY_TESTBAD_X: { num: 9970, status: 400, doc: 'd' } }, o)).toThrow(/outside 9960-9969/);
-    expect(() => defineErrors('FERRY_TESTBAD_', [9960, 9969], { FERRY_TESTBAD_X: { num: 9961, status: 400, doc: 'd' }, FERRY_TESTBAD_Y: { num: 9961, status: 400, doc: 'd' } }, o)).toThrow(/reuses 9961/);
-    expect(() => defineErrors('FERRY_TESTBAD_', [9960, 9969], { FERRY_TESTBAD_X: { num: 9961, status: 200, doc: 'd' } }, o)).toThrow(/not an HTTP error status/);
+    expect(() =>
+      defineErrors(
+        'FERRY_TESTBAD_',
+        [9960, 9969],
+        { FERRY_TESTBAD_X: { num: 9961, status: 400, doc: 'd' }, FERRY_TESTBAD_Y: { num: 9961, status: 400, doc: 'd' } },
+        o,
+      ),
+    ).toThrow(/reuses 9961/);
+    expect(() => defineErrors('FERRY_TESTBAD_', [9960, 9969], { FERRY_TESTBAD_X: { num: 9961, status: 200, doc: 'd' } }, o)).toThrow(
+      /not an HTTP error status/,
+    );
     expect(() => defineErrors('FERRY_TESTBAD_', [9960, 9969], { FERRY_TESTBAD_X: { num: 9961, status: 400, doc: ' ' } }, o)).toThrow(/one-line doc/);
     expect(() => defineErrors('TESTBAD_', [9960, 9969], {}, o)).toThrow(/not FERRY_<AREA>_/);
     expect(errorCatalogs().some((c) => c.prefix === 'FERRY_TESTBAD_')).toBe(false);

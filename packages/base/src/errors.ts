@@ -85,7 +85,11 @@ export type DefinedErrors<T extends Record<string, ErrorSpec>> = Omit<ErrorCatal
   /** The table as written, literal types kept (so `CATALOG.codes.FERRY_X.num` is a number literal). */
   readonly codes: T;
   /** The catalog's error class; a package may extend it to add fields (keep the constructor's first two parameters). */
-  readonly Error: new (code: keyof T & string, detail: string, options?: ErrorOptions) => CatalogError<keyof T & string>;
+  readonly Error: new (
+    code: keyof T & string,
+    detail: string,
+    options?: ErrorOptions,
+  ) => CatalogError<keyof T & string>;
   readonly ok: <V>(value: V) => Result<V, CatalogError<keyof T & string>>;
   /** A failure with one of this catalog's codes, and no other. */
   readonly fail: <V = never>(code: keyof T & string, detail: string, options?: ErrorOptions) => Result<V, CatalogError<keyof T & string>>;
@@ -142,11 +146,13 @@ export function defineErrors<const T extends Record<string, ErrorSpec>>(
 function checkTable(prefix: string, range: readonly [number, number], table: Record<string, ErrorSpec>): string[] {
   const problems: string[] = [];
   if (!/^FERRY_[A-Z0-9_]*_$/.test(prefix)) problems.push(`prefix ${prefix} is not FERRY_<AREA>_`);
-  if (!(Number.isInteger(range[0]) && Number.isInteger(range[1]) && range[0] <= range[1])) problems.push(`range ${range.join('-')} is not two ordered integers`);
+  if (!(Number.isInteger(range[0]) && Number.isInteger(range[1]) && range[0] <= range[1]))
+    problems.push(`range ${range.join('-')} is not two ordered integers`);
   const seen = new Map<number, string>();
   for (const [code, spec] of Object.entries(table)) {
     if (!code.startsWith(prefix) || !/^[A-Z0-9_]+[A-Z0-9]$/.test(code)) problems.push(`${code} is not ${prefix}<WHAT>`);
-    if (!Number.isInteger(spec.num) || spec.num < range[0] || spec.num > range[1]) problems.push(`${code} number ${spec.num} is outside ${range[0]}-${range[1]}`);
+    if (!Number.isInteger(spec.num) || spec.num < range[0] || spec.num > range[1])
+      problems.push(`${code} number ${spec.num} is outside ${range[0]}-${range[1]}`);
     const other = seen.get(spec.num);
     if (other !== undefined) problems.push(`${code} reuses ${spec.num} of ${other}`);
     seen.set(spec.num, code);

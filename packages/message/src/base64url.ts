@@ -76,7 +76,10 @@ export function decodeInto(src: Uint8Array, start: number, end: number, out: Uin
   let i = start;
   const full = start + len - rest;
   for (; i < full; i += 4) {
-    const a = DEC[src[i]!]!, b = DEC[src[i + 1]!]!, c = DEC[src[i + 2]!]!, d = DEC[src[i + 3]!]!;
+    const a = DEC[src[i]!]!,
+      b = DEC[src[i + 1]!]!,
+      c = DEC[src[i + 2]!]!,
+      d = DEC[src[i + 3]!]!;
     if ((a | b | c | d) < 0) return -1;
     const n = (a << 18) | (b << 12) | (c << 6) | d;
     out[o++] = n >>> 16;
@@ -84,11 +87,14 @@ export function decodeInto(src: Uint8Array, start: number, end: number, out: Uin
     out[o++] = n & 255;
   }
   if (rest === 2) {
-    const a = DEC[src[i]!]!, b = DEC[src[i + 1]!]!;
+    const a = DEC[src[i]!]!,
+      b = DEC[src[i + 1]!]!;
     if ((a | b) < 0 || (b & 15) !== 0) return -1;
     out[o++] = (a << 2) | (b >> 4);
   } else if (rest === 3) {
-    const a = DEC[src[i]!]!, b = DEC[src[i + 1]!]!, c = DEC[src[i + 2]!]!;
+    const a = DEC[src[i]!]!,
+      b = DEC[src[i + 1]!]!,
+      c = DEC[src[i + 2]!]!;
     if ((a | b | c) < 0 || (c & 3) !== 0) return -1;
     out[o++] = (a << 2) | (b >> 4);
     out[o++] = ((b & 15) << 4) | (c >> 2);

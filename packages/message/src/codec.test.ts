@@ -5,10 +5,12 @@ import { errorFixtures, validFixtures, type ErrorFixture, type ValidFixture } fr
 import { hexKey } from './node-hmac.ts';
 import { encode as b64 } from './base64url.ts';
 
-const lookup = (f: ValidFixture | ErrorFixture) => (kid: string): HmacKey | undefined => {
-  const hex = f.keys[kid];
-  return hex === undefined ? undefined : hexKey(hex);
-};
+const lookup =
+  (f: ValidFixture | ErrorFixture) =>
+  (kid: string): HmacKey | undefined => {
+    const hex = f.keys[kid];
+    return hex === undefined ? undefined : hexKey(hex);
+  };
 
 describe('valid fixtures', () => {
   for (const f of validFixtures()) {
@@ -77,7 +79,8 @@ describe('encode', () => {
 
 describe('RFC examples', () => {
   // RFC 7515 Appendix A.1 (also RFC 7519 §3.1): an HS256 JWS with CRLFs in the header and payload.
-  const token = 'eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+  const token =
+    'eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
   const k = Buffer.from('AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow', 'base64url');
   it('RFC 7515 A.1 verifies with verifyJws and yields the RFC payload', () => {
     const r = verifyJws(token, hexKey(k.toString('hex')));

@@ -29,7 +29,9 @@ export interface ErrorFixture {
 
 function load<T>(kind: 'valid' | 'error'): T[] {
   const d = join(FIXTURES_DIR, kind);
-  return readdirSync(d).filter((f) => f.endsWith('.json')).sort()
+  return readdirSync(d)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
     .map((f) => ({ name: f.replace(/\.json$/, ''), ...(JSON.parse(readFileSync(join(d, f), 'utf8')) as object) }) as T);
 }
 

@@ -26,7 +26,9 @@ describe('jose tokens verify with ours', () => {
   it('a JWT signed by SignJWT with Ferry header fields', async () => {
     const token = await new SignJWT({ ev: 'tel', d: { t: 20.25 } })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: 'js-1', ep: 9, sq: 77, grp: 3, part: 0, parts: 2 })
-      .setIssuer('js-1').setIssuedAt(1767225600).sign(secret);
+      .setIssuer('js-1')
+      .setIssuedAt(1767225600)
+      .sign(secret);
     const r = verify(token, hmacKey(secret));
     expect(r.ok ? r.value : r.error.message).toEqual({
       header: { kid: 'js-1', ep: 9, sq: 77, group: { id: 3, part: 0, parts: 2 } },

@@ -9,7 +9,9 @@ import { ControlClient, requestTopic, serveControl } from './channel.ts';
 import { ControlError } from './errors.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 const key = hmacKey(new Uint8Array(32).fill(4));
 
 async function setup() {
@@ -17,18 +19,24 @@ async function setup() {
   cleanups.push(() => broker.stop());
   const app = Fastify();
   const seen: unknown[] = [];
-  app.post('/api/echo', async (req) => { seen.push(req.body); return { echoed: req.body }; });
+  app.post('/api/echo', async (req) => {
+    seen.push(req.body);
+    return { echoed: req.body };
+  });
   app.get('/api/ping', async () => ({ pong: true }));
   const gw = await mqtt.connectAsync(broker.url);
   const cloud = await mqtt.connectAsync(broker.url);
-  cleanups.push(async () => { await gw.endAsync(true); await cloud.endAsync(true); });
+  cleanups.push(async () => {
+    await gw.endAsync(true);
+    await cloud.endAsync(true);
+  });
   const refused: string[] = [];
   await serveControl({ client: gw, app, gatewayId: 'gw-c', key, onRefused: (w) => refused.push(w) });
   return { client: new ControlClient(cloud, (id) => (id === 'gw-c' ? key : undefined)), cloud, seen, refused };
 }
 
 describe('control channel', () => {
-  it('runs a request on the gateway\'s routes and returns the signed reply', async () => {
+  it("runs a request on the gateway's routes and returns the signed reply", async () => {
     const { client } = await setup();
     expect(await client.request('gw-c', { method: 'GET', path: '/api/ping' })).toMatchObject({ status: 200, body: { pong: true } });
   });
@@ -43,14 +51,24 @@ describe('control channel', () => {
   it('refuses a replayed request, one signed with another key, and one outside /api/', async () => {
     const { cloud, seen, refused } = await setup();
     const mk = (k: typeof key, d: object, sq: number) => {
-      const t = encode({ header: { kid: 'cloud', ep: 1, sq }, claims: { iss: 'cloud', iat: Math.floor(Date.now() / 1000), ev: 'ctl', d: { c: Buffer.from(JSON.stringify(d)).toString('base64') } } }, k);
+      const t = encode(
+        {
+          header: { kid: 'cloud', ep: 1, sq },
+          claims: { iss: 'cloud', iat: Math.floor(Date.now() / 1000), ev: 'ctl', d: { c: Buffer.from(JSON.stringify(d)).toString('base64') } },
+        },
+        k,
+      );
       if (!t.ok) throw t.error;
       return t.value;
     };
     const req = mk(key, { id: 'r1', method: 'POST', path: '/api/echo', body: { a: 1 } }, 0);
     await cloud.publishAsync(requestTopic('ferry', 'gw-c'), req, { qos: 1 });
     await cloud.publishAsync(requestTopic('ferry', 'gw-c'), req, { qos: 1 });
-    await cloud.publishAsync(requestTopic('ferry', 'gw-c'), mk(hmacKey(new Uint8Array(32).fill(5)), { id: 'r2', method: 'POST', path: '/api/echo', body: {} }, 1), { qos: 1 });
+    await cloud.publishAsync(
+      requestTopic('ferry', 'gw-c'),
+      mk(hmacKey(new Uint8Array(32).fill(5)), { id: 'r2', method: 'POST', path: '/api/echo', body: {} }, 1),
+      { qos: 1 },
+    );
     await cloud.publishAsync(requestTopic('ferry', 'gw-c'), mk(key, { id: 'r3', method: 'GET', path: '/health' }, 2), { qos: 1 });
     const end = Date.now() + 5000;
     while (refused.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));

@@ -13,8 +13,17 @@ import { ControlError, type ControlErrorCode } from './errors.ts';
 export const requestTopic = (prefix: string, gatewayId: string): string => `${prefix}/ctl/${gatewayId}/req`;
 export const replyTopic = (prefix: string, gatewayId: string): string => `${prefix}/ctl/${gatewayId}/res`;
 
-export interface ControlRequest { readonly id: string; readonly method: 'GET' | 'POST'; readonly path: string; readonly body?: unknown }
-export interface ControlReply { readonly id: string; readonly status: number; readonly body: unknown }
+export interface ControlRequest {
+  readonly id: string;
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: unknown;
+}
+export interface ControlReply {
+  readonly id: string;
+  readonly status: number;
+  readonly body: unknown;
+}
 
 /*
  * Payloads larger than one envelope (2 KiB) travel as a GROUP of messages (header grp/part/parts, the
@@ -24,7 +33,12 @@ export interface ControlReply { readonly id: string; readonly status: number; re
  */
 const CHUNK = 800;
 
-interface Sender { readonly kid: string; readonly ep: number; sq: number; group: number }
+interface Sender {
+  readonly kid: string;
+  readonly ep: number;
+  sq: number;
+  group: number;
+}
 
 function encodeAll(sender: Sender, key: HmacKey, ev: string, value: unknown, nowMs: number): string[] {
   const bytes = Buffer.from(JSON.stringify(value));
@@ -32,8 +46,12 @@ function encodeAll(sender: Sender, key: HmacKey, ev: string, value: unknown, now
   const id = sender.group++;
   const out: string[] = [];
   for (let i = 0; i < parts; i++) {
-    const header = parts === 1 ? { kid: sender.kid, ep: sender.ep, sq: sender.sq++ } : { kid: sender.kid, ep: sender.ep, sq: sender.sq++, group: { id, part: i, parts } };
-    const t = encode({ header, claims: { iss: sender.kid, iat: Math.floor(nowMs / 1000), ev, d: { c: bytes.subarray(i * CHUNK, (i + 1) * CHUNK).toString('base64') } } }, key);
+    const header =
+      parts === 1 ? { kid: sender.kid, ep: sender.ep, sq: sender.sq++ } : { kid: sender.kid, ep: sender.ep, sq: sender.sq++, group: { id, part: i, parts } };
+    const t = encode(
+      { header, claims: { iss: sender.kid, iat: Math.floor(nowMs / 1000), ev, d: { c: bytes.subarray(i * CHUNK, (i + 1) * CHUNK).toString('base64') } } },
+      key,
+    );
     if (!t.ok) throw t.error;
     out.push(t.value);
   }
@@ -43,7 +61,10 @@ function encodeAll(sender: Sender, key: HmacKey, ev: string, value: unknown, now
 /** Collects the parts of grouped messages; returns the whole value once every part is in. */
 class Reassembler {
   private readonly open = new Map<string, { parts: (string | undefined)[]; atMs: number }>();
-  add(m: { header: { kid: string; ep: number; group?: { id: number; part: number; parts: number } }; claims: Record<string, unknown> }, nowMs: number): unknown {
+  add(
+    m: { header: { kid: string; ep: number; group?: { id: number; part: number; parts: number } }; claims: Record<string, unknown> },
+    nowMs: number,
+  ): unknown {
     const c = (m.claims['d'] as { c?: unknown } | undefined)?.c;
     if (typeof c !== 'string') return undefined;
     const g = m.header.group;
@@ -63,8 +84,13 @@ class Reassembler {
 
 /** Gateway side: serves control requests with the local REST routes. Returns a stop function. */
 export async function serveControl(o: {
-  readonly client: MqttClient; readonly app: FastifyInstance; readonly gatewayId: string; readonly key: HmacKey;
-  readonly prefix?: string; readonly maxAgeMs?: number; readonly now?: () => number;
+  readonly client: MqttClient;
+  readonly app: FastifyInstance;
+  readonly gatewayId: string;
+  readonly key: HmacKey;
+  readonly prefix?: string;
+  readonly maxAgeMs?: number;
+  readonly now?: () => number;
   /** A refused request: why, as a catalog code (a token that fails verification keeps its FERRY_MSG_* code). */
   readonly onRefused?: (why: ControlErrorCode | MessageErrorCode) => void;
 }): Promise<() => Promise<void>> {
@@ -77,15 +103,33 @@ export async function serveControl(o: {
   const onMessage = (topic: string, payload: Buffer): void => {
     if (topic !== requestTopic(prefix, o.gatewayId)) return;
     const r = verify(payload, o.key);
-    if (!r.ok) { o.onRefused?.(r.error.code); return; }
+    if (!r.ok) {
+      o.onRefused?.(r.error.code);
+      return;
+    }
     let d: Partial<ControlRequest> | undefined;
-    try { d = parts.add(r.value, now()) as Partial<ControlRequest> | undefined; } catch { o.onRefused?.('FERRY_CTL_BAD_REQUEST'); return; }
+    try {
+      d = parts.add(r.value, now()) as Partial<ControlRequest> | undefined;
+    } catch {
+      o.onRefused?.('FERRY_CTL_BAD_REQUEST');
+      return;
+    }
     if (d === undefined && r.value.header.group !== undefined) return; // more parts to come
     const age = Math.abs(now() - r.value.claims.iat * 1000);
-    if (d === undefined || typeof d.id !== 'string' || (d.method !== 'GET' && d.method !== 'POST') || typeof d.path !== 'string') { o.onRefused?.('FERRY_CTL_BAD_REQUEST'); return; }
-    if (age > (o.maxAgeMs ?? 120_000) || seen.has(d.id)) { o.onRefused?.('FERRY_CTL_REPLAY'); return; }
+    if (d === undefined || typeof d.id !== 'string' || (d.method !== 'GET' && d.method !== 'POST') || typeof d.path !== 'string') {
+      o.onRefused?.('FERRY_CTL_BAD_REQUEST');
+      return;
+    }
+    if (age > (o.maxAgeMs ?? 120_000) || seen.has(d.id)) {
+      o.onRefused?.('FERRY_CTL_REPLAY');
+      return;
+    }
     seen.set(d.id, now());
-    if (seen.size > 10_000) for (const [k] of seen) { seen.delete(k); if (seen.size <= 5_000) break; }
+    if (seen.size > 10_000)
+      for (const [k] of seen) {
+        seen.delete(k);
+        if (seen.size <= 5_000) break;
+      }
     const id = d.id;
     const answer = (reply: ControlReply): void => {
       for (const t of encodeAll(sender, o.key, 'ctl-res', reply, now())) o.client.publish(replyTopic(prefix, o.gatewayId), t, { qos: 1 });
@@ -99,7 +143,11 @@ export async function serveControl(o: {
     }
     void o.app.inject({ method: d.method, url: d.path, ...(d.body !== undefined && { payload: d.body as object }) }).then((res) => {
       let body: unknown;
-      try { body = res.json(); } catch { body = res.body; }
+      try {
+        body = res.json();
+      } catch {
+        body = res.body;
+      }
       answer({ id, status: res.statusCode, body });
     });
   };
@@ -134,7 +182,11 @@ export class ControlClient {
       const r = verify(payload, key);
       if (!r.ok) return;
       let reply: ControlReply | undefined;
-      try { reply = this.parts.add(r.value, Date.now()) as ControlReply | undefined; } catch { return; }
+      try {
+        reply = this.parts.add(r.value, Date.now()) as ControlReply | undefined;
+      } catch {
+        return;
+      }
       if (reply === undefined) return;
       const p = this.pending.get(reply.id);
       if (p === undefined) return;
@@ -146,7 +198,8 @@ export class ControlClient {
 
   /** Sends a request to a gateway's REST API (paths under /api/ only; others are refused here, at once). */
   async request(gatewayId: string, req: Omit<ControlRequest, 'id'>, timeoutMs = 5000): Promise<ControlReply> {
-    if (!req.path.startsWith('/api/')) throw new ControlError('FERRY_CTL_BAD_REQUEST', `only /api/ routes are served over the control channel, not ${req.path}`);
+    if (!req.path.startsWith('/api/'))
+      throw new ControlError('FERRY_CTL_BAD_REQUEST', `only /api/ routes are served over the control channel, not ${req.path}`);
     return this.requestUnchecked(gatewayId, req, timeoutMs);
   }
 
@@ -155,11 +208,17 @@ export class ControlClient {
     const key = this.keyOf(gatewayId);
     if (key === undefined) throw new ControlError('FERRY_CTL_BAD_REPLY', `no key for gateway ${gatewayId}`);
     const rt = replyTopic(this.prefix, gatewayId);
-    if (!this.subscribed.has(rt)) { await this.client.subscribeAsync(rt, { qos: 1 }); this.subscribed.add(rt); }
+    if (!this.subscribed.has(rt)) {
+      await this.client.subscribeAsync(rt, { qos: 1 });
+      this.subscribed.add(rt);
+    }
     const id = `${this.sender.ep}-${++this.n}`;
     const tokens = encodeAll(this.sender, key, 'ctl', { id, ...req }, Date.now());
     const reply = new Promise<ControlReply>((resolve, reject) => {
-      const timer = setTimeout(() => { this.pending.delete(id); reject(new ControlError('FERRY_CTL_TIMEOUT', `gateway ${gatewayId} did not answer ${req.method} ${req.path} within ${timeoutMs} ms`)); }, timeoutMs);
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ControlError('FERRY_CTL_TIMEOUT', `gateway ${gatewayId} did not answer ${req.method} ${req.path} within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.pending.set(id, { resolve, timer });
     });
     for (const t of tokens) await this.client.publishAsync(requestTopic(this.prefix, gatewayId), t, { qos: 1 });

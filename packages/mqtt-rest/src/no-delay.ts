@@ -11,7 +11,9 @@ export interface NoDelayClient {
 }
 
 export function noDelay<C extends NoDelayClient>(client: C): C {
-  const set = (): void => { (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true); };
+  const set = (): void => {
+    (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+  };
   client.on('connect', set);
   set();
   return client;

@@ -6,9 +6,7 @@
  */
 import { RuleEngine, isRuleError, parseRelocation, type JobInfo, type RelocationObject } from '@ferry/rules';
 
-export interface OutputSink {
-  (topic: string, payload: unknown): void;
-}
+export type OutputSink = (topic: string, payload: unknown) => void;
 
 /** Delivers a relocation object to the target runtime (HTTP to its /api/move, or an MQTT control channel). */
 export type MoveTransport = (relocation: RelocationObject) => Promise<unknown>;
@@ -28,8 +26,14 @@ type Recent = { readonly topic: string; readonly record: unknown; readonly atMs:
 
 export const httpTransport: MoveTransport = async (relocation) => {
   const base = relocation.targetResource.replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(base)) throw new Error(`targetResource ${JSON.stringify(relocation.targetResource)} is not an http(s) URL and no other transport is configured`);
-  const res = await fetch(`${base}/api/move`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(relocation), signal: AbortSignal.timeout(5000) });
+  if (!/^https?:\/\//.test(base))
+    throw new Error(`targetResource ${JSON.stringify(relocation.targetResource)} is not an http(s) URL and no other transport is configured`);
+  const res = await fetch(`${base}/api/move`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(relocation),
+    signal: AbortSignal.timeout(5000),
+  });
   const body: unknown = await res.json().catch(() => undefined);
   if (!res.ok) throw new Error(`target refused the job: HTTP ${res.status} ${JSON.stringify(body)}`);
   return body;

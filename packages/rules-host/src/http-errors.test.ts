@@ -10,15 +10,21 @@ function app(logs: string[] = []) {
   answerErrors(a, (m) => logs.push(m));
   a.post('/echo', async (req) => req.body);
   a.post('/typed', { schema: { body: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } } } }, async (req) => req.body);
-  a.get('/bug', async () => { throw new Error('secret detail at /srv/ferry/x.ts'); });
-  a.get('/rule', async () => { throw new RuleError('FERRY_RULES_JOB_NOT_FOUND', 'no job j1'); });
-  a.get('/api', async () => { throw new ApiError('FERRY_API_MOVE_FAILED', 'target refused'); });
+  a.get('/bug', async () => {
+    throw new Error('secret detail at /srv/ferry/x.ts');
+  });
+  a.get('/rule', async () => {
+    throw new RuleError('FERRY_RULES_JOB_NOT_FOUND', 'no job j1');
+  });
+  a.get('/api', async () => {
+    throw new ApiError('FERRY_API_MOVE_FAILED', 'target refused');
+  });
   return a;
 }
 const post = (url: string, payload: string, type = 'application/json') => ({ method: 'POST' as const, url, payload, headers: { 'content-type': type } });
 
 describe('answerErrors', () => {
-  it('fastify\'s refusals become FERRY_API_* codes with their status', async () => {
+  it("fastify's refusals become FERRY_API_* codes with their status", async () => {
     const a = app();
     const cases = [
       [post('/echo', '{"id": '), 400, 'FERRY_API_BAD_REQUEST'],

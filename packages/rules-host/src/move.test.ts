@@ -10,7 +10,9 @@ import { RulesHost } from './host.ts';
 import { rulesRoutes } from './routes.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0)) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
 
 async function hostOn(runtime: string): Promise<{ host: RulesHost; url: string; outputs: unknown[] }> {
   const outputs: unknown[] = [];
@@ -36,7 +38,11 @@ describe('move under a steady stream', () => {
       const gw = await hostOn('gateway:gw');
       const cloud = await hostOn('cloud');
       const inputs = Array.from({ length: 400 }, (_, i) => ({ topic: `ferry/up/gw/bthome/dev${i % 3}`, record: { v: i }, atMs: 1000 + i, id: `gw/1/${i}` }));
-      const res = await fetch(`${gw.url}/api/install`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(installation('gateway:gw', gw.url)) });
+      const res = await fetch(`${gw.url}/api/install`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(installation('gateway:gw', gw.url)),
+      });
       const { jobId } = (await res.json()) as { jobId: string };
       gw.host.engine.start(jobId);
 
@@ -55,7 +61,11 @@ describe('move under a steady stream', () => {
         if (c !== undefined) cloud.host.input(c.topic, c.record, c.atMs, c.id);
         if (step === 203 && !moved) {
           moved = true;
-          const m = await fetch(`${gw.url}/api/move`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jobId, target_runtime: 'cloud', targetResource: cloud.url }) });
+          const m = await fetch(`${gw.url}/api/move`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ jobId, target_runtime: 'cloud', targetResource: cloud.url }),
+          });
           expect(m.status).toBe(200);
         }
       }
@@ -74,7 +84,11 @@ describe('move under a steady stream', () => {
     const { jobId } = gw.host.engine.install(installation('gateway:gw', gw.url));
     gw.host.engine.start(jobId);
     for (let i = 0; i < 5; i++) gw.host.input('ferry/up/gw/a/b', { v: i }, i, `id${i}`);
-    const m = await fetch(`${gw.url}/api/move`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jobId, target_runtime: 'cloud', targetResource: 'http://127.0.0.1:1' }) });
+    const m = await fetch(`${gw.url}/api/move`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jobId, target_runtime: 'cloud', targetResource: 'http://127.0.0.1:1' }),
+    });
     expect(m.status).toBe(502);
     expect(((await m.json()) as { code: string }).code).toBe('FERRY_API_MOVE_FAILED');
     expect(gw.host.engine.list().map((j) => [j.jobId, j.jobStatus])).toEqual([[jobId, 'RUNNING']]);

@@ -7,7 +7,14 @@ import { RulesHost } from './host.ts';
 import { rulesRoutes } from './routes.ts';
 
 async function api() {
-  const host = new RulesHost({ runtime: 'gateway:gw', publish: () => undefined, now: () => 0, transport: async () => { throw new Error('target refused the job: HTTP 400'); } });
+  const host = new RulesHost({
+    runtime: 'gateway:gw',
+    publish: () => undefined,
+    now: () => 0,
+    transport: async () => {
+      throw new Error('target refused the job: HTTP 400');
+    },
+  });
   const app = Fastify();
   rulesRoutes(app, host);
   await app.ready();
@@ -45,14 +52,20 @@ describe('rule REST API errors', () => {
   it('answers refused requests and failed hand-overs with the API catalog', async () => {
     const { call, host } = await api();
     const noId = await call('POST', '/api/stop', {});
-    expect(noId).toEqual({ status: API_ERRORS.FERRY_API_BAD_REQUEST.status, body: { code: 'FERRY_API_BAD_REQUEST', num: 7101, message: 'body must be {"jobId": "<id>"}', path: 'jobId' } });
+    expect(noId).toEqual({
+      status: API_ERRORS.FERRY_API_BAD_REQUEST.status,
+      body: { code: 'FERRY_API_BAD_REQUEST', num: 7101, message: 'body must be {"jobId": "<id>"}', path: 'jobId' },
+    });
     const badMove = await call('POST', '/api/move', { jobId: 'any' });
     expect(badMove).toMatchObject({ status: 400, body: { code: 'FERRY_API_BAD_REQUEST', num: 7101 } });
     expect(badMove.body).not.toHaveProperty('path');
     const { jobId } = host.engine.install(installation);
     host.engine.start(jobId);
     const failed = await call('POST', '/api/move', { jobId, target_runtime: 'cloud', targetResource: 'http://127.0.0.1:1' });
-    expect(failed).toEqual({ status: API_ERRORS.FERRY_API_MOVE_FAILED.status, body: { code: 'FERRY_API_MOVE_FAILED', num: 7102, message: 'target refused the job: HTTP 400' } });
+    expect(failed).toEqual({
+      status: API_ERRORS.FERRY_API_MOVE_FAILED.status,
+      body: { code: 'FERRY_API_MOVE_FAILED', num: 7102, message: 'target refused the job: HTTP 400' },
+    });
     expect(failed.status).toBe(502);
     expect(host.engine.list().map((j) => j.jobStatus)).toEqual(['RUNNING']);
   });

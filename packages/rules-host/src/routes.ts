@@ -29,13 +29,21 @@ const jobIdOf = (body: unknown): string | undefined => {
 
 export function rulesRoutes(app: FastifyInstance, host: RulesHost): void {
   app.post('/api/install', async (req, reply) => {
-    try { return await reply.code(201).send(host.engine.install(req.body)); } catch (e) { return sendError(reply, e); }
+    try {
+      return await reply.code(201).send(host.engine.install(req.body));
+    } catch (e) {
+      return sendError(reply, e);
+    }
   });
   for (const op of ['start', 'stop', 'uninstall'] as const) {
     app.post(`/api/${op}`, async (req, reply) => {
       const id = jobIdOf(req.body);
       if (id === undefined) return badRequest(reply, 'body must be {"jobId": "<id>"}', 'jobId');
-      try { return host.engine[op](id); } catch (e) { return sendError(reply, e); }
+      try {
+        return host.engine[op](id);
+      } catch (e) {
+        return sendError(reply, e);
+      }
     });
   }
   app.post('/api/move', async (req, reply) => {
@@ -57,6 +65,10 @@ export function rulesRoutes(app: FastifyInstance, host: RulesHost): void {
   });
   app.get('/api/jobs', async () => host.engine.list());
   app.get<{ Params: { jobId: string } }>('/api/jobs/:jobId', async (req, reply) => {
-    try { return host.engine.status(req.params.jobId); } catch (e) { return sendError(reply, e); }
+    try {
+      return host.engine.status(req.params.jobId);
+    } catch (e) {
+      return sendError(reply, e);
+    }
   });
 }

@@ -47,7 +47,12 @@ export const RULE_CASES: readonly RuleCase[] = [
   {
     name: 'single-filter forwards records above the threshold from wildcard topics',
     installation: install('single-filter', 'sensors/+/temp', 'alerts/hot', { condition: 'gt', threshold: 30, fieldName: 'temp' }),
-    steps: [p('sensors/a/temp', { temp: 31 }, 1), p('sensors/b/temp', { temp: 30 }, 2), p('sensors/a/humidity', { temp: 99 }, 3), p('sensors/c/temp', { temp: 45.5 }, 4)],
+    steps: [
+      p('sensors/a/temp', { temp: 31 }, 1),
+      p('sensors/b/temp', { temp: 30 }, 2),
+      p('sensors/a/humidity', { temp: 99 }, 3),
+      p('sensors/c/temp', { temp: 45.5 }, 4),
+    ],
     outputs: [
       { topic: 'alerts/hot', payload: { temp: 31 } },
       { topic: 'alerts/hot', payload: { temp: 45.5 } },
@@ -61,7 +66,12 @@ export const RULE_CASES: readonly RuleCase[] = [
   },
   {
     name: 'aggregation: tumbling time window, grouped, closed by the clock; late input dropped',
-    installation: install('aggregation', 'sensors/+/temp', 'rooms/avg', { function: 'avg', fieldName: 'temp', groupBy: 'room', window: { type: 'tumbling', size: 10_000, unit: 'ms' } }),
+    installation: install('aggregation', 'sensors/+/temp', 'rooms/avg', {
+      function: 'avg',
+      fieldName: 'temp',
+      groupBy: 'room',
+      window: { type: 'tumbling', size: 10_000, unit: 'ms' },
+    }),
     steps: AVG_STEPS,
     outputs: AVG_OUTPUTS,
   },
@@ -73,7 +83,11 @@ export const RULE_CASES: readonly RuleCase[] = [
   },
   {
     name: 'aggregation: sliding count window',
-    installation: install('aggregation', 'meters/+', 'totals/meters', { function: 'sum', fieldName: 'kwh', window: { type: 'sliding', size: 3, slide: 1, unit: 'count' } }),
+    installation: install('aggregation', 'meters/+', 'totals/meters', {
+      function: 'sum',
+      fieldName: 'kwh',
+      window: { type: 'sliding', size: 3, slide: 1, unit: 'count' },
+    }),
     steps: [1, 2, 3, 4].map((kwh) => p('meters/main', { kwh }, kwh * 10)),
     outputs: [
       { topic: 'totals/meters', payload: { sum: 6, windowStart: 10, windowEnd: 30 } },

@@ -30,8 +30,7 @@ describe('docs/rules.md examples', () => {
       const runtime = (value['headers'] as { runtime: string }).runtime;
       expect(runtime).toMatch(/^(cloud|gateway:[\w.-]+)$/);
       expect(new RuleEngine({ runtime, clock: { now: () => 0 } }).install(value).runtime).toBe(runtime);
-    }
-    else expect(parseJobInfo(value).jobStatus).toBe('RUNNING');
+    } else expect(parseJobInfo(value).jobStatus).toBe('RUNNING');
   });
 
   it.each(blocks('sql'))('SQL example compiles: %s', (text) => {

@@ -10,7 +10,13 @@ import type { OutputRecord } from './runtime/job.ts';
 
 const clock = new FakeClock(0);
 
-function installation(runtime: string, jobType: string, jobProps: Record<string, unknown>, input: string | string[] = 'sensors/+/temp', output = 'alerts/temp'): InstallationObject {
+function installation(
+  runtime: string,
+  jobType: string,
+  jobProps: Record<string, unknown>,
+  input: string | string[] = 'sensors/+/temp',
+  output = 'alerts/temp',
+): InstallationObject {
   return { headers: { runtime, targetResource: 'room-1', jobType }, jobConfig: { connectors: { input, output }, jobProps } };
 }
 
@@ -54,8 +60,13 @@ describe('install / start / stop / uninstall / list / status', () => {
 
   it('refuses objects addressed elsewhere or invalid, installing nothing', () => {
     const engine = new RuleEngine({ runtime: 'edge', clock });
-    expect(errorOf(() => engine.install(installation('cloud', 'aggregation', AVG)))).toMatchObject({ code: 'FERRY_RULES_WRONG_RUNTIME', path: 'headers.runtime' });
-    expect(errorOf(() => engine.install(installation('edge', 'aggregation', { ...AVG, function: 'median' })))).toMatchObject({ path: 'jobConfig.jobProps.function' });
+    expect(errorOf(() => engine.install(installation('cloud', 'aggregation', AVG)))).toMatchObject({
+      code: 'FERRY_RULES_WRONG_RUNTIME',
+      path: 'headers.runtime',
+    });
+    expect(errorOf(() => engine.install(installation('edge', 'aggregation', { ...AVG, function: 'median' })))).toMatchObject({
+      path: 'jobConfig.jobProps.function',
+    });
     expect(engine.list()).toEqual([]);
   });
 
@@ -86,7 +97,8 @@ describe('inputs', () => {
     engine.install(installation('edge', 'single-filter', { condition: 'gt', threshold: 25, fieldName: 'avg' }, 'rooms/avg', 'alerts/hot'));
     engine.start('edge-1');
     engine.start('edge-2');
-    const broker = (outputs: OutputRecord[], ts: number): OutputRecord[] => outputs.flatMap((out) => [out, ...broker(engine.push(out.topic, out.payload, ts), ts)]);
+    const broker = (outputs: OutputRecord[], ts: number): OutputRecord[] =>
+      outputs.flatMap((out) => [out, ...broker(engine.push(out.topic, out.payload, ts), ts)]);
     engine.push('sensors/a/temp', { temp: 30, room: 'a' }, 1);
     engine.push('sensors/b/temp', { temp: 20, room: 'b' }, 2);
     const all = broker(engine.tick(1000), 1000);
@@ -104,7 +116,12 @@ describe('inputs', () => {
 });
 
 describe('moving jobs between runtimes', () => {
-  const readings = Array.from({ length: 40 }, (_, i) => ({ topic: `sensors/${i % 3}/temp`, record: { temp: (i * 7) % 31, room: `r${i % 2}` }, ts: i * 100, id: `m-${i}` }));
+  const readings = Array.from({ length: 40 }, (_, i) => ({
+    topic: `sensors/${i % 3}/temp`,
+    record: { temp: (i * 7) % 31, room: `r${i % 2}` },
+    ts: i * 100,
+    id: `m-${i}`,
+  }));
 
   function feed(engine: RuleEngine, items: typeof readings): OutputRecord[] {
     return items.flatMap((item) => [...engine.tick(item.ts), ...engine.push(item.topic, item.record, item.ts, item.id)]);
@@ -124,8 +141,18 @@ describe('moving jobs between runtimes', () => {
       const first = feed(edge, readings.slice(0, split));
       const relocation = JSON.parse(JSON.stringify(edge.moveOut('edge-1', 'cloud', 'room-1')));
       expect(edge.list()).toEqual([]);
-      expect(relocation).toMatchObject({ target_runtime: 'cloud', targetResource: 'room-1', jobInfo: { jobId: 'edge-1', jobStatus: 'RUNNING', runtime: 'edge' } });
-      expect(cloud.moveIn(relocation)).toEqual({ runtime: 'cloud', jobId: 'edge-1', jobType: 'aggregation', jobStatus: 'RUNNING', configFileName: 'edge-1.json' });
+      expect(relocation).toMatchObject({
+        target_runtime: 'cloud',
+        targetResource: 'room-1',
+        jobInfo: { jobId: 'edge-1', jobStatus: 'RUNNING', runtime: 'edge' },
+      });
+      expect(cloud.moveIn(relocation)).toEqual({
+        runtime: 'cloud',
+        jobId: 'edge-1',
+        jobType: 'aggregation',
+        jobStatus: 'RUNNING',
+        configFileName: 'edge-1.json',
+      });
       expect(cloud.installation('edge-1').headers.runtime).toBe('cloud');
       const second = feed(cloud, readings.slice(Math.max(0, split - 3))); // 3 redelivered inputs
       expect([...first, ...second]).toEqual(expected);

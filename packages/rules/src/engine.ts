@@ -50,9 +50,13 @@ export class RuleEngine {
   install(installation: unknown): JobInfo {
     const parsed = parseInstallation(installation);
     if (parsed.installation.headers.runtime !== this.runtime) {
-      throw new RuleError('FERRY_RULES_WRONG_RUNTIME', `headers.runtime ${JSON.stringify(parsed.installation.headers.runtime)} is not this runtime (${this.runtime})`, {
-        path: 'headers.runtime',
-      });
+      throw new RuleError(
+        'FERRY_RULES_WRONG_RUNTIME',
+        `headers.runtime ${JSON.stringify(parsed.installation.headers.runtime)} is not this runtime (${this.runtime})`,
+        {
+          path: 'headers.runtime',
+        },
+      );
     }
     this.#checkRoom(parsed.plan);
     const jobId = this.#newJobId(parsed.installation);
@@ -142,15 +146,19 @@ export class RuleEngine {
     }
     const { jobInfo, installation } = parsed;
     if (installation === undefined) {
-      throw new RuleError('FERRY_RULES_FIELD_REQUIRED', 'installation is required to move a job in (the engine keeps no config files)', { path: 'installation' });
+      throw new RuleError('FERRY_RULES_FIELD_REQUIRED', 'installation is required to move a job in (the engine keeps no config files)', {
+        path: 'installation',
+      });
     }
-    if (jobInfo.jobStatus === 'UNINSTALLED') throw new RuleError('FERRY_RULES_FIELD_VALUE', 'jobInfo.jobStatus must not be UNINSTALLED', { path: 'jobInfo.jobStatus' });
+    if (jobInfo.jobStatus === 'UNINSTALLED')
+      throw new RuleError('FERRY_RULES_FIELD_VALUE', 'jobInfo.jobStatus must not be UNINSTALLED', { path: 'jobInfo.jobStatus' });
     if (jobInfo.jobType !== installation.headers.jobType) {
       throw new RuleError('FERRY_RULES_FIELD_VALUE', `jobInfo.jobType must equal installation.headers.jobType (${installation.headers.jobType})`, {
         path: 'jobInfo.jobType',
       });
     }
-    if (this.#jobs.has(jobInfo.jobId)) throw new RuleError('FERRY_RULES_JOB_EXISTS', `job ${jobInfo.jobId} is already installed here`, { path: 'jobInfo.jobId' });
+    if (this.#jobs.has(jobInfo.jobId))
+      throw new RuleError('FERRY_RULES_JOB_EXISTS', `job ${jobInfo.jobId} is already installed here`, { path: 'jobInfo.jobId' });
     const moved: InstallationObject = { ...installation, headers: { ...installation.headers, runtime: this.runtime, targetResource: parsed.targetResource } };
     const { plan } = parseInstallation(moved, 'installation');
     this.#checkRoom(plan);
@@ -164,7 +172,10 @@ export class RuleEngine {
   #checkRoom(plan: RuleJob['plan']): void {
     const { maxJobs } = withDefaults(this.#options.limits);
     if (this.#jobs.size >= maxJobs) throw new RuleError('FERRY_RULES_TOO_MANY_JOBS', `this engine holds ${this.#jobs.size} jobs, its maximum (maxJobs)`);
-    const loop = loopThrough(plan, [...this.#jobs.values()].map((e) => ({ jobId: e.jobId, plan: e.job.plan })));
+    const loop = loopThrough(
+      plan,
+      [...this.#jobs.values()].map((e) => ({ jobId: e.jobId, plan: e.job.plan })),
+    );
     if (loop !== null) {
       const via = loop.length === 0 ? 'its own input' : `its own input through ${loop.join(' -> ')}`;
       throw new RuleError('FERRY_RULES_FEEDS_ITSELF', `output topic ${plan.sink.topic} would feed ${via}: each output would come back as an input`, {
@@ -186,7 +197,8 @@ export class RuleEngine {
   #newJobId(installation: InstallationObject): string {
     if (this.#options.newJobId !== undefined) {
       const jobId = this.#options.newJobId(installation);
-      if (typeof jobId !== 'string' || jobId.length === 0) throw new RuleError('FERRY_RULES_FIELD_VALUE', 'newJobId must return a non-empty string', { path: 'jobId' });
+      if (typeof jobId !== 'string' || jobId.length === 0)
+        throw new RuleError('FERRY_RULES_FIELD_VALUE', 'newJobId must return a non-empty string', { path: 'jobId' });
       if (this.#jobs.has(jobId)) throw new RuleError('FERRY_RULES_JOB_EXISTS', `job ${jobId} is already installed here`, { path: 'jobId' });
       return jobId;
     }

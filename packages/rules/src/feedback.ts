@@ -29,15 +29,17 @@ export function loopThrough(plan: Plan, installed: readonly PlannedJob[]): strin
     seen.add(job.jobId);
     const here = [...path, job.jobId];
     if (feeds(job.plan, plan)) return here;
-    for (const next of installed) if (feeds(job.plan, next.plan)) {
-      const found = visit(next, here);
-      if (found !== null) return found;
-    }
+    for (const next of installed)
+      if (feeds(job.plan, next.plan)) {
+        const found = visit(next, here);
+        if (found !== null) return found;
+      }
     return null;
   };
-  for (const first of installed) if (feeds(plan, first.plan)) {
-    const found = visit(first, []);
-    if (found !== null) return found;
-  }
+  for (const first of installed)
+    if (feeds(plan, first.plan)) {
+      const found = visit(first, []);
+      if (found !== null) return found;
+    }
   return null;
 }

@@ -105,33 +105,103 @@ describe('installation objects per template', () => {
 describe('installation errors name the field and the reason', () => {
   const filter = { condition: 'gt', threshold: 30, fieldName: 'temp' };
   it.each<[string, Json, RuleErrorCode, string]>([
-    ['threshold of the wrong type', installation('single-filter', { ...filter, threshold: { t: 1 }, condition: 'eq' }), 'FERRY_RULES_FIELD_TYPE', 'jobConfig.jobProps.threshold'],
+    [
+      'threshold of the wrong type',
+      installation('single-filter', { ...filter, threshold: { t: 1 }, condition: 'eq' }),
+      'FERRY_RULES_FIELD_TYPE',
+      'jobConfig.jobProps.threshold',
+    ],
     ['ordering against a boolean', installation('single-filter', { ...filter, threshold: true }), 'FERRY_RULES_FIELD_TYPE', 'jobConfig.jobProps.threshold'],
     ['missing threshold', installation('single-filter', { condition: 'gt', fieldName: 'temp' }), 'FERRY_RULES_FIELD_REQUIRED', 'jobConfig.jobProps.threshold'],
     ['unknown condition', installation('single-filter', { ...filter, condition: 'gte' }), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.jobProps.condition'],
     ['typo in a prop', installation('single-filter', { ...filter, treshold: 3 }), 'FERRY_RULES_FIELD_UNKNOWN', 'jobConfig.jobProps.treshold'],
     ['no field', installation('single-filter', { condition: 'gt', threshold: 1 }), 'FERRY_RULES_FIELD_REQUIRED', 'jobConfig.jobProps.fieldName'],
     ['both field forms', installation('single-filter', { ...filter, fieldJsonPath: '$.t' }), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.jobProps.fieldJsonPath'],
-    ['bad JSON path', installation('single-filter', { condition: 'gt', threshold: 1, fieldJsonPath: '$..t' }), 'FERRY_RULES_JSON_PATH', 'jobConfig.jobProps.fieldJsonPath'],
-    ['root JSON path', installation('single-filter', { condition: 'gt', threshold: 1, fieldJsonPath: '$' }), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.jobProps.fieldJsonPath'],
+    [
+      'bad JSON path',
+      installation('single-filter', { condition: 'gt', threshold: 1, fieldJsonPath: '$..t' }),
+      'FERRY_RULES_JSON_PATH',
+      'jobConfig.jobProps.fieldJsonPath',
+    ],
+    [
+      'root JSON path',
+      installation('single-filter', { condition: 'gt', threshold: 1, fieldJsonPath: '$' }),
+      'FERRY_RULES_FIELD_VALUE',
+      'jobConfig.jobProps.fieldJsonPath',
+    ],
     ['unknown jobType', installation('threshold', filter), 'FERRY_RULES_JOB_TYPE_UNKNOWN', 'headers.jobType'],
     ['wildcard output', installation('single-filter', filter, 'in', 'alerts/#'), 'FERRY_RULES_TOPIC_INVALID', 'jobConfig.connectors.output'],
     ['bad input filter', installation('single-filter', filter, ['ok', 'a/#/b']), 'FERRY_RULES_TOPIC_INVALID', 'jobConfig.connectors.input[1]'],
     ['input of numbers', installation('single-filter', filter, ['ok', 7]), 'FERRY_RULES_FIELD_TYPE', 'jobConfig.connectors.input[1]'],
     ['empty input list', installation('single-filter', filter, []), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.connectors.input'],
     ['repeated input', installation('single-filter', filter, ['a', 'a']), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.connectors.input[1]'],
-    ['zero window', installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'tumbling', size: 0, unit: 'ms' } }), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.jobProps.window.size'],
-    ['fractional window', installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'tumbling', size: 1.5, unit: 'ms' } }), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.jobProps.window.size'],
-    ['sliding without slide', installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'sliding', size: 10, unit: 'count' } }), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.jobProps.window.slide'],
-    ['slide above size', installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'sliding', size: 10, slide: 11, unit: 'count' } }), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.jobProps.window.slide'],
-    ['too many windows per record', installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'sliding', size: 100_000, slide: 10, unit: 'ms' } }), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.jobProps.window.slide'],
-    ['slide on tumbling', installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'tumbling', size: 10, slide: 5, unit: 'ms' } }), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.jobProps.window.slide'],
-    ['window unit', installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'tumbling', size: 10, unit: 's' } }), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.jobProps.window.unit'],
-    ['sum without field', installation('aggregation', { function: 'sum', window: { type: 'tumbling', size: 10, unit: 'ms' } }), 'FERRY_RULES_FIELD_REQUIRED', 'jobConfig.jobProps.fieldName'],
-    ['reserved output name', installation('aggregation', { function: 'sum', fieldName: 't', outputField: 'windowEnd', window: { type: 'tumbling', size: 10, unit: 'ms' } }), 'FERRY_RULES_FIELD_VALUE', 'jobConfig.jobProps.outputField'],
+    [
+      'zero window',
+      installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'tumbling', size: 0, unit: 'ms' } }),
+      'FERRY_RULES_FIELD_VALUE',
+      'jobConfig.jobProps.window.size',
+    ],
+    [
+      'fractional window',
+      installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'tumbling', size: 1.5, unit: 'ms' } }),
+      'FERRY_RULES_FIELD_VALUE',
+      'jobConfig.jobProps.window.size',
+    ],
+    [
+      'sliding without slide',
+      installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'sliding', size: 10, unit: 'count' } }),
+      'FERRY_RULES_FIELD_VALUE',
+      'jobConfig.jobProps.window.slide',
+    ],
+    [
+      'slide above size',
+      installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'sliding', size: 10, slide: 11, unit: 'count' } }),
+      'FERRY_RULES_FIELD_VALUE',
+      'jobConfig.jobProps.window.slide',
+    ],
+    [
+      'too many windows per record',
+      installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'sliding', size: 100_000, slide: 10, unit: 'ms' } }),
+      'FERRY_RULES_FIELD_VALUE',
+      'jobConfig.jobProps.window.slide',
+    ],
+    [
+      'slide on tumbling',
+      installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'tumbling', size: 10, slide: 5, unit: 'ms' } }),
+      'FERRY_RULES_FIELD_VALUE',
+      'jobConfig.jobProps.window.slide',
+    ],
+    [
+      'window unit',
+      installation('aggregation', { function: 'sum', fieldName: 't', window: { type: 'tumbling', size: 10, unit: 's' } }),
+      'FERRY_RULES_FIELD_VALUE',
+      'jobConfig.jobProps.window.unit',
+    ],
+    [
+      'sum without field',
+      installation('aggregation', { function: 'sum', window: { type: 'tumbling', size: 10, unit: 'ms' } }),
+      'FERRY_RULES_FIELD_REQUIRED',
+      'jobConfig.jobProps.fieldName',
+    ],
+    [
+      'reserved output name',
+      installation('aggregation', { function: 'sum', fieldName: 't', outputField: 'windowEnd', window: { type: 'tumbling', size: 10, unit: 'ms' } }),
+      'FERRY_RULES_FIELD_VALUE',
+      'jobConfig.jobProps.outputField',
+    ],
     ['join window missing', installation('join', { fieldName: 'id' }, ['a', 'b']), 'FERRY_RULES_FIELD_REQUIRED', 'jobConfig.jobProps.windowMs'],
-    ['join condition', installation('join', { fieldName: 'id', windowMs: 5, condition: 'gt' }, ['a', 'b']), 'FERRY_RULES_FIELD_UNKNOWN', 'jobConfig.jobProps.condition'],
-    ['empty runtime', { ...installation('join', {}), headers: { runtime: '', targetResource: 'r', jobType: 'join' } }, 'FERRY_RULES_FIELD_VALUE', 'headers.runtime'],
+    [
+      'join condition',
+      installation('join', { fieldName: 'id', windowMs: 5, condition: 'gt' }, ['a', 'b']),
+      'FERRY_RULES_FIELD_UNKNOWN',
+      'jobConfig.jobProps.condition',
+    ],
+    [
+      'empty runtime',
+      { ...installation('join', {}), headers: { runtime: '', targetResource: 'r', jobType: 'join' } },
+      'FERRY_RULES_FIELD_VALUE',
+      'headers.runtime',
+    ],
   ])('%s', (_name, value, code, path) => {
     const error = failure(value);
     expect(error.code).toBe(code);
@@ -167,7 +237,10 @@ describe('jobinfo and relocation objects', () => {
       code: 'FERRY_RULES_SNAPSHOT_INVALID',
     });
     expect(
-      failure({ target_runtime: 'cloud', targetResource: 'r', jobInfo, installation: installation('join', { fieldName: 'id', windowMs: 0 }, ['a', 'b']) }, parseRelocation),
+      failure(
+        { target_runtime: 'cloud', targetResource: 'r', jobInfo, installation: installation('join', { fieldName: 'id', windowMs: 0 }, ['a', 'b']) },
+        parseRelocation,
+      ),
     ).toMatchObject({ path: 'installation.jobConfig.jobProps.windowMs' });
   });
 });
@@ -193,7 +266,13 @@ const window = fc.oneof(
 const validInstallation: fc.Arbitrary<Json> = fc.oneof(
   fc.tuple(field, condition, threshold, topic).map(([f, op, t, input]) => installation('single-filter', { ...f, condition: op, threshold: t }, input)),
   fc
-    .tuple(field, fc.constantFrom('sum', 'avg', 'min', 'max', 'count'), window, fc.option(name, { nil: undefined }), fc.array(topic, { minLength: 1, maxLength: 3 }))
+    .tuple(
+      field,
+      fc.constantFrom('sum', 'avg', 'min', 'max', 'count'),
+      window,
+      fc.option(name, { nil: undefined }),
+      fc.array(topic, { minLength: 1, maxLength: 3 }),
+    )
     .filter(([, , , , inputs]) => new Set(inputs).size === inputs.length)
     .map(([f, fn, w, groupBy, inputs]) =>
       installation('aggregation', { ...f, function: fn, window: w, ...(groupBy === undefined ? {} : { groupBy, outputField: `${fn}_out` }) }, inputs),
@@ -239,7 +318,14 @@ describe('properties of installation parsing', () => {
   });
 
   it('removing a required header or connector fails as required at its path', () => {
-    const required = ['headers.runtime', 'headers.targetResource', 'headers.jobType', 'jobConfig.connectors.input', 'jobConfig.connectors.output', 'jobConfig.jobProps'];
+    const required = [
+      'headers.runtime',
+      'headers.targetResource',
+      'headers.jobType',
+      'jobConfig.connectors.input',
+      'jobConfig.connectors.output',
+      'jobConfig.jobProps',
+    ];
     fc.assert(
       fc.property(validInstallation, fc.constantFrom(...required), (value, path) => {
         const copy = clone(value);

@@ -56,9 +56,13 @@ export function parseInstallation(value: unknown, path = ''): { installation: In
   const jobType = text(headers, 'jobType', headersPath);
   const template = findTemplate(jobType);
   if (template === undefined) {
-    throw new RuleError('FERRY_RULES_JOB_TYPE_UNKNOWN', `${childPath(headersPath, 'jobType')} ${JSON.stringify(jobType)} names no template (known: ${JOB_TYPES.join(', ')})`, {
-      path: childPath(headersPath, 'jobType'),
-    });
+    throw new RuleError(
+      'FERRY_RULES_JOB_TYPE_UNKNOWN',
+      `${childPath(headersPath, 'jobType')} ${JSON.stringify(jobType)} names no template (known: ${JOB_TYPES.join(', ')})`,
+      {
+        path: childPath(headersPath, 'jobType'),
+      },
+    );
   }
   const configPath = childPath(path, 'jobConfig');
   const config = expectObject(field(root, 'jobConfig'), configPath, ['connectors', 'jobProps']);
@@ -81,7 +85,7 @@ export function parseInstallation(value: unknown, path = ''): { installation: In
   const plan = template.compile({ props, path: propsPath, inputs, inputPath, output });
   const installation: InstallationObject = {
     headers: { runtime, targetResource, jobType },
-    jobConfig: { connectors: { input: typeof rawInput === 'string' ? inputs[0] ?? rawInput : inputs, output }, jobProps: structuredJson(props) },
+    jobConfig: { connectors: { input: typeof rawInput === 'string' ? (inputs[0] ?? rawInput) : inputs, output }, jobProps: structuredJson(props) },
   };
   return { installation, plan };
 }

@@ -15,46 +15,83 @@ class FakePort implements PortLike {
     this.reply = reply;
   }
   write(bytes: Uint8Array): boolean {
-    for (const e of this.dec.push(bytes)) if (e.type === 'frame') { this.received.push(e.frame); this.reply(e.frame, (k, s, p) => this.push(encodeFrame(k, s, p))); }
+    for (const e of this.dec.push(bytes))
+      if (e.type === 'frame') {
+        this.received.push(e.frame);
+        this.reply(e.frame, (k, s, p) => this.push(encodeFrame(k, s, p)));
+      }
     return true;
   }
-  push(bytes: Uint8Array): void { queueMicrotask(() => this.data?.(Buffer.from(bytes))); }
+  push(bytes: Uint8Array): void {
+    queueMicrotask(() => this.data?.(Buffer.from(bytes)));
+  }
   on(event: 'data' | 'close', fn: ((b: Buffer) => void) | (() => void)): this {
-    if (event === 'data') this.data = fn as (b: Buffer) => void; else this.closeFn = fn as () => void;
+    if (event === 'data') this.data = fn as (b: Buffer) => void;
+    else this.closeFn = fn as () => void;
     return this;
   }
-  close(cb?: (err: Error | null) => void): void { this.closeFn?.(); cb?.(null); }
+  close(cb?: (err: Error | null) => void): void {
+    this.closeFn?.();
+    cb?.(null);
+  }
 }
 
 const nack = (code: number, text: string): Uint8Array => Uint8Array.from([code & 0xff, code >> 8, ...new TextEncoder().encode(text)]);
 const info = (): Uint8Array => {
   const p = new Uint8Array(48 + 5);
   const dv = new DataView(p.buffer);
-  dv.setUint16(0, 1, true); dv.setUint32(2, 7, true); dv.setUint32(6, 1000, true); dv.setUint32(10, 9300, true);
-  p.fill(0xab, 14, 46); p[46] = 0b101; p[47] = 5; p.set(new TextEncoder().encode('th-01'), 48);
+  dv.setUint16(0, 1, true);
+  dv.setUint32(2, 7, true);
+  dv.setUint32(6, 1000, true);
+  dv.setUint32(10, 9300, true);
+  p.fill(0xab, 14, 46);
+  p[46] = 0b101;
+  p[47] = 5;
+  p.set(new TextEncoder().encode('th-01'), 48);
   return p;
 };
 
-afterEach(() => { vi.useRealTimers(); });
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('BoardClient', () => {
   it('parses INFO, collects MESSAGE and LOG frames, maps NACKs to catalog errors', async () => {
     const port = new FakePort((f, send) => {
-      if (f.kind === KIND.HELLO) { send(KIND.MESSAGE, 0, new TextEncoder().encode('a.b.c')); send(KIND.LOG, 0, Uint8Array.from([1, 104, 105])); send(KIND.INFO, f.seq, info()); }
-      else send(KIND.NACK, f.seq, nack(6105, 'hash differs'));
+      if (f.kind === KIND.HELLO) {
+        send(KIND.MESSAGE, 0, new TextEncoder().encode('a.b.c'));
+        send(KIND.LOG, 0, Uint8Array.from([1, 104, 105]));
+        send(KIND.INFO, f.seq, info());
+      } else send(KIND.NACK, f.seq, nack(6105, 'hash differs'));
     });
     const c = new BoardClient(port);
-    expect(await c.hello()).toMatchObject({ abiVersion: 1, epoch: 7, freeMemory: 1000, moduleSize: 9300, moduleSha256: 'ab'.repeat(32), testControl: true, virtualClock: false, running: true, boardId: 'th-01' });
+    expect(await c.hello()).toMatchObject({
+      abiVersion: 1,
+      epoch: 7,
+      freeMemory: 1000,
+      moduleSize: 9300,
+      moduleSha256: 'ab'.repeat(32),
+      testControl: true,
+      virtualClock: false,
+      running: true,
+      boardId: 'th-01',
+    });
     expect(c.messages).toEqual(['a.b.c']);
     expect(c.logs).toEqual([{ level: 1, text: 'hi' }]);
-    await expect(c.request(KIND.UPLOAD_COMMIT)).rejects.toMatchObject({ code: 'FERRY_SERIAL_UPLOAD_HASH', num: 6105, message: 'FERRY_SERIAL_UPLOAD_HASH: hash differs' });
+    await expect(c.request(KIND.UPLOAD_COMMIT)).rejects.toMatchObject({
+      code: 'FERRY_SERIAL_UPLOAD_HASH',
+      num: 6105,
+      message: 'FERRY_SERIAL_UPLOAD_HASH: hash differs',
+    });
   });
 
   it('uploads in order with progress and returns the epoch from the commit ACK', async () => {
     let received = 0;
     const port = new FakePort((f, send) => {
-      if (f.kind === KIND.UPLOAD_CHUNK) { received += f.payload.length - 4; send(KIND.ACK, f.seq, u32(received)); }
-      else send(KIND.ACK, f.seq, f.kind === KIND.UPLOAD_COMMIT ? u32(42) : u32(0));
+      if (f.kind === KIND.UPLOAD_CHUNK) {
+        received += f.payload.length - 4;
+        send(KIND.ACK, f.seq, u32(received));
+      } else send(KIND.ACK, f.seq, f.kind === KIND.UPLOAD_COMMIT ? u32(42) : u32(0));
     });
     const c = new BoardClient(port);
     const progress: number[] = [];
@@ -86,7 +123,9 @@ describe('BoardClient', () => {
     const c = new BoardClient(port);
     port.push(Uint8Array.from([0x09, 1, 2, 0]));
     port.push(encodeFrame(KIND.NACK, 0, nack(6001, 'bad CRC')));
-    await new Promise<void>((r) => { queueMicrotask(r); }); // after the two queued deliveries
+    await new Promise<void>((r) => {
+      queueMicrotask(r);
+    }); // after the two queued deliveries
     expect(c.lineErrors.map((e) => e.code)).toEqual(['FERRY_SERIAL_COBS', 'FERRY_SERIAL_CRC']);
   });
 });

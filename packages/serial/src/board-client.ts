@@ -9,8 +9,21 @@ import { SerialPort } from 'serialport';
 import { SerialError } from './errors.ts';
 import { FrameDecoder, KIND, MAX_PAYLOAD, encodeFrame, type Frame } from './frame.ts';
 import {
-  COMMAND_OP, TEST_OP, nackError, parseInfo, parseLog, readI32, readU32, sensorArgs, stateSet, testOp,
-  u32, uploadBegin, uploadChunk, type BoardInfo, type LogLine,
+  COMMAND_OP,
+  TEST_OP,
+  nackError,
+  parseInfo,
+  parseLog,
+  readI32,
+  readU32,
+  sensorArgs,
+  stateSet,
+  testOp,
+  u32,
+  uploadBegin,
+  uploadChunk,
+  type BoardInfo,
+  type LogLine,
 } from './payloads.ts';
 
 /** What BoardClient needs of a port; SerialPort fits, tests may pass a fake. */
@@ -34,11 +47,18 @@ export interface ClientOptions {
   readonly retainMessages?: boolean;
 }
 
-export interface UploadProgress { readonly sent: number; readonly total: number }
+export interface UploadProgress {
+  readonly sent: number;
+  readonly total: number;
+}
 
 export const DEFAULT_CHUNK = 1024;
 
-interface Pending { resolve: (f: Frame) => void; reject: (e: SerialError) => void; timer: NodeJS.Timeout }
+interface Pending {
+  resolve: (f: Frame) => void;
+  reject: (e: SerialError) => void;
+  timer: NodeJS.Timeout;
+}
 
 const latin1 = new TextDecoder('latin1');
 
@@ -66,14 +86,19 @@ export class BoardClient {
   /** Opens a serial port (raw 115200 8N1; a pty ignores the rate). */
   static async open(path: string, opts: ClientOptions & { readonly baudRate?: number } = {}): Promise<BoardClient> {
     const port = await new Promise<SerialPort>((resolve, reject) => {
-      const p: SerialPort = new SerialPort({ path, baudRate: opts.baudRate ?? 115200, autoOpen: true }, (err) => (err ? reject(new SerialError('FERRY_SERIAL_CLOSED', `cannot open ${path}: ${err.message}`)) : resolve(p)));
+      const p: SerialPort = new SerialPort({ path, baudRate: opts.baudRate ?? 115200, autoOpen: true }, (err) =>
+        err ? reject(new SerialError('FERRY_SERIAL_CLOSED', `cannot open ${path}: ${err.message}`)) : resolve(p),
+      );
     });
     return new BoardClient(port, opts);
   }
 
   private onData(chunk: Buffer): void {
     for (const ev of this.decoder.push(chunk)) {
-      if (ev.type === 'error') { this.lineError(new SerialError(ev.code, 'receive error')); continue; }
+      if (ev.type === 'error') {
+        this.lineError(new SerialError(ev.code, 'receive error'));
+        continue;
+      }
       const f = ev.frame;
       if (f.seq !== 0 && (f.kind === KIND.ACK || f.kind === KIND.NACK || f.kind === KIND.INFO)) {
         const p = this.pending.get(f.seq);
@@ -89,7 +114,10 @@ export class BoardClient {
         for (const w of this.waiters.splice(0)) w();
       } else if (f.kind === KIND.LOG) {
         const l = parseLog(f.payload);
-        if (l !== undefined) { this.logs.push(l); this.opts.onLog?.(l); }
+        if (l !== undefined) {
+          this.logs.push(l);
+          this.opts.onLog?.(l);
+        }
       } else if (f.kind === KIND.NACK) {
         this.lineError(nackError(f.payload));
       }
@@ -103,7 +131,10 @@ export class BoardClient {
 
   private onClose(): void {
     this.closed = true;
-    for (const [, p] of this.pending) { clearTimeout(p.timer); p.reject(new SerialError('FERRY_SERIAL_CLOSED', 'the port closed')); }
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new SerialError('FERRY_SERIAL_CLOSED', 'the port closed'));
+    }
     this.pending.clear();
     this.opts.onClose?.();
   }
@@ -148,7 +179,10 @@ export class BoardClient {
    * Uploads a module by hash: BEGIN(size, SHA-256), CHUNKs in order, COMMIT. Resolves with the new epoch
    * once the board runs the module; rejects with the board's typed NACK otherwise (the old module runs on).
    */
-  async upload(module: Uint8Array, opts: { readonly chunkSize?: number; readonly sha256?: Uint8Array; readonly onProgress?: (p: UploadProgress) => void; readonly stopAfter?: number } = {}): Promise<number> {
+  async upload(
+    module: Uint8Array,
+    opts: { readonly chunkSize?: number; readonly sha256?: Uint8Array; readonly onProgress?: (p: UploadProgress) => void; readonly stopAfter?: number } = {},
+  ): Promise<number> {
     const chunk = Math.min(opts.chunkSize ?? DEFAULT_CHUNK, MAX_PAYLOAD - 4);
     const sha = opts.sha256 ?? createHash('sha256').update(module).digest();
     await this.request(KIND.UPLOAD_BEGIN, uploadBegin(module.length, sha));
@@ -166,29 +200,46 @@ export class BoardClient {
   /** Resolves once at least `count` messages have arrived (or rejects after timeoutMs). */
   waitForMessages(count: number, timeoutMs = 5000): Promise<string[]> {
     return new Promise((resolve, reject) => {
-      const check = (): boolean => { if (this.messages.length >= count) { clearTimeout(timer); resolve([...this.messages]); return true; } return false; };
+      const check = (): boolean => {
+        if (this.messages.length >= count) {
+          clearTimeout(timer);
+          resolve([...this.messages]);
+          return true;
+        }
+        return false;
+      };
       const timer = setTimeout(() => reject(new SerialError('FERRY_SERIAL_TIMEOUT', `${this.messages.length} of ${count} messages`)), timeoutMs);
-      const again = (): void => { if (!check()) this.waiters.push(again); };
+      const again = (): void => {
+        if (!check()) this.waiters.push(again);
+      };
       again();
     });
   }
 
   // ---- test control (posix board with --test-control) ----
 
-  async testBoot(): Promise<number> { return this.u32Reply(await this.request(KIND.TEST, testOp(TEST_OP.BOOT)), 'boot'); }
+  async testBoot(): Promise<number> {
+    return this.u32Reply(await this.request(KIND.TEST, testOp(TEST_OP.BOOT)), 'boot');
+  }
   async testTick(ms: number): Promise<number> {
     const v = readI32((await this.request(KIND.TEST, testOp(TEST_OP.TICK, u32(ms)))).payload);
     if (v === undefined) throw new SerialError('FERRY_SERIAL_UNEXPECTED_REPLY', 'tick');
     return v;
   }
-  async testAdvance(ms: number): Promise<void> { await this.request(KIND.TEST, testOp(TEST_OP.ADVANCE, u32(ms))); }
-  async testSensor(value: number | 'fault' | undefined): Promise<void> { await this.request(KIND.TEST, testOp(TEST_OP.SENSOR, sensorArgs(value))); }
+  async testAdvance(ms: number): Promise<void> {
+    await this.request(KIND.TEST, testOp(TEST_OP.ADVANCE, u32(ms)));
+  }
+  async testSensor(value: number | 'fault' | undefined): Promise<void> {
+    await this.request(KIND.TEST, testOp(TEST_OP.SENSOR, sensorArgs(value)));
+  }
   async testFurnace(): Promise<boolean> {
     const p = (await this.request(KIND.TEST, testOp(TEST_OP.FURNACE))).payload;
     if (p.length !== 1) throw new SerialError('FERRY_SERIAL_UNEXPECTED_REPLY', 'furnace');
     return p[0] === 1;
   }
-  async testAbiVersion(): Promise<number> { return this.u32Reply(await this.request(KIND.TEST, testOp(TEST_OP.ABI_VERSION)), 'abi version'); }
+  async testAbiVersion(): Promise<number> {
+    return this.u32Reply(await this.request(KIND.TEST, testOp(TEST_OP.ABI_VERSION)), 'abi version');
+  }
 
   private u32Reply(f: Frame, what: string): number {
     const v = readU32(f.payload);
@@ -198,7 +249,9 @@ export class BoardClient {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await new Promise<void>((resolve) => { this.port.close(() => resolve()); });
+    await new Promise<void>((resolve) => {
+      this.port.close(() => resolve());
+    });
     this.onClose();
   }
 }

@@ -7,7 +7,8 @@ import { FrameDecoder, KIND, MAX_ENCODED, cobsDecode, cobsEncode, crc32, encodeF
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'));
-const asJson = (e: DecodeEvent): unknown => (e.type === 'frame' ? { frame: { kind: e.frame.kind, seq: e.frame.seq, payload: hex(e.frame.payload) } } : { error: e.code });
+const asJson = (e: DecodeEvent): unknown =>
+  e.type === 'frame' ? { frame: { kind: e.frame.kind, seq: e.frame.seq, payload: hex(e.frame.payload) } } : { error: e.code };
 
 describe('CRC-32/ISO-HDLC', () => {
   it('has the catalogue check value for "123456789"', () => {
@@ -19,11 +20,26 @@ describe('COBS', () => {
   // Examples from Cheshire & Baker's scheme as listed on the COBS Wikipedia page (examples 1-7).
   const cases: [number[], number[]][] = [
     [[0x00], [0x01, 0x01]],
-    [[0x00, 0x00], [0x01, 0x01, 0x01]],
-    [[0x00, 0x11, 0x00], [0x01, 0x02, 0x11, 0x01]],
-    [[0x11, 0x22, 0x00, 0x33], [0x03, 0x11, 0x22, 0x02, 0x33]],
-    [[0x11, 0x22, 0x33, 0x44], [0x05, 0x11, 0x22, 0x33, 0x44]],
-    [[0x11, 0x00, 0x00, 0x00], [0x02, 0x11, 0x01, 0x01, 0x01]],
+    [
+      [0x00, 0x00],
+      [0x01, 0x01, 0x01],
+    ],
+    [
+      [0x00, 0x11, 0x00],
+      [0x01, 0x02, 0x11, 0x01],
+    ],
+    [
+      [0x11, 0x22, 0x00, 0x33],
+      [0x03, 0x11, 0x22, 0x02, 0x33],
+    ],
+    [
+      [0x11, 0x22, 0x33, 0x44],
+      [0x05, 0x11, 0x22, 0x33, 0x44],
+    ],
+    [
+      [0x11, 0x00, 0x00, 0x00],
+      [0x02, 0x11, 0x01, 0x01, 0x01],
+    ],
   ];
   it.each(cases)('%j <-> %j', (raw, enc) => {
     expect([...cobsEncode(Uint8Array.from(raw))]).toEqual(enc);
@@ -47,7 +63,8 @@ describe('shared fixtures (fixtures/frames.json)', () => {
   it('cover the cases they claim', () => {
     expect(valid.length).toBeGreaterThanOrEqual(8);
     expect(new Set(streams.flatMap((s) => s.events.flatMap((e) => ('error' in e ? [e.error] : []))))).toEqual(
-      new Set(['FERRY_SERIAL_COBS', 'FERRY_SERIAL_CRC', 'FERRY_SERIAL_TOO_SHORT', 'FERRY_SERIAL_TOO_LARGE', 'FERRY_SERIAL_VERSION']));
+      new Set(['FERRY_SERIAL_COBS', 'FERRY_SERIAL_CRC', 'FERRY_SERIAL_TOO_SHORT', 'FERRY_SERIAL_TOO_LARGE', 'FERRY_SERIAL_VERSION']),
+    );
   });
   it.each(valid.map((v) => [v.name, v] as const))('encodes and decodes: %s', (_, v) => {
     expect(hex(encodeFrame(v.kind, v.seq, unhex(v.payload)))).toBe(v.wire);

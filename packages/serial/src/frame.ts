@@ -14,8 +14,17 @@ export const MAX_PAYLOAD = MAX_DECODED - FRAME_OVERHEAD;
 export const MAX_ENCODED = MAX_DECODED + Math.ceil(MAX_DECODED / 254) + 1;
 
 export const KIND = {
-  HELLO: 0x01, INFO: 0x02, MESSAGE: 0x03, COMMAND: 0x04, UPLOAD_BEGIN: 0x05, UPLOAD_CHUNK: 0x06,
-  UPLOAD_COMMIT: 0x07, ACK: 0x08, NACK: 0x09, LOG: 0x0a, TEST: 0x10,
+  HELLO: 0x01,
+  INFO: 0x02,
+  MESSAGE: 0x03,
+  COMMAND: 0x04,
+  UPLOAD_BEGIN: 0x05,
+  UPLOAD_CHUNK: 0x06,
+  UPLOAD_COMMIT: 0x07,
+  ACK: 0x08,
+  NACK: 0x09,
+  LOG: 0x0a,
+  TEST: 0x10,
 } as const;
 export type KindName = keyof typeof KIND;
 
@@ -44,7 +53,9 @@ export function crc32(data: Uint8Array, start = 0, end = data.length): number {
 /** COBS encode; a block is closed at each zero or after 254 non-zero bytes, with no empty block after a full one at the end. */
 export function cobsEncode(src: Uint8Array): Uint8Array {
   const out = new Uint8Array(src.length + Math.ceil(src.length / 254) + 1);
-  let o = 1, codeAt = 0, code = 1;
+  let o = 1,
+    codeAt = 0,
+    code = 1;
   for (let i = 0; i < src.length; i++) {
     const b = src[i]!;
     if (b !== 0) {
@@ -63,7 +74,8 @@ export function cobsEncode(src: Uint8Array): Uint8Array {
 /** COBS decode of one block (no delimiter); undefined when malformed. */
 export function cobsDecode(src: Uint8Array): Uint8Array | undefined {
   const out = new Uint8Array(src.length);
-  let i = 0, o = 0;
+  let i = 0,
+    o = 0;
   while (i < src.length) {
     const code = src[i++]!;
     if (code === 0) return undefined;
@@ -136,12 +148,16 @@ export class FrameDecoder {
         this.buf[this.len++] = b;
         continue;
       }
-      const n = this.len, was = this.discarding;
+      const n = this.len,
+        was = this.discarding;
       this.len = 0;
       this.discarding = false;
       if (was || n === 0) continue;
       const dec = cobsDecode(this.buf.subarray(0, n));
-      if (dec === undefined) { events.push({ type: 'error', code: 'FERRY_SERIAL_COBS' }); continue; }
+      if (dec === undefined) {
+        events.push({ type: 'error', code: 'FERRY_SERIAL_COBS' });
+        continue;
+      }
       const r = parseFrame(dec);
       events.push(r.ok ? { type: 'frame', frame: r.frame } : { type: 'error', code: r.code });
     }

@@ -55,12 +55,17 @@ export function nackError(p: Uint8Array): SerialError {
   return new SerialError(code, code === 'FERRY_SERIAL_UNEXPECTED_REPLY' ? `unknown NACK code ${num}: ${detail}` : detail);
 }
 
-export const u32 = (v: number): Uint8Array => { const b = new Uint8Array(4); view(b).setUint32(0, v >>> 0, true); return b; };
+export const u32 = (v: number): Uint8Array => {
+  const b = new Uint8Array(4);
+  view(b).setUint32(0, v >>> 0, true);
+  return b;
+};
 export const readU32 = (p: Uint8Array): number | undefined => (p.length === 4 ? view(p).getUint32(0, true) : undefined);
 export const readI32 = (p: Uint8Array): number | undefined => (p.length === 4 ? view(p).getInt32(0, true) : undefined);
 
 export function stateSet(key: string, value: string): Uint8Array {
-  const k = enc.encode(key), v = enc.encode(value);
+  const k = enc.encode(key),
+    v = enc.encode(value);
   if (k.length < 1 || k.length > 255) throw new RangeError('state key must be 1..255 bytes');
   const p = new Uint8Array(2 + k.length + v.length);
   p[0] = COMMAND_OP.STATE_SET;
@@ -99,5 +104,8 @@ export function sensorArgs(value: number | 'fault' | undefined): Uint8Array {
   return p;
 }
 
-export interface LogLine { readonly level: number; readonly text: string }
+export interface LogLine {
+  readonly level: number;
+  readonly text: string;
+}
 export const parseLog = (p: Uint8Array): LogLine | undefined => (p.length < 1 ? undefined : { level: p[0]!, text: utf8.decode(p.subarray(1)) });

@@ -31,7 +31,10 @@ export async function aedesBroker(): Promise<TestBroker> {
     async start() {
       broker = await Aedes.createBroker();
       const srv = createServer({ noDelay: true }, broker.handle);
-      srv.on('connection', (s) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
+      srv.on('connection', (s) => {
+        sockets.add(s);
+        s.once('close', () => sockets.delete(s));
+      });
       server = srv;
       await new Promise<void>((r) => srv.listen(port, '127.0.0.1', () => r()));
     },
@@ -40,7 +43,11 @@ export async function aedesBroker(): Promise<TestBroker> {
       const br = broker;
       server = undefined;
       broker = undefined;
-      if (srv !== undefined) await new Promise<void>((r) => { srv.close(() => r()); for (const s of sockets) s.destroy(); });
+      if (srv !== undefined)
+        await new Promise<void>((r) => {
+          srv.close(() => r());
+          for (const s of sockets) s.destroy();
+        });
       if (br !== undefined) await new Promise<void>((r) => br.close(() => r()));
     },
   };
@@ -70,10 +77,12 @@ export async function mosquittoBroker(o: MosquittoOptions = {}): Promise<TestBro
   const port = await freePort();
   const conf = join(o.dir ?? mkdtempSync(join(tmpdir(), 'ferry-mosq-')), `mosquitto-${port}.conf`);
   const settings = { max_queued_messages: 1_000_000, ...o.settings };
-  writeFileSync(conf, [
-    `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false',
-    ...Object.entries(settings).map(([k, v]) => `${k} ${String(v)}`), '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', ...Object.entries(settings).map(([k, v]) => `${k} ${String(v)}`), ''].join(
+      '\n',
+    ),
+  );
   const bin = spawnSync('sh', ['-c', 'command -v mosquitto || echo /usr/sbin/mosquitto'], { encoding: 'utf8' }).stdout.trim();
   const graceMs = o.graceMs ?? 0;
   let proc: ChildProcess | undefined;
@@ -94,7 +103,12 @@ export async function mosquittoBroker(o: MosquittoOptions = {}): Promise<TestBro
       if (graceMs > 0) {
         p.kill('SIGTERM');
         let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), graceMs); })]);
+        const late = await Promise.race([
+          exited.then(() => false),
+          new Promise<boolean>((r) => {
+            timer = setTimeout(() => r(true), graceMs);
+          }),
+        ]);
         clearTimeout(timer);
         if (!late) return;
       }

@@ -6,7 +6,10 @@ describe('FakeClock', () => {
     const c = new FakeClock(0);
     const log: string[] = [];
     c.setTimeout(() => log.push(`b@${c.now()}`), 20);
-    c.setTimeout(() => { log.push(`a@${c.now()}`); c.setTimeout(() => log.push(`c@${c.now()}`), 5); }, 10);
+    c.setTimeout(() => {
+      log.push(`a@${c.now()}`);
+      c.setTimeout(() => log.push(`c@${c.now()}`), 5);
+    }, 10);
     const cancelled = c.setTimeout(() => log.push('never'), 12);
     cancelled.cancel();
     c.advance(19);

@@ -34,7 +34,11 @@ export class FakeClock implements Clock {
   setTimeout(fn: () => void, ms: number): Timer {
     const t: Pending = { at: this.#mono + Math.max(0, ms), seq: this.#seq++, fn };
     this.#timers.add(t);
-    return { cancel: () => { this.#timers.delete(t); } };
+    return {
+      cancel: () => {
+        this.#timers.delete(t);
+      },
+    };
   }
 
   /** Moves time forward by `ms`, firing every timer that falls due (including ones scheduled meanwhile). */

@@ -12,8 +12,14 @@ export async function harness(key: Uint8Array): Promise<(header: FerryHeader, cl
   const c = await compile(readFileSync(HARNESS_WASM), { requiredExports: ['abi_version'] });
   if (!c.ok) throw new Error(c.errors.map((e) => e.message).join('; '));
   const ports: BoardPorts = {
-    deviceId: 'harness', nowMs: () => 0, uptimeMs: () => 0, sensorRead: () => ({ ok: false, status: -5 }),
-    actuatorSet: () => -5, state: new MemoryState(), emit: () => 0, log: () => undefined,
+    deviceId: 'harness',
+    nowMs: () => 0,
+    uptimeMs: () => 0,
+    sensorRead: () => ({ ok: false, status: -5 }),
+    actuatorSet: () => -5,
+    state: new MemoryState(),
+    emit: () => 0,
+    log: () => undefined,
     sign: (d) => createHmac('sha256', key).update(d).digest(),
   };
   const r = await ModuleInstance.create(c.value, ports);

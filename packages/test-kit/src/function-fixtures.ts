@@ -18,17 +18,37 @@ export async function buildFixture(name: string): Promise<Uint8Array> {
   const abort = relative(here, join(root, 'firmware/assembly/abi/abort')).split('\\').join('/');
   let out: Uint8Array | undefined;
   const errors: string[] = [];
-  const r = await asc.main([
-    entry, '--baseDir', here, '--outFile', `${name}.wasm`, '--runtime', 'stub', '--initialMemory', '1', '--maximumMemory', '1',
-    '--disable', 'bulk-memory,nontrapping-f2i,simd,reference-types,multi-value', '--use', `abort=${abort}/ferryAbort`,
-    '--optimizeLevel', '3', '--shrinkLevel', '2', '--noAssert',
-  ], {
-    writeFile: (file: string, contents: Uint8Array | string) => {
-      if (file.endsWith('.wasm') && typeof contents !== 'string') out = contents;
+  const r = await asc.main(
+    [
+      entry,
+      '--baseDir',
+      here,
+      '--outFile',
+      `${name}.wasm`,
+      '--runtime',
+      'stub',
+      '--initialMemory',
+      '1',
+      '--maximumMemory',
+      '1',
+      '--disable',
+      'bulk-memory,nontrapping-f2i,simd,reference-types,multi-value',
+      '--use',
+      `abort=${abort}/ferryAbort`,
+      '--optimizeLevel',
+      '3',
+      '--shrinkLevel',
+      '2',
+      '--noAssert',
+    ],
+    {
+      writeFile: (file: string, contents: Uint8Array | string) => {
+        if (file.endsWith('.wasm') && typeof contents !== 'string') out = contents;
+      },
+      stdout: { write: () => true } as never,
+      stderr: { write: (s: string) => (errors.push(String(s)), true) } as never,
     },
-    stdout: { write: () => true } as never,
-    stderr: { write: (s: string) => (errors.push(String(s)), true) } as never,
-  });
+  );
   if (r.error !== null || out === undefined) throw new Error(`asc ${entry} failed: ${r.error?.message ?? 'no output'}\n${errors.join('')}`);
   return out;
 }

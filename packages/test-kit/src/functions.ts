@@ -88,7 +88,11 @@ export function unwrap<T>(r: FnResult<T>): T {
 export const codeOf = (r: FnResult<unknown>): string => (r.ok ? 'ok' : r.error.code);
 
 export const publicSpec = (over: Partial<MintSpec> = {}): MintSpec => ({
-  subject: 'room-1', ttlS: 3600, namespaces: ['home'], rate: { perSecond: 100, burst: 100 }, ...over,
+  subject: 'room-1',
+  ttlS: 3600,
+  namespaces: ['home'],
+  rate: { perSecond: 100, burst: 100 },
+  ...over,
 });
 
 export function owner(name: string): { token: string; mint: (spec: Partial<MintSpec>, nowMs: number) => string } {

@@ -13,7 +13,10 @@ const makeKey = (kid: string): HmacKey => hmacKey(new Uint8Array(32).map((_, i) 
 
 /** One signed token for (kid, ep, sq[, group]); `d` defaults to the seq so values are easy to check. */
 export function token(kid: string, ep: number, sq: number, group?: Group, d: unknown = { sq }): string {
-  const m: Message = { header: group === undefined ? { kid, ep, sq } : { kid, ep, sq, group }, claims: { iss: kid, iat: 1_767_225_600 + sq, ev: 'tel', d: d as never } };
+  const m: Message = {
+    header: group === undefined ? { kid, ep, sq } : { kid, ep, sq, group },
+    claims: { iss: kid, iat: 1_767_225_600 + sq, ev: 'tel', d: d as never },
+  };
   const t = encode(m, keyOf(kid));
   if (!t.ok) throw t.error;
   return t.value;
@@ -22,7 +25,11 @@ export function token(kid: string, ep: number, sq: number, group?: Group, d: unk
 export type Msg = { ep: number; sq: number; group?: Group; at?: number };
 
 /** Feeds `msgs` to reorderStep one after another; returns the outcomes, everything released and the state. */
-export function fold(cfg: ReorderConfig, msgs: readonly Msg[], start?: ReorderState<string>): { outcomes: SeqOutcome[]; released: Released<string>[]; state: ReorderState<string> | undefined } {
+export function fold(
+  cfg: ReorderConfig,
+  msgs: readonly Msg[],
+  start?: ReorderState<string>,
+): { outcomes: SeqOutcome[]; released: Released<string>[]; state: ReorderState<string> | undefined } {
   let state = start;
   const outcomes: SeqOutcome[] = [];
   const released: Released<string>[] = [];

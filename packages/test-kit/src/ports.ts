@@ -19,7 +19,10 @@ export async function waitForPort(port: number, timeoutMs = 5000): Promise<void>
   const until = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((r) => {
-      const c = connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
+      const c = connect(port, '127.0.0.1', () => {
+        c.destroy();
+        r(true);
+      });
       c.once('error', () => r(false));
     });
     if (ok) return;

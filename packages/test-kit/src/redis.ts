@@ -92,7 +92,8 @@ export async function startRedis(): Promise<RedisHarness> {
     return { ok: false, reason };
   }
   let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) { // a free port can be taken between probing and binding
+  for (let attempt = 0; attempt < 3; attempt++) {
+    // a free port can be taken between probing and binding
     const port = await freePort();
     const child = spawn(bin, ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], { stdio: 'ignore' });
     const url = `redis://127.0.0.1:${port}`;
@@ -131,7 +132,16 @@ export async function startRedisCluster(): Promise<ClusterHarness> {
   const children: ChildProcess[] = [];
   const clients: Cluster[] = [];
   const kill = async (): Promise<void> => {
-    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise<void>((r) => { c.once('exit', () => r()); c.kill('SIGTERM'); }))));
+    await Promise.all(
+      children.map((c) =>
+        c.exitCode !== null
+          ? undefined
+          : new Promise<void>((r) => {
+              c.once('exit', () => r());
+              c.kill('SIGTERM');
+            }),
+      ),
+    );
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -139,13 +149,36 @@ export async function startRedisCluster(): Promise<ClusterHarness> {
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
       ports.push(port);
-      children.push(spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes',
-        '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir], { stdio: 'ignore' }));
+      children.push(
+        spawn(
+          bin,
+          [
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            `nodes-${port}.conf`,
+            '--dir',
+            dir,
+          ],
+          { stdio: 'ignore' },
+        ),
+      );
     }
     for (const p of ports) await ping(`redis://127.0.0.1:${p}`, Date.now() + 10_000);
-    const made = spawnSync(cli, ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    const made = spawnSync(cli, ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     if (made.status !== 0) throw new Error(`redis-cli --cluster create failed: ${made.stdout} ${made.stderr}`);
-    for (const deadline = Date.now() + 15_000; ;) {
+    for (const deadline = Date.now() + 15_000; ; ) {
       const info = spawnSync(cli, ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).stdout;
       if (info.includes('cluster_state:ok')) break;
       if (Date.now() > deadline) throw new Error(`cluster did not become ok: ${info}`);

@@ -20,9 +20,15 @@ class CablePort implements BindingPortInterface {
     this.#owner = owner;
   }
 
-  get openOptions() { return this.#inner.openOptions; }
-  get isOpen(): boolean { return this.#inner.isOpen; }
-  set isOpen(v: boolean) { this.#inner.isOpen = v; }
+  get openOptions() {
+    return this.#inner.openOptions;
+  }
+  get isOpen(): boolean {
+    return this.#inner.isOpen;
+  }
+  set isOpen(v: boolean) {
+    this.#inner.isOpen = v;
+  }
 
   /** Bytes from the sensor. */
   emit(bytes: Uint8Array): void {
@@ -34,12 +40,19 @@ class CablePort implements BindingPortInterface {
     this.#unplug?.(Object.assign(new Error('ENXIO: no such device or address, read'), { code: 'ENXIO', disconnect: true }));
   }
 
-  close(): Promise<void> { return this.#inner.close(); }
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
   read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
     if (this.#unplugged) return Promise.reject(Object.assign(new Error('EBADF: bad file descriptor, read'), { code: 'EBADF' }));
     return new Promise((resolve, reject) => {
       this.#unplug = reject;
-      this.#inner.read(buffer, offset, length).then(resolve, reject).finally(() => { this.#unplug = undefined; });
+      this.#inner
+        .read(buffer, offset, length)
+        .then(resolve, reject)
+        .finally(() => {
+          this.#unplug = undefined;
+        });
     });
   }
   async write(buffer: Buffer): Promise<void> {
@@ -47,12 +60,24 @@ class CablePort implements BindingPortInterface {
     await this.#inner.write(buffer);
     this.#owner.wrote(this, Uint8Array.from(buffer));
   }
-  update(o: Parameters<BindingPortInterface['update']>[0]): Promise<void> { return this.#inner.update(o); }
-  set(o: Parameters<BindingPortInterface['set']>[0]): Promise<void> { return this.#inner.set(o); }
-  get(): ReturnType<BindingPortInterface['get']> { return this.#inner.get(); }
-  getBaudRate(): Promise<{ baudRate: number }> { return this.#inner.getBaudRate(); }
-  flush(): Promise<void> { return this.#inner.flush(); }
-  drain(): Promise<void> { return this.#inner.drain(); }
+  update(o: Parameters<BindingPortInterface['update']>[0]): Promise<void> {
+    return this.#inner.update(o);
+  }
+  set(o: Parameters<BindingPortInterface['set']>[0]): Promise<void> {
+    return this.#inner.set(o);
+  }
+  get(): ReturnType<BindingPortInterface['get']> {
+    return this.#inner.get();
+  }
+  getBaudRate(): Promise<{ baudRate: number }> {
+    return this.#inner.getBaudRate();
+  }
+  flush(): Promise<void> {
+    return this.#inner.flush();
+  }
+  drain(): Promise<void> {
+    return this.#inner.drain();
+  }
 }
 
 export class CableBinding implements BindingInterface {
@@ -98,7 +123,9 @@ export class CableBinding implements BindingInterface {
     }
   }
 
-  list() { return MockBinding.list(); }
+  list() {
+    return MockBinding.list();
+  }
 
   async open(options: OpenOptions): Promise<CablePort> {
     this.opens.set(options.path, (this.opens.get(options.path) ?? 0) + 1);

@@ -7,7 +7,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite, SqliteReorderStore } from '@ferry/cloud/storage';
 
-interface Job { kid: string; sq: number }
+interface Job {
+  kid: string;
+  sq: number;
+}
 const { dir, jobs } = workerData as { dir: string; jobs: Job[] };
 const db = openSqlite({ dir, synchronous: 'NORMAL' });
 const store = new SqliteReorderStore<Job>({ db, config: { window: 4096, timeoutMs: 1e9 } });

@@ -51,7 +51,10 @@ export function checkModule(bytes: Uint8Array, opts: CheckOptions = {}): CheckRe
   for (const name of required) {
     const spec = EXPORTS.find((e) => e.name === name);
     const ex = info.exports.find((e) => e.name === name);
-    if (ex === undefined || ex.kind !== 'func') { errors.push(new AbiError('FERRY_ABI_MISSING_EXPORT', `export ${name} is missing`)); continue; }
+    if (ex === undefined || ex.kind !== 'func') {
+      errors.push(new AbiError('FERRY_ABI_MISSING_EXPORT', `export ${name} is missing`));
+      continue;
+    }
     if (spec !== undefined) {
       const want = signature({ params: spec.params.map((p) => p.type), results: spec.result === 'void' ? [] : [spec.result] });
       if (signature(ex.type!) !== want) errors.push(new AbiError('FERRY_ABI_EXPORT_SIGNATURE', `${name} is ${signature(ex.type!)}, the ABI says ${want}`));
@@ -59,9 +62,11 @@ export function checkModule(bytes: Uint8Array, opts: CheckOptions = {}): CheckRe
   }
   const maxPages = opts.maxPages ?? 1;
   const mem = info.memories[0];
-  if (mem === undefined || info.memories.length !== 1) errors.push(new AbiError('FERRY_ABI_MEMORY', `expected exactly one memory, found ${info.memories.length}`));
+  if (mem === undefined || info.memories.length !== 1)
+    errors.push(new AbiError('FERRY_ABI_MEMORY', `expected exactly one memory, found ${info.memories.length}`));
   else if (mem.maximum === undefined) errors.push(new AbiError('FERRY_ABI_MEMORY', 'memory declares no maximum'));
   else if (mem.maximum > maxPages) errors.push(new AbiError('FERRY_ABI_MEMORY', `memory maximum ${mem.maximum} pages > quota ${maxPages}`));
-  if (!info.exports.some((e) => e.name === 'memory' && e.kind === 'memory')) errors.push(new AbiError('FERRY_ABI_MISSING_EXPORT', 'memory is not exported as "memory"'));
+  if (!info.exports.some((e) => e.name === 'memory' && e.kind === 'memory'))
+    errors.push(new AbiError('FERRY_ABI_MISSING_EXPORT', 'memory is not exported as "memory"'));
   return errors.length === 0 ? { ok: true, value: info } : { ok: false, errors };
 }

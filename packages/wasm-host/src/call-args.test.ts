@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { convertArgs, resultTypeOf } from './call-args.ts';
 import type { FnResult } from './call-errors.ts';
 
-const unwrap = <T>(r: FnResult<T>): T => { if (!r.ok) throw r.error; return r.value; };
+const unwrap = <T>(r: FnResult<T>): T => {
+  if (!r.ok) throw r.error;
+  return r.value;
+};
 const codeOf = (r: FnResult<unknown>): string => (r.ok ? 'ok' : r.error.code);
 
 describe('convertArgs', () => {
@@ -13,8 +16,20 @@ describe('convertArgs', () => {
     expect(unwrap(convertArgs(t, [0, 42, 0, 0]))[1]).toBe(42n);
   });
   it('refuses wrong counts and values', () => {
-    for (const bad of [[], [0, 0, 0], [0, 0, 0, 0, 0], [2 ** 32, 0, 0, 0], [0.5, 0, 0, 0], ['1', 0, 0, 0], [0, '01', 0, 0], [0, '1.0', 0, 0],
-      [0, (2n ** 64n).toString(), 0, 0], [0, 2 ** 53, 0, 0], [0, 0, '1', 0], [0, 0, 0, null]]) {
+    for (const bad of [
+      [],
+      [0, 0, 0],
+      [0, 0, 0, 0, 0],
+      [2 ** 32, 0, 0, 0],
+      [0.5, 0, 0, 0],
+      ['1', 0, 0, 0],
+      [0, '01', 0, 0],
+      [0, '1.0', 0, 0],
+      [0, (2n ** 64n).toString(), 0, 0],
+      [0, 2 ** 53, 0, 0],
+      [0, 0, '1', 0],
+      [0, 0, 0, null],
+    ]) {
       expect(codeOf(convertArgs(t, bad))).toBe('FERRY_FN_BAD_ARGS');
     }
     expect(codeOf(convertArgs({ params: ['v128'], results: [] }, [0]))).toBe('FERRY_FN_BAD_ARGS');

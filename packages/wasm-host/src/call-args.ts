@@ -41,7 +41,8 @@ export function convertArg(t: ValType, v: unknown, i: number): number | bigint |
 
 /** Converts `args` for a call to a function of type `type`; FERRY_FN_BAD_ARGS names the first bad one. */
 export function convertArgs(type: FuncType, args: readonly unknown[]): FnResult<(number | bigint)[]> {
-  if (args.length !== type.params.length) return fnFail('FERRY_FN_BAD_ARGS', `expected ${type.params.length} args ${JSON.stringify(type.params)}, got ${args.length}`);
+  if (args.length !== type.params.length)
+    return fnFail('FERRY_FN_BAD_ARGS', `expected ${type.params.length} args ${JSON.stringify(type.params)}, got ${args.length}`);
   const out: (number | bigint)[] = [];
   for (let i = 0; i < args.length; i++) {
     const c = convertArg(type.params[i]!, args[i], i);

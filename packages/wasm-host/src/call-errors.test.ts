@@ -25,7 +25,12 @@ describe('functions error catalog', () => {
     expect(r.ok).toBe(false);
     const e = (r as { error: FnError }).error;
     expect(e).toBeInstanceOf(Error);
-    expect(JSON.parse(JSON.stringify(e))).toEqual({ code: 'FERRY_FN_MODULE_INVALID', num: 4003, message: 'FERRY_FN_MODULE_INVALID: x', details: ['FERRY_ABI_UNKNOWN_IMPORT'] });
+    expect(JSON.parse(JSON.stringify(e))).toEqual({
+      code: 'FERRY_FN_MODULE_INVALID',
+      num: 4003,
+      message: 'FERRY_FN_MODULE_INVALID: x',
+      details: ['FERRY_ABI_UNKNOWN_IMPORT'],
+    });
     expect(new FnError('FERRY_FN_TIMEOUT', 'y').toJSON()).not.toHaveProperty('details');
   });
 });

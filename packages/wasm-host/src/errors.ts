@@ -5,9 +5,18 @@
  */
 import { defineErrors } from '@ferry/base';
 
-const WASM = defineErrors('FERRY_WASM_', [7200, 7299], {
-  FERRY_WASM_MALFORMED: { num: 7201, status: 400, doc: 'the bytes are not a wasm 1.0 binary this reader accepts (bad magic or version, truncated section, bad LEB128, unknown type or kind, non-UTF-8 name)' },
-}, { package: '@ferry/wasm-host', errorName: 'WasmFormatError' });
+const WASM = defineErrors(
+  'FERRY_WASM_',
+  [7200, 7299],
+  {
+    FERRY_WASM_MALFORMED: {
+      num: 7201,
+      status: 400,
+      doc: 'the bytes are not a wasm 1.0 binary this reader accepts (bad magic or version, truncated section, bad LEB128, unknown type or kind, non-UTF-8 name)',
+    },
+  },
+  { package: '@ferry/wasm-host', errorName: 'WasmFormatError' },
+);
 
 export const WASM_ERRORS = WASM.codes;
 export type WasmErrorCode = keyof typeof WASM_ERRORS;

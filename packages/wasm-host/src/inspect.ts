@@ -7,10 +7,25 @@
 import { WasmFormatError } from './errors.ts';
 
 export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
-export interface FuncType { readonly params: readonly ValType[]; readonly results: readonly ValType[] }
-export interface ImportEntry { readonly module: string; readonly name: string; readonly kind: 'func' | 'table' | 'memory' | 'global'; readonly type?: FuncType }
-export interface ExportEntry { readonly name: string; readonly kind: 'func' | 'table' | 'memory' | 'global'; readonly type?: FuncType }
-export interface MemoryLimits { readonly initial: number; readonly maximum?: number }
+export interface FuncType {
+  readonly params: readonly ValType[];
+  readonly results: readonly ValType[];
+}
+export interface ImportEntry {
+  readonly module: string;
+  readonly name: string;
+  readonly kind: 'func' | 'table' | 'memory' | 'global';
+  readonly type?: FuncType;
+}
+export interface ExportEntry {
+  readonly name: string;
+  readonly kind: 'func' | 'table' | 'memory' | 'global';
+  readonly type?: FuncType;
+}
+export interface MemoryLimits {
+  readonly initial: number;
+  readonly maximum?: number;
+}
 /** Table limits are counted in entries (WebAssembly core spec §5.3.6 tabletype). */
 export type TableLimits = MemoryLimits;
 /**
@@ -131,9 +146,15 @@ function parse(bytes: Uint8Array): ModuleInfo {
           funcTypes.push(types.indexOf(t));
           imports.push({ module, name, kind, type: t });
         } else {
-          if (kind === 'table') { s.valType(); tables.push(s.limits()); }
-          else if (kind === 'memory') memories.push(s.limits());
-          else { s.valType(); s.byte(); globals++; }
+          if (kind === 'table') {
+            s.valType();
+            tables.push(s.limits());
+          } else if (kind === 'memory') memories.push(s.limits());
+          else {
+            s.valType();
+            s.byte();
+            globals++;
+          }
           imports.push({ module, name, kind });
         }
       }

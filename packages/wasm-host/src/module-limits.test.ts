@@ -16,8 +16,10 @@ const detail = (message: string): string => message.replace(/^FERRY_ABI_LIMIT: /
 
 describe('module shape limits', () => {
   it('reads tables, globals, functions, locals and segments', () => {
-    const r = inspect(wat(`(module ${exportsOk} (table 3 5 funcref) (global i32 (i32.const 1)) (global (mut i64) (i64.const 2))
-      (func (local i32 i32) (local i64)) (elem (i32.const 0) func 0) (data (memory 0) (i32.const 0) "ab") (data "cd"))`));
+    const r = inspect(
+      wat(`(module ${exportsOk} (table 3 5 funcref) (global i32 (i32.const 1)) (global (mut i64) (i64.const 2))
+      (func (local i32 i32) (local i64)) (elem (i32.const 0) func 0) (data (memory 0) (i32.const 0) "ab") (data "cd"))`),
+    );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.tables).toEqual([{ initial: 3, maximum: 5 }]);

@@ -5,9 +5,16 @@ import { wat } from '@ferry/test-kit/wat';
 import { compile, MemoryState, ModuleInstance, type BoardPorts } from './runtime.ts';
 
 const ports = (over: Partial<BoardPorts> = {}): BoardPorts => ({
-  deviceId: 'rt-1', nowMs: () => 1_767_225_600_000, uptimeMs: () => 0,
-  sensorRead: () => ({ ok: true, centi: 2000 }), actuatorSet: () => 0, state: new MemoryState(),
-  emit: () => 0, sign: () => new Uint8Array(32), log: () => undefined, ...over,
+  deviceId: 'rt-1',
+  nowMs: () => 1_767_225_600_000,
+  uptimeMs: () => 0,
+  sensorRead: () => ({ ok: true, centi: 2000 }),
+  actuatorSet: () => 0,
+  state: new MemoryState(),
+  emit: () => 0,
+  sign: () => new Uint8Array(32),
+  log: () => undefined,
+  ...over,
 });
 
 async function instance(text: string, over: Partial<BoardPorts> = {}): Promise<ModuleInstance> {
@@ -31,8 +38,16 @@ describe('ModuleInstance', () => {
 
   it('a pointer outside linear memory is a typed trap and kills the instance', async () => {
     const emitted: Uint8Array[] = [];
-    const inst = await instance(`(module (import "msg" "emit" (func $emit (param i32 i32) (result i32))) ${base}
-      (func (export "go") (result i32) (call $emit (i32.const 65530) (i32.const 100))))`, { emit: (t) => { emitted.push(t); return 0; } });
+    const inst = await instance(
+      `(module (import "msg" "emit" (func $emit (param i32 i32) (result i32))) ${base}
+      (func (export "go") (result i32) (call $emit (i32.const 65530) (i32.const 100))))`,
+      {
+        emit: (t) => {
+          emitted.push(t);
+          return 0;
+        },
+      },
+    );
     const r = inst.call('go');
     expect(r.ok ? 'ok' : r.error.code).toBe('FERRY_ABI_OUT_OF_BOUNDS');
     expect(emitted).toEqual([]);
@@ -64,11 +79,14 @@ describe('ModuleInstance', () => {
   it('state.get reports BUFFER_TOO_SMALL without writing, and NOT_FOUND for a missing key', async () => {
     const state = new MemoryState();
     state.setText('k', 'hello');
-    const inst = await instance(`(module (import "state" "get" (func $get (param i32 i32 i32 i32) (result i32))) ${base}
+    const inst = await instance(
+      `(module (import "state" "get" (func $get (param i32 i32 i32 i32) (result i32))) ${base}
       (data (i32.const 0) "kx")
       (func (export "small") (result i32) (call $get (i32.const 0) (i32.const 1) (i32.const 100) (i32.const 4)))
       (func (export "fits") (result i32) (call $get (i32.const 0) (i32.const 1) (i32.const 100) (i32.const 5)))
-      (func (export "missing") (result i32) (call $get (i32.const 1) (i32.const 1) (i32.const 100) (i32.const 5))))`, { state });
+      (func (export "missing") (result i32) (call $get (i32.const 1) (i32.const 1) (i32.const 100) (i32.const 5))))`,
+      { state },
+    );
     expect(inst.call('small')).toEqual({ ok: true, value: -2 });
     expect(inst.bytes()[100]).toBe(0);
     expect(inst.call('fits')).toEqual({ ok: true, value: 5 });
@@ -82,19 +100,28 @@ describe('ModuleInstance', () => {
       (func (export "space") (result i32) (call $set (i32.const 0) (i32.const 3) (i32.const 0) (i32.const 1)))
       (func (export "empty") (result i32) (call $set (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 1)))
       (func (export "long") (result i32) (call $set (i32.const 0) (i32.const 65) (i32.const 0) (i32.const 1))))`);
-    expect([inst.call('space'), inst.call('empty'), inst.call('long')]).toEqual([{ ok: true, value: -3 }, { ok: true, value: -3 }, { ok: true, value: -3 }]);
+    expect([inst.call('space'), inst.call('empty'), inst.call('long')]).toEqual([
+      { ok: true, value: -3 },
+      { ok: true, value: -3 },
+      { ok: true, value: -3 },
+    ]);
   });
 
   it('a module for another ABI version is refused at instantiation', async () => {
-    const c = await compile(wat(`(module (func (export "abi_version") (result i32) i32.const 2) (memory (export "memory") 1 1))`), { requiredExports: ['abi_version'] });
+    const c = await compile(wat(`(module (func (export "abi_version") (result i32) i32.const 2) (memory (export "memory") 1 1))`), {
+      requiredExports: ['abi_version'],
+    });
     if (!c.ok) throw new Error();
     const r = await ModuleInstance.create(c.value, ports());
     expect(r.ok ? 'ok' : r.error.code).toBe('FERRY_ABI_VERSION');
   });
 
   it('a throwing port becomes a typed trap instead of escaping', async () => {
-    const inst = await instance(`(module (import "clock" "now_ms" (func $now (result i64))) ${base} (func (export "go") (drop (call $now))))`,
-      { nowMs: () => { throw new Error('rtc gone'); } });
+    const inst = await instance(`(module (import "clock" "now_ms" (func $now (result i64))) ${base} (func (export "go") (drop (call $now))))`, {
+      nowMs: () => {
+        throw new Error('rtc gone');
+      },
+    });
     const r = inst.call('go');
     expect(r.ok ? 'ok' : r.error.message).toMatch(/FERRY_ABI_TRAP: host port failed: rtc gone/);
   });

@@ -103,9 +103,12 @@ export class ModuleInstance {
       const r: unknown = fn(...args);
       return { ok: true, value: typeof r === 'bigint' ? Number(r) : typeof r === 'number' ? r : 0 };
     } catch (e) {
-      const error = e instanceof HostTrap ? e.abiError
-        : e instanceof WebAssembly.RuntimeError ? new AbiError('FERRY_ABI_TRAP', e.message)
-        : new AbiError('FERRY_ABI_TRAP', `host port failed: ${(e as Error).message ?? String(e)}`);
+      const error =
+        e instanceof HostTrap
+          ? e.abiError
+          : e instanceof WebAssembly.RuntimeError
+            ? new AbiError('FERRY_ABI_TRAP', e.message)
+            : new AbiError('FERRY_ABI_TRAP', `host port failed: ${(e as Error).message ?? String(e)}`);
       this.deadReason = `${error.code} in ${name}(): ${error.message}`;
       return { ok: false, error };
     }
@@ -134,7 +137,9 @@ export class ModuleInstance {
   private imports(): AbiImports {
     const p = this.ports;
     const S = STATUS;
-    const trap = (code: AbiErrorCode, detail: string): never => { throw new HostTrap(new AbiError(code, detail)); };
+    const trap = (code: AbiErrorCode, detail: string): never => {
+      throw new HostTrap(new AbiError(code, detail));
+    };
     return {
       clock: {
         now_ms: () => BigInt(Math.floor(p.nowMs())),

@@ -18,13 +18,15 @@ const all = (s: { keyAt(p: string, i: number): string | undefined }, prefix: str
 
 describe('SortedState', () => {
   it('agrees with wasm-host MemoryState on get and key_at (property)', () => {
-    fc.assert(fc.property(ops, fc.stringMatching(/^[a-c.]{0,2}$/), (writes, prefix) => {
-      const a = new SortedState(1000);
-      const b = new MemoryState(1000);
-      for (const [k, v] of writes) expect(a.set(k, enc(v))).toBe(b.set(k, enc(v)));
-      expect(all(a, prefix)).toEqual(all(b, prefix));
-      for (const [k] of writes) expect(a.get(k)).toEqual(b.get(k));
-    }));
+    fc.assert(
+      fc.property(ops, fc.stringMatching(/^[a-c.]{0,2}$/), (writes, prefix) => {
+        const a = new SortedState(1000);
+        const b = new MemoryState(1000);
+        for (const [k, v] of writes) expect(a.set(k, enc(v))).toBe(b.set(k, enc(v)));
+        expect(all(a, prefix)).toEqual(all(b, prefix));
+        for (const [k] of writes) expect(a.get(k)).toEqual(b.get(k));
+      }),
+    );
   });
 
   it('enforces its key quota like MemoryState (QUOTA_EXCEEDED = -4, updates still allowed)', () => {
@@ -42,20 +44,30 @@ describe('SortedState', () => {
 
 describe('OverlayState', () => {
   it('reads like the base with the writes applied, and commits exactly those writes (property)', () => {
-    fc.assert(fc.property(ops, ops, fc.stringMatching(/^[a-c.]{0,2}$/), (before, writes, prefix) => {
-      const base = new SortedState(1000, []);
-      for (const [k, v] of before) base.set(k, enc(v));
-      const expected = new SortedState(1000, base.entries());
-      const o = new OverlayState(base);
-      for (const [k, v] of writes) {
-        o.set(k, enc(v));
-        expected.set(k, enc(v));
-      }
-      expect(all(o, prefix)).toEqual(all(expected, prefix));
-      expect(all(base, prefix)).toEqual(all(new SortedState(1000, before.map(([k, v]) => [k, enc(v)] as const)), prefix));
-      o.commit();
-      expect(base.entries()).toEqual(expected.entries());
-    }));
+    fc.assert(
+      fc.property(ops, ops, fc.stringMatching(/^[a-c.]{0,2}$/), (before, writes, prefix) => {
+        const base = new SortedState(1000, []);
+        for (const [k, v] of before) base.set(k, enc(v));
+        const expected = new SortedState(1000, base.entries());
+        const o = new OverlayState(base);
+        for (const [k, v] of writes) {
+          o.set(k, enc(v));
+          expected.set(k, enc(v));
+        }
+        expect(all(o, prefix)).toEqual(all(expected, prefix));
+        expect(all(base, prefix)).toEqual(
+          all(
+            new SortedState(
+              1000,
+              before.map(([k, v]) => [k, enc(v)] as const),
+            ),
+            prefix,
+          ),
+        );
+        o.commit();
+        expect(base.entries()).toEqual(expected.entries());
+      }),
+    );
   });
 
   it('limits new keys, not updates', () => {

@@ -13,7 +13,16 @@ describe('Scheduler', () => {
   let alice: ReturnType<typeof owner>;
   let hash: string;
   const store = () => new MemoryScheduleStore();
-  const req = (token: string, over: Record<string, unknown> = {}) => ({ token, namespace: 'home', hash, export: 'incr', args: [], periodS: 60, writeTo: 'incr.last', ...over });
+  const req = (token: string, over: Record<string, unknown> = {}) => ({
+    token,
+    namespace: 'home',
+    hash,
+    export: 'incr',
+    args: [],
+    periodS: 60,
+    writeTo: 'incr.last',
+    ...over,
+  });
   const counter = () => text(svc.namespaces.state('alice', 'home').get('incr.last'));
 
   beforeEach(async () => {
@@ -75,7 +84,7 @@ describe('Scheduler', () => {
     expect(counter()).toBe('2');
   });
 
-  it('enforces the token\'s schedule permission and minimum period', async () => {
+  it("enforces the token's schedule permission and minimum period", async () => {
     const sch = new Scheduler({ service: svc, clock, workerId: 'w1' });
     const none = alice.mint({}, clock.nowMs());
     expect(codeOf(await sch.create(req(none)))).toBe('FERRY_FN_SCHEDULE_FORBIDDEN');
@@ -121,7 +130,12 @@ describe('Scheduler', () => {
     unwrap(await sch.create(req(alice.token)));
     let tick: (() => void) | undefined;
     let cleared = false;
-    sch.start(1000, { set: (f) => (tick = f), clear: () => { cleared = true; } });
+    sch.start(1000, {
+      set: (f) => (tick = f),
+      clear: () => {
+        cleared = true;
+      },
+    });
     tick!();
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));

@@ -94,20 +94,31 @@ export class Scheduler {
     if (!Number.isInteger(req.periodS) || req.periodS < this.floorS || req.periodS > MAX_PERIOD_S) {
       return fnFail('FERRY_FN_SCHEDULE_INVALID', `period must be an integer of seconds in [${this.floorS}, ${MAX_PERIOD_S}]`);
     }
-    if (typeof req.writeTo !== 'string' || !STATE_KEY.test(req.writeTo)) return fnFail('FERRY_FN_SCHEDULE_INVALID', 'write_to must be a state key: 1..64 printable ASCII characters');
-    if (!req.args.every((a) => typeof a === 'number' || typeof a === 'string')) return fnFail('FERRY_FN_SCHEDULE_INVALID', 'args must be numbers or decimal strings');
+    if (typeof req.writeTo !== 'string' || !STATE_KEY.test(req.writeTo))
+      return fnFail('FERRY_FN_SCHEDULE_INVALID', 'write_to must be a state key: 1..64 printable ASCII characters');
+    if (!req.args.every((a) => typeof a === 'number' || typeof a === 'string'))
+      return fnFail('FERRY_FN_SCHEDULE_INVALID', 'args must be numbers or decimal strings');
     const p = this.svc.authorize(req.token, req.namespace);
     if (!p.ok) return p;
     const c = p.value.claims;
     if (c !== undefined) {
       if (c.schedule === undefined) return fnFail('FERRY_FN_SCHEDULE_FORBIDDEN', 'the token allows no schedules');
-      if (req.periodS < c.schedule.minPeriodS) return fnFail('FERRY_FN_SCHEDULE_FORBIDDEN', `period ${req.periodS} s < the token's minimum ${c.schedule.minPeriodS} s`);
+      if (req.periodS < c.schedule.minPeriodS)
+        return fnFail('FERRY_FN_SCHEDULE_FORBIDDEN', `period ${req.periodS} s < the token's minimum ${c.schedule.minPeriodS} s`);
     }
     const f = this.svc.checkFunction(p.value, req.namespace, req.hash);
     if (!f.ok) return f;
     const s: Schedule = {
-      id: randomBytes(9).toString('base64url'), owner: p.value.owner, namespace: req.namespace, hash: req.hash, export: req.export,
-      args: [...req.args], periodS: req.periodS, writeTo: req.writeTo, ...(c !== undefined && { token: req.token }), startMs: this.clock.nowMs(),
+      id: randomBytes(9).toString('base64url'),
+      owner: p.value.owner,
+      namespace: req.namespace,
+      hash: req.hash,
+      export: req.export,
+      args: [...req.args],
+      periodS: req.periodS,
+      writeTo: req.writeTo,
+      ...(c !== undefined && { token: req.token }),
+      startMs: this.clock.nowMs(),
     };
     await this.store.put(s);
     return fnOk(s);
@@ -143,13 +154,21 @@ export class Scheduler {
   }
 
   /** Calls runDue every `everyMs` with injected timers (defaults: the global ones). */
-  start(everyMs: number, timers: { set: (f: () => void, ms: number) => unknown; clear: (h: unknown) => void } = { set: (f, ms) => setInterval(f, ms), clear: (h) => clearInterval(h as NodeJS.Timeout) }): void {
+  start(
+    everyMs: number,
+    timers: { set: (f: () => void, ms: number) => unknown; clear: (h: unknown) => void } = {
+      set: (f, ms) => setInterval(f, ms),
+      clear: (h) => clearInterval(h as NodeJS.Timeout),
+    },
+  ): void {
     this.stop();
     let running = false;
     const h = timers.set(() => {
       if (running) return;
       running = true;
-      void this.runDue().finally(() => { running = false; });
+      void this.runDue().finally(() => {
+        running = false;
+      });
     }, everyMs);
     this.timer = { stop: () => timers.clear(h) };
   }

@@ -19,8 +19,16 @@ export interface StoreFixture {
 }
 
 const schedule = (id: string, over: Partial<Schedule> = {}): Schedule => ({
-  id, owner: 'alice', namespace: 'home', hash: 'ab'.repeat(32), export: 'incr', args: [1, '-9007199254740993', 2.5, ''],
-  periodS: 60, writeTo: 'incr.last', startMs: 1_795_000_000_000, ...over,
+  id,
+  owner: 'alice',
+  namespace: 'home',
+  hash: 'ab'.repeat(32),
+  export: 'incr',
+  args: [1, '-9007199254740993', 2.5, ''],
+  periodS: 60,
+  writeTo: 'incr.last',
+  startMs: 1_795_000_000_000,
+  ...over,
 });
 
 const byId = (xs: readonly Schedule[]): Schedule[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -33,7 +41,9 @@ export function storeCases(name: string, make: () => Promise<StoreFixture>): voi
       open.push(f);
       return f;
     };
-    afterEach(async () => { for (const f of open.splice(0)) await f.close(); });
+    afterEach(async () => {
+      for (const f of open.splice(0)) await f.close();
+    });
 
     it('ScheduleStore: put, get, list, overwrite, delete; JSON-exact round trip, token kept only when present', async () => {
       const { schedules: s } = (await fixture()).open();

@@ -48,14 +48,16 @@ describe('SqliteLeaseStore', () => {
   it('a corrupt schedule row is reported, not run', async () => {
     const db = new Database(':memory:');
     const s = new SqliteScheduleStore(db);
-    db.prepare("INSERT INTO schedule (id, start_ms, body) VALUES ('x', 0, '{\"id\":\"x\"}')").run();
+    db.prepare('INSERT INTO schedule (id, start_ms, body) VALUES (\'x\', 0, \'{"id":"x"}\')').run();
     await expect(s.list()).rejects.toMatchObject({ code: 'FERRY_STORE_CORRUPT' });
     db.close();
   });
 });
 
 const redis = await startRedis();
-afterAll(async () => { if (redis.ok) await redis.stop(); });
+afterAll(async () => {
+  if (redis.ok) await redis.stop();
+});
 
 if (redis.ok) {
   storeCases('redis', async () => {
@@ -97,5 +99,7 @@ if (redis.ok) {
     });
   });
 } else {
-  describe.skip(`schedule stores on Redis: skipped, ${redis.reason}`, () => { it('needs redis-server', () => {}); });
+  describe.skip(`schedule stores on Redis: skipped, ${redis.reason}`, () => {
+    it('needs redis-server', () => {});
+  });
 }

@@ -26,8 +26,15 @@ describe('public tokens', () => {
     const fn = 'a'.repeat(64);
     const t = unwrap(mintPublicToken(alice, publicSpec({ functions: [fn], schedule: { minPeriodS: 60 }, jti: 'jti-00001' }), NOW));
     expect(unwrap(verifyPublicToken(t, keyOf))).toEqual({
-      owner: 'alice', subject: 'room-1', jti: 'jti-00001', issuedAtS: NOW / 1000, expiresAtS: NOW / 1000 + 3600,
-      namespaces: ['home'], functions: [fn], rate: { perSecond: 100, burst: 100 }, schedule: { minPeriodS: 60 },
+      owner: 'alice',
+      subject: 'room-1',
+      jti: 'jti-00001',
+      issuedAtS: NOW / 1000,
+      expiresAtS: NOW / 1000 + 3600,
+      namespaces: ['home'],
+      functions: [fn],
+      rate: { perSecond: 100, burst: 100 },
+      schedule: { minPeriodS: 60 },
     });
   });
 
@@ -44,18 +51,28 @@ describe('public tokens', () => {
     const { alice, keyOf } = setup();
     const t = unwrap(mintPublicToken(alice, publicSpec({ functions: ['a'.repeat(64)] }), NOW));
     const c = claimsOf(t);
-    for (const widened of [{ ...c, ns: ['home', 'garage'] }, { ...c, rps: 1_000_000 }, { ...c, exp: (c['exp'] as number) + 1e6 }, { ...c, sch: 1 }, (({ fn: _, ...rest }) => rest)(c)]) {
+    for (const widened of [
+      { ...c, ns: ['home', 'garage'] },
+      { ...c, rps: 1_000_000 },
+      { ...c, exp: (c['exp'] as number) + 1e6 },
+      { ...c, sch: 1 },
+      (({ fn: _, ...rest }) => rest)(c),
+    ]) {
       const r = verifyPublicToken(withClaims(t, widened), keyOf);
       expect(codeOf(r)).toBe('FERRY_FN_BAD_TOKEN');
       expect(r.ok ? [] : r.error.details).toEqual(['FERRY_MSG_BAD_SIGNATURE']);
     }
   });
 
-  it('a token re-signed with another owner\'s key, or with the private secret itself, is refused', async () => {
+  it("a token re-signed with another owner's key, or with the private secret itself, is refused", async () => {
     const { alice, mallory, keyOf } = setup();
     const c = claimsOf(unwrap(mintPublicToken(alice, publicSpec(), NOW)));
     const m = unwrap(parsePrivateToken(mallory));
-    const forged = signJws({ alg: 'HS256', typ: 'JWT', kid: 'alice' }, { ...c, ns: ['home', 'garage'] }, hmacKey(derivePublicSigningSecret(m.secret, 'mallory')));
+    const forged = signJws(
+      { alg: 'HS256', typ: 'JWT', kid: 'alice' },
+      { ...c, ns: ['home', 'garage'] },
+      hmacKey(derivePublicSigningSecret(m.secret, 'mallory')),
+    );
     expect(codeOf(verifyPublicToken(forged, keyOf))).toBe('FERRY_FN_BAD_TOKEN');
     const viaJose = await new SignJWT({ ...c }).setProtectedHeader({ alg: 'HS256', kid: 'alice' }).sign(m.secret);
     expect(codeOf(verifyPublicToken(viaJose, keyOf))).toBe('FERRY_FN_BAD_TOKEN');
@@ -82,9 +99,18 @@ describe('public tokens', () => {
   it('minting refuses malformed permissions', () => {
     const { alice } = setup();
     for (const bad of [
-      { namespaces: [] }, { namespaces: ['Home'] }, { functions: ['xyz'] }, { functions: [] }, { rate: { perSecond: 0, burst: 1 } },
-      { rate: { perSecond: 1.5, burst: 1 } }, { schedule: { minPeriodS: 0 } }, { ttlS: 0 }, { subject: 'a b' }, { jti: 'short' },
-    ]) expect(codeOf(mintPublicToken(alice, publicSpec(bad as never), NOW))).toBe('FERRY_FN_BAD_PERMISSIONS');
+      { namespaces: [] },
+      { namespaces: ['Home'] },
+      { functions: ['xyz'] },
+      { functions: [] },
+      { rate: { perSecond: 0, burst: 1 } },
+      { rate: { perSecond: 1.5, burst: 1 } },
+      { schedule: { minPeriodS: 0 } },
+      { ttlS: 0 },
+      { subject: 'a b' },
+      { jti: 'short' },
+    ])
+      expect(codeOf(mintPublicToken(alice, publicSpec(bad as never), NOW))).toBe('FERRY_FN_BAD_PERMISSIONS');
     expect(codeOf(mintPublicToken('nope', publicSpec(), NOW))).toBe('FERRY_FN_BAD_TOKEN');
   });
 });

@@ -54,11 +54,14 @@ const isStrList = (x: unknown, re: RegExp, max: number): x is string[] =>
 
 /** Checks permissions (mint input or verified claims); returns what is wrong, or undefined. */
 function checkPermissions(p: { namespaces?: unknown; functions?: unknown; rate?: unknown; schedule?: unknown }): string | undefined {
-  if (!isStrList(p.namespaces, NAMESPACE_PATTERN, MAX_TOKEN_NAMESPACES)) return `namespaces must be 1..${MAX_TOKEN_NAMESPACES} names matching ${NAMESPACE_PATTERN}`;
+  if (!isStrList(p.namespaces, NAMESPACE_PATTERN, MAX_TOKEN_NAMESPACES))
+    return `namespaces must be 1..${MAX_TOKEN_NAMESPACES} names matching ${NAMESPACE_PATTERN}`;
   if (p.functions !== undefined && !isStrList(p.functions, HASH, MAX_TOKEN_FUNCTIONS)) return `functions must be 1..${MAX_TOKEN_FUNCTIONS} SHA-256 hex hashes`;
   const r = p.rate as { perSecond?: unknown; burst?: unknown } | undefined;
-  if (typeof r !== 'object' || r === null || !isPosInt(r.perSecond, 1_000_000) || !isPosInt(r.burst, 1_000_000)) return 'rate must be {perSecond, burst}, positive integers';
-  if (p.schedule !== undefined && !isPosInt((p.schedule as { minPeriodS?: unknown }).minPeriodS, 31_536_000)) return 'schedule.minPeriodS must be a positive integer of seconds';
+  if (typeof r !== 'object' || r === null || !isPosInt(r.perSecond, 1_000_000) || !isPosInt(r.burst, 1_000_000))
+    return 'rate must be {perSecond, burst}, positive integers';
+  if (p.schedule !== undefined && !isPosInt((p.schedule as { minPeriodS?: unknown }).minPeriodS, 31_536_000))
+    return 'schedule.minPeriodS must be a positive integer of seconds';
   return undefined;
 }
 
@@ -66,16 +69,24 @@ function checkPermissions(p: { namespaces?: unknown; functions?: unknown; rate?:
 export function mintPublicToken(privateToken: string, spec: MintSpec, nowMs: number): FnResult<string> {
   const p = parsePrivateToken(privateToken);
   if (!p.ok) return p;
-  const bad = checkPermissions(spec)
-    ?? (OWNER_PATTERN.test(spec.subject) ? undefined : `subject must match ${OWNER_PATTERN}`)
-    ?? (isPosInt(spec.ttlS, 10 * 31_536_000) ? undefined : 'ttlS must be a positive integer of seconds')
-    ?? (spec.jti === undefined || JTI.test(spec.jti) ? undefined : `jti must match ${JTI}`);
+  const bad =
+    checkPermissions(spec) ??
+    (OWNER_PATTERN.test(spec.subject) ? undefined : `subject must match ${OWNER_PATTERN}`) ??
+    (isPosInt(spec.ttlS, 10 * 31_536_000) ? undefined : 'ttlS must be a positive integer of seconds') ??
+    (spec.jti === undefined || JTI.test(spec.jti) ? undefined : `jti must match ${JTI}`);
   if (bad !== undefined) return fnFail('FERRY_FN_BAD_PERMISSIONS', bad);
   const owner = p.value.owner;
   const iat = Math.floor(nowMs / 1000);
   const claims = {
-    iss: owner, sub: spec.subject, jti: spec.jti ?? randomBytes(12).toString('base64url'), iat, exp: iat + spec.ttlS,
-    ns: spec.namespaces, ...(spec.functions && { fn: spec.functions }), rps: spec.rate.perSecond, burst: spec.rate.burst,
+    iss: owner,
+    sub: spec.subject,
+    jti: spec.jti ?? randomBytes(12).toString('base64url'),
+    iat,
+    exp: iat + spec.ttlS,
+    ns: spec.namespaces,
+    ...(spec.functions && { fn: spec.functions }),
+    rps: spec.rate.perSecond,
+    burst: spec.rate.burst,
     ...(spec.schedule && { sch: spec.schedule.minPeriodS }),
   };
   return fnOk(signJws({ alg: 'HS256', typ: 'JWT', kid: owner }, claims, hmacKey(derivePublicSigningSecret(p.value.secret, owner))));
@@ -115,16 +126,28 @@ export function verifyPublicToken(token: string, keyOf: (owner: string) => HmacK
     return fnFail('FERRY_FN_BAD_TOKEN', 'claims are not UTF-8 JSON');
   }
   if (typeof c !== 'object' || c === null) return fnFail('FERRY_FN_BAD_TOKEN', 'claims are not an object');
-  const perms = { namespaces: c['ns'], functions: c['fn'], rate: { perSecond: c['rps'], burst: c['burst'] }, schedule: c['sch'] === undefined ? undefined : { minPeriodS: c['sch'] } };
-  const bad = checkPermissions(perms)
-    ?? (c['iss'] === kid ? undefined : 'iss differs from kid')
-    ?? (typeof c['sub'] === 'string' && OWNER_PATTERN.test(c['sub']) ? undefined : 'bad sub')
-    ?? (typeof c['jti'] === 'string' && JTI.test(c['jti']) ? undefined : 'bad jti')
-    ?? (Number.isInteger(c['iat']) && Number.isInteger(c['exp']) ? undefined : 'iat and exp must be integers');
+  const perms = {
+    namespaces: c['ns'],
+    functions: c['fn'],
+    rate: { perSecond: c['rps'], burst: c['burst'] },
+    schedule: c['sch'] === undefined ? undefined : { minPeriodS: c['sch'] },
+  };
+  const bad =
+    checkPermissions(perms) ??
+    (c['iss'] === kid ? undefined : 'iss differs from kid') ??
+    (typeof c['sub'] === 'string' && OWNER_PATTERN.test(c['sub']) ? undefined : 'bad sub') ??
+    (typeof c['jti'] === 'string' && JTI.test(c['jti']) ? undefined : 'bad jti') ??
+    (Number.isInteger(c['iat']) && Number.isInteger(c['exp']) ? undefined : 'iat and exp must be integers');
   if (bad !== undefined) return fnFail('FERRY_FN_BAD_TOKEN', bad);
   return fnOk({
-    owner: kid, subject: c['sub'] as string, jti: c['jti'] as string, issuedAtS: c['iat'] as number, expiresAtS: c['exp'] as number,
-    namespaces: perms.namespaces as string[], ...(perms.functions !== undefined && { functions: perms.functions as string[] }),
-    rate: perms.rate as Permissions['rate'], ...(perms.schedule !== undefined && { schedule: perms.schedule as { minPeriodS: number } }),
+    owner: kid,
+    subject: c['sub'] as string,
+    jti: c['jti'] as string,
+    issuedAtS: c['iat'] as number,
+    expiresAtS: c['exp'] as number,
+    namespaces: perms.namespaces as string[],
+    ...(perms.functions !== undefined && { functions: perms.functions as string[] }),
+    rate: perms.rate as Permissions['rate'],
+    ...(perms.schedule !== undefined && { schedule: perms.schedule as { minPeriodS: number } }),
   });
 }

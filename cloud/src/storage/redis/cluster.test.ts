@@ -11,8 +11,13 @@ import { RedisTimeSeries } from './time-series.ts';
 import { timeSeriesCases } from '../time-series.case.ts';
 
 const cluster = await startRedisCluster();
-afterAll(async () => { if (cluster.ok) await cluster.stop(); });
-if (!cluster.ok) describe.skip(`Redis Cluster: skipped, ${cluster.reason}`, () => { it('needs redis-server and redis-cli', () => {}); });
+afterAll(async () => {
+  if (cluster.ok) await cluster.stop();
+});
+if (!cluster.ok)
+  describe.skip(`Redis Cluster: skipped, ${cluster.reason}`, () => {
+    it('needs redis-server and redis-cli', () => {});
+  });
 
 if (cluster.ok) {
   const client = cluster.connect();

@@ -18,7 +18,9 @@ const T0 = 1_795_000_000_000;
 
 /** Started at collection, so the shared suite is registered only with a Redis (startRedis throws under CI=true). */
 const harness: RedisHarness = await startRedis();
-afterAll(async () => { if (harness.ok) await harness.stop(); });
+afterAll(async () => {
+  if (harness.ok) await harness.stop();
+});
 
 /** The harness, or a skip with its reason. */
 const redisOr = (ctx: { skip: (note?: string) => void }): Extract<RedisHarness, { ok: true }> => {
@@ -29,13 +31,21 @@ const redisOr = (ctx: { skip: (note?: string) => void }): Extract<RedisHarness, 
 /** A store set (one worker) on its own two connections, loaded. */
 async function worker(h: Extract<RedisHarness, { ok: true }>, prefix: string, nowMs: () => number = Date.now): Promise<RedisFunctionStores & { redis: Redis }> {
   const redis = h.connect();
-  const s = redisFunctionStores(redis, { masterKey: MASTER, prefix, subscriber: h.connect(), nowMs, onError: (e) => { throw e; } });
+  const s = redisFunctionStores(redis, {
+    masterKey: MASTER,
+    prefix,
+    subscriber: h.connect(),
+    nowMs,
+    onError: (e) => {
+      throw e;
+    },
+  });
   await s.load();
   return { ...s, redis };
 }
 
 async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  for (const end = Date.now() + 5_000; !(await cond());) {
+  for (const end = Date.now() + 5_000; !(await cond()); ) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 2));
   }
@@ -60,7 +70,9 @@ if (harness.ok) {
     };
   });
 } else {
-  describe.skip(`function stores conformance: redis (${harness.reason})`, () => { it('needs redis-server', () => undefined); });
+  describe.skip(`function stores conformance: redis (${harness.reason})`, () => {
+    it('needs redis-server', () => undefined);
+  });
 }
 
 describe('redis function stores', () => {

@@ -80,14 +80,29 @@ export function redisFunctionStores(redis: Redis, opts: RedisFunctionStoresOptio
   const sub = opts.subscriber;
 
   const apply = (c: Change): void => {
-    if (c.o === r.origin) { r.settle(c); return; } // applied locally when it was written
+    if (c.o === r.origin) {
+      r.settle(c);
+      return;
+    } // applied locally when it was written
     switch (c.k) {
-      case 'owner': owners.applyRemote(c.owner, c.rec); break;
-      case 'module': modules.applyRemote(c.h); break;
-      case 'wl': if (r.free(idsOf(c)[0]!)) whitelist.applyRemote(c.owner, c.ns, c.h, c.on); break;
-      case 'quota': if (r.free(idsOf(c)[0]!)) namespaces.applyQuota(c.owner, c.ns, { maxKeys: c.maxKeys, maxPages: c.maxPages }); break;
-      case 'state': namespaces.state(c.owner, c.ns).applyRemote(c.w); break;
-      case 'revoke': revocations.applyRemote(c.j, c.u); break;
+      case 'owner':
+        owners.applyRemote(c.owner, c.rec);
+        break;
+      case 'module':
+        modules.applyRemote(c.h);
+        break;
+      case 'wl':
+        if (r.free(idsOf(c)[0]!)) whitelist.applyRemote(c.owner, c.ns, c.h, c.on);
+        break;
+      case 'quota':
+        if (r.free(idsOf(c)[0]!)) namespaces.applyQuota(c.owner, c.ns, { maxKeys: c.maxKeys, maxPages: c.maxPages });
+        break;
+      case 'state':
+        namespaces.state(c.owner, c.ns).applyRemote(c.w);
+        break;
+      case 'revoke':
+        revocations.applyRemote(c.j, c.u);
+        break;
     }
   };
   /** Announcements that arrive while loading wait until the copy is read, then apply in order. */
@@ -132,9 +147,16 @@ export function redisFunctionStores(redis: Redis, opts: RedisFunctionStoresOptio
         await sub.subscribe(keys.channel);
         subscribed = true;
         // Announcements sent while the subscriber was away are lost: read everything again.
-        sub.on('ready', () => { if (!closed) load().catch((e: unknown) => onError(new Error(`redis function stores: reload failed: ${String(e)}`))); });
+        sub.on('ready', () => {
+          if (!closed) load().catch((e: unknown) => onError(new Error(`redis function stores: reload failed: ${String(e)}`)));
+        });
       }
-      const [o, m, w, v] = await Promise.all([redis.hgetall(keys.owners), redis.smembers(keys.modules), redis.hkeys(keys.whitelist), redis.hgetall(keys.revoked)]);
+      const [o, m, w, v] = await Promise.all([
+        redis.hgetall(keys.owners),
+        redis.smembers(keys.modules),
+        redis.hkeys(keys.whitelist),
+        redis.hgetall(keys.revoked),
+      ]);
       await namespaces.loadAll();
       owners.replaceAll(o);
       modules.replaceAll(m);
@@ -150,7 +172,9 @@ export function redisFunctionStores(redis: Redis, opts: RedisFunctionStoresOptio
   return {
     registry: new ModuleRegistry({ store: modules }),
     owners: new RedisOwners(owners, nowMs),
-    namespaces, whitelist, revocations,
+    namespaces,
+    whitelist,
+    revocations,
     stores: { owners, modules },
     load,
     flush: () => r.flush(),

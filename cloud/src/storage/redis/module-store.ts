@@ -31,7 +31,8 @@ export class RedisModuleStore implements ModuleStore {
   /** Awaited by the upload: the module is in Redis before the uploader is answered. */
   async put(hash: string, bytes: Uint8Array): Promise<void> {
     const change: Change = { o: this.#r.origin, k: 'module', h: hash };
-    const res = await this.#r.redis.multi()
+    const res = await this.#r.redis
+      .multi()
       .set(this.#r.keys.module(hash), Buffer.from(bytes), 'NX')
       .sadd(this.#r.keys.modules, hash)
       .publish(this.#r.keys.channel, JSON.stringify(change))

@@ -64,7 +64,9 @@ export class RedisState implements AtomicState {
       return out;
     } catch (e) {
       const restored = new Map(this.mem.entries());
-      for (const [k, v] of this.#before) if (v === undefined) restored.delete(k); else restored.set(k, v);
+      for (const [k, v] of this.#before)
+        if (v === undefined) restored.delete(k);
+        else restored.set(k, v);
       this.mem = new SortedState(Infinity, restored);
       throw e;
     } finally {
@@ -135,7 +137,10 @@ export class RedisNamespaceStore implements NamespaceStore {
       const [err, hash] = rows[i] ?? [new Error('no reply'), undefined];
       if (err !== null) throw err;
       const [owner, namespace] = nsk.split('/') as [string, string];
-      this.state(owner, namespace).mem = new SortedState(Infinity, Object.entries(hash as Record<string, Buffer>).map(([k, v]) => [k, bytesOf(v)] as const));
+      this.state(owner, namespace).mem = new SortedState(
+        Infinity,
+        Object.entries(hash as Record<string, Buffer>).map(([k, v]) => [k, bytesOf(v)] as const),
+      );
     });
   }
 

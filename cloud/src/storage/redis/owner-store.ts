@@ -15,7 +15,11 @@ import { b64, bytesOf, unb64, type Change, type Replicator } from './replicator.
 const INSERT_OWNER = `if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('PUBLISH', ARGV[3], ARGV[4]) return 1 end return 0`;
 
 /** One owner as stored: JSON of the verifier, the sealed signing secret and the registration time. */
-interface StoredOwner { readonly v: string; readonly s: string; readonly t: number }
+interface StoredOwner {
+  readonly v: string;
+  readonly s: string;
+  readonly t: number;
+}
 
 /**
  * Owners in the hash `<prefix>fn:owners` (field = owner id), the signing secret sealed with a key derived from
@@ -47,12 +51,17 @@ export class RedisOwnerStore implements OwnerStore {
     const rec = JSON.stringify({ v: b64(r.verifier), s: b64(this.#sealer.seal(r.owner, r.signingSecret)), t: r.registeredAtMs } satisfies StoredOwner);
     const change: Change = { o: this.#r.origin, k: 'owner', owner: r.owner, rec };
     const redis = this.#r.redis;
-    this.#r.track(redis.eval(INSERT_OWNER, 1, this.#r.keys.owners, r.owner, rec, this.#r.keys.channel, JSON.stringify(change)).then(async (won) => {
-      if (won === 1) return;
-      // Another worker registered the id first: adopt its record.
-      const winner = await redis.hget(this.#r.keys.owners, r.owner);
-      if (winner !== null) this.#adopt(r.owner, winner);
-    }).catch((e: unknown) => this.#r.onError(new StoreError('FERRY_STORE_UNAVAILABLE', `redis owner store: ${r.owner} not stored: ${String(e)}`))));
+    this.#r.track(
+      redis
+        .eval(INSERT_OWNER, 1, this.#r.keys.owners, r.owner, rec, this.#r.keys.channel, JSON.stringify(change))
+        .then(async (won) => {
+          if (won === 1) return;
+          // Another worker registered the id first: adopt its record.
+          const winner = await redis.hget(this.#r.keys.owners, r.owner);
+          if (winner !== null) this.#adopt(r.owner, winner);
+        })
+        .catch((e: unknown) => this.#r.onError(new StoreError('FERRY_STORE_UNAVAILABLE', `redis owner store: ${r.owner} not stored: ${String(e)}`))),
+    );
     return true;
   }
 

@@ -18,8 +18,13 @@ import { RedisTimeSeries } from './time-series.ts';
 import { RedisReorderStore } from './reorder-store.ts';
 
 const redis = await startRedis();
-afterAll(async () => { if (redis.ok) await redis.stop(); });
-if (!redis.ok) describe.skip(`Redis ReorderStore: skipped, ${redis.reason}`, () => { it('needs redis-server', () => {}); });
+afterAll(async () => {
+  if (redis.ok) await redis.stop();
+});
+if (!redis.ok)
+  describe.skip(`Redis ReorderStore: skipped, ${redis.reason}`, () => {
+    it('needs redis-server', () => {});
+  });
 
 if (redis.ok) {
   const client = redis.connect();
@@ -37,43 +42,64 @@ if (redis.ok) {
       maxOpenGroups: fc.constantFrom(1, 3),
     });
     const opArb = fc.oneof(
-      { weight: 10, arbitrary: fc.record({ op: fc.constant('msg' as const), kid: fc.constantFrom('d1', 'd2'), ep: fc.integer({ min: 0, max: 2 }), sq: fc.integer({ min: 0, max: 140 }), grp: fc.option(fc.record({ id: fc.integer({ min: 0, max: 3 }), part: fc.integer({ min: 0, max: 3 }), parts: fc.integer({ min: 1, max: 4 }) }), { nil: undefined }), dt: fc.integer({ min: 0, max: 12 }) }) },
+      {
+        weight: 10,
+        arbitrary: fc.record({
+          op: fc.constant('msg' as const),
+          kid: fc.constantFrom('d1', 'd2'),
+          ep: fc.integer({ min: 0, max: 2 }),
+          sq: fc.integer({ min: 0, max: 140 }),
+          grp: fc.option(fc.record({ id: fc.integer({ min: 0, max: 3 }), part: fc.integer({ min: 0, max: 3 }), parts: fc.integer({ min: 1, max: 4 }) }), {
+            nil: undefined,
+          }),
+          dt: fc.integer({ min: 0, max: 12 }),
+        }),
+      },
       { weight: 2, arbitrary: fc.record({ op: fc.constant('tick' as const), dt: fc.integer({ min: 0, max: 60 }) }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('flush' as const), dt: fc.constant(0) }) },
     );
     it('over configurations, epochs, groups, bitmap word boundaries and unicode JSON refs', async () => {
-      await fc.assert(fc.asyncProperty(cfgArb, fc.array(opArb, { maxLength: 80 }), fc.integer({ min: 0, max: 1_767_225_600_000 }), fc.constantFrom(0, 4_294_967_295 - 150), async (cfg, ops, t0, base) => {
-        const raw = make<Ref>(cfg);
-        const s = confirming(raw);
-        const states = new Map<string, ReorderState<Ref>>();
-        const each = (f: typeof reorderTick<Ref>, now: number) => {
-          const out: { kid: string; released: readonly Released<Ref>[] }[] = [];
-          for (const kid of [...states.keys()].sort()) {
-            const r = f(states.get(kid)!, now, cfg);
-            states.set(kid, r.state);
-            if (r.released.length > 0) out.push({ kid, released: r.released });
-          }
-          return out;
-        };
-        let now = t0;
-        for (const o of ops) {
-          now += o.dt;
-          if (o.op === 'tick') expect(await s.tick(now)).toEqual(each(reorderTick, now));
-          else if (o.op === 'flush') expect(await s.flush(now)).toEqual(each(reorderFlush, now));
-          else {
-            // `base` puts ep, sq and group ids next to the uint32 limit of the message format.
-            const grp = o.grp === undefined ? undefined : { id: base + o.grp.id, parts: o.grp.parts, part: o.grp.part % o.grp.parts };
-            const [ep, sq] = [base + o.ep, base + o.sq];
-            const ref: Ref = { kid: o.kid, sq, note: 'ü€😀/"\\{}', n: [1.5, -0.25, 1e21] };
-            const want = reorderStep(states.get(o.kid), { ep, sq, group: grp, ref }, now, cfg);
-            states.set(o.kid, want.state);
-            const got = await s.apply(o.kid, { ep, sq, group: grp, ref }, now);
-            expect(got).toEqual({ outcome: want.outcome, released: want.released });
-          }
-        }
-        // The stored state equals the TS state too (bitmap words included), not only what was released.
-        for (const [kid, want] of states) expect(await raw.state(kid)).toEqual({ ...want, v: expect.any(Number) as number });
-      }), { numRuns: Number(process.env['FERRY_FC_RUNS'] ?? 150) });
+      await fc.assert(
+        fc.asyncProperty(
+          cfgArb,
+          fc.array(opArb, { maxLength: 80 }),
+          fc.integer({ min: 0, max: 1_767_225_600_000 }),
+          fc.constantFrom(0, 4_294_967_295 - 150),
+          async (cfg, ops, t0, base) => {
+            const raw = make<Ref>(cfg);
+            const s = confirming(raw);
+            const states = new Map<string, ReorderState<Ref>>();
+            const each = (f: typeof reorderTick<Ref>, now: number) => {
+              const out: { kid: string; released: readonly Released<Ref>[] }[] = [];
+              for (const kid of [...states.keys()].sort()) {
+                const r = f(states.get(kid)!, now, cfg);
+                states.set(kid, r.state);
+                if (r.released.length > 0) out.push({ kid, released: r.released });
+              }
+              return out;
+            };
+            let now = t0;
+            for (const o of ops) {
+              now += o.dt;
+              if (o.op === 'tick') expect(await s.tick(now)).toEqual(each(reorderTick, now));
+              else if (o.op === 'flush') expect(await s.flush(now)).toEqual(each(reorderFlush, now));
+              else {
+                // `base` puts ep, sq and group ids next to the uint32 limit of the message format.
+                const grp = o.grp === undefined ? undefined : { id: base + o.grp.id, parts: o.grp.parts, part: o.grp.part % o.grp.parts };
+                const [ep, sq] = [base + o.ep, base + o.sq];
+                const ref: Ref = { kid: o.kid, sq, note: 'ü€😀/"\\{}', n: [1.5, -0.25, 1e21] };
+                const want = reorderStep(states.get(o.kid), { ep, sq, group: grp, ref }, now, cfg);
+                states.set(o.kid, want.state);
+                const got = await s.apply(o.kid, { ep, sq, group: grp, ref }, now);
+                expect(got).toEqual({ outcome: want.outcome, released: want.released });
+              }
+            }
+            // The stored state equals the TS state too (bitmap words included), not only what was released.
+            for (const [kid, want] of states) expect(await raw.state(kid)).toEqual({ ...want, v: expect.any(Number) as number });
+          },
+        ),
+        { numRuns: Number(process.env['FERRY_FC_RUNS'] ?? 150) },
+      );
     });
   });
 
@@ -166,7 +192,21 @@ if (redis.ok) {
       const t0 = 1_767_225_600_000;
       const ing = new Ingest({ keys: keyOf, reorder: s, series, clock: { now: () => t0 } });
       // A "dead" taker: takes releases from the store but never stores them.
-      for (let sq = 0; sq < 3; sq++) await s.apply('dev-1', { ep: 1, sq, ref: { message: { header: { alg: 'HS256', typ: 'JWT', kid: 'dev-1', ep: 1, sq }, claims: { iss: 'dev-1', iat: 1, ev: 'tel', d: { sq } } } as unknown as Message } }, t0);
+      for (let sq = 0; sq < 3; sq++)
+        await s.apply(
+          'dev-1',
+          {
+            ep: 1,
+            sq,
+            ref: {
+              message: {
+                header: { alg: 'HS256', typ: 'JWT', kid: 'dev-1', ep: 1, sq },
+                claims: { iss: 'dev-1', iat: 1, ev: 'tel', d: { sq } },
+              } as unknown as Message,
+            },
+          },
+          t0,
+        );
       // A taker killed after storing sq 0 but before confirming.
       await series.append('dev-1/tel', { ts: t0, kid: 'dev-1', ep: 1, sq: 0, value: { sq: 0 } });
       expect(await ing.tick(t0 + 99)).toBe(0);
@@ -210,19 +250,34 @@ if (redis.ok) {
   describe('the ingest pipeline over Redis', () => {
     it('Message refs round-trip; a restarted worker (new store, same keys) refuses replays; groups assemble across workers', async () => {
       const prefix = redis.prefix();
-      const make = (): Ingest => new Ingest({ keys: keyOf, reorder: new RedisReorderStore<Arrival>({ redis: client, prefix, codec: arrivalCodec() }), series: new RedisTimeSeries({ redis: client, prefix }), clock: { now: () => 5_000 } });
+      const make = (): Ingest =>
+        new Ingest({
+          keys: keyOf,
+          reorder: new RedisReorderStore<Arrival>({ redis: client, prefix, codec: arrivalCodec() }),
+          series: new RedisTimeSeries({ redis: client, prefix }),
+          clock: { now: () => 5_000 },
+        });
       const w1 = make();
       const events: unknown[] = [];
-      w1.subscribe((e) => { events.push(e); });
+      w1.subscribe((e) => {
+        events.push(e);
+      });
       const t1 = token('dev9', 2, 1, undefined, { t: 21.5, s: 'ü' });
       expect(await w1.ingest(t1)).toMatchObject({ status: 'accepted', released: 0 });
       expect(await w1.ingest(token('dev9', 2, 0))).toMatchObject({ status: 'accepted', released: 2 });
-      expect(events).toMatchObject([{ type: 'message', sq: 0 }, { type: 'message', sq: 1, message: { header: { kid: 'dev9', ep: 2, sq: 1 }, claims: { d: { t: 21.5, s: 'ü' } } } }]);
+      expect(events).toMatchObject([
+        { type: 'message', sq: 0 },
+        { type: 'message', sq: 1, message: { header: { kid: 'dev9', ep: 2, sq: 1 }, claims: { d: { t: 21.5, s: 'ü' } } } },
+      ]);
       const w2 = make();
       expect(await w2.ingest(t1)).toMatchObject({ status: 'duplicate' });
       expect(await w2.ingest(token('dev9', 2, 2, { id: 4, part: 1, parts: 2 }))).toMatchObject({ status: 'accepted' });
       expect(await w1.ingest(token('dev9', 2, 3, { id: 4, part: 0, parts: 2 }))).toMatchObject({ status: 'accepted', released: 1 });
-      expect(await w2.series.query('dev9/tel', 0, Infinity)).toMatchObject([{ sq: 0 }, { sq: 1, value: { t: 21.5, s: 'ü' } }, { sq: 3, value: { group: 4, missing: [], values: [{ sq: 3 }, { sq: 2 }] } }]);
+      expect(await w2.series.query('dev9/tel', 0, Infinity)).toMatchObject([
+        { sq: 0 },
+        { sq: 1, value: { t: 21.5, s: 'ü' } },
+        { sq: 3, value: { group: 4, missing: [], values: [{ sq: 3 }, { sq: 2 }] } },
+      ]);
     });
   });
 }

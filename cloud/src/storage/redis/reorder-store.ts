@@ -62,8 +62,19 @@ function parseReply(raw: unknown): ScriptReply {
   if (typeof r.before !== 'number' || typeof r.deadline !== 'number' || typeof r.v !== 'number' || typeof r.outcome !== 'string') {
     throw new StoreError('FERRY_STORE_SCRIPT', `reorder.lua reply has the wrong shape: ${raw.slice(0, 200)}`);
   }
-  const released = arr<Released<string>>(r.released).map((x) => (x.type === 'group' ? { ...x, members: arr<GroupMember<string>>(x.members), missing: arr<number>(x.missing) } : x));
-  return { outcome: r.outcome, released, before: r.before, deadline: r.deadline, v: r.v, ob: arr<number>(r.ob), rec: typeof r.rec === 'number' ? r.rec : 0, dropped: typeof r.dropped === 'number' ? r.dropped : 0 };
+  const released = arr<Released<string>>(r.released).map((x) =>
+    x.type === 'group' ? { ...x, members: arr<GroupMember<string>>(x.members), missing: arr<number>(x.missing) } : x,
+  );
+  return {
+    outcome: r.outcome,
+    released,
+    before: r.before,
+    deadline: r.deadline,
+    v: r.v,
+    ob: arr<number>(r.ob),
+    rec: typeof r.rec === 'number' ? r.rec : 0,
+    dropped: typeof r.dropped === 'number' ? r.dropped : 0,
+  };
 }
 
 /**
@@ -170,9 +181,15 @@ export class RedisReorderStore<R> implements ReorderStore<R> {
     if (raw === null) return undefined;
     const s = wrap('FERRY_STORE_CORRUPT', `state of ${kid}`, () => JSON.parse(raw) as ReorderState<string> & { v: number });
     return {
-      ep: s.ep, next: s.next, seen: arr(s.seen), v: s.v,
+      ep: s.ep,
+      next: s.next,
+      seen: arr(s.seen),
+      v: s.v,
       pending: arr<Pending<string>>(s.pending).map((p) => ({ ...p, ref: decodeRef(this.#codec, p.ref) })),
-      groups: arr<OpenGroup<string>>(s.groups).map((x) => ({ ...x, members: arr<GroupMember<string>>(x.members).map((m) => ({ ...m, ref: decodeRef(this.#codec, m.ref) })) })),
+      groups: arr<OpenGroup<string>>(s.groups).map((x) => ({
+        ...x,
+        members: arr<GroupMember<string>>(x.members).map((m) => ({ ...m, ref: decodeRef(this.#codec, m.ref) })),
+      })),
     };
   }
 
@@ -225,10 +242,12 @@ export class RedisReorderStore<R> implements ReorderStore<R> {
     // Only a changed deadline needs the index. Not awaited: the caller goes on storing while it runs (the
     // updates are ordered by `v`, so their order of arrival does not matter).
     if (r.v > 0 && (reindex || r.deadline !== r.before)) {
-      const p: Promise<void> = runScript(this.#redis, DUE, this.dueKeys(), [kid, r.v, r.deadline]).then(
-        () => undefined,
-        (e: unknown) => this.#onIndexError(e instanceof StoreError ? e : new StoreError('FERRY_STORE_UNAVAILABLE', String(e), e)),
-      ).finally(() => this.#indexing.delete(p));
+      const p: Promise<void> = runScript(this.#redis, DUE, this.dueKeys(), [kid, r.v, r.deadline])
+        .then(
+          () => undefined,
+          (e: unknown) => this.#onIndexError(e instanceof StoreError ? e : new StoreError('FERRY_STORE_UNAVAILABLE', String(e), e)),
+        )
+        .finally(() => this.#indexing.delete(p));
       this.#indexing.add(p);
     }
     return r;

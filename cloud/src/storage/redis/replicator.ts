@@ -30,10 +30,14 @@ export type Change =
 /** The keys of the local copy an announcement writes (own writes in flight hold these back from others). */
 export const idsOf = (c: Change): string[] => {
   switch (c.k) {
-    case 'wl': return [`wl ${nsKey(c.owner, c.ns)}/${c.h}`];
-    case 'quota': return [`quota ${nsKey(c.owner, c.ns)}`];
-    case 'state': return c.w.map(([k]) => `state ${nsKey(c.owner, c.ns)} ${k}`);
-    default: return [];
+    case 'wl':
+      return [`wl ${nsKey(c.owner, c.ns)}/${c.h}`];
+    case 'quota':
+      return [`quota ${nsKey(c.owner, c.ns)}`];
+    case 'state':
+      return c.w.map(([k]) => `state ${nsKey(c.owner, c.ns)} ${k}`);
+    default:
+      return [];
   }
 };
 
@@ -57,8 +61,12 @@ export class Keys {
     this.revoked = `${p}fn:revoked`;
     this.channel = `${p}fn:changes`;
   }
-  module(hash: string): string { return `${this.#p}fn:module:${hash}`; }
-  state(nsk: string): string { return `${this.#p}fn:state:${nsk}`; }
+  module(hash: string): string {
+    return `${this.#p}fn:module:${hash}`;
+  }
+  state(nsk: string): string {
+    return `${this.#p}fn:state:${nsk}`;
+  }
 }
 
 export type Multi = ReturnType<Redis['multi']>;
@@ -86,13 +94,18 @@ export class Replicator {
     const m = this.redis.multi();
     build(m);
     m.publish(this.keys.channel, JSON.stringify(change));
-    this.track(m.exec().then((res) => {
-      const failed = res?.find(([e]) => e !== null)?.[0];
-      if (res === null || failed !== undefined) throw failed ?? new Error('MULTI aborted');
-    }).catch((e: unknown) => {
-      this.#settle(ids); // no announcement will come back
-      this.onError(new StoreError('FERRY_STORE_UNAVAILABLE', `redis function stores: write not stored: ${String(e)}`));
-    }));
+    this.track(
+      m
+        .exec()
+        .then((res) => {
+          const failed = res?.find(([e]) => e !== null)?.[0];
+          if (res === null || failed !== undefined) throw failed ?? new Error('MULTI aborted');
+        })
+        .catch((e: unknown) => {
+          this.#settle(ids); // no announcement will come back
+          this.onError(new StoreError('FERRY_STORE_UNAVAILABLE', `redis function stores: write not stored: ${String(e)}`));
+        }),
+    );
   }
 
   track(p: Promise<unknown>): void {

@@ -43,7 +43,11 @@ export class RedisRevocationList implements RevocationList {
   #prune(): string[] {
     const now = this.#nowMs();
     const out: string[] = [];
-    for (const [k, until] of this.#mem) if (until < now) { this.#mem.delete(k); out.push(k); }
+    for (const [k, until] of this.#mem)
+      if (until < now) {
+        this.#mem.delete(k);
+        out.push(k);
+      }
     return out;
   }
 }

@@ -89,7 +89,8 @@ export class RedisLeaseStore implements LeaseStore {
     this.#prefix = checkPrefix(opts.prefix ?? 'ferry:');
     this.#schedules = opts.schedules;
     this.#defaultTtlMs = opts.defaultTtlMs ?? 86_400_000;
-    if (!Number.isSafeInteger(this.#defaultTtlMs) || this.#defaultTtlMs <= 0) throw new StoreError('FERRY_STORE_CONFIG', 'defaultTtlMs must be a positive integer');
+    if (!Number.isSafeInteger(this.#defaultTtlMs) || this.#defaultTtlMs <= 0)
+      throw new StoreError('FERRY_STORE_CONFIG', 'defaultTtlMs must be a positive integer');
   }
 
   key(scheduleId: string): string {
@@ -97,7 +98,8 @@ export class RedisLeaseStore implements LeaseStore {
   }
 
   async claim(scheduleId: string, periodIndex: number, workerId: string): Promise<boolean> {
-    if (!Number.isSafeInteger(periodIndex) || periodIndex < 0) throw new StoreError('FERRY_STORE_RANGE', `period index must be a non-negative integer, got ${periodIndex}`);
+    if (!Number.isSafeInteger(periodIndex) || periodIndex < 0)
+      throw new StoreError('FERRY_STORE_RANGE', `period index must be a non-negative integer, got ${periodIndex}`);
     const ttl = await this.#ttlMs(scheduleId);
     return (await runScript(this.#redis, CLAIM, [this.key(scheduleId)], [periodIndex, workerId, ttl])) === 1;
   }

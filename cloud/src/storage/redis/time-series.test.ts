@@ -5,8 +5,13 @@ import { RedisTimeSeries } from './time-series.ts';
 import { timeSeriesCases } from '../time-series.case.ts';
 
 const redis = await startRedis();
-afterAll(async () => { if (redis.ok) await redis.stop(); });
-if (!redis.ok) describe.skip(`Redis time series: skipped, ${redis.reason}`, () => { it('needs redis-server', () => {}); });
+afterAll(async () => {
+  if (redis.ok) await redis.stop();
+});
+if (!redis.ok)
+  describe.skip(`Redis time series: skipped, ${redis.reason}`, () => {
+    it('needs redis-server', () => {});
+  });
 
 if (redis.ok) {
   const client = redis.connect();

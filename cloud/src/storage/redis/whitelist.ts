@@ -13,12 +13,16 @@ export class RedisWhitelist implements Whitelist {
 
   allow(owner: string, namespace: string, hash: string): void {
     this.#mem.allow(owner, namespace, hash);
-    this.#r.send({ o: this.#r.origin, k: 'wl', owner, ns: namespace, h: hash, on: true }, (m) => m.hset(this.#r.keys.whitelist, `${nsKey(owner, namespace)}/${hash}`, '1'));
+    this.#r.send({ o: this.#r.origin, k: 'wl', owner, ns: namespace, h: hash, on: true }, (m) =>
+      m.hset(this.#r.keys.whitelist, `${nsKey(owner, namespace)}/${hash}`, '1'),
+    );
   }
 
   disallow(owner: string, namespace: string, hash: string): void {
     this.#mem.disallow(owner, namespace, hash);
-    this.#r.send({ o: this.#r.origin, k: 'wl', owner, ns: namespace, h: hash, on: false }, (m) => m.hdel(this.#r.keys.whitelist, `${nsKey(owner, namespace)}/${hash}`));
+    this.#r.send({ o: this.#r.origin, k: 'wl', owner, ns: namespace, h: hash, on: false }, (m) =>
+      m.hdel(this.#r.keys.whitelist, `${nsKey(owner, namespace)}/${hash}`),
+    );
   }
 
   has(owner: string, namespace: string, hash: string): boolean {

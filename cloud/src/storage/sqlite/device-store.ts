@@ -12,10 +12,16 @@ export class SqliteDeviceStore implements DeviceStore {
     if (!cols.some((c) => c.name === 'owner')) db.exec('ALTER TABLE devices ADD COLUMN owner TEXT');
   }
   put(r: DeviceRecord): boolean {
-    return this.db.prepare('INSERT OR IGNORE INTO devices (id, namespace, created_ms, sealed_key, owner) VALUES (?, ?, ?, ?, ?)').run(r.id, r.namespace, r.createdMs, r.sealedKey, r.owner ?? null).changes === 1;
+    return (
+      this.db
+        .prepare('INSERT OR IGNORE INTO devices (id, namespace, created_ms, sealed_key, owner) VALUES (?, ?, ?, ?, ?)')
+        .run(r.id, r.namespace, r.createdMs, r.sealedKey, r.owner ?? null).changes === 1
+    );
   }
   get(id: string): DeviceRecord | undefined {
-    const r = this.db.prepare('SELECT id, namespace, owner, created_ms AS createdMs, sealed_key AS sealedKey FROM devices WHERE id = ?').get(id) as DeviceRecord | undefined;
+    const r = this.db.prepare('SELECT id, namespace, owner, created_ms AS createdMs, sealed_key AS sealedKey FROM devices WHERE id = ?').get(id) as
+      | DeviceRecord
+      | undefined;
     return r;
   }
   list(): DeviceRecord[] {

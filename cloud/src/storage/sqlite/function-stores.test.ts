@@ -23,10 +23,14 @@ functionStoreCases('memory', async () => {
   let stores: FunctionStores | undefined;
   return {
     persistent: false,
-    open: (nowMs) => (stores ??= {
-      owners: new MemoryOwnerStore(), modules: new MemoryModuleStore(), whitelist: new MemoryWhitelist(),
-      namespaces: new MemoryNamespaceStore(), revocations: new MemoryRevocationList(nowMs),
-    }),
+    open: (nowMs) =>
+      (stores ??= {
+        owners: new MemoryOwnerStore(),
+        modules: new MemoryModuleStore(),
+        whitelist: new MemoryWhitelist(),
+        namespaces: new MemoryNamespaceStore(),
+        revocations: new MemoryRevocationList(nowMs),
+      }),
     close: async () => {},
   };
 });
@@ -43,8 +47,11 @@ functionStoreCases('sqlite', async () => {
       db.pragma('journal_mode = WAL');
       dbs.splice(0, dbs.length, db);
       return {
-        owners: new SqliteOwnerStore(db, { masterKey: MASTER }), modules: new SqliteModuleStore(db, { nowMs }), whitelist: new SqliteWhitelist(db),
-        namespaces: new SqliteNamespaceStore(db), revocations: new SqliteRevocationList(db, nowMs),
+        owners: new SqliteOwnerStore(db, { masterKey: MASTER }),
+        modules: new SqliteModuleStore(db, { nowMs }),
+        whitelist: new SqliteWhitelist(db),
+        namespaces: new SqliteNamespaceStore(db),
+        revocations: new SqliteRevocationList(db, nowMs),
       };
     },
     close: async () => {
@@ -85,7 +92,9 @@ describe('SqliteNamespaceStore', () => {
     expect(new OverlayState(base).commit()).toEqual([]);
     const call = new OverlayState(base);
     call.set('k', enc('v'));
-    db.transaction(() => { call.commit(); })();
+    db.transaction(() => {
+      call.commit();
+    })();
     expect(new SqliteNamespaceStore(db).state('alice', 'home').get('k')).toEqual(enc('v'));
     db.close();
   });
@@ -136,7 +145,8 @@ describe('FunctionService on sqliteFunctionStores', () => {
     const bytes = wat(KV_WAT);
     const hash = sha256Hex(bytes);
     const call = { hash, export: 'incr', args: [], namespace: 'home', token: pub };
-    const service = (db: Database.Database): FunctionService => new FunctionService({ clock, ...sqliteFunctionStores(db, { masterKey: MASTER, nowMs: () => clock.nowMs() }) });
+    const service = (db: Database.Database): FunctionService =>
+      new FunctionService({ clock, ...sqliteFunctionStores(db, { masterKey: MASTER, nowMs: () => clock.nowMs() }) });
 
     const db1 = new Database(join(dir, 'cloud.db'));
     const first = service(db1);

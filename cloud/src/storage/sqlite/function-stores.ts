@@ -83,8 +83,12 @@ export class SqliteOwnerStore implements OwnerStore {
     if (opts.masterKey.length !== 32) throw new StoreError('FERRY_STORE_CONFIG', 'the master key must be 32 bytes');
     this.#sealer = new SecretSealer(opts.masterKey);
     db.exec(SCHEMA);
-    this.#insert = db.prepare<[string, Uint8Array, Uint8Array, number]>('INSERT OR IGNORE INTO fn_owner (owner, verifier, sealed_secret, registered_at_ms) VALUES (?, ?, ?, ?)');
-    this.#get = db.prepare<[string], { verifier: Buffer; sealed_secret: Buffer; registered_at_ms: number }>('SELECT verifier, sealed_secret, registered_at_ms FROM fn_owner WHERE owner = ?');
+    this.#insert = db.prepare<[string, Uint8Array, Uint8Array, number]>(
+      'INSERT OR IGNORE INTO fn_owner (owner, verifier, sealed_secret, registered_at_ms) VALUES (?, ?, ?, ?)',
+    );
+    this.#get = db.prepare<[string], { verifier: Buffer; sealed_secret: Buffer; registered_at_ms: number }>(
+      'SELECT verifier, sealed_secret, registered_at_ms FROM fn_owner WHERE owner = ?',
+    );
   }
 
   get(owner: string): OwnerRecord | undefined {
@@ -266,7 +270,10 @@ class SqliteState implements AtomicState {
 
   #load(): SortedState {
     // The quota is enforced by set(); the copy itself holds whatever the table holds.
-    return new SortedState(Infinity, this.#sql.load.all(this.#owner, this.#namespace).map((r) => [r.key, bytesOf(r.value)] as const));
+    return new SortedState(
+      Infinity,
+      this.#sql.load.all(this.#owner, this.#namespace).map((r) => [r.key, bytesOf(r.value)] as const),
+    );
   }
 }
 
@@ -290,8 +297,12 @@ export class SqliteNamespaceStore implements NamespaceStore {
       // IMMEDIATE takes the write lock first, so the commit cannot fail half-way on SQLITE_BUSY.
       transaction: <T>(apply: () => T): T => tx.immediate(apply) as T,
     };
-    this.#setQuota = db.prepare<[string, string, number, number]>('INSERT OR REPLACE INTO fn_ns_quota (owner, namespace, max_keys, max_pages) VALUES (?, ?, ?, ?)');
-    const rows = db.prepare<[], { owner: string; namespace: string; max_keys: number; max_pages: number }>('SELECT owner, namespace, max_keys, max_pages FROM fn_ns_quota').all();
+    this.#setQuota = db.prepare<[string, string, number, number]>(
+      'INSERT OR REPLACE INTO fn_ns_quota (owner, namespace, max_keys, max_pages) VALUES (?, ?, ?, ?)',
+    );
+    const rows = db
+      .prepare<[], { owner: string; namespace: string; max_keys: number; max_pages: number }>('SELECT owner, namespace, max_keys, max_pages FROM fn_ns_quota')
+      .all();
     for (const r of rows) this.#quotas.set(nsKey(r.owner, r.namespace), { maxKeys: r.max_keys, maxPages: r.max_pages });
   }
 
@@ -325,8 +336,15 @@ export interface SqliteFunctionStoresOptions {
 }
 
 /** Every store the FunctionService keeps, on one SQLite database: spread into its ServiceOptions. */
-export function sqliteFunctionStores(db: Db, opts: SqliteFunctionStoresOptions): {
-  registry: ModuleRegistry; owners: Owners; namespaces: SqliteNamespaceStore; whitelist: SqliteWhitelist; revocations: SqliteRevocationList;
+export function sqliteFunctionStores(
+  db: Db,
+  opts: SqliteFunctionStoresOptions,
+): {
+  registry: ModuleRegistry;
+  owners: Owners;
+  namespaces: SqliteNamespaceStore;
+  whitelist: SqliteWhitelist;
+  revocations: SqliteRevocationList;
 } {
   const nowMs = opts.nowMs ?? Date.now;
   return {

@@ -95,33 +95,61 @@ describe('SqliteReorderStore across a restart', () => {
     const g = s.apply('b', { ep: 1, sq: 1, group: { id: 5, part: 1, parts: 2 }, ref: 'b1' }, 3);
     expect(g.released).toMatchObject([{ type: 'group', id: 5, complete: true, members: [{ ref: 'b0' }, { ref: 'b1' }] }]);
     // The due index survived too: the buffered 22 times out by tick alone.
-    expect(s.tick(51)).toEqual([{ kid: 'a', released: [{ type: 'gap', ep: 3, from: 21, to: 22 }, { type: 'message', ep: 3, sq: 22, at: 1, ref: 'a22' }] }]);
+    expect(s.tick(51)).toEqual([
+      {
+        kid: 'a',
+        released: [
+          { type: 'gap', ep: 3, from: 21, to: 22 },
+          { type: 'message', ep: 3, sq: 22, at: 1, ref: 'a22' },
+        ],
+      },
+    ]);
     db.close();
   });
 
   it('the real pipeline over SQLite: Message refs round-trip, and a restarted process refuses replays', () => {
     const dir = freshDir();
-    const make = (db: SqliteDb) => new Ingest({ keys: keyOf, reorder: new SqliteReorderStore<Arrival>({ db, codec: arrivalCodec() }), series: new SqliteTimeSeries(db), clock: { now: () => 1_000 } });
+    const make = (db: SqliteDb) =>
+      new Ingest({
+        keys: keyOf,
+        reorder: new SqliteReorderStore<Arrival>({ db, codec: arrivalCodec() }),
+        series: new SqliteTimeSeries(db),
+        clock: { now: () => 1_000 },
+      });
     let db = openSqlite({ dir });
     let ingest = make(db);
     const t1 = token('dev1', 1, 1, undefined, { t: 21.5, s: 'ü' });
     expect(ingest.ingest(t1)).toMatchObject({ status: 'accepted', released: 0 });
     const seen: unknown[] = [];
-    ingest.subscribe((e) => { seen.push(e); });
+    ingest.subscribe((e) => {
+      seen.push(e);
+    });
     expect(ingest.ingest(token('dev1', 1, 0))).toMatchObject({ status: 'accepted', released: 2 });
-    expect(seen).toMatchObject([{ type: 'message', sq: 0 }, { type: 'message', sq: 1, message: { header: { kid: 'dev1', ep: 1, sq: 1 }, claims: { d: { t: 21.5, s: 'ü' } } } }]);
+    expect(seen).toMatchObject([
+      { type: 'message', sq: 0 },
+      { type: 'message', sq: 1, message: { header: { kid: 'dev1', ep: 1, sq: 1 }, claims: { d: { t: 21.5, s: 'ü' } } } },
+    ]);
     db.close();
 
     db = openSqlite({ dir });
     ingest = make(db);
     expect(ingest.ingest(t1)).toMatchObject({ status: 'duplicate' });
-    expect(ingest.series.query('dev1/tel', 0, Infinity)).toMatchObject([{ sq: 0, value: { sq: 0 } }, { sq: 1, value: { t: 21.5, s: 'ü' } }]);
+    expect(ingest.series.query('dev1/tel', 0, Infinity)).toMatchObject([
+      { sq: 0, value: { sq: 0 } },
+      { sq: 1, value: { t: 21.5, s: 'ü' } },
+    ]);
     db.close();
   });
 
   it('a held message keeps the topic it arrived on in the buffer, across a restart; a bare Message ref reads back without one', () => {
     const dir = freshDir();
-    const make = (db: SqliteDb) => new Ingest({ keys: keyOf, reorder: new SqliteReorderStore<Arrival>({ db, codec: arrivalCodec() }), series: new SqliteTimeSeries(db), clock: { now: () => 1_000 } });
+    const make = (db: SqliteDb) =>
+      new Ingest({
+        keys: keyOf,
+        reorder: new SqliteReorderStore<Arrival>({ db, codec: arrivalCodec() }),
+        series: new SqliteTimeSeries(db),
+        clock: { now: () => 1_000 },
+      });
     let db = openSqlite({ dir });
     const before = make(db);
     expect(before.ingest(token('dev2', 1, 2), { topic: 'ferry/up/dev2/late' })).toMatchObject({ status: 'accepted', released: 0 });
@@ -133,9 +161,15 @@ describe('SqliteReorderStore across a restart', () => {
     db = openSqlite({ dir });
     const ingest = make(db);
     const seen: IngestEvent[] = [];
-    ingest.subscribe((e) => { seen.push(e); });
+    ingest.subscribe((e) => {
+      seen.push(e);
+    });
     expect(ingest.ingest(token('dev2', 1, 0), { topic: 'ferry/up/dev2/first' })).toMatchObject({ status: 'accepted', released: 3 });
-    expect(seen.map((e) => e.type === 'message' && [e.sq, e.topic, e.message.header.sq])).toEqual([[0, 'ferry/up/dev2/first', 0], [1, undefined, 1], [2, 'ferry/up/dev2/late', 2]]);
+    expect(seen.map((e) => e.type === 'message' && [e.sq, e.topic, e.message.header.sq])).toEqual([
+      [0, 'ferry/up/dev2/first', 0],
+      [1, undefined, 1],
+      [2, 'ferry/up/dev2/late', 2],
+    ]);
     db.close();
   });
 
@@ -170,7 +204,9 @@ describe('Ingest over SQLite with one transaction per message (IngestOptions.tra
     const reorder = new SqliteReorderStore<Arrival>({ db, config: { window: 8, timeoutMs: 50 } });
     const events: string[] = [];
     const ing = new Ingest({ keys: keyOf, reorder, series: flaky, transaction: (f) => db.transaction(f).immediate() });
-    ing.subscribe((e) => { if (e.type === 'message') events.push(`${e.kid}/${e.sq}`); });
+    ing.subscribe((e) => {
+      if (e.type === 'message') events.push(`${e.kid}/${e.sq}`);
+    });
     return { db, series, reorder, ing, events };
   };
 

@@ -20,8 +20,18 @@ export interface SqliteReorderOptions<R> {
   readonly codec?: RefCodec<R>;
 }
 
-interface SourceRow { ep: number; next: number; seen: string; groups: string }
-interface PendingRow { sq: number; at: number; grp: string | null; ref: string }
+interface SourceRow {
+  ep: number;
+  next: number;
+  seen: string;
+  groups: string;
+}
+interface PendingRow {
+  sq: number;
+  at: number;
+  grp: string | null;
+  ref: string;
+}
 
 const parse = (text: string, what: string): unknown => wrap('FERRY_STORE_CORRUPT', what, () => JSON.parse(text) as unknown);
 
@@ -39,7 +49,9 @@ export class SqliteReorderStore<R> implements ReorderStore<R> {
     this.#q = wrap('FERRY_STORE_OPEN', 'preparing statements (was the schema created by openSqlite?)', () => ({
       source: db.prepare('SELECT ep, next, seen, groups FROM reorder_source WHERE kid = ?'),
       pending: db.prepare('SELECT sq, at, grp, ref FROM reorder_pending WHERE kid = ? AND ep = ? ORDER BY sq'),
-      putSource: db.prepare('INSERT INTO reorder_source (kid, ep, next, seen, groups, deadline) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kid) DO UPDATE SET ep = excluded.ep, next = excluded.next, seen = excluded.seen, groups = excluded.groups, deadline = excluded.deadline'),
+      putSource: db.prepare(
+        'INSERT INTO reorder_source (kid, ep, next, seen, groups, deadline) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kid) DO UPDATE SET ep = excluded.ep, next = excluded.next, seen = excluded.seen, groups = excluded.groups, deadline = excluded.deadline',
+      ),
       putPending: db.prepare('INSERT INTO reorder_pending (kid, ep, sq, at, grp, ref) VALUES (?, ?, ?, ?, ?, ?)'),
       dropPending: db.prepare('DELETE FROM reorder_pending WHERE kid = ? AND ep = ? AND sq = ?'),
       due: db.prepare('SELECT kid FROM reorder_source WHERE deadline <= ? ORDER BY kid'),
@@ -61,16 +73,25 @@ export class SqliteReorderStore<R> implements ReorderStore<R> {
   }
 
   tick(now: number): SourceRelease<R>[] {
-    return this.#each(() => this.#q.due.all(now) as { kid: string }[], (s) => reorderTick(s, now, this.config));
+    return this.#each(
+      () => this.#q.due.all(now) as { kid: string }[],
+      (s) => reorderTick(s, now, this.config),
+    );
   }
 
   flush(now: number): SourceRelease<R>[] {
-    return this.#each(() => this.#q.busy.all() as { kid: string }[], (s) => reorderFlush(s, now, this.config));
+    return this.#each(
+      () => this.#q.busy.all() as { kid: string }[],
+      (s) => reorderFlush(s, now, this.config),
+    );
   }
 
   forget(kid: string, now: number): SourceRelease<R>[] {
     return this.#tx(() => {
-      const out = this.#each(() => (this.#load(kid) === undefined ? [] : [{ kid }]), (s) => reorderFlush(s, now, this.config));
+      const out = this.#each(
+        () => (this.#load(kid) === undefined ? [] : [{ kid }]),
+        (s) => reorderFlush(s, now, this.config),
+      );
       this.#q.dropAllPending.run(kid);
       this.#q.dropSource.run(kid);
       return out;

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS schedule_lease (
 );`;
 
 function checkPeriod(periodIndex: number): void {
-  if (!Number.isSafeInteger(periodIndex) || periodIndex < 0) throw new StoreError('FERRY_STORE_RANGE', `period index must be a non-negative integer, got ${periodIndex}`);
+  if (!Number.isSafeInteger(periodIndex) || periodIndex < 0)
+    throw new StoreError('FERRY_STORE_RANGE', `period index must be a non-negative integer, got ${periodIndex}`);
 }
 
 export class SqliteScheduleStore implements ScheduleStore {

@@ -9,7 +9,13 @@ import { pointValue } from '../codecs.ts';
 import { StoreError, wrap } from '../errors.ts';
 import type { SqliteDb } from './db.ts';
 
-interface PointRow { ts: number; kid: string; ep: number; sq: number; value: string }
+interface PointRow {
+  ts: number;
+  kid: string;
+  ep: number;
+  sq: number;
+  value: string;
+}
 
 export class SqliteTimeSeries implements TimeSeriesStore {
   readonly #db: SqliteDb;
@@ -32,7 +38,13 @@ export class SqliteTimeSeries implements TimeSeriesStore {
 
   query(stream: string, from: number, to: number): Point[] {
     const rows = this.#run(() => this.#q.query.all(stream, from, to) as PointRow[]);
-    return rows.map((r) => ({ ts: r.ts, kid: r.kid, ep: r.ep, sq: r.sq, value: wrap('FERRY_STORE_CORRUPT', `value of a point of ${stream}`, () => JSON.parse(r.value) as unknown) }));
+    return rows.map((r) => ({
+      ts: r.ts,
+      kid: r.kid,
+      ep: r.ep,
+      sq: r.sq,
+      value: wrap('FERRY_STORE_CORRUPT', `value of a point of ${stream}`, () => JSON.parse(r.value) as unknown),
+    }));
   }
 
   /** Stream names, sorted (for inspection). */

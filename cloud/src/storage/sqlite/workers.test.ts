@@ -16,19 +16,22 @@ const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'f
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 type Out = { kid: string; outcome: string; released: number[] }[];
-const run = (dir: string, jobs: readonly { kid: string; sq: number }[]): Promise<Out> => new Promise((resolve, reject) => {
-  // tsx's loader, registered inside the thread, lets it import the .ts sources as vitest does for the test.
-  // The ESM entry of tsx/esm/api, from its package exports (its CJS build resolves its chunks wrongly from an eval worker).
-  const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
-  const entry = (JSON.parse(readFileSync(pkg, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default;
-  const api = pathToFileURL(join(dirname(pkg), entry)).href;
-  const fixture = pathToFileURL(createRequire(import.meta.url).resolve('@ferry/test-kit/sqlite-worker')).href;
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(fixture)}); })`;
-  const w = new Worker(boot, { eval: true, workerData: { dir, jobs } });
-  w.once('message', (m: Out) => resolve(m));
-  w.once('error', reject);
-  w.once('exit', (code) => { if (code !== 0) reject(new Error(`worker exited with ${code}`)); });
-});
+const run = (dir: string, jobs: readonly { kid: string; sq: number }[]): Promise<Out> =>
+  new Promise((resolve, reject) => {
+    // tsx's loader, registered inside the thread, lets it import the .ts sources as vitest does for the test.
+    // The ESM entry of tsx/esm/api, from its package exports (its CJS build resolves its chunks wrongly from an eval worker).
+    const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
+    const entry = (JSON.parse(readFileSync(pkg, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default;
+    const api = pathToFileURL(join(dirname(pkg), entry)).href;
+    const fixture = pathToFileURL(createRequire(import.meta.url).resolve('@ferry/test-kit/sqlite-worker')).href;
+    const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(fixture)}); })`;
+    const w = new Worker(boot, { eval: true, workerData: { dir, jobs } });
+    w.once('message', (m: Out) => resolve(m));
+    w.once('error', reject);
+    w.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`worker exited with ${code}`));
+    });
+  });
 
 describe('SqliteReorderStore: two connections in two threads on one file', () => {
   it('release every message exactly once, in order per device', async () => {

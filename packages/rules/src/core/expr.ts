@@ -65,7 +65,10 @@ export function compareValues(op: CompareOp, a: unknown, b: unknown): boolean {
   if (op === 'ne') return !deepEqual(a, b);
   const comparable = (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string');
   if (!comparable) {
-    throw new RuleError('FERRY_RULES_EVAL_TYPE', `cannot order ${JSON.stringify(a) ?? typeof a} against ${JSON.stringify(b) ?? typeof b} (${op}); both must be numbers or both strings`);
+    throw new RuleError(
+      'FERRY_RULES_EVAL_TYPE',
+      `cannot order ${JSON.stringify(a) ?? typeof a} against ${JSON.stringify(b) ?? typeof b} (${op}); both must be numbers or both strings`,
+    );
   }
   // Both numbers or both strings here, so the relational operators are well defined.
   const x = a as number | string;

@@ -110,15 +110,21 @@ describe('properties', () => {
 
   it('any text either parses (and re-formats to an equivalent path) or throws FERRY_RULES_JSON_PATH', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string().map((text) => `$${text}`)), (text) => {
-        try {
-          const parsed = parseJsonPath(text, 'p');
-          expect(parseJsonPath(formatJsonPath(parsed), 'p')).toEqual(parsed);
-        } catch (error) {
-          expect(error).toBeInstanceOf(RuleError);
-          expect((error as RuleError).code).toBe('FERRY_RULES_JSON_PATH');
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string().map((text) => `$${text}`),
+        ),
+        (text) => {
+          try {
+            const parsed = parseJsonPath(text, 'p');
+            expect(parseJsonPath(formatJsonPath(parsed), 'p')).toEqual(parsed);
+          } catch (error) {
+            expect(error).toBeInstanceOf(RuleError);
+            expect((error as RuleError).code).toBe('FERRY_RULES_JSON_PATH');
+          }
+        },
+      ),
     );
   });
 });

@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { RuleEngine } from '../engine.ts';
 import { RULE_LIMITS } from './limits.ts';
 
-const install = (input: string, output: string, jobType = 'single-filter', jobProps: Record<string, unknown> = { condition: 'gt', threshold: 0, fieldName: 'v' }) => ({
+const install = (
+  input: string,
+  output: string,
+  jobType = 'single-filter',
+  jobProps: Record<string, unknown> = { condition: 'gt', threshold: 0, fieldName: 'v' },
+) => ({
   headers: { runtime: 'edge', targetResource: 'r', jobType },
   jobConfig: { connectors: { input, output }, jobProps },
 });
@@ -71,7 +76,9 @@ describe('feedback loops are refused at install', () => {
   // Regression: a rule whose output matched its own input turned one reading into 2,125 signed outbox rows.
   it('refuses a rule whose output topic matches its own input filter, naming the field', () => {
     const engine = new RuleEngine({ runtime: 'edge', clock: new FakeClock(0) });
-    expect(() => engine.install(install('sensors/#', 'sensors/alerts'))).toThrow(expect.objectContaining({ code: 'FERRY_RULES_FEEDS_ITSELF', path: 'jobConfig.connectors.output' }));
+    expect(() => engine.install(install('sensors/#', 'sensors/alerts'))).toThrow(
+      expect.objectContaining({ code: 'FERRY_RULES_FEEDS_ITSELF', path: 'jobConfig.connectors.output' }),
+    );
     expect(engine.list()).toEqual([]);
   });
 
@@ -79,7 +86,9 @@ describe('feedback loops are refused at install', () => {
     const engine = new RuleEngine({ runtime: 'edge', clock: new FakeClock(0), newJobId: (i) => i.jobConfig.connectors.output.replace('/', '-') });
     engine.install(install('a/in', 'b/in'));
     engine.install(install('b/+', 'c/in'));
-    expect(() => engine.install(install('c/in', 'a/in'))).toThrow(expect.objectContaining({ code: 'FERRY_RULES_FEEDS_ITSELF', message: expect.stringMatching(/b-in -> c-in/) }));
+    expect(() => engine.install(install('c/in', 'a/in'))).toThrow(
+      expect.objectContaining({ code: 'FERRY_RULES_FEEDS_ITSELF', message: expect.stringMatching(/b-in -> c-in/) }),
+    );
     expect(() => engine.install(install('c/in', 'd/out'))).not.toThrow(); // a chain, not a loop
   });
 });

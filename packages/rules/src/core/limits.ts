@@ -27,5 +27,4 @@ export const RULE_LIMITS: RuleLimits = {
 export const withDefaults = (limits: Partial<RuleLimits> | undefined): RuleLimits => ({ ...RULE_LIMITS, ...limits });
 
 /** The error a job stops with when its state would pass a cap. */
-export const limitError = (cap: keyof RuleLimits, detail: string): RuleError =>
-  new RuleError('FERRY_RULES_LIMIT', `${detail} (${cap})`);
+export const limitError = (cap: keyof RuleLimits, detail: string): RuleError => new RuleError('FERRY_RULES_LIMIT', `${detail} (${cap})`);

@@ -142,7 +142,10 @@ function checkProjection(project: Projection, inputs: 1 | 2): void {
   if (project.kind === 'all') return;
   if (project.items.length === 0) throw invalid('project.items', 'must not be empty');
   project.items.forEach((item, index) => checkRef(item.ref, `project.items[${index}]`, inputs));
-  checkNames(project.items.map((item) => item.as), 'project.items');
+  checkNames(
+    project.items.map((item) => item.as),
+    'project.items',
+  );
 }
 
 /** Throws FERRY_RULES_PLAN_INVALID when a plan breaks an invariant the operators rely on. */
@@ -172,7 +175,11 @@ export function checkPlan(plan: Plan): Plan {
         if (output.kind === 'aggregate' && output.ref !== null) checkRef(output.ref, `outputs[${index}]`, 1);
       });
       if (plan.groupBy !== null) checkRef(plan.groupBy, 'groupBy', 1);
-      checkNames(plan.outputs.map((output) => output.as), 'outputs', WINDOW_FIELDS);
+      checkNames(
+        plan.outputs.map((output) => output.as),
+        'outputs',
+        WINDOW_FIELDS,
+      );
       break;
     }
     case 'join':

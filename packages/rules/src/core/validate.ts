@@ -47,12 +47,7 @@ export function isPlainObject(value: unknown): value is JsonObject {
  * required key is present. Unknown keys are reported before missing ones: a typo (`treshold`) then
  * names the typo, which is the more useful message.
  */
-export function expectObject(
-  value: unknown,
-  path: string,
-  required: readonly string[],
-  optional: readonly string[] = [],
-): JsonObject {
+export function expectObject(value: unknown, path: string, required: readonly string[], optional: readonly string[] = []): JsonObject {
   if (!isPlainObject(value)) throw typeError(path, 'an object', value);
   for (const key of Object.keys(value)) {
     if (!required.includes(key) && !optional.includes(key)) {

@@ -79,13 +79,7 @@ export function finalize(fn: AggFn, acc: Acc): number | null {
 }
 
 /** The output record, fields in SELECT order, then windowStart and windowEnd. */
-export function buildPayload(
-  plan: AggregatePlan,
-  accs: readonly Acc[],
-  key: string | null,
-  windowStart: number,
-  windowEnd: number,
-): Record<string, unknown> {
+export function buildPayload(plan: AggregatePlan, accs: readonly Acc[], key: string | null, windowStart: number, windowEnd: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let callIndex = 0;
   for (const output of plan.outputs) {

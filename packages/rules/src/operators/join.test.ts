@@ -100,7 +100,15 @@ describe('join agrees with a model that never evicts', () => {
     const script = fc
       .array(
         fc.oneof(
-          { weight: 5, arbitrary: fc.record({ side: fc.constantFrom('s/a', 's/b'), id: fc.integer({ min: 1, max: 3 }), dt: fc.integer({ min: 0, max: 400 }), jitter: fc.integer({ min: -1500, max: 0 }) }) },
+          {
+            weight: 5,
+            arbitrary: fc.record({
+              side: fc.constantFrom('s/a', 's/b'),
+              id: fc.integer({ min: 1, max: 3 }),
+              dt: fc.integer({ min: 0, max: 400 }),
+              jitter: fc.integer({ min: -1500, max: 0 }),
+            }),
+          },
           { weight: 1, arbitrary: fc.record({ tickDt: fc.integer({ min: 0, max: 1500 }) }) },
         ),
         { maxLength: 60 },

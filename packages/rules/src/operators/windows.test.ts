@@ -8,7 +8,9 @@ import { payloads, push, runSteps, sqlJob, tick, type Step } from '@ferry/test-k
 describe('tumbling time windows', () => {
   it('emit per group when the clock passes the window end, groups in arrival order', () => {
     const job = sqlJob('SELECT avg(t) AS avg, room FROM s/+ TUMBLING 10s GROUP BY room');
-    expect(runSteps(job, [push('s/1', { t: 20, room: 'b' }, 1000), push('s/2', { t: 22, room: 'a' }, 2000), push('s/1', { t: 24, room: 'b' }, 3000), tick(9999)])).toEqual([]);
+    expect(
+      runSteps(job, [push('s/1', { t: 20, room: 'b' }, 1000), push('s/2', { t: 22, room: 'a' }, 2000), push('s/1', { t: 24, room: 'b' }, 3000), tick(9999)]),
+    ).toEqual([]);
     expect(payloads(job.tick(10_000))).toEqual([
       { avg: 22, room: 'b', windowStart: 0, windowEnd: 10_000 },
       { avg: 22, room: 'a', windowStart: 0, windowEnd: 10_000 },
@@ -72,14 +74,22 @@ describe('sliding time windows', () => {
 describe('count windows', () => {
   it('tumbling: every size records per group', () => {
     const job = sqlJob('SELECT sum(v) AS s, room FROM s COUNT 2 GROUP BY room');
-    const out = runSteps(job, [push('s', { v: 1, room: 'a' }, 10), push('s', { v: 5, room: 'b' }, 20), push('s', { v: 2, room: 'a' }, 30), push('s', { v: 3, room: 'a' }, 40)]);
+    const out = runSteps(job, [
+      push('s', { v: 1, room: 'a' }, 10),
+      push('s', { v: 5, room: 'b' }, 20),
+      push('s', { v: 2, room: 'a' }, 30),
+      push('s', { v: 3, room: 'a' }, 40),
+    ]);
     expect(payloads(out)).toEqual([{ s: 3, room: 'a', windowStart: 10, windowEnd: 30 }]);
     expect(job.tick(1e9)).toEqual([]); // time never closes count windows
   });
 
   it('sliding: first at size records, then every slide records over the last size', () => {
     const job = sqlJob('SELECT sum(v) AS s FROM s COUNT 3 2');
-    const out = runSteps(job, [1, 2, 3, 4, 5, 6, 7].map((v) => push('s', { v }, v)));
+    const out = runSteps(
+      job,
+      [1, 2, 3, 4, 5, 6, 7].map((v) => push('s', { v }, v)),
+    );
     expect(payloads(out)).toEqual([
       { s: 6, windowStart: 1, windowEnd: 3 },
       { s: 12, windowStart: 3, windowEnd: 5 },
@@ -147,23 +157,33 @@ function countModel(size: number, slide: number, steps: readonly Step[]): unknow
   return out;
 }
 
-const steps = fc.array(
-  fc.oneof(
-    { weight: 4, arbitrary: fc.record({ room: fc.constantFrom('a', 'b', 'c'), v: fc.integer({ min: -50, max: 50 }), dt: fc.integer({ min: 0, max: 40 }), jitter: fc.integer({ min: -80, max: 0 }) }) },
-    { weight: 1, arbitrary: fc.record({ tickDt: fc.integer({ min: 0, max: 100 }) }) },
-  ),
-  { maxLength: 60 },
-).map((items) => {
-  let clock = 0;
-  return items.map((item): Step => {
-    if ('tickDt' in item) {
-      clock += item.tickDt;
-      return tick(clock);
-    }
-    clock += item.dt;
-    return push('s/x', { room: item.room, v: item.v }, Math.max(0, clock + item.jitter));
+const steps = fc
+  .array(
+    fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          room: fc.constantFrom('a', 'b', 'c'),
+          v: fc.integer({ min: -50, max: 50 }),
+          dt: fc.integer({ min: 0, max: 40 }),
+          jitter: fc.integer({ min: -80, max: 0 }),
+        }),
+      },
+      { weight: 1, arbitrary: fc.record({ tickDt: fc.integer({ min: 0, max: 100 }) }) },
+    ),
+    { maxLength: 60 },
+  )
+  .map((items) => {
+    let clock = 0;
+    return items.map((item): Step => {
+      if ('tickDt' in item) {
+        clock += item.tickDt;
+        return tick(clock);
+      }
+      clock += item.dt;
+      return push('s/x', { room: item.room, v: item.v }, Math.max(0, clock + item.jitter));
+    });
   });
-});
 
 const SELECT = 'SELECT room, sum(v) AS sum, min(v) AS min, max(v) AS max, count(*) AS n FROM s/+';
 

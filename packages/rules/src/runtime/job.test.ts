@@ -44,7 +44,14 @@ describe('counters', () => {
     const job = sqlJob(FILTER);
     runSteps(job, [push('s/1', { v: 20 }, 1, 'a'), push('s/1', { v: 20 }, 1, 'a'), push('other', { v: 20 }, 2, 'b'), push('s/2', { v: 5 }, 3, 'c')]);
     const { counters, watermark } = job.status();
-    expect(counters).toEqual({ in: 4, out: 1, dropped: 3, errors: 0, lastLatencyMs: -1, drops: { filtered: 1, late: 0, duplicate: 1, inactive: 0, unrouted: 1 } });
+    expect(counters).toEqual({
+      in: 4,
+      out: 1,
+      dropped: 3,
+      errors: 0,
+      lastLatencyMs: -1,
+      drops: { filtered: 1, late: 0, duplicate: 1, inactive: 0, unrouted: 1 },
+    });
     expect(watermark).toEqual({ timeMs: 3, seq: 3, lastInputId: 'c', lastInputTimestampMs: 3 });
   });
 
@@ -59,10 +66,16 @@ describe('counters', () => {
 
   it('remembers only the last dedupeWindow ids', () => {
     const job = sqlJob(FILTER, { dedupeWindow: 2 });
-    runSteps(job, ['a', 'b', 'c', 'a', 'c'].map((id, i) => push('s/1', { v: 20 }, i, id)));
+    runSteps(
+      job,
+      ['a', 'b', 'c', 'a', 'c'].map((id, i) => push('s/1', { v: 20 }, i, id)),
+    );
     expect(job.status().counters).toMatchObject({ out: 4, drops: { duplicate: 1 } });
     const none = sqlJob(FILTER, { dedupeWindow: 0 });
-    runSteps(none, ['a', 'a'].map((id) => push('s/1', { v: 20 }, 0, id)));
+    runSteps(
+      none,
+      ['a', 'a'].map((id) => push('s/1', { v: 20 }, 0, id)),
+    );
     expect(none.status().counters.out).toBe(2);
   });
 });

@@ -19,7 +19,6 @@ import type { Counters, DropCounters, ErrorInfo, JobSnapshot, Watermark } from '
 import { transition } from './state.ts';
 import type { JobState, LifecycleCommand } from './state.ts';
 
-
 export type OutputRecord = { readonly topic: string; readonly payload: unknown };
 
 export type JobOptions = {
@@ -126,7 +125,7 @@ export class RuleJob {
     }
     if (inputId !== undefined && this.#recentSet.has(inputId)) return this.#drop('duplicate');
     this.#consume(inputId, timestampMs);
-    const inputs = this.plan.sources.flatMap((source, index) => (topicMatches(source.topic, topic) ? [index === 0 ? 0 : 1] as const : []));
+    const inputs = this.plan.sources.flatMap((source, index) => (topicMatches(source.topic, topic) ? ([index === 0 ? 0 : 1] as const) : []));
     if (inputs.length === 0) return this.#drop('unrouted');
     // Stream and aggregate plans union their sources: one match is enough, the record is processed once.
     const routed = this.plan.kind === 'join' ? inputs : [0 as const];
@@ -175,8 +174,7 @@ export class RuleJob {
   }
 
   #error(error: unknown): void {
-    const ruleError =
-      error instanceof RuleError ? error : new RuleError('FERRY_RULES_EVAL_UNEXPECTED', error instanceof Error ? error.message : String(error));
+    const ruleError = error instanceof RuleError ? error : new RuleError('FERRY_RULES_EVAL_UNEXPECTED', error instanceof Error ? error.message : String(error));
     const atMs = this.#clock.now();
     this.#counters.errors += 1;
     this.#consecutiveErrors += 1;

@@ -13,7 +13,7 @@ import type { JobOptions, OutputRecord } from './job.ts';
 
 const PLANS = {
   filter: 'SELECT * FROM s/+ WHERE v > 50',
-  projection: 'SELECT v AS value, room FROM s/+ AS s WHERE NOT (s.room = \'r2\')',
+  projection: "SELECT v AS value, room FROM s/+ AS s WHERE NOT (s.room = 'r2')",
   tumbling: 'SELECT room, avg(v) AS a, min(v) AS lo, count(*) AS n FROM s/+ TUMBLING 100ms GROUP BY room',
   sliding: 'SELECT sum(v) AS s, max(v) AS m FROM s/+ SLIDING 100ms 30ms WHERE v >= 0',
   countTumbling: 'SELECT avg(v) AS a, count(v) AS c FROM s/+ COUNT 3 GROUP BY room',
@@ -38,7 +38,11 @@ const script: fc.Arbitrary<Step[]> = fc
         arbitrary: fc.record({
           topic: fc.constantFrom('s/a', 's/b', 'x/y'),
           room: fc.constantFrom('r1', 'r2'),
-          v: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: -20, max: 100 }) }, { weight: 1, arbitrary: fc.constant('bad') }, { weight: 1, arbitrary: fc.constant(undefined) }),
+          v: fc.oneof(
+            { weight: 8, arbitrary: fc.integer({ min: -20, max: 100 }) },
+            { weight: 1, arbitrary: fc.constant('bad') },
+            { weight: 1, arbitrary: fc.constant(undefined) },
+          ),
           dt: fc.integer({ min: 0, max: 30 }),
           jitter: fc.integer({ min: -60, max: 0 }),
           // One input in eight is a redelivery of an earlier one.

@@ -11,9 +11,7 @@ export type SqlSelectItem =
   | { readonly kind: 'field'; readonly field: SqlField; readonly as: string | null; readonly offset: number }
   | { readonly kind: 'aggregate'; readonly fn: AggFn; readonly arg: SqlField | '*'; readonly as: string | null; readonly offset: number };
 
-export type SqlOperand =
-  | { readonly kind: 'field'; readonly field: SqlField }
-  | { readonly kind: 'literal'; readonly value: Literal; readonly offset: number };
+export type SqlOperand = { readonly kind: 'field'; readonly field: SqlField } | { readonly kind: 'literal'; readonly value: Literal; readonly offset: number };
 
 export type SqlCondition =
   | { readonly kind: 'compare'; readonly op: CompareOp; readonly left: SqlOperand; readonly right: SqlOperand; readonly offset: number }

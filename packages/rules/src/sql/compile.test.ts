@@ -34,7 +34,14 @@ describe('SQL and templates compile to the same plan', () => {
     expect(compileSql('SELECT room, avg(temp) AS avg FROM sensors/+/temp SLIDING 10s 2s WHERE temp >= -40 GROUP BY room', 'out')).toEqual(
       templatePlan(
         'aggregation',
-        { function: 'avg', fieldName: 'temp', groupBy: 'room', condition: 'ge', threshold: -40, window: { type: 'sliding', size: 10_000, slide: 2000, unit: 'ms' } },
+        {
+          function: 'avg',
+          fieldName: 'temp',
+          groupBy: 'room',
+          condition: 'ge',
+          threshold: -40,
+          window: { type: 'sliding', size: 10_000, slide: 2000, unit: 'ms' },
+        },
         'sensors/+/temp',
       ),
     );

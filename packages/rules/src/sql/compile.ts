@@ -184,7 +184,10 @@ class Compiler {
       const ref = this.#ref(item.arg);
       return { kind: 'aggregate', fn: item.fn, ref, as: item.as ?? `${item.fn}_${lastName(ref.path) ?? 'value'}` };
     });
-    this.#checkNames(outputs.map((output) => output.as), WINDOW_FIELDS);
+    this.#checkNames(
+      outputs.map((output) => output.as),
+      WINDOW_FIELDS,
+    );
     return outputs;
   }
 }

@@ -24,9 +24,7 @@ export type Token = {
 };
 
 /** Reserved words; COUNT, TUMBLING and SLIDING stay identifiers and are recognised by position. */
-export const KEYWORDS = new Set([
-  'SELECT', 'FROM', 'WHERE', 'GROUP', 'BY', 'AS', 'JOIN', 'ON', 'WITHIN', 'AND', 'OR', 'NOT', 'TRUE', 'FALSE', 'NULL',
-]);
+export const KEYWORDS = new Set(['SELECT', 'FROM', 'WHERE', 'GROUP', 'BY', 'AS', 'JOIN', 'ON', 'WITHIN', 'AND', 'OR', 'NOT', 'TRUE', 'FALSE', 'NULL']);
 
 const PUNCT = ['<=', '>=', '<>', '!=', ',', '(', ')', '.', '[', ']', '*', ';', '=', '<', '>'];
 /** Characters that end a bare topic: whitespace and the punctuation that may follow a topic. */

@@ -16,7 +16,11 @@ import { printSql } from './print.ts';
 function strip(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(strip);
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).filter(([key]) => !/offset$/i.test(key)).map(([key, item]) => [key, strip(item)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([key]) => !/offset$/i.test(key))
+        .map(([key, item]) => [key, strip(item)]),
+    );
   }
   return value;
 }
@@ -129,7 +133,7 @@ describe('syntax errors carry position and expectation', () => {
     ['SELECT * FROM t TUMBLING 10d', 1, 26, 'expected a duration'],
     ['SELECT * FROM t COUNT 0', 1, 23, 'expected a positive whole number'],
     ['SELECT * FROM t WHERE x = 1 y', 1, 29, 'expected GROUP BY, end of input'],
-    ['SELECT * FROM t WHERE x ~ 1', 1, 25, "unexpected character \"~\""],
+    ['SELECT * FROM t WHERE x ~ 1', 1, 25, 'unexpected character "~"'],
     ["SELECT * FROM t WHERE x = 'open", 1, 27, 'unterminated string'],
     ['SELECT * FROM', 1, 14, 'expected a topic'],
     ['SELECT * FROM t JOIN u AS b ON a.id = b.id', 1, 43, 'expected WITHIN'],
@@ -190,16 +194,18 @@ const selectItem: fc.Arbitrary<SqlSelectItem> = fc.oneof(
     offset: fc.constant(0),
   }),
 );
-const topicText = fc.oneof(
-  fc.stringMatching(/^[a-z+#$/]{1,10}$/),
-  fc.string({ minLength: 1, maxLength: 10 }),
-);
+const topicText = fc.oneof(fc.stringMatching(/^[a-z+#$/]{1,10}$/), fc.string({ minLength: 1, maxLength: 10 }));
 const source: fc.Arbitrary<SqlSource> = fc.record({ topic: topicText, alias, offset: fc.constant(0) });
 const ms = fc.integer({ min: 1, max: 10_000_000 });
 const sqlWindow: fc.Arbitrary<SqlWindow> = fc.oneof(
   fc.record({ kind: fc.constant('tumbling' as const), sizeMs: ms, offset: fc.constant(0) }),
   fc.record({ kind: fc.constant('sliding' as const), sizeMs: ms, slideMs: ms, offset: fc.constant(0) }),
-  fc.record({ kind: fc.constant('count' as const), size: fc.integer({ min: 1, max: 1000 }), slide: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: null }), offset: fc.constant(0) }),
+  fc.record({
+    kind: fc.constant('count' as const),
+    size: fc.integer({ min: 1, max: 1000 }),
+    slide: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: null }),
+    offset: fc.constant(0),
+  }),
 );
 const query: fc.Arbitrary<SqlQuery> = fc
   .record({
@@ -249,7 +255,12 @@ describe('properties', () => {
 
   it('any text parses or fails with FERRY_RULES_SQL_SYNTAX at a position inside the text', () => {
     fc.assert(fc.property(fc.string({ maxLength: 60 }), checkFailure));
-    fc.assert(fc.property(fc.string({ maxLength: 60 }).map((tail) => `SELECT ${tail}`), checkFailure));
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 60 }).map((tail) => `SELECT ${tail}`),
+        checkFailure,
+      ),
+    );
   });
 
   it('valid text with one character inserted, deleted or truncated still fails cleanly', () => {
@@ -257,7 +268,8 @@ describe('properties', () => {
       fc.property(query, fc.nat(), fc.string({ minLength: 1, maxLength: 1 }), fc.constantFrom('insert', 'delete', 'truncate'), (tree, at, ch, how) => {
         const text = printSql(tree);
         const cut = at % (text.length + 1);
-        const mutated = how === 'insert' ? text.slice(0, cut) + ch + text.slice(cut) : how === 'delete' ? text.slice(0, cut) + text.slice(cut + 1) : text.slice(0, cut);
+        const mutated =
+          how === 'insert' ? text.slice(0, cut) + ch + text.slice(cut) : how === 'delete' ? text.slice(0, cut) + text.slice(cut + 1) : text.slice(0, cut);
         checkFailure(mutated);
       }),
       { numRuns: 300 },

@@ -24,9 +24,7 @@ function printTopic(topic: string): string {
 }
 
 function printField(field: SqlField): string {
-  return field.parts
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? printIdent(part) : `.${printIdent(part)}`))
-    .join('');
+  return field.parts.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? printIdent(part) : `.${printIdent(part)}`)).join('');
 }
 
 function printLiteral(value: Literal): string {

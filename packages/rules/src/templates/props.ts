@@ -70,8 +70,10 @@ export function readCondition(props: JsonObject, path: string): Condition | null
 export function requireCondition(props: JsonObject, path: string): Condition {
   const condition = field(props, 'condition');
   const threshold = field(props, 'threshold');
-  if (condition === undefined) throw new RuleError('FERRY_RULES_FIELD_REQUIRED', `${childPath(path, 'condition')} is required with threshold`, { path: childPath(path, 'condition') });
-  if (threshold === undefined) throw new RuleError('FERRY_RULES_FIELD_REQUIRED', `${childPath(path, 'threshold')} is required with condition`, { path: childPath(path, 'threshold') });
+  if (condition === undefined)
+    throw new RuleError('FERRY_RULES_FIELD_REQUIRED', `${childPath(path, 'condition')} is required with threshold`, { path: childPath(path, 'condition') });
+  if (threshold === undefined)
+    throw new RuleError('FERRY_RULES_FIELD_REQUIRED', `${childPath(path, 'threshold')} is required with condition`, { path: childPath(path, 'threshold') });
   const op = expectOneOf(condition, childPath(path, 'condition'), COMPARE_OPS);
   const at = childPath(path, 'threshold');
   const ordering = op !== 'eq' && op !== 'ne';

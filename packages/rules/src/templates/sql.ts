@@ -22,7 +22,8 @@ export const sql: Template = {
       plan = compileSql(text, input.output);
     } catch (error) {
       // Keep the position in the text and add where the text lives in the object.
-      if (error instanceof RuleError) throw new RuleError(error.code, `${at}: ${error.message}`, { path: at, ...(error.position === undefined ? {} : { position: error.position }) });
+      if (error instanceof RuleError)
+        throw new RuleError(error.code, `${at}: ${error.message}`, { path: at, ...(error.position === undefined ? {} : { position: error.position }) });
       throw error;
     }
     const topics = plan.sources.map((source) => source.topic);

@@ -119,7 +119,10 @@ export class EmulatedController extends EventEmitter {
     if (!this.scanEnabled || this.stalled || this.stopped || !this.up) return false;
     if (this.filterDuplicates && this.#seen.has(address)) return false; // the controller's duplicate filter
     this.#seen.add(address);
-    const addr = address.split(':').map((h) => Number.parseInt(h, 16)).reverse(); // sent little-endian
+    const addr = address
+      .split(':')
+      .map((h) => Number.parseInt(h, 16))
+      .reverse(); // sent little-endian
     const rssi = (opts.rssi ?? -60) & 0xff;
     // LE Meta / LE Advertising Report: num_reports, event_type, address_type (1 random), address, length, data, rssi
     this.#event(EVT_LE_META, [LE_ADVERTISING_REPORT, 1, opts.type ?? ADV_NONCONN_IND, 0x01, ...addr, advData.length, ...advData, rssi]);
