@@ -4,9 +4,11 @@
  * @serialport/bindings-cpp that `serialport` auto-detects; tests: @serialport/binding-mock or a wrapper of
  * it) and reports bytes, disconnects and errors through three callbacks.
  */
-// The package's "import" export has no types; its CommonJS one does.
-import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { SerialPort } from 'serialport';
+
+// The package's "import" export has no types; its CommonJS one does, hence the resolution mode. Written as an
+// import type because Biome's parser refuses import attributes on an `import type` statement.
+type BindingInterface = import('@serialport/bindings-interface', { with: { 'resolution-mode': 'require' }}).BindingInterface;
 
 /** Any serialport binding: `MockBinding`, a test wrapper of it, or the native one (the default). */
 export type SerialBinding = BindingInterface;

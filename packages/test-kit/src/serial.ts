@@ -4,8 +4,13 @@
  * the native binding does (a non-canceled error, so serialport closes the port with a DisconnectedError)
  * and makes open() fail with ENOENT until plug(); writes are recorded and can be answered (a fake MH-Z19).
  */
-import type { BindingInterface, BindingPortInterface, OpenOptions } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { SerialPortMock } from 'serialport';
+
+// The package's "import" export has no types; its CommonJS one does, hence the resolution mode. Written as
+// import types because Biome's parser refuses import attributes on an `import type` statement.
+type BindingInterface = import('@serialport/bindings-interface', { with: { 'resolution-mode': 'require' }}).BindingInterface;
+type BindingPortInterface = import('@serialport/bindings-interface', { with: { 'resolution-mode': 'require' }}).BindingPortInterface;
+type OpenOptions = import('@serialport/bindings-interface', { with: { 'resolution-mode': 'require' }}).OpenOptions;
 
 const MockBinding = SerialPortMock.binding;
 
