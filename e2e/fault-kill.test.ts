@@ -130,7 +130,11 @@ describe('fault: kill -9 one of two cloud worker processes (Mosquitto + Redis)',
         if (killedAt < 0 && published >= total / 3) {
           // Kill A only once it is visibly working, in the middle of the stream; restart it at once, while
           // the stream goes on (its start-up takes a moment, so messages queue for it meanwhile).
-          while ((aBeforeKill = (await counters(a)).accepted) === 0) await sleep(5);
+          for (;;) {
+            aBeforeKill = (await counters(a)).accepted;
+            if (aBeforeKill !== 0) break;
+            await sleep(5);
+          }
           a.proc.kill('SIGKILL');
           expect(await a.exited).toBe(null); // killed by the signal, no clean shutdown
           killedAt = published;

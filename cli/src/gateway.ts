@@ -1,6 +1,7 @@
 /** @module `ferry gateway`: run the gateway daemon, or check its configuration. */
 import { Command } from 'commander';
 import { GatewayDaemon, buildSources, loadConfig, ConfigError } from '@ferry/gateway';
+import type { GatewayConfig, Source } from '@ferry/gateway';
 import type { Io } from './io.ts';
 
 export function gatewayCommands(io: Io, setCode: (c: number) => void): Command {
@@ -22,8 +23,8 @@ export function gatewayCommands(io: Io, setCode: (c: number) => void): Command {
     .description('run the daemon until SIGINT/SIGTERM')
     .requiredOption('--config <file>', 'gateway.yaml')
     .action(async (o: { config: string }) => {
-      let cfg;
-      let sources;
+      let cfg: GatewayConfig;
+      let sources: Source[];
       try {
         cfg = loadConfig(o.config);
         sources = await buildSources(cfg);

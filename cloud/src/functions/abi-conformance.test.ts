@@ -33,8 +33,14 @@ abiConformance(
     return {
       deviceId,
       key,
-      boot: async () => (await call('boot', [++epoch]), epoch),
-      tick: async (ms) => (clock.advance(ms), call('tick')),
+      boot: async () => {
+        await call('boot', [++epoch]);
+        return epoch;
+      },
+      tick: async (ms) => {
+        clock.advance(ms);
+        return call('tick');
+      },
       setSensor: async () => undefined,
       setState: async (k, v) => void svc.namespaces.state(deviceId, 'home').set(k, new TextEncoder().encode(v)),
       furnace: async () => false,

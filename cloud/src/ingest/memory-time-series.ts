@@ -11,12 +11,18 @@ export class MemoryTimeSeries implements TimeSeriesStore {
 
   append(stream: string, point: Point): void {
     let ids = this.#ids.get(stream);
-    if (ids === undefined) this.#ids.set(stream, (ids = new Set()));
+    if (ids === undefined) {
+      ids = new Set();
+      this.#ids.set(stream, ids);
+    }
     const id = `${point.kid}\u0000${point.ep}\u0000${point.sq}`;
     if (ids.has(id)) return;
     ids.add(id);
     let s = this.#streams.get(stream);
-    if (s === undefined) this.#streams.set(stream, (s = []));
+    if (s === undefined) {
+      s = [];
+      this.#streams.set(stream, s);
+    }
     // Insert after every point with ts <= point.ts: stable, so equal timestamps keep their release order.
     let i = s.length;
     while (i > 0 && s[i - 1]!.ts > point.ts) i--;

@@ -15,7 +15,10 @@ const cache = new Map<string, string>();
 const tok = (kid: string, ep: number, sq: number): string => {
   const k = `${kid}/${ep}/${sq}`;
   let t = cache.get(k);
-  if (t === undefined) cache.set(k, (t = token(kid, ep, sq)));
+  if (t === undefined) {
+    t = token(kid, ep, sq);
+    cache.set(k, t);
+  }
   return t;
 };
 const tamper = (t: string, at: number): string => {

@@ -303,7 +303,10 @@ export const storeStep: Step = {
 function append(ctx: Ctx, deps: Deps, p: { stream: string; point: Point }, waits: Promise<void>[] | undefined): Promise<void>[] | undefined {
   try {
     const r = deps.series.append(p.stream, p.point);
-    if (isPromise(r)) (waits ??= []).push(r.catch((e: unknown) => storeError(ctx, deps, p.stream, e)));
+    if (isPromise(r)) {
+      waits ??= [];
+      waits.push(r.catch((e: unknown) => storeError(ctx, deps, p.stream, e)));
+    }
   } catch (e) {
     storeError(ctx, deps, p.stream, e);
   }

@@ -84,7 +84,10 @@ export class Projection {
       const key = keyOf(r, e.kid);
       const value = r.form === 'value' ? `${v}` : `${v} ${claims.iat * 1000}`;
       let m = this.state.get(ns);
-      if (m === undefined) this.state.set(ns, (m = new Map()));
+      if (m === undefined) {
+        m = new Map();
+        this.state.set(ns, m);
+      }
       m.set(key, value);
       if (place.owner !== undefined) this.#ports.ownerState(place.owner, ns).set(key, utf8.encode(value));
       this.#ports.publish(`${this.#prefix}/ns/${ns}/state/${key}`, value);

@@ -186,7 +186,7 @@ describe('BleSource: encrypted adverts', () => {
 describe('BleSource: filtering and duplicates', () => {
   it('ignores adverts without BTHome service data but counts them for the watchdog', async () => {
     const r = await rig();
-    await r.send('11:11:11:11:11:11', hex('0201061aff4c000215' + '00'.repeat(21))); // iBeacon manufacturer data
+    await r.send('11:11:11:11:11:11', hex(`0201061aff4c000215${'00'.repeat(21)}`)); // iBeacon manufacturer data
     await r.send('22:22:22:22:22:22', hex('020106 0816 1a18 aabbccddee')); // Service Data for 0x181A, not 0xFCD2
     await r.send('33:33:33:33:33:33', hex('0201060b094449592d73656e736f72')); // name only
     expect(r.sink.readings).toEqual([]);

@@ -36,7 +36,7 @@ export function normalizeMac(mac: string): string | null {
   return (digits.match(/../g) ?? []).join(':');
 }
 
-function valueOf(o: BthomeObject): ReadingValue {
+function readingValueOf(o: BthomeObject): ReadingValue {
   switch (o.kind) {
     case 'number':
     case 'binary':
@@ -73,7 +73,7 @@ export function toReading(device: string, advert: BthomeAdvert, atMs: number, rs
     }
     let key = o.name;
     for (let n = 2; key in values; n++) key = `${o.name}_${n}`;
-    values[key] = valueOf(o);
+    values[key] = readingValueOf(o);
     if (o.kind === 'number' && o.unit !== null) meta[`unit.${key}`] = o.unit;
     if (o.kind === 'dimmer') values[`${key}_steps`] = o.steps;
     if (o.kind === 'command' && o.args.length > 0) values[`${key}_args`] = toHex(o.args);

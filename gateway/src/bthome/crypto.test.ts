@@ -33,9 +33,9 @@ describe('BTHome encryption: bthome.io/encryption example', () => {
         encrypt: { key: KEY, mac: SPEC_MAC, counter: SPEC_ENCRYPTION_EXAMPLE.counter },
       },
     );
-    expect(r.ok && 'd2fc' + toHex(r.value)).toBe(SPEC_ENCRYPTION_EXAMPLE.serviceDataWithUuid);
+    expect(r.ok && `d2fc${toHex(r.value)}`).toBe(SPEC_ENCRYPTION_EXAMPLE.serviceDataWithUuid);
     const m = encodeBthome([{ id: 0x21, value: true }], { encrypt: { key: KEY, mac: SPEC_MAC, counter: SPEC_ENCRYPTION_EXAMPLE_2.counter } });
-    expect(m.ok && 'd2fc' + toHex(m.value)).toBe(SPEC_ENCRYPTION_EXAMPLE_2.serviceDataWithUuid);
+    expect(m.ok && `d2fc${toHex(m.value)}`).toBe(SPEC_ENCRYPTION_EXAMPLE_2.serviceDataWithUuid);
   });
 
   it('decrypts the published service data (with its D2 FC UUID) back to 25.06 °C / 50.55 %', () => {

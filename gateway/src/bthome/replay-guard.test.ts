@@ -39,7 +39,11 @@ describe('ReplayGuard', () => {
         const g = new ReplayGuard();
         const accepted = counters.filter((c) => g.accept('01:02:03:04:05:06', c).ok);
         let max = -1;
-        const expected = counters.filter((c) => (c > max ? ((max = c), true) : false));
+        const expected = counters.filter((c) => {
+          if (c <= max) return false;
+          max = c;
+          return true;
+        });
         expect(accepted).toEqual(expected);
       }),
     );

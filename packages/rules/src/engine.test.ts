@@ -32,6 +32,18 @@ function errorOf(run: () => unknown): RuleError {
   throw new Error('expected a RuleError');
 }
 
+/** The member at `path` in a parsed JSON document; undefined where the path leaves the document. */
+function at(doc: unknown, ...path: (string | number)[]): unknown {
+  return path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), doc);
+}
+
+/** The object (or array) at `path`, so a test can overwrite one of its members. */
+function objectAt(doc: unknown, ...path: (string | number)[]): Record<string, unknown> {
+  const node = at(doc, ...path);
+  if (typeof node !== 'object' || node === null) throw new Error(`no object at ${path.join('.')}`);
+  return node as Record<string, unknown>;
+}
+
 describe('install / start / stop / uninstall / list / status', () => {
   it('walks a job through its lifecycle', () => {
     const engine = new RuleEngine({ runtime: 'edge', clock });
@@ -179,20 +191,20 @@ describe('moving jobs between runtimes', () => {
     edge.install(installation('edge', 'aggregation', AVG));
     edge.start('edge-1');
     edge.push('sensors/a/temp', { temp: 1, room: 'a' }, 1);
-    const relocation = JSON.parse(JSON.stringify(edge.moveOut('edge-1', 'cloud'))) as Record<string, any>;
+    const relocation = JSON.parse(JSON.stringify(edge.moveOut('edge-1', 'cloud'))) as Record<string, unknown>;
     const cloud = new RuleEngine({ runtime: 'cloud', clock });
     const fog = new RuleEngine({ runtime: 'fog', clock });
 
     expect(errorOf(() => fog.moveIn(relocation))).toMatchObject({ code: 'FERRY_RULES_WRONG_RUNTIME', path: 'target_runtime' });
     const corrupt = structuredClone(relocation);
-    corrupt['snapshot'].operator.windows[0].groups[0].accs = 'x';
+    objectAt(corrupt, 'snapshot', 'operator', 'windows', 0, 'groups', 0)['accs'] = 'x';
     expect(errorOf(() => cloud.moveIn(corrupt))).toMatchObject({ code: 'FERRY_RULES_SNAPSHOT_INVALID', path: 'snapshot.operator.windows[0].groups[0].accs' });
     const otherPlan = structuredClone(relocation);
-    otherPlan['installation'].jobConfig.jobProps.fieldName = 'humidity';
+    objectAt(otherPlan, 'installation', 'jobConfig', 'jobProps')['fieldName'] = 'humidity';
     expect(errorOf(() => cloud.moveIn(otherPlan)).code).toBe('FERRY_RULES_SNAPSHOT_MISMATCH');
     const { installation: _dropped, ...withoutInstallation } = relocation;
     expect(errorOf(() => cloud.moveIn(withoutInstallation))).toMatchObject({ code: 'FERRY_RULES_FIELD_REQUIRED', path: 'installation' });
-    expect(errorOf(() => cloud.moveIn({ ...relocation, jobInfo: { ...relocation['jobInfo'], jobType: 'join' } })).path).toBe('jobInfo.jobType');
+    expect(errorOf(() => cloud.moveIn({ ...relocation, jobInfo: { ...objectAt(relocation, 'jobInfo'), jobType: 'join' } })).path).toBe('jobInfo.jobType');
     expect(cloud.list()).toEqual([]);
 
     cloud.moveIn(relocation);

@@ -46,7 +46,12 @@ export async function buildFixture(name: string): Promise<Uint8Array> {
         if (file.endsWith('.wasm') && typeof contents !== 'string') out = contents;
       },
       stdout: { write: () => true } as never,
-      stderr: { write: (s: string) => (errors.push(String(s)), true) } as never,
+      stderr: {
+        write: (s: string) => {
+          errors.push(String(s));
+          return true;
+        },
+      } as never,
     },
   );
   if (r.error !== null || out === undefined) throw new Error(`asc ${entry} failed: ${r.error?.message ?? 'no output'}\n${errors.join('')}`);

@@ -67,7 +67,10 @@ export class MemoryWhitelist implements Whitelist {
   allow(owner: string, namespace: string, hash: string): void {
     const k = nsKey(owner, namespace);
     let s = this.sets.get(k);
-    if (s === undefined) this.sets.set(k, (s = new Set()));
+    if (s === undefined) {
+      s = new Set();
+      this.sets.set(k, s);
+    }
     s.add(hash);
   }
   disallow(owner: string, namespace: string, hash: string): void {

@@ -41,7 +41,7 @@ export class OverlayState implements KeyValueState {
     let bk = this.base.keyAt(prefix, b);
     for (let i = 0; ; i++) {
       const ak = this.added[a];
-      const av = ak !== undefined && ak.startsWith(prefix) ? ak : undefined;
+      const av = ak?.startsWith(prefix) ? ak : undefined;
       if (bk === undefined && av === undefined) return undefined;
       const takeAdded = bk === undefined || (av !== undefined && av < bk);
       const k = takeAdded ? av! : bk!;

@@ -32,7 +32,7 @@ export class SortedState implements KeyValueState {
 
   keyAt(prefix: string, index: number): string | undefined {
     const k = this.keys[lowerBound(this.keys, prefix) + index];
-    return k !== undefined && k.startsWith(prefix) ? k : undefined;
+    return k?.startsWith(prefix) ? k : undefined;
   }
 
   get size(): number {

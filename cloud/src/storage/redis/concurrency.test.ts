@@ -90,7 +90,11 @@ if (redis.ok) {
             const flat = runs.flatMap((run) => run.map((x) => (x.type === 'message' ? x.sq : -1)));
             expect(flat.filter((sq) => sq < 0)).toEqual([]); // no gaps, no groups
             expect([...flat].sort((x, y) => x - y)).toEqual(Array.from({ length: N }, (_, i) => i));
-            for (const run of runs) run.forEach((x, i) => expect(x.type === 'message' && x.sq).toBe((run[0] as { sq: number }).sq + i));
+            for (const run of runs) {
+              run.forEach((x, i) => {
+                expect(x.type === 'message' && x.sq).toBe((run[0] as { sq: number }).sq + i);
+              });
+            }
             expect(runs.flatMap((run) => run.map((x) => x.type === 'message' && x.ref))).toEqual(flat.map((sq) => ({ kid, sq })));
           }
           expect(await A.flush(2_000)).toEqual([]);

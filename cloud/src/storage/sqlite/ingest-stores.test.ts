@@ -29,7 +29,8 @@ const freshDir = (): string => join(root, `db${n++}`);
 let last: SqliteDb | undefined;
 const fresh = (): SqliteDb => {
   last?.close();
-  return (last = openSqlite({ dir: freshDir(), synchronous: 'NORMAL' }));
+  last = openSqlite({ dir: freshDir(), synchronous: 'NORMAL' });
+  return last;
 };
 afterAll(() => {
   last?.close();

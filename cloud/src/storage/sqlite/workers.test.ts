@@ -48,7 +48,11 @@ describe('SqliteReorderStore: two connections in two threads on one file', () =>
     expect(results.filter((r) => r.outcome === 'duplicate')).toHaveLength(a.length + b.length - devices.length * N);
     for (const kid of devices) {
       const runs = results.filter((r) => r.kid === kid && r.released.length > 0).map((r) => r.released);
-      for (const run of runs) run.forEach((sq, i) => expect(sq).toBe(run[0]! + i));
+      for (const run of runs) {
+        run.forEach((sq, i) => {
+          expect(sq).toBe(run[0]! + i);
+        });
+      }
       expect(runs.flat().sort((x, y) => x - y)).toEqual(Array.from({ length: N }, (_, i) => i));
     }
   });

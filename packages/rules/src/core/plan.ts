@@ -141,7 +141,9 @@ function checkNames(names: readonly string[], path: string, reserved: readonly s
 function checkProjection(project: Projection, inputs: 1 | 2): void {
   if (project.kind === 'all') return;
   if (project.items.length === 0) throw invalid('project.items', 'must not be empty');
-  project.items.forEach((item, index) => checkRef(item.ref, `project.items[${index}]`, inputs));
+  project.items.forEach((item, index) => {
+    checkRef(item.ref, `project.items[${index}]`, inputs);
+  });
   checkNames(
     project.items.map((item) => item.as),
     'project.items',

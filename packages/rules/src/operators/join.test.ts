@@ -67,7 +67,7 @@ describe('join', () => {
     job.push('s/a', original, 0);
     original.deep.v = 99; // the caller reuses its object
     const [first] = job.push('s/b', { id: 1 }, 0);
-    (first?.payload as { deep: { v: number } }).deep.v = 42;
+    (first!.payload as { deep: { v: number } }).deep.v = 42;
     expect(payloads(job.push('s/b', { id: 1 }, 0))).toEqual([{ id: 1, deep: { v: 1 } }]);
   });
 });

@@ -21,6 +21,25 @@ function errorOf(run: () => unknown): RuleError {
   throw new Error('expected a RuleError');
 }
 
+/** The member at `path` in a parsed JSON document; undefined where the path leaves the document. */
+function at(doc: unknown, ...path: (string | number)[]): unknown {
+  return path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), doc);
+}
+
+/** The object (or array) at `path`, so a test can overwrite one of its members. */
+function objectAt(doc: unknown, ...path: (string | number)[]): Record<string, unknown> {
+  const node = at(doc, ...path);
+  if (typeof node !== 'object' || node === null) throw new Error(`no object at ${path.join('.')}`);
+  return node as Record<string, unknown>;
+}
+
+/** The array at `path`, so a test can append to it. */
+function arrayAt(doc: unknown, ...path: (string | number)[]): unknown[] {
+  const node = at(doc, ...path);
+  if (!Array.isArray(node)) throw new Error(`no array at ${path.join('.')}`);
+  return node;
+}
+
 describe('lifecycle', () => {
   it('processes only while RUNNING; other pushes count as inactive drops', () => {
     const job = new RuleJob(compileSql(FILTER, 'out'), { clock: new FakeClock(0) });
@@ -155,19 +174,79 @@ describe('snapshot and restore', () => {
     expect(errorOf(() => other.restore(snapshot))).toMatchObject({ code: 'FERRY_RULES_SNAPSHOT_MISMATCH', path: 'snapshot.plan' });
   });
 
-  it.each<[string, (snapshot: Record<string, any>) => void, string]>([
-    ['format', (s) => void (s['format'] = 'ferry.rules.snapshot/0'), 'snapshot.format'],
-    ['negative counter', (s) => void (s['counters'].in = -1), 'snapshot.counters.in'],
-    ['inconsistent drops', (s) => void (s['counters'].dropped = 5), 'snapshot.counters.dropped'],
-    ['repeated id', (s) => void s['recentIds'].push('i1'), 'snapshot.recentIds'],
-    ['unknown field', (s) => void (s['extra'] = 1), 'snapshot.extra'],
-    ['window start off the slide grid', (s) => void (s['operator'].windows[0].start = 7), 'snapshot.operator.windows[0].start'],
-    ['accumulator count', (s) => void s['operator'].windows[0].groups[0].accs.push([1, 1]), 'snapshot.operator.windows[0].groups[0].accs'],
-    ['operator kind', (s) => void (s['operator'].kind = 'join'), 'snapshot.operator.kind'],
-    ['time beyond the time range', (s) => void (s['watermark'].timeMs = 1e300), 'snapshot.watermark.timeMs'],
-    ['error info', (s) => void (s['lastError'] = { code: 'FERRY_RULES_NOPE', numeric: 3999, message: '', atMs: 0 }), 'snapshot.lastError.code'],
+  it.each<[string, (snapshot: Record<string, unknown>) => void, string]>([
+    [
+      'format',
+      (s) => {
+        s['format'] = 'ferry.rules.snapshot/0';
+      },
+      'snapshot.format',
+    ],
+    [
+      'negative counter',
+      (s) => {
+        objectAt(s, 'counters')['in'] = -1;
+      },
+      'snapshot.counters.in',
+    ],
+    [
+      'inconsistent drops',
+      (s) => {
+        objectAt(s, 'counters')['dropped'] = 5;
+      },
+      'snapshot.counters.dropped',
+    ],
+    [
+      'repeated id',
+      (s) => {
+        arrayAt(s, 'recentIds').push('i1');
+      },
+      'snapshot.recentIds',
+    ],
+    [
+      'unknown field',
+      (s) => {
+        s['extra'] = 1;
+      },
+      'snapshot.extra',
+    ],
+    [
+      'window start off the slide grid',
+      (s) => {
+        objectAt(s, 'operator', 'windows', 0)['start'] = 7;
+      },
+      'snapshot.operator.windows[0].start',
+    ],
+    [
+      'accumulator count',
+      (s) => {
+        arrayAt(s, 'operator', 'windows', 0, 'groups', 0, 'accs').push([1, 1]);
+      },
+      'snapshot.operator.windows[0].groups[0].accs',
+    ],
+    [
+      'operator kind',
+      (s) => {
+        objectAt(s, 'operator')['kind'] = 'join';
+      },
+      'snapshot.operator.kind',
+    ],
+    [
+      'time beyond the time range',
+      (s) => {
+        objectAt(s, 'watermark')['timeMs'] = 1e300;
+      },
+      'snapshot.watermark.timeMs',
+    ],
+    [
+      'error info',
+      (s) => {
+        s['lastError'] = { code: 'FERRY_RULES_NOPE', numeric: 3999, message: '', atMs: 0 };
+      },
+      'snapshot.lastError.code',
+    ],
   ])('rejects a snapshot with a bad %s, naming the path, and leaves the job untouched', (_name, corrupt, path) => {
-    const snapshot = JSON.parse(JSON.stringify(snapshotAfterSomeInput())) as Record<string, any>;
+    const snapshot = JSON.parse(JSON.stringify(snapshotAfterSomeInput())) as Record<string, unknown>;
     corrupt(snapshot);
     const job = new RuleJob(compileSql(AGG, 'out'), { clock: new FakeClock(0) });
     const before = job.status();
