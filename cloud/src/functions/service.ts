@@ -5,7 +5,7 @@
  * module (else FERRY_FN_MODULE_NEEDED: upload and retry) -> check memory quota, export and args -> run.
  * Private tokens (the owner) skip the white-list and the rate limit; public tokens skip neither.
  * The default runner is in process (fast, no preemption); a service open to untrusted modules passes
- * a PoolRunner.
+ * a PoolRunner (worker processes, fair between owners).
  */
 import { convertArgs, fnFail, fnOk, resultTypeOf, type ArgValue, type FnResult, type KeyValueState, type RunOutput } from '@ferry/wasm-host';
 import { NAMESPACE_PATTERN, verifyPublicToken, type PublicClaims } from './tokens/public-token.ts';
@@ -202,7 +202,8 @@ export class FunctionService implements ScheduleCalls {
     if (!args.ok) return args;
     const state = this.namespaces.state(p.owner, req.namespace);
     return this.runner.run({
-      hash: req.hash, instanceKey: `${p.owner}\u0000${req.namespace}\u0000${req.hash}`, compiled: m.compiled, maxPages: m.maxPages,
+      hash: req.hash, bytes: m.bytes, owner: p.owner, namespace: req.namespace,
+      instanceKey: `${p.owner}\u0000${req.namespace}\u0000${req.hash}`, compiled: m.compiled, maxPages: m.maxPages,
       exportName: req.export, args: args.value, resultType, state, maxNewKeys: newKeyRoom(state, quota.maxKeys),
       callerId: p.callerId, signSecret: this.signSecretFor?.(p.owner, p.callerId),
     });
