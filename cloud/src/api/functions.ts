@@ -15,6 +15,7 @@ export function statusOf(e: FnError): number {
     case 'FERRY_FN_FORBIDDEN_NAMESPACE': case 'FERRY_FN_NOT_WHITELISTED': case 'FERRY_FN_SCHEDULE_FORBIDDEN': return 403;
     case 'FERRY_FN_MODULE_NEEDED': case 'FERRY_FN_NO_SUCH_EXPORT': case 'FERRY_FN_NO_SUCH_SCHEDULE': return 404;
     case 'FERRY_FN_OWNER_EXISTS': return 409;
+    case 'FERRY_FN_QUOTA': return 403;
     case 'FERRY_FN_MODULE_TOO_LARGE': return 413;
     case 'FERRY_FN_TRAP': case 'FERRY_FN_MEMORY_EXCEEDED': return 422;
     case 'FERRY_FN_RATE_LIMITED': case 'FERRY_FN_BUSY': return 429;

@@ -18,6 +18,7 @@ export const FN_ERRORS = {
   FERRY_FN_TIMEOUT: { num: 4009, doc: 'the function ran past its CPU deadline; its worker was terminated and replaced, its state writes discarded' },
   FERRY_FN_BUSY: { num: 4010, doc: 'the worker pool\'s queue is full, or the runner is closed; retry later' },
   FERRY_FN_UNAVAILABLE: { num: 4011, doc: 'the cloud could not read or write its stored state (disk full, I/O error); the call\'s writes were not committed; retry later' },
+  FERRY_FN_QUOTA: { num: 4012, doc: 'the owner\'s quota is used up: modules uploaded (count or total bytes) or schedules; nothing was stored' },
   FERRY_FN_BAD_TOKEN: { num: 4101, doc: 'the token is malformed, names an unknown owner, or its signature does not verify (altered, widened, or signed with another key)' },
   FERRY_FN_TOKEN_EXPIRED: { num: 4102, doc: 'the public token\'s exp is in the past' },
   FERRY_FN_TOKEN_REVOKED: { num: 4103, doc: 'the public token\'s jti is on the revocation list' },
