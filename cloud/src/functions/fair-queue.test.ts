@@ -83,6 +83,32 @@ describe('FairQueue', () => {
     expect(f.q.remainingMs('a')).toBe(100); // never more than the budget
   });
 
+  it('an owner whose call ran slow holds at most workers - 1 for a window; light owners may use every worker', () => {
+    const f = queue({ maxInFlight: 2, workers: 2, slowMs: 100, windowMs: 1000, cpuMs: 1e6 });
+    for (let i = 0; i < 4; i++) f.push('a');
+    const a1 = f.take()!;
+    expect(f.take()?.job.owner).toBe('a'); // quick so far: both workers
+    f.end(a1.job, 100); // slow
+    expect(f.q.capOf('a')).toBe(1);
+    expect(f.take()).toBeUndefined(); // a still has one running
+    f.advance(1000);
+    expect(f.q.capOf('a')).toBe(2);
+    expect(f.take()?.job.owner).toBe('a');
+  });
+
+  it('so does an owner who used more than half its budget, until it refilled past half', () => {
+    const f = queue({ maxInFlight: 2, workers: 3, cpuMs: 100, windowMs: 1000 });
+    for (let i = 0; i < 4; i++) f.push('a');
+    f.end(f.take()!.job, 51);
+    expect(f.q.capOf('a')).toBe(2); // three workers: a may still hold two
+    const g = queue({ maxInFlight: 2, workers: 2, cpuMs: 100, windowMs: 1000 });
+    for (let i = 0; i < 4; i++) g.push('a');
+    g.end(g.take()!.job, 51);
+    expect(g.q.capOf('a')).toBe(1);
+    g.advance(20); // +2 ms: 51 left
+    expect(g.q.capOf('a')).toBe(2);
+  });
+
   it('drain empties every queue', () => {
     const f = queue();
     f.push('a');

@@ -4,7 +4,10 @@
  * the one served least recently), never in arrival order over all calls, so an owner flooding the pool with
  * slow calls holds at most its cap of workers and everyone else's calls wait only behind those. Each owner
  * also has a CPU budget: ms of run time per rolling window, a bucket refilled continuously; an owner who has
- * used it up is refused (FERRY_FN_RATE_LIMITED) until it refills, queued calls included.
+ * used it up is refused (FERRY_FN_RATE_LIMITED) until it refills, queued calls included. An owner who is
+ * heavy lately (a call of `slowMs` or more, a timeout or a lost worker within the last window, or more than
+ * half its budget used) may moreover not hold every worker: one stays free for the others, who would
+ * otherwise wait behind its calls; light owners may use the whole pool.
  */
 import { fnFail, fnOk, type FnResult } from '@ferry/wasm-host';
 
@@ -21,6 +24,10 @@ export interface FairnessOptions {
   readonly now?: () => number;
   /** Owners whose budget is remembered; idle owners whose bucket is full again are forgotten first. */
   readonly maxOwners?: number;
+  /** Workers in the pool: a heavy owner holds at most workers - 1 (default: no such limit). */
+  readonly workers?: number;
+  /** A call this long or longer marks its owner slow for a window (default Infinity: never). */
+  readonly slowMs?: number;
 }
 
 export const DEFAULT_FAIRNESS = { maxInFlight: 2, maxQueued: 256, cpuMs: 3000, windowMs: 10_000 } as const;
@@ -50,6 +57,8 @@ interface Lane<T> {
 interface Budget {
   level: number;
   atMs: number;
+  /** Until when the owner counts as slow (monotonic ms). */
+  slowUntil: number;
 }
 
 /** A job taken to run, with how many calls of other owners it waited behind (for metrics and tests). */
@@ -66,6 +75,8 @@ export class FairQueue<T extends FairJob> {
   private readonly cpuMs: number;
   private readonly windowMs: number;
   private readonly maxOwners: number;
+  private readonly workers: number;
+  private readonly slowMs: number;
   private readonly now: () => number;
   private total = 0;
   private queued = 0;
@@ -77,6 +88,8 @@ export class FairQueue<T extends FairJob> {
     this.cpuMs = opts.cpuMs ?? DEFAULT_FAIRNESS.cpuMs;
     this.windowMs = opts.windowMs ?? DEFAULT_FAIRNESS.windowMs;
     this.maxOwners = opts.maxOwners ?? 100_000;
+    this.workers = opts.workers ?? Infinity;
+    this.slowMs = opts.slowMs ?? Infinity;
     this.now = opts.now ?? (() => performance.now());
   }
 
@@ -105,8 +118,8 @@ export class FairQueue<T extends FairJob> {
    */
   take(running: (job: T) => boolean): Taken<T> | undefined {
     let best: { lane: Lane<T>; index: number } | undefined;
-    for (const lane of this.lanes.values()) {
-      if (lane.inFlight >= this.maxInFlight || lane.queue.length === 0) continue;
+    for (const [owner, lane] of this.lanes) {
+      if (lane.queue.length === 0 || lane.inFlight >= this.capOf(owner)) continue;
       if (best !== undefined && (lane.inFlight > best.lane.inFlight || (lane.inFlight === best.lane.inFlight && lane.lastServed > best.lane.lastServed))) continue;
       const index = firstRunnable(lane.queue, running);
       if (index >= 0) best = { lane, index };
@@ -132,6 +145,15 @@ export class FairQueue<T extends FairJob> {
     }
     const b = this.budget(owner);
     b.level -= Math.max(0, ms);
+    if (ms >= this.slowMs) b.slowUntil = this.now() + this.windowMs;
+  }
+
+  /** Calls the owner may run at once now: fewer than every worker while it is heavy. */
+  capOf(owner: string): number {
+    if (!this.budgets.has(owner)) return this.maxInFlight;
+    const b = this.budget(owner);
+    const heavy = b.slowUntil > b.atMs || b.level < this.cpuMs / 2;
+    return heavy ? Math.max(1, Math.min(this.maxInFlight, this.workers - 1)) : this.maxInFlight;
   }
 
   /** Removes the queued calls of owners whose budget is used up; the caller refuses them with the result. */
@@ -183,7 +205,7 @@ export class FairQueue<T extends FairJob> {
     let b = this.budgets.get(owner);
     if (b === undefined) {
       if (this.budgets.size >= this.maxOwners) this.prune(now);
-      b = { level: this.cpuMs, atMs: now };
+      b = { level: this.cpuMs, atMs: now, slowUntil: 0 };
       this.budgets.set(owner, b);
     } else if (now > b.atMs) {
       b.level = Math.min(this.cpuMs, b.level + ((now - b.atMs) * this.cpuMs) / this.windowMs);
@@ -193,7 +215,7 @@ export class FairQueue<T extends FairJob> {
   }
 
   private prune(now: number): void {
-    for (const [o, b] of this.budgets) if (b.level + ((now - b.atMs) * this.cpuMs) / this.windowMs >= this.cpuMs) this.budgets.delete(o);
+    for (const [o, b] of this.budgets) if (b.slowUntil <= now && b.level + ((now - b.atMs) * this.cpuMs) / this.windowMs >= this.cpuMs) this.budgets.delete(o);
     while (this.budgets.size >= this.maxOwners) this.budgets.delete(this.budgets.keys().next().value!);
   }
 }

@@ -48,7 +48,7 @@ export interface PoolOptions {
   readonly maxInstances?: number;
   /** Modules and namespaces each worker keeps. */
   readonly caches?: WorkerCacheLimits;
-  /** Per-owner concurrency cap, queue bound and CPU budget. */
+  /** Per-owner concurrency cap, queue bound and CPU budget (slow calls: a tenth of the deadline, by default). */
   readonly fairness?: FairnessOptions;
   /** Told each time a call starts, with how many calls of other owners it waited behind (metrics, tests). */
   readonly onDispatch?: (e: { readonly owner: string; readonly behind: number }) => void;
@@ -120,11 +120,12 @@ export class PoolRunner implements Runner {
     this.flags = [`--max-old-space-size=${opts.heapMb ?? 128}`, `--stack-size=${opts.stackKb ?? 984}`, ...(opts.execArgv ?? [])];
     this.config = { maxInstances: opts.maxInstances ?? 64 };
     this.cacheLimits = opts.caches;
-    this.fair = new FairQueue(opts.fairness);
+    const size = opts.size ?? 2;
+    this.fair = new FairQueue({ workers: size, slowMs: this.timeoutMs / 10, ...opts.fairness });
     this.onDispatch = opts.onDispatch;
     this.workerUrl = opts.workerUrl ?? WORKER_URL;
     this.standby = opts.standby ?? true;
-    for (let i = 0; i < (opts.size ?? 2); i++) this.slots.push(this.start());
+    for (let i = 0; i < size; i++) this.slots.push(this.start());
     if (this.standby) this.spare = this.start();
   }
 

@@ -141,8 +141,8 @@ describe('sandbox: a stack bomb past the real stack crashes its worker (a V8 sta
 });
 
 describe('fairness: a cap per owner and the fewest-running owner served first', () => {
-  // A budget A cannot use up here: this case is about the queue alone.
-  const s = sandbox({ timeoutMs: 400, fairness: { maxInFlight: 2, cpuMs: 1e9 } });
+  // Three workers, so A's cap of two leaves one; a budget A cannot use up here: this case is about the queue.
+  const s = sandbox({ size: 3, timeoutMs: 400, fairness: { maxInFlight: 2, cpuMs: 1e9 } });
 
   it('A floods with endless loops; every call of B completes, having waited behind at most A\'s cap of calls', async () => {
     const flood = Array.from({ length: 8 }, (_, i) => s.attack('spin', `flood${i}`));
@@ -154,6 +154,23 @@ describe('fairness: a cap per owner and the fewest-running owner served first', 
     expect(waits).toHaveLength(6);
     // Queued in arrival order over all calls, B's first call would have waited behind all eight.
     expect(Math.max(...waits)).toBeLessThanOrEqual(2);
+  }, CASE_MS);
+});
+
+describe('fairness: with two workers, an owner whose calls ran slow holds one', () => {
+  const s = sandbox({ timeoutMs: 2000, fairness: { maxInFlight: 2, cpuMs: 1e9 } });
+
+  it('after one endless loop, A\'s loops take one worker at a time; B\'s calls are all answered on the other before the first ends', async () => {
+    expect(codeOf(await s.attack('spin', 'first'))).toBe('FERRY_FN_TIMEOUT');
+    let first = '';
+    const flood = [0, 1].map((i) => s.attack('spin', `hold${i}`).then((r) => { first ||= 'attacker'; return r; }));
+    const bystander: string[] = [];
+    for (let i = 0; i < 6; i++) bystander.push(codeOf(await s.bCall()));
+    first ||= 'bystander';
+    expect(bystander).toEqual(Array(6).fill('ok'));
+    expect(first).toBe('bystander');
+    expect((await Promise.all(flood)).map(codeOf)).toEqual(['FERRY_FN_TIMEOUT', 'FERRY_FN_TIMEOUT']);
+    expect(Math.max(...s.dispatched.filter((d) => d.owner === 'bystander').map((d) => d.behind))).toBeLessThanOrEqual(1);
   }, CASE_MS);
 });
 
