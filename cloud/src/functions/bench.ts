@@ -1,6 +1,6 @@
 /**
- * @module Quick figures for docs/functions.md (prints, asserts nothing; STYLE.md: never timed assertions
- * in tests): in-process calls/s through the whole protocol, and pooled warm call latency.
+ * @module Quick figures for docs/functions.md (prints, asserts nothing: a timed assertion would fail on a
+ * loaded machine): in-process calls/s through the whole protocol, and pooled warm call latency.
  * Run: npx tsx cloud/src/functions/bench.ts
  */
 import { PoolRunner } from './pool-runner.ts';
