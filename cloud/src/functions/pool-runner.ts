@@ -183,9 +183,9 @@ export class PoolRunner implements Runner {
     child.once('close', (code, signal) => {
       if (slot.dead || this.closed) return;
       const how = signal ?? `exit code ${String(code)}`;
-      const code_: FnErrorCode = OUT_OF_HEAP.test(slot.stderr) ? 'FERRY_FN_MEMORY_EXCEEDED' : 'FERRY_FN_TRAP';
-      const what = code_ === 'FERRY_FN_MEMORY_EXCEEDED' ? 'ran out of heap' : 'died';
-      this.replace(slot, fnFail(code_, `the worker process ${what} (${how}) and was replaced`));
+      const outOfHeap = OUT_OF_HEAP.test(slot.stderr);
+      const fnCode: FnErrorCode = outOfHeap ? 'FERRY_FN_MEMORY_EXCEEDED' : 'FERRY_FN_TRAP';
+      this.replace(slot, fnFail(fnCode, `the worker process ${outOfHeap ? 'ran out of heap' : 'died'} (${how}) and was replaced`));
     });
     child.on('error', (e) => {
       if (!slot.dead && !this.closed) this.replace(slot, fnFail('FERRY_FN_TRAP', `the worker process failed: ${e.message}`));
