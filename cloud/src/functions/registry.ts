@@ -5,7 +5,7 @@
  * storage port (a blob table or object store later); the in-memory one is the default.
  */
 import { createHash } from 'node:crypto';
-import { compile, fnFail, fnOk, type CompiledModule, type FnResult } from '@ferry/wasm-host';
+import { compile, fnFail, fnOk, type CompiledModule, type CheckOptions, type FnResult } from '@ferry/wasm-host';
 
 export interface ModuleStore {
   get(hash: string): Promise<Uint8Array | undefined>;
@@ -33,6 +33,8 @@ export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').upd
 export interface FunctionModule {
   readonly hash: string;
   readonly compiled: CompiledModule;
+  /** The bytes, for runners in other processes (they compile their own copy). */
+  readonly bytes: Uint8Array;
   /** The declared memory maximum in pages (validated present). */
   readonly maxPages: number;
 }
@@ -43,6 +45,14 @@ export interface RegistryOptions {
   readonly maxBytes?: number;
   /** Compiled modules kept in memory (default 256); evicted least recently used. */
   readonly cacheSize?: number;
+  /** Total bytes of the cached modules (default 64 MiB): the cache keeps each module's bytes too. */
+  readonly cacheBytes?: number;
+  /**
+   * Caps on tables, globals, functions, locals and segments (default wasm-host's MODULE_LIMITS). Raising
+   * them lets through modules that can exhaust a runner's heap at instantiation: the sandbox tests and
+   * bench do, to prove a pool worker that dies of it is all that is lost.
+   */
+  readonly limits?: CheckOptions['limits'];
 }
 
 /**
@@ -54,14 +64,20 @@ const REQUIRED_EXPORTS = ['abi_version'];
 
 export class ModuleRegistry {
   private readonly store: ModuleStore;
-  private readonly maxBytes: number;
+  /** Largest module accepted, bytes. */
+  readonly maxBytes: number;
   private readonly cacheSize: number;
+  private readonly cacheBytes: number;
+  private readonly limits: CheckOptions['limits'];
   private readonly cache = new Map<string, FunctionModule>();
+  private cachedBytes = 0;
 
   constructor(opts: RegistryOptions = {}) {
     this.store = opts.store ?? new MemoryModuleStore();
     this.maxBytes = opts.maxBytes ?? 1024 * 1024;
     this.cacheSize = opts.cacheSize ?? 256;
+    this.cacheBytes = opts.cacheBytes ?? 64 * 1024 * 1024;
+    this.limits = opts.limits;
   }
 
   /** Validates against the ABI and the page quota, then stores once; every problem is reported. */
@@ -97,10 +113,13 @@ export class ModuleRegistry {
 
   private async compileChecked(hash: string, bytes: Uint8Array, maxPages: number): Promise<FnResult<FunctionModule>> {
     const hit = this.cache.get(hash);
-    const c =
-      hit === undefined
-        ? await compile(bytes, { requiredExports: REQUIRED_EXPORTS, maxPages: Number.MAX_SAFE_INTEGER, maxBytes: this.maxBytes })
-        : { ok: true as const, value: hit.compiled };
+    const opts = {
+      requiredExports: REQUIRED_EXPORTS,
+      maxPages: Number.MAX_SAFE_INTEGER,
+      maxBytes: this.maxBytes,
+      ...(this.limits !== undefined && { limits: this.limits }),
+    };
+    const c = hit === undefined ? await compile(bytes, opts) : { ok: true as const, value: hit.compiled };
     if (!c.ok) {
       const memory = c.errors.filter((e) => e.code === 'FERRY_ABI_MEMORY' && /no maximum/.test(e.message));
       if (memory.length > 0 && memory.length === c.errors.length)
@@ -117,9 +136,15 @@ export class ModuleRegistry {
     }
     const max = c.value.info.memories[0]!.maximum!;
     if (max > maxPages) return fnFail('FERRY_FN_MEMORY_EXCEEDED', `memory maximum ${max} pages > namespace quota ${maxPages}`);
-    const fm = hit ?? { hash, compiled: c.value, maxPages: max };
+    const fm = hit ?? { hash, compiled: c.value, bytes: bytes.slice(), maxPages: max };
+    if (hit === undefined) this.cachedBytes += fm.bytes.length;
+    else this.cache.delete(hash);
     this.cache.set(hash, fm);
-    while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    while (this.cache.size > 1 && (this.cache.size > this.cacheSize || this.cachedBytes > this.cacheBytes)) {
+      const [oldest, m] = this.cache.entries().next().value!;
+      this.cache.delete(oldest);
+      this.cachedBytes -= m.bytes.length;
+    }
     return fnOk(fm);
   }
 }

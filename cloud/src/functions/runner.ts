@@ -1,7 +1,8 @@
 /**
  * @module The runner port: where a call executes. Two implementations share it and one test suite
- * (runner.case.ts): InProcessRunner (the fast path, no preemption) and PoolRunner (worker_threads with
- * a watchdog). Both read the namespace through a write overlay and commit only on success.
+ * (runner.case.ts): InProcessRunner (the fast path, no preemption) and PoolRunner (child processes with a
+ * CPU watchdog and fair queueing between owners). Both read the namespace through a write overlay and
+ * commit only on success.
  */
 import type { CallContext, FnResult, Invocation, KeyValueState, RunOutput } from '@ferry/wasm-host';
 
@@ -19,6 +20,11 @@ export const systemClock = (): Clock => {
 
 export interface RunRequest extends Invocation {
   readonly hash: string;
+  /** The module's bytes: a runner in another process compiles them there (a WebAssembly.Module does not cross processes). */
+  readonly bytes: Uint8Array;
+  /** Whose call it is: the pool's concurrency cap, fair queue and CPU budget are per owner. */
+  readonly owner: string;
+  readonly namespace: string;
   /** The namespace's live state; the runner reads it at call start and writes to it only on success. */
   readonly state: KeyValueState;
   /** New keys the call may add before state.set returns QUOTA_EXCEEDED. */

@@ -3,9 +3,10 @@
  * hash, docs/functions.md). handleCall is a list of small named steps: check the request ->
  * authenticate the token -> authorize the namespace -> rate limit -> check the white-list -> find the
  * module (else FERRY_FN_MODULE_NEEDED: upload and retry) -> check memory quota, export and args -> run.
- * Private tokens (the owner) skip the white-list and the rate limit; public tokens skip neither.
+ * Public tokens are rate limited per token and checked against the white-list; the owner's private token
+ * skips the white-list and is rate limited per owner. Uploads are charged to the owner's module quota.
  * The default runner is in process (fast, no preemption); a service open to untrusted modules passes
- * a PoolRunner.
+ * a PoolRunner (worker processes, fair between owners).
  */
 import { convertArgs, fnFail, fnOk, resultTypeOf, type ArgValue, type FnResult, type KeyValueState, type RunOutput } from '@ferry/wasm-host';
 import { NAMESPACE_PATTERN, verifyPublicToken, type PublicClaims } from './tokens/public-token.ts';
@@ -16,7 +17,8 @@ import { MemoryRevocationList, type RevocationList } from './tokens/revocation.t
 import { TokenBuckets } from '@ferry/base';
 import { MemoryNamespaceStore, MemoryWhitelist, type NamespaceStore, type Whitelist } from './namespaces/namespace-store.ts';
 import { InProcessRunner } from './in-process-runner.ts';
-import { HASH_PATTERN, ModuleRegistry } from './registry.ts';
+import { HASH_PATTERN, ModuleRegistry, sha256Hex } from './registry.ts';
+import { DEFAULT_MODULE_QUOTA, MemoryModuleLedger, reserveModule, type ModuleLedger, type ModuleQuota } from './module-quota.ts';
 import { systemClock, type Clock, type Runner } from './runner.ts';
 import type { ScheduleCalls } from './schedules/scheduler.ts';
 
@@ -41,7 +43,15 @@ export interface ServiceOptions {
   readonly signSecretFor?: (owner: string, callerId: string) => Uint8Array | undefined;
   /** Verified public tokens remembered (signature and shape only; expiry and revocation are re-checked every call). */
   readonly tokenCacheSize?: number;
+  /** Calls and uploads with an owner's private token, per owner (default 1000/s, burst 1000); public tokens carry their own. */
+  readonly ownerRate?: { readonly perSecond: number; readonly burst: number };
+  /** Modules one owner may upload: count and total bytes (default DEFAULT_MODULE_QUOTA). */
+  readonly moduleQuota?: ModuleQuota;
+  /** Who uploaded which module (default in memory). */
+  readonly moduleLedger?: ModuleLedger;
 }
+
+export const DEFAULT_OWNER_RATE = { perSecond: 1000, burst: 1000 } as const;
 
 const EXPORT_NAME = /^[\x21-\x7e]{1,128}$/;
 const MAX_ARGS = 64;
@@ -53,6 +63,9 @@ export class FunctionService implements ScheduleCalls {
   readonly whitelist: Whitelist;
   readonly revocations: RevocationList;
   readonly runner: Runner;
+  readonly moduleLedger: ModuleLedger;
+  private readonly moduleQuota: ModuleQuota;
+  private readonly ownerRate: { readonly perSecond: number; readonly burst: number };
   private readonly buckets: TokenBuckets;
   private readonly clock: Clock;
   private readonly signSecretFor: ServiceOptions['signSecretFor'];
@@ -71,6 +84,9 @@ export class FunctionService implements ScheduleCalls {
     this.runner = opts.runner ?? new InProcessRunner({ clock: this.clock });
     this.signSecretFor = opts.signSecretFor;
     this.tokenCacheSize = opts.tokenCacheSize ?? 10_000;
+    this.ownerRate = opts.ownerRate ?? DEFAULT_OWNER_RATE;
+    this.moduleQuota = opts.moduleQuota ?? DEFAULT_MODULE_QUOTA;
+    this.moduleLedger = opts.moduleLedger ?? new MemoryModuleLedger();
   }
 
   register(privateToken: string): FnResult<{ owner: string }> {
@@ -79,15 +95,23 @@ export class FunctionService implements ScheduleCalls {
 
   /**
    * Any valid token for the namespace may upload (a device answering FERRY_FN_MODULE_NEEDED); the module
-   * is checked against the namespace's page quota. A public token pays from its call bucket, since
-   * validating and compiling a module costs more than a call.
+   * is checked against the namespace's page quota and charged to the owner's module quota. The upload pays
+   * from the token's (or the owner's) call bucket, since validating and compiling a module costs more than
+   * a call.
    */
   async upload(req: { readonly bytes: Uint8Array; readonly token: string; readonly namespace: string }): Promise<FnResult<{ hash: string }>> {
     const p = this.authorize(req.token, req.namespace);
     if (!p.ok) return p;
     const limited = this.rateLimit(p.value);
     if (!limited.ok) return limited;
-    return this.registry.upload(req.bytes, this.namespaces.quota(p.value.owner, req.namespace));
+    const quota = this.namespaces.quota(p.value.owner, req.namespace);
+    // The size limit first: a module the registry refuses anyway is neither hashed twice nor charged.
+    if (req.bytes.length > this.registry.maxBytes) return this.registry.upload(req.bytes, quota);
+    const charged = reserveModule(this.moduleLedger, this.moduleQuota, p.value.owner, sha256Hex(req.bytes), req.bytes.length);
+    if (!charged.ok) return charged;
+    const r = await this.registry.upload(req.bytes, quota);
+    if (!r.ok) charged.value.release();
+    return r;
   }
 
   /** The owner white-lists (or, with allowed=false, removes) a hash for a namespace of theirs. */
@@ -177,11 +201,16 @@ export class FunctionService implements ScheduleCalls {
     return this.execute(p.value, req);
   }
 
-  /** Step: a public token takes one call from its bucket (the owner is not limited). */
+  /** Step: a public token takes one call from its own bucket, the private token from its owner's. */
   private rateLimit(p: Principal): FnResult<void> {
     const c = p.claims;
-    if (c !== undefined && !this.buckets.take(c.jti, c.rate.perSecond, c.rate.burst)) {
-      return fnFail('FERRY_FN_RATE_LIMITED', `more than ${c.rate.perSecond} calls/s (burst ${c.rate.burst})`);
+    // A NUL cannot occur in a jti (base64url), so the owners' bucket ids never meet the tokens'.
+    const [id, rate] = c === undefined ? [`\u0000owner:${p.owner}`, this.ownerRate] : [c.jti, c.rate];
+    if (!this.buckets.take(id, rate.perSecond, rate.burst)) {
+      return fnFail(
+        'FERRY_FN_RATE_LIMITED',
+        `more than ${rate.perSecond} calls/s (burst ${rate.burst}) with ${c === undefined ? `owner ${p.owner}'s private token` : 'this token'}`,
+      );
     }
     return fnOk(undefined);
   }
@@ -204,6 +233,9 @@ export class FunctionService implements ScheduleCalls {
     const state = this.namespaces.state(p.owner, req.namespace);
     return this.runner.run({
       hash: req.hash,
+      bytes: m.bytes,
+      owner: p.owner,
+      namespace: req.namespace,
       instanceKey: `${p.owner}\u0000${req.namespace}\u0000${req.hash}`,
       compiled: m.compiled,
       maxPages: m.maxPages,

@@ -41,7 +41,7 @@ export interface CloudOptions {
   readonly deviceRate?: { readonly perSecond: number; readonly burst: number } | false;
   /** Embedded broker limits: largest packet, retained messages, publishes per connection (docs/limits.md). */
   readonly mqttLimits?: Partial<MqttLimits>;
-  /** Where functions run: 'pool' (default: worker threads with a CPU watchdog, for untrusted modules) or 'in-process'. */
+  /** Where functions run: 'pool' (default: worker processes with a CPU watchdog and per-owner fairness, for untrusted modules; docs/functions.md "Sandbox") or 'in-process'. */
   readonly functionRunner?: 'pool' | 'in-process';
   /** How often this worker looks for due schedules (ms, default 1000); and the clock periods are counted on (tests). */
   readonly scheduleTickMs?: number;

@@ -50,6 +50,7 @@ const FN = defineErrors(
       status: 503,
       doc: "the cloud could not read or write its stored state (disk full, I/O error); the call's writes were not committed; retry later",
     },
+    FERRY_FN_QUOTA: { num: 4012, status: 403, doc: "the owner's quota is used up: modules uploaded (count or total bytes) or schedules; nothing was stored" },
     FERRY_FN_BAD_TOKEN: {
       num: 4101,
       status: 401,

@@ -63,7 +63,11 @@ export interface SchedulerOptions {
   readonly leases?: LeaseStore;
   /** The shortest period anyone may ask for, owners included (default 1 s). */
   readonly floorS?: number;
+  /** Schedules one owner may have (default 32); past it create() is refused with FERRY_FN_QUOTA. */
+  readonly maxPerOwner?: number;
 }
+
+export const DEFAULT_SCHEDULES_PER_OWNER = 32;
 
 const STATE_KEY = /^[\x21-\x7e]{1,64}$/; // docs/abi.md: printable ASCII, 1..stateKeyMax
 const MAX_PERIOD_S = 31_536_000;
@@ -75,6 +79,7 @@ export class Scheduler {
   private readonly clock: { nowMs(): number };
   private readonly workerId: string;
   private readonly floorS: number;
+  private readonly maxPerOwner: number;
   /** Periods this worker already handled (won or lost), so it asks the lease store once per period. */
   private readonly seen = new Map<string, number>();
   private timer: { stop(): void } | undefined;
@@ -86,6 +91,7 @@ export class Scheduler {
     this.store = opts.store ?? new MemoryScheduleStore();
     this.leases = opts.leases ?? new MemoryLeaseStore();
     this.floorS = opts.floorS ?? 1;
+    this.maxPerOwner = opts.maxPerOwner ?? DEFAULT_SCHEDULES_PER_OWNER;
   }
 
   async create(req: CreateSchedule): Promise<FnResult<Schedule>> {
@@ -108,6 +114,9 @@ export class Scheduler {
     }
     const f = this.svc.checkFunction(p.value, req.namespace, req.hash);
     if (!f.ok) return f;
+    // Counted from the store: every worker sees the same schedules (two creates racing may both pass).
+    const owned = (await this.store.list()).filter((x) => x.owner === p.value.owner).length;
+    if (owned >= this.maxPerOwner) return fnFail('FERRY_FN_QUOTA', `owner ${p.value.owner} already has ${owned} schedules (quota ${this.maxPerOwner})`);
     const s: Schedule = {
       id: randomBytes(9).toString('base64url'),
       owner: p.value.owner,
