@@ -42,6 +42,15 @@ export class EmbeddedBroker {
     const limits = { ...MQTT_LIMITS, ...o.limits };
     const refused = o.onRefused ?? (() => undefined);
     const broker = await Aedes.createBroker();
+    // aedes speaks MQTT 3.1 and 3.1.1 (protocol levels 3 and 4) and answers any other level with CONNACK return
+    // code 1, "unacceptable protocol version" (MQTT 3.1.1 §3.2.2.3): the client hears only that, so the log says
+    // why and what to do (docs/cloud.md, "MQTT versions").
+    broker.on('connackSent', (connack: { returnCode?: number }) => {
+      if (connack.returnCode === 1)
+        refused(
+          'refused a client speaking a protocol level other than MQTT 3.1/3.1.1 (MQTT 5?): the embedded broker speaks 3.1.1; connect with protocol version 4, or run the cloud on an external MQTT 5 broker (--mqtt)',
+        );
+    });
     const buckets = new TokenBuckets({ maxEntries: 100_000 });
     const retained = new Set<string>();
     broker.authorizePublish = (c, packet, callback) => {

@@ -103,4 +103,14 @@ describe('embedded broker limits', () => {
     expect(got).toEqual(['ferry/gw/gw-1/status']);
     expect(logs).toContain('mqtt: retain refused on ferry/anything/else');
   });
+
+  // Regression: an MQTT 5 client was refused with a bare CONNACK code and nothing in the cloud's log or docs.
+  it('refuses an MQTT 5 client with CONNACK "unacceptable protocol version" and says why in the log', async () => {
+    const { mqttUrl, logs } = await start();
+    await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 5, reconnectPeriod: 0 })).rejects.toThrow(/Unacceptable protocol version/);
+    for (let i = 0; i < 50 && !logs.some((l) => /speaks 3\.1\.1/.test(l)); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(logs.some((l) => /speaks 3\.1\.1; connect with protocol version 4/.test(l))).toBe(true);
+    const v4 = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4 });
+    await v4.endAsync();
+  });
 });
