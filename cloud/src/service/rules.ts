@@ -29,14 +29,81 @@ export function createRulesHost(p: RulesParts): RulesHost {
   });
 }
 
-/** Feeds a released message to the rules, under its topic (a message that came without one reaches no rule). */
-export function feedRules(rules: RulesHost, e: IngestEvent): void {
-  if (e.type !== 'message') return;
+/** The input a released message is to the rules, under its topic (a message that came without one reaches no rule). */
+export function ruleInput(e: IngestEvent): { topic: string; record: unknown; atMs: number; id: string } | undefined {
+  if (e.type !== 'message') return undefined;
   const d = e.message.claims['d'];
-  if (e.topic === undefined || typeof d !== 'object' || d === null || Array.isArray(d)) return;
+  if (e.topic === undefined || typeof d !== 'object' || d === null || Array.isArray(d)) return undefined;
   // A gateway rule's output is {topic, out}: the next stage sees `out`, as it would on the gateway.
   // A reading: the record a gateway's rules see for it, its data without transport metadata.
   const { meta: _meta, ...reading } = d as Record<string, Json>;
   const record = e.message.claims['ev'] === 'rule' ? (d as Record<string, Json>)['out'] : reading;
-  rules.input(e.topic, record, e.message.claims.iat * 1000, `${e.kid}/${e.ep}/${e.sq}`);
+  return { topic: e.topic, record, atMs: e.message.claims.iat * 1000, id: `${e.kid}/${e.ep}/${e.sq}` };
+}
+
+export interface RulesFeedOptions {
+  /** Inputs run per turn of the event loop before it yields (default 200). */
+  readonly perTurn?: number;
+  /** Inputs waiting above which the intake holds back acknowledgements (default 5000): back-pressure. */
+  readonly highWater?: number;
+}
+
+/**
+ * Feeds released messages to the rules OFF the ingest path: ingest (and, embedded, its SQLite commit and the
+ * broker's PUBACK) only queues them; the rules run a bounded number per turn of the event loop, so a costly
+ * rule delays rule outputs, never the broker, ingest or HTTP. While more than `highWater` inputs wait, `busy`
+ * is true and the intake holds new messages back (their acknowledgements wait), so the queue stays bounded
+ * without dropping anything.
+ */
+export class RulesFeed {
+  readonly #rules: RulesHost;
+  readonly #perTurn: number;
+  readonly #highWater: number;
+  #queue: NonNullable<ReturnType<typeof ruleInput>>[] = [];
+  #head = 0;
+  #scheduled = false;
+
+  constructor(rules: RulesHost, o: RulesFeedOptions = {}) {
+    this.#rules = rules;
+    this.#perTurn = o.perTurn ?? 200;
+    this.#highWater = o.highWater ?? 5000;
+  }
+
+  get backlog(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  get busy(): boolean {
+    return this.backlog > this.#highWater;
+  }
+
+  push(e: IngestEvent): void {
+    const input = ruleInput(e);
+    if (input === undefined) return;
+    this.#queue.push(input);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#drain());
+    }
+  }
+
+  #drain(): void {
+    this.#scheduled = false;
+    const end = Math.min(this.#queue.length, this.#head + this.#perTurn);
+    for (; this.#head < end; this.#head++) {
+      const x = this.#queue[this.#head]!;
+      this.#rules.input(x.topic, x.record, x.atMs, x.id); // never throws: RulesHost reports errors to onError
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else {
+      if (this.#head > 4096) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#scheduled = true;
+      setImmediate(() => this.#drain());
+    }
+  }
 }

@@ -25,7 +25,7 @@ import { Intake } from './intake.ts';
 import { openCloudDb, redisState, sqliteState, type StateParts } from './modes.ts';
 import type { CloudOptions } from './options.ts';
 import { DEFAULT_PROJECTIONS, Projection } from './projection.ts';
-import { createRulesHost, feedRules } from './rules.ts';
+import { createRulesHost, RulesFeed } from './rules.ts';
 import { Uplink } from './uplink.ts';
 
 export type { CloudOptions } from './options.ts';
@@ -36,6 +36,8 @@ export class CloudService {
   readonly devices: DeviceRegistry;
   readonly ingest: Ingest;
   readonly rules: RulesHost;
+  /** Released messages on their way to the rules, off the ingest path (rules.ts). */
+  readonly rulesFeed: RulesFeed;
   readonly functions: FunctionService;
   /** Scheduled functions: schedules and leases in SQLite (embedded) or Redis (scale-out). */
   readonly schedules: Scheduler;
@@ -95,7 +97,13 @@ export class CloudService {
     });
     const publish = (topic: string, payload: string, retain = false): void => this.#intake.publish(topic, payload, { qos: 1, retain });
     // Group commit only where one turn of the event loop can hold many messages: the embedded broker.
-    this.#uplink = new Uplink({ ingest: this.ingest, prefix, log, groupCommit: this.#intake.embedded ? state.groupCommit : undefined });
+    this.#uplink = new Uplink({
+      ingest: this.ingest,
+      prefix,
+      log,
+      groupCommit: this.#intake.embedded ? state.groupCommit : undefined,
+      busy: () => this.rulesFeed.busy,
+    });
     this.#intake.table.add(this.#uplink.route());
     this.#intake.table.add(callRoute(this.functions, prefix, (t, p) => publish(t, p)));
     this.#control = new GatewayControl(this.#intake, this.devices.keys, prefix); // adds the control-reply route
@@ -110,9 +118,11 @@ export class CloudService {
       },
       prefix,
     );
+    const feed = new RulesFeed(this.rules);
+    this.rulesFeed = feed;
     this.ingest.subscribe((e) => {
       this.projection.apply(e);
-      feedRules(this.rules, e);
+      feed.push(e);
     });
     ingestMetrics(this.registry, this.ingest);
   }

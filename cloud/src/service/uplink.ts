@@ -22,6 +22,8 @@ export interface UplinkOptions {
    */
   readonly groupCommit?: ((f: () => void) => void) | undefined;
   readonly log: (msg: string) => void;
+  /** True while what ingest releases waits downstream in quantity (the rules' backlog): new messages wait. */
+  readonly busy?: (() => boolean) | undefined;
 }
 
 const utf8 = new TextEncoder();
@@ -71,17 +73,45 @@ export class Uplink {
   take(topic: string, bytes: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
       const m: Waiting = { topic, bytes, done: (e) => (e === undefined ? resolve() : reject(e)) };
-      const kid = kidOf(bytes);
-      if (kid !== undefined && this.#held.has(kid)) {
-        this.#queue(this.#held.get(kid)!, m);
+      // Downstream (the rules) is behind: wait, in arrival order, before taking more (back-pressure).
+      if (this.#paused.length > 0 || this.#o.busy?.() === true) {
+        this.#paused.push(m);
+        this.#waitForRoom();
         return;
       }
-      if (this.#o.groupCommit === undefined) {
-        this.#one(m, kid);
-        return;
-      }
-      if (this.#batch.push(m) === 1) setImmediate(() => this.#flush());
+      this.#admit(m);
     });
+  }
+
+  /** Messages waiting for downstream to catch up, in arrival order. */
+  #paused: Waiting[] = [];
+  #pauseTimer: NodeJS.Timeout | undefined;
+
+  #waitForRoom(): void {
+    if (this.#pauseTimer !== undefined) return;
+    this.#pauseTimer = setTimeout(() => {
+      this.#pauseTimer = undefined;
+      if (this.#o.busy?.() === true && !this.#stopping) {
+        this.#waitForRoom();
+        return;
+      }
+      const go = this.#paused;
+      this.#paused = [];
+      for (const m of go) this.#admit(m);
+    }, 5);
+  }
+
+  #admit(m: Waiting): void {
+    const kid = kidOf(m.bytes);
+    if (kid !== undefined && this.#held.has(kid)) {
+      this.#queue(this.#held.get(kid)!, m);
+      return;
+    }
+    if (this.#o.groupCommit === undefined) {
+      this.#one(m, kid);
+      return;
+    }
+    if (this.#batch.push(m) === 1) setImmediate(() => this.#flush());
   }
 
   /** From now on a failing message is given up (not acknowledged: the broker sends it again). */

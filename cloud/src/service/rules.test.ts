@@ -1,0 +1,38 @@
+/** @module The rules are fed off the ingest path: queued by ingest, run a bounded number per turn, with back-pressure. */
+import { RulesHost } from '@ferry/rules-host';
+import { describe, expect, it } from 'vitest';
+import type { IngestEvent } from '../ingest/index.ts';
+import { RulesFeed } from './rules.ts';
+
+const event = (sq: number): IngestEvent =>
+  ({
+    type: 'message',
+    kid: 'th-1',
+    ep: 1,
+    sq,
+    topic: 'ferry/up/th-1/msg',
+    message: { header: { kid: 'th-1', ep: 1, sq }, claims: { iss: 'th-1', iat: 1_767_225_600 + sq, ev: 'tel', d: { t: sq } } },
+  }) as unknown as IngestEvent;
+
+describe('RulesFeed', () => {
+  // Regression: cloud rules ran inside the ingest commit, on the broker's turn of the event loop, so a costly
+  // rule froze the broker (600 messages: 7.25 s).
+  it('queues what ingest releases and runs it later, in order, a bounded number per turn', async () => {
+    const seen: number[] = [];
+    const host = new RulesHost({ runtime: 'cloud', publish: () => undefined });
+    host.input = (_topic, record) => {
+      seen.push((record as { t: number }).t);
+    };
+    const feed = new RulesFeed(host, { perTurn: 10, highWater: 25 });
+    for (let sq = 0; sq < 30; sq++) feed.push(event(sq));
+    expect(seen).toEqual([]); // nothing ran on ingest's turn
+    expect(feed.backlog).toBe(30);
+    expect(feed.busy).toBe(true); // above the high-water mark: the intake holds back
+    await new Promise((r) => setImmediate(r));
+    expect(seen.length).toBe(10); // one turn: at most perTurn
+    expect(feed.busy).toBe(false);
+    for (let i = 0; i < 5 && seen.length < 30; i++) await new Promise((r) => setImmediate(r));
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(feed.backlog).toBe(0);
+  });
+});
