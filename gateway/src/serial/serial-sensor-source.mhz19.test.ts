@@ -1,8 +1,11 @@
 /** @module SerialSensorSource over @serialport/binding-mock and a FakeClock with an MH-Z19: polling, timeouts, and plausibility beyond the checksum. */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '@ferry/test-kit/clock';
+import { CableBinding } from '@ferry/test-kit/serial';
 import { encodeMhz19Reading, mhz19Checksum, mhz19ReadCommand } from '../decoders/mhz19.ts';
-import { concat, hex, PATH, settle, setup, stopSources } from './serial-sensor-source.rig.ts';
+import { SerialSensorSource, type SerialSensorSourceOptions } from './serial-sensor-source.ts';
+import { concat, hex, PATH, type Recorder, recorder, settle } from './serial-sensor-source.rig.ts';
 
 const SENSOR_ANSWER_544 = Uint8Array.from([0xff, 0x86, 0x02, 0x20, 0x00, 0x00, 0x00, 0x00, 0x58]); // MH-Z19B manual example
 
@@ -12,7 +15,31 @@ const co2 = (ppm: number, t?: number): Uint8Array => {
   return r.value;
 };
 
-afterEach(stopSources);
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+});
+
+async function setup(
+  o: Partial<SerialSensorSourceOptions> & Pick<SerialSensorSourceOptions, 'kind'>,
+  plugged = true,
+  prepare?: (binding: CableBinding, sink: Recorder) => void,
+) {
+  const binding = new CableBinding();
+  const clock = new FakeClock();
+  const sink = recorder();
+  if (plugged) binding.plug(PATH);
+  prepare?.(binding, sink);
+  const source = new SerialSensorSource({ path: PATH, binding, clock, ...o });
+  stops.push(() => source.stop());
+  await source.start(sink);
+  await settle();
+  const send = async (bytes: Uint8Array): Promise<void> => {
+    expect(binding.emit(PATH, bytes)).toBe(true);
+    await settle();
+  };
+  return { binding, clock, sink, source, send };
+}
 
 describe('MH-Z19 polling', () => {
   it("sends FF 01 86 … 79 at once and every intervalMs; the manual's answer FF 86 02 20 … 58 is 544 ppm", async () => {

@@ -1,10 +1,6 @@
-/** @module Test support for the SerialSensorSource tests: frame builders and a source started over @serialport/binding-mock and a FakeClock. */
-import { expect } from 'vitest';
-import { FakeClock } from '@ferry/test-kit/clock';
-import { CableBinding } from '@ferry/test-kit/serial';
+/** @module Test support for the SerialSensorSource tests: frame builders, a recording sink, and a wait for the mock binding's callbacks. */
 import { encodePmsFrame, type PmsReading } from '../decoders/pms5003.ts';
 import type { Reading, SourceProblem, SourceSink } from '../sources/types.ts';
-import { SerialSensorSource, type SerialSensorSourceOptions } from './serial-sensor-source.ts';
 
 export const PATH = '/dev/ttyFAKE0';
 
@@ -55,30 +51,3 @@ export const recorder = (): Recorder => {
     codes: () => problems.map((p) => p.code),
   };
 };
-
-const stops: (() => Promise<void>)[] = [];
-/** Stops every source `setup` started; each test file runs it after each test. */
-export async function stopSources(): Promise<void> {
-  for (const s of stops.splice(0)) await s();
-}
-
-export async function setup(
-  o: Partial<SerialSensorSourceOptions> & Pick<SerialSensorSourceOptions, 'kind'>,
-  plugged = true,
-  prepare?: (binding: CableBinding, sink: Recorder) => void,
-) {
-  const binding = new CableBinding();
-  const clock = new FakeClock();
-  const sink = recorder();
-  if (plugged) binding.plug(PATH);
-  prepare?.(binding, sink);
-  const source = new SerialSensorSource({ path: PATH, binding, clock, ...o });
-  stops.push(() => source.stop());
-  await source.start(sink);
-  await settle();
-  const send = async (bytes: Uint8Array): Promise<void> => {
-    expect(binding.emit(PATH, bytes)).toBe(true);
-    await settle();
-  };
-  return { binding, clock, sink, source, send };
-}

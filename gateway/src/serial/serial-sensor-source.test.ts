@@ -4,9 +4,33 @@ import { FakeClock } from '@ferry/test-kit/clock';
 import { CableBinding } from '@ferry/test-kit/serial';
 import { pmsActiveModeCommand, pmsPassiveModeCommand, pmsReadCommand } from '../decoders/pms5003.ts';
 import { SerialSensorSource, type SerialSensorSourceOptions } from './serial-sensor-source.ts';
-import { concat, hex, PATH, pms, recorder, settle, setup, stopSources } from './serial-sensor-source.rig.ts';
+import { concat, hex, PATH, pms, type Recorder, recorder, settle } from './serial-sensor-source.rig.ts';
 
-afterEach(stopSources);
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+});
+
+async function setup(
+  o: Partial<SerialSensorSourceOptions> & Pick<SerialSensorSourceOptions, 'kind'>,
+  plugged = true,
+  prepare?: (binding: CableBinding, sink: Recorder) => void,
+) {
+  const binding = new CableBinding();
+  const clock = new FakeClock();
+  const sink = recorder();
+  if (plugged) binding.plug(PATH);
+  prepare?.(binding, sink);
+  const source = new SerialSensorSource({ path: PATH, binding, clock, ...o });
+  stops.push(() => source.stop());
+  await source.start(sink);
+  await settle();
+  const send = async (bytes: Uint8Array): Promise<void> => {
+    expect(binding.emit(PATH, bytes)).toBe(true);
+    await settle();
+  };
+  return { binding, clock, sink, source, send };
+}
 
 describe('PMS5003 in active mode', () => {
   it('opens 9600 8N1, asks for active mode, and turns each frame into a reading', async () => {
