@@ -13,6 +13,21 @@ const run = async (args: string[], input: string[] = [], env: Record<string, str
 };
 
 describe('ferry board sim | ferry msg verify', () => {
+  // Regression: verify ignored exp and nbf; PyJWT and jose refuse expired and not-yet-valid tokens.
+  it('verify refuses a token past its exp or before its nbf (with a leeway), as JWT libraries do', async () => {
+    const sign = async (claims: object) =>
+      (await run(['msg', 'sign', '--kid', 'k1', '--ep', '1', '--sq', '0', '--claims', JSON.stringify(claims), '--key', KEY])).out.trim();
+    const expired = await sign({ exp: 1_000 });
+    const future = await sign({ nbf: 2_000 });
+    const window = await sign({ nbf: 1_000, exp: 2_000 });
+    const at = (now: number, token: string, leeway = '60') => run(['msg', 'verify', '--key', KEY, '--now', String(now), '--leeway', leeway, token]);
+    expect([(await at(1_100, expired)).code, (await at(1_100, expired)).err]).toEqual([1, expect.stringMatching(/FERRY_MSG_EXPIRED/)]);
+    expect((await at(1_030, expired)).code).toBe(0); // inside the leeway
+    expect([(await at(1_500, future)).code, (await at(1_500, future)).err]).toEqual([1, expect.stringMatching(/FERRY_MSG_NOT_YET_VALID/)]);
+    expect((await at(1_500, window, '0')).code).toBe(0);
+    expect((await at(2_000, window, '0')).code).toBe(1); // exp is exclusive (RFC 7519 §4.1.4)
+  });
+
   it('sim prints one signed message per line, deterministically for a seed', async () => {
     const a = await run(['board', 'sim', '--ticks', '20', '--seed', '5', '--key', KEY]);
     const b = await run(['board', 'sim', '--ticks', '20', '--seed', '5', '--key', KEY]);

@@ -1,6 +1,6 @@
 /** @module `ferry msg`: verify, decode and sign envelopes from the command line. */
 import { Command } from 'commander';
-import { decode, encode, peek, verify, type Claims, type FerryHeader } from '@ferry/message';
+import { checkTimeClaims, decode, encode, peek, TIME_LEEWAY_S, verify, type Claims, type FerryHeader } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { UsageError } from './usage.ts';
 import { intOption, keyBytes } from './key.ts';
@@ -24,18 +24,23 @@ export function msgCommands(io: Io, setCode: (c: number) => void): Command {
     .command('verify [token]')
     .description('verify tokens (the argument, or one per line on stdin); print each header and body as a JSON line')
     .option('--key <hex>', 'the source key in hex (or FERRY_KEY)')
-    .action(async (arg: string | undefined, o: { key?: string }) => {
+    .option('--leeway <s>', `seconds of clock skew allowed on exp and nbf (RFC 7519 §4.1.4-5), default ${TIME_LEEWAY_S}`)
+    .option('--now <s>', 'check exp and nbf at this time, Unix seconds (default: now)')
+    .action(async (arg: string | undefined, o: { key?: string; leeway?: string; now?: string }) => {
       const key = hmacKey(keyBytes(o.key, io));
+      const leeway = o.leeway === undefined ? TIME_LEEWAY_S : intOption(o.leeway, '--leeway', 0, 86_400);
+      const nowS = o.now === undefined ? Date.now() / 1000 : intOption(o.now, '--now', 0, 2 ** 40);
       let first: string | undefined;
       let n = 0;
       for await (const t of tokens(arg, io)) {
         n++;
-        const r = verify(t, key);
-        if (r.ok) io.out(`${JSON.stringify(r.value)}\n`);
-        else {
+        const v = verify(t, key);
+        // As JWT libraries do: a token that states an expiry or a start is refused outside it.
+        const r = v.ok ? checkTimeClaims(v.value.claims, nowS, leeway) : v;
+        if (!r.ok) {
           first ??= r.error.code;
           io.err(`token ${n}: ${r.error.message}\n`);
-        }
+        } else if (v.ok) io.out(`${JSON.stringify(v.value)}\n`);
       }
       if (first !== undefined) {
         io.err(`ferry msg verify: first invalid token: ${first}\n`);

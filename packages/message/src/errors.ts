@@ -29,6 +29,8 @@ const MSG = defineErrors(
     FERRY_MSG_UNKNOWN_KEY: { num: 2015, status: 401, doc: "no key is known for the token's kid" },
     FERRY_MSG_BAD_SIGNATURE: { num: 2016, status: 401, doc: 'the HMAC does not match: the token was altered or signed with another key' },
     FERRY_MSG_ENCODE_INPUT: { num: 2017, status: 500, doc: 'encode was given a header or claims that would not make a valid message' },
+    FERRY_MSG_EXPIRED: { num: 2018, status: 401, doc: 'the token has an exp claim and the time is past it, beyond the leeway (RFC 7519 §4.1.4)' },
+    FERRY_MSG_NOT_YET_VALID: { num: 2019, status: 401, doc: 'the token has an nbf claim and the time is before it, beyond the leeway (RFC 7519 §4.1.5)' },
   },
   { package: '@ferry/message', errorName: 'MessageError' },
 );

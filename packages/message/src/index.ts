@@ -2,3 +2,4 @@
 export * from './codec.ts';
 export * from './errors.ts';
 export { encode as base64urlEncode } from './base64url.ts';
+export * from './time-claims.ts';
