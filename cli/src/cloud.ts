@@ -38,6 +38,8 @@ export function cloudCommands(io: Io): Command {
         deviceRate: string;
       }) => {
         if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
+        // Everything the service writes is its own: files 0600, directories 0700 (docs/cloud.md, "Data directory").
+        process.umask(0o077);
         const svc = new CloudService({
           dataDir: o.data,
           host: o.host,

@@ -23,6 +23,7 @@ export function gatewayCommands(io: Io, setCode: (c: number) => void): Command {
     .description('run the daemon until SIGINT/SIGTERM')
     .requiredOption('--config <file>', 'gateway.yaml')
     .action(async (o: { config: string }) => {
+      process.umask(0o077); // files the daemon writes are its own: 0600 (docs/gateway.md, "Files")
       let cfg: GatewayConfig;
       let sources: Source[];
       try {

@@ -326,3 +326,18 @@ describe('namespace projection rules (CloudOptions.projections)', () => {
     expect(await retained).toEqual(['ferry/ns/lab/state/hum.th-13', '55']);
   });
 });
+
+describe('the data directory is private', () => {
+  // Regression: cloud.db and ingest.sqlite were 0644 in a 0755 directory (only master.key was 0600).
+  it('is 0700 and every file in it 0600, the databases WAL files included', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'ferry-cloud-')), 'data');
+    const svc = new CloudService({ dataDir, mqttPort: 0, httpPort: 0, log: () => undefined });
+    await svc.start();
+    cleanups.push(() => svc.stop());
+    const { readdirSync, statSync } = await import('node:fs');
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dataDir);
+    expect(files).toEqual(expect.arrayContaining(['cloud.db', 'ingest.sqlite', 'master.key']));
+    expect(files.map((f) => [f, (statSync(join(dataDir, f)).mode & 0o777).toString(8)])).toEqual(files.map((f) => [f, '600']));
+  });
+});

@@ -5,7 +5,6 @@
  * calls (calls.ts), gateway control replies (control.ts). A released message is projected into namespace
  * state (projection.ts) and fed to the rules host (rules.ts); the REST API is api/.
  */
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -25,6 +24,7 @@ import { Intake } from './intake.ts';
 import { openCloudDb, redisState, sqliteState, type StateParts } from './modes.ts';
 import type { CloudOptions } from './options.ts';
 import { DEFAULT_PROJECTIONS, Projection } from './projection.ts';
+import { makeFilesPrivate, makePrivateDir } from './private-files.ts';
 import { createRulesHost, RulesFeed } from './rules.ts';
 import { Uplink } from './uplink.ts';
 
@@ -56,7 +56,7 @@ export class CloudService {
     const prefix = opts.topicPrefix ?? 'ferry';
     const log = (m: string): void => this.#log(m);
     const synchronous = opts.synchronous ?? 'NORMAL';
-    mkdirSync(opts.dataDir, { recursive: true });
+    makePrivateDir(opts.dataDir);
     this.db = openCloudDb(opts.dataDir, synchronous);
     const masterKey = loadMasterKey(join(opts.dataDir, 'master.key')); // seals device keys and owners' signing secrets
     this.devices = new DeviceRegistry(new SqliteDeviceStore(this.db), masterKey);
@@ -64,6 +64,7 @@ export class CloudService {
       opts.redisUrl !== undefined
         ? redisState({ url: opts.redisUrl, masterKey, log })
         : sqliteState({ dataDir: opts.dataDir, synchronous, cloudDb: this.db, masterKey });
+    makeFilesPrivate(opts.dataDir);
     const state = this.#state;
     const deviceRate = opts.deviceRate === false ? undefined : (opts.deviceRate ?? { perSecond: 200, burst: 1000 });
     this.ingest = new Ingest({
@@ -154,6 +155,7 @@ export class CloudService {
       log: (m) => this.#log(`http: ${m}`),
     });
     const httpUrl = await this.#http.listen({ host: this.opts.host ?? '127.0.0.1', port: this.opts.httpPort ?? 8080 });
+    makeFilesPrivate(this.opts.dataDir); // the WAL and shared-memory files the databases made meanwhile
     this.#log(`ferry cloud: MQTT ${mqttUrl}${this.#intake.embedded ? ' (embedded)' : ''}, HTTP ${httpUrl}, data ${this.opts.dataDir}`);
     return { mqttUrl, httpUrl };
   }

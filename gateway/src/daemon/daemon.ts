@@ -4,7 +4,7 @@
  * Serves /health, /metrics (Prometheus) and the rule REST API. Nothing a source or a rule does can take
  * it down: problems are counted and logged.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
@@ -51,7 +51,9 @@ export class GatewayDaemon {
     this.cfg = cfg;
     this.sources = deps.sources;
     this.log = deps.log ?? ((level, msg, extra) => console[level === 'info' ? 'log' : level](`[${level}] ${msg}${extra ? ` ${JSON.stringify(extra)}` : ''}`));
-    mkdirSync(cfg.gateway.data_dir, { recursive: true });
+    // The outbox holds signed readings and the epoch counter: the daemon's alone (docs/gateway.md, "Files").
+    mkdirSync(cfg.gateway.data_dir, { recursive: true, mode: 0o700 });
+    chmodSync(cfg.gateway.data_dir, 0o700);
     this.signer = new GatewaySigner(cfg.gateway.id, gatewayKey(cfg), GatewaySigner.nextEpoch(join(cfg.gateway.data_dir, 'state.db')));
     const b = cfg.uplink.buffer;
     this.outbox = new Outbox({
