@@ -22,8 +22,10 @@ export interface MqttLimits {
 export const MQTT_LIMITS: MqttLimits = {
   maxPacketBytes: 2 * 1024 * 1024,
   maxRetained: 10_000,
-  publishesPerSecond: 2_000,
-  publishBurst: 4_000,
+  // One connection may be a gateway carrying many sensors, or a worker's bridge: the bound is for floods, far
+  // above any honest publisher (the per-device rate of ingest paces each device on top of it).
+  publishesPerSecond: 20_000,
+  publishBurst: 20_000,
 };
 
 /**
