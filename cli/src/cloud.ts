@@ -1,6 +1,6 @@
 /** @module `ferry cloud` and `ferry device`: run the cloud service; provision devices through its API. */
 import { Command } from 'commander';
-import { CloudService } from '@ferry/cloud';
+import { CloudService, isLoopback } from '@ferry/cloud';
 import { intOption } from './key.ts';
 import { UsageError } from './usage.ts';
 import type { Io } from './io.ts';
@@ -14,7 +14,9 @@ export function cloudCommands(io: Io): Command {
     .option('--mqtt <url>', 'external MQTT broker (scale-out mode); default: embedded broker')
     .option('--mqtt-port <port>', 'embedded broker port', '1883')
     .option('--http-port <port>', 'HTTP API port', '8080')
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--host <addr>', 'address the embedded MQTT broker listens on (boards on a LAN need a LAN address, with --insecure until TLS)', '127.0.0.1')
+    .option('--http-host <addr>', 'address the HTTP API listens on, apart from MQTT', '127.0.0.1')
+    .option('--insecure', 'allow a non-loopback address without TLS (everything crosses the network in clear)')
     .option('--shared', 'use an MQTT 5 shared subscription ($share/ferry/...) so several processes split the stream')
     .option('--redis <url>', 'keep re-order state and time series in Redis (scale-out); default SQLite under --data')
     .option('--id <id>', 'a stable worker id: its MQTT session persists, so after a crash or kill the restarted worker gets back what it had not acknowledged')
@@ -31,6 +33,8 @@ export function cloudCommands(io: Io): Command {
         mqttPort: string;
         httpPort: string;
         host: string;
+        httpHost: string;
+        insecure?: boolean;
         shared?: boolean;
         redis?: string;
         sync: string;
@@ -38,11 +42,22 @@ export function cloudCommands(io: Io): Command {
         deviceRate: string;
       }) => {
         if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
+        for (const [flag, addr] of [
+          ['--host', o.host],
+          ['--http-host', o.httpHost],
+        ] as const) {
+          if (!isLoopback(addr) && o.insecure !== true)
+            throw new UsageError(
+              `${flag} ${addr} is not a loopback address and there is no TLS yet: everything would cross the network in clear; add --insecure to do it anyway`,
+            );
+        }
         // Everything the service writes is its own: files 0600, directories 0700 (docs/cloud.md, "Data directory").
         process.umask(0o077);
         const svc = new CloudService({
           dataDir: o.data,
           host: o.host,
+          httpHost: o.httpHost,
+          insecure: o.insecure === true,
           shared: o.shared === true,
           mqttPort: intOption(o.mqttPort, '--mqtt-port', 0, 65535),
           httpPort: intOption(o.httpPort, '--http-port', 0, 65535),

@@ -9,7 +9,18 @@ export interface CloudOptions {
   readonly mqttUrl?: string;
   readonly mqttPort?: number;
   readonly httpPort?: number;
+  /** Address the embedded MQTT broker listens on (default 127.0.0.1): boards on a LAN need a LAN address. */
   readonly host?: string;
+  /**
+   * Address the HTTP API listens on (default 127.0.0.1), apart from MQTT's, so exposing the broker to boards
+   * does not expose the API.
+   */
+  readonly httpHost?: string;
+  /**
+   * Allow listening on an address other than loopback. Without TLS every byte crosses the network in clear, so
+   * it must be asked for explicitly (`--insecure`); without it such an address is refused at construction.
+   */
+  readonly insecure?: boolean;
   readonly topicPrefix?: string;
   /** Subscribe through a shared subscription (MQTT 5) so several cloud processes split the stream. */
   readonly shared?: boolean;

@@ -341,3 +341,17 @@ describe('the data directory is private', () => {
     expect(files.map((f) => [f, (statSync(join(dataDir, f)).mode & 0o777).toString(8)])).toEqual(files.map((f) => [f, '600']));
   });
 });
+
+describe('listen addresses', () => {
+  // Regression: one --host set both the broker's and the HTTP API's address, so exposing MQTT to boards on a
+  // LAN exposed the API too; and nothing warned that a non-loopback address carries everything in clear.
+  it('the HTTP API listens on loopback apart from MQTT; a non-loopback address needs insecure', async () => {
+    const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), host: '127.0.0.2', mqttPort: 0, httpPort: 0, log: () => undefined });
+    const { mqttUrl, httpUrl } = await svc.start();
+    cleanups.push(() => svc.stop());
+    expect(new URL(mqttUrl).hostname).toBe('127.0.0.2');
+    expect(new URL(httpUrl).hostname).toBe('127.0.0.1');
+    expect(() => new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), host: '0.0.0.0' })).toThrow(/not a loopback address.*--insecure/);
+    expect(() => new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), httpHost: '192.0.2.1' })).toThrow(/--http-host/);
+  });
+});

@@ -56,6 +56,16 @@ export class CloudService {
     const prefix = opts.topicPrefix ?? 'ferry';
     const log = (m: string): void => this.#log(m);
     const synchronous = opts.synchronous ?? 'NORMAL';
+    for (const [what, addr] of [
+      ['--host', opts.host],
+      ['--http-host', opts.httpHost],
+    ] as const) {
+      if (addr !== undefined && !isLoopback(addr) && opts.insecure !== true) {
+        throw new RangeError(
+          `${what} ${addr} is not a loopback address: without TLS everything it serves crosses the network in clear; pass --insecure (CloudOptions.insecure) to do it anyway`,
+        );
+      }
+    }
     makePrivateDir(opts.dataDir);
     this.db = openCloudDb(opts.dataDir, synchronous);
     const masterKey = loadMasterKey(join(opts.dataDir, 'master.key')); // seals device keys and owners' signing secrets
@@ -154,7 +164,7 @@ export class CloudService {
       gatewayRequest: (...a) => this.gatewayRequest(...a),
       log: (m) => this.#log(`http: ${m}`),
     });
-    const httpUrl = await this.#http.listen({ host: this.opts.host ?? '127.0.0.1', port: this.opts.httpPort ?? 8080 });
+    const httpUrl = await this.#http.listen({ host: this.opts.httpHost ?? '127.0.0.1', port: this.opts.httpPort ?? 8080 });
     makeFilesPrivate(this.opts.dataDir); // the WAL and shared-memory files the databases made meanwhile
     this.#log(`ferry cloud: MQTT ${mqttUrl}${this.#intake.embedded ? ' (embedded)' : ''}, HTTP ${httpUrl}, data ${this.opts.dataDir}`);
     return { mqttUrl, httpUrl };
@@ -179,4 +189,9 @@ export class CloudService {
   #log(msg: string): void {
     (this.opts.log ?? ((m: string) => console.log(m)))(msg);
   }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses only this machine reaches. */
+export function isLoopback(addr: string): boolean {
+  return addr === 'localhost' || addr === '::1' || /^127(\.\d{1,3}){3}$/.test(addr);
 }
