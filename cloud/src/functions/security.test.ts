@@ -92,6 +92,20 @@ describe('security', () => {
     const ups = await Promise.all(Array.from({ length: 5 }, () => svc.upload({ bytes: wat(KV_WAT), token: uploader, namespace: 'home' }).then(codeOf)));
     expect(ups).toEqual(['ok', 'ok', 'FERRY_FN_RATE_LIMITED', 'FERRY_FN_RATE_LIMITED', 'FERRY_FN_RATE_LIMITED']);
   });
+
+  // Regression: buckets and revocations were keyed by the jti alone, which the minter chooses: Mallory minted
+  // tokens carrying the jti of Alice's token, drained its bucket with one call and could revoke it.
+  it("another owner's token with the same jti neither drains nor revokes a victim's token", async () => {
+    const victim = alice.mint({ jti: 'shared-jti', subject: 'victim', rate: { perSecond: 1, burst: 1 } }, clock.nowMs());
+    const attacker = mallory.mint({ jti: 'shared-jti', subject: 'attacker', rate: { perSecond: 1, burst: 1 } }, clock.nowMs());
+    unwrap(svc.setWhitelisted(mallory.token, 'home', hash, true));
+    expect(codeOf(await svc.handleCall(req(attacker, { export: 'add', args: [1, 1] })))).toBe('ok'); // spends Mallory's token
+    expect(codeOf(await svc.handleCall(req(victim, { export: 'add', args: [1, 1] })))).toBe('ok'); // Alice's bucket is her own
+    unwrap(svc.revoke(mallory.token, attacker));
+    expect(codeOf(await svc.handleCall(req(attacker)))).toBe('FERRY_FN_TOKEN_REVOKED');
+    clock.advance(2000);
+    expect(codeOf(await svc.handleCall(req(victim, { export: 'add', args: [1, 1] })))).toBe('ok'); // not revoked with it
+  });
 });
 
 describe('hostile modules against the pooled runner: typed errors, and the service keeps serving', () => {

@@ -131,7 +131,7 @@ export class FunctionService implements ScheduleCalls {
     const c = verifyPublicToken(publicToken, (owner) => this.owners.publicKey(owner));
     if (!c.ok) return c;
     if (c.value.owner !== o.value) return fnFail('FERRY_FN_BAD_TOKEN', 'the token belongs to another owner');
-    this.revocations.revoke(c.value.jti, c.value.expiresAtS * 1000);
+    this.revocations.revoke(tokenId(c.value), c.value.expiresAtS * 1000);
     return fnOk(undefined);
   }
 
@@ -152,7 +152,7 @@ export class FunctionService implements ScheduleCalls {
     }
     if (claims.expiresAtS * 1000 <= this.clock.nowMs())
       return fnFail('FERRY_FN_TOKEN_EXPIRED', `expired at ${new Date(claims.expiresAtS * 1000).toISOString()}`);
-    if (this.revocations.isRevoked(claims.jti)) return fnFail('FERRY_FN_TOKEN_REVOKED', `token ${claims.jti} is revoked`);
+    if (this.revocations.isRevoked(tokenId(claims))) return fnFail('FERRY_FN_TOKEN_REVOKED', `token ${claims.jti} is revoked`);
     return fnOk({ owner: claims.owner, callerId: claims.subject, claims });
   }
 
@@ -204,8 +204,8 @@ export class FunctionService implements ScheduleCalls {
   /** Step: a public token takes one call from its own bucket, the private token from its owner's. */
   private rateLimit(p: Principal): FnResult<void> {
     const c = p.claims;
-    // A NUL cannot occur in a jti (base64url), so the owners' bucket ids never meet the tokens'.
-    const [id, rate] = c === undefined ? [`\u0000owner:${p.owner}`, this.ownerRate] : [c.jti, c.rate];
+    // A NUL cannot occur in an owner id, so the owners' bucket ids never meet the tokens' (owner/jti).
+    const [id, rate] = c === undefined ? [`\u0000owner:${p.owner}`, this.ownerRate] : [tokenId(c), c.rate];
     if (!this.buckets.take(id, rate.perSecond, rate.burst)) {
       return fnFail(
         'FERRY_FN_RATE_LIMITED',
@@ -264,3 +264,9 @@ function newKeyRoom(state: KeyValueState, maxKeys: number): number {
   const size = (state as { size?: unknown }).size;
   return typeof size === 'number' ? Math.max(0, maxKeys - size) : Infinity;
 }
+
+/**
+ * A public token's identity for buckets and revocations: (owner, jti). The jti is chosen by whoever mints the
+ * token, so keyed by jti alone one owner could mint a token with another owner's jti and drain or revoke it.
+ */
+export const tokenId = (c: { readonly owner: string; readonly jti: string }): string => `${c.owner}/${c.jti}`; // owner ids have no '/'
