@@ -104,10 +104,11 @@ export const ATTACKS: readonly Attack[] = [
   {
     name: 'one device flooding past its rate (2000 messages at once)',
     async run(sys) {
-      const sign = sys.device(`flooder-${randomBytes(3).toString('hex')}`);
+      const id = `flooder-${randomBytes(3).toString('hex')}`;
+      const sign = sys.device(id);
       const before = sys.cloud.ingest.counters().accepted;
       const c = await mqtt.connectAsync(sys.mqttUrl);
-      await Promise.all(Array.from({ length: 2000 }, (_, sq) => c.publishAsync(`ferry/up/flood/msg`, sign(sq), { qos: 1 })));
+      await Promise.all(Array.from({ length: 2000 }, (_, sq) => c.publishAsync(`ferry/up/${id}/msg`, sign(sq), { qos: 1 })));
       await c.endAsync();
       const accepted = sys.cloud.ingest.counters().accepted - before;
       return accepted >= 2000 ? undefined : `only ${accepted} of 2000 acknowledged messages were accepted`;

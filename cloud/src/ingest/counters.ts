@@ -12,6 +12,8 @@ export interface IngestCounters {
   rejected: number;
   /** The FERRY_MSG_BAD_SIGNATURE share of `rejected` (altered or wrongly keyed tokens). */
   bad_signature: number;
+  /** Verified messages refused because the transport named another source (an uplink topic of another kid). */
+  topic_mismatch: number;
   rejected_by_code: Partial<Record<MessageErrorCode, number>>;
   /** Below the anti-replay window of the current epoch. */
   replay: number;
@@ -58,6 +60,7 @@ export function newCounters(): IngestCounters {
     accepted: 0,
     rejected: 0,
     bad_signature: 0,
+    topic_mismatch: 0,
     rejected_by_code: {},
     replay: 0,
     duplicate: 0,

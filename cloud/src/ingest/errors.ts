@@ -40,6 +40,11 @@ const INGEST = defineErrors(
       status: 409,
       doc: 'an implausible leap forward (a seq thousands of windows ahead, or an epoch a million ahead: a glitched counter); stored, not applied to the window, counted as jump; POST /api/devices/<kid>/reset-sequence if the device really moved on',
     },
+    FERRY_INGEST_TOPIC_MISMATCH: {
+      num: 4511,
+      status: 403,
+      doc: 'a verified message arrived on the uplink topic of another source (its kid is not the one the topic names); refused, so rules and subscribers never see it as that source',
+    },
   },
   { package: '@ferry/cloud', errorName: 'IngestError' },
 );

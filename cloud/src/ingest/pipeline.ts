@@ -72,6 +72,12 @@ export interface IngestInput {
   readonly topic?: string | undefined;
   /** Arrival time (ms); default: the clock. */
   readonly now?: number | undefined;
+  /**
+   * The source the transport says sent it (the kid in an uplink topic). A verified message of another kid is
+   * rejected (`topic_mismatch`): rules and subscribers trust the topic, so a device's valid message replayed on
+   * another device's topic must not reach them as that device's.
+   */
+  readonly kid?: string | undefined;
 }
 
 export const defaultStreamOf = (m: Message): string => {
@@ -129,7 +135,7 @@ export class Ingest {
     const ctx: Ctx =
       typeof input === 'number'
         ? { token, now: input, done: false, released: [], events: [] }
-        : { token, topic: input.topic, now: input.now ?? this.clock.now(), done: false, released: [], events: [] };
+        : { token, topic: input.topic, expectKid: input.kid, now: input.now ?? this.clock.now(), done: false, released: [], events: [] };
     const finish = (): IngestOutcome => ({ ...ctx.outcome!, released: ctx.events.length });
     if (this.#tx !== undefined) {
       verifyStep.run(ctx, this.#deps);

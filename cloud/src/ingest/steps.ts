@@ -122,6 +122,8 @@ export interface Ctx {
   readonly token?: string | Uint8Array;
   /** The transport topic the token arrived on; it travels with the message through the re-order buffer. */
   readonly topic?: string | undefined;
+  /** The kid the transport names (IngestInput.kid); a verified message of another kid is rejected. */
+  readonly expectKid?: string | undefined;
   readonly now: number;
   message?: Message;
   outcome?: IngestOutcome;
@@ -147,8 +149,18 @@ export const verifyStep: Step = {
   name: 'verify',
   run(ctx, deps) {
     const r = verify(ctx.token ?? '', deps.keys);
-    if (r.ok) {
+    if (r.ok && (ctx.expectKid === undefined || r.value.header.kid === ctx.expectKid)) {
       ctx.message = r.value;
+      return;
+    }
+    if (r.ok) {
+      deps.counters.topic_mismatch++;
+      ctx.outcome = {
+        status: 'rejected',
+        error: new IngestError('FERRY_INGEST_TOPIC_MISMATCH', `a message of ${r.value.header.kid} on the topic of ${ctx.expectKid}`),
+        released: 0,
+      };
+      ctx.done = true;
       return;
     }
     countRejected(deps.counters, r.error.code);

@@ -81,6 +81,27 @@ describe('cloud service (embedded)', () => {
     expect(await (await fetch(`${httpUrl}/api/streams/stranger/boot`)).json()).toEqual([]);
   });
 
+  // Regression: a device's valid message published on another device's topic was fed to that other device's
+  // rules (rules trust the topic); the topic now has to name the verified kid.
+  it("refuses a valid message on another source's topic: stored for neither, fed to no rule", async () => {
+    const { svc, mqttUrl } = await cloud();
+    const pub = await mqtt.connectAsync(mqttUrl);
+    cleanups.push(() => pub.endAsync(true));
+    const { key } = svc.devices.add('honest');
+    svc.devices.add('victim');
+    const board = await EmulatedBoard.create({ key: Buffer.from(key, 'hex'), deviceId: 'honest' });
+    await board.boot();
+    const seen: string[] = [];
+    svc.ingest.subscribe((e) => {
+      if (e.type === 'message') seen.push(`${e.kid} ${e.topic}`);
+    });
+    await pub.publishAsync('ferry/up/victim/msg', board.messages[0]!, { qos: 1 });
+    await pub.publishAsync('ferry/up/honest/msg', board.messages[0]!, { qos: 1 });
+    await until(() => seen.length === 1, 'the honest message');
+    expect(seen).toEqual(['honest ferry/up/honest/msg']);
+    expect(svc.ingest.counters()).toMatchObject({ topic_mismatch: 1, accepted: 1 });
+  });
+
   it("a device added with its owner's private token feeds that owner's function namespace; nobody else can add it there", async () => {
     const { svc, mqttUrl, httpUrl } = await cloud();
     const token = generatePrivateToken('flat-owner');

@@ -64,6 +64,13 @@ export class Uplink {
     this.#o = o;
   }
 
+  /** The source an uplink topic names: `<prefix>/up/<kid>/...` (a gateway's own readings and what it forwards alike). */
+  #sourceOf(topic: string): string | undefined {
+    const rest = topic.slice(this.#o.prefix.length + 4); // after '<prefix>/up/'
+    const end = rest.indexOf('/');
+    return end === -1 ? (rest === '' ? undefined : rest) : rest.slice(0, end);
+  }
+
   /** The intake route: resolves once the message may be acknowledged. */
   route(): Route {
     return { filter: `${this.#o.prefix}/up/#`, ack: true, subscribe: false, handle: (topic, payload) => this.take(topic, payloadBytes(payload)) };
@@ -140,7 +147,7 @@ export class Uplink {
             outs.push(HELD);
             continue;
           }
-          const out = this.#o.ingest.ingest(m.bytes, { topic: m.topic });
+          const out = this.#o.ingest.ingest(m.bytes, { topic: m.topic, kid: this.#sourceOf(m.topic) });
           const o = out instanceof Promise ? undefined : out; // embedded ports answer synchronously
           if (o?.status === 'rate_limited' && kid !== undefined) heldNow.add(kid);
           outs.push(o);
@@ -195,7 +202,7 @@ export class Uplink {
         for (const w of q.splice(0)) w.done(new Error('the cloud service is stopping'));
         break;
       }
-      const out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic });
+      const out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic, kid: this.#sourceOf(m.topic) });
       if (out.status === 'rate_limited') {
         setTimeout(() => void this.#release(kid), out.retryAfterMs ?? 10);
         return;
@@ -216,11 +223,11 @@ export class Uplink {
   async #one(m: Waiting, kid: string | undefined): Promise<void> {
     // 'failed' means nothing was recorded: not acknowledged; tried again with back-off until the store is
     // back. A stopping service gives up without acknowledging (the broker redelivers).
-    let out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic });
+    let out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic, kid: this.#sourceOf(m.topic) });
     for (let wait = 100; out.status === 'failed' && !this.#stopping; wait = Math.min(wait * 2, 2000)) {
       this.#o.log(`ingest: ${out.error?.message ?? 'failed'}; retrying in ${wait} ms`);
       await new Promise((r) => setTimeout(r, wait));
-      out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic });
+      out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic, kid: this.#sourceOf(m.topic) });
     }
     if (out.status === 'rate_limited' && kid !== undefined && !this.#stopping) {
       this.#hold(kid, m, out.retryAfterMs ?? 10);
