@@ -159,11 +159,11 @@ describe('the installed bin (npx ferry)', () => {
     expect(bad.stderr).toMatch(/first invalid token: FERRY_MSG_/);
   });
 
-describe('ferry cloud start', () => {
-  it('refuses a non-loopback address without --insecure as a usage error (exit 2), before starting anything', async () => {
-    const r = await run(['cloud', 'start', '--host', '0.0.0.0', '--data', '/nonexistent/never-created']);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/--host 0\.0\.0\.0 is not a loopback address.*--insecure/);
+  describe('ferry cloud start', () => {
+    it('refuses a non-loopback address without --insecure as a usage error (exit 2), before starting anything', async () => {
+      const r = await run(['cloud', 'start', '--host', '0.0.0.0', '--data', '/nonexistent/never-created']);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/--host 0\.0\.0\.0 is not a loopback address.*--insecure/);
+    });
   });
-});
 });
