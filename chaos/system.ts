@@ -10,23 +10,10 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { CloudService } from '@ferry/cloud';
 import { generatePrivateToken } from '@ferry/cloud/functions';
-import { GatewayDaemon, parseConfig, type Source, type SourceSink } from '@ferry/gateway';
+import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { encode, type Json } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
-
-class ScriptedSource implements Source {
-  readonly name = 'scripted';
-  sink: SourceSink | undefined;
-  async start(sink: SourceSink): Promise<void> {
-    this.sink = sink;
-  }
-  async stop(): Promise<void> {
-    this.sink = undefined;
-  }
-  health() {
-    return { name: this.name, up: true, lastInputMs: undefined, counters: {} };
-  }
-}
+import { ScriptedSource } from '@ferry/test-kit/sources';
 
 export interface System {
   readonly cloud: CloudService;

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudService } from '@ferry/cloud';
-import { GatewayDaemon, parseConfig, type Source, type SourceSink } from '@ferry/gateway';
+import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { freePort } from '@ferry/test-kit/ports';
+import { ScriptedSource } from '@ferry/test-kit/sources';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -22,20 +23,6 @@ const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 
     await new Promise((r) => setTimeout(r, 50));
   }
 };
-
-class ScriptedSource implements Source {
-  readonly name = 'scripted';
-  sink: SourceSink | undefined;
-  async start(sink: SourceSink): Promise<void> {
-    this.sink = sink;
-  }
-  async stop(): Promise<void> {
-    this.sink = undefined;
-  }
-  health() {
-    return { name: this.name, up: true, lastInputMs: undefined, counters: {} };
-  }
-}
 
 describe('store-and-forward backlog against the per-device rate', () => {
   it('10,000 readings buffered during an outage are all stored once after it, though drained past the rate', async () => {

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudService } from '@ferry/cloud';
-import { GatewayDaemon, parseConfig, type Source, type SourceSink } from '@ferry/gateway';
+import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { mosquittoAvailable, mosquittoBroker } from '@ferry/test-kit/brokers';
+import { ScriptedSource } from '@ferry/test-kit/sources';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -26,20 +27,6 @@ const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 
 };
 const json = async (res: Response): Promise<unknown> => res.json();
 const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-
-class ScriptedSource implements Source {
-  readonly name = 'scripted';
-  sink: SourceSink | undefined;
-  async start(sink: SourceSink): Promise<void> {
-    this.sink = sink;
-  }
-  async stop(): Promise<void> {
-    this.sink = undefined;
-  }
-  health() {
-    return { name: this.name, up: true, lastInputMs: undefined, counters: {} };
-  }
-}
 
 type Mode = 'embedded' | 'mosquitto';
 

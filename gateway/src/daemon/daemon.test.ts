@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encode, verify } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { aedesBroker } from '@ferry/test-kit/brokers';
-import type { Source, SourceSink } from '../sources/types.ts';
 import { ConfigError, parseConfig } from './config.ts';
 import { GatewayDaemon } from './daemon.ts';
+import { ScriptedSource } from '@ferry/test-kit/sources';
 
 const KEY = '5a'.repeat(32);
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -23,21 +23,6 @@ const until = async (cond: () => boolean, what: string, ms = 10_000): Promise<vo
     await new Promise((r) => setTimeout(r, 10));
   }
 };
-
-/** A source driven by the test (the real BLE and serial sources have their own tests against noble and ptys). */
-class ScriptedSource implements Source {
-  readonly name = 'scripted';
-  sink: SourceSink | undefined;
-  async start(sink: SourceSink): Promise<void> {
-    this.sink = sink;
-  }
-  async stop(): Promise<void> {
-    this.sink = undefined;
-  }
-  health() {
-    return { name: this.name, up: this.sink !== undefined, lastInputMs: undefined, counters: {} };
-  }
-}
 
 async function setup(dataDir = mkdtempSync(join(tmpdir(), 'ferry-gw-'))) {
   const broker = await aedesBroker();

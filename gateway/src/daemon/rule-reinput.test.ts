@@ -6,9 +6,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Source, SourceSink } from '../sources/types.ts';
 import { parseConfig } from './config.ts';
 import { GatewayDaemon, MAX_REINPUT_DEPTH } from './daemon.ts';
+import { ScriptedSource } from '@ferry/test-kit/sources';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -21,20 +21,6 @@ const until = async (cond: () => boolean, what: string, ms = 10_000): Promise<vo
     await new Promise((r) => setTimeout(r, 10));
   }
 };
-
-class ScriptedSource implements Source {
-  readonly name = 'scripted';
-  sink: SourceSink | undefined;
-  async start(sink: SourceSink): Promise<void> {
-    this.sink = sink;
-  }
-  async stop(): Promise<void> {
-    this.sink = undefined;
-  }
-  health() {
-    return { name: this.name, up: this.sink !== undefined, lastInputMs: undefined, counters: {} };
-  }
-}
 
 const stage = (input: string, output: string) => ({
   headers: { runtime: 'gateway:gw-r', targetResource: 'chain', jobType: 'single-filter' },
