@@ -65,7 +65,7 @@ export function sqliteState(o: { dataDir: string; synchronous: 'FULL' | 'NORMAL'
       tx.immediate(f);
     },
     functions: sqliteFunctionStores(o.cloudDb, { masterKey: o.masterKey }),
-    schedules: { store: new SqliteScheduleStore(o.cloudDb), leases: new SqliteLeaseStore(o.cloudDb) },
+    schedules: { store: new SqliteScheduleStore(o.cloudDb, { masterKey: o.masterKey }), leases: new SqliteLeaseStore(o.cloudDb) },
     start: async () => {},
     close: async () => {
       store.close();
@@ -83,7 +83,7 @@ export function redisState(o: { url: string; masterKey: Uint8Array; log: (msg: s
   const redis = new Redis(o.url, { maxRetriesPerRequest: 3 });
   const reorder = new RedisReorderStore<Arrival>({ redis, codec: arrivalCodec(), onIndexError: (e) => o.log(`ingest: due index: ${e.message}`) });
   const functions = redisFunctionStores(redis, { masterKey: o.masterKey, subscriber: redis.duplicate(), onError: (e) => o.log(`functions: ${e.message}`) });
-  const store = new RedisScheduleStore({ redis });
+  const store = new RedisScheduleStore({ redis, masterKey: o.masterKey });
   return {
     reorder,
     series: new RedisTimeSeries({ redis }),

@@ -10,6 +10,8 @@ import { SqliteLeaseStore, SqliteScheduleStore } from '../../storage/sqlite/sche
 import { storeCases } from './stores.case.ts';
 import { MemoryLeaseStore, MemoryScheduleStore } from './stores.ts';
 
+const MASTER = new Uint8Array(32).fill(7);
+
 storeCases('memory', async () => {
   const stores = { schedules: new MemoryScheduleStore(), leases: new MemoryLeaseStore() };
   return { open: () => stores, persistent: false, close: async () => {} };
@@ -24,7 +26,7 @@ storeCases('sqlite', async () => {
       const db = new Database(join(dir, 'cloud.db'));
       db.pragma('journal_mode = WAL');
       dbs.push(db);
-      return { schedules: new SqliteScheduleStore(db), leases: new SqliteLeaseStore(db) };
+      return { schedules: new SqliteScheduleStore(db, { masterKey: MASTER }), leases: new SqliteLeaseStore(db) };
     },
     close: async () => {
       for (const db of dbs) db.close();
@@ -42,6 +44,32 @@ describe('SqliteLeaseStore', () => {
     expect([await l.holder('s', 4), await l.holder('s', 0)]).toEqual(['w4', undefined]);
     await expect(l.claim('s', -1, 'w')).rejects.toMatchObject({ code: 'FERRY_STORE_RANGE' });
     await expect(l.claim('s', 1.5, 'w')).rejects.toMatchObject({ code: 'FERRY_STORE_RANGE' });
+    db.close();
+  });
+
+  // Regression: schedules kept the public token they run under (a bearer credential) in clear in cloud.db.
+  it('stores the token a schedule runs under sealed; another master key cannot open it; an old clear row still reads', async () => {
+    const db = new Database(':memory:');
+    const token = 'ferry-pub.header.body.signature-of-a-bearer-token';
+    const schedule = {
+      id: 's1',
+      owner: 'alice',
+      namespace: 'home',
+      hash: 'a'.repeat(64),
+      export: 'tick',
+      args: [],
+      periodS: 60,
+      writeTo: 'k',
+      startMs: 0,
+      token,
+    };
+    await new SqliteScheduleStore(db, { masterKey: MASTER }).put(schedule);
+    const raw = (db.prepare('SELECT body FROM schedule').get() as { body: string }).body;
+    expect(raw).not.toContain(token);
+    expect((await new SqliteScheduleStore(db, { masterKey: MASTER }).get('s1'))?.token).toBe(token);
+    await expect(new SqliteScheduleStore(db, { masterKey: new Uint8Array(32).fill(8) }).get('s1')).rejects.toMatchObject({ code: 'FERRY_STORE_CORRUPT' });
+    db.prepare('INSERT INTO schedule (id, start_ms, body) VALUES (?, 0, ?)').run('old', JSON.stringify({ ...schedule, id: 'old' }));
+    expect((await new SqliteScheduleStore(db, { masterKey: MASTER }).get('old'))?.token).toBe(token);
     db.close();
   });
 
@@ -66,7 +94,7 @@ if (redis.ok) {
       persistent: true,
       open: () => {
         const c = redis.connect();
-        const schedules = new RedisScheduleStore({ redis: c, prefix });
+        const schedules = new RedisScheduleStore({ redis: c, prefix, masterKey: MASTER });
         return { schedules, leases: new RedisLeaseStore({ redis: c, prefix, schedules }) };
       },
       close: async () => {}, // the harness closes its connections and removes the prefix in afterAll

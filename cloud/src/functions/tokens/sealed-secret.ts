@@ -9,8 +9,9 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 export class SecretSealer {
   readonly #key: Buffer;
 
-  constructor(masterKey: Uint8Array) {
-    this.#key = Buffer.from(hkdfSync('sha256', masterKey, new Uint8Array(0), 'ferry owner signing secret', 32));
+  /** `purpose` separates keys: what is sealed for one purpose cannot be opened as another's. */
+  constructor(masterKey: Uint8Array, purpose = 'ferry owner signing secret') {
+    this.#key = Buffer.from(hkdfSync('sha256', masterKey, new Uint8Array(0), purpose, 32));
   }
 
   seal(owner: string, secret: Uint8Array): Buffer {

@@ -11,7 +11,8 @@
 import { createHash } from 'node:crypto';
 import { StoreError } from '../errors.ts';
 import { command, runScript, type RedisClient, type Script } from './script.ts';
-import { decodeSchedule, encodeSchedule } from '../codecs.ts';
+import type { SecretSealer } from '../../functions/tokens/sealed-secret.ts';
+import { decodeSchedule, encodeSchedule, scheduleSealer } from '../codecs.ts';
 import type { LeaseStore, Schedule, ScheduleStore } from '../../functions/schedules/stores.ts';
 
 export interface RedisStoreOptions {
@@ -19,6 +20,8 @@ export interface RedisStoreOptions {
   readonly redis: RedisClient;
   /** Key prefix; default `ferry:`. */
   readonly prefix?: string;
+  /** With the master key the tokens schedules run under are stored sealed (codecs.ts). */
+  readonly masterKey?: Uint8Array;
 }
 
 function checkPrefix(prefix: string): string {
@@ -30,18 +33,21 @@ export class RedisScheduleStore implements ScheduleStore {
   readonly #redis: RedisClient;
   readonly #key: string;
 
+  readonly #sealer: SecretSealer | undefined;
+
   constructor(opts: RedisStoreOptions) {
     this.#redis = opts.redis;
     this.#key = `${checkPrefix(opts.prefix ?? 'ferry:')}schedules`;
+    this.#sealer = opts.masterKey === undefined ? undefined : scheduleSealer(opts.masterKey);
   }
 
   async put(s: Schedule): Promise<void> {
-    await command('HSET schedules', () => this.#redis.hset(this.#key, s.id, encodeSchedule(s)));
+    await command('HSET schedules', () => this.#redis.hset(this.#key, s.id, encodeSchedule(s, this.#sealer)));
   }
 
   async get(id: string): Promise<Schedule | undefined> {
     const v = await command('HGET schedules', () => this.#redis.hget(this.#key, id));
-    return v === null ? undefined : decodeSchedule(v, `schedule ${id}`);
+    return v === null ? undefined : decodeSchedule(v, `schedule ${id}`, this.#sealer);
   }
 
   async delete(id: string): Promise<boolean> {
@@ -51,7 +57,7 @@ export class RedisScheduleStore implements ScheduleStore {
   /** Every worker lists on every tick: one HVALS, fine for thousands of schedules, not for millions. */
   async list(): Promise<Schedule[]> {
     const vs = await command('HVALS schedules', () => this.#redis.hvals(this.#key));
-    return vs.map((v) => decodeSchedule(v, this.#key)).sort((a, b) => a.startMs - b.startMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return vs.map((v) => decodeSchedule(v, this.#key, this.#sealer)).sort((a, b) => a.startMs - b.startMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 }
 

@@ -7,7 +7,8 @@
  * the file.
  */
 import type Database from 'better-sqlite3';
-import { decodeSchedule, encodeSchedule } from '../codecs.ts';
+import type { SecretSealer } from '../../functions/tokens/sealed-secret.ts';
+import { decodeSchedule, encodeSchedule, scheduleSealer } from '../codecs.ts';
 import { StoreError } from '../errors.ts';
 import type { LeaseStore, Schedule, ScheduleStore } from '../../functions/schedules/stores.ts';
 
@@ -36,8 +37,11 @@ export class SqliteScheduleStore implements ScheduleStore {
   readonly #get: Database.Statement<[string], { body: string }>;
   readonly #delete: Database.Statement<[string]>;
   readonly #list: Database.Statement<[], { body: string }>;
+  readonly #sealer: SecretSealer | undefined;
 
-  constructor(db: Db) {
+  /** With the master key the tokens schedules run under are stored sealed (codecs.ts). */
+  constructor(db: Db, opts: { readonly masterKey?: Uint8Array } = {}) {
+    this.#sealer = opts.masterKey === undefined ? undefined : scheduleSealer(opts.masterKey);
     db.exec(SCHEMA);
     this.#put = db.prepare<{ id: string; start: number; body: string }>('INSERT OR REPLACE INTO schedule (id, start_ms, body) VALUES (@id, @start, @body)');
     this.#get = db.prepare<[string], { body: string }>('SELECT body FROM schedule WHERE id = ?');
@@ -46,12 +50,12 @@ export class SqliteScheduleStore implements ScheduleStore {
   }
 
   async put(s: Schedule): Promise<void> {
-    this.#put.run({ id: s.id, start: s.startMs, body: encodeSchedule(s) });
+    this.#put.run({ id: s.id, start: s.startMs, body: encodeSchedule(s, this.#sealer) });
   }
 
   async get(id: string): Promise<Schedule | undefined> {
     const row = this.#get.get(id);
-    return row === undefined ? undefined : decodeSchedule(row.body, `schedule ${id}`);
+    return row === undefined ? undefined : decodeSchedule(row.body, `schedule ${id}`, this.#sealer);
   }
 
   /** Leases of a deleted schedule stay (at most two rows): removing them could let a worker that listed it before the delete win its current period twice. */
@@ -60,7 +64,7 @@ export class SqliteScheduleStore implements ScheduleStore {
   }
 
   async list(): Promise<Schedule[]> {
-    return this.#list.all().map((r) => decodeSchedule(r.body, 'schedule table'));
+    return this.#list.all().map((r) => decodeSchedule(r.body, 'schedule table', this.#sealer));
   }
 }
 
