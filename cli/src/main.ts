@@ -10,6 +10,7 @@ import { msgCommands } from './msg.ts';
 import { decodeCommand } from './decode.ts';
 import { gatewayCommands } from './gateway.ts';
 import { cloudCommands, deviceCommands } from './cloud.ts';
+import { tokenCommands } from './token.ts';
 import { demoCommand } from './demo.ts';
 import { processIo, type Io } from './io.ts';
 import { UsageError } from './usage.ts';
@@ -32,6 +33,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program.addCommand(gatewayCommands(io, setCode));
   program.addCommand(cloudCommands(io));
   program.addCommand(deviceCommands(io, setCode));
+  program.addCommand(tokenCommands(io, setCode));
   program.addCommand(demoCommand(io, setCode));
   inheritSettings(program);
   try {

@@ -29,6 +29,12 @@ export function functionRoutes(app: FastifyInstance, fns: FunctionService): void
       201,
     );
   });
+  // The owner revokes one of their public tokens, until its exp (Authorization: Bearer <private token>).
+  app.post('/api/tokens/revoke', async (req, reply) => {
+    const t = (req.body as { token?: unknown } | undefined)?.token;
+    const r = fns.revoke(bearer(req.headers.authorization), typeof t === 'string' ? t : '');
+    return send(reply, r.ok ? { ok: true as const, value: { revoked: true } } : r);
+  });
   app.post('/api/functions/whitelist', async (req, reply) => {
     const b = (req.body ?? {}) as { privateToken?: string; namespace?: string; hash?: string; allowed?: boolean };
     const r = fns.setWhitelisted(b.privateToken ?? '', b.namespace ?? '', b.hash ?? '', b.allowed !== false);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { codeOf, publicSpec, unwrap } from '@ferry/test-kit/functions';
 import { Owners } from './owners.ts';
 import { derivePublicSigningSecret, generatePrivateToken, parsePrivateToken } from './private-token.ts';
-import { mintPublicToken, signJws, verifyPublicToken } from './public-token.ts';
+import { MAX_TOKEN_LIFETIME_S, mintPublicToken, signJws, verifyPublicToken } from './public-token.ts';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 const setup = () => {
@@ -112,5 +112,26 @@ describe('public tokens', () => {
     ])
       expect(codeOf(mintPublicToken(alice, publicSpec(bad as never), NOW))).toBe('FERRY_FN_BAD_PERMISSIONS');
     expect(codeOf(mintPublicToken('nope', publicSpec(), NOW))).toBe('FERRY_FN_BAD_TOKEN');
+  });
+});
+
+describe('token lifetime', () => {
+  // Regression: public tokens could be minted to live ten years.
+  it('mint refuses more than 90 days; a token claiming longer does not verify', () => {
+    const priv = generatePrivateToken('alice');
+    const spec = { subject: 'd', namespaces: ['home'], rate: { perSecond: 1, burst: 1 } };
+    const long = mintPublicToken(priv, { ...spec, ttlS: MAX_TOKEN_LIFETIME_S + 1 }, 0);
+    expect(long.ok ? 'ok' : long.error.code).toBe('FERRY_FN_BAD_PERMISSIONS');
+    expect(mintPublicToken(priv, { ...spec, ttlS: MAX_TOKEN_LIFETIME_S }, 0).ok).toBe(true);
+    const p = parsePrivateToken(priv);
+    if (!p.ok) throw p.error;
+    const key = hmacKey(derivePublicSigningSecret(p.value.secret, 'alice'));
+    const forged = signJws(
+      { alg: 'HS256', typ: 'JWT', kid: 'alice' },
+      { iss: 'alice', sub: 'd', jti: 'AAAAAAAAAAAAAAAA', iat: 0, exp: 10 * 31_536_000, ns: ['home'], rps: 1, burst: 1 },
+      key,
+    );
+    const v = verifyPublicToken(forged, () => key);
+    expect(v.ok ? 'ok' : v.error.message).toMatch(/lives longer than/);
   });
 });

@@ -65,6 +65,13 @@ function checkPermissions(p: { namespaces?: unknown; functions?: unknown; rate?:
   return undefined;
 }
 
+/**
+ * The longest a public token may live, seconds (90 days). A bearer token is handed to devices and tools; a
+ * short life bounds what a leaked one is worth, and revocation covers the rest. Mint refuses longer, and a
+ * token that claims longer (minted before this bound, or forged by a holder of the key) does not verify.
+ */
+export const MAX_TOKEN_LIFETIME_S = 90 * 86_400;
+
 /** Mints a public token from a private token. Claims: RFC 7519 iss/sub/jti/iat/exp plus ns, fn, rps, burst, sch. */
 export function mintPublicToken(privateToken: string, spec: MintSpec, nowMs: number): FnResult<string> {
   const p = parsePrivateToken(privateToken);
@@ -72,7 +79,7 @@ export function mintPublicToken(privateToken: string, spec: MintSpec, nowMs: num
   const bad =
     checkPermissions(spec) ??
     (OWNER_PATTERN.test(spec.subject) ? undefined : `subject must match ${OWNER_PATTERN}`) ??
-    (isPosInt(spec.ttlS, 10 * 31_536_000) ? undefined : 'ttlS must be a positive integer of seconds') ??
+    (isPosInt(spec.ttlS, MAX_TOKEN_LIFETIME_S) ? undefined : `ttlS must be a positive integer of seconds, at most ${MAX_TOKEN_LIFETIME_S} (90 days)`) ??
     (spec.jti === undefined || JTI.test(spec.jti) ? undefined : `jti must match ${JTI}`);
   if (bad !== undefined) return fnFail('FERRY_FN_BAD_PERMISSIONS', bad);
   const owner = p.value.owner;
@@ -137,7 +144,8 @@ export function verifyPublicToken(token: string, keyOf: (owner: string) => HmacK
     (c['iss'] === kid ? undefined : 'iss differs from kid') ??
     (typeof c['sub'] === 'string' && OWNER_PATTERN.test(c['sub']) ? undefined : 'bad sub') ??
     (typeof c['jti'] === 'string' && JTI.test(c['jti']) ? undefined : 'bad jti') ??
-    (Number.isInteger(c['iat']) && Number.isInteger(c['exp']) ? undefined : 'iat and exp must be integers');
+    (Number.isInteger(c['iat']) && Number.isInteger(c['exp']) ? undefined : 'iat and exp must be integers') ??
+    ((c['exp'] as number) - (c['iat'] as number) <= MAX_TOKEN_LIFETIME_S ? undefined : `lives longer than ${MAX_TOKEN_LIFETIME_S} s (90 days)`);
   if (bad !== undefined) return fnFail('FERRY_FN_BAD_TOKEN', bad);
   return fnOk({
     owner: kid,
