@@ -17,6 +17,7 @@ export function cloudCommands(io: Io): Command {
     .option('--host <addr>', 'address the embedded MQTT broker listens on (boards on a LAN need a LAN address, with --insecure until TLS)', '127.0.0.1')
     .option('--http-host <addr>', 'address the HTTP API listens on, apart from MQTT', '127.0.0.1')
     .option('--insecure', 'allow a non-loopback address without TLS (everything crosses the network in clear)')
+    .option('--move-peer <url...>', "another runtime's HTTP API that rules may be moved to (registered gateways need none)")
     .option('--shared', 'use an MQTT 5 shared subscription ($share/ferry/...) so several processes split the stream')
     .option('--redis <url>', 'keep re-order state and time series in Redis (scale-out); default SQLite under --data')
     .option('--id <id>', 'a stable worker id: its MQTT session persists, so after a crash or kill the restarted worker gets back what it had not acknowledged')
@@ -35,6 +36,7 @@ export function cloudCommands(io: Io): Command {
         host: string;
         httpHost: string;
         insecure?: boolean;
+        movePeer?: string[];
         shared?: boolean;
         redis?: string;
         sync: string;
@@ -58,6 +60,7 @@ export function cloudCommands(io: Io): Command {
           host: o.host,
           httpHost: o.httpHost,
           insecure: o.insecure === true,
+          movePeers: o.movePeer ?? [],
           shared: o.shared === true,
           mqttPort: intOption(o.mqttPort, '--mqtt-port', 0, 65535),
           httpPort: intOption(o.httpPort, '--http-port', 0, 65535),

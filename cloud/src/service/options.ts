@@ -21,6 +21,11 @@ export interface CloudOptions {
    * it must be asked for explicitly (`--insecure`); without it such an address is refused at construction.
    */
   readonly insecure?: boolean;
+  /**
+   * HTTP base URLs of other runtimes (another cloud's API) that rules may be moved to. Moves to a registered
+   * gateway (`gateway:<id>`) need no entry; any other target is refused (FERRY_API_MOVE_TARGET).
+   */
+  readonly movePeers?: readonly string[];
   readonly topicPrefix?: string;
   /** Subscribe through a shared subscription (MQTT 5) so several cloud processes split the stream. */
   readonly shared?: boolean;

@@ -11,6 +11,10 @@ export interface RulesParts {
   /** A request to a gateway's REST API over its control channel (control.ts). */
   gatewayRequest(gatewayId: string, method: 'POST', path: string, body: unknown): Promise<{ status: number; body: unknown }>;
   log(msg: string): void;
+  /** Whether a gateway id is known (it has a key): a job may move to `gateway:<id>` only then. */
+  isGateway(id: string): boolean;
+  /** HTTP peers a job may move to (base URLs, CloudOptions.movePeers). */
+  readonly movePeers: readonly string[];
 }
 
 export function createRulesHost(p: RulesParts): RulesHost {
@@ -18,6 +22,16 @@ export function createRulesHost(p: RulesParts): RulesHost {
     runtime: 'cloud',
     publish: (topic, payload) => p.publish(topic, JSON.stringify(payload)),
     onError: (e) => p.log(`rules: ${e.message}`),
+    // A move sends the job and its window state to the target: only to a registered gateway or a peer the
+    // operator listed, never to any URL a request names.
+    moveTarget: (target) => {
+      const gw = /^gateway:(.+)$/.exec(target)?.[1];
+      if (gw !== undefined) return p.isGateway(gw) ? undefined : `no registered gateway ${gw}`;
+      const base = target.replace(/\/+$/, '');
+      return p.movePeers.some((peer) => peer.replace(/\/+$/, '') === base)
+        ? undefined
+        : `${target} is not a configured move peer (CloudOptions.movePeers, --move-peer)`;
+    },
     // A job moved to `gateway:<id>` travels over that gateway's control channel; others over HTTP.
     transport: async (relocation) => {
       const gw = /^gateway:(.+)$/.exec(relocation.targetResource)?.[1];

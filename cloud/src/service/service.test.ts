@@ -376,3 +376,26 @@ describe('listen addresses', () => {
     expect(() => new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), httpHost: '192.0.2.1' })).toThrow(/--http-host/);
   });
 });
+
+describe('rule moves go only to known targets', () => {
+  // Regression: POST /api/move accepted any URL as target and POSTed the job with its window state there
+  // (server-side request forgery), then uninstalled the job.
+  it('refuses a move to an unlisted URL or an unknown gateway with 403; the job stays, running', async () => {
+    const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined });
+    const { httpUrl } = await svc.start();
+    cleanups.push(() => svc.stop());
+    const installation = {
+      headers: { runtime: 'cloud', targetResource: 'room-1', jobType: 'single-filter' },
+      jobConfig: { connectors: { input: 'ferry/up/+/msg', output: 'alerts/t' }, jobProps: { condition: 'gt', threshold: 30, fieldName: 't' } },
+    };
+    const post = (path: string, body: unknown) =>
+      fetch(`${httpUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const { jobId } = (await (await post('/api/install', installation)).json()) as { jobId: string };
+    await post('/api/start', { jobId });
+    for (const target of ['http://127.0.0.1:1', 'gateway:nobody']) {
+      const r = await post('/api/move', { jobId, target_runtime: 'elsewhere', targetResource: target });
+      expect([r.status, ((await r.json()) as { code: string }).code]).toEqual([403, 'FERRY_API_MOVE_TARGET']);
+    }
+    expect(svc.rules.engine.status(jobId)).toMatchObject({ targetResource: 'room-1', jobInfo: { jobStatus: 'RUNNING' } });
+  });
+});

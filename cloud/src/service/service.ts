@@ -119,7 +119,13 @@ export class CloudService {
     this.#intake.table.add(callRoute(this.functions, prefix, (t, p) => publish(t, p)));
     this.#control = new GatewayControl(this.#intake, this.devices.keys, prefix); // adds the control-reply route
 
-    this.rules = createRulesHost({ publish: (t, p) => publish(t, p), gatewayRequest: (...a) => this.gatewayRequest(...a), log });
+    this.rules = createRulesHost({
+      publish: (t, p) => publish(t, p),
+      gatewayRequest: (...a) => this.gatewayRequest(...a),
+      log,
+      isGateway: (id) => this.devices.keys(id) !== undefined,
+      movePeers: opts.movePeers ?? [],
+    });
     this.projection = new Projection(
       opts.projections ?? DEFAULT_PROJECTIONS,
       {

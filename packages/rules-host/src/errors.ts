@@ -33,6 +33,11 @@ const API = defineErrors(
       status: 500,
       doc: "the server failed on an error no catalog names (a bug); the reply says no more, the server's log has the error",
     },
+    FERRY_API_MOVE_TARGET: {
+      num: 7107,
+      status: 403,
+      doc: 'the move names a target this host does not move jobs to (not a registered gateway, not a configured peer); nothing left this host',
+    },
   },
   { package: '@ferry/rules-host', errorName: 'ApiError', codeInMessage: false },
 );

@@ -4,6 +4,7 @@
  * window state, hand the relocation object over, uninstall — and if the hand-over fails, the job is
  * restored here from the same snapshot, so nothing is lost either way.
  */
+import { ApiError } from './errors.ts';
 import { RuleEngine, isRuleError, parseRelocation, type JobInfo, type RelocationObject } from '@ferry/rules';
 
 export type OutputSink = (topic: string, payload: unknown) => void;
@@ -20,6 +21,12 @@ export interface RulesHostOptions {
   readonly onError?: (e: Error) => void;
   /** Recent inputs kept for replay into jobs moved here (default 20,000). */
   readonly replayBuffer?: number;
+  /**
+   * Which targets a job may be moved to: the reason it may not, or undefined. A move hands the job and its
+   * window state to the target, so an arbitrary URL would be a way to make this host POST data anywhere.
+   * Default: any.
+   */
+  readonly moveTarget?: (targetResource: string) => string | undefined;
 }
 
 type Recent = { readonly topic: string; readonly record: unknown; readonly atMs: number; readonly id: string };
@@ -94,6 +101,8 @@ export class RulesHost {
 
   /** Moves a job out to `targetRuntime` at `targetResource`; restores it here if the hand-over fails. */
   async moveOut(jobId: string, targetRuntime: string, targetResource: string): Promise<{ relocation: RelocationObject; target: unknown }> {
+    const refused = this.opts.moveTarget?.(targetResource);
+    if (refused !== undefined) throw new ApiError('FERRY_API_MOVE_TARGET', refused);
     const resourceBefore = this.engine.status(jobId).targetResource;
     const relocation = this.engine.moveOut(jobId, targetRuntime, targetResource);
     try {

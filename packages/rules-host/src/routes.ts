@@ -13,7 +13,7 @@ type JobRef = { jobId?: unknown };
 
 /** A rule error as its catalog says; anything else failed in the hand-over to another runtime. */
 function sendError(reply: FastifyReply, e: unknown): FastifyReply {
-  const error = isRuleError(e) ? e : new ApiError('FERRY_API_MOVE_FAILED', (e as Error).message, { cause: e });
+  const error = isRuleError(e) || e instanceof ApiError ? e : new ApiError('FERRY_API_MOVE_FAILED', (e as Error).message, { cause: e });
   return reply.code(error.status).send(error.toJSON());
 }
 
