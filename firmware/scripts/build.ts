@@ -18,6 +18,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 import { checkModule } from '@ferry/wasm-host';
+import { functionReleaseOptions } from '../asc-options.ts';
 import { checkBoardModule, SIZE_BUDGET } from './board-check.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -32,9 +33,8 @@ async function compile(args: string[]): Promise<void> {
 const FUNCTION_MODULES = ['min-temperature'] as const;
 
 /**
- * asc arguments for a function module: asconfig.json's release options spelled out (the same list as
- * packages/test-kit/src/function-fixtures.ts, so the cloud fixture that re-exports it builds to the same
- * bytes).
+ * asc arguments for a function module: its files, then the release options it shares with the test kit's
+ * fixtures (asc-options.ts).
  * baseDir is the module's folder: at the repository root asc would also link asconfig.json's entries.
  */
 function functionArgs(name: string): string[] {
@@ -44,30 +44,7 @@ function functionArgs(name: string): string[] {
     relative(dir, join(build, 'fn', `${name}.${ext}`))
       .split('\\')
       .join('/');
-  return [
-    `${name}.ts`,
-    '--baseDir',
-    dir,
-    '--outFile',
-    out('wasm'),
-    '--textFile',
-    out('wat'),
-    '--runtime',
-    'stub',
-    '--initialMemory',
-    '1',
-    '--maximumMemory',
-    '1',
-    '--disable',
-    'bulk-memory,nontrapping-f2i,simd,reference-types,multi-value',
-    '--use',
-    `abort=${abort}/ferryAbort`,
-    '--optimizeLevel',
-    '3',
-    '--shrinkLevel',
-    '2',
-    '--noAssert',
-  ];
+  return [`${name}.ts`, '--baseDir', dir, '--outFile', out('wasm'), '--textFile', out('wat'), ...functionReleaseOptions(abort)];
 }
 
 mkdirSync(join(build, 'fn'), { recursive: true });
