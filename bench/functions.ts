@@ -15,6 +15,7 @@ import { wat } from '@ferry/test-kit/wat';
 import { FunctionService, InProcessRunner, generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
 import { KV_WAT } from '@ferry/test-kit/functions';
 import { fmt, median, progress } from './lib.ts';
+import { ADMIN_TOKEN, bearer } from '@ferry/test-kit/http';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const CALLS = Number(process.env['BENCH_CALLS'] ?? 2000);
@@ -55,14 +56,20 @@ const inProc: number[] = [];
 }
 
 // 2. Through the running cloud service (pooled runner): HTTP and MQTT warm latency, and a cold call.
-const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-bench-fn-')), mqttPort: 0, httpPort: 0, log: () => undefined });
+const svc = new CloudService({
+  adminToken: ADMIN_TOKEN,
+  dataDir: mkdtempSync(join(tmpdir(), 'ferry-bench-fn-')),
+  mqttPort: 0,
+  httpPort: 0,
+  log: () => undefined,
+});
 const { httpUrl, mqttUrl } = await svc.start();
 const { priv, pub } = credentials();
 svc.functions.register(priv);
 svc.functions.setWhitelisted(priv, 'home', hash, true);
 const call = { hash, export: 'add', args: [2, 3], namespace: 'home', token: pub };
 const post = (body: unknown): Promise<Response> =>
-  fetch(`${httpUrl}/api/functions/call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${httpUrl}/api/functions/call`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer() }, body: JSON.stringify(body) });
 
 // Cold: upload + compile + first call, measured once per run on a fresh copy of the module (new hash).
 const cold: number[] = [];

@@ -17,6 +17,7 @@ import { hmacKey } from '@ferry/message/node';
 import { mosquittoAvailable, mosquittoBroker, type TestBroker } from '@ferry/test-kit/brokers';
 import { startRedis } from '@ferry/test-kit/redis';
 import { fmt, median, measureInterleaved, progress } from './lib.ts';
+import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const SOURCES = 50;
@@ -82,6 +83,7 @@ async function endToEnd(mode: { workers: number; broker?: TestBroker; redisUrl?:
     { length: mode.workers },
     () =>
       new CloudService({
+        adminToken: ADMIN_TOKEN,
         dataDir,
         mqttPort: 0,
         httpPort: 0,

@@ -11,6 +11,7 @@ import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { wat } from '@ferry/test-kit/wat';
 import type { System } from './system.ts';
+import { getAs } from '@ferry/test-kit/http';
 
 export interface Attack {
   readonly name: string;
@@ -180,7 +181,7 @@ export const ATTACKS: readonly Attack[] = [
     name: 'control requests outside /api/ through the cloud',
     async run(sys) {
       const t0 = performance.now();
-      const codes = await Promise.all(Array.from({ length: 20 }, async () => (await fetch(`${sys.httpUrl}/api/gateways/${sys.gatewayId}/health`)).status));
+      const codes = await Promise.all(Array.from({ length: 20 }, async () => (await getAs(`${sys.httpUrl}/api/gateways/${sys.gatewayId}/health`)).status));
       const ms = performance.now() - t0;
       if (!codes.every((c) => c === 400)) return `answered ${[...new Set(codes)].join(', ')}`;
       return ms < 4000 ? undefined : 'the refusals waited for a timeout';

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTACKS } from './attacks.ts';
 import { startSystem, type System } from './system.ts';
+import { getAs } from '@ferry/test-kit/http';
 
 let sys: System;
 beforeAll(async () => {
@@ -20,7 +21,7 @@ describe('chaos: hostile and faulty inputs against a running cloud and gateway',
     it(`${attack.name}: refused as documented; the reference call still answers`, async () => {
       expect(await attack.run(sys)).toBeUndefined();
       await sys.reference();
-      expect((await fetch(`${sys.httpUrl}/health`)).status).toBe(200);
+      expect((await getAs(`${sys.httpUrl}/health`)).status).toBe(200);
     }, 60_000);
   }
 

@@ -14,6 +14,7 @@ import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { encode, type Json } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { ScriptedSource } from '@ferry/test-kit/sources';
+import { ADMIN_TOKEN, bearer, getAs } from '@ferry/test-kit/http';
 
 export interface System {
   readonly cloud: CloudService;
@@ -33,6 +34,7 @@ export interface System {
 
 export async function startSystem(opts: { deviceRate?: { perSecond: number; burst: number } } = {}): Promise<System> {
   const cloud = new CloudService({
+    adminToken: ADMIN_TOKEN,
     dataDir: mkdtempSync(join(tmpdir(), 'ferry-chaos-cloud-')),
     mqttPort: 0,
     httpPort: 0,
@@ -60,7 +62,11 @@ export async function startSystem(opts: { deviceRate?: { perSecond: number; burs
   );
   await gateway.start();
   const ownerToken = generatePrivateToken('chaos-owner');
-  await fetch(`${httpUrl}/api/owners`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ privateToken: ownerToken }) });
+  await fetch(`${httpUrl}/api/owners`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...bearer() },
+    body: JSON.stringify({ privateToken: ownerToken }),
+  });
   const ref = device('ref');
   const client: MqttClient = await mqtt.connectAsync(mqttUrl, { clientId: 'chaos-ref' });
   let sq = 0;
@@ -76,7 +82,7 @@ export async function startSystem(opts: { deviceRate?: { perSecond: number; burs
     async reference() {
       const t0 = performance.now();
       await client.publishAsync('ferry/up/ref/msg', ref(sq++), { qos: 1 });
-      const r = await fetch(`${httpUrl}/api/devices`);
+      const r = await getAs(`${httpUrl}/api/devices`);
       if (r.status !== 200) throw new Error(`reference GET /api/devices answered ${r.status}`);
       await r.arrayBuffer();
       return performance.now() - t0;

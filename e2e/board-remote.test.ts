@@ -27,6 +27,7 @@ import { decode } from '@ferry/message';
 import { compile, FN_ERRORS, type CompiledModule, type FnResult } from '@ferry/wasm-host';
 import { generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
 import { buildFixture } from '@ferry/test-kit/function-fixtures';
+import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 
 const MODULE = new Uint8Array(readFileSync(MIN_TEMPERATURE_WASM));
 const HASH = createHash('sha256').update(MODULE).digest('hex');
@@ -53,7 +54,13 @@ beforeAll(async () => {
 
 /** A started cloud with the owner registered and the module white-listed in `flat` (not uploaded). */
 async function startCloud(ports: { mqttPort: number; httpPort: number } = { mqttPort: 0, httpPort: 0 }) {
-  const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-remote-')), ...ports, functionRunner: 'in-process', log: () => undefined });
+  const svc = new CloudService({
+    adminToken: ADMIN_TOKEN,
+    dataDir: mkdtempSync(join(tmpdir(), 'ferry-remote-')),
+    ...ports,
+    functionRunner: 'in-process',
+    log: () => undefined,
+  });
   const urls = await svc.start();
   unwrap(svc.functions.register(PRIV));
   unwrap(svc.functions.setWhitelisted(PRIV, 'flat', HASH, true));

@@ -30,6 +30,7 @@ import { hmacKey } from '@ferry/message/node';
 import { useScaleOutParts } from './scale-out-parts.ts';
 import { RedisTimeSeries } from '../cloud/src/storage/redis/time-series.ts';
 import { RedisReorderStore } from '../cloud/src/storage/redis/reorder-store.ts';
+import { ADMIN_TOKEN, getAs } from '@ferry/test-kit/http';
 
 const SOURCES = 16;
 const PER_SOURCE = 150;
@@ -48,7 +49,7 @@ async function startWorker(id: string, dataDir: string, mqttUrl: string, redisUr
   const proc = spawn(
     process.execPath,
     [CLI, 'cloud', 'start', '--mqtt', mqttUrl, '--shared', '--redis', redisUrl, '--id', id, '--data', dataDir, '--http-port', '0'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FERRY_ADMIN_TOKEN: ADMIN_TOKEN } },
   );
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   let err = '';
@@ -85,7 +86,7 @@ interface Counters {
 }
 
 async function counters(w: Worker): Promise<Counters> {
-  const h = (await (await fetch(`${w.httpUrl}/health`)).json()) as { ingest: Counters };
+  const h = (await (await getAs(`${w.httpUrl}/health`)).json()) as { ingest: Counters };
   return h.ingest;
 }
 

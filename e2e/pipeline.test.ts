@@ -13,6 +13,7 @@ import { CloudService } from '@ferry/cloud';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { mosquittoAvailable, mosquittoBroker } from '@ferry/test-kit/brokers';
 import { ScriptedSource } from '@ferry/test-kit/sources';
+import { ADMIN_TOKEN, bearer, getAs } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -26,7 +27,8 @@ const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 
   }
 };
 const json = async (res: Response): Promise<unknown> => res.json();
-const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer() }, body: JSON.stringify(body) });
 
 type Mode = 'embedded' | 'mosquitto';
 
@@ -38,6 +40,7 @@ async function system(mode: Mode) {
     external = b.url;
   }
   const cloud = new CloudService({
+    adminToken: ADMIN_TOKEN,
     dataDir: mkdtempSync(join(tmpdir(), 'ferry-e2e-cloud-')),
     mqttPort: 0,
     httpPort: 0,
@@ -108,7 +111,7 @@ describe.each(modes)('gateway + cloud (%s broker)', (mode) => {
     await until(() => outputs.filter((o) => o.topic === 'ferry/agg/hot-sum').length >= 2, 'two cloud aggregates');
     const got = outputs.filter((o) => o.topic === 'ferry/agg/hot-sum').map((o) => JSON.stringify(o.payload));
     for (const s of sums) expect(got.some((g) => g.includes(String(s)))).toBe(true);
-    const status = (await json(await fetch(`${httpUrl}/api/gateways/gw-e2e/api/jobs/${edgeId}`))) as { counters: { in: number; out: number } };
+    const status = (await json(await getAs(`${httpUrl}/api/gateways/gw-e2e/api/jobs/${edgeId}`))) as { counters: { in: number; out: number } };
     expect(status.counters).toMatchObject({ in: temps.length, out: hot.length });
   });
 
@@ -122,12 +125,12 @@ describe.each(modes)('gateway + cloud (%s broker)', (mode) => {
     // Two hot readings: half a window of state in the cloud job.
     for (const t of [26, 27]) source.sink!.reading({ device: 'A4:C1:38:00:00:01', kind: 'bthome', atMs: Date.now(), values: { temperature: t } });
     await until(
-      async () => ((await json(await fetch(`${httpUrl}/api/jobs/${jobId}`))) as { counters: { in: number } }).counters.in === 2,
+      async () => ((await json(await getAs(`${httpUrl}/api/jobs/${jobId}`))) as { counters: { in: number } }).counters.in === 2,
       'the cloud job to see two inputs',
     );
     const mv = await post(`${httpUrl}/api/move`, { jobId, target_runtime: 'gateway:gw-e2e', targetResource: 'gateway:gw-e2e' });
     expect([mv.status, mv.status === 200 ? '' : JSON.stringify(await mv.clone().json())]).toEqual([200, '']);
-    expect(((await json(await fetch(`${httpUrl}/api/jobs`))) as unknown[]).length).toBe(0);
+    expect(((await json(await getAs(`${httpUrl}/api/jobs`))) as unknown[]).length).toBe(0);
     const onGateway = gateway.rules.engine.list().find((j) => j.jobType === 'aggregation');
     expect(onGateway?.jobStatus).toBe('RUNNING');
     // The third hot reading completes the window ON THE GATEWAY: 26 + 27 + 28, state carried over.

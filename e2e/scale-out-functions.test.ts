@@ -15,6 +15,7 @@ import { wat } from '@ferry/test-kit/wat';
 import { generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
 import { KV_WAT } from '@ferry/test-kit/functions';
 import { useScaleOutParts } from './scale-out-parts.ts';
+import { ADMIN_TOKEN, bearer } from '@ferry/test-kit/http';
 
 const parts = useScaleOutParts();
 
@@ -22,7 +23,7 @@ const KV = wat(KV_WAT); // `incr` adds one to the namespace key "counter" and re
 const HASH = createHash('sha256').update(KV).digest('hex');
 
 const post = async (url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> => {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(), ...headers }, body: JSON.stringify(body) });
   const text = await r.text();
   return { status: r.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
 };
@@ -51,6 +52,7 @@ describe('cloud scale-out functions (Mosquitto + Redis, two workers)', () => {
     const workers = [0, 1].map(
       () =>
         new CloudService({
+          adminToken: ADMIN_TOKEN,
           dataDir,
           mqttUrl: p.broker.url,
           shared: true,

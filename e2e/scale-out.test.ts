@@ -12,6 +12,7 @@ import { CloudService } from '@ferry/cloud';
 import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { useScaleOutParts } from './scale-out-parts.ts';
+import { ADMIN_TOKEN, getAs } from '@ferry/test-kit/http';
 
 const parts = useScaleOutParts();
 
@@ -26,7 +27,16 @@ describe('cloud scale-out (Mosquitto + Redis, two workers)', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ferry-scale-')); // devices shared through one SQLite file
     const workers = [0, 1].map(
       () =>
-        new CloudService({ dataDir, mqttUrl: broker.url, shared: true, redisUrl: p.redisUrl, httpPort: 0, functionRunner: 'in-process', log: () => undefined }),
+        new CloudService({
+          adminToken: ADMIN_TOKEN,
+          dataDir,
+          mqttUrl: broker.url,
+          shared: true,
+          redisUrl: p.redisUrl,
+          httpPort: 0,
+          functionRunner: 'in-process',
+          log: () => undefined,
+        }),
     );
     const urls = [];
     for (const w of workers) urls.push(await w.start());
@@ -55,7 +65,7 @@ describe('cloud scale-out (Mosquitto + Redis, two workers)', () => {
       expect(accepted()).toBe(published);
       expect(workers.every((w) => w.ingest.counters().accepted > 0)).toBe(true); // both workers took a share
       for (let s = 0; s < SOURCES; s++) {
-        const points = (await (await fetch(`${urls[1]!.httpUrl}/api/streams/src-${s}/tel`)).json()) as { sq: number }[];
+        const points = (await (await getAs(`${urls[1]!.httpUrl}/api/streams/src-${s}/tel`)).json()) as { sq: number }[];
         expect(points.map((p) => p.sq)).toEqual(Array.from({ length: PER_SOURCE }, (_, i) => i));
       }
     } finally {

@@ -75,6 +75,8 @@ export function cloudCommands(io: Io): Command {
           log: (m) => io.out(`${m}\n`),
         });
         await svc.start();
+        if (svc.adminTokenCreated)
+          io.out(`ferry cloud: admin credential, shown once (kept in ${o.data}/admin.token, mode 0600; FERRY_ADMIN_TOKEN overrides it): ${svc.adminToken}\n`);
         await new Promise<void>((resolve) => {
           const stop = (): void => {
             void svc.stop().then(resolve);

@@ -21,5 +21,7 @@ describe('ferry demo', () => {
     expect(out).toMatch(/the house namespace in the cloud held 4 room readings/);
     expect(out).toMatch(/the cloud accepted \d+ signed messages from 4 boards/);
     expect(out).toMatch(/ 0 of all messages failed verification/);
+    // The demo shows the admin credential once (its data directory, where it was kept, is gone with the demo).
+    expect(out.match(/admin credential \(shown once; kept in \S+, mode 0600, until the demo ends\): ferry_admin\.[A-Za-z0-9_-]{43}\n/g)?.length).toBe(1);
   }, 120_000);
 });

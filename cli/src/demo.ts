@@ -56,6 +56,8 @@ export function demoCommand(io: Io, setCode: (c: number) => void): Command {
       const cloud = new CloudService({ dataDir, mqttPort: 0, httpPort: 0, functionRunner: 'in-process', log: () => undefined });
       const { mqttUrl, httpUrl } = await cloud.start();
       io.out(`Ferry demo: cloud up (MQTT ${mqttUrl}, HTTP ${httpUrl}); four emulated boards in one house, one furnace\n`);
+      // Every route of the API needs a credential (docs/security.md): the admin's, made at first start.
+      io.out(`admin credential (shown once; kept in ${join(dataDir, 'admin.token')}, mode 0600, until the demo ends): ${cloud.adminToken}\n`);
       const boards: EmulatedBoard[] = [];
       const links: Online[] = [];
       const keys = new Map<string, Uint8Array>();

@@ -7,11 +7,13 @@ import { CloudService } from '@ferry/cloud';
 import { generatePrivateToken, mintPublicToken } from '@ferry/cloud/functions';
 import { memoryIo } from './io.ts';
 import { main } from './main.ts';
+import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 
 let svc: CloudService;
 let api = '';
 beforeAll(async () => {
   svc = new CloudService({
+    adminToken: ADMIN_TOKEN,
     dataDir: mkdtempSync(join(tmpdir(), 'ferry-cli-token-')),
     mqttPort: 0,
     httpPort: 0,

@@ -9,19 +9,26 @@ import { generatePrivateToken, mintPublicToken } from '../functions/index.ts';
 import { wat } from '@ferry/test-kit/wat';
 import { KV_WAT } from '@ferry/test-kit/functions';
 import { CloudService } from '../service/service.ts';
+import { ADMIN_TOKEN, bearer } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(), ...headers }, body: JSON.stringify(body) });
 
 const LOOP = wat(`(module (func (export "abi_version") (result i32) i32.const 1) (memory (export "memory") 1 1) (func (export "spin") (loop $l (br $l))))`);
 
 describe('functions by hash in the cloud service', () => {
   it('register, mint, call (module needed), upload, white-list, call; a runaway loop times out and the service keeps serving', async () => {
-    const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-fn-')), mqttPort: 0, httpPort: 0, log: () => undefined });
+    const svc = new CloudService({
+      adminToken: ADMIN_TOKEN,
+      dataDir: mkdtempSync(join(tmpdir(), 'ferry-fn-')),
+      mqttPort: 0,
+      httpPort: 0,
+      log: () => undefined,
+    });
     const { httpUrl, mqttUrl } = await svc.start();
     cleanups.push(() => svc.stop());
     const priv = generatePrivateToken('alice');

@@ -1,7 +1,9 @@
 /** @module GET /health (status, broker connection, ingest counters) and GET /metrics (Prometheus). */
 import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
+import { AuthError } from '../identity/errors.ts';
 import type { Ingest } from '../ingest/index.ts';
+import { principalOf } from './auth.ts';
 
 /**
  * Registers the ingest outcome counters as `ferry_cloud_ingest_total{outcome=...}`, a Prometheus counter (the
@@ -20,7 +22,19 @@ export function ingestMetrics(registry: Registry, ingest: Ingest): void {
   });
 }
 
+/**
+ * /health answers anyone (a load balancer's probe carries no credential) but shows the ingest counters only
+ * to a global credential; /metrics needs a global credential of any role (a Prometheus scraper gets a global
+ * viewer token: POST /api/tokens {"role": "viewer"} with the admin credential).
+ */
 export function healthRoutes(app: FastifyInstance, o: { readonly ingest: Ingest; readonly registry: Registry; readonly mqttConnected: () => boolean }): void {
-  app.get('/health', async () => ({ status: 'ok', mqtt: o.mqttConnected(), ingest: o.ingest.counters() }));
-  app.get('/metrics', async (_r, reply) => reply.type(o.registry.contentType).send(await o.registry.metrics()));
+  app.get('/health', { config: { access: 'public' } }, async (req) => ({
+    status: 'ok',
+    mqtt: o.mqttConnected(),
+    ...(req.principal !== undefined && req.principal.owner === undefined && { ingest: o.ingest.counters() }),
+  }));
+  app.get('/metrics', { config: { access: 'viewer' } }, async (req, reply) => {
+    if (principalOf(req).owner !== undefined) throw new AuthError('FERRY_AUTH_FORBIDDEN', 'metrics cover every owner: they need a global credential');
+    return reply.type(o.registry.contentType).send(await o.registry.metrics());
+  });
 }

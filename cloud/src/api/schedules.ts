@@ -17,6 +17,9 @@ const send = (reply: FastifyReply, r: Result, okStatus = 200): FastifyReply =>
 
 const bearer = (h: string | undefined): string => (h?.startsWith('Bearer ') === true ? h.slice(7) : '');
 
+/** Schedules take the function tokens (docs/functions.md), checked by the scheduler, not API credentials. */
+const fnRoute = { config: { access: 'fn' as const, rateLimit: false as const } };
+
 /** What the API shows of a schedule: never the public token it runs under (a credential of another device). */
 const view = ({ token, ...s }: Schedule): Omit<Schedule, 'token'> & { runsAs: 'owner' | 'public-token' } => ({
   ...s,
@@ -35,7 +38,7 @@ async function guarded(reply: FastifyReply, f: () => Promise<FastifyReply>): Pro
 
 export function scheduleRoutes(app: FastifyInstance, scheduler: Scheduler, fns: FunctionService): void {
   // Body {token, namespace, hash, export, args, periodS, writeTo} (token may be a Bearer header instead).
-  app.post('/api/functions/schedules', async (req, reply) =>
+  app.post('/api/functions/schedules', fnRoute, async (req, reply) =>
     guarded(reply, async () => {
       const b = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
       const create = {
@@ -65,7 +68,7 @@ export function scheduleRoutes(app: FastifyInstance, scheduler: Scheduler, fns: 
   );
 
   // The caller's schedules: all of the owner's for a private token, those in its namespaces for a public one.
-  app.get<{ Querystring: { token?: string } }>('/api/functions/schedules', async (req, reply) =>
+  app.get<{ Querystring: { token?: string } }>('/api/functions/schedules', fnRoute, async (req, reply) =>
     guarded(reply, async () => {
       const q = req.query.token;
       const p = fns.authenticate(typeof q === 'string' && q !== '' ? q : bearer(req.headers.authorization));
@@ -77,7 +80,7 @@ export function scheduleRoutes(app: FastifyInstance, scheduler: Scheduler, fns: 
   );
 
   // Any valid token of the schedule's owner may delete it (Scheduler.remove); token in the body or Bearer.
-  app.delete<{ Params: { id: string } }>('/api/functions/schedules/:id', async (req, reply) =>
+  app.delete<{ Params: { id: string } }>('/api/functions/schedules/:id', fnRoute, async (req, reply) =>
     guarded(reply, async () => {
       const t = (req.body as { token?: unknown } | undefined)?.token;
       const r = await scheduler.remove(typeof t === 'string' ? t : bearer(req.headers.authorization), req.params.id);

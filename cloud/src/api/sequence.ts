@@ -5,10 +5,15 @@
  * counters are the signals that one needs it.
  */
 import type { FastifyInstance } from 'fastify';
+import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Ingest } from '../ingest/index.ts';
+import { principalOf } from './auth.ts';
+import { deviceFor } from './devices.ts';
 
-export function sequenceRoutes(app: FastifyInstance, ingest: Ingest): void {
-  app.post<{ Params: { kid: string } }>('/api/devices/:kid/reset-sequence', async (req) => {
+export function sequenceRoutes(app: FastifyInstance, ingest: Ingest, devices: DeviceRegistry): void {
+  app.post<{ Params: { kid: string } }>('/api/devices/:kid/reset-sequence', { config: { access: 'operator' } }, async (req) => {
+    const p = principalOf(req);
+    if (p.owner !== undefined) deviceFor(devices, p, req.params.kid, 'operator');
     const released = await ingest.forgetSource(req.params.kid);
     return { kid: req.params.kid, released };
   });

@@ -9,7 +9,10 @@ import type { DeviceRegistry } from '../devices/registry.ts';
 import type { FunctionService } from '../functions/index.ts';
 import type { Scheduler } from '../functions/schedules/scheduler.ts';
 import type { Ingest } from '../ingest/index.ts';
+import type { Identity } from '../identity/identity.ts';
+import { authenticate, type HttpRates } from './auth.ts';
 import { deviceRoutes } from './devices.ts';
+import { identityRoutes } from './identity.ts';
 import { functionRoutes } from './functions.ts';
 import { gatewayRoutes, type GatewayRequest } from './gateways.ts';
 import { healthRoutes } from './health.ts';
@@ -26,20 +29,29 @@ export interface ApiParts {
   readonly registry: Registry;
   readonly mqttConnected: () => boolean;
   readonly gatewayRequest: GatewayRequest;
+  readonly identity: Identity;
+  /** Requests per second per credential (auth.ts HTTP_RATES by default). */
+  readonly rates?: HttpRates | undefined;
   /** Where the errors no catalog names go (the reply says nothing of them). */
   readonly log?: (message: string) => void;
 }
 
-export function buildApi(p: ApiParts): FastifyInstance {
+/**
+ * Every route is behind the one authentication hook (auth.ts); each declares the access it needs, and the
+ * rule routes (shared with the gateway daemon, which declares nothing) are the cloud admin's.
+ */
+export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   answerErrors(app, p.log);
+  await authenticate(app, p.identity, p.rates);
   healthRoutes(app, p);
-  deviceRoutes(app, p.devices, p.functions);
-  streamRoutes(app, p.ingest.series);
-  sequenceRoutes(app, p.ingest);
+  identityRoutes(app, p.identity, p.functions);
+  deviceRoutes(app, p.devices, p.functions, p.identity);
+  streamRoutes(app, p.ingest.series, p.devices);
+  sequenceRoutes(app, p.ingest, p.devices);
   rulesRoutes(app, p.rules);
   functionRoutes(app, p.functions);
   scheduleRoutes(app, p.schedules, p.functions);
-  gatewayRoutes(app, p.gatewayRequest);
+  gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
   return app;
 }

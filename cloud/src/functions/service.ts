@@ -28,6 +28,11 @@ export interface CallRequest {
   readonly args: readonly ArgValue[];
   readonly namespace: string;
   readonly token: string;
+  /**
+   * An owner the HTTP layer already authenticated (an API token or session with the operator role, or the
+   * owner's private token as Bearer): used when `token` is empty; the call acts with the owner's rights.
+   */
+  readonly asOwner?: string | undefined;
 }
 
 export interface ServiceOptions {
@@ -99,8 +104,13 @@ export class FunctionService implements ScheduleCalls {
    * from the token's (or the owner's) call bucket, since validating and compiling a module costs more than
    * a call.
    */
-  async upload(req: { readonly bytes: Uint8Array; readonly token: string; readonly namespace: string }): Promise<FnResult<{ hash: string }>> {
-    const p = this.authorize(req.token, req.namespace);
+  async upload(req: {
+    readonly bytes: Uint8Array;
+    readonly token: string;
+    readonly namespace: string;
+    readonly asOwner?: string | undefined;
+  }): Promise<FnResult<{ hash: string }>> {
+    const p = this.authorize(req.token, req.namespace, req.asOwner);
     if (!p.ok) return p;
     const limited = this.rateLimit(p.value);
     if (!limited.ok) return limited;
@@ -117,20 +127,28 @@ export class FunctionService implements ScheduleCalls {
   /** The owner white-lists (or, with allowed=false, removes) a hash for a namespace of theirs. */
   setWhitelisted(privateToken: string, namespace: string, hash: string, allowed: boolean): FnResult<void> {
     const o = this.owners.authenticate(privateToken);
-    if (!o.ok) return o;
+    return o.ok ? this.setWhitelistedAs(o.value, namespace, hash, allowed) : o;
+  }
+
+  /** The same for an owner the HTTP layer authenticated (an admin API token of theirs). */
+  setWhitelistedAs(owner: string, namespace: string, hash: string, allowed: boolean): FnResult<void> {
     if (!NAMESPACE_PATTERN.test(namespace) || !HASH_PATTERN.test(hash)) return fnFail('FERRY_FN_BAD_REQUEST', 'bad namespace or hash');
-    if (allowed) this.whitelist.allow(o.value, namespace, hash);
-    else this.whitelist.disallow(o.value, namespace, hash);
+    if (allowed) this.whitelist.allow(owner, namespace, hash);
+    else this.whitelist.disallow(owner, namespace, hash);
     return fnOk(undefined);
   }
 
   /** The owner revokes one of their public tokens (until its exp). */
   revoke(privateToken: string, publicToken: string): FnResult<void> {
     const o = this.owners.authenticate(privateToken);
-    if (!o.ok) return o;
-    const c = verifyPublicToken(publicToken, (owner) => this.owners.publicKey(owner));
+    return o.ok ? this.revokeAs(o.value, publicToken) : o;
+  }
+
+  /** The same for an owner the HTTP layer authenticated. */
+  revokeAs(owner: string, publicToken: string): FnResult<void> {
+    const c = verifyPublicToken(publicToken, (o) => this.owners.publicKey(o));
     if (!c.ok) return c;
-    if (c.value.owner !== o.value) return fnFail('FERRY_FN_BAD_TOKEN', 'the token belongs to another owner');
+    if (c.value.owner !== owner) return fnFail('FERRY_FN_BAD_TOKEN', 'the token belongs to another owner');
     this.revocations.revoke(tokenId(c.value), c.value.expiresAtS * 1000);
     return fnOk(undefined);
   }
@@ -157,9 +175,9 @@ export class FunctionService implements ScheduleCalls {
   }
 
   /** Steps: authenticate, then the namespace must be one the token lists (the owner has all of theirs). */
-  authorize(token: string, namespace: string): FnResult<Principal> {
+  authorize(token: string, namespace: string, asOwner?: string): FnResult<Principal> {
     if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace)) return fnFail('FERRY_FN_BAD_REQUEST', `namespace must match ${NAMESPACE_PATTERN}`);
-    const p = this.authenticate(token);
+    const p = token === '' && asOwner !== undefined ? fnOk<Principal>({ owner: asOwner, callerId: asOwner }) : this.authenticate(token);
     if (!p.ok) return p;
     const c = p.value.claims;
     if (c !== undefined && !c.namespaces.includes(namespace)) return fnFail('FERRY_FN_FORBIDDEN_NAMESPACE', `the token does not allow namespace ${namespace}`);
@@ -192,7 +210,7 @@ export class FunctionService implements ScheduleCalls {
   async #handleCall(req: CallRequest): Promise<FnResult<RunOutput>> {
     const bad = checkCallRequest(req);
     if (bad !== undefined) return fnFail('FERRY_FN_BAD_REQUEST', bad);
-    const p = this.authorize(req.token, req.namespace);
+    const p = this.authorize(req.token, req.namespace, req.asOwner);
     if (!p.ok) return p;
     const limited = this.rateLimit(p.value);
     if (!limited.ok) return limited;

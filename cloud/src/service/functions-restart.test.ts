@@ -14,6 +14,7 @@ import { generatePrivateToken, mintPublicToken } from '../functions/index.ts';
 import { wat } from '@ferry/test-kit/wat';
 import { KV_WAT, ManualClock } from '@ferry/test-kit/functions';
 import { CloudService, type CloudOptions } from './service.ts';
+import { ADMIN_TOKEN, bearer } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -25,7 +26,7 @@ const HASH = createHash('sha256').update(KV).digest('hex');
 const PERIOD_S = 60;
 
 const post = async (url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> => {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(), ...headers }, body: JSON.stringify(body) });
   const text = await r.text();
   return { status: r.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
 };
@@ -38,7 +39,7 @@ async function until(what: string, cond: () => boolean): Promise<void> {
 }
 
 async function startCloud(opts: Partial<CloudOptions> & { dataDir: string }): Promise<{ svc: CloudService; url: string }> {
-  const svc = new CloudService({ mqttPort: 0, httpPort: 0, functionRunner: 'in-process', scheduleTickMs: 10, log: () => {}, ...opts });
+  const svc = new CloudService({ adminToken: ADMIN_TOKEN, mqttPort: 0, httpPort: 0, functionRunner: 'in-process', scheduleTickMs: 10, log: () => {}, ...opts });
   const { httpUrl } = await svc.start();
   return { svc, url: httpUrl };
 }

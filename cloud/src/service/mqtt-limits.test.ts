@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { retainable } from './intake.ts';
 import { PacketSizeGuard } from './mqtt-limits.ts';
 import { CloudService } from './service.ts';
+import { ADMIN_TOKEN, getAs } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -58,6 +59,7 @@ describe('embedded broker limits', () => {
   const start = async () => {
     const logs: string[] = [];
     const svc = new CloudService({
+      adminToken: ADMIN_TOKEN,
       dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
       mqttPort: 0,
       httpPort: 0,
@@ -84,7 +86,7 @@ describe('embedded broker limits', () => {
     });
     expect(closed).toBe(true);
     expect(logs.some((l) => /larger than 65536 bytes/.test(l))).toBe(true);
-    expect((await fetch(`${httpUrl}/health`)).status).toBe(200);
+    expect((await getAs(`${httpUrl}/health`)).status).toBe(200);
   });
 
   // Regression: retained messages on any topic piled up in memory.

@@ -1,4 +1,5 @@
 /** @module The options of the cloud service (docs/cloud.md: the CLI flags map onto them). */
+import type { HttpRates } from '../api/auth.ts';
 import type { MqttLimits } from './mqtt-limits.ts';
 import type { Clock } from '../functions/index.ts';
 import type { ProjectionRule } from './projection.ts';
@@ -27,6 +28,13 @@ export interface CloudOptions {
    */
   readonly movePeers?: readonly string[];
   readonly topicPrefix?: string;
+  /**
+   * The cloud admin's credential (at least 32 characters). Without it FERRY_ADMIN_TOKEN, else the one kept in
+   * `<dataDir>/admin.token` (0600), made at first start (docs/security.md).
+   */
+  readonly adminToken?: string;
+  /** HTTP requests per second per credential and per anonymous address (api/auth.ts HTTP_RATES by default). */
+  readonly httpRates?: HttpRates;
   /** Subscribe through a shared subscription (MQTT 5) so several cloud processes split the stream. */
   readonly shared?: boolean;
   /**

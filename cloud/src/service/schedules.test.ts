@@ -24,6 +24,7 @@ import { StoreError } from '../storage/errors.ts';
 import { startRedis, type RedisHarness } from '@ferry/test-kit/redis';
 import { startSchedules } from '../functions/schedules/timer.ts';
 import { CloudService, type CloudOptions } from './service.ts';
+import { ADMIN_TOKEN, bearer, getAs } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -39,7 +40,7 @@ const json = async (r: Response): Promise<{ status: number; body: Record<string,
   return { status: r.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
 };
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(), ...headers }, body: JSON.stringify(body) });
 
 /** Waits for a condition the service's own timer brings about; the deadline only bounds a failing test. */
 async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
@@ -50,7 +51,15 @@ async function until(what: string, cond: () => boolean | Promise<boolean>): Prom
 }
 
 async function startCloud(opts: Partial<CloudOptions> & { dataDir: string }): Promise<{ svc: CloudService; url: string }> {
-  const svc = new CloudService({ mqttPort: 0, httpPort: 0, functionRunner: 'in-process', scheduleTickMs: 10, log: () => undefined, ...opts });
+  const svc = new CloudService({
+    adminToken: ADMIN_TOKEN,
+    mqttPort: 0,
+    httpPort: 0,
+    functionRunner: 'in-process',
+    scheduleTickMs: 10,
+    log: () => undefined,
+    ...opts,
+  });
   const { httpUrl } = await svc.start();
   return { svc, url: httpUrl };
 }
@@ -129,7 +138,7 @@ describe('scheduled functions in the cloud service (embedded, SQLite)', () => {
     clock.advance(PERIOD_S * 500);
     await until('period 1', () => stateOf(first.svc, a.name, 'incr.last') === '2');
     expect(await first.svc.schedules.runDue()).toEqual([]);
-    const listed = await json(await fetch(`${first.url}/api/functions/schedules?token=${encodeURIComponent(pub)}`));
+    const listed = await json(await getAs(`${first.url}/api/functions/schedules?token=${encodeURIComponent(pub)}`));
     expect([listed.status, (listed.body as unknown as { id: string }[]).map((s) => s.id)]).toEqual([200, [id]]);
     await first.svc.stop();
     cleanups.pop();
@@ -186,7 +195,7 @@ describe('scheduled functions in the cloud service (embedded, SQLite)', () => {
     expect(await create({ ...request(''), token: undefined, periodS: 300 }, { authorization: `Bearer ${every5min}` })).toEqual([201, undefined]);
     expect(await create(request(a.priv, { namespace: 'garage', periodS: 1 }))).toEqual([201, undefined]);
     const list = async (token: string) => {
-      const r = await json(await fetch(`${url}/api/functions/schedules?token=${encodeURIComponent(token)}`));
+      const r = await json(await getAs(`${url}/api/functions/schedules?token=${encodeURIComponent(token)}`));
       return r.status === 200
         ? (r.body as unknown as { namespace: string; runsAs: string }[]).map((s) => `${s.namespace}/${s.runsAs}`).sort()
         : [r.status, r.body.code];
@@ -201,7 +210,7 @@ describe('scheduled functions in the cloud service (embedded, SQLite)', () => {
         await json(
           await fetch(`${url}/api/functions/schedules/${id}`, {
             method: 'DELETE',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', ...bearer() },
             body: JSON.stringify({ token }),
           }),
         )

@@ -9,6 +9,7 @@ import { decode, encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { generatePrivateToken } from '../functions/tokens/private-token.ts';
 import { CloudService } from './service.ts';
+import { ADMIN_TOKEN, bearer, getAs } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -23,12 +24,19 @@ const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 
 };
 
 async function cloud() {
-  const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined });
+  const svc = new CloudService({
+    adminToken: ADMIN_TOKEN,
+    dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
+    mqttPort: 0,
+    httpPort: 0,
+    log: () => undefined,
+  });
   const urls = await svc.start();
   cleanups.push(() => svc.stop());
   return { svc, ...urls };
 }
-const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer() }, body: JSON.stringify(body) });
 
 describe('cloud service (embedded)', () => {
   it('provisions a device, ingests its board messages over MQTT, stores them once and in order', async () => {
@@ -51,7 +59,7 @@ describe('cloud service (embedded)', () => {
     const tampered = board.messages[5]!.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
     await pub.publishAsync('ferry/up/th-09/msg', tampered, { qos: 1 });
     await until(() => svc.ingest.counters().accepted === board.messages.length, 'all messages accepted');
-    const tel = (await (await fetch(`${httpUrl}/api/streams/th-09/tel`)).json()) as { sq: number }[];
+    const tel = (await (await getAs(`${httpUrl}/api/streams/th-09/tel`)).json()) as { sq: number }[];
     const telSent = board.messages.filter((m) => {
       const d = decode(m);
       return d.ok && d.value.claims['ev'] === 'tel';
@@ -63,7 +71,7 @@ describe('cloud service (embedded)', () => {
     const c = svc.ingest.counters();
     expect(c).toMatchObject({ accepted: board.messages.length, duplicate: 10 });
     expect(Object.values(c).some((v) => v === 1)).toBe(true); // the tampered one, counted under its verify failure
-    const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
+    const metrics = await (await getAs(`${httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/ferry_cloud_ingest_total\{outcome="accepted"\} \d+/);
     // A counter, not a gauge: the counts only grow, and rate() needs the counter type.
     expect(metrics).toMatch(/# TYPE ferry_cloud_ingest_total counter/);
@@ -78,7 +86,7 @@ describe('cloud service (embedded)', () => {
     await pub.publishAsync('ferry/up/stranger/msg', board.messages[0]!, { qos: 1 });
     await until(() => Object.values(svc.ingest.counters()).some((v) => v === 1), 'the refusal to be counted');
     expect(svc.ingest.counters().accepted).toBe(0);
-    expect(await (await fetch(`${httpUrl}/api/streams/stranger/boot`)).json()).toEqual([]);
+    expect(await (await getAs(`${httpUrl}/api/streams/stranger/boot`)).json()).toEqual([]);
   });
 
   // Regression: a device's valid message published on another device's topic was fed to that other device's
@@ -116,7 +124,7 @@ describe('cloud service (embedded)', () => {
     expect(res.status).toBe(201);
     const added = (await res.json()) as { key: string; owner: string };
     expect(added.owner).toBe(owner);
-    expect(((await (await fetch(`${httpUrl}/api/devices`)).json()) as { id: string; owner?: string }[]).find((d) => d.id === 'th-10')?.owner).toBe(owner);
+    expect(((await (await getAs(`${httpUrl}/api/devices`)).json()) as { id: string; owner?: string }[]).find((d) => d.id === 'th-10')?.owner).toBe(owner);
 
     const pub = await mqtt.connectAsync(mqttUrl);
     cleanups.push(() => pub.endAsync(true));
@@ -142,6 +150,7 @@ describe('cloud service (embedded)', () => {
   // stored, which paces the sender; nothing is lost and another device's connection is still served.
   it('a device flooding the uplink is held back, never dropped: every message stored; another device is still served', async () => {
     const svc = new CloudService({
+      adminToken: ADMIN_TOKEN,
       dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
       mqttPort: 0,
       httpPort: 0,
@@ -205,7 +214,13 @@ describe('one bad counter does not silence a device', () => {
       return t.value;
     };
   const setup = async () => {
-    const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined });
+    const svc = new CloudService({
+      adminToken: ADMIN_TOKEN,
+      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
+      mqttPort: 0,
+      httpPort: 0,
+      log: () => undefined,
+    });
     const { mqttUrl, httpUrl } = await svc.start();
     cleanups.push(() => svc.stop());
     const pub = await mqtt.connectAsync(mqttUrl);
@@ -245,7 +260,7 @@ describe('one bad counter does not silence a device', () => {
     for (const sq of [0, 1]) await pub.publishAsync('ferry/up/amnesiac/msg', tok(1, sq), { qos: 1 }); // lost its epoch
     expect(dispatched).toEqual(['7/0', '7/1']);
     expect(svc.ingest.counters().late).toBe(2);
-    const r = await fetch(`${httpUrl}/api/devices/amnesiac/reset-sequence`, { method: 'POST' });
+    const r = await fetch(`${httpUrl}/api/devices/amnesiac/reset-sequence`, { method: 'POST', headers: bearer() });
     expect(r.status).toBe(200);
     for (const sq of [2, 3]) await pub.publishAsync('ferry/up/amnesiac/msg', tok(1, sq), { qos: 1 });
     // A fresh window waits for seq 0 of epoch 1 (already stored as late) until its timeout, then releases 2 and 3.
@@ -267,7 +282,7 @@ describe('the topic a message arrived on travels with it through the re-order bu
       return t.value;
     };
   const start = async (dataDir: string) => {
-    const svc = new CloudService({ dataDir, mqttPort: 0, httpPort: 0, log: () => undefined });
+    const svc = new CloudService({ adminToken: ADMIN_TOKEN, dataDir, mqttPort: 0, httpPort: 0, log: () => undefined });
     const { mqttUrl } = await svc.start();
     const inputs = vi.spyOn(svc.rules, 'input');
     const pub = await mqtt.connectAsync(mqttUrl);
@@ -317,6 +332,7 @@ describe('the topic a message arrived on travels with it through the re-order bu
 describe('namespace projection rules (CloudOptions.projections)', () => {
   it('a configured rule replaces the default: env.h -> hum.<kid> = "<h>", in the owner\'s state and retained', async () => {
     const svc = new CloudService({
+      adminToken: ADMIN_TOKEN,
       dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
       mqttPort: 0,
       httpPort: 0,
@@ -352,7 +368,7 @@ describe('the data directory is private', () => {
   // Regression: cloud.db and ingest.sqlite were 0644 in a 0755 directory (only master.key was 0600).
   it('is 0700 and every file in it 0600, the databases WAL files included', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'ferry-cloud-')), 'data');
-    const svc = new CloudService({ dataDir, mqttPort: 0, httpPort: 0, log: () => undefined });
+    const svc = new CloudService({ adminToken: ADMIN_TOKEN, dataDir, mqttPort: 0, httpPort: 0, log: () => undefined });
     await svc.start();
     cleanups.push(() => svc.stop());
     const { readdirSync, statSync } = await import('node:fs');
@@ -367,13 +383,24 @@ describe('listen addresses', () => {
   // Regression: one --host set both the broker's and the HTTP API's address, so exposing MQTT to boards on a
   // LAN exposed the API too; and nothing warned that a non-loopback address carries everything in clear.
   it('the HTTP API listens on loopback apart from MQTT; a non-loopback address needs insecure', async () => {
-    const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), host: '127.0.0.2', mqttPort: 0, httpPort: 0, log: () => undefined });
+    const svc = new CloudService({
+      adminToken: ADMIN_TOKEN,
+      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
+      host: '127.0.0.2',
+      mqttPort: 0,
+      httpPort: 0,
+      log: () => undefined,
+    });
     const { mqttUrl, httpUrl } = await svc.start();
     cleanups.push(() => svc.stop());
     expect(new URL(mqttUrl).hostname).toBe('127.0.0.2');
     expect(new URL(httpUrl).hostname).toBe('127.0.0.1');
-    expect(() => new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), host: '0.0.0.0' })).toThrow(/not a loopback address.*--insecure/);
-    expect(() => new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), httpHost: '192.0.2.1' })).toThrow(/--http-host/);
+    expect(() => new CloudService({ adminToken: ADMIN_TOKEN, dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), host: '0.0.0.0' })).toThrow(
+      /not a loopback address.*--insecure/,
+    );
+    expect(() => new CloudService({ adminToken: ADMIN_TOKEN, dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), httpHost: '192.0.2.1' })).toThrow(
+      /--http-host/,
+    );
   });
 });
 
@@ -381,7 +408,13 @@ describe('rule moves go only to known targets', () => {
   // Regression: POST /api/move accepted any URL as target and POSTed the job with its window state there
   // (server-side request forgery), then uninstalled the job.
   it('refuses a move to an unlisted URL or an unknown gateway with 403; the job stays, running', async () => {
-    const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), mqttPort: 0, httpPort: 0, log: () => undefined });
+    const svc = new CloudService({
+      adminToken: ADMIN_TOKEN,
+      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
+      mqttPort: 0,
+      httpPort: 0,
+      log: () => undefined,
+    });
     const { httpUrl } = await svc.start();
     cleanups.push(() => svc.stop());
     const installation = {
@@ -389,7 +422,7 @@ describe('rule moves go only to known targets', () => {
       jobConfig: { connectors: { input: 'ferry/up/+/msg', output: 'alerts/t' }, jobProps: { condition: 'gt', threshold: 30, fieldName: 't' } },
     };
     const post = (path: string, body: unknown) =>
-      fetch(`${httpUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${httpUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer() }, body: JSON.stringify(body) });
     const { jobId } = (await (await post('/api/install', installation)).json()) as { jobId: string };
     await post('/api/start', { jobId });
     for (const target of ['http://127.0.0.1:1', 'gateway:nobody']) {

@@ -16,8 +16,11 @@ import { buildApi } from '../api/server.ts';
 import { ingestMetrics } from '../api/health.ts';
 import { DeviceRegistry, loadMasterKey } from '../devices/registry.ts';
 import { FunctionService, InProcessRunner, PoolRunner, Scheduler, startSchedules, systemClock } from '../functions/index.ts';
+import { loadAdminToken } from '../identity/credentials.ts';
+import { Identity } from '../identity/identity.ts';
 import { Ingest } from '../ingest/index.ts';
 import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
+import { SqliteIdentityStore } from '../storage/sqlite/identity-store.ts';
 import { callRoute } from './calls.ts';
 import { GatewayControl } from './control.ts';
 import { Intake } from './intake.ts';
@@ -42,6 +45,14 @@ export class CloudService {
   /** Scheduled functions: schedules and leases in SQLite (embedded) or Redis (scale-out). */
   readonly schedules: Scheduler;
   readonly projection: Projection;
+  /** Who may use the HTTP API (docs/security.md). */
+  readonly identity: Identity;
+  /**
+   * The cloud admin's credential: CloudOptions.adminToken, FERRY_ADMIN_TOKEN, or `<data>/admin.token` (0600),
+   * made at first start; `adminTokenCreated` says it was made now (show it once).
+   */
+  readonly adminToken: string;
+  readonly adminTokenCreated: boolean;
   readonly registry = new Registry();
   readonly #state: StateParts;
   readonly #intake: Intake;
@@ -67,6 +78,9 @@ export class CloudService {
       }
     }
     makePrivateDir(opts.dataDir);
+    const admin = loadAdminToken(opts.dataDir, opts.adminToken);
+    this.adminToken = admin.token;
+    this.adminTokenCreated = admin.created;
     this.db = openCloudDb(opts.dataDir, synchronous);
     const masterKey = loadMasterKey(join(opts.dataDir, 'master.key')); // seals device keys and owners' signing secrets
     this.devices = new DeviceRegistry(new SqliteDeviceStore(this.db), masterKey);
@@ -88,6 +102,14 @@ export class CloudService {
     this.functions = new FunctionService({
       ...state.functions,
       runner: opts.functionRunner === 'in-process' ? new InProcessRunner() : new PoolRunner({ size: 2, timeoutMs: 1000 }),
+    });
+    this.identity = new Identity({
+      store: new SqliteIdentityStore(this.db),
+      adminToken: admin.token,
+      ownerOf: (t) => {
+        const o = this.functions.owners.authenticate(t);
+        return o.ok ? o.value : undefined;
+      },
     });
     this.schedules = new Scheduler({
       service: this.functions,
@@ -159,7 +181,9 @@ export class CloudService {
     }, 250);
     this.#ticker.unref();
     this.#scheduleTimer = startSchedules(this.schedules, { tickMs: this.opts.scheduleTickMs, log: (m) => this.#log(m) });
-    this.#http = buildApi({
+    this.#http = await buildApi({
+      identity: this.identity,
+      rates: this.opts.httpRates,
       ingest: this.ingest,
       devices: this.devices,
       functions: this.functions,
@@ -174,6 +198,11 @@ export class CloudService {
     makeFilesPrivate(this.opts.dataDir); // the WAL and shared-memory files the databases made meanwhile
     this.#log(`ferry cloud: MQTT ${mqttUrl}${this.#intake.embedded ? ' (embedded)' : ''}, HTTP ${httpUrl}, data ${this.opts.dataDir}`);
     return { mqttUrl, httpUrl };
+  }
+
+  /** The HTTP API once started (tests list its routes: api/auth.ts declaredRoutes). */
+  get api(): FastifyInstance | undefined {
+    return this.#http;
   }
 
   /** A request to a gateway's REST API over its control channel. */
