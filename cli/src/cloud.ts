@@ -4,6 +4,7 @@ import { CloudService, isLoopback } from '@ferry/cloud';
 import { intOption } from './key.ts';
 import { UsageError } from './usage.ts';
 import type { Io } from './io.ts';
+import { send, seg, withApi, type ApiFlags } from './api-client.ts';
 
 export function cloudCommands(io: Io): Command {
   const cloud = new Command('cloud').description('the cloud service: ingest, rules, devices');
@@ -91,47 +92,35 @@ export function cloudCommands(io: Io): Command {
 
 export function deviceCommands(io: Io, setCode: (c: number) => void): Command {
   const device = new Command('device').description('provision devices on a running cloud service');
-  device
-    .command('add <id>')
-    .description('create a device and its key; the key is printed once (store it on the device)')
-    .option('--namespace <ns>', 'namespace the device belongs to', 'default')
-    .option('--api <url>', 'cloud HTTP API', 'http://127.0.0.1:8080')
-    .option(
-      '--owner-token-env <var>',
-      "environment variable holding the namespace owner's private token: the device's readings then feed that owner's function namespace",
-    )
-    .action(async (id: string, o: { namespace: string; api: string; ownerTokenEnv?: string }) => {
-      let privateToken: string | undefined;
-      if (o.ownerTokenEnv !== undefined) {
-        privateToken = process.env[o.ownerTokenEnv];
-        if (privateToken === undefined || privateToken === '') throw new UsageError(`${o.ownerTokenEnv} is not set`);
-      }
-      let res: Response;
-      try {
-        res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ id, namespace: o.namespace, ...(privateToken !== undefined && { privateToken }) }),
-        });
-      } catch (e) {
-        throw new UsageError(`cannot reach the cloud API at ${o.api}: ${(e as Error).message}`);
-      }
-      const body = (await res.json()) as { key?: string; code?: string; message?: string };
-      if (!res.ok) {
-        io.err(`${body.message ?? body.code ?? res.status}\n`);
-        setCode(1);
-        return;
-      }
-      io.out(`${JSON.stringify(body)}\n`);
-    });
-  device
-    .command('list')
-    .option('--api <url>', 'cloud HTTP API', 'http://127.0.0.1:8080')
-    .action(async (o: { api: string }) => {
-      const res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`).catch((e: Error) => {
-        throw new UsageError(`cannot reach ${o.api}: ${e.message}`);
-      });
-      io.out(`${JSON.stringify(await res.json(), null, 2)}\n`);
-    });
+  withApi(
+    device
+      .command('add <id>')
+      .description('create a device and its key; the key and MQTT credentials are printed once (store them on the device)')
+      .option('--namespace <ns>', 'namespace the device belongs to', 'default')
+      .option('--owner <id>', "the owner whose function namespace the device's readings feed")
+      .option('--gateway <id>', 'the gateway the device reaches the cloud through')
+      .option(
+        '--owner-token-env <var>',
+        "environment variable holding the owner's private token (sent in the body): the device's readings then feed that owner's function namespace",
+      ),
+  ).action(async (id: string, o: ApiFlags & { namespace: string; owner?: string; gateway?: string; ownerTokenEnv?: string }) => {
+    let privateToken: string | undefined;
+    if (o.ownerTokenEnv !== undefined) {
+      privateToken = io.env[o.ownerTokenEnv];
+      if (privateToken === undefined || privateToken === '') throw new UsageError(`${o.ownerTokenEnv} is not set`);
+    }
+    const body = {
+      id,
+      namespace: o.namespace,
+      ...(o.owner !== undefined && { owner: o.owner }),
+      ...(o.gateway !== undefined && { gateway: o.gateway }),
+      ...(privateToken !== undefined && { privateToken }),
+    };
+    await send(io, setCode, o, 'POST', '/api/devices', { json: body });
+  });
+  withApi(device.command('list').description('the devices (never their keys)')).action((o: ApiFlags) => send(io, setCode, o, 'GET', '/api/devices'));
+  withApi(device.command('remove <id>').description('remove a device: its key and MQTT credentials stop working')).action((id: string, o: ApiFlags) =>
+    send(io, setCode, o, 'DELETE', `/api/devices/${seg(id)}`),
+  );
   return device;
 }

@@ -1,8 +1,9 @@
-/** @module `ferry gateway`: run the gateway daemon, or check its configuration. */
+/** @module `ferry gateway`: run the gateway daemon, check its configuration, or register a gateway on a running cloud. */
 import { Command } from 'commander';
 import { GatewayDaemon, buildSources, loadConfig, ConfigError } from '@ferry/gateway';
 import type { GatewayConfig, Source } from '@ferry/gateway';
 import type { Io } from './io.ts';
+import { send, withApi, type ApiFlags } from './api-client.ts';
 
 export function gatewayCommands(io: Io, setCode: (c: number) => void): Command {
   const gw = new Command('gateway').description('the gateway daemon: BLE and serial to MQTT with store-and-forward and edge rules');
@@ -46,5 +47,16 @@ export function gatewayCommands(io: Io, setCode: (c: number) => void): Command {
         process.once('SIGTERM', stop);
       });
     });
+  withApi(
+    gw
+      .command('add <id>')
+      .description('register a gateway on a running cloud; its key and MQTT credentials are printed once (put them in gateway.yaml)')
+      .option('--owner <id>', 'the owner the gateway belongs to')
+      .option('--board <kid...>', 'boards the gateway may publish for'),
+  ).action((id: string, o: ApiFlags & { owner?: string; board?: string[] }) =>
+    send(io, setCode, o, 'POST', '/api/gateways', {
+      json: { id, ...(o.owner !== undefined && { owner: o.owner }), ...(o.board !== undefined && { boards: o.board }) },
+    }),
+  );
   return gw;
 }

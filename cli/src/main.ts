@@ -11,6 +11,9 @@ import { decodeCommand } from './decode.ts';
 import { gatewayCommands } from './gateway.ts';
 import { cloudCommands, deviceCommands } from './cloud.ts';
 import { tokenCommands } from './token.ts';
+import { ownerCommands } from './owner.ts';
+import { fnCommands } from './fn.ts';
+import { ruleCommands } from './rule.ts';
 import { demoCommand } from './demo.ts';
 import { processIo, type Io } from './io.ts';
 import { UsageError } from './usage.ts';
@@ -33,7 +36,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program.addCommand(gatewayCommands(io, setCode));
   program.addCommand(cloudCommands(io));
   program.addCommand(deviceCommands(io, setCode));
+  program.addCommand(ownerCommands(io, setCode));
   program.addCommand(tokenCommands(io, setCode));
+  program.addCommand(fnCommands(io, setCode));
+  program.addCommand(ruleCommands(io, setCode));
   program.addCommand(demoCommand(io, setCode));
   inheritSettings(program);
   try {
