@@ -99,15 +99,19 @@ describe('functions, with the owner private token in FERRY_TOKEN', () => {
     expect(c.json()).toMatchObject({ value: -(2 ** 31) }); // NONE: no reading in the namespace
   });
 
-  it('fn allow white-lists it (fn call runs it); fn allow --deny takes it off (fn call refused)', async () => {
+  it('fn allow white-lists it (a call with a public token runs it); fn allow --deny takes it off (that call is refused)', async () => {
     const a = await run(['fn', 'allow', hash, '--namespace', 'home'], alice);
     expect([a.code, a.err]).toEqual([0, '']);
     expect(a.json()).toEqual({ namespace: 'home', hash, allowed: true });
-    const c = await run(['fn', 'call', hash, 'min_temperature', '-1', '--namespace', 'home'], alice);
+    // The white-list governs public tokens (the owner's own token may run anything in its namespaces).
+    const minted = await run(['token', 'mint', '--namespace', 'home', '--subject', 'kiosk'], alice);
+    expect(minted.code).toBe(0);
+    const pub = (minted.json() as { token: string }).token;
+    const c = await run(['fn', 'call', hash, 'min_temperature', '-1', '--namespace', 'home'], pub);
     expect([c.code, c.err]).toEqual([0, '']);
     expect(c.json()).toMatchObject({ value: -(2 ** 31) });
     expect((await run(['fn', 'allow', hash, '--namespace', 'home', '--deny'], alice)).code).toBe(0);
-    const refused = await run(['fn', 'call', hash, 'min_temperature', '-1', '--namespace', 'home'], alice);
+    const refused = await run(['fn', 'call', hash, 'min_temperature', '-1', '--namespace', 'home'], pub);
     expect([refused.code, (JSON.parse(refused.err) as { code: string }).code]).toEqual([1, 'FERRY_FN_NOT_WHITELISTED']);
   });
 });

@@ -5,7 +5,8 @@
  * - `viewer` | `operator` | `admin`: a credential with at least that role; which owner's objects it may touch
  *   the route checks against `req.principal` (mayActOn);
  * - `global`: the cloud's admin (or a global admin token); also what an undeclared route needs, so a route
- *   added without thinking is closed, not open;
+ *   added without thinking is closed, not open; `global:viewer` / `global:operator`: a global credential (one
+ *   of no owner) with at least that role;
  * - `fn`: the function-call protocol's own tokens (an owner's private token or a public token, in the body or
  *   as Bearer), checked by the function service; an API credential is resolved here too when one is sent.
  * A credential is `Authorization: Bearer <credential>` or the `ferry_session` cookie (POST /api/session). The
@@ -16,13 +17,13 @@
  */
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { TokenBuckets } from '@ferry/base';
 import { AuthError } from '../identity/errors.ts';
 import type { Identity } from '../identity/identity.ts';
 import { roleAtLeast, type Principal, type Role } from '../identity/principal.ts';
 
-export type Access = 'public' | Role | 'global' | 'fn';
+export type Access = 'public' | Role | 'global' | `global:${Role}` | 'fn';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -54,16 +55,19 @@ export interface DeclaredRoute {
   readonly access: Access;
 }
 
-const declared = new WeakMap<FastifyInstance, DeclaredRoute[]>();
+const declared = new WeakMap<FastifyInstance, RouteOptions[]>();
 
-/** Every route of an app that went through `authenticate`, with its access. */
-export const declaredRoutes = (app: FastifyInstance): readonly DeclaredRoute[] => declared.get(app) ?? [];
+/** Every route of an app that went through `authenticate`, with its access (as the route ended up with it). */
+export const declaredRoutes = (app: FastifyInstance): readonly DeclaredRoute[] =>
+  (declared.get(app) ?? []).flatMap((r) =>
+    [r.method].flat().flatMap((method) => (method === 'HEAD' ? [] : [{ method, url: r.url, access: r.config?.access ?? 'global' }])),
+  );
 
 export async function authenticate(app: FastifyInstance, identity: Identity, rates: HttpRates = HTTP_RATES): Promise<void> {
-  const routes: DeclaredRoute[] = [];
+  const routes: RouteOptions[] = [];
   declared.set(app, routes);
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, access: r.config?.access ?? 'global' });
+    routes.push(r);
   });
   const refused = new TokenBuckets({ maxEntries: 100_000 });
   await app.register(cookie);
@@ -84,9 +88,10 @@ export async function authenticate(app: FastifyInstance, identity: Identity, rat
         ? new AuthError('FERRY_AUTH_REQUIRED', 'send Authorization: Bearer <credential>, or log in (POST /api/session)')
         : new AuthError('FERRY_AUTH_BAD_CREDENTIAL', 'the credential is unknown, expired or revoked');
     }
-    const need: Role = access === 'global' ? 'admin' : access;
-    if (!roleAtLeast(principal.role, need) || (access === 'global' && principal.owner !== undefined))
-      throw new AuthError('FERRY_AUTH_FORBIDDEN', access === 'global' ? "this route is the cloud admin's" : `this route needs the ${need} role`);
+    const global = access.startsWith('global');
+    const need: Role = access === 'global' ? 'admin' : global ? (access.slice(7) as Role) : (access as Role);
+    if (!roleAtLeast(principal.role, need) || (global && principal.owner !== undefined))
+      throw new AuthError('FERRY_AUTH_FORBIDDEN', global ? `this route needs a global credential with the ${need} role` : `this route needs the ${need} role`);
   });
   await app.register(rateLimit, {
     hook: 'preHandler',

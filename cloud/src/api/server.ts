@@ -49,7 +49,15 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   deviceRoutes(app, p.devices, p.functions, p.identity);
   streamRoutes(app, p.ingest.series, p.devices);
   sequenceRoutes(app, p.ingest, p.devices);
-  rulesRoutes(app, p.rules);
+  // The rule routes are shared with the gateway daemon and declare no access: the cloud gives them theirs. Jobs
+  // read every owner's streams, so they are global: reading them needs a global viewer, starting and stopping
+  // an operator, installing, moving and removing the cloud's admin.
+  app.register(async (rules) => {
+    rules.addHook('onRoute', (r) => {
+      r.config = { ...r.config, access: r.method === 'GET' ? 'global:viewer' : r.url === '/api/start' || r.url === '/api/stop' ? 'global:operator' : 'global' };
+    });
+    rulesRoutes(rules, p.rules);
+  });
   functionRoutes(app, p.functions);
   scheduleRoutes(app, p.schedules, p.functions);
   gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
