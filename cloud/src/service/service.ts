@@ -17,6 +17,7 @@ import { ingestMetrics } from '../api/health.ts';
 import { DeviceRegistry, loadMasterKey } from '../devices/registry.ts';
 import { FunctionService, InProcessRunner, PoolRunner, Scheduler, startSchedules, systemClock } from '../functions/index.ts';
 import { Ingest } from '../ingest/index.ts';
+import { holdDataDir, type DataDirHold } from '../keys/data-lock.ts';
 import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
 import { callRoute } from './calls.ts';
 import { GatewayControl } from './control.ts';
@@ -47,6 +48,7 @@ export class CloudService {
   readonly #intake: Intake;
   readonly #uplink: Uplink;
   readonly #control: GatewayControl;
+  readonly #hold: DataDirHold;
   #http: FastifyInstance | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #scheduleTimer: { stop(): Promise<void> } | undefined;
@@ -67,6 +69,7 @@ export class CloudService {
       }
     }
     makePrivateDir(opts.dataDir);
+    this.#hold = holdDataDir(opts.dataDir); // shared by clouds, refused to a master key rotation (keys/data-lock.ts)
     this.db = openCloudDb(opts.dataDir, synchronous);
     const masterKey = loadMasterKey(join(opts.dataDir, 'master.key')); // seals device keys and owners' signing secrets
     this.devices = new DeviceRegistry(new SqliteDeviceStore(this.db), masterKey);
@@ -190,6 +193,7 @@ export class CloudService {
     await this.#intake.stop();
     this.db.close();
     await this.#state.close();
+    this.#hold.release();
   }
 
   #log(msg: string): void {
