@@ -20,9 +20,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Redis } from 'ioredis';
 import { DeviceError } from '../devices/errors.ts';
-import { openCloudDb } from '../service/modes.ts';
 import { lockDataDirExclusive } from './data-lock.ts';
 import { currentKey, keyPaths, parseKey, renameDurably, writeKeyFile } from './key-files.ts';
 import { connectRedis, preflight, resealRedis, type RedisTarget } from './reseal-redis.ts';
@@ -72,7 +72,8 @@ export async function rotateMasterKey(o: RotateOptions): Promise<RotationResult>
   const env = o.env ?? process.env;
   if (!existsSync(join(o.dataDir, 'cloud.db'))) throw new DeviceError('FERRY_DEVICE_MASTER_KEY', `${o.dataDir} holds no cloud.db: not a cloud data directory`);
   const lock = lockDataDirExclusive(o.dataDir);
-  const db = openCloudDb(o.dataDir, 'FULL');
+  const db = new Database(join(o.dataDir, 'cloud.db'), { fileMustExist: true });
+  db.pragma('synchronous = FULL'); // the rotation's commits survive a power cut, whatever the cloud runs with
   let redis: Redis | undefined;
   try {
     db.pragma('secure_delete = ON'); // values overwritten or freed are zeroed in the file, not left in free space
