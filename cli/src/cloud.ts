@@ -2,11 +2,12 @@
 import { Command } from 'commander';
 import { CloudService, isLoopback } from '@ferry/cloud';
 import { intOption } from './key.ts';
+import { rotateCommand } from './rotate.ts';
 import { UsageError } from './usage.ts';
 import type { Io } from './io.ts';
 import { send, seg, withApi, type ApiFlags } from './api-client.ts';
 
-export function cloudCommands(io: Io): Command {
+export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
   const cloud = new Command('cloud').description('the cloud service: ingest, rules, devices');
   cloud
     .command('start')
@@ -87,6 +88,7 @@ export function cloudCommands(io: Io): Command {
         });
       },
     );
+  cloud.addCommand(rotateCommand(io, setCode));
   return cloud;
 }
 

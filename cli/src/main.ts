@@ -34,7 +34,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program.addCommand(flashCommand(io, setCode, program)); // also adds `board upload`
   program.addCommand(decodeCommand(io, setCode));
   program.addCommand(gatewayCommands(io, setCode));
-  program.addCommand(cloudCommands(io));
+  program.addCommand(cloudCommands(io, setCode));
   program.addCommand(deviceCommands(io, setCode));
   program.addCommand(ownerCommands(io, setCode));
   program.addCommand(tokenCommands(io, setCode));

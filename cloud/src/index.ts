@@ -4,3 +4,4 @@ export { DEFAULT_PROJECTIONS, type ProjectionRule } from './service/projection.t
 export * from './devices/registry.ts';
 export * from './devices/errors.ts';
 export { SqliteDeviceStore } from './storage/sqlite/device-store.ts';
+export { rotateMasterKey, type RotateOptions, type RotationResult, type RotationStep } from './keys/rotate-master-key.ts';

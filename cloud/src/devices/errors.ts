@@ -17,6 +17,22 @@ const DEVICE = defineErrors(
       status: 500,
       doc: 'the master key is not 32 bytes of hex (at start-up: the service does not start, never in a reply)',
     },
+    // The master key's rotation (keys/rotate-master-key.ts, docs/cloud.md "Rotating the master key").
+    FERRY_DEVICE_DATA_DIR_BUSY: {
+      num: 4780,
+      status: 409,
+      doc: 'the data directory is in use: a running cloud refuses a master key rotation, a rotation refuses a starting cloud',
+    },
+    FERRY_DEVICE_ROTATION_UNFINISHED: {
+      num: 4781,
+      status: 500,
+      doc: 'a master key rotation was interrupted: the cloud does not start until `ferry cloud rotate-master-key` is run again',
+    },
+    FERRY_DEVICE_UNOPENABLE: {
+      num: 4782,
+      status: 500,
+      doc: 'a sealed row (or the rotation record) opens under neither the current nor the new master key; the rotation changes nothing',
+    },
   },
   { package: '@ferry/cloud', errorName: 'DeviceError' },
 );

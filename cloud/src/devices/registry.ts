@@ -48,6 +48,29 @@ export function loadMasterKey(path: string, env: Record<string, string | undefin
   return Buffer.from(hex, 'hex');
 }
 
+/** A device key sealed under the master key: iv (12) | tag (16) | ciphertext, the device id as associated data. */
+export function sealDeviceKey(masterKey: Uint8Array, id: string, key: Uint8Array): Buffer {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', masterKey, iv);
+  c.setAAD(Buffer.from(id));
+  const ct = Buffer.concat([c.update(key), c.final()]);
+  return Buffer.concat([iv, c.getAuthTag(), ct]);
+}
+
+/** The device key, or undefined when it was sealed under another master key or for another id, or altered. */
+export function openDeviceKey(masterKey: Uint8Array, id: string, sealed: Uint8Array): Buffer | undefined {
+  if (sealed.length < 28) return undefined;
+  const b = Buffer.from(sealed);
+  const d = createDecipheriv('aes-256-gcm', masterKey, b.subarray(0, 12));
+  d.setAAD(Buffer.from(id));
+  d.setAuthTag(b.subarray(12, 28));
+  try {
+    return Buffer.concat([d.update(b.subarray(28)), d.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** How long an unknown kid is remembered as unknown, and how many are remembered (docs/limits.md). */
 export const MISS_TTL_MS = 2_000;
 export const MAX_MISSES = 100_000;
@@ -79,11 +102,7 @@ export class DeviceRegistry {
     if (!KID_PATTERN.test(namespace)) throw new DeviceError('FERRY_DEVICE_BAD_ID', 'namespaces are 1..32 characters of [A-Za-z0-9._-]');
     this.misses.delete(id);
     const key = randomBytes(32);
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', this.master, iv);
-    c.setAAD(Buffer.from(id));
-    const ct = Buffer.concat([c.update(key), c.final()]);
-    const sealedKey = Buffer.concat([iv, c.getAuthTag(), ct]);
+    const sealedKey = sealDeviceKey(this.master, id, key);
     if (!this.store.put({ id, namespace, createdMs: nowMs, sealedKey, owner: owner ?? null }))
       throw new DeviceError('FERRY_DEVICE_EXISTS', `device ${id} exists; remove it first to re-key`);
     return { id, namespace, ...(owner !== undefined && { owner }), key: key.toString('hex') };
@@ -129,16 +148,8 @@ export class DeviceRegistry {
       return undefined;
     }
     this.misses.delete(kid);
-    const b = Buffer.from(rec.sealedKey);
-    const d = createDecipheriv('aes-256-gcm', this.master, b.subarray(0, 12));
-    d.setAAD(Buffer.from(kid));
-    d.setAuthTag(b.subarray(12, 28));
-    let key: Buffer;
-    try {
-      key = Buffer.concat([d.update(b.subarray(28)), d.final()]);
-    } catch {
-      return undefined; // sealed under another master key, or tampered with: the device cannot verify
-    }
+    const key = openDeviceKey(this.master, kid, rec.sealedKey);
+    if (key === undefined) return undefined; // sealed under another master key, or tampered with: the device cannot verify
     const k = hmacKey(key);
     this.cache.set(kid, k);
     return k;

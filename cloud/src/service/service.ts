@@ -19,6 +19,7 @@ import { FunctionService, InProcessRunner, PoolRunner, Scheduler, startSchedules
 import { loadAdminToken } from '../identity/credentials.ts';
 import { Identity } from '../identity/identity.ts';
 import { Ingest } from '../ingest/index.ts';
+import { holdDataDir, type DataDirHold } from '../keys/data-lock.ts';
 import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
 import { SqliteIdentityStore } from '../storage/sqlite/identity-store.ts';
 import { callRoute } from './calls.ts';
@@ -58,6 +59,7 @@ export class CloudService {
   readonly #intake: Intake;
   readonly #uplink: Uplink;
   readonly #control: GatewayControl;
+  readonly #hold: DataDirHold;
   #http: FastifyInstance | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #scheduleTimer: { stop(): Promise<void> } | undefined;
@@ -81,6 +83,7 @@ export class CloudService {
     const admin = loadAdminToken(opts.dataDir, opts.adminToken);
     this.adminToken = admin.token;
     this.adminTokenCreated = admin.created;
+    this.#hold = holdDataDir(opts.dataDir); // shared by clouds, refused to a master key rotation (keys/data-lock.ts)
     this.db = openCloudDb(opts.dataDir, synchronous);
     const masterKey = loadMasterKey(join(opts.dataDir, 'master.key')); // seals device keys and owners' signing secrets
     this.devices = new DeviceRegistry(new SqliteDeviceStore(this.db), masterKey);
@@ -219,6 +222,7 @@ export class CloudService {
     await this.#intake.stop();
     this.db.close();
     await this.#state.close();
+    this.#hold.release();
   }
 
   #log(msg: string): void {
