@@ -15,14 +15,14 @@ import { main } from './main.ts';
 const dir = mkdtempSync(join(tmpdir(), 'ferry-cli-ops-cloud-'));
 let svc: CloudService;
 let api = '';
-/** The admin credential once the cloud's HTTP API asks for one; any value until then. */
+/** The cloud admin's credential (made at its first start). */
 let admin = '';
 const alice = generatePrivateToken('alice');
 const MODULE = join(dir, 'min-temperature.wasm');
 beforeAll(async () => {
   svc = new CloudService({ dataDir: join(dir, 'data'), mqttPort: 0, httpPort: 0, log: () => undefined, functionRunner: 'in-process' });
   api = (await svc.start()).httpUrl;
-  admin = (svc as unknown as { adminToken?: string }).adminToken ?? 'admin';
+  admin = svc.adminToken;
   expect(svc.functions.register(alice).ok).toBe(true);
   writeFileSync(MODULE, await buildFixture('min-temperature'));
 }, 60_000);

@@ -1,0 +1,233 @@
+/**
+ * The HTTP rows of the tenant-isolation matrix: owner alice's credentials against owner bob's objects, over
+ * every HTTP surface (devices, streams, sequences, gateways, API tokens, functions, white-lists, namespace
+ * state, function tokens, schedules, rules). Each row is an attempt that must be refused and, where the
+ * surface allows one, the same action on alice's own object, which must succeed: a row that refuses
+ * everything fails too. Tenants are set up over the API only, so the rows run against any cloud mode.
+ */
+import { createHash } from 'node:crypto';
+import { KV_WAT } from '@ferry/test-kit/functions';
+import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { wat } from '@ferry/test-kit/wat';
+import { mintPublicToken } from '../../cloud/src/functions/index.ts';
+
+const KV = wat(KV_WAT); // `incr` adds one to the namespace key "counter" and returns it
+export const KV_HASH = createHash('sha256').update(KV).digest('hex');
+
+export interface Tenant {
+  readonly id: string;
+  readonly priv: string;
+  /** API tokens of this owner by role. */
+  readonly admin: string;
+  readonly viewer: string;
+  readonly adminTokenId: string;
+  readonly device: string;
+  readonly deviceKey: string;
+  readonly spare: string;
+  readonly gateway: string;
+  /** A public token for namespace "home", 1 call/s burst 1 (so a drained bucket shows). */
+  readonly pub: string;
+  readonly scheduleId: string;
+}
+
+type Answer = { status: number; body: unknown };
+
+export async function call(api: string, method: string, path: string, token: string | undefined, body?: unknown, type = 'application/json'): Promise<Answer> {
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  let payload: string | ArrayBuffer | undefined;
+  if (body !== undefined) {
+    headers['content-type'] = type;
+    payload = body instanceof Uint8Array ? (new Uint8Array(body).buffer as ArrayBuffer) : JSON.stringify(body);
+  }
+  const r = await fetch(`${api}${path}`, { method, headers, ...(payload !== undefined && { body: payload }) });
+  const text = await r.text();
+  return { status: r.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+}
+
+const ok = (a: Answer, what: string): Answer => {
+  if (a.status >= 300) throw new Error(`${what}: ${a.status} ${JSON.stringify(a.body)}`);
+  return a;
+};
+
+/** Registers owner `id` with a device, a spare device, a gateway, API tokens, the KV module, a public token and a schedule. */
+export async function tenant(api: string, id: string): Promise<Tenant> {
+  const priv = (ok(await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id }), 'owner').body as { privateToken: string }).privateToken;
+  const admin = ok(await call(api, 'POST', '/api/tokens', priv, { role: 'admin' }), 'admin token').body as { id: string; token: string };
+  const viewer = ok(await call(api, 'POST', '/api/tokens', priv, { role: 'viewer' }), 'viewer token').body as { token: string };
+  const device = ok(await call(api, 'POST', '/api/devices', admin.token, { id: `${id}-dev`, namespace: 'home' }), 'device').body as { key: string };
+  ok(await call(api, 'POST', '/api/devices', admin.token, { id: `${id}-spare`, namespace: 'home' }), 'spare');
+  ok(await call(api, 'POST', '/api/gateways', admin.token, { id: `${id}-gw` }), 'gateway');
+  ok(await call(api, 'POST', '/api/functions/modules?namespace=home', priv, KV, 'application/wasm'), 'module');
+  ok(await call(api, 'POST', '/api/functions/whitelist', priv, { namespace: 'home', hash: KV_HASH, allowed: true }), 'white-list');
+  const pub = mintPublicToken(
+    priv,
+    { subject: `${id}-kiosk`, ttlS: 3600, namespaces: ['home'], rate: { perSecond: 1, burst: 1 }, jti: 'kiosk-0001' },
+    Date.now(),
+  );
+  if (!pub.ok) throw pub.error;
+  const schedule = ok(
+    await call(api, 'POST', '/api/functions/schedules', priv, {
+      namespace: 'home',
+      hash: KV_HASH,
+      export: 'add',
+      args: [1, 2],
+      periodS: 3600,
+      writeTo: 'tick',
+    }),
+    'schedule',
+  ).body as { id: string };
+  return {
+    id,
+    priv,
+    admin: admin.token,
+    adminTokenId: admin.id,
+    viewer: viewer.token,
+    device: `${id}-dev`,
+    deviceKey: device.key,
+    spare: `${id}-spare`,
+    gateway: `${id}-gw`,
+    pub: pub.value,
+    scheduleId: schedule.id,
+  };
+}
+
+export interface Row {
+  readonly surface: string;
+  readonly attempt: string;
+  /** Alice's attempt on bob's object; resolves to a failure description, or undefined when refused as it must be. */
+  readonly refused: (api: string, alice: Tenant, bob: Tenant) => Promise<string | undefined>;
+  /** The same action on alice's own object; a failure description, or undefined when it worked. */
+  readonly own?: (api: string, alice: Tenant, bob: Tenant) => Promise<string | undefined>;
+}
+
+/** Undefined when the status is one of `want`, else what came back. */
+const expectStatus = (a: Answer, ...want: number[]): string | undefined =>
+  want.includes(a.status) ? undefined : `answered ${a.status} ${JSON.stringify(a.body)}`;
+const ids = (a: Answer): string[] => (Array.isArray(a.body) ? (a.body as { id: string }[]).map((d) => d.id) : []);
+
+export const HTTP_ROWS: readonly Row[] = [
+  {
+    surface: 'devices',
+    attempt: "list shows only one's own devices",
+    refused: async (api, a, b) => (ids(await call(api, 'GET', '/api/devices', a.viewer)).includes(b.device) ? "bob's device listed" : undefined),
+    own: async (api, a) => (ids(await call(api, 'GET', '/api/devices', a.viewer)).includes(a.device) ? undefined : 'own device missing'),
+  },
+  {
+    surface: 'devices',
+    attempt: "read another owner's device",
+    refused: async (api, a, b) => expectStatus(await call(api, 'GET', `/api/devices/${b.device}`, a.admin), 404),
+    own: async (api, a) => expectStatus(await call(api, 'GET', `/api/devices/${a.device}`, a.viewer), 200),
+  },
+  {
+    surface: 'devices',
+    attempt: "remove another owner's device",
+    refused: async (api, a, b) => expectStatus(await call(api, 'DELETE', `/api/devices/${b.spare}`, a.admin), 404),
+    own: async (api, a) => expectStatus(await call(api, 'DELETE', `/api/devices/${a.spare}`, a.admin), 200),
+  },
+  {
+    surface: 'devices',
+    attempt: 'add a device in the name of another owner',
+    refused: async (api, a, b) => expectStatus(await call(api, 'POST', '/api/devices', a.admin, { id: `${a.id}-forged`, owner: b.id }), 403),
+    own: async (api, a) => expectStatus(await call(api, 'POST', '/api/devices', a.admin, { id: `${a.id}-extra`, owner: a.id }), 201),
+  },
+  {
+    surface: 'streams',
+    attempt: "read another owner's device stream",
+    refused: async (api, a, b) => expectStatus(await call(api, 'GET', `/api/streams/${b.device}/tel`, a.admin), 404),
+    own: async (api, a) => expectStatus(await call(api, 'GET', `/api/streams/${a.device}/tel`, a.viewer), 200),
+  },
+  {
+    surface: 'streams',
+    attempt: "reset another owner's device sequence",
+    refused: async (api, a, b) => expectStatus(await call(api, 'POST', `/api/devices/${b.device}/reset-sequence`, a.admin), 404),
+    own: async (api, a) => expectStatus(await call(api, 'POST', `/api/devices/${a.device}/reset-sequence`, a.admin), 200),
+  },
+  {
+    surface: 'gateways',
+    attempt: "drive another owner's gateway through the control channel",
+    refused: async (api, a, b) => expectStatus(await call(api, 'POST', `/api/gateways/${b.gateway}/api/stop`, a.admin, { jobId: 'x' }), 404),
+    // Alice's own gateway is not connected: the request is let through to the control channel (not 401/403/404).
+    own: async (api, a) => {
+      const r = await call(api, 'GET', `/api/gateways/${a.gateway}/api/jobs`, a.viewer);
+      return [401, 403, 404].includes(r.status) ? `answered ${r.status}` : undefined;
+    },
+  },
+  {
+    surface: 'gateways',
+    attempt: "list another owner's gateways",
+    refused: async (api, a, b) => (ids(await call(api, 'GET', '/api/gateways', a.admin)).includes(b.gateway) ? "bob's gateway listed" : undefined),
+    own: async (api, a) => (ids(await call(api, 'GET', '/api/gateways', a.admin)).includes(a.gateway) ? undefined : 'own gateway missing'),
+  },
+  {
+    surface: 'API tokens',
+    attempt: "mint a token for another owner, list or revoke another owner's tokens",
+    refused: async (api, a, b) =>
+      expectStatus(await call(api, 'POST', '/api/tokens', a.admin, { role: 'viewer', owner: b.id }), 403) ??
+      expectStatus(await call(api, 'DELETE', `/api/tokens/${b.adminTokenId}`, a.admin), 404) ??
+      (ids(await call(api, 'GET', '/api/tokens', a.admin)).includes(b.adminTokenId) ? "bob's token listed" : undefined),
+    own: async (api, a) => expectStatus(await call(api, 'POST', '/api/tokens', a.admin, { role: 'viewer' }), 201),
+  },
+  {
+    surface: 'functions',
+    attempt: "revoke another owner's public token",
+    refused: async (api, a, b) => expectStatus(await call(api, 'POST', '/api/tokens/revoke', a.priv, { token: b.pub }), 401),
+  },
+  {
+    surface: 'functions',
+    attempt: "drain another owner's token bucket with a token of the same jti",
+    refused: async (api, a, b) => {
+      const body = (token: string) => ({ hash: KV_HASH, export: 'add', args: [1, 2], namespace: 'home', token });
+      for (let i = 0; i < 3; i++) await call(api, 'POST', '/api/functions/call', undefined, body(a.pub)); // alice's bucket (same jti) runs dry
+      return expectStatus(await call(api, 'POST', '/api/functions/call', undefined, body(b.pub)), 200);
+    },
+  },
+  {
+    surface: 'namespaces',
+    attempt: "read or write another owner's namespace of the same name",
+    refused: async (api, a, b) => {
+      const incr = async (t: Tenant) =>
+        (await call(api, 'POST', '/api/functions/call', t.admin, { hash: KV_HASH, export: 'incr', args: [], namespace: 'home' })).body as { value: number };
+      const before = (await incr(b)).value;
+      await incr(a);
+      await incr(a);
+      const after = (await incr(b)).value;
+      return after === before + 1 ? undefined : `bob's counter went ${before} -> ${after} while alice counted`;
+    },
+  },
+  {
+    surface: 'white-lists',
+    attempt: "a hash white-listed by another owner does not run under one's token",
+    refused: async (api, a, b) => {
+      const other = new Uint8Array(wat(KV_WAT.replace('"add"', '"plus"')));
+      const hash = createHash('sha256').update(other).digest('hex');
+      await call(api, 'POST', '/api/functions/modules?namespace=home', b.priv, other, 'application/wasm');
+      await call(api, 'POST', '/api/functions/whitelist', b.priv, { namespace: 'home', hash, allowed: true });
+      const token = mintPublicToken(a.priv, { subject: 'probe', ttlS: 600, namespaces: ['home'], rate: { perSecond: 100, burst: 100 } }, Date.now());
+      if (!token.ok) return token.error.message;
+      const r = await call(api, 'POST', '/api/functions/call', undefined, { hash, export: 'plus', args: [1, 2], namespace: 'home', token: token.value });
+      return r.status === 403 && (r.body as { code: string }).code === 'FERRY_FN_NOT_WHITELISTED'
+        ? undefined
+        : `answered ${r.status} ${JSON.stringify(r.body)}`;
+    },
+  },
+  {
+    surface: 'schedules',
+    attempt: "list or delete another owner's schedule",
+    refused: async (api, a, b) => {
+      const listed = ids(await call(api, 'GET', '/api/functions/schedules', a.priv));
+      if (listed.includes(b.scheduleId)) return "bob's schedule listed";
+      const r = await call(api, 'DELETE', `/api/functions/schedules/${b.scheduleId}`, a.priv);
+      return r.status === 204 ? 'deleted' : undefined;
+    },
+    own: async (api, a) => (ids(await call(api, 'GET', '/api/functions/schedules', a.priv)).includes(a.scheduleId) ? undefined : 'own schedule missing'),
+  },
+  {
+    surface: 'rules',
+    attempt: "an owner's credential installs, lists or stops the cloud's rules",
+    refused: async (api, a) =>
+      expectStatus(await call(api, 'POST', '/api/install', a.admin, { id: 'x' }), 403) ??
+      expectStatus(await call(api, 'GET', '/api/jobs', a.admin), 403) ??
+      expectStatus(await call(api, 'POST', '/api/stop', a.priv, { jobId: 'x' }), 403),
+    own: async (api) => expectStatus(await call(api, 'GET', '/api/jobs', ADMIN_TOKEN), 200),
+  },
+];
