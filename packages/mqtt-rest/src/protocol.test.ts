@@ -151,8 +151,13 @@ describe('cloud side', () => {
     const toV = cc.request('gw-v', { method: 'GET', path: '/api/x' }, 2000);
     while (client.published.length < 2) await new Promise((r) => setImmediate(r));
     const [reqU, reqV] = client.published.map((p) => p.payload);
-    const ridU = (decode(reqU!) as { ok: true; value: { claims: { rid: string } } }).value.claims.rid;
-    const ridV = (decode(reqV!) as { ok: true; value: { claims: { rid: string } } }).value.claims.rid;
+    const ridOf = (t: string): string => {
+      const m = decode(t);
+      if (!m.ok) throw m.error;
+      return m.value.claims['rid'] as string;
+    };
+    const ridU = ridOf(reqU!);
+    const ridV = ridOf(reqV!);
     client.emit('message', replyTopic('ferry', 'gw-u'), Buffer.from(reqU!)); // the request itself, echoed
     client.emit('message', replyTopic('ferry', 'gw-v'), Buffer.from(reply('gw-v', ridU))); // gw-v answers gw-u's request
     client.emit('message', replyTopic('ferry', 'gw-u'), Buffer.from(reply('gw-v', ridU))); // ... or on gw-u's topic
