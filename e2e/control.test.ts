@@ -77,12 +77,12 @@ describe('control channel: cloud + gateway daemon (embedded broker)', () => {
     const { cloud, httpUrl, key, gateway, anon } = await system();
     // The gateway sits behind a slow link (its requests arrive 300 ms late); the forger is next to the broker.
     const link = gateway.uplink.mqtt;
-    const emit = link.emit.bind(link);
+    const emit = link.emit.bind(link) as (event: string, ...args: unknown[]) => boolean;
     link.emit = ((event: string, ...args: unknown[]) => {
       if (event !== 'message' || args[0] !== 'ferry/ctl/gw-ctl/req') return emit(event, ...args);
       setTimeout(() => emit(event, ...args), 300);
       return true;
-    }) as typeof link.emit;
+    }) as unknown as typeof link.emit;
     const arrivals: string[] = [];
     let sq = 0;
     anon.on('message', (topic, payload) => {
