@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ControlClient } from '@ferry/mqtt-rest';
 import { aedesBroker } from '@ferry/test-kit/brokers';
 import { ScriptedSource } from '@ferry/test-kit/sources';
-import { parseConfig } from './config.ts';
+import { ConfigError, parseConfig } from './config.ts';
 import { GatewayDaemon } from './daemon.ts';
 
 const KEY = '6b'.repeat(32);
@@ -70,5 +70,20 @@ describe('gateway daemon: control channel', () => {
     for (const p of captured.slice(0, 1)) await spy.publishAsync('ferry/ctl/gw-r/req', p, { qos: 1 });
     await until(() => logs.some((m) => m.startsWith('FERRY_CTL_REPLAY')), `the replay to be refused: ${logs.join(' / ')}`);
     expect(d.rules.engine.list().length).toBe(before);
+  });
+  it('takes a configuration without a control section (the defaults), and names a bad value by its path', () => {
+    const base = { gateway: { id: 'gw-r', key: KEY }, uplink: { url: 'mqtt://127.0.0.1:1' } };
+    expect(parseConfig(base).control).toEqual({ max_age_s: 120, replay_window: 10_000 });
+    expect(parseConfig({ ...base, control: { max_age_s: 30 } }).control).toEqual({ max_age_s: 30, replay_window: 10_000 });
+    const e = (() => {
+      try {
+        parseConfig({ ...base, control: { max_age_s: 5, window: 1 } });
+      } catch (x) {
+        return x;
+      }
+      return undefined;
+    })();
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).issues).toEqual(['control.max_age_s: Too small: expected number to be >=10', 'control: Unrecognized key: "window"']);
   });
 });
