@@ -52,11 +52,6 @@ export class GatewayControl {
     this.#client = new ControlClient(view as unknown as MqttClient, keyOf, prefix, { onRefused: (code) => refused?.inc({ code }) });
   }
 
-  /** Replies refused so far, by code (the counter's values, for tests). */
-  get refused(): ReadonlyMap<string, number> {
-    return this.#client.refused;
-  }
-
   /** A request to a gateway's REST API over its control channel. */
   async request(gatewayId: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
     if (this.#intake.client === undefined) throw new Error('the cloud service is not started');

@@ -58,7 +58,7 @@ const CONTROL = defineErrors(
     FERRY_CTL_BUSY: {
       num: 7010,
       status: 503,
-      doc: "the gateway's replay window is full of unexpired request ids (or cannot be written), so it refused a fresh request and answered with this code; nothing ran",
+      doc: "the gateway's replay window is full of unexpired request ids (or cannot be read or written), so it refused the request (a fresh one is answered with this code); nothing ran",
     },
   },
   { package: '@ferry/mqtt-rest', errorName: 'ControlError' },

@@ -135,6 +135,26 @@ describe('gateway side', () => {
   });
 });
 
+describe('gateway side: storage', () => {
+  it('refuses (FERRY_CTL_BUSY) rather than throws into the MQTT client when the replay window cannot be read or written', async () => {
+    const client = fakeClient();
+    const refused: string[] = [];
+    const broken = {
+      has: () => {
+        throw new Error('SQLITE_IOERR');
+      },
+      add: (): 'added' => {
+        throw new Error('SQLITE_FULL');
+      },
+    };
+    await serveControl({ client, app: Fastify(), gatewayId: 'gw-u', gatewayKey: secret, replay: broken, onRefused: (w) => refused.push(w) });
+    const rid = newRequestId();
+    const [t] = seal({ kid: 'cloud', ep: 1, sq: 0, group: 0 }, key, { ev: 'ctl-req', gw: 'gw-u', rid }, { id: rid, method: 'GET', path: '/api/x' }, Date.now());
+    expect(() => client.emit('message', requestTopic('ferry', 'gw-u'), Buffer.from(t!))).not.toThrow();
+    expect(refused).toEqual(['FERRY_CTL_BUSY']);
+  });
+});
+
 describe('cloud side', () => {
   it('refuses replies for no pending request, a request echoed as a reply, and a reply for a request to another gateway', async () => {
     const client = fakeClient();

@@ -57,7 +57,14 @@ export async function serveControl(o: ServeControlOptions): Promise<() => Promis
       refuse('FERRY_CTL_STALE');
       return;
     }
-    if (o.replay.has(rid, at)) {
+    let served: boolean;
+    try {
+      served = o.replay.has(rid, at);
+    } catch {
+      refuse('FERRY_CTL_BUSY'); // the window cannot be read: a replay cannot be ruled out, so nothing runs
+      return;
+    }
+    if (served) {
       refuse('FERRY_CTL_REPLAY');
       return;
     }
