@@ -79,6 +79,7 @@ export class DeviceRegistry {
   private readonly store: DeviceStore;
   private readonly master: Uint8Array;
   private readonly cache = new Map<string, HmacKey>();
+  private readonly secrets = new Map<string, Uint8Array>();
   /**
    * Kids looked up and not found, until when (ms): a flood of messages naming unknown kids costs one store
    * lookup per kid per MISS_TTL_MS, not one per message. Short, so a device added by another worker (which
@@ -110,6 +111,7 @@ export class DeviceRegistry {
 
   remove(id: string): void {
     this.cache.delete(id);
+    this.secrets.delete(id);
     this.namespaces.delete(id);
     if (!this.store.remove(id)) throw new DeviceError('FERRY_DEVICE_NOT_FOUND', `no device ${id}`);
   }
@@ -137,6 +139,20 @@ export class DeviceRegistry {
   readonly keys: KeyLookup = (kid) => {
     const hit = this.cache.get(kid);
     if (hit !== undefined) return hit;
+    const key = this.secretOf(kid);
+    if (key === undefined) return undefined;
+    const k = hmacKey(key);
+    this.cache.set(kid, k);
+    return k;
+  };
+
+  /**
+   * The device's key itself, for the keys derived from it (HKDF with a purpose of their own, such as the
+   * gateway control channel's): never handed to anything outside this process.
+   */
+  readonly secretOf = (kid: string): Uint8Array | undefined => {
+    const hit = this.secrets.get(kid);
+    if (hit !== undefined) return hit;
     const now = Date.now();
     const missUntil = this.misses.get(kid);
     if (missUntil !== undefined && missUntil > now) return undefined;
@@ -150,8 +166,7 @@ export class DeviceRegistry {
     this.misses.delete(kid);
     const key = openDeviceKey(this.master, kid, rec.sealedKey);
     if (key === undefined) return undefined; // sealed under another master key, or tampered with: the device cannot verify
-    const k = hmacKey(key);
-    this.cache.set(kid, k);
-    return k;
+    this.secrets.set(kid, key);
+    return key;
   };
 }

@@ -142,7 +142,7 @@ export class CloudService {
     });
     this.#intake.table.add(this.#uplink.route());
     this.#intake.table.add(callRoute(this.functions, prefix, (t, p) => publish(t, p)));
-    this.#control = new GatewayControl(this.#intake, this.devices.keys, prefix); // adds the control-reply route
+    this.#control = new GatewayControl(this.#intake, this.devices.secretOf, prefix, this.registry); // adds the control-reply route
 
     this.rules = createRulesHost({
       publish: (t, p) => publish(t, p),

@@ -66,6 +66,15 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8081 }),
+    // The control channel (docs/gateway.md, "The control protocol"): how far a request's timestamp may be
+    // from this gateway's clock, and how many served request ids the replay window holds at most.
+    control: z
+      .object({
+        max_age_s: z.number().int().min(10).max(3600).default(120),
+        replay_window: z.number().int().min(100).max(1_000_000).default(10_000),
+      })
+      .strict()
+      .default({ max_age_s: 120, replay_window: 10_000 }),
     ble: z
       .object({
         enabled: z.boolean().default(true),

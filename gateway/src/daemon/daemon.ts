@@ -11,13 +11,13 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { peek, type Json } from '@ferry/message';
 import { answerErrors, RulesHost, rulesRoutes } from '@ferry/rules-host';
 import { serveControl } from '@ferry/mqtt-rest';
-import { hmacKey } from '@ferry/message/node';
 import { Outbox, OutboxFullError } from '../uplink/outbox.ts';
 import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
 import { gatewayKey, type GatewayConfig } from './config.ts';
 import type { GatewayErrorCode } from '../uplink/errors.ts';
 import { GatewaySigner } from './signer.ts';
+import { SqliteReplayWindow } from './control-replay.ts';
 
 export interface DaemonDeps {
   /** Sources to run (built from the config by buildSources, or injected by tests). */
@@ -39,6 +39,7 @@ export class GatewayDaemon {
   private readonly log: NonNullable<DaemonDeps['log']>;
   private api: FastifyInstance | undefined;
   private stopControl: (() => Promise<void>) | undefined;
+  private readonly controlReplay: SqliteReplayWindow;
   private readonly readings: Counter;
   private readonly problems: Counter;
   private readonly forwarded: Counter;
@@ -55,6 +56,7 @@ export class GatewayDaemon {
     mkdirSync(cfg.gateway.data_dir, { recursive: true, mode: 0o700 });
     chmodSync(cfg.gateway.data_dir, 0o700);
     this.signer = new GatewaySigner(cfg.gateway.id, gatewayKey(cfg), GatewaySigner.nextEpoch(join(cfg.gateway.data_dir, 'state.db')));
+    this.controlReplay = new SqliteReplayWindow(join(cfg.gateway.data_dir, 'control-replay.db'), cfg.control.replay_window);
     const b = cfg.uplink.buffer;
     this.outbox = new Outbox({
       path: join(cfg.gateway.data_dir, 'outbox.db'),
@@ -286,12 +288,15 @@ export class GatewayDaemon {
     rulesRoutes(app, this.rules);
     this.api = app;
     const address = await app.listen({ host: this.cfg.api.host, port: this.cfg.api.port });
-    // The same routes, reachable by the cloud over the uplink's MQTT connection (works behind NAT).
+    // The same routes, reachable by the cloud over the uplink's MQTT connection (works behind NAT), MACed
+    // with the control key derived from the gateway key; served ids are remembered in the data directory.
     serveControl({
       client: this.uplink.mqtt,
       app,
       gatewayId: this.cfg.gateway.id,
-      key: hmacKey(gatewayKey(this.cfg)),
+      gatewayKey: gatewayKey(this.cfg),
+      replay: this.controlReplay,
+      maxAgeMs: this.cfg.control.max_age_s * 1000,
       prefix: this.cfg.uplink.topic_prefix,
       onRefused: (why) => this.sink.problem({ code: why, message: 'control request refused' }),
     }).then(
@@ -318,6 +323,7 @@ export class GatewayDaemon {
     await this.api?.close();
     await this.uplink.close().catch(() => undefined);
     this.outbox.close();
+    this.controlReplay.close();
   }
 }
 
