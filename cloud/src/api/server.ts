@@ -28,10 +28,16 @@ export interface ApiParts {
   readonly gatewayRequest: GatewayRequest;
   /** Where the errors no catalog names go (the reply says nothing of them). */
   readonly log?: (message: string) => void;
+  /** Serve https with this certificate (PEM) instead of http. */
+  readonly https?: { readonly cert: string; readonly key: string };
 }
 
 export function buildApi(p: ApiParts): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const app = (
+    p.https !== undefined
+      ? Fastify({ logger: false, bodyLimit: 1024 * 1024, https: { cert: p.https.cert, key: p.https.key } })
+      : Fastify({ logger: false, bodyLimit: 1024 * 1024 })
+  ) as FastifyInstance;
   answerErrors(app, p.log);
   healthRoutes(app, p);
   deviceRoutes(app, p.devices, p.functions);
