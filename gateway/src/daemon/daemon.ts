@@ -15,7 +15,7 @@ import { hmacKey } from '@ferry/message/node';
 import { Outbox, OutboxFullError } from '../uplink/outbox.ts';
 import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
-import { gatewayKey, type GatewayConfig } from './config.ts';
+import { gatewayKey, uplinkTls, type GatewayConfig } from './config.ts';
 import type { GatewayErrorCode } from '../uplink/errors.ts';
 import { GatewaySigner } from './signer.ts';
 
@@ -63,6 +63,7 @@ export class GatewayDaemon {
       policy: b.policy,
       synchronous: b.synchronous,
     });
+    const tls = uplinkTls(cfg);
     this.uplink = new Uplink({
       url: cfg.uplink.url,
       gatewayId: cfg.gateway.id,
@@ -71,6 +72,7 @@ export class GatewayDaemon {
       maxRate: cfg.uplink.max_rate,
       ...(cfg.uplink.username !== undefined && { username: cfg.uplink.username }),
       ...(cfg.uplink.password !== undefined && { password: cfg.uplink.password }),
+      ...(tls !== undefined && { tls }),
       onError: (e) => this.log('warn', `uplink: ${e.message}`),
     });
     this.rules = new RulesHost({

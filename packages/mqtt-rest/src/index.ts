@@ -5,3 +5,4 @@
 export * from './channel.ts';
 export * from './errors.ts';
 export * from './no-delay.ts';
+export * from './pinned-fetch.ts';
