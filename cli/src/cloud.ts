@@ -1,6 +1,9 @@
 /** @module `ferry cloud` and `ferry device`: run the cloud service; provision devices through its API. */
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { CloudService, isLoopback } from '@ferry/cloud';
+import { certsCommand } from './certs.ts';
+import { cloudFetch, readCa } from './https.ts';
 import { intOption } from './key.ts';
 import { UsageError } from './usage.ts';
 import type { Io } from './io.ts';
@@ -14,8 +17,13 @@ export function cloudCommands(io: Io): Command {
     .option('--mqtt <url>', 'external MQTT broker (scale-out mode); default: embedded broker')
     .option('--mqtt-port <port>', 'embedded broker port', '1883')
     .option('--http-port <port>', 'HTTP API port', '8080')
-    .option('--host <addr>', 'address the embedded MQTT broker listens on (boards on a LAN need a LAN address, with --insecure until TLS)', '127.0.0.1')
+    .option('--host <addr>', 'address the embedded MQTT broker listens on (boards on a LAN need a LAN address: with TLS, or --insecure)', '127.0.0.1')
     .option('--http-host <addr>', 'address the HTTP API listens on, apart from MQTT', '127.0.0.1')
+    .option('--tls-cert <file>', 'server certificate (PEM, chain after it): the broker speaks mqtts and the API https')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+    .option('--tls-ca <file>', 'CA (PEM) that signs client certificates (with --tls-client-certs) and that the cloud trusts its own broker with')
+    .option('--tls-client-certs', 'ask MQTT clients for a certificate: a gateway presenting one signed by --tls-ca is identified by its CN')
+    .option('--mqtt-ca <file>', 'CA (PEM) to verify an external mqtts:// broker (--mqtt) with, instead of the system roots')
     .option('--insecure', 'allow a non-loopback address without TLS (everything crosses the network in clear)')
     .option('--move-peer <url...>', "another runtime's HTTP API that rules may be moved to (registered gateways need none)")
     .option('--shared', 'use an MQTT 5 shared subscription ($share/ferry/...) so several processes split the stream')
@@ -36,6 +44,11 @@ export function cloudCommands(io: Io): Command {
         host: string;
         httpHost: string;
         insecure?: boolean;
+        tlsCert?: string;
+        tlsKey?: string;
+        tlsCa?: string;
+        tlsClientCerts?: boolean;
+        mqttCa?: string;
         movePeer?: string[];
         shared?: boolean;
         redis?: string;
@@ -44,13 +57,34 @@ export function cloudCommands(io: Io): Command {
         deviceRate: string;
       }) => {
         if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
+        if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+        if (o.tlsCert === undefined && (o.tlsCa !== undefined || o.tlsClientCerts === true))
+          throw new UsageError('--tls-ca and --tls-client-certs need --tls-cert and --tls-key');
+        if (o.tlsClientCerts === true && o.tlsCa === undefined)
+          throw new UsageError('--tls-client-certs needs --tls-ca: the CA client certificates must be signed by');
+        const pem = (flag: string, file: string): string => {
+          try {
+            return readFileSync(file, 'utf8');
+          } catch (e) {
+            throw new UsageError(`${flag} ${file}: ${(e as Error).message}`);
+          }
+        };
+        const tls =
+          o.tlsCert !== undefined && o.tlsKey !== undefined
+            ? {
+                cert: pem('--tls-cert', o.tlsCert),
+                key: pem('--tls-key', o.tlsKey),
+                ...(o.tlsCa !== undefined && { ca: pem('--tls-ca', o.tlsCa) }),
+                requestClientCert: o.tlsClientCerts === true,
+              }
+            : undefined;
         for (const [flag, addr] of [
           ['--host', o.host],
           ['--http-host', o.httpHost],
         ] as const) {
-          if (!isLoopback(addr) && o.insecure !== true)
+          if (!isLoopback(addr) && o.insecure !== true && tls === undefined)
             throw new UsageError(
-              `${flag} ${addr} is not a loopback address and there is no TLS yet: everything would cross the network in clear; add --insecure to do it anyway`,
+              `${flag} ${addr} is not a loopback address and TLS is off: everything would cross the network in clear; give --tls-cert and --tls-key, or add --insecure to do it anyway`,
             );
         }
         // Everything the service writes is its own: files 0600, directories 0700 (docs/cloud.md, "Data directory").
@@ -60,6 +94,8 @@ export function cloudCommands(io: Io): Command {
           host: o.host,
           httpHost: o.httpHost,
           insecure: o.insecure === true,
+          ...(tls !== undefined && { tls }),
+          ...(o.mqttCa !== undefined && { mqttCa: pem('--mqtt-ca', o.mqttCa) }),
           movePeers: o.movePeer ?? [],
           shared: o.shared === true,
           mqttPort: intOption(o.mqttPort, '--mqtt-port', 0, 65535),
@@ -84,6 +120,7 @@ export function cloudCommands(io: Io): Command {
         });
       },
     );
+  cloud.addCommand(certsCommand(io));
   return cloud;
 }
 
@@ -94,11 +131,12 @@ export function deviceCommands(io: Io, setCode: (c: number) => void): Command {
     .description('create a device and its key; the key is printed once (store it on the device)')
     .option('--namespace <ns>', 'namespace the device belongs to', 'default')
     .option('--api <url>', 'cloud HTTP API', 'http://127.0.0.1:8080')
+    .option('--ca <file>', 'CA (PEM) to verify an https:// --api with (or FERRY_CA)')
     .option(
       '--owner-token-env <var>',
       "environment variable holding the namespace owner's private token: the device's readings then feed that owner's function namespace",
     )
-    .action(async (id: string, o: { namespace: string; api: string; ownerTokenEnv?: string }) => {
+    .action(async (id: string, o: { namespace: string; api: string; ca?: string; ownerTokenEnv?: string }) => {
       let privateToken: string | undefined;
       if (o.ownerTokenEnv !== undefined) {
         privateToken = process.env[o.ownerTokenEnv];
@@ -106,11 +144,15 @@ export function deviceCommands(io: Io, setCode: (c: number) => void): Command {
       }
       let res: Response;
       try {
-        res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ id, namespace: o.namespace, ...(privateToken !== undefined && { privateToken }) }),
-        });
+        res = await cloudFetch(
+          `${o.api.replace(/\/+$/, '')}/api/devices`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ id, namespace: o.namespace, ...(privateToken !== undefined && { privateToken }) }),
+          },
+          readCa(o.ca, io.env),
+        );
       } catch (e) {
         throw new UsageError(`cannot reach the cloud API at ${o.api}: ${(e as Error).message}`);
       }
@@ -125,8 +167,9 @@ export function deviceCommands(io: Io, setCode: (c: number) => void): Command {
   device
     .command('list')
     .option('--api <url>', 'cloud HTTP API', 'http://127.0.0.1:8080')
-    .action(async (o: { api: string }) => {
-      const res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`).catch((e: Error) => {
+    .option('--ca <file>', 'CA (PEM) to verify an https:// --api with (or FERRY_CA)')
+    .action(async (o: { api: string; ca?: string }) => {
+      const res = await cloudFetch(`${o.api.replace(/\/+$/, '')}/api/devices`, {}, readCa(o.ca, io.env)).catch((e: Error) => {
         throw new UsageError(`cannot reach ${o.api}: ${e.message}`);
       });
       io.out(`${JSON.stringify(await res.json(), null, 2)}\n`);

@@ -4,6 +4,7 @@
  * FERRY_TOKEN, so neither lands in shell history. Prints JSON; exit 1 when refused, 2 on a usage error.
  */
 import { Command } from 'commander';
+import { cloudFetch, readCa } from './https.ts';
 import type { Io } from './io.ts';
 import { UsageError } from './usage.ts';
 
@@ -13,17 +14,22 @@ export function tokenCommands(io: Io, setCode: (c: number) => void): Command {
     .command('revoke <token>')
     .description('revoke one of your public tokens until its expiry (FERRY_TOKEN: your private token)')
     .option('--api <url>', 'cloud HTTP API (or FERRY_API)')
-    .action(async (publicToken: string, o: { api?: string }) => {
+    .option('--ca <file>', 'CA (PEM) to verify an https:// API with (or FERRY_CA)')
+    .action(async (publicToken: string, o: { api?: string; ca?: string }) => {
       const api = (o.api ?? io.env['FERRY_API'] ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
       const privateToken = io.env['FERRY_TOKEN'];
       if (privateToken === undefined || privateToken === '') throw new UsageError('FERRY_TOKEN must hold your private token');
       let res: Response;
       try {
-        res = await fetch(`${api}/api/tokens/revoke`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${privateToken}` },
-          body: JSON.stringify({ token: publicToken }),
-        });
+        res = await cloudFetch(
+          `${api}/api/tokens/revoke`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${privateToken}` },
+            body: JSON.stringify({ token: publicToken }),
+          },
+          readCa(o.ca, io.env),
+        );
       } catch (e) {
         throw new UsageError(`cannot reach the cloud API at ${api}: ${(e as Error).message}`);
       }
