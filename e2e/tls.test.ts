@@ -182,6 +182,18 @@ describe('TLS on the cloud', () => {
     await refused.stop();
   });
 
+  it('a certificate from a private CA without that CA: the cloud says at start that it cannot verify its own broker', async () => {
+    const svc = new CloudService({
+      dataDir: mkdtempSync(join(tmpdir(), 'ferry-tls-noca-')),
+      mqttPort: 0,
+      httpPort: 0,
+      log: () => undefined,
+      tls: { cert: certs.server.cert, key: certs.server.key },
+    });
+    await expect(svc.start()).rejects.toThrow(/cannot verify its own mqtts broker .*--tls-ca/);
+    await svc.stop();
+  });
+
   it('a non-loopback address is allowed with TLS, refused without it (unless insecure)', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ferry-tls-host-'));
     expect(() => new CloudService({ dataDir, host: '0.0.0.0', log: () => undefined })).toThrow(/not a loopback address/);

@@ -7,6 +7,7 @@
  * through a shared subscription. The cloud's main connection carries calls, control and what the cloud
  * publishes.
  */
+import { rootCertificates } from 'node:tls';
 import { noDelay } from '@ferry/mqtt-rest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { EmbeddedBroker } from './broker.ts';
@@ -99,7 +100,13 @@ export class Intake {
       if (r?.ack === false) void r.handle(topic, payload);
     });
     this.#client = client;
-    await connected(client);
+    await connected(client).catch((e: unknown) => {
+      if (this.#broker === undefined || o.tls === undefined) throw e;
+      throw new Error(
+        `the cloud cannot verify its own mqtts broker (${(e as Error).message}): give the CA that signed the certificate (CloudOptions.tls.ca, --tls-ca)`,
+        { cause: e },
+      );
+    });
     for (const r of table.routes()) if (r.subscribe) await client.subscribeAsync(r.filter, { qos: 1 });
     if (this.#broker === undefined) {
       // External broker: a message is acknowledged only after its route resolved (mqtt.js acks when `done` is
@@ -128,15 +135,16 @@ export class Intake {
 
   /**
    * What the cloud's own connections verify the broker with. External: the chain against mqttCa (or the system
-   * roots) and the name in the URL. Embedded with TLS: the chain against tls.ca (or the system roots); the name
-   * is not checked, since the connection goes to this process's own listening address, which the certificate
-   * need not name (a wildcard --host).
+   * roots) and the name in the URL. Embedded with TLS: the chain against tls.ca, else the system roots and the
+   * certificate file itself (a self-signed certificate, or a chain that ends in its root); the name is not
+   * checked, since the connection goes to this process's own listening address, which the certificate need not
+   * name (a wildcard --host).
    */
   #tlsClient(): { ca?: string; rejectUnauthorized?: true; checkServerIdentity?: () => undefined } {
     const o = this.#o;
     if (this.#broker === undefined) return o.mqttCa !== undefined ? { ca: o.mqttCa, rejectUnauthorized: true } : {};
     if (o.tls === undefined) return {};
-    return { ...(o.tls.ca !== undefined && { ca: o.tls.ca }), rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    return { ca: o.tls.ca ?? [...rootCertificates, o.tls.cert].join('\n'), rejectUnauthorized: true, checkServerIdentity: () => undefined };
   }
 
   async stop(): Promise<void> {
