@@ -8,6 +8,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import mqtt from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -180,6 +181,22 @@ describe('TLS on the cloud', () => {
     const refused = worker(other.ca.cert);
     await expect(refused.start()).rejects.toThrow(UNTRUSTED);
     await refused.stop();
+  });
+
+  it('the packet-size guard reads the decrypted stream: an oversized packet over mqtts closes the connection before its body', async () => {
+    const { mqttUrl, logs } = await tlsCloud({ mqttLimits: { maxPacketBytes: 64 * 1024 } });
+    const sock = tlsConnect({ port: Number(new URL(mqttUrl).port), host: '127.0.0.1', servername: 'localhost', ca: certs.ca.cert, rejectUnauthorized: true });
+    cleanups.push(async () => sock.destroy());
+    await new Promise<void>((r) => sock.once('secureConnect', () => r()));
+    sock.resume(); // read what the broker sends (the CONNACK, TLS alerts), so the end of the stream is seen
+    sock.write(Buffer.from([0x10, 0x0f, 0x00, 0x04, ...Buffer.from('MQTT'), 0x04, 0x02, 0x00, 0x3c, 0x00, 0x03, ...Buffer.from('big')])); // CONNECT
+    sock.write(Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f])); // a PUBLISH announcing 256 MiB: only its fixed header is sent
+    const closed = await new Promise<boolean>((r) => {
+      sock.once('close', () => r(true));
+      setTimeout(() => r(false), 5000);
+    });
+    expect(closed).toBe(true);
+    expect(logs.some((l) => /larger than 65536 bytes/.test(l))).toBe(true);
   });
 
   it('a certificate from a private CA without that CA: the cloud says at start that it cannot verify its own broker', async () => {
