@@ -1,19 +1,20 @@
 /**
  * @module A publisher for the end-to-end benchmarks, run in a worker thread so that, as in a deployment, the
  * clients do not share the service's event loop (the machine's second core runs them). workerData:
- * {url, topic, msgs, window}; posts 'done' once every publish is acknowledged by the broker. Plain JavaScript:
+ * {url, topic, msgs, window, topics?, ca?} (topics: one per message, instead of topic); posts 'done' once every publish is acknowledged by the broker. Plain JavaScript:
  * a worker thread does not inherit the tsx loader.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import mqtt from 'mqtt';
 
-const { url, topic, msgs, window } = workerData;
-const pub = await mqtt.connectAsync(url);
+const { url, topic, msgs, window, topics, ca } = workerData;
+// An mqtts:// url: the CA given is the only one trusted, as a Ferry client pins it.
+const pub = await mqtt.connectAsync(url, ca === undefined ? {} : { ca, rejectUnauthorized: true });
 pub.stream.setNoDelay?.(true);
 // A window of unacknowledged publishes, as the gateway uplink keeps.
 const inflight = new Set();
-for (const m of msgs) {
-  const p = pub.publishAsync(topic, m, { qos: 1 });
+for (const [i, m] of msgs.entries()) {
+  const p = pub.publishAsync(topics?.[i] ?? topic, m, { qos: 1 });
   inflight.add(p);
   void p.finally(() => inflight.delete(p));
   if (inflight.size >= window) await Promise.race(inflight);

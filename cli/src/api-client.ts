@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { Io } from './io.ts';
+import { cloudFetch, readCa } from './https.ts';
 import { UsageError } from './usage.ts';
 
 export const DEFAULT_API = 'http://127.0.0.1:8080';
@@ -26,11 +27,14 @@ export type Method = 'GET' | 'POST' | 'DELETE';
 /** The options every API command takes. */
 export interface ApiFlags {
   readonly api?: string;
+  readonly ca?: string;
 }
 
-/** Adds `--api <url>` to a command. */
+/** Adds `--api <url>` and `--ca <file>` to a command. */
 export function withApi(cmd: Command): Command {
-  return cmd.option('--api <url>', `cloud HTTP API (or FERRY_API; default ${DEFAULT_API})`);
+  return cmd
+    .option('--api <url>', `cloud HTTP API (or FERRY_API; default ${DEFAULT_API})`)
+    .option('--ca <file>', 'CA (PEM) an https:// API is verified with, alone (or FERRY_CA)');
 }
 
 /** FERRY_TOKEN, or a usage error naming what it should hold. */
@@ -43,15 +47,18 @@ export function credential(io: Io, what = 'your credential (an API token, or an 
 export class ApiClient {
   readonly base: string;
   readonly #token: string;
+  readonly #ca: string | undefined;
 
-  constructor(base: string, token: string) {
+  /** `ca`: the PEM an https:// API is verified with, alone (https.ts); undefined for the system roots. */
+  constructor(base: string, token: string, ca?: string) {
     this.base = base.replace(/\/+$/, '');
     this.#token = token;
+    this.#ca = ca;
   }
 
   /** The client for a command's flags and environment; a usage error without FERRY_TOKEN. */
   static of(io: Io, flags: ApiFlags, what?: string): ApiClient {
-    return new ApiClient(flags.api ?? io.env['FERRY_API'] ?? DEFAULT_API, credential(io, what));
+    return new ApiClient(flags.api ?? io.env['FERRY_API'] ?? DEFAULT_API, credential(io, what), readCa(flags.ca, io.env));
   }
 
   async request(method: Method, path: string, body?: RequestBody): Promise<ApiAnswer> {
@@ -67,7 +74,7 @@ export class ApiClient {
     let res: Response;
     let text: string;
     try {
-      res = await fetch(`${this.base}${path}`, { method, headers, ...(payload !== undefined && { body: payload }) });
+      res = await cloudFetch(`${this.base}${path}`, { method, headers, ...(payload !== undefined && { body: payload }) }, this.#ca);
       text = await res.text();
     } catch (e) {
       const cause = (e as { cause?: { code?: unknown } }).cause?.code;

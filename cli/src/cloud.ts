@@ -1,6 +1,8 @@
 /** @module `ferry cloud` and `ferry device`: run the cloud service; provision devices through its API. */
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { CloudService, isLoopback } from '@ferry/cloud';
+import { certsCommand } from './certs.ts';
 import { intOption } from './key.ts';
 import { rotateCommand } from './rotate.ts';
 import { UsageError } from './usage.ts';
@@ -16,8 +18,13 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
     .option('--mqtt <url>', 'external MQTT broker (scale-out mode); default: embedded broker')
     .option('--mqtt-port <port>', 'embedded broker port', '1883')
     .option('--http-port <port>', 'HTTP API port', '8080')
-    .option('--host <addr>', 'address the embedded MQTT broker listens on (boards on a LAN need a LAN address, with --insecure until TLS)', '127.0.0.1')
+    .option('--host <addr>', 'address the embedded MQTT broker listens on (boards on a LAN need a LAN address: with TLS, or --insecure)', '127.0.0.1')
     .option('--http-host <addr>', 'address the HTTP API listens on, apart from MQTT', '127.0.0.1')
+    .option('--tls-cert <file>', 'server certificate (PEM, chain after it): the broker speaks mqtts and the API https')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+    .option('--tls-ca <file>', 'CA (PEM) that signs client certificates (with --tls-client-certs) and that the cloud trusts its own broker with')
+    .option('--tls-client-certs', 'ask MQTT clients for a certificate: a gateway presenting one signed by --tls-ca is identified by its CN')
+    .option('--mqtt-ca <file>', 'CA (PEM) to verify an external mqtts:// broker (--mqtt) with, instead of the system roots')
     .option('--insecure', 'allow a non-loopback address without TLS (everything crosses the network in clear)')
     .option('--move-peer <url...>', "another runtime's HTTP API that rules may be moved to (registered gateways need none)")
     .option('--shared', 'use an MQTT 5 shared subscription ($share/ferry/...) so several processes split the stream')
@@ -38,6 +45,11 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
         host: string;
         httpHost: string;
         insecure?: boolean;
+        tlsCert?: string;
+        tlsKey?: string;
+        tlsCa?: string;
+        tlsClientCerts?: boolean;
+        mqttCa?: string;
         movePeer?: string[];
         shared?: boolean;
         redis?: string;
@@ -46,13 +58,34 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
         deviceRate: string;
       }) => {
         if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
+        if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+        if (o.tlsCert === undefined && (o.tlsCa !== undefined || o.tlsClientCerts === true))
+          throw new UsageError('--tls-ca and --tls-client-certs need --tls-cert and --tls-key');
+        if (o.tlsClientCerts === true && o.tlsCa === undefined)
+          throw new UsageError('--tls-client-certs needs --tls-ca: the CA client certificates must be signed by');
+        const pem = (flag: string, file: string): string => {
+          try {
+            return readFileSync(file, 'utf8');
+          } catch (e) {
+            throw new UsageError(`${flag} ${file}: ${(e as Error).message}`);
+          }
+        };
+        const tls =
+          o.tlsCert !== undefined && o.tlsKey !== undefined
+            ? {
+                cert: pem('--tls-cert', o.tlsCert),
+                key: pem('--tls-key', o.tlsKey),
+                ...(o.tlsCa !== undefined && { ca: pem('--tls-ca', o.tlsCa) }),
+                requestClientCert: o.tlsClientCerts === true,
+              }
+            : undefined;
         for (const [flag, addr] of [
           ['--host', o.host],
           ['--http-host', o.httpHost],
         ] as const) {
-          if (!isLoopback(addr) && o.insecure !== true)
+          if (!isLoopback(addr) && o.insecure !== true && tls === undefined)
             throw new UsageError(
-              `${flag} ${addr} is not a loopback address and there is no TLS yet: everything would cross the network in clear; add --insecure to do it anyway`,
+              `${flag} ${addr} is not a loopback address and TLS is off: everything would cross the network in clear; give --tls-cert and --tls-key, or add --insecure to do it anyway`,
             );
         }
         // Everything the service writes is its own: files 0600, directories 0700 (docs/cloud.md, "Data directory").
@@ -62,6 +95,8 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
           host: o.host,
           httpHost: o.httpHost,
           insecure: o.insecure === true,
+          ...(tls !== undefined && { tls }),
+          ...(o.mqttCa !== undefined && { mqttCa: pem('--mqtt-ca', o.mqttCa) }),
           movePeers: o.movePeer ?? [],
           shared: o.shared === true,
           mqttPort: intOption(o.mqttPort, '--mqtt-port', 0, 65535),
@@ -89,6 +124,7 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
       },
     );
   cloud.addCommand(rotateCommand(io, setCode));
+  cloud.addCommand(certsCommand(io));
   return cloud;
 }
 

@@ -22,10 +22,23 @@ export interface Online {
  */
 export async function goOnline(
   board: EmulatedBoard,
-  o: { readonly url: string; readonly namespace: string; readonly prefix?: string; readonly mirror?: boolean },
+  o: {
+    readonly url: string;
+    readonly namespace: string;
+    readonly prefix?: string;
+    readonly mirror?: boolean;
+    /** For an mqtts:// url: the CA (PEM) the broker's certificate must chain to, the only one trusted. */
+    readonly ca?: string;
+  },
 ): Promise<Online> {
   const prefix = o.prefix ?? 'ferry';
-  const client = noDelay(await mqtt.connectAsync(o.url, { clientId: `ferry-board-${board.deviceId}`, reconnectPeriod: 1000 }));
+  const client = noDelay(
+    await mqtt.connectAsync(o.url, {
+      clientId: `ferry-board-${board.deviceId}`,
+      reconnectPeriod: 1000,
+      ...(o.ca !== undefined && { ca: o.ca, rejectUnauthorized: true }),
+    }),
+  );
   const own = `temp.${board.deviceId}`;
   const stateTopic = `${prefix}/ns/${o.namespace}/state/`;
   client.on('message', (topic, payload) => {

@@ -11,6 +11,7 @@
  * out of time, trapped) falls back. A reply that comes after its call timed out is dropped.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { pinnedFetch } from '@ferry/mqtt-rest';
 import type { CompiledModule } from '@ferry/wasm-host';
 import { FunctionCallError, LocalFunction, type ArgValue, type FunctionOutput, type LocalHost } from './local-function.ts';
 
@@ -76,6 +77,8 @@ export interface RemoteFunctionOptions {
   /** How long an upload may take (default 5000 ms: the cloud validates and compiles the module). */
   readonly uploadTimeoutMs?: number;
   readonly fetch?: typeof globalThis.fetch;
+  /** For an https:// httpUrl: the CA (PEM) the cloud's certificate must chain to, the only one trusted (unless `fetch` is given). */
+  readonly ca?: string;
   readonly timers?: Timers;
 }
 
@@ -274,7 +277,7 @@ export class RemoteFunction {
     const url = this.opts.httpUrl;
     if (url === undefined)
       return new FunctionCallError('FERRY_FN_MODULE_NEEDED', `the cloud has no module ${this.hash} and no httpUrl is configured to upload it`, 'upload');
-    const doFetch = this.opts.fetch ?? globalThis.fetch;
+    const doFetch = this.opts.fetch ?? (this.opts.ca !== undefined ? pinnedFetch(this.opts.ca) : globalThis.fetch);
     let res: Response;
     let body: WireReply['error'] & { hash?: unknown };
     try {

@@ -34,6 +34,8 @@ export interface ApiParts {
   readonly rates?: HttpRates | undefined;
   /** Where the errors no catalog names go (the reply says nothing of them). */
   readonly log?: (message: string) => void;
+  /** Serve https with this certificate (PEM) instead of http. */
+  readonly https?: { readonly cert: string; readonly key: string };
 }
 
 /**
@@ -41,7 +43,11 @@ export interface ApiParts {
  * rule routes (shared with the gateway daemon, which declares nothing) are the cloud admin's.
  */
 export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const app = (
+    p.https !== undefined
+      ? Fastify({ logger: false, bodyLimit: 1024 * 1024, https: { cert: p.https.cert, key: p.https.key } })
+      : Fastify({ logger: false, bodyLimit: 1024 * 1024 })
+  ) as FastifyInstance;
   answerErrors(app, p.log);
   await authenticate(app, p.identity, p.rates);
   healthRoutes(app, p);

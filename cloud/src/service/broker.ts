@@ -4,9 +4,11 @@
  * acknowledged to the board or gateway only once the cloud recorded it, with no second MQTT hop.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { TokenBuckets } from '@ferry/base';
 import { Aedes } from 'aedes';
 import { guardPacketSize, MQTT_LIMITS, type MqttLimits } from './mqtt-limits.ts';
+import type { TlsOptions } from './options.ts';
 import type { Payload } from './topic-table.ts';
 
 export interface EmbeddedBrokerOptions {
@@ -23,6 +25,54 @@ export interface EmbeddedBrokerOptions {
   readonly limits?: Partial<MqttLimits> | undefined;
   /** Told of every refusal (an oversized packet, a dropped retain flag), for the log and counters. */
   readonly onRefused?: ((why: string) => void) | undefined;
+  /** Speak mqtts (MQTT over TLS) instead of MQTT over TCP (CloudOptions.tls). */
+  readonly tls?: TlsOptions | undefined;
+}
+
+/** The CN of the client certificate each TLS connection presented and the CA verified, by connection. */
+const verifiedNames = new WeakMap<object, string>();
+
+/**
+ * Who a client is by its TLS client certificate (CloudOptions.tls.requestClientCert): the CN of a certificate
+ * the CA verified, undefined when the client presented none (or the broker is not on TLS). For aedes hooks:
+ * `peerIdentity(client)` in `authenticate` accepts a gateway by certificate in place of a password.
+ */
+export function peerIdentity(client: { readonly conn?: unknown } | null | undefined): string | undefined {
+  const conn = client?.conn;
+  return typeof conn === 'object' && conn !== null ? verifiedNames.get(conn) : undefined;
+}
+
+/**
+ * A TLS server that hands each connection to `handle` once its handshake is done. Asked for client certificates,
+ * it records the CN of a verified one (peerIdentity), closes a connection whose certificate the CA did not sign,
+ * and lets one without a certificate through (it has its password to show).
+ */
+function tlsServer(t: TlsOptions, refused: (why: string) => void, handle: (socket: TLSSocket) => void): Server {
+  const ask = t.requestClientCert === true;
+  const server = createTlsServer(
+    {
+      cert: t.cert,
+      key: t.key,
+      ...(ask && { ca: t.ca, requestCert: true }),
+      rejectUnauthorized: false, // decided below: a client without a certificate is not refused here
+      handshakeTimeout: 10_000,
+      noDelay: true,
+    },
+    (socket) => {
+      if (ask) {
+        const cn = socket.getPeerCertificate().subject?.CN;
+        if (socket.authorized && typeof cn === 'string') verifiedNames.set(socket, cn);
+        else if (socket.authorized || Object.keys(socket.getPeerCertificate()).length > 0) {
+          refused(`client certificate refused: ${socket.authorizationError?.toString() ?? 'no CN'}`);
+          socket.destroy();
+          return;
+        }
+      }
+      handle(socket);
+    },
+  );
+  server.on('tlsClientError', (e) => refused(`TLS handshake failed: ${e.message}`));
+  return server;
 }
 
 export class EmbeddedBroker {
@@ -89,17 +139,24 @@ export class EmbeddedBroker {
     };
     // noDelay: MQTT exchanges are small request/response packets; Nagle plus delayed ACKs adds ~40 ms per hop.
     const sockets = new Set<Socket>();
-    const server = createServer({ noDelay: true }, (socket) => {
+    const serve = (socket: Socket): void => {
       guardPacketSize(socket, limits.maxPacketBytes, refused);
       broker.handle(socket);
-    });
+    };
+    // With TLS the guard reads the decrypted stream; 'connection' still gives the TCP socket, closed on close().
+    const server = o.tls === undefined ? createServer({ noDelay: true }, serve) : tlsServer(o.tls, refused, serve);
     server.on('connection', (s) => {
       sockets.add(s);
       s.once('close', () => sockets.delete(s));
     });
     await new Promise<void>((r) => server.listen(o.port ?? 1883, o.host, () => r()));
     const a = server.address();
-    return new EmbeddedBroker(`mqtt://${o.host}:${typeof a === 'object' && a !== null ? a.port : 1883}`, broker, server, sockets);
+    return new EmbeddedBroker(
+      `${o.tls === undefined ? 'mqtt' : 'mqtts'}://${o.host}:${typeof a === 'object' && a !== null ? a.port : 1883}`,
+      broker,
+      server,
+      sockets,
+    );
   }
 
   async close(): Promise<void> {

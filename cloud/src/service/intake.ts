@@ -7,10 +7,12 @@
  * through a shared subscription. The cloud's main connection carries calls, control and what the cloud
  * publishes.
  */
+import { rootCertificates } from 'node:tls';
 import { noDelay } from '@ferry/mqtt-rest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { EmbeddedBroker } from './broker.ts';
 import type { MqttLimits } from './mqtt-limits.ts';
+import type { TlsOptions } from './options.ts';
 import { TopicTable, type Payload } from './topic-table.ts';
 
 export interface IntakeOptions {
@@ -26,6 +28,10 @@ export interface IntakeOptions {
   readonly prefix: string;
   /** Embedded broker limits (docs/limits.md). */
   readonly mqttLimits?: Partial<MqttLimits> | undefined;
+  /** The embedded broker speaks mqtts with this (CloudOptions.tls). */
+  readonly tls?: TlsOptions | undefined;
+  /** CA an external mqtts:// broker is verified with (CloudOptions.mqttCa). */
+  readonly mqttCa?: string | undefined;
   readonly log?: ((msg: string) => void) | undefined;
 }
 
@@ -65,6 +71,7 @@ export class Intake {
         host: o.host,
         port: o.port,
         limits: o.mqttLimits,
+        tls: o.tls,
         retainAllowed: (topic) => retainable(o.prefix, topic),
         onRefused: (why) => o.log?.(`mqtt: ${why}`),
         take: (topic, payload) => {
@@ -84,6 +91,7 @@ export class Intake {
           protocolVersion: o.shared === true || stable ? 5 : 4,
           reconnectPeriod: 1000,
           ...(stable && { clean: false, properties: { sessionExpiryInterval: 3600 } }),
+          ...this.#tlsClient(),
         }),
       );
     const client = connect('');
@@ -92,7 +100,13 @@ export class Intake {
       if (r?.ack === false) void r.handle(topic, payload);
     });
     this.#client = client;
-    await connected(client);
+    await connected(client).catch((e: unknown) => {
+      if (this.#broker === undefined || o.tls === undefined) throw e;
+      throw new Error(
+        `the cloud cannot verify its own mqtts broker (${(e as Error).message}): give the CA that signed the certificate (CloudOptions.tls.ca, --tls-ca)`,
+        { cause: e },
+      );
+    });
     for (const r of table.routes()) if (r.subscribe) await client.subscribeAsync(r.filter, { qos: 1 });
     if (this.#broker === undefined) {
       // External broker: a message is acknowledged only after its route resolved (mqtt.js acks when `done` is
@@ -117,6 +131,20 @@ export class Intake {
       for (const r of table.routes()) if (r.ack) await up.subscribeAsync(o.shared === true ? `$share/ferry/${r.filter}` : r.filter, { qos: 1 });
     }
     return url;
+  }
+
+  /**
+   * What the cloud's own connections verify the broker with. External: the chain against mqttCa (or the system
+   * roots) and the name in the URL. Embedded with TLS: the chain against tls.ca, else the system roots and the
+   * certificate file itself (a self-signed certificate, or a chain that ends in its root); the name is not
+   * checked, since the connection goes to this process's own listening address, which the certificate need not
+   * name (a wildcard --host).
+   */
+  #tlsClient(): { ca?: string; rejectUnauthorized?: true; checkServerIdentity?: () => undefined } {
+    const o = this.#o;
+    if (this.#broker === undefined) return o.mqttCa !== undefined ? { ca: o.mqttCa, rejectUnauthorized: true } : {};
+    if (o.tls === undefined) return {};
+    return { ca: o.tls.ca ?? [...rootCertificates, o.tls.cert].join('\n'), rejectUnauthorized: true, checkServerIdentity: () => undefined };
   }
 
   async stop(): Promise<void> {

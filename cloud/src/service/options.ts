@@ -4,6 +4,13 @@ import type { MqttLimits } from './mqtt-limits.ts';
 import type { Clock } from '../functions/index.ts';
 import type { ProjectionRule } from './projection.ts';
 
+export interface TlsOptions {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca?: string;
+  readonly requestClientCert?: boolean;
+}
+
 export interface CloudOptions {
   readonly dataDir: string;
   /** External broker URL (scale-out). Without it, an embedded aedes broker listens on mqttPort. */
@@ -18,10 +25,22 @@ export interface CloudOptions {
    */
   readonly httpHost?: string;
   /**
-   * Allow listening on an address other than loopback. Without TLS every byte crosses the network in clear, so
-   * it must be asked for explicitly (`--insecure`); without it such an address is refused at construction.
+   * Allow listening on an address other than loopback without TLS. Every byte then crosses the network in
+   * clear, so it must be asked for explicitly (`--insecure`); without it (or `tls`) such an address is refused
+   * at construction.
    */
   readonly insecure?: boolean;
+  /**
+   * TLS for both listeners (PEM contents; docs/cloud.md "TLS"): the embedded broker speaks mqtts and the HTTP
+   * API https with `cert` (its chain after it) and `key`. `ca` is the CA client certificates must be signed by,
+   * and what the cloud's own connection to its embedded broker trusts (else the system roots). With
+   * `requestClientCert` MQTT clients are asked for a certificate: one signed by `ca` identifies the client by
+   * its CN (broker.ts `peerIdentity`), one signed by anything else is refused, none leaves the client to the
+   * password check.
+   */
+  readonly tls?: TlsOptions;
+  /** CA (PEM) an external `mqtts://` broker (mqttUrl) is verified with, instead of the system roots. */
+  readonly mqttCa?: string;
   /**
    * HTTP base URLs of other runtimes (another cloud's API) that rules may be moved to. Moves to a registered
    * gateway (`gateway:<id>`) need no entry; any other target is refused (FERRY_API_MOVE_TARGET).

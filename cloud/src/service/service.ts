@@ -32,7 +32,7 @@ import { makeFilesPrivate, makePrivateDir } from './private-files.ts';
 import { createRulesHost, RulesFeed } from './rules.ts';
 import { Uplink } from './uplink.ts';
 
-export type { CloudOptions } from './options.ts';
+export type { CloudOptions, TlsOptions } from './options.ts';
 
 export class CloudService {
   readonly opts: CloudOptions;
@@ -73,9 +73,9 @@ export class CloudService {
       ['--host', opts.host],
       ['--http-host', opts.httpHost],
     ] as const) {
-      if (addr !== undefined && !isLoopback(addr) && opts.insecure !== true) {
+      if (addr !== undefined && !isLoopback(addr) && opts.insecure !== true && opts.tls === undefined) {
         throw new RangeError(
-          `${what} ${addr} is not a loopback address: without TLS everything it serves crosses the network in clear; pass --insecure (CloudOptions.insecure) to do it anyway`,
+          `${what} ${addr} is not a loopback address: without TLS everything it serves crosses the network in clear; give a certificate (CloudOptions.tls, --tls-cert/--tls-key) or pass --insecure (CloudOptions.insecure) to do it anyway`,
         );
       }
     }
@@ -129,6 +129,8 @@ export class CloudService {
       clientId: opts.clientId,
       prefix,
       mqttLimits: opts.mqttLimits,
+      tls: opts.tls,
+      mqttCa: opts.mqttCa,
       log,
     });
     const publish = (topic: string, payload: string, retain = false): void => this.#intake.publish(topic, payload, { qos: 1, retain });
@@ -196,6 +198,7 @@ export class CloudService {
       mqttConnected: () => this.#intake.client?.connected === true,
       gatewayRequest: (...a) => this.gatewayRequest(...a),
       log: (m) => this.#log(`http: ${m}`),
+      ...(this.opts.tls !== undefined && { https: { cert: this.opts.tls.cert, key: this.opts.tls.key } }),
     });
     const httpUrl = await this.#http.listen({ host: this.opts.httpHost ?? '127.0.0.1', port: this.opts.httpPort ?? 8080 });
     makeFilesPrivate(this.opts.dataDir); // the WAL and shared-memory files the databases made meanwhile

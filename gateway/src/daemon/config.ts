@@ -36,6 +36,11 @@ export const GatewayConfigSchema = z
         url: z.string().regex(/^mqtts?:\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL'),
         username: z.string().optional(),
         password: z.string().optional(),
+        // PEM files for mqtts:// (docs/gateway.md "TLS"): the CA the broker's certificate must chain to (pinned),
+        // and a client certificate with its key, which the cloud identifies the gateway by.
+        ca: z.string().min(1).optional(),
+        cert: z.string().min(1).optional(),
+        key: z.string().min(1).optional(),
         topic_prefix: z
           .string()
           .regex(/^[^#+\s]+$/, 'must not contain wildcards or spaces')
@@ -58,7 +63,9 @@ export const GatewayConfigSchema = z
           .strict()
           .default({ max_rows: 1_000_000, max_bytes: 256 * 1024 * 1024, policy: 'drop-oldest', synchronous: 'FULL' }),
       })
-      .strict(),
+      .strict()
+      .refine((u) => (u.cert === undefined) === (u.key === undefined), 'give both cert and key, or neither')
+      .refine((u) => u.url.startsWith('mqtts:') || (u.ca === undefined && u.cert === undefined), 'ca, cert and key need an mqtts:// url'),
     api: z
       .object({
         host: z.string().default('127.0.0.1'),
@@ -142,4 +149,20 @@ export function gatewayKey(cfg: GatewayConfig): Uint8Array {
   const text = cfg.gateway.key ?? readFileSync(cfg.gateway.key_file!, 'utf8').trim();
   if (!/^(?:[0-9a-fA-F]{2}){32,}$/.test(text)) throw new ConfigError(['gateway.key_file: must hold at least 32 bytes of hex'], 'key');
   return Buffer.from(text, 'hex');
+}
+
+/** The uplink's TLS files (uplink.ca, .cert, .key) read as PEM; undefined when none is given. */
+export function uplinkTls(cfg: GatewayConfig): { ca?: string; cert?: string; key?: string } | undefined {
+  const u = cfg.uplink;
+  const read = (field: 'ca' | 'cert' | 'key'): Record<string, string> => {
+    const file = u[field];
+    if (file === undefined) return {};
+    try {
+      return { [field]: readFileSync(file, 'utf8') };
+    } catch (e) {
+      throw new ConfigError([`uplink.${field}: cannot read ${file}: ${(e as Error).message}`], 'uplink');
+    }
+  };
+  const tls = { ...read('ca'), ...read('cert'), ...read('key') };
+  return Object.keys(tls).length > 0 ? tls : undefined;
 }

@@ -14,7 +14,7 @@ import { serveControl } from '@ferry/mqtt-rest';
 import { Outbox, OutboxFullError } from '../uplink/outbox.ts';
 import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
-import { gatewayKey, type GatewayConfig } from './config.ts';
+import { gatewayKey, uplinkTls, type GatewayConfig } from './config.ts';
 import type { GatewayErrorCode } from '../uplink/errors.ts';
 import { GatewaySigner } from './signer.ts';
 import { SqliteReplayWindow } from './control-replay.ts';
@@ -65,6 +65,7 @@ export class GatewayDaemon {
       policy: b.policy,
       synchronous: b.synchronous,
     });
+    const tls = uplinkTls(cfg);
     this.uplink = new Uplink({
       url: cfg.uplink.url,
       gatewayId: cfg.gateway.id,
@@ -73,6 +74,7 @@ export class GatewayDaemon {
       maxRate: cfg.uplink.max_rate,
       ...(cfg.uplink.username !== undefined && { username: cfg.uplink.username }),
       ...(cfg.uplink.password !== undefined && { password: cfg.uplink.password }),
+      ...(tls !== undefined && { tls }),
       onError: (e) => this.log('warn', `uplink: ${e.message}`),
     });
     this.rules = new RulesHost({

@@ -25,6 +25,12 @@ export interface UplinkOptions {
   readonly reconnectMs?: number;
   readonly username?: string;
   readonly password?: string;
+  /**
+   * For an mqtts:// url (PEM contents): `ca` is the only root the broker's certificate is verified against
+   * (pinned; without it the system roots), `cert` and `key` a client certificate the cloud may identify the
+   * gateway by (docs/gateway.md "TLS").
+   */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   readonly onError?: (e: Error) => void;
 }
 
@@ -63,6 +69,7 @@ export class Uplink {
       will: { topic: status, payload: Buffer.from('offline'), qos: 1, retain: true },
       ...(opts.username !== undefined && { username: opts.username }),
       ...(opts.password !== undefined && { password: opts.password }),
+      ...(opts.tls !== undefined && { ...opts.tls, rejectUnauthorized: true }),
     });
     noDelay(this.client);
     this.client.on('connect', () => {

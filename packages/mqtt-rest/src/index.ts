@@ -9,5 +9,6 @@ export { newRequestId, REQUEST_ID_PATTERN } from './envelope.ts';
 export * from './errors.ts';
 export * from './keys.ts';
 export * from './no-delay.ts';
+export * from './pinned-fetch.ts';
 export * from './replay.ts';
 export * from './server.ts';
