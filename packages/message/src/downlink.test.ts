@@ -30,6 +30,10 @@ describe('downlink key', () => {
 describe('signDownlink / verifyDownlink', () => {
   it('round-trips: the cloud as source, the device as audience, ep/sq in the header, the body as d', () => {
     const t = sign();
+    // The example of docs/message-format.md "Downlink".
+    expect(t).toBe(
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImZlcnJ5LWNsb3VkIiwiZXAiOjE3OTYwMDAwMDAsInNxIjozfQ.eyJpc3MiOiJmZXJyeS1jbG91ZCIsImF1ZCI6InRoLTAxIiwiaWF0IjoxNzk2NTMzMjAwLCJleHAiOjE3OTY1MzMyNjAsImV2IjoiZm4ucmVzIiwiZCI6eyJpZCI6ImEuMSIsIm9rIjp0cnVlLCJ2YWx1ZSI6MTg3NX19.QF78yhCXOeGpTevdmijjsWVsBxdtJxWQ4lm10pczMdg',
+    );
     expect(peek(t)).toEqual({ ok: true, value: { kid: CLOUD_SOURCE_ID, ep: base.ep, sq: 3 } });
     const v = verifyDownlink(t, dk, { aud: 'th-01', nowMs: NOW + 1000, ev: 'fn.res' });
     expect(v).toEqual({ ok: true, value: { aud: 'th-01', ev: 'fn.res', ep: base.ep, sq: 3, iat: NOW / 1000, exp: NOW / 1000 + 60, body: base.body } });
