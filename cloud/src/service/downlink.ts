@@ -130,10 +130,9 @@ export class StateDownlink {
   /** Signs and publishes the snapshot of every changed namespace to each of its devices now. */
   flush(): void {
     if (this.#dirty.size === 0) return;
-    const dirty = [...this.#dirty];
+    const byNs = new Map<string, string[]>([...this.#dirty].map((ns) => [ns, []]));
     this.#dirty.clear();
-    const byNs = new Map<string, string[]>();
-    for (const d of this.#ports.devices()) if (dirty.includes(d.namespace)) byNs.set(d.namespace, [...(byNs.get(d.namespace) ?? []), d.id]);
+    for (const d of this.#ports.devices()) byNs.get(d.namespace)?.push(d.id);
     for (const [ns, ids] of byNs) {
       const body = snapshotBody(ns, this.#ports.stateOf(ns) ?? new Map());
       for (const id of ids) {
