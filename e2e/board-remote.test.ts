@@ -5,9 +5,10 @@
  * cloud's refusals, and gives the same decision for the same inputs in both places.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -26,6 +27,8 @@ import {
 import { decode } from '@ferry/message';
 import { compile, FN_ERRORS, type CompiledModule, type FnResult } from '@ferry/wasm-host';
 import { generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
+import { nextDownlinkEpoch } from '../cloud/src/service/downlink.ts';
+import { SqliteDeviceStore } from '../cloud/src/storage/sqlite/device-store.ts';
 import { buildFixture } from '@ferry/test-kit/function-fixtures';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 
@@ -33,7 +36,8 @@ const MODULE = new Uint8Array(readFileSync(MIN_TEMPERATURE_WASM));
 const HASH = createHash('sha256').update(MODULE).digest('hex');
 const OWNER = 'alice';
 const PRIV = generatePrivateToken(OWNER);
-const key = new Uint8Array(32).map((_, i) => i + 40);
+/** The board's key: the one the cloud registered th-01 with (its replies are signed for that board). */
+let key = new Uint8Array(32);
 const enc = new TextEncoder();
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -52,19 +56,37 @@ beforeAll(async () => {
   thermostat = c.value;
 });
 
-/** A started cloud with the owner registered and the module white-listed in `flat` (not uploaded). */
-async function startCloud(ports: { mqttPort: number; httpPort: number } = { mqttPort: 0, httpPort: 0 }) {
-  const svc = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-remote-')),
-    ...ports,
-    functionRunner: 'in-process',
-    log: () => undefined,
-  });
+/**
+ * A started cloud with th-01 registered, the owner registered and the module white-listed in `flat` (not
+ * uploaded). `seed` prepares its data directory (a restart: see kept()).
+ */
+async function startCloud(ports: { mqttPort: number; httpPort: number } = { mqttPort: 0, httpPort: 0 }, seed?: (dataDir: string) => void) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ferry-remote-'));
+  seed?.(dataDir);
+  const svc = new CloudService({ adminToken: ADMIN_TOKEN, dataDir, ...ports, functionRunner: 'in-process', log: () => undefined });
+  if (seed === undefined) key = Buffer.from(svc.devices.add('th-01', 'flat').key, 'hex');
   const urls = await svc.start();
   unwrap(svc.functions.register(PRIV));
   unwrap(svc.functions.setWhitelisted(PRIV, 'flat', HASH, true));
   return { svc, ...urls };
+}
+
+/**
+ * What a cloud keeps across a restart besides its function state: the device registry (sealed under the same
+ * master key) and its downlink epoch; seeds a new data directory with them.
+ */
+function kept(old: CloudService): (dataDir: string) => void {
+  const records = new SqliteDeviceStore(old.db).list();
+  const master = readFileSync(join(old.opts.dataDir, 'master.key'));
+  const epoch = old.downlink.epoch;
+  return (dataDir) => {
+    writeFileSync(join(dataDir, 'master.key'), master, { mode: 0o600 });
+    const db = new Database(join(dataDir, 'cloud.db'));
+    const store = new SqliteDeviceStore(db);
+    for (const r of records) store.put(r);
+    nextDownlinkEpoch(db, epoch * 1000);
+    db.close();
+  };
 }
 
 /** The board's public token: its id as subject, the namespace, only this function. */
@@ -236,7 +258,7 @@ describe('the board calls the cloud by hash, and falls back to itself', () => {
     expect(fn.pending).toBe(0);
     spy.mockRestore();
     expect(await fn.call('min_temperature', ['300000'])).toMatchObject({ where: 'cloud', value: 1875 });
-    expect(fn.stats).toEqual({ cloud: 2, local: 1, uploads: 1, lateReplies: 1 });
+    expect(fn.stats).toEqual({ cloud: 2, local: 1, uploads: 1, lateReplies: 1, forgedDownlink: 0 });
   });
 
   it('cloud stopped: the board answers locally; cloud back (it lost its modules): uploaded again and used again', async () => {
@@ -258,6 +280,7 @@ describe('the board calls the cloud by hash, and falls back to itself', () => {
     });
     expect(await fn.call('min_temperature', ['-1'])).toMatchObject({ where: 'cloud', value: 1875 });
 
+    const keep = kept(cloud.svc);
     await cloud.svc.stop();
     const offline = await fn.call('min_temperature', ['-1'], { timeoutMs: 200 });
     expect(offline).toMatchObject({ ok: true, where: 'local', value: 2010 });
@@ -265,7 +288,7 @@ describe('the board calls the cloud by hash, and falls back to itself', () => {
     expect(fn.pending).toBe(0);
 
     // Same ports, a new process: its memory (owners, white-list, modules, namespaces) starts empty.
-    cloud = await startCloud(ports);
+    cloud = await startCloud(ports, keep);
     cloud.svc.functions.namespaces.state(OWNER, 'flat').set('temp.bedroom', enc.encode(`17.00 ${Date.now()}`));
     await vi.waitFor(() => expect(client.connected).toBe(true), { timeout: 15_000, interval: 50 });
     expect(await fn.call('min_temperature', ['-1'])).toMatchObject({ ok: true, where: 'cloud', value: 1700 });

@@ -9,6 +9,7 @@ import { AbiError, STATUS } from '@ferry/abi';
 import { compile, MemoryState, ModuleInstance, type BoardPorts, type CallResult, type CompiledModule, type SensorReading } from '@ferry/wasm-host';
 import { THERMOSTAT_WASM } from '../paths.ts';
 import { VirtualClock } from './clock.ts';
+import { DownlinkReceiver, type DownlinkReceiverOptions } from './downlink.ts';
 import { Rng } from './rng.ts';
 import { DEFAULT_ROOM, Room, type RoomParams } from './room.ts';
 
@@ -28,6 +29,8 @@ export interface BoardOptions {
   readonly state?: MemoryState;
   readonly onMessage?: (token: string) => void;
   readonly onLog?: (level: number, text: string) => void;
+  /** How the host checks what the cloud sends the board (clock, a persisted replay window). */
+  readonly downlink?: DownlinkReceiverOptions;
 }
 
 export class BoardError extends Error {
@@ -46,6 +49,8 @@ export class EmulatedBoard {
   readonly room: Room;
   readonly state: MemoryState;
   readonly deviceId: string;
+  /** Verifies what the cloud sends this board, with the downlink key derived from the board's key (online.ts, remote.ts). */
+  readonly downlink: DownlinkReceiver;
   readonly messages: string[] = [];
   readonly logs: { level: number; text: string }[] = [];
   /** Furnace relay switches: uptime-independent wall times. */
@@ -73,6 +78,7 @@ export class EmulatedBoard {
     this.state = opts.state ?? new MemoryState();
     this.rng = new Rng(opts.seed ?? 1);
     this.key = createSecretKey(opts.key);
+    this.downlink = DownlinkReceiver.forDevice(opts.key, this.deviceId, opts.downlink);
     this.tickMs = opts.tickMs ?? 10_000;
   }
 

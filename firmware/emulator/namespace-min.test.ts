@@ -43,7 +43,7 @@ describe('NamespaceMinimum: the thermostat deciding with its namespace', () => {
 
   it("online the cloud's cold room turns the furnace on; offline the board decides alone, its own old answer not fed back", async () => {
     const b = await board(2100);
-    const transport = new FakeTransport();
+    const transport = new FakeTransport(key);
     const cloud = new FakeCloud(b.clock);
     cloud.modules.set(HASH, MODULE);
     transport.handler = cloud.handle;
@@ -66,7 +66,7 @@ describe('NamespaceMinimum: the thermostat deciding with its namespace', () => {
 
   it('a refusal is returned and the firmware still decides, on its own state', async () => {
     const b = await board(1800);
-    const transport = new FakeTransport();
+    const transport = new FakeTransport(key);
     const cloud = new FakeCloud(b.clock);
     cloud.whitelisted = false;
     transport.handler = cloud.handle;
@@ -93,7 +93,7 @@ describe('NamespaceMinimum: the thermostat deciding with its namespace', () => {
       fc.asyncProperty(rooms, fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1000, max: 3000 }), async (rs, maxAge10, own) => {
         const maxAgeS = maxAge10 * 10;
         const [withCloud, alone] = [await board(own, maxAgeS), await board(own, maxAgeS)];
-        const transport = new FakeTransport();
+        const transport = new FakeTransport(key);
         const cloud = new FakeCloud(withCloud.clock);
         cloud.modules.set(HASH, MODULE);
         transport.handler = cloud.handle;

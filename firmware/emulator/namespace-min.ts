@@ -79,7 +79,7 @@ export class NamespaceMinimum {
 
   static async create(board: EmulatedBoard, opts: NamespaceMinimumOptions): Promise<NamespaceMinimum> {
     const host = { deviceId: board.deviceId, clock: board.clock, state: new StateWithout(board.state, [NS_MIN_KEY, `temp.${board.deviceId}`]) };
-    const fn = await RemoteFunction.create({ ...opts, host, module: opts.module ?? readFileSync(MIN_TEMPERATURE_WASM) });
+    const fn = await RemoteFunction.create({ downlink: board.downlink, ...opts, host, module: opts.module ?? readFileSync(MIN_TEMPERATURE_WASM) });
     return new NamespaceMinimum(board, fn, opts.tickMs ?? DEFAULT_TICK_MS);
   }
 

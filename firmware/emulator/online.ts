@@ -1,9 +1,12 @@
 /**
  * @module Puts an emulated board online: its signed messages go to the cloud over MQTT
- * (`<prefix>/up/<kid>/msg`, QoS 1), and the namespace state the cloud publishes (`<prefix>/ns/<ns>/state/#`,
- * retained) is mirrored into the board's local state — as a board's host would do over WiFi. The firmware
- * is unchanged: it reads `temp.*` from state and so decides on every room reader of its namespace while
- * online; offline the mirrored entries go stale and it decides on its own sensor.
+ * (`<prefix>/up/<kid>/msg`, QoS 1), and the namespace state the cloud sends it is mirrored into the board's
+ * local state, as a board's host would do over WiFi. That state arrives as one retained, signed snapshot on
+ * the board's own downlink topic `<prefix>/dn/<id>/state` (docs/cloud.md "Namespace projection"); the host
+ * verifies it with the board's downlink key (downlink.ts) and ignores and counts anything unsigned, forged,
+ * for another board, or older than what it already has. The firmware is unchanged: it reads `temp.*` from
+ * state and so decides on every room reader of its namespace while online; offline the mirrored entries go
+ * stale and it decides on its own sensor.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { noDelay } from '@ferry/mqtt-rest';
@@ -13,8 +16,13 @@ export interface Online {
   /** Sends what the board emitted since the last flush and waits for the broker's acknowledgements. */
   flush(): Promise<void>;
   readonly client: MqttClient;
+  /** State messages refused: unsigned, forged, for another board, expired or replayed. */
+  readonly forgedDownlink: number;
   close(): Promise<void>;
 }
+
+/** A state key as the ABI allows it (docs/abi.md: printable ASCII, at most 64). */
+const STATE_KEY = /^[\x21-\x7e]{1,64}$/;
 
 /**
  * `mirror: false` leaves the namespace state alone: a board that asks the cloud by hash instead
@@ -40,17 +48,29 @@ export async function goOnline(
     }),
   );
   const own = `temp.${board.deviceId}`;
-  const stateTopic = `${prefix}/ns/${o.namespace}/state/`;
+  const stateTopic = `${prefix}/dn/${board.deviceId}/state`;
+  let forged = 0;
   client.on('message', (topic, payload) => {
-    if (!topic.startsWith(stateTopic)) return;
-    const key = topic.slice(stateTopic.length);
-    if (key === own || key.length === 0 || key.length > 64) return; // its own reading is written by the firmware itself
-    board.state.setText(key, payload.toString());
+    if (topic !== stateTopic) return;
+    const d = board.downlink.open(payload, 'ns.state');
+    if (d === undefined) {
+      forged++;
+      return;
+    }
+    const body = d.body as { ns?: unknown; state?: unknown } | null;
+    if (body?.ns !== o.namespace || typeof body.state !== 'object' || body.state === null) return;
+    for (const [key, value] of Object.entries(body.state)) {
+      // Its own reading is written by the firmware itself.
+      if (key !== own && STATE_KEY.test(key) && typeof value === 'string') board.state.setText(key, value);
+    }
   });
-  if (o.mirror !== false) await client.subscribeAsync(`${stateTopic}#`, { qos: 1 });
+  if (o.mirror !== false) await client.subscribeAsync(stateTopic, { qos: 1 });
   let sent = board.messages.length;
   return {
     client,
+    get forgedDownlink() {
+      return forged;
+    },
     async flush() {
       const pending = board.messages.slice(sent);
       sent = board.messages.length;

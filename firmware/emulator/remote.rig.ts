@@ -1,12 +1,16 @@
 /**
  * @module Test support for the RemoteFunction and NamespaceMinimum tests: manual timers, an in-memory MQTT
- * transport and a fake cloud. The fake cloud speaks the MQTT call protocol of cloud/src/service/calls.ts and
- * runs the same module bytes over its own namespace state.
+ * transport and a fake cloud. The fake cloud speaks the MQTT call protocol of cloud/src/service/calls.ts
+ * (replies signed as downlink messages for the caller) and runs the same module bytes over its own namespace
+ * state.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { signDownlink, type Json } from '@ferry/message';
+import { downlinkKey } from '@ferry/message/node';
 import { MemoryState } from '@ferry/wasm-host';
 import { MIN_TEMPERATURE_WASM } from '../paths.ts';
+import { DownlinkReceiver } from './downlink.ts';
 import { LocalFunction } from './local-function.ts';
 import { centiText } from './namespace-min.ts';
 import type { CallTransport, Timers } from './remote.ts';
@@ -14,6 +18,10 @@ import type { CallTransport, Timers } from './remote.ts';
 export const MODULE = new Uint8Array(readFileSync(MIN_TEMPERATURE_WASM));
 export const HASH = createHash('sha256').update(MODULE).digest('hex');
 export const START = Date.UTC(2026, 0, 1);
+/** The key of the rig's board, th-01. */
+export const DEVICE_KEY = new Uint8Array(32).map((_, i) => i + 1);
+/** The receiver of a board holding `key` (the host's side of the downlink). */
+export const receiverFor = (key: Uint8Array = DEVICE_KEY, id = 'th-01'): DownlinkReceiver => DownlinkReceiver.forDevice(key, id);
 
 /** Timers that fire only when the test says time has passed. */
 export class ManualTimers implements Timers {
@@ -43,9 +51,19 @@ export class ManualTimers implements Timers {
 
 type Handler = (req: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>;
 
-/** An MQTT client whose broker is a function: what is published on .../call is answered on .../res. */
+/**
+ * An MQTT client whose broker is a function: what is published on .../call is answered on .../res, signed as
+ * the cloud signs it for the board holding `key` (epoch 1, sequence counting), unless `sign` is false.
+ */
 export class FakeTransport implements CallTransport {
   connected = true;
+  private readonly downlink: ReturnType<typeof downlinkKey>;
+  private readonly aud: string;
+  private sq = 0;
+  constructor(key: Uint8Array = DEVICE_KEY, aud = 'th-01') {
+    this.downlink = downlinkKey(key, aud);
+    this.aud = aud;
+  }
   readonly calls: Record<string, unknown>[] = [];
   readonly subscriptions: string[] = [];
   handler: Handler = async () => undefined;
@@ -72,8 +90,18 @@ export class FakeTransport implements CallTransport {
     (this.listeners[event] as Set<unknown>).delete(listener);
     return this;
   }
-  deliver(topic: string, body: unknown): void {
-    for (const l of this.listeners.message) l(topic, Buffer.from(JSON.stringify(body)));
+  deliver(topic: string, body: unknown, sign = true): void {
+    this.inject(topic, sign ? this.sign(body) : JSON.stringify(body));
+  }
+  /** `body` as the cloud's signed reply to this transport's board. */
+  sign(body: unknown): string {
+    const t = signDownlink({ aud: this.aud, ev: 'fn.res', ep: 1, sq: this.sq++, nowMs: Date.now(), ttlMs: 60_000, body: body as Json }, this.downlink);
+    if (!t.ok) throw t.error;
+    return t.value;
+  }
+  /** Delivers a payload as it is, as anyone on the broker could publish it. */
+  inject(topic: string, payload: string | Buffer): void {
+    for (const l of this.listeners.message) l(topic, Buffer.from(payload));
   }
   drop(): void {
     this.connected = false;

@@ -9,7 +9,7 @@ import { VirtualClock } from './clock.ts';
 import type { FunctionOutput } from './local-function.ts';
 import { NO_READING } from './namespace-min.ts';
 import { RemoteFunction, type RemoteFunctionOptions, type RemoteResult } from './remote.ts';
-import { FakeCloud, FakeTransport, HASH, ManualTimers, MODULE, reading, START } from './remote.rig.ts';
+import { FakeCloud, FakeTransport, HASH, ManualTimers, MODULE, reading, receiverFor, START } from './remote.rig.ts';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const valueFrom = (r: RemoteResult): FunctionOutput['value'] => {
@@ -28,7 +28,18 @@ function setup() {
   transport.handler = cloud.handle;
   const timers = new ManualTimers();
   const make = (over: Overrides = {}): Promise<RemoteFunction> => {
-    const o = { module: MODULE, host, namespace: 'flat', token: 'tok', transport, httpUrl: 'http://cloud.test', fetch: cloud.fetch, timers, ...over };
+    const o = {
+      module: MODULE,
+      host,
+      namespace: 'flat',
+      token: 'tok',
+      transport,
+      downlink: receiverFor(),
+      httpUrl: 'http://cloud.test',
+      fetch: cloud.fetch,
+      timers,
+      ...over,
+    };
     return RemoteFunction.create(Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as unknown as RemoteFunctionOptions);
   };
   return { clock, host, transport, cloud, timers, make };
@@ -61,7 +72,7 @@ describe('RemoteFunction', () => {
     expect(s.transport.calls[0]).toEqual({ id: expect.any(String), hash: HASH, export: 'min_temperature', args: ['300000'], namespace: 'flat', token: 'tok' });
     expect(s.transport.subscriptions).toEqual(['ferry/fn/th-01/res']);
     expect(valueFrom(await fn.call('min_temperature', [300_000n]))).toBe(1875);
-    expect(fn.stats).toEqual({ cloud: 2, local: 0, uploads: 1, lateReplies: 0 });
+    expect(fn.stats).toEqual({ cloud: 2, local: 0, uploads: 1, lateReplies: 0, forgedDownlink: 0 });
     expect([fn.pending, s.timers.armed]).toEqual([0, 0]);
   });
 
@@ -87,7 +98,7 @@ describe('RemoteFunction', () => {
     expect(fn.pending).toBe(0);
     release();
     await vi.waitFor(() => expect(fn.stats.lateReplies).toBe(1));
-    expect(fn.stats).toEqual({ cloud: 0, local: 1, uploads: 0, lateReplies: 1 });
+    expect(fn.stats).toEqual({ cloud: 0, local: 1, uploads: 0, lateReplies: 1, forgedDownlink: 0 });
     expect([fn.pending, s.timers.armed]).toEqual([0, 0]);
     // The cloud answering again is used again.
     s.transport.handler = s.cloud.handle;
@@ -183,5 +194,35 @@ describe('RemoteFunction', () => {
     a.close();
     b.close();
     expect(s.transport.listening).toBe(0);
+  });
+
+  it('ignores and counts replies that are unsigned, forged, for another board or replayed; takes the genuine one', async () => {
+    const s = setup();
+    s.cloud.modules.set(HASH, MODULE);
+    s.cloud.namespace.set('temp.bedroom', reading(2200, START));
+    const other = new FakeTransport(new Uint8Array(32).fill(9)); // signs with a key that is not the board's
+    const forTh02 = new FakeTransport(undefined, 'th-02'); // signs for another board
+    let captured: Buffer | undefined;
+    const fn = await s.make();
+    s.transport.on('message', ((_t: string, p: Buffer) => {
+      captured = p; // the last one of a call: the genuine reply
+    }) as never);
+    const real = s.cloud.handle;
+    s.transport.handler = async (req) => {
+      const forged = { id: req['id'], ok: true, value: -3900, emits: [], logs: [] };
+      s.transport.deliver('ferry/fn/th-01/res', forged, false);
+      for (const t of [other, forTh02]) s.transport.inject('ferry/fn/th-01/res', t.sign(forged));
+      return real(req);
+    };
+    expect(await fn.call('min_temperature', ['-1'])).toMatchObject({ ok: true, where: 'cloud', value: 2200 });
+    expect(fn.stats.forgedDownlink).toBe(3);
+    // The genuine reply replayed while the next call is in flight: refused, the call gets its own answer.
+    s.transport.handler = async (req) => {
+      s.transport.inject('ferry/fn/th-01/res', captured!);
+      return real(req);
+    };
+    expect(await fn.call('min_temperature', ['-1'])).toMatchObject({ ok: true, where: 'cloud', value: 2200 });
+    expect(fn.stats).toEqual({ cloud: 2, local: 0, uploads: 0, lateReplies: 0, forgedDownlink: 4 });
+    await expect(RemoteFunction.create({ module: MODULE, host: s.host, namespace: 'flat', token: 'tok', transport: s.transport })).rejects.toThrow(RangeError);
   });
 });

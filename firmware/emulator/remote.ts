@@ -9,10 +9,15 @@
  * returned as a typed error, never masked by a local answer: a board that silently ran locally forever
  * would hide a misconfiguration. Only the cloud being unable to serve the call now (busy, rate limited,
  * out of time, trapped) falls back. A reply that comes after its call timed out is dropped.
+ *
+ * Replies are downlink messages signed for this board (docs/message-format.md "Downlink"): the host verifies
+ * each with the board's downlink key (downlink.ts) before reading it, so a reply published by anyone else on
+ * the broker, or replayed, is ignored and counted (`stats.forgedDownlink`), never taken as the cloud's answer.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { pinnedFetch } from '@ferry/mqtt-rest';
 import type { CompiledModule } from '@ferry/wasm-host';
+import type { DownlinkReceiver } from './downlink.ts';
 import { FunctionCallError, LocalFunction, type ArgValue, type FunctionOutput, type LocalHost } from './local-function.ts';
 
 /** The part of an mqtt.js MqttClient the caller uses (an MqttClient fits; tests pass a fake). */
@@ -67,6 +72,11 @@ export interface RemoteFunctionOptions {
   readonly token: string;
   /** The MQTT connection to the cloud; without one every call runs locally ('offline'). */
   readonly transport?: CallTransport;
+  /**
+   * Verifies the cloud's signed replies (default the host's own, when it has one, as an EmulatedBoard does).
+   * Required with a transport: an unverified reply could come from anyone on the broker.
+   */
+  readonly downlink?: DownlinkReceiver;
   /** The cloud's HTTP base URL, for uploading the module when the cloud asks for it. */
   readonly httpUrl?: string;
   readonly prefix?: string;
@@ -107,12 +117,16 @@ export class RemoteFunction {
   /** SHA-256 of the module, lower-case hex: the name the cloud knows it by. */
   readonly hash: string;
   readonly namespace: string;
-  /** Counters: answers from the cloud and from the board, uploads, and replies that came too late. */
-  readonly stats = { cloud: 0, local: 0, uploads: 0, lateReplies: 0 };
+  /**
+   * Counters: answers from the cloud and from the board, uploads, replies that came too late, and replies
+   * refused (unsigned, forged, for another board, expired or replayed).
+   */
+  readonly stats = { cloud: 0, local: 0, uploads: 0, lateReplies: 0, forgedDownlink: 0 };
 
   private readonly opts: RemoteFunctionOptions;
   private readonly local: LocalFunction;
   private readonly timers: Timers;
+  private readonly downlink: DownlinkReceiver | undefined;
   private readonly callTopic: string;
   private readonly resTopic: string;
   /** Ids carry a random per-caller prefix: several callers may share a reply topic. */
@@ -135,6 +149,9 @@ export class RemoteFunction {
     this.hash = createHash('sha256').update(opts.module).digest('hex');
     this.namespace = opts.namespace;
     this.timers = opts.timers ?? realTimers;
+    this.downlink = opts.downlink ?? (opts.host as { readonly downlink?: DownlinkReceiver }).downlink;
+    if (opts.transport !== undefined && this.downlink === undefined)
+      throw new RangeError("a RemoteFunction with a transport needs the board's downlink receiver to verify the cloud's replies");
     const prefix = opts.prefix ?? 'ferry';
     const replyTo = opts.replyTo ?? opts.host.deviceId;
     if (!/^[^/+#\s]+$/.test(replyTo)) throw new RangeError(`replyTo must be one MQTT topic level without wildcards: ${replyTo}`);
@@ -249,14 +266,18 @@ export class RemoteFunction {
   }
 
   private receive(topic: string, payload: Buffer): void {
-    if (topic !== this.resTopic) return;
-    let r: WireReply;
-    try {
-      r = JSON.parse(payload.toString()) as WireReply;
-    } catch {
+    if (topic !== this.resTopic || this.downlink === undefined) return;
+    const d = this.downlink.verify(payload, 'fn.res');
+    if (d === undefined) {
+      this.stats.forgedDownlink++;
       return;
     }
-    if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || !r.id.startsWith(this.idPrefix)) return; // not ours
+    const r = d.body as WireReply | null;
+    if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || !r.id.startsWith(this.idPrefix)) return; // another caller's on this topic
+    if (!this.downlink.accept(d)) {
+      this.stats.forgedDownlink++; // replayed
+      return;
+    }
     const settle = this.waiting.get(r.id);
     if (settle === undefined) {
       this.stats.lateReplies++;

@@ -8,7 +8,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { KID_PATTERN, type HmacKey, type KeyLookup } from '@ferry/message';
-import { hmacKey } from '@ferry/message/node';
+import { downlinkKey, hmacKey } from '@ferry/message/node';
 import { DeviceError } from './errors.ts';
 
 export interface DeviceRecord {
@@ -90,6 +90,8 @@ export class DeviceRegistry {
   lookups = 0;
   /** Namespace and owner by device: read on every telemetry message, so kept in memory (removal clears it). */
   private readonly namespaces = new Map<string, { namespace: string; owner: string | undefined }>();
+  /** Downlink keys by device (downlinkKey below), derived once. */
+  private readonly downlinkCache = new Map<string, HmacKey>();
 
   constructor(store: DeviceStore, masterKey: Uint8Array) {
     if (masterKey.length !== 32) throw new DeviceError('FERRY_DEVICE_MASTER_KEY', 'the master key must be 32 bytes');
@@ -112,6 +114,7 @@ export class DeviceRegistry {
   remove(id: string): void {
     this.cache.delete(id);
     this.secrets.delete(id);
+    this.downlinkCache.delete(id);
     this.namespaces.delete(id);
     if (!this.store.remove(id)) throw new DeviceError('FERRY_DEVICE_NOT_FOUND', `no device ${id}`);
   }
@@ -169,4 +172,19 @@ export class DeviceRegistry {
     this.secrets.set(kid, key);
     return key;
   };
+
+  /**
+   * The key the cloud signs what it sends device `id` with (docs/message-format.md "Downlink"): HKDF of its
+   * device key, never the device key itself. Unsealed and derived once, then cached; undefined for an unknown
+   * device or a key that does not unseal.
+   */
+  downlinkKey(id: string): HmacKey | undefined {
+    const hit = this.downlinkCache.get(id);
+    if (hit !== undefined) return hit;
+    const key = this.secretOf(id); // unknown (remembered as a miss), or not unsealable: undefined
+    if (key === undefined) return undefined;
+    const k = downlinkKey(key, id);
+    this.downlinkCache.set(id, k);
+    return k;
+  }
 }

@@ -160,9 +160,13 @@ const connected = (c: MqttClient): Promise<void> =>
     c.once('error', reject);
   });
 
-/** `<prefix>/ns/<namespace>/state/<key>` and `<prefix>/gw/<gateway>/status`: the topics that keep a last value. */
+/**
+ * `<prefix>/ns/<namespace>/state/<key>`, `<prefix>/dn/<device>/state` (a device's signed state snapshot) and
+ * `<prefix>/gw/<gateway>/status`: the topics that keep a last value.
+ */
 export function retainable(prefix: string, topic: string): boolean {
   if (!topic.startsWith(`${prefix}/`)) return false;
   const p = topic.slice(prefix.length + 1).split('/');
-  return (p.length === 4 && p[0] === 'ns' && p[2] === 'state') || (p.length === 3 && p[0] === 'gw' && p[2] === 'status');
+  if (p.length === 4) return p[0] === 'ns' && p[2] === 'state';
+  return p.length === 3 && ((p[0] === 'gw' && p[2] === 'status') || (p[0] === 'dn' && p[2] === 'state'));
 }

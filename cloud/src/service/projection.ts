@@ -2,8 +2,10 @@
  * @module The namespace projection (docs/cloud.md "Namespace projection"): readings of released messages
  * become keys of the device's namespace state, by a list of rules. A rule takes one numeric field of the
  * data (`d`) of one event (`ev`) and writes it under a key made from a template, as the value alone or as
- * "<value> <unix ms of iat>". The key is published retained on `<prefix>/ns/<namespace>/state/<key>`, so
- * boards online mirror the readings of their namespace; a device of a function owner also feeds that
+ * "<value> <unix ms of iat>". The key is published retained on `<prefix>/ns/<namespace>/state/<key>` for
+ * consumers that are not boards, and the namespace is marked changed: its devices then get one signed
+ * snapshot of the whole state on their own downlink topic (downlink.ts), which is what boards online
+ * mirror, since anyone on the broker could publish the plain topics. A device of a function owner also feeds that
  * owner's function namespace state, where the owner's functions read it through the device ABI. The default
  * rule is the thermostat's: `tel`.`t` -> `temp.<kid>` = "<celsius> <unix ms>".
  */
@@ -31,6 +33,8 @@ export interface ProjectionPorts {
   ownerState(owner: string, namespace: string): Pick<KeyValueState, 'set'>;
   /** A retained publish. */
   publish(topic: string, value: string): void;
+  /** The namespace's state changed (the signed snapshots for its devices are due); must be cheap. */
+  changed?(namespace: string): void;
 }
 
 /** A state key (docs/abi.md: printable ASCII, at most stateKeyMax = 64) that is also one MQTT topic level. */
@@ -59,7 +63,7 @@ const utf8 = new TextEncoder();
 
 export class Projection {
   readonly rules: readonly ProjectionRule[];
-  /** Projected values by namespace, then key: the last value published for each. */
+  /** Projected values by namespace, then key: the last value published for each, in order of change (oldest first). */
   readonly state = new Map<string, Map<string, string>>();
   readonly #ports: ProjectionPorts;
   readonly #prefix: string;
@@ -88,9 +92,11 @@ export class Projection {
         m = new Map();
         this.state.set(ns, m);
       }
+      m.delete(key); // re-inserted: the map stays in order of change, which bounds the snapshots (downlink.ts)
       m.set(key, value);
       if (place.owner !== undefined) this.#ports.ownerState(place.owner, ns).set(key, utf8.encode(value));
       this.#ports.publish(`${this.#prefix}/ns/${ns}/state/${key}`, value);
+      this.#ports.changed?.(ns);
     }
   }
 }

@@ -3,7 +3,8 @@
  * and starts and stops them. Where state lives is modes.ts (SQLite embedded, Redis scale-out); every MQTT
  * message goes through the one intake (intake.ts) to its route: uplink into ingest (uplink.ts), function
  * calls (calls.ts), gateway control replies (control.ts). A released message is projected into namespace
- * state (projection.ts) and fed to the rules host (rules.ts); the REST API is api/.
+ * state (projection.ts) and fed to the rules host (rules.ts); the REST API is api/. What goes down to a
+ * registered device (function replies, its namespace state) is signed for it (downlink.ts).
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +25,7 @@ import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
 import { SqliteIdentityStore } from '../storage/sqlite/identity-store.ts';
 import { callRoute } from './calls.ts';
 import { GatewayControl } from './control.ts';
+import { DownlinkSigner, nextDownlinkEpoch, StateDownlink } from './downlink.ts';
 import { Intake } from './intake.ts';
 import { openCloudDb, redisState, sqliteState, type StateParts } from './modes.ts';
 import type { CloudOptions } from './options.ts';
@@ -54,6 +56,10 @@ export class CloudService {
    */
   readonly adminToken: string;
   readonly adminTokenCreated: boolean;
+  /** Signs what goes down to registered devices; its epoch grows across restarts (downlink.ts). */
+  readonly downlink: DownlinkSigner;
+  /** The signed namespace-state snapshot of each device, re-published from a timer (downlink.ts). */
+  readonly stateDownlink: StateDownlink;
   readonly registry = new Registry();
   readonly #state: StateParts;
   readonly #intake: Intake;
@@ -143,7 +149,8 @@ export class CloudService {
       busy: () => this.rulesFeed.busy,
     });
     this.#intake.table.add(this.#uplink.route());
-    this.#intake.table.add(callRoute(this.functions, prefix, (t, p) => publish(t, p)));
+    this.downlink = new DownlinkSigner((id) => this.devices.downlinkKey(id), nextDownlinkEpoch(this.db));
+    this.#intake.table.add(callRoute(this.functions, prefix, (t, p) => publish(t, p), this.downlink));
     this.#control = new GatewayControl(this.#intake, this.devices.secretOf, prefix, this.registry); // adds the control-reply route
 
     this.rules = createRulesHost({
@@ -153,12 +160,23 @@ export class CloudService {
       isGateway: (id) => this.devices.keys(id) !== undefined,
       movePeers: opts.movePeers ?? [],
     });
+    this.stateDownlink = new StateDownlink(
+      {
+        signer: this.downlink,
+        stateOf: (ns) => this.projection.state.get(ns),
+        devices: () => this.devices.list(),
+        publish: (t, p) => publish(t, p, true),
+        log,
+      },
+      prefix,
+    );
     this.projection = new Projection(
       opts.projections ?? DEFAULT_PROJECTIONS,
       {
         placeOf: (kid) => this.devices.placeOf(kid),
         ownerState: (owner, ns) => this.functions.namespaces.state(owner, ns),
         publish: (t, value) => publish(t, value, true),
+        changed: (ns) => this.stateDownlink.touch(ns),
       },
       prefix,
     );
@@ -218,6 +236,7 @@ export class CloudService {
 
   async stop(): Promise<void> {
     this.#uplink.stop();
+    this.stateDownlink.stop();
     await this.#scheduleTimer?.stop(); // before the runner, the database and Redis close under a run
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     await this.functions.runner.close();

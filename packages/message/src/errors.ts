@@ -31,6 +31,17 @@ const MSG = defineErrors(
     FERRY_MSG_ENCODE_INPUT: { num: 2017, status: 500, doc: 'encode was given a header or claims that would not make a valid message' },
     FERRY_MSG_EXPIRED: { num: 2018, status: 401, doc: 'the token has an exp claim and the time is past it, beyond the leeway (RFC 7519 §4.1.4)' },
     FERRY_MSG_NOT_YET_VALID: { num: 2019, status: 401, doc: 'the token has an nbf claim and the time is before it, beyond the leeway (RFC 7519 §4.1.5)' },
+    FERRY_MSG_WRONG_ISSUER: {
+      num: 2020,
+      status: 401,
+      doc: 'a downlink message whose kid is not the cloud (ferry-cloud): an uplink, or a message of another source',
+    },
+    FERRY_MSG_WRONG_AUDIENCE: { num: 2021, status: 401, doc: 'a downlink message whose aud is not the receiving device (RFC 7519 §4.1.3)' },
+    FERRY_MSG_WRONG_EVENT: {
+      num: 2022,
+      status: 400,
+      doc: 'a downlink message whose ev is not a known downlink event, or not the one expected where it arrived',
+    },
   },
   { package: '@ferry/message', errorName: 'MessageError' },
 );

@@ -2,9 +2,10 @@
  * @module The node:crypto adapter for the HmacKey port. Kept out of the codec so the core imports no
  * node: module and can run in a browser or a worker with another HMAC.
  */
-import { createHash, createHmac, createSecretKey, hash } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hash, hkdfSync } from 'node:crypto';
 import type { HmacKey } from './codec.ts';
 import { MAX_TOKEN_BYTES } from './codec.ts';
+import { DOWNLINK_SALT } from './downlink.ts';
 
 const BLOCK = 64;
 
@@ -40,4 +41,23 @@ export function hmacKey(secret: Uint8Array): HmacKey {
 export function hexKey(hex: string): HmacKey {
   if (!/^(?:[0-9a-fA-F]{2})+$/.test(hex)) throw new RangeError('key must be an even number of hex digits');
   return hmacKey(Buffer.from(hex, 'hex'));
+}
+
+/**
+ * The downlink key of device `id` (docs/message-format.md "Downlink"): HKDF-SHA256 (RFC 5869) of its
+ * 32-byte device key, salt 'ferry/downlink/v1', info the device id, 32 bytes. The cloud signs what it
+ * sends the device with it; the device's host verifies with it. Never the device key itself, so an uplink
+ * never verifies as a downlink.
+ */
+export function downlinkKeyBytes(deviceKey: Uint8Array, id: string): Uint8Array {
+  if (deviceKey.length < 32) throw new RangeError(`device keys are at least 32 bytes, got ${deviceKey.length}`);
+  return new Uint8Array(hkdfSync('sha256', deviceKey, DOWNLINK_SALT, id, 32));
+}
+
+/** `downlinkKeyBytes` as an HmacKey: the derived bytes stay inside the key object. */
+export function downlinkKey(deviceKey: Uint8Array, id: string): HmacKey {
+  const bytes = downlinkKeyBytes(deviceKey, id);
+  const k = hmacKey(bytes);
+  bytes.fill(0);
+  return k;
 }
