@@ -66,12 +66,19 @@ export const GatewayConfigSchema = z
       .strict()
       .refine((u) => (u.cert === undefined) === (u.key === undefined), 'give both cert and key, or neither')
       .refine((u) => u.url.startsWith('mqtts:') || (u.ca === undefined && u.cert === undefined), 'ca, cert and key need an mqtts:// url'),
+    // The daemon's HTTP API (docs/gateway.md, "HTTP API"). With `token_file`, every route but /health needs
+    // `Authorization: Bearer <the file's token>`; an address other than loopback needs one.
     api: z
       .object({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8081),
+        token_file: z.string().min(1).optional(),
       })
       .strict()
+      .refine(
+        (a) => a.token_file !== undefined || isLoopbackHost(a.host),
+        'api.host is not a loopback address: give api.token_file (the API would be open to the network)',
+      )
       .default({ host: '127.0.0.1', port: 8081 }),
     // The control channel (docs/gateway.md, "The control protocol"): how far a request's timestamp may be
     // from this gateway's clock, and how many served request ids the replay window holds at most.
@@ -142,6 +149,26 @@ export function loadConfig(path: string): GatewayConfig {
     throw new ConfigError([`not YAML: ${(e as Error).message.split('\n')[0]}`], path);
   }
   return parseConfig(value, path);
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses only this machine reaches. */
+export const isLoopbackHost = (addr: string): boolean => addr === 'localhost' || addr === '::1' || /^127(\.\d{1,3}){3}$/.test(addr);
+
+/** Shortest API token accepted: 32 characters leave no room for guessing. */
+export const MIN_API_TOKEN = 32;
+
+/** The API token from `api.token_file` (white space around it ignored), or undefined without one. */
+export function apiToken(cfg: GatewayConfig): string | undefined {
+  const file = cfg.api.token_file;
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new ConfigError([`api.token_file: ${(e as Error).message}`], 'api');
+  }
+  if (text.length < MIN_API_TOKEN) throw new ConfigError([`api.token_file: the token must be at least ${MIN_API_TOKEN} characters`], 'api');
+  return text;
 }
 
 /** The gateway key bytes, from `key` or `key_file` (hex, surrounding white space ignored). */

@@ -14,7 +14,8 @@ import { serveControl } from '@ferry/mqtt-rest';
 import { Outbox, OutboxFullError } from '../uplink/outbox.ts';
 import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
-import { gatewayKey, uplinkTls, type GatewayConfig } from './config.ts';
+import { requireBearer } from './api-auth.ts';
+import { apiToken, gatewayKey, uplinkTls, type GatewayConfig } from './config.ts';
 import type { GatewayErrorCode } from '../uplink/errors.ts';
 import { GatewaySigner } from './signer.ts';
 import { SqliteReplayWindow } from './control-replay.ts';
@@ -48,6 +49,9 @@ export class GatewayDaemon {
   /** Why the last write was refused, until a write is stored again (health shows it; logged once per change). */
   private refusing: RefusedReason | undefined;
 
+  /** The API's bearer token (api.token_file), if it has one. */
+  readonly #apiToken: string | undefined;
+
   constructor(cfg: GatewayConfig, deps: DaemonDeps) {
     this.cfg = cfg;
     this.sources = deps.sources;
@@ -55,6 +59,7 @@ export class GatewayDaemon {
     // The outbox holds signed readings and the epoch counter: the daemon's alone (docs/gateway.md, "Files").
     mkdirSync(cfg.gateway.data_dir, { recursive: true, mode: 0o700 });
     chmodSync(cfg.gateway.data_dir, 0o700);
+    this.#apiToken = apiToken(cfg); // read (and checked) before anything starts
     this.signer = new GatewaySigner(cfg.gateway.id, gatewayKey(cfg), GatewaySigner.nextEpoch(join(cfg.gateway.data_dir, 'state.db')));
     this.controlReplay = new SqliteReplayWindow(join(cfg.gateway.data_dir, 'control-replay.db'), cfg.control.replay_window);
     const b = cfg.uplink.buffer;
@@ -282,6 +287,8 @@ export class GatewayDaemon {
     this.rules.start();
     const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
     answerErrors(app, (m) => this.log('error', `api: ${m}`));
+    const token = this.#apiToken;
+    if (token !== undefined) requireBearer(app, token);
     app.get('/health', async (_req, reply) => {
       const h = this.health();
       return reply.code(h.status === 'ok' ? 200 : 503).send(h);
@@ -295,6 +302,7 @@ export class GatewayDaemon {
     serveControl({
       client: this.uplink.mqtt,
       app,
+      ...(token !== undefined && { headers: { authorization: `Bearer ${token}` } }),
       gatewayId: this.cfg.gateway.id,
       gatewayKey: gatewayKey(this.cfg),
       replay: this.controlReplay,

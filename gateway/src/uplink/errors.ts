@@ -27,6 +27,11 @@ const GATEWAY = defineErrors(
       status: 508,
       doc: 'a rule output was not fed back to local rules: it is already 8 rule stages deep (a loop between rules through another runtime?); it is still published',
     },
+    FERRY_GW_UNAUTHORIZED: {
+      num: 5406,
+      status: 401,
+      doc: 'the gateway API has a token (api.token_file) and the request did not carry it as Authorization: Bearer (every route but /health)',
+    },
   },
   { package: '@ferry/gateway', errorName: 'GatewayError' },
 );

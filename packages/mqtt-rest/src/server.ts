@@ -15,6 +15,11 @@ import type { ReplayWindow } from './replay.ts';
 export interface ServeControlOptions {
   readonly client: MqttClient;
   readonly app: FastifyInstance;
+  /**
+   * Headers added to every request the channel hands the app (the gateway's own API credential): a request
+   * that passed the control MAC is the cloud's, and the app's authentication must let it through.
+   */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly gatewayId: string;
   /** The gateway key (its readings' key); the control key is derived from it (keys.ts), never the key itself. */
   readonly gatewayKey: Uint8Array;
@@ -99,15 +104,22 @@ export async function serveControl(o: ServeControlOptions): Promise<() => Promis
       answer(rid, { status: 403, body: { code: 'FERRY_CTL_FORBIDDEN_PATH', message: `only /api/ routes are served over the control channel, not ${d.path}` } });
       return;
     }
-    void o.app.inject({ method: d.method, url: d.path, ...(d.body !== undefined && { payload: d.body as object }) }).then((res) => {
-      let body: unknown;
-      try {
-        body = res.json();
-      } catch {
-        body = res.body;
-      }
-      answer(rid, { status: res.statusCode, body });
-    });
+    void o.app
+      .inject({
+        method: d.method,
+        url: d.path,
+        ...(o.headers !== undefined && { headers: { ...o.headers } }),
+        ...(d.body !== undefined && { payload: d.body as object }),
+      })
+      .then((res) => {
+        let body: unknown;
+        try {
+          body = res.json();
+        } catch {
+          body = res.body;
+        }
+        answer(rid, { status: res.statusCode, body });
+      });
   };
   o.client.on('message', onMessage);
   await o.client.subscribeAsync(topic, { qos: 1 });

@@ -1,0 +1,51 @@
+/**
+ * The gateway API's token: without it (a regression: the API answered anyone) every route but /health is
+ * refused with 401 FERRY_GW_UNAUTHORIZED; an API bound beyond loopback must have one.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { aedesBroker } from '@ferry/test-kit/brokers';
+import { ConfigError, parseConfig } from './config.ts';
+import { GatewayDaemon } from './daemon.ts';
+
+const KEY = '5a'.repeat(32);
+const TOKEN = 'gateway-api-token-0123456789abcdef-xyz';
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe('gateway API token', () => {
+  it('with api.token_file every route but /health needs the token', async () => {
+    const broker = await aedesBroker();
+    cleanups.push(() => broker.stop());
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-gw-api-'));
+    writeFileSync(join(dir, 'api.token'), `${TOKEN}\n`, { mode: 0o600 });
+    const cfg = parseConfig({
+      gateway: { id: 'gw-a', key: KEY, data_dir: dir },
+      uplink: { url: broker.url },
+      api: { port: 0, token_file: join(dir, 'api.token') },
+    });
+    const d = new GatewayDaemon(cfg, { sources: [], log: () => undefined });
+    const api = await d.start();
+    cleanups.push(() => d.stop());
+    const none = await fetch(`${api}/api/jobs`);
+    expect([none.status, ((await none.json()) as { code: string }).code]).toEqual([401, 'FERRY_GW_UNAUTHORIZED']);
+    expect((await fetch(`${api}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${api}/api/jobs`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await fetch(`${api}/health`)).status).toBe(200);
+  });
+
+  it('an API on a non-loopback address without a token is a configuration error; a short token too', () => {
+    const base = { gateway: { id: 'gw-a', key: KEY, data_dir: '/tmp/x' }, uplink: { url: 'mqtt://127.0.0.1:1' } };
+    expect(() => parseConfig({ ...base, api: { host: '0.0.0.0' } })).toThrow(ConfigError);
+    expect(() => parseConfig({ ...base, api: { host: '0.0.0.0' } })).toThrow(/api.token_file/);
+    expect(() => parseConfig({ ...base, api: { host: '127.0.0.1' } })).not.toThrow();
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-gw-api-'));
+    writeFileSync(join(dir, 'short'), 'abc');
+    const cfg = parseConfig({ ...base, gateway: { ...base.gateway, data_dir: dir }, api: { host: '0.0.0.0', port: 0, token_file: join(dir, 'short') } });
+    expect(() => new GatewayDaemon(cfg, { sources: [], log: () => undefined })).toThrow(/at least 32/);
+  });
+});
