@@ -41,3 +41,4 @@ export function hexKey(hex: string): HmacKey {
   if (!/^(?:[0-9a-fA-F]{2})+$/.test(hex)) throw new RangeError('key must be an even number of hex digits');
   return hmacKey(Buffer.from(hex, 'hex'));
 }
+export { MQTT_PASSWORD_SALT, mqttPassword } from './mqtt-password.ts';
