@@ -6,16 +6,16 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '@ferry/rules-host';
 import { DeviceError } from '../devices/errors.ts';
-import type { DeviceRegistry } from '../devices/registry.ts';
+import type { DeviceKind, DeviceRegistry } from '../devices/registry.ts';
 import type { FunctionService } from '../functions/index.ts';
 
 export function deviceRoutes(app: FastifyInstance, devices: DeviceRegistry, fns: FunctionService): void {
   app.post('/api/devices', async (req, reply) => {
-    const b = req.body as { id?: unknown; namespace?: unknown; privateToken?: unknown } | undefined;
+    const b = req.body as { id?: unknown; namespace?: unknown; privateToken?: unknown; kind?: unknown; gateway?: unknown } | undefined;
     if (typeof b?.id !== 'string') {
       const e = new ApiError(
         'FERRY_API_BAD_REQUEST',
-        'body must be {"id": "<device id>", "namespace"?: "<namespace>", "privateToken"?: "<owner private token>"}',
+        'body must be {"id": "<device id>", "namespace"?: "<namespace>", "privateToken"?: "<owner private token>", "kind"?: "device"|"gateway", "gateway"?: "<gateway id>"}',
       );
       return reply.code(e.status).send({ ...e.toJSON(), path: 'id' });
     }
@@ -26,7 +26,12 @@ export function deviceRoutes(app: FastifyInstance, devices: DeviceRegistry, fns:
       owner = o.value;
     }
     try {
-      return await reply.code(201).send(devices.add(b.id, typeof b.namespace === 'string' ? b.namespace : undefined, Date.now(), owner));
+      return await reply.code(201).send(
+        devices.add(b.id, typeof b.namespace === 'string' ? b.namespace : undefined, Date.now(), owner, {
+          ...(b.kind !== undefined && { kind: b.kind as DeviceKind }),
+          ...(typeof b.gateway === 'string' && { gateway: b.gateway }),
+        }),
+      );
     } catch (e) {
       if (e instanceof DeviceError) return reply.code(e.status).send(e.toJSON());
       throw e;
