@@ -9,7 +9,8 @@
  */
 import { noDelay } from '@ferry/mqtt-rest';
 import mqtt, { type MqttClient } from 'mqtt';
-import { EmbeddedBroker } from './broker.ts';
+import type { MqttCredential } from '../mqtt-auth/directory.ts';
+import { type BrokerAuth, EmbeddedBroker } from './broker.ts';
 import type { MqttLimits } from './mqtt-limits.ts';
 import { TopicTable, type Payload } from './topic-table.ts';
 
@@ -27,6 +28,10 @@ export interface IntakeOptions {
   /** Embedded broker limits (docs/limits.md). */
   readonly mqttLimits?: Partial<MqttLimits> | undefined;
   readonly log?: ((msg: string) => void) | undefined;
+  /** The embedded broker's authentication and ACLs (undefined: none, the ingest benchmark's baseline only). */
+  readonly auth?: BrokerAuth | undefined;
+  /** The credential the cloud's own connections present (a worker's: docs/cloud.md, "MQTT"). */
+  readonly credential?: MqttCredential | undefined;
 }
 
 export class Intake {
@@ -44,6 +49,11 @@ export class Intake {
   /** The cloud's main connection, once started. */
   get client(): MqttClient | undefined {
     return this.#client;
+  }
+
+  /** The embedded broker, once started (undefined with an external broker). */
+  get broker(): EmbeddedBroker | undefined {
+    return this.#broker;
   }
 
   get embedded(): boolean {
@@ -65,6 +75,7 @@ export class Intake {
         host: o.host,
         port: o.port,
         limits: o.mqttLimits,
+        auth: o.auth,
         retainAllowed: (topic) => retainable(o.prefix, topic),
         onRefused: (why) => o.log?.(`mqtt: ${why}`),
         take: (topic, payload) => {
@@ -76,11 +87,15 @@ export class Intake {
     }
     // With a stable id the session persists. Message handlers are installed before the connection is made:
     // a resumed session delivers its backlog right after CONNACK.
+    // A worker's client id starts with its user name (the embedded broker binds the two).
     const stable = o.clientId !== undefined;
+    const cred = o.credential;
+    const base = o.clientId ?? `${cred === undefined ? 'ferry-cloud' : cred.username}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const connect = (suffix: string): MqttClient =>
       noDelay(
         mqtt.connect(url, {
-          clientId: `${o.clientId ?? `ferry-cloud-${process.pid}-${Math.random().toString(36).slice(2, 8)}`}${suffix}`,
+          clientId: `${base}${suffix}`,
+          ...(cred !== undefined && { username: cred.username, password: cred.password }),
           protocolVersion: o.shared === true || stable ? 5 : 4,
           reconnectPeriod: 1000,
           ...(stable && { clean: false, properties: { sessionExpiryInterval: 3600 } }),

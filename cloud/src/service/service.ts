@@ -17,9 +17,12 @@ import { ingestMetrics } from '../api/health.ts';
 import { DeviceRegistry, loadMasterKey } from '../devices/registry.ts';
 import { FunctionService, InProcessRunner, PoolRunner, Scheduler, startSchedules, systemClock } from '../functions/index.ts';
 import { Ingest } from '../ingest/index.ts';
+import { allowed } from '../mqtt-auth/acl.ts';
+import { type MqttCredential, MqttDirectory, processWorkerCredential } from '../mqtt-auth/directory.ts';
 import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
 import { callRoute } from './calls.ts';
 import { GatewayControl } from './control.ts';
+import type { BrokerAuth } from './broker.ts';
 import { Intake } from './intake.ts';
 import { openCloudDb, redisState, sqliteState, type StateParts } from './modes.ts';
 import type { CloudOptions } from './options.ts';
@@ -43,6 +46,12 @@ export class CloudService {
   readonly schedules: Scheduler;
   readonly projection: Projection;
   readonly registry = new Registry();
+  /**
+   * The worker credential this process's own MQTT connections present: the configured one (mqttUsername /
+   * mqttPassword), else, embedded, a random one made at construction. Tests connect with it where they stand
+   * in for the cloud or for many devices at once.
+   */
+  readonly mqttCredential: MqttCredential | undefined;
   readonly #state: StateParts;
   readonly #intake: Intake;
   readonly #uplink: Uplink;
@@ -96,7 +105,32 @@ export class CloudService {
       workerId: `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`,
     });
 
+    const configured: MqttCredential | undefined =
+      opts.mqttUsername !== undefined && opts.mqttPassword !== undefined ? { username: opts.mqttUsername, password: opts.mqttPassword } : undefined;
+    const embedded = opts.mqttUrl === undefined;
+    const authOn = opts.mqttAuth !== false;
+    const own = embedded && authOn ? processWorkerCredential() : undefined;
+    this.mqttCredential = own ?? configured;
+    let auth: BrokerAuth | undefined;
+    if (embedded && authOn) {
+      const directory = new MqttDirectory(this.devices, [own!, ...(configured !== undefined ? [configured] : [])]);
+      auth = {
+        authenticate: (c, u, p) => directory.authenticate(c, u, p),
+        identityOf: (id) => directory.identityOf(id),
+        allowed: (who, access, topic) => allowed(who, access, topic, prefix),
+      };
+      // A removed device is cut off at once; a gateway whose boards changed gets its new grants.
+      this.devices.watch({
+        added: () => this.#intake.broker?.refresh(),
+        removed: (id) => {
+          this.#intake.broker?.disconnect(id);
+          this.#intake.broker?.refresh();
+        },
+      });
+    }
     this.#intake = new Intake({
+      auth,
+      credential: this.mqttCredential,
       mqttUrl: opts.mqttUrl,
       port: opts.mqttPort,
       host: opts.host ?? '127.0.0.1',
