@@ -22,7 +22,7 @@ export interface EmbeddedBrokerOptions {
    * PUBACK waits for it; a rejection refuses the publish; 'drop' acknowledges it but delivers it to nobody),
    * undefined for one that goes on to subscribers.
    */
-  readonly take: (topic: string, payload: Payload) => Promise<void | 'drop'> | undefined;
+  readonly take: (topic: string, payload: Payload) => Promise<undefined | 'drop'> | undefined;
   /**
    * Who may connect and what each may do. Undefined: anyone, anything; only the ingest benchmark's baseline
    * runs so (CloudOptions.mqttAuth), to measure what authentication costs.

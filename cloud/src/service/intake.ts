@@ -80,7 +80,7 @@ export class Intake {
         onRefused: (why) => o.log?.(`mqtt: ${why}`),
         take: (topic, payload) => {
           const r = table.find(topic);
-          return r?.ack === true ? Promise.resolve(r.handle(topic, payload)) : undefined;
+          return r?.ack === true ? Promise.resolve(r.handle(topic, payload)).then((v) => (v === 'drop' ? 'drop' : undefined)) : undefined;
         },
       });
       url = this.#broker.url;

@@ -84,7 +84,7 @@ export class Uplink {
    * One message; resolves when ingest recorded it ('drop' for one it refused: not to be delivered to anyone),
    * rejects (not acknowledged) only when the service stops.
    */
-  take(topic: string, bytes: Uint8Array): Promise<void | 'drop'> {
+  take(topic: string, bytes: Uint8Array): Promise<undefined | 'drop'> {
     return new Promise((resolve, reject) => {
       const m: Waiting = { topic, bytes, done: (e, verdict) => (e === undefined ? resolve(verdict) : reject(e)) };
       // Downstream (the rules) is behind: wait, in arrival order, before taking more (back-pressure).
