@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { AbiError, STATUS } from '@ferry/abi';
+import { mqttPassword } from '@ferry/message/node';
 import { compile, MemoryState, ModuleInstance, type BoardPorts, type CallResult, type CompiledModule, type SensorReading } from '@ferry/wasm-host';
 import { THERMOSTAT_WASM } from '../paths.ts';
 import { VirtualClock } from './clock.ts';
@@ -74,6 +75,11 @@ export class EmulatedBoard {
     this.rng = new Rng(opts.seed ?? 1);
     this.key = createSecretKey(opts.key);
     this.tickMs = opts.tickMs ?? 10_000;
+  }
+
+  /** The board's MQTT password, derived from its key as a real board's host does (docs/cloud.md, "MQTT"). */
+  mqttPassword(): string {
+    return mqttPassword(this.opts.key, this.deviceId);
   }
 
   static async create(opts: BoardOptions): Promise<EmulatedBoard> {

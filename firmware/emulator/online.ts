@@ -3,7 +3,8 @@
  * (`<prefix>/up/<kid>/msg`, QoS 1), and the namespace state the cloud publishes (`<prefix>/ns/<ns>/state/#`,
  * retained) is mirrored into the board's local state — as a board's host would do over WiFi. The firmware
  * is unchanged: it reads `temp.*` from state and so decides on every room reader of its namespace while
- * online; offline the mirrored entries go stale and it decides on its own sensor.
+ * online; offline the mirrored entries go stale and it decides on its own sensor. It logs in as its id with
+ * the password derived from its key.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { noDelay } from '@ferry/mqtt-rest';
@@ -25,7 +26,10 @@ export async function goOnline(
   o: { readonly url: string; readonly namespace: string; readonly prefix?: string; readonly mirror?: boolean },
 ): Promise<Online> {
   const prefix = o.prefix ?? 'ferry';
-  const client = noDelay(await mqtt.connectAsync(o.url, { clientId: `ferry-board-${board.deviceId}`, reconnectPeriod: 1000 }));
+  // The cloud's broker binds the client id to the user name: both are the board's id.
+  const client = noDelay(
+    await mqtt.connectAsync(o.url, { clientId: board.deviceId, username: board.deviceId, password: board.mqttPassword(), reconnectPeriod: 1000 }),
+  );
   const own = `temp.${board.deviceId}`;
   const stateTopic = `${prefix}/ns/${o.namespace}/state/`;
   client.on('message', (topic, payload) => {
