@@ -27,6 +27,7 @@ import { decode } from '@ferry/message';
 import { compile, FN_ERRORS, type CompiledModule, type FnResult } from '@ferry/wasm-host';
 import { generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
 import { buildFixture } from '@ferry/test-kit/function-fixtures';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
 
 const MODULE = new Uint8Array(readFileSync(MIN_TEMPERATURE_WASM));
 const HASH = createHash('sha256').update(MODULE).digest('hex');
@@ -53,7 +54,13 @@ beforeAll(async () => {
 
 /** A started cloud with the owner registered and the module white-listed in `flat` (not uploaded). */
 async function startCloud(ports: { mqttPort: number; httpPort: number } = { mqttPort: 0, httpPort: 0 }) {
-  const svc = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-remote-')), ...ports, functionRunner: 'in-process', log: () => undefined });
+  const svc = new CloudService({
+    dataDir: mkdtempSync(join(tmpdir(), 'ferry-remote-')),
+    ...ports,
+    functionRunner: 'in-process',
+    log: () => undefined,
+    ...WORKER,
+  });
   const urls = await svc.start();
   unwrap(svc.functions.register(PRIV));
   unwrap(svc.functions.setWhitelisted(PRIV, 'flat', HASH, true));
@@ -64,8 +71,16 @@ async function startCloud(ports: { mqttPort: number; httpPort: number } = { mqtt
 const boardToken = (namespaces: string[] = ['flat'], subject = 'th-01'): string =>
   unwrap(mintPublicToken(PRIV, { subject, ttlS: 3600, namespaces, functions: [HASH], rate: { perSecond: 1000, burst: 1000 } }, Date.now()));
 
+/**
+ * The board's calls travel on a connection with a configured worker credential: it outlives a restart of the
+ * cloud onto a fresh data folder (which knows no device), and its reply topic need not be a registered id's.
+ */
+const WORKER = { mqttUsername: 'ferry-worker-remote', mqttPassword: 'remote-test-secret' };
+
 async function boardClient(mqttUrl: string): Promise<MqttClient> {
-  const c = noDelay(await mqtt.connectAsync(mqttUrl, { clientId: `ferry-board-${Math.random().toString(36).slice(2, 10)}`, reconnectPeriod: 100 }));
+  const c = noDelay(
+    await mqtt.connectAsync(mqttUrl, { ...workerLogin({ username: WORKER.mqttUsername, password: WORKER.mqttPassword }), reconnectPeriod: 100 }),
+  );
   cleanups.push(() => c.endAsync(true));
   return c;
 }
