@@ -44,7 +44,8 @@ export interface DeviceInfo {
 /** Told of every identity added or removed here (the MQTT broker's directory, the Mosquitto sync). */
 export interface DeviceWatcher {
   added?(rec: DeviceInfo, key: Uint8Array): void;
-  removed?(id: string): void;
+  /** `rec`: what the identity was (its gateway, if a board). */
+  removed?(id: string, rec: DeviceInfo): void;
 }
 
 export interface DeviceStore {
@@ -136,8 +137,9 @@ export class DeviceRegistry {
     this.cache.delete(id);
     this.namespaces.delete(id);
     this.#passwords.delete(id);
-    if (!this.store.remove(id)) throw new DeviceError('FERRY_DEVICE_NOT_FOUND', `no device ${id}`);
-    for (const w of this.#watchers) w.removed?.(id);
+    const before = this.store.get(id);
+    if (before === undefined || !this.store.remove(id)) throw new DeviceError('FERRY_DEVICE_NOT_FOUND', `no device ${id}`);
+    for (const w of this.#watchers) w.removed?.(id, infoOf(before));
   }
 
   readonly #watchers: DeviceWatcher[] = [];

@@ -19,6 +19,8 @@ import { FunctionService, InProcessRunner, PoolRunner, Scheduler, startSchedules
 import { Ingest } from '../ingest/index.ts';
 import { allowed } from '../mqtt-auth/acl.ts';
 import { type MqttCredential, MqttDirectory, processWorkerCredential } from '../mqtt-auth/directory.ts';
+import { DynsecSync } from '../mqtt-auth/dynsec.ts';
+import { mqttPassword } from '@ferry/message/node';
 import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
 import { callRoute } from './calls.ts';
 import { GatewayControl } from './control.ts';
@@ -57,6 +59,9 @@ export class CloudService {
   readonly #uplink: Uplink;
   readonly #control: GatewayControl;
   #http: FastifyInstance | undefined;
+  #dynsec: DynsecSync | undefined;
+  #dynsecStart: (() => Promise<void>) | undefined;
+  #dynsecQueue: Promise<void> = Promise.resolve();
   #ticker: NodeJS.Timeout | undefined;
   #scheduleTimer: { stop(): Promise<void> } | undefined;
 
@@ -112,8 +117,28 @@ export class CloudService {
     const own = embedded && authOn ? processWorkerCredential() : undefined;
     this.mqttCredential = own ?? configured;
     let auth: BrokerAuth | undefined;
+    const directory = new MqttDirectory(this.devices, [...(own !== undefined ? [own] : []), ...(configured !== undefined ? [configured] : [])]);
+    if (!embedded && opts.mqttDynsec !== undefined) {
+      // Scale-out on Mosquitto: its dynamic-security plugin learns every identity the registry adds or removes.
+      const admin = opts.mqttDynsec;
+      const url = opts.mqttUrl!;
+      this.#dynsecStart = async () => {
+        const sync = await DynsecSync.connect({ url, admin, prefix, identityOf: (id) => directory.identityOf(id), log });
+        this.#dynsec = sync;
+        const devices = this.devices.list().map((d) => ({ id: d.id, password: this.devices.mqttPasswordOf(d.id) }));
+        await sync.syncAll(devices, configured !== undefined ? [configured] : []);
+      };
+      const later = (what: string, f: (sync: DynsecSync) => Promise<void>): void => {
+        this.#dynsecQueue = this.#dynsecQueue.then(async () => {
+          if (this.#dynsec !== undefined) await f(this.#dynsec).catch((e: unknown) => log(`dynsec: ${what}: ${e instanceof Error ? e.message : String(e)}`));
+        });
+      };
+      this.devices.watch({
+        added: (rec, key) => later(`adding ${rec.id}`, (sync) => sync.deviceAdded(rec, mqttPassword(key, rec.id))),
+        removed: (id, rec) => later(`removing ${id}`, (sync) => sync.deviceRemoved(id, rec.gateway)),
+      });
+    }
     if (embedded && authOn) {
-      const directory = new MqttDirectory(this.devices, [own!, ...(configured !== undefined ? [configured] : [])]);
       auth = {
         authenticate: (c, u, p) => directory.authenticate(c, u, p),
         identityOf: (id) => directory.identityOf(id),
@@ -186,6 +211,7 @@ export class CloudService {
   /** Starts the state, the broker (embedded mode), MQTT intake, HTTP API. Returns the URLs in use. */
   async start(): Promise<{ mqttUrl: string; httpUrl: string }> {
     await this.#state.start();
+    await this.#dynsecStart?.(); // the worker's own dynsec client must exist before it connects
     const mqttUrl = await this.#intake.start();
     this.#ticker = setInterval(() => {
       void this.ingest.tick();
@@ -210,6 +236,11 @@ export class CloudService {
     return { mqttUrl, httpUrl };
   }
 
+  /** Resolves once Mosquitto's dynamic-security plugin has every registry change made so far (scale-out). */
+  async mqttSettled(): Promise<void> {
+    await this.#dynsecQueue;
+  }
+
   /** A request to a gateway's REST API over its control channel. */
   async gatewayRequest(gatewayId: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
     return this.#control.request(gatewayId, method, path, body);
@@ -222,6 +253,8 @@ export class CloudService {
     await this.functions.runner.close();
     await this.#http?.close();
     await this.#intake.stop();
+    await this.#dynsecQueue;
+    await this.#dynsec?.close();
     this.db.close();
     await this.#state.close();
   }
