@@ -159,7 +159,9 @@ export async function startMosquittoDynsec(o: Omit<MosquittoOptions, 'anonymous'
     ...o,
     dir,
     anonymous: false,
-    settings: { ...o.settings, plugin, plugin_opt_config_file: config },
+    // Started as root, mosquitto switches to the 'mosquitto' user, which could neither read the plugin's file in
+    // this private folder nor save it back; stay the user that made it.
+    settings: { ...o.settings, plugin, plugin_opt_config_file: config, ...(process.getuid?.() === 0 && { user: 'root' }) },
   });
   return { ...b, start: () => b.start(), stop: () => b.stop(), admin };
 }
