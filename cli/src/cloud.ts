@@ -95,12 +95,14 @@ export function deviceCommands(io: Io, setCode: (c: number) => void): Command {
     .command('add <id>')
     .description('create a device and its key; the key is printed once (store it on the device)')
     .option('--namespace <ns>', 'namespace the device belongs to', 'default')
+    .option('--gateway-kind', 'register a gateway (it may publish for the boards attached to it), not a board')
+    .option('--gateway <id>', 'attach the board to this registered gateway (same owner): the gateway may publish its uplink')
     .option('--api <url>', 'cloud HTTP API', 'http://127.0.0.1:8080')
     .option(
       '--owner-token-env <var>',
       "environment variable holding the namespace owner's private token: the device's readings then feed that owner's function namespace",
     )
-    .action(async (id: string, o: { namespace: string; api: string; ownerTokenEnv?: string }) => {
+    .action(async (id: string, o: { namespace: string; api: string; ownerTokenEnv?: string; gatewayKind?: boolean; gateway?: string }) => {
       let privateToken: string | undefined;
       if (o.ownerTokenEnv !== undefined) {
         privateToken = process.env[o.ownerTokenEnv];
@@ -111,7 +113,13 @@ export function deviceCommands(io: Io, setCode: (c: number) => void): Command {
         res = await fetch(`${o.api.replace(/\/+$/, '')}/api/devices`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ id, namespace: o.namespace, ...(privateToken !== undefined && { privateToken }) }),
+          body: JSON.stringify({
+            id,
+            namespace: o.namespace,
+            ...(privateToken !== undefined && { privateToken }),
+            ...(o.gatewayKind === true && { kind: 'gateway' }),
+            ...(o.gateway !== undefined && { gateway: o.gateway }),
+          }),
         });
       } catch (e) {
         throw new UsageError(`cannot reach the cloud API at ${o.api}: ${(e as Error).message}`);
