@@ -47,7 +47,9 @@ export const MAX_ACL_DECISIONS = 1024;
 
 interface Session {
   who: Identity;
-  readonly decisions: Map<string, boolean>;
+  /** Remembered decisions by topic, one map per access (no key to build per message). */
+  readonly publish: Map<string, boolean>;
+  readonly subscribe: Map<string, boolean>;
 }
 
 export class EmbeddedBroker {
@@ -87,7 +89,8 @@ export class EmbeddedBroker {
       if (who === undefined) c.close();
       else {
         s.who = who;
-        s.decisions.clear();
+        s.publish.clear();
+        s.subscribe.clear();
       }
     }
   }
@@ -118,7 +121,7 @@ export class EmbeddedBroker {
         callback(Object.assign(new Error(who.why), { returnCode: who.returnCode }) as AuthenticateError, false);
         return;
       }
-      sessions.set(c, { who, decisions: new Map() });
+      sessions.set(c, { who, publish: new Map(), subscribe: new Map() });
       callback(null, true);
     };
     /** One ACL decision per (connection, topic), remembered: the data path pays a map lookup, not the policy. */
@@ -126,12 +129,12 @@ export class EmbeddedBroker {
       if (auth === undefined) return true;
       const s = sessions.get(c);
       if (s === undefined) return false;
-      const k = access === 'publish' ? `p${topic}` : `s${topic}`;
-      let d = s.decisions.get(k);
+      const memory = access === 'publish' ? s.publish : s.subscribe;
+      let d = memory.get(topic);
       if (d === undefined) {
         d = auth.allowed(s.who, access, topic);
-        if (s.decisions.size >= MAX_ACL_DECISIONS) s.decisions.clear();
-        s.decisions.set(k, d);
+        if (memory.size >= MAX_ACL_DECISIONS) memory.clear();
+        memory.set(topic, d);
       }
       return d;
     };
