@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { CloudService } from '@ferry/cloud';
 import { noDelay } from '@ferry/mqtt-rest';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { wat } from '@ferry/test-kit/wat';
 import { FunctionService, InProcessRunner, generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
 import { KV_WAT } from '@ferry/test-kit/functions';
@@ -115,7 +116,7 @@ for (let r = 0; r < RUNS; r++) {
 }
 
 // Like every Ferry MQTT client: no Nagle.
-const client = noDelay(await mqtt.connectAsync(mqttUrl));
+const client = noDelay(await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential)));
 const waiting = new Map<number, () => void>();
 client.on('message', (_t, p) => {
   const id = (JSON.parse(p.toString()) as { id: number }).id;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CloudService } from '@ferry/cloud';
+import { deviceLogin } from '@ferry/test-kit/mqtt-login';
 import { Ingest } from '@ferry/cloud/ingest';
 import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
@@ -44,7 +45,7 @@ function stream(epoch: number): Uint8Array[] {
 
 const redis = mosquittoAvailable() ? await startRedis() : undefined;
 const scaleOut = redis?.ok === true;
-const bar = progress(RUNS * 2 + RUNS * (scaleOut ? 3 : 1), 'bench:ingest');
+const bar = progress(RUNS * 2 + RUNS * (scaleOut ? 4 : 2), 'bench:ingest');
 // Pipeline alone: each pass over the tokens starts a fresh Ingest, so nothing is a duplicate.
 const tokens = stream(1);
 let ingest = new Ingest({ keys: () => key });
@@ -77,7 +78,9 @@ const figures = await measureInterleaved(
 
 // End to end: publish QoS 1 over loopback; count until all are accepted. Embedded: one process with aedes
 // and SQLite. Scale-out: `workers` services on Mosquitto (shared subscription) and Redis, fresh keys per run.
-async function endToEnd(mode: { workers: number; broker?: TestBroker; redisUrl?: string } = { workers: 1 }): Promise<number> {
+// Embedded, MQTT authentication and ACLs are on as in production; `mqttAuth: false` is the same-run baseline
+// that shows what they cost (CloudOptions.mqttAuth exists for this comparison only).
+async function endToEnd(mode: { workers: number; broker?: TestBroker; redisUrl?: string; mqttAuth?: false } = { workers: 1 }): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
   const svcs = Array.from(
     { length: mode.workers },
@@ -91,25 +94,35 @@ async function endToEnd(mode: { workers: number; broker?: TestBroker; redisUrl?:
         functionRunner: 'in-process',
         ...(mode.broker !== undefined && { mqttUrl: mode.broker.url, shared: true }),
         ...(mode.redisUrl !== undefined && { redisUrl: mode.redisUrl }),
+        ...(mode.mqttAuth === false && { mqttAuth: false as const }),
       }),
   );
   let mqttUrl = '';
   for (const svc of svcs) mqttUrl = (await svc.start()).mqttUrl;
   const svc = svcs[0]!;
   const run = `r${Math.random().toString(36).slice(2, 8)}`; // Redis state outlives a run: new device ids
-  for (let s = 0; s < SOURCES; s++) svc.devices.add(`${run}-${s}`);
+  // As deployed: one gateway forwards its boards' messages, each on its board's own uplink topic (ingest
+  // refuses a message on another kid's topic), logged in as the gateway the boards are attached to.
+  const gw = `${run}-gw`;
+  const gwKey = svc.devices.add(gw, 'default', Date.now(), undefined, { kind: 'gateway' }).key;
+  for (let s = 0; s < SOURCES; s++) svc.devices.add(`${run}-${s}`, 'default', Date.now(), undefined, { gateway: gw });
   const keys = new Map<string, ReturnType<typeof hmacKey>>();
   for (let s = 0; s < SOURCES; s++) keys.set(`${run}-${s}`, svc.devices.keys(`${run}-${s}`)!);
   const msgs: string[] = [];
+  const topics: string[] = [];
   for (let sq = 0; sq < PER_SOURCE; sq++)
     for (let s = 0; s < SOURCES; s++) {
       const kid = `${run}-${s}`;
       const r = encode({ header: { kid, ep: 1, sq }, claims: { iss: kid, iat: 1767225600 + sq, ev: 'tel', d: { t: 21.5 } } }, keys.get(kid)!);
-      if (r.ok) msgs.push(r.value);
+      if (r.ok) {
+        msgs.push(r.value);
+        topics.push(`ferry/up/${kid}/msg`);
+      }
     }
   const accepted = (): number => svcs.reduce((n, x) => n + x.ingest.counters().accepted, 0);
   // The publisher runs in a worker thread (its own event loop, the other core), as a gateway would elsewhere.
-  const pub = new Worker(new URL('./publisher.worker.mjs', import.meta.url), { workerData: { url: mqttUrl, topic: 'ferry/up/bench/msg', msgs, window: 256 } });
+  const login = mode.broker === undefined ? deviceLogin(gw, gwKey) : {};
+  const pub = new Worker(new URL('./publisher.worker.mjs', import.meta.url), { workerData: { url: mqttUrl, topics, msgs, window: 256, login } });
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
     pub.once('message', () => resolve());
@@ -123,12 +136,16 @@ async function endToEnd(mode: { workers: number; broker?: TestBroker; redisUrl?:
   return msgs.length / seconds;
 }
 const e2e: number[] = [];
+const e2eAuthOff: number[] = [];
 const redis1: number[] = [];
 const redis2: number[] = [];
 let broker: TestBroker | undefined;
 if (scaleOut) broker = await mosquittoBroker();
 for (let r = 0; r < RUNS; r++) {
-  e2e.push(await endToEnd());
+  // Alternating which goes first, so warm-up and the machine's other load do not favour one of the two.
+  if (r % 2 === 0) e2e.push(await endToEnd());
+  e2eAuthOff.push(await endToEnd({ workers: 1, mqttAuth: false }));
+  if (r % 2 === 1) e2e.push(await endToEnd());
   if (broker !== undefined && redis?.ok === true) {
     redis1.push(await endToEnd({ workers: 1, broker, redisUrl: redis.url }));
     redis2.push(await endToEnd({ workers: 2, broker, redisUrl: redis.url }));
@@ -141,10 +158,12 @@ if (redis?.ok === true) await redis.stop();
 const pipeline = figures[0]!.opsPerSec;
 const bare = figures[1]!.opsPerSec;
 const embedded = median(e2e);
+const embeddedAuthOff = median(e2eAuthOff);
 console.log(`${SOURCES} sources x ${PER_SOURCE} messages; medians of ${RUNS} runs`);
 console.log(`  ${figures[0]!.name.padEnd(46)} ${fmt(pipeline).padStart(10)}`);
 console.log(`  ${figures[1]!.name.padEnd(46)} ${fmt(bare).padStart(10)}`);
 console.log(`  ${'embedded end to end (MQTT QoS 1, loopback)'.padEnd(46)} ${fmt(embedded).padStart(10)}`);
+console.log(`  ${'  the same, MQTT authentication off (baseline)'.padEnd(46)} ${fmt(embeddedAuthOff).padStart(10)}`);
 if (scaleOut) {
   console.log(`  ${'Mosquitto + Redis, 1 worker'.padEnd(46)} ${fmt(median(redis1)).padStart(10)}`);
   console.log(`  ${'Mosquitto + Redis, 2 workers ($share)'.padEnd(46)} ${fmt(median(redis2)).padStart(10)}`);
@@ -160,8 +179,13 @@ console.log(
     runs: RUNS,
     sources: SOURCES,
     per_source: PER_SOURCE,
-    msgs_per_sec: { pipeline: Math.round(pipeline), bare_hmac_verify: Math.round(bare), embedded_end_to_end: Math.round(embedded) },
-    ratios: { pipeline_vs_bare_hmac: Number((pipeline / bare).toFixed(3)) },
+    msgs_per_sec: {
+      pipeline: Math.round(pipeline),
+      bare_hmac_verify: Math.round(bare),
+      embedded_end_to_end: Math.round(embedded),
+      embedded_end_to_end_mqtt_auth_off: Math.round(embeddedAuthOff),
+    },
+    ratios: { pipeline_vs_bare_hmac: Number((pipeline / bare).toFixed(3)), mqtt_auth_on_vs_off: Number((embedded / embeddedAuthOff).toFixed(3)) },
     ...(scaleOut && { redis_mode: { one_worker: Math.round(median(redis1)), two_workers: Math.round(median(redis2)) } }),
   }),
 );

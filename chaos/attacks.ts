@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import mqtt from 'mqtt';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { wat } from '@ferry/test-kit/wat';
@@ -66,16 +67,16 @@ export const ATTACKS: readonly Attack[] = [
   {
     name: 'retained flood on arbitrary topics',
     async run(sys) {
-      const c = await mqtt.connectAsync(sys.mqttUrl);
-      for (let i = 0; i < 2000; i++) c.publish(`junk/${i}`, randomBytes(512), { qos: 0, retain: true });
-      await c.publishAsync('junk/last', 'x', { qos: 1, retain: true });
+      const c = await mqtt.connectAsync(sys.mqttUrl, workerLogin(sys.cloud.mqttCredential));
+      for (let i = 0; i < 2000; i++) c.publish(`ferry/junk/${i}`, randomBytes(512), { qos: 0, retain: true });
+      await c.publishAsync('ferry/junk/last', 'x', { qos: 1, retain: true });
       await c.endAsync();
-      const late = await mqtt.connectAsync(sys.mqttUrl);
+      const late = await mqtt.connectAsync(sys.mqttUrl, workerLogin(sys.cloud.mqttCredential));
       let got = 0;
       late.on('message', () => {
         got++;
       });
-      await late.subscribeAsync('junk/#', { qos: 1 });
+      await late.subscribeAsync('ferry/junk/#', { qos: 1 });
       await new Promise((r) => setTimeout(r, 300));
       await late.endAsync(true);
       return got === 0 ? undefined : `${got} retained messages kept on arbitrary topics`;
@@ -86,7 +87,7 @@ export const ATTACKS: readonly Attack[] = [
     async run(sys) {
       const before = sys.cloud.ingest.counters().rejected;
       const lookups = sys.cloud.devices.lookups;
-      const c = await mqtt.connectAsync(sys.mqttUrl);
+      const c = await mqtt.connectAsync(sys.mqttUrl, workerLogin(sys.cloud.mqttCredential));
       const key = hmacKey(randomBytes(32));
       const sends: Promise<unknown>[] = [];
       for (let i = 0; i < 2000; i++) {
@@ -108,7 +109,7 @@ export const ATTACKS: readonly Attack[] = [
       const id = `flooder-${randomBytes(3).toString('hex')}`;
       const sign = sys.device(id);
       const before = sys.cloud.ingest.counters().accepted;
-      const c = await mqtt.connectAsync(sys.mqttUrl);
+      const c = await mqtt.connectAsync(sys.mqttUrl, workerLogin(sys.cloud.mqttCredential));
       await Promise.all(Array.from({ length: 2000 }, (_, sq) => c.publishAsync(`ferry/up/${id}/msg`, sign(sq), { qos: 1 })));
       await c.endAsync();
       const accepted = sys.cloud.ingest.counters().accepted - before;

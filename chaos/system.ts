@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { CloudService } from '@ferry/cloud';
 import { generatePrivateToken } from '@ferry/cloud/functions';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
@@ -51,7 +52,7 @@ export async function startSystem(opts: { deviceRate?: { perSecond: number; burs
     };
   };
   const gatewayId = 'gw-chaos';
-  const gwKey = cloud.devices.add(gatewayId).key;
+  const gwKey = cloud.devices.add(gatewayId, 'default', Date.now(), undefined, { kind: 'gateway' }).key;
   const gateway = new GatewayDaemon(
     parseConfig({
       gateway: { id: gatewayId, key: gwKey, data_dir: mkdtempSync(join(tmpdir(), 'ferry-chaos-gw-')) },
@@ -68,7 +69,8 @@ export async function startSystem(opts: { deviceRate?: { perSecond: number; burs
     body: JSON.stringify({ privateToken: ownerToken }),
   });
   const ref = device('ref');
-  const client: MqttClient = await mqtt.connectAsync(mqttUrl, { clientId: 'chaos-ref' });
+  // The reference client publishes for the 'ref' device and reads back: a worker's login (its client id starts with the user name).
+  const client: MqttClient = await mqtt.connectAsync(mqttUrl, workerLogin(cloud.mqttCredential));
   let sq = 0;
   return {
     cloud,

@@ -33,7 +33,7 @@ describe('store-and-forward backlog against the per-device rate', () => {
     const cloudOpts = { dataDir, mqttPort, httpPort: 0, log: () => undefined, deviceRate: { perSecond: 2500, burst: 250 } } as const;
     const first = new CloudService(cloudOpts);
     await first.start();
-    const { key } = first.devices.add('gw-backlog');
+    const { key } = first.devices.add('gw-backlog', 'default', Date.now(), undefined, { kind: 'gateway' });
     await first.stop(); // the outage
 
     const cfg = parseConfig({

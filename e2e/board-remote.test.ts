@@ -31,6 +31,7 @@ import { nextDownlinkEpoch } from '../cloud/src/service/downlink.ts';
 import { SqliteDeviceStore } from '../cloud/src/storage/sqlite/device-store.ts';
 import { buildFixture } from '@ferry/test-kit/function-fixtures';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
 
 const MODULE = new Uint8Array(readFileSync(MIN_TEMPERATURE_WASM));
 const HASH = createHash('sha256').update(MODULE).digest('hex');
@@ -63,7 +64,7 @@ beforeAll(async () => {
 async function startCloud(ports: { mqttPort: number; httpPort: number } = { mqttPort: 0, httpPort: 0 }, seed?: (dataDir: string) => void) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-remote-'));
   seed?.(dataDir);
-  const svc = new CloudService({ adminToken: ADMIN_TOKEN, dataDir, ...ports, functionRunner: 'in-process', log: () => undefined });
+  const svc = new CloudService({ adminToken: ADMIN_TOKEN, dataDir, ...ports, functionRunner: 'in-process', log: () => undefined, ...WORKER });
   if (seed === undefined) key = Buffer.from(svc.devices.add('th-01', 'flat').key, 'hex');
   const urls = await svc.start();
   unwrap(svc.functions.register(PRIV));
@@ -93,8 +94,16 @@ function kept(old: CloudService): (dataDir: string) => void {
 const boardToken = (namespaces: string[] = ['flat'], subject = 'th-01'): string =>
   unwrap(mintPublicToken(PRIV, { subject, ttlS: 3600, namespaces, functions: [HASH], rate: { perSecond: 1000, burst: 1000 } }, Date.now()));
 
+/**
+ * The board's calls travel on a connection with a configured worker credential: it outlives a restart of the
+ * cloud onto a fresh data folder (which knows no device), and its reply topic need not be a registered id's.
+ */
+const WORKER = { mqttUsername: 'ferry-worker-remote', mqttPassword: 'remote-test-secret' };
+
 async function boardClient(mqttUrl: string): Promise<MqttClient> {
-  const c = noDelay(await mqtt.connectAsync(mqttUrl, { clientId: `ferry-board-${Math.random().toString(36).slice(2, 10)}`, reconnectPeriod: 100 }));
+  const c = noDelay(
+    await mqtt.connectAsync(mqttUrl, { ...workerLogin({ username: WORKER.mqttUsername, password: WORKER.mqttPassword }), reconnectPeriod: 100 }),
+  );
   cleanups.push(() => c.endAsync(true));
   return c;
 }

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CloudService } from '@ferry/cloud';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { mosquittoAvailable, mosquittoBroker } from '@ferry/test-kit/brokers';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { ScriptedSource } from '@ferry/test-kit/sources';
 import { ADMIN_TOKEN, bearer, getAs } from '@ferry/test-kit/http';
 
@@ -49,7 +50,7 @@ async function system(mode: Mode) {
   });
   const { mqttUrl, httpUrl } = await cloud.start();
   cleanups.push(() => cloud.stop());
-  const { key } = (await json(await post(`${httpUrl}/api/devices`, { id: 'gw-e2e' }))) as { key: string };
+  const { key } = (await json(await post(`${httpUrl}/api/devices`, { id: 'gw-e2e', kind: 'gateway' }))) as { key: string };
   const cfg = parseConfig({
     gateway: { id: 'gw-e2e', key, data_dir: mkdtempSync(join(tmpdir(), 'ferry-e2e-gw-')) },
     uplink: { url: mqttUrl },
@@ -60,7 +61,7 @@ async function system(mode: Mode) {
   const gwUrl = await gateway.start();
   cleanups.push(() => gateway.stop());
   await until(() => gateway.uplink.connected, 'the gateway uplink');
-  const sub = await mqtt.connectAsync(mqttUrl);
+  const sub = await mqtt.connectAsync(mqttUrl, workerLogin(cloud.mqttCredential));
   cleanups.push(() => sub.endAsync(true));
   const outputs: { topic: string; payload: unknown }[] = [];
   sub.on('message', (topic, p) => {

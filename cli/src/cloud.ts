@@ -104,6 +104,8 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
           ...(o.mqtt !== undefined && { mqttUrl: o.mqtt }),
           ...(o.redis !== undefined && { redisUrl: o.redis }),
           ...(o.id !== undefined && { clientId: o.id }),
+          // MQTT credentials come from the environment only, never a flag: flags show in the process list.
+          ...mqttCredentials(process.env),
           deviceRate:
             o.deviceRate === '0'
               ? false
@@ -161,4 +163,24 @@ export function deviceCommands(io: Io, setCode: (c: number) => void): Command {
     send(io, setCode, o, 'DELETE', `/api/devices/${seg(id)}`),
   );
   return device;
+}
+
+/**
+ * The worker credential (FERRY_MQTT_USERNAME / FERRY_MQTT_PASSWORD) and Mosquitto's dynamic-security admin
+ * credential (FERRY_MQTT_DYNSEC_USERNAME / FERRY_MQTT_DYNSEC_PASSWORD), each only when both halves are set.
+ * MQTT authentication itself cannot be turned off from here (CloudOptions.mqttAuth is the benchmark's).
+ */
+export function mqttCredentials(env: Record<string, string | undefined>): {
+  mqttUsername?: string;
+  mqttPassword?: string;
+  mqttDynsec?: { username: string; password: string };
+} {
+  const u = env['FERRY_MQTT_USERNAME'];
+  const p = env['FERRY_MQTT_PASSWORD'];
+  const du = env['FERRY_MQTT_DYNSEC_USERNAME'];
+  const dp = env['FERRY_MQTT_DYNSEC_PASSWORD'];
+  return {
+    ...(u !== undefined && p !== undefined && { mqttUsername: u, mqttPassword: p }),
+    ...(du !== undefined && dp !== undefined && { mqttDynsec: { username: du, password: dp } }),
+  };
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { AbiError, STATUS } from '@ferry/abi';
+import { mqttPassword } from '@ferry/message/node';
 import { compile, MemoryState, ModuleInstance, type BoardPorts, type CallResult, type CompiledModule, type SensorReading } from '@ferry/wasm-host';
 import { THERMOSTAT_WASM } from '../paths.ts';
 import { VirtualClock } from './clock.ts';
@@ -80,6 +81,11 @@ export class EmulatedBoard {
     this.key = createSecretKey(opts.key);
     this.downlink = DownlinkReceiver.forDevice(opts.key, this.deviceId, opts.downlink);
     this.tickMs = opts.tickMs ?? 10_000;
+  }
+
+  /** The board's MQTT password, derived from its key as a real board's host does (docs/cloud.md, "MQTT"). */
+  mqttPassword(): string {
+    return mqttPassword(this.opts.key, this.deviceId);
   }
 
   static async create(opts: BoardOptions): Promise<EmulatedBoard> {

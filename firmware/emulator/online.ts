@@ -7,6 +7,7 @@
  * for another board, or older than what it already has. The firmware is unchanged: it reads `temp.*` from
  * state and so decides on every room reader of its namespace while online; offline the mirrored entries go
  * stale and it decides on its own sensor.
+ * It logs in as its id with the password derived from its key.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { noDelay } from '@ferry/mqtt-rest';
@@ -40,9 +41,12 @@ export async function goOnline(
   },
 ): Promise<Online> {
   const prefix = o.prefix ?? 'ferry';
+  // The cloud's broker binds the client id to the user name: both are the board's id.
   const client = noDelay(
     await mqtt.connectAsync(o.url, {
-      clientId: `ferry-board-${board.deviceId}`,
+      clientId: board.deviceId,
+      username: board.deviceId,
+      password: board.mqttPassword(),
       reconnectPeriod: 1000,
       ...(o.ca !== undefined && { ca: o.ca, rejectUnauthorized: true }),
     }),

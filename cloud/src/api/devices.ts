@@ -8,7 +8,8 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '@ferry/rules-host';
 import { DeviceError } from '../devices/errors.ts';
-import type { DeviceRegistry } from '../devices/registry.ts';
+import type { DeviceKind, DeviceRegistry } from '../devices/registry.ts';
+import { mqttPassword } from '@ferry/message/node';
 import type { FunctionService } from '../functions/index.ts';
 import { AuthError } from '../identity/errors.ts';
 import type { Identity } from '../identity/identity.ts';
@@ -22,12 +23,20 @@ export function deviceFor(devices: DeviceRegistry, p: Principal, id: string, nee
   return { id, ...place };
 }
 
+/** A new device's answer with its MQTT login (docs/cloud.md "MQTT"): user name = id, password derived from the key. */
+export function withMqtt<T extends { id: string; key: string }>(d: T): T & { mqtt: { username: string; password: string } } {
+  return { ...d, mqtt: { username: d.id, password: mqttPassword(Buffer.from(d.key, 'hex'), d.id) } };
+}
+
 export function deviceRoutes(app: FastifyInstance, devices: DeviceRegistry, fns: FunctionService, identity: Identity): void {
   app.post('/api/devices', { config: { access: 'admin' } }, async (req, reply) => {
     const p = principalOf(req);
-    const b = (req.body ?? {}) as { id?: unknown; namespace?: unknown; owner?: unknown; privateToken?: unknown };
+    const b = (req.body ?? {}) as { id?: unknown; namespace?: unknown; owner?: unknown; privateToken?: unknown; kind?: unknown; gateway?: unknown };
     if (typeof b.id !== 'string') {
-      const e = new ApiError('FERRY_API_BAD_REQUEST', 'body must be {"id": "<device id>", "namespace"?: "<namespace>", "owner"?: "<owner id>"}');
+      const e = new ApiError(
+        'FERRY_API_BAD_REQUEST',
+        'body must be {"id": "<device id>", "namespace"?: "<namespace>", "owner"?: "<owner id>", "gateway"?: "<gateway id>", "kind"?: "device"|"gateway"}',
+      );
       return reply.code(e.status).send({ ...e.toJSON(), path: 'id' });
     }
     let named = b.owner;
@@ -38,7 +47,14 @@ export function deviceRoutes(app: FastifyInstance, devices: DeviceRegistry, fns:
     }
     const owner = identity.ownerFor(p, named);
     if (owner !== undefined && fns.owners.publicKey(owner) === undefined) throw new AuthError('FERRY_AUTH_NOT_FOUND', `no owner ${owner}`);
-    return reply.code(201).send(devices.add(b.id, typeof b.namespace === 'string' ? b.namespace : undefined, Date.now(), owner));
+    return reply.code(201).send(
+      withMqtt(
+        devices.add(b.id, typeof b.namespace === 'string' ? b.namespace : undefined, Date.now(), owner, {
+          ...(b.kind !== undefined && { kind: b.kind as DeviceKind }),
+          ...(typeof b.gateway === 'string' && { gateway: b.gateway }),
+        }),
+      ),
+    );
   });
   app.get('/api/devices', { config: { access: 'viewer' } }, async (req) => {
     const p = principalOf(req);

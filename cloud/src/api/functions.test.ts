@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import mqtt from 'mqtt';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generatePrivateToken, mintPublicToken } from '../functions/index.ts';
 import { wat } from '@ferry/test-kit/wat';
@@ -55,7 +56,7 @@ describe('functions by hash in the cloud service', () => {
     expect([ok.status, ((await ok.json()) as { value: unknown }).value]).toEqual([200, 1]);
 
     // Over MQTT: the same call, answered on the caller's reply topic.
-    const c = await mqtt.connectAsync(mqttUrl);
+    const c = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     cleanups.push(() => c.endAsync(true));
     const replies: { id: number; ok: boolean; value?: unknown }[] = [];
     c.on('message', (_t, p) => replies.push(JSON.parse(p.toString()) as never));

@@ -1,6 +1,6 @@
 /**
- * @module Gateways: POST /api/gateways registers one (its key is shown once), GET /api/gateways lists those the
- * caller may see, and /api/gateways/<id>/api/... reaches the rule API of a gateway behind NAT through its
+ * @module Gateways: POST /api/gateways registers one with the boards behind it (every key and MQTT login is
+ * shown once), GET /api/gateways lists those the caller may see with their boards, and /api/gateways/<id>/api/... reaches the rule API of a gateway behind NAT through its
  * control channel, for credentials of the gateway's owner only (reading needs viewer, changing operator). The
  * gateway's answer is passed on as it is; a request that fails on the way answers its FERRY_CTL_* code with
  * the status the control catalog gives it (docs/errors.md), and anything else that failed on the way is a
@@ -9,30 +9,43 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '@ferry/rules-host';
 import { ControlError } from '@ferry/mqtt-rest';
+import { DeviceError } from '../devices/errors.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { FunctionService } from '../functions/index.ts';
 import { AuthError } from '../identity/errors.ts';
 import type { Identity } from '../identity/identity.ts';
 import { mayActOn } from '../identity/principal.ts';
 import { principalOf } from './auth.ts';
-import { deviceFor } from './devices.ts';
+import { deviceFor, withMqtt } from './devices.ts';
 
 export type GatewayRequest = (gatewayId: string, method: 'GET' | 'POST', path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
 
 export function gatewayRoutes(app: FastifyInstance, request: GatewayRequest, devices: DeviceRegistry, fns: FunctionService, identity: Identity): void {
   app.post('/api/gateways', { config: { access: 'admin' } }, async (req, reply) => {
-    const b = (req.body ?? {}) as { id?: unknown; owner?: unknown };
-    if (typeof b.id !== 'string') {
-      const e = new ApiError('FERRY_API_BAD_REQUEST', 'body must be {"id": "<gateway id>", "owner"?: "<owner id>", "boards"?: ["<device id>", ...]}');
-      return reply.code(e.status).send({ ...e.toJSON(), path: 'id' });
+    const b = (req.body ?? {}) as { id?: unknown; owner?: unknown; namespace?: unknown; boards?: unknown };
+    const boards = b.boards ?? [];
+    if (typeof b.id !== 'string' || !Array.isArray(boards) || boards.length > 256 || !boards.every((x) => typeof x === 'string')) {
+      const e = new ApiError(
+        'FERRY_API_BAD_REQUEST',
+        'body must be {"id": "<gateway id>", "owner"?: "<owner id>", "namespace"?: "<ns>", "boards"?: ["<new board id>", ...] (at most 256)}',
+      );
+      return reply.code(e.status).send({ ...e.toJSON(), path: typeof b.id !== 'string' ? 'id' : 'boards' });
     }
     const owner = identity.ownerFor(principalOf(req), b.owner);
     if (owner !== undefined && fns.owners.publicKey(owner) === undefined) throw new AuthError('FERRY_AUTH_NOT_FOUND', `no owner ${owner}`);
-    return reply.code(201).send(devices.add(b.id, undefined, Date.now(), owner));
+    // The boards behind it are provisioned with it (each its own key), so the gateway may publish for them;
+    // all ids are checked first, so a taken one changes nothing.
+    for (const id of [b.id, ...(boards as string[])])
+      if (devices.info(id) !== undefined) throw new DeviceError('FERRY_DEVICE_EXISTS', `device ${id} exists; remove it first to re-key`);
+    const namespace = typeof b.namespace === 'string' ? b.namespace : undefined;
+    const gateway = withMqtt(devices.add(b.id, namespace, Date.now(), owner, { kind: 'gateway' }));
+    const attached = (boards as string[]).map((id) => withMqtt(devices.add(id, namespace, Date.now(), owner, { gateway: b.id as string })));
+    return reply.code(201).send({ ...gateway, boards: attached });
   });
   app.get('/api/gateways', { config: { access: 'viewer' } }, async (req) => {
     const p = principalOf(req);
-    return devices.list().filter((d) => mayActOn(p, d.owner, 'viewer'));
+    const all = devices.list().filter((d) => mayActOn(p, d.owner, 'viewer'));
+    return all.filter((d) => d.kind === 'gateway').map((g) => ({ ...g, boards: all.filter((d) => d.gateway === g.id).map((d) => d.id) }));
   });
   app.route({
     method: ['GET', 'POST'],

@@ -17,6 +17,12 @@ const DEVICE = defineErrors(
       status: 500,
       doc: 'the master key is not 32 bytes of hex (at start-up: the service does not start, never in a reply)',
     },
+    FERRY_DEVICE_BAD_KIND: { num: 4705, status: 400, doc: "a kind other than 'device' or 'gateway'" },
+    FERRY_DEVICE_BAD_GATEWAY: {
+      num: 4706,
+      status: 409,
+      doc: 'a board attached to something that is not a registered gateway of the same owner (or a gateway attached to one)',
+    },
     // The master key's rotation (keys/rotate-master-key.ts, docs/cloud.md "Rotating the master key").
     FERRY_DEVICE_DATA_DIR_BUSY: {
       num: 4780,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { encode, verify } from '@ferry/message';
-import { hmacKey } from '@ferry/message/node';
+import { hmacKey, mqttPassword } from '@ferry/message/node';
 import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
 import { DeviceRegistry, loadMasterKey } from './registry.ts';
 
@@ -58,5 +58,35 @@ describe('device registry', () => {
     expect(reg.lookups).toBe(1);
     reg.add('ghost');
     expect(reg.keys('ghost')).toBeDefined();
+  });
+  it('registers gateways and boards attached to one of the same owner; list() answers kind and gateway', () => {
+    const reg = new DeviceRegistry(new SqliteDeviceStore(new Database(':memory:')), master);
+    const seen: string[] = [];
+    reg.watch({ added: (r) => seen.push(`+${r.id}`), removed: (id) => seen.push(`-${id}`) });
+    const gw = reg.add('gw-1', 'home', 1, 'alice', { kind: 'gateway' });
+    expect(gw.kind).toBe('gateway');
+    expect(reg.add('b-1', 'home', 2, 'alice', { gateway: 'gw-1' }).gateway).toBe('gw-1');
+    expect(() => reg.add('b-2', 'home', 3, 'bob', { gateway: 'gw-1' })).toThrow(/FERRY_DEVICE_BAD_GATEWAY/);
+    expect(() => reg.add('b-3', 'home', 3, 'alice', { gateway: 'b-1' })).toThrow(/FERRY_DEVICE_BAD_GATEWAY/);
+    expect(() => reg.add('b-4', 'home', 3, 'alice', { gateway: 'nope' })).toThrow(/FERRY_DEVICE_BAD_GATEWAY/);
+    expect(() => reg.add('g-2', 'home', 3, 'alice', { kind: 'gateway', gateway: 'gw-1' })).toThrow(/FERRY_DEVICE_BAD_GATEWAY/);
+    expect(() => reg.add('x', 'home', 3, 'alice', { kind: 'robot' as 'device' })).toThrow(/FERRY_DEVICE_BAD_KIND/);
+    reg.add('plain');
+    expect(reg.list()).toEqual([
+      { id: 'b-1', namespace: 'home', owner: 'alice', kind: 'device', gateway: 'gw-1', createdMs: 2 },
+      { id: 'gw-1', namespace: 'home', owner: 'alice', kind: 'gateway', createdMs: 1 },
+      expect.objectContaining({ id: 'plain', kind: 'device' }),
+    ]);
+    expect(reg.mqttPasswordOf('gw-1')).toBe(mqttPassword(Buffer.from(gw.key, 'hex'), 'gw-1'));
+    expect(reg.mqttPasswordOf('nope')).toBeUndefined();
+    reg.remove('plain');
+    expect(seen).toEqual(['+gw-1', '+b-1', '+plain', '-plain']);
+  });
+  it('migrates an older cloud.db: rows without kind or gateway read as boards on no gateway', () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE devices (id TEXT PRIMARY KEY, namespace TEXT NOT NULL, created_ms INTEGER NOT NULL, sealed_key BLOB NOT NULL)');
+    db.prepare('INSERT INTO devices VALUES (?, ?, ?, ?)').run('old', 'home', 5, Buffer.alloc(60));
+    const reg = new DeviceRegistry(new SqliteDeviceStore(db), master);
+    expect(reg.list()).toEqual([{ id: 'old', namespace: 'home', kind: 'device', createdMs: 5 }]);
   });
 });

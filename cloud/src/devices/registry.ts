@@ -8,7 +8,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { KID_PATTERN, type HmacKey, type KeyLookup } from '@ferry/message';
-import { downlinkKey, hmacKey } from '@ferry/message/node';
+import { downlinkKey, hmacKey, mqttPassword } from '@ferry/message/node';
 import { DeviceError } from './errors.ts';
 
 export interface DeviceRecord {
@@ -21,8 +21,31 @@ export interface DeviceRecord {
    */
   readonly owner?: string | null | undefined;
   readonly createdMs: number;
+  /** A board (default) or a gateway, which may publish for the boards attached to it (docs/cloud.md, "MQTT"). */
+  readonly kind?: DeviceKind | null | undefined;
+  /** The gateway a board is attached to: that gateway may publish its uplink and read its downlink. */
+  readonly gateway?: string | null | undefined;
   /** iv (12) | tag (16) | ciphertext (32) */
   readonly sealedKey: Uint8Array;
+}
+
+export type DeviceKind = 'device' | 'gateway';
+
+/** What list() answers for one identity (no key). */
+export interface DeviceInfo {
+  readonly id: string;
+  readonly namespace: string;
+  readonly owner?: string;
+  readonly kind: DeviceKind;
+  readonly gateway?: string;
+  readonly createdMs: number;
+}
+
+/** Told of every identity added or removed here (the MQTT broker's directory, the Mosquitto sync). */
+export interface DeviceWatcher {
+  added?(rec: DeviceInfo, key: Uint8Array): void;
+  /** `rec`: what the identity was (its gateway, if a board). */
+  removed?(id: string, rec: DeviceInfo): void;
 }
 
 export interface DeviceStore {
@@ -99,16 +122,37 @@ export class DeviceRegistry {
     this.master = masterKey;
   }
 
-  /** Adds a device with a fresh key; the returned key is not retrievable later. */
-  add(id: string, namespace = 'default', nowMs = Date.now(), owner?: string): { id: string; namespace: string; owner?: string; key: string } {
+  /**
+   * Adds a device (or, with `kind: 'gateway'`, a gateway) with a fresh key; the returned key is not
+   * retrievable later. A board may be attached to a registered gateway of the same owner.
+   */
+  add(
+    id: string,
+    namespace = 'default',
+    nowMs = Date.now(),
+    owner?: string,
+    opts: { readonly kind?: DeviceKind; readonly gateway?: string } = {},
+  ): { id: string; namespace: string; owner?: string; kind: DeviceKind; gateway?: string; key: string } {
     if (!KID_PATTERN.test(id)) throw new DeviceError('FERRY_DEVICE_BAD_ID', 'device ids are 1..32 characters of [A-Za-z0-9._-]');
     if (!KID_PATTERN.test(namespace)) throw new DeviceError('FERRY_DEVICE_BAD_ID', 'namespaces are 1..32 characters of [A-Za-z0-9._-]');
+    const kind = opts.kind ?? 'device';
+    if (kind !== 'device' && kind !== 'gateway') throw new DeviceError('FERRY_DEVICE_BAD_KIND', `kind must be 'device' or 'gateway', not ${String(kind)}`);
+    const gateway = opts.gateway;
+    if (gateway !== undefined) {
+      if (kind !== 'device') throw new DeviceError('FERRY_DEVICE_BAD_GATEWAY', 'only a board can be attached to a gateway');
+      const g = this.store.get(gateway);
+      // Same owner: attaching a board to someone else's gateway would let that gateway publish as the board.
+      if (g === undefined || g.kind !== 'gateway' || (g.owner ?? null) !== (owner ?? null))
+        throw new DeviceError('FERRY_DEVICE_BAD_GATEWAY', `no gateway ${gateway} of the same owner to attach ${id} to`);
+    }
     this.misses.delete(id);
     const key = randomBytes(32);
     const sealedKey = sealDeviceKey(this.master, id, key);
-    if (!this.store.put({ id, namespace, createdMs: nowMs, sealedKey, owner: owner ?? null }))
+    if (!this.store.put({ id, namespace, createdMs: nowMs, sealedKey, owner: owner ?? null, kind, gateway: gateway ?? null }))
       throw new DeviceError('FERRY_DEVICE_EXISTS', `device ${id} exists; remove it first to re-key`);
-    return { id, namespace, ...(owner !== undefined && { owner }), key: key.toString('hex') };
+    const info: DeviceInfo = { id, namespace, ...(owner !== undefined && { owner }), kind, ...(gateway !== undefined && { gateway }), createdMs: nowMs };
+    for (const w of this.#watchers) w.added?.(info, key);
+    return { id, namespace, ...(owner !== undefined && { owner }), kind, ...(gateway !== undefined && { gateway }), key: key.toString('hex') };
   }
 
   remove(id: string): void {
@@ -116,11 +160,41 @@ export class DeviceRegistry {
     this.secrets.delete(id);
     this.downlinkCache.delete(id);
     this.namespaces.delete(id);
-    if (!this.store.remove(id)) throw new DeviceError('FERRY_DEVICE_NOT_FOUND', `no device ${id}`);
+    this.#passwords.delete(id);
+    const before = this.store.get(id);
+    if (before === undefined || !this.store.remove(id)) throw new DeviceError('FERRY_DEVICE_NOT_FOUND', `no device ${id}`);
+    for (const w of this.#watchers) w.removed?.(id, infoOf(before));
   }
 
-  list(): { id: string; namespace: string; owner?: string; createdMs: number }[] {
-    return this.store.list().map(({ id, namespace, owner, createdMs }) => ({ id, namespace, ...(typeof owner === 'string' && { owner }), createdMs }));
+  readonly #watchers: DeviceWatcher[] = [];
+
+  /** Tells `w` of every identity added or removed through this registry from now on. */
+  watch(w: DeviceWatcher): void {
+    this.#watchers.push(w);
+  }
+
+  list(): DeviceInfo[] {
+    return this.store.list().map(infoOf);
+  }
+
+  /** One identity (no key), read from the store. */
+  info(id: string): DeviceInfo | undefined {
+    const r = this.store.get(id);
+    return r === undefined ? undefined : infoOf(r);
+  }
+
+  /** MQTT passwords by id, derived once from the unsealed key (bounded like the key cache: one per device). */
+  readonly #passwords = new Map<string, string>();
+
+  /** The identity's MQTT password (mqttPassword of its key), or undefined for an unknown id. */
+  mqttPasswordOf(id: string): string | undefined {
+    const hit = this.#passwords.get(id);
+    if (hit !== undefined) return hit;
+    const key = this.secretOf(id);
+    if (key === undefined) return undefined;
+    const p = mqttPassword(key, id);
+    this.#passwords.set(id, p);
+    return p;
   }
 
   namespaceOf(id: string): string | undefined {
@@ -188,3 +262,12 @@ export class DeviceRegistry {
     return k;
   }
 }
+
+const infoOf = ({ id, namespace, owner, kind, gateway, createdMs }: DeviceRecord): DeviceInfo => ({
+  id,
+  namespace,
+  ...(typeof owner === 'string' && { owner }),
+  kind: kind === 'gateway' ? 'gateway' : 'device',
+  ...(typeof gateway === 'string' && { gateway }),
+  createdMs,
+});

@@ -1,12 +1,16 @@
 /**
  * @module The embedded MQTT broker: aedes in this process, on a TCP port. The broker is in this process, so
  * the uplink is taken inside it, before the publisher's PUBACK (aedes `authorizePublish`): a message is
- * acknowledged to the board or gateway only once the cloud recorded it, with no second MQTT hop.
+ * acknowledged to the board or gateway only once the cloud recorded it, with no second MQTT hop. Every client
+ * authenticates at CONNECT and each publish and subscription is checked against the ACL policy
+ * (mqtt-auth/acl.ts; docs/cloud.md, "MQTT").
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { TokenBuckets } from '@ferry/base';
-import { Aedes } from 'aedes';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Access, Identity } from '../mqtt-auth/acl.ts';
+import { isRefusal, type Refusal } from '../mqtt-auth/directory.ts';
 import { guardPacketSize, MQTT_LIMITS, type MqttLimits } from './mqtt-limits.ts';
 import type { TlsOptions } from './options.ts';
 import type { Payload } from './topic-table.ts';
@@ -17,9 +21,15 @@ export interface EmbeddedBrokerOptions {
   readonly port?: number | undefined;
   /**
    * Takes a client's publish before it is acknowledged: a promise for a message the cloud takes here (the
-   * PUBACK waits for it; a rejection refuses the publish), undefined for one that goes on to subscribers.
+   * PUBACK waits for it; a rejection refuses the publish; 'drop' acknowledges it but delivers it to nobody),
+   * undefined for one that goes on to subscribers.
    */
-  readonly take: (topic: string, payload: Payload) => Promise<void> | undefined;
+  readonly take: (topic: string, payload: Payload) => Promise<undefined | 'drop'> | undefined;
+  /**
+   * Who may connect and what each may do. Undefined: anyone, anything; only the ingest benchmark's baseline
+   * runs so (CloudOptions.mqttAuth), to measure what authentication costs.
+   */
+  readonly auth?: BrokerAuth | undefined;
   /** Which topics a client may retain on (others are delivered, not retained). */
   readonly retainAllowed: (topic: string) => boolean;
   readonly limits?: Partial<MqttLimits> | undefined;
@@ -75,17 +85,64 @@ function tlsServer(t: TlsOptions, refused: (why: string) => void, handle: (socke
   return server;
 }
 
+export interface BrokerAuth {
+  authenticate(clientId: string, username: string | undefined, password: string | undefined): Identity | Refusal;
+  /** The identity of a registered device or gateway as it is now (a gateway's boards change). */
+  identityOf(id: string): Identity | undefined;
+  allowed(who: Identity, access: Access, topic: string): boolean;
+}
+
+/** ACL decisions remembered per connection, at most (docs/limits.md): past it the memory starts over. */
+export const MAX_ACL_DECISIONS = 1024;
+
+interface Session {
+  who: Identity;
+  /** Remembered decisions by topic, one map per access (no key to build per message). */
+  readonly publish: Map<string, boolean>;
+  readonly subscribe: Map<string, boolean>;
+}
+
 export class EmbeddedBroker {
   readonly url: string;
   readonly #broker: Aedes;
   readonly #server: Server;
   readonly #sockets: Set<Socket>;
+  readonly #sessions: WeakMap<Client, Session>;
+  readonly #auth: BrokerAuth | undefined;
 
-  private constructor(url: string, broker: Aedes, server: Server, sockets: Set<Socket>) {
+  private constructor(url: string, broker: Aedes, server: Server, sockets: Set<Socket>, sessions: WeakMap<Client, Session>, auth: BrokerAuth | undefined) {
     this.url = url;
     this.#broker = broker;
     this.#server = server;
     this.#sockets = sockets;
+    this.#sessions = sessions;
+    this.#auth = auth;
+  }
+
+  /** The connected clients by id (aedes keeps them; its typings do not declare the map). */
+  #clients(): Record<string, Client> {
+    return (this.#broker as unknown as { clients: Record<string, Client> }).clients;
+  }
+
+  /** Closes the connection of identity `id` (a device removed from the registry). */
+  disconnect(id: string): void {
+    this.#clients()[id]?.close();
+  }
+
+  /** Re-reads the identity of every connected device and gateway (a board attached or removed), forgetting their ACL decisions. */
+  refresh(): void {
+    if (this.#auth === undefined) return;
+    for (const c of Object.values(this.#clients())) {
+      const s = this.#sessions.get(c);
+      if (s === undefined || s.who.kind === 'worker') continue;
+      const who = this.#auth.identityOf(s.who.id);
+      if (who === undefined) c.close();
+      else {
+        s.who = who;
+        s.publish.clear();
+        s.subscribe.clear();
+      }
+    }
   }
 
   static async start(o: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
@@ -101,9 +158,59 @@ export class EmbeddedBroker {
           'refused a client speaking a protocol level other than MQTT 3.1/3.1.1 (MQTT 5?): the embedded broker speaks 3.1.1; connect with protocol version 4, or run the cloud on an external MQTT 5 broker (--mqtt)',
         );
     });
+    const auth = o.auth;
+    const sessions = new WeakMap<Client, Session>();
+    broker.authenticate = (c, username, password, callback) => {
+      if (auth === undefined) {
+        callback(null, true);
+        return;
+      }
+      const who = auth.authenticate(c.id, username, password?.toString('utf8'));
+      if (isRefusal(who)) {
+        refused(`connection refused: ${who.why}`);
+        callback(Object.assign(new Error(who.why), { returnCode: who.returnCode }) as AuthenticateError, false);
+        return;
+      }
+      sessions.set(c, { who, publish: new Map(), subscribe: new Map() });
+      callback(null, true);
+    };
+    /** One ACL decision per (connection, topic), remembered: the data path pays a map lookup, not the policy. */
+    const decide = (c: Client, access: Access, topic: string): boolean => {
+      if (auth === undefined) return true;
+      const s = sessions.get(c);
+      if (s === undefined) return false;
+      const memory = access === 'publish' ? s.publish : s.subscribe;
+      let d = memory.get(topic);
+      if (d === undefined) {
+        d = auth.allowed(s.who, access, topic);
+        if (memory.size >= MAX_ACL_DECISIONS) memory.clear();
+        memory.set(topic, d);
+      }
+      return d;
+    };
+    broker.authorizeSubscribe = (c, sub, callback) => {
+      if (decide(c, 'subscribe', sub.topic)) {
+        callback(null, sub);
+        return;
+      }
+      refused(`subscription to ${sub.topic} refused for ${c.id}`);
+      callback(null, null); // negated: SUBACK return code 128 for this filter, the connection stays
+    };
+    // Payloads of uplink messages ingest refused: acknowledged, delivered to nobody (see `go` below).
+    const dropped = new WeakSet<object>();
+    broker.authorizeForward = (_c, packet) => (typeof packet.payload === 'object' && dropped.has(packet.payload) ? null : packet);
     const buckets = new TokenBuckets({ maxEntries: 100_000 });
     const retained = new Set<string>();
     broker.authorizePublish = (c, packet, callback) => {
+      // A publish outside the client's grants closes its connection without a PUBACK (aedes does that for an
+      // error here; MQTT 3.1.1 §3.3.5 allows either that or a positive acknowledgement): the message is then
+      // neither acknowledged nor delivered, so the sender still holds it and a misconfigured client notices.
+      // The '$SYS/' topics are nobody's grant.
+      if (c !== null && !decide(c, 'publish', packet.topic)) {
+        refused(`publish on ${packet.topic} refused for ${c.id}`);
+        callback(new Error(`not authorized to publish on ${packet.topic}`));
+        return;
+      }
       if (c !== null && packet.retain) {
         // Retain is for the few topics the design keeps a last value on (namespace state, gateway status),
         // and bounded in number: everything else is delivered live only, so retained data cannot pile up.
@@ -119,8 +226,14 @@ export class EmbeddedBroker {
           callback(null);
           return;
         }
+        // Ingest refused the message for good (bad signature, topic and kid disagree...): it is acknowledged
+        // (sending it again would be refused again, forever) but no subscriber gets it. Refusing it here
+        // instead would close the connection and the client would send it again on every reconnect.
         taken.then(
-          () => callback(null),
+          (verdict) => {
+            if (verdict === 'drop' && typeof packet.payload === 'object') dropped.add(packet.payload);
+            callback(null);
+          },
           (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))),
         );
       };
@@ -156,6 +269,8 @@ export class EmbeddedBroker {
       broker,
       server,
       sockets,
+      sessions,
+      auth,
     );
   }
 

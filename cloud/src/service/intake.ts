@@ -10,7 +10,8 @@
 import { rootCertificates } from 'node:tls';
 import { noDelay } from '@ferry/mqtt-rest';
 import mqtt, { type MqttClient } from 'mqtt';
-import { EmbeddedBroker } from './broker.ts';
+import type { MqttCredential } from '../mqtt-auth/directory.ts';
+import { type BrokerAuth, EmbeddedBroker } from './broker.ts';
 import type { MqttLimits } from './mqtt-limits.ts';
 import type { TlsOptions } from './options.ts';
 import { TopicTable, type Payload } from './topic-table.ts';
@@ -33,6 +34,10 @@ export interface IntakeOptions {
   /** CA an external mqtts:// broker is verified with (CloudOptions.mqttCa). */
   readonly mqttCa?: string | undefined;
   readonly log?: ((msg: string) => void) | undefined;
+  /** The embedded broker's authentication and ACLs (undefined: none, the ingest benchmark's baseline only). */
+  readonly auth?: BrokerAuth | undefined;
+  /** The credential the cloud's own connections present (a worker's: docs/cloud.md, "MQTT"). */
+  readonly credential?: MqttCredential | undefined;
 }
 
 export class Intake {
@@ -50,6 +55,11 @@ export class Intake {
   /** The cloud's main connection, once started. */
   get client(): MqttClient | undefined {
     return this.#client;
+  }
+
+  /** The embedded broker, once started (undefined with an external broker). */
+  get broker(): EmbeddedBroker | undefined {
+    return this.#broker;
   }
 
   get embedded(): boolean {
@@ -72,22 +82,28 @@ export class Intake {
         port: o.port,
         limits: o.mqttLimits,
         tls: o.tls,
+        auth: o.auth,
         retainAllowed: (topic) => retainable(o.prefix, topic),
         onRefused: (why) => o.log?.(`mqtt: ${why}`),
         take: (topic, payload) => {
           const r = table.find(topic);
-          return r?.ack === true ? Promise.resolve(r.handle(topic, payload)) : undefined;
+          // A route's void resolves to undefined: the cast adds no promise hop per message.
+          return r?.ack === true ? (Promise.resolve(r.handle(topic, payload)) as Promise<undefined | 'drop'>) : undefined;
         },
       });
       url = this.#broker.url;
     }
     // With a stable id the session persists. Message handlers are installed before the connection is made:
     // a resumed session delivers its backlog right after CONNACK.
+    // A worker's client id starts with its user name (the embedded broker binds the two).
     const stable = o.clientId !== undefined;
+    const cred = o.credential;
+    const base = o.clientId ?? `${cred === undefined ? 'ferry-cloud' : cred.username}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const connect = (suffix: string): MqttClient =>
       noDelay(
         mqtt.connect(url, {
-          clientId: `${o.clientId ?? `ferry-cloud-${process.pid}-${Math.random().toString(36).slice(2, 8)}`}${suffix}`,
+          clientId: `${base}${suffix}`,
+          ...(cred !== undefined && { username: cred.username, password: cred.password }),
           protocolVersion: o.shared === true || stable ? 5 : 4,
           reconnectPeriod: 1000,
           ...(stable && { clean: false, properties: { sessionExpiryInterval: 3600 } }),

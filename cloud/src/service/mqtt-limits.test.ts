@@ -8,6 +8,7 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { retainable } from './intake.ts';
 import { PacketSizeGuard } from './mqtt-limits.ts';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { CloudService } from './service.ts';
 import { ADMIN_TOKEN, getAs } from '@ferry/test-kit/http';
 
@@ -91,12 +92,12 @@ describe('embedded broker limits', () => {
 
   // Regression: retained messages on any topic piled up in memory.
   it('retains only namespace state and gateway status; elsewhere a retained publish is delivered live only', async () => {
-    const { mqttUrl, logs } = await start();
-    const pub = await mqtt.connectAsync(mqttUrl);
+    const { svc, mqttUrl, logs } = await start();
+    const pub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     cleanups.push(() => pub.endAsync(true));
     await pub.publishAsync('ferry/anything/else', 'x', { qos: 1, retain: true });
     await pub.publishAsync('ferry/gw/gw-1/status', 'online', { qos: 1, retain: true });
-    const late = await mqtt.connectAsync(mqttUrl);
+    const late = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     cleanups.push(() => late.endAsync(true));
     const got: string[] = [];
     late.on('message', (t) => got.push(t));
@@ -108,11 +109,11 @@ describe('embedded broker limits', () => {
 
   // Regression: an MQTT 5 client was refused with a bare CONNACK code and nothing in the cloud's log or docs.
   it('refuses an MQTT 5 client with CONNACK "unacceptable protocol version" and says why in the log', async () => {
-    const { mqttUrl, logs } = await start();
+    const { svc, mqttUrl, logs } = await start();
     await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 5, reconnectPeriod: 0 })).rejects.toThrow(/Unacceptable protocol version/);
     for (let i = 0; i < 50 && !logs.some((l) => /speaks 3\.1\.1/.test(l)); i++) await new Promise((r) => setTimeout(r, 20));
     expect(logs.some((l) => /speaks 3\.1\.1; connect with protocol version 4/.test(l))).toBe(true);
-    const v4 = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4 });
+    const v4 = await mqtt.connectAsync(mqttUrl, { ...workerLogin(svc.mqttCredential), protocolVersion: 4 });
     await v4.endAsync();
   });
 });

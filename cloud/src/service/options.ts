@@ -94,4 +94,23 @@ export interface CloudOptions {
    * DEFAULT_PROJECTIONS: `tel`.`t` -> `temp.<kid>` = "<celsius> <unix ms>". An empty list projects nothing.
    */
   readonly projections?: readonly ProjectionRule[];
+  /**
+   * The worker credential the cloud presents to its MQTT broker (CLI: FERRY_MQTT_USERNAME / FERRY_MQTT_PASSWORD).
+   * With an external broker it is how this worker logs in; embedded it is accepted as a worker's besides the
+   * random one the process makes for its own connection. A worker may publish and subscribe under the whole
+   * prefix (docs/cloud.md, "MQTT").
+   */
+  readonly mqttUsername?: string;
+  readonly mqttPassword?: string;
+  /**
+   * Mosquitto's dynamic-security admin credential (scale-out): the cloud then keeps Mosquitto's clients, roles
+   * and ACLs in step with the device registry (mqtt-auth/dynsec.ts). CLI: FERRY_MQTT_DYNSEC_USERNAME /
+   * FERRY_MQTT_DYNSEC_PASSWORD.
+   */
+  readonly mqttDynsec?: { readonly username: string; readonly password: string };
+  /**
+   * `false` turns MQTT authentication and ACLs off on the embedded broker. ONLY for the ingest benchmark's
+   * same-run baseline (bench/ingest.ts), to measure what authentication costs; the CLI never sets it.
+   */
+  readonly mqttAuth?: false;
 }

@@ -8,6 +8,7 @@ import { EmulatedBoard } from '@ferry/firmware';
 import { decode, encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { generatePrivateToken } from '../functions/tokens/private-token.ts';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { CloudService } from './service.ts';
 import { ADMIN_TOKEN, bearer, getAs } from '@ferry/test-kit/http';
 
@@ -46,7 +47,7 @@ describe('cloud service (embedded)', () => {
     const { key } = (await res.json()) as { key: string };
     expect((await post(`${httpUrl}/api/devices`, { id: 'th-09' })).status).toBe(409);
 
-    const pub = await mqtt.connectAsync(mqttUrl);
+    const pub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     cleanups.push(() => pub.endAsync(true));
     const board = await EmulatedBoard.create({ key: Buffer.from(key, 'hex'), deviceId: 'th-09', seed: 4 });
     await board.boot();
@@ -79,7 +80,7 @@ describe('cloud service (embedded)', () => {
 
   it('refuses messages from unknown devices without storing them', async () => {
     const { svc, mqttUrl, httpUrl } = await cloud();
-    const pub = await mqtt.connectAsync(mqttUrl);
+    const pub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     cleanups.push(() => pub.endAsync(true));
     const board = await EmulatedBoard.create({ key: new Uint8Array(32).fill(2), deviceId: 'stranger' });
     await board.boot();
@@ -93,7 +94,7 @@ describe('cloud service (embedded)', () => {
   // rules (rules trust the topic); the topic now has to name the verified kid.
   it("refuses a valid message on another source's topic: stored for neither, fed to no rule", async () => {
     const { svc, mqttUrl } = await cloud();
-    const pub = await mqtt.connectAsync(mqttUrl);
+    const pub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     cleanups.push(() => pub.endAsync(true));
     const { key } = svc.devices.add('honest');
     svc.devices.add('victim');
@@ -126,7 +127,7 @@ describe('cloud service (embedded)', () => {
     expect(added.owner).toBe(owner);
     expect(((await (await getAs(`${httpUrl}/api/devices`)).json()) as { id: string; owner?: string }[]).find((d) => d.id === 'th-10')?.owner).toBe(owner);
 
-    const pub = await mqtt.connectAsync(mqttUrl);
+    const pub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     cleanups.push(() => pub.endAsync(true));
     const board = await EmulatedBoard.create({ key: Buffer.from(added.key, 'hex'), deviceId: 'th-10', seed: 9 });
     await board.boot();
@@ -168,8 +169,8 @@ describe('cloud service (embedded)', () => {
       boards.push(b);
     }
     const [flooder, calm] = boards as [EmulatedBoard, EmulatedBoard];
-    const floodConn = await mqtt.connectAsync(mqttUrl);
-    const calmConn = await mqtt.connectAsync(mqttUrl);
+    const floodConn = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
+    const calmConn = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     cleanups.push(
       () => floodConn.endAsync(true),
       () => calmConn.endAsync(true),
@@ -223,7 +224,7 @@ describe('one bad counter does not silence a device', () => {
     });
     const { mqttUrl, httpUrl } = await svc.start();
     cleanups.push(() => svc.stop());
-    const pub = await mqtt.connectAsync(mqttUrl);
+    const pub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     cleanups.push(() => pub.endAsync(true));
     const dispatched: string[] = [];
     svc.ingest.subscribe((e) => {
@@ -285,7 +286,7 @@ describe('the topic a message arrived on travels with it through the re-order bu
     const svc = new CloudService({ adminToken: ADMIN_TOKEN, dataDir, mqttPort: 0, httpPort: 0, log: () => undefined });
     const { mqttUrl } = await svc.start();
     const inputs = vi.spyOn(svc.rules, 'input');
-    const pub = await mqtt.connectAsync(mqttUrl);
+    const pub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     return {
       svc,
       pub,
@@ -349,14 +350,14 @@ describe('namespace projection rules (CloudOptions.projections)', () => {
       if (!t.ok) throw t.error;
       return t.value;
     };
-    const pub = await mqtt.connectAsync(mqttUrl);
+    const pub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     cleanups.push(() => pub.endAsync(true));
     await pub.publishAsync('ferry/up/th-13/msg', sign(0, 'env', { h: 55 }), { qos: 1 });
     await pub.publishAsync('ferry/up/th-13/msg', sign(1, 'tel', { t: 21 }), { qos: 1 });
     const state = svc.functions.namespaces.state(owner.value.owner, 'lab');
     expect(new TextDecoder().decode(state.get('hum.th-13'))).toBe('55');
     expect(state.get('temp.th-13')).toBeUndefined();
-    const sub = await mqtt.connectAsync(mqttUrl);
+    const sub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     cleanups.push(() => sub.endAsync(true));
     const retained = new Promise<[string, string]>((resolve) => sub.on('message', (t, p) => resolve([t, p.toString()])));
     await sub.subscribeAsync('ferry/ns/lab/state/#', { qos: 1 });

@@ -21,11 +21,16 @@ import { loadAdminToken } from '../identity/credentials.ts';
 import { Identity } from '../identity/identity.ts';
 import { Ingest } from '../ingest/index.ts';
 import { holdDataDir, type DataDirHold } from '../keys/data-lock.ts';
+import { allowed } from '../mqtt-auth/acl.ts';
+import { type MqttCredential, MqttDirectory, processWorkerCredential } from '../mqtt-auth/directory.ts';
+import { DynsecSync } from '../mqtt-auth/dynsec.ts';
+import { mqttPassword } from '@ferry/message/node';
 import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
 import { SqliteIdentityStore } from '../storage/sqlite/identity-store.ts';
 import { callRoute } from './calls.ts';
 import { GatewayControl } from './control.ts';
 import { DownlinkSigner, nextDownlinkEpoch, StateDownlink } from './downlink.ts';
+import type { BrokerAuth } from './broker.ts';
 import { Intake } from './intake.ts';
 import { openCloudDb, redisState, sqliteState, type StateParts } from './modes.ts';
 import type { CloudOptions } from './options.ts';
@@ -61,12 +66,21 @@ export class CloudService {
   /** The signed namespace-state snapshot of each device, re-published from a timer (downlink.ts). */
   readonly stateDownlink: StateDownlink;
   readonly registry = new Registry();
+  /**
+   * The worker credential this process's own MQTT connections present: the configured one (mqttUsername /
+   * mqttPassword), else, embedded, a random one made at construction. Tests connect with it where they stand
+   * in for the cloud or for many devices at once.
+   */
+  readonly mqttCredential: MqttCredential | undefined;
   readonly #state: StateParts;
   readonly #intake: Intake;
   readonly #uplink: Uplink;
   readonly #control: GatewayControl;
   readonly #hold: DataDirHold;
   #http: FastifyInstance | undefined;
+  #dynsec: DynsecSync | undefined;
+  #dynsecStart: (() => Promise<void>) | undefined;
+  #dynsecQueue: Promise<void> = Promise.resolve();
   #ticker: NodeJS.Timeout | undefined;
   #scheduleTimer: { stop(): Promise<void> } | undefined;
 
@@ -127,7 +141,52 @@ export class CloudService {
       workerId: `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`,
     });
 
+    const configured: MqttCredential | undefined =
+      opts.mqttUsername !== undefined && opts.mqttPassword !== undefined ? { username: opts.mqttUsername, password: opts.mqttPassword } : undefined;
+    const embedded = opts.mqttUrl === undefined;
+    const authOn = opts.mqttAuth !== false;
+    const own = embedded && authOn ? processWorkerCredential() : undefined;
+    this.mqttCredential = own ?? configured;
+    let auth: BrokerAuth | undefined;
+    const directory = new MqttDirectory(this.devices, [...(own !== undefined ? [own] : []), ...(configured !== undefined ? [configured] : [])]);
+    if (!embedded && opts.mqttDynsec !== undefined) {
+      // Scale-out on Mosquitto: its dynamic-security plugin learns every identity the registry adds or removes.
+      const admin = opts.mqttDynsec;
+      const url = opts.mqttUrl!;
+      this.#dynsecStart = async () => {
+        const sync = await DynsecSync.connect({ url, admin, prefix, identityOf: (id) => directory.identityOf(id), log });
+        this.#dynsec = sync;
+        const devices = this.devices.list().map((d) => ({ id: d.id, password: this.devices.mqttPasswordOf(d.id) }));
+        await sync.syncAll(devices, configured !== undefined ? [configured] : []);
+      };
+      const later = (what: string, f: (sync: DynsecSync) => Promise<void>): void => {
+        this.#dynsecQueue = this.#dynsecQueue.then(async () => {
+          if (this.#dynsec !== undefined) await f(this.#dynsec).catch((e: unknown) => log(`dynsec: ${what}: ${e instanceof Error ? e.message : String(e)}`));
+        });
+      };
+      this.devices.watch({
+        added: (rec, key) => later(`adding ${rec.id}`, (sync) => sync.deviceAdded(rec, mqttPassword(key, rec.id))),
+        removed: (id, rec) => later(`removing ${id}`, (sync) => sync.deviceRemoved(id, rec.gateway)),
+      });
+    }
+    if (embedded && authOn) {
+      auth = {
+        authenticate: (c, u, p) => directory.authenticate(c, u, p),
+        identityOf: (id) => directory.identityOf(id),
+        allowed: (who, access, topic) => allowed(who, access, topic, prefix),
+      };
+      // A removed device is cut off at once; a gateway whose boards changed gets its new grants.
+      this.devices.watch({
+        added: () => this.#intake.broker?.refresh(),
+        removed: (id) => {
+          this.#intake.broker?.disconnect(id);
+          this.#intake.broker?.refresh();
+        },
+      });
+    }
     this.#intake = new Intake({
+      auth,
+      credential: this.mqttCredential,
       mqttUrl: opts.mqttUrl,
       port: opts.mqttPort,
       host: opts.host ?? '127.0.0.1',
@@ -197,6 +256,7 @@ export class CloudService {
   /** Starts the state, the broker (embedded mode), MQTT intake, HTTP API. Returns the URLs in use. */
   async start(): Promise<{ mqttUrl: string; httpUrl: string }> {
     await this.#state.start();
+    await this.#dynsecStart?.(); // the worker's own dynsec client must exist before it connects
     const mqttUrl = await this.#intake.start();
     this.#ticker = setInterval(() => {
       void this.ingest.tick();
@@ -229,6 +289,11 @@ export class CloudService {
     return this.#http;
   }
 
+  /** Resolves once Mosquitto's dynamic-security plugin has every registry change made so far (scale-out). */
+  async mqttSettled(): Promise<void> {
+    await this.#dynsecQueue;
+  }
+
   /** A request to a gateway's REST API over its control channel. */
   async gatewayRequest(gatewayId: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
     return this.#control.request(gatewayId, method, path, body);
@@ -242,6 +307,8 @@ export class CloudService {
     await this.functions.runner.close();
     await this.#http?.close();
     await this.#intake.stop();
+    await this.#dynsecQueue;
+    await this.#dynsec?.close();
     this.db.close();
     await this.#state.close();
     this.#hold.release();

@@ -18,7 +18,8 @@ export interface Route {
   readonly ack: boolean;
   /** Subscribe the cloud's own connection to `filter` at start (false: the handler subscribes as it needs). */
   readonly subscribe: boolean;
-  handle(topic: string, payload: Payload): void | Promise<void>;
+  /** 'drop' (ack routes only): acknowledged, but the broker delivers the message to no subscriber (refused by ingest). */
+  handle(topic: string, payload: Payload): void | Promise<void> | Promise<'drop' | undefined>;
 }
 
 /** The filter as a regular expression over topics. */

@@ -40,8 +40,12 @@ const payloadBytes = (p: Payload): Uint8Array => (typeof p === 'string' ? utf8.e
 interface Waiting {
   readonly topic: string;
   readonly bytes: Uint8Array;
-  readonly done: (error?: Error) => void;
+  /** 'drop': recorded as refused by ingest; acknowledged, delivered to nobody. */
+  readonly done: (error?: Error, verdict?: 'drop') => void;
 }
+
+/** What the broker does with a message ingest answered `o` for, once it is acknowledged. */
+const verdictOf = (o: IngestOutcome): 'drop' | undefined => (o.status === 'rejected' ? 'drop' : undefined);
 
 /** The kid a token names in its header (unverified: used only to keep a source's held messages in order). */
 const kidOf = (bytes: Uint8Array): string | undefined => {
@@ -76,10 +80,13 @@ export class Uplink {
     return { filter: `${this.#o.prefix}/up/#`, ack: true, subscribe: false, handle: (topic, payload) => this.take(topic, payloadBytes(payload)) };
   }
 
-  /** One message; resolves when ingest recorded it, rejects (not acknowledged) only when the service stops. */
-  take(topic: string, bytes: Uint8Array): Promise<void> {
+  /**
+   * One message; resolves when ingest recorded it ('drop' for one it refused: not to be delivered to anyone),
+   * rejects (not acknowledged) only when the service stops.
+   */
+  take(topic: string, bytes: Uint8Array): Promise<undefined | 'drop'> {
     return new Promise((resolve, reject) => {
-      const m: Waiting = { topic, bytes, done: (e) => (e === undefined ? resolve() : reject(e)) };
+      const m: Waiting = { topic, bytes, done: (e, verdict) => (e === undefined ? resolve(verdict) : reject(e)) };
       // Downstream (the rules) is behind: wait, in arrival order, before taking more (back-pressure).
       if (this.#paused.length > 0 || this.#o.busy?.() === true) {
         this.#paused.push(m);
@@ -160,7 +167,7 @@ export class Uplink {
     for (const [i, m] of batch.entries()) {
       const o = outs[i];
       if (o !== undefined && o !== HELD && o.status !== 'failed' && o.status !== 'rate_limited') {
-        m.done();
+        m.done(undefined, verdictOf(o));
         continue;
       }
       const kid = kidOf(m.bytes);
@@ -214,7 +221,7 @@ export class Uplink {
         continue;
       }
       q.shift();
-      m.done();
+      m.done(undefined, verdictOf(out));
     }
     this.#held.delete(kid);
   }
@@ -237,6 +244,6 @@ export class Uplink {
       m.done(out.error ?? new Error('ingest failed'));
       return;
     }
-    m.done();
+    m.done(undefined, verdictOf(out));
   }
 }

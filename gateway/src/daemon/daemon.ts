@@ -11,6 +11,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { peek, type Json } from '@ferry/message';
 import { answerErrors, RulesHost, rulesRoutes } from '@ferry/rules-host';
 import { serveControl } from '@ferry/mqtt-rest';
+import { mqttPassword } from '@ferry/message/node';
 import { Outbox, OutboxFullError } from '../uplink/outbox.ts';
 import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
@@ -77,8 +78,10 @@ export class GatewayDaemon {
       outbox: this.outbox,
       inflight: cfg.uplink.inflight,
       maxRate: cfg.uplink.max_rate,
-      ...(cfg.uplink.username !== undefined && { username: cfg.uplink.username }),
-      ...(cfg.uplink.password !== undefined && { password: cfg.uplink.password }),
+      // The cloud's broker knows the gateway as its id, with a password derived from the gateway key; a
+      // configured user name or password (another broker) replaces them.
+      username: cfg.uplink.username ?? cfg.gateway.id,
+      password: cfg.uplink.password ?? mqttPassword(gatewayKey(cfg), cfg.gateway.id),
       ...(tls !== undefined && { tls }),
       onError: (e) => this.log('warn', `uplink: ${e.message}`),
     });

@@ -23,6 +23,7 @@ export interface UplinkOptions {
   /** The clock maxRate is paced on (ms; default Date.now): tests freeze it. */
   readonly now?: () => number;
   readonly reconnectMs?: number;
+  /** Default: none. The daemon logs in as its gateway id with the password derived from its key (daemon.ts). */
   readonly username?: string;
   readonly password?: string;
   /**
@@ -62,7 +63,8 @@ export class Uplink {
     this.opts = opts;
     const status = statusTopic(opts.gatewayId);
     this.client = mqtt.connect(opts.url, {
-      clientId: `ferry-gw-${opts.gatewayId}`,
+      // The cloud's broker binds the client id to the user name, the gateway's id (docs/cloud.md, "MQTT").
+      clientId: opts.gatewayId,
       clean: true,
       reconnectPeriod: opts.reconnectMs ?? 1000,
       connectTimeout: 5000,

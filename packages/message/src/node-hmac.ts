@@ -61,3 +61,5 @@ export function downlinkKey(deviceKey: Uint8Array, id: string): HmacKey {
   bytes.fill(0);
   return k;
 }
+
+export { MQTT_PASSWORD_SALT, mqttPassword } from './mqtt-password.ts';

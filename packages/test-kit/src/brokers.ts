@@ -3,7 +3,8 @@
  * child process — that a test can stop and start again on the same port to make an outage.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,18 +71,24 @@ export interface MosquittoOptions {
   readonly graceMs?: number;
   /** Sees every broker process started, e.g. to kill it when the caller exits. */
   readonly onSpawn?: (proc: ChildProcess) => void;
+  /** Accept clients without a user name (default true). */
+  readonly anonymous?: boolean;
 }
 
-/** Debian's mosquitto on 127.0.0.1 (no persistence, anonymous, deep per-client queues), as a child process. */
+/** Debian's mosquitto on 127.0.0.1 (no persistence, anonymous unless told, deep per-client queues), as a child process. */
 export async function mosquittoBroker(o: MosquittoOptions = {}): Promise<TestBroker> {
   const port = await freePort();
   const conf = join(o.dir ?? mkdtempSync(join(tmpdir(), 'ferry-mosq-')), `mosquitto-${port}.conf`);
   const settings = { max_queued_messages: 1_000_000, ...o.settings };
   writeFileSync(
     conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', ...Object.entries(settings).map(([k, v]) => `${k} ${String(v)}`), ''].join(
-      '\n',
-    ),
+    [
+      `listener ${port} 127.0.0.1`,
+      `allow_anonymous ${o.anonymous ?? true}`,
+      'persistence false',
+      ...Object.entries(settings).map(([k, v]) => `${k} ${String(v)}`),
+      '',
+    ].join('\n'),
   );
   const bin = spawnSync('sh', ['-c', 'command -v mosquitto || echo /usr/sbin/mosquitto'], { encoding: 'utf8' }).stdout.trim();
   const graceMs = o.graceMs ?? 0;
@@ -118,4 +125,43 @@ export async function mosquittoBroker(o: MosquittoOptions = {}): Promise<TestBro
   };
   await b.start();
   return b;
+}
+
+/** Where Debian's mosquitto package puts the dynamic-security plugin (`dpkg -L mosquitto | grep dynamic`). */
+export function dynsecPluginPath(): string | undefined {
+  const listed = spawnSync('sh', ['-c', 'dpkg -L mosquitto 2>/dev/null | grep mosquitto_dynamic_security.so'], { encoding: 'utf8' }).stdout.trim();
+  const candidates = [...listed.split('\n'), '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'];
+  return candidates.find((p) => p !== '' && existsSync(p));
+}
+
+export const mosquittoDynsecAvailable = (): boolean =>
+  mosquittoAvailable() && dynsecPluginPath() !== undefined && spawnSync('sh', ['-c', 'command -v mosquitto_ctrl']).status === 0;
+
+export interface DynsecBroker extends TestBroker {
+  /** The plugin's admin credential: it may send dynamic-security commands, and nothing else. */
+  readonly admin: { readonly username: string; readonly password: string };
+}
+
+/**
+ * Mosquitto with the dynamic-security plugin, no anonymous access, and one admin client made by
+ * `mosquitto_ctrl dynsec init` (mosquitto-clients). Everything else (clients, roles, ACLs) is for the caller to
+ * create through `$CONTROL/dynamic-security/v1`. stop() ends it; its folder is left in the system's temp.
+ */
+export async function startMosquittoDynsec(o: Omit<MosquittoOptions, 'anonymous'> = {}): Promise<DynsecBroker> {
+  const plugin = dynsecPluginPath();
+  if (plugin === undefined) throw new Error('the mosquitto package has no mosquitto_dynamic_security.so');
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'ferry-dynsec-'));
+  const config = join(dir, 'dynamic-security.json');
+  const admin = { username: 'ferry-dynsec-admin', password: randomBytes(18).toString('base64url') };
+  const init = spawnSync('mosquitto_ctrl', ['dynsec', 'init', config, admin.username, admin.password], { encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`mosquitto_ctrl dynsec init failed: ${init.stderr}`);
+  const b = await mosquittoBroker({
+    ...o,
+    dir,
+    anonymous: false,
+    // Started as root, mosquitto switches to the 'mosquitto' user, which could neither read the plugin's file in
+    // this private folder nor save it back; stay the user that made it.
+    settings: { ...o.settings, plugin, plugin_opt_config_file: config, ...(process.getuid?.() === 0 && { user: 'root' }) },
+  });
+  return { ...b, start: () => b.start(), stop: () => b.stop(), admin };
 }

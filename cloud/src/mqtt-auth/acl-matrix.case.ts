@@ -1,0 +1,188 @@
+/**
+ * @module One ACL test matrix for every broker the cloud runs on (embedded aedes, Mosquitto with the
+ * dynamic-security plugin): owner A's device and gateway against owner B's. Each case asserts the refusal and,
+ * where it can, that the legitimate action in the same setup succeeds, so a broker that refuses everything
+ * fails. Run by acl-embedded.test.ts and acl-mosquitto.test.ts.
+ */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encode } from '@ferry/message';
+import { hmacKey, mqttPassword } from '@ferry/message/node';
+import type { CloudService } from '../service/service.ts';
+
+export interface MatrixSystem {
+  readonly url: string;
+  readonly cloud: CloudService;
+  /** A worker's connect options (user name, password, a client id it may use). */
+  readonly worker: () => IClientOptions;
+  /** Waits until the broker knows of every registry change made so far (Mosquitto's plugin is told asynchronously). */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const P = 'ferry';
+const QUIET_MS = 400;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: { readonly uplinkVerdictRouting: boolean }): void {
+  describe(`MQTT ACL matrix: ${name}`, () => {
+    let sys: MatrixSystem;
+    const keys = new Map<string, Buffer>();
+    const clients: MqttClient[] = [];
+    beforeAll(async () => {
+      sys = await start();
+      const add = (id: string, ns: string, owner: string, opts: { kind?: 'device' | 'gateway'; gateway?: string } = {}): void => {
+        keys.set(id, Buffer.from(sys.cloud.devices.add(id, ns, Date.now(), owner, opts).key, 'hex'));
+      };
+      add('ga', 'home-a', 'owner-a', { kind: 'gateway' });
+      add('a1', 'home-a', 'owner-a');
+      add('ab', 'home-a', 'owner-a', { gateway: 'ga' });
+      add('gb', 'home-b', 'owner-b', { kind: 'gateway' });
+      add('b1', 'home-b', 'owner-b');
+      await sys.settle();
+    }, 30_000);
+    afterAll(async () => {
+      for (const c of clients) await c.endAsync(true).catch(() => undefined);
+      await sys?.stop();
+    });
+
+    const login = (id: string): IClientOptions => ({ clientId: id, username: id, password: mqttPassword(keys.get(id)!, id) });
+    const connect = async (opts: IClientOptions): Promise<MqttClient> => {
+      const c = await mqtt.connectAsync(sys.url, { reconnectPeriod: 0, connectTimeout: 3000, ...opts });
+      clients.push(c);
+      return c;
+    };
+    const refusedConnect = async (opts: IClientOptions): Promise<void> => {
+      await expect(connect(opts)).rejects.toThrow(/Not authorized|Bad username or password|Identifier rejected|connack/i);
+    };
+    /** Granted QoS per filter (128: refused). */
+    const granted = (c: MqttClient, filter: string): Promise<number> =>
+      new Promise((resolve) =>
+        c.subscribe(filter, { qos: 1 }, (err, g) => {
+          // mqtt.js reports a refused filter (SUBACK 128) as an error carrying the SUBACK.
+          const codes = (err as { packet?: { granted?: number[] } } | null)?.packet?.granted;
+          resolve(codes?.[0] ?? g?.[0]?.qos ?? -1);
+        }),
+      );
+    /** A worker watching `filter`; returns what it received on it so far. */
+    const watch = async (filter: string): Promise<{ topic: string; payload: string; retain: boolean }[]> => {
+      const w = await connect(sys.worker());
+      const got: { topic: string; payload: string; retain: boolean }[] = [];
+      w.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), retain: packet.retain }));
+      expect(await granted(w, filter)).toBe(1);
+      return got;
+    };
+    const signed = (id: string, sq: number, key = keys.get(id)!): string => {
+      const t = encode({ header: { kid: id, ep: 1, sq }, claims: { iss: id, iat: 1_767_225_600 + sq, ev: 'tel', d: { t: 20 + sq } } }, hmacKey(key));
+      if (!t.ok) throw t.error;
+      return t.value;
+    };
+    const eventually = async (cond: () => boolean, what: string): Promise<void> => {
+      for (const end = Date.now() + 5000; !cond(); await sleep(20)) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    };
+
+    it('refuses a wrong password and an anonymous client; the right password connects', async () => {
+      await refusedConnect({ ...login('a1'), password: mqttPassword(keys.get('b1')!, 'a1') });
+      await refusedConnect({ clientId: 'anon-1' });
+      await refusedConnect({ clientId: 'ghost', username: 'ghost', password: 'x'.repeat(43) });
+      const ok = await connect(login('a1'));
+      expect(ok.connected).toBe(true);
+    });
+
+    it("refuses B's credential under A's client id (a stolen client id), and A's session is not cut off", async () => {
+      const a = await connect(login('a1'));
+      await refusedConnect({ ...login('b1'), clientId: 'a1' });
+      await sleep(200);
+      expect(a.connected).toBe(true);
+    });
+
+    it("refuses B's subscriptions to #, everyone's uplink, every reply topic and A's downlink; grants B its own", async () => {
+      const b = await connect(login('b1'));
+      for (const f of ['#', `${P}/#`, `${P}/up/#`, `${P}/fn/+/res`, `${P}/dn/a1/#`, `${P}/dn/+/#`, `${P}/ns/home-a/state/#`, `${P}/ctl/ga/req`])
+        expect([f, await granted(b, f)]).toEqual([f, 128]);
+      for (const f of [`${P}/dn/b1/#`, `${P}/fn/b1/res`, `${P}/ns/home-b/state/#`]) expect([f, await granted(b, f)]).toEqual([f, 1]);
+      const gb = await connect(login('gb'));
+      for (const f of [`${P}/ctl/ga/req`, `${P}/dn/ab/#`]) expect([f, await granted(gb, f)]).toEqual([f, 128]);
+      expect(await granted(gb, `${P}/ctl/gb/req`)).toBe(1);
+    });
+
+    it("B's publish on A's uplink and call topics reaches nobody; A's own does", async () => {
+      const up = await watch(`${P}/up/a1/#`);
+      const calls = await watch(`${P}/fn/a1/call`);
+      const b = await connect(login('b1'));
+      b.publish(`${P}/up/a1/msg`, signed('b1', 0), { qos: 0 });
+      b.publish(`${P}/fn/a1/call`, '{"id":1}', { qos: 0 });
+      await sleep(QUIET_MS);
+      expect([up, calls]).toEqual([[], []]);
+      const a = await connect(login('a1'));
+      await a.publishAsync(`${P}/up/a1/msg`, signed('a1', 0), { qos: 1 });
+      await a.publishAsync(`${P}/fn/a1/call`, '{"id":2}', { qos: 1 });
+      await eventually(() => up.length === 1 && calls.length === 1, "A's own uplink and call");
+    });
+
+    it("B's retained value on A's namespace state is neither kept nor delivered; the cloud's is", async () => {
+      const b = await connect(login('b1'));
+      b.publish(`${P}/ns/home-a/state/temp.forged`, '99.00 0', { qos: 0, retain: true });
+      await sleep(QUIET_MS);
+      const w = await connect(sys.worker());
+      await w.publishAsync(`${P}/ns/home-a/state/temp.real`, '21.00 0', { qos: 1, retain: true });
+      const a = await connect(login('a1'));
+      const got: string[] = [];
+      a.on('message', (t) => got.push(t));
+      expect(await granted(a, `${P}/ns/home-a/state/#`)).toBe(1);
+      await eventually(() => got.includes(`${P}/ns/home-a/state/temp.real`), 'the retained state');
+      await sleep(QUIET_MS / 2);
+      expect(got).not.toContain(`${P}/ns/home-a/state/temp.forged`);
+    });
+
+    it("B's forged function reply on A's reply topic does not reach A; a worker's reply does", async () => {
+      const a = await connect(login('a1'));
+      const got: string[] = [];
+      a.on('message', (_t, p) => got.push(p.toString()));
+      expect(await granted(a, `${P}/fn/a1/res`)).toBe(1);
+      const b = await connect(login('b1'));
+      b.publish(`${P}/fn/a1/res`, '{"id":7,"ok":true,"value":"forged"}', { qos: 0 });
+      await sleep(QUIET_MS);
+      expect(got).toEqual([]);
+      const w = await connect(sys.worker());
+      await w.publishAsync(`${P}/fn/a1/res`, '{"id":7,"ok":true,"value":1}', { qos: 1 });
+      await eventually(() => got.length === 1, 'the real reply');
+      expect(got).toEqual(['{"id":7,"ok":true,"value":1}']);
+    });
+
+    it('a gateway publishes for the boards attached to it, not for another owner’s', async () => {
+      const up = await watch(`${P}/up/ab/#`);
+      const gb = await connect(login('gb'));
+      gb.publish(`${P}/up/ab/msg`, signed('ab', 0), { qos: 0 });
+      await sleep(QUIET_MS);
+      expect(up).toEqual([]);
+      const ga = await connect(login('ga'));
+      await ga.publishAsync(`${P}/up/ab/msg`, signed('ab', 1), { qos: 1 });
+      await eventually(() => up.length === 1, "the board's message through its gateway");
+    });
+
+    it.skipIf(!o.uplinkVerdictRouting)('an uplink message ingest refuses (bad signature) is delivered to nobody; a good one is', async () => {
+      const up = await watch(`${P}/up/a1/#`);
+      const a = await connect(login('a1'));
+      const before = sys.cloud.ingest.counters().rejected;
+      await a.publishAsync(`${P}/up/a1/msg`, signed('a1', 5, keys.get('b1')), { qos: 1 });
+      await eventually(() => sys.cloud.ingest.counters().rejected === before + 1, 'the refusal');
+      await sleep(QUIET_MS / 2);
+      expect(up).toEqual([]);
+      await a.publishAsync(`${P}/up/a1/msg`, signed('a1', 6), { qos: 1 });
+      await eventually(() => up.length === 1, 'the good message');
+    });
+
+    it('a device removed from the registry is disconnected and cannot log in again', async () => {
+      const id = 'gone';
+      keys.set(id, Buffer.from(sys.cloud.devices.add(id, 'home-a', Date.now(), 'owner-a').key, 'hex'));
+      await sys.settle();
+      const c = await connect(login(id));
+      const closed = new Promise<void>((r) => c.once('close', () => r()));
+      sys.cloud.devices.remove(id);
+      await sys.settle();
+      await closed;
+      await refusedConnect(login(id));
+    });
+  });
+}

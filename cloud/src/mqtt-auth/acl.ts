@@ -1,0 +1,93 @@
+/**
+ * @module The one MQTT access policy (docs/cloud.md, "MQTT"): which topics an identity may publish on and
+ * subscribe to. The embedded broker asks `allowed` (broker.ts); the Mosquitto sync writes `rulesFor` as
+ * dynamic-security ACLs (dynsec.ts). Both read the same rule list, so the two brokers cannot drift apart.
+ *
+ * A device's private spaces are `<p>/up/<id>/#` (it publishes its uplink there), `<p>/fn/<id>/call|res` (its
+ * function calls and their replies) and `<p>/dn/<id>/#` (what the cloud sends it). A gateway also speaks for
+ * the boards attached to it in the registry. Cloud workers may do everything under the prefix.
+ */
+
+export type Identity =
+  | { readonly kind: 'device'; readonly id: string; readonly namespace: string; readonly gateway?: string | undefined }
+  | { readonly kind: 'gateway'; readonly id: string; readonly boards: readonly string[] }
+  | { readonly kind: 'worker'; readonly id: string };
+
+export type Access = 'publish' | 'subscribe';
+
+/** One grant: `filter` is an MQTT topic filter (`+` and `#` as in MQTT 3.1.1 §4.7). */
+export interface Rule {
+  readonly access: Access;
+  readonly filter: string;
+}
+
+/** The grants of one identity. Everything not granted is refused (there is no deny rule). */
+export function rulesFor(who: Identity, p: string): Rule[] {
+  const pub = (filter: string): Rule => ({ access: 'publish', filter });
+  const sub = (filter: string): Rule => ({ access: 'subscribe', filter });
+  switch (who.kind) {
+    case 'worker':
+      return [pub(`${p}/#`), sub(`${p}/#`)];
+    case 'device':
+      return [
+        pub(`${p}/up/${who.id}/#`),
+        pub(`${p}/fn/${who.id}/call`),
+        sub(`${p}/fn/${who.id}/res`),
+        sub(`${p}/dn/${who.id}/#`),
+        sub(`${p}/ns/${who.namespace}/state/#`),
+      ];
+    case 'gateway':
+      return [
+        pub(`${p}/up/${who.id}/#`),
+        ...who.boards.map((b) => pub(`${p}/up/${b}/#`)),
+        pub(`${p}/gw/${who.id}/status`),
+        pub(`${p}/ctl/${who.id}/res`),
+        pub(`${p}/fn/${who.id}/call`),
+        sub(`${p}/ctl/${who.id}/req`),
+        sub(`${p}/fn/${who.id}/res`),
+        sub(`${p}/dn/${who.id}/#`),
+        ...who.boards.map((b) => sub(`${p}/dn/${b}/#`)),
+      ];
+  }
+}
+
+/**
+ * May `who` publish on `topic` (a topic name), or subscribe to `topic` (a filter)? A subscription is allowed
+ * only if every topic it can match is granted: here, if one grant's filter covers it. (A filter covered only
+ * by a union of grants is refused; no identity's grants make such a union useful.) A shared subscription
+ * (`$share/<group>/<filter>`, MQTT 5 §4.8.2) is judged by its filter.
+ */
+export function allowed(who: Identity, access: Access, topic: string, prefix: string): boolean {
+  const t = access === 'subscribe' ? unshare(topic) : topic;
+  if (t === undefined || t.length === 0) return false;
+  if (access === 'publish' && /[+#]/.test(t)) return false;
+  const levels = t.split('/');
+  for (const r of rulesFor(who, prefix)) if (r.access === access && covers(r.filter.split('/'), levels)) return true;
+  return false;
+}
+
+/** `$share/<group>/<filter>` -> `<filter>`; undefined for a malformed one; any other topic unchanged. */
+function unshare(topic: string): string | undefined {
+  if (!topic.startsWith('$share/')) return topic;
+  const rest = topic.slice('$share/'.length);
+  const slash = rest.indexOf('/');
+  return slash <= 0 ? undefined : rest.slice(slash + 1);
+}
+
+/**
+ * Does grant filter `g` match every topic that filter (or topic name) `f` matches? Level by level: `#` in `g`
+ * covers the rest (and the parent level, MQTT 3.1.1 §4.7.1.2); `+` in `g` covers any one level of `f` but
+ * `#`; a literal level of `g` covers only the same literal.
+ */
+export function covers(g: readonly string[], f: readonly string[]): boolean {
+  for (let i = 0; i < g.length; i++) {
+    const gl = g[i]!;
+    if (gl === '#') return true;
+    if (i >= f.length) return false;
+    const fl = f[i]!;
+    if (fl === '#') return false;
+    if (gl === '+') continue;
+    if (fl !== gl) return false;
+  }
+  return f.length === g.length;
+}
