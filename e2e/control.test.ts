@@ -1,6 +1,6 @@
 /**
- * The control channel between a real cloud and a real gateway daemon over the cloud's embedded broker: an
- * anonymous client that reads the requests and answers first with forged replies gets nothing through (the
+ * The control channel between a real cloud and a real gateway daemon over the cloud's embedded broker: a
+ * client that reads the requests and answers first with forged replies gets nothing through (the
  * cloud takes the gateway's real reply and counts the forgeries), and a request captured off the wire is
  * refused after the daemon restarts (its replay window is on disk).
  */
@@ -15,6 +15,7 @@ import { decode, encode, type HmacKey } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { ScriptedSource } from '@ferry/test-kit/sources';
 import { ADMIN_TOKEN, bearer, getAs } from '@ferry/test-kit/http';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -40,7 +41,7 @@ async function system() {
   });
   const { mqttUrl, httpUrl } = await cloud.start();
   cleanups.push(() => cloud.stop());
-  const { key } = (await (await post(`${httpUrl}/api/devices`, { id: 'gw-ctl' })).json()) as { key: string };
+  const { key } = (await (await post(`${httpUrl}/api/gateways`, { id: 'gw-ctl' })).json()) as { key: string };
   const cfg = parseConfig({
     gateway: { id: 'gw-ctl', key, data_dir: mkdtempSync(join(tmpdir(), 'ferry-e2e-ctl-gw-')) },
     uplink: { url: mqttUrl },
@@ -59,8 +60,9 @@ async function system() {
     for (const g of gateways) await g.stop().catch(() => undefined);
   });
   const gateway = await startGateway();
-  // No credentials: any client of the broker (access control on topics is not this test's subject).
-  const anon = await mqtt.connectAsync(mqttUrl);
+  // A client the broker lets read and write the control topics: a worker (the ACLs keep everyone else off
+  // them; the control MACs are checked here as the second line, for an insider or a broker that misroutes).
+  const anon = await mqtt.connectAsync(mqttUrl, workerLogin(cloud.mqttCredential));
   cleanups.push(() => anon.endAsync(true));
   return { cloud, httpUrl, key, gateway, startGateway, logs, anon };
 }
@@ -81,7 +83,7 @@ function forgedReply(k: HmacKey, rid: string, sq: number): string {
 }
 
 describe('control channel: cloud + gateway daemon (embedded broker)', () => {
-  it('ignores forged replies from an anonymous client that answers first, and uses the real one', async () => {
+  it('ignores forged replies from another client that answers first, and uses the real one', async () => {
     const { cloud, httpUrl, key, gateway, anon } = await system();
     // The gateway sits behind a slow link (its requests arrive 300 ms late); the forger is next to the broker.
     const link = gateway.uplink.mqtt;

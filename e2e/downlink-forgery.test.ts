@@ -1,6 +1,7 @@
 /**
- * Forged downstream data (docs/message-format.md "Downlink"): an anonymous client on the cloud's embedded
- * broker, with no ACL in its way, publishes function replies and namespace state for a board. The board's host
+ * Forged downstream data (docs/message-format.md "Downlink"): a client on the cloud's embedded broker that no
+ * ACL stops (a worker's login: an insider, or a broker that misroutes) publishes function replies and namespace
+ * state for a board. The board's host
  * verifies every downlink message with the board's downlink key before the firmware sees anything, so the
  * thermostat acts on the cloud's data only, and counts what it refused.
  */
@@ -18,6 +19,7 @@ import { downlinkKey, hmacKey } from '@ferry/message/node';
 import { compile, type CompiledModule } from '@ferry/wasm-host';
 import { generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
 
 const MODULE = new Uint8Array(readFileSync(MIN_TEMPERATURE_WASM));
 const HASH = createHash('sha256').update(MODULE).digest('hex');
@@ -56,8 +58,8 @@ async function startCloud() {
   return { svc, ...urls };
 }
 
-async function client(url: string, id = `c-${Math.random().toString(36).slice(2, 10)}`): Promise<MqttClient> {
-  const c = noDelay(await mqtt.connectAsync(url, { clientId: id, reconnectPeriod: 100 }));
+async function client(url: string, login: mqtt.IClientOptions): Promise<MqttClient> {
+  const c = noDelay(await mqtt.connectAsync(url, { ...login, reconnectPeriod: 100 }));
   cleanups.push(() => c.endAsync(true));
   return c;
 }
@@ -83,7 +85,7 @@ describe('forged downlink data never reaches the firmware', () => {
     const { svc, mqttUrl, httpUrl } = await startCloud();
     svc.functions.namespaces.state('alice', 'flat').set('temp.bedroom', enc.encode(`22.00 ${Date.now()}`));
     const b = await board(svc, 'th-01', 2100);
-    const attacker = await client(mqttUrl);
+    const attacker = await client(mqttUrl, workerLogin(svc.mqttCredential));
     let forged = 0;
     attacker.on('message', (_t, p) => {
       const id = (JSON.parse(p.toString()) as { id: string }).id;
@@ -94,7 +96,13 @@ describe('forged downlink data never reaches the firmware', () => {
     const token = unwrap(
       mintPublicToken(PRIV, { subject: 'th-01', ttlS: 3600, namespaces: ['flat'], functions: [HASH], rate: { perSecond: 1000, burst: 1000 } }, Date.now()),
     );
-    const nm = await NamespaceMinimum.create(b, { namespace: 'flat', token, transport: await client(mqttUrl), httpUrl, timeoutMs: 5000 });
+    const nm = await NamespaceMinimum.create(b, {
+      namespace: 'flat',
+      token,
+      transport: await client(mqttUrl, { clientId: 'th-01', username: 'th-01', password: b.mqttPassword() }),
+      httpUrl,
+      timeoutMs: 5000,
+    });
 
     const values: unknown[] = [];
     for (let i = 0; i < 30; i++) {
@@ -124,7 +132,7 @@ describe('forged downlink data never reaches the firmware', () => {
     await vi.waitFor(() => expect(b.state.getText('temp.kitchen-1')).toMatch(/^22 \d+$/), { timeout: 5000 });
 
     // What an attacker with no key can do: the old per-key topics, and anything on the board's own topic.
-    const attacker = await client(mqttUrl);
+    const attacker = await client(mqttUrl, workerLogin(svc.mqttCredential));
     const captured: string[] = [];
     attacker.on('message', (_t, p) => captured.push(p.toString()));
     await attacker.subscribeAsync('ferry/dn/th-01/state', { qos: 1 });

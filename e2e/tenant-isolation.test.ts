@@ -1,43 +1,88 @@
 /**
- * Tenant isolation, proven: owner alice against owner bob over every surface, each attempt refused and the
- * same action on alice's own object allowed (e2e/isolation/). The rows run against the embedded cloud (aedes +
- * SQLite); the MQTT rows also against Mosquitto with its dynamic-security plugin. Add a row whenever a
- * surface is added.
+ * Tenant isolation, proven: one matrix, owner A against owner B, over every surface, each attempt refused and
+ * (where the surface allows it) the same action on A's own object allowed. Its rows: the HTTP rows
+ * (e2e/isolation/http-rows.ts: devices, streams, sequences, gateways, API tokens, functions, token buckets,
+ * namespaces, white-lists, schedules, rules) and the MQTT rows (cloud/src/mqtt-auth/acl-matrix.case.ts:
+ * logins, client ids, subscriptions, uplink, calls, replies, retained state, gateways' boards, refused
+ * uplinks, removed devices). Both run against the embedded cloud (aedes + SQLite) and against Mosquitto with
+ * its dynamic-security plugin (the cloud in scale-out mode keeping the plugin in step). Add a row whenever a
+ * surface is added (docs/security.md, "Tenant isolation").
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import { CloudService, type CloudOptions } from '@ferry/cloud';
+import { mosquittoDynsecAvailable, startMosquittoDynsec } from '@ferry/test-kit/brokers';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
+import { aclMatrix, type MatrixSystem } from '../cloud/src/mqtt-auth/acl-matrix.case.ts';
 import { HTTP_ROWS, tenant, type Tenant } from './isolation/http-rows.ts';
 
-describe('tenant isolation (embedded cloud)', () => {
-  let svc: CloudService;
-  let api = '';
-  let alice: Tenant;
-  let bob: Tenant;
-  beforeAll(async () => {
-    svc = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-isolation-')),
-      mqttPort: 0,
-      httpPort: 0,
-      log: () => undefined,
-      functionRunner: 'in-process',
-    });
-    api = (await svc.start()).httpUrl;
-    alice = await tenant(api, 'alice');
-    bob = await tenant(api, 'bob');
-  }, 60_000);
-  afterAll(async () => {
-    await svc.stop();
-  });
-
-  for (const row of HTTP_ROWS) {
-    it(`HTTP ${row.surface}: ${row.attempt}`, async () => {
-      expect(await row.refused(api, alice, bob)).toBeUndefined();
-      if (row.own !== undefined) expect(await row.own(api, alice, bob)).toBeUndefined();
-    }, 20_000);
-  }
+const base = (): CloudOptions => ({
+  adminToken: ADMIN_TOKEN,
+  dataDir: mkdtempSync(join(tmpdir(), 'ferry-isolation-')),
+  httpPort: 0,
+  log: () => undefined,
+  functionRunner: 'in-process',
 });
+
+type System = MatrixSystem & { readonly api: string };
+
+async function embedded(): Promise<System> {
+  const cloud = new CloudService({ ...base(), mqttPort: 0 });
+  const { mqttUrl, httpUrl } = await cloud.start();
+  return { url: mqttUrl, api: httpUrl, cloud, worker: () => workerLogin(cloud.mqttCredential), settle: async () => undefined, stop: () => cloud.stop() };
+}
+
+async function mosquitto(): Promise<System> {
+  const broker = await startMosquittoDynsec();
+  const worker = { username: 'ferry-worker-iso', password: 'isolation-matrix-worker-secret' };
+  const cloud = new CloudService({ ...base(), mqttUrl: broker.url, mqttUsername: worker.username, mqttPassword: worker.password, mqttDynsec: broker.admin });
+  const { httpUrl } = await cloud.start();
+  return {
+    url: broker.url,
+    api: httpUrl,
+    cloud,
+    worker: () => workerLogin(worker),
+    settle: () => cloud.mqttSettled(),
+    stop: async () => {
+      await cloud.stop();
+      await broker.stop();
+    },
+  };
+}
+
+function httpRows(name: string, start: () => Promise<System>): void {
+  describe(`tenant isolation, HTTP rows: ${name}`, () => {
+    let sys: System;
+    let alice: Tenant;
+    let bob: Tenant;
+    beforeAll(async () => {
+      sys = await start();
+      alice = await tenant(sys.api, 'alice');
+      bob = await tenant(sys.api, 'bob');
+    }, 60_000);
+    afterAll(async () => {
+      await sys?.stop();
+    });
+    for (const row of HTTP_ROWS) {
+      it(`${row.surface}: ${row.attempt}`, async () => {
+        expect(await row.refused(sys.api, alice, bob)).toBeUndefined();
+        if (row.own !== undefined) expect(await row.own(sys.api, alice, bob)).toBeUndefined();
+      }, 20_000);
+    }
+  });
+}
+
+httpRows('embedded cloud', embedded);
+aclMatrix('embedded aedes', embedded, { uplinkVerdictRouting: true });
+
+if (mosquittoDynsecAvailable()) {
+  httpRows('Mosquitto + dynamic-security', mosquitto);
+  // Mosquitto delivers what it accepts; the cloud reads the uplink as one subscriber among the workers (only
+  // workers may subscribe to it), so a refused uplink is dropped by each worker's ingest, not by the broker.
+  aclMatrix('Mosquitto + dynamic-security', mosquitto, { uplinkVerdictRouting: false });
+} else if (process.env['CI'] === 'true') {
+  it('Mosquitto with its dynamic-security plugin and mosquitto_ctrl are installed in CI', () => expect(mosquittoDynsecAvailable()).toBe(true));
+} else it.skip('Mosquitto with its dynamic-security plugin is not installed', () => undefined);

@@ -20,6 +20,7 @@ import { ScriptedSource } from '@ferry/test-kit/sources';
 import { labCertificates, type LabCerts } from '../cli/src/certs.ts';
 import { peerIdentity } from '../cloud/src/service/broker.ts';
 import { ADMIN_TOKEN, bearer } from '@ferry/test-kit/http';
+import { deviceLogin } from '@ferry/test-kit/mqtt-login';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -100,10 +101,11 @@ describe('TLS on the cloud', () => {
   });
 
   it('a client pinning another CA is refused, and plain MQTT on the mqtts port gets no CONNACK', async () => {
-    const { mqttUrl } = await tlsCloud();
-    expect(await tryMqtt(mqttUrl, { ca: certs.ca.cert, rejectUnauthorized: true })).toBe('connected');
-    expect(await tryMqtt(mqttUrl, { ca: other.ca.cert, rejectUnauthorized: true })).toMatch(UNTRUSTED);
-    expect(await tryMqtt(mqttUrl.replace(/^mqtts:/, 'mqtt:'))).not.toBe('connected');
+    const { svc, mqttUrl } = await tlsCloud();
+    const login = deviceLogin('th-pin', svc.devices.add('th-pin').key);
+    expect(await tryMqtt(mqttUrl, { ...login, ca: certs.ca.cert, rejectUnauthorized: true })).toBe('connected');
+    expect(await tryMqtt(mqttUrl, { ...login, ca: other.ca.cert, rejectUnauthorized: true })).toMatch(UNTRUSTED);
+    expect(await tryMqtt(mqttUrl.replace(/^mqtts:/, 'mqtt:'), login)).not.toBe('connected');
   });
 
   it('a gateway with a client certificate from the CA is known by its CN and its readings arrive; one from another CA is closed', async () => {
@@ -115,7 +117,7 @@ describe('TLS on the cloud', () => {
       return b;
     });
     const { svc, mqttUrl, logs } = await tlsCloud();
-    const { key } = svc.devices.add('gw-tls');
+    const { key } = svc.devices.add('gw-tls', undefined, undefined, undefined, { kind: 'gateway' });
     const released: string[] = [];
     svc.ingest.subscribe((e) => {
       if (e.type === 'message') released.push(e.kid);
@@ -130,6 +132,8 @@ describe('TLS on the cloud', () => {
         gateway: { id: 'gw-tls', key, data_dir: join(dir, data) },
         uplink: {
           url: mqttUrl,
+          // A wrong password: the certificate alone must let the gateway in (it stands for the password).
+          password: 'not-the-gateway-password',
           ca: file('ca.pem', certs.ca.cert),
           cert: file(`${data}.pem`, clientCerts.gateways.get('gw-tls')!.cert),
           key: file(`${data}.key`, clientCerts.gateways.get('gw-tls')!.key),
@@ -145,7 +149,7 @@ describe('TLS on the cloud', () => {
 
     const good = await gateway(certs, 'good');
     await until(() => good.d.uplink.connected, 'the gateway uplink');
-    const seen = clients.find((c) => c.id === 'ferry-gw-gw-tls');
+    const seen = clients.find((c) => c.id === 'gw-tls');
     expect(peerIdentity(seen)).toBe('gw-tls');
     good.src.sink!.reading({ device: 'A4:C1:38:00:11:22', kind: 'bthome', atMs: Date.now(), values: { temperature: 21.5 } });
     await until(() => released.includes('gw-tls'), 'the reading in the cloud');
@@ -155,7 +159,7 @@ describe('TLS on the cloud', () => {
     await until(() => logs.some((m) => m.includes('client certificate refused')), 'the refusal in the log');
     await new Promise((r) => setTimeout(r, 300));
     expect(bad.d.uplink.connected).toBe(false);
-    expect(clients.filter((c) => c.id === 'ferry-gw-gw-tls')).toHaveLength(1);
+    expect(clients.filter((c) => c.id === 'gw-tls')).toHaveLength(1);
   });
 
   it('a board without a client certificate is not identified by one (it is left to the password check)', async () => {
@@ -166,21 +170,24 @@ describe('TLS on the cloud', () => {
       b.on('client', (c) => clients.push(c));
       return b;
     });
-    const { mqttUrl } = await tlsCloud();
-    const c = await mqtt.connectAsync(mqttUrl, { clientId: 'plain-board', ca: certs.ca.cert, rejectUnauthorized: true, reconnectPeriod: 0 }, false);
+    const { svc, mqttUrl } = await tlsCloud();
+    const { key } = svc.devices.add('plain-board');
+    const c = await mqtt.connectAsync(mqttUrl, { ...deviceLogin('plain-board', key), ca: certs.ca.cert, rejectUnauthorized: true, reconnectPeriod: 0 }, false);
     cleanups.push(() => c.endAsync(true));
     await until(() => clients.some((x) => x.id === 'plain-board'), 'the client');
     expect(peerIdentity(clients.find((x) => x.id === 'plain-board'))).toBeUndefined();
   });
 
   it('a scale-out worker reaches an mqtts:// broker with the CA pinned, and not with another CA', async () => {
-    const { mqttUrl } = await tlsCloud();
+    const { svc, mqttUrl } = await tlsCloud();
     const worker = (ca: string) =>
       new CloudService({
         adminToken: ADMIN_TOKEN,
         dataDir: mkdtempSync(join(tmpdir(), 'ferry-tls-w-')),
         mqttUrl,
         mqttCa: ca,
+        mqttUsername: svc.mqttCredential!.username,
+        mqttPassword: svc.mqttCredential!.password,
         httpPort: 0,
         log: () => undefined,
       });
@@ -193,12 +200,28 @@ describe('TLS on the cloud', () => {
   });
 
   it('the packet-size guard reads the decrypted stream: an oversized packet over mqtts closes the connection before its body', async () => {
-    const { mqttUrl, logs } = await tlsCloud({ mqttLimits: { maxPacketBytes: 64 * 1024 } });
+    const { svc, mqttUrl, logs } = await tlsCloud({ mqttLimits: { maxPacketBytes: 64 * 1024 } });
     const sock = tlsConnect({ port: Number(new URL(mqttUrl).port), host: '127.0.0.1', servername: 'localhost', ca: certs.ca.cert, rejectUnauthorized: true });
     cleanups.push(async () => sock.destroy());
     await new Promise<void>((r) => sock.once('secureConnect', () => r()));
     sock.resume(); // read what the broker sends (the CONNACK, TLS alerts), so the end of the stream is seen
-    sock.write(Buffer.from([0x10, 0x0f, 0x00, 0x04, ...Buffer.from('MQTT'), 0x04, 0x02, 0x00, 0x3c, 0x00, 0x03, ...Buffer.from('big')])); // CONNECT
+    // A CONNECT with the worker's user name and password (flags 0xc2), so the broker reads on past it.
+    const cred = svc.mqttCredential!;
+    const field = (v: string): number[] => [Buffer.byteLength(v) >> 8, Buffer.byteLength(v) & 0xff, ...Buffer.from(v)];
+    const body = [
+      0x00,
+      0x04,
+      ...Buffer.from('MQTT'),
+      0x04,
+      0xc2,
+      0x00,
+      0x3c,
+      ...field(`${cred.username}-big`),
+      ...field(cred.username),
+      ...field(cred.password),
+    ];
+    expect(body.length).toBeLessThan(16_384); // two bytes of remaining length
+    sock.write(Buffer.from([0x10, (body.length & 0x7f) | 0x80, body.length >> 7, ...body]));
     sock.write(Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f])); // a PUBLISH announcing 256 MiB: only its fixed header is sent
     const closed = await new Promise<boolean>((r) => {
       sock.once('close', () => r(true));

@@ -51,7 +51,7 @@ describe('devices', () => {
   });
 
   it('device add answers MQTT credentials and the owner and gateway asked; device remove removes it', async () => {
-    expect((await run(['gateway', 'add', 'ops-gw1'])).code).toBe(0);
+    expect((await run(['gateway', 'add', 'ops-gw1', '--owner', 'alice'])).code).toBe(0);
     const a = await run(['device', 'add', 'ops-d2', '--owner', 'alice', '--gateway', 'ops-gw1']);
     expect([a.code, a.err]).toEqual([0, '']);
     expect(a.json()).toMatchObject({

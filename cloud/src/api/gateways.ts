@@ -54,6 +54,8 @@ export function gatewayRoutes(app: FastifyInstance, request: GatewayRequest, dev
     handler: async (req, reply) => {
       const { gw, '*': rest } = req.params as { gw: string; '*': string };
       deviceFor(devices, principalOf(req), gw, req.method === 'GET' ? 'viewer' : 'operator');
+      // Only a gateway has a control channel; a board's id is "no such gateway", before anything is signed.
+      if (devices.info(gw)?.kind !== 'gateway') throw new DeviceError('FERRY_DEVICE_NOT_FOUND', `no gateway ${gw}`);
       try {
         const r = await request(gw, req.method as 'GET' | 'POST', `/${rest}`, req.body);
         return await reply.code(r.status).send(r.body);

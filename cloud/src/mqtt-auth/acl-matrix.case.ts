@@ -2,7 +2,7 @@
  * @module One ACL test matrix for every broker the cloud runs on (embedded aedes, Mosquitto with the
  * dynamic-security plugin): owner A's device and gateway against owner B's. Each case asserts the refusal and,
  * where it can, that the legitimate action in the same setup succeeds, so a broker that refuses everything
- * fails. Run by acl-embedded.test.ts and acl-mosquitto.test.ts.
+ * fails. Run for both brokers by e2e/tenant-isolation.test.ts, with the HTTP rows of the same matrix.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

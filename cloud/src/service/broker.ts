@@ -165,7 +165,11 @@ export class EmbeddedBroker {
         callback(null, true);
         return;
       }
-      const who = auth.authenticate(c.id, username, password?.toString('utf8'));
+      // A gateway's client certificate, verified against the CA at the handshake, stands for its password
+      // (docs/cloud.md "TLS"): its CN names the gateway, and the client id must be that name too.
+      const cn = peerIdentity(c as { conn?: unknown });
+      const byCert = cn !== undefined && c.id === cn && (username === undefined || username === cn) ? auth.identityOf(cn) : undefined;
+      const who = byCert?.kind === 'gateway' ? byCert : auth.authenticate(c.id, username, password?.toString('utf8'));
       if (isRefusal(who)) {
         refused(`connection refused: ${who.why}`);
         callback(Object.assign(new Error(who.why), { returnCode: who.returnCode }) as AuthenticateError, false);

@@ -216,7 +216,7 @@ export class CloudService {
       publish: (t, p) => publish(t, p),
       gatewayRequest: (...a) => this.gatewayRequest(...a),
       log,
-      isGateway: (id) => this.devices.keys(id) !== undefined,
+      isGateway: (id) => this.devices.info(id)?.kind === 'gateway',
       movePeers: opts.movePeers ?? [],
     });
     this.stateDownlink = new StateDownlink(
