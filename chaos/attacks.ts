@@ -133,15 +133,35 @@ export const ATTACKS: readonly Attack[] = [
     },
   },
   {
-    name: 'malformed JSON bodies (200 requests)',
+    // With a credential of its own (an owner's), so its bodies are read: the parser's refusal is what is tried.
+    name: 'malformed JSON bodies (150 requests)',
     async run(sys) {
       const answers = await Promise.all(
-        Array.from({ length: 200 }, async (_, i) => {
-          const r = await post(`${sys.httpUrl}/api/devices`, `{"id": "x${i}", `, { 'content-type': 'application/json' });
+        Array.from({ length: 150 }, async (_, i) => {
+          const r = await post(`${sys.httpUrl}/api/devices`, `{"id": "x${i}", `, {
+            'content-type': 'application/json',
+            authorization: `Bearer ${sys.ownerToken}`,
+          });
           return `${r.status} ${((await r.json()) as { code?: string }).code}`;
         }),
       );
       return answers.every((a) => a === '400 FERRY_API_BAD_REQUEST') ? undefined : `answered ${[...new Set(answers)].join(', ')}`;
+    },
+  },
+  {
+    name: 'anonymous and wrong-credential requests (300)',
+    async run(sys) {
+      const answers = await Promise.all(
+        Array.from({ length: 300 }, async (_, i) => {
+          const headers: Record<string, string> = { 'content-type': 'application/json', ...(i % 2 === 0 && { authorization: `Bearer wrong-${i}` }) };
+          const r = await post(`${sys.httpUrl}/api/devices`, JSON.stringify({ id: `anon-${i}` }), headers);
+          return `${r.status} ${((await r.json()) as { code?: string }).code}`;
+        }),
+      );
+      // Each refused before its body is read: 401, and past the per-address pace 429; never a device made.
+      const allowed = new Set(['401 FERRY_AUTH_REQUIRED', '401 FERRY_AUTH_BAD_CREDENTIAL', '429 FERRY_AUTH_RATE_LIMITED']);
+      if (!answers.every((a) => allowed.has(a))) return `answered ${[...new Set(answers)].join(', ')}`;
+      return sys.cloud.devices.list().some((d) => d.id.startsWith('anon-')) ? 'a device was made' : undefined;
     },
   },
   {
