@@ -105,6 +105,11 @@ describe('state snapshots', () => {
     sd.stop();
     vi.advanceTimersByTime(1000);
     expect(sd.published).toBe(2);
+    // A reading that arrives while the service stops (after this stop, before the broker's) schedules
+    // nothing: the registry's database is closed by then.
+    sd.touch('flat');
+    vi.advanceTimersByTime(1000);
+    expect(sd.published).toBe(2);
     expect(retainable('ferry', 'ferry/dn/th-01/state')).toBe(true);
     expect(['ferry/dn/th-01/cmd', 'ferry/dn/th-01/state/x'].map((t) => retainable('ferry', t))).toEqual([false, false]);
   });

@@ -109,6 +109,7 @@ export class StateDownlink {
   readonly #prefix: string;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(ports: StateDownlinkPorts, prefix: string, intervalMs: number = STATE_DOWNLINK_INTERVAL_MS) {
     this.#ports = ports;
@@ -118,6 +119,7 @@ export class StateDownlink {
 
   /** The namespace changed: its devices get a new snapshot within intervalMs. Cheap: called on the ingest path. */
   touch(ns: string): void {
+    if (this.#stopped) return;
     this.#dirty.add(ns);
     if (this.#timer !== undefined) return;
     this.#timer = setTimeout(() => {
@@ -149,6 +151,7 @@ export class StateDownlink {
   }
 
   stop(): void {
+    this.#stopped = true; // readings still arriving while the service stops schedule nothing
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
