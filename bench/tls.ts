@@ -6,6 +6,8 @@
  * certificates are `ferry cloud certs`' (ECDSA P-256), the clients pin the CA. Medians of several runs; ends
  * with one JSON line.
  */
+import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -38,9 +40,15 @@ const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 const clientTls = (m: Mode): IClientOptions => (m === 'tls' ? { ca, rejectUnauthorized: true } : {});
+/** The bench's clients stand in for the cloud or for many devices at once: they log in as the cloud's worker. */
+const login = (svc: CloudService): IClientOptions => ({
+  ...workerLogin(svc.mqttCredential),
+  clientId: `${svc.mqttCredential!.username}-bench-${Math.random().toString(36).slice(2, 8)}`,
+});
 
 async function cloud(m: Mode): Promise<{ svc: CloudService; mqttUrl: string; httpUrl: string }> {
   const svc = new CloudService({
+    adminToken: ADMIN_TOKEN,
     dataDir: mkdtempSync(join(tmpdir(), 'ferry-bench-tls-')),
     mqttPort: 0,
     httpPort: 0,
@@ -57,7 +65,7 @@ const clouds = { plain: await cloud('plain'), tls: await cloud('tls') };
 // 1. Handshakes: a new connection each time, closed right after.
 const mqttConnect = async (m: Mode): Promise<number> => {
   const t0 = performance.now();
-  const c = await mqtt.connectAsync(clouds[m].mqttUrl, { reconnectPeriod: 0, ...clientTls(m) }, false);
+  const c = await mqtt.connectAsync(clouds[m].mqttUrl, { reconnectPeriod: 0, ...clientTls(m), ...login(clouds[m].svc) }, false);
   const ms = performance.now() - t0;
   await c.endAsync(true);
   return ms;
@@ -104,7 +112,7 @@ for (const m of MODES) {
   if (!svc.functions.register(priv).ok) throw new Error('register');
   svc.functions.setWhitelisted(priv, 'home', hash, true);
   await svc.functions.upload({ bytes: module, token: minted.value, namespace: 'home' });
-  const client = noDelay(await mqtt.connectAsync(mqttUrl, clientTls(m)));
+  const client = noDelay(await mqtt.connectAsync(mqttUrl, { ...clientTls(m), ...login(svc) }));
   clients.push(client);
   const waiting = new Map<number, () => void>();
   client.on('message', (_t, p) => {
@@ -154,7 +162,7 @@ async function ingest(m: Mode): Promise<number> {
       topics.push(`ferry/up/${kid}/msg`);
     }
   const pub = new Worker(new URL('./publisher.worker.mjs', import.meta.url), {
-    workerData: { url: mqttUrl, topic: '', topics, msgs, window: 256, ...(m === 'tls' && { ca }) },
+    workerData: { url: mqttUrl, topic: '', topics, msgs, window: 256, login: login(svc), ...(m === 'tls' && { ca }) },
   });
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
