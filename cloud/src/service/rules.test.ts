@@ -2,7 +2,7 @@
 import { RulesHost } from '@ferry/rules-host';
 import { describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../ingest/index.ts';
-import { RulesFeed } from './rules.ts';
+import { RulesFeed, relayable } from './rules.ts';
 
 const event = (sq: number): IngestEvent =>
   ({
@@ -34,5 +34,22 @@ describe('RulesFeed', () => {
     for (let i = 0; i < 5 && seen.length < 30; i++) await new Promise((r) => setImmediate(r));
     expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => i));
     expect(feed.backlog).toBe(0);
+  });
+});
+
+describe('relaying a gateway rule output', () => {
+  it('only to topics under the prefix outside every identity space, so a gateway never speaks for another', () => {
+    expect(['ferry/agg/hot', 'ferry/out/x/y'].map((t) => relayable('ferry', t))).toEqual([true, true]);
+    const refused = [
+      'ferry/up/th-01/msg',
+      'ferry/fn/th-01/res',
+      'ferry/dn/th-01/state',
+      'ferry/ns/home/state/k',
+      'ferry/ctl/gw/req',
+      'ferry/gw/g/status',
+      'other/x',
+      'ferry',
+    ];
+    expect(refused.filter((t) => relayable('ferry', t))).toEqual([]);
   });
 });

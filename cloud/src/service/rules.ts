@@ -52,7 +52,31 @@ export function ruleInput(e: IngestEvent): { topic: string; record: unknown; atM
   // A reading: the record a gateway's rules see for it, its data without transport metadata.
   const { meta: _meta, ...reading } = d as Record<string, Json>;
   const record = e.message.claims['ev'] === 'rule' ? (d as Record<string, Json>)['out'] : reading;
-  return { topic: e.topic, record, atMs: e.message.claims.iat * 1000, id: `${e.kid}/${e.ep}/${e.sq}` };
+  return { topic: relayedTopic(e) ?? e.topic, record, atMs: e.message.claims.iat * 1000, id: `${e.kid}/${e.ep}/${e.sq}` };
+}
+
+/** Longest topic a relayed rule output may name. */
+const MAX_RELAY_TOPIC = 256;
+
+/**
+ * The topic a gateway's rule output is for, when it came on the gateway's own `<p>/up/<gw>/rule` (the broker
+ * lets a gateway publish only in its own space): the topic its signed claims name. Undefined for anything else.
+ */
+export function relayedTopic(e: IngestEvent): string | undefined {
+  if (e.type !== 'message' || e.message.claims['ev'] !== 'rule' || e.topic === undefined || !e.topic.endsWith(`/up/${e.kid}/rule`)) return undefined;
+  const t = (e.message.claims['d'] as Record<string, Json> | undefined)?.['topic'];
+  return typeof t === 'string' && t.length > 0 && t.length <= MAX_RELAY_TOPIC && !/[#+\u0000]/.test(t) ? t : undefined;
+}
+
+/**
+ * Whether the cloud relays a gateway's rule output to `topic` for subscribers: under the prefix and outside
+ * the spaces of identities (uplink, calls, downlink, namespace state, control, gateway status), so a gateway
+ * can never speak for another identity through the cloud.
+ */
+export function relayable(prefix: string, topic: string): boolean {
+  if (!topic.startsWith(`${prefix}/`)) return false;
+  const space = topic.slice(prefix.length + 1).split('/')[0];
+  return !['up', 'fn', 'dn', 'ns', 'ctl', 'gw', 'so', 'cmd'].includes(space ?? '');
 }
 
 export interface RulesFeedOptions {

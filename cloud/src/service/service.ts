@@ -36,7 +36,7 @@ import { openCloudDb, redisState, sqliteState, type StateParts } from './modes.t
 import type { CloudOptions } from './options.ts';
 import { DEFAULT_PROJECTIONS, Projection } from './projection.ts';
 import { makeFilesPrivate, makePrivateDir } from './private-files.ts';
-import { createRulesHost, RulesFeed } from './rules.ts';
+import { createRulesHost, RulesFeed, relayable, relayedTopic } from './rules.ts';
 import { Uplink } from './uplink.ts';
 
 export type { CloudOptions, TlsOptions } from './options.ts';
@@ -244,6 +244,10 @@ export class CloudService {
     this.ingest.subscribe((e) => {
       this.projection.apply(e);
       feed.push(e);
+      // A gateway's rule output for a topic outside its own space: relayed there once verified (rules.ts).
+      const relay = relayedTopic(e);
+      if (relay !== undefined && e.type === 'message' && relayable(prefix, relay))
+        publish(relay, JSON.stringify((e.message.claims['d'] as Record<string, unknown>)['out'] ?? null));
     });
     ingestMetrics(this.registry, this.ingest);
   }

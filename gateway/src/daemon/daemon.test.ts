@@ -113,9 +113,12 @@ describe('gateway daemon', () => {
         .status,
     ).toBe(200);
     for (const t of [22, 26.5, 24, 30]) src.sink!.reading({ device: 'A4:C1:38:00:11:22', kind: 'bthome', atMs: Date.now(), values: { temperature: t } });
-    await until(() => got.filter((m) => m.topic === 'ferry/alerts/hot').length >= 2, 'two alerts');
-    const outs = got.filter((m) => m.topic === 'ferry/alerts/hot').map((m) => verify(m.payload, hmacKey(Buffer.from(KEY, 'hex'))));
+    // An output for a topic outside the gateway's own space travels on its `<p>/up/<gw>/rule`, the signed
+    // claims naming the topic (the cloud relays it there).
+    await until(() => got.filter((m) => m.topic === 'ferry/up/gw-7/rule').length >= 2, 'two alerts');
+    const outs = got.filter((m) => m.topic === 'ferry/up/gw-7/rule').map((m) => verify(m.payload, hmacKey(Buffer.from(KEY, 'hex'))));
     expect(outs.map((r) => r.ok && (r.value.claims['d'] as { out: { temperature: number } }).out.temperature)).toEqual([26.5, 30]);
+    expect(outs.map((r) => r.ok && (r.value.claims['d'] as { topic: string }).topic)).toEqual(['ferry/alerts/hot', 'ferry/alerts/hot']);
     const status = (await (await fetch(`${api}/api/jobs/${info.jobId}`)).json()) as { counters: { in: number; out: number } };
     expect(status.counters).toMatchObject({ in: 4, out: 2 });
     const broken = { ...rule, jobConfig: { ...rule.jobConfig, jobProps: { condition: 'hotter', threshold: 25, fieldName: 'temperature' } } };

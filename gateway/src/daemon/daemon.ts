@@ -198,7 +198,12 @@ export class GatewayDaemon {
     const inputId = `${this.signer.kid}/${this.signer.epoch}/${this.signer.nextSeq}`;
     const now = Date.now();
     const token = this.signer.sign('rule', { topic, out: payload as Json }, now);
-    if (!this.store(topic, new TextEncoder().encode(token))) return;
+    // The cloud's broker lets a gateway publish only in its own space (docs/security.md, "MQTT"): an output for
+    // another topic goes on `<p>/up/<gw>/rule`, its signed claims naming the topic, and the cloud feeds it to
+    // its rules under that topic and relays it there. Queued on the topic itself, the broker would refuse it
+    // by closing the connection, and the outbox would resend it forever ahead of every later reading.
+    const own = this.topic('up', this.cfg.gateway.id, '');
+    if (!this.store(topic.startsWith(own) ? topic : this.topic('up', this.cfg.gateway.id, 'rule'), new TextEncoder().encode(token))) return;
     this.ruleOutputs.inc();
     // Pipelines compose through topics: the broker brings this output to cloud jobs; local jobs that
     // consume the topic get it here, with the same message id the cloud derives, so a stage can move
