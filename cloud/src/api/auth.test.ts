@@ -54,6 +54,11 @@ describe('HTTP authentication', () => {
     expect(open.sort()).toEqual(['DELETE /api/session', 'GET /health', 'POST /api/owners', 'POST /api/session']);
     for (const r of routes) {
       if (r.access === 'public' || r.access === 'fn') continue;
+      if (r.access === 'fn-bearer') {
+        const res = await fetch(`${url}${r.url}`, { method: r.method, headers: { 'content-type': 'application/wasm' }, body: new Uint8Array(1024) });
+        expect([`${r.method} ${r.url}`, ...(await code(res))]).toEqual([`${r.method} ${r.url}`, 401, 'FERRY_AUTH_REQUIRED']);
+        continue;
+      }
       const path = r.url.replace(/:[A-Za-z]+/g, 'x1').replace('*', 'api/jobs');
       const res = await fetch(`${url}${path}`, {
         method: r.method,

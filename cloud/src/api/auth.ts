@@ -9,6 +9,8 @@
  *   of no owner) with at least that role;
  * - `fn`: the function-call protocol's own tokens (an owner's private token or a public token, in the body or
  *   as Bearer), checked by the function service; an API credential is resolved here too when one is sent.
+ *   `fn-bearer`: the same, but the token can only come as Bearer (a module upload), so a request without one
+ *   is refused before its body (up to 1 MiB) is read.
  * A credential is `Authorization: Bearer <credential>` or the `ferry_session` cookie (POST /api/session). The
  * hook runs on onRequest, before the body is read: an anonymous caller costs no parsing. A public route still
  * sees the principal of a credential that was sent. Rate limits are per
@@ -23,7 +25,7 @@ import { AuthError } from '../identity/errors.ts';
 import type { Identity } from '../identity/identity.ts';
 import { roleAtLeast, type Principal, type Role } from '../identity/principal.ts';
 
-export type Access = 'public' | Role | 'global' | `global:${Role}` | 'fn';
+export type Access = 'public' | Role | 'global' | `global:${Role}` | 'fn' | 'fn-bearer';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -79,7 +81,9 @@ export async function authenticate(app: FastifyInstance, identity: Identity, rat
     if (principal !== undefined) req.principal = principal;
     // The function routes take tokens this hook does not know (public tokens, a token in the body): the
     // function service checks them and answers its own FERRY_FN_* codes.
-    if (access === 'fn' || access === 'public') return;
+    if (access === 'fn-bearer' && bearer === undefined && sid === undefined)
+      throw new AuthError('FERRY_AUTH_REQUIRED', 'send the token as Authorization: Bearer <token>');
+    if (access === 'fn' || access === 'fn-bearer' || access === 'public') return;
     if (principal === undefined) {
       // Refusals are cheap (no body is read), but are still paced per address, so guessing is slow too.
       if (!refused.take(req.ip, rates.anonymous, rates.anonymous))

@@ -34,10 +34,11 @@ function asOwner(req: FastifyRequest, need: Role): string | undefined {
 const fnBearer = (req: FastifyRequest): string => (req.principal === undefined ? (bearerOf(req) ?? '') : '');
 
 const fn = { config: { access: 'fn' as const, rateLimit: false as const } };
+const fnBearerOnly = { config: { access: 'fn-bearer' as const, rateLimit: false as const } };
 
 export function functionRoutes(app: FastifyInstance, fns: FunctionService): void {
   app.addContentTypeParser('application/wasm', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
-  app.post<{ Querystring: { namespace?: string } }>('/api/functions/modules', fn, async (req, reply) => {
+  app.post<{ Querystring: { namespace?: string } }>('/api/functions/modules', fnBearerOnly, async (req, reply) => {
     const owner = asOwner(req, 'operator');
     // The code is the call protocol's; the status says what HTTP says of a body of the wrong type.
     if (!(req.body instanceof Buffer)) return reply.code(415).send(new FnError('FERRY_FN_BAD_REQUEST', 'send the module as application/wasm').toJSON());
