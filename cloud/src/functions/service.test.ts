@@ -44,6 +44,19 @@ describe('handleCall protocol', () => {
     expect(codeOf(svc.setWhitelisted(pub, 'home', hash, true))).toBe('FERRY_FN_BAD_TOKEN');
   });
 
+  it('a call bound to an identity (its MQTT topic) runs only with a public token whose subject is that identity', async () => {
+    const { svc, alice, clock } = setup();
+    const { hash } = unwrap(await svc.upload({ bytes: wat(KV_WAT), token: alice.token, namespace: 'home' }));
+    unwrap(svc.setWhitelisted(alice.token, 'home', hash, true));
+    const pub = alice.mint({}, clock.nowMs()); // subject: see the test kit's owner().mint
+    const subject = unwrap(svc.authenticate(pub)).callerId;
+    const req = { hash, export: 'add', args: [1, 2], namespace: 'home', token: pub };
+    expect(unwrap(await svc.handleCall({ ...req, boundTo: subject })).value).toBe(3);
+    // A token captured from one device and sent by another (on that one's own call topic) is refused.
+    expect(codeOf(await svc.handleCall({ ...req, boundTo: `${subject}-other` }))).toBe('FERRY_FN_BAD_TOKEN');
+    expect(unwrap(await svc.handleCall(req)).value).toBe(3); // unbound (HTTP, tools): as before
+  });
+
   it('not white-listed is reported before module needed (no upload is asked for a call that cannot run)', async () => {
     const { svc, alice, clock } = setup();
     const r = await svc.handleCall({ hash: 'a'.repeat(64), export: 'f', args: [], namespace: 'home', token: alice.mint({}, clock.nowMs()) });

@@ -33,6 +33,12 @@ export interface CallRequest {
    * owner's private token as Bearer): used when `token` is empty; the call acts with the owner's rights.
    */
   readonly asOwner?: string | undefined;
+  /**
+   * The identity the call came from, when its transport proves one (a device's own MQTT call topic, which only
+   * it may publish on): a public token must then name it as its subject, so a token captured from one device
+   * cannot be used by another.
+   */
+  readonly boundTo?: string | undefined;
 }
 
 export interface ServiceOptions {
@@ -212,6 +218,9 @@ export class FunctionService implements ScheduleCalls {
     if (bad !== undefined) return fnFail('FERRY_FN_BAD_REQUEST', bad);
     const p = this.authorize(req.token, req.namespace, req.asOwner);
     if (!p.ok) return p;
+    const subject = p.value.claims?.subject;
+    if (req.boundTo !== undefined && subject !== undefined && subject !== req.boundTo)
+      return fnFail('FERRY_FN_BAD_TOKEN', `the token is ${subject}'s; this call comes from ${req.boundTo}`);
     const limited = this.rateLimit(p.value);
     if (!limited.ok) return limited;
     const f = this.checkFunction(p.value, req.namespace, req.hash);

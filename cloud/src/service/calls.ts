@@ -53,6 +53,8 @@ export function callRoute(fns: FunctionService, prefix: string, publish: (topic:
           args: Array.isArray(req['args']) ? req['args'] : [],
           namespace: String(req['namespace'] ?? ''),
           token: String(req['token'] ?? ''),
+          // Only a registered device or gateway may publish on its own call topic (the broker's ACLs).
+          boundTo: signer?.knows(replyTo) === true ? replyTo : undefined,
         })
         .then((r) => {
           send(r.ok ? { id: req['id'], ok: true, ...r.value } : { id: req['id'], ok: false, error: r.error.toJSON() });
