@@ -274,10 +274,9 @@ export class RemoteFunction {
     }
     const r = d.body as WireReply | null;
     if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || !r.id.startsWith(this.idPrefix)) return; // another caller's on this topic
-    if (!this.downlink.accept(d)) {
-      this.stats.forgedDownlink++; // replayed
-      return;
-    }
+    // A reply settles the one pending call whose random id it names, once: a replayed reply finds nothing
+    // waiting. So replies need no (epoch, seq) window, and several cloud workers, each with its own epoch,
+    // can answer the same board (the window still guards state snapshots and commands).
     const settle = this.waiting.get(r.id);
     if (settle === undefined) {
       this.stats.lateReplies++;
