@@ -4,7 +4,8 @@
  * dynamic-security ACLs (dynsec.ts). Both read the same rule list, so the two brokers cannot drift apart.
  *
  * A device's private spaces are `<p>/up/<id>/#` (it publishes its uplink there), `<p>/fn/<id>/call|res` (its
- * function calls and their replies) and `<p>/dn/<id>/#` (what the cloud sends it). A gateway also speaks for
+ * function calls and their replies) and `<p>/dn/<id>/#` (what the cloud sends it, its namespace state
+ * included). A gateway also speaks for
  * the boards attached to it in the registry. Cloud workers may do everything under the prefix.
  */
 
@@ -33,8 +34,9 @@ export function rulesFor(who: Identity, p: string): Rule[] {
         pub(`${p}/up/${who.id}/#`),
         pub(`${p}/fn/${who.id}/call`),
         sub(`${p}/fn/${who.id}/res`),
+        // Its namespace's state comes signed on its own dn topic. The per-namespace state topics are not
+        // granted: namespaces belong to owners, their names do not, so another owner's may share the name.
         sub(`${p}/dn/${who.id}/#`),
-        sub(`${p}/ns/${who.namespace}/state/#`),
       ];
     case 'gateway':
       return [
