@@ -5,6 +5,7 @@ import { MAX_TOKEN_BYTES, verifyDownlink, type HmacKey } from '@ferry/message';
 import { downlinkKey } from '@ferry/message/node';
 import type { FunctionService } from '../functions/index.ts';
 import { callRoute } from './calls.ts';
+import { placeKey } from './projection.ts';
 import { DownlinkSigner, nextDownlinkEpoch, SNAPSHOT_BODY_MAX, snapshotBody, StateDownlink } from './downlink.ts';
 import { retainable } from './intake.ts';
 
@@ -75,7 +76,7 @@ describe('state snapshots', () => {
   it('are published retained per device of the namespace, at most once per interval, off the caller', () => {
     vi.useFakeTimers();
     const published: [string, string][] = [];
-    const state = new Map([['flat', new Map([['temp.k', '21 1']])]]);
+    const state = new Map([[placeKey(undefined, 'flat'), new Map([['temp.k', '21 1']])]]);
     const sd = new StateDownlink(
       {
         signer: signer(),
@@ -91,8 +92,8 @@ describe('state snapshots', () => {
       'ferry',
     );
     for (let i = 0; i < 100; i++) {
-      state.get('flat')!.set('temp.k', `${i} 1`);
-      sd.touch('flat');
+      state.get(placeKey(undefined, 'flat'))!.set('temp.k', `${i} 1`);
+      sd.touch(placeKey(undefined, 'flat'));
     }
     expect(published).toEqual([]);
     vi.advanceTimersByTime(250);
@@ -101,13 +102,13 @@ describe('state snapshots', () => {
     expect(r.ok && r.value).toMatchObject({ ev: 'ns.state', body: { ns: 'flat', n: 1, state: { 'temp.k': '99 1' } } });
     vi.advanceTimersByTime(1000);
     expect(sd.published).toBe(2);
-    sd.touch('home');
+    sd.touch(placeKey(undefined, 'home'));
     sd.stop();
     vi.advanceTimersByTime(1000);
     expect(sd.published).toBe(2);
     // A reading that arrives while the service stops (after this stop, before the broker's) schedules
     // nothing: the registry's database is closed by then.
-    sd.touch('flat');
+    sd.touch(placeKey(undefined, 'flat'));
     vi.advanceTimersByTime(1000);
     expect(sd.published).toBe(2);
     expect(retainable('ferry', 'ferry/dn/th-01/state')).toBe(true);

@@ -5,6 +5,7 @@
  * namespace state per device on `<prefix>/dn/<id>/state`, re-published at most every `intervalMs` per
  * namespace from a timer, never from the ingest path.
  */
+import { namespaceOfPlace, placeKey } from './projection.ts';
 import type Database from 'better-sqlite3';
 import { CLOUD_SOURCE_ID, MAX_TOKEN_BYTES, MAX_UINT32, signDownlink, type DownlinkEvent, type HmacKey, type Json, type Result } from '@ferry/message';
 
@@ -89,10 +90,10 @@ export function snapshotBody(ns: string, entries: ReadonlyMap<string, string>): 
 
 export interface StateDownlinkPorts {
   readonly signer: DownlinkSigner;
-  /** The namespace's projected state, in order of change (Projection.state). */
-  stateOf(ns: string): ReadonlyMap<string, string> | undefined;
-  /** Registered devices and gateways with their namespaces. */
-  devices(): readonly { readonly id: string; readonly namespace: string }[];
+  /** A place's projected state (placeKey: owner and namespace), in order of change (Projection.state). */
+  stateOf(place: string): ReadonlyMap<string, string> | undefined;
+  /** Registered devices and gateways with their namespaces and owners. */
+  devices(): readonly { readonly id: string; readonly namespace: string; readonly owner?: string | undefined }[];
   /** A retained QoS 1 publish. */
   publish(topic: string, payload: string): void;
   log(msg: string): void;
@@ -117,10 +118,10 @@ export class StateDownlink {
     this.#intervalMs = intervalMs;
   }
 
-  /** The namespace changed: its devices get a new snapshot within intervalMs. Cheap: called on the ingest path. */
-  touch(ns: string): void {
+  /** A place (placeKey) changed: its devices get a new snapshot within intervalMs. Cheap: called on the ingest path. */
+  touch(place: string): void {
     if (this.#stopped) return;
-    this.#dirty.add(ns);
+    this.#dirty.add(place);
     if (this.#timer !== undefined) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -132,11 +133,13 @@ export class StateDownlink {
   /** Signs and publishes the snapshot of every changed namespace to each of its devices now. */
   flush(): void {
     if (this.#dirty.size === 0) return;
-    const byNs = new Map<string, string[]>([...this.#dirty].map((ns) => [ns, []]));
+    const byPlace = new Map<string, string[]>([...this.#dirty].map((place) => [place, []]));
     this.#dirty.clear();
-    for (const d of this.#ports.devices()) byNs.get(d.namespace)?.push(d.id);
-    for (const [ns, ids] of byNs) {
-      const body = snapshotBody(ns, this.#ports.stateOf(ns) ?? new Map());
+    // By owner and namespace: another owner's namespace of the same name is another place.
+    for (const d of this.#ports.devices()) byPlace.get(placeKey(d.owner, d.namespace))?.push(d.id);
+    for (const [place, ids] of byPlace) {
+      const ns = namespaceOfPlace(place);
+      const body = snapshotBody(ns, this.#ports.stateOf(place) ?? new Map());
       for (const id of ids) {
         const r = this.#ports.signer.sign(id, 'ns.state', body);
         if (r === undefined) continue; // removed meanwhile

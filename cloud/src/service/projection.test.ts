@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@ferry/message';
 import type { IngestEvent } from '../ingest/index.ts';
-import { DEFAULT_PROJECTIONS, Projection, type ProjectionRule } from './projection.ts';
+import { placeKey, DEFAULT_PROJECTIONS, Projection, type ProjectionRule } from './projection.ts';
 
 const released = (kid: string, ev: string, d: Record<string, unknown>, iat = 1_767_225_600): IngestEvent => ({
   type: 'message',
@@ -51,7 +51,10 @@ describe('namespace projection', () => {
       ['ferry/ns/home/state/temp.th-02', '19 1767225601000'],
     ]);
     expect(ownerWrites).toEqual([['alice', 'flat', 'temp.th-01', '21.5 1767225600000']]);
-    expect(p.state.get('home')?.get('temp.th-02')).toBe('19 1767225601000');
+    // Kept by owner and namespace: an owner's "flat" is not another owner's (or an unowned device's) "flat".
+    expect(p.state.get(placeKey(undefined, 'home'))?.get('temp.th-02')).toBe('19 1767225601000');
+    expect(p.state.get(placeKey('alice', 'flat'))?.get('temp.th-01')).toBe('21.5 1767225600000');
+    expect([p.state.get('home'), p.state.get(placeKey(undefined, 'flat'))]).toEqual([undefined, undefined]);
   });
 
   it('other rules: another event and field, a key template, the value alone; several rules on one message', () => {

@@ -61,9 +61,22 @@ function checkRules(rules: readonly ProjectionRule[]): readonly ProjectionRule[]
 
 const utf8 = new TextEncoder();
 
+/**
+ * Where projected state lives: an owner's namespace. Namespaces belong to owners and only their names are
+ * shared, so state is kept by `<owner>/<namespace>` (owner ids never hold a '/'; a device without an owner
+ * has the empty one).
+ */
+export const placeKey = (owner: string | undefined, ns: string): string => `${owner ?? ''}/${ns}`;
+
+/** The namespace name of a place key. */
+export const namespaceOfPlace = (place: string): string => place.slice(place.indexOf('/') + 1);
+
 export class Projection {
   readonly rules: readonly ProjectionRule[];
-  /** Projected values by namespace, then key: the last value published for each, in order of change (oldest first). */
+  /**
+   * Projected values by place (placeKey: owner and namespace), then key: the last value published for each,
+   * in order of change (oldest first).
+   */
   readonly state = new Map<string, Map<string, string>>();
   readonly #ports: ProjectionPorts;
   readonly #prefix: string;
@@ -82,21 +95,22 @@ export class Projection {
     for (const r of this.rules) {
       const v = d?.[r.field];
       if (claims['ev'] !== r.event || typeof v !== 'number') continue;
-      const place = this.#ports.placeOf(e.kid);
-      if (place === undefined) return;
-      const ns = place.namespace;
+      const at = this.#ports.placeOf(e.kid);
+      if (at === undefined) return;
+      const ns = at.namespace;
       const key = keyOf(r, e.kid);
       const value = r.form === 'value' ? `${v}` : `${v} ${claims.iat * 1000}`;
-      let m = this.state.get(ns);
+      const place = placeKey(at.owner, ns);
+      let m = this.state.get(place);
       if (m === undefined) {
         m = new Map();
-        this.state.set(ns, m);
+        this.state.set(place, m);
       }
       m.delete(key); // re-inserted: the map stays in order of change, which bounds the snapshots (downlink.ts)
       m.set(key, value);
-      if (place.owner !== undefined) this.#ports.ownerState(place.owner, ns).set(key, utf8.encode(value));
+      if (at.owner !== undefined) this.#ports.ownerState(at.owner, ns).set(key, utf8.encode(value));
       this.#ports.publish(`${this.#prefix}/ns/${ns}/state/${key}`, value);
-      this.#ports.changed?.(ns);
+      this.#ports.changed?.(place);
     }
   }
 }

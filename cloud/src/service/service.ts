@@ -252,7 +252,7 @@ export class CloudService {
     ingestMetrics(this.registry, this.ingest);
   }
 
-  /** Projected namespace state by namespace, then key (projection.ts). */
+  /** Projected namespace state by place (owner and namespace: projection.ts placeKey), then key. */
   get namespaceState(): Map<string, Map<string, string>> {
     return this.projection.state;
   }
