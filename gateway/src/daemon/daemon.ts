@@ -75,6 +75,7 @@ export class GatewayDaemon {
     this.uplink = new Uplink({
       url: cfg.uplink.url,
       gatewayId: cfg.gateway.id,
+      prefix: cfg.uplink.topic_prefix,
       outbox: this.outbox,
       inflight: cfg.uplink.inflight,
       maxRate: cfg.uplink.max_rate,

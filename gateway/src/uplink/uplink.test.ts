@@ -33,9 +33,9 @@ const until = async (cond: () => boolean, what: string, ms = 10_000): Promise<vo
 };
 const payloads = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `reading-${from + i}`);
 
-function uplinkOn(url: string, path = tmpDb(), gatewayId = 'gw-test'): { uplink: Uplink; outbox: Outbox } {
+function uplinkOn(url: string, path = tmpDb(), gatewayId = 'gw-test', prefix?: string): { uplink: Uplink; outbox: Outbox } {
   const outbox = new Outbox({ path });
-  const uplink = new Uplink({ url, gatewayId, outbox, reconnectMs: 100 });
+  const uplink = new Uplink({ url, gatewayId, outbox, reconnectMs: 100, ...(prefix !== undefined && { prefix }) });
   cleanups.push(async () => {
     await uplink.close().catch(() => undefined);
     outbox.close();
@@ -91,6 +91,15 @@ function suite(name: string, make: () => Promise<TestBroker>): void {
       const late = await subscriber(broker.url, statusTopic('gw-will')); // retained: a late subscriber sees it too
       await until(() => late.got.length > 0, 'the retained status');
       expect(late.got).toEqual(['offline']);
+    });
+
+    it('keeps its status under the configured topic prefix', async () => {
+      const broker = await make();
+      cleanups.push(() => broker.stop());
+      const sub = await subscriber(broker.url, statusTopic('gw-pre', 'acme'));
+      uplinkOn(broker.url, tmpDb(), 'gw-pre', 'acme');
+      await until(() => sub.got.includes('online'), 'online under acme/');
+      expect(statusTopic('gw-pre', 'acme')).toBe('acme/gw/gw-pre/status');
     });
   });
 }

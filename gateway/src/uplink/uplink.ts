@@ -12,6 +12,8 @@ import type { Outbox, OutboxEntry } from './outbox.ts';
 export interface UplinkOptions {
   readonly url: string;
   readonly gatewayId: string;
+  /** The topic prefix (the uplink's `topic_prefix`, default `ferry`): the status topic lives under it. */
+  readonly prefix?: string | undefined;
   readonly outbox: Outbox;
   /** Readings published but not yet acknowledged at any time (default 32). MQTT keeps them in order on one connection (§4.6). */
   readonly inflight?: number;
@@ -35,7 +37,8 @@ export interface UplinkOptions {
   readonly onError?: (e: Error) => void;
 }
 
-export const statusTopic = (gatewayId: string): string => `ferry/gw/${gatewayId}/status`;
+/** `<prefix>/gw/<id>/status`: retained "online", and "offline" as the will or on a clean stop. */
+export const statusTopic = (gatewayId: string, prefix = 'ferry'): string => `${prefix}/gw/${gatewayId}/status`;
 
 export interface UplinkStats {
   readonly connected: boolean;
@@ -61,7 +64,7 @@ export class Uplink {
 
   constructor(opts: UplinkOptions) {
     this.opts = opts;
-    const status = statusTopic(opts.gatewayId);
+    const status = statusTopic(opts.gatewayId, opts.prefix);
     this.client = mqtt.connect(opts.url, {
       // The cloud's broker binds the client id to the user name, the gateway's id (docs/cloud.md, "MQTT").
       clientId: opts.gatewayId,
@@ -183,7 +186,7 @@ export class Uplink {
     this.closed = true;
     if (this.paceTimer !== undefined) clearTimeout(this.paceTimer);
     if (this.client.connected) {
-      await new Promise<void>((r) => this.client.publish(statusTopic(this.opts.gatewayId), 'offline', { qos: 1, retain: true }, () => r()));
+      await new Promise<void>((r) => this.client.publish(statusTopic(this.opts.gatewayId, this.opts.prefix), 'offline', { qos: 1, retain: true }, () => r()));
     }
     // Not connected: nothing is in flight to wait for, and a graceful end would wait on the reconnect loop
     // (a daemon stopped while its broker is unreachable hung here), so end at once.
