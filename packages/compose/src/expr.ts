@@ -25,7 +25,7 @@ export interface CompiledExpr {
 
 export const MAX_EXPR_LENGTH = 4096;
 export const MAX_REFS = 256;
-const MAX_DEPTH = 100;
+const MAX_DEPTH = 512;
 
 export const MATH_FNS = new Set([
   'abs',
