@@ -67,13 +67,23 @@ export interface CompiledSO {
   readonly groups: ReadonlyMap<string, Group>;
   readonly grants: readonly Grant[];
   readonly tokens: readonly string[];
-  /** The document as given. */
+  /** Whether the document says `"public": true`: every owner may read its streams. */
+  readonly isPublic: boolean;
+  /** The document as given (kept as JSON text, which takes far less memory than the parsed tree). */
   readonly document: Readonly<Record<string, unknown>>;
 }
 
 type Res<T> = { ok: true; value: T } | { ok: false; error: ComposeError };
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const ID = /^[A-Za-z0-9_$][A-Za-z0-9_$-]*$/;
+const EMPTY_SET: ReadonlySet<string> = new Set();
+/**
+ * Channel maps of simple streams, interned by shape: many objects (one per device of a model) declare the
+ * same channels, and one shared pair of maps per shape keeps 100 000 streams well under the memory goal.
+ */
+const SIMPLE_SHAPES = new Map<string, { channels: ReadonlyMap<string, CompiledChannel>; types: ReadonlyMap<string, string> }>();
+const MAX_SHAPES = 4096;
+const TEMPLATES = new Map<string, CompiledExpr>();
 const FN_HEAD = /^\s*function\s*\(([^)]*)\)\s*\{[\s\S]*\}\s*;?\s*$/;
 
 class Bad {
@@ -118,6 +128,7 @@ function compile(id: string, raw: unknown, owner: string): CompiledSO {
   const known = new Set([...names, ...groups.keys()]);
   const streams = new Map<string, CompiledStream>();
   for (const n of names) streams.set(n, parseStream(n, rawStreams[n], known, { ...at, stream: n }));
+  const json = JSON.stringify(raw);
   return {
     id,
     owner,
@@ -126,7 +137,10 @@ function compile(id: string, raw: unknown, owner: string): CompiledSO {
     groups,
     grants: parseGrants(raw['grants'], new Set(names), at),
     tokens: parseTokens(raw['tokens'], at),
-    document: raw,
+    isPublic: raw['public'] === true,
+    get document() {
+      return JSON.parse(json) as Record<string, unknown>;
+    },
   };
 }
 
@@ -188,6 +202,15 @@ function parseStream(name: string, raw: unknown, known: ReadonlySet<string>, at:
     channels.set(ch, { name: ch, type: c['type'], code: cv === undefined ? undefined : parseCode(cv, name, known, new Set(), where) });
   }
   const composite = [...channels.values()].some((c) => c.code !== undefined);
+  if (!composite && raw['pre-filter'] === undefined && raw['post-filter'] === undefined) {
+    const shape = JSON.stringify([...types]);
+    let shared = SIMPLE_SHAPES.get(shape);
+    if (shared === undefined) {
+      shared = { channels, types };
+      if (SIMPLE_SHAPES.size < MAX_SHAPES) SIMPLE_SHAPES.set(shape, shared);
+    }
+    return { name, composite, channels: shared.channels, types: shared.types, pre: undefined, post: undefined, inputs: EMPTY_SET, readsSelf: false };
+  }
   const filter = (key: 'pre-filter' | 'post-filter'): Code | undefined => {
     const f = raw[key];
     if (f === undefined) return undefined;
@@ -234,7 +257,12 @@ function parseCode(cv: unknown, self: string, known: ReadonlySet<string>, extra:
     return { kind: 'js', js: { source: cv, params }, inputs: selfRead ? [...params, self] : params };
   }
   if (/^\s*function\b/.test(cv)) throw bad('FERRY_COMPOSE_SYNTAX', 'a function is function(<inputs>){ <body> }', { ...where, position: 0 });
+  // Objects of one device model repeat the same templates: a compiled template is shared when every name it reads exists here too.
+  const cached = TEMPLATES.get(cv);
+  if (cached !== undefined && cached.refs.every((x) => x.name === '' || known.has(x.name) || extra.has(x.name)))
+    return { kind: 'template', expr: cached, inputs: [...new Set(cached.refs.map((x) => x.name))] };
   const r = compileTemplate(cv, new Set([...known, ...extra]), where);
   if (!r.ok) throw new Bad(r.error);
+  if (TEMPLATES.size < MAX_SHAPES) TEMPLATES.set(cv, r.value);
   return { kind: 'template', expr: r.value, inputs: [...new Set(r.value.refs.map((x) => x.name))] };
 }

@@ -54,8 +54,8 @@ export interface ExplainEntry {
   readonly at: number;
   readonly triggers: readonly string[];
   readonly outcome: Outcome | 'accepted' | 'invalid';
-  readonly lastUpdate?: number;
-  readonly detail?: string;
+  readonly lastUpdate?: number | undefined;
+  readonly detail?: string | undefined;
 }
 
 export interface PushReport {
@@ -64,11 +64,13 @@ export interface PushReport {
   readonly outputs: readonly Output[];
 }
 
-interface StreamState {
-  readonly counters: Counters;
-  readonly explain: ExplainEntry[];
+/** A stream's counters and explain entries in one object (made on its first update): 100 000 streams each carry one. */
+interface StreamState extends Counters {
+  explain: ExplainEntry[] | undefined;
 }
 
+/** The trigger of a sensor update, shared by every explain entry that names it. */
+const UPDATE: readonly string[] = ['update'];
 const zero = (): Counters => ({ computed: 0, droppedNotNewer: 0, filtered: 0, nulls: 0, errors: 0, forbidden: 0, duplicates: 0 });
 
 export class ComposeEngine {
@@ -127,7 +129,7 @@ export class ComposeEngine {
           return { ok: false, error: composeError('FERRY_COMPOSE_NO_RUNNER', 'a wasm function needs a function runner this host was not given', where) };
       }
     }
-    if (this.#grants instanceof MemoryGrants) this.#grants.set(id, owner, so.grants, so.document['public'] === true);
+    if (this.#grants instanceof MemoryGrants) this.#grants.set(id, owner, so.grants, so.isPublic);
     const plan = this.topology.plan(so, (x) => this.#sos.get(x));
     if (!plan.ok) return this.#unset(id, plan);
     const reader = { owner, tokens: so.tokens };
@@ -145,7 +147,6 @@ export class ComposeEngine {
     }
     this.topology.add(plan.value);
     this.#sos.set(id, so);
-    for (const n of plan.value) this.#state.set(n.key, { counters: zero(), explain: [] });
     return { ok: true, value: so };
   }
 
@@ -193,7 +194,7 @@ export class ComposeEngine {
     const { lastUpdate } = su.value;
     const previous = await this.#opts.store.latest(key);
     if (previous !== undefined && lastUpdate <= previous.lastUpdate) {
-      this.#note(key, { triggers: ['update'], outcome: 'not-newer', lastUpdate }, 'droppedNotNewer');
+      this.#note(key, { triggers: UPDATE, outcome: 'not-newer', lastUpdate }, 'droppedNotNewer');
       return { ok: true, value: { outcome: 'not-newer', outputs: [] } };
     }
     const channels: Record<string, StreamValue['channels'][string]> = {};
@@ -203,7 +204,7 @@ export class ComposeEngine {
     if (filtered !== undefined) return { ok: true, value: { outcome: filtered, outputs: [] } };
     const outputs: Output[] = [];
     await this.#store(node, value, outputs);
-    this.#note(key, { triggers: ['update'], outcome: 'accepted', lastUpdate }, 'computed');
+    this.#note(key, { triggers: UPDATE, outcome: 'accepted', lastUpdate }, 'computed');
     if (this.#opts.propagation === 'fifo') await this.#fifo(key, outputs);
     else await this.#wave(key, outputs);
     return { ok: true, value: { outcome: 'accepted', outputs } };
@@ -224,11 +225,11 @@ export class ComposeEngine {
       if (code === undefined) continue;
       try {
         if (!(await run(code, scope, node, this.#ctx, which))) {
-          this.#note(node.key, { triggers: ['update'], outcome: which, lastUpdate: value.lastUpdate }, 'filtered');
+          this.#note(node.key, { triggers: UPDATE, outcome: which, lastUpdate: value.lastUpdate }, 'filtered');
           return which;
         }
       } catch (e) {
-        this.#note(node.key, { triggers: ['update'], outcome: 'error', lastUpdate: value.lastUpdate, detail: (e as Error).message }, 'errors');
+        this.#note(node.key, { triggers: UPDATE, outcome: 'error', lastUpdate: value.lastUpdate, detail: (e as Error).message }, 'errors');
         return 'error';
       }
     }
@@ -306,21 +307,33 @@ export class ComposeEngine {
   }
 
   #note(key: string, e: Omit<ExplainEntry, 'at'>, counter: keyof Counters): void {
-    const s = this.#state.get(key);
-    if (s === undefined) return;
-    s.counters[counter]++;
-    s.explain.push({ at: this.#opts.clock.now(), ...e });
-    if (s.explain.length > this.#explainDepth) s.explain.shift();
+    let s = this.#state.get(key);
+    if (s === undefined) {
+      // Made on a stream's first update, not at creation: an idle stream costs no memory here.
+      if (!this.topology.nodes.has(key)) return;
+      s = { computed: 0, droppedNotNewer: 0, filtered: 0, nulls: 0, errors: 0, forbidden: 0, duplicates: 0, explain: undefined };
+      this.#state.set(key, s);
+    }
+    s[counter]++;
+    const entry: ExplainEntry = { at: this.#opts.clock.now(), triggers: e.triggers, outcome: e.outcome, lastUpdate: e.lastUpdate, detail: e.detail };
+    if (s.explain === undefined) s.explain = [entry];
+    else {
+      s.explain.push(entry);
+      if (s.explain.length > this.#explainDepth) s.explain.shift();
+    }
   }
 
   counters(so: string, stream: string): Counters | undefined {
-    const s = this.#state.get(keyOf(so, stream));
-    return s === undefined ? undefined : { ...s.counters };
+    const key = keyOf(so, stream);
+    const s = this.#state.get(key);
+    if (s === undefined) return this.topology.nodes.has(key) ? zero() : undefined;
+    const { explain: _, ...counters } = s;
+    return counters;
   }
 
   /** Why the last `n` updates reaching the stream did or did not produce an output, oldest first. */
   explain(so: string, stream: string, n = 10): readonly ExplainEntry[] {
-    return this.#state.get(keyOf(so, stream))?.explain.slice(-n) ?? [];
+    return this.#state.get(keyOf(so, stream))?.explain?.slice(-n) ?? [];
   }
 
   async latest(so: string, stream: string): Promise<StreamValue | undefined> {

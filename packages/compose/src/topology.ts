@@ -29,11 +29,15 @@ export interface Node {
   readonly level: number;
 }
 
+const NO_MEMBERS: ReadonlyMap<string, readonly string[]> = new Map();
+const NO_DEPS: readonly string[] = [];
+
 export const keyOf = (so: string, stream: string): string => `${so}/${stream}`;
 
 export class Topology {
   readonly nodes = new Map<string, Node>();
-  readonly downstream = new Map<string, Set<string>>();
+  /** Readers of each stream; arrays rather than sets, since most streams have a few readers and 100 000 sets would cost megabytes. */
+  readonly downstream = new Map<string, string[]>();
   readonly #limits: Limits;
 
   constructor(limits: Limits) {
@@ -45,9 +49,13 @@ export class Topology {
     const at = { so: so.id };
     if (this.nodes.size + so.streams.size > this.#limits.maxStreams)
       return { ok: false, error: composeError('FERRY_COMPOSE_LIMIT', `more than ${this.#limits.maxStreams} streams`, at) };
-    const resolved = new Map<string, { stream: CompiledStream; members: Map<string, string[]>; deps: string[] }>();
+    const resolved = new Map<string, { stream: CompiledStream; members: ReadonlyMap<string, readonly string[]>; deps: readonly string[] }>();
     for (const stream of so.streams.values()) {
       const where = { ...at, stream: stream.name };
+      if (stream.inputs.size === 0) {
+        resolved.set(keyOf(so.id, stream.name), { stream, members: NO_MEMBERS, deps: NO_DEPS });
+        continue;
+      }
       const members = new Map<string, string[]>();
       for (const name of stream.inputs) {
         const group = so.groups.get(name);
@@ -117,9 +125,9 @@ export class Topology {
     for (const n of nodes) {
       this.nodes.set(n.key, n);
       for (const d of n.deps) {
-        const s = this.downstream.get(d) ?? new Set<string>();
+        const s = this.downstream.get(d) ?? [];
         this.downstream.set(d, s);
-        s.add(n.key);
+        if (!s.includes(n.key)) s.push(n.key);
       }
     }
   }
@@ -136,7 +144,14 @@ export class Topology {
       if (n.so.id !== soId) continue;
       this.nodes.delete(k);
       this.downstream.delete(k);
-      for (const d of n.deps) this.downstream.get(d)?.delete(k);
+      for (const d of n.deps) {
+        const s = this.downstream.get(d);
+        if (s !== undefined)
+          this.downstream.set(
+            d,
+            s.filter((x) => x !== k),
+          );
+      }
     }
   }
 }
