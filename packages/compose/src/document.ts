@@ -259,7 +259,7 @@ function parseCode(cv: unknown, self: string, known: ReadonlySet<string>, extra:
   if (/^\s*function\b/.test(cv)) throw bad('FERRY_COMPOSE_SYNTAX', 'a function is function(<inputs>){ <body> }', { ...where, position: 0 });
   // Objects of one device model repeat the same templates: a compiled template is shared when every name it reads exists here too.
   const cached = TEMPLATES.get(cv);
-  if (cached !== undefined && cached.refs.every((x) => x.name === '' || known.has(x.name) || extra.has(x.name)))
+  if (cached?.refs.every((x) => x.name === '' || known.has(x.name) || extra.has(x.name)))
     return { kind: 'template', expr: cached, inputs: [...new Set(cached.refs.map((x) => x.name))] };
   const r = compileTemplate(cv, new Set([...known, ...extra]), where);
   if (!r.ok) throw new Bad(r.error);
