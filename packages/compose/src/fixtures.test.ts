@@ -122,4 +122,21 @@ describe('ServIoTicy fixtures, unchanged', () => {
     const r = await e.create('so', 'alice', load('0.2.0/so-basic.json'));
     expect(!r.ok && r.error.code).toBe('FERRY_COMPOSE_NO_RUNNER');
   });
+
+  it('a JsRunner with check refuses a function that does not parse, naming stream and channel', async () => {
+    const e = new ComposeEngine({
+      store: new MemoryStore(),
+      clock: { now: () => 0 },
+      js: {
+        ...fakeJs,
+        check: (src) =>
+          src.includes('return;;}') ? { ok: false, error: composeError('FERRY_COMPOSE_RUNNER', 'Unexpected token') } : { ok: true, value: undefined },
+      },
+    });
+    const r = await e.create('so', 'alice', {
+      version: '0.2.0',
+      streams: { A: { channels: { $: { type: 'number' } } }, B: { channels: { $: { type: 'number', 'current-value': 'function(A){return;;}' } } } },
+    });
+    expect(!r.ok && [r.error.code, r.error.where]).toEqual(['FERRY_COMPOSE_SYNTAX', { so: 'so', stream: 'B', channel: '$' }]);
+  });
 });
