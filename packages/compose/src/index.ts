@@ -1,0 +1,21 @@
+/** @module @ferry/compose: ServIoTicy-style composite streams as a pure engine (documents, expressions, glitch-free propagation, tenancy, stores as ports). docs/composite-streams.md describes it. */
+export { COMPOSE_ERRORS, composeError, isComposeError } from './errors.ts';
+export type { ComposeError, ComposeErrorCode, ErrorWhere } from './errors.ts';
+export { DOC_LIMITS, compileSO } from './document.ts';
+export type { Code, CompiledChannel, CompiledSO, CompiledStream, Grant, Group, JsFunction, Principal, WasmFunction } from './document.ts';
+export { MAX_EXPR_LENGTH, MAX_REFS, compileTemplate } from './expr.ts';
+export type { CompiledExpr, Ref } from './expr.ts';
+export { DEFAULT_BUDGET, evaluate } from './eval.ts';
+export { MAX_ARRAY, MAX_STRING, hasType, isKnownType, parseSensorUpdate, valueProblem } from './values.ts';
+export type { Scalar, SensorUpdate, StreamValue, Value } from './values.ts';
+export { MemoryGrants, MemoryStore } from './ports.ts';
+export type { ComposeStore, FnRunner, GrantPort, InputDocument, JsRunner, Reader, Target } from './ports.ts';
+export { LIMITS, Topology, keyOf } from './topology.ts';
+export type { Limits, Node } from './topology.ts';
+export { digest, outputId, toDocument } from './compute.ts';
+export type { Computation, Outcome } from './compute.ts';
+export { ComposeEngine } from './engine.ts';
+export type { Counters, EngineOptions, ExplainEntry, Output, PushReport } from './engine.ts';
+export { SNAPSHOT_FORMAT } from './snapshot.ts';
+export type { SOSnapshot } from './snapshot.ts';
+export { recompute } from './reference.ts';
