@@ -28,7 +28,13 @@ export interface JsSandboxStats {
   readonly resets: number;
   /** Times the WebAssembly module was replaced after a fault. */
   readonly faults: number;
+  /** Size of the live module's linear memory (it grows, never shrinks: a leak shows here), bytes. */
+  readonly wasmMemoryBytes: number;
 }
+
+/** The linear memory of an emscripten module; quickjs-emscripten keeps the module in a protected field. */
+const heapBytes = (m: QuickJSWASMModule | undefined): number =>
+  (m as unknown as { module?: { HEAPU8?: Uint8Array } } | undefined)?.module?.HEAPU8?.byteLength ?? 0;
 
 const loadModule = (): Promise<QuickJSWASMModule> => newQuickJSWASMModule(RELEASE_SYNC);
 
@@ -105,7 +111,7 @@ export class JsSandboxPool {
       functions += b.functions;
       resets += b.resets;
     }
-    return { owners: this.#owners.size, functions, resets, faults: this.#faults };
+    return { owners: this.#owners.size, functions, resets, faults: this.#faults, wasmMemoryBytes: heapBytes(this.#module) };
   }
 
   /** Resolves once a spare module is loaded (after a fault); for tests and orderly start-up. */

@@ -31,6 +31,9 @@ var Str = String, ErrorCtor = Error, ObjectProto = Object.prototype, SetCtor = S
 var setHas = Set.prototype.has, join = Array.prototype.join, exec = RegExp.prototype.exec;
 var MAX_DEPTH = ${maxDepth};
 
+// One frame is all describe() reads (a syntax error's position); a long backtrace per error would make
+// an error-throwing loop slow between two deadline checks.
+Error.stackTraceLimit = 1;
 delete G.WeakRef;
 delete G.FinalizationRegistry;
 

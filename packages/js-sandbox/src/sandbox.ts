@@ -75,19 +75,21 @@ export class JsSandbox {
    * Never throws: every failure is a typed `JsError` in the result.
    */
   run(source: string, args: readonly unknown[], limits?: Partial<JsCallLimits>): JsResult {
-    const lim = limitsWith<JsCallLimits>(this.#limits, limits);
-    if (typeof source !== 'string') return jsFail('FERRY_JS_SYNTAX', 'the source is not a string');
-    if (source.length > this.#limits.maxSourceBytes || utf8Length(source) > this.#limits.maxSourceBytes)
-      return jsFail('FERRY_JS_SOURCE_TOO_LARGE', `the source is longer than ${this.#limits.maxSourceBytes} bytes`);
-    const text = argsText(args, this.#limits.maxDepth, this.#limits.maxArgsBytes);
-    if (!text.ok) return text;
     try {
+      const lim = limitsWith<JsCallLimits>(this.#limits, limits);
+      if (typeof source !== 'string') return jsFail('FERRY_JS_SYNTAX', 'the source is not a string');
+      if (source.length > this.#limits.maxSourceBytes || utf8Length(source) > this.#limits.maxSourceBytes)
+        return jsFail('FERRY_JS_SOURCE_TOO_LARGE', `the source is longer than ${this.#limits.maxSourceBytes} bytes`);
+      const text = argsText(args, this.#limits.maxDepth, this.#limits.maxArgsBytes);
+      if (!text.ok) return text;
       const live = this.#boot();
       if (!live.ok) return live;
       const fn = this.#compiled(live.value, source, lim.timeoutMs);
       if (!fn.ok) return fn;
       return this.#call(live.value, fn.value, text.value, lim);
     } catch (cause) {
+      // Only the host's own stack running out lands here (inside the engine or just before it); the
+      // engine's state is then unknown, so the module is replaced even if the fault came before it.
       return this.#faulted(cause);
     }
   }
