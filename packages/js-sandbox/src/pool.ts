@@ -10,7 +10,7 @@
  * its next call, on a spare module loaded ahead of time; a new spare loads in the background.
  */
 import { RELEASE_SYNC, type QuickJSWASMModule, newQuickJSWASMModule } from 'quickjs-emscripten';
-import type { JsResult } from './errors.ts';
+import { type JsResult, jsFail } from './errors.ts';
 import { DEFAULT_LIMITS, type JsCallLimits, type JsLimits, limitsWith } from './limits.ts';
 import { type Engine, JsSandbox } from './sandbox.ts';
 
@@ -91,8 +91,9 @@ export class JsSandboxPool {
     return box;
   }
 
-  /** `forOwner(owner).run(source, args, limits)`. */
+  /** `forOwner(owner).run(source, args, limits)`; after `close`, `FERRY_JS_UNAVAILABLE`. */
   run(owner: string, source: string, args: readonly unknown[], limits?: Partial<JsCallLimits>): JsResult {
+    if (this.#closed) return jsFail('FERRY_JS_UNAVAILABLE', 'the sandbox pool is closed');
     return this.forOwner(owner).run(source, args, limits);
   }
 
