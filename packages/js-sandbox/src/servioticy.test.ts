@@ -174,3 +174,17 @@ describe('ServIoTicy 0.2.0 functions', () => {
     expect(value(src, [])).toEqual(reference(src, []));
   });
 });
+
+describe('the pool', () => {
+  it('keeps at most maxOwners runtimes, frees a dropped owner, and answers FERRY_JS_UNAVAILABLE once closed', async () => {
+    const small = await JsSandboxPool.create({ maxOwners: 2 });
+    for (const o of ['a', 'b', 'c']) expect(small.run(o, 'function(x){ return x }', [o])).toEqual({ ok: true, value: o });
+    expect(small.stats().owners).toBe(2);
+    small.drop('c');
+    expect(small.stats().owners).toBe(1);
+    expect(small.run('a', 'function(x){ return x }', [1])).toEqual({ ok: true, value: 1 });
+    small.close();
+    const r = small.run('a', 'function(x){ return x }', [1]);
+    expect(r.ok || r.error.code).toBe('FERRY_JS_UNAVAILABLE');
+  });
+});
