@@ -2,7 +2,7 @@
 import { RulesHost } from '@ferry/rules-host';
 import { describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../ingest/index.ts';
-import { RulesFeed, relayable } from './rules.ts';
+import { RulesFeed, relayable, relayedTopic } from './rules.ts';
 
 const event = (sq: number): IngestEvent =>
   ({
@@ -51,5 +51,23 @@ describe('relaying a gateway rule output', () => {
       'ferry',
     ];
     expect(refused.filter((t) => relayable('ferry', t))).toEqual([]);
+  });
+
+  it("takes the topic from a rule output on the gateway's own <p>/up/<gw>/rule only, and only a topic name", () => {
+    const out = (topic: string, arrived: string, kid = 'gw-1'): IngestEvent =>
+      ({
+        type: 'message',
+        kid,
+        ep: 1,
+        sq: 0,
+        topic: arrived,
+        message: { header: { kid, ep: 1, sq: 0 }, claims: { iss: kid, iat: 1, ev: 'rule', d: { topic, out: { n: 1 } } } },
+      }) as unknown as IngestEvent;
+    expect(relayedTopic(out('ferry/agg/x', 'ferry/up/gw-1/rule'))).toBe('ferry/agg/x');
+    expect(relayedTopic(out('ferry/agg/x', 'ferry/up/gw-2/rule'))).toBeUndefined(); // not its own
+    expect(relayedTopic(out('ferry/agg/x', 'ferry/up/gw-1/hot'))).toBeUndefined(); // on its own topic: no relay
+    for (const bad of ['ferry/agg/#', 'ferry/+/x', 'ferry/a\u0000b', '', 'x'.repeat(257)])
+      expect([bad.slice(0, 12), relayedTopic(out(bad, 'ferry/up/gw-1/rule'))]).toEqual([bad.slice(0, 12), undefined]);
+    expect(relayedTopic(event(0))).toBeUndefined();
   });
 });

@@ -65,7 +65,8 @@ const MAX_RELAY_TOPIC = 256;
 export function relayedTopic(e: IngestEvent): string | undefined {
   if (e.type !== 'message' || e.message.claims['ev'] !== 'rule' || e.topic === undefined || !e.topic.endsWith(`/up/${e.kid}/rule`)) return undefined;
   const t = (e.message.claims['d'] as Record<string, Json> | undefined)?.['topic'];
-  return typeof t === 'string' && t.length > 0 && t.length <= MAX_RELAY_TOPIC && !/[#+\u0000]/.test(t) ? t : undefined;
+  // A topic name: no wildcards (MQTT 3.1.1 §4.7.1) and no NUL (§1.5.3).
+  return typeof t === 'string' && t.length > 0 && t.length <= MAX_RELAY_TOPIC && !/[#+]/.test(t) && !t.includes('\u0000') ? t : undefined;
 }
 
 /**
