@@ -153,6 +153,7 @@ export async function run(code: Code, scope: Scope, node: Node, ctx: ComputeCont
       code.js.source,
       code.js.params.map((p) => toDocument(scope.get(p))),
       globals,
+      { owner: node.so.owner, so: node.so.id, stream: node.stream.name },
     );
     if (!r.ok) throw r.error;
     return r.value;
@@ -162,6 +163,7 @@ export async function run(code: Code, scope: Scope, node: Node, ctx: ComputeCont
     code.fn.hash,
     code.fn.export,
     code.fn.inputs.map((p) => toDocument(scope.get(p))),
+    { owner: node.so.owner, so: node.so.id, stream: node.stream.name },
   );
   if (!r.ok) throw r.error;
   return r.value;

@@ -9,7 +9,7 @@ export { DEFAULT_BUDGET, evaluate } from './eval.ts';
 export { MAX_ARRAY, MAX_STRING, hasType, isKnownType, parseSensorUpdate, valueProblem } from './values.ts';
 export type { Scalar, SensorUpdate, StreamValue, Value } from './values.ts';
 export { MemoryGrants, MemoryStore } from './ports.ts';
-export type { ComposeStore, FnRunner, GrantPort, InputDocument, JsRunner, Reader, Target } from './ports.ts';
+export type { ComposeStore, FnRunner, GrantPort, InputDocument, JsRunner, Reader, RunContext, Target } from './ports.ts';
 export { LIMITS, Topology, keyOf } from './topology.ts';
 export type { Limits, Node } from './topology.ts';
 export { digest, outputId, toDocument } from './compute.ts';

@@ -20,15 +20,27 @@ export type InputDocument = { readonly channels: Readonly<Record<string, { reado
  * and `$input`, the update that triggered it). The sandbox bounds memory and time; a failure is a
  * FERRY_COMPOSE_RUNNER error.
  */
+/** Who a runner runs for: the owner of the service object (its sandbox, quotas and white-lists are that owner's). */
+export interface RunContext {
+  readonly owner: string;
+  readonly so: string;
+  readonly stream: string;
+}
+
 export interface JsRunner {
-  run(source: string, args: readonly InputDocument[], globals: Readonly<Record<string, InputDocument>>): MaybePromise<Result<unknown, ComposeError>>;
+  run(
+    source: string,
+    args: readonly InputDocument[],
+    globals: Readonly<Record<string, InputDocument>>,
+    ctx: RunContext,
+  ): MaybePromise<Result<unknown, ComposeError>>;
   /** Checks a function's syntax when its object is created; without it, syntax errors show at run time. */
   check?(source: string): Result<void, ComposeError>;
 }
 
 /** Calls a wasm function by content hash under the function runner's white-lists and quotas. */
 export interface FnRunner {
-  call(hash: string, exportName: string, args: readonly InputDocument[]): MaybePromise<Result<unknown, ComposeError>>;
+  call(hash: string, exportName: string, args: readonly InputDocument[], ctx: RunContext): MaybePromise<Result<unknown, ComposeError>>;
 }
 
 /** Latest values (a composite's latest value is its last output) and output history, by stream key `<so>/<stream>`. */

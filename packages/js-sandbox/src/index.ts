@@ -7,4 +7,4 @@
 export { JS_ERRORS, JsError, type JsErrorCode, type JsResult, type Json } from './errors.ts';
 export { DEFAULT_LIMITS, type JsCallLimits, type JsLimits, type JsRuntimeLimits } from './limits.ts';
 export { JsSandboxPool, type JsSandboxPoolOptions, type JsSandboxStats } from './pool.ts';
-export { JsSandbox } from './sandbox.ts';
+export { JsSandbox, withoutTrailingSemicolons } from './sandbox.ts';

@@ -306,7 +306,7 @@ export class JsSandbox {
  * (`function(a){ return a }; // note`). Used only after the source as given failed to compile; what
  * compiles is still checked against the source as given.
  */
-function withoutTrailingSemicolons(source: string): string {
+export function withoutTrailingSemicolons(source: string): string {
   let s = source;
   for (let i = s.lastIndexOf(';'); i >= 0 && INERT.test(s.slice(i)); i = s.lastIndexOf(';')) s = `${s.slice(0, i)} ${s.slice(i + 1)}`;
   return s;
