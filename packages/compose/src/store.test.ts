@@ -1,0 +1,4 @@
+import { MemoryStore } from './ports.ts';
+import { composeStoreContract } from './store.case.ts';
+
+composeStoreContract('memory', () => new MemoryStore());
