@@ -8,3 +8,4 @@ export { rotateMasterKey, type RotateOptions, type RotationResult, type Rotation
 // The composite-stream engine's JavaScript port on the QuickJS sandbox (docs/composite-streams.md), for hosts.
 export { sandboxJsRunner } from './compose/js-runner.ts';
 export { COMPOSE_HISTORY_CAP, SqliteComposeStore } from './storage/sqlite/compose-store.ts';
+export { RedisComposeStore } from './storage/redis/compose-store.ts';
