@@ -3,6 +3,7 @@
  * "Schedules"). Errors are the typed FERRY_FN_* of the call protocol, and the FERRY_STORE_* of a store
  * that fails, each with the status its catalog gives the code (docs/errors.md).
  */
+import { bearerOf } from './auth.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { fnFail, type FnError } from '@ferry/wasm-host';
 import { HASH_PATTERN, type FunctionService } from '../functions/index.ts';
@@ -14,8 +15,6 @@ type Result = { ok: true; value: unknown } | { ok: false; error: FnError };
 
 const send = (reply: FastifyReply, r: Result, okStatus = 200): FastifyReply =>
   r.ok ? reply.code(okStatus).send(r.value) : reply.code(r.error.status).send(r.error.toJSON());
-
-const bearer = (h: string | undefined): string => (h?.startsWith('Bearer ') === true ? h.slice(7) : '');
 
 /** Schedules take the function tokens (docs/functions.md), checked by the scheduler, not API credentials. */
 const fnRoute = { config: { access: 'fn' as const, rateLimit: false as const } };
@@ -42,7 +41,7 @@ export function scheduleRoutes(app: FastifyInstance, scheduler: Scheduler, fns: 
     guarded(reply, async () => {
       const b = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
       const create = {
-        token: typeof b['token'] === 'string' ? b['token'] : bearer(req.headers.authorization),
+        token: typeof b['token'] === 'string' ? b['token'] : (bearerOf(req) ?? ''),
         namespace: b['namespace'],
         hash: b['hash'],
         export: b['export'],
@@ -71,7 +70,7 @@ export function scheduleRoutes(app: FastifyInstance, scheduler: Scheduler, fns: 
   app.get<{ Querystring: { token?: string } }>('/api/functions/schedules', fnRoute, async (req, reply) =>
     guarded(reply, async () => {
       const q = req.query.token;
-      const p = fns.authenticate(typeof q === 'string' && q !== '' ? q : bearer(req.headers.authorization));
+      const p = fns.authenticate(typeof q === 'string' && q !== '' ? q : (bearerOf(req) ?? ''));
       if (!p.ok) return send(reply, p);
       const { owner, claims } = p.value;
       const mine = (await scheduler.store.list()).filter((s) => s.owner === owner && (claims === undefined || claims.namespaces.includes(s.namespace)));
@@ -83,7 +82,7 @@ export function scheduleRoutes(app: FastifyInstance, scheduler: Scheduler, fns: 
   app.delete<{ Params: { id: string } }>('/api/functions/schedules/:id', fnRoute, async (req, reply) =>
     guarded(reply, async () => {
       const t = (req.body as { token?: unknown } | undefined)?.token;
-      const r = await scheduler.remove(typeof t === 'string' ? t : bearer(req.headers.authorization), req.params.id);
+      const r = await scheduler.remove(typeof t === 'string' ? t : (bearerOf(req) ?? ''), req.params.id);
       return r.ok ? reply.code(204).send() : send(reply, r);
     }),
   );

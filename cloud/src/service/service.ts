@@ -7,6 +7,7 @@
  * registered device (function replies, its namespace state) is signed for it (downlink.ts).
  */
 import { hostname } from 'node:os';
+import { isLoopback } from '@ferry/base';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -323,7 +324,4 @@ export class CloudService {
   }
 }
 
-/** 127.0.0.0/8, ::1 and localhost: addresses only this machine reaches. */
-export function isLoopback(addr: string): boolean {
-  return addr === 'localhost' || addr === '::1' || /^127(\.\d{1,3}){3}$/.test(addr);
-}
+export { isLoopback };

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isLoopback } from '@ferry/base';
 import { GatewayError } from '../uplink/errors.ts';
 
 const hex = (minBytes: number, exactBytes?: number) =>
@@ -76,7 +77,7 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .refine(
-        (a) => a.token_file !== undefined || isLoopbackHost(a.host),
+        (a) => a.token_file !== undefined || isLoopback(a.host),
         'api.host is not a loopback address: give api.token_file (the API would be open to the network)',
       )
       .default({ host: '127.0.0.1', port: 8081 }),
@@ -150,9 +151,6 @@ export function loadConfig(path: string): GatewayConfig {
   }
   return parseConfig(value, path);
 }
-
-/** 127.0.0.0/8, ::1 and localhost: addresses only this machine reaches. */
-export const isLoopbackHost = (addr: string): boolean => addr === 'localhost' || addr === '::1' || /^127(\.\d{1,3}){3}$/.test(addr);
 
 /** Shortest API token accepted: 32 characters leave no room for guessing. */
 export const MIN_API_TOKEN = 32;

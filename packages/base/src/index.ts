@@ -2,4 +2,5 @@
 export * from './backoff.ts';
 export * from './clock.ts';
 export * from './errors.ts';
+export * from './net.ts';
 export * from './token-bucket.ts';
