@@ -5,7 +5,7 @@
  * cloud keeps only the SHA-256. The admin credential is given (FERRY_ADMIN_TOKEN) or made at first start and
  * kept in `<data>/admin.token`, mode 0600.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuthError } from './errors.ts';
@@ -14,9 +14,6 @@ export const API_TOKEN_PREFIX = 'ferry_at';
 const API_TOKEN = /^ferry_at\.([A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{43})$/;
 
 export const sha256 = (s: string | Uint8Array): Buffer => createHash('sha256').update(s).digest();
-
-/** Constant-time equality of two SHA-256 digests (or any two equal-length buffers). */
-export const sameDigest = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b);
 
 export function newApiToken(): { id: string; token: string; verifier: Buffer } {
   const id = randomBytes(9).toString('base64url');

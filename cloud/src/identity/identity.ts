@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { KID_PATTERN } from '@ferry/message';
-import { newApiToken, newInvitation, parseApiToken, sameDigest, sha256 } from './credentials.ts';
+import { sameBytes } from '../functions/tokens/private-token.ts';
+import { newApiToken, newInvitation, parseApiToken, sha256 } from './credentials.ts';
 import { AuthError } from './errors.ts';
 import { isRole, mayActOn, roleAtLeast, type Principal, type Role } from './principal.ts';
 
@@ -85,10 +86,10 @@ export class Identity {
     const at = parseApiToken(credential);
     if (at !== undefined) {
       const rec = this.#token(at.id);
-      if (rec === undefined || !sameDigest(rec.verifier, sha256(at.secret)) || !this.#live(rec)) return undefined;
+      if (rec === undefined || !sameBytes(rec.verifier, sha256(at.secret)) || !this.#live(rec)) return undefined;
       return { id: `token:${rec.id}`, owner: rec.owner, role: rec.role, via: 'api-token', tokenId: rec.id };
     }
-    if (sameDigest(sha256(credential), this.#admin)) return { id: 'admin', owner: undefined, role: 'admin', via: 'admin' };
+    if (sameBytes(sha256(credential), this.#admin)) return { id: 'admin', owner: undefined, role: 'admin', via: 'admin' };
     return undefined;
   }
 

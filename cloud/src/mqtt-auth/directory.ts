@@ -5,7 +5,9 @@
  * with its own id as client id, a worker with any id that starts with its user name, so nobody can take over
  * (and so cut off) another identity's session by reusing its client id.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sameBytes } from '../functions/tokens/private-token.ts';
+import { sha256 } from '../identity/credentials.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Identity } from './acl.ts';
 
@@ -22,11 +24,9 @@ export function processWorkerCredential(): MqttCredential {
   return { username: `ferry-worker-${randomBytes(6).toString('hex')}`, password: randomBytes(24).toString('base64url') };
 }
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-
 /** Constant-time: equal-length digests, so neither the length nor the first differing byte shows in the timing. */
 export function sameSecret(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
+  return sameBytes(sha256(given), sha256(expected));
 }
 
 export class MqttDirectory {
