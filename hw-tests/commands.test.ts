@@ -4,7 +4,9 @@
  * cmd.ack; tampered, wrong-key and wrong-audience tokens are dropped unanswered; expired and replayed ones
  * are answered rejected; the replay window survives a restart of the board process.
  */
+import fc from 'fast-check';
 import { afterEach, describe, expect } from 'vitest';
+import type { Json } from '@ferry/message';
 import { acksIn, signCommand, tamper } from '@ferry/test-kit/device-commands';
 import { startPosixBoard } from './src/posix-board.ts';
 import { KEY, NEEDS_TEST_CONTROL, cleanup, connect, openTarget, posixOnly } from './src/target.ts';
@@ -42,8 +44,10 @@ describe('signed commands on the posix WAMR board', () => {
     await client.testTick(10_000);
     expect(lastTel(client.messages)['sp']).toBe(20);
     const before = client.messages.length;
+    // The answer takes the board's next sequence number (the boot message may have gone before the port was open).
+    const next = JSON.parse(Buffer.from(client.messages.at(-1)!.split('.')[0]!, 'base64url').toString()).sq + 1;
     expect(await client.signedCommand(cmd({ setpoint: 23.5 }, { id: 'sp-1' }))).toBe('delivered');
-    expect(acksIn(client.messages.slice(before), KEY)).toEqual([{ id: 'sp-1', status: 'acked', ep: info.epoch, sq: before }]);
+    expect(acksIn(client.messages.slice(before), KEY)).toEqual([{ id: 'sp-1', status: 'acked', ep: info.epoch, sq: next }]);
     await client.testTick(10_000);
     expect(lastTel(client.messages)['sp']).toBe(23.5);
   });
@@ -81,6 +85,38 @@ describe('signed commands on the posix WAMR board', () => {
       'rb:acked:',
     ]);
     expect((await client.hello()).epoch).toBe(info.epoch + 1);
+  });
+
+  itTc('random tokens and random signed bodies never crash the C host: answered exactly when authentic with a valid id', async () => {
+    const { client } = await openTarget({ deviceId: ID });
+    const ID_OK = /^[A-Za-z0-9._-]{1,64}$/;
+    const json = fc.jsonValue({ maxDepth: 20 }) as fc.Arbitrary<Json>;
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 2048 }), async (bytes) => {
+        expect(await client.signedCommand(bytes)).toBe('dropped');
+      }),
+      { numRuns: 100 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.stringMatching(ID_OK), fc.string({ maxLength: 70 }), json), json, async (id, c) => {
+        const before = client.messages.length;
+        const t = signCommand({
+          deviceKey: KEY,
+          deviceId: ID,
+          id: '',
+          cmd: null,
+          body: { id: id as Json, cmd: c },
+          ep: 1_900_000_000,
+          sq: ++sq,
+          nowMs: START_MS,
+        });
+        const valid = typeof id === 'string' && ID_OK.test(id);
+        expect(await client.signedCommand(t)).toBe(valid ? 'delivered' : 'dropped');
+        expect(acksIn(client.messages.slice(before), KEY).map((a) => a.id)).toEqual(valid ? [id] : []);
+      }),
+      { numRuns: 150 },
+    );
+    expect((await client.hello()).running).toBe(true);
   });
 
   itTc('keeps its replay window across a restart of the board process', async () => {
