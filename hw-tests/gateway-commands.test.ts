@@ -15,6 +15,7 @@ import { GatewayDaemon, buildSources, parseConfig } from '@ferry/gateway';
 import { signCommand } from '@ferry/test-kit/device-commands';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { freePort } from '@ferry/test-kit/ports';
+import { until } from '@ferry/test-kit/until';
 import { startPosixBoard } from './src/posix-board.ts';
 import { cleanup, isHw } from './src/target.ts';
 
@@ -23,13 +24,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
   await cleanup();
 });
-const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe('commands through the gateway to a serial board', () => {
   it.skipIf(isHw)(

@@ -16,19 +16,13 @@ import { CloudService } from '@ferry/cloud';
 import { signCommand } from '@ferry/test-kit/device-commands';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { freePort } from '@ferry/test-kit/ports';
+import { until } from '@ferry/test-kit/until';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../bin/ferry.mjs');
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 function run(args: string[]): { proc: ChildProcess; lines: Record<string, unknown>[]; stderr: string[] } {
   const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { aedesBroker, type TestBroker } from '@ferry/test-kit/brokers';
+import { until } from '@ferry/test-kit/until';
 import type { SourceProblem } from '../sources/types.ts';
 import { CommandRelay, type CommandTarget } from './commands.ts';
 
@@ -44,13 +45,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-const until = async (cond: () => boolean, what: string): Promise<void> => {
-  const end = Date.now() + 10_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 async function rig(): Promise<{ broker: TestBroker; gw: MqttClient; pub: MqttClient; path: string; problems: SourceProblem[] }> {
   const broker = await aedesBroker();
