@@ -159,6 +159,21 @@ export class GatewayDaemon {
         for (const s of sources) this.set({ source: s.name }, s.health().up ? 1 : 0);
       },
     });
+    const commands = this.commands;
+    new Gauge({
+      name: 'ferry_gateway_commands',
+      help: 'Signed commands for serial boards: received from the broker, forwarded to a board, refused, dropped from a full queue, and queued now',
+      labelNames: ['state'],
+      registers: [r],
+      collect() {
+        const s = commands.stats();
+        for (const [state, n] of Object.entries(s)) this.set({ state }, n);
+        this.set(
+          { state: 'queued' },
+          Object.values(commands.queued()).reduce((a, b) => a + b, 0),
+        );
+      },
+    });
     const rules = this.rules;
     new Gauge({
       name: 'ferry_gateway_rules_running',
