@@ -2,7 +2,8 @@
  * `ferry board run` as a real process against a real cloud (embedded broker, real ingest): the board logs in
  * with the password derived from its key, receives a signed command on its dn topic, applies it and acks; the
  * ack is verified and stored by the cloud, and the board's telemetry shows the new setpoint. A forged command
- * changes nothing and is not answered.
+ * changes nothing and is not answered. Killed (-9) and restarted on the same state, it boots into a newer epoch
+ * and answers the same command again as `replayed`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -47,7 +48,8 @@ describe('ferry board run', () => {
     const { key } = cloud.devices.add('th-run', 'home');
     const keyBytes = Uint8Array.from(Buffer.from(key, 'hex'));
     const url = `mqtt://127.0.0.1:${mqttPort}`;
-    const board = run(['board', 'run', '--id', 'th-run', '--key', key, '--mqtt', url, '--tick', '100', '--state', mkdtempSync(join(tmpdir(), 'ferry-run-'))]);
+    const state = mkdtempSync(join(tmpdir(), 'ferry-run-'));
+    const board = run(['board', 'run', '--id', 'th-run', '--key', key, '--mqtt', url, '--tick', '100', '--state', state]);
     await until(() => board.lines.some((l) => l['event'] === 'online'), `the board online (stderr: ${board.stderr.join(' ')})`);
 
     const pub = await mqtt.connectAsync(url, workerLogin(cloud.mqttCredential));
@@ -72,5 +74,16 @@ describe('ferry board run', () => {
     expect(await series('cmd.ack')).toEqual([{ id: 'run-1', status: 'acked' }]);
     await until(async () => (await setpoint()) === 22.5, 'telemetry with the new setpoint');
     expect(board.lines.filter((l) => l['event'] === 'command').map((l) => l['delivered'])).toEqual([false, true]);
+
+    // kill -9, then the same state: a new epoch, and the command already applied is answered `replayed`.
+    const firstEpoch = board.lines.find((l) => l['event'] === 'online')!['epoch'] as number;
+    board.proc.kill('SIGKILL');
+    await new Promise((r) => board.proc.once('exit', r));
+    const again = run(['board', 'run', '--id', 'th-run', '--key', key, '--mqtt', url, '--tick', '100', '--state', state]);
+    await until(() => again.lines.some((l) => l['event'] === 'online'), 'the board online again');
+    expect(again.lines.find((l) => l['event'] === 'online')!['epoch']).toBeGreaterThan(firstEpoch);
+    await pub.publishAsync('ferry/dn/th-run/cmd', real, { qos: 1 });
+    await until(async () => (await series('cmd.ack')).length === 2, 'the answer to the replay');
+    expect((await series('cmd.ack'))[1]).toEqual({ id: 'run-1', status: 'rejected', reason: 'replayed' });
   }, 60_000);
 });
