@@ -246,8 +246,10 @@ void hal_esp32_init(void) {
     has_downlink_key = key_len >= 32 && ferry_hkdf_sha256_32(key, key_len, "ferry/downlink/v1", device_id, downlink_key);
 #else
     size_t dl = sizeof downlink_key;
-    has_downlink_key = nvs_open("ferry_key", NVS_READONLY, &h) == ESP_OK && nvs_get_blob(h, "downlink", downlink_key, &dl) == ESP_OK && dl == 32;
-    if (has_downlink_key) nvs_close(h);
+    if (nvs_open("ferry_key", NVS_READONLY, &h) == ESP_OK) {
+        has_downlink_key = nvs_get_blob(h, "downlink", downlink_key, &dl) == ESP_OK && dl == 32;
+        nvs_close(h);
+    }
 #endif
     if (!has_downlink_key) ESP_LOGW(TAG, "no downlink key: signed commands are dropped");
 }
