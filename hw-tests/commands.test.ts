@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect } from 'vitest';
-import type { Json } from '@ferry/message';
+import { encode, type Json } from '@ferry/message';
+import { downlinkKey } from '@ferry/message/node';
 import { acksIn, signCommand, tamper } from '@ferry/test-kit/device-commands';
 import { startPosixBoard } from './src/posix-board.ts';
 import { KEY, NEEDS_TEST_CONTROL, cleanup, connect, openTarget, posixOnly } from './src/target.ts';
@@ -117,6 +118,26 @@ describe('signed commands on the posix WAMR board', () => {
       { numRuns: 150 },
     );
     expect((await client.hello()).running).toBe(true);
+  });
+
+  itTc('reads exp as a NumericDate with a fraction, and answers invalid without one', async () => {
+    const { client } = await openTarget({ deviceId: ID });
+    const signed = (id: string, exp: number | undefined): string => {
+      const claims = { iss: 'ferry-cloud', aud: ID, iat: START_MS / 1000, ...(exp !== undefined && { exp }), ev: 'cmd', d: { id, cmd: { setpoint: 21 } } };
+      const r = encode({ header: { kid: 'ferry-cloud', ep: 1_950_000_000, sq: ++sq }, claims }, downlinkKey(KEY, ID));
+      if (!r.ok) throw r.error;
+      return r.value;
+    };
+    const before = client.messages.length;
+    await client.signedCommand(signed('in-time', START_MS / 1000 + 0.25));
+    await client.signedCommand(signed('no-exp', undefined));
+    await client.testAdvance(31_000); // past exp + the 30 s leeway by a fraction of a second
+    await client.signedCommand(signed('late', START_MS / 1000 + 0.25));
+    expect(acksIn(client.messages.slice(before), KEY).map((a) => `${a.id}:${a.status}:${a.reason ?? ''}`)).toEqual([
+      'in-time:acked:',
+      'no-exp:rejected:invalid',
+      'late:rejected:expired',
+    ]);
   });
 
   itTc('keeps its replay window across a restart of the board process', async () => {

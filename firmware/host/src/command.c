@@ -140,6 +140,28 @@ static bool as_uint(const span_t *v, uint64_t max, uint64_t *out) {
     return x <= max;
 }
 
+/* A NumericDate (RFC 7519 §2: seconds, possibly with a fraction) in milliseconds; false for anything else
+ * (signs, exponents, more than 15 integer digits). Fractions past milliseconds are cut. */
+static bool as_ms(const span_t *v, int64_t *out) {
+    size_t i = 0;
+    int64_t s = 0, ms = 0;
+    if (!v->p || v->n == 0) return false;
+    for (; i < v->n && v->p[i] >= '0' && v->p[i] <= '9'; i++) {
+        if (i >= 15) return false;
+        s = s * 10 + (v->p[i] - '0');
+    }
+    if (i == 0) return false;
+    if (i < v->n) {
+        if (v->p[i++] != '.' || i == v->n) return false;
+        for (int64_t scale = 100; i < v->n; i++, scale /= 10) {
+            if (v->p[i] < '0' || v->p[i] > '9') return false;
+            ms += (v->p[i] - '0') * scale;
+        }
+    }
+    *out = s * 1000 + ms;
+    return true;
+}
+
 /* ---- the replay window: the highest (ep, sq) accepted, one record the module cannot reach ---- */
 static bool window_fresh(uint32_t ep, uint32_t sq) {
     uint8_t r[8];
@@ -199,11 +221,11 @@ command_outcome_t command_deliver(const uint8_t *token, size_t len, bool *reboot
 
     /* Authentic and for this board: from here on it is answered. */
     int32_t verdict = FERRY_VERDICT_APPLY;
-    uint64_t expv = 0;
+    int64_t exp_ms = 0;
     if (!window_fresh((uint32_t)epv, (uint32_t)sqv)) verdict = FERRY_VERDICT_REPLAYED;
     else if (!window_accept((uint32_t)epv, (uint32_t)sqv)) return drop("cannot persist the replay window");
-    else if (!as_uint(&exp, 0xffffffffffffull, &expv)) verdict = FERRY_VERDICT_INVALID;
-    else if (hal_now_ms() >= (int64_t)expv * 1000 + COMMAND_LEEWAY_MS) verdict = FERRY_VERDICT_EXPIRED;
+    else if (!as_ms(&exp, &exp_ms)) verdict = FERRY_VERDICT_INVALID;
+    else if (hal_now_ms() >= exp_ms + COMMAND_LEEWAY_MS) verdict = FERRY_VERDICT_EXPIRED;
 
     int32_t result = 0;
     char err[256];
