@@ -111,7 +111,12 @@ export function boardRunCommand(io: Io): Command {
       line('online', { id: o.id, epoch: b.epoch, topic: cmdTopic });
       const timer = setInterval(() => {
         chain = chain.then(async () => {
-          b.tick(tickMs);
+          const r = b.tick(tickMs);
+          if (!r.ok) {
+            // A trapped module is re-instantiated in a new epoch, as a board's watchdog does.
+            io.err(`board: ${r.error.message}; rebooting\n`);
+            await b.boot();
+          }
           await settle();
         });
       }, tickMs);

@@ -199,7 +199,15 @@ export class EmulatedBoard {
     this.commandBody = new TextEncoder().encode(JSON.stringify(c.downlink.body));
     const r = this.instance.call('command', c.verdict);
     this.commandBody = undefined;
-    if (!r.ok) return { delivered: false, reason: r.error.code };
+    if (!r.ok) {
+      // Like a hardware watchdog (run()): a module that traps is re-instantiated in a new epoch.
+      if (this.instance?.dead === true) {
+        this.watchdogResets++;
+        this.log(3, `watchdog reset after ${r.error.message}`);
+        await this.boot();
+      }
+      return { delivered: false, reason: r.error.code };
+    }
     if (r.value < 0) return { delivered: false, reason: `module status ${r.value}` };
     if (r.value === COMMAND_RESULT.REBOOT) await this.boot();
     return { delivered: true, verdict: c.verdict, result: r.value };

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { COMMAND_VERDICT } from '@ferry/abi';
 import { DownlinkWindow, decode, type DownlinkWindowState } from '@ferry/message';
 import { acksIn, signCommand, tamper } from '@ferry/test-kit/device-commands';
+import { wat } from '@ferry/test-kit/wat';
 import { EmulatedBoard } from './board.ts';
 
 const key = new Uint8Array(32).map((_, i) => i + 7);
@@ -144,6 +145,26 @@ describe('signed commands on the emulated board', () => {
       'once:rejected:replayed',
       'older:rejected:replayed',
     ]);
+  });
+
+  it('a module that traps on a command is reset like a watchdog would, in a new epoch; the command stays consumed', async () => {
+    const trapping = wat(`(module
+      (import "cmd" "read" (func $read (param i32 i32) (result i32)))
+      (memory (export "memory") 1 1)
+      (func (export "abi_version") (result i32) i32.const 1)
+      (func (export "boot") (param i32) (result i32) i32.const 0)
+      (func (export "tick") (result i32) i32.const 0)
+      (func (export "command") (param i32) (result i32) (drop (call $read (i32.const 0) (i32.const 1536))) unreachable))`);
+    let b: EmulatedBoard | undefined;
+    b = await EmulatedBoard.create({ wasm: trapping, key, deviceId: ID, downlink: { nowMs: () => b?.clock.nowMs() ?? 0 } });
+    await b.boot();
+    const t = cmd(b, { setpoint: 22 });
+    expect(await b.command(t)).toEqual({ delivered: false, reason: 'FERRY_ABI_TRAP' });
+    expect([b.watchdogResets, b.epoch]).toEqual([1, 2]);
+    expect(b.tick().ok).toBe(true);
+    // Delivered again it is a replay for the host (the window took it before the module ran): never applied twice.
+    expect(await b.command(t)).toEqual({ delivered: false, reason: 'FERRY_ABI_TRAP' });
+    expect(b.downlink.refused.get('replayed')).toBe(1);
   });
 
   it('keeps its replay window across a restart of the host', async () => {
