@@ -9,6 +9,7 @@ import { afterEach, describe, expect } from 'vitest';
 import { encode, type Json } from '@ferry/message';
 import { downlinkKey } from '@ferry/message/node';
 import { acksIn, signCommand, tamper } from '@ferry/test-kit/device-commands';
+import { wat } from '@ferry/test-kit/wat';
 import { startPosixBoard } from './src/posix-board.ts';
 import { KEY, NEEDS_TEST_CONTROL, cleanup, connect, openTarget, posixOnly } from './src/target.ts';
 
@@ -138,6 +139,24 @@ describe('signed commands on the posix WAMR board', () => {
       'no-exp:rejected:invalid',
       'late:rejected:expired',
     ]);
+  });
+
+  itTc('a module that traps on a command is rebooted in a new epoch; one with a command of the wrong signature is refused at upload', async () => {
+    const { client } = await openTarget({ deviceId: ID });
+    const base = `(import "cmd" "read" (func $read (param i32 i32) (result i32)))
+      (memory (export "memory") 1 1)
+      (func (export "abi_version") (result i32) i32.const 1)
+      (func (export "boot") (param i32) (result i32) i32.const 0)
+      (func (export "tick") (result i32) i32.const 0)`;
+    await expect(client.upload(wat(`(module ${base} (func (export "command") (result i32) i32.const 0))`))).rejects.toMatchObject({
+      code: 'FERRY_SERIAL_UPLOAD_REJECTED',
+    });
+    const epoch = await client.upload(
+      wat(`(module ${base} (func (export "command") (param i32) (result i32) (drop (call $read (i32.const 0) (i32.const 1536))) unreachable))`),
+    );
+    expect(await client.signedCommand(cmd({ setpoint: 22 }, { id: 'boom' }))).toBe('dropped');
+    const info = await client.hello();
+    expect([info.epoch, info.running]).toEqual([epoch + 1, true]);
   });
 
   itTc('keeps its replay window across a restart of the board process', async () => {

@@ -229,7 +229,11 @@ command_outcome_t command_deliver(const uint8_t *token, size_t len, bool *reboot
 
     int32_t result = 0;
     char err[256];
-    if (!board_command(verdict, d.p, d.n, &result, err, sizeof err)) return drop(err);
+    if (!board_command(verdict, d.p, d.n, &result, err, sizeof err)) {
+        /* A module that trapped is re-instantiated, as the watchdog does after a tick; the command stays consumed. */
+        *reboot = board_app()->live && board_app()->dead;
+        return drop(err);
+    }
     if (result < 0) return drop("the module found no valid id");
     *reboot = result == FERRY_COMMAND_REBOOT;
     return COMMAND_DELIVERED;

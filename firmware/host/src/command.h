@@ -17,7 +17,8 @@ typedef enum {
     COMMAND_DROPPED = 1,    /* it did not verify, or the module could not answer: counted, no answer */
 } command_outcome_t;
 
-/* Verifies and delivers one token. *reboot is set when the module asks to be rebooted (after its answer). */
+/* Verifies and delivers one token. *reboot is set when the module asks to be rebooted (after its answer), or
+ * trapped on it. */
 command_outcome_t command_deliver(const uint8_t *token, size_t len, bool *reboot);
 
 /* Tokens dropped since start (a board has no metrics endpoint; the INFO frame could carry it later). */

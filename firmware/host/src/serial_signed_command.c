@@ -2,7 +2,7 @@
  * The gateway cannot forge one (it has no downlink key), so the board verifies it (command.c) and answers
  * the gateway only that the token arrived: ACK outcome u8, 0 delivered to the module (its signed cmd.ack
  * went out first, as a MESSAGE frame), 1 dropped. Either way the gateway may forget the token. A module
- * that asked for a reboot is rebooted after the ACK. */
+ * that asked for a reboot, or trapped on the command, is rebooted after the ACK. */
 #include "board.h"
 #include "command.h"
 #include "ferry_abi.h"
