@@ -26,6 +26,7 @@ if (isHw) {
       // Messages precede the ACK of the request that made them on the one ordered line: all are in.
       messages: async () => [...c.messages],
       abiVersion: () => c.testAbiVersion(),
+      command: async (token) => (await c.signedCommand(token)) === 'delivered',
       close: async () => {
         await c.close();
         await board.stop();

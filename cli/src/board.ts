@@ -1,4 +1,4 @@
-/** @module `ferry board`: run the firmware on the emulated board (sim, demo) and check modules (inspect). */
+/** @module `ferry board`: run the firmware on the emulated board (sim, demo, run online) and check modules (inspect). */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { EmulatedBoard, THERMOSTAT_WASM } from '@ferry/firmware';
@@ -7,6 +7,7 @@ import { hmacKey } from '@ferry/message/node';
 import { checkModule, inspect, signature } from '@ferry/wasm-host';
 import { intOption, keyBytes } from './key.ts';
 import { UsageError } from './usage.ts';
+import { boardRunCommand } from './board-run.ts';
 import type { Io } from './io.ts';
 
 const DEMO_KEY = '0f'.repeat(32);
@@ -152,6 +153,8 @@ export function boardCommands(io: Io, setCode: (c: number) => void): Command {
       io.out(`verify them yourself: npx ferry board sim --ticks 5 --key ${DEMO_KEY} | npx ferry msg verify --key ${DEMO_KEY}\n`);
       if (bad > 0) setCode(1);
     });
+
+  board.addCommand(boardRunCommand(io));
 
   board
     .command('inspect <wasm>')

@@ -7,7 +7,9 @@
 // - a safety cut-off (sensor fault, implausible reading, over-temperature) that switches off at once,
 //   overriding the minimum on time;
 // - setpoint, hysteresis, times and a daily schedule read from state every tick, so the cloud or the
-//   gateway can change them.
+//   gateway can change them;
+// - signed commands (command.ts) set the setpoint or the schedule, override the furnace for a bounded
+//   time (still under the safety cut-off and the minimum on/off times), or ask for a reboot.
 import {
   actuator_set, clock_now_ms, clock_uptime_ms, dev_id, log_write, msg_emit, sensor_read,
   ABI_VERSION, LIMIT_DEVICE_ID_MAX, STATUS_BAD_ARGUMENT, STATUS_OK,
@@ -30,6 +32,8 @@ let booted = false;
 let heating = false;
 let lastChange: i64 = 0;
 let alarm: i32 = 0; // 0 none, 1 sensor fault, 2 over-temperature
+let overrideUntil: i64 = 0; // uptime ms until which a furnace override command is in force
+let overrideOn = false;
 
 // Results of the last tick, for telemetry.
 let lastT: i64 = NAN_CENTI;
@@ -42,7 +46,7 @@ function info(s: string): void {
   log_write(1, state.valMem, state.valW.len);
 }
 
-function startBody(ev: string): void {
+export function startBody(ev: string): void {
   env.begin();
   env.key("iss");
   env.body.strUtf8(kidMem, kidLen);
@@ -52,7 +56,7 @@ function startBody(ev: string): void {
   env.open(0x7b);
 }
 
-function send(): i32 {
+export function send(): i32 {
   env.close(0x7d);
   const n = env.finish(kidMem, kidLen, epoch, seq, -1, 0, 0);
   if (n < 0) return n;
@@ -72,6 +76,7 @@ export function boot(ep: i32): i32 {
   seq = 0;
   heating = false;
   alarm = 0;
+  overrideUntil = 0;
   // Start in the safe state and count boot as a switch-off, so a reboot loop cannot short-cycle.
   actuator_set(0, 0);
   lastChange = clock_uptime_ms();
@@ -83,24 +88,30 @@ export function boot(ep: i32): i32 {
   return send();
 }
 
-/** Setpoint in hundredths: the schedule entry in force, else cfg.sp, else 20.00. */
-function setpoint(): i64 {
-  const dflt = state.centi("cfg.sp", 2000);
-  const n = state.get("cfg.sched");
-  if (n <= 0) return dflt;
-  // "HHMM=21.5,2230=17" (local time; cfg.tz_min is the offset from UTC in minutes).
-  const tz = state.uint("cfg.tz_min", 0);
-  const sched = state.get("cfg.sched"); // reload: uint() above reused the value buffer
-  const minute = <i32>(((clock_now_ms() / 60000 + tz) % 1440 + 1440) % 1440);
+export function isBooted(): bool {
+  return booted;
+}
+
+/** A furnace override command: `on` for `ms` of uptime, then the thermostat decides again. */
+export function overrideFurnace(on: bool, ms: i64): void {
+  overrideOn = on;
+  overrideUntil = clock_uptime_ms() + ms;
+}
+
+/**
+ * The value of the schedule "HHMM=21.5,2230=17" at `minute` of the local day: the latest entry at or
+ * before it, else (before the first entry of the day) yesterday's last entry; `dflt` when malformed.
+ */
+function scheduleAt(p: usize, n: i32, minute: i32, dflt: i64): i64 {
   let best: i64 = NAN_CENTI, bestAt = -1, last: i64 = NAN_CENTI, lastAt = -1;
   let i = 0;
-  while (i < sched) {
+  while (i < n) {
     let j = i;
-    while (j < sched && load<u8>(state.valMem + <usize>j) != 0x2c) j++;
+    while (j < n && load<u8>(p + <usize>j) != 0x2c) j++;
     // entry [i, j): HHMM=value
-    if (j - i < 6 || load<u8>(state.valMem + <usize>i + 4) != 0x3d) return dflt;
-    const hh = parseCenti(state.valMem + <usize>i, 2), mm = parseCenti(state.valMem + <usize>i + 2, 2);
-    const v = parseCenti(state.valMem + <usize>i + 5, j - i - 5);
+    if (j - i < 6 || load<u8>(p + <usize>i + 4) != 0x3d) return dflt;
+    const hh = parseCenti(p + <usize>i, 2), mm = parseCenti(p + <usize>i + 2, 2);
+    const v = parseCenti(p + <usize>i + 5, j - i - 5);
     if (hh == NAN_CENTI || mm == NAN_CENTI || v == NAN_CENTI || hh > 2300 || mm > 5900) return dflt;
     const at = <i32>(hh / 100) * 60 + <i32>(mm / 100);
     if (at <= minute && at > bestAt) { best = v; bestAt = at; }
@@ -108,7 +119,24 @@ function setpoint(): i64 {
     i = j + 1;
   }
   if (bestAt >= 0) return best;
-  return lastAt >= 0 ? last : dflt; // before the first entry: yesterday's last one is in force
+  return lastAt >= 0 ? last : dflt;
+}
+
+/** Whether a schedule command's text is well formed (empty clears the schedule). */
+export function scheduleValid(p: usize, n: i32): bool {
+  return n == 0 || scheduleAt(p, n, 0, NAN_CENTI) != NAN_CENTI;
+}
+
+/** Setpoint in hundredths: the schedule entry in force, else cfg.sp, else 20.00. */
+function setpoint(): i64 {
+  const dflt = state.centi("cfg.sp", 2000);
+  const n = state.get("cfg.sched");
+  if (n <= 0) return dflt;
+  // Local time: cfg.tz_min is the offset from UTC in minutes.
+  const tz = state.uint("cfg.tz_min", 0);
+  const sched = state.get("cfg.sched"); // reload: uint() above reused the value buffer
+  const minute = <i32>(((clock_now_ms() / 60000 + tz) % 1440 + 1440) % 1440);
+  return scheduleAt(state.valMem, sched, minute, dflt);
 }
 
 /** Writes this board's reading as temp.<kid> = "<celsius> <unix ms>". */
@@ -202,7 +230,9 @@ export function tick(): i32 {
       want = false; why = "cut-off: over-temperature"; safety = true;
     } else {
       if (alarm != 0) raise(0, t);
-      if (heating && lastMin >= sp + hyst) { want = false; why = "reached setpoint + hysteresis"; }
+      if (up < overrideUntil) {
+        if (heating != overrideOn) { want = overrideOn; why = overrideOn ? "override: on" : "override: off"; }
+      } else if (heating && lastMin >= sp + hyst) { want = false; why = "reached setpoint + hysteresis"; }
       else if (!heating && lastMin <= sp - hyst) { want = true; why = "below setpoint - hysteresis"; }
     }
   }

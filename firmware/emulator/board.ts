@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
-import { AbiError, STATUS } from '@ferry/abi';
+import { AbiError, COMMAND_RESULT, STATUS } from '@ferry/abi';
 import { mqttPassword } from '@ferry/message/node';
 import { compile, MemoryState, ModuleInstance, type BoardPorts, type CallResult, type CompiledModule, type SensorReading } from '@ferry/wasm-host';
 import { THERMOSTAT_WASM } from '../paths.ts';
@@ -45,6 +45,15 @@ export class BoardError extends Error {
 
 export const DEFAULT_START_MS = Date.UTC(2026, 0, 1);
 
+/**
+ * What became of a command token: dropped without an answer (it did not verify, or the module could not
+ * take it: no `command` export, a body without a valid id), or delivered with the host's verdict
+ * (COMMAND_VERDICT) and the module's result (COMMAND_RESULT, or a negative status).
+ */
+export type CommandOutcome =
+  | { readonly delivered: false; readonly reason: string }
+  | { readonly delivered: true; readonly verdict: number; readonly result: number };
+
 export class EmulatedBoard {
   readonly clock: VirtualClock;
   readonly room: Room;
@@ -63,6 +72,8 @@ export class EmulatedBoard {
   watchdogResets = 0;
 
   private instance: ModuleInstance | undefined;
+  /** The body of the command being delivered, while `command()` runs (cmd.read). */
+  private commandBody: Uint8Array | undefined;
   private readonly rng: Rng;
   private readonly key: KeyObject;
   private readonly tickMs: number;
@@ -136,6 +147,7 @@ export class EmulatedBoard {
         this.logs.push({ level, text });
         this.opts.onLog?.(level, text);
       },
+      commandBody: () => this.commandBody,
     };
   }
 
@@ -172,6 +184,33 @@ export class EmulatedBoard {
     this.advance(ms);
     if (this.instance === undefined) return { ok: false, error: new AbiError('FERRY_ABI_DEAD', 'board is not booted') };
     return this.instance.call('tick');
+  }
+
+  /**
+   * Delivers a signed command token (docs/actions.md "On the board"): the host verifies it (downlink.ts);
+   * a token that does not verify is dropped with no answer; otherwise the module gets it with the host's
+   * verdict and answers with one signed `cmd.ack` message. A module asking for a reboot is rebooted after
+   * its answer.
+   */
+  async command(token: string | Uint8Array): Promise<CommandOutcome> {
+    const c = this.downlink.openCommand(token);
+    if (c === undefined) return { delivered: false, reason: 'unverified' };
+    if (this.instance === undefined) return { delivered: false, reason: 'not booted' };
+    this.commandBody = new TextEncoder().encode(JSON.stringify(c.downlink.body));
+    const r = this.instance.call('command', c.verdict);
+    this.commandBody = undefined;
+    if (!r.ok) {
+      // Like a hardware watchdog (run()): a module that traps is re-instantiated in a new epoch.
+      if (this.instance?.dead === true) {
+        this.watchdogResets++;
+        this.log(3, `watchdog reset after ${r.error.message}`);
+        await this.boot();
+      }
+      return { delivered: false, reason: r.error.code };
+    }
+    if (r.value < 0) return { delivered: false, reason: `module status ${r.value}` };
+    if (r.value === COMMAND_RESULT.REBOOT) await this.boot();
+    return { delivered: true, verdict: c.verdict, result: r.value };
   }
 
   /**

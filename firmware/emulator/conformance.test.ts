@@ -4,7 +4,9 @@ import { EmulatedBoard } from './board.ts';
 
 abiConformance('Node emulated board', async () => {
   const key = new Uint8Array(32).map((_, i) => 255 - i);
-  const b = await EmulatedBoard.create({ key, deviceId: 'conf-1', seed: 7 });
+  let clock = (): number => 0;
+  const b = await EmulatedBoard.create({ key, deviceId: 'conf-1', seed: 7, downlink: { nowMs: () => clock() } });
+  clock = () => b.clock.nowMs();
   return {
     deviceId: b.deviceId,
     key,
@@ -27,6 +29,7 @@ abiConformance('Node emulated board', async () => {
     furnace: async () => b.furnaceOn,
     messages: async () => [...b.messages],
     abiVersion: () => b.abiVersion(),
+    command: async (token) => (await b.command(token)).delivered,
     close: async () => undefined,
   };
 });

@@ -6,11 +6,18 @@
  * than the last accepted one of its kind). The key is derived from the board's key and held by the host, in
  * this object; it never enters the module's memory.
  */
-import { DownlinkWindow, verifyDownlink, type Downlink, type DownlinkEvent, type HmacKey } from '@ferry/message';
+import { COMMAND_VERDICT } from '@ferry/abi';
+import { DOWNLINK_LEEWAY_MS, DownlinkWindow, verifyDownlink, type Downlink, type DownlinkEvent, type HmacKey } from '@ferry/message';
 import { downlinkKey } from '@ferry/message/node';
 
 /** Why a downlink message was refused: a FERRY_MSG_* code, or 'replayed'. */
 export type RefusalReason = string;
+
+/** A signed command that verified, and what the host tells the module about it (COMMAND_VERDICT). */
+export interface VerifiedCommand {
+  readonly downlink: Downlink;
+  readonly verdict: number;
+}
 
 export interface DownlinkReceiverOptions {
   /** The receiver's wall clock for `exp`, Unix ms (default the host's clock, Date.now: a board keeps it by SNTP). */
@@ -56,6 +63,29 @@ export class DownlinkReceiver {
   verify(payload: string | Uint8Array, ev: DownlinkEvent): Downlink | undefined {
     const v = verifyDownlink(payload, this.#key, { aud: this.deviceId, nowMs: (this.#o.nowMs ?? Date.now)(), ev });
     return v.ok ? v.value : this.#refuse(v.error.code);
+  }
+
+  /**
+   * A signed command (docs/actions.md "On the board"): undefined (counted, no answer) unless it verifies with
+   * the downlink key for this board as `cmd`. An authentic one gets a verdict: REPLAYED when its (ep, sq) is
+   * not above the highest accepted command, else it is recorded in the window (persisted through onAccept
+   * before the module sees it, so a crash never applies it twice) and is EXPIRED past `exp` and the
+   * leeway, INVALID without an `exp`, or APPLY.
+   */
+  openCommand(payload: string | Uint8Array): VerifiedCommand | undefined {
+    const nowMs = (this.#o.nowMs ?? Date.now)();
+    // Expiry is judged below, after the replay window, so an expired command can still be answered.
+    const v = verifyDownlink(payload, this.#key, { aud: this.deviceId, nowMs, ev: 'cmd', leewayMs: Number.POSITIVE_INFINITY });
+    if (!v.ok) return this.#refuse(v.error.code);
+    const d = v.value;
+    if (!this.window.fresh(d.ev, d.ep, d.sq)) {
+      this.#refuse('replayed');
+      return { downlink: d, verdict: COMMAND_VERDICT.REPLAYED };
+    }
+    this.accept(d);
+    if (d.exp === undefined) return { downlink: d, verdict: COMMAND_VERDICT.INVALID };
+    const expired = nowMs / 1000 >= d.exp + DOWNLINK_LEEWAY_MS / 1000;
+    return { downlink: d, verdict: expired ? COMMAND_VERDICT.EXPIRED : COMMAND_VERDICT.APPLY };
   }
 
   /** Records a verified message in the window; false (counted) for a replay or an older message. */

@@ -155,6 +155,26 @@ export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: {
       expect(got).toEqual(['{"id":7,"ok":true,"value":1}']);
     });
 
+    it("B's forged command on A's command topic reaches neither A's device nor A's gateway for its board; a worker's does", async () => {
+      const a = await connect(login('a1'));
+      const ga = await connect(login('ga'));
+      const got: string[] = [];
+      a.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+      ga.on('message', (t, p) => got.push(`${t} ${p.toString()}`));
+      expect(await granted(a, `${P}/dn/a1/cmd`)).toBe(1);
+      expect(await granted(ga, `${P}/dn/ab/cmd`)).toBe(1); // a gateway relays its serial boards' commands (docs/actions.md)
+      const b = await connect(login('b1'));
+      const gb = await connect(login('gb'));
+      for (const c of [b, gb]) for (const t of [`${P}/dn/a1/cmd`, `${P}/dn/ab/cmd`]) c.publish(t, 'forged.command.token', { qos: 0 });
+      await sleep(QUIET_MS);
+      expect(got).toEqual([]);
+      const w = await connect(sys.worker());
+      await w.publishAsync(`${P}/dn/a1/cmd`, 'a.signed.command', { qos: 1 });
+      await w.publishAsync(`${P}/dn/ab/cmd`, 'b.signed.command', { qos: 1 });
+      await eventually(() => got.length === 2, 'the cloud-side commands');
+      expect(got.sort()).toEqual([`${P}/dn/a1/cmd a.signed.command`, `${P}/dn/ab/cmd b.signed.command`]);
+    });
+
     it('a gateway publishes for the boards attached to it, not for another owner’s', async () => {
       const up = await watch(`${P}/up/ab/#`);
       const gb = await connect(login('gb'));

@@ -25,6 +25,15 @@ export const LIMIT_STATE_VALUE_MAX: i32 = 256;
 export const LIMIT_EMIT_MAX: i32 = 2048;
 export const LIMIT_LOG_MAX: i32 = 256;
 export const LIMIT_DEVICE_ID_MAX: i32 = 32;
+export const LIMIT_COMMAND_MAX: i32 = 1536;
+
+export const VERDICT_APPLY: i32 = 0;
+export const VERDICT_EXPIRED: i32 = 1;
+export const VERDICT_REPLAYED: i32 = 2;
+export const VERDICT_INVALID: i32 = 3;
+export const COMMAND_ACKED: i32 = 0;
+export const COMMAND_REBOOT: i32 = 1;
+export const COMMAND_REJECTED: i32 = 2;
 
 /** Wall-clock time in Unix milliseconds. May jump (NTP, RTC set); use only for timestamps, never for ordering or intervals. */
 // @ts-ignore: decorator
@@ -66,6 +75,10 @@ export declare function dev_id(out: usize, out_cap: i32): i32;
 // @ts-ignore: decorator
 @external("dev", "sign")
 export declare function dev_sign(data: usize, data_len: i32, mac: usize, mac_len: i32): i32;
+/** Copies the body (`d`, JSON: `{"id", "cmd"}`) of the signed command being delivered, which the host has verified (signature with the downlink key, audience, event, expiry, replay window), into out. Returns its length; NOT_FOUND outside a `command()` call. */
+// @ts-ignore: decorator
+@external("cmd", "read")
+export declare function cmd_read(out: usize, out_cap: i32): i32;
 /** Writes a log line. Longer than logMax is truncated; a bad level is logged as error. */
 // @ts-ignore: decorator
 @external("log", "write")

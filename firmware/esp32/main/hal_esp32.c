@@ -9,7 +9,11 @@
  *  - actuator channel 0: a relay on CONFIG_FERRY_RELAY_GPIO
  *  - dev.sign: the HMAC peripheral with an eFuse key (CONFIG_FERRY_SIGN_WITH_HMAC_PERIPHERAL: the key is
  *    never readable by software), else mbedTLS with a key read from NVS namespace "ferry_key" into RAM
- *    that wasm cannot address (docs/flashing.md: provisioning). */
+ *    that wasm cannot address (docs/flashing.md: provisioning).
+ *  - hal_downlink_mac (signed commands, docs/actions.md "On the board"): HMAC with the downlink key,
+ *    derived at start from the NVS key (HKDF, as the posix board does); with the HMAC peripheral the device
+ *    key cannot be read, so the downlink key is provisioned beside it as NVS ferry_key/downlink (32 bytes,
+ *    `downlinkKeyBytes` of @ferry/message/node computes it). */
 #include "hal.h"
 #include "hal_esp32.h"
 
@@ -42,6 +46,8 @@ static int64_t boot_us;
 static char device_id[FERRY_LIMIT_DEVICE_ID_MAX + 1];
 static uint8_t key[64];
 static size_t key_len;
+static uint8_t downlink_key[32];
+static bool has_downlink_key;
 static int relay;
 #if SOC_TEMP_SENSOR_SUPPORTED
 static temperature_sensor_handle_t tsens;
@@ -144,6 +150,10 @@ bool hal_sign(const uint8_t *data, size_t len, uint8_t mac[32]) {
 #endif
 }
 
+bool hal_downlink_mac(const uint8_t *data, size_t len, uint8_t mac[32]) {
+    return has_downlink_key && ferry_hmac_sha256(downlink_key, sizeof downlink_key, data, len, mac);
+}
+
 void hal_serial_write(const uint8_t *data, size_t len) {
     /* Copies into the driver's TX ring buffer; blocks only while that is full. */
     uart_write_bytes(CONFIG_FERRY_UART_NUM, data, len);
@@ -233,5 +243,13 @@ void hal_esp32_init(void) {
     if (nvs_open("ferry_key", NVS_READONLY, &h) != ESP_OK || nvs_get_blob(h, "hmac", key, &key_len) != ESP_OK) key_len = 0;
     else nvs_close(h);
     if (key_len < 32) ESP_LOGW(TAG, "no device key provisioned (NVS ferry_key/hmac): dev.sign returns UNAVAILABLE");
+    has_downlink_key = key_len >= 32 && ferry_hkdf_sha256_32(key, key_len, "ferry/downlink/v1", device_id, downlink_key);
+#else
+    size_t dl = sizeof downlink_key;
+    if (nvs_open("ferry_key", NVS_READONLY, &h) == ESP_OK) {
+        has_downlink_key = nvs_get_blob(h, "downlink", downlink_key, &dl) == ESP_OK && dl == 32;
+        nvs_close(h);
+    }
 #endif
+    if (!has_downlink_key) ESP_LOGW(TAG, "no downlink key: signed commands are dropped");
 }

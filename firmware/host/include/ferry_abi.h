@@ -23,6 +23,15 @@
 #define FERRY_LIMIT_EMIT_MAX 2048
 #define FERRY_LIMIT_LOG_MAX 256
 #define FERRY_LIMIT_DEVICE_ID_MAX 32
+#define FERRY_LIMIT_COMMAND_MAX 1536
+
+#define FERRY_VERDICT_APPLY 0
+#define FERRY_VERDICT_EXPIRED 1
+#define FERRY_VERDICT_REPLAYED 2
+#define FERRY_VERDICT_INVALID 3
+#define FERRY_COMMAND_ACKED 0
+#define FERRY_COMMAND_REBOOT 1
+#define FERRY_COMMAND_REJECTED 2
 
 /* Host functions each board HAL implements. WAMR has bounds-checked every (pointer, length) pair. */
 /* clock.now_ms ()I: Wall-clock time in Unix milliseconds. May jump (NTP, RTC set); use only for timestamps, never for ordering or intervals. */
@@ -45,6 +54,8 @@ int32_t ferry_msg_emit(wasm_exec_env_t exec_env, const uint8_t *data, uint32_t d
 int32_t ferry_dev_id(wasm_exec_env_t exec_env, uint8_t *out, uint32_t out_cap);
 /* dev.sign (*~*~)i: HMAC-SHA256 of the bytes with the device key. The key stays in the host (HMAC peripheral, mbedTLS or node:crypto) and never enters wasm memory. Returns 32 or a status. */
 int32_t ferry_dev_sign(wasm_exec_env_t exec_env, const uint8_t *data, uint32_t data_len, uint8_t *mac, uint32_t mac_len);
+/* cmd.read (*~)i: Copies the body (`d`, JSON: `{"id", "cmd"}`) of the signed command being delivered, which the host has verified (signature with the downlink key, audience, event, expiry, replay window), into out. Returns its length; NOT_FOUND outside a `command()` call. */
+int32_t ferry_cmd_read(wasm_exec_env_t exec_env, uint8_t *out, uint32_t out_cap);
 /* log.write (i*~): Writes a log line. Longer than logMax is truncated; a bad level is logged as error. */
 void ferry_log_write(wasm_exec_env_t exec_env, int32_t level, const uint8_t *text, uint32_t text_len);
 /* sys.abort (*~*~ii): AssemblyScript's abort, routed here by asconfig (`use: abort=...`). The host records the reason and traps; the instance is not used again. */
@@ -53,8 +64,8 @@ void ferry_sys_abort(wasm_exec_env_t exec_env, const uint8_t *message, uint32_t 
 /* One NativeSymbol table per import module; define FERRY_ABI_DEFINE_NATIVES in exactly one .c file. */
 typedef struct { const char *module; NativeSymbol *symbols; uint32_t count; } ferry_abi_module_t;
 typedef struct { const char *module; const char *name; const char *signature; } ferry_abi_import_t;
-#define FERRY_ABI_MODULE_COUNT 8
-#define FERRY_ABI_IMPORT_COUNT 12
+#define FERRY_ABI_MODULE_COUNT 9
+#define FERRY_ABI_IMPORT_COUNT 13
 extern ferry_abi_module_t ferry_abi_modules[FERRY_ABI_MODULE_COUNT];
 extern const ferry_abi_import_t ferry_abi_imports[FERRY_ABI_IMPORT_COUNT];
 
@@ -81,6 +92,9 @@ static NativeSymbol ferry_natives_dev[] = {
   { "id", (void *)ferry_dev_id, "(*~)i", NULL },
   { "sign", (void *)ferry_dev_sign, "(*~*~)i", NULL },
 };
+static NativeSymbol ferry_natives_cmd[] = {
+  { "read", (void *)ferry_cmd_read, "(*~)i", NULL },
+};
 static NativeSymbol ferry_natives_log[] = {
   { "write", (void *)ferry_log_write, "(i*~)", NULL },
 };
@@ -94,6 +108,7 @@ ferry_abi_module_t ferry_abi_modules[FERRY_ABI_MODULE_COUNT] = {
   { "state", ferry_natives_state, 3 },
   { "msg", ferry_natives_msg, 1 },
   { "dev", ferry_natives_dev, 2 },
+  { "cmd", ferry_natives_cmd, 1 },
   { "log", ferry_natives_log, 1 },
   { "sys", ferry_natives_sys, 1 },
 };
@@ -108,6 +123,7 @@ const ferry_abi_import_t ferry_abi_imports[FERRY_ABI_IMPORT_COUNT] = {
   { "msg", "emit", "(*~)i" },
   { "dev", "id", "(*~)i" },
   { "dev", "sign", "(*~*~)i" },
+  { "cmd", "read", "(*~)i" },
   { "log", "write", "(i*~)" },
   { "sys", "abort", "(*~*~ii)" },
 };

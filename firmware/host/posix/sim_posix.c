@@ -132,6 +132,15 @@ bool hal_sign(const uint8_t *data, size_t len, uint8_t mac[32]) {
     return key_len >= 32 && ferry_hmac_sha256(key, key_len, data, len, mac);
 }
 
+bool hal_downlink_mac(const uint8_t *data, size_t len, uint8_t mac[32]) {
+    /* Derived on each use from the key and the id, so the order of --key-file and --device-id does not matter. */
+    uint8_t dk[32];
+    bool ok = key_len >= 32 && ferry_hkdf_sha256_32(key, key_len, "ferry/downlink/v1", cfg.device_id, dk) &&
+              ferry_hmac_sha256(dk, sizeof dk, data, len, mac);
+    memset(dk, 0, sizeof dk);
+    return ok;
+}
+
 static int hexval(int c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; }
 
 bool sim_load_key(const char *path, char *err, unsigned err_size) {

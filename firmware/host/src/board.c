@@ -9,6 +9,7 @@
 #include "frame.h"
 #include "hal.h"
 #include "kv_state.h"
+#include "natives.h"
 #include "serial.h"
 
 static board_config_t config;
@@ -96,6 +97,12 @@ static bool instantiate(uint8_t *binary, uint32_t size, int slot, board_app_t *o
     bool ok = export_ok(out, "abi_version", &out->abi_version, 0, err, err_size) &&
               export_ok(out, "boot", &out->boot, 1, err, err_size) && export_ok(out, "tick", &out->tick, 0, err, err_size) &&
               call(out, &out->abi_version, NULL, &v, err, err_size);
+    if (ok) {
+        /* Optional: a module without it takes no commands; with it, the table's signature (i32)i32. */
+        char ignored[128];
+        out->has_command = ferry_find_export(&out->m, "command", &out->command, ignored, sizeof ignored);
+        if (out->has_command) ok = export_ok(out, "command", &out->command, 1, err, err_size);
+    }
     if (ok && version) *version = v;
     if (ok && check_version && v != FERRY_ABI_VERSION) {
         snprintf(err, err_size, "FERRY_ABI_VERSION: module built for ABI %d, host speaks %d", (int)v, FERRY_ABI_VERSION);
@@ -186,6 +193,18 @@ bool board_tick(int32_t *result, char *err, size_t err_size) {
         return false;
     }
     return call(&app, &app.tick, NULL, result, err, err_size);
+}
+
+bool board_command(int32_t verdict, const uint8_t *body, size_t len, int32_t *result, char *err, size_t err_size) {
+    if (!app.live || app.dead || !app.has_command) {
+        snprintf(err, err_size, "%s", !app.live || app.dead ? "no module is running" : "the module takes no commands");
+        return false;
+    }
+    wasm_val_t arg = { .kind = WASM_I32, .of.i32 = verdict };
+    ferry_natives_set_command(body, len);
+    bool ok = call(&app, &app.command, &arg, result, err, err_size);
+    ferry_natives_set_command(NULL, 0);
+    return ok;
 }
 
 bool board_abi_version(int32_t *version, char *err, size_t err_size) {

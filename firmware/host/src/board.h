@@ -22,6 +22,8 @@ typedef struct {
 typedef struct {
     ferry_module_t m;
     ferry_func_t abi_version, boot, tick;
+    ferry_func_t command; /* optional export: signed commands (docs/actions.md "On the board") */
+    bool has_command;
     uint8_t sha[32];
     uint32_t size;
     int slot;   /* -1: factory */
@@ -49,6 +51,10 @@ bool board_candidate(uint8_t *binary, uint32_t size, int slot, board_app_t *out,
 /* Makes cand the running module and calls boot(epoch); on failure the previous module is restored
  * (re-instantiated: a new epoch) and false is returned. */
 bool board_swap(board_app_t *cand, char *err, size_t err_size);
+
+/* Delivers a verified command to the module (command.c): body is what cmd.read hands over during the
+ * call, verdict a FERRY_VERDICT_*. false when no module runs, it has no command export, or it trapped. */
+bool board_command(int32_t verdict, const uint8_t *body, size_t len, int32_t *result, char *err, size_t err_size);
 
 const board_app_t *board_app(void);
 const board_config_t *board_config(void);

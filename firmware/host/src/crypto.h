@@ -10,6 +10,10 @@
 
 bool ferry_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t mac[32]);
 bool ferry_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
+/* HKDF-SHA256 (RFC 5869) with one block of output: the 32-byte keys Ferry derives ('ferry/<purpose>/v1'). */
+bool ferry_hkdf_sha256_32(const uint8_t *ikm, size_t ikm_len, const char *salt, const char *info, uint8_t out[32]);
+/* Constant-time comparison (a MAC check must not tell how many bytes matched). */
+bool ferry_equal_ct(const uint8_t *a, const uint8_t *b, size_t len);
 
 /* Streaming SHA-256 for uploads that arrive in chunks. */
 typedef struct ferry_sha256_ctx ferry_sha256_ctx;

@@ -32,6 +32,7 @@ enum {
     FRAME_ACK = 0x08,          /* board -> gateway: result bytes, kind-specific */
     FRAME_NACK = 0x09,         /* board -> gateway: code u16 (6xxx) + UTF-8 detail */
     FRAME_LOG = 0x0a,          /* board -> gateway: level u8 + text */
+    FRAME_SIGNED_COMMAND = 0x0b, /* gateway -> board: a signed command token, unchanged; ACK outcome u8 */
     FRAME_TEST = 0x10,         /* gateway -> posix board only: test-control op u8 + args */
 };
 

@@ -57,6 +57,10 @@ const char *hal_device_id(void);
 /* HMAC-SHA256 of data with the device key, which never leaves the HAL (posix: key file; esp32: NVS
  * or the HMAC peripheral). False when no key is provisioned. */
 bool hal_sign(const uint8_t *data, size_t len, uint8_t mac[32]);
+/* HMAC-SHA256 of data with the device's downlink key, HKDF-SHA256(device key, salt "ferry/downlink/v1",
+ * info = device id) (docs/message-format.md "Downlink"), derived and kept in the HAL like the device key.
+ * Verifies signed commands (src/command.c). False when no key is provisioned. */
+bool hal_downlink_mac(const uint8_t *data, size_t len, uint8_t mac[32]);
 /* Called before every (re)boot of the module: restarts the uptime clock where the board does so. */
 void hal_on_boot(void);
 

@@ -96,6 +96,23 @@ int32_t ferry_dev_sign(wasm_exec_env_t exec_env, const uint8_t *data, uint32_t d
     return 32;
 }
 
+/* The body of the signed command being delivered (command.c sets it around the module's command() call). */
+static const uint8_t *command_body;
+static size_t command_len;
+
+void ferry_natives_set_command(const uint8_t *body, size_t len) {
+    command_body = body;
+    command_len = len;
+}
+
+int32_t ferry_cmd_read(wasm_exec_env_t exec_env, uint8_t *out, uint32_t out_cap) {
+    (void)exec_env;
+    if (!command_body) return FERRY_STATUS_NOT_FOUND;
+    if (command_len > out_cap) return FERRY_STATUS_BUFFER_TOO_SMALL;
+    memcpy(out, command_body, command_len);
+    return (int32_t)command_len;
+}
+
 void ferry_log_write(wasm_exec_env_t exec_env, int32_t level, const uint8_t *text, uint32_t text_len) {
     (void)exec_env;
     if (level < 0 || level > 3) level = 3; /* table: a bad level is logged as error */

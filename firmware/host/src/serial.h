@@ -24,6 +24,7 @@ void serial_on_upload_begin(const frame_t *f);
 void serial_on_upload_chunk(const frame_t *f);
 void serial_on_upload_commit(const frame_t *f);
 void serial_on_test(const frame_t *f);
+void serial_on_signed_command(const frame_t *f);
 
 /* Drops an upload in progress (its bytes are discarded; nothing else changes). */
 void serial_upload_reset(void);

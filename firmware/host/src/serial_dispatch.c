@@ -1,6 +1,6 @@
 /* One switch over frame kinds (after MQTT.js's `switch (packet.cmd)`) and the output
  * helpers. One file per handler: serial_hello.c, serial_command.c, serial_upload.c (begin, chunk,
- * commit), serial_test.c. */
+ * commit), serial_test.c, serial_signed_command.c. */
 #include "serial.h"
 
 #include <stdarg.h>
@@ -54,6 +54,7 @@ void serial_dispatch(const frame_t *f) {
     case FRAME_UPLOAD_CHUNK: serial_on_upload_chunk(f); break;
     case FRAME_UPLOAD_COMMIT: serial_on_upload_commit(f); break;
     case FRAME_TEST: serial_on_test(f); break;
+    case FRAME_SIGNED_COMMAND: serial_on_signed_command(f); break;
     default: /* includes the board -> gateway kinds, which a board never accepts */
         serial_nack(f->seq, SERIAL_UNKNOWN_KIND, "unknown frame kind 0x%02x", f->kind);
         break;

@@ -90,6 +90,11 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .default({ max_age_s: 120, replay_window: 10_000 }),
+    // Signed commands for serial boards, queued while a board is unplugged (docs/actions.md "On the board").
+    commands: z
+      .object({ max_queued: z.number().int().min(1).max(10_000).default(64) })
+      .strict()
+      .default({ max_queued: 64 }),
     ble: z
       .object({
         enabled: z.boolean().default(true),
@@ -107,6 +112,11 @@ export const GatewayConfigSchema = z
             kind: z.enum(SERIAL_SOURCE_KINDS),
             baud: z.number().int().positive().optional(),
             interval_ms: z.number().int().min(1000).optional(),
+            // kind board: the board's id, so its commands are followed from the start (else learned from its messages)
+            id: z
+              .string()
+              .regex(/^[A-Za-z0-9._-]{1,32}$/)
+              .optional(),
           })
           .strict(),
       )

@@ -20,6 +20,8 @@ import { apiToken, gatewayKey, uplinkTls, type GatewayConfig } from './config.ts
 import type { GatewayErrorCode } from '../uplink/errors.ts';
 import { GatewaySigner } from './signer.ts';
 import { SqliteReplayWindow } from './control-replay.ts';
+import { BoardSource } from '../serial/board-source.ts';
+import { CommandRelay } from './commands.ts';
 
 export interface DaemonDeps {
   /** Sources to run (built from the config by buildSources, or injected by tests). */
@@ -42,6 +44,8 @@ export class GatewayDaemon {
   private api: FastifyInstance | undefined;
   private stopControl: (() => Promise<void>) | undefined;
   private readonly controlReplay: SqliteReplayWindow;
+  /** Signed commands for the serial boards, forwarded unchanged and queued while a board is away. */
+  readonly commands: CommandRelay;
   private readonly readings: Counter;
   private readonly problems: Counter;
   private readonly forwarded: Counter;
@@ -85,6 +89,14 @@ export class GatewayDaemon {
       password: cfg.uplink.password ?? mqttPassword(gatewayKey(cfg), cfg.gateway.id),
       ...(tls !== undefined && { tls }),
       onError: (e) => this.log('warn', `uplink: ${e.message}`),
+    });
+    this.commands = new CommandRelay({
+      path: join(cfg.gateway.data_dir, 'commands.db'),
+      client: this.uplink.mqtt,
+      prefix: cfg.uplink.topic_prefix,
+      boards: this.sources.filter((s): s is BoardSource => s instanceof BoardSource),
+      maxQueued: cfg.commands.max_queued,
+      problem: (p) => this.sink.problem(p),
     });
     this.rules = new RulesHost({
       runtime: `gateway:${cfg.gateway.id}`,
@@ -145,6 +157,21 @@ export class GatewayDaemon {
       registers: [r],
       collect() {
         for (const s of sources) this.set({ source: s.name }, s.health().up ? 1 : 0);
+      },
+    });
+    const commands = this.commands;
+    new Gauge({
+      name: 'ferry_gateway_commands',
+      help: 'Signed commands for serial boards: received from the broker, forwarded to a board, refused, dropped from a full queue, and queued now',
+      labelNames: ['state'],
+      registers: [r],
+      collect() {
+        const s = commands.stats();
+        for (const [state, n] of Object.entries(s)) this.set({ state }, n);
+        this.set(
+          { state: 'queued' },
+          Object.values(commands.queued()).reduce((a, b) => a + b, 0),
+        );
       },
     });
     const rules = this.rules;
@@ -324,6 +351,7 @@ export class GatewayDaemon {
       },
       (e: Error) => this.log('warn', `control channel: ${e.message}`),
     );
+    await this.commands.start(); // before the sources, so it sees every board come up
     for (const s of this.sources) {
       try {
         await s.start(this.sink);
@@ -341,6 +369,7 @@ export class GatewayDaemon {
     await this.stopControl?.();
     await this.api?.close();
     await this.uplink.close().catch(() => undefined);
+    this.commands.close();
     this.outbox.close();
     this.controlReplay.close();
   }

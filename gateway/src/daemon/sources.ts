@@ -43,7 +43,7 @@ const ble: SourceFactory<'ble'> = async (entry, cfg) => {
 export const SOURCE_FACTORIES: { readonly [K in SourceKind]: SourceFactory<K> } = {
   pms5003: sensor,
   mhz19: sensor,
-  board: async (e) => [new BoardSource({ path: e.path, ...(e.baud !== undefined && { baudRate: e.baud }) })],
+  board: async (e) => [new BoardSource({ path: e.path, ...(e.baud !== undefined && { baudRate: e.baud }), ...(e.id !== undefined && { boardId: e.id }) })],
   ble,
 };
 

@@ -1,9 +1,11 @@
 /**
  * @module A Ferry board on a serial port (gateway.yaml `kind: board`): its signed messages are forwarded
  * byte for byte (the signature stays end to end, from the board to the cloud); the port is re-opened with
- * back-off when it vanishes (unplugged, board reset).
+ * back-off when it vanishes (unplugged, board reset). Signed commands from the cloud go the other way,
+ * unchanged too, in SIGNED_COMMAND frames (`signedCommand`, driven by the daemon's CommandRelay).
  */
-import { BoardClient } from '@ferry/serial';
+import { peek } from '@ferry/message';
+import { BoardClient, type SignedCommandOutcome } from '@ferry/serial';
 import { backoffDelay, systemClock, type Clock } from '@ferry/base';
 import type { Source, SourceHealth, SourceSink } from '../sources/types.ts';
 
@@ -13,6 +15,8 @@ export interface BoardSourceOptions {
   readonly clock?: Clock;
   /** Opens the board (default BoardClient.open); tests inject. */
   readonly open?: (path: string, opts: { onMessage: (t: string) => void; onClose: () => void }) => Promise<BoardClient>;
+  /** The board's id (its messages' `kid`), when configured; otherwise learned from its first message. */
+  readonly boardId?: string;
 }
 
 export class BoardSource implements Source {
@@ -28,12 +32,46 @@ export class BoardSource implements Source {
   /** Bumped by stop(), so an open still in flight from before it is closed instead of kept. */
   private generation = 0;
   private lastInputMs: number | undefined;
+  #boardId: string | undefined;
+  readonly #ready = new Set<(boardId: string) => void>();
   private readonly counters = { messages: 0, openFailures: 0, disconnects: 0, reopens: 0, internalErrors: 0 };
 
   constructor(opts: BoardSourceOptions) {
     this.opts = opts;
     this.name = `board:${opts.path}`;
     this.clock = opts.clock ?? systemClock;
+    this.#boardId = opts.boardId;
+  }
+
+  /** The board's id: configured, or the `kid` of the first message it sent; undefined until then. */
+  get boardId(): string | undefined {
+    return this.#boardId;
+  }
+
+  /** Whether the port is open now. */
+  get connected(): boolean {
+    return this.client !== undefined;
+  }
+
+  /** Calls fn with the board's id whenever the board can take commands: on each (re)open once its id is known. */
+  onReady(fn: (boardId: string) => void): void {
+    this.#ready.add(fn);
+  }
+
+  /**
+   * Hands a signed command token to the board, byte for byte; the board verifies it (the gateway cannot
+   * forge one: it has no downlink key). Rejects when the port is closed or the board does not answer.
+   */
+  async signedCommand(token: Uint8Array): Promise<SignedCommandOutcome> {
+    const c = this.client;
+    if (c === undefined) throw new Error(`${this.opts.path} is not connected`);
+    return c.signedCommand(token);
+  }
+
+  private ready(): void {
+    const id = this.#boardId;
+    if (id === undefined || this.client === undefined) return;
+    for (const fn of this.#ready) this.toSink(() => fn(id));
   }
 
   /** Resolves after the first open attempt; a port that cannot be opened is a problem and a retry. */
@@ -50,6 +88,13 @@ export class BoardSource implements Source {
     const onMessage = (t: string): void => {
       this.counters.messages++;
       this.lastInputMs = this.clock.now();
+      if (this.#boardId === undefined) {
+        const h = peek(t);
+        if (h.ok) {
+          this.#boardId = h.value.kid;
+          this.ready();
+        }
+      }
       this.toSink((sink) => sink.signed(new TextEncoder().encode(t), this.opts.path));
     };
     const onClose = (): void => {
@@ -82,6 +127,7 @@ export class BoardSource implements Source {
     this.client = client;
     if (this.attempt > 0) this.counters.reopens++;
     this.attempt = 0;
+    this.ready();
   }
 
   /**

@@ -32,6 +32,16 @@ const GATEWAY = defineErrors(
       status: 401,
       doc: 'the gateway API has a token (api.token_file) and the request did not carry it as Authorization: Bearer (every route but /health)',
     },
+    FERRY_GW_COMMAND_REFUSED: {
+      num: 5407,
+      status: 413,
+      doc: 'a message on a board command topic is empty or longer than a token can be (2048 bytes); it is not queued',
+    },
+    FERRY_GW_COMMAND_DROPPED: {
+      num: 5408,
+      status: 507,
+      doc: "a board's command queue was full (commands.max_queued) while it was unplugged: its oldest command was dropped (the cloud redelivers what is not acknowledged)",
+    },
   },
   { package: '@ferry/gateway', errorName: 'GatewayError' },
 );

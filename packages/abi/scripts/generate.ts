@@ -6,7 +6,20 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ABI_VERSION, EXPORTS, HOST_FUNCTIONS, LIMITS, STATUS, checkTable, importName, wamrSignature, type HostFunction, type Param } from '../src/table.ts';
+import {
+  ABI_VERSION,
+  COMMAND_RESULT,
+  COMMAND_VERDICT,
+  EXPORTS,
+  HOST_FUNCTIONS,
+  LIMITS,
+  STATUS,
+  checkTable,
+  importName,
+  wamrSignature,
+  type HostFunction,
+  type Param,
+} from '../src/table.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const header = (c: string, e = ''): string =>
@@ -24,6 +37,9 @@ function generateAs(): string {
   for (const [name, s] of Object.entries(STATUS)) lines.push(`/** ${s.doc} */\nexport const STATUS_${name}: i32 = ${s.value};`);
   lines.push('');
   for (const [name, v] of Object.entries(LIMITS)) lines.push(`export const LIMIT_${snake(name)}: i32 = ${v};`);
+  lines.push('');
+  for (const [name, v] of Object.entries(COMMAND_VERDICT)) lines.push(`export const VERDICT_${name}: i32 = ${v};`);
+  for (const [name, v] of Object.entries(COMMAND_RESULT)) lines.push(`export const COMMAND_${name}: i32 = ${v};`);
   lines.push('');
   for (const fn of HOST_FUNCTIONS) {
     const params = fn.params.map((p) => `${p.name}: ${asType(p)}`).join(', ');
@@ -58,7 +74,7 @@ function generateTs(): string {
   lines.push('/** The exports every firmware module provides. */', 'export interface AbiExports {');
   for (const e of EXPORTS) {
     lines.push(`  /** ${e.doc} */`);
-    lines.push(`  ${e.name}(${e.params.map((p) => `${p.name}: ${tsType(p.type)}`).join(', ')}): ${tsType(e.result)};`);
+    lines.push(`  ${e.name}${e.optional === true ? '?' : ''}(${e.params.map((p) => `${p.name}: ${tsType(p.type)}`).join(', ')}): ${tsType(e.result)};`);
   }
   lines.push('}', '');
   lines.push(`export const IMPORT_NAMES = [${HOST_FUNCTIONS.map((f) => `'${importName(f)}'`).join(', ')}] as const;`);
@@ -85,6 +101,9 @@ function generateC(): string {
   for (const [name, s] of Object.entries(STATUS)) l.push(`#define FERRY_STATUS_${name} (${s.value}) /* ${s.doc} */`);
   l.push('');
   for (const [name, v] of Object.entries(LIMITS)) l.push(`#define FERRY_LIMIT_${snake(name)} ${v}`);
+  l.push('');
+  for (const [name, v] of Object.entries(COMMAND_VERDICT)) l.push(`#define FERRY_VERDICT_${name} ${v}`);
+  for (const [name, v] of Object.entries(COMMAND_RESULT)) l.push(`#define FERRY_COMMAND_${name} ${v}`);
   l.push('', '/* Host functions each board HAL implements. WAMR has bounds-checked every (pointer, length) pair. */');
   for (const fn of HOST_FUNCTIONS) {
     l.push(`/* ${importName(fn)} ${wamrSignature(fn)}: ${fn.doc.replace(/\*\//g, '')} */`);
@@ -121,7 +140,10 @@ function generateDocTable(): string {
     rows.push(`| \`${importName(fn)}(${params})\` | \`${wamrSignature(fn)}\` | ${fn.result} | ${fn.errors.join(', ') || '—'} | ${fn.doc} |`);
   }
   rows.push('', '| export | meaning |', '|---|---|');
-  for (const e of EXPORTS) rows.push(`| \`${e.name}(${e.params.map((p) => `${p.name}: ${p.type}`).join(', ')}): ${e.result}\` | ${e.doc} |`);
+  for (const e of EXPORTS)
+    rows.push(
+      `| \`${e.name}(${e.params.map((p) => `${p.name}: ${p.type}`).join(', ')}): ${e.result}\`${e.optional === true ? ' (optional)' : ''} | ${e.doc} |`,
+    );
   rows.push('', '| status | value | catalog code | meaning |', '|---|---|---|---|');
   for (const [n, s] of Object.entries(STATUS)) rows.push(`| ${n} | ${s.value} | ${s.value === 0 ? '—' : `FERRY_ABI_${n} (${1000 - s.value})`} | ${s.doc} |`);
   rows.push(

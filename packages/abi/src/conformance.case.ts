@@ -5,8 +5,8 @@
  * a case a host cannot run must be skipped with a stated reason, never silently.
  */
 import { describe, expect, it } from 'vitest';
-import { peek, verify, type Message } from '@ferry/message';
-import { hmacKey } from '@ferry/message/node';
+import { peek, signDownlink, verify, type Message } from '@ferry/message';
+import { downlinkKey, hmacKey } from '@ferry/message/node';
 import { ABI_VERSION } from './table.ts';
 
 export interface ConformanceHost {
@@ -26,6 +26,12 @@ export interface ConformanceHost {
   messages(): Promise<string[]>;
   /** What abi_version() returns. */
   abiVersion(): Promise<number>;
+  /**
+   * Hands the board a signed command token (docs/actions.md "On the board"); true when the module answered,
+   * false when the host dropped it. The host's wall clock starts at 2026-01-01T00:00:00Z on power-on.
+   * Absent on a host that takes no commands (the cloud's runners): the command cases are skipped, saying so.
+   */
+  command?(token: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -35,6 +41,18 @@ export interface ConformanceOptions {
 }
 
 const MIN_CYCLE_MS = 180_000;
+/** Every test host's wall clock at power-on (the emulated board's and the posix board's default). */
+const POWER_ON_MS = Date.UTC(2026, 0, 1);
+
+/** A command as the cloud signs it (the command contract): ev cmd, for this device, with an exp. */
+function signed(h: ConformanceHost, sq: number, id: string, cmd: unknown, key: Uint8Array = h.key): string {
+  const r = signDownlink(
+    { aud: h.deviceId, ev: 'cmd', ep: 1_800_000_000, sq, nowMs: POWER_ON_MS, ttlMs: 3_600_000, body: { id, cmd: cmd as never } },
+    downlinkKey(key, h.deviceId),
+  );
+  if (!r.ok) throw r.error;
+  return r.value;
+}
 
 /** Registers the suite under `describe(name)`. */
 export function abiConformance(name: string, factory: () => Promise<ConformanceHost>, opts: ConformanceOptions = {}): void {
@@ -44,9 +62,10 @@ export function abiConformance(name: string, factory: () => Promise<ConformanceH
       it.skip(`${title} (skipped: ${reason})`, () => undefined);
       return;
     }
-    it(title, async () => {
+    it(title, async (ctx) => {
       const h = await factory();
       try {
+        if (title.includes('command') && h.command === undefined) ctx.skip('this host takes no signed commands');
         await fn(h);
       } finally {
         await h.close();
@@ -150,6 +169,37 @@ export function abiConformance(name: string, factory: () => Promise<ConformanceH
       expect(await h.furnace()).toBe(false);
       const kinds = (await verified(h)).filter((m) => ev(m) === 'alarm').map((m) => d(m)['kind']);
       expect(kinds).toEqual(['over-temperature']);
+    });
+
+    test('a signed command is applied and answered by one cmd.ack in the device own key, epoch and sequence', async (h) => {
+      const epoch = await h.boot();
+      const command = h.command!.bind(h);
+      expect(await command(signed(h, 1, 'sp-1', { setpoint: 23.5 }))).toBe(true);
+      await h.setSensor(2100);
+      await h.tick(10_000);
+      const ms = await verified(h);
+      expect(ms.map((m) => [m.header.ep, m.header.sq, ev(m)])).toEqual([
+        [epoch, 0, 'boot'],
+        [epoch, 1, 'cmd.ack'],
+        [epoch, 2, 'tel'],
+      ]);
+      expect(d(ms[1]!)).toEqual({ id: 'sp-1', status: 'acked' });
+      expect(d(ms[2]!)['sp']).toBe(23.5);
+    });
+
+    test('a command that does not verify is dropped unanswered; a replayed one is answered rejected', async (h) => {
+      await h.boot();
+      const command = h.command!.bind(h);
+      const other = new Uint8Array(32).fill(7);
+      expect(await command(signed(h, 5, 'forged', { setpoint: 30 }, other))).toBe(false);
+      const ok = signed(h, 6, 'once', { furnace: 'on', for_s: 60 });
+      expect(await command(ok)).toBe(true);
+      expect(await command(ok)).toBe(true);
+      const acks = (await verified(h)).filter((m) => ev(m) === 'cmd.ack').map((m) => d(m));
+      expect(acks).toEqual([
+        { id: 'once', status: 'acked' },
+        { id: 'once', status: 'rejected', reason: 'replayed' },
+      ]);
     });
 
     test('a reboot starts a new epoch; no (epoch, seq) pair is ever reused', async (h) => {

@@ -39,6 +39,8 @@ export interface Export {
   readonly params: readonly { readonly name: string; readonly type: WasmType; readonly doc: string }[];
   readonly result: WasmType | 'void';
   readonly doc: string;
+  /** A module may leave it out (hosts then skip what it is for); every other export is required. */
+  readonly optional?: boolean;
 }
 
 /**
@@ -69,6 +71,33 @@ export const LIMITS = {
   logMax: 256,
   /** Longest device id in bytes. */
   deviceIdMax: 32,
+  /**
+   * Longest command body `cmd.read` hands over (the `d` object of a signed command, bytes). A token is at
+   * most emitMax bytes, three quarters of them decoded, so any verified command fits.
+   */
+  commandMax: 1536,
+} as const;
+
+/** What the host tells `command(verdict)` about the signed command it verified (docs/actions.md "On the board"). */
+export const COMMAND_VERDICT = {
+  /** Authentic, addressed to this device, fresh and in time: apply it. */
+  APPLY: 0,
+  /** Authentic but past its `exp` (beyond the downlink leeway): answer `rejected`, reason `expired`. */
+  EXPIRED: 1,
+  /** Authentic but its (ep, sq) is not above the highest accepted: answer `rejected`, reason `replayed`. */
+  REPLAYED: 2,
+  /** Authentic but without an `exp`: answer `rejected`, reason `invalid`. */
+  INVALID: 3,
+} as const;
+
+/** What `command()` returns besides a negative status. */
+export const COMMAND_RESULT = {
+  /** Applied; a `cmd.ack` with status `acked` was emitted. */
+  ACKED: 0,
+  /** Applied and acked, and the module asks the host to reboot it (a new epoch) now. */
+  REBOOT: 1,
+  /** Not applied; a `cmd.ack` with status `rejected` was emitted. */
+  REJECTED: 2,
 } as const;
 
 const ptr = (name: string, dir: 'in' | 'out', doc: string): Param => ({ name, type: 'i32', kind: 'ptr', dir, doc });
@@ -182,6 +211,14 @@ export const HOST_FUNCTIONS: readonly HostFunction[] = [
     doc: 'HMAC-SHA256 of the bytes with the device key. The key stays in the host (HMAC peripheral, mbedTLS or node:crypto) and never enters wasm memory. Returns 32 or a status.',
   },
   {
+    module: 'cmd',
+    name: 'read',
+    params: [ptr('out', 'out', 'where the host writes the command body'), len('out_cap', 'capacity, at least commandMax')],
+    result: 'i32',
+    errors: ['NOT_FOUND', 'BUFFER_TOO_SMALL'],
+    doc: 'Copies the body (`d`, JSON: `{"id", "cmd"}`) of the signed command being delivered, which the host has verified (signature with the downlink key, audience, event, expiry, replay window), into out. Returns its length; NOT_FOUND outside a `command()` call.',
+  },
+  {
     module: 'log',
     name: 'write',
     params: [i32('level', '0 debug, 1 info, 2 warn, 3 error'), ptr('text', 'in', 'UTF-8 text'), len('text_len', 'length')],
@@ -215,6 +252,13 @@ export const EXPORTS: readonly Export[] = [
     doc: 'Registers the device for this epoch (emits a boot message, sequence restarts at 0). Returns 0 or a negative status.',
   },
   { name: 'tick', params: [], result: 'i32', doc: 'One control step: read, decide, actuate, emit. Returns the furnace state (0/1) or a negative status.' },
+  {
+    name: 'command',
+    params: [{ name: 'verdict', type: 'i32', doc: "the host's verdict on the command: 0 apply, 1 expired, 2 replayed, 3 invalid (COMMAND_VERDICT)" }],
+    result: 'i32',
+    optional: true,
+    doc: 'A signed command for this device (read it with `cmd.read`): applies it when the verdict is 0 and emits one `cmd.ack` message. Returns 0 acked, 1 acked and reboot me, 2 rejected (COMMAND_RESULT), or a negative status (no answer: the body has no valid id). Optional: a module without it gets no commands.',
+  },
 ];
 
 /** WAMR signature of a host function: i32 `i`, i64 `I`, f32 `f`, f64 `F`, buffer `*` + length `~` (WAMR doc/export_native_api.md). */

@@ -13,6 +13,7 @@ import {
   TEST_OP,
   nackError,
   parseInfo,
+  parseSignedCommandAck,
   parseLog,
   readI32,
   readU32,
@@ -24,6 +25,7 @@ import {
   uploadChunk,
   type BoardInfo,
   type LogLine,
+  type SignedCommandOutcome,
 } from './payloads.ts';
 
 /** What BoardClient needs of a port; SerialPort fits, tests may pass a fake. */
@@ -168,6 +170,18 @@ export class BoardClient {
 
   async setState(key: string, value: string): Promise<void> {
     await this.request(KIND.COMMAND, stateSet(key, value));
+  }
+
+  /**
+   * Hands the board a signed command token, byte for byte (docs/serial-protocol.md SIGNED_COMMAND). The
+   * board verifies it; `delivered` means its module answered (the signed cmd.ack arrives as a message
+   * before this resolves), `dropped` that it did not verify. Either way the board has it.
+   */
+  async signedCommand(token: string | Uint8Array): Promise<SignedCommandOutcome> {
+    const bytes = typeof token === 'string' ? new TextEncoder().encode(token) : token;
+    const outcome = parseSignedCommandAck((await this.request(KIND.SIGNED_COMMAND, bytes)).payload);
+    if (outcome === undefined) throw new SerialError('FERRY_SERIAL_UNEXPECTED_REPLY', 'signed command: expected an outcome byte');
+    return outcome;
   }
 
   /** Reboots the board's module (a new epoch); returns the epoch. */

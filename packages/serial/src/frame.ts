@@ -24,6 +24,8 @@ export const KIND = {
   ACK: 0x08,
   NACK: 0x09,
   LOG: 0x0a,
+  /** gateway -> board: a signed command token from the cloud, unchanged (docs/serial-protocol.md). */
+  SIGNED_COMMAND: 0x0b,
   TEST: 0x10,
 } as const;
 export type KindName = keyof typeof KIND;

@@ -18,6 +18,15 @@ export interface BoardInfo {
   readonly boardId: string;
 }
 
+/** The ACK of a SIGNED_COMMAND: what the board did with the token (the gateway forgets it either way). */
+export const SIGNED_COMMAND_OUTCOME = { DELIVERED: 0, DROPPED: 1 } as const;
+export type SignedCommandOutcome = 'delivered' | 'dropped';
+
+export function parseSignedCommandAck(p: Uint8Array): SignedCommandOutcome | undefined {
+  if (p.length !== 1) return undefined;
+  return p[0] === SIGNED_COMMAND_OUTCOME.DELIVERED ? 'delivered' : p[0] === SIGNED_COMMAND_OUTCOME.DROPPED ? 'dropped' : undefined;
+}
+
 export const COMMAND_OP = { STATE_SET: 0x01, REBOOT: 0x02 } as const;
 export const TEST_OP = { BOOT: 0x01, TICK: 0x02, ADVANCE: 0x03, SENSOR: 0x04, FURNACE: 0x05, ABI_VERSION: 0x06 } as const;
 

@@ -47,8 +47,10 @@ export function checkModule(bytes: Uint8Array, opts: CheckOptions = {}): CheckRe
     const got = signature(imp.type!);
     if (want !== got) errors.push(new AbiError('FERRY_ABI_IMPORT_SIGNATURE', `${name} is ${got}, the ABI says ${want}`));
   }
-  const required = opts.requiredExports ?? EXPORTS.map((e) => e.name);
-  for (const name of required) {
+  const required = opts.requiredExports ?? EXPORTS.filter((e) => e.optional !== true).map((e) => e.name);
+  // An optional export (docs/abi.md) may be absent, but when present it must have the table's signature.
+  const present = EXPORTS.filter((e) => e.optional === true && !required.includes(e.name) && info.exports.some((x) => x.name === e.name));
+  for (const name of [...required, ...present.map((e) => e.name)]) {
     const spec = EXPORTS.find((e) => e.name === name);
     const ex = info.exports.find((e) => e.name === name);
     if (ex === undefined || ex.kind !== 'func') {

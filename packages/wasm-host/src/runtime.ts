@@ -29,6 +29,11 @@ export interface BoardPorts {
   /** HMAC-SHA256 with the device key, or undefined when no key is provisioned. */
   sign(data: Uint8Array): Uint8Array | undefined;
   log(level: number, text: string): void;
+  /**
+   * The body of the signed command being delivered (`cmd.read`), verified by the host; undefined outside a
+   * `command()` call or on a host that takes no commands (the cloud's runners).
+   */
+  commandBody?(): Uint8Array | undefined;
 }
 
 export type SensorReading = { readonly ok: true; readonly centi: number } | { readonly ok: false; readonly status: number };
@@ -206,6 +211,16 @@ export class ModuleInstance {
           if (tag === undefined) return S.UNAVAILABLE.value;
           dst.set(tag);
           return 32;
+        },
+      },
+      cmd: {
+        read: (out, outCap) => {
+          const dst = this.range(out, outCap, 'cmd.read out');
+          const body = p.commandBody?.();
+          if (body === undefined) return S.NOT_FOUND.value;
+          if (body.length > dst.length) return S.BUFFER_TOO_SMALL.value;
+          dst.set(body);
+          return body.length;
         },
       },
       log: {

@@ -35,6 +35,10 @@ export interface AbiImports {
     /** HMAC-SHA256 of the bytes with the device key. The key stays in the host (HMAC peripheral, mbedTLS or node:crypto) and never enters wasm memory. Returns 32 or a status. */
     sign(data: number, data_len: number, mac: number, mac_len: number): number;
   };
+  readonly cmd: {
+    /** Copies the body (`d`, JSON: `{"id", "cmd"}`) of the signed command being delivered, which the host has verified (signature with the downlink key, audience, event, expiry, replay window), into out. Returns its length; NOT_FOUND outside a `command()` call. */
+    read(out: number, out_cap: number): number;
+  };
   readonly log: {
     /** Writes a log line. Longer than logMax is truncated; a bad level is logged as error. */
     write(level: number, text: number, text_len: number): void;
@@ -53,7 +57,9 @@ export interface AbiExports {
   boot(epoch: number): number;
   /** One control step: read, decide, actuate, emit. Returns the furnace state (0/1) or a negative status. */
   tick(): number;
+  /** A signed command for this device (read it with `cmd.read`): applies it when the verdict is 0 and emits one `cmd.ack` message. Returns 0 acked, 1 acked and reboot me, 2 rejected (COMMAND_RESULT), or a negative status (no answer: the body has no valid id). Optional: a module without it gets no commands. */
+  command?(verdict: number): number;
 }
 
-export const IMPORT_NAMES = ['clock.now_ms', 'clock.uptime_ms', 'sensor.read', 'actuator.set', 'state.get', 'state.set', 'state.key_at', 'msg.emit', 'dev.id', 'dev.sign', 'log.write', 'sys.abort'] as const;
+export const IMPORT_NAMES = ['clock.now_ms', 'clock.uptime_ms', 'sensor.read', 'actuator.set', 'state.get', 'state.set', 'state.key_at', 'msg.emit', 'dev.id', 'dev.sign', 'cmd.read', 'log.write', 'sys.abort'] as const;
 export type ImportName = (typeof IMPORT_NAMES)[number];
