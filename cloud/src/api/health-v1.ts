@@ -5,11 +5,11 @@
  * Kubernetes does). `/api/v1/health` (summary), `/devices` (owner-scoped), `/incidents` and `/probe`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ComponentStatus } from '@ferry/base';
+import type { ComponentStatus, StoredIncident } from '@ferry/base';
 import { OpsError } from '../health/errors.ts';
 import type { DeviceHealth } from '../health/liveness.ts';
 import type { ReadyCheck } from '../health/ops.ts';
-import type { StoredIncident } from '../health/incidents.ts';
+
 import type { ProbeSummary } from '../health/probe.ts';
 import { principalOf } from './auth.ts';
 

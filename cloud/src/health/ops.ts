@@ -4,12 +4,12 @@
  * with a few lines and the health routes read.
  */
 import type Database from 'better-sqlite3';
-import { type Component, type ComponentStatus, Supervisor, systemClock, type Clock } from '@ferry/base';
-import type { RulesHost } from '@ferry/rules-host';
+import { type Component, type ComponentStatus, SqliteIncidentStore, Supervisor, systemClock, type Clock } from '@ferry/base';
+import { ruleJobComponents, type RulesHost } from '@ferry/rules-host';
 import type { Registry } from 'prom-client';
 import type { IngestEvent, IngestOutcome } from '../ingest/index.ts';
 import { type Notify, safeNotify } from './events.ts';
-import { SqliteIncidentStore } from './incidents.ts';
+
 import { DeviceLiveness, type DeviceHealth } from './liveness.ts';
 import { OpsMetrics } from './metrics.ts';
 import type { LatencyProbe, ProbeSummary } from './probe.ts';
@@ -69,7 +69,7 @@ export class CloudOps {
       periodMs: p.checkPeriodMs ?? 1000,
       onEvent: (e) => notify({ kind: e.kind, source: e.source, at: e.at, priority: e.priority, data: e.data }),
     });
-    this.supervisor.add(() => ruleJobs(p.rules));
+    this.supervisor.add(() => ruleJobComponents(p.rules));
     this.metrics = new OpsMetrics(p.registry, {
       rulesBacklog: p.rulesBacklog,
       devices: () => this.liveness.counts(),
@@ -161,22 +161,4 @@ export class CloudOps {
       clearTimeout(timer);
     }
   }
-}
-
-/**
- * Every rule job of the host as a component: failing while it stopped on a failure (an error streak or a
- * cap, docs/rules.md "Lifecycle"); restarting it starts it again, which clears the failure. A job stopped by
- * an operator has no failure and is left alone.
- */
-function ruleJobs(rules: RulesHost): Component[] {
-  return rules.engine.list().map((j) => ({
-    name: `rule:${j.jobId}`,
-    check: () => {
-      const f = rules.engine.status(j.jobId).failure;
-      return f === null ? undefined : `${f.code}: ${f.message}`;
-    },
-    restart: () => {
-      rules.engine.start(j.jobId);
-    },
-  }));
 }

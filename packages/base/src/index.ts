@@ -5,3 +5,4 @@ export * from './errors.ts';
 export * from './net.ts';
 export * from './token-bucket.ts';
 export * from './supervisor.ts';
+export * from './incidents.ts';

@@ -1,9 +1,20 @@
 /**
- * @module Incidents of the supervisor, persisted in cloud.db so they outlive the restart that often follows
- * them, and bounded: the newest `maxRows` are kept (docs/operations.md, "Incidents").
+ * @module The supervisor's incidents in SQLite (docs/operations.md, "Incidents"), so they outlive the restart
+ * that often follows them, and bounded: the newest `maxRows` are kept. The database is any handle of the
+ * better-sqlite3 shape, passed in (this package imports no npm package): the cloud's cloud.db, the gateway's
+ * state.db.
  */
-import type Database from 'better-sqlite3';
-import type { Incident, IncidentKind, IncidentSink } from '@ferry/base';
+import type { Incident, IncidentKind, IncidentSink } from './supervisor.ts';
+
+/** The part of a better-sqlite3 Database this store uses. */
+export interface SqlDatabase {
+  exec(sql: string): unknown;
+  prepare(sql: string): SqlStatement;
+}
+export interface SqlStatement {
+  run(...params: unknown[]): { readonly lastInsertRowid: number | bigint };
+  all(...params: unknown[]): unknown[];
+}
 
 export interface StoredIncident extends Incident {
   readonly id: number;
@@ -13,12 +24,12 @@ export interface StoredIncident extends Incident {
 export const MAX_INCIDENTS = 1000;
 
 export class SqliteIncidentStore implements IncidentSink {
-  readonly #insert: Database.Statement;
-  readonly #trim: Database.Statement;
-  readonly #list: Database.Statement;
+  readonly #insert: SqlStatement;
+  readonly #trim: SqlStatement;
+  readonly #list: SqlStatement;
   readonly #max: number;
 
-  constructor(db: Database.Database, maxRows = MAX_INCIDENTS) {
+  constructor(db: SqlDatabase, maxRows = MAX_INCIDENTS) {
     db.exec(`CREATE TABLE IF NOT EXISTS incidents (
       id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, component TEXT NOT NULL,
       kind TEXT NOT NULL, attempt INTEGER NOT NULL, message TEXT NOT NULL)`);
