@@ -1,14 +1,13 @@
 /**
- * @module Probes and the health API (docs/operations.md): `/healthz` (alive) and `/readyz` (ready) in
- * Kubernetes' form, plain text, `?verbose` listing the checks; both public, so a probe needs no credential,
- * and a reason or a component's name is shown to a global viewer only ("reason withheld" to others, as
- * Kubernetes does). `/api/v1/health` (summary), `/devices` (owner-scoped), `/incidents` and `/probe`.
+ * @module The cloud's probes and health API (docs/operations.md): `/healthz` and `/readyz` (@ferry/rules-host
+ * probes.ts; public, reasons and component names for a global viewer only), `/api/v1/health` (summary),
+ * `/devices` (owner-scoped), `/incidents` and `/probe`.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { probeRoutes, type ReadyCheck } from '@ferry/rules-host';
 import type { ComponentStatus, StoredIncident } from '@ferry/base';
 import { OpsError } from '../health/errors.ts';
 import type { DeviceHealth } from '../health/liveness.ts';
-import type { ReadyCheck } from '../health/ops.ts';
 
 import type { ProbeSummary } from '../health/probe.ts';
 import { principalOf } from './auth.ts';
@@ -36,32 +35,8 @@ function limitOf(q: unknown, fallback: number, max: number): number {
   return n;
 }
 
-const verbose = (q: unknown): boolean => typeof q === 'object' && q !== null && 'verbose' in q;
-
-/**
- * Kubernetes' body: `ok`, or with ?verbose one line per check, `[+]name ok` / `[-]name failed: reason`.
- * Failing components are one public check, `components`; their names and reasons are a global viewer's.
- */
-function probeText(checks: readonly ReadyCheck[], ready: boolean, what: string, req: FastifyRequest): string {
-  const detailed = isGlobalViewer(req);
-  const shown = detailed
-    ? checks
-    : [...checks.filter((c) => !c.name.startsWith('component:')), { name: 'components', ok: checks.every((c) => !c.name.startsWith('component:') || c.ok) }];
-  if (!verbose(req.query)) return ready ? 'ok\n' : `${what} check failed\n`;
-  const lines = shown.map((c) => (c.ok ? `[+]${c.name} ok` : `[-]${c.name} failed: ${detailed ? (c.detail ?? 'failed') : 'reason withheld'}`));
-  return `${lines.join('\n')}\n${ready ? `${what} check passed` : `${what} check failed`}\n`;
-}
-
-const text = (reply: FastifyReply, code: number, body: string): FastifyReply =>
-  reply.code(code).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(body);
-
 export function healthV1Routes(app: FastifyInstance, h: HealthSource): void {
-  // Alive: the process answers HTTP (its event loop runs). Nothing it depends on is asked.
-  app.get('/healthz', { config: { access: 'public' } }, async (req, reply) => text(reply, 200, probeText([{ name: 'ping', ok: true }], true, 'healthz', req)));
-  app.get('/readyz', { config: { access: 'public' } }, async (req, reply) => {
-    const r = await h.ready();
-    return text(reply, r.ready ? 200 : 503, probeText(r.checks, r.ready, 'readyz', req));
-  });
+  probeRoutes(app, { ready: () => h.ready(), detailed: isGlobalViewer, config: { access: 'public' } });
   app.get('/api/v1/health', { config: { access: 'global:viewer' } }, async () => {
     const r = await h.ready();
     const devices = h.devices();

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { type Component, type ComponentStatus, SqliteIncidentStore, Supervisor, systemClock, type Clock } from '@ferry/base';
-import { ruleJobComponents, type RulesHost } from '@ferry/rules-host';
+import { type ReadyCheck, ruleJobComponents, type RulesHost } from '@ferry/rules-host';
 import type { Registry } from 'prom-client';
 import type { IngestEvent, IngestOutcome } from '../ingest/index.ts';
 import { type Notify, safeNotify } from './events.ts';
@@ -13,13 +13,6 @@ import { type Notify, safeNotify } from './events.ts';
 import { DeviceLiveness, type DeviceHealth } from './liveness.ts';
 import { OpsMetrics } from './metrics.ts';
 import type { LatencyProbe, ProbeSummary } from './probe.ts';
-
-export interface ReadyCheck {
-  readonly name: string;
-  readonly ok: boolean;
-  /** Why not (for a global viewer only). */
-  readonly detail?: string;
-}
 
 export interface OpsParts {
   readonly db: Database.Database;

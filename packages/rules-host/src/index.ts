@@ -8,3 +8,4 @@ export * from './routes.ts';
 export * from './errors.ts';
 export * from './http-errors.ts';
 export * from './supervised.ts';
+export * from './probes.ts';
