@@ -113,7 +113,7 @@ export class CloudOps {
       { name: 'started', ok: this.#started, ...(!this.#started && { detail: 'state recovery and start-up not finished' }) },
       { name: 'broker', ok: this.#p.brokerUp(), ...(!this.#p.brokerUp() && { detail: 'the MQTT link is down' }) },
       await this.#store(),
-      ...this.supervisor.status().map((c) => ({ name: `component:${c.name}`, ok: c.ok, ...(c.message !== undefined && { detail: c.message }) })),
+      ...this.supervisor.status(true).map((c) => ({ name: `component:${c.name}`, ok: c.ok, ...(c.message !== undefined && { detail: c.message }) })),
     ];
     this.#lastReady = checks.every((c) => c.ok);
     return { ready: this.#lastReady, checks };

@@ -28,11 +28,9 @@ export function watchLiveness(ops: CloudOps, intake: Intake, prefix: string): vo
   ops.supervise({
     name: 'mqtt',
     check: () => (intake.client === undefined || intake.client.connected ? undefined : 'the MQTT link to the broker is down'),
-    // mqtt.js reconnects by itself every second; this only kicks a client that stopped trying.
-    restart: () => {
-      const c = intake.client;
-      if (c !== undefined && !c.connected && !c.reconnecting) c.reconnect();
-    },
+    // mqtt.js reconnects by itself every second (forcing it would cut a connection being made): the
+    // supervisor records the outage and escalates when it lasts.
+    restart: () => undefined,
   });
 }
 

@@ -134,3 +134,17 @@ describe('Supervisor', () => {
     expect(sup.failing()).toEqual(['source:ble']);
   });
 });
+
+describe('Supervisor.status', () => {
+  it('reports the last sweep, or each component checked now', async () => {
+    const { sup } = rig();
+    const { c, comp } = flaky('mqtt', 1);
+    sup.add(comp);
+    c.down = true;
+    expect(sup.status()).toEqual([{ name: 'mqtt', ok: true }]); // not swept yet
+    expect(sup.status(true)).toEqual([{ name: 'mqtt', ok: false, message: 'down' }]);
+    await sup.sweep(); // restarted: healthy now, failing until the next sweep sees it
+    expect(sup.status()[0]!.ok).toBe(false);
+    expect(sup.status(true)).toEqual([{ name: 'mqtt', ok: true }]);
+  });
+});

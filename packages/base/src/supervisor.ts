@@ -125,10 +125,16 @@ export class Supervisor {
     return this.#sweeping;
   }
 
-  status(): ComponentStatus[] {
+  /**
+   * Every component as of the last sweep; `live`: each checked now (readiness must not lag a period behind a
+   * component that came back, or one that just failed).
+   */
+  status(live = false): ComponentStatus[] {
     return this.#components().map((c) => {
       const f = this.#failing.get(c.name);
-      return f === undefined ? { name: c.name, ok: true } : { name: c.name, ok: false, since: f.since, attempts: f.attempts, message: f.message };
+      const why = live ? checkOf(c) : f?.message;
+      if (live ? why === undefined : f === undefined) return { name: c.name, ok: true };
+      return { name: c.name, ok: false, ...(f !== undefined && { since: f.since, attempts: f.attempts }), message: why ?? 'failing' };
     });
   }
 
