@@ -27,7 +27,7 @@ export const MAX_HEALTH_ROWS = 10_000;
 const isGlobalViewer = (req: FastifyRequest): boolean => req.principal !== undefined && req.principal.owner === undefined;
 
 /** `?limit=` within 1..max, else a FERRY_OPS_BAD_QUERY naming it. */
-function limitOf(q: unknown, fallback: number, max: number): number {
+export function limitOf(q: unknown, fallback: number, max: number): number {
   const raw = (q as Record<string, unknown> | undefined)?.['limit'];
   if (raw === undefined) return fallback;
   const n = Number(raw);

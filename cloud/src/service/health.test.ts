@@ -3,6 +3,7 @@
  * external broker (aedes) away and back, a failed rule job restarted by the supervisor with its incidents, a
  * silent board going offline, the latency probe through MQTT, ingest, a rule and a subscriber.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { aedesBroker } from '@ferry/test-kit/brokers';
+import { freePort, waitForPort } from '@ferry/test-kit/ports';
 import { ADMIN_TOKEN, getAs, postAs } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import type { OpsEvent } from '../health/events.ts';
@@ -166,5 +168,28 @@ describe('readiness with an external broker', () => {
     await broker.start();
     await until(async () => (await readyz(httpUrl)).status === 200, 'readyz 200 again', 20_000);
     expect(events.filter((e) => e.kind.startsWith('component.')).map((e) => e.source)).not.toContain('store');
+  });
+});
+
+const redisServer = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+
+describe('readiness with the Redis store (scale-out)', () => {
+  it.skipIf(redisServer === '' && process.env['CI'] !== 'true')('turns 503 while Redis does not answer and 200 when it answers again', async () => {
+    const port = await freePort();
+    const redis = spawn(redisServer || 'redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], {
+      stdio: 'ignore',
+    });
+    cleanups.push(async () => {
+      redis.kill('SIGCONT');
+      redis.kill('SIGKILL');
+    });
+    await waitForPort(port);
+    const { httpUrl } = await cloud({ redisUrl: `redis://127.0.0.1:${port}` });
+    expect((await readyz(httpUrl)).status).toBe(200);
+    redis.kill('SIGSTOP'); // a hung Redis: connected, never answering
+    await until(async () => (await readyz(httpUrl)).status === 503, 'readyz 503');
+    expect((await readyz(httpUrl, ADMIN_TOKEN)).text).toMatch(/\[-\]store failed: no answer within 2000 ms/);
+    redis.kill('SIGCONT');
+    await until(async () => (await readyz(httpUrl)).status === 200, 'readyz 200 again');
   });
 });

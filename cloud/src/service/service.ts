@@ -254,7 +254,7 @@ export class CloudService {
       db: this.db,
       registry: this.registry,
       rules: this.rules,
-      known: (id) => this.devices.info(id) !== undefined,
+      known: (id) => this.devices.placeOf(id) !== undefined, // cached in memory: asked for every tracked device each period
       ownerOf: (id) => this.devices.placeOf(id)?.owner,
       registered: () => this.devices.list(),
       brokerUp: () => this.#intake.client?.connected === true,
