@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { aedesBroker } from '@ferry/test-kit/brokers';
+import { until } from '@ferry/test-kit/wait';
 import { freePort, waitForPort } from '@ferry/test-kit/ports';
 import { ADMIN_TOKEN, getAs, postAs } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
@@ -22,13 +23,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 async function cloud(extra: Partial<CloudOptions> = {}) {
   const events: OpsEvent[] = [];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SupervisorEvent } from '@ferry/base';
 import { aedesBroker } from '@ferry/test-kit/brokers';
+import { until } from '@ferry/test-kit/wait';
 import { parseConfig } from '../daemon/config.ts';
 import { GatewayDaemon } from '../daemon/daemon.ts';
 import type { Source, SourceHealth, SourceSink } from '../sources/types.ts';
@@ -19,13 +20,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 /** A source that crashes on demand (reports itself down) and counts the starts the supervisor makes. */
 class CrashingSource implements Source {
