@@ -78,7 +78,7 @@ export class CloudOps {
 
   /** Every released event: liveness and gaps by device (a gateway's reading also for its sensor). */
   onEvent(e: IngestEvent): void {
-    if (e.type === 'gap') this.liveness.gap(e.kid, e.to - e.from + 1);
+    if (e.type === 'gap') this.liveness.gap(e.kid, e.to - e.from); // [from, to)
     if (e.type !== 'message') return;
     const at = Date.now();
     this.liveness.seen(e.kid, at);

@@ -131,6 +131,25 @@ describe('health probes and operations (embedded)', () => {
     expect(svc.ops.liveness.counts().offline).toBe(1);
   });
 
+  it('counts a board’s sequence gaps and bad signatures from ingest', async () => {
+    const { svc, mqttUrl } = await cloud();
+    const { key } = svc.devices.add('th-2', 'home');
+    const pub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
+    const sign = (sq: number, k = hmacKey(Buffer.from(key, 'hex'))): string => {
+      const t = encode({ header: { kid: 'th-2', ep: 1, sq }, claims: { iss: 'th-2', iat: Math.floor(Date.now() / 1000), ev: 'tel', d: { t: 20 } } }, k);
+      if (!t.ok) throw t.error;
+      return t.value;
+    };
+    await pub.publishAsync('ferry/up/th-2/msg', sign(0), { qos: 1 });
+    await pub.publishAsync('ferry/up/th-2/msg', sign(2), { qos: 1 }); // sq 1 never comes: a gap after the re-order timeout
+    await pub.publishAsync('ferry/up/th-2/msg', sign(3, hmacKey(new Uint8Array(32).fill(9))), { qos: 1 }); // not its key
+    await until(() => {
+      const d = svc.ops.devices().find((x) => x.id === 'th-2');
+      return d !== undefined && d.gaps === 1 && d.badSignatures === 1 && d.messages === 2;
+    }, 'one gap, one bad signature, two messages');
+    await pub.endAsync();
+  });
+
   it('records the probe’s end-to-end latency through MQTT, ingest, a rule and a subscriber', async () => {
     const { httpUrl } = await cloud({ health: { probe: { periodMs: 100 } } });
     await until(async () => {
