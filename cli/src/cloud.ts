@@ -127,7 +127,7 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
         });
         await svc.start();
         // Under systemd (Type=notify, WatchdogSec): ready now, then pings while the event loop runs.
-        const systemd = systemdNotifier(io.env, (m) => io.err(`${m}\n`));
+        const systemd = await systemdNotifier(io.env, (m) => io.err(`${m}\n`));
         systemd?.ready();
         if (svc.adminTokenCreated)
           io.out(`ferry cloud: admin credential, shown once (kept in ${o.data}/admin.token, mode 0600; FERRY_ADMIN_TOKEN overrides it): ${svc.adminToken}\n`);

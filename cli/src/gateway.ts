@@ -41,7 +41,7 @@ export function gatewayCommands(io: Io, setCode: (c: number) => void): Command {
       const address = await daemon.start();
       io.out(`ferry gateway ${cfg.gateway.id}: API ${address}, uplink ${cfg.uplink.url}\n`);
       // Under systemd (Type=notify, WatchdogSec): ready now, then pings while the event loop runs.
-      const systemd = systemdNotifier(io.env, (m) => io.err(`${m}\n`));
+      const systemd = await systemdNotifier(io.env, (m) => io.err(`${m}\n`));
       systemd?.ready();
       await new Promise<void>((resolve) => {
         const stop = (): void => {

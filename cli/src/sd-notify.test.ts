@@ -51,7 +51,7 @@ describe('systemd notify', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'ferry-notify-')), 'notify.sock');
     const got = await receive(path);
     const logs: string[] = [];
-    const n = systemdNotifier({ NOTIFY_SOCKET: path, WATCHDOG_USEC: '40000' }, (m) => logs.push(m))!;
+    const n = (await systemdNotifier({ NOTIFY_SOCKET: path, WATCHDOG_USEC: '40000' }, (m) => logs.push(m)))!;
     n.ready();
     await until(() => got.filter((l) => l === 'WATCHDOG=1').length >= 3, 'three pings');
     n.send('STATUS=stalling');
@@ -70,10 +70,10 @@ describe('systemd notify', () => {
     expect(logs).toEqual([]);
   });
 
-  it('is off without NOTIFY_SOCKET, refuses abstract sockets, and reads the watchdog period for this pid only', () => {
+  it('is off without NOTIFY_SOCKET, refuses abstract sockets, and reads the watchdog period for this pid only', async () => {
     const logs: string[] = [];
-    expect(systemdNotifier({}, (m) => logs.push(m))).toBeUndefined();
-    expect(systemdNotifier({ NOTIFY_SOCKET: '@/org/freedesktop/systemd1/notify' }, (m) => logs.push(m))).toBeUndefined();
+    expect(await systemdNotifier({}, (m) => logs.push(m))).toBeUndefined();
+    expect(await systemdNotifier({ NOTIFY_SOCKET: '@/org/freedesktop/systemd1/notify' }, (m) => logs.push(m))).toBeUndefined();
     expect(logs[0]).toContain('abstract');
     expect(watchdogMs({ WATCHDOG_USEC: '30000000' })).toBe(30_000);
     expect(watchdogMs({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: String(process.pid + 1) })).toBeUndefined();

@@ -10,7 +10,20 @@
  * from a child's pid, which needs `NotifyAccess=all` and can be dropped when the child exits before systemd
  * reads it, and a process per ping is what a watchdog should not depend on.
  */
-import { DgramSocket } from 'node-unix-socket';
+type UnixSockets = typeof import('node-unix-socket');
+
+/**
+ * The library's native part is a package per platform: loaded only when systemd asks for notifications, so a
+ * platform without its binary still runs every command, and says why it cannot notify.
+ */
+async function loadSockets(log: (m: string) => void): Promise<UnixSockets | undefined> {
+  try {
+    return await import('node-unix-socket');
+  } catch (e) {
+    log(`systemd: node-unix-socket cannot load on this platform (${(e as Error).message}); no readiness or watchdog notifications`);
+    return undefined;
+  }
+}
 
 export interface SystemdNotifier {
   /** Sends `READY=1` and starts the watchdog pings, if the unit asked for them. */
@@ -33,14 +46,16 @@ export function watchdogMs(env: Readonly<Record<string, string | undefined>>, pi
  * A notifier for `$NOTIFY_SOCKET`; undefined when the process was not started by systemd with one. Abstract
  * sockets (`@name`) are not supported by the socket library: they are reported through `log` and ignored.
  */
-export function systemdNotifier(env: Readonly<Record<string, string | undefined>>, log: (m: string) => void): SystemdNotifier | undefined {
+export async function systemdNotifier(env: Readonly<Record<string, string | undefined>>, log: (m: string) => void): Promise<SystemdNotifier | undefined> {
   const path = env['NOTIFY_SOCKET'];
   if (path === undefined || path === '') return undefined;
   if (path.startsWith('@')) {
     log(`systemd: NOTIFY_SOCKET ${path} is an abstract socket, which is not supported; no readiness or watchdog notifications`);
     return undefined;
   }
-  const socket = new DgramSocket();
+  const lib = await loadSockets(log);
+  if (lib === undefined) return undefined;
+  const socket = new lib.DgramSocket();
   socket.on('error', (e: Error) => log(`systemd: ${e.message}`));
   let failed = false;
   const send = (state: string): void => {
