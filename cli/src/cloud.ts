@@ -5,6 +5,7 @@ import { CloudService, isLoopback } from '@ferry/cloud';
 import { certsCommand } from './certs.ts';
 import { intOption } from './key.ts';
 import { rotateCommand } from './rotate.ts';
+import { systemdNotifier } from './sd-notify.ts';
 import { UsageError } from './usage.ts';
 import type { Io } from './io.ts';
 import { send, seg, withApi, type ApiFlags } from './api-client.ts';
@@ -36,6 +37,11 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
       '200',
     )
     .option('--sync <mode>', 'SQLite durability: normal (survives process crashes) or full (also power loss; fsync per commit, slower)', 'normal')
+    .option(
+      '--probe <seconds>',
+      'run the latency probe: a built-in device sends a signed message every <seconds> through MQTT, ingest and a rule (docs/operations.md)',
+    )
+    .option('--check-period <ms>', 'how often supervised components are checked and devices judged (docs/operations.md)', '1000')
     .action(
       async (o: {
         data: string;
@@ -56,6 +62,8 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
         sync: string;
         id?: string;
         deviceRate: string;
+        probe?: string;
+        checkPeriod: string;
       }) => {
         if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
         if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
@@ -111,13 +119,21 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
               ? false
               : { perSecond: intOption(o.deviceRate, '--device-rate', 1, 1_000_000), burst: 5 * intOption(o.deviceRate, '--device-rate', 1, 1_000_000) },
           synchronous: o.sync === 'full' ? 'FULL' : 'NORMAL',
+          health: {
+            checkPeriodMs: intOption(o.checkPeriod, '--check-period', 100, 3_600_000),
+            ...(o.probe !== undefined && { probe: { periodMs: 1000 * intOption(o.probe, '--probe', 1, 3600) } }),
+          },
           log: (m) => io.out(`${m}\n`),
         });
         await svc.start();
+        // Under systemd (Type=notify, WatchdogSec): ready now, then pings while the event loop runs.
+        const systemd = await systemdNotifier(io.env, (m) => io.err(`${m}\n`));
+        systemd?.ready();
         if (svc.adminTokenCreated)
           io.out(`ferry cloud: admin credential, shown once (kept in ${o.data}/admin.token, mode 0600; FERRY_ADMIN_TOKEN overrides it): ${svc.adminToken}\n`);
         await new Promise<void>((resolve) => {
           const stop = (): void => {
+            systemd?.stop();
             void svc.stop().then(resolve);
           };
           process.once('SIGINT', stop);

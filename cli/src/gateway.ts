@@ -4,6 +4,7 @@ import { GatewayDaemon, buildSources, loadConfig, ConfigError } from '@ferry/gat
 import type { GatewayConfig, Source } from '@ferry/gateway';
 import type { Io } from './io.ts';
 import { send, withApi, type ApiFlags } from './api-client.ts';
+import { systemdNotifier } from './sd-notify.ts';
 
 export function gatewayCommands(io: Io, setCode: (c: number) => void): Command {
   const gw = new Command('gateway').description('the gateway daemon: BLE and serial to MQTT with store-and-forward and edge rules');
@@ -39,8 +40,12 @@ export function gatewayCommands(io: Io, setCode: (c: number) => void): Command {
       const daemon = new GatewayDaemon(cfg, { sources });
       const address = await daemon.start();
       io.out(`ferry gateway ${cfg.gateway.id}: API ${address}, uplink ${cfg.uplink.url}\n`);
+      // Under systemd (Type=notify, WatchdogSec): ready now, then pings while the event loop runs.
+      const systemd = await systemdNotifier(io.env, (m) => io.err(`${m}\n`));
+      systemd?.ready();
       await new Promise<void>((resolve) => {
         const stop = (): void => {
+          systemd?.stop();
           void daemon.stop().then(resolve);
         };
         process.once('SIGINT', stop);

@@ -153,6 +153,15 @@ export const HTTP_ROWS: readonly Row[] = [
     },
   },
   {
+    surface: 'health',
+    attempt: "device liveness lists only one's own devices, whatever owner the query names",
+    refused: async (api, a, b) => {
+      const listed = ids(await call(api, 'GET', `/api/v1/health/devices?owner=${b.id}`, a.viewer));
+      return listed.includes(b.device) || listed.includes(b.gateway) ? "bob's device listed" : undefined;
+    },
+    own: async (api, a) => (ids(await call(api, 'GET', '/api/v1/health/devices', a.viewer)).includes(a.device) ? undefined : 'own device missing'),
+  },
+  {
     surface: 'gateways',
     attempt: "list another owner's gateways",
     refused: async (api, a, b) => (ids(await call(api, 'GET', '/api/gateways', a.admin)).includes(b.gateway) ? "bob's gateway listed" : undefined),

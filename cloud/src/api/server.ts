@@ -16,6 +16,7 @@ import { identityRoutes } from './identity.ts';
 import { functionRoutes } from './functions.ts';
 import { gatewayRoutes, type GatewayRequest } from './gateways.ts';
 import { healthRoutes } from './health.ts';
+import { healthV1Routes, type HealthSource } from './health-v1.ts';
 import { scheduleRoutes } from './schedules.ts';
 import { sequenceRoutes } from './sequence.ts';
 import { streamRoutes } from './streams.ts';
@@ -34,6 +35,8 @@ export interface ApiParts {
   readonly rates?: HttpRates | undefined;
   /** Where the errors no catalog names go (the reply says nothing of them). */
   readonly log?: (message: string) => void;
+  /** /healthz, /readyz and the health API (health-v1.ts); without it only /health. */
+  readonly health?: HealthSource;
   /** Serve https with this certificate (PEM) instead of http. */
   readonly https?: { readonly cert: string; readonly key: string };
 }
@@ -51,6 +54,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   answerErrors(app, p.log);
   await authenticate(app, p.identity, p.rates);
   healthRoutes(app, p);
+  if (p.health !== undefined) healthV1Routes(app, p.health);
   identityRoutes(app, p.identity, p.functions);
   deviceRoutes(app, p.devices, p.functions, p.identity);
   streamRoutes(app, p.ingest.series, p.devices);

@@ -99,7 +99,7 @@ export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: {
 
     it("refuses B's subscriptions to #, everyone's uplink, every reply topic and A's downlink; grants B its own", async () => {
       const b = await connect(login('b1'));
-      for (const f of ['#', `${P}/#`, `${P}/up/#`, `${P}/fn/+/res`, `${P}/dn/a1/#`, `${P}/dn/+/#`, `${P}/ns/home-a/state/#`, `${P}/ctl/ga/req`])
+      for (const f of ['#', `${P}/#`, `${P}/up/#`, `${P}/fn/+/res`, `${P}/dn/a1/#`, `${P}/dn/+/#`, `${P}/ns/home-a/state/#`, `${P}/ctl/ga/req`, `${P}/probe/#`])
         expect([f, await granted(b, f)]).toEqual([f, 128]);
       for (const f of [`${P}/dn/b1/#`, `${P}/fn/b1/res`]) expect([f, await granted(b, f)]).toEqual([f, 1]);
       // Namespaces are per owner, their names are not: B's device in a namespace named like A's reads none of

@@ -129,6 +129,25 @@ export class EmbeddedBroker {
     this.#clients()[id]?.close();
   }
 
+  /**
+   * Tells `w` when a device or gateway (not a worker) connects and when its connection ends (device
+   * liveness, docs/operations.md); the id is the identity the broker authenticated.
+   */
+  watchClients(w: { connected(id: string): void; disconnected(id: string): void }): void {
+    const idOf = (c: Client): string | undefined => {
+      const who = this.#sessions.get(c)?.who;
+      return who === undefined || who.kind === 'worker' ? undefined : who.id;
+    };
+    this.#broker.on('client', (c: Client) => {
+      const id = idOf(c);
+      if (id !== undefined) w.connected(id);
+    });
+    this.#broker.on('clientDisconnect', (c: Client) => {
+      const id = idOf(c);
+      if (id !== undefined) w.disconnected(id);
+    });
+  }
+
   /** Re-reads the identity of every connected device and gateway (a board attached or removed), forgetting their ACL decisions. */
   refresh(): void {
     if (this.#auth === undefined) return;

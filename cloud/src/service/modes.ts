@@ -36,6 +36,8 @@ export interface StateParts {
   readonly schedules: { readonly store: ScheduleStore; readonly leases: LeaseStore };
   /** Before the first message or call. */
   start(): Promise<void>;
+  /** Reaches the store (readiness, docs/operations.md); throws or rejects when it cannot. */
+  ping(): void | Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,9 @@ export function sqliteState(o: { dataDir: string; synchronous: 'FULL' | 'NORMAL'
     functions: sqliteFunctionStores(o.cloudDb, { masterKey: o.masterKey }),
     schedules: { store: new SqliteScheduleStore(o.cloudDb, { masterKey: o.masterKey }), leases: new SqliteLeaseStore(o.cloudDb) },
     start: async () => {},
+    ping: () => {
+      store.prepare('SELECT 1').get();
+    },
     close: async () => {
       store.close();
     },
@@ -92,6 +97,9 @@ export function redisState(o: { url: string; masterKey: Uint8Array; log: (msg: s
     start: async () => {
       await functions.load(); // the shared function stores, before any call can arrive (MQTT or HTTP)
       await reorder.reindex(); // a worker that died between a step and its due-index update left a source unindexed
+    },
+    ping: async () => {
+      await redis.ping();
     },
     close: async () => {
       await functions.close().catch(() => undefined);

@@ -3,6 +3,7 @@ import type { HttpRates } from '../api/auth.ts';
 import type { MqttLimits } from './mqtt-limits.ts';
 import type { Clock } from '../functions/index.ts';
 import type { ProjectionRule } from './projection.ts';
+import type { Notify } from '../health/events.ts';
 
 export interface TlsOptions {
   readonly cert: string;
@@ -113,4 +114,16 @@ export interface CloudOptions {
    * same-run baseline (bench/ingest.ts), to measure what authentication costs; the CLI never sets it.
    */
   readonly mqttAuth?: false;
+  /**
+   * Operations (docs/operations.md): how often components are checked and devices judged (ms, default 1000);
+   * the latency probe (off unless given: a device `ferry-probe` is registered, with no owner, and sends one
+   * signed message every `periodMs`); who is told of devices going offline and components failing.
+   */
+  readonly health?: {
+    readonly checkPeriodMs?: number;
+    readonly probe?: { readonly periodMs: number; readonly id?: string };
+    readonly notify?: Notify;
+    /** Offline after `silenceFactor` usual intervals of silence (default 3); intervals shorter than `minIntervalMs` (default 1000) count as it. */
+    readonly liveness?: { readonly silenceFactor?: number; readonly minIntervalMs?: number };
+  };
 }

@@ -71,13 +71,13 @@ export function relayedTopic(e: IngestEvent): string | undefined {
 
 /**
  * Whether the cloud relays a gateway's rule output to `topic` for subscribers: under the prefix and outside
- * the spaces of identities (uplink, calls, downlink, namespace state, control, gateway status), so a gateway
- * can never speak for another identity through the cloud.
+ * the spaces of identities (uplink, calls, downlink, namespace state, control, gateway status) and the
+ * latency probe's (docs/operations.md), so a gateway can never speak for another identity through the cloud.
  */
 export function relayable(prefix: string, topic: string): boolean {
   if (!topic.startsWith(`${prefix}/`)) return false;
   const space = topic.slice(prefix.length + 1).split('/')[0];
-  return !['up', 'fn', 'dn', 'ns', 'ctl', 'gw', 'so', 'cmd'].includes(space ?? '');
+  return !['up', 'fn', 'dn', 'ns', 'ctl', 'gw', 'so', 'cmd', 'probe'].includes(space ?? '');
 }
 
 export interface RulesFeedOptions {
@@ -85,6 +85,8 @@ export interface RulesFeedOptions {
   readonly perTurn?: number;
   /** Inputs waiting above which the intake holds back acknowledgements (default 5000): back-pressure. */
   readonly highWater?: number;
+  /** Told how long the rules took for each input, seconds (the rule evaluation histogram). */
+  readonly observe?: (seconds: number) => void;
 }
 
 /**
@@ -98,6 +100,7 @@ export class RulesFeed {
   readonly #rules: RulesHost;
   readonly #perTurn: number;
   readonly #highWater: number;
+  readonly #observe: ((seconds: number) => void) | undefined;
   #queue: NonNullable<ReturnType<typeof ruleInput>>[] = [];
   #head = 0;
   #scheduled = false;
@@ -106,6 +109,7 @@ export class RulesFeed {
     this.#rules = rules;
     this.#perTurn = o.perTurn ?? 200;
     this.#highWater = o.highWater ?? 5000;
+    this.#observe = o.observe;
   }
 
   get backlog(): number {
@@ -131,7 +135,9 @@ export class RulesFeed {
     const end = Math.min(this.#queue.length, this.#head + this.#perTurn);
     for (; this.#head < end; this.#head++) {
       const x = this.#queue[this.#head]!;
+      const t0 = performance.now();
       this.#rules.input(x.topic, x.record, x.atMs, x.id); // never throws: RulesHost reports errors to onError
+      this.#observe?.((performance.now() - t0) / 1000);
     }
     if (this.#head === this.#queue.length) {
       this.#queue = [];

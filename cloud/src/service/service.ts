@@ -15,6 +15,9 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import type { RulesHost } from '@ferry/rules-host';
 import { buildApi } from '../api/server.ts';
+import { CloudOps } from '../health/ops.ts';
+import { makeProbe, startProbe, watchLiveness } from './health.ts';
+import { timedRunner } from '../health/timed-runner.ts';
 import { ingestMetrics } from '../api/health.ts';
 import { DeviceRegistry, loadMasterKey } from '../devices/registry.ts';
 import { FunctionService, InProcessRunner, PoolRunner, Scheduler, startSchedules, systemClock } from '../functions/index.ts';
@@ -67,6 +70,8 @@ export class CloudService {
   /** The signed namespace-state snapshot of each device, re-published from a timer (downlink.ts). */
   readonly stateDownlink: StateDownlink;
   readonly registry = new Registry();
+  /** Readiness, device liveness, the supervisor and its incidents, latency metrics, the probe (docs/operations.md). */
+  readonly ops: CloudOps;
   /**
    * The worker credential this process's own MQTT connections present: the configured one (mqttUsername /
    * mqttPassword), else, embedded, a random one made at construction. Tests connect with it where they stand
@@ -125,7 +130,9 @@ export class CloudService {
     });
     this.functions = new FunctionService({
       ...state.functions,
-      runner: opts.functionRunner === 'in-process' ? new InProcessRunner() : new PoolRunner({ size: 2, timeoutMs: 1000 }),
+      runner: timedRunner(opts.functionRunner === 'in-process' ? new InProcessRunner() : new PoolRunner({ size: 2, timeoutMs: 1000 }), (s, outcome) =>
+        this.ops.metrics.functionCall.observe({ outcome }, s),
+      ),
     });
     this.identity = new Identity({
       store: new SqliteIdentityStore(this.db),
@@ -207,6 +214,7 @@ export class CloudService {
       log,
       groupCommit: this.#intake.embedded ? state.groupCommit : undefined,
       busy: () => this.rulesFeed.busy,
+      observe: (kid, o, s) => this.ops.onIngest(kid, o, s),
     });
     this.#intake.table.add(this.#uplink.route());
     this.downlink = new DownlinkSigner((id) => this.devices.downlinkKey(id), nextDownlinkEpoch(this.db));
@@ -240,9 +248,27 @@ export class CloudService {
       },
       prefix,
     );
-    const feed = new RulesFeed(this.rules);
+    const feed = new RulesFeed(this.rules, { observe: (s) => this.ops.metrics.ruleEvaluation.observe(s) });
     this.rulesFeed = feed;
+    this.ops = new CloudOps({
+      db: this.db,
+      registry: this.registry,
+      rules: this.rules,
+      known: (id) => this.devices.placeOf(id) !== undefined, // cached in memory: asked for every tracked device each period
+      ownerOf: (id) => this.devices.placeOf(id)?.owner,
+      registered: () => this.devices.list(),
+      brokerUp: () => this.#intake.client?.connected === true,
+      pingStore: () => this.#state.ping(),
+      rulesBacklog: () => feed.backlog,
+      log,
+      notify: opts.health?.notify,
+      liveness: opts.health?.liveness,
+      ...(opts.health?.checkPeriodMs !== undefined && { checkPeriodMs: opts.health.checkPeriodMs }),
+    });
+    watchLiveness(this.ops, this.#intake, prefix);
+    if (opts.health?.probe !== undefined) makeProbe(this.ops, this.#intake, { ...opts.health.probe, prefix, rules: this.rules, log });
     this.ingest.subscribe((e) => {
+      this.ops.onEvent(e);
       this.projection.apply(e);
       feed.push(e);
       // A gateway's rule output for a topic outside its own space: relayed there once verified (rules.ts).
@@ -279,11 +305,20 @@ export class CloudService {
       rules: this.rules,
       registry: this.registry,
       mqttConnected: () => this.#intake.client?.connected === true,
+      health: this.ops,
       gatewayRequest: (...a) => this.gatewayRequest(...a),
       log: (m) => this.#log(`http: ${m}`),
       ...(this.opts.tls !== undefined && { https: { cert: this.opts.tls.cert, key: this.opts.tls.key } }),
     });
     const httpUrl = await this.#http.listen({ host: this.opts.httpHost ?? '127.0.0.1', port: this.opts.httpPort ?? 8080 });
+    this.#intake.broker?.watchClients({ connected: (id) => this.ops.liveness.connected(id), disconnected: (id) => this.ops.liveness.disconnected(id, false) });
+    if (this.opts.health?.probe !== undefined) {
+      await this.mqttSettled(); // scale-out on Mosquitto: the probe's identity must be known before it connects
+      await startProbe(this.ops, { devices: this.devices, mqttUrl, epoch: this.downlink.epoch, tls: this.opts.tls, mqttCa: this.opts.mqttCa }).catch(
+        (e: unknown) => this.#log(`probe: not started: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }
+    this.ops.start();
     makeFilesPrivate(this.opts.dataDir); // the WAL and shared-memory files the databases made meanwhile
     this.#log(`ferry cloud: MQTT ${mqttUrl}${this.#intake.embedded ? ' (embedded)' : ''}, HTTP ${httpUrl}, data ${this.opts.dataDir}`);
     return { mqttUrl, httpUrl };
@@ -305,6 +340,7 @@ export class CloudService {
   }
 
   async stop(): Promise<void> {
+    await this.ops.stop();
     this.#uplink.stop();
     this.stateDownlink.stop();
     await this.#scheduleTimer?.stop(); // before the runner, the database and Redis close under a run

@@ -24,6 +24,8 @@ export interface UplinkOptions {
   readonly log: (msg: string) => void;
   /** True while what ingest releases waits downstream in quantity (the rules' backlog): new messages wait. */
   readonly busy?: (() => boolean) | undefined;
+  /** Told every outcome with the kid its topic names and how long ingest took, seconds (metrics, liveness). */
+  readonly observe?: ((topicKid: string | undefined, outcome: IngestOutcome, seconds: number) => void) | undefined;
 }
 
 const utf8 = new TextEncoder();
@@ -128,6 +130,22 @@ export class Uplink {
     if (this.#batch.push(m) === 1) setImmediate(() => this.#flush());
   }
 
+  /** Ingests one message; the outcome is observed once it is known. */
+  #ingest(m: Waiting): ReturnType<Ingest['ingest']> {
+    const kid = this.#sourceOf(m.topic);
+    const t0 = performance.now();
+    const out = this.#o.ingest.ingest(m.bytes, { topic: m.topic, kid });
+    const observe = this.#o.observe;
+    if (observe === undefined) return out;
+    if (out instanceof Promise)
+      return out.then((o) => {
+        observe(kid, o, (performance.now() - t0) / 1000);
+        return o;
+      });
+    observe(kid, out, (performance.now() - t0) / 1000);
+    return out;
+  }
+
   /** From now on a failing message is given up (not acknowledged: the broker sends it again). */
   stop(): void {
     this.#stopping = true;
@@ -154,7 +172,7 @@ export class Uplink {
             outs.push(HELD);
             continue;
           }
-          const out = this.#o.ingest.ingest(m.bytes, { topic: m.topic, kid: this.#sourceOf(m.topic) });
+          const out = this.#ingest(m);
           const o = out instanceof Promise ? undefined : out; // embedded ports answer synchronously
           if (o?.status === 'rate_limited' && kid !== undefined) heldNow.add(kid);
           outs.push(o);
@@ -209,7 +227,7 @@ export class Uplink {
         for (const w of q.splice(0)) w.done(new Error('the cloud service is stopping'));
         break;
       }
-      const out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic, kid: this.#sourceOf(m.topic) });
+      const out = await this.#ingest(m);
       if (out.status === 'rate_limited') {
         setTimeout(() => void this.#release(kid), out.retryAfterMs ?? 10);
         return;
@@ -230,11 +248,11 @@ export class Uplink {
   async #one(m: Waiting, kid: string | undefined): Promise<void> {
     // 'failed' means nothing was recorded: not acknowledged; tried again with back-off until the store is
     // back. A stopping service gives up without acknowledging (the broker redelivers).
-    let out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic, kid: this.#sourceOf(m.topic) });
+    let out = await this.#ingest(m);
     for (let wait = 100; out.status === 'failed' && !this.#stopping; wait = Math.min(wait * 2, 2000)) {
       this.#o.log(`ingest: ${out.error?.message ?? 'failed'}; retrying in ${wait} ms`);
       await new Promise((r) => setTimeout(r, wait));
-      out = await this.#o.ingest.ingest(m.bytes, { topic: m.topic, kid: this.#sourceOf(m.topic) });
+      out = await this.#ingest(m);
     }
     if (out.status === 'rate_limited' && kid !== undefined && !this.#stopping) {
       this.#hold(kid, m, out.retryAfterMs ?? 10);

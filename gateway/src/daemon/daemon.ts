@@ -15,7 +15,9 @@ import { mqttPassword } from '@ferry/message/node';
 import { Outbox, OutboxFullError } from '../uplink/outbox.ts';
 import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
-import { requireBearer } from './api-auth.ts';
+import { bearerMatches, requireBearer } from './api-auth.ts';
+import { GatewayOps } from '../health/ops.ts';
+import type { SupervisorEvent } from '@ferry/base';
 import { apiToken, gatewayKey, uplinkTls, type GatewayConfig } from './config.ts';
 import type { GatewayErrorCode } from '../uplink/errors.ts';
 import { GatewaySigner } from './signer.ts';
@@ -27,6 +29,10 @@ export interface DaemonDeps {
   /** Sources to run (built from the config by buildSources, or injected by tests). */
   readonly sources: readonly Source[];
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+  /** Told when a supervised component keeps failing and when it recovers (docs/operations.md). */
+  readonly notify?: (e: SupervisorEvent) => void;
+  /** How often supervised components are checked, ms (default 1000). */
+  readonly checkPeriodMs?: number;
 }
 
 /** MQTT-safe topic segment for a device id (MACs keep their colons; '+', '#', '/' and spaces go). */
@@ -39,6 +45,8 @@ export class GatewayDaemon {
   readonly uplink: Uplink;
   readonly rules: RulesHost;
   readonly registry = new Registry();
+  /** Probes, the supervisor and its incidents, latency histograms (docs/operations.md). */
+  readonly ops: GatewayOps;
   private readonly sources: readonly Source[];
   private readonly log: NonNullable<DaemonDeps['log']>;
   private api: FastifyInstance | undefined;
@@ -174,6 +182,19 @@ export class GatewayDaemon {
         );
       },
     });
+    this.ops = new GatewayOps({
+      dataDir: cfg.gateway.data_dir,
+      registry: r,
+      rules: this.rules,
+      sources: this.sources,
+      sink: this.sink,
+      mqtt: () => this.uplink.mqtt,
+      pingStore: () => this.outbox.fileBytes(),
+      detailed: (req) => bearerMatches(req, this.#apiToken),
+      log: (m) => this.log('warn', m),
+      notify: deps.notify,
+      ...(deps.checkPeriodMs !== undefined && { checkPeriodMs: deps.checkPeriodMs }),
+    });
     const rules = this.rules;
     new Gauge({
       name: 'ferry_gateway_rules_running',
@@ -204,11 +225,11 @@ export class GatewayDaemon {
     // The input id is the message's (kid, ep, sq): the cloud derives the same id from the header, which is
     // what lets a rule move between them without losing or double-counting a reading.
     const inputId = `${this.signer.kid}/${this.signer.epoch}/${this.signer.nextSeq}`;
-    const token = this.signer.sign('reading', data, r.atMs);
     const topic = this.topic('up', this.cfg.gateway.id, r.kind, topicSegment(r.device));
-    if (!this.store(topic, new TextEncoder().encode(token), r.device)) return;
+    const stored = this.ops.timed(this.ops.store, () => this.store(topic, new TextEncoder().encode(this.signer.sign('reading', data, r.atMs)), r.device));
+    if (!stored) return;
     this.readings.inc({ kind: r.kind });
-    this.rules.input(topic, { device: r.device, kind: r.kind, ...r.values }, r.atMs, inputId);
+    this.ops.timed(this.ops.ruleEvaluation, () => this.rules.input(topic, { device: r.device, kind: r.kind, ...r.values }, r.atMs, inputId));
   }
 
   private onSigned(token: Uint8Array, from: string): void {
@@ -325,6 +346,7 @@ export class GatewayDaemon {
     answerErrors(app, (m) => this.log('error', `api: ${m}`));
     const token = this.#apiToken;
     if (token !== undefined) requireBearer(app, token);
+    this.ops.routes(app);
     app.get('/health', async (_req, reply) => {
       const h = this.health();
       return reply.code(h.status === 'ok' ? 200 : 503).send(h);
@@ -359,11 +381,13 @@ export class GatewayDaemon {
         this.sink.problem({ code: 'FERRY_GW_SOURCE_START' satisfies GatewayErrorCode, message: `${s.name}: ${(e as Error).message}` });
       }
     }
+    this.ops.start();
     this.log('info', `gateway ${this.cfg.gateway.id} epoch ${this.signer.epoch} up; API ${address}`);
     return address;
   }
 
   async stop(): Promise<void> {
+    await this.ops.stop(); // no restart of what is being stopped
     for (const s of this.sources) await s.stop().catch(() => undefined);
     this.rules.stop();
     await this.stopControl?.();

@@ -7,3 +7,5 @@ export * from './host.ts';
 export * from './routes.ts';
 export * from './errors.ts';
 export * from './http-errors.ts';
+export * from './supervised.ts';
+export * from './probes.ts';
