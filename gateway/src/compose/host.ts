@@ -8,7 +8,20 @@
  */
 import type { Result } from '@ferry/base';
 import { ComposeEngine, type ComposeError, type EngineOptions, type PushReport, type SOSnapshot, type StreamValue, composeError } from '@ferry/compose';
-import type { GatewayComposeStore } from './store.ts';
+import type { ComposeStore } from '@ferry/compose';
+
+/**
+ * The store a host runs over. The gateway's (GatewayComposeStore) also keeps the objects, so they are
+ * installed again after a restart, and makes every operation one transaction; a store without those parts
+ * (a stand-in, a buffer a lease commits) leaves them to its owner.
+ */
+export interface HostStore extends ComposeStore {
+  wave?<T>(f: () => Promise<T>): Promise<T>;
+  objects?(): { id: string; owner: string; document: unknown }[];
+  putObject?(id: string, owner: string, document: unknown): void;
+  deleteObject?(id: string, snapshots?: readonly unknown[]): void;
+  movedOut?(id: string): readonly unknown[] | undefined;
+}
 
 /** Who acts on an object: its owner, or a global caller (the gateway's own API, the cloud over the control channel). */
 export interface HostCaller {
@@ -26,7 +39,7 @@ export interface HostedValue {
 }
 
 export interface ComposeHostOptions extends Omit<EngineOptions, 'store' | 'onOutput'> {
-  readonly store: GatewayComposeStore;
+  readonly store: HostStore;
   /** Takes a wave's values before it commits (the outbox); throwing undoes the wave. */
   readonly beforeCommit?: (values: readonly HostedValue[]) => void;
 }
@@ -44,7 +57,7 @@ class Undo {
 
 export class ComposeHost {
   readonly engine: ComposeEngine;
-  readonly #store: GatewayComposeStore;
+  readonly #store: HostStore;
   readonly #opts: ComposeHostOptions;
   readonly #listeners = new Set<(v: HostedValue) => void>();
   /** Installed ids in install order: a group's members come before the objects reading them. */
@@ -60,7 +73,7 @@ export class ComposeHost {
   /** Installs the objects the store holds (after a restart). Answers the ids that no longer install, with why. */
   async load(): Promise<string[]> {
     const refused: string[] = [];
-    for (const o of this.#store.objects()) {
+    for (const o of this.#store.objects?.() ?? []) {
       const c = await this.engine.create(o.id, o.owner, o.document);
       if (c.ok) this.#order.add(o.id);
       else refused.push(`${o.id}: ${c.error.message}`);
@@ -71,7 +84,7 @@ export class ComposeHost {
   /** Runs `f` after every operation before it, as one store transaction; an Undo rolls it back and answers its error. */
   #serial<T>(f: () => Promise<T>): Promise<T> {
     const run = this.#turn
-      .then(() => this.#store.wave(f))
+      .then(() => (this.#store.wave === undefined ? f() : this.#store.wave(f)))
       .catch((e: unknown) => {
         if (e instanceof Undo) return e.result as T;
         throw e;
@@ -97,7 +110,7 @@ export class ComposeHost {
     return await this.#serial(async () => {
       const c = await this.engine.create(id, owner, document);
       if (!c.ok) return c;
-      this.#store.putObject(id, owner, document);
+      this.#store.putObject?.(id, owner, document);
       this.#order.add(id);
       return { ok: true, value: undefined };
     });
@@ -164,7 +177,7 @@ export class ComposeHost {
   async moveOut(caller: HostCaller, so: string): Promise<R<readonly SOSnapshot[]>> {
     return await this.#serial(async () => {
       if (!this.#may(caller, so)) {
-        const parked = this.#store.movedOut(so) as SOSnapshot[] | undefined;
+        const parked = this.#store.movedOut?.(so) as SOSnapshot[] | undefined;
         const mine = parked?.find((s) => s.so === so);
         return parked !== undefined && mine !== undefined && (caller.global === true || caller.owner === mine.owner)
           ? { ok: true, value: parked }
@@ -181,7 +194,7 @@ export class ComposeHost {
         const r = await this.engine.remove(id);
         if (!r.ok) throw new Error(`moving ${so} out: ${r.error.message}`); // the transaction undoes the store; the engine is rebuilt on restart
         this.#order.delete(id);
-        this.#store.deleteObject(id, snapshots);
+        this.#store.deleteObject?.(id, snapshots);
       }
       return { ok: true, value: snapshots };
     });
@@ -206,7 +219,7 @@ export class ComposeHost {
         const r = await this.engine.restore(raw);
         if (!r.ok) return await undo(r);
         if (!this.#order.has(r.value.id)) {
-          this.#store.putObject(r.value.id, r.value.owner, r.value.document);
+          this.#store.putObject?.(r.value.id, r.value.owner, r.value.document);
           added.push(r.value.id);
         }
         this.#order.add(r.value.id);
