@@ -114,6 +114,7 @@ describe('fault: kill -9 the lease holder of a composite-stream component (two w
       for (const k of COMPOSITES) {
         const got = await store.range(k, 0, Number.MAX_SAFE_INTEGER);
         expect(got, k).toEqual(want.get(k));
+        expect(got, k).toHaveLength(N); // every update reaches every composite
         expect(await client.zcard(store.keys(k)[1])).toBe(want.get(k)!.length);
       }
       expect((await store.range('T/S', 0, Number.MAX_SAFE_INTEGER)).length).toBe(N);

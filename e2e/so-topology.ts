@@ -1,7 +1,7 @@
 /**
  * @module The topology the move and lease tests feed (test support): two objects in one connected component,
- * a diamond whose paths have different lengths (glitch-free order shows) and a reader through a group, plus an
- * unmoved reference run to compare against.
+ * a diamond whose paths have different lengths (glitch-free order shows), a running sum over its own previous
+ * output (state a move must carry) and a reader through a group, plus an unmoved reference run to compare against.
  */
 import { ComposeEngine, MemoryStore, type StreamValue } from '@ferry/compose';
 
@@ -10,11 +10,23 @@ const num = (cv?: string) => ({ channels: { a: { type: 'number', ...(cv !== unde
 
 export const OWNER = 'alice';
 export const OBJECTS: readonly (readonly [string, Record<string, unknown>])[] = [
-  ['T', { streams: { S: num(), B: num(`${ref('S')} * 2`), C: num(`${ref('B')} + 1`), D: num(`${ref('S')} + ${ref('C')}`) } }],
+  [
+    'T',
+    {
+      streams: {
+        S: num(),
+        B: num(`${ref('S')} * 2`),
+        C: num(`${ref('B')} + 1`),
+        D: num(`${ref('S')} + ${ref('C')}`),
+        // Reads its own previous output (a running sum): a move that lost the last outputs would show here.
+        Acc: num(`(${ref('Acc')} ?? 0) + ${ref('S')}`),
+      },
+    },
+  ],
   ['U', { groups: { g: { soIds: ['T'], stream: 'D' } }, streams: { E: num(`${ref('g')} * 10`) } }],
 ];
 /** Every computed stream, as `<so>/<stream>`. */
-export const COMPOSITES = ['T/B', 'T/C', 'T/D', 'U/E'] as const;
+export const COMPOSITES = ['T/B', 'T/C', 'T/D', 'T/Acc', 'U/E'] as const;
 
 /** The i-th update of the source stream T/S (lastUpdate i + 1, so every one is newer). */
 export const update = (i: number) => ({ channels: { a: { 'current-value': (i * 7) % 101 } }, lastUpdate: i + 1 });
