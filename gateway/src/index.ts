@@ -10,3 +10,4 @@ export type * from './sources/types.ts';
 export * from './compose/host.ts';
 export * from './compose/routes.ts';
 export type { SoUplink } from './compose/edge.ts';
+export * from './compose/store.ts';

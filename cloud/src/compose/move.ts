@@ -130,6 +130,12 @@ export class SoMover {
       const r = gwFrom === undefined ? await this.#p.host.moveIn({ global: true }, snapshots) : await this.#give(gwFrom, snapshots);
       return failed(r.ok ? why : `${why}; and putting them back failed: ${r.error.message}`);
     };
+    if (gwFrom !== undefined) {
+      // A gateway speaks for its owner only: what it gives back is that owner's, or what the cloud gave it.
+      const owner = this.#p.gateway(gwFrom)?.owner;
+      if (snapshots.some((s) => (owner ?? this.#locations.get(s.so)?.owner) !== s.owner))
+        return await back(`gateway ${gwFrom} gave back an object of another owner`);
+    }
     const owners = new Set(snapshots.map((s) => s.owner));
     const target = gwTo === undefined ? undefined : this.#p.gateway(gwTo);
     if (target !== undefined && [...owners].some((o) => (target.owner ?? o) !== o || (caller.global !== true && o !== caller.owner)))
@@ -152,7 +158,7 @@ export class SoMover {
     return last;
   }
 
-  /** Asks gateway `gw` for `so`'s component; checks every object is its owner's. */
+  /** Asks gateway `gw` for `so`'s component. */
   async #takeFrom(gw: string, so: string): Promise<Result<readonly SOSnapshot[], ComposeError | ApiError>> {
     const r = await this.#request(gw, '/api/so/move', { so });
     if (r instanceof Error) return failed(`gateway ${gw}: ${r.message}`);
@@ -160,12 +166,8 @@ export class SoMover {
     const snapshots = isRecord(r.body) && r.body['format'] === MOVE_FORMAT ? r.body['snapshots'] : undefined;
     if (!Array.isArray(snapshots) || snapshots.length === 0 || snapshots.length > MAX_MOVE_OBJECTS)
       return failed(`gateway ${gw} answered no ${MOVE_FORMAT} with 1..${MAX_MOVE_OBJECTS} snapshots`);
-    const owner = this.#p.gateway(gw)?.owner;
-    for (const s of snapshots as SOSnapshot[]) {
-      const known = this.#locations.get(String(s?.so))?.owner;
-      // A gateway speaks for its owner only: what it gives back is that owner's, or what the cloud gave it.
-      if (!isRecord(s) || (owner !== undefined ? s.owner !== owner : known !== s.owner)) return failed(`gateway ${gw} gave back an object of another owner`);
-    }
+    if (!snapshots.every((s) => isRecord(s) && typeof s['so'] === 'string' && typeof s['owner'] === 'string'))
+      return failed(`gateway ${gw} answered snapshots without so and owner`);
     return { ok: true, value: snapshots as SOSnapshot[] };
   }
 
