@@ -19,6 +19,8 @@ import { healthRoutes } from './health.ts';
 import { healthV1Routes, type HealthSource } from './health-v1.ts';
 import { scheduleRoutes } from './schedules.ts';
 import { sequenceRoutes } from './sequence.ts';
+import { soMoveRoutes } from './so-move.ts';
+import type { SoMover } from '../compose/move.ts';
 import { streamRoutes } from './streams.ts';
 
 export interface ApiParts {
@@ -39,6 +41,8 @@ export interface ApiParts {
   readonly health?: HealthSource;
   /** Serve https with this certificate (PEM) instead of http. */
   readonly https?: { readonly cert: string; readonly key: string };
+  /** Moves of composite streams between the cloud and gateways, once a host runs them. */
+  readonly soMover?: SoMover | undefined;
 }
 
 /**
@@ -71,5 +75,6 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   functionRoutes(app, p.functions);
   scheduleRoutes(app, p.schedules, p.functions);
   gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
+  if (p.soMover !== undefined) soMoveRoutes(app, p.soMover);
   return app;
 }

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isLoopback } from '@ferry/base';
 import { GatewayError } from '../uplink/errors.ts';
+import { ComposeConfigSchema } from '../compose/config.ts';
 
 const hex = (minBytes: number, exactBytes?: number) =>
   z
@@ -122,6 +123,7 @@ export const GatewayConfigSchema = z
       )
       .default([]),
     rules: z.array(z.union([z.record(z.string(), z.unknown()), z.string()])).default([]),
+    compose: ComposeConfigSchema,
   })
   .strict();
 

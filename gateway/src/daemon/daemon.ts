@@ -24,6 +24,8 @@ import { GatewaySigner } from './signer.ts';
 import { SqliteReplayWindow } from './control-replay.ts';
 import { BoardSource } from '../serial/board-source.ts';
 import { CommandRelay } from './commands.ts';
+import { GatewayCompose } from '../compose/edge.ts';
+import { composeRoutes } from '../compose/routes.ts';
 
 export interface DaemonDeps {
   /** Sources to run (built from the config by buildSources, or injected by tests). */
@@ -44,6 +46,8 @@ export class GatewayDaemon {
   readonly outbox: Outbox;
   readonly uplink: Uplink;
   readonly rules: RulesHost;
+  /** Composite streams hosted here (docs/composite-streams.md, "On the gateway"); set by start() unless compose.enabled is false. */
+  compose: GatewayCompose | undefined;
   readonly registry = new Registry();
   /** Probes, the supervisor and its incidents, latency histograms (docs/operations.md). */
   readonly ops: GatewayOps;
@@ -230,6 +234,7 @@ export class GatewayDaemon {
     if (!stored) return;
     this.readings.inc({ kind: r.kind });
     this.ops.timed(this.ops.ruleEvaluation, () => this.rules.input(topic, { device: r.device, kind: r.kind, ...r.values }, r.atMs, inputId));
+    this.compose?.reading(r);
   }
 
   private onSigned(token: Uint8Array, from: string): void {
@@ -353,6 +358,19 @@ export class GatewayDaemon {
     });
     app.get('/metrics', async (_req, reply) => reply.type(this.registry.contentType).send(await this.registry.metrics()));
     rulesRoutes(app, this.rules);
+    if (this.cfg.compose.enabled) {
+      this.compose = await GatewayCompose.open({
+        dataDir: this.cfg.gateway.data_dir,
+        config: this.cfg.compose,
+        up: (d) =>
+          this.store(
+            this.topic('up', this.cfg.gateway.id, 'so'),
+            new TextEncoder().encode(this.signer.sign('so', d as unknown as Record<string, Json>, Date.now())),
+          ),
+        problem: (code, message) => this.sink.problem({ code, message }),
+      });
+      composeRoutes(app, this.compose.host);
+    }
     this.api = app;
     const address = await app.listen({ host: this.cfg.api.host, port: this.cfg.api.port });
     // The same routes, reachable by the cloud over the uplink's MQTT connection (works behind NAT), MACed
@@ -396,6 +414,7 @@ export class GatewayDaemon {
     this.commands.close();
     this.outbox.close();
     this.controlReplay.close();
+    this.compose?.close();
   }
 }
 
