@@ -7,7 +7,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { peek, type Json } from '@ferry/message';
 import { answerErrors, RulesHost, rulesRoutes } from '@ferry/rules-host';
 import { serveControl } from '@ferry/mqtt-rest';
@@ -17,6 +17,7 @@ import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
 import { bearerMatches, requireBearer } from './api-auth.ts';
 import { GatewayOps } from '../health/ops.ts';
+import { daemonGauges } from './gauges.ts';
 import type { SupervisorEvent } from '@ferry/base';
 import { apiToken, gatewayKey, uplinkTls, type GatewayConfig } from './config.ts';
 import type { GatewayErrorCode } from '../uplink/errors.ts';
@@ -127,65 +128,7 @@ export class GatewayDaemon {
       registers: [r],
     });
     this.ruleOutputs = new Counter({ name: 'ferry_gateway_rule_outputs_total', help: 'Edge rule outputs published', registers: [r] });
-    const outbox = this.outbox;
-    const uplink = this.uplink;
-    new Gauge({
-      name: 'ferry_gateway_outbox_rows',
-      help: 'Readings buffered for the uplink',
-      registers: [r],
-      collect() {
-        this.set(outbox.stats().rows);
-      },
-    });
-    new Gauge({
-      name: 'ferry_gateway_outbox_bytes',
-      help: 'Payload bytes buffered',
-      registers: [r],
-      collect() {
-        this.set(outbox.stats().bytes);
-      },
-    });
-    new Gauge({
-      name: 'ferry_gateway_outbox_dropped_oldest',
-      help: 'Readings dropped because the buffer was full',
-      registers: [r],
-      collect() {
-        this.set(outbox.stats().droppedOldest);
-      },
-    });
-    new Gauge({
-      name: 'ferry_gateway_uplink_connected',
-      help: '1 when the MQTT uplink is connected',
-      registers: [r],
-      collect() {
-        this.set(uplink.connected ? 1 : 0);
-      },
-    });
-    const sources = this.sources;
-    new Gauge({
-      name: 'ferry_gateway_source_up',
-      help: '1 when a source is up',
-      labelNames: ['source'],
-      registers: [r],
-      collect() {
-        for (const s of sources) this.set({ source: s.name }, s.health().up ? 1 : 0);
-      },
-    });
-    const commands = this.commands;
-    new Gauge({
-      name: 'ferry_gateway_commands',
-      help: 'Signed commands for serial boards: received from the broker, forwarded to a board, refused, dropped from a full queue, and queued now',
-      labelNames: ['state'],
-      registers: [r],
-      collect() {
-        const s = commands.stats();
-        for (const [state, n] of Object.entries(s)) this.set({ state }, n);
-        this.set(
-          { state: 'queued' },
-          Object.values(commands.queued()).reduce((a, b) => a + b, 0),
-        );
-      },
-    });
+    daemonGauges(r, { outbox: this.outbox, uplink: this.uplink, sources: this.sources, commands: this.commands, rules: this.rules });
     this.ops = new GatewayOps({
       dataDir: cfg.gateway.data_dir,
       registry: r,
@@ -198,15 +141,6 @@ export class GatewayDaemon {
       log: (m) => this.log('warn', m),
       notify: deps.notify,
       ...(deps.checkPeriodMs !== undefined && { checkPeriodMs: deps.checkPeriodMs }),
-    });
-    const rules = this.rules;
-    new Gauge({
-      name: 'ferry_gateway_rules_running',
-      help: 'Edge rules in state RUNNING',
-      registers: [r],
-      collect() {
-        this.set(rules.engine.list().filter((j) => j.jobStatus === 'RUNNING').length);
-      },
     });
   }
 
