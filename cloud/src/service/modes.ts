@@ -21,6 +21,12 @@ import { redisFunctionStores } from '../storage/redis/function-stores.ts';
 import { RedisReorderStore } from '../storage/redis/reorder-store.ts';
 import { RedisLeaseStore, RedisScheduleStore } from '../storage/redis/schedule-stores.ts';
 import { RedisTimeSeries } from '../storage/redis/time-series.ts';
+import type { ComposeStore } from '@ferry/compose';
+import type { SoRecordStore } from '../compose/records.ts';
+import { SqliteComposeStore } from '../storage/sqlite/compose-store.ts';
+import { SqliteSoRecords } from '../storage/sqlite/so-records.ts';
+import { RedisComposeStore } from '../storage/redis/compose-store.ts';
+import { RedisSoRecords } from '../storage/redis/so-records.ts';
 
 /** The stores FunctionService keeps (spread into its options). */
 export type FunctionStores = Pick<FunctionService, 'registry' | 'owners' | 'namespaces' | 'whitelist' | 'revocations'>;
@@ -34,6 +40,8 @@ export interface StateParts {
   readonly groupCommit?: (f: () => void) => void;
   readonly functions: FunctionStores;
   readonly schedules: { readonly store: ScheduleStore; readonly leases: LeaseStore };
+  /** Composite streams: values, and service-object records with their grants (cloud.db, or Redis). */
+  readonly compose: { readonly store: ComposeStore; readonly records: SoRecordStore };
   /** Before the first message or call. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -66,6 +74,7 @@ export function sqliteState(o: { dataDir: string; synchronous: 'FULL' | 'NORMAL'
     },
     functions: sqliteFunctionStores(o.cloudDb, { masterKey: o.masterKey }),
     schedules: { store: new SqliteScheduleStore(o.cloudDb, { masterKey: o.masterKey }), leases: new SqliteLeaseStore(o.cloudDb) },
+    compose: { store: new SqliteComposeStore(o.cloudDb), records: new SqliteSoRecords(o.cloudDb) },
     start: async () => {},
     close: async () => {
       store.close();
@@ -89,6 +98,7 @@ export function redisState(o: { url: string; masterKey: Uint8Array; log: (msg: s
     series: new RedisTimeSeries({ redis }),
     functions,
     schedules: { store, leases: new RedisLeaseStore({ redis, schedules: store }) },
+    compose: { store: new RedisComposeStore({ redis }), records: new RedisSoRecords(redis) },
     start: async () => {
       await functions.load(); // the shared function stores, before any call can arrive (MQTT or HTTP)
       await reorder.reindex(); // a worker that died between a step and its due-index update left a source unindexed

@@ -3,6 +3,7 @@ import type { HttpRates } from '../api/auth.ts';
 import type { MqttLimits } from './mqtt-limits.ts';
 import type { Clock } from '../functions/index.ts';
 import type { ProjectionRule } from './projection.ts';
+import type { ComposeHostLimits } from '../compose/host.ts';
 
 export interface TlsOptions {
   readonly cert: string;
@@ -113,4 +114,6 @@ export interface CloudOptions {
    * same-run baseline (bench/ingest.ts), to measure what authentication costs; the CLI never sets it.
    */
   readonly mqttAuth?: false;
+  /** Composite-stream bounds per owner: objects, sensor updates per second and burst (compose/host.ts COMPOSE_HOST_LIMITS). */
+  readonly compose?: Partial<ComposeHostLimits>;
 }

@@ -1,0 +1,72 @@
+/**
+ * @module The engine's store and grant ports as the host gives them. HostStore lets the host remove an
+ * object from the engine while keeping its values (a replaced document keeps the streams it still has; a
+ * scale-out worker forgetting its copy leaves the shared values to the others). HostGrants answers from the
+ * persisted grants at every computation, so a revocation (on any worker) stops the flow at once; objects
+ * that were checked when made are installed again at start without asking, since each computation asks.
+ */
+import type { ComposeStore, GrantPort, Reader, StreamValue, Target } from '@ferry/compose';
+import type { SoRecordStore } from './records.ts';
+
+export class HostStore implements ComposeStore {
+  readonly #inner: ComposeStore;
+  #keep = false;
+
+  constructor(inner: ComposeStore) {
+    this.#inner = inner;
+  }
+
+  /** Runs `f` with drop turned off. */
+  async keeping<T>(f: () => Promise<T>): Promise<T> {
+    this.#keep = true;
+    try {
+      return await f();
+    } finally {
+      this.#keep = false;
+    }
+  }
+
+  latest(key: string): StreamValue | undefined | Promise<StreamValue | undefined> {
+    return this.#inner.latest(key);
+  }
+  setLatest(key: string, value: StreamValue): void | Promise<void> {
+    return this.#inner.setLatest(key, value);
+  }
+  append(key: string, value: StreamValue): void | Promise<void> {
+    return this.#inner.append(key, value);
+  }
+  range(key: string, from: number, to: number, limit?: number): readonly StreamValue[] | Promise<readonly StreamValue[]> {
+    return this.#inner.range(key, from, to, limit);
+  }
+  async drop(key: string): Promise<void> {
+    if (!this.#keep) await this.#inner.drop(key);
+  }
+}
+
+export class HostGrants implements GrantPort {
+  readonly #records: SoRecordStore;
+  readonly #isPublic: (so: string) => boolean;
+  #trust = false;
+
+  constructor(records: SoRecordStore, isPublic: (so: string) => boolean) {
+    this.#records = records;
+    this.#isPublic = isPublic;
+  }
+
+  /** Runs `f` (an install of an object checked when it was made) with every read allowed. */
+  async trusting<T>(f: () => Promise<T>): Promise<T> {
+    this.#trust = true;
+    try {
+      return await f();
+    } finally {
+      this.#trust = false;
+    }
+  }
+
+  async allows(reader: Reader, target: Target): Promise<boolean> {
+    if (this.#trust || reader.owner === target.owner || this.#isPublic(target.so)) return true;
+    return (await this.#records.grants(target.so)).some(
+      (g) => (g.stream === '*' || g.stream === target.stream) && ('owner' in g.to ? g.to.owner === reader.owner : reader.tokens.includes(g.to.token)),
+    );
+  }
+}
