@@ -18,6 +18,8 @@ import { gatewayRoutes, type GatewayRequest } from './gateways.ts';
 import { healthRoutes } from './health.ts';
 import { scheduleRoutes } from './schedules.ts';
 import { sequenceRoutes } from './sequence.ts';
+import type { ComposeHost } from '../compose/host.ts';
+import { soRoutes } from './sos.ts';
 import { streamRoutes } from './streams.ts';
 
 export interface ApiParts {
@@ -26,6 +28,8 @@ export interface ApiParts {
   readonly functions: FunctionService;
   readonly schedules: Scheduler;
   readonly rules: RulesHost;
+  /** Composite streams (service objects): /api/v1/sos. */
+  readonly compose?: ComposeHost | undefined;
   readonly registry: Registry;
   readonly mqttConnected: () => boolean;
   readonly gatewayRequest: GatewayRequest;
@@ -67,5 +71,6 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   functionRoutes(app, p.functions);
   scheduleRoutes(app, p.schedules, p.functions);
   gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
+  if (p.compose !== undefined) soRoutes(app, { host: p.compose, ownerExists: (o) => p.functions.owners.publicKey(o) !== undefined });
   return app;
 }
