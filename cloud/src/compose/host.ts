@@ -75,6 +75,8 @@ export class ComposeHost implements SoHosting {
   readonly #pushes = new Set<PushListener>();
   readonly #buckets = new TokenBuckets({ maxEntries: 100_000 });
   #queue: Promise<unknown> = Promise.resolve();
+  /** Scale-out: the last change of the shared records this worker took in. */
+  #seen = 0;
 
   constructor(o: ComposeHostOptions) {
     this.records = o.records;
@@ -96,6 +98,8 @@ export class ComposeHost implements SoHosting {
 
   /** Installs every persisted object, members first; one that no longer installs is logged and left out. */
   async start(): Promise<void> {
+    // Scale-out: every record is listed below, so only changes after this point need taking in.
+    if (this.#shared && this.records.changedSince !== undefined) this.#seen = (await this.records.changedSince(0)).seq;
     await this.#exclusive(async () => {
       const recs = dependencyOrder(
         await this.records.list(),
@@ -319,9 +323,13 @@ export class ComposeHost implements SoHosting {
     });
   }
 
-  /** Runs `f` after every change queued before it; changes never interleave. */
+  /** Runs `f` after every change queued before it (in scale-out, after taking in other workers' changes). */
   #exclusive<T>(f: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(f, f);
+    const g = async (): Promise<T> => {
+      await this.#catchUp();
+      return f();
+    };
+    const run = this.#queue.then(g, g);
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -338,6 +346,14 @@ export class ComposeHost implements SoHosting {
     if (!c.ok) return c;
     this.#installed.set(rec.id, rec);
     return { ok: true, value: undefined };
+  }
+
+  /** Scale-out: brings this worker's copies of the objects other workers changed up to date. */
+  async #catchUp(): Promise<void> {
+    if (!this.#shared || this.records.changedSince === undefined) return;
+    const c = await this.records.changedSince(this.#seen);
+    for (const id of c.ids) await this.#sync(id);
+    this.#seen = c.seq;
   }
 
   /** The object's record: this worker's copy, or in scale-out the shared one. */

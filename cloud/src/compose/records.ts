@@ -30,6 +30,11 @@ export interface SoRecordStore {
   addGrant(so: string, grant: Grant): MaybePromise<boolean>;
   /** Removes a grant; false when it was not there. */
   removeGrant(so: string, grant: Grant): MaybePromise<boolean>;
+  /**
+   * Scale-out: the objects changed (made, replaced, deleted) after change number `seen`, and the number of
+   * the last change; a worker brings its copies of them up to date.
+   */
+  changedSince?(seen: number): Promise<{ readonly seq: number; readonly ids: readonly string[] }>;
 }
 
 /** The stored form of a grant: one string, so a set or a primary key holds it once. */

@@ -2,12 +2,16 @@
  * @module Service-object records and grants on Redis (scale-out; docs/composite-streams.md "Hosting"): a
  * hash of records by id (the document as JSON text), a hash of object counts by owner, and a set of grants
  * per object. Every worker reads them: a worker installs an object another created when it first meets it,
- * and asks for grants at every cross-owner read, so a revocation on one worker stops the flow on all.
+ * and asks for grants at every cross-owner read, so a revocation on one worker stops the flow on all. Every
+ * change of a record is also noted in a change log (so-change.lua: a counter and a sorted set of ids by it),
+ * which each worker reads before each operation to bring its copies up to date.
  */
 import type { Grant } from '@ferry/compose';
 import { grantKey, grantOf, type SoRecord, type SoRecordStore } from '../../compose/records.ts';
 import { StoreError } from '../errors.ts';
-import { command, type RedisClient } from './script.ts';
+import { command, loadScript, runScript, type RedisClient } from './script.ts';
+
+const CHANGE = loadScript('so-change.lua');
 
 export class RedisSoRecords implements SoRecordStore {
   readonly #redis: RedisClient;
@@ -26,6 +30,9 @@ export class RedisSoRecords implements SoRecordStore {
   get #counts(): string {
     return `${this.#prefix}{sos}:owners`;
   }
+  get #changes(): [string, string] {
+    return [`${this.#prefix}{sos}:seq`, `${this.#prefix}{sos}:changes`];
+  }
   #grants(so: string): string {
     return `${this.#prefix}{sos}:grants:${so}`;
   }
@@ -38,6 +45,7 @@ export class RedisSoRecords implements SoRecordStore {
       else if (old.owner !== rec.owner) m.hincrby(this.#counts, old.owner, -1).hincrby(this.#counts, rec.owner, 1);
       await m.exec();
     });
+    await runScript(this.#redis, CHANGE, this.#changes, [rec.id]);
   }
   async get(id: string): Promise<SoRecord | undefined> {
     const raw = await command('so get', () => this.#redis.hget(this.#recs, id));
@@ -49,6 +57,20 @@ export class RedisSoRecords implements SoRecordStore {
     await command('so delete', async () => {
       await this.#redis.multi().hdel(this.#recs, id).hincrby(this.#counts, old.owner, -1).del(this.#grants(id)).exec();
     });
+    await runScript(this.#redis, CHANGE, this.#changes, [id]);
+  }
+
+  /** The objects changed after change number `seen`, and the number of the last change. */
+  async changedSince(seen: number): Promise<{ readonly seq: number; readonly ids: readonly string[] }> {
+    const [, z] = this.#changes;
+    const got = await command('so changes', () => this.#redis.zrangebyscore(z, `(${seen}`, '+inf', 'WITHSCORES'));
+    const ids: string[] = [];
+    let seq = seen;
+    for (let i = 0; i < got.length; i += 2) {
+      ids.push(got[i]!);
+      seq = Math.max(seq, Number(got[i + 1]));
+    }
+    return { seq, ids };
   }
   async list(): Promise<readonly SoRecord[]> {
     const all = await command('so list', () => this.#redis.hvals(this.#recs));
