@@ -4,8 +4,10 @@
  * scale-out worker forgetting its copy leaves the shared values to the others). HostGrants answers from the
  * persisted grants at every computation, so a revocation (on any worker) stops the flow at once; objects
  * that were checked when made are installed again at start without asking, since each computation asks.
+ * Also the host's bounds per owner and the failures it answers.
  */
-import type { ComposeStore, GrantPort, Reader, StreamValue, Target } from '@ferry/compose';
+import { type ComposeError, type ComposeStore, composeError, type GrantPort, type Reader, type StreamValue, type Target } from '@ferry/compose';
+import type { Caller } from './hosting.ts';
 import type { SoRecordStore } from './records.ts';
 
 export class HostStore implements ComposeStore {
@@ -70,3 +72,22 @@ export class HostGrants implements GrantPort {
     );
   }
 }
+
+/** Bounds per owner (docs/limits.md). */
+export interface ComposeHostLimits {
+  readonly objectsPerOwner: number;
+  /** Sensor updates per second per owner, and the burst. */
+  readonly updatesPerSecond: number;
+  readonly updateBurst: number;
+}
+export const COMPOSE_HOST_LIMITS: ComposeHostLimits = { objectsPerOwner: 1000, updatesPerSecond: 200, updateBurst: 400 };
+
+/** Failures the host answers, and who acts on an object: its owner or a global caller. */
+export const fail = (code: Parameters<typeof composeError>[0], detail: string, so?: string, stream?: string): { ok: false; error: ComposeError } => ({
+  ok: false,
+  error: composeError(code, detail, { ...(so !== undefined && { so }), ...(stream !== undefined && { stream }) }),
+});
+export const notFound = (so: string): { ok: false; error: ComposeError } => fail('FERRY_COMPOSE_NOT_FOUND', 'no such object', so);
+export const inUse = (so: string, readers: readonly string[]) =>
+  fail('FERRY_COMPOSE_IN_USE', `read by ${readers.slice(0, 5).join(', ')}; delete those first`, so);
+export const owns = (c: Caller, owner: string): boolean => c.global === true || (c.owner !== undefined && c.owner === owner);

@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import { TokenBuckets, type Result } from '@ferry/base';
 import {
   ComposeEngine,
-  composeError,
   type ComposeError,
   type ComposeStore,
   type Counters,
@@ -25,16 +24,9 @@ import {
 import type { Caller, HostedOutput, SoHosting } from './hosting.ts';
 import { componentOf, dependencyOrder, membersOf } from './order.ts';
 import type { SoRecord, SoRecordStore } from './records.ts';
-import { HostGrants, HostStore } from './host-ports.ts';
+import { COMPOSE_HOST_LIMITS, type ComposeHostLimits, fail, HostGrants, HostStore, inUse, notFound, owns } from './host-ports.ts';
 
-/** Bounds per owner (docs/limits.md). */
-export interface ComposeHostLimits {
-  readonly objectsPerOwner: number;
-  /** Sensor updates per second per owner, and the burst. */
-  readonly updatesPerSecond: number;
-  readonly updateBurst: number;
-}
-export const COMPOSE_HOST_LIMITS: ComposeHostLimits = { objectsPerOwner: 1000, updatesPerSecond: 200, updateBurst: 400 };
+export { COMPOSE_HOST_LIMITS, type ComposeHostLimits };
 
 export interface ComposeHostOptions {
   readonly store: ComposeStore;
@@ -49,14 +41,7 @@ export interface ComposeHostOptions {
 }
 
 type R<T> = Result<T, ComposeError>;
-const fail = (code: Parameters<typeof composeError>[0], detail: string, so?: string, stream?: string): { ok: false; error: ComposeError } => ({
-  ok: false,
-  error: composeError(code, detail, { ...(so !== undefined && { so }), ...(stream !== undefined && { stream }) }),
-});
-const notFound = (so: string): { ok: false; error: ComposeError } => fail('FERRY_COMPOSE_NOT_FOUND', 'no such object', so);
-const owns = (c: Caller, owner: string): boolean => c.global === true || (c.owner !== undefined && c.owner === owner);
-
-/** What a push answers over HTTP; the propagation time goes to the metrics. */
+/** Told of every push, with how long its propagation took (the metrics' latency histogram). */
 export type PushListener = (so: string, stream: string, report: R<PushReport>, ms: number) => void;
 
 export class ComposeHost implements SoHosting {
@@ -160,7 +145,7 @@ export class ComposeHost implements SoHosting {
       const old = await this.#sync(so);
       if (old === undefined || !owns(caller, old.owner)) return notFound(so);
       const readers = this.engine.topology.readersOutside(so);
-      if (readers.length > 0) return fail('FERRY_COMPOSE_IN_USE', `read by ${readers.slice(0, 5).join(', ')}; delete those first`, so);
+      if (readers.length > 0) return inUse(so, readers);
       if (this.#shared && typeof document === 'object' && document !== null)
         for (const m of membersOf(document as Record<string, unknown>)) await this.#sync(m);
       await this.#store.keeping(() => this.engine.remove(so));
@@ -184,7 +169,7 @@ export class ComposeHost implements SoHosting {
       if (rec === undefined || !owns(caller, rec.owner)) return notFound(so);
       if (this.#shared) {
         const readers = (await this.records.list()).filter((r) => r.id !== so && membersOf(r.document).includes(so)).map((r) => r.id);
-        if (readers.length > 0) return fail('FERRY_COMPOSE_IN_USE', `read by ${readers.slice(0, 5).join(', ')}; delete those first`, so);
+        if (readers.length > 0) return inUse(so, readers);
       }
       const r = await this.engine.remove(so);
       if (!r.ok) return r;
