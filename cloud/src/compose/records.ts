@@ -22,6 +22,7 @@ export interface SoRecordStore {
   get(id: string): MaybePromise<SoRecord | undefined>;
   /** Forgets the object and its grants. */
   delete(id: string): MaybePromise<void>;
+  /** Every record, oldest first (then by id). */
   list(): MaybePromise<readonly SoRecord[]>;
   /** How many objects the owner has. */
   count(owner: string): MaybePromise<number>;
@@ -80,7 +81,7 @@ export class MemorySoRecords implements SoRecordStore {
     this.#grants.delete(id);
   }
   list(): readonly SoRecord[] {
-    return [...this.#recs.values()];
+    return [...this.#recs.values()].sort((a, b) => a.created - b.created || a.id.localeCompare(b.id));
   }
   count(owner: string): number {
     let n = 0;
