@@ -63,7 +63,7 @@ export function sosEventRoutes(app: FastifyInstance, host: ComposeHost): void {
     const close = (): void => end('the server is closing');
     closers.add(close);
     const stillAllowed = async (): Promise<boolean> => owner || (await host.mayRead(caller, so, stream));
-    const offOutput = host.onOutput((o: HostedOutput) => {
+    const offOutput = host.onStored((o: HostedOutput) => {
       if (o.so !== so || o.stream !== stream) return;
       chain = chain.then(async () => {
         if (ended) return;
@@ -75,8 +75,9 @@ export function sosEventRoutes(app: FastifyInstance, host: ComposeHost): void {
       if (id !== so) return;
       chain = chain.then(async () => {
         if (ended) return;
-        if (host.engine.so(so)?.streams.has(stream) !== true) return end('the object was deleted or no longer has the stream');
-        if (!(await stillAllowed())) end('access to the stream was revoked');
+        // Asked afresh (in scale-out this brings the worker's copy of the object up to date first).
+        if (!(await host.mayRead(caller, so, stream)) || host.engine.so(so)?.streams.has(stream) !== true)
+          end('access to the stream ended: a grant revoked, or the object deleted or replaced without it');
       });
     });
     const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);

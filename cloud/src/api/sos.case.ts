@@ -197,8 +197,9 @@ export function soRouteSuite(name: string, start: () => SoSystem): void {
       const so = await create(s.a, alice, { streams: { t: { channels: { a: { type: 'number' } } } } });
       const g = { stream: '*', to: { owner: 'bob' } };
       await call(s.a, 'POST', `/api/v1/sos/${so}/grants`, alice, g);
-      const own = await fetch(`${s.b}/api/v1/sos/${so}/streams/t/events`, { headers: { authorization: `Bearer ${alice}` } });
-      const granted = await fetch(`${s.b}/api/v1/sos/${so}/streams/t/events`, { headers: { authorization: `Bearer ${bob}` } });
+      // Open on one worker, fed and revoked on the other (scale-out: through the relay).
+      const own = await fetch(`${s.a}/api/v1/sos/${so}/streams/t/events`, { headers: { authorization: `Bearer ${alice}` } });
+      const granted = await fetch(`${s.a}/api/v1/sos/${so}/streams/t/events`, { headers: { authorization: `Bearer ${bob}` } });
       expect([own.status, own.headers.get('content-type')]).toEqual([200, 'text/event-stream']);
       const ownEvents = readEvents(own, 2);
       const bobEvents = readEvents(granted, 3);

@@ -11,11 +11,12 @@ import { functionFnRunner } from './fn-runner.ts';
 import { ComposeHost, type ComposeHostLimits } from './host.ts';
 import { sandboxJsRunner } from './js-runner.ts';
 import { composeMetrics } from './metrics.ts';
-import type { SoRecordStore } from './records.ts';
+import type { OutputRelay, SoRecordStore } from './records.ts';
 
 export interface CloudComposeParts {
   readonly store: ComposeStore;
   readonly records: SoRecordStore;
+  readonly relay?: OutputRelay | undefined;
   readonly shared: boolean;
   readonly functions: FunctionService;
   readonly registry: Registry;
@@ -48,6 +49,7 @@ export function cloudCompose(p: CloudComposeParts): CloudCompose {
     shared: p.shared,
     limits: p.limits,
     log: p.log,
+    relay: p.relay,
   });
   composeMetrics(p.registry, host);
   return {

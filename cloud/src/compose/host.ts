@@ -23,7 +23,10 @@ import {
 } from '@ferry/compose';
 import type { Caller, HostedOutput, SoHosting } from './hosting.ts';
 import { componentOf, dependencyOrder, membersOf } from './order.ts';
-import type { SoRecord, SoRecordStore } from './records.ts';
+import type { OutputRelay, SoRecord, SoRecordStore } from './records.ts';
+import { HostEvents } from './host-events.ts';
+
+export type { PushListener } from './host-events.ts';
 import { COMPOSE_HOST_LIMITS, type ComposeHostLimits, fail, HostGrants, HostStore, inUse, notFound, owns } from './host-ports.ts';
 
 export { COMPOSE_HOST_LIMITS, type ComposeHostLimits };
@@ -38,11 +41,11 @@ export interface ComposeHostOptions {
   readonly limits?: Partial<ComposeHostLimits> | undefined;
   readonly now?: () => number;
   readonly log?: (message: string) => void;
+  /** Scale-out: carries stored values and access changes to the other workers. */
+  readonly relay?: OutputRelay | undefined;
 }
 
 type R<T> = Result<T, ComposeError>;
-/** Told of every push, with how long its propagation took (the metrics' latency histogram). */
-export type PushListener = (so: string, stream: string, report: R<PushReport>, ms: number) => void;
 
 export class ComposeHost implements SoHosting {
   readonly engine: ComposeEngine;
@@ -55,9 +58,7 @@ export class ComposeHost implements SoHosting {
   readonly #log: (m: string) => void;
   /** The revision of every object installed here. */
   readonly #installed = new Map<string, SoRecord>();
-  readonly #outputs = new Set<(o: HostedOutput) => void>();
-  readonly #access = new Set<(so: string) => void>();
-  readonly #pushes = new Set<PushListener>();
+  readonly #events: HostEvents;
   readonly #buckets = new TokenBuckets({ maxEntries: 100_000 });
   #queue: Promise<unknown> = Promise.resolve();
   /** Scale-out: the last change of the shared records this worker took in. */
@@ -70,6 +71,10 @@ export class ComposeHost implements SoHosting {
     this.#now = o.now ?? Date.now;
     this.#log = o.log ?? (() => undefined);
     this.#store = new HostStore(o.store);
+    this.#events = new HostEvents(o.relay, this.#log);
+    this.onStored = this.#events.onStored;
+    this.onAccessChange = this.#events.onAccessChange;
+    this.onPush = this.#events.onPush;
     this.#grants = new HostGrants(o.records, (so) => this.engine.so(so)?.isPublic === true);
     this.engine = new ComposeEngine({
       store: this.#store,
@@ -83,6 +88,7 @@ export class ComposeHost implements SoHosting {
 
   /** Installs every persisted object, members first; one that no longer installs is logged and left out. */
   async start(): Promise<void> {
+    await this.#events.start();
     // Scale-out: every record is listed below, so only changes after this point need taking in.
     if (this.#shared && this.records.changedSince !== undefined) this.#seen = (await this.records.changedSince(0)).seq;
     await this.#exclusive(async () => {
@@ -104,19 +110,14 @@ export class ComposeHost implements SoHosting {
   }
 
   onOutput(listener: (output: HostedOutput) => void): () => void {
-    this.#outputs.add(listener);
-    return () => this.#outputs.delete(listener);
+    return this.#events.onOutput(listener);
   }
-  /** Called with an object's id when who may read it changed (a grant revoked, the object deleted or replaced). */
-  onAccessChange(listener: (so: string) => void): () => void {
-    this.#access.add(listener);
-    return () => this.#access.delete(listener);
-  }
-  /** Called after every push, with how long the propagation took. */
-  onPush(listener: PushListener): () => void {
-    this.#pushes.add(listener);
-    return () => this.#pushes.delete(listener);
-  }
+  /** Every value any worker stores (scale-out: through the relay), for event streams. */
+  readonly onStored: HostEvents['onStored'];
+  /** Who may read an object changed (a grant revoked, the object deleted or replaced), on any worker. */
+  readonly onAccessChange: HostEvents['onAccessChange'];
+  /** Every push, with how long its propagation took. */
+  readonly onPush: HostEvents['onPush'];
 
   async create(caller: Caller, document: unknown, owner = caller.owner): Promise<R<{ id: string; created: number }>> {
     if (owner === undefined) return fail('FERRY_COMPOSE_DOCUMENT', 'a global caller names the owner (?owner=)');
@@ -190,7 +191,7 @@ export class ComposeHost implements SoHosting {
       return this.engine.push(so, stream, update);
     });
     const ms = performance.now() - t0;
-    for (const l of this.#pushes) l(so, stream, r, ms);
+    this.#events.pushed(so, stream, r, ms);
     return r;
   }
 
@@ -369,18 +370,10 @@ export class ComposeHost implements SoHosting {
 
   #emit(so: string, stream: string, value: StreamValue): void {
     const s = this.engine.so(so);
-    if (s === undefined) return;
-    const out: HostedOutput = { owner: s.owner, so, stream, kind: s.streams.get(stream)?.composite === true ? 'output' : 'update', value };
-    for (const l of this.#outputs) {
-      try {
-        l(out);
-      } catch (e) {
-        this.#log(`compose: an output listener failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
+    if (s !== undefined) this.#events.stored({ owner: s.owner, so, stream, kind: s.streams.get(stream)?.composite === true ? 'output' : 'update', value });
   }
 
   #changed(so: string): void {
-    for (const l of this.#access) l(so);
+    this.#events.accessChanged(so);
   }
 }

@@ -4,6 +4,7 @@
  * owner made, in cloud.db (embedded) or Redis (scale-out). The engine's values live in its ComposeStore.
  */
 import type { Grant, Principal } from '@ferry/compose';
+import type { HostedOutput } from './hosting.ts';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -36,6 +37,18 @@ export interface SoRecordStore {
    * the last change; a worker brings its copies of them up to date.
    */
   changedSince?(seen: number): Promise<{ readonly seq: number; readonly ids: readonly string[] }>;
+}
+
+/** What one worker tells the others: a value it stored, or that who may read an object changed. */
+export type RelayMessage = { readonly output: HostedOutput } | { readonly access: string };
+
+/** Scale-out: carries stored values and access changes between workers (event streams open on any worker). */
+export interface OutputRelay {
+  /** Starts receiving every worker's messages, this one's included. */
+  start(receive: (m: RelayMessage) => void): Promise<void>;
+  publishOutput(o: HostedOutput): Promise<void>;
+  publishAccess(so: string): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** The stored form of a grant: one string, so a set or a primary key holds it once. */
