@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { KV_WAT } from '@ferry/test-kit/functions';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { ADMIN_TOKEN, call, type JsonAnswer } from '@ferry/test-kit/http';
 import { wat } from '@ferry/test-kit/wat';
 import { mintPublicToken } from '../../cloud/src/functions/index.ts';
 
@@ -32,19 +32,8 @@ export interface Tenant {
   readonly so: string;
 }
 
-type Answer = { status: number; body: unknown };
-
-export async function call(api: string, method: string, path: string, token: string | undefined, body?: unknown, type = 'application/json'): Promise<Answer> {
-  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
-  let payload: string | ArrayBuffer | undefined;
-  if (body !== undefined) {
-    headers['content-type'] = type;
-    payload = body instanceof Uint8Array ? (new Uint8Array(body).buffer as ArrayBuffer) : JSON.stringify(body);
-  }
-  const r = await fetch(`${api}${path}`, { method, headers, ...(payload !== undefined && { body: payload }) });
-  const text = await r.text();
-  return { status: r.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
-}
+type Answer = JsonAnswer;
+export { call };
 
 const ok = (a: Answer, what: string): Answer => {
   if (a.status >= 300) throw new Error(`${what}: ${a.status} ${JSON.stringify(a.body)}`);

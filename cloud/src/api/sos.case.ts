@@ -7,27 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { KV_WAT } from '@ferry/test-kit/functions';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
+
+export { call };
 import { wat } from '@ferry/test-kit/wat';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 export interface SoSystem {
   readonly a: string;
   readonly b: string;
-}
-
-type Answer = { status: number; body: unknown };
-
-export async function call(api: string, method: string, path: string, token: string | undefined, body?: unknown, type = 'application/json'): Promise<Answer> {
-  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
-  let payload: string | ArrayBuffer | undefined;
-  if (body !== undefined) {
-    headers['content-type'] = type;
-    payload = body instanceof Uint8Array ? (new Uint8Array(body).buffer as ArrayBuffer) : JSON.stringify(body);
-  }
-  const r = await fetch(`${api}${path}`, { method, headers, ...(payload !== undefined && { body: payload }) });
-  const text = await r.text();
-  return { status: r.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
 }
 
 const fixtures = new URL('../../../packages/compose/fixtures/', import.meta.url);
