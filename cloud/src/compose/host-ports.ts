@@ -10,6 +10,16 @@ import { type ComposeError, type ComposeStore, composeError, type GrantPort, typ
 import type { Caller } from './hosting.ts';
 import type { SoRecordStore } from './records.ts';
 
+/** Runs `f` with a flag set, cleared however it ends. */
+async function flagged<T>(set: (on: boolean) => void, f: () => Promise<T>): Promise<T> {
+  set(true);
+  try {
+    return await f();
+  } finally {
+    set(false);
+  }
+}
+
 export class HostStore implements ComposeStore {
   readonly #inner: ComposeStore;
   #keep = false;
@@ -19,13 +29,10 @@ export class HostStore implements ComposeStore {
   }
 
   /** Runs `f` with drop turned off. */
-  async keeping<T>(f: () => Promise<T>): Promise<T> {
-    this.#keep = true;
-    try {
-      return await f();
-    } finally {
-      this.#keep = false;
-    }
+  keeping<T>(f: () => Promise<T>): Promise<T> {
+    return flagged((on) => {
+      this.#keep = on;
+    }, f);
   }
 
   latest(key: string): StreamValue | undefined | Promise<StreamValue | undefined> {
@@ -56,13 +63,10 @@ export class HostGrants implements GrantPort {
   }
 
   /** Runs `f` (an install of an object checked when it was made) with every read allowed. */
-  async trusting<T>(f: () => Promise<T>): Promise<T> {
-    this.#trust = true;
-    try {
-      return await f();
-    } finally {
-      this.#trust = false;
-    }
+  trusting<T>(f: () => Promise<T>): Promise<T> {
+    return flagged((on) => {
+      this.#trust = on;
+    }, f);
   }
 
   async allows(reader: Reader, target: Target): Promise<boolean> {
