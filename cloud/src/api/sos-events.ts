@@ -36,11 +36,12 @@ export function sosEventRoutes(app: FastifyInstance, host: ComposeHost): void {
     const caller = callerOf(req);
     if (!(await host.mayRead(caller, so, stream)) || host.engine.so(so)?.streams.has(stream) !== true)
       throw composeError('FERRY_COMPOSE_NOT_FOUND', 'no such stream', { so, stream });
+    const owner = (await host.get(caller, so)).ok;
     const who = caller.owner ?? `global:${principalOf(req).id}`;
     const n = open.get(who) ?? 0;
     if (n >= SSE_PER_OWNER) throw composeError('FERRY_COMPOSE_QUOTA', `${SSE_PER_OWNER} event streams are open for this owner`, { so, stream });
+    // Counted from here to `end`; nothing that can throw lies between.
     open.set(who, n + 1);
-    const owner = (await host.get(caller, so)).ok;
     reply.hijack();
     const raw: ServerResponse = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });

@@ -138,7 +138,7 @@ export const SOS_OPENAPI = {
       }),
     },
     '/api/v1/openapi.json': {
-      get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.0', ...json({ type: 'object' }) } } },
+      get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.0', ...json({ type: 'object' }) } } },
     },
   },
   components: {
@@ -189,5 +189,5 @@ export const SOS_OPENAPI = {
 export const openApiPath = (url: string): string => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
 export function sosOpenApiRoute(app: FastifyInstance): void {
-  app.get('/api/v1/openapi.json', { config: { access: 'public' } }, async () => SOS_OPENAPI);
+  app.get('/api/v1/openapi.json', { config: { access: 'viewer' } }, async () => SOS_OPENAPI);
 }
