@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudService, type CloudOptions } from '../service/service.ts';
+import { SSE_PER_OWNER } from './sos-events.ts';
 import { call, create, owner, soRouteSuite, su } from './sos.case.ts';
 
 const base = (o: Partial<CloudOptions> = {}): CloudOptions => ({
@@ -45,6 +46,34 @@ describe('composite-stream bounds and metrics (embedded)', () => {
       expect((await call(httpUrl, 'GET', `/api/v1/sos/${so}/streams/t/lastUpdate`, carol)).body).toMatchObject({ lastUpdate: 3 });
     } finally {
       await c.stop();
+    }
+  });
+
+  it('bounds the open event streams per owner; closing one makes room', async () => {
+    const dave = await owner(api, 'dave');
+    const so = await create(api, dave, { streams: { t: { channels: { a: { type: 'number' } } } } });
+    const url = `${api}/api/v1/sos/${so}/streams/t/events`;
+    const aborts: AbortController[] = [];
+    const open = async (): Promise<Response> => {
+      const c = new AbortController();
+      aborts.push(c);
+      return fetch(url, { headers: { authorization: `Bearer ${dave}` }, signal: c.signal });
+    };
+    try {
+      for (let i = 0; i < SSE_PER_OWNER; i++) expect((await open()).status).toBe(200);
+      const over = await open();
+      expect([over.status, ((await over.json()) as { code: string }).code]).toEqual([429, 'FERRY_COMPOSE_QUOTA']);
+      aborts[0]!.abort();
+      let again = 0;
+      for (let i = 0; i < 100 && again !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        const r = await open();
+        again = r.status;
+        if (again !== 200) await r.text();
+      }
+      expect(again).toBe(200);
+    } finally {
+      for (const c of aborts) c.abort();
     }
   });
 
