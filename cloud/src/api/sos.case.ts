@@ -4,7 +4,7 @@
  * the scale-out run proves a worker serves objects another made. ServIoTicy's fixtures go through unchanged,
  * except that a group names the ids the cloud gave its members (ServIoTicy too gave ids at creation).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { KV_WAT } from '@ferry/test-kit/functions';
 import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
@@ -97,6 +97,18 @@ export function soRouteSuite(name: string, start: () => SoSystem): void {
       const got = await call(s.b, 'GET', `/api/v1/sos/${so}`, alice);
       expect(got.body).toMatchObject({ id: so, owner: 'alice', document: { streams: { B: { 'post-filter': 'true' } } } });
     });
+
+    for (const version of ['0.1.0', '0.2.0']) {
+      it(`installs every ${version} fixture through the API`, async () => {
+        const files = readdirSync(new URL(`${version}/`, fixtures)).sort();
+        expect(files.length).toBeGreaterThanOrEqual(6);
+        const member = await create(s.a, alice, fixture(`${version}/additional-so.json`));
+        for (const f of files.filter((x) => x !== 'additional-so.json')) {
+          const r = await call(s.a, 'POST', '/api/v1/sos', alice, withMember(fixture(`${version}/${f}`), member));
+          expect([f, r.status]).toEqual([f, 201]);
+        }
+      });
+    }
 
     it('runs 0.2.0 functions unchanged in the sandbox', async () => {
       const member = await create(s.a, alice, fixture('0.2.0/additional-so.json'));
