@@ -1,22 +1,11 @@
 /** The composite-stream REST routes on the embedded cloud (SQLite), plus the per-owner bounds and metrics. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService, type CloudOptions } from '../service/service.ts';
+import { CloudService } from '../service/service.ts';
 import { SSE_PER_OWNER } from './sos-events.ts';
-import { call, create, owner, soRouteSuite, su } from './sos.case.ts';
+import { call, cloudOptions, create, owner, soRouteSuite, su } from './sos.case.ts';
 
-const base = (o: Partial<CloudOptions> = {}): CloudOptions => ({
-  adminToken: ADMIN_TOKEN,
-  dataDir: mkdtempSync(join(tmpdir(), 'ferry-sos-')),
-  mqttPort: 0,
-  httpPort: 0,
-  log: () => undefined,
-  functionRunner: 'in-process',
-  ...o,
-});
+const base = cloudOptions;
 
 let cloud: CloudService;
 let api: string;

@@ -1,10 +1,6 @@
 /** The composite-stream host in the cloud service: persistence across a restart, grants, outputs, moves. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, create, fixture, owner, su, withMember } from '../api/sos.case.ts';
+import { call, cloudOptions, create, fixture, owner, su, withMember } from '../api/sos.case.ts';
 import { CloudService, type CloudOptions } from '../service/service.ts';
 import type { HostedOutput } from './hosting.ts';
 import { componentOf, dependencyOrder } from './order.ts';
@@ -14,14 +10,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const options = (dataDir = mkdtempSync(join(tmpdir(), 'ferry-compose-host-'))): CloudOptions => ({
-  adminToken: ADMIN_TOKEN,
-  dataDir,
-  mqttPort: 0,
-  httpPort: 0,
-  log: () => undefined,
-  functionRunner: 'in-process',
-});
+const options = (dataDir?: string): CloudOptions => cloudOptions(dataDir === undefined ? {} : { dataDir });
 
 async function cloud(o: CloudOptions): Promise<{ svc: CloudService; api: string; stop: () => Promise<void> }> {
   const svc = new CloudService(o);
