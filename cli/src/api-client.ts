@@ -22,7 +22,7 @@ export interface ApiAnswer {
   readonly body: unknown;
 }
 
-export type Method = 'GET' | 'POST' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** The options every API command takes. */
 export interface ApiFlags {
@@ -81,6 +81,16 @@ export class ApiClient {
       throw new UsageError(`cannot reach the cloud API at ${this.base}: ${(e as Error).message}${typeof cause === 'string' ? ` (${cause})` : ''}`);
     }
     return { status: res.status, ok: res.ok, body: parse(text, res.status) };
+  }
+
+  /** A GET whose answer is read as it comes (server-sent events); `signal` ends it. */
+  async open(path: string, signal?: AbortSignal): Promise<Response> {
+    const init = { headers: { authorization: `Bearer ${this.#token}`, accept: 'text/event-stream' }, ...(signal !== undefined && { signal }) };
+    try {
+      return await cloudFetch(`${this.base}${path}`, init, this.#ca);
+    } catch (e) {
+      throw new UsageError(`cannot reach the cloud API at ${this.base}: ${(e as Error).message}`);
+    }
   }
 }
 

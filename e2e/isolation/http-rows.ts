@@ -1,13 +1,13 @@
 /**
  * The HTTP rows of the tenant-isolation matrix: owner alice's credentials against owner bob's objects, over
  * every HTTP surface (devices, streams, sequences, gateways, API tokens, functions, white-lists, namespace
- * state, function tokens, schedules, rules). Each row is an attempt that must be refused and, where the
+ * state, function tokens, schedules, rules, composite streams). Each row is an attempt that must be refused and, where the
  * surface allows one, the same action on alice's own object, which must succeed: a row that refuses
  * everything fails too. Tenants are set up over the API only, so the rows run against any cloud mode.
  */
 import { createHash } from 'node:crypto';
 import { KV_WAT } from '@ferry/test-kit/functions';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { ADMIN_TOKEN, call, type JsonAnswer } from '@ferry/test-kit/http';
 import { wat } from '@ferry/test-kit/wat';
 import { mintPublicToken } from '../../cloud/src/functions/index.ts';
 
@@ -28,21 +28,12 @@ export interface Tenant {
   /** A public token for namespace "home", 1 call/s burst 1 (so a drained bucket shows). */
   readonly pub: string;
   readonly scheduleId: string;
+  /** A service object with one simple stream `t` (composite streams), fed once. */
+  readonly so: string;
 }
 
-type Answer = { status: number; body: unknown };
-
-export async function call(api: string, method: string, path: string, token: string | undefined, body?: unknown, type = 'application/json'): Promise<Answer> {
-  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
-  let payload: string | ArrayBuffer | undefined;
-  if (body !== undefined) {
-    headers['content-type'] = type;
-    payload = body instanceof Uint8Array ? (new Uint8Array(body).buffer as ArrayBuffer) : JSON.stringify(body);
-  }
-  const r = await fetch(`${api}${path}`, { method, headers, ...(payload !== undefined && { body: payload }) });
-  const text = await r.text();
-  return { status: r.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
-}
+type Answer = JsonAnswer;
+export { call };
 
 const ok = (a: Answer, what: string): Answer => {
   if (a.status >= 300) throw new Error(`${what}: ${a.status} ${JSON.stringify(a.body)}`);
@@ -76,6 +67,8 @@ export async function tenant(api: string, id: string): Promise<Tenant> {
     }),
     'schedule',
   ).body as { id: string };
+  const so = (ok(await call(api, 'POST', '/api/v1/sos', priv, SO_DOC), 'service object').body as { id: string }).id;
+  ok(await call(api, 'PUT', `/api/v1/sos/${so}/streams/t`, priv, { channels: { a: { 'current-value': 1 } }, lastUpdate: 1 }), 'sensor update');
   return {
     id,
     priv,
@@ -88,8 +81,11 @@ export async function tenant(api: string, id: string): Promise<Tenant> {
     gateway: `${id}-gw`,
     pub: pub.value,
     scheduleId: schedule.id,
+    so,
   };
 }
+
+const SO_DOC = { streams: { t: { channels: { a: { type: 'number' } } } } };
 
 export interface Row {
   readonly surface: string;
@@ -238,5 +234,61 @@ export const HTTP_ROWS: readonly Row[] = [
       expectStatus(await call(api, 'GET', '/api/jobs', a.admin), 403) ??
       expectStatus(await call(api, 'POST', '/api/stop', a.priv, { jobId: 'x' }), 403),
     own: async (api) => expectStatus(await call(api, 'GET', '/api/jobs', ADMIN_TOKEN), 200),
+  },
+  {
+    surface: 'composite streams',
+    attempt: "read, replace or delete another owner's service object",
+    refused: async (api, a, b) =>
+      expectStatus(await call(api, 'GET', `/api/v1/sos/${b.so}`, a.admin), 404) ??
+      expectStatus(await call(api, 'PUT', `/api/v1/sos/${b.so}`, a.admin, SO_DOC), 404) ??
+      expectStatus(await call(api, 'DELETE', `/api/v1/sos/${b.so}`, a.admin), 404),
+    own: async (api, a) =>
+      expectStatus(await call(api, 'GET', `/api/v1/sos/${a.so}`, a.viewer), 200) ??
+      expectStatus(await call(api, 'PUT', `/api/v1/sos/${a.so}`, a.admin, SO_DOC), 200),
+  },
+  {
+    surface: 'composite streams',
+    attempt: "feed another owner's stream, or create an object in another owner's name",
+    refused: async (api, a, b) =>
+      expectStatus(await call(api, 'PUT', `/api/v1/sos/${b.so}/streams/t`, a.admin, { channels: { a: { 'current-value': 2 } }, lastUpdate: 2 }), 404) ??
+      expectStatus(await call(api, 'POST', `/api/v1/sos?owner=${b.id}`, a.admin, SO_DOC), 403),
+    own: async (api, a) =>
+      expectStatus(await call(api, 'PUT', `/api/v1/sos/${a.so}/streams/t`, a.admin, { channels: { a: { 'current-value': 2 } }, lastUpdate: 2 }), 200),
+  },
+  {
+    surface: 'composite streams',
+    attempt: "read another owner's stream (latest, history, explain, events) without a grant",
+    refused: async (api, a, b) => {
+      for (const p of ['/lastUpdate', '', '/explain', '/events']) {
+        const r = expectStatus(await call(api, 'GET', `/api/v1/sos/${b.so}/streams/t${p}`, a.admin), 404);
+        if (r !== undefined) return `${p}: ${r}`;
+      }
+      return undefined;
+    },
+    own: async (api, a) =>
+      expectStatus(await call(api, 'GET', `/api/v1/sos/${a.so}/streams/t/lastUpdate`, a.viewer), 200) ??
+      expectStatus(await call(api, 'GET', `/api/v1/sos/${a.so}/streams/t`, a.viewer), 200) ??
+      expectStatus(await call(api, 'GET', `/api/v1/sos/${a.so}/streams/t/explain`, a.viewer), 200),
+  },
+  {
+    surface: 'composite streams',
+    attempt: "list, make or revoke grants on another owner's object, or compose over its stream without a grant",
+    refused: async (api, a, b) => {
+      const grant = { stream: 't', to: { owner: a.id } };
+      const reader = {
+        groups: { g: { soIds: [b.so], stream: 't' } },
+        streams: { G: { channels: { a: { type: 'number', 'current-value': '{$g.channels.a.current-value}' } } } },
+      };
+      return (
+        expectStatus(await call(api, 'GET', `/api/v1/sos/${b.so}/grants`, a.admin), 404) ??
+        expectStatus(await call(api, 'POST', `/api/v1/sos/${b.so}/grants`, a.admin, grant), 404) ??
+        expectStatus(await call(api, 'DELETE', `/api/v1/sos/${b.so}/grants`, a.admin, grant), 404) ??
+        expectStatus(await call(api, 'POST', '/api/v1/sos', a.admin, reader), 403)
+      );
+    },
+    own: async (api, a, b) =>
+      expectStatus(await call(api, 'POST', `/api/v1/sos/${a.so}/grants`, a.admin, { stream: 't', to: { owner: b.id } }), 201) ??
+      expectStatus(await call(api, 'GET', `/api/v1/sos/${a.so}/grants`, a.viewer), 200) ??
+      expectStatus(await call(api, 'DELETE', `/api/v1/sos/${a.so}/grants`, a.admin, { stream: 't', to: { owner: b.id } }), 204),
   },
 ];

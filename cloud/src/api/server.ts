@@ -21,6 +21,8 @@ import { scheduleRoutes } from './schedules.ts';
 import { sequenceRoutes } from './sequence.ts';
 import { soMoveRoutes } from './so-move.ts';
 import type { SoMover } from '../compose/move.ts';
+import type { ComposeHost } from '../compose/host.ts';
+import { soRoutes } from './sos.ts';
 import { streamRoutes } from './streams.ts';
 
 export interface ApiParts {
@@ -29,6 +31,8 @@ export interface ApiParts {
   readonly functions: FunctionService;
   readonly schedules: Scheduler;
   readonly rules: RulesHost;
+  /** Composite streams (service objects): /api/v1/sos. */
+  readonly compose?: ComposeHost | undefined;
   readonly registry: Registry;
   readonly mqttConnected: () => boolean;
   readonly gatewayRequest: GatewayRequest;
@@ -76,5 +80,6 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   scheduleRoutes(app, p.schedules, p.functions);
   gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
   if (p.soMover !== undefined) soMoveRoutes(app, p.soMover);
+  if (p.compose !== undefined) soRoutes(app, { host: p.compose, ownerExists: (o) => p.functions.owners.publicKey(o) !== undefined });
   return app;
 }

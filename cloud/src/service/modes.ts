@@ -21,6 +21,13 @@ import { redisFunctionStores } from '../storage/redis/function-stores.ts';
 import { RedisReorderStore } from '../storage/redis/reorder-store.ts';
 import { RedisLeaseStore, RedisScheduleStore } from '../storage/redis/schedule-stores.ts';
 import { RedisTimeSeries } from '../storage/redis/time-series.ts';
+import type { ComposeStore } from '@ferry/compose';
+import type { OutputRelay, SoRecordStore } from '../compose/records.ts';
+import { SqliteComposeStore } from '../storage/sqlite/compose-store.ts';
+import { SqliteSoRecords } from '../storage/sqlite/so-records.ts';
+import { RedisComposeStore } from '../storage/redis/compose-store.ts';
+import { RedisSoRecords } from '../storage/redis/so-records.ts';
+import { RedisOutputRelay } from '../storage/redis/output-relay.ts';
 
 /** The stores FunctionService keeps (spread into its options). */
 export type FunctionStores = Pick<FunctionService, 'registry' | 'owners' | 'namespaces' | 'whitelist' | 'revocations'>;
@@ -34,6 +41,8 @@ export interface StateParts {
   readonly groupCommit?: (f: () => void) => void;
   readonly functions: FunctionStores;
   readonly schedules: { readonly store: ScheduleStore; readonly leases: LeaseStore };
+  /** Composite streams: values, and service-object records with their grants (cloud.db, or Redis). */
+  readonly compose: { readonly store: ComposeStore; readonly records: SoRecordStore; readonly relay?: OutputRelay };
   /** Before the first message or call. */
   start(): Promise<void>;
   /** Reaches the store (readiness, docs/operations.md); throws or rejects when it cannot. */
@@ -68,6 +77,7 @@ export function sqliteState(o: { dataDir: string; synchronous: 'FULL' | 'NORMAL'
     },
     functions: sqliteFunctionStores(o.cloudDb, { masterKey: o.masterKey }),
     schedules: { store: new SqliteScheduleStore(o.cloudDb, { masterKey: o.masterKey }), leases: new SqliteLeaseStore(o.cloudDb) },
+    compose: { store: new SqliteComposeStore(o.cloudDb), records: new SqliteSoRecords(o.cloudDb) },
     start: async () => {},
     ping: () => {
       store.prepare('SELECT 1').get();
@@ -89,11 +99,13 @@ export function redisState(o: { url: string; masterKey: Uint8Array; log: (msg: s
   const reorder = new RedisReorderStore<Arrival>({ redis, codec: arrivalCodec(), onIndexError: (e) => o.log(`ingest: due index: ${e.message}`) });
   const functions = redisFunctionStores(redis, { masterKey: o.masterKey, subscriber: redis.duplicate(), onError: (e) => o.log(`functions: ${e.message}`) });
   const store = new RedisScheduleStore({ redis, masterKey: o.masterKey });
+  const relay = new RedisOutputRelay(redis);
   return {
     reorder,
     series: new RedisTimeSeries({ redis }),
     functions,
     schedules: { store, leases: new RedisLeaseStore({ redis, schedules: store }) },
+    compose: { store: new RedisComposeStore({ redis }), records: new RedisSoRecords(redis), relay },
     start: async () => {
       await functions.load(); // the shared function stores, before any call can arrive (MQTT or HTTP)
       await reorder.reindex(); // a worker that died between a step and its due-index update left a source unindexed
@@ -103,6 +115,7 @@ export function redisState(o: { url: string; masterKey: Uint8Array; log: (msg: s
     },
     close: async () => {
       await functions.close().catch(() => undefined);
+      await relay.close();
       await redis.quit().catch(() => undefined);
     },
   };

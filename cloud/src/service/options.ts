@@ -4,6 +4,7 @@ import type { MqttLimits } from './mqtt-limits.ts';
 import type { Clock } from '../functions/index.ts';
 import type { ProjectionRule } from './projection.ts';
 import type { Notify } from '../health/events.ts';
+import type { ComposeHostLimits } from '../compose/host.ts';
 
 export interface TlsOptions {
   readonly cert: string;
@@ -126,4 +127,6 @@ export interface CloudOptions {
     /** Offline after `silenceFactor` usual intervals of silence (default 3); intervals shorter than `minIntervalMs` (default 1000) count as it. */
     readonly liveness?: { readonly silenceFactor?: number; readonly minIntervalMs?: number };
   };
+  /** Composite-stream bounds per owner: objects, sensor updates per second and burst (compose/host.ts COMPOSE_HOST_LIMITS). */
+  readonly compose?: Partial<ComposeHostLimits>;
 }

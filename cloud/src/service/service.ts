@@ -42,6 +42,8 @@ import { DEFAULT_PROJECTIONS, Projection } from './projection.ts';
 import { makeFilesPrivate, makePrivateDir } from './private-files.ts';
 import { createRulesHost, RulesFeed, relayable, relayedTopic } from './rules.ts';
 import { Uplink } from './uplink.ts';
+import { cloudCompose, type CloudCompose } from '../compose/cloud-host.ts';
+import type { ComposeHost } from '../compose/host.ts';
 
 export type { CloudOptions, TlsOptions } from './options.ts';
 
@@ -78,6 +80,9 @@ export class CloudService {
    * in for the cloud or for many devices at once.
    */
   readonly mqttCredential: MqttCredential | undefined;
+  /** Composite streams (service objects): the host every composite-stream part goes through (compose/host.ts). */
+  readonly compose: ComposeHost;
+  readonly #compose: CloudCompose;
   readonly #state: StateParts;
   readonly #intake: Intake;
   readonly #uplink: Uplink;
@@ -134,6 +139,15 @@ export class CloudService {
         this.ops.metrics.functionCall.observe({ outcome }, s),
       ),
     });
+    this.#compose = cloudCompose({
+      ...state.compose,
+      shared: opts.redisUrl !== undefined,
+      functions: this.functions,
+      registry: this.registry,
+      limits: opts.compose,
+      log,
+    });
+    this.compose = this.#compose.host;
     this.identity = new Identity({
       store: new SqliteIdentityStore(this.db),
       adminToken: admin.token,
@@ -288,6 +302,7 @@ export class CloudService {
   async start(): Promise<{ mqttUrl: string; httpUrl: string }> {
     await this.#state.start();
     await this.#dynsecStart?.(); // the worker's own dynsec client must exist before it connects
+    await this.#compose.start(); // persisted service objects, before any update can arrive
     const mqttUrl = await this.#intake.start();
     this.#ticker = setInterval(() => {
       void this.ingest.tick();
@@ -303,6 +318,7 @@ export class CloudService {
       functions: this.functions,
       schedules: this.schedules,
       rules: this.rules,
+      compose: this.compose,
       registry: this.registry,
       mqttConnected: () => this.#intake.client?.connected === true,
       health: this.ops,
@@ -346,6 +362,7 @@ export class CloudService {
     await this.#scheduleTimer?.stop(); // before the runner, the database and Redis close under a run
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     await this.functions.runner.close();
+    this.#compose.close();
     await this.#http?.close();
     await this.#intake.stop();
     await this.#dynsecQueue;

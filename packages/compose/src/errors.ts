@@ -4,7 +4,8 @@
  * says when each code occurs.
  *
  * Sub-ranges: 740x documents and references, 741x expressions, 742x sensor updates, 743x run time and
- * ports, 744x tenancy, 745x snapshots.
+ * ports, 744x tenancy, 745x snapshots, 746x hosting (the
+ * cloud's routes: rates, quotas, requests).
  */
 import { type CatalogError, defineErrors } from '@ferry/base';
 
@@ -62,6 +63,21 @@ const COMPOSE = defineErrors(
       num: 7451,
       status: 400,
       doc: 'a snapshot is malformed, of another format version, or names streams the installed object does not have',
+    },
+    FERRY_COMPOSE_RATE_LIMITED: {
+      num: 7461,
+      status: 429,
+      doc: "more sensor updates per second than the object's owner may send; nothing was applied, retry later",
+    },
+    FERRY_COMPOSE_QUOTA: {
+      num: 7462,
+      status: 429,
+      doc: 'the owner has the most service objects, or open event streams, a host allows; delete or close one first',
+    },
+    FERRY_COMPOSE_BAD_REQUEST: {
+      num: 7463,
+      status: 400,
+      doc: 'a request to a composite-stream route is malformed: a grant body, a time range, a count or an owner that is not what the route takes',
     },
   },
   { package: '@ferry/compose', errorName: 'ComposeError' },

@@ -1,6 +1,7 @@
 /**
  * @module The cloud's HTTP API in tests: a fixed admin credential to start a cloud with
- * (`new CloudService({..., adminToken: ADMIN_TOKEN})`) and fetch helpers that send it, or another credential.
+ * (`new CloudService({..., adminToken: ADMIN_TOKEN})`) and fetch helpers that send it, or another credential;
+ * `call` parses the JSON answer.
  */
 
 /** An admin credential for test clouds (32+ characters, as the service requires). */
@@ -18,3 +19,29 @@ export const postAs = (url: string, body: unknown, token: string = ADMIN_TOKEN):
 
 /** DELETE with a credential. */
 export const deleteAs = (url: string, token: string = ADMIN_TOKEN): Promise<Response> => fetch(url, { method: 'DELETE', headers: bearer(token) });
+
+/** An answer: its status and its body parsed as JSON (undefined when empty). */
+export interface JsonAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** A request with a credential (or none) and a JSON body, or bytes of `type` (a wasm module); the answer parsed. */
+export async function call(
+  api: string,
+  method: string,
+  path: string,
+  token: string | undefined,
+  body?: unknown,
+  type = 'application/json',
+): Promise<JsonAnswer> {
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  let payload: string | ArrayBuffer | undefined;
+  if (body !== undefined) {
+    headers['content-type'] = type;
+    payload = body instanceof Uint8Array ? (new Uint8Array(body).buffer as ArrayBuffer) : JSON.stringify(body);
+  }
+  const r = await fetch(`${api}${path}`, { method, headers, ...(payload !== undefined && { body: payload }) });
+  const text = await r.text();
+  return { status: r.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+}

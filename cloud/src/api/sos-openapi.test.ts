@@ -1,0 +1,49 @@
+/** The OpenAPI document of /api/v1/sos matches the routes the server declares, both ways, and is served. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudService } from '../service/service.ts';
+import { declaredRoutes } from './auth.ts';
+import { openApiPath, SOS_OPENAPI } from './sos-openapi.ts';
+
+let cloud: CloudService;
+let api: string;
+beforeAll(async () => {
+  cloud = new CloudService({ adminToken: ADMIN_TOKEN, dataDir: mkdtempSync(join(tmpdir(), 'ferry-openapi-')), mqttPort: 0, httpPort: 0, log: () => undefined });
+  api = (await cloud.start()).httpUrl;
+}, 30_000);
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+
+describe('OpenAPI of the composite-stream routes', () => {
+  it('describes exactly the routes the server declares under /api/v1', () => {
+    const declared = declaredRoutes(cloud.api!)
+      .filter((r) => r.url.startsWith('/api/v1/'))
+      .map((r) => `${r.method} ${openApiPath(r.url)}`)
+      .sort();
+    const described = Object.entries(SOS_OPENAPI.paths)
+      .flatMap(([p, item]) =>
+        Object.keys(item)
+          .filter((k) => METHODS.includes(k))
+          .map((m) => `${m.toUpperCase()} ${p}`),
+      )
+      .sort();
+    expect(described).toEqual(declared);
+    expect(declared.length).toBeGreaterThanOrEqual(13);
+  });
+
+  it('is served as JSON to any credential, and no route under /api/v1 is open without one', async () => {
+    expect((await fetch(`${api}/api/v1/openapi.json`)).status).toBe(401);
+    const r = await fetch(`${api}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(r.status).toBe(200);
+    const doc = (await r.json()) as typeof SOS_OPENAPI;
+    expect(doc.openapi).toMatch(/^3\./);
+    const open = declaredRoutes(cloud.api!).filter((x) => x.url.startsWith('/api/v1/') && x.access === 'public');
+    expect(open).toEqual([]);
+  });
+});
