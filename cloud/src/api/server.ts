@@ -17,6 +17,10 @@ import { functionRoutes } from './functions.ts';
 import { gatewayRoutes, type GatewayRequest } from './gateways.ts';
 import { healthRoutes } from './health.ts';
 import { healthV1Routes, type HealthSource } from './health-v1.ts';
+import { HEALTH_OPENAPI } from './health-openapi.ts';
+import { openApiDocument, openApiRoute } from './openapi.ts';
+import { SO_MOVE_OPENAPI } from './so-move-openapi.ts';
+import { SOS_OPENAPI } from './sos-openapi.ts';
 import { scheduleRoutes } from './schedules.ts';
 import { sequenceRoutes } from './sequence.ts';
 import { soMoveRoutes } from './so-move.ts';
@@ -81,5 +85,13 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
   if (p.soMover !== undefined) soMoveRoutes(app, p.soMover);
   if (p.compose !== undefined) soRoutes(app, { host: p.compose, ownerExists: (o) => p.functions.owners.publicKey(o) !== undefined });
+  openApiRoute(
+    app,
+    openApiDocument([
+      ...(p.health !== undefined ? [HEALTH_OPENAPI] : []),
+      ...(p.compose !== undefined ? [SOS_OPENAPI] : []),
+      ...(p.soMover !== undefined ? [SO_MOVE_OPENAPI] : []),
+    ]),
+  );
   return app;
 }

@@ -1,40 +1,13 @@
 /**
- * @module The OpenAPI 3.0 description of the composite-stream routes, served at GET /api/v1/openapi.json
- * (https://spec.openapis.org/oas/v3.0.3). Written out here rather than generated: the routes validate their
- * input in code, not with fastify schemas. sos-openapi.test.ts checks it against the routes the server
- * declares, so a route added or removed without its description fails the test.
+ * @module The composite-stream routes' fragment of the cloud's OpenAPI document (openapi.ts;
+ * docs/composite-streams.md "REST API").
  */
-import type { FastifyInstance } from 'fastify';
+import { json, type OpenApiFragment, op, path, query, ref } from './openapi.ts';
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
-const path = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
-const query = (name: string, description: string, schema: unknown = { type: 'integer', minimum: 0 }) => ({
-  name,
-  in: 'query',
-  required: false,
-  description,
-  schema,
-});
 const SO = path('so', 'the service object id the cloud gave at creation');
 const STREAM = path('stream', 'a stream of the object');
-const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [String(c), { description: 'a FERRY_COMPOSE_* (or FERRY_AUTH_*, FERRY_API_*) error', ...json(ref('Error')) }]));
-const op = (summary: string, x: Record<string, unknown>, ...codes: number[]) => ({
-  summary,
-  ...x,
-  responses: { ...(x['responses'] as object), ...errors(401, 403, 404, 429, ...codes) },
-});
 
-export const SOS_OPENAPI = {
-  openapi: '3.0.3',
-  info: {
-    title: 'Ferry composite streams',
-    version: '1.0.0',
-    description:
-      "Service objects (ServIoTicy 0.1.0 and 0.2.0 documents) whose composite streams compute over other streams (docs/composite-streams.md). Owners act on their own objects; another owner's object answers 404.",
-  },
-  security: [{ bearer: [] }],
+export const SOS_OPENAPI: OpenApiFragment = {
   paths: {
     '/api/v1/sos': {
       post: op(
@@ -137,57 +110,43 @@ export const SOS_OPENAPI = {
         responses: { '204': { description: 'revoked' } },
       }),
     },
-    '/api/v1/openapi.json': {
-      get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.0', ...json({ type: 'object' }) } } },
-    },
   },
-  components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token, an owner private token, or the admin credential' } },
-    schemas: {
-      Error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, num: { type: 'integer' }, message: { type: 'string' } } },
-      Document: {
-        type: 'object',
-        description: 'a ServIoTicy 0.1.0 or 0.2.0 service-object document, with optional Ferry fields (owner, grants, tokens)',
-        required: ['streams'],
-        properties: { version: { type: 'string', enum: ['0.1.0', '0.2.0'] }, streams: { type: 'object' }, groups: { type: 'object' } },
+  schemas: {
+    Document: {
+      type: 'object',
+      description: 'a ServIoTicy 0.1.0 or 0.2.0 service-object document, with optional Ferry fields (owner, grants, tokens)',
+      required: ['streams'],
+      properties: { version: { type: 'string', enum: ['0.1.0', '0.2.0'] }, streams: { type: 'object' }, groups: { type: 'object' } },
+    },
+    Record: {
+      type: 'object',
+      properties: { id: { type: 'string' }, owner: { type: 'string' }, created: { type: 'integer' }, document: ref('Document') },
+    },
+    SensorUpdate: {
+      type: 'object',
+      required: ['channels', 'lastUpdate'],
+      properties: {
+        channels: { type: 'object', additionalProperties: { type: 'object', properties: { 'current-value': {} } } },
+        lastUpdate: { type: 'integer' },
       },
-      Record: {
-        type: 'object',
-        properties: { id: { type: 'string' }, owner: { type: 'string' }, created: { type: 'integer' }, document: ref('Document') },
-      },
-      SensorUpdate: {
-        type: 'object',
-        required: ['channels', 'lastUpdate'],
-        properties: {
-          channels: { type: 'object', additionalProperties: { type: 'object', properties: { 'current-value': {} } } },
-          lastUpdate: { type: 'integer' },
+    },
+    StreamValue: {
+      type: 'object',
+      properties: { channels: { type: 'object' }, lastUpdate: { type: 'integer' }, id: { type: 'string', description: 'idempotency key' } },
+    },
+    Grant: {
+      type: 'object',
+      required: ['stream', 'to'],
+      properties: {
+        stream: { type: 'string', description: 'a stream name, or * for all' },
+        to: {
+          oneOf: [
+            { type: 'object', properties: { owner: { type: 'string' } } },
+            { type: 'object', properties: { token: { type: 'string' } } },
+          ],
         },
       },
-      StreamValue: {
-        type: 'object',
-        properties: { channels: { type: 'object' }, lastUpdate: { type: 'integer' }, id: { type: 'string', description: 'idempotency key' } },
-      },
-      Grant: {
-        type: 'object',
-        required: ['stream', 'to'],
-        properties: {
-          stream: { type: 'string', description: 'a stream name, or * for all' },
-          to: {
-            oneOf: [
-              { type: 'object', properties: { owner: { type: 'string' } } },
-              { type: 'object', properties: { token: { type: 'string' } } },
-            ],
-          },
-        },
-      },
-      Explain: { type: 'object', properties: { counters: { type: 'object' }, entries: { type: 'array', items: { type: 'object' } } } },
     },
+    Explain: { type: 'object', properties: { counters: { type: 'object' }, entries: { type: 'array', items: { type: 'object' } } } },
   },
-} as const;
-
-/** The OpenAPI path of a fastify URL (`/api/v1/sos/:so` -> `/api/v1/sos/{so}`). */
-export const openApiPath = (url: string): string => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-
-export function sosOpenApiRoute(app: FastifyInstance): void {
-  app.get('/api/v1/openapi.json', { config: { access: 'viewer' } }, async () => SOS_OPENAPI);
-}
+};

@@ -11,7 +11,6 @@ import type { Result } from '@ferry/base';
 import type { ComposeHost } from '../compose/host.ts';
 import { parseGrant } from '../compose/records.ts';
 import { callerOf, sosEventRoutes } from './sos-events.ts';
-import { sosOpenApiRoute } from './sos-openapi.ts';
 
 /** Largest document and largest sensor update, in bytes (docs/limits.md). */
 export const SO_BODY_LIMITS = { document: 512 * 1024, update: 256 * 1024 } as const;
@@ -120,5 +119,4 @@ export function soRoutes(app: FastifyInstance, p: SoRouteParts): void {
   });
 
   sosEventRoutes(app, host);
-  sosOpenApiRoute(app);
 }
