@@ -1,0 +1,330 @@
+/**
+ * @module The notifier (docs/notifications.md): `notify(event)` persists the event first and returns at
+ * once; a loop then fans each accepted event out into deliveries (one per matching subscription, rendered,
+ * de-duplicated) and sends them through their channels, each attempt leased so that a worker that dies
+ * mid-send leaves the delivery due again (at-least-once), an acknowledged one never sent again. Failures are
+ * retried with exponential back-off and jitter up to `maxAttempts`, then kept as dead letters to inspect and
+ * replay. Deliveries run concurrently with a cap per channel, so a slow or failing channel never holds up the
+ * others.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { MqttClient } from 'mqtt';
+import { backoffDelay, systemClock, type Clock } from '@ferry/base';
+import type { SecretSealer } from '../functions/tokens/sealed-secret.ts';
+import { EmailSender } from './channel-email.ts';
+import { notifyTopic, publishAcked } from './channel-mqtt.ts';
+import { postWebhook } from './channel-webhook.ts';
+import { openSecret } from './config.ts';
+import { NotifyError } from './errors.ts';
+import { wants } from './match.ts';
+import { renderText } from './template.ts';
+import { PRIORITIES, type Channel, type Delivery, type Message, type NotifyEvent, type NotifyStore, type PlannedDelivery, type StoredEvent } from './types.ts';
+
+/** docs/limits.md. */
+export const NOTIFY_LIMITS = {
+  channelsPerOwner: 50,
+  subscriptionsPerOwner: 200,
+  /** Queued and in-flight deliveries per owner; past it an event's deliveries for that owner are dropped and counted. */
+  pendingPerOwner: 10_000,
+  /** An event's `data`, as JSON. */
+  eventBytes: 16 * 1024,
+  kindChars: 64,
+  sourceChars: 256,
+  /** Deliveries in flight per channel, and in all. */
+  inFlightPerChannel: 8,
+  inFlight: 256,
+} as const;
+
+export interface RetryPolicy {
+  /** Attempts before a delivery becomes a dead letter. */
+  readonly maxAttempts: number;
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, initialMs: 1000, maxMs: 300_000 };
+
+export interface NotifierOptions {
+  readonly store: NotifyStore;
+  readonly sealer: SecretSealer;
+  readonly prefix: string;
+  /** The cloud's own MQTT connection (MQTT channels publish on it). */
+  readonly mqtt: () => MqttClient | undefined;
+  /** Let channels reach private, loopback and link-local addresses (labs and tests); off by default. */
+  readonly allowPrivateAddresses?: boolean;
+  readonly retry?: Partial<RetryPolicy>;
+  /** How long an attempt holds its delivery before another worker may take it (longer than any channel timeout). */
+  readonly leaseMs?: number;
+  readonly tickMs?: number;
+  /** Acknowledged deliveries are kept this long (ms), then pruned. */
+  readonly keepAckedMs?: number;
+  readonly clock?: Clock;
+  readonly log?: (msg: string) => void;
+}
+
+/** Counters since start (the metrics). */
+export interface NotifyCounters {
+  accepted: number;
+  refused: number;
+  queued: number;
+  suppressed: number;
+  dropped: number;
+  acked: number;
+  retried: number;
+  dead: number;
+}
+
+const sha = (s: string): string => createHash('sha256').update(s).digest('base64url').slice(0, 24);
+
+export class Notifier {
+  readonly store: NotifyStore;
+  readonly counters: NotifyCounters = { accepted: 0, refused: 0, queued: 0, suppressed: 0, dropped: 0, acked: 0, retried: 0, dead: 0 };
+  readonly #o: NotifierOptions;
+  readonly #retry: RetryPolicy;
+  readonly #clock: Clock;
+  readonly #email: EmailSender;
+  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #perChannel = new Map<string, number>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = true; // until start(): events are kept, nothing is sent
+  #lastPrune = 0;
+
+  constructor(o: NotifierOptions) {
+    this.#o = o;
+    this.store = o.store;
+    this.#retry = { ...DEFAULT_RETRY, ...o.retry };
+    this.#clock = o.clock ?? systemClock;
+    this.#email = new EmailSender({ allowPrivate: o.allowPrivateAddresses === true });
+  }
+
+  get allowPrivateAddresses(): boolean {
+    return this.#o.allowPrivateAddresses === true;
+  }
+
+  /**
+   * Tells the notifier something happened. Never throws and never waits: a malformed event is counted and
+   * logged; a store that fails is logged. Use `accept` to wait for the event to be persisted.
+   */
+  notify(e: NotifyEvent): void {
+    try {
+      this.accept(e).catch((err: unknown) => this.#log(`notify: event ${e.kind} from ${e.source} not kept: ${String(err)}`));
+    } catch (err) {
+      this.#log(`notify: ${String(err)}`);
+    }
+  }
+
+  /** Checks and persists an event; resolves once it is stored (then it will be delivered, restart or not). */
+  async accept(e: NotifyEvent): Promise<StoredEvent> {
+    let stored: StoredEvent;
+    try {
+      stored = checkEvent(e, randomUUID());
+    } catch (err) {
+      this.counters.refused++;
+      throw err;
+    }
+    await this.store.accept(stored);
+    this.counters.accepted++;
+    this.kick();
+    return stored;
+  }
+
+  /** Starts the loop (and first delivers what a previous run left: the inbox and due deliveries). */
+  start(): void {
+    this.#stopped = false;
+    this.#timer = setInterval(() => this.kick(), this.#o.tickMs ?? 250);
+    this.#timer.unref();
+    this.kick();
+  }
+
+  /** Runs one round soon (coalesced with one already running). */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#round()
+      .catch((err: unknown) => this.#log(`notify: ${String(err)}`))
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Waits until the inbox is fanned out and nothing is in flight (tests, benches). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.#running;
+      await Promise.all(this.#inFlight.values());
+      if (this.#running === undefined && this.#inFlight.size === 0) return;
+    }
+  }
+
+  /** Stops the loop; attempts in flight finish (or time out) first, so none is left half recorded. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    await this.#running;
+    await Promise.all(this.#inFlight.values());
+    this.#email.close();
+  }
+
+  /** Sends one message to a channel now, outside the delivery queue (POST /api/v1/notify/test); throws its error. */
+  async sendNow(c: Channel, deliveryId: string, m: Message): Promise<void> {
+    const now = this.#clock.now();
+    const allowPrivate = this.allowPrivateAddresses;
+    switch (c.kind) {
+      case 'webhook': {
+        const secret = openSecret(this.#o.sealer, c);
+        if (secret === undefined) throw new NotifyError('FERRY_NOTIFY_SECRET', `channel ${c.id} has no secret`);
+        return postWebhook(c.config, secret, deliveryId, m, { nowS: Math.floor(now / 1000), allowPrivate });
+      }
+      case 'email':
+        return this.#email.send(`${c.id}/${sha(JSON.stringify(c))}`, c.config, openSecret(this.#o.sealer, c), deliveryId, m);
+      case 'mqtt':
+        return publishAcked(this.#o.mqtt(), notifyTopic(this.#o.prefix, c.owner, c.config), deliveryId, m);
+    }
+  }
+
+  async #round(): Promise<void> {
+    await this.#fanOut();
+    await this.#dispatch();
+    const now = this.#clock.now();
+    if (now - this.#lastPrune > 3_600_000) {
+      this.#lastPrune = now;
+      await this.store.prune(now - (this.#o.keepAckedMs ?? 7 * 86_400_000));
+    }
+  }
+
+  async #fanOut(): Promise<void> {
+    for (;;) {
+      const events = await this.store.inbox(64);
+      for (const e of events) await this.#fanOutOne(e);
+      if (events.length < 64) return;
+    }
+  }
+
+  async #fanOutOne(e: StoredEvent): Promise<void> {
+    const subs = (await this.store.listSubscriptions({ owner: e.owner })).filter((s) => wants(s, e));
+    const planned: PlannedDelivery[] = [];
+    const full = subs.length > 0 && (await this.store.pendingCount(e.owner)) >= NOTIFY_LIMITS.pendingPerOwner;
+    if (full) {
+      this.counters.dropped += subs.length;
+      this.#log(`notify: ${e.owner ?? 'global'} has ${NOTIFY_LIMITS.pendingPerOwner} deliveries pending; event ${e.id} (${e.kind}) is not delivered`);
+    }
+    const ctx = { ...e, priority: e.priority ?? 'normal', time: new Date(e.at).toISOString() };
+    for (const s of full ? [] : subs) {
+      if ((await this.store.getChannel(s.channelId)) === undefined) continue;
+      const d: Delivery = {
+        id: `d-${sha(`${e.id}/${s.id}`)}`,
+        owner: e.owner,
+        channelId: s.channelId,
+        subscriptionId: s.id,
+        eventId: e.id,
+        priority: s.priority ?? e.priority ?? 'normal',
+        state: 'queued',
+        attempts: 0,
+        createdAt: e.at,
+        updatedAt: e.at,
+        nextAt: 0, // due at once, whatever the event's own time
+        message: { subject: renderText(s.template.subject, ctx), body: renderText(s.template.body, ctx), event: e },
+      };
+      const dedup = s.dedupKey === undefined ? undefined : { key: renderText(s.dedupKey, ctx), repeatMs: s.repeatS * 1000 };
+      planned.push({ delivery: d, dedup });
+    }
+    const queued = await this.store.fanOut(e.id, planned);
+    this.counters.queued += queued.length;
+    this.counters.suppressed += planned.length - queued.length;
+  }
+
+  async #dispatch(): Promise<void> {
+    const room = NOTIFY_LIMITS.inFlight - this.#inFlight.size;
+    if (room <= 0) return;
+    const now = this.#clock.now();
+    const claimed = await this.store.claim(now, this.#o.leaseMs ?? 60_000, room);
+    for (const d of claimed) {
+      const busy = this.#perChannel.get(d.channelId) ?? 0;
+      if (busy >= NOTIFY_LIMITS.inFlightPerChannel) {
+        // This channel has enough in flight: put the delivery back, no attempt counted.
+        await this.store.settle(d.id, { state: 'queued', at: now, nextAt: now + 100, error: d.lastError ?? '', failed: false });
+        continue;
+      }
+      this.#perChannel.set(d.channelId, busy + 1);
+      const p = this.#attempt(d).finally(() => {
+        this.#inFlight.delete(d.id);
+        const n = (this.#perChannel.get(d.channelId) ?? 1) - 1;
+        if (n <= 0) this.#perChannel.delete(d.channelId);
+        else this.#perChannel.set(d.channelId, n);
+      });
+      this.#inFlight.set(d.id, p);
+    }
+  }
+
+  async #attempt(d: Delivery): Promise<void> {
+    let error: NotifyError | undefined;
+    try {
+      const c = await this.store.getChannel(d.channelId);
+      if (c === undefined) throw new NotifyError('FERRY_NOTIFY_CHANNEL_GONE', `channel ${d.channelId} was deleted`);
+      await this.sendNow(c, d.id, d.message);
+    } catch (e) {
+      error = e instanceof NotifyError ? e : new NotifyError('FERRY_NOTIFY_WEBHOOK', e instanceof Error ? e.message : String(e));
+    }
+    const at = this.#clock.now();
+    try {
+      if (error === undefined) {
+        await this.store.settle(d.id, { state: 'acked', at });
+        this.counters.acked++;
+        return;
+      }
+      const message = `${error.code}: ${error.message}`.slice(0, 512);
+      const permanent = error.code === 'FERRY_NOTIFY_CHANNEL_GONE' || error.code === 'FERRY_NOTIFY_SECRET';
+      if (permanent || d.attempts + 1 >= this.#retry.maxAttempts) {
+        await this.store.settle(d.id, { state: 'dead', at, error: message });
+        this.counters.dead++;
+        this.#log(`notify: delivery ${d.id} to channel ${d.channelId} is a dead letter after ${d.attempts + 1} attempts: ${message}`);
+        return;
+      }
+      // Full jitter on the upper half, so deliveries failed together do not retry together.
+      const delay = backoffDelay(d.attempts, { initialMs: this.#retry.initialMs, maxMs: this.#retry.maxMs }) * (0.5 + Math.random() / 2);
+      await this.store.settle(d.id, { state: 'queued', at, nextAt: at + Math.round(delay), error: message, failed: true });
+      this.counters.retried++;
+    } catch (e) {
+      // The outcome was not recorded: the lease runs out and the delivery is tried again (at-least-once).
+      this.#log(`notify: delivery ${d.id}: outcome not recorded: ${String(e)}`);
+    }
+  }
+
+  #log(m: string): void {
+    this.#o.log?.(m);
+  }
+}
+
+/** An event checked against the limits, with its id; a malformed one is FERRY_NOTIFY_BAD_REQUEST or _TOO_LARGE. */
+export function checkEvent(e: NotifyEvent, id: string): StoredEvent {
+  const bad = (path: string, what: string): never => {
+    throw new NotifyError('FERRY_NOTIFY_BAD_REQUEST', `${path}: ${what}`, { path });
+  };
+  if (typeof e !== 'object' || e === null) return bad('event', 'must be an object');
+  if (e.owner !== undefined && (typeof e.owner !== 'string' || e.owner.length === 0)) bad('owner', 'must be an owner id');
+  if (typeof e.kind !== 'string' || e.kind.length === 0 || e.kind.length > NOTIFY_LIMITS.kindChars) bad('kind', `1..${NOTIFY_LIMITS.kindChars} characters`);
+  if (typeof e.source !== 'string' || e.source.length > NOTIFY_LIMITS.sourceChars) bad('source', `at most ${NOTIFY_LIMITS.sourceChars} characters`);
+  if (typeof e.at !== 'number' || !Number.isFinite(e.at)) bad('at', 'Unix milliseconds');
+  if (e.priority !== undefined && !(PRIORITIES as readonly string[]).includes(e.priority)) bad('priority', 'high, normal or low');
+  if (typeof e.data !== 'object' || e.data === null || Array.isArray(e.data)) bad('data', 'must be an object');
+  const json = JSON.stringify(e.data);
+  if (Buffer.byteLength(json) > NOTIFY_LIMITS.eventBytes)
+    throw new NotifyError('FERRY_NOTIFY_TOO_LARGE', `data is larger than ${NOTIFY_LIMITS.eventBytes} bytes as JSON`, { path: 'data' });
+  return {
+    id,
+    ...(e.owner !== undefined && { owner: e.owner }),
+    kind: e.kind,
+    source: e.source,
+    at: Math.trunc(e.at),
+    ...(e.priority !== undefined && { priority: e.priority }),
+    data: JSON.parse(json) as Record<string, unknown>,
+  };
+}
