@@ -16,6 +16,7 @@ import { identityRoutes } from './identity.ts';
 import { functionRoutes } from './functions.ts';
 import { gatewayRoutes, type GatewayRequest } from './gateways.ts';
 import { healthRoutes } from './health.ts';
+import { notifyRoutes, type NotifyApiParts } from './notify.ts';
 import { scheduleRoutes } from './schedules.ts';
 import { sequenceRoutes } from './sequence.ts';
 import { streamRoutes } from './streams.ts';
@@ -30,6 +31,8 @@ export interface ApiParts {
   readonly mqttConnected: () => boolean;
   readonly gatewayRequest: GatewayRequest;
   readonly identity: Identity;
+  /** The notification routes (docs/notifications.md). */
+  readonly notify?: NotifyApiParts | undefined;
   /** Requests per second per credential (auth.ts HTTP_RATES by default). */
   readonly rates?: HttpRates | undefined;
   /** Where the errors no catalog names go (the reply says nothing of them). */
@@ -67,5 +70,6 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   functionRoutes(app, p.functions);
   scheduleRoutes(app, p.schedules, p.functions);
   gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
+  if (p.notify !== undefined) notifyRoutes(app, p.notify);
   return app;
 }

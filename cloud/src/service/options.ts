@@ -3,6 +3,7 @@ import type { HttpRates } from '../api/auth.ts';
 import type { MqttLimits } from './mqtt-limits.ts';
 import type { Clock } from '../functions/index.ts';
 import type { ProjectionRule } from './projection.ts';
+import type { RetryPolicy } from '../notify/notifier.ts';
 
 export interface TlsOptions {
   readonly cert: string;
@@ -113,4 +114,10 @@ export interface CloudOptions {
    * same-run baseline (bench/ingest.ts), to measure what authentication costs; the CLI never sets it.
    */
   readonly mqttAuth?: false;
+  /**
+   * The notifier (docs/notifications.md): `allowPrivateAddresses` lets webhook and SMTP channels reach
+   * loopback, private and link-local addresses (off by default: an owner's channel must not reach the cloud's
+   * own network; CLI `--notify-allow-private`); the retry policy and the loop's period (tests).
+   */
+  readonly notify?: { readonly allowPrivateAddresses?: boolean; readonly retry?: Partial<RetryPolicy>; readonly tickMs?: number };
 }
