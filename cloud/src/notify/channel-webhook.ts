@@ -6,8 +6,8 @@
  * retry, for a receiver to drop repeats. Acknowledgement = a 2xx answer within the channel timeout.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { NotifyError } from './errors.ts';
 import type { Message, WebhookChannelConfig } from './types.ts';
 import { guardedLookup } from './channel-address.ts';
@@ -16,6 +16,9 @@ export const SIGNATURE_HEADER = 'ferry-signature';
 export const DELIVERY_HEADER = 'ferry-delivery';
 /** How old a signed body a receiver should still accept, seconds (verifyWebhook's default). */
 export const SIGNATURE_TOLERANCE_S = 300;
+
+// Connections are kept between deliveries (most go to a few receivers); the lookup guard runs on each new one.
+const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64 }) };
 
 /** The body a webhook receives. */
 export const webhookBody = (deliveryId: string, m: Message): string =>
@@ -47,7 +50,8 @@ export function postWebhook(
 ): Promise<void> {
   const body = webhookBody(deliveryId, m);
   const url = new URL(c.url);
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const https = url.protocol === 'https:';
+  const request = https ? httpsRequest : httpRequest;
   return new Promise<void>((resolve, reject) => {
     let done = false;
     const finish = (e?: NotifyError): void => {
@@ -61,6 +65,7 @@ export function postWebhook(
       url,
       {
         method: 'POST',
+        agent: https ? agents['https:'] : agents['http:'],
         lookup: guardedLookup(o.allowPrivate),
         headers: {
           'content-type': 'application/json',

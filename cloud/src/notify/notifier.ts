@@ -73,6 +73,11 @@ export interface NotifyCounters {
   dead: number;
 }
 
+/** Leased deliveries that may wait here for a slot of their channel. */
+const WAITING_PER_CHANNEL = 4 * NOTIFY_LIMITS.inFlightPerChannel;
+/** A waiting delivery whose lease has less than this left is left to be claimed again instead. */
+const LEASE_MARGIN_MS = 1000;
+
 const sha = (s: string): string => createHash('sha256').update(s).digest('base64url').slice(0, 24);
 
 export class Notifier {
@@ -84,6 +89,9 @@ export class Notifier {
   readonly #email: EmailSender;
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #perChannel = new Map<string, number>();
+  /** Leased deliveries waiting for a slot of their channel. */
+  readonly #waiting = new Map<string, Delivery[]>();
+  #waitingCount = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #running: Promise<void> | undefined;
   #again = false;
@@ -242,25 +250,54 @@ export class Notifier {
   }
 
   async #dispatch(): Promise<void> {
-    const room = NOTIFY_LIMITS.inFlight - this.#inFlight.size;
+    const room = NOTIFY_LIMITS.inFlight - this.#inFlight.size - this.#waitingCount;
     if (room <= 0) return;
     const now = this.#clock.now();
-    const claimed = await this.store.claim(now, this.#o.leaseMs ?? 60_000, room);
+    const held = new Map(this.#perChannel);
+    for (const [c, q] of this.#waiting) held.set(c, (held.get(c) ?? 0) + q.length);
+    const claimed = await this.store.claim(now, this.#o.leaseMs ?? 60_000, room, { max: NOTIFY_LIMITS.inFlightPerChannel + WAITING_PER_CHANNEL, held });
     for (const d of claimed) {
-      const busy = this.#perChannel.get(d.channelId) ?? 0;
-      if (busy >= NOTIFY_LIMITS.inFlightPerChannel) {
-        // This channel has enough in flight: put the delivery back, no attempt counted.
-        await this.store.settle(d.id, { state: 'queued', at: now, nextAt: now + 100, error: d.lastError ?? '', failed: false });
+      if ((this.#perChannel.get(d.channelId) ?? 0) < NOTIFY_LIMITS.inFlightPerChannel) {
+        this.#run(d);
         continue;
       }
-      this.#perChannel.set(d.channelId, busy + 1);
-      const p = this.#attempt(d).finally(() => {
-        this.#inFlight.delete(d.id);
-        const n = (this.#perChannel.get(d.channelId) ?? 1) - 1;
-        if (n <= 0) this.#perChannel.delete(d.channelId);
-        else this.#perChannel.set(d.channelId, n);
-      });
-      this.#inFlight.set(d.id, p);
+      // The channel has enough in flight: the delivery waits here for a slot (it stays leased to this worker);
+      // the claim took no more than the queue holds, but should it, the rest go back with no attempt counted.
+      const queue = this.#waiting.get(d.channelId) ?? [];
+      if (queue.length < WAITING_PER_CHANNEL) {
+        queue.push(d);
+        this.#waiting.set(d.channelId, queue);
+        this.#waitingCount++;
+      } else await this.store.settle(d.id, { state: 'queued', at: now, nextAt: now + 250, error: d.lastError ?? '', failed: false });
+    }
+  }
+
+  #run(d: Delivery): void {
+    this.#perChannel.set(d.channelId, (this.#perChannel.get(d.channelId) ?? 0) + 1);
+    const p = this.#attempt(d).finally(() => {
+      this.#inFlight.delete(d.id);
+      const n = (this.#perChannel.get(d.channelId) ?? 1) - 1;
+      if (n <= 0) this.#perChannel.delete(d.channelId);
+      else this.#perChannel.set(d.channelId, n);
+      this.#next(d.channelId);
+      // Claim more once this channel's queue runs low (not after every attempt: a claim costs a scan).
+      if ((this.#waiting.get(d.channelId)?.length ?? 0) <= WAITING_PER_CHANNEL / 2) this.kick();
+    });
+    this.#inFlight.set(d.id, p);
+  }
+
+  /** Starts the next delivery waiting for a slot of `channelId`, skipping those whose lease ran out meanwhile (another worker may hold them now). */
+  #next(channelId: string): void {
+    const queue = this.#waiting.get(channelId);
+    const now = this.#clock.now();
+    while (queue !== undefined && queue.length > 0) {
+      const d = queue.shift()!;
+      this.#waitingCount--;
+      if (queue.length === 0) this.#waiting.delete(channelId);
+      if (d.nextAt > now + LEASE_MARGIN_MS) {
+        this.#run(d);
+        return;
+      }
     }
   }
 

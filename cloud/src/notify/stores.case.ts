@@ -116,6 +116,17 @@ export function notifyStoreContract(name: string, make: () => NotifyStore | Prom
       expect((await s.claim(1100, 1000, 10)).map((d) => d.id).sort()).toEqual(['high', 'normal']);
     });
 
+    it('takes no more of one channel than the room the caller gives it, so a backlog on one channel leaves room for the others', async () => {
+      const s = await make();
+      const e = event('e1', 100);
+      const on = (id: string, channelId: string): Delivery => ({ ...delivery(id, e), channelId });
+      await queue(s, e, ...['a1', 'a2', 'a3', 'a4'].map((id) => plan(on(id, 'busy'))), plan(on('b1', 'quiet')), plan(on('b2', 'quiet')));
+      const first = await s.claim(100, 1000, 10, { max: 3, held: new Map([['busy', 1]]) });
+      expect(first.map((d) => d.id).sort()).toEqual(['a1', 'a2', 'b1', 'b2']);
+      expect((await s.claim(100, 1000, 10, { max: 3, held: new Map([['busy', 3]]) })).map((d) => d.id)).toEqual([]);
+      expect((await s.claim(100, 1000, 10, { max: 3, held: new Map() })).map((d) => d.id).sort()).toEqual(['a3', 'a4']);
+    });
+
     it('records acknowledgements, retries and dead letters, and replays a dead letter only', async () => {
       const s = await make();
       const e = event('e1', 100);

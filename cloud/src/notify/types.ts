@@ -133,6 +133,12 @@ export type Outcome =
   | { readonly state: 'queued'; readonly at: number; readonly nextAt: number; readonly error: string; readonly failed: boolean }
   | { readonly state: 'dead'; readonly at: number; readonly error: string };
 
+/** How many deliveries of one channel a claim may take: `max` minus those `held` already. */
+export interface ChannelRoom {
+  readonly max: number;
+  readonly held: ReadonlyMap<string, number>;
+}
+
 /** Scope of a listing: one owner's objects, the global ones (owner undefined), or every owner's ('all'). */
 export type Scope = { readonly owner: string | undefined } | 'all';
 
@@ -162,9 +168,11 @@ export interface NotifyStore {
   fanOut(eventId: string, planned: readonly PlannedDelivery[]): Promise<readonly string[]> | readonly string[];
   /**
    * Leases up to `limit` deliveries due at `now` (queued with nextAt <= now, or sending past their lease),
-   * high priority first: they become `sending` until `now + leaseMs`.
+   * high priority first, at most `perChannel.max` minus what the caller already holds (`perChannel.held`) of
+   * any one channel, so a channel with a backlog never fills a claim: they become `sending` until
+   * `now + leaseMs`.
    */
-  claim(now: number, leaseMs: number, limit: number): Promise<readonly Delivery[]> | readonly Delivery[];
+  claim(now: number, leaseMs: number, limit: number, perChannel?: ChannelRoom): Promise<readonly Delivery[]> | readonly Delivery[];
   /** Records how an attempt ended; ignored unless the delivery is `sending` (an acked one stays acked). */
   settle(id: string, o: Outcome): Promise<void> | void;
   getDelivery(id: string): Promise<Delivery | undefined> | Delivery | undefined;

@@ -1,8 +1,9 @@
 -- One state change of notifier deliveries (cloud/src/storage/redis/notify-store.ts), keeping the due lanes
 -- and the state indexes in step with each delivery's hash. KEYS[1] is the store's base (`<prefix>{notify}:`,
 -- its hash tag holds every key in one cluster slot).
--- ARGV[1] = 'claim': ARGV[2] now, ARGV[3] lease ms, ARGV[4] limit; leases due deliveries, high lane first;
---   returns their ids.
+-- ARGV[1] = 'claim': ARGV[2] now, ARGV[3] lease ms, ARGV[4] limit, ARGV[5] most per channel, then pairs
+--   (channel, how many the caller holds); leases due deliveries, high lane first, looking at most SCAN of
+--   each lane; returns their ids.
 -- ARGV[1] = 'move': ARGV[2] id, ARGV[3] expected state, ARGV[4] new state, ARGV[5] nextAt, ARGV[6] now,
 --   ARGV[7] attempts ('+1', 'reset' or ''), ARGV[8] last error ('' keeps it); returns 1, or 0 when the
 --   delivery is not in the expected state.
@@ -17,15 +18,23 @@ local function move(id, owner, from, to, created)
 end
 
 if ARGV[1] == 'claim' then
-  local now, lease, limit = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+  local now, lease, limit, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+  local held = {}
+  for j = 6, #ARGV - 1, 2 do held[ARGV[j]] = tonumber(ARGV[j + 1]) end
+  local SCAN = 4096
   local out = {}
   for p = 2, 0, -1 do
     if #out >= limit then break end
-    local ids = redis.call('ZRANGEBYSCORE', b .. 'due:' .. p, '-inf', now, 'LIMIT', 0, limit - #out)
+    local ids = redis.call('ZRANGEBYSCORE', b .. 'due:' .. p, '-inf', now, 'LIMIT', 0, SCAN)
     for _, id in ipairs(ids) do
+      if #out >= limit then break end
       local k = b .. 'd:' .. id
-      local f = redis.call('HMGET', k, 'state', 'owner', 'createdAt')
-      if f[1] then
+      local f = redis.call('HMGET', k, 'state', 'owner', 'createdAt', 'channel')
+      local ch = f[4] or ''
+      if f[1] and (held[ch] or 0) >= max then
+        -- this channel has its share: left due for a later claim
+      elseif f[1] then
+        held[ch] = (held[ch] or 0) + 1
         if f[1] ~= 'sending' then move(id, f[2], f[1], 'sending', f[3]) end
         redis.call('HSET', k, 'state', 'sending', 'nextAt', now + lease, 'updatedAt', now)
         redis.call('ZADD', b .. 'due:' .. p, now + lease, id)

@@ -7,7 +7,18 @@
  * for de-duplication and the delivery it lets through are written together. All keys share the hash tag
  * `{notify}`: one cluster slot.
  */
-import type { Channel, Delivery, DeliveryState, NotifyStore, Outcome, PlannedDelivery, Scope, StoredEvent, Subscription } from '../../notify/types.ts';
+import type {
+  Channel,
+  ChannelRoom,
+  Delivery,
+  DeliveryState,
+  NotifyStore,
+  Outcome,
+  PlannedDelivery,
+  Scope,
+  StoredEvent,
+  Subscription,
+} from '../../notify/types.ts';
 import { priorityRank } from '../../notify/types.ts';
 import { StoreError } from '../errors.ts';
 import { command, loadScript, runScript, type RedisClient } from './script.ts';
@@ -86,14 +97,15 @@ export class RedisNotifyStore implements NotifyStore {
         createdAt: d.createdAt,
         message: d.message,
       };
-      args.push(d.id, ownerKey(d.owner), priorityRank(d.priority), d.createdAt, d.nextAt, JSON.stringify(fixed));
+      args.push(d.id, ownerKey(d.owner), d.channelId, priorityRank(d.priority), d.createdAt, d.nextAt, JSON.stringify(fixed));
       args.push(dedup === undefined ? '' : `${d.subscriptionId}\n${dedup.key}`, dedup?.repeatMs ?? 0, d.message.event.at);
     }
     return (await runScript(this.#redis, FANOUT, [this.#b], args)) as string[];
   }
 
-  async claim(now: number, leaseMs: number, limit: number): Promise<readonly Delivery[]> {
-    const ids = (await runScript(this.#redis, STEP, [this.#b], ['claim', now, leaseMs, limit])) as string[];
+  async claim(now: number, leaseMs: number, limit: number, perChannel?: ChannelRoom): Promise<readonly Delivery[]> {
+    const held = [...(perChannel?.held ?? [])].flat();
+    const ids = (await runScript(this.#redis, STEP, [this.#b], ['claim', now, leaseMs, limit, perChannel?.max ?? limit, ...held])) as string[];
     return this.#many(ids);
   }
 

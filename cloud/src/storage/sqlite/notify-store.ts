@@ -6,7 +6,18 @@
  * the empty owner: owner ids are never empty.
  */
 import type Database from 'better-sqlite3';
-import type { Channel, Delivery, DeliveryState, NotifyStore, Outcome, PlannedDelivery, Scope, StoredEvent, Subscription } from '../../notify/types.ts';
+import type {
+  Channel,
+  ChannelRoom,
+  Delivery,
+  DeliveryState,
+  NotifyStore,
+  Outcome,
+  PlannedDelivery,
+  Scope,
+  StoredEvent,
+  Subscription,
+} from '../../notify/types.ts';
 import { priorityRank } from '../../notify/types.ts';
 import { replayed, settled } from '../../notify/lifecycle.ts';
 
@@ -28,11 +39,12 @@ CREATE TABLE IF NOT EXISTS notify_channels (id TEXT PRIMARY KEY, owner TEXT NOT 
 CREATE TABLE IF NOT EXISTS notify_subscriptions (id TEXT PRIMARY KEY, owner TEXT NOT NULL, channel TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS notify_inbox (id TEXT PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS notify_deliveries (
-  id TEXT PRIMARY KEY, owner TEXT NOT NULL, state TEXT NOT NULL, prio INTEGER NOT NULL, next_at INTEGER NOT NULL,
+  id TEXT PRIMARY KEY, owner TEXT NOT NULL, channel TEXT NOT NULL, state TEXT NOT NULL, prio INTEGER NOT NULL, next_at INTEGER NOT NULL,
   created_at INTEGER NOT NULL, acked_at INTEGER, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notify_due ON notify_deliveries (state, prio DESC, next_at) WHERE state IN ('queued', 'sending');
 CREATE INDEX IF NOT EXISTS notify_by_owner ON notify_deliveries (owner, created_at);
+CREATE INDEX IF NOT EXISTS notify_by_state ON notify_deliveries (owner, state, created_at);
 CREATE TABLE IF NOT EXISTS notify_dedup (sub TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (sub, key)) WITHOUT ROWID;`);
     this.#q = {
       putChannel: db.prepare<[string, string, string]>(
@@ -56,11 +68,15 @@ CREATE TABLE IF NOT EXISTS notify_dedup (sub TEXT NOT NULL, key TEXT NOT NULL, a
       claimKey: db.prepare<[string, string, number]>(
         'INSERT INTO notify_dedup (sub, key, at) VALUES (?, ?, ?) ON CONFLICT (sub, key) DO UPDATE SET at = excluded.at',
       ),
-      insert: db.prepare<[string, string, string, number, number, number, string]>(
-        'INSERT OR IGNORE INTO notify_deliveries (id, owner, state, prio, next_at, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      insert: db.prepare<[string, string, string, string, number, number, number, string]>(
+        'INSERT OR IGNORE INTO notify_deliveries (id, owner, channel, state, prio, next_at, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      due: db.prepare<[number, number], Body>(
-        "SELECT body FROM notify_deliveries WHERE state IN ('queued', 'sending') AND next_at <= ? ORDER BY prio DESC, next_at LIMIT ?",
+      // Each channel's due deliveries numbered in claim order, so a claim takes only the first few of each.
+      due: db.prepare<[number, number, number], Body & { channel: string; rn: number }>(
+        `SELECT body, channel, rn FROM (
+           SELECT body, channel, prio, next_at, ROW_NUMBER() OVER (PARTITION BY channel ORDER BY prio DESC, next_at) AS rn
+           FROM notify_deliveries WHERE state IN ('queued', 'sending') AND next_at <= ?)
+         WHERE rn <= ? ORDER BY prio DESC, next_at LIMIT ?`,
       ),
       get: db.prepare<[string], Body>('SELECT body FROM notify_deliveries WHERE id = ?'),
       update: db.prepare<[string, number, number | null, string, string]>(
@@ -120,7 +136,7 @@ CREATE TABLE IF NOT EXISTS notify_dedup (sub TEXT NOT NULL, key TEXT NOT NULL, a
             if (last !== undefined && d.message.event.at < last + dedup.repeatMs) continue;
             this.#q.claimKey.run(d.subscriptionId, dedup.key, d.message.event.at);
           }
-          const r = this.#q.insert.run(d.id, ownerCol(d.owner), d.state, priorityRank(d.priority), d.nextAt, d.createdAt, JSON.stringify(d));
+          const r = this.#q.insert.run(d.id, ownerCol(d.owner), d.channelId, d.state, priorityRank(d.priority), d.nextAt, d.createdAt, JSON.stringify(d));
           if (r.changes > 0) queued.push(d.id);
         }
         return queued;
@@ -128,14 +144,19 @@ CREATE TABLE IF NOT EXISTS notify_dedup (sub TEXT NOT NULL, key TEXT NOT NULL, a
       .immediate();
   }
 
-  claim(now: number, leaseMs: number, limit: number): readonly Delivery[] {
+  claim(now: number, leaseMs: number, limit: number, perChannel?: ChannelRoom): readonly Delivery[] {
+    const max = perChannel?.max ?? limit;
     return this.#db
       .transaction((): Delivery[] =>
-        this.#q.due.all(now, limit).map((r) => {
-          const d: Delivery = { ...(JSON.parse(r.body) as Delivery), state: 'sending', nextAt: now + leaseMs, updatedAt: now };
-          this.#q.update.run('sending', d.nextAt, null, JSON.stringify(d), d.id);
-          return d;
-        }),
+        this.#q.due
+          .all(now, max, limit + (perChannel?.held.size ?? 0) * max)
+          .filter((r) => r.rn <= max - (perChannel?.held.get(r.channel) ?? 0))
+          .slice(0, limit)
+          .map((r) => {
+            const d: Delivery = { ...(JSON.parse(r.body) as Delivery), state: 'sending', nextAt: now + leaseMs, updatedAt: now };
+            this.#q.update.run('sending', d.nextAt, null, JSON.stringify(d), d.id);
+            return d;
+          }),
       )
       .immediate();
   }
