@@ -156,6 +156,14 @@ describe('notification API', () => {
     expect([badState.status, badState.body['code']]).toEqual([400, 'FERRY_NOTIFY_BAD_REQUEST']);
   });
 
+  it('counts outcomes on /metrics', async () => {
+    const r = await fetch(`${api}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const text = await r.text();
+    expect(text).toMatch(/ferry_cloud_notify_total\{outcome="acked"\} [1-9]/);
+    expect(text).toMatch(/ferry_cloud_notify_total\{outcome="dead"\} 1/);
+    expect(text).toContain('ferry_cloud_notify_in_flight');
+  });
+
   it('after a restart of the cloud re-sends nothing acknowledged and delivers what was accepted', async () => {
     const before = sink.received.length;
     await cloud.stop();

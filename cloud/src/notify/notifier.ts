@@ -106,6 +106,11 @@ export class Notifier {
     this.#email = new EmailSender({ allowPrivate: o.allowPrivateAddresses === true });
   }
 
+  /** Deliveries sending now or leased and waiting for a slot. */
+  get inFlight(): number {
+    return this.#inFlight.size + this.#waitingCount;
+  }
+
   get allowPrivateAddresses(): boolean {
     return this.#o.allowPrivateAddresses === true;
   }

@@ -39,6 +39,7 @@ import { DEFAULT_PROJECTIONS, Projection } from './projection.ts';
 import { makeFilesPrivate, makePrivateDir } from './private-files.ts';
 import { SecretSealer } from '../functions/tokens/sealed-secret.ts';
 import { Notifier } from '../notify/notifier.ts';
+import { notifyMetrics } from '../notify/metrics.ts';
 import type { NotifyEvent } from '../notify/types.ts';
 import { createRulesHost, RulesFeed, relayable, relayedTopic } from './rules.ts';
 import { Uplink } from './uplink.ts';
@@ -268,6 +269,7 @@ export class CloudService {
       ...(opts.notify?.retry !== undefined && { retry: opts.notify.retry }),
       ...(opts.notify?.tickMs !== undefined && { tickMs: opts.notify.tickMs }),
     });
+    notifyMetrics(this.registry, this.notifier);
   }
 
   /** Tells the notifier something happened: persisted first, delivered after; never throws, never waits. */
