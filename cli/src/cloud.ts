@@ -36,6 +36,10 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
       '200',
     )
     .option('--sync <mode>', 'SQLite durability: normal (survives process crashes) or full (also power loss; fsync per commit, slower)', 'normal')
+    .option(
+      '--notify-allow-private',
+      'let webhook and SMTP notification channels reach loopback, private and link-local addresses (a lab; docs/notifications.md)',
+    )
     .action(
       async (o: {
         data: string;
@@ -56,6 +60,7 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
         sync: string;
         id?: string;
         deviceRate: string;
+        notifyAllowPrivate?: boolean;
       }) => {
         if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
         if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
@@ -111,6 +116,7 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
               ? false
               : { perSecond: intOption(o.deviceRate, '--device-rate', 1, 1_000_000), burst: 5 * intOption(o.deviceRate, '--device-rate', 1, 1_000_000) },
           synchronous: o.sync === 'full' ? 'FULL' : 'NORMAL',
+          ...(o.notifyAllowPrivate === true && { notify: { allowPrivateAddresses: true } }),
           log: (m) => io.out(`${m}\n`),
         });
         await svc.start();
