@@ -104,6 +104,12 @@ describe('webhook channel', () => {
     const m = { subject: '', body: '', event: { ...offline(), id: 'e' } };
     await expect(strict.notifier.sendNow(viaName, 'd', m)).rejects.toThrow(/FERRY_NOTIFY_ADDRESS/);
     expect(sink.received).toHaveLength(0);
+    // The same for SMTP: 127.1 is no literal address to the save-time check, and resolves to 127.0.0.1.
+    const smtp = await smtpSink();
+    cleanups.push(() => smtp.close());
+    const mail = channelFrom({ kind: 'email', config: { host: '127.1', port: smtp.port, from: 'f@example.com', to: ['t@example.com'] } }, opts).channel;
+    await expect(strict.notifier.sendNow(mail, 'd', m)).rejects.toThrow(/FERRY_NOTIFY_ADDRESS/);
+    expect(smtp.mails).toHaveLength(0);
   });
 });
 

@@ -323,7 +323,8 @@ export class Notifier {
         return;
       }
       const message = `${error.code}: ${error.message}`.slice(0, 512);
-      const permanent = error.code === 'FERRY_NOTIFY_CHANNEL_GONE' || error.code === 'FERRY_NOTIFY_SECRET';
+      // Retrying cannot help these: the channel is gone, its secret unreadable, or its address refused.
+      const permanent = error.code === 'FERRY_NOTIFY_CHANNEL_GONE' || error.code === 'FERRY_NOTIFY_SECRET' || error.code === 'FERRY_NOTIFY_ADDRESS';
       if (permanent || d.attempts + 1 >= this.#retry.maxAttempts) {
         await this.store.settle(d.id, { state: 'dead', at, error: message });
         this.counters.dead++;
