@@ -196,6 +196,21 @@ describe('subscriptions and channels together', () => {
     expect(r.notifier.counters.suppressed).toBe(1);
   });
 
+  it('skips a stored subscription whose template no longer parses, and delivers the event to the others', async () => {
+    const sink = await httpSink();
+    cleanups.push(() => sink.close());
+    const r = started(rig(file()));
+    const { channel } = await r.channel({ kind: 'webhook', config: { url: sink.url } });
+    const good = await r.subscribe({ channelId: channel.id, kinds: ['*'] });
+    const stored = await r.notifier.store.getSubscription(good);
+    await r.notifier.store.putSubscription({ ...stored!, id: 'broken', template: { subject: '{{', body: '' } });
+    await r.notifier.accept(offline());
+    await until(() => sink.received.length === 1, 'the good subscription delivered');
+    await r.notifier.accept(offline('dev-2'));
+    await until(() => sink.received.length === 2, 'the next event delivered too');
+    expect((await r.notifier.store.inbox(10)).length).toBe(0);
+  });
+
   it('keeps delivering to a working channel while another hangs, and matches kinds, sources and priorities', async () => {
     const good = await httpSink();
     const bad = await httpSink();

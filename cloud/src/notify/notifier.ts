@@ -232,6 +232,18 @@ export class Notifier {
     const ctx = { ...e, priority: e.priority ?? 'normal', time: new Date(e.at).toISOString() };
     for (const s of full ? [] : subs) {
       if ((await this.store.getChannel(s.channelId)) === undefined) continue;
+      let rendered: { subject: string; body: string; key: string | undefined };
+      try {
+        rendered = {
+          subject: renderText(s.template.subject, ctx),
+          body: renderText(s.template.body, ctx),
+          key: s.dedupKey === undefined ? undefined : renderText(s.dedupKey, ctx),
+        };
+      } catch (err) {
+        // Checked when the subscription was made; a stored one that no longer parses skips only itself.
+        this.#log(`notify: subscription ${s.id}: ${String(err)}`);
+        continue;
+      }
       const d: Delivery = {
         id: `d-${sha(`${e.id}/${s.id}`)}`,
         owner: e.owner,
@@ -244,9 +256,9 @@ export class Notifier {
         createdAt: e.at,
         updatedAt: e.at,
         nextAt: 0, // due at once, whatever the event's own time
-        message: { subject: renderText(s.template.subject, ctx), body: renderText(s.template.body, ctx), event: e },
+        message: { subject: rendered.subject, body: rendered.body, event: e },
       };
-      const dedup = s.dedupKey === undefined ? undefined : { key: renderText(s.dedupKey, ctx), repeatMs: s.repeatS * 1000 };
+      const dedup = rendered.key === undefined ? undefined : { key: rendered.key, repeatMs: s.repeatS * 1000 };
       planned.push({ delivery: d, dedup });
     }
     const queued = await this.store.fanOut(e.id, planned);
