@@ -73,9 +73,10 @@ export class RedisNotifyStore implements NotifyStore {
   }
 
   async accept(e: StoredEvent): Promise<void> {
-    await command('notify accept', async () => {
-      if ((await this.#redis.hsetnx(`${this.#b}inbox`, e.id, JSON.stringify(e))) === 1) await this.#redis.zadd(`${this.#b}inboxq`, e.at, e.id);
-    });
+    // Both or neither (MULTI, one slot): an event in the inbox hash but not in its order would never be fanned out.
+    await command('notify accept', () =>
+      this.#redis.multi().hsetnx(`${this.#b}inbox`, e.id, JSON.stringify(e)).zadd(`${this.#b}inboxq`, 'NX', e.at, e.id).exec(),
+    );
   }
   async inbox(limit: number): Promise<readonly StoredEvent[]> {
     const ids = await command('notify inbox', () => this.#redis.zrange(`${this.#b}inboxq`, 0, limit - 1));
