@@ -18,22 +18,10 @@ import { openSecret } from './config.ts';
 import { NotifyError } from './errors.ts';
 import { wants } from './match.ts';
 import { renderText } from './template.ts';
-import { PRIORITIES, type Channel, type Delivery, type Message, type NotifyEvent, type NotifyStore, type PlannedDelivery, type StoredEvent } from './types.ts';
+import { checkEvent, NOTIFY_LIMITS } from './event.ts';
 
-/** docs/limits.md. */
-export const NOTIFY_LIMITS = {
-  channelsPerOwner: 50,
-  subscriptionsPerOwner: 200,
-  /** Queued and in-flight deliveries per owner; past it an event's deliveries for that owner are dropped and counted. */
-  pendingPerOwner: 10_000,
-  /** An event's `data`, as JSON. */
-  eventBytes: 16 * 1024,
-  kindChars: 64,
-  sourceChars: 256,
-  /** Deliveries in flight per channel, and in all. */
-  inFlightPerChannel: 8,
-  inFlight: 256,
-} as const;
+export { checkEvent, NOTIFY_LIMITS } from './event.ts';
+import type { Channel, Delivery, Message, NotifyEvent, NotifyStore, PlannedDelivery, StoredEvent, Subscription } from './types.ts';
 
 export interface RetryPolicy {
   /** Attempts before a delivery becomes a dead letter. */
@@ -77,6 +65,12 @@ export interface NotifyCounters {
 const WAITING_PER_CHANNEL = 4 * NOTIFY_LIMITS.inFlightPerChannel;
 /** A waiting delivery whose lease has less than this left is left to be claimed again instead. */
 const LEASE_MARGIN_MS = 1000;
+
+interface FanOutBatch {
+  readonly subs: Map<string, readonly Subscription[]>;
+  readonly pending: Map<string, number>;
+  readonly channels: Map<string, boolean>;
+}
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('base64url').slice(0, 24);
 
@@ -216,22 +210,40 @@ export class Notifier {
   async #fanOut(): Promise<void> {
     for (;;) {
       const events = await this.store.inbox(64);
-      for (const e of events) await this.#fanOutOne(e);
+      // What one batch reads once: each owner's subscriptions and pending count, each channel's existence.
+      const batch: FanOutBatch = { subs: new Map(), pending: new Map(), channels: new Map() };
+      for (const e of events) await this.#fanOutOne(e, batch);
       if (events.length < 64) return;
     }
   }
 
-  async #fanOutOne(e: StoredEvent): Promise<void> {
-    const subs = (await this.store.listSubscriptions({ owner: e.owner })).filter((s) => wants(s, e));
+  async #fanOutOne(e: StoredEvent, batch: FanOutBatch): Promise<void> {
+    const owner = e.owner ?? '';
+    let all = batch.subs.get(owner);
+    if (all === undefined) {
+      all = await this.store.listSubscriptions({ owner: e.owner });
+      batch.subs.set(owner, all);
+    }
+    const subs = all.filter((s) => wants(s, e));
     const planned: PlannedDelivery[] = [];
-    const full = subs.length > 0 && (await this.store.pendingCount(e.owner)) >= NOTIFY_LIMITS.pendingPerOwner;
+    let pending = batch.pending.get(owner);
+    if (subs.length > 0 && pending === undefined) {
+      pending = await this.store.pendingCount(e.owner);
+      batch.pending.set(owner, pending);
+    }
+    const full = subs.length > 0 && (pending ?? 0) >= NOTIFY_LIMITS.pendingPerOwner;
     if (full) {
       this.counters.dropped += subs.length;
       this.#log(`notify: ${e.owner ?? 'global'} has ${NOTIFY_LIMITS.pendingPerOwner} deliveries pending; event ${e.id} (${e.kind}) is not delivered`);
     }
     const ctx = { ...e, priority: e.priority ?? 'normal', time: new Date(e.at).toISOString() };
     for (const s of full ? [] : subs) {
-      if ((await this.store.getChannel(s.channelId)) === undefined) continue;
+      let exists = batch.channels.get(s.channelId);
+      if (exists === undefined) {
+        exists = (await this.store.getChannel(s.channelId)) !== undefined;
+        batch.channels.set(s.channelId, exists);
+      }
+      if (!exists) continue;
       let rendered: { subject: string; body: string; key: string | undefined };
       try {
         rendered = {
@@ -262,6 +274,7 @@ export class Notifier {
       planned.push({ delivery: d, dedup });
     }
     const queued = await this.store.fanOut(e.id, planned);
+    if (pending !== undefined) batch.pending.set(owner, pending + queued.length);
     this.counters.queued += queued.length;
     this.counters.suppressed += planned.length - queued.length;
   }
@@ -356,30 +369,4 @@ export class Notifier {
   #log(m: string): void {
     this.#o.log?.(m);
   }
-}
-
-/** An event checked against the limits, with its id; a malformed one is FERRY_NOTIFY_BAD_REQUEST or _TOO_LARGE. */
-export function checkEvent(e: NotifyEvent, id: string): StoredEvent {
-  const bad = (path: string, what: string): never => {
-    throw new NotifyError('FERRY_NOTIFY_BAD_REQUEST', `${path}: ${what}`, { path });
-  };
-  if (typeof e !== 'object' || e === null) return bad('event', 'must be an object');
-  if (e.owner !== undefined && (typeof e.owner !== 'string' || e.owner.length === 0)) bad('owner', 'must be an owner id');
-  if (typeof e.kind !== 'string' || e.kind.length === 0 || e.kind.length > NOTIFY_LIMITS.kindChars) bad('kind', `1..${NOTIFY_LIMITS.kindChars} characters`);
-  if (typeof e.source !== 'string' || e.source.length > NOTIFY_LIMITS.sourceChars) bad('source', `at most ${NOTIFY_LIMITS.sourceChars} characters`);
-  if (typeof e.at !== 'number' || !Number.isFinite(e.at)) bad('at', 'Unix milliseconds');
-  if (e.priority !== undefined && !(PRIORITIES as readonly string[]).includes(e.priority)) bad('priority', 'high, normal or low');
-  if (typeof e.data !== 'object' || e.data === null || Array.isArray(e.data)) bad('data', 'must be an object');
-  const json = JSON.stringify(e.data);
-  if (Buffer.byteLength(json) > NOTIFY_LIMITS.eventBytes)
-    throw new NotifyError('FERRY_NOTIFY_TOO_LARGE', `data is larger than ${NOTIFY_LIMITS.eventBytes} bytes as JSON`, { path: 'data' });
-  return {
-    id,
-    ...(e.owner !== undefined && { owner: e.owner }),
-    kind: e.kind,
-    source: e.source,
-    at: Math.trunc(e.at),
-    ...(e.priority !== undefined && { priority: e.priority }),
-    data: JSON.parse(json) as Record<string, unknown>,
-  };
 }
