@@ -156,6 +156,30 @@ describe('notification API', () => {
     expect([badState.status, badState.body['code']]).toEqual([400, 'FERRY_NOTIFY_BAD_REQUEST']);
   });
 
+  it('keeps the sealed secret on a PUT without one, refuses a change of kind, and bounds channels per owner', async () => {
+    const put = await call(api, 'PUT', `/api/v1/notify/channels/${channelId}`, tokens['alice-operator']!, {
+      kind: 'webhook',
+      config: { url: sink.url, timeoutMs: 2000 },
+    });
+    expect([put.status, put.body['hasSecret'], (put.body['config'] as { timeoutMs: number }).timeoutMs, put.body['secret']]).toEqual([
+      200,
+      true,
+      2000,
+      undefined,
+    ]);
+    const before = sink.received.length;
+    const test = await call(api, 'POST', '/api/v1/notify/test', tokens['alice-operator']!, { channelId });
+    expect(test.status).toBe(200);
+    const got = sink.received[before]!;
+    expect(verifyWebhook(secret, got.body, got.headers[SIGNATURE_HEADER] as string, Math.floor(Date.now() / 1000))).toBe(true); // still the first secret
+    const kind = await call(api, 'PUT', `/api/v1/notify/channels/${channelId}`, tokens['alice-operator']!, { kind: 'mqtt' });
+    expect([kind.status, kind.body['code'], kind.body['path']]).toEqual([400, 'FERRY_NOTIFY_BAD_REQUEST', 'kind']);
+    let last: Answer | undefined;
+    for (let i = 0; i < 51 && last?.status !== 429; i++) last = await call(api, 'POST', '/api/v1/notify/channels', tokens['bob-operator']!, { kind: 'mqtt' });
+    expect([last?.status, last?.body['code']]).toEqual([429, 'FERRY_NOTIFY_LIMIT']);
+    expect(((await call(api, 'GET', '/api/v1/notify/channels', tokens['bob-viewer']!)).body as unknown as unknown[]).length).toBe(50);
+  });
+
   it('counts outcomes on /metrics', async () => {
     const r = await fetch(`${api}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     const text = await r.text();
