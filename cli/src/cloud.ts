@@ -42,6 +42,10 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
       'run the latency probe: a built-in device sends a signed message every <seconds> through MQTT, ingest and a rule (docs/operations.md)',
     )
     .option('--check-period <ms>', 'how often supervised components are checked and devices judged (docs/operations.md)', '1000')
+    .option(
+      '--notify-allow-private',
+      'let webhook and SMTP notification channels reach loopback, private and link-local addresses (a lab; docs/notifications.md)',
+    )
     .action(
       async (o: {
         data: string;
@@ -64,6 +68,7 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
         deviceRate: string;
         probe?: string;
         checkPeriod: string;
+        notifyAllowPrivate?: boolean;
       }) => {
         if (o.sync !== 'full' && o.sync !== 'normal') throw new UsageError('--sync must be full or normal');
         if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
@@ -123,6 +128,7 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
             checkPeriodMs: intOption(o.checkPeriod, '--check-period', 100, 3_600_000),
             ...(o.probe !== undefined && { probe: { periodMs: 1000 * intOption(o.probe, '--probe', 1, 3600) } }),
           },
+          ...(o.notifyAllowPrivate === true && { notify: { allowPrivateAddresses: true } }),
           log: (m) => io.out(`${m}\n`),
         });
         await svc.start();

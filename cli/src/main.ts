@@ -15,6 +15,7 @@ import { ownerCommands } from './owner.ts';
 import { fnCommands } from './fn.ts';
 import { ruleCommands } from './rule.ts';
 import { soCommands } from './so.ts';
+import { notifyCommands } from './notify.ts';
 import { demoCommand } from './demo.ts';
 import { statusCommand } from './status.ts';
 import { processIo, type Io } from './io.ts';
@@ -43,6 +44,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program.addCommand(fnCommands(io, setCode));
   program.addCommand(ruleCommands(io, setCode));
   program.addCommand(soCommands(io, setCode));
+  program.addCommand(notifyCommands(io, setCode));
   program.addCommand(demoCommand(io, setCode));
   program.addCommand(statusCommand(io, setCode));
   inheritSettings(program);

@@ -1,7 +1,7 @@
 /**
  * The HTTP rows of the tenant-isolation matrix: owner alice's credentials against owner bob's objects, over
  * every HTTP surface (devices, streams, sequences, gateways, API tokens, functions, white-lists, namespace
- * state, function tokens, schedules, rules, composite streams). Each row is an attempt that must be refused and, where the
+ * state, function tokens, schedules, rules, composite streams, notifications). Each row is an attempt that must be refused and, where the
  * surface allows one, the same action on alice's own object, which must succeed: a row that refuses
  * everything fails too. Tenants are set up over the API only, so the rows run against any cloud mode.
  */
@@ -30,6 +30,9 @@ export interface Tenant {
   readonly scheduleId: string;
   /** A service object with one simple stream `t` (composite streams), fed once. */
   readonly so: string;
+  /** A notification channel (MQTT) with one subscription. */
+  readonly notifyChannel: string;
+  readonly notifySubscription: string;
 }
 
 type Answer = JsonAnswer;
@@ -69,6 +72,12 @@ export async function tenant(api: string, id: string): Promise<Tenant> {
   ).body as { id: string };
   const so = (ok(await call(api, 'POST', '/api/v1/sos', priv, SO_DOC), 'service object').body as { id: string }).id;
   ok(await call(api, 'PUT', `/api/v1/sos/${so}/streams/t`, priv, { channels: { a: { 'current-value': 1 } }, lastUpdate: 1 }), 'sensor update');
+  const channel = ok(await call(api, 'POST', '/api/v1/notify/channels', admin.token, { kind: 'mqtt', config: { topic: 'events' } }), 'notify channel').body as {
+    id: string;
+  };
+  const sub = ok(await call(api, 'POST', '/api/v1/notify/subscriptions', admin.token, { channelId: channel.id, kinds: ['*'] }), 'notify subscription').body as {
+    id: string;
+  };
   return {
     id,
     priv,
@@ -82,6 +91,8 @@ export async function tenant(api: string, id: string): Promise<Tenant> {
     pub: pub.value,
     scheduleId: schedule.id,
     so,
+    notifyChannel: channel.id,
+    notifySubscription: sub.id,
   };
 }
 
@@ -290,5 +301,45 @@ export const HTTP_ROWS: readonly Row[] = [
       expectStatus(await call(api, 'POST', `/api/v1/sos/${a.so}/grants`, a.admin, { stream: 't', to: { owner: b.id } }), 201) ??
       expectStatus(await call(api, 'GET', `/api/v1/sos/${a.so}/grants`, a.viewer), 200) ??
       expectStatus(await call(api, 'DELETE', `/api/v1/sos/${a.so}/grants`, a.admin, { stream: 't', to: { owner: b.id } }), 204),
+  },
+  {
+    surface: 'notifications',
+    attempt: "read, change, delete or test-send another owner's channel",
+    refused: async (api, a, b) =>
+      expectStatus(await call(api, 'GET', `/api/v1/notify/channels/${b.notifyChannel}`, a.admin), 404) ??
+      expectStatus(await call(api, 'PUT', `/api/v1/notify/channels/${b.notifyChannel}`, a.admin, { kind: 'mqtt', config: { topic: 'stolen' } }), 404) ??
+      expectStatus(await call(api, 'DELETE', `/api/v1/notify/channels/${b.notifyChannel}`, a.admin), 404) ??
+      expectStatus(await call(api, 'POST', '/api/v1/notify/test', a.admin, { channelId: b.notifyChannel }), 404),
+    own: async (api, a) =>
+      expectStatus(await call(api, 'GET', `/api/v1/notify/channels/${a.notifyChannel}`, a.viewer), 200) ??
+      expectStatus(await call(api, 'PUT', `/api/v1/notify/channels/${a.notifyChannel}`, a.admin, { kind: 'mqtt', config: { topic: 'events' } }), 200),
+  },
+  {
+    surface: 'notifications',
+    attempt: "list, subscribe to or unsubscribe another owner's channels and subscriptions",
+    refused: async (api, a, b) =>
+      (ids(await call(api, 'GET', '/api/v1/notify/channels', a.admin)).includes(b.notifyChannel) ? "bob's channel listed" : undefined) ??
+      (ids(await call(api, 'GET', '/api/v1/notify/subscriptions', a.admin)).includes(b.notifySubscription) ? "bob's subscription listed" : undefined) ??
+      expectStatus(await call(api, 'POST', '/api/v1/notify/subscriptions', a.admin, { channelId: b.notifyChannel, kinds: ['*'] }), 404) ??
+      expectStatus(await call(api, 'DELETE', `/api/v1/notify/subscriptions/${b.notifySubscription}`, a.admin), 404),
+    own: async (api, a) =>
+      (ids(await call(api, 'GET', '/api/v1/notify/channels', a.viewer)).includes(a.notifyChannel) ? undefined : 'own channel missing') ??
+      expectStatus(await call(api, 'POST', '/api/v1/notify/subscriptions', a.admin, { channelId: a.notifyChannel, kinds: ['device.*'] }), 201),
+  },
+  {
+    surface: 'notifications',
+    attempt: "read or replay another owner's deliveries and dead letters",
+    refused: async (api, a, b) => {
+      const theirs = await call(api, 'GET', '/api/v1/notify/deliveries', b.viewer);
+      const listed = ids(await call(api, 'GET', '/api/v1/notify/deliveries', a.admin));
+      const leak = ids(theirs).find((id) => listed.includes(id));
+      if (leak !== undefined) return `bob's delivery ${leak} listed`;
+      const first = ids(theirs)[0] ?? 'd-none';
+      return (
+        expectStatus(await call(api, 'GET', `/api/v1/notify/deliveries/${first}`, a.admin), 404) ??
+        expectStatus(await call(api, 'POST', `/api/v1/notify/dead-letters/${first}/replay`, a.admin), 404)
+      );
+    },
+    own: async (api, a) => expectStatus(await call(api, 'GET', '/api/v1/notify/dead-letters', a.viewer), 200),
   },
 ];

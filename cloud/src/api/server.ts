@@ -21,6 +21,7 @@ import { HEALTH_OPENAPI } from './health-openapi.ts';
 import { openApiDocument, openApiRoute } from './openapi.ts';
 import { SO_MOVE_OPENAPI } from './so-move-openapi.ts';
 import { SOS_OPENAPI } from './sos-openapi.ts';
+import { notifyRoutes, type NotifyApiParts } from './notify.ts';
 import { scheduleRoutes } from './schedules.ts';
 import { sequenceRoutes } from './sequence.ts';
 import { soMoveRoutes } from './so-move.ts';
@@ -41,6 +42,8 @@ export interface ApiParts {
   readonly mqttConnected: () => boolean;
   readonly gatewayRequest: GatewayRequest;
   readonly identity: Identity;
+  /** The notification routes (docs/notifications.md). */
+  readonly notify?: NotifyApiParts | undefined;
   /** Requests per second per credential (auth.ts HTTP_RATES by default). */
   readonly rates?: HttpRates | undefined;
   /** Where the errors no catalog names go (the reply says nothing of them). */
@@ -85,6 +88,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
   if (p.soMover !== undefined) soMoveRoutes(app, p.soMover);
   if (p.compose !== undefined) soRoutes(app, { host: p.compose, ownerExists: (o) => p.functions.owners.publicKey(o) !== undefined });
+  if (p.notify !== undefined) notifyRoutes(app, p.notify);
   openApiRoute(
     app,
     openApiDocument([

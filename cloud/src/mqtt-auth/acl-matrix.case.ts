@@ -125,6 +125,39 @@ export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: {
       await eventually(() => up.length === 1 && calls.length === 1, "A's own uplink and call");
     });
 
+    it('no device or gateway reads or forges an owner\'s notifications (docs/notifications.md "MQTT"); the cloud\'s reach a worker', async () => {
+      const b = await connect(login('b1'));
+      const gb = await connect(login('gb'));
+      const a = await connect(login('a1'));
+      for (const [c, f] of [
+        [b, `${P}/notify/owner-a/#`],
+        [b, `${P}/notify/#`],
+        [gb, `${P}/notify/+/events`],
+        [gb, `${P}/notify-global/#`],
+        [a, `${P}/notify/owner-a/#`],
+      ] as const)
+        expect([f, await granted(c, f)]).toEqual([f, 128]);
+      const seen = await watch(`${P}/notify/owner-a/#`);
+      b.publish(`${P}/notify/owner-a/events`, '{"forged":true}', { qos: 0 });
+      await sleep(QUIET_MS);
+      expect(seen).toEqual([]);
+      await sys.cloud.notifier.store.putChannel({ id: 'matrix-ch', owner: 'owner-a', name: 'm', kind: 'mqtt', config: { topic: 'events' }, createdAt: 1 });
+      await sys.cloud.notifier.store.putSubscription({
+        id: 'matrix-sub',
+        owner: 'owner-a',
+        channelId: 'matrix-ch',
+        kinds: ['*'],
+        source: '*',
+        minPriority: 'low',
+        template: { subject: '', body: '{{kind}}' },
+        repeatS: 0,
+        createdAt: 1,
+      });
+      sys.cloud.notify({ owner: 'owner-a', kind: 'device.offline', source: 'a1', at: Date.now(), data: {} });
+      await eventually(() => seen.length === 1, "the cloud's notification");
+      expect(seen[0]!.topic).toBe(`${P}/notify/owner-a/events`);
+    });
+
     it("B's retained value on A's namespace state is neither kept nor delivered; the cloud's is", async () => {
       const b = await connect(login('b1'));
       b.publish(`${P}/ns/home-a/state/temp.forged`, '99.00 0', { qos: 0, retain: true });

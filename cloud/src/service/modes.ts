@@ -11,6 +11,9 @@ import { Redis } from 'ioredis';
 import type { FunctionService } from '../functions/index.ts';
 import type { LeaseStore, ScheduleStore } from '../functions/schedules/stores.ts';
 import type { Arrival, ReorderStore, TimeSeriesStore } from '../ingest/index.ts';
+import type { NotifyStore } from '../notify/types.ts';
+import { SqliteNotifyStore } from '../storage/sqlite/notify-store.ts';
+import { RedisNotifyStore } from '../storage/redis/notify-store.ts';
 import { arrivalCodec } from '../storage/ref-codec.ts';
 import { openSqlite } from '../storage/sqlite/db.ts';
 import { sqliteFunctionStores } from '../storage/sqlite/function-stores.ts';
@@ -43,6 +46,8 @@ export interface StateParts {
   readonly schedules: { readonly store: ScheduleStore; readonly leases: LeaseStore };
   /** Composite streams: values, and service-object records with their grants (cloud.db, or Redis). */
   readonly compose: { readonly store: ComposeStore; readonly records: SoRecordStore; readonly relay?: OutputRelay };
+  /** Notification channels, subscriptions and deliveries (docs/notifications.md "Storage"). */
+  readonly notify: NotifyStore;
   /** Before the first message or call. */
   start(): Promise<void>;
   /** Reaches the store (readiness, docs/operations.md); throws or rejects when it cannot. */
@@ -78,6 +83,7 @@ export function sqliteState(o: { dataDir: string; synchronous: 'FULL' | 'NORMAL'
     functions: sqliteFunctionStores(o.cloudDb, { masterKey: o.masterKey }),
     schedules: { store: new SqliteScheduleStore(o.cloudDb, { masterKey: o.masterKey }), leases: new SqliteLeaseStore(o.cloudDb) },
     compose: { store: new SqliteComposeStore(o.cloudDb), records: new SqliteSoRecords(o.cloudDb) },
+    notify: new SqliteNotifyStore(o.cloudDb),
     start: async () => {},
     ping: () => {
       store.prepare('SELECT 1').get();
@@ -106,6 +112,7 @@ export function redisState(o: { url: string; masterKey: Uint8Array; log: (msg: s
     functions,
     schedules: { store, leases: new RedisLeaseStore({ redis, schedules: store }) },
     compose: { store: new RedisComposeStore({ redis }), records: new RedisSoRecords(redis), relay },
+    notify: new RedisNotifyStore({ redis }),
     start: async () => {
       await functions.load(); // the shared function stores, before any call can arrive (MQTT or HTTP)
       await reorder.reindex(); // a worker that died between a step and its due-index update left a source unindexed

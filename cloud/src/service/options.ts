@@ -5,6 +5,7 @@ import type { Clock } from '../functions/index.ts';
 import type { ProjectionRule } from './projection.ts';
 import type { Notify } from '../health/events.ts';
 import type { ComposeHostLimits } from '../compose/host.ts';
+import type { RetryPolicy } from '../notify/notifier.ts';
 
 export interface TlsOptions {
   readonly cert: string;
@@ -129,4 +130,10 @@ export interface CloudOptions {
   };
   /** Composite-stream bounds per owner: objects, sensor updates per second and burst (compose/host.ts COMPOSE_HOST_LIMITS). */
   readonly compose?: Partial<ComposeHostLimits>;
+  /**
+   * The notifier (docs/notifications.md): `allowPrivateAddresses` lets webhook and SMTP channels reach
+   * loopback, private and link-local addresses (off by default: an owner's channel must not reach the cloud's
+   * own network; CLI `--notify-allow-private`); the retry policy and the loop's period (tests).
+   */
+  readonly notify?: { readonly allowPrivateAddresses?: boolean; readonly retry?: Partial<RetryPolicy>; readonly tickMs?: number };
 }

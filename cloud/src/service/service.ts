@@ -40,6 +40,10 @@ import { openCloudDb, redisState, sqliteState, type StateParts } from './modes.t
 import type { CloudOptions } from './options.ts';
 import { DEFAULT_PROJECTIONS, Projection } from './projection.ts';
 import { makeFilesPrivate, makePrivateDir } from './private-files.ts';
+import { SecretSealer } from '../functions/tokens/sealed-secret.ts';
+import { Notifier } from '../notify/notifier.ts';
+import { notifyMetrics } from '../notify/metrics.ts';
+import type { NotifyEvent } from '../notify/types.ts';
 import { createRulesHost, RulesFeed, relayable, relayedTopic } from './rules.ts';
 import { Uplink } from './uplink.ts';
 import { cloudCompose, type CloudCompose } from '../compose/cloud-host.ts';
@@ -74,6 +78,9 @@ export class CloudService {
   readonly registry = new Registry();
   /** Readiness, device liveness, the supervisor and its incidents, latency metrics, the probe (docs/operations.md). */
   readonly ops: CloudOps;
+  /** Notifications for people and systems (docs/notifications.md); `notify` is its entry point. */
+  readonly notifier: Notifier;
+  readonly #notifySealer: SecretSealer;
   /**
    * The worker credential this process's own MQTT connections present: the configured one (mqttUsername /
    * mqttPassword), else, embedded, a random one made at construction. Tests connect with it where they stand
@@ -291,6 +298,23 @@ export class CloudService {
         publish(relay, JSON.stringify((e.message.claims['d'] as Record<string, unknown>)['out'] ?? null));
     });
     ingestMetrics(this.registry, this.ingest);
+    this.#notifySealer = new SecretSealer(masterKey, 'ferry notify channel secret');
+    this.notifier = new Notifier({
+      store: state.notify,
+      sealer: this.#notifySealer,
+      prefix,
+      mqtt: () => this.#intake.client,
+      log,
+      ...(opts.notify?.allowPrivateAddresses !== undefined && { allowPrivateAddresses: opts.notify.allowPrivateAddresses }),
+      ...(opts.notify?.retry !== undefined && { retry: opts.notify.retry }),
+      ...(opts.notify?.tickMs !== undefined && { tickMs: opts.notify.tickMs }),
+    });
+    notifyMetrics(this.registry, this.notifier);
+  }
+
+  /** Tells the notifier something happened: persisted first, delivered after; never throws, never waits. */
+  notify(e: NotifyEvent): void {
+    this.notifier.notify(e);
   }
 
   /** Projected namespace state by place (owner and namespace: projection.ts placeKey), then key. */
@@ -309,6 +333,7 @@ export class CloudService {
       this.rules.tick();
     }, 250);
     this.#ticker.unref();
+    this.notifier.start(); // first sends what a previous run accepted and did not deliver
     this.#scheduleTimer = startSchedules(this.schedules, { tickMs: this.opts.scheduleTickMs, log: (m) => this.#log(m) });
     this.#http = await buildApi({
       identity: this.identity,
@@ -323,6 +348,12 @@ export class CloudService {
       mqttConnected: () => this.#intake.client?.connected === true,
       health: this.ops,
       gatewayRequest: (...a) => this.gatewayRequest(...a),
+      notify: {
+        notifier: this.notifier,
+        identity: this.identity,
+        sealer: this.#notifySealer,
+        ownerExists: (o) => this.functions.owners.publicKey(o) !== undefined,
+      },
       log: (m) => this.#log(`http: ${m}`),
       ...(this.opts.tls !== undefined && { https: { cert: this.opts.tls.cert, key: this.opts.tls.key } }),
     });
@@ -360,6 +391,7 @@ export class CloudService {
     this.#uplink.stop();
     this.stateDownlink.stop();
     await this.#scheduleTimer?.stop(); // before the runner, the database and Redis close under a run
+    await this.notifier.stop(); // attempts in flight record their outcome before the stores close
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     await this.functions.runner.close();
     this.#compose.close();
