@@ -18,6 +18,7 @@ import { gatewayRoutes, type GatewayRequest } from './gateways.ts';
 import { healthRoutes } from './health.ts';
 import { healthV1Routes, type HealthSource } from './health-v1.ts';
 import { HEALTH_OPENAPI } from './health-openapi.ts';
+import { NOTIFY_OPENAPI } from './notify-openapi.ts';
 import { openApiDocument, openApiRoute } from './openapi.ts';
 import { SO_MOVE_OPENAPI } from './so-move-openapi.ts';
 import { SOS_OPENAPI } from './sos-openapi.ts';
@@ -95,6 +96,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
       ...(p.health !== undefined ? [HEALTH_OPENAPI] : []),
       ...(p.compose !== undefined ? [SOS_OPENAPI] : []),
       ...(p.soMover !== undefined ? [SO_MOVE_OPENAPI] : []),
+      ...(p.notify !== undefined ? [NOTIFY_OPENAPI] : []),
     ]),
   );
   return app;

@@ -40,7 +40,7 @@ const channelConfig = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const channelInput = z.intersection(
+export const channelInput = z.intersection(
   z.object({ name: name.optional(), owner: z.string().optional(), secret: z.string().min(16).max(256).optional() }),
   channelConfig,
 );
@@ -50,7 +50,7 @@ const kind = z
   .max(64)
   .regex(/^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.\*)?)$/, "an event kind, a family 'x.*' or '*'");
 
-const subscriptionInput = z.strictObject({
+export const subscriptionInput = z.strictObject({
   owner: z.string().optional(),
   channelId: z.string().min(1).max(64),
   kinds: z.array(kind).min(1).max(20),
