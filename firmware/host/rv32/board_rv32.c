@@ -90,7 +90,6 @@ static bool read_config(rv32_config_t *rc, sim_config_t *sim, board_config_t *bc
 static _Noreturn void serve(const rv32_config_t *rc) {
     char err[256];
     if (rc->autoboot && !board_boot(err, sizeof err)) hal_log(HAL_LOG_ERROR, "boot: %s (waiting for an upload)", err);
-    rv32_uart_init();
     const uint64_t per_ms = VIRT_CLINT_HZ / 1000u, idle = 100u * per_ms;
     uint64_t next_tick = rv32_mtime() + rc->tick_ms * per_ms, last_step = rv32_mtime();
     uint8_t buf[256];
@@ -164,6 +163,7 @@ static int call(const rv32_config_t *rc, const board_config_t *bc) {
 }
 
 int main(void) {
+    rv32_uart_init(); /* first: the gateway may already be talking (QEMU holds what comes before) */
     rv32_mem_paint_stack();
     rv32_config_t rc = { .mode = "serve", .autoboot = true };
     sim_config_t sim;

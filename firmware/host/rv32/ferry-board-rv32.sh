@@ -54,6 +54,19 @@ key_hex() {
 
 num() { [[ $2 =~ ^-?[0-9]+(\.[0-9]+)?(e-?[0-9]+)?$ ]] || die "bad option $1 $2"; }
 
+# Reads QEMU's stdout: the pty line becomes "serial PATH" (and --link PATH), the rest goes to stderr.
+pty_line() {
+  local line re='^char device redirected to (.*) \(label serial0\)$'
+  while IFS= read -r line; do
+    if [[ $line =~ $re ]]; then
+      echo "serial ${BASH_REMATCH[1]}"
+      [[ -z $1 ]] || ln -sfn "${BASH_REMATCH[1]}" "$1"
+    else
+      echo "$line" >&2
+    fi
+  done
+}
+
 serve() {
   local module='' state=${FERRY_STATE_DIR:-ferry-state} link='' pdeath=() text='' o v
   while (($#)); do
@@ -81,17 +94,12 @@ serve() {
   [[ -n $module ]] || die "serve needs --module FACTORY.wasm"
   mkdir -p "$state"
   provision "$state/flash.bin" "$text" "$module"
-  # QEMU names the pty on stderr ("char device redirected to /dev/pts/N (label serial0)"): turned into
-  # the posix board's "serial /dev/pts/N" on stdout; everything else (the board's logs) stays on stderr.
+  # QEMU names the pty on its stdout ("char device redirected to /dev/pts/N (label serial0)"): turned
+  # into the posix board's "serial /dev/pts/N"; anything else it prints there goes to stderr, where the
+  # board's logs are (semihosting).
   # exec: the test's SIGTERM / SIGKILL reach QEMU itself, so a kill is a power cut of the board.
   exec "${pdeath[@]}" "${qemu[@]}" -serial pty -drive "if=pflash,unit=0,format=raw,file=$state/flash.bin" \
-    2> >(awk -v link="$link" '
-      /^char device redirected to .* \(label serial0\)$/ {
-        print "serial " $5; fflush()
-        if (link != "") system("ln -sfn \"" $5 "\" \"" link "\"")
-        next
-      }
-      { print > "/dev/stderr"; fflush("/dev/stderr") }')
+    > >(pty_line "$link")
 }
 
 # oneshot MODE TEXT MODULE [QEMU ARGS...]: a throwaway flash, QEMU's exit status is the board's.
