@@ -51,6 +51,10 @@ static bool apply(const char *name, const char *v, rv32_config_t *rc, sim_config
         return true;
     }
     if (!strcmp(name, "call_export")) return snprintf(rc->call_export, sizeof rc->call_export, "%s", v) < (int)sizeof rc->call_export;
+    if (!strcmp(name, "out_path")) {
+        rv32_set_out_path(v);
+        return true;
+    }
     if (!strcmp(name, "call_args")) return snprintf(rc->call_args, sizeof rc->call_args, "%s", v) < (int)sizeof rc->call_args;
     if (!num) return false;
     if (!strcmp(name, "seed")) sim->seed = (uint32_t)d;

@@ -102,13 +102,15 @@ serve() {
     > >(pty_line "$link")
 }
 
-# oneshot MODE TEXT MODULE [QEMU ARGS...]: a throwaway flash, QEMU's exit status is the board's.
+# oneshot MODE TEXT MODULE [QEMU ARGS...]: a throwaway flash; the board appends its results to a host
+# file (semihosting) printed here afterwards; QEMU's exit status is the board's.
 oneshot() {
   local text=$2 module=$3 dir rc=0
   shift 3
   dir=$(mktemp -d)
-  provision "$dir/flash.bin" "$text" "$module"
+  provision "$dir/flash.bin" "${text}out_path $dir/out"$'\n' "$module"
   "${qemu[@]}" "$@" -serial null -drive "if=pflash,unit=0,format=raw,file=$dir/flash.bin" || rc=$?
+  [[ ! -f $dir/out ]] || cat "$dir/out"
   rm -rf "$dir"
   return "$rc"
 }

@@ -37,12 +37,17 @@ void hal_log(hal_log_level_t level, const char *fmt, ...) {
     va_end(ap);
 }
 
-/* Results go to QEMU's own stdout: semihosting's console (stdio here) is QEMU's stderr, so the file is
- * opened by name on the host (semihosting SYS_OPEN, mode 8: "a", so a file is appended to, not truncated). */
+/* Results of the call and bench modes: semihosting's console (stdio here) is QEMU's stderr, where the
+ * logs go, so results are appended to a host file the launcher names (semihosting SYS_OPEN, mode 8:
+ * "a") and prints once QEMU has exited. */
+static char out_path[256];
+void rv32_set_out_path(const char *path) { snprintf(out_path, sizeof out_path, "%s", path); }
+
 void rv32_stdout(const char *text) {
     static int fd = -1;
-    if (fd < 0) fd = sys_semihost_open("/dev/stdout", 8);
+    if (fd < 0 && out_path[0]) fd = sys_semihost_open(out_path, 8);
     if (fd >= 0) sys_semihost_write(fd, text, strlen(text));
+    else fputs(text, stderr);
 }
 
 /* WAMR's os_printf (platform/platform_rv32.c): its warnings and memory dumps. */

@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 extern int hal_log_threshold;
-/* A line for QEMU's stdout (results of the call and bench modes). */
+/* Results of the call and bench modes, for the launcher's stdout (out_path). */
+void rv32_set_out_path(const char *path);
 void rv32_stdout(const char *text);
 void rv32_set_wall_start(int64_t ms);
 void rv32_uart_init(void);
