@@ -23,8 +23,11 @@ command -v qemu-system-riscv32 >/dev/null || die "qemu-system-riscv32 not found 
 # QEMU starts at the flash's first word (the boot vector written below); -m only has to hold the
 # image, QEMU's device tree (placed at a 16 MiB boundary) and nothing else: the board's RAM budget is
 # the linker script's (rv32/CMakeLists.txt).
-qemu=(qemu-system-riscv32 -M virt -cpu rv32,a=false,f=false,d=false -m 32M -bios none -kernel "$elf"
-  -display none -monitor none -no-reboot -semihosting-config enable=on,target=native)
+qemu_for() { # ELF RAM
+  qemu=(qemu-system-riscv32 -M virt -cpu rv32,a=false,f=false,d=false -m "$2" -bios none -kernel "$1"
+    -display none -monitor none -no-reboot -semihosting-config enable=on,target=native)
+}
+qemu_for "$elf" 32M
 
 SECTOR=262144
 # lui t0, 0x80000; jalr zero, 0(t0): jump to the image (little-endian words).
@@ -114,6 +117,22 @@ oneshot() {
   rm -rf "$dir"
   return "$rc"
 }
+
+# Installed as ferry-frame-vectors too: the framing filter (src/frame_vectors.c) on the same target,
+# stdin and stdout through host files (frame_vectors_rv32.c).
+if [[ $(basename "$0") == ferry-frame-vectors ]]; then
+  dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' EXIT
+  cat >"$dir/in"
+  truncate -s 32M "$dir/flash.bin"
+  printf "$BOOT_VECTOR" | dd of="$dir/flash.bin" conv=notrunc status=none
+  printf 'in %s\nout %s\n\0' "$dir/in" "$dir/out" | dd of="$dir/flash.bin" bs=16 seek=1 conv=notrunc status=none
+  rc=0
+  qemu_for "$here/ferry-frame-vectors.elf" 64M # its line buffers: RAM to 0x81200000, the device tree above
+  "${qemu[@]}" -serial null -drive "if=pflash,unit=0,format=raw,file=$dir/flash.bin" || rc=$?
+  [[ ! -f $dir/out ]] || cat "$dir/out"
+  exit "$rc"
+fi
 
 case ${1:-} in
 serve) shift; serve "$@" ;;

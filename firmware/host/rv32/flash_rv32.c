@@ -62,16 +62,6 @@ static bool cfi_program(uintptr_t addr, const uint8_t *data, uint32_t len) {
 static uint32_t factory_size;
 void flash_set_factory_size(uint32_t size) { factory_size = size; }
 
-void flash_config_text(char *out, uint32_t cap) {
-    const uint8_t *p = flash_block(FLASH_CONFIG_BLOCK) + FLASH_CONFIG_OFFSET;
-    uint32_t n = 0;
-    while (n + 1 < cap && p[n] != 0 && p[n] != 0xff) {
-        out[n] = (char)p[n];
-        n++;
-    }
-    out[n] = 0;
-}
-
 bool hal_factory_module(uint8_t **data, uint32_t *size) {
     if (factory_size == 0 || factory_size > VIRT_FLASH_SECTOR) return false;
     /* WAMR's loader may patch the image: it gets a RAM copy, as on an ESP32 reading its partition. */

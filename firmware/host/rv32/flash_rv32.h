@@ -25,7 +25,15 @@
 static inline const uint8_t *flash_block(uint32_t block) { return (const uint8_t *)(uintptr_t)(VIRT_FLASH0 + block * VIRT_FLASH_SECTOR); }
 
 /* The provisioning text (NUL-terminated copy, at most cap - 1 bytes). */
-void flash_config_text(char *out, uint32_t cap);
+static inline void flash_config_text(char *out, uint32_t cap) {
+    const uint8_t *p = flash_block(FLASH_CONFIG_BLOCK) + FLASH_CONFIG_OFFSET;
+    uint32_t n = 0;
+    while (n + 1 < cap && p[n] != 0 && p[n] != 0xff) {
+        out[n] = (char)p[n];
+        n++;
+    }
+    out[n] = 0;
+}
 void flash_set_factory_size(uint32_t size);
 
 #endif /* FERRY_RV32_FLASH_H */
