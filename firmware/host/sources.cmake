@@ -7,3 +7,6 @@ set(FERRY_HOST_SOURCES
 # SHA-256 and HMAC-SHA256 over mbedTLS (posix: Debian's libmbedtls-dev; ESP-IDF: its mbedtls
 # component). The rv32 board has no mbedTLS build and compiles rv32/crypto_rv32.c instead.
 set(FERRY_HOST_CRYPTO_MBEDTLS src/crypto.c)
+# What the boards without an operating system share (rv32 and ESP-IDF): file-system and watchdog
+# stubs of src/hal.h, the relay's argument checks, the tick with its watchdog reset.
+set(FERRY_HOST_MCU_SOURCES mcu/hal_mcu.c)

@@ -15,6 +15,7 @@
 #include "hal.h"
 #include "hal_rv32.h"
 #include "kv_state.h"
+#include "mcu.h"
 #include "rv32_mem.h"
 #include "sim_posix.h"
 
@@ -107,11 +108,7 @@ static _Noreturn void serve(const rv32_config_t *rc) {
             last_step = now;
             next_tick += rc->tick_ms * per_ms;
             if (next_tick < now) next_tick = now + rc->tick_ms * per_ms;
-            int32_t res;
-            if (!board_tick(&res, err, sizeof err) && board_app()->live) {
-                hal_log(HAL_LOG_ERROR, "tick: %s; watchdog reset", err); /* as board_posix.c does */
-                if (!board_boot(err, sizeof err)) hal_log(HAL_LOG_ERROR, "boot: %s", err);
-            }
+            mcu_tick();
         }
         /* The idle wake-up only guards against a missed edge; the UART interrupt is what wakes us. */
         rv32_wait(rc->tick_ms ? next_tick : rv32_mtime() + idle);

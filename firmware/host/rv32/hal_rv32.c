@@ -1,6 +1,6 @@
 /* The board HAL (src/hal.h) for the rv32 board, part 1: the 16550 UART as the Ferry line, the CLINT
- * as the clock, logs over semihosting (QEMU's stderr; a real board would use a second UART), no file
- * system and no threads. Flash (slots, records, factory module): flash_rv32.c; the simulated room,
+ * as the clock, logs over semihosting (QEMU's stderr; a real board would use a second UART). No file
+ * system and no threads: mcu/hal_mcu.c, shared with the ESP32. Flash (slots, records, factory module): flash_rv32.c; the simulated room,
  * relay, key and virtual clock: posix/sim_posix.c, compiled unchanged, over the clock_gettime below. */
 #include <semihost.h>
 #include <stdio.h>
@@ -67,25 +67,6 @@ int clock_gettime(clockid_t id, struct timespec *ts) {
     ts->tv_nsec = (long)(us % 1000000u) * 1000;
     return 0;
 }
-
-/* No file system: modules come from flash (hal_factory_module, hal_slot_read). */
-bool hal_read_file(const char *path, uint8_t **data, uint32_t *size, char *err, size_t err_size) {
-    (void)data;
-    (void)size;
-    snprintf(err, err_size, "cannot open %s: the rv32 board has no file system", path);
-    return false;
-}
-
-void hal_free_file(uint8_t *data) { free(data); }
-
-/* No second thread to stop a call from: runaway code is stopped by the instruction budget. */
-bool hal_watchdog_arm(uint32_t ms, void (*fn)(void *arg), void *arg) {
-    (void)ms;
-    (void)fn;
-    (void)arg;
-    return false;
-}
-void hal_watchdog_disarm(void) {}
 
 /* ---- the UART ---- */
 
