@@ -1,5 +1,6 @@
 /* The board HAL (src/hal.h) for the rv32 board, part 1: the 16550 UART as the Ferry line, the CLINT
- * as the clock, logs over semihosting (QEMU's stderr; a real board would use a second UART). No file
+ * as the clock, logs over semihosting (QEMU's stderr, through posix/log_stderr.c; a real board would
+ * use a second UART). No file
  * system and no threads: mcu/hal_mcu.c, shared with the ESP32. Flash (slots, records, factory module): flash_rv32.c; the simulated room,
  * relay, key and virtual clock: posix/sim_posix.c, compiled unchanged, over the clock_gettime below. */
 #include <semihost.h>
@@ -19,23 +20,6 @@
 #define UART_LSR 5u
 #define UART_LSR_DR 0x01u
 #define UART_LSR_THRE 0x20u
-
-int hal_log_threshold = HAL_LOG_DEBUG;
-
-void hal_vlog(hal_log_level_t level, const char *fmt, va_list ap) {
-    static const char *const names[] = { "debug", "info", "warn", "error" };
-    if ((int)level < hal_log_threshold) return;
-    fprintf(stderr, "%s: ", (unsigned)level < 4 ? names[level] : "error");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-}
-
-void hal_log(hal_log_level_t level, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    hal_vlog(level, fmt, ap);
-    va_end(ap);
-}
 
 /* Results of the call and bench modes: semihosting's console (stdio here) is QEMU's stderr, where the
  * logs go, so results are appended to a host file the launcher names (semihosting SYS_OPEN, mode 8:
