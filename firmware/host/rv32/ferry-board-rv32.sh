@@ -71,14 +71,14 @@ pty_line() {
 }
 
 serve() {
-  local module='' state=${FERRY_STATE_DIR:-ferry-state} link='' pdeath=() text='' o v
+  local module='' state=${FERRY_STATE_DIR:-ferry-state} link='' pdeath=() text='' o v args=("$@")
   while (($#)); do
     o=$1 v=${2:-}
     case $o in
     --no-autoboot) text+=$'autoboot 0\n'; shift; continue ;;
     --test-control) text+=$'test_control 1\n'; shift; continue ;;
     --quiet) text+=$'quiet 1\n'; shift; continue ;;
-    --die-with-parent) pdeath=(setpriv --pdeathsig TERM); shift; continue ;;
+    --die-with-parent) pdeath=(setpriv --pdeathsig KILL); shift; continue ;;
     --help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
     esac
     (($# >= 2)) || die "bad option $o"
@@ -95,14 +95,25 @@ serve() {
     shift 2
   done
   [[ -n $module ]] || die "serve needs --module FACTORY.wasm"
+  # Dies with the test runner: this shell (exec'ed under setpriv once) and QEMU with this shell.
+  if ((${#pdeath[@]})) && [[ -z ${FERRY_RV32_PDEATH:-} ]]; then FERRY_RV32_PDEATH=1 exec "${pdeath[@]}" "$0" serve "${args[@]}"; fi
   mkdir -p "$state"
   provision "$state/flash.bin" "$text" "$module"
   # QEMU names the pty on its stdout ("char device redirected to /dev/pts/N (label serial0)"): turned
   # into the posix board's "serial /dev/pts/N"; anything else it prints there goes to stderr, where the
-  # board's logs are (semihosting).
-  # exec: the test's SIGTERM / SIGKILL reach QEMU itself, so a kill is a power cut of the board.
-  exec "${pdeath[@]}" "${qemu[@]}" -serial pty -drive "if=pflash,unit=0,format=raw,file=$state/flash.bin" \
-    > >(pty_line "$link")
+  # board's logs are (semihosting). stdbuf -oL: QEMU prints that line with stdio, which a pipe may hold.
+  # file.locking=off: after a power cut the next QEMU may open the flash while the old one is still
+  # being reaped; the old one writes nothing more.
+  stdbuf -oL setpriv --pdeathsig KILL "${qemu[@]}" -serial pty \
+    -drive "if=pflash,unit=0,format=raw,file=$state/flash.bin,file.locking=off" > >(pty_line "$link") &
+  local pid=$!
+  # A stop (SIGTERM) is a power-off: QEMU 7.2 can deadlock shutting down while the board writes its
+  # flash (the vCPU waits in blk_pwrite for the main loop, which waits for the vCPU), and the board's
+  # records are written to survive a cut at any point anyway. A SIGKILL of this shell reaches QEMU
+  # through its parent-death signal: a power cut.
+  trap 'kill -KILL "$pid" 2>/dev/null' TERM INT
+  wait "$pid" || true
+  wait "$pid" 2>/dev/null || true
 }
 
 # oneshot MODE TEXT MODULE [QEMU ARGS...]: a throwaway flash; the board appends its results to a host
