@@ -6,6 +6,7 @@
 #include "esp_timer.h"
 #include "hal.h"
 #include "hal_esp32.h"
+#include "mcu.h"
 #include "nvs_flash.h"
 #include "sdkconfig.h"
 
@@ -35,10 +36,6 @@ void app_main(void) {
         int64_t now = esp_timer_get_time() / 1000;
         if (now < next) continue;
         next = now + CONFIG_FERRY_TICK_MS;
-        int32_t r;
-        if (!board_tick(&r, err, sizeof err) && board_app()->live) {
-            hal_log(HAL_LOG_ERROR, "tick: %s; resetting the module (new epoch)", err);
-            if (!board_boot(err, sizeof err)) hal_log(HAL_LOG_ERROR, "boot: %s", err);
-        }
+        mcu_tick(); /* firmware/host/mcu: a trapped module is reset like a watchdog would (a new epoch) */
     }
 }

@@ -1,5 +1,7 @@
 /* The board HAL (../../host/src/hal.h) on ESP-IDF >= 5.3. Kept small on purpose: everything that can
- * be board-independent lives in firmware/host/src and is tested on the posix board.
+ * be board-independent lives in firmware/host/src and is tested on the posix board; what the boards
+ * without an operating system share (no file system, no watchdog thread, the relay's checks, the
+ * tick) is firmware/host/mcu/hal_mcu.c, built and tested with the rv32 board under QEMU.
  *  - clocks: esp_timer (uptime), gettimeofday (wall; 0 until SNTP or the gateway sets it)
  *  - records (epoch, state, boot record): NVS namespace "ferry" (nvs_set_blob + nvs_commit; NVS writes
  *    an entry atomically, so a power cut leaves the old or the new value)
@@ -16,6 +18,7 @@
  *    `downlinkKeyBytes` of @ferry/message/node computes it). */
 #include "hal.h"
 #include "hal_esp32.h"
+#include "mcu.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,14 +82,6 @@ void hal_log(hal_log_level_t level, const char *fmt, ...) {
     va_end(ap);
 }
 
-bool hal_read_file(const char *path, uint8_t **data, uint32_t *size, char *err, size_t err_size) {
-    (void)data;
-    (void)size;
-    snprintf(err, err_size, "%s: this board has no file system (modules live in flash slots)", path);
-    return false;
-}
-void hal_free_file(uint8_t *data) { free(data); }
-
 bool hal_persist_write(const char *key_name, const void *data, size_t size) {
     nvs_handle_t h;
     if (nvs_open("ferry", NVS_READWRITE, &h) != ESP_OK) return false;
@@ -105,15 +100,6 @@ long hal_persist_read(const char *key_name, void *buf, size_t cap) {
     return e == ESP_ERR_NVS_NOT_FOUND ? -1 : e != ESP_OK ? -2 : (long)len;
 }
 
-/* No watchdog thread on this board: calls are bounded by instruction metering (fuel). */
-bool hal_watchdog_arm(uint32_t ms, void (*fn)(void *arg), void *arg) {
-    (void)ms;
-    (void)fn;
-    (void)arg;
-    return false;
-}
-void hal_watchdog_disarm(void) {}
-
 static int32_t read_room_centi(int32_t *centi) {
 #if SOC_TEMP_SENSOR_SUPPORTED
     float c;
@@ -131,8 +117,8 @@ int32_t hal_sensor_read(int32_t channel, int32_t *centi) {
 }
 
 int32_t hal_actuator_set(int32_t channel, int32_t value) {
-    if (channel != 0) return FERRY_STATUS_NO_SUCH_CHANNEL;
-    if (value != 0 && value != 1) return FERRY_STATUS_BAD_ARGUMENT;
+    int32_t st = mcu_relay_check(channel, value);
+    if (st != FERRY_STATUS_OK) return st;
     if (gpio_set_level(CONFIG_FERRY_RELAY_GPIO, (uint32_t)value) != ESP_OK) return FERRY_STATUS_DEVICE_FAULT;
     relay = value;
     return FERRY_STATUS_OK;

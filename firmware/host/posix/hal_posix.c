@@ -1,4 +1,4 @@
-/* The board HAL (src/hal.h) for Linux, part 1: logs on stderr, module files from the file system,
+/* The board HAL (src/hal.h) for Linux, part 1: logs on stderr (log_stderr.c), module files from the file system,
  * persistent records as files in $FERRY_STATE_DIR (default ./ferry-state), and the watchdog as a
  * pthread waiting on a condition variable. Clocks and the simulated room: sim_posix.c; module slots:
  * store_posix.c; the serial line (a pseudo-terminal): board_posix.c. */
@@ -14,24 +14,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-int hal_log_threshold = HAL_LOG_DEBUG; /* board_posix.c raises it with --quiet */
-
-void hal_vlog(hal_log_level_t level, const char *fmt, va_list ap) {
-    static const char *const names[] = { "debug", "info", "warn", "error" };
-    if ((int)level < hal_log_threshold) return;
-    const char *name = (unsigned)level < 4 ? names[level] : "error";
-    fprintf(stderr, "%s: ", name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-}
-
-void hal_log(hal_log_level_t level, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    hal_vlog(level, fmt, ap);
-    va_end(ap);
-}
 
 /* WAMR's print hook (posix/wamr_vprintf.h): its lines already carry their own prefix and newline. */
 int ferry_wamr_vprintf(const char *format, va_list ap) { return vfprintf(stderr, format, ap); }
