@@ -22,7 +22,7 @@ import { loadAdminToken } from '../identity/credentials.ts';
 import { Identity } from '../identity/identity.ts';
 import { Ingest } from '../ingest/index.ts';
 import { holdDataDir, type DataDirHold } from '../keys/data-lock.ts';
-import { allowed } from '../mqtt-auth/acl.ts';
+import { allowed, type ObjectTopics } from '../mqtt-auth/acl.ts';
 import { type MqttCredential, MqttDirectory, processWorkerCredential } from '../mqtt-auth/directory.ts';
 import { DynsecSync } from '../mqtt-auth/dynsec.ts';
 import { mqttPassword } from '@ferry/message/node';
@@ -73,6 +73,8 @@ export class CloudService {
    * in for the cloud or for many devices at once.
    */
   readonly mqttCredential: MqttCredential | undefined;
+  /** Service objects' stream topics on the embedded broker (compose/mqtt-gate.ts, set by composeFlows); unset, devices may not use them. */
+  soTopics: ObjectTopics | undefined = undefined;
   readonly #state: StateParts;
   readonly #intake: Intake;
   readonly #uplink: Uplink;
@@ -175,6 +177,12 @@ export class CloudService {
         authenticate: (c, u, p) => directory.authenticate(c, u, p),
         identityOf: (id) => directory.identityOf(id),
         allowed: (who, access, topic) => allowed(who, access, topic, prefix),
+        objects: {
+          owns: (a, t) => this.soTopics?.owns(a, t) === true,
+          subscribe: (w, t) => this.soTopics!.subscribe(w, t),
+          take: (w, t, p) => this.soTopics!.take(w, t, p),
+          deliverable: (w, t) => this.soTopics!.deliverable(w, t),
+        },
       };
       // A removed device is cut off at once; a gateway whose boards changed gets its new grants.
       this.devices.watch({
