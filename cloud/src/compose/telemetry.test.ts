@@ -50,7 +50,7 @@ describe('device telemetry into a stream, through the real ingest (aedes, signat
     await host.create('alice', 'room', ROOM);
     await host.create('bob', 'bobs', SENSOR_SO);
     feed = new TelemetryFeed({ hosting: host, store: new SqliteMappingStore(cloud.db), ownerOf: (id) => cloud.devices.info(id)?.owner });
-    cloud.ingest.subscribe((e) => feed.feed(e)); // what the cloud's fan-out of released messages does
+    cloud.soFeed = (e) => feed.feed(e); // the cloud's fan-out of released messages
     await feed.add({ owner: 'alice' }, 'room', 's', { device: 'th1', ev: 'tel', channels: { v: 't', w: 'h' } });
   }, 30_000);
   afterAll(async () => {

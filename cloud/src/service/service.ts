@@ -20,7 +20,7 @@ import { DeviceRegistry, loadMasterKey } from '../devices/registry.ts';
 import { FunctionService, InProcessRunner, PoolRunner, Scheduler, startSchedules, systemClock } from '../functions/index.ts';
 import { loadAdminToken } from '../identity/credentials.ts';
 import { Identity } from '../identity/identity.ts';
-import { Ingest } from '../ingest/index.ts';
+import { Ingest, type IngestEvent } from '../ingest/index.ts';
 import { holdDataDir, type DataDirHold } from '../keys/data-lock.ts';
 import { allowed, type ObjectTopics } from '../mqtt-auth/acl.ts';
 import { type MqttCredential, MqttDirectory, processWorkerCredential } from '../mqtt-auth/directory.ts';
@@ -75,6 +75,8 @@ export class CloudService {
   readonly mqttCredential: MqttCredential | undefined;
   /** Service objects' stream topics on the embedded broker (compose/mqtt-gate.ts, set by composeFlows); unset, devices may not use them. */
   soTopics: ObjectTopics | undefined = undefined;
+  /** Released messages into service objects' streams (compose/flows.ts `feed`, set by composeFlows). */
+  soFeed: ((e: IngestEvent) => void) | undefined = undefined;
   readonly #state: StateParts;
   readonly #intake: Intake;
   readonly #uplink: Uplink;
@@ -253,6 +255,7 @@ export class CloudService {
     this.ingest.subscribe((e) => {
       this.projection.apply(e);
       feed.push(e);
+      this.soFeed?.(e);
       // A gateway's rule output for a topic outside its own space: relayed there once verified (rules.ts).
       const relay = relayedTopic(e);
       if (relay !== undefined && e.type === 'message' && relayable(prefix, relay))
