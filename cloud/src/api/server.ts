@@ -18,6 +18,8 @@ import { gatewayRoutes, type GatewayRequest } from './gateways.ts';
 import { healthRoutes } from './health.ts';
 import { scheduleRoutes } from './schedules.ts';
 import { sequenceRoutes } from './sequence.ts';
+import { soSubscriptionRoutes } from './so-subscriptions.ts';
+import type { Flows } from '../compose/flows.ts';
 import { streamRoutes } from './streams.ts';
 
 export interface ApiParts {
@@ -26,6 +28,8 @@ export interface ApiParts {
   readonly functions: FunctionService;
   readonly schedules: Scheduler;
   readonly rules: RulesHost;
+  /** Service objects' callback subscriptions and telemetry mappings (compose/flows.ts), when the cloud hosts them. */
+  readonly soFlows?: Pick<Flows, 'callbacks' | 'telemetry'> | undefined;
   readonly registry: Registry;
   readonly mqttConnected: () => boolean;
   readonly gatewayRequest: GatewayRequest;
@@ -67,5 +71,6 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   functionRoutes(app, p.functions);
   scheduleRoutes(app, p.schedules, p.functions);
   gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
+  if (p.soFlows !== undefined) soSubscriptionRoutes(app, p.soFlows.callbacks, p.soFlows.telemetry);
   return app;
 }

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { deviceLogin, workerLogin } from '@ferry/test-kit/mqtt-login';
 import { CloudService } from '../service/service.ts';
-import { SoMqttGate } from './mqtt-gate.ts';
+import { composeFlows } from './flows.ts';
+import type { SoMqttGate } from './mqtt-gate.ts';
 import { SENSOR_SO, su, TestHosting } from './test-host.case.ts';
 
 const P = 'ferry';
@@ -45,12 +46,17 @@ describe('service objects over MQTT (embedded aedes, the registry, the ACL port)
     await host.create('owner-a', 'so-a', DOUBLER);
     await host.create('owner-b', 'so-b', DOUBLER);
     const worker = await connect(workerLogin(cloud.mqttCredential));
-    gate = new SoMqttGate({ hosting: host, prefix: P, ownerOf: (id) => cloud.devices.info(id)?.owner, publish: (t, p) => worker.publish(t, p, { qos: 1 }) });
-    gate.start();
-    cloud.soTopics = gate;
+    const flows = composeFlows({
+      hosting: host,
+      prefix: P,
+      db: cloud.db,
+      ownerOf: (id) => cloud.devices.info(id)?.owner,
+      publish: (t, p) => worker.publish(t, p, { qos: 1 }),
+    });
+    gate = flows.mqtt;
+    cloud.soFlows = flows;
   }, 30_000);
   afterAll(async () => {
-    await gate?.stop();
     for (const c of clients) await c.endAsync(true).catch(() => undefined);
     await cloud?.stop();
   });

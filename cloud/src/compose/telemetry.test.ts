@@ -9,7 +9,8 @@ import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { deviceLogin } from '@ferry/test-kit/mqtt-login';
 import { CloudService } from '../service/service.ts';
 import { SoFlowError } from './errors.ts';
-import { SqliteMappingStore, TelemetryFeed } from './telemetry.ts';
+import { composeFlows } from './flows.ts';
+import type { TelemetryFeed } from './telemetry.ts';
 import { SENSOR_SO, TestHosting } from './test-host.case.ts';
 
 const IAT = 1_767_225_600;
@@ -49,8 +50,9 @@ describe('device telemetry into a stream, through the real ingest (aedes, signat
     host = new TestHosting();
     await host.create('alice', 'room', ROOM);
     await host.create('bob', 'bobs', SENSOR_SO);
-    feed = new TelemetryFeed({ hosting: host, store: new SqliteMappingStore(cloud.db), ownerOf: (id) => cloud.devices.info(id)?.owner });
-    cloud.soFeed = (e) => feed.feed(e); // the cloud's fan-out of released messages
+    // Set after start: the cloud's fan-out of released messages reads it per message (the routes are not needed here).
+    cloud.soFlows = composeFlows({ hosting: host, prefix: 'ferry', db: cloud.db, ownerOf: (id) => cloud.devices.info(id)?.owner, publish: () => undefined });
+    feed = cloud.soFlows.telemetry;
     await feed.add({ owner: 'alice' }, 'room', 's', { device: 'th1', ev: 'tel', channels: { v: 't', w: 'h' } });
   }, 30_000);
   afterAll(async () => {

@@ -20,9 +20,10 @@ import { DeviceRegistry, loadMasterKey } from '../devices/registry.ts';
 import { FunctionService, InProcessRunner, PoolRunner, Scheduler, startSchedules, systemClock } from '../functions/index.ts';
 import { loadAdminToken } from '../identity/credentials.ts';
 import { Identity } from '../identity/identity.ts';
-import { Ingest, type IngestEvent } from '../ingest/index.ts';
+import { Ingest } from '../ingest/index.ts';
 import { holdDataDir, type DataDirHold } from '../keys/data-lock.ts';
-import { allowed, type ObjectTopics } from '../mqtt-auth/acl.ts';
+import { allowed } from '../mqtt-auth/acl.ts';
+import type { Flows } from '../compose/flows.ts';
 import { type MqttCredential, MqttDirectory, processWorkerCredential } from '../mqtt-auth/directory.ts';
 import { DynsecSync } from '../mqtt-auth/dynsec.ts';
 import { mqttPassword } from '@ferry/message/node';
@@ -73,10 +74,12 @@ export class CloudService {
    * in for the cloud or for many devices at once.
    */
   readonly mqttCredential: MqttCredential | undefined;
-  /** Service objects' stream topics on the embedded broker (compose/mqtt-gate.ts, set by composeFlows); unset, devices may not use them. */
-  soTopics: ObjectTopics | undefined = undefined;
-  /** Released messages into service objects' streams (compose/flows.ts `feed`, set by composeFlows). */
-  soFeed: ((e: IngestEvent) => void) | undefined = undefined;
+  /**
+   * Service objects' streams to and from MQTT, HTTP callbacks and device telemetry (compose/flows.ts
+   * composeFlows), set before start() (its routes join the HTTP API there); unset, devices may not use the
+   * stream topics.
+   */
+  soFlows: Flows | undefined = undefined;
   readonly #state: StateParts;
   readonly #intake: Intake;
   readonly #uplink: Uplink;
@@ -180,10 +183,10 @@ export class CloudService {
         identityOf: (id) => directory.identityOf(id),
         allowed: (who, access, topic) => allowed(who, access, topic, prefix),
         objects: {
-          owns: (a, t) => this.soTopics?.owns(a, t) === true,
-          subscribe: (w, t) => this.soTopics!.subscribe(w, t),
-          take: (w, t, p) => this.soTopics!.take(w, t, p),
-          deliverable: (w, t) => this.soTopics!.deliverable(w, t),
+          owns: (a, t) => this.soFlows?.mqtt.owns(a, t) === true,
+          subscribe: (w, t) => this.soFlows!.mqtt.subscribe(w, t),
+          take: (w, t, p) => this.soFlows!.mqtt.take(w, t, p),
+          deliverable: (w, t) => this.soFlows!.mqtt.deliverable(w, t),
         },
       };
       // A removed device is cut off at once; a gateway whose boards changed gets its new grants.
@@ -255,7 +258,7 @@ export class CloudService {
     this.ingest.subscribe((e) => {
       this.projection.apply(e);
       feed.push(e);
-      this.soFeed?.(e);
+      this.soFlows?.feed(e);
       // A gateway's rule output for a topic outside its own space: relayed there once verified (rules.ts).
       const relay = relayedTopic(e);
       if (relay !== undefined && e.type === 'message' && relayable(prefix, relay))
@@ -288,6 +291,7 @@ export class CloudService {
       functions: this.functions,
       schedules: this.schedules,
       rules: this.rules,
+      soFlows: this.soFlows,
       registry: this.registry,
       mqttConnected: () => this.#intake.client?.connected === true,
       gatewayRequest: (...a) => this.gatewayRequest(...a),
@@ -318,6 +322,7 @@ export class CloudService {
   async stop(): Promise<void> {
     this.#uplink.stop();
     this.stateDownlink.stop();
+    await this.soFlows?.stop();
     await this.#scheduleTimer?.stop(); // before the runner, the database and Redis close under a run
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     await this.functions.runner.close();
