@@ -1,4 +1,7 @@
 import { createHmac } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
@@ -161,6 +164,27 @@ describe('HTTP callback subscriptions', () => {
       await host.push({ owner: 'alice' }, 'so-a', 's', su(1, 1));
       await sleep(100);
       expect(recv.hits).toEqual([]);
+    });
+
+    it('a subscription outlives a restart: a new dispatcher over the reopened database delivers to it', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'ferry-so-cb-')), 'cloud.db');
+      const first = new Database(file);
+      const before = new CallbackDispatcher({ hosting: host, store: new SqliteSubscriptionStore(first), options: { allowPrivate: true } });
+      const made = await before.add({ owner: 'alice' }, 'so-a', 's', { url: recv.url, secret: SECRET });
+      await before.stop();
+      first.close();
+      const reopened = new Database(file);
+      const after = new CallbackDispatcher({ hosting: host, store: new SqliteSubscriptionStore(reopened), options: { allowPrivate: true } });
+      after.start();
+      try {
+        expect(after.list({ owner: 'alice' }, 'so-a', 's').map((x) => x.id)).toEqual([made.id]);
+        await host.push({ owner: 'alice' }, 'so-a', 's', su(3, 300));
+        await eventually(() => recv.hits.length === 1, 'the delivery after the restart');
+        expect(recv.hits[0]!.headers['x-ferry-subscription']).toBe(made.id);
+      } finally {
+        await after.stop();
+        reopened.close();
+      }
     });
 
     it('a full queue drops the oldest and counts it', async () => {

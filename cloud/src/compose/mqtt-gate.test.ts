@@ -15,13 +15,25 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const eventually = async (cond: () => boolean, what: string): Promise<void> => {
   for (const end = Date.now() + 5000; !cond(); await sleep(10)) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
 };
+/** The test host, with a store that can be made to fail (`failures` pushes throw, as a store that is down). */
+class FlakyHosting extends TestHosting {
+  failures = 0;
+  override async push(...a: Parameters<TestHosting['push']>): ReturnType<TestHosting['push']> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error('store unavailable');
+    }
+    return super.push(...a);
+  }
+}
+
 /** An object with a simple stream `s` and a composite `c` = 2 * s.v. */
 const DOUBLER = { streams: { ...SENSOR_SO.streams, c: { channels: { d: { 'current-value': '{$s.channels.v.current-value} * 2', type: 'number' } } } } };
 
 describe('service objects over MQTT (embedded aedes, the registry, the ACL port)', () => {
   let cloud: CloudService;
   let url: string;
-  let host: TestHosting;
+  let host: FlakyHosting;
   let gate: SoMqttGate;
   const keys = new Map<string, string>();
   const clients: MqttClient[] = [];
@@ -42,7 +54,7 @@ describe('service objects over MQTT (embedded aedes, the registry, the ACL port)
       ['n1', undefined],
     ] as const)
       keys.set(id, cloud.devices.add(id, 'home', Date.now(), owner).key);
-    host = new TestHosting();
+    host = new FlakyHosting();
     await host.create('owner-a', 'so-a', DOUBLER);
     await host.create('owner-b', 'so-b', DOUBLER);
     const worker = await connect(workerLogin(cloud.mqttCredential));
@@ -144,5 +156,14 @@ describe('service objects over MQTT (embedded aedes, the registry, the ACL port)
     await sleep(200);
     expect(gb.map((g) => g.body['lastUpdate'])).toEqual([3000]);
     expect(await granted(b, `${P}/so/so-a/c`)).toBe(128);
+  });
+
+  it('an update the host failed to store is not acknowledged: the client sends it again and it is stored once', async () => {
+    const a = await connect({ ...deviceLogin('a1', keys.get('a1')!), reconnectPeriod: 100 });
+    host.failures = 1;
+    await a.publishAsync(`${P}/so/so-a/s/in`, JSON.stringify(su(77, 70_000)), { qos: 1 });
+    // publishAsync resolved on the PUBACK, which came only for the second delivery, after the store worked.
+    expect(host.failures).toBe(0);
+    expect(host.store.range('so-a/s', 70_000, 70_000).map((v) => v.channels['v'])).toEqual([77]);
   });
 });
