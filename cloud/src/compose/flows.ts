@@ -9,6 +9,7 @@
  * (api/so-subscriptions.ts) in the HTTP API, and `await flows.stop()` before the broker and the database close.
  */
 import type Database from 'better-sqlite3';
+import { Counter, type Registry } from 'prom-client';
 import type { IngestEvent } from '../ingest/index.ts';
 import { SqliteSubscriptionStore } from './callback-store.ts';
 import { CallbackDispatcher, type CallbackOptions } from './callbacks.ts';
@@ -26,6 +27,8 @@ export interface FlowParts {
   /** A QoS 1 publish on the cloud's own MQTT connection. */
   readonly publish: (topic: string, payload: string) => void;
   readonly callbacks?: CallbackOptions | undefined;
+  /** Where the flows' counters are exported (`ferry_cloud_so_flow_total{flow, outcome}` on /metrics). */
+  readonly registry?: Registry | undefined;
   readonly log?: ((m: string) => void) | undefined;
 }
 
@@ -44,6 +47,22 @@ export function composeFlows(p: FlowParts): Flows {
   const telemetry = new TelemetryFeed({ hosting: p.hosting, store: new SqliteMappingStore(p.db), ownerOf: p.ownerOf, log: p.log });
   mqtt.start();
   callbacks.start();
+  if (p.registry !== undefined)
+    new Counter({
+      name: 'ferry_cloud_so_flow_total',
+      help: "Service objects' streams to and from MQTT, HTTP callbacks and device telemetry, by flow and outcome",
+      labelNames: ['flow', 'outcome'],
+      registers: [p.registry],
+      collect() {
+        this.reset();
+        for (const [flow, counters] of [
+          ['mqtt', mqtt.counters],
+          ['callbacks', callbacks.counters],
+          ['telemetry', telemetry.counters],
+        ] as const)
+          for (const [outcome, n] of Object.entries(counters)) if (n > 0) this.inc({ flow, outcome }, n);
+      },
+    });
   return {
     mqtt,
     callbacks,
