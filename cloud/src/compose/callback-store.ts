@@ -4,6 +4,9 @@
  * modes"), and each stored value is looked up there when it is stored, so a subscription made through one
  * worker is served by whichever worker computes the stream. The secret is kept as given, in the 0600
  * database: it must be used to sign, so it cannot be stored hashed.
+ *
+ * The values waiting for delivery are rows too (the outbox), each tagged with the worker that queued it:
+ * one is deleted only once delivered or given up, so a restart under the same worker id resumes them.
  */
 import type Database from 'better-sqlite3';
 
@@ -16,6 +19,16 @@ export interface Subscription {
   readonly url: string;
   readonly secret: string;
   readonly createdMs: number;
+}
+
+/** A value waiting for delivery to one subscription. */
+export interface Pending {
+  readonly seq: number;
+  readonly sub: string;
+  /** The JSON body to POST. */
+  readonly body: string;
+  /** The value's idempotency key (X-Ferry-Delivery). */
+  readonly delivery: string;
 }
 
 interface Row {
@@ -46,6 +59,10 @@ export class SqliteSubscriptionStore {
     remove: Database.Statement<[string]>;
     countOwner: Database.Statement<[string], { n: number }>;
     countGlobal: Database.Statement<[], { n: number }>;
+    queue: Database.Statement<[string, string, string, string]>;
+    done: Database.Statement<[number]>;
+    pending: Database.Statement<[string], Pending>;
+    dropSub: Database.Statement<[string]>;
   };
 
   constructor(db: Database.Database) {
@@ -53,7 +70,11 @@ export class SqliteSubscriptionStore {
 CREATE TABLE IF NOT EXISTS so_subscriptions (
   id TEXT PRIMARY KEY, owner TEXT, so TEXT NOT NULL, stream TEXT NOT NULL, url TEXT NOT NULL, secret TEXT NOT NULL, created_ms INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS so_subscriptions_stream ON so_subscriptions (so, stream);`);
+CREATE INDEX IF NOT EXISTS so_subscriptions_stream ON so_subscriptions (so, stream);
+CREATE TABLE IF NOT EXISTS so_callback_outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, worker TEXT NOT NULL, sub TEXT NOT NULL, body TEXT NOT NULL, delivery TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS so_callback_outbox_worker ON so_callback_outbox (worker, seq);`);
     this.#q = {
       add: db.prepare('INSERT INTO so_subscriptions (id, owner, so, stream, url, secret, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       ofStream: db.prepare('SELECT * FROM so_subscriptions WHERE so = ? AND stream = ? ORDER BY created_ms, id'),
@@ -61,6 +82,10 @@ CREATE INDEX IF NOT EXISTS so_subscriptions_stream ON so_subscriptions (so, stre
       remove: db.prepare('DELETE FROM so_subscriptions WHERE id = ?'),
       countOwner: db.prepare('SELECT count(*) AS n FROM so_subscriptions WHERE owner = ?'),
       countGlobal: db.prepare('SELECT count(*) AS n FROM so_subscriptions WHERE owner IS NULL'),
+      queue: db.prepare('INSERT INTO so_callback_outbox (worker, sub, body, delivery) VALUES (?, ?, ?, ?)'),
+      done: db.prepare('DELETE FROM so_callback_outbox WHERE seq = ?'),
+      pending: db.prepare('SELECT seq, sub, body, delivery FROM so_callback_outbox WHERE worker = ? ORDER BY seq'),
+      dropSub: db.prepare('DELETE FROM so_callback_outbox WHERE sub = ?'),
     };
   }
 
@@ -75,7 +100,21 @@ CREATE INDEX IF NOT EXISTS so_subscriptions_stream ON so_subscriptions (so, stre
     return r === undefined ? undefined : fromRow(r);
   }
   remove(id: string): boolean {
+    this.#q.dropSub.run(id);
     return this.#q.remove.run(id).changes > 0;
+  }
+  /** Queues a value for a subscription on behalf of `worker`; answers its outbox row. */
+  queue(worker: string, p: Omit<Pending, 'seq'>): Pending {
+    const seq = Number(this.#q.queue.run(worker, p.sub, p.body, p.delivery).lastInsertRowid);
+    return { seq, ...p };
+  }
+  /** The value was delivered, or given up. */
+  done(seq: number): void {
+    this.#q.done.run(seq);
+  }
+  /** What `worker` queued and has not finished, oldest first. */
+  pending(worker: string): Pending[] {
+    return this.#q.pending.all(worker);
   }
   /** How many subscriptions an owner (undefined: global credentials) has. */
   countOf(owner: string | undefined): number {

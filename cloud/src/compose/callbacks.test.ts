@@ -166,21 +166,31 @@ describe('HTTP callback subscriptions', () => {
       expect(recv.hits).toEqual([]);
     });
 
-    it('a subscription outlives a restart: a new dispatcher over the reopened database delivers to it', async () => {
+    it('a subscription and the values waiting for it outlive a restart: the new dispatcher sends them, in order', async () => {
       const file = join(mkdtempSync(join(tmpdir(), 'ferry-so-cb-')), 'cloud.db');
       const first = new Database(file);
-      const before = new CallbackDispatcher({ hosting: host, store: new SqliteSubscriptionStore(first), options: { allowPrivate: true } });
+      // The receiver is down (503) and the back-off long: the values wait when the dispatcher stops.
+      const before = new CallbackDispatcher({
+        hosting: host,
+        store: new SqliteSubscriptionStore(first),
+        options: { allowPrivate: true, backoff: { initialMs: 60_000, maxMs: 60_000 } },
+      });
+      before.start();
       const made = await before.add({ owner: 'alice' }, 'so-a', 's', { url: recv.url, secret: SECRET });
-      await before.stop();
+      recv.plan = [503];
+      await host.push({ owner: 'alice' }, 'so-a', 's', su(1, 100));
+      await host.push({ owner: 'alice' }, 'so-a', 's', su(2, 200));
+      await eventually(() => before.counters.retries === 1, 'the first failure');
+      await before.stop(); // does not wait out the back-off
       first.close();
       const reopened = new Database(file);
       const after = new CallbackDispatcher({ hosting: host, store: new SqliteSubscriptionStore(reopened), options: { allowPrivate: true } });
       after.start();
       try {
         expect(after.list({ owner: 'alice' }, 'so-a', 's').map((x) => x.id)).toEqual([made.id]);
-        await host.push({ owner: 'alice' }, 'so-a', 's', su(3, 300));
-        await eventually(() => recv.hits.length === 1, 'the delivery after the restart');
-        expect(recv.hits[0]!.headers['x-ferry-subscription']).toBe(made.id);
+        await eventually(() => after.counters.delivered === 2, 'the waiting values after the restart');
+        expect(recv.hits.map((h) => h.headers['x-ferry-delivery'])).toEqual(['src:100', 'src:100', 'src:200']);
+        expect(new SqliteSubscriptionStore(reopened).pending('embedded')).toEqual([]);
       } finally {
         await after.stop();
         reopened.close();

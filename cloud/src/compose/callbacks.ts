@@ -5,13 +5,15 @@
  * delivered in order: a failed POST (no answer in time, a network error, 408, 429 or 5xx) is tried again
  * with exponential back-off up to `maxAttempts`, then given up and counted; any other 4xx is not retried.
  * Whether the owner may still read the stream is asked before every POST, so revoking a grant (or deleting
- * the object) stops delivery at once. The queues are in memory: values waiting at a restart are not sent
- * (a receiver catches up through the stream's history by `lastUpdate`).
+ * the object) stops delivery at once. The queues are rows of cloud.db (callback-store.ts), deleted once a value
+ * is delivered or given up: a restart under the same worker id resumes them, so a value stored while its
+ * receiver was away is still sent (at least once: the one in flight at a crash is sent again, with the
+ * same X-Ferry-Delivery).
  */
 import { randomBytes } from 'node:crypto';
 import { backoffDelay } from '@ferry/base';
 import { checkResolves, checkUrl, post, sign } from './callback-http.ts';
-import type { SqliteSubscriptionStore, Subscription } from './callback-store.ts';
+import type { Pending, SqliteSubscriptionStore, Subscription } from './callback-store.ts';
 import { SoFlowError } from './errors.ts';
 import type { Caller, HostedOutput, SoHosting } from './hosting.ts';
 import { asUpdate } from './mqtt-gate.ts';
@@ -29,9 +31,21 @@ export interface CallbackOptions {
   readonly queue?: number;
   /** Subscriptions per owner, default 100. */
   readonly perOwner?: number;
+  /**
+   * Whose outbox rows these are, default 'embedded'. Workers sharing one cloud.db (scale-out) each need their
+   * own stable id (CloudOptions.clientId): a worker resumes only its own rows.
+   */
+  readonly worker?: string;
 }
 
-export const CALLBACK_DEFAULTS = { timeoutMs: 5000, maxAttempts: 6, backoff: { initialMs: 500, maxMs: 30_000 }, queue: 1000, perOwner: 100 } as const;
+export const CALLBACK_DEFAULTS = {
+  timeoutMs: 5000,
+  maxAttempts: 6,
+  backoff: { initialMs: 500, maxMs: 30_000 },
+  queue: 1000,
+  perOwner: 100,
+  worker: 'embedded',
+} as const;
 
 export interface CallbackCounters {
   delivered: number;
@@ -50,7 +64,7 @@ export type SubscriptionView = Omit<Subscription, 'secret'>;
 const view = ({ secret: _s, ...v }: Subscription): SubscriptionView => v;
 
 interface Lane {
-  readonly queue: HostedOutput[];
+  readonly queue: Pending[];
   running: boolean;
 }
 
@@ -66,6 +80,8 @@ export class CallbackDispatcher {
   readonly #running = new Set<Promise<void>>();
   #unlisten: (() => void) | undefined;
   #stopped = false;
+  /** Wakes the back-off sleeps when stopping. */
+  #wake = new AbortController();
 
   constructor(p: { hosting: SoHosting; store: SqliteSubscriptionStore; options?: CallbackOptions | undefined; log?: ((m: string) => void) | undefined }) {
     this.#hosting = p.hosting;
@@ -74,17 +90,23 @@ export class CallbackDispatcher {
     this.#log = p.log ?? (() => undefined);
   }
 
+  /** Listens to the host, and resumes what this worker had queued before (oldest first). */
   start(): void {
+    if (this.#unlisten !== undefined) return;
     this.#stopped = false;
-    this.#unlisten ??= this.#hosting.onOutput((o) => this.#enqueue(o));
+    this.#wake = new AbortController();
+    this.#unlisten = this.#hosting.onOutput((o) => this.#enqueue(o));
+    for (const p of this.#store.pending(this.#o.worker)) this.#push(p.sub, p);
   }
 
-  /** Stops listening; the POST under way finishes, nothing more is sent. */
+  /** Stops listening; the POST under way finishes, nothing more is sent; what waits stays queued for the next start. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#wake.abort();
     this.#unlisten?.();
     this.#unlisten = undefined;
     await Promise.all([...this.#running]);
+    this.#lanes.clear();
   }
 
   /** Registers a callback for a stream the caller may read (otherwise FERRY_COMPOSE_NOT_FOUND's twin: FERRY_SOFLOW_NOT_FOUND). */
@@ -125,25 +147,31 @@ export class CallbackDispatcher {
 
   #enqueue(o: HostedOutput): void {
     if (this.#stopped) return;
-    for (const s of this.#store.ofStream(o.so, o.stream)) {
-      let lane = this.#lanes.get(s.id);
-      if (lane === undefined) {
-        lane = { queue: [], running: false };
-        this.#lanes.set(s.id, lane);
-      }
-      if (lane.queue.length >= this.#o.queue) {
-        lane.queue.shift();
-        this.counters.overflow++;
-      }
-      lane.queue.push(o);
-      if (!lane.running) {
-        lane.running = true;
-        const run = this.#drain(s.id, lane).finally(() => {
-          lane.running = false;
-          this.#running.delete(run);
-        });
-        this.#running.add(run);
-      }
+    const subs = this.#store.ofStream(o.so, o.stream);
+    if (subs.length === 0) return;
+    const body = JSON.stringify({ so: o.so, stream: o.stream, ...asUpdate(o.value) });
+    for (const s of subs) this.#push(s.id, this.#store.queue(this.#o.worker, { sub: s.id, body, delivery: o.value.id }));
+  }
+
+  #push(sub: string, p: Pending): void {
+    let lane = this.#lanes.get(sub);
+    if (lane === undefined) {
+      lane = { queue: [], running: false };
+      this.#lanes.set(sub, lane);
+    }
+    if (lane.queue.length >= this.#o.queue) {
+      this.#store.done(lane.queue.shift()!.seq);
+      this.counters.overflow++;
+    }
+    lane.queue.push(p);
+    if (!lane.running) {
+      lane.running = true;
+      const l = lane;
+      const run = this.#drain(sub, l).finally(() => {
+        l.running = false;
+        this.#running.delete(run);
+      });
+      this.#running.add(run);
     }
   }
 
@@ -151,34 +179,52 @@ export class CallbackDispatcher {
     while (lane.queue.length > 0 && !this.#stopped) {
       const s = this.#store.get(id);
       if (s === undefined) return; // deleted meanwhile
-      const o = lane.queue.shift()!;
+      const p = lane.queue.shift()!;
       const caller: Caller = s.owner === undefined ? { global: true } : { owner: s.owner };
       if (!(await this.#hosting.mayRead(caller, s.so, s.stream))) {
         this.counters.forbidden++;
+        this.#store.done(p.seq);
         continue;
       }
-      await this.#deliver(s, o);
+      if (await this.#deliver(s, p)) this.#store.done(p.seq);
     }
   }
 
-  async #deliver(s: Subscription, o: HostedOutput): Promise<void> {
-    const body = JSON.stringify({ so: o.so, stream: o.stream, ...asUpdate(o.value) });
+  /** Tries until delivered or given up (true), or until stopped (false: the row stays for the next start). */
+  async #deliver(s: Subscription, p: Pending): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       const t = Date.now();
-      const headers = { 'x-ferry-signature': sign(s.secret, t, body), 'x-ferry-subscription': s.id, 'x-ferry-delivery': o.value.id };
-      const r = await post(new URL(s.url), body, headers, { timeoutMs: this.#o.timeoutMs, allowPrivate: this.#o.allowPrivate });
+      const headers = { 'x-ferry-signature': sign(s.secret, t, p.body), 'x-ferry-subscription': s.id, 'x-ferry-delivery': p.delivery };
+      const r = await post(new URL(s.url), p.body, headers, { timeoutMs: this.#o.timeoutMs, allowPrivate: this.#o.allowPrivate });
       if (r.status !== undefined && r.status < 300) {
         this.counters.delivered++;
-        return;
+        return true;
       }
       const refusedAddress = r.error instanceof SoFlowError;
-      if (refusedAddress || !retryable(r.status) || attempt + 1 >= this.#o.maxAttempts || this.#stopped) {
+      if (refusedAddress || !retryable(r.status) || attempt + 1 >= this.#o.maxAttempts) {
         this.counters.failed++;
-        this.#log(`so callback ${s.id}: gave up on ${o.so}/${o.stream} ${o.value.id}: ${r.error?.message ?? `HTTP ${r.status}`}`);
-        return;
+        this.#log(`so callback ${s.id}: gave up on ${p.delivery}: ${r.error?.message ?? `HTTP ${r.status}`}`);
+        return true;
       }
+      if (this.#stopped) return false;
       this.counters.retries++;
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, this.#o.backoff)));
+      await this.#sleep(backoffDelay(attempt, this.#o.backoff));
+      if (this.#stopped) return false;
     }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    const signal = this.#wake.signal;
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
+    });
   }
 }
