@@ -31,4 +31,23 @@ describe('composeFlows', () => {
     await host.push({ owner: 'alice' }, 'so-a', 's', su(5, 50));
     expect(published).toHaveLength(1);
   });
+
+  it("holds an owner's inputs back past its rate instead of refusing them (the PUBACK waits)", async () => {
+    const host = new TestHosting();
+    await host.create('alice', 'so-a', SENSOR_SO);
+    const flows = composeFlows({
+      hosting: host,
+      prefix: 'ferry',
+      db: new Database(':memory:'),
+      ownerOf: (id) => (id === 'd1' ? 'alice' : undefined),
+      publish: () => undefined,
+      mqttInputRate: { perSecond: 100, burst: 1 },
+    });
+    const d1 = { kind: 'device', id: 'd1', namespace: 'home' } as const;
+    await Promise.all([1, 2, 3].map((i) => flows.mqtt.take(d1, 'ferry/so/so-a/s/in', JSON.stringify(su(i, i)))));
+    expect(flows.mqtt.counters).toMatchObject({ accepted: 3, refused: 0 });
+    expect(flows.mqtt.counters.paced).toBeGreaterThanOrEqual(1);
+    expect(host.store.range('so-a/s', 0, 10).map((v) => v.lastUpdate)).toEqual([1, 2, 3]);
+    await flows.stop();
+  });
 });

@@ -27,6 +27,8 @@ export interface FlowParts {
   /** A QoS 1 publish on the cloud's own MQTT connection. */
   readonly publish: (topic: string, payload: string) => void;
   readonly callbacks?: CallbackOptions | undefined;
+  /** Sensor updates per second an owner feeds over MQTT (mqtt-gate.ts SO_MQTT_LIMITS by default). */
+  readonly mqttInputRate?: { readonly perSecond: number; readonly burst: number } | undefined;
   /** Where the flows' counters are exported (`ferry_cloud_so_flow_total{flow, outcome}` on /metrics). */
   readonly registry?: Registry | undefined;
   readonly log?: ((m: string) => void) | undefined;
@@ -42,7 +44,7 @@ export interface Flows {
 }
 
 export function composeFlows(p: FlowParts): Flows {
-  const mqtt = new SoMqttGate({ hosting: p.hosting, prefix: p.prefix, ownerOf: p.ownerOf, publish: p.publish, log: p.log });
+  const mqtt = new SoMqttGate({ hosting: p.hosting, prefix: p.prefix, ownerOf: p.ownerOf, publish: p.publish, log: p.log, inputRate: p.mqttInputRate });
   const callbacks = new CallbackDispatcher({ hosting: p.hosting, store: new SqliteSubscriptionStore(p.db), options: p.callbacks, log: p.log });
   const telemetry = new TelemetryFeed({ hosting: p.hosting, store: new SqliteMappingStore(p.db), ownerOf: p.ownerOf, log: p.log });
   mqtt.start();

@@ -11,6 +11,7 @@
  * act globally. The embedded broker asks this port (BrokerAuth.objects); Mosquitto does not, so there only
  * workers use these topics.
  */
+import { TokenBuckets } from '@ferry/base';
 import type { StreamValue } from '@ferry/compose';
 import type { Access, Identity, ObjectTopics } from '../mqtt-auth/acl.ts';
 import { soTopic } from '../mqtt-auth/acl.ts';
@@ -21,8 +22,11 @@ import { SerialQueues } from './serial-queues.ts';
 export const SO_MQTT_LIMITS = {
   /** (topic, owner) read verdicts kept; past it the oldest topic is forgotten (its subscribers receive nothing until they subscribe again). */
   maxVerdictTopics: 100_000,
-  /** Values waiting to be published; past it the oldest is dropped and counted. */
+  /** Values waiting to be published; past it the newest is dropped and counted. */
   maxPending: 10_000,
+  /** Sensor updates per second an owner's devices and gateways feed in, all together, and the burst. */
+  inputsPerSecond: 1000,
+  inputBurst: 2000,
 } as const;
 
 export interface SoMqttParts {
@@ -33,6 +37,8 @@ export interface SoMqttParts {
   /** A QoS 1 publish on the cloud's own connection. */
   readonly publish: (topic: string, payload: string) => void;
   readonly log?: ((m: string) => void) | undefined;
+  /** Per-owner input rate (default SO_MQTT_LIMITS.inputsPerSecond, inputBurst). */
+  readonly inputRate?: { readonly perSecond: number; readonly burst: number } | undefined;
 }
 
 export interface SoMqttCounters {
@@ -48,6 +54,8 @@ export interface SoMqttCounters {
   overflow: number;
   /** Subscriptions refused. */
   subscriptionsRefused: number;
+  /** Inputs held back because their owner was past its rate (the PUBACK waited). */
+  paced: number;
 }
 
 /** A stored value as a sensor update with its idempotency key: `{channels: {<ch>: {"current-value": v}}, lastUpdate, id}`. */
@@ -68,7 +76,8 @@ function parseInput(payload: Buffer | string): unknown {
 }
 
 export class SoMqttGate implements ObjectTopics {
-  readonly counters: SoMqttCounters = { accepted: 0, notNewer: 0, refused: 0, published: 0, overflow: 0, subscriptionsRefused: 0 };
+  readonly counters: SoMqttCounters = { accepted: 0, notNewer: 0, refused: 0, published: 0, overflow: 0, subscriptionsRefused: 0, paced: 0 };
+  readonly #buckets = new TokenBuckets({ maxEntries: 100_000 });
   readonly #p: SoMqttParts;
   /** Read verdicts by topic, then owner. */
   readonly #verdicts = new Map<string, Map<string, boolean>>();
@@ -150,6 +159,7 @@ export class SoMqttGate implements ObjectTopics {
       } catch {
         return this.#refused(`${topic}: not JSON`);
       }
+      await this.#pace(caller);
       // A push that throws (the host's store failed) rejects: the publish is not acknowledged and comes again.
       const r = await this.#p.hosting.push(caller, t.so, t.stream, update);
       if (!r.ok) return this.#refused(`${topic} from ${who.id}: ${r.error.code}`);
@@ -157,6 +167,16 @@ export class SoMqttGate implements ObjectTopics {
       else this.counters.notNewer++;
       return 'drop'; // stored (or not newer): nobody subscribes to inputs, the values go out on the stream's topic
     });
+  }
+
+  /** Past its owner's rate an input waits (and so does its PUBACK): a flooding owner slows itself, as docs/limits.md has it. */
+  async #pace(caller: Caller): Promise<void> {
+    if (caller.owner === undefined) return;
+    const { perSecond, burst } = this.#p.inputRate ?? { perSecond: SO_MQTT_LIMITS.inputsPerSecond, burst: SO_MQTT_LIMITS.inputBurst };
+    if (this.#buckets.take(caller.owner, perSecond, burst)) return;
+    this.counters.paced++;
+    do await new Promise((r) => setTimeout(r, Math.ceil(1000 / perSecond)));
+    while (!this.#buckets.take(caller.owner, perSecond, burst));
   }
 
   #refused(why: string): 'drop' {
