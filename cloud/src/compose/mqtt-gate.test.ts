@@ -54,6 +54,7 @@ describe('service objects over MQTT (embedded aedes, the registry, the ACL port)
       ['n1', undefined],
     ] as const)
       keys.set(id, cloud.devices.add(id, 'home', Date.now(), owner).key);
+    keys.set('ga', cloud.devices.add('ga', 'home', Date.now(), 'owner-a', { kind: 'gateway' }).key);
     host = new FlakyHosting();
     await host.create('owner-a', 'so-a', DOUBLER);
     await host.create('owner-b', 'so-b', DOUBLER);
@@ -129,6 +130,17 @@ describe('service objects over MQTT (embedded aedes, the registry, the ACL port)
     // Its own object works on the same connection.
     await b.publishAsync(`${P}/so/so-b/s/in`, JSON.stringify(su(1, 10)), { qos: 1 });
     expect(host.store.latest('so-b/s')?.lastUpdate).toBe(10);
+  });
+
+  it("a gateway acts for its owner: it reads and feeds its owner's object, not another's", async () => {
+    const g = await device('ga');
+    expect(await granted(g, `${P}/so/so-a/c`)).toBe(1);
+    expect(await granted(g, `${P}/so/so-b/c`)).toBe(128);
+    await g.publishAsync(`${P}/so/so-a/s/in`, JSON.stringify(su(3, 2500)), { qos: 1 });
+    expect(host.store.latest('so-a/s')?.lastUpdate).toBe(2500);
+    const refused = gate.counters.refused;
+    await g.publishAsync(`${P}/so/so-b/s/in`, JSON.stringify(su(3, 2500)), { qos: 1 });
+    expect(gate.counters.refused).toBe(refused + 1);
   });
 
   it('a device of no owner uses no object', async () => {
