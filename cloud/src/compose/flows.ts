@@ -27,6 +27,11 @@ export interface FlowParts {
   /** A QoS 1 publish on the cloud's own MQTT connection. */
   readonly publish: (topic: string, payload: string) => void;
   readonly callbacks?: CallbackOptions | undefined;
+  /**
+   * Whose waiting rows (callbacks, telemetry) this process resumes, default 'embedded': scale-out workers
+   * sharing cloud.db each give their stable id (CloudOptions.clientId).
+   */
+  readonly worker?: string | undefined;
   /** Sensor updates per second an owner feeds over MQTT (mqtt-gate.ts SO_MQTT_LIMITS by default). */
   readonly mqttInputRate?: { readonly perSecond: number; readonly burst: number } | undefined;
   /** Where the flows' counters are exported (`ferry_cloud_so_flow_total{flow, outcome}` on /metrics). */
@@ -45,10 +50,12 @@ export interface Flows {
 
 export function composeFlows(p: FlowParts): Flows {
   const mqtt = new SoMqttGate({ hosting: p.hosting, prefix: p.prefix, ownerOf: p.ownerOf, publish: p.publish, log: p.log, inputRate: p.mqttInputRate });
-  const callbacks = new CallbackDispatcher({ hosting: p.hosting, store: new SqliteSubscriptionStore(p.db), options: p.callbacks, log: p.log });
-  const telemetry = new TelemetryFeed({ hosting: p.hosting, store: new SqliteMappingStore(p.db), ownerOf: p.ownerOf, log: p.log });
+  const options = { ...p.callbacks, ...(p.worker !== undefined && { worker: p.worker }) };
+  const callbacks = new CallbackDispatcher({ hosting: p.hosting, store: new SqliteSubscriptionStore(p.db), options, log: p.log });
+  const telemetry = new TelemetryFeed({ hosting: p.hosting, store: new SqliteMappingStore(p.db), ownerOf: p.ownerOf, worker: p.worker, log: p.log });
   mqtt.start();
   callbacks.start();
+  telemetry.resume();
   if (p.registry !== undefined)
     new Counter({
       name: 'ferry_cloud_so_flow_total',

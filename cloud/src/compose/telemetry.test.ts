@@ -9,8 +9,11 @@ import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { deviceLogin } from '@ferry/test-kit/mqtt-login';
 import { CloudService } from '../service/service.ts';
 import { SoFlowError } from './errors.ts';
+import Database from 'better-sqlite3';
+import type { Message } from '@ferry/message';
+import type { IngestEvent } from '../ingest/index.ts';
 import { composeFlows } from './flows.ts';
-import type { TelemetryFeed } from './telemetry.ts';
+import { SqliteMappingStore, TelemetryFeed } from './telemetry.ts';
 import { SENSOR_SO, TestHosting } from './test-host.case.ts';
 
 const IAT = 1_767_225_600;
@@ -138,5 +141,45 @@ describe('device telemetry into a stream, through the real ingest (aedes, signat
     await settled();
     expect(feed.counters.refused).toBe(refused + 1);
     expect(host.store.latest('bobs/s')).toBeUndefined();
+  });
+});
+
+describe('device telemetry across a restart', () => {
+  it('an update the host failed to take waits in cloud.db and is pushed when the feed starts again', async () => {
+    const released = (sq: number, t: number): IngestEvent => ({
+      type: 'message',
+      kid: 'th1',
+      stream: 'th1/tel',
+      ep: 1,
+      sq,
+      at: 0,
+      message: { header: { kid: 'th1', ep: 1, sq }, claims: { iss: 'th1', iat: IAT + sq, ev: 'tel', d: { t } } } as unknown as Message,
+    });
+    let down = true;
+    class Down extends TestHosting {
+      override async push(...a: Parameters<TestHosting['push']>): ReturnType<TestHosting['push']> {
+        if (down) throw new Error('store unavailable');
+        return super.push(...a);
+      }
+    }
+    const host = new Down();
+    await host.create('alice', 'room', SENSOR_SO);
+    const file = join(mkdtempSync(join(tmpdir(), 'ferry-so-tel-restart-')), 'cloud.db');
+    const db1 = new Database(file);
+    const before = new TelemetryFeed({ hosting: host, store: new SqliteMappingStore(db1), ownerOf: () => 'alice' });
+    await before.add({ owner: 'alice' }, 'room', 's', { device: 'th1', ev: 'tel', channels: { v: 't' } });
+    before.feed(released(0, 19));
+    await before.idle();
+    expect(before.counters.failed).toBe(1);
+    db1.close();
+    down = false;
+    const db2 = new Database(file);
+    const after = new TelemetryFeed({ hosting: host, store: new SqliteMappingStore(db2), ownerOf: () => 'alice' });
+    after.resume();
+    await after.idle();
+    expect(after.counters.fed).toBe(1);
+    expect(host.store.latest('room/s')).toMatchObject({ channels: { v: 19 }, lastUpdate: IAT * 1000 });
+    expect(new SqliteMappingStore(db2).pending('embedded')).toEqual([]);
+    db2.close();
   });
 });

@@ -6,7 +6,9 @@
  * message's own time (`iat`, in ms). Only released messages feed it (ingest verified the signature, refused
  * replays and duplicates and put them in (epoch, seq) order, docs/ingest.md), so what reaches a composite is
  * what the board signed. The update is pushed as the mapping's owner: a stream of another owner's object is
- * refused by the host and counted. Feeding happens off the ingest path, one stream's updates in order.
+ * refused by the host and counted. Feeding happens off the ingest path, one stream's updates in order; each
+ * update waits as a row of cloud.db until the host took it, so one released but not yet pushed when the cloud
+ * dies is pushed when it starts again (the host drops it if it is not newer).
  */
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -43,6 +45,17 @@ export interface TelemetryCounters {
   skipped: number;
   /** Messages dropped because too many were waiting. */
   overflow: number;
+  /** Pushes the host failed (it threw): kept, pushed again at the next start. */
+  failed: number;
+}
+
+/** A sensor update made from a released message, waiting for the host. */
+interface Waiting {
+  readonly seq: number;
+  readonly owner: string;
+  readonly so: string;
+  readonly stream: string;
+  readonly body: string;
 }
 
 interface Row {
@@ -65,6 +78,9 @@ export class SqliteMappingStore {
     get: Database.Statement<[string], Row>;
     remove: Database.Statement<[string]>;
     count: Database.Statement<[string], { n: number }>;
+    queue: Database.Statement<[string, string, string, string, string]>;
+    done: Database.Statement<[number]>;
+    pending: Database.Statement<[string], Waiting>;
   };
 
   constructor(db: Database.Database) {
@@ -72,7 +88,11 @@ export class SqliteMappingStore {
 CREATE TABLE IF NOT EXISTS so_mappings (
   id TEXT PRIMARY KEY, owner TEXT NOT NULL, device TEXT NOT NULL, ev TEXT NOT NULL, so TEXT NOT NULL, stream TEXT NOT NULL, channels TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS so_mappings_source ON so_mappings (device, ev);`);
+CREATE INDEX IF NOT EXISTS so_mappings_source ON so_mappings (device, ev);
+CREATE TABLE IF NOT EXISTS so_telemetry_outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, worker TEXT NOT NULL, owner TEXT NOT NULL, so TEXT NOT NULL, stream TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS so_telemetry_outbox_worker ON so_telemetry_outbox (worker, seq);`);
     this.#q = {
       add: db.prepare('INSERT INTO so_mappings (id, owner, device, ev, so, stream, channels) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       of: db.prepare('SELECT * FROM so_mappings WHERE device = ? AND ev = ? ORDER BY rowid'),
@@ -80,6 +100,9 @@ CREATE INDEX IF NOT EXISTS so_mappings_source ON so_mappings (device, ev);`);
       get: db.prepare('SELECT * FROM so_mappings WHERE id = ?'),
       remove: db.prepare('DELETE FROM so_mappings WHERE id = ?'),
       count: db.prepare('SELECT count(*) AS n FROM so_mappings WHERE owner = ?'),
+      queue: db.prepare('INSERT INTO so_telemetry_outbox (worker, owner, so, stream, body) VALUES (?, ?, ?, ?, ?)'),
+      done: db.prepare('DELETE FROM so_telemetry_outbox WHERE seq = ?'),
+      pending: db.prepare('SELECT seq, owner, so, stream, body FROM so_telemetry_outbox WHERE worker = ? ORDER BY seq'),
     };
   }
   add(m: Mapping): void {
@@ -101,18 +124,28 @@ CREATE INDEX IF NOT EXISTS so_mappings_source ON so_mappings (device, ev);`);
   countOf(owner: string): number {
     return this.#q.count.get(owner)?.n ?? 0;
   }
+  queue(worker: string, w: Omit<Waiting, 'seq'>): Waiting {
+    return { seq: Number(this.#q.queue.run(worker, w.owner, w.so, w.stream, w.body).lastInsertRowid), ...w };
+  }
+  done(seq: number): void {
+    this.#q.done.run(seq);
+  }
+  pending(worker: string): Waiting[] {
+    return this.#q.pending.all(worker);
+  }
 }
 
 const NAME = (s: unknown): s is string => typeof s === 'string' && s.length >= 1 && s.length <= MAPPING_LIMITS.name;
 const bad = (detail: string): SoFlowError => new SoFlowError('FERRY_SOFLOW_BAD_MAPPING', detail);
 
 export class TelemetryFeed {
-  readonly counters: TelemetryCounters = { fed: 0, notNewer: 0, filtered: 0, refused: 0, skipped: 0, overflow: 0 };
+  readonly counters: TelemetryCounters = { fed: 0, notNewer: 0, filtered: 0, refused: 0, skipped: 0, overflow: 0, failed: 0 };
   readonly #hosting: SoHosting;
   readonly #store: SqliteMappingStore;
   readonly #ownerOf: (device: string) => string | undefined;
   readonly #log: (m: string) => void;
   readonly #queues = new SerialQueues();
+  readonly #worker: string;
   #pending = 0;
 
   constructor(p: {
@@ -120,12 +153,20 @@ export class TelemetryFeed {
     store: SqliteMappingStore;
     /** The owner of a registered device (undefined: unknown, or of no owner). */
     ownerOf: (device: string) => string | undefined;
+    /** Whose waiting rows these are (as CallbackOptions.worker), default 'embedded'. */
+    worker?: string | undefined;
     log?: ((m: string) => void) | undefined;
   }) {
     this.#hosting = p.hosting;
     this.#store = p.store;
     this.#ownerOf = p.ownerOf;
+    this.#worker = p.worker ?? 'embedded';
     this.#log = p.log ?? (() => undefined);
+  }
+
+  /** Pushes what this worker had waiting when it stopped or died, oldest first. */
+  resume(): void {
+    for (const w of this.#store.pending(this.#worker)) this.#push(w);
   }
 
   /** Registers a mapping into a stream the caller may read, from a device of the same owner. */
@@ -197,25 +238,31 @@ export class TelemetryFeed {
         this.counters.overflow++;
         continue;
       }
-      this.#pending++;
-      const update = { channels, lastUpdate: Math.round(iat * 1000) };
-      void this.#queues
-        .run(`${m.so}/${m.stream}`, () => this.#hosting.push({ owner: m.owner }, m.so, m.stream, update))
-        .then(
-          (r) => {
-            if (!r.ok) {
-              this.counters.refused++;
-              this.#log(`so telemetry: ${kid}/${ev} -> ${m.so}/${m.stream}: ${r.error.message}`);
-            } else if (r.value.outcome === 'accepted') this.counters.fed++;
-            else if (r.value.outcome === 'not-newer') this.counters.notNewer++;
-            else this.counters.filtered++;
-          },
-          (err: unknown) => {
-            this.counters.refused++;
-            this.#log(`so telemetry: ${kid}/${ev} -> ${m.so}/${m.stream}: ${(err as Error).message}`);
-          },
-        )
-        .finally(() => this.#pending--);
+      const body = JSON.stringify({ channels, lastUpdate: Math.round(iat * 1000) });
+      this.#push(this.#store.queue(this.#worker, { owner: m.owner, so: m.so, stream: m.stream, body }));
     }
+  }
+
+  #push(w: Waiting): void {
+    this.#pending++;
+    void this.#queues
+      .run(`${w.so}/${w.stream}`, () => this.#hosting.push({ owner: w.owner }, w.so, w.stream, JSON.parse(w.body)))
+      .then(
+        (r) => {
+          this.#store.done(w.seq);
+          if (!r.ok) {
+            this.counters.refused++;
+            this.#log(`so telemetry: -> ${w.so}/${w.stream}: ${r.error.message}`);
+          } else if (r.value.outcome === 'accepted') this.counters.fed++;
+          else if (r.value.outcome === 'not-newer') this.counters.notNewer++;
+          else this.counters.filtered++;
+        },
+        // The host failed (its store threw): the row stays, and is pushed again at the next start.
+        (err: unknown) => {
+          this.counters.failed++;
+          this.#log(`so telemetry: -> ${w.so}/${w.stream}: ${(err as Error).message}`);
+        },
+      )
+      .finally(() => this.#pending--);
   }
 }
