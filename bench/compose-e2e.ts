@@ -57,7 +57,8 @@ const own = (cloud as unknown as { compose?: SoHosting }).compose;
 const test = own === undefined ? new TestHosting() : undefined;
 const hosting: SoHosting = own ?? test!;
 let out: MqttClient | undefined;
-cloud.soFlows = composeFlows({
+// A cloud that wires its own flows keeps them (they publish on its own connection).
+cloud.soFlows ??= composeFlows({
   hosting,
   prefix: 'ferry',
   db: cloud.db,

@@ -2,9 +2,10 @@
  * Tenant isolation, proven: one matrix, owner A against owner B, over every surface, each attempt refused and
  * (where the surface allows it) the same action on A's own object allowed. Its rows: the HTTP rows
  * (e2e/isolation/http-rows.ts: devices, streams, sequences, gateways, API tokens, functions, token buckets,
- * namespaces, white-lists, schedules, rules) and the MQTT rows (cloud/src/mqtt-auth/acl-matrix.case.ts:
- * logins, client ids, subscriptions, uplink, calls, replies, retained state, gateways' boards, refused
- * uplinks, removed devices). Both run against the embedded cloud (aedes + SQLite) and against Mosquitto with
+ * namespaces, white-lists, schedules, rules; and, where the system hosts service objects, stream
+ * subscriptions and telemetry mappings) and the MQTT rows (cloud/src/mqtt-auth/acl-matrix.case.ts: logins,
+ * client ids, subscriptions, uplink, calls, replies, retained state, gateways' boards, refused uplinks,
+ * removed devices, service objects' stream topics). Both run against the embedded cloud (aedes + SQLite) and against Mosquitto with
  * its dynamic-security plugin (the cloud in scale-out mode keeping the plugin in step). Add a row whenever a
  * surface is added (docs/security.md, "Tenant isolation").
  */
