@@ -2,9 +2,10 @@
  * Tenant isolation, proven: one matrix, owner A against owner B, over every surface, each attempt refused and
  * (where the surface allows it) the same action on A's own object allowed. Its rows: the HTTP rows
  * (e2e/isolation/http-rows.ts: devices, streams, sequences, gateways, API tokens, functions, token buckets,
- * namespaces, white-lists, schedules, rules, composite streams) and the MQTT rows (cloud/src/mqtt-auth/acl-matrix.case.ts:
- * logins, client ids, subscriptions, uplink, calls, replies, retained state, gateways' boards, refused
- * uplinks, removed devices). Both run against the embedded cloud (aedes + SQLite) and against Mosquitto with
+ * namespaces, white-lists, schedules, rules, composite streams, notifications, health; stream
+ * subscriptions and telemetry mappings) and the MQTT rows (cloud/src/mqtt-auth/acl-matrix.case.ts: logins,
+ * client ids, subscriptions, uplink, calls, replies, retained state, gateways' boards, refused uplinks,
+ * removed devices, service objects' stream topics). Both run against the embedded cloud (aedes + SQLite) and against Mosquitto with
  * its dynamic-security plugin (the cloud in scale-out mode keeping the plugin in step). Add a row whenever a
  * surface is added (docs/security.md, "Tenant isolation").
  */
@@ -16,8 +17,11 @@ import { CloudService, type CloudOptions } from '@ferry/cloud';
 import { mosquittoDynsecAvailable, startMosquittoDynsec } from '@ferry/test-kit/brokers';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
-import { aclMatrix, type MatrixSystem } from '../cloud/src/mqtt-auth/acl-matrix.case.ts';
-import { HTTP_ROWS, tenant, type Tenant } from './isolation/http-rows.ts';
+import mqtt, { type MqttClient } from 'mqtt';
+import { composeFlows, type Flows } from '../cloud/src/compose/flows.ts';
+import { SENSOR_SO, TestHosting } from '../cloud/src/compose/test-host.case.ts';
+import { aclMatrix, type MatrixSystem, type SoMatrix } from '../cloud/src/mqtt-auth/acl-matrix.case.ts';
+import { HTTP_ROWS, SO_HTTP_ROWS, soOf, tenant, type Tenant } from './isolation/http-rows.ts';
 
 const base = (): CloudOptions => ({
   adminToken: ADMIN_TOKEN,
@@ -29,16 +33,47 @@ const base = (): CloudOptions => ({
 
 type System = MatrixSystem & { readonly api: string };
 
+/** Service objects for the stream-topic rows, on a test host (the cloud's own host is wired in beside it). */
+function soMatrix(host: TestHosting): SoMatrix {
+  return {
+    create: (owner, id) => host.create(owner, id, SENSOR_SO),
+    latest: async (id) => host.store.latest(`${id}/s`)?.channels['v'] as number | undefined,
+    grant: (id, owner) => host.grant(id, { stream: 's', to: { owner } }),
+    revoke: (id, owner) => host.revoke(id, { stream: 's', to: { owner } }),
+  };
+}
+
+/** The flows over a test host; callbacks may name loopback (no row delivers one). */
+const soFlows = (cloud: CloudService, host: TestHosting, publish: (t: string, p: string) => void): Flows =>
+  composeFlows({ hosting: host, prefix: 'ferry', db: cloud.db, ownerOf: (id) => cloud.devices.info(id)?.owner, publish, callbacks: { allowPrivate: true } });
+
 async function embedded(): Promise<System> {
   const cloud = new CloudService({ ...base(), mqttPort: 0 });
+  const host = new TestHosting();
+  let out: MqttClient | undefined;
+  cloud.soFlows = soFlows(cloud, host, (t, p) => out?.publish(t, p, { qos: 1 }));
   const { mqttUrl, httpUrl } = await cloud.start();
-  return { url: mqttUrl, api: httpUrl, cloud, worker: () => workerLogin(cloud.mqttCredential), settle: async () => undefined, stop: () => cloud.stop() };
+  out = await mqtt.connectAsync(mqttUrl, { ...workerLogin(cloud.mqttCredential), reconnectPeriod: 0 });
+  return {
+    url: mqttUrl,
+    api: httpUrl,
+    cloud,
+    worker: () => workerLogin(cloud.mqttCredential),
+    settle: async () => undefined,
+    so: soMatrix(host),
+    stop: async () => {
+      await out?.endAsync(true);
+      await cloud.stop();
+    },
+  };
 }
 
 async function mosquitto(): Promise<System> {
   const broker = await startMosquittoDynsec();
   const worker = { username: 'ferry-worker-iso', password: 'isolation-matrix-worker-secret' };
   const cloud = new CloudService({ ...base(), mqttUrl: broker.url, mqttUsername: worker.username, mqttPassword: worker.password, mqttDynsec: broker.admin });
+  const host = new TestHosting();
+  cloud.soFlows = soFlows(cloud, host, () => undefined); // Mosquitto: no device reads the stream topics
   const { httpUrl } = await cloud.start();
   return {
     url: broker.url,
@@ -46,6 +81,7 @@ async function mosquitto(): Promise<System> {
     cloud,
     worker: () => workerLogin(worker),
     settle: () => cloud.mqttSettled(),
+    so: soMatrix(host),
     stop: async () => {
       await cloud.stop();
       await broker.stop();
@@ -62,11 +98,12 @@ function httpRows(name: string, start: () => Promise<System>): void {
       sys = await start();
       alice = await tenant(sys.api, 'alice');
       bob = await tenant(sys.api, 'bob');
+      for (const t of [alice, bob]) await sys.so?.create(t.id, soOf(t));
     }, 60_000);
     afterAll(async () => {
       await sys?.stop();
     });
-    for (const row of HTTP_ROWS) {
+    for (const row of [...HTTP_ROWS, ...SO_HTTP_ROWS]) {
       it(`${row.surface}: ${row.attempt}`, async () => {
         expect(await row.refused(sys.api, alice, bob)).toBeUndefined();
         if (row.own !== undefined) expect(await row.own(sys.api, alice, bob)).toBeUndefined();
@@ -76,13 +113,13 @@ function httpRows(name: string, start: () => Promise<System>): void {
 }
 
 httpRows('embedded cloud', embedded);
-aclMatrix('embedded aedes', embedded, { uplinkVerdictRouting: true });
+aclMatrix('embedded aedes', embedded, { uplinkVerdictRouting: true, soDevices: true });
 
 if (mosquittoDynsecAvailable()) {
   httpRows('Mosquitto + dynamic-security', mosquitto);
   // Mosquitto delivers what it accepts; the cloud reads the uplink as one subscriber among the workers (only
   // workers may subscribe to it), so a refused uplink is dropped by each worker's ingest, not by the broker.
-  aclMatrix('Mosquitto + dynamic-security', mosquitto, { uplinkVerdictRouting: false });
+  aclMatrix('Mosquitto + dynamic-security', mosquitto, { uplinkVerdictRouting: false, soDevices: false });
 } else if (process.env['CI'] === 'true') {
   it('Mosquitto with its dynamic-security plugin and mosquitto_ctrl are installed in CI', () => expect(mosquittoDynsecAvailable()).toBe(true));
 } else it.skip('Mosquitto with its dynamic-security plugin is not installed', () => undefined);

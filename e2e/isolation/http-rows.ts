@@ -343,3 +343,46 @@ export const HTTP_ROWS: readonly Row[] = [
     own: async (api, a) => expectStatus(await call(api, 'GET', '/api/v1/notify/dead-letters', a.viewer), 200),
   },
 ];
+
+/** Each tenant's service object in the rows below: `<tenant id>-so`, with a simple stream `s` (made by the system's host). */
+export const soOf = (t: Tenant): string => `${t.id}-so`;
+const subs = (t: Tenant): string => `/api/v1/sos/${soOf(t)}/streams/s/subscriptions`;
+const maps = (t: Tenant): string => `/api/v1/sos/${soOf(t)}/streams/s/mappings`;
+/** A loopback callback nothing listens on: the rows register callbacks, none is delivered. */
+const HOOK = { url: 'http://127.0.0.1:9/hook', secret: 'isolation-callback-secret' };
+
+/** Rows on service objects' streams: run where the system hosts composite streams (the objects exist before). */
+export const SO_HTTP_ROWS: readonly Row[] = [
+  {
+    surface: 'stream subscriptions',
+    attempt: "register a callback on another owner's stream, or as a viewer",
+    refused: async (api, a, b) =>
+      expectStatus(await call(api, 'POST', subs(b), a.admin, HOOK), 404) ?? expectStatus(await call(api, 'POST', subs(a), a.viewer, HOOK), 403),
+    own: async (api, a) => expectStatus(await call(api, 'POST', subs(a), a.admin, HOOK), 201),
+  },
+  {
+    surface: 'stream subscriptions',
+    attempt: "list or delete another owner's subscription",
+    refused: async (api, a, b) => {
+      const id = ((await call(api, 'POST', subs(b), b.admin, HOOK)).body as { id?: string }).id;
+      if (id === undefined) return "bob's own subscription was refused";
+      if (ids(await call(api, 'GET', subs(b), a.admin)).includes(id)) return "bob's subscription listed";
+      return expectStatus(await call(api, 'DELETE', `${subs(b)}/${id}`, a.admin), 404);
+    },
+    own: async (api, a) => {
+      const made = await call(api, 'POST', subs(a), a.admin, HOOK);
+      const id = (made.body as { id: string }).id;
+      return ids(await call(api, 'GET', subs(a), a.viewer)).includes(id)
+        ? expectStatus(await call(api, 'DELETE', `${subs(a)}/${id}`, a.admin), 204)
+        : 'own subscription missing';
+    },
+  },
+  {
+    surface: 'telemetry mappings',
+    attempt: "map one's device into another owner's stream, or another owner's device into one's own",
+    refused: async (api, a, b) =>
+      expectStatus(await call(api, 'POST', maps(b), a.admin, { device: a.device, ev: 'tel', channels: { v: 't' } }), 404) ??
+      expectStatus(await call(api, 'POST', maps(a), a.admin, { device: b.device, ev: 'tel', channels: { v: 't' } }), 400),
+    own: async (api, a) => expectStatus(await call(api, 'POST', maps(a), a.admin, { device: a.device, ev: 'tel', channels: { v: 't' } }), 201),
+  },
+];

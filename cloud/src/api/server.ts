@@ -22,6 +22,7 @@ import { NOTIFY_OPENAPI } from './notify-openapi.ts';
 import { openApiDocument, openApiRoute } from './openapi.ts';
 import { SO_MOVE_OPENAPI } from './so-move-openapi.ts';
 import { SOS_OPENAPI } from './sos-openapi.ts';
+import { SO_SUBSCRIPTIONS_OPENAPI } from './so-subscriptions-openapi.ts';
 import { notifyRoutes, type NotifyApiParts } from './notify.ts';
 import { scheduleRoutes } from './schedules.ts';
 import { sequenceRoutes } from './sequence.ts';
@@ -29,6 +30,8 @@ import { soMoveRoutes } from './so-move.ts';
 import type { SoMover } from '../compose/move.ts';
 import type { ComposeHost } from '../compose/host.ts';
 import { soRoutes } from './sos.ts';
+import { soSubscriptionRoutes } from './so-subscriptions.ts';
+import type { Flows } from '../compose/flows.ts';
 import { streamRoutes } from './streams.ts';
 
 export interface ApiParts {
@@ -39,6 +42,8 @@ export interface ApiParts {
   readonly rules: RulesHost;
   /** Composite streams (service objects): /api/v1/sos. */
   readonly compose?: ComposeHost | undefined;
+  /** Service objects' callback subscriptions and telemetry mappings (compose/flows.ts), when the cloud hosts them. */
+  readonly soFlows?: Pick<Flows, 'callbacks' | 'telemetry'> | undefined;
   readonly registry: Registry;
   readonly mqttConnected: () => boolean;
   readonly gatewayRequest: GatewayRequest;
@@ -90,6 +95,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   if (p.soMover !== undefined) soMoveRoutes(app, p.soMover);
   if (p.compose !== undefined) soRoutes(app, { host: p.compose, ownerExists: (o) => p.functions.owners.publicKey(o) !== undefined });
   if (p.notify !== undefined) notifyRoutes(app, p.notify);
+  if (p.soFlows !== undefined) soSubscriptionRoutes(app, p.soFlows.callbacks, p.soFlows.telemetry);
   openApiRoute(
     app,
     openApiDocument([
@@ -97,6 +103,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
       ...(p.compose !== undefined ? [SOS_OPENAPI] : []),
       ...(p.soMover !== undefined ? [SO_MOVE_OPENAPI] : []),
       ...(p.notify !== undefined ? [NOTIFY_OPENAPI] : []),
+      ...(p.soFlows !== undefined ? [SO_SUBSCRIPTIONS_OPENAPI] : []),
     ]),
   );
   return app;

@@ -18,13 +18,29 @@ export interface MatrixSystem {
   /** Waits until the broker knows of every registry change made so far (Mosquitto's plugin is told asynchronously). */
   settle(): Promise<void>;
   stop(): Promise<void>;
+  /** Service objects behind the stream topics (`<p>/so/...`), when the system hosts them. */
+  readonly so?: SoMatrix | undefined;
+}
+
+/** What the stream-topic rows need of a system's composite-stream host. */
+export interface SoMatrix {
+  /** Installs object `id` of `owner`, with a simple stream `s` of one number channel `v`. */
+  create(owner: string, id: string): Promise<void>;
+  /** The value of `v` last stored on `<id>/s`. */
+  latest(id: string): Promise<number | undefined>;
+  grant(id: string, owner: string): void;
+  revoke(id: string, owner: string): void;
 }
 
 const P = 'ferry';
 const QUIET_MS = 400;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: { readonly uplinkVerdictRouting: boolean }): void {
+/**
+ * `uplinkVerdictRouting`: the broker drops an uplink ingest refused. `soDevices`: devices and gateways may use
+ * the stream topics (the embedded broker asks the host; Mosquitto's static roles carry no rule for them).
+ */
+export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: { readonly uplinkVerdictRouting: boolean; readonly soDevices?: boolean }): void {
   describe(`MQTT ACL matrix: ${name}`, () => {
     let sys: MatrixSystem;
     const keys = new Map<string, Buffer>();
@@ -229,6 +245,52 @@ export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: {
       expect(up).toEqual([]);
       await a.publishAsync(`${P}/up/a1/msg`, signed('a1', 6), { qos: 1 });
       await eventually(() => up.length === 1, 'the good message');
+    });
+
+    it("refuses every device's and gateway's wildcard subscriptions to service objects' streams", async () => {
+      for (const id of ['a1', 'gb']) {
+        const c = await connect(login(id));
+        for (const f of [`${P}/so/#`, `${P}/so/+/s`, `${P}/so/+/+/in`, `${P}/so/so-a/#`]) expect([id, f, await granted(c, f)]).toEqual([id, f, 128]);
+      }
+    });
+
+    it("B neither subscribes to nor feeds A's stream; A's device does both", async (ctx) => {
+      const so = sys.so;
+      if (so === undefined) return ctx.skip();
+      await so.create('owner-a', 'so-a');
+      const b = await connect(login('b1'));
+      expect(await granted(b, `${P}/so/so-a/s`)).toBe(128);
+      await b.publishAsync(`${P}/so/so-a/s/in`, JSON.stringify({ channels: { v: { 'current-value': 66 } }, lastUpdate: 5 }), { qos: 1 }).catch(() => undefined);
+      await sleep(QUIET_MS);
+      expect(await so.latest('so-a')).toBeUndefined();
+      if (o.soDevices !== true) return;
+      const a = await connect(login('a1'));
+      const got: string[] = [];
+      a.on('message', (_t, p) => got.push(p.toString()));
+      expect(await granted(a, `${P}/so/so-a/s`)).toBe(1);
+      await a.publishAsync(`${P}/so/so-a/s/in`, JSON.stringify({ channels: { v: { 'current-value': 7 } }, lastUpdate: 6 }), { qos: 1 });
+      expect(await so.latest('so-a')).toBe(7);
+      await eventually(() => got.length === 1, "A's stream value");
+      expect(b.connected).toBe(true);
+    });
+
+    it("a grant lets B's device read A's stream; revoking it stops the delivery at once", async (ctx) => {
+      const so = sys.so;
+      if (so === undefined || o.soDevices !== true) return ctx.skip();
+      await so.create('owner-a', 'so-g');
+      const a = await connect(login('a1'));
+      const b = await connect(login('b1'));
+      const got: string[] = [];
+      b.on('message', (_t, p) => got.push(p.toString()));
+      so.grant('so-g', 'owner-b');
+      expect(await granted(b, `${P}/so/so-g/s`)).toBe(1);
+      await a.publishAsync(`${P}/so/so-g/s/in`, JSON.stringify({ channels: { v: { 'current-value': 1 } }, lastUpdate: 1 }), { qos: 1 });
+      await eventually(() => got.length === 1, 'the granted value');
+      so.revoke('so-g', 'owner-b');
+      await a.publishAsync(`${P}/so/so-g/s/in`, JSON.stringify({ channels: { v: { 'current-value': 2 } }, lastUpdate: 2 }), { qos: 1 });
+      expect(await so.latest('so-g')).toBe(2);
+      await sleep(QUIET_MS);
+      expect(got).toHaveLength(1);
     });
 
     it('a device removed from the registry is disconnected and cannot log in again', async () => {

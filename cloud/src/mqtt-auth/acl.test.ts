@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allowed, covers, type Identity } from './acl.ts';
+import { allowed, covers, type Identity, soTopic } from './acl.ts';
 
 const P = 'ferry';
 const dev: Identity = { kind: 'device', id: 'th-01', namespace: 'home' };
@@ -101,5 +101,37 @@ describe('MQTT ACL policy', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("service objects' stream topics (soTopic)", () => {
+  const id = fc.string({ minLength: 1, maxLength: 12 }).filter((s) => !/[/+#]/.test(s));
+  it('reads back exactly the ids it was given, out and in', () => {
+    fc.assert(
+      fc.property(id, id, (so, stream) => {
+        expect(soTopic(P, `${P}/so/${so}/${stream}`)).toEqual({ so, stream, dir: 'out' });
+        expect(soTopic(P, `${P}/so/${so}/${stream}/in`)).toEqual({ so, stream, dir: 'in' });
+      }),
+    );
+  });
+  it('never throws, and answers only a topic it rebuilds exactly, with no wildcard or empty level', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.array(fc.constantFrom('ferry', 'so', 'x', '+', '#', '', 'in'), { maxLength: 6 }).map((l) => l.join('/')),
+        ),
+        (t) => {
+          const r = soTopic(P, t);
+          if (r === undefined) return;
+          expect(`${P}/so/${r.so}/${r.stream}${r.dir === 'in' ? '/in' : ''}`).toBe(t);
+          for (const l of [r.so, r.stream]) expect(l === '' || /[/+#]/.test(l)).toBe(false);
+        },
+      ),
+    );
+  });
+  it('refuses wildcards, extra levels and other prefixes', () => {
+    for (const t of ['ferry/so/+/s', 'ferry/so/a/#', 'ferry/so/a', 'ferry/so/a/s/out', 'ferry/so/a/s/in/x', 'other/so/a/s', 'ferry/so//s', 'ferry/so/a/+/in'])
+      expect([t, soTopic(P, t)]).toEqual([t, undefined]);
   });
 });

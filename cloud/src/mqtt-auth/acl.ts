@@ -93,3 +93,38 @@ export function covers(g: readonly string[], f: readonly string[]): boolean {
   }
   return f.length === g.length;
 }
+
+/**
+ * A service object's streams on MQTT (docs/composite-streams.md, "MQTT"): `<p>/so/<so>/<stream>` carries the
+ * stream's stored values out, `<p>/so/<so>/<stream>/in` takes sensor updates in. Who may use them depends on
+ * the objects and grants the cloud holds, so no static rule grants them to a device or gateway: the embedded
+ * broker asks an ObjectTopics port per SUBSCRIBE, per PUBLISH and per delivery. Mosquitto has no such port,
+ * so there only workers use them (the dynamic-security roles carry no rule for them).
+ */
+export interface SoTopic {
+  readonly so: string;
+  readonly stream: string;
+  /** 'out': the stream's values; 'in': sensor updates into it. */
+  readonly dir: 'out' | 'in';
+}
+
+/** `<p>/so/<so>/<stream>[/in]` with literal ids (no wildcard, no empty level), or undefined. */
+export function soTopic(prefix: string, topic: string): SoTopic | undefined {
+  if (!topic.startsWith(`${prefix}/so/`)) return undefined;
+  const l = topic.slice(prefix.length + 4).split('/');
+  if (l.length < 2 || l.length > 3 || l.some((x) => x === '' || x === '+' || x === '#')) return undefined;
+  if (l.length === 3 && l[2] !== 'in') return undefined;
+  return { so: l[0]!, stream: l[1]!, dir: l.length === 3 ? 'in' : 'out' };
+}
+
+/** The port the embedded broker asks about the topics of soTopic (cloud/src/compose/mqtt-gate.ts implements it). */
+export interface ObjectTopics {
+  /** Does this port decide `topic` (a stream's topic, for that access)? Otherwise the static policy does. */
+  owns(access: Access, topic: string): boolean;
+  /** SUBSCRIBE to a stream's values: may `who` read it now? */
+  subscribe(who: Identity, topic: string): Promise<boolean>;
+  /** PUBLISH on a stream's input: takes it as `who`; the PUBACK waits; 'drop': acknowledged, delivered to nobody. */
+  take(who: Identity, topic: string, payload: Buffer | string): Promise<'drop' | undefined>;
+  /** Each delivery of a stream's value: may `who` still receive it (a revoked grant stops it at once)? */
+  deliverable(who: Identity, topic: string): boolean;
+}

@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { TokenBuckets } from '@ferry/base';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import type { Access, Identity } from '../mqtt-auth/acl.ts';
+import type { Access, Identity, ObjectTopics } from '../mqtt-auth/acl.ts';
 import { isRefusal, type Refusal } from '../mqtt-auth/directory.ts';
 import { guardPacketSize, MQTT_LIMITS, type MqttLimits } from './mqtt-limits.ts';
 import type { TlsOptions } from './options.ts';
@@ -90,6 +90,8 @@ export interface BrokerAuth {
   /** The identity of a registered device or gateway as it is now (a gateway's boards change). */
   identityOf(id: string): Identity | undefined;
   allowed(who: Identity, access: Access, topic: string): boolean;
+  /** Service objects' stream topics, decided per message instead of by `allowed` (mqtt-auth/acl.ts ObjectTopics). */
+  readonly objects?: ObjectTopics | undefined;
 }
 
 /** ACL decisions remembered per connection, at most (docs/limits.md): past it the memory starts over. */
@@ -212,6 +214,17 @@ export class EmbeddedBroker {
       return d;
     };
     broker.authorizeSubscribe = (c, sub, callback) => {
+      const who = sessions.get(c)?.who;
+      if (who !== undefined && auth?.objects?.owns('subscribe', sub.topic) === true) {
+        auth.objects.subscribe(who, sub.topic).then(
+          (ok) => {
+            if (!ok) refused(`subscription to ${sub.topic} refused for ${c.id}`);
+            callback(null, ok ? sub : null);
+          },
+          () => callback(null, null),
+        );
+        return;
+      }
       if (decide(c, 'subscribe', sub.topic)) {
         callback(null, sub);
         return;
@@ -221,7 +234,11 @@ export class EmbeddedBroker {
     };
     // Payloads of uplink messages ingest refused: acknowledged, delivered to nobody (see `go` below).
     const dropped = new WeakSet<object>();
-    broker.authorizeForward = (_c, packet) => (typeof packet.payload === 'object' && dropped.has(packet.payload) ? null : packet);
+    broker.authorizeForward = (c, packet) => {
+      if (typeof packet.payload === 'object' && dropped.has(packet.payload)) return null;
+      const who = c === null ? undefined : sessions.get(c)?.who;
+      return who !== undefined && auth?.objects?.owns('subscribe', packet.topic) === true && !auth.objects.deliverable(who, packet.topic) ? null : packet;
+    };
     const buckets = new TokenBuckets({ maxEntries: 100_000 });
     const retained = new Set<string>();
     broker.authorizePublish = (c, packet, callback) => {
@@ -229,7 +246,8 @@ export class EmbeddedBroker {
       // error here; MQTT 3.1.1 §3.3.5 allows either that or a positive acknowledgement): the message is then
       // neither acknowledged nor delivered, so the sender still holds it and a misconfigured client notices.
       // The '$SYS/' topics are nobody's grant.
-      if (c !== null && !decide(c, 'publish', packet.topic)) {
+      const objects = c === null || !sessions.has(c) ? undefined : auth?.objects?.owns('publish', packet.topic) === true ? auth.objects : undefined;
+      if (c !== null && objects === undefined && !decide(c, 'publish', packet.topic)) {
         refused(`publish on ${packet.topic} refused for ${c.id}`);
         callback(new Error(`not authorized to publish on ${packet.topic}`));
         return;
@@ -244,7 +262,13 @@ export class EmbeddedBroker {
         else retained.add(packet.topic);
       }
       const go = (): void => {
-        const taken = c === null ? undefined : o.take(packet.topic, packet.payload);
+        const who = c === null ? undefined : sessions.get(c)?.who;
+        const taken =
+          c === null
+            ? undefined
+            : objects !== undefined && who !== undefined
+              ? objects.take(who, packet.topic, packet.payload)
+              : o.take(packet.topic, packet.payload);
         if (taken === undefined) {
           callback(null);
           return;

@@ -26,6 +26,7 @@ import { Identity } from '../identity/identity.ts';
 import { Ingest } from '../ingest/index.ts';
 import { holdDataDir, type DataDirHold } from '../keys/data-lock.ts';
 import { allowed } from '../mqtt-auth/acl.ts';
+import { composeFlows, type Flows } from '../compose/flows.ts';
 import { type MqttCredential, MqttDirectory, processWorkerCredential } from '../mqtt-auth/directory.ts';
 import { DynsecSync } from '../mqtt-auth/dynsec.ts';
 import { mqttPassword } from '@ferry/message/node';
@@ -90,6 +91,11 @@ export class CloudService {
   /** Composite streams (service objects): the host every composite-stream part goes through (compose/host.ts). */
   readonly compose: ComposeHost;
   readonly #compose: CloudCompose;
+  /**
+   * Service objects' streams to and from MQTT, HTTP callbacks and device telemetry (compose/flows.ts
+   * composeFlows) on this cloud's host, made by start() unless set before it (a test's own host).
+   */
+  soFlows: Flows | undefined = undefined;
   readonly #state: StateParts;
   readonly #intake: Intake;
   readonly #uplink: Uplink;
@@ -203,6 +209,12 @@ export class CloudService {
         authenticate: (c, u, p) => directory.authenticate(c, u, p),
         identityOf: (id) => directory.identityOf(id),
         allowed: (who, access, topic) => allowed(who, access, topic, prefix),
+        objects: {
+          owns: (a, t) => this.soFlows?.mqtt.owns(a, t) === true,
+          subscribe: (w, t) => this.soFlows!.mqtt.subscribe(w, t),
+          take: (w, t, p) => this.soFlows!.mqtt.take(w, t, p),
+          deliverable: (w, t) => this.soFlows!.mqtt.deliverable(w, t),
+        },
       };
       // A removed device is cut off at once; a gateway whose boards changed gets its new grants.
       this.devices.watch({
@@ -292,6 +304,7 @@ export class CloudService {
       this.ops.onEvent(e);
       this.projection.apply(e);
       feed.push(e);
+      this.soFlows?.feed(e);
       // A gateway's rule output for a topic outside its own space: relayed there once verified (rules.ts).
       const relay = relayedTopic(e);
       if (relay !== undefined && e.type === 'message' && relayable(prefix, relay))
@@ -334,6 +347,19 @@ export class CloudService {
     }, 250);
     this.#ticker.unref();
     this.notifier.start(); // first sends what a previous run accepted and did not deliver
+    // Service objects' streams over MQTT, HTTP callbacks and device telemetry, on this cloud's host (tests may
+    // set their own before start). Callbacks reach private addresses only where notifications may.
+    this.soFlows ??= composeFlows({
+      hosting: this.compose,
+      prefix: this.opts.topicPrefix ?? 'ferry',
+      db: this.db,
+      ownerOf: (id) => this.devices.info(id)?.owner,
+      publish: (t, p) => this.#intake.publish(t, p, { qos: 1, retain: false }),
+      worker: this.opts.clientId,
+      callbacks: { allowPrivate: this.opts.notify?.allowPrivateAddresses === true },
+      registry: this.registry,
+      log: (m) => this.#log(m),
+    });
     this.#scheduleTimer = startSchedules(this.schedules, { tickMs: this.opts.scheduleTickMs, log: (m) => this.#log(m) });
     this.#http = await buildApi({
       identity: this.identity,
@@ -344,6 +370,7 @@ export class CloudService {
       schedules: this.schedules,
       rules: this.rules,
       compose: this.compose,
+      soFlows: this.soFlows,
       registry: this.registry,
       mqttConnected: () => this.#intake.client?.connected === true,
       health: this.ops,
@@ -390,6 +417,7 @@ export class CloudService {
     await this.ops.stop();
     this.#uplink.stop();
     this.stateDownlink.stop();
+    await this.soFlows?.stop();
     await this.#scheduleTimer?.stop(); // before the runner, the database and Redis close under a run
     await this.notifier.stop(); // attempts in flight record their outcome before the stores close
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
