@@ -9,8 +9,8 @@
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { ComposeHost } from '@ferry/gateway';
-import { LeasedHosting } from '../cloud/src/compose/leases.ts';
-import { WaveBuffer } from '../cloud/src/compose/leases-store.ts';
+import { LeasedHosting } from '../cloud/src/compose/scale-out/leases.ts';
+import { WaveBuffer } from '../cloud/src/compose/scale-out/wave-store.ts';
 import { RedisComposeStore } from '../cloud/src/storage/redis/compose-store.ts';
 import { OBJECTS, OWNER } from './so-topology.ts';
 

@@ -8,6 +8,7 @@ export { rotateMasterKey, type RotateOptions, type RotationResult, type Rotation
 // The composite-stream engine's JavaScript port on the QuickJS sandbox (docs/composite-streams.md), for hosts.
 export { sandboxJsRunner } from './compose/js-runner.ts';
 export type { Caller, HostedOutput, SoHosting } from './compose/hosting.ts';
+export { LeasedHosting } from './compose/scale-out/leases.ts';
 export { COMPOSE_HISTORY_CAP, SqliteComposeStore } from './storage/sqlite/compose-store.ts';
 export { RedisComposeStore } from './storage/redis/compose-store.ts';
 // Notifications (docs/notifications.md): the event every part reports through CloudService.notify, and what a webhook receiver verifies.

@@ -93,7 +93,12 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   scheduleRoutes(app, p.schedules, p.functions);
   gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
   if (p.soMover !== undefined) soMoveRoutes(app, p.soMover);
-  if (p.compose !== undefined) soRoutes(app, { host: p.compose, ownerExists: (o) => p.functions.owners.publicKey(o) !== undefined });
+  if (p.compose !== undefined)
+    soRoutes(app, {
+      host: p.compose,
+      ownerExists: (o) => p.functions.owners.publicKey(o) !== undefined,
+      ...(p.soMover !== undefined && { push: (...a: Parameters<SoMover['push']>) => p.soMover!.push(...a) }),
+    });
   if (p.notify !== undefined) notifyRoutes(app, p.notify);
   if (p.soFlows !== undefined) soSubscriptionRoutes(app, p.soFlows.callbacks, p.soFlows.telemetry);
   openApiRoute(

@@ -6,8 +6,9 @@
  * open to an owner holding a grant on it. Errors are the FERRY_COMPOSE_* catalog with its statuses.
  */
 import type { FastifyInstance } from 'fastify';
-import { composeError, type ComposeError } from '@ferry/compose';
+import { composeError, type ComposeError, type PushReport } from '@ferry/compose';
 import type { Result } from '@ferry/base';
+import type { SoHosting } from '../compose/hosting.ts';
 import type { ComposeHost } from '../compose/host.ts';
 import { parseGrant } from '../compose/records.ts';
 import { callerOf, sosEventRoutes } from './sos-events.ts';
@@ -19,7 +20,7 @@ export const SO_HISTORY_MAX = 1000;
 const OWNER = /^[A-Za-z0-9._-]{1,32}$/;
 
 /** A result's value, or its typed error thrown for the one error handler to answer. */
-function unwrap<T>(r: Result<T, ComposeError>): T {
+function unwrap<T>(r: Result<T, Error>): T {
   if (!r.ok) throw r.error;
   return r.value;
 }
@@ -38,6 +39,8 @@ type StreamParams = { Params: { so: string; stream: string } };
 
 export interface SoRouteParts {
   readonly host: ComposeHost;
+  /** Where a sensor update goes: the object's host, or the gateway it moved to (compose/move.ts SoMover.push). */
+  readonly push?: ((...a: Parameters<SoHosting['push']>) => Promise<Result<PushReport, Error>>) | undefined;
   /** Whether an owner id is registered (a global caller names one with ?owner=). */
   readonly ownerExists: (owner: string) => boolean;
 }
@@ -72,7 +75,7 @@ export function soRoutes(app: FastifyInstance, p: SoRouteParts): void {
 
   // A sensor update: what happened to it (accepted, not-newer, filtered, ...) and how many values the wave stored.
   app.put<StreamParams>('/api/v1/sos/:so/streams/:stream', { config: { access: 'operator' }, bodyLimit: SO_BODY_LIMITS.update }, async (req) => {
-    const r = unwrap(await host.push(callerOf(req), req.params.so, req.params.stream, req.body));
+    const r = unwrap(await (p.push ?? ((...a) => host.push(...a)))(callerOf(req), req.params.so, req.params.stream, req.body));
     return { outcome: r.outcome, outputs: r.outputs.length };
   });
 

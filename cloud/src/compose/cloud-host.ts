@@ -7,7 +7,9 @@ import { composeError, type ComposeStore, type JsRunner } from '@ferry/compose';
 import { JsSandboxPool } from '@ferry/js-sandbox';
 import type { Registry } from 'prom-client';
 import type { FunctionService } from '../functions/index.ts';
+import { composeFlows, type FlowParts, type Flows, withGatewayValues } from './flows.ts';
 import { functionFnRunner } from './fn-runner.ts';
+import { SoMover, type SoMoveParts } from './move.ts';
 import { ComposeHost, type ComposeHostLimits } from './host.ts';
 import { sandboxJsRunner } from './js-runner.ts';
 import { composeMetrics } from './metrics.ts';
@@ -22,10 +24,20 @@ export interface CloudComposeParts {
   readonly registry: Registry;
   readonly limits?: Partial<ComposeHostLimits> | undefined;
   readonly log: (message: string) => void;
+  /** Moves: a request to a gateway's API over its control channel, and a gateway's record (compose/move.ts). */
+  readonly gatewayRequest: SoMoveParts['gatewayRequest'];
+  readonly gateway: SoMoveParts['gateway'];
 }
+
+/** What the flows need besides the host (compose/flows.ts FlowParts). */
+export type FlowWiring = Omit<FlowParts, 'hosting'>;
 
 export interface CloudCompose {
   readonly host: ComposeHost;
+  /** Moves components between the cloud and gateways, and feeds an object wherever it is. */
+  readonly mover: SoMover;
+  /** Starts the MQTT, HTTP-callback and telemetry flows on the host, hearing the values of moved objects too. */
+  flows(w: FlowWiring): Flows;
   /** Loads the sandbox and installs the persisted objects. */
   start(): Promise<void>;
   close(): void;
@@ -52,8 +64,11 @@ export function cloudCompose(p: CloudComposeParts): CloudCompose {
     relay: p.relay,
   });
   composeMetrics(p.registry, host);
+  const mover = new SoMover({ host, gatewayRequest: p.gatewayRequest, gateway: p.gateway });
   return {
     host,
+    mover,
+    flows: (w) => composeFlows({ ...w, hosting: withGatewayValues(host, mover) }),
     start: async () => {
       pool = await JsSandboxPool.create();
       runner = sandboxJsRunner(pool);

@@ -13,7 +13,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { IngestEvent } from '../ingest/index.ts';
 import { SqliteSubscriptionStore } from './callback-store.ts';
 import { CallbackDispatcher, type CallbackOptions } from './callbacks.ts';
-import type { SoHosting } from './hosting.ts';
+import type { HostedOutput, SoHosting } from './hosting.ts';
 import { SoMqttGate } from './mqtt-gate.ts';
 import { SqliteMappingStore, TelemetryFeed } from './telemetry.ts';
 
@@ -79,6 +79,28 @@ export function composeFlows(p: FlowParts): Flows {
     feed: (e) => telemetry.feed(e),
     async stop() {
       await Promise.all([mqtt.stop(), callbacks.stop(), telemetry.idle()]);
+    },
+  };
+}
+
+/**
+ * The host's seam with the values of objects that moved to a gateway added to its listeners (they come up
+ * through the gateway's outbox, compose/move.ts onGatewayValue), so MQTT subscribers and HTTP callbacks see a
+ * stream's values wherever it is computed.
+ */
+export function withGatewayValues(host: SoHosting, mover: { onGatewayValue(l: (v: HostedOutput) => void): () => void }): SoHosting {
+  return {
+    push: (...a) => host.push(...a),
+    mayRead: (...a) => host.mayRead(...a),
+    moveOut: (...a) => host.moveOut(...a),
+    moveIn: (...a) => host.moveIn(...a),
+    onOutput(listener) {
+      const a = host.onOutput(listener);
+      const b = mover.onGatewayValue(listener);
+      return () => {
+        a();
+        b();
+      };
     },
   };
 }

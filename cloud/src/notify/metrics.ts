@@ -3,7 +3,7 @@
  * outcome since start, and deliveries in flight, on the cloud's /metrics.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Notifier } from './notifier.ts';
+import { Notifier, type NotifierOptions } from './notifier.ts';
 
 export function notifyMetrics(registry: Registry, notifier: Notifier): void {
   new Counter({
@@ -24,4 +24,12 @@ export function notifyMetrics(registry: Registry, notifier: Notifier): void {
       this.set(notifier.inFlight);
     },
   });
+}
+
+/** The cloud's notifier with its metrics on `registry`. */
+export function cloudNotifier(o: NotifierOptions & { readonly registry: Registry }): Notifier {
+  const { registry, ...options } = o;
+  const n = new Notifier(options);
+  notifyMetrics(registry, n);
+  return n;
 }

@@ -9,8 +9,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { TokenBuckets } from '@ferry/base';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import type { Access, Identity, ObjectTopics } from '../mqtt-auth/acl.ts';
-import { isRefusal, type Refusal } from '../mqtt-auth/directory.ts';
+import { type Access, allowed, type Identity, type ObjectTopics } from '../mqtt-auth/acl.ts';
+import { isRefusal, type MqttDirectory, type Refusal } from '../mqtt-auth/directory.ts';
 import { guardPacketSize, MQTT_LIMITS, type MqttLimits } from './mqtt-limits.ts';
 import type { TlsOptions } from './options.ts';
 import type { Payload } from './topic-table.ts';
@@ -328,4 +328,36 @@ export class EmbeddedBroker {
     });
     await new Promise<void>((r) => this.#broker.close(() => r()));
   }
+}
+
+/**
+ * The embedded broker's authentication and ACL (docs/security.md "MQTT"): the directory's identities, the one
+ * policy of mqtt-auth/acl.ts, and service objects' stream topics decided by `objects()` when there is one.
+ * A removed device is cut off at once, and a gateway whose boards changed gets its new grants.
+ */
+export function embeddedAuth(o: {
+  readonly directory: MqttDirectory;
+  readonly devices: { watch(w: { added: () => void; removed: (id: string) => void }): void };
+  readonly prefix: string;
+  readonly broker: () => EmbeddedBroker | undefined;
+  readonly objects: () => ObjectTopics | undefined;
+}): BrokerAuth {
+  o.devices.watch({
+    added: () => o.broker()?.refresh(),
+    removed: (id) => {
+      o.broker()?.disconnect(id);
+      o.broker()?.refresh();
+    },
+  });
+  return {
+    authenticate: (c, u, p) => o.directory.authenticate(c, u, p),
+    identityOf: (id) => o.directory.identityOf(id),
+    allowed: (who, access, topic) => allowed(who, access, topic, o.prefix),
+    objects: {
+      owns: (a, t) => o.objects()?.owns(a, t) === true,
+      subscribe: (w, t) => o.objects()?.subscribe(w, t) ?? Promise.resolve(false),
+      take: (w, t, p) => o.objects()?.take(w, t, p) ?? Promise.resolve('drop'),
+      deliverable: (w, t) => o.objects()?.deliverable(w, t) === true,
+    },
+  };
 }

@@ -1,4 +1,5 @@
 /** @module The options of the cloud service (docs/cloud.md: the CLI flags map onto them). */
+import { isLoopback } from '@ferry/base';
 import type { HttpRates } from '../api/auth.ts';
 import type { MqttLimits } from './mqtt-limits.ts';
 import type { Clock } from '../functions/index.ts';
@@ -136,4 +137,18 @@ export interface CloudOptions {
    * own network; CLI `--notify-allow-private`); the retry policy and the loop's period (tests).
    */
   readonly notify?: { readonly allowPrivateAddresses?: boolean; readonly retry?: Partial<RetryPolicy>; readonly tickMs?: number };
+}
+
+/** Refuses a listen address other than loopback without TLS (or --insecure): what it serves would cross the network in clear. */
+export function checkListenAddresses(opts: CloudOptions): void {
+  for (const [what, addr] of [
+    ['--host', opts.host],
+    ['--http-host', opts.httpHost],
+  ] as const) {
+    if (addr !== undefined && !isLoopback(addr) && opts.insecure !== true && opts.tls === undefined) {
+      throw new RangeError(
+        `${what} ${addr} is not a loopback address: without TLS everything it serves crosses the network in clear; give a certificate (CloudOptions.tls, --tls-cert/--tls-key) or pass --insecure (CloudOptions.insecure) to do it anyway`,
+      );
+    }
+  }
 }

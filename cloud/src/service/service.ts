@@ -25,25 +25,25 @@ import { loadAdminToken } from '../identity/credentials.ts';
 import { Identity } from '../identity/identity.ts';
 import { Ingest } from '../ingest/index.ts';
 import { holdDataDir, type DataDirHold } from '../keys/data-lock.ts';
-import { allowed } from '../mqtt-auth/acl.ts';
-import { composeFlows, type Flows } from '../compose/flows.ts';
+import type { Flows } from '../compose/flows.ts';
+import type { SoMover } from '../compose/move.ts';
+import { soUplinkOf } from '../compose/move-uplink.ts';
 import { type MqttCredential, MqttDirectory, processWorkerCredential } from '../mqtt-auth/directory.ts';
-import { DynsecSync } from '../mqtt-auth/dynsec.ts';
-import { mqttPassword } from '@ferry/message/node';
+import { DynsecWiring } from '../mqtt-auth/dynsec-wiring.ts';
 import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
 import { SqliteIdentityStore } from '../storage/sqlite/identity-store.ts';
 import { callRoute } from './calls.ts';
 import { GatewayControl } from './control.ts';
 import { DownlinkSigner, nextDownlinkEpoch, StateDownlink } from './downlink.ts';
-import type { BrokerAuth } from './broker.ts';
+import { type BrokerAuth, embeddedAuth } from './broker.ts';
 import { Intake } from './intake.ts';
 import { openCloudDb, redisState, sqliteState, type StateParts } from './modes.ts';
-import type { CloudOptions } from './options.ts';
+import { type CloudOptions, checkListenAddresses } from './options.ts';
 import { DEFAULT_PROJECTIONS, Projection } from './projection.ts';
 import { makeFilesPrivate, makePrivateDir } from './private-files.ts';
 import { SecretSealer } from '../functions/tokens/sealed-secret.ts';
-import { Notifier } from '../notify/notifier.ts';
-import { notifyMetrics } from '../notify/metrics.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { cloudNotifier } from '../notify/metrics.ts';
 import type { NotifyEvent } from '../notify/types.ts';
 import { createRulesHost, RulesFeed, relayable, relayedTopic } from './rules.ts';
 import { Uplink } from './uplink.ts';
@@ -90,6 +90,8 @@ export class CloudService {
   readonly mqttCredential: MqttCredential | undefined;
   /** Composite streams (service objects): the host every composite-stream part goes through (compose/host.ts). */
   readonly compose: ComposeHost;
+  /** Moves composite streams between this cloud and gateways, and feeds an object wherever it is (compose/move.ts). */
+  readonly soMover: SoMover;
   readonly #compose: CloudCompose;
   /**
    * Service objects' streams to and from MQTT, HTTP callbacks and device telemetry (compose/flows.ts
@@ -102,9 +104,8 @@ export class CloudService {
   readonly #control: GatewayControl;
   readonly #hold: DataDirHold;
   #http: FastifyInstance | undefined;
-  #dynsec: DynsecSync | undefined;
-  #dynsecStart: (() => Promise<void>) | undefined;
-  #dynsecQueue: Promise<void> = Promise.resolve();
+  /** Scale-out on Mosquitto: its dynamic-security plugin kept in step with the registry (mqtt-auth/dynsec-wiring.ts). */
+  #dynsec: DynsecWiring | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #scheduleTimer: { stop(): Promise<void> } | undefined;
 
@@ -113,16 +114,7 @@ export class CloudService {
     const prefix = opts.topicPrefix ?? 'ferry';
     const log = (m: string): void => this.#log(m);
     const synchronous = opts.synchronous ?? 'NORMAL';
-    for (const [what, addr] of [
-      ['--host', opts.host],
-      ['--http-host', opts.httpHost],
-    ] as const) {
-      if (addr !== undefined && !isLoopback(addr) && opts.insecure !== true && opts.tls === undefined) {
-        throw new RangeError(
-          `${what} ${addr} is not a loopback address: without TLS everything it serves crosses the network in clear; give a certificate (CloudOptions.tls, --tls-cert/--tls-key) or pass --insecure (CloudOptions.insecure) to do it anyway`,
-        );
-      }
-    }
+    checkListenAddresses(opts);
     makePrivateDir(opts.dataDir);
     const admin = loadAdminToken(opts.dataDir, opts.adminToken);
     this.adminToken = admin.token;
@@ -159,8 +151,11 @@ export class CloudService {
       registry: this.registry,
       limits: opts.compose,
       log,
+      gatewayRequest: (...a) => this.gatewayRequest(...a),
+      gateway: (id) => (this.devices.info(id)?.kind === 'gateway' ? { owner: this.devices.info(id)?.owner } : undefined),
     });
     this.compose = this.#compose.host;
+    this.soMover = this.#compose.mover;
     this.identity = new Identity({
       store: new SqliteIdentityStore(this.db),
       adminToken: admin.token,
@@ -184,47 +179,18 @@ export class CloudService {
     this.mqttCredential = own ?? configured;
     let auth: BrokerAuth | undefined;
     const directory = new MqttDirectory(this.devices, [...(own !== undefined ? [own] : []), ...(configured !== undefined ? [configured] : [])]);
-    if (!embedded && opts.mqttDynsec !== undefined) {
-      // Scale-out on Mosquitto: its dynamic-security plugin learns every identity the registry adds or removes.
-      const admin = opts.mqttDynsec;
-      const url = opts.mqttUrl!;
-      this.#dynsecStart = async () => {
-        const sync = await DynsecSync.connect({ url, admin, prefix, identityOf: (id) => directory.identityOf(id), log });
-        this.#dynsec = sync;
-        const devices = this.devices.list().map((d) => ({ id: d.id, password: this.devices.mqttPasswordOf(d.id) }));
-        await sync.syncAll(devices, configured !== undefined ? [configured] : []);
-      };
-      const later = (what: string, f: (sync: DynsecSync) => Promise<void>): void => {
-        this.#dynsecQueue = this.#dynsecQueue.then(async () => {
-          if (this.#dynsec !== undefined) await f(this.#dynsec).catch((e: unknown) => log(`dynsec: ${what}: ${e instanceof Error ? e.message : String(e)}`));
-        });
-      };
-      this.devices.watch({
-        added: (rec, key) => later(`adding ${rec.id}`, (sync) => sync.deviceAdded(rec, mqttPassword(key, rec.id))),
-        removed: (id, rec) => later(`removing ${id}`, (sync) => sync.deviceRemoved(id, rec.gateway)),
+    if (!embedded && opts.mqttDynsec !== undefined)
+      this.#dynsec = new DynsecWiring({
+        url: opts.mqttUrl!,
+        admin: opts.mqttDynsec,
+        prefix,
+        devices: this.devices,
+        directory,
+        workers: configured !== undefined ? [configured] : [],
+        log,
       });
-    }
-    if (embedded && authOn) {
-      auth = {
-        authenticate: (c, u, p) => directory.authenticate(c, u, p),
-        identityOf: (id) => directory.identityOf(id),
-        allowed: (who, access, topic) => allowed(who, access, topic, prefix),
-        objects: {
-          owns: (a, t) => this.soFlows?.mqtt.owns(a, t) === true,
-          subscribe: (w, t) => this.soFlows!.mqtt.subscribe(w, t),
-          take: (w, t, p) => this.soFlows!.mqtt.take(w, t, p),
-          deliverable: (w, t) => this.soFlows!.mqtt.deliverable(w, t),
-        },
-      };
-      // A removed device is cut off at once; a gateway whose boards changed gets its new grants.
-      this.devices.watch({
-        added: () => this.#intake.broker?.refresh(),
-        removed: (id) => {
-          this.#intake.broker?.disconnect(id);
-          this.#intake.broker?.refresh();
-        },
-      });
-    }
+    if (embedded && authOn)
+      auth = embeddedAuth({ directory, devices: this.devices, prefix, broker: () => this.#intake.broker, objects: () => this.soFlows?.mqtt });
     this.#intake = new Intake({
       auth,
       credential: this.mqttCredential,
@@ -294,7 +260,7 @@ export class CloudService {
       pingStore: () => this.#state.ping(),
       rulesBacklog: () => feed.backlog,
       log,
-      notify: opts.health?.notify,
+      notify: opts.health?.notify ?? ((e) => this.notify(e)),
       liveness: opts.health?.liveness,
       ...(opts.health?.checkPeriodMs !== undefined && { checkPeriodMs: opts.health.checkPeriodMs }),
     });
@@ -305,6 +271,8 @@ export class CloudService {
       this.projection.apply(e);
       feed.push(e);
       this.soFlows?.feed(e);
+      const so = soUplinkOf(e); // a gateway's composite-stream values and feeds (compose/move-uplink.ts)
+      if (so !== undefined) void this.soMover.fromGateway(so.gateway, so.d).then((why) => why !== undefined && log(`compose: from ${so.gateway}: ${why}`));
       // A gateway's rule output for a topic outside its own space: relayed there once verified (rules.ts).
       const relay = relayedTopic(e);
       if (relay !== undefined && e.type === 'message' && relayable(prefix, relay))
@@ -312,17 +280,15 @@ export class CloudService {
     });
     ingestMetrics(this.registry, this.ingest);
     this.#notifySealer = new SecretSealer(masterKey, 'ferry notify channel secret');
-    this.notifier = new Notifier({
+    this.notifier = cloudNotifier({
       store: state.notify,
       sealer: this.#notifySealer,
       prefix,
       mqtt: () => this.#intake.client,
       log,
-      ...(opts.notify?.allowPrivateAddresses !== undefined && { allowPrivateAddresses: opts.notify.allowPrivateAddresses }),
-      ...(opts.notify?.retry !== undefined && { retry: opts.notify.retry }),
-      ...(opts.notify?.tickMs !== undefined && { tickMs: opts.notify.tickMs }),
+      registry: this.registry,
+      ...opts.notify,
     });
-    notifyMetrics(this.registry, this.notifier);
   }
 
   /** Tells the notifier something happened: persisted first, delivered after; never throws, never waits. */
@@ -338,7 +304,7 @@ export class CloudService {
   /** Starts the state, the broker (embedded mode), MQTT intake, HTTP API. Returns the URLs in use. */
   async start(): Promise<{ mqttUrl: string; httpUrl: string }> {
     await this.#state.start();
-    await this.#dynsecStart?.(); // the worker's own dynsec client must exist before it connects
+    await this.#dynsec?.start(); // the worker's own dynsec client must exist before it connects
     await this.#compose.start(); // persisted service objects, before any update can arrive
     const mqttUrl = await this.#intake.start();
     this.#ticker = setInterval(() => {
@@ -349,8 +315,7 @@ export class CloudService {
     this.notifier.start(); // first sends what a previous run accepted and did not deliver
     // Service objects' streams over MQTT, HTTP callbacks and device telemetry, on this cloud's host (tests may
     // set their own before start). Callbacks reach private addresses only where notifications may.
-    this.soFlows ??= composeFlows({
-      hosting: this.compose,
+    this.soFlows ??= this.#compose.flows({
       prefix: this.opts.topicPrefix ?? 'ferry',
       db: this.db,
       ownerOf: (id) => this.devices.info(id)?.owner,
@@ -370,6 +335,7 @@ export class CloudService {
       schedules: this.schedules,
       rules: this.rules,
       compose: this.compose,
+      soMover: this.soMover,
       soFlows: this.soFlows,
       registry: this.registry,
       mqttConnected: () => this.#intake.client?.connected === true,
@@ -405,7 +371,7 @@ export class CloudService {
 
   /** Resolves once Mosquitto's dynamic-security plugin has every registry change made so far (scale-out). */
   async mqttSettled(): Promise<void> {
-    await this.#dynsecQueue;
+    await this.#dynsec?.settled();
   }
 
   /** A request to a gateway's REST API over its control channel. */
@@ -425,7 +391,6 @@ export class CloudService {
     this.#compose.close();
     await this.#http?.close();
     await this.#intake.stop();
-    await this.#dynsecQueue;
     await this.#dynsec?.close();
     this.db.close();
     await this.#state.close();

@@ -12,9 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { ComposeStore, StreamValue } from '@ferry/compose';
-import type { RedisComposeStore } from '../storage/redis/compose-store.ts';
-import { COMPOSE_HISTORY_CAP } from '../storage/sqlite/compose-store.ts';
-import type { Script } from '../storage/redis/script.ts';
+import type { RedisComposeStore } from '../../storage/redis/compose-store.ts';
+import { COMPOSE_HISTORY_CAP } from '../../storage/sqlite/compose-store.ts';
+import type { Script } from '../../storage/redis/script.ts';
 
 type Op = { kind: 'L'; key: string; value: StreamValue } | { kind: 'A'; key: string; value: StreamValue } | { kind: 'D'; key: string };
 

@@ -19,10 +19,10 @@
 import type { Result } from '@ferry/base';
 import { type ComposeError, composeError, isComposeError, type PushReport, type SOSnapshot } from '@ferry/compose';
 import type { Redis } from 'ioredis';
-import { StoreError } from '../storage/errors.ts';
-import { runScript } from '../storage/redis/script.ts';
-import type { Caller, HostedOutput, SoHosting } from './hosting.ts';
-import { ACQUIRE, COMMIT, RENEW, type WaveBuffer } from './leases-store.ts';
+import { StoreError } from '../../storage/errors.ts';
+import { runScript } from '../../storage/redis/script.ts';
+import type { Caller, HostedOutput, SoHosting } from '../hosting.ts';
+import { ACQUIRE, COMMIT, RENEW, type WaveBuffer } from './wave-store.ts';
 
 export interface LeasedHostingOptions {
   readonly local: SoHosting;
