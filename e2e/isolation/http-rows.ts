@@ -303,6 +303,18 @@ export const HTTP_ROWS: readonly Row[] = [
       expectStatus(await call(api, 'DELETE', `/api/v1/sos/${a.so}/grants`, a.admin, { stream: 't', to: { owner: b.id } }), 204),
   },
   {
+    surface: 'composite streams',
+    attempt: "move another owner's service object (to the cloud or to a gateway)",
+    refused: async (api, a, b) =>
+      expectStatus(await call(api, 'POST', `/api/v1/sos/${b.so}/move`, a.admin, { to: 'cloud' }), 404) ??
+      expectStatus(await call(api, 'POST', `/api/v1/sos/${b.so}/move`, a.admin, { to: 'gateway:nowhere' }), 404),
+    // Moving one's own object where it already is answers what is there: nothing moves, nothing is refused.
+    own: async (api, a) => {
+      const r = await call(api, 'POST', `/api/v1/sos/${a.so}/move`, a.admin, { to: 'cloud' });
+      return r.status === 404 || r.status === 401 || r.status === 403 ? `own object: ${r.status}` : undefined;
+    },
+  },
+  {
     surface: 'notifications',
     attempt: "read, change, delete or test-send another owner's channel",
     refused: async (api, a, b) =>

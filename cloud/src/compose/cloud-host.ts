@@ -64,7 +64,7 @@ export function cloudCompose(p: CloudComposeParts): CloudCompose {
     relay: p.relay,
   });
   composeMetrics(p.registry, host);
-  const mover = new SoMover({ host, gatewayRequest: p.gatewayRequest, gateway: p.gateway });
+  const mover = new SoMover({ host, gatewayRequest: p.gatewayRequest, gateway: p.gateway, ownerOf: (so) => host.installed.get(so)?.owner });
   return {
     host,
     mover,

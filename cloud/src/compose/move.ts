@@ -39,6 +39,11 @@ export interface SoMoveParts {
   /** The gateway's record (its owner, if it has one), or undefined when `id` is no gateway. */
   readonly gateway: (id: string) => { readonly owner?: string | undefined } | undefined;
   readonly locations?: Locations;
+  /**
+   * The owner of an object the cloud's host holds (undefined: none there). Asked before anything else, so a
+   * move of another owner's object, or of none, answers not found whatever the target.
+   */
+  readonly ownerOf?: (so: string) => string | undefined;
   /** Times a control request that got no answer is sent again (default 2). */
   readonly retries?: number;
 }
@@ -114,6 +119,10 @@ export class SoMover {
 
   async #move(caller: Caller, so: string, to: string): Promise<MoveResult> {
     const gwTo = GATEWAY.exec(to)?.[1];
+    if (this.where(so) === 'cloud' && this.#p.ownerOf !== undefined) {
+      const owner = this.#p.ownerOf(so);
+      if (owner === undefined || (caller.global !== true && caller.owner !== owner)) return notFound(so);
+    }
     if (to !== 'cloud' && gwTo === undefined) return { ok: false, error: new ApiError('FERRY_API_MOVE_TARGET', 'to must be "cloud" or "gateway:<id>"') };
     if (gwTo !== undefined && !this.#mayUse(caller, gwTo))
       return { ok: false, error: new ApiError('FERRY_API_MOVE_TARGET', `no gateway ${gwTo} of this owner`) };
