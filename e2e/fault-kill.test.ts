@@ -16,7 +16,6 @@
  * (its persistent MQTT session gives it back on restart), and releases it took from Redis but never
  * stored (the outbox gives them back after the lease).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,53 +26,15 @@ import { describe, expect, it } from 'vitest';
 import { DeviceRegistry, SqliteDeviceStore, loadMasterKey } from '@ferry/cloud';
 import { encode, type HmacKey } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
-import { useScaleOutParts } from './scale-out-parts.ts';
+import { startCloudWorker as startWorker, type CloudWorker as Worker, useScaleOutParts } from './scale-out-parts.ts';
 import { RedisTimeSeries } from '../cloud/src/storage/redis/time-series.ts';
 import { RedisReorderStore } from '../cloud/src/storage/redis/reorder-store.ts';
-import { ADMIN_TOKEN, getAs } from '@ferry/test-kit/http';
+import { getAs } from '@ferry/test-kit/http';
 
 const SOURCES = 16;
 const PER_SOURCE = 150;
-const CLI = join(import.meta.dirname, '..', 'cli', 'bin', 'ferry.mjs');
 
 const parts = useScaleOutParts();
-
-interface Worker {
-  readonly proc: ChildProcess;
-  readonly httpUrl: string;
-  readonly exited: Promise<number | null>;
-}
-
-/** Starts `ferry cloud start` as a child process and waits for its "ferry cloud:" line (it names the HTTP URL). */
-async function startWorker(id: string, dataDir: string, mqttUrl: string, redisUrl: string): Promise<Worker> {
-  const proc = spawn(
-    process.execPath,
-    [CLI, 'cloud', 'start', '--mqtt', mqttUrl, '--shared', '--redis', redisUrl, '--id', id, '--data', dataDir, '--http-port', '0'],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FERRY_ADMIN_TOKEN: ADMIN_TOKEN } },
-  );
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  let err = '';
-  proc.stderr!.on('data', (b: Buffer) => {
-    err += b.toString();
-  });
-  const httpUrl = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`worker ${id} did not start: ${out}${err}`)), 30_000);
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /ferry cloud: .* HTTP (http:\/\/\S+),/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker ${id} exited ${code}: ${out}${err}`));
-    });
-  });
-  return { proc, httpUrl, exited };
-}
 
 interface Counters {
   accepted: number;

@@ -6,8 +6,8 @@
  * not acknowledged again to the worker that is left (as any client retries), which takes the lease after it
  * expires. Every composite's stored history equals an unmoved run's: every output once, nothing missing.
  *
- * The workers stand in for the cloud's composite-stream host; once that host is wired to LeasedHosting, the
- * same test runs against `ferry cloud start --redis` workers.
+ * The workers here are the lease alone over an engine, so a kill can land inside a wave (a slowed store);
+ * e2e/so-cloud-kill.test.ts does the same to `ferry cloud start --redis` workers through the REST API.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';

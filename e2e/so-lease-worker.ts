@@ -1,8 +1,8 @@
 /**
  * A scale-out worker for the lease tests (test support, run as its own process): a ComposeEngine over
  * RedisComposeStore through the lease's WaveBuffer, wrapped in LeasedHosting, fed over a small loopback HTTP
- * channel (POST / {so, stream, update} answers the push; GET /held the components this worker holds). It
- * stands in for the cloud's composite-stream host until that host is wired to LeasedHosting.
+ * channel (POST / {so, stream, update} answers the push; GET /held the components this worker holds): the
+ * lease without the rest of the cloud, its store slowed so that a kill lands inside a wave.
  *
  * Usage: tsx e2e/so-lease-worker.ts <redis url> <worker id> <key prefix>; prints `ready <port>`.
  */

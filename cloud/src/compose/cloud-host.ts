@@ -7,6 +7,10 @@ import { composeError, type ComposeStore, type JsRunner } from '@ferry/compose';
 import { JsSandboxPool } from '@ferry/js-sandbox';
 import type { Registry } from 'prom-client';
 import type { FunctionService } from '../functions/index.ts';
+import type { Redis } from 'ioredis';
+import type { HostedOutput, SoHosting } from './hosting.ts';
+import { LeasedHosting } from './scale-out/leases.ts';
+import type { WaveBuffer } from './scale-out/wave-store.ts';
 import { composeFlows, type FlowParts, type Flows, withGatewayValues } from './flows.ts';
 import { functionFnRunner } from './fn-runner.ts';
 import { SoMover, type SoMoveParts } from './move.ts';
@@ -27,6 +31,8 @@ export interface CloudComposeParts {
   /** Moves: a request to a gateway's API over its control channel, and a gateway's record (compose/move.ts). */
   readonly gatewayRequest: SoMoveParts['gatewayRequest'];
   readonly gateway: SoMoveParts['gateway'];
+  /** Scale-out: components leased to one worker at a time, their waves committed through `buffer`. */
+  readonly lease?: { readonly redis: Redis; readonly buffer: WaveBuffer; readonly worker: string } | undefined;
 }
 
 /** What the flows need besides the host (compose/flows.ts FlowParts). */
@@ -34,13 +40,18 @@ export type FlowWiring = Omit<FlowParts, 'hosting'>;
 
 export interface CloudCompose {
   readonly host: ComposeHost;
+  /**
+   * What feeds and moves go through: the host itself embedded; in scale-out the lease (LeasedHosting) over
+   * it from start(), so each component computes on one worker, and listeners hear what this worker committed.
+   */
+  readonly hosting: SoHosting;
   /** Moves components between the cloud and gateways, and feeds an object wherever it is. */
   readonly mover: SoMover;
   /** Starts the MQTT, HTTP-callback and telemetry flows on the host, hearing the values of moved objects too. */
   flows(w: FlowWiring): Flows;
   /** Loads the sandbox and installs the persisted objects. */
   start(): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function cloudCompose(p: CloudComposeParts): CloudCompose {
@@ -64,16 +75,41 @@ export function cloudCompose(p: CloudComposeParts): CloudCompose {
     relay: p.relay,
   });
   composeMetrics(p.registry, host);
-  const mover = new SoMover({ host, gatewayRequest: p.gatewayRequest, gateway: p.gateway, ownerOf: (so) => host.installed.get(so)?.owner });
+  // The lease starts with start(): a worker must not run another's requests before its sandbox is loaded.
+  let leased: LeasedHosting | undefined;
+  const listeners = new Set<(o: HostedOutput) => void>();
+  const tell = (o: HostedOutput): void => {
+    for (const l of listeners) l(o);
+  };
+  if (p.lease === undefined) host.onOutput(tell);
+  const hosting: SoHosting = {
+    push: (...a) => (leased ?? host).push(...a),
+    mayRead: (...a) => host.mayRead(...a),
+    moveOut: (...a) => (leased ?? host).moveOut(...a),
+    moveIn: (...a) => (leased ?? host).moveIn(...a),
+    onOutput: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+  const mover = new SoMover({ host: hosting, gatewayRequest: p.gatewayRequest, gateway: p.gateway, ownerOf: (so) => host.installed.get(so)?.owner });
   return {
     host,
+    hosting,
     mover,
-    flows: (w) => composeFlows({ ...w, hosting: withGatewayValues(host, mover) }),
+    flows: (w) => composeFlows({ ...w, hosting: withGatewayValues(hosting, mover) }),
     start: async () => {
       pool = await JsSandboxPool.create();
       runner = sandboxJsRunner(pool);
       await host.start();
+      if (p.lease !== undefined) {
+        leased = new LeasedHosting({ local: host, ...p.lease, componentOf: (so) => host.componentName(so) });
+        leased.onOutput(tell);
+      }
     },
-    close: () => pool?.close(),
+    close: async () => {
+      await leased?.close();
+      pool?.close();
+    },
   };
 }

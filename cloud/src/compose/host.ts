@@ -251,16 +251,33 @@ export class ComposeHost implements SoHosting {
     return { ok: true, value: undefined };
   }
 
+  /** The objects linked to `so` by references, either way, as installed here. */
+  #component(so: string): { ids: string[]; deps: (id: string) => readonly string[] | undefined } {
+    const deps = (id: string): readonly string[] | undefined => {
+      const s = this.engine.so(id);
+      return s === undefined ? undefined : [...s.groups.values()].flatMap((g) => g.soIds);
+    };
+    return { ids: componentOf(so, deps, this.#installed.keys()), deps };
+  }
+
+  /**
+   * The name of `so`'s connected component, the same on every worker that took in the same changes: its
+   * smallest object id (a scale-out lease is taken per component, compose/scale-out/leases.ts).
+   */
+  async componentName(so: string): Promise<string> {
+    return this.#exclusive(async () => {
+      await this.#sync(so);
+      return this.#component(so).ids.sort()[0] ?? so;
+    });
+  }
+
   async moveOut(caller: Caller, so: string): Promise<R<readonly SOSnapshot[]>> {
     return this.#exclusive(async () => {
       const rec = await this.#sync(so);
       if (rec === undefined || !owns(caller, rec.owner)) return notFound(so);
-      const deps = (id: string): readonly string[] | undefined => {
-        const s = this.engine.so(id);
-        return s === undefined ? undefined : [...s.groups.values()].flatMap((g) => g.soIds);
-      };
+      const { ids: component, deps } = this.#component(so);
       const ids = dependencyOrder(
-        componentOf(so, deps, this.#installed.keys()),
+        component,
         (x) => x,
         (x) => deps(x) ?? [],
       );

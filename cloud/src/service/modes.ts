@@ -29,6 +29,7 @@ import type { OutputRelay, SoRecordStore } from '../compose/records.ts';
 import { SqliteComposeStore } from '../storage/sqlite/compose-store.ts';
 import { SqliteSoRecords } from '../storage/sqlite/so-records.ts';
 import { RedisComposeStore } from '../storage/redis/compose-store.ts';
+import { WaveBuffer } from '../compose/scale-out/wave-store.ts';
 import { RedisSoRecords } from '../storage/redis/so-records.ts';
 import { RedisOutputRelay } from '../storage/redis/output-relay.ts';
 
@@ -45,7 +46,16 @@ export interface StateParts {
   readonly functions: FunctionStores;
   readonly schedules: { readonly store: ScheduleStore; readonly leases: LeaseStore };
   /** Composite streams: values, and service-object records with their grants (cloud.db, or Redis). */
-  readonly compose: { readonly store: ComposeStore; readonly records: SoRecordStore; readonly relay?: OutputRelay };
+  /**
+   * Composite streams: values, and service-object records with their grants (cloud.db, or Redis). Scale-out
+   * also leases each connected component to one worker, whose waves its WaveBuffer commits (compose/scale-out).
+   */
+  readonly compose: {
+    readonly store: ComposeStore;
+    readonly records: SoRecordStore;
+    readonly relay?: OutputRelay;
+    readonly lease?: { readonly redis: Redis; readonly buffer: WaveBuffer };
+  };
   /** Notification channels, subscriptions and deliveries (docs/notifications.md "Storage"). */
   readonly notify: NotifyStore;
   /** Before the first message or call. */
@@ -106,12 +116,13 @@ export function redisState(o: { url: string; masterKey: Uint8Array; log: (msg: s
   const functions = redisFunctionStores(redis, { masterKey: o.masterKey, subscriber: redis.duplicate(), onError: (e) => o.log(`functions: ${e.message}`) });
   const store = new RedisScheduleStore({ redis, masterKey: o.masterKey });
   const relay = new RedisOutputRelay(redis);
+  const buffer = new WaveBuffer(new RedisComposeStore({ redis }));
   return {
     reorder,
     series: new RedisTimeSeries({ redis }),
     functions,
     schedules: { store, leases: new RedisLeaseStore({ redis, schedules: store }) },
-    compose: { store: new RedisComposeStore({ redis }), records: new RedisSoRecords(redis), relay },
+    compose: { store: buffer, records: new RedisSoRecords(redis), relay, lease: { redis, buffer } },
     notify: new RedisNotifyStore({ redis }),
     start: async () => {
       await functions.load(); // the shared function stores, before any call can arrive (MQTT or HTTP)

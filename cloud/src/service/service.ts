@@ -153,6 +153,7 @@ export class CloudService {
       log,
       gatewayRequest: (...a) => this.gatewayRequest(...a),
       gateway: (id) => (this.devices.info(id)?.kind === 'gateway' ? { owner: this.devices.info(id)?.owner } : undefined),
+      lease: state.compose.lease && { ...state.compose.lease, worker: opts.clientId ?? `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}` },
     });
     this.compose = this.#compose.host;
     this.soMover = this.#compose.mover;
@@ -388,7 +389,7 @@ export class CloudService {
     await this.notifier.stop(); // attempts in flight record their outcome before the stores close
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     await this.functions.runner.close();
-    this.#compose.close();
+    await this.#compose.close();
     await this.#http?.close();
     await this.#intake.stop();
     await this.#dynsec?.close();
