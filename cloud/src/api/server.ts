@@ -11,6 +11,11 @@ import type { Scheduler } from '../functions/schedules/scheduler.ts';
 import type { Ingest } from '../ingest/index.ts';
 import type { Identity } from '../identity/identity.ts';
 import { authenticate, type HttpRates } from './auth.ts';
+import { broadcastRoutes } from './broadcasts.ts';
+import { commandRoutes } from './commands.ts';
+import type { Broadcasts } from '../commands/broadcast.ts';
+import type { CommandService } from '../commands/service.ts';
+import type { DeviceTags } from '../commands/tags.ts';
 import { deviceRoutes } from './devices.ts';
 import { identityRoutes } from './identity.ts';
 import { functionRoutes } from './functions.ts';
@@ -30,6 +35,8 @@ export interface ApiParts {
   readonly mqttConnected: () => boolean;
   readonly gatewayRequest: GatewayRequest;
   readonly identity: Identity;
+  /** Commands to devices, broadcasts and device tags (docs/actions.md). */
+  readonly commands?: { readonly service: CommandService; readonly broadcasts: Broadcasts; readonly tags: DeviceTags } | undefined;
   /** Requests per second per credential (auth.ts HTTP_RATES by default). */
   readonly rates?: HttpRates | undefined;
   /** Where the errors no catalog names go (the reply says nothing of them). */
@@ -67,5 +74,9 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   functionRoutes(app, p.functions);
   scheduleRoutes(app, p.schedules, p.functions);
   gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
+  if (p.commands !== undefined) {
+    commandRoutes(app, p.commands.service, p.devices);
+    broadcastRoutes(app, p.commands.service, p.commands.broadcasts, p.commands.tags, p.devices);
+  }
   return app;
 }

@@ -3,6 +3,8 @@ import type { HttpRates } from '../api/auth.ts';
 import type { MqttLimits } from './mqtt-limits.ts';
 import type { Clock } from '../functions/index.ts';
 import type { ProjectionRule } from './projection.ts';
+import type { CommandLimits } from '../commands/limits.ts';
+import type { CommandEvent } from '../commands/service.ts';
 
 export interface TlsOptions {
   readonly cert: string;
@@ -113,4 +115,8 @@ export interface CloudOptions {
    * same-run baseline (bench/ingest.ts), to measure what authentication costs; the CLI never sets it.
    */
   readonly mqttAuth?: false;
+  /** Command delivery: queue depth, overflow policy, visibility timeout, attempts, rates (docs/actions.md "Limits"). */
+  readonly commands?: Partial<CommandLimits>;
+  /** Told when a command failed, expired or was rejected (docs/actions.md "Lifecycle"); the notifications part subscribes here. */
+  readonly notify?: (e: CommandEvent) => void;
 }

@@ -15,6 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import type { RulesHost } from '@ferry/rules-host';
 import { buildApi } from '../api/server.ts';
+import { Commands } from '../commands/index.ts';
 import { ingestMetrics } from '../api/health.ts';
 import { DeviceRegistry, loadMasterKey } from '../devices/registry.ts';
 import { FunctionService, InProcessRunner, PoolRunner, Scheduler, startSchedules, systemClock } from '../functions/index.ts';
@@ -27,6 +28,9 @@ import { type MqttCredential, MqttDirectory, processWorkerCredential } from '../
 import { DynsecSync } from '../mqtt-auth/dynsec.ts';
 import { mqttPassword } from '@ferry/message/node';
 import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
+import { SqliteCommandStore } from '../storage/sqlite/command-store.ts';
+import { RedisCommandStore } from '../storage/redis/command-store.ts';
+import { Redis } from 'ioredis';
 import { SqliteIdentityStore } from '../storage/sqlite/identity-store.ts';
 import { callRoute } from './calls.ts';
 import { GatewayControl } from './control.ts';
@@ -66,6 +70,8 @@ export class CloudService {
   readonly downlink: DownlinkSigner;
   /** The signed namespace-state snapshot of each device, re-published from a timer (downlink.ts). */
   readonly stateDownlink: StateDownlink;
+  /** Commands to devices: lifecycle, broadcasts, tags (docs/actions.md). */
+  readonly commands: Commands;
   readonly registry = new Registry();
   /**
    * The worker credential this process's own MQTT connections present: the configured one (mqttUsername /
@@ -211,10 +217,29 @@ export class CloudService {
     this.#intake.table.add(this.#uplink.route());
     this.downlink = new DownlinkSigner((id) => this.devices.downlinkKey(id), nextDownlinkEpoch(this.db));
     this.#intake.table.add(callRoute(this.functions, prefix, (t, p) => publish(t, p), this.downlink));
+    const cmdRedis = opts.redisUrl !== undefined ? new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 }) : undefined;
+    this.commands = new Commands({
+      db: this.db,
+      store: cmdRedis !== undefined ? new RedisCommandStore({ redis: cmdRedis }) : new SqliteCommandStore(this.db),
+      redis: cmdRedis,
+      embedded,
+      prefix,
+      epoch: this.downlink.epoch,
+      keyOf: (id) => this.devices.downlinkKey(id),
+      placeOf: (id) => this.devices.placeOf(id),
+      devices: () => this.devices.list(),
+      publish: (t, p) => publish(t, p),
+      log,
+      limits: opts.commands,
+      notify: opts.notify,
+    });
     this.#control = new GatewayControl(this.#intake, this.devices.secretOf, prefix, this.registry); // adds the control-reply route
 
     this.rules = createRulesHost({
-      publish: (t, p) => publish(t, p),
+      // A rule output on `<prefix>/cmd/<device>` is a command (docs/actions.md "Triggers").
+      publish: (t, p) => {
+        if (!this.commands.ruleOutput(t, p)) publish(t, p);
+      },
       gatewayRequest: (...a) => this.gatewayRequest(...a),
       log,
       isGateway: (id) => this.devices.info(id)?.kind === 'gateway',
@@ -245,6 +270,7 @@ export class CloudService {
     this.ingest.subscribe((e) => {
       this.projection.apply(e);
       feed.push(e);
+      this.commands.released(e);
       // A gateway's rule output for a topic outside its own space: relayed there once verified (rules.ts).
       const relay = relayedTopic(e);
       if (relay !== undefined && e.type === 'message' && relayable(prefix, relay))
@@ -263,6 +289,8 @@ export class CloudService {
     await this.#state.start();
     await this.#dynsecStart?.(); // the worker's own dynsec client must exist before it connects
     const mqttUrl = await this.#intake.start();
+    if (this.#intake.broker !== undefined) this.commands.attach(this.#intake.broker.events);
+    this.commands.start();
     this.#ticker = setInterval(() => {
       void this.ingest.tick();
       this.rules.tick();
@@ -277,6 +305,7 @@ export class CloudService {
       functions: this.functions,
       schedules: this.schedules,
       rules: this.rules,
+      commands: this.commands,
       registry: this.registry,
       mqttConnected: () => this.#intake.client?.connected === true,
       gatewayRequest: (...a) => this.gatewayRequest(...a),
@@ -307,6 +336,7 @@ export class CloudService {
   async stop(): Promise<void> {
     this.#uplink.stop();
     this.stateDownlink.stop();
+    await this.commands.stop();
     await this.#scheduleTimer?.stop(); // before the runner, the database and Redis close under a run
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     await this.functions.runner.close();
