@@ -47,7 +47,7 @@ export function parseTarget(v: unknown): Target {
 
 export interface BroadcastStatus {
   readonly id: string;
-  readonly createdAt: number;
+  readonly created_at: number;
   readonly target: unknown;
   readonly devices: number;
   readonly counts: Record<CommandState, number>;
@@ -140,7 +140,7 @@ export class Broadcasts {
         states[s] = list;
       });
     }
-    return { id: b.id, createdAt: b.createdAt, target: b.target, devices: b.commands.length, counts, states };
+    return { id: b.id, created_at: b.createdAt, target: b.target, devices: b.commands.length, counts, states };
   }
 
   /** Cancels every command of the broadcast that is still live; returns how many were. */

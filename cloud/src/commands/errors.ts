@@ -1,7 +1,7 @@
 /**
  * @module The command catalog (7600-7699): every way sending, broadcasting, cancelling or reading a command
  * to a device is refused has one code (FERRY_CMD_*), one number and one HTTP status (docs/actions.md
- * "Errors"). Sub-ranges: 760x the request, 761x the device and the queue, 762x limits, 763x state.
+ * "Errors"). Sub-ranges: 760x the request, 761x the device and the queue, 762x limits, 763x a command's state.
  */
 import { defineErrors } from '@ferry/base';
 
@@ -26,7 +26,6 @@ const CMD = defineErrors(
     FERRY_CMD_TOO_MANY_DEVICES: { num: 7621, status: 413, doc: 'a broadcast target names or matches more devices than one broadcast may reach' },
     FERRY_CMD_NOT_FOUND: { num: 7630, status: 404, doc: 'no command or broadcast with this id among those the credential may see' },
     FERRY_CMD_FINISHED: { num: 7631, status: 409, doc: 'the command is acked, rejected, expired or failed already: there is nothing to cancel' },
-    FERRY_CMD_UNAVAILABLE: { num: 7640, status: 503, doc: 'commands are not available on this cloud (its command store is not running)' },
   },
   { package: '@ferry/cloud', errorName: 'CommandError' },
 );
