@@ -14,6 +14,7 @@ import { tokenCommands } from './token.ts';
 import { ownerCommands } from './owner.ts';
 import { fnCommands } from './fn.ts';
 import { ruleCommands } from './rule.ts';
+import { actionCommands } from './action.ts';
 import { demoCommand } from './demo.ts';
 import { processIo, type Io } from './io.ts';
 import { UsageError } from './usage.ts';
@@ -40,6 +41,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program.addCommand(tokenCommands(io, setCode));
   program.addCommand(fnCommands(io, setCode));
   program.addCommand(ruleCommands(io, setCode));
+  program.addCommand(actionCommands(io, setCode));
   program.addCommand(demoCommand(io, setCode));
   inheritSettings(program);
   try {
