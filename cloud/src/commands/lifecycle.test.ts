@@ -63,18 +63,21 @@ describe('command lifecycle (embedded)', () => {
     ]);
   });
 
-  it('sends again after the visibility timeout (a new attempt, a new sequence) and fails once attempts are used up', async () => {
+  it('sends again after the visibility timeout (a new attempt, the same (ep, sq)) and fails once attempts are used up', async () => {
     t = await testCloud({ commands: { visibilityMs: 200, maxAttempts: 3, sweepMs: 50 } });
     let seen = 0;
-    const dev = await t.device('th-4', { answer: () => (++seen === 2 ? { status: 'acked' } : 'silent') });
+    const dev = await t.device('th-4', { answer: () => (++seen === 2 ? { status: 'acked' } : 'drop') });
     const id = await send(t, { device: 'th-4', command: { n: 1 } });
     await until(async () => (await state(t!, id))['state'] === 'acked', 'acked on the second delivery');
     expect([(await state(t, id))['attempts'], dev.applied.get(id)]).toEqual([2, 1]);
 
+    // A device that took the command and never answered refuses the copies as replays: the command fails
+    // after its attempts rather than being applied twice.
     dev.answerWith(() => 'silent');
     const lost = await send(t, { device: 'th-4', command: { n: 2 } });
     await until(async () => (await state(t!, lost))['state'] === 'failed', 'failed', 5000);
     expect(await state(t, lost)).toMatchObject({ attempts: 3, reason: 'attempts' });
+    expect(dev.refused).toBe(2);
     expect(t.events.map((e) => e.kind)).toEqual(['command.failed']);
   });
 

@@ -50,6 +50,11 @@ export interface DeviceQueue {
   readonly ep: number;
   readonly sq: number;
   readonly nextSeq: number;
+  /**
+   * When a queue with commands waiting and none in flight is looked at again (the sweep then sends if the
+   * device is online): what a sender that died between queueing and sending left behind is picked up.
+   */
+  readonly recheckAt?: number | undefined;
 }
 
 export const emptyQueue = (device: string): DeviceQueue => ({ device, live: [], ep: 0, sq: -1, nextSeq: 0 });
@@ -99,7 +104,7 @@ export function enqueue(
     live = live.filter((x) => x !== victim);
     finished.push(finish(victim, 'failed', r.createdAt, 'overflow'));
   }
-  return { next: { ...q, live: [...live, rec], nextSeq: q.nextSeq + 1 }, finished, result: { accepted: rec } };
+  return { next: { ...q, live: [...live, rec], nextSeq: q.nextSeq + 1, recheckAt: r.createdAt + policy.visibilityMs }, finished, result: { accepted: rec } };
 }
 
 /**
@@ -116,22 +121,30 @@ export function sweep(q: DeviceQueue, now: number, policy: QueuePolicy): Step<un
       else live.push({ ...r, state: 'queued', visibleAt: undefined, updatedAt: now });
     } else live.push(r);
   }
-  return { next: finished.length === 0 && live.every((r, i) => r === q.live[i]) ? q : { ...q, live }, finished, result: undefined };
+  const recheck = !live.some(inFlight) && live.length > 0 && (q.recheckAt ?? 0) <= now;
+  if (finished.length === 0 && !recheck && live.every((r, i) => r === q.live[i])) return { next: q, finished, result: undefined };
+  return { next: { ...q, live, ...(recheck && { recheckAt: now + policy.visibilityMs }) }, finished, result: undefined };
 }
 
 /**
- * Takes the next command to send when none is in flight: the highest lane, oldest first. It becomes `sent`
- * with one more attempt and the next (ep, sq) of the device: `ep` is the sender's downlink epoch, or the
- * queue's if another worker's was higher, so the sequence only grows whoever sends.
+ * Takes the next command to send when none is in flight: one that timed out first (it may have been
+ * applied with its answer still on the way), else the highest lane, oldest first. It becomes `sent` with one
+ * more attempt. A command sent before goes again under the same (ep, sq) while nothing was signed for the
+ * device after it: a device that applied it refuses the copy as a replay, so a late answer never costs a
+ * second application. Otherwise it takes the device's next (ep, sq): `ep` is the sender's downlink epoch,
+ * or the queue's if another worker's was higher, so the sequence only grows whoever sends.
  */
 export function claim(q: DeviceQueue, now: number, ep: number, policy: QueuePolicy): Step<CommandRecord | undefined> {
   const s = sweep(q, now, policy);
   const live = s.next.live;
   if (live.some(inFlight)) return { ...s, result: undefined };
-  const pick = live.filter((r) => r.state === 'queued').sort((a, b) => rank(a.priority) - rank(b.priority) || a.seq - b.seq)[0];
+  const pick = live
+    .filter((r) => r.state === 'queued')
+    .sort((a, b) => Number(b.attempts > 0) - Number(a.attempts > 0) || rank(a.priority) - rank(b.priority) || a.seq - b.seq)[0];
   if (pick === undefined) return { ...s, result: undefined };
-  const useEp = Math.max(ep, s.next.ep);
-  const sq = useEp === s.next.ep ? s.next.sq + 1 : 0;
+  const again = pick.ep !== undefined && pick.ep === s.next.ep && pick.sq === s.next.sq;
+  const useEp = again ? s.next.ep : Math.max(ep, s.next.ep);
+  const sq = again ? s.next.sq : useEp === s.next.ep ? s.next.sq + 1 : 0;
   const sent: CommandRecord = { ...pick, state: 'sent', attempts: pick.attempts + 1, visibleAt: now + policy.visibilityMs, ep: useEp, sq, updatedAt: now };
   return { next: { ...s.next, ep: useEp, sq, live: live.map((r) => (r === pick ? sent : r)) }, finished: s.finished, result: sent };
 }
@@ -165,9 +178,9 @@ export function cancel(q: DeviceQueue, id: string, now: number): Step<CommandRec
   return { next: { ...q, live: q.live.filter((x) => x !== r) }, finished: [f], result: f };
 }
 
-/** When the queue next needs a sweep (an expiry or a visibility timeout); undefined when it is empty. */
+/** When the queue next needs a sweep (an expiry, a visibility timeout, a recheck); undefined when it is empty. */
 export function nextDue(q: DeviceQueue): number | undefined {
-  let due: number | undefined;
+  let due: number | undefined = q.live.length > 0 && !q.live.some(inFlight) ? q.recheckAt : undefined;
   for (const r of q.live) {
     const t = inFlight(r) ? Math.min(r.expiresAt, r.visibleAt ?? r.expiresAt) : r.expiresAt;
     due = due === undefined ? t : Math.min(due, t);

@@ -20,14 +20,21 @@ const cmd = (device: string, priority: Priority = 'normal', at = 1000) => ({
 
 export function commandStoreContract(name: string, make: () => CommandStore): void {
   describe(`CommandStore contract: ${name}`, () => {
-    it('stores an enqueued command, finds it by id, and lists its device as due by its expiry', async () => {
+    it('stores an enqueued command, finds it by id, and lists its device as due for a recheck', async () => {
       const s = make();
       const dev = `d${++n}`;
       const c = cmd(dev);
       await s.update(dev, (q) => enqueue(q, c, POLICY));
       expect((await s.get(c.id))?.state).toBe('queued');
-      expect(await s.due(c.expiresAt - 1, 100)).not.toContain(dev);
-      expect(await s.due(c.expiresAt, 100)).toContain(dev);
+      const recheck = c.createdAt + POLICY.visibilityMs;
+      expect(await s.due(recheck - 1, 100)).not.toContain(dev);
+      expect(await s.due(recheck, 100)).toContain(dev);
+      await s.update(dev, (q) => answer(q, c.id, 'acked', undefined, recheck)); // a queued command takes no answer
+      await s.update(dev, (q) => claim(q, recheck, 1, POLICY));
+      expect(await s.due(recheck + POLICY.visibilityMs - 1, 100)).not.toContain(dev); // in flight: due at its visibility timeout
+      expect(await s.due(recheck + POLICY.visibilityMs, 100)).toContain(dev);
+      await s.update(dev, (q) => answer(q, c.id, 'acked', undefined, recheck + 1));
+      expect(await s.due(Number.MAX_SAFE_INTEGER, 100)).not.toContain(dev); // empty: never due
     });
 
     it('claims in priority order with a growing (ep, sq), and keeps a finished command readable', async () => {

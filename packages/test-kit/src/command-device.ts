@@ -11,8 +11,12 @@ import { DownlinkWindow, encode, verifyDownlink, type HmacKey, type Json } from 
 import { downlinkKey, hmacKey } from '@ferry/message/node';
 import { deviceLogin } from './mqtt-login.ts';
 
-/** What the device does with a verified, fresh command: answer it (`acked` or `rejected`), or stay silent. */
-export type CommandAnswer = { readonly status: 'acked' | 'rejected'; readonly reason?: string } | 'silent';
+/**
+ * What the device does with a verified, fresh command: answer it (`acked` or `rejected`); stay `silent`
+ * (it took the command's (ep, sq) but never answers, as a board that died before applying it); or `drop` it
+ * (as if it never arrived: a copy of the same token is then taken).
+ */
+export type CommandAnswer = { readonly status: 'acked' | 'rejected'; readonly reason?: string } | 'silent' | 'drop';
 
 export interface CommandDeviceOptions {
   readonly url: string;
@@ -99,13 +103,14 @@ export class CommandDevice {
       this.dropped++;
       return;
     }
-    if (!this.window.accept('cmd', v.value.ep, v.value.sq)) {
+    const a = this.window.fresh('cmd', v.value.ep, v.value.sq) ? this.#answer(body.cmd ?? null, id) : undefined;
+    if (a === 'drop') return;
+    if (a === undefined || !this.window.accept('cmd', v.value.ep, v.value.sq)) {
       this.refused++;
       void this.uplink('cmd.ack', { id, status: 'rejected', reason: 'replayed' }).catch(() => undefined);
       this.#wake();
       return;
     }
-    const a = this.#answer(body.cmd ?? null, id);
     if (a !== 'silent' && a.status === 'acked') {
       this.applied.set(id, (this.applied.get(id) ?? 0) + 1);
       this.order.push(id);
