@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
+import { noDelay } from '@ferry/mqtt-rest';
 import { DownlinkWindow, encode, verifyDownlink, type HmacKey, type Json } from '@ferry/message';
 import { downlinkKey, hmacKey } from '@ferry/message/node';
 import { deviceLogin } from './mqtt-login.ts';
@@ -66,7 +67,8 @@ export class CommandDevice {
   /** Connects, subscribes to its command topic and resolves once the subscription is granted. */
   static async connect(o: CommandDeviceOptions): Promise<CommandDevice> {
     const login = deviceLogin(o.id, o.key);
-    const client = await mqtt.connectAsync(o.url, { ...login, reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4 });
+    // noDelay: a command and its answer are small packets; Nagle plus delayed ACKs would add ~40 ms a hop.
+    const client = noDelay(await mqtt.connectAsync(o.url, { ...login, reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4 }));
     const d = new CommandDevice(o, client);
     client.on('message', (_topic, payload) => d.#take(payload.toString()));
     await client.subscribeAsync(`${d.#prefix}/dn/${o.id}/cmd`, { qos: 1 });
