@@ -13,7 +13,7 @@ import { signDownlink, type HmacKey, type Json } from '@ferry/message';
 import type { IngestEvent } from '../ingest/index.ts';
 import { CommandError } from './errors.ts';
 import { COMMAND_LIMITS, DEFAULT_TTL_S, MAX_COMMAND_BYTES, MAX_TTL_S, type CommandLimits } from './limits.ts';
-import { answer, cancel, claim, delivered, enqueue, sweep, type CommandRecord, type Priority, type QueuePolicy } from './model.ts';
+import { answer, cancel, claim, delivered, enqueue, sweep, type CommandRecord, type Priority, type QueuePolicy, type Step } from './model.ts';
 import type { CommandStore } from './store.ts';
 
 /** What a notifier is told (the notifications part subscribes through CloudOptions.notify). */
@@ -115,12 +115,21 @@ export class CommandService {
       createdAt: now,
       expiresAt: now + ttlS * 1000,
     };
-    const step = await this.#p.store.update(r.device, (q) => enqueue(q, rec, this.#policy));
+    // An online device's next command is claimed in the same store step as the new one is queued.
+    const online = await this.#p.online(r.device);
+    type Made = { queued: ReturnType<typeof enqueue>['result']; send: CommandRecord | undefined };
+    const step = await this.#p.store.update(r.device, (q): Step<Made> => {
+      const e = enqueue(q, rec, this.#policy);
+      if (!online || 'refused' in e.result) return { ...e, result: { queued: e.result, send: undefined } };
+      const c = claim(e.next, now, this.#p.epoch, this.#policy);
+      return { next: c.next, finished: [...e.finished, ...c.finished], result: { queued: e.result, send: c.result } };
+    });
     this.#finished(step.finished);
-    if ('refused' in step.result)
+    const { queued, send } = step.result;
+    if ('refused' in queued)
       throw new CommandError('FERRY_CMD_QUEUE_FULL', `the queue of ${r.device} holds ${this.limits.depth} commands (overflow: ${this.limits.overflow})`);
-    void this.pump(r.device);
-    return step.result.accepted;
+    if (send !== undefined) this.#send(send);
+    return send?.id === queued.accepted.id ? send : queued.accepted;
   }
 
   async get(id: string): Promise<CommandRecord | undefined> {
@@ -141,31 +150,38 @@ export class CommandService {
       if (!(await this.#p.online(device))) return;
       const step = await this.#p.store.update(device, (q) => claim(q, this.#now(), this.#p.epoch, this.#policy));
       this.#finished(step.finished);
-      const c = step.result;
-      if (c === undefined) return;
-      const key = this.#p.keyOf(device);
-      const now = this.#now();
-      const t =
-        key === undefined
-          ? undefined
-          : signDownlink(
-              { aud: device, ev: 'cmd', ep: c.ep!, sq: c.sq!, nowMs: now, ttlMs: Math.max(1, c.expiresAt - now), body: { id: c.id, cmd: c.cmd } },
-              key,
-            );
-      // Not sent (device removed, or unsignable): the visibility timeout gives it back, and its attempts run out.
-      if (t === undefined || !t.ok) return this.#p.log(`commands: ${c.id} for ${device} not signed: ${t?.ok === false ? t.error.message : 'no key'}`);
-      if (this.#sent.size > 100_000) {
-        this.#sent.clear(); // transport acknowledgements only upgrade a state: losing some is harmless
-        this.#sentTo.clear();
-      }
-      const old = this.#sentTo.get(device);
-      if (old !== undefined) this.#sent.delete(old);
-      this.#sent.set(t.value, { device, id: c.id, ep: c.ep!, sq: c.sq! });
-      this.#sentTo.set(device, t.value);
-      this.#p.publish(`${this.#p.prefix}/dn/${device}/cmd`, t.value);
+      if (step.result !== undefined) this.#send(step.result);
     } catch (e) {
       this.#p.log(`commands: sending to ${device}: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /** Signs a claimed command (`exp` = its expiry) and publishes it; the store has it `sent` already. */
+  #send(c: CommandRecord): void {
+    const device = c.device;
+    const key = this.#p.keyOf(device);
+    const now = this.#now();
+    const t =
+      key === undefined
+        ? undefined
+        : signDownlink(
+            { aud: device, ev: 'cmd', ep: c.ep!, sq: c.sq!, nowMs: now, ttlMs: Math.max(1, c.expiresAt - now), body: { id: c.id, cmd: c.cmd } },
+            key,
+          );
+    // Not sent (device removed, or unsignable): the visibility timeout gives it back, and its attempts run out.
+    if (t === undefined || !t.ok) {
+      this.#p.log(`commands: ${c.id} for ${device} not signed: ${t?.ok === false ? t.error.message : 'no key'}`);
+      return;
+    }
+    if (this.#sent.size > 100_000) {
+      this.#sent.clear(); // transport acknowledgements only upgrade a state: losing some is harmless
+      this.#sentTo.clear();
+    }
+    const old = this.#sentTo.get(device);
+    if (old !== undefined) this.#sent.delete(old);
+    this.#sent.set(t.value, { device, id: c.id, ep: c.ep!, sq: c.sq! });
+    this.#sentTo.set(device, t.value);
+    this.#p.publish(`${this.#p.prefix}/dn/${device}/cmd`, t.value);
   }
 
   /** The transport acknowledged a `cmd` token to its receiver (embedded broker: the client's PUBACK). */

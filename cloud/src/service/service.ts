@@ -233,6 +233,7 @@ export class CloudService {
       limits: opts.commands,
       notify: opts.notify,
     });
+    this.devices.watch({ removed: (id) => this.commands.tags.remove(id) });
     this.#control = new GatewayControl(this.#intake, this.devices.secretOf, prefix, this.registry); // adds the control-reply route
 
     this.rules = createRulesHost({
