@@ -212,8 +212,18 @@ export class CommandService {
       if (status === 'acked' || status === 'rejected') {
         const id = d['id'];
         try {
-          const step = await this.#p.store.update(e.kid, (q) => answer(q, id, status, reason, this.#now()));
+          // The answer and the claim of the next command in one store step, when the device is online.
+          const online = await this.#p.online(e.kid);
+          const now = this.#now();
+          const step = await this.#p.store.update(e.kid, (q): Step<CommandRecord | undefined> => {
+            const a = answer(q, id, status, reason, now);
+            if (!online) return { ...a, result: undefined };
+            const c = claim(a.next, now, this.#p.epoch, this.#policy);
+            return { next: c.next, finished: [...a.finished, ...c.finished], result: c.result };
+          });
           this.#finished(step.finished);
+          if (step.result !== undefined) this.#send(step.result);
+          return;
         } catch (x) {
           this.#p.log(`commands: answer of ${e.kid}: ${x instanceof Error ? x.message : String(x)}`);
         }
