@@ -2,8 +2,8 @@
  * @module `npm run bench:actions`: commands to devices (docs/actions.md). 1. One command round trip, cloud
  * to a lightweight device over MQTT and back as a signed `cmd.ack` through ingest, until the command is
  * `acked` in the store: p50/p99, against a baseline measured in the same run, a plain MQTT request/reply
- * through the same embedded broker. 2. One broadcast to N devices (BENCH_DEVICES, default 2000; 10 000 if
- * the machine allows) held by a few child processes: time until 99 % and 100 % are acked, and the commands
+ * through the same embedded broker. 2. One broadcast to N devices (BENCH_DEVICES, default 10 000; fewer on a
+ * small machine) held by a few child processes: time until 99 % and 100 % are acked, and the commands
  * lost and applied twice (both must be 0). Embedded cloud (aedes, SQLite). Ends with one JSON line.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -20,7 +20,7 @@ import { median, progress } from './lib.ts';
 
 const RUNS = 5;
 const TRIPS = 200;
-const DEVICES = Number(process.env['BENCH_DEVICES'] ?? 2000);
+const DEVICES = Number(process.env['BENCH_DEVICES'] ?? 10_000);
 const CHILDREN = 4;
 const BROADCASTS = 3;
 

@@ -38,6 +38,8 @@ export interface CommandsOptions {
   log(msg: string): void;
   readonly limits?: Partial<CommandLimits> | undefined;
   readonly notify?: ((e: CommandEvent) => void) | undefined;
+  /** The device's stored `cmd.ack` bodies since `from` (CommandPorts.answers). */
+  readonly answers?: ((device: string, from: number) => Promise<readonly unknown[]>) | undefined;
 }
 
 export class Commands {
@@ -68,6 +70,7 @@ export class Commands {
       prefix: o.prefix,
       limits,
       notify: o.notify,
+      answers: o.answers,
       log: o.log,
     });
     this.tags = new DeviceTags(o.db);

@@ -81,6 +81,22 @@ describe('command lifecycle (embedded)', () => {
     expect(t.events.map((e) => e.kind)).toEqual(['command.failed']);
   });
 
+  it('takes an answer ingest stored late (after the re-order timeout, never released) before sending again', async () => {
+    t = await testCloud({ commands: { visibilityMs: 4000, sweepMs: 50 } });
+    const dev = await t.device('th-8', { answer: () => 'silent' });
+    const id = await send(t, { device: 'th-8', command: { n: 1 } });
+    await until(async () => (await state(t!, id))['state'] !== 'queued', 'sent');
+    await dev.uplink('tel', { t: 20 }, 0);
+    await dev.uplink('tel', { t: 21 }, 2); // waits for 1, released past the re-order timeout (2 s) with 1 as a gap
+    await until(() => t!.cloud.ingest.counters().gap === 1, 'the gap', 5000);
+    await dev.uplink('cmd.ack', { id, status: 'acked' }, 1); // late: stored, not released
+    await until(() => t!.cloud.ingest.counters().late_stored === 1, 'stored late', 5000);
+    expect((await state(t, id))['state']).not.toBe('acked');
+    await until(async () => (await state(t!, id))['state'] === 'acked', 'acked from the stored answer', 8000);
+    expect(await state(t, id)).toMatchObject({ attempts: 1 });
+    expect(dev.refused).toBe(0); // found before any copy was sent
+  });
+
   it('records a rejection with its reason, and the next command goes', async () => {
     t = await testCloud();
     const dev = await t.device('th-5', {

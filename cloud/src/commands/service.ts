@@ -41,6 +41,12 @@ export interface CommandPorts {
   readonly prefix: string;
   readonly limits?: Partial<CommandLimits> | undefined;
   readonly notify?: ((e: CommandEvent) => void) | undefined;
+  /**
+   * The `d` of the device's `cmd.ack` messages ingest stored since `from` (ms), late ones included: an answer
+   * whose release a crashed worker never handed on, or that arrived after the re-order timeout, is found
+   * here before its command is sent again.
+   */
+  readonly answers?: ((device: string, from: number) => Promise<readonly unknown[]>) | undefined;
   readonly now?: () => number;
   log(msg: string): void;
 }
@@ -209,6 +215,12 @@ export class CommandService {
     if (c['ev'] === 'cmd.ack' && typeof d === 'object' && d !== null && typeof d['id'] === 'string') {
       const status = d['status'];
       const reason = typeof d['reason'] === 'string' && ACK_REASON.test(d['reason']) ? d['reason'] : undefined;
+      if (status === 'rejected' && reason === 'replayed') {
+        // The device took this very token before: its answer may be stored without having reached us.
+        const c = await this.#p.store.get(d['id']).catch(() => undefined);
+        if (c?.device === e.kid && (c.state === 'sent' || c.state === 'delivered')) await this.#recover(c).catch(() => undefined);
+        return;
+      }
       if (status === 'acked' || status === 'rejected') {
         const id = d['id'];
         try {
@@ -239,6 +251,8 @@ export class CommandService {
     try {
       const now = this.#now();
       for (const device of await this.#p.store.due(now, 1000)) {
+        const late = (await this.#p.store.queue(device)).live.find((r) => (r.state === 'sent' || r.state === 'delivered') && (r.visibleAt ?? 0) <= now);
+        if (late !== undefined) await this.#recover(late);
         const step = await this.#p.store.update(device, (q) => sweep(q, now, this.#policy));
         this.#finished(step.finished);
         await this.pump(device);
@@ -252,6 +266,18 @@ export class CommandService {
     } finally {
       this.#sweeping = false;
     }
+  }
+
+  /** Takes a stored answer of `c` that never reached the command store (see CommandPorts.answers). */
+  async #recover(c: CommandRecord): Promise<void> {
+    const found = (await this.#p.answers?.(c.device, c.createdAt - 1))?.find((d) => (d as { id?: unknown } | null)?.id === c.id) as
+      | { status?: unknown; reason?: unknown }
+      | undefined;
+    if (found === undefined || (found.status !== 'acked' && found.status !== 'rejected') || found.reason === 'replayed') return;
+    const status = found.status;
+    const reason = typeof found.reason === 'string' && ACK_REASON.test(found.reason) ? found.reason : undefined;
+    const step = await this.#p.store.update(c.device, (q) => answer(q, c.id, status, reason, this.#now()));
+    this.#finished(step.finished);
   }
 
   log(msg: string): void {

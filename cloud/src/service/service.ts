@@ -232,6 +232,7 @@ export class CloudService {
       log,
       limits: opts.commands,
       notify: opts.notify,
+      answers: async (device, from) => (await this.ingest.series.query(`${device}/cmd.ack`, from, Date.now() + 1)).map((p) => p.value),
     });
     this.devices.watch({ removed: (id) => this.commands.tags.remove(id) });
     this.#control = new GatewayControl(this.#intake, this.devices.secretOf, prefix, this.registry); // adds the control-reply route

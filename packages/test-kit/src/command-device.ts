@@ -80,12 +80,13 @@ export class CommandDevice {
     this.#answer = f;
   }
 
-  /** A signed uplink message of event `ev` (a sign of life: scale-out clouds take the device as online). */
-  async uplink(ev: string, d: Json): Promise<void> {
-    const t = encode(
-      { header: { kid: this.id, ep: this.#ep, sq: this.#sq++ }, claims: { iss: this.id, iat: Math.floor(Date.now() / 1000), ev, d } },
-      this.#key,
-    );
+  /**
+   * A signed uplink message of event `ev` (a sign of life: scale-out clouds take the device as online), under
+   * the next sequence number, or `sq` (tests that make a message arrive late).
+   */
+  async uplink(ev: string, d: Json, sq?: number): Promise<void> {
+    const seq = sq ?? this.#sq++;
+    const t = encode({ header: { kid: this.id, ep: this.#ep, sq: seq }, claims: { iss: this.id, iat: Math.floor(Date.now() / 1000), ev, d } }, this.#key);
     if (!t.ok) throw t.error;
     await this.#client.publishAsync(`${this.#prefix}/up/${this.id}/msg`, t.value, { qos: 1 });
   }
