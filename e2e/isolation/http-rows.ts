@@ -1,7 +1,8 @@
 /**
  * The HTTP rows of the tenant-isolation matrix: owner alice's credentials against owner bob's objects, over
  * every HTTP surface (devices, streams, sequences, gateways, API tokens, functions, white-lists, namespace
- * state, function tokens, schedules, rules, composite streams, notifications). Each row is an attempt that must be refused and, where the
+ * state, function tokens, schedules, rules, composite streams, notifications, commands, broadcasts, device tags). Each
+ * row is an attempt that must be refused and, where the
  * surface allows one, the same action on alice's own object, which must succeed: a row that refuses
  * everything fails too. Tenants are set up over the API only, so the rows run against any cloud mode.
  */
@@ -236,6 +237,64 @@ export const HTTP_ROWS: readonly Row[] = [
       return r.status === 204 ? 'deleted' : undefined;
     },
     own: async (api, a) => (ids(await call(api, 'GET', '/api/functions/schedules', a.priv)).includes(a.scheduleId) ? undefined : 'own schedule missing'),
+  },
+  {
+    surface: 'commands',
+    attempt: "command another owner's device, alone or in a batch",
+    refused: async (api, a, b) =>
+      expectStatus(await call(api, 'POST', '/api/v1/commands', a.admin, { device: b.device, command: { reboot: true } }), 404) ??
+      ((
+        (await call(api, 'POST', '/api/v1/commands/batch', a.admin, { items: [{ device: b.device, command: { n: 1 } }] })).body as {
+          results: { code?: string }[];
+        }
+      ).results[0]?.code === 'FERRY_CMD_DEVICE_NOT_FOUND'
+        ? undefined
+        : 'batch item not refused'),
+    own: async (api, a) => expectStatus(await call(api, 'POST', '/api/v1/commands', a.admin, { device: a.device, command: { reboot: true } }), 202),
+  },
+  {
+    surface: 'commands',
+    attempt: "read or cancel another owner's command",
+    refused: async (api, a, b) => {
+      const id = ((await call(api, 'POST', '/api/v1/commands', b.admin, { device: b.device, command: { n: 1 } })).body as { id: string }).id;
+      return (
+        expectStatus(await call(api, 'GET', `/api/v1/commands/${id}`, a.admin), 404) ??
+        expectStatus(await call(api, 'DELETE', `/api/v1/commands/${id}`, a.admin), 404)
+      );
+    },
+    own: async (api, a) => {
+      const id = ((await call(api, 'POST', '/api/v1/commands', a.admin, { device: a.device, command: { n: 1 } })).body as { id: string }).id;
+      return expectStatus(await call(api, 'GET', `/api/v1/commands/${id}`, a.viewer), 200);
+    },
+  },
+  {
+    surface: 'broadcasts',
+    attempt: "broadcast to another owner's device; read or cancel another owner's broadcast; `all` reaches only one's own",
+    refused: async (api, a, b) => {
+      const listed = expectStatus(await call(api, 'POST', '/api/v1/broadcasts', a.admin, { target: { devices: [b.device] }, command: { n: 1 } }), 404);
+      if (listed !== undefined) return listed;
+      const theirs = ((await call(api, 'POST', '/api/v1/broadcasts', b.admin, { target: { all: true }, command: { n: 1 } })).body as { id: string }).id;
+      const read =
+        expectStatus(await call(api, 'GET', `/api/v1/broadcasts/${theirs}`, a.admin), 404) ??
+        expectStatus(await call(api, 'DELETE', `/api/v1/broadcasts/${theirs}`, a.admin), 404);
+      if (read !== undefined) return read;
+      const mine = ((await call(api, 'POST', '/api/v1/broadcasts', a.admin, { target: { all: true }, command: { n: 1 } })).body as { id: string }).id;
+      const st = (await call(api, 'GET', `/api/v1/broadcasts/${mine}`, a.viewer)).body as { states: Record<string, string[]> };
+      return Object.values(st.states)
+        .flat()
+        .some((d) => d.startsWith(`${b.id}-`))
+        ? "bob's device in alice's broadcast"
+        : undefined;
+    },
+    own: async (api, a) => expectStatus(await call(api, 'POST', '/api/v1/broadcasts', a.admin, { target: { devices: [a.device] }, command: { n: 1 } }), 202),
+  },
+  {
+    surface: 'device tags',
+    attempt: "tag or read the tags of another owner's device",
+    refused: async (api, a, b) =>
+      expectStatus(await call(api, 'PUT', `/api/v1/devices/${b.device}/tags`, a.admin, { tags: { x: '1' } }), 404) ??
+      expectStatus(await call(api, 'GET', `/api/v1/devices/${b.device}/tags`, a.admin), 404),
+    own: async (api, a) => expectStatus(await call(api, 'PUT', `/api/v1/devices/${a.device}/tags`, a.admin, { tags: { x: '1' } }), 200),
   },
   {
     surface: 'rules',

@@ -11,6 +11,11 @@ import type { Scheduler } from '../functions/schedules/scheduler.ts';
 import type { Ingest } from '../ingest/index.ts';
 import type { Identity } from '../identity/identity.ts';
 import { authenticate, type HttpRates } from './auth.ts';
+import { broadcastRoutes } from './broadcasts.ts';
+import { commandRoutes } from './commands.ts';
+import type { Broadcasts } from '../commands/broadcast.ts';
+import type { CommandService } from '../commands/service.ts';
+import type { DeviceTags } from '../commands/tags.ts';
 import { deviceRoutes } from './devices.ts';
 import { identityRoutes } from './identity.ts';
 import { functionRoutes } from './functions.ts';
@@ -18,6 +23,7 @@ import { gatewayRoutes, type GatewayRequest } from './gateways.ts';
 import { healthRoutes } from './health.ts';
 import { healthV1Routes, type HealthSource } from './health-v1.ts';
 import { HEALTH_OPENAPI } from './health-openapi.ts';
+import { COMMANDS_OPENAPI } from './commands-openapi.ts';
 import { NOTIFY_OPENAPI } from './notify-openapi.ts';
 import { openApiDocument, openApiRoute } from './openapi.ts';
 import { SO_MOVE_OPENAPI } from './so-move-openapi.ts';
@@ -50,6 +56,8 @@ export interface ApiParts {
   readonly identity: Identity;
   /** The notification routes (docs/notifications.md). */
   readonly notify?: NotifyApiParts | undefined;
+  /** Commands to devices, broadcasts and device tags (docs/actions.md). */
+  readonly commands?: { readonly service: CommandService; readonly broadcasts: Broadcasts; readonly tags: DeviceTags } | undefined;
   /** Requests per second per credential (auth.ts HTTP_RATES by default). */
   readonly rates?: HttpRates | undefined;
   /** Where the errors no catalog names go (the reply says nothing of them). */
@@ -101,6 +109,10 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
     });
   if (p.notify !== undefined) notifyRoutes(app, p.notify);
   if (p.soFlows !== undefined) soSubscriptionRoutes(app, p.soFlows.callbacks, p.soFlows.telemetry);
+  if (p.commands !== undefined) {
+    commandRoutes(app, p.commands.service, p.devices);
+    broadcastRoutes(app, p.commands.service, p.commands.broadcasts, p.commands.tags, p.devices);
+  }
   openApiRoute(
     app,
     openApiDocument([
@@ -109,6 +121,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
       ...(p.soMover !== undefined ? [SO_MOVE_OPENAPI] : []),
       ...(p.notify !== undefined ? [NOTIFY_OPENAPI] : []),
       ...(p.soFlows !== undefined ? [SO_SUBSCRIPTIONS_OPENAPI] : []),
+      ...(p.commands !== undefined ? [COMMANDS_OPENAPI] : []),
     ]),
   );
   return app;

@@ -224,6 +224,22 @@ export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: {
       expect(got.sort()).toEqual([`${P}/dn/a1/cmd a.signed.command`, `${P}/dn/ab/cmd b.signed.command`]);
     });
 
+    it("B cannot read A's commands, nor publish one on A's command topic or the cloud's command space; A reads its own", async () => {
+      const b = await connect(login('b1'));
+      for (const f of [`${P}/dn/a1/cmd`, `${P}/dn/+/cmd`, `${P}/cmd/#`]) expect([f, await granted(b, f)]).toEqual([f, 128]);
+      const a = await connect(login('a1'));
+      const got: string[] = [];
+      a.on('message', (_t, p) => got.push(p.toString()));
+      expect(await granted(a, `${P}/dn/a1/cmd`)).toBe(1);
+      b.publish(`${P}/dn/a1/cmd`, 'forged', { qos: 0 });
+      b.publish(`${P}/cmd/a1`, '{"command":{"reboot":true}}', { qos: 0 });
+      await sleep(QUIET_MS);
+      expect(got).toEqual([]);
+      const w = await connect(sys.worker());
+      await w.publishAsync(`${P}/dn/a1/cmd`, 'from-the-cloud', { qos: 1 });
+      await eventually(() => got.length === 1, "the cloud's command");
+    });
+
     it('a gateway publishes for the boards attached to it, not for another owner’s', async () => {
       const up = await watch(`${P}/up/ab/#`);
       const gb = await connect(login('gb'));

@@ -126,6 +126,11 @@ export class EmbeddedBroker {
     return (this.#broker as unknown as { clients: Record<string, Client> }).clients;
   }
 
+  /** Client events for command delivery (commands/presence.ts): `subscribe`, `clientDisconnect`, and `ack` (a client's PUBACK). */
+  get events(): Pick<Aedes, 'on'> {
+    return this.#broker;
+  }
+
   /** Closes the connection of identity `id` (a device removed from the registry). */
   disconnect(id: string): void {
     this.#clients()[id]?.close();

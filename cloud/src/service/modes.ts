@@ -14,6 +14,9 @@ import type { Arrival, ReorderStore, TimeSeriesStore } from '../ingest/index.ts'
 import type { NotifyStore } from '../notify/types.ts';
 import { SqliteNotifyStore } from '../storage/sqlite/notify-store.ts';
 import { RedisNotifyStore } from '../storage/redis/notify-store.ts';
+import { RedisCommandStore } from '../storage/redis/command-store.ts';
+import { SqliteCommandStore } from '../storage/sqlite/command-store.ts';
+import type { CommandStore } from '../commands/store.ts';
 import { arrivalCodec } from '../storage/ref-codec.ts';
 import { openSqlite } from '../storage/sqlite/db.ts';
 import { sqliteFunctionStores } from '../storage/sqlite/function-stores.ts';
@@ -58,6 +61,8 @@ export interface StateParts {
   };
   /** Notification channels, subscriptions and deliveries (docs/notifications.md "Storage"). */
   readonly notify: NotifyStore;
+  /** Commands to devices (docs/actions.md); scale-out also shares who was seen lately on its own connection. */
+  readonly commands: { readonly store: CommandStore; readonly redis?: Redis };
   /** Before the first message or call. */
   start(): Promise<void>;
   /** Reaches the store (readiness, docs/operations.md); throws or rejects when it cannot. */
@@ -94,6 +99,7 @@ export function sqliteState(o: { dataDir: string; synchronous: 'FULL' | 'NORMAL'
     schedules: { store: new SqliteScheduleStore(o.cloudDb, { masterKey: o.masterKey }), leases: new SqliteLeaseStore(o.cloudDb) },
     compose: { store: new SqliteComposeStore(o.cloudDb), records: new SqliteSoRecords(o.cloudDb) },
     notify: new SqliteNotifyStore(o.cloudDb),
+    commands: { store: new SqliteCommandStore(o.cloudDb) },
     start: async () => {},
     ping: () => {
       store.prepare('SELECT 1').get();
@@ -116,6 +122,7 @@ export function redisState(o: { url: string; masterKey: Uint8Array; log: (msg: s
   const functions = redisFunctionStores(redis, { masterKey: o.masterKey, subscriber: redis.duplicate(), onError: (e) => o.log(`functions: ${e.message}`) });
   const store = new RedisScheduleStore({ redis, masterKey: o.masterKey });
   const relay = new RedisOutputRelay(redis);
+  const cmdRedis = redis.duplicate(); // the commands close their own connection
   const buffer = new WaveBuffer(new RedisComposeStore({ redis }));
   return {
     reorder,
@@ -124,6 +131,7 @@ export function redisState(o: { url: string; masterKey: Uint8Array; log: (msg: s
     schedules: { store, leases: new RedisLeaseStore({ redis, schedules: store }) },
     compose: { store: buffer, records: new RedisSoRecords(redis), relay, lease: { redis, buffer } },
     notify: new RedisNotifyStore({ redis }),
+    commands: { store: new RedisCommandStore({ redis: cmdRedis }), redis: cmdRedis },
     start: async () => {
       await functions.load(); // the shared function stores, before any call can arrive (MQTT or HTTP)
       await reorder.reindex(); // a worker that died between a step and its due-index update left a source unindexed

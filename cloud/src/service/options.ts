@@ -7,6 +7,7 @@ import type { ProjectionRule } from './projection.ts';
 import type { Notify } from '../health/events.ts';
 import type { ComposeHostLimits } from '../compose/host.ts';
 import type { RetryPolicy } from '../notify/notifier.ts';
+import type { CommandLimits } from '../commands/limits.ts';
 
 export interface TlsOptions {
   readonly cert: string;
@@ -137,6 +138,8 @@ export interface CloudOptions {
    * own network; CLI `--notify-allow-private`); the retry policy and the loop's period (tests).
    */
   readonly notify?: { readonly allowPrivateAddresses?: boolean; readonly retry?: Partial<RetryPolicy>; readonly tickMs?: number };
+  /** Command delivery: queue depth, overflow policy, visibility timeout, attempts, rates (docs/actions.md "Limits"). */
+  readonly commands?: Partial<CommandLimits>;
 }
 
 /** Refuses a listen address other than loopback without TLS (or --insecure): what it serves would cross the network in clear. */

@@ -14,10 +14,11 @@ import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import type { RulesHost } from '@ferry/rules-host';
-import { buildApi } from '../api/server.ts';
+import { cloudApi } from './api.ts';
 import { CloudOps } from '../health/ops.ts';
 import { makeProbe, startProbe, watchLiveness } from './health.ts';
 import { timedRunner } from '../health/timed-runner.ts';
+import { Commands } from '../commands/index.ts';
 import { ingestMetrics } from '../api/health.ts';
 import { DeviceRegistry, loadMasterKey } from '../devices/registry.ts';
 import { FunctionService, InProcessRunner, PoolRunner, Scheduler, startSchedules, systemClock } from '../functions/index.ts';
@@ -47,7 +48,7 @@ import { cloudNotifier } from '../notify/metrics.ts';
 import type { NotifyEvent } from '../notify/types.ts';
 import { createRulesHost, RulesFeed, relayable, relayedTopic } from './rules.ts';
 import { Uplink } from './uplink.ts';
-import { cloudCompose, type CloudCompose } from '../compose/cloud-host.ts';
+import { cloudCompose, type CloudCompose } from './compose.ts';
 import type { ComposeHost } from '../compose/host.ts';
 
 export type { CloudOptions, TlsOptions } from './options.ts';
@@ -66,37 +67,29 @@ export class CloudService {
   readonly projection: Projection;
   /** Who may use the HTTP API (docs/security.md). */
   readonly identity: Identity;
-  /**
-   * The cloud admin's credential: CloudOptions.adminToken, FERRY_ADMIN_TOKEN, or `<data>/admin.token` (0600),
-   * made at first start; `adminTokenCreated` says it was made now (show it once).
-   */
+  /** The admin credential (adminToken, FERRY_ADMIN_TOKEN or `<data>/admin.token`); `adminTokenCreated`: made now, show it once. */
   readonly adminToken: string;
   readonly adminTokenCreated: boolean;
   /** Signs what goes down to registered devices; its epoch grows across restarts (downlink.ts). */
   readonly downlink: DownlinkSigner;
   /** The signed namespace-state snapshot of each device, re-published from a timer (downlink.ts). */
   readonly stateDownlink: StateDownlink;
+  /** Commands to devices: lifecycle, broadcasts, tags (docs/actions.md). */
+  readonly commands: Commands;
   readonly registry = new Registry();
   /** Readiness, device liveness, the supervisor and its incidents, latency metrics, the probe (docs/operations.md). */
   readonly ops: CloudOps;
   /** Notifications for people and systems (docs/notifications.md); `notify` is its entry point. */
   readonly notifier: Notifier;
   readonly #notifySealer: SecretSealer;
-  /**
-   * The worker credential this process's own MQTT connections present: the configured one (mqttUsername /
-   * mqttPassword), else, embedded, a random one made at construction. Tests connect with it where they stand
-   * in for the cloud or for many devices at once.
-   */
+  /** This process's own MQTT credential: the configured one, else (embedded) a random one; tests log in with it. */
   readonly mqttCredential: MqttCredential | undefined;
   /** Composite streams (service objects): the host every composite-stream part goes through (compose/host.ts). */
   readonly compose: ComposeHost;
   /** Moves composite streams between this cloud and gateways, and feeds an object wherever it is (compose/move.ts). */
   readonly soMover: SoMover;
   readonly #compose: CloudCompose;
-  /**
-   * Service objects' streams to and from MQTT, HTTP callbacks and device telemetry (compose/flows.ts
-   * composeFlows) on this cloud's host, made by start() unless set before it (a test's own host).
-   */
+  /** Service objects' streams over MQTT, HTTP callbacks and device telemetry (compose/flows.ts), made by start() unless set before. */
   soFlows: Flows | undefined = undefined;
   readonly #state: StateParts;
   readonly #intake: Intake;
@@ -149,6 +142,7 @@ export class CloudService {
       shared: opts.redisUrl !== undefined,
       functions: this.functions,
       registry: this.registry,
+      prefix,
       limits: opts.compose,
       log,
       gatewayRequest: (...a) => this.gatewayRequest(...a),
@@ -219,10 +213,29 @@ export class CloudService {
     this.#intake.table.add(this.#uplink.route());
     this.downlink = new DownlinkSigner((id) => this.devices.downlinkKey(id), nextDownlinkEpoch(this.db));
     this.#intake.table.add(callRoute(this.functions, prefix, (t, p) => publish(t, p), this.downlink));
+    this.commands = new Commands({
+      db: this.db,
+      ...state.commands,
+      embedded,
+      prefix,
+      epoch: this.downlink.epoch,
+      keyOf: (id) => this.devices.downlinkKey(id),
+      placeOf: (id) => this.devices.placeOf(id),
+      devices: () => this.devices.list(),
+      publish: (t, p) => publish(t, p),
+      log,
+      limits: opts.commands,
+      notify: (e) => this.notify(e), // failed, expired and rejected commands (docs/actions.md "Notifications")
+      answers: async (device, from) => (await this.ingest.series.query(`${device}/cmd.ack`, from, Date.now() + 1)).map((p) => p.value),
+    });
+    this.devices.watch({ removed: (id) => this.commands.tags.remove(id) });
     this.#control = new GatewayControl(this.#intake, this.devices.secretOf, prefix, this.registry); // adds the control-reply route
 
     this.rules = createRulesHost({
-      publish: (t, p) => publish(t, p),
+      // A rule output on `<prefix>/cmd/<device>` is a command (docs/actions.md "Triggers").
+      publish: (t, p) => {
+        if (!this.commands.ruleOutput(t, p)) publish(t, p);
+      },
       gatewayRequest: (...a) => this.gatewayRequest(...a),
       log,
       isGateway: (id) => this.devices.info(id)?.kind === 'gateway',
@@ -274,6 +287,7 @@ export class CloudService {
       this.soFlows?.feed(e);
       const so = soUplinkOf(e); // a gateway's composite-stream values and feeds (compose/move-uplink.ts)
       if (so !== undefined) void this.soMover.fromGateway(so.gateway, so.d).then((why) => why !== undefined && log(`compose: from ${so.gateway}: ${why}`));
+      this.commands.released(e);
       // A gateway's rule output for a topic outside its own space: relayed there once verified (rules.ts).
       const relay = relayedTopic(e);
       if (relay !== undefined && e.type === 'message' && relayable(prefix, relay))
@@ -308,6 +322,8 @@ export class CloudService {
     await this.#dynsec?.start(); // the worker's own dynsec client must exist before it connects
     await this.#compose.start(); // persisted service objects, before any update can arrive
     const mqttUrl = await this.#intake.start();
+    if (this.#intake.broker !== undefined) this.commands.attach(this.#intake.broker.events);
+    this.commands.start();
     this.#ticker = setInterval(() => {
       void this.ingest.tick();
       this.rules.tick();
@@ -317,40 +333,14 @@ export class CloudService {
     // Service objects' streams over MQTT, HTTP callbacks and device telemetry, on this cloud's host (tests may
     // set their own before start). Callbacks reach private addresses only where notifications may.
     this.soFlows ??= this.#compose.flows({
-      prefix: this.opts.topicPrefix ?? 'ferry',
       db: this.db,
       ownerOf: (id) => this.devices.info(id)?.owner,
       publish: (t, p) => this.#intake.publish(t, p, { qos: 1, retain: false }),
       worker: this.opts.clientId,
       callbacks: { allowPrivate: this.opts.notify?.allowPrivateAddresses === true },
-      registry: this.registry,
-      log: (m) => this.#log(m),
     });
     this.#scheduleTimer = startSchedules(this.schedules, { tickMs: this.opts.scheduleTickMs, log: (m) => this.#log(m) });
-    this.#http = await buildApi({
-      identity: this.identity,
-      rates: this.opts.httpRates,
-      ingest: this.ingest,
-      devices: this.devices,
-      functions: this.functions,
-      schedules: this.schedules,
-      rules: this.rules,
-      compose: this.compose,
-      soMover: this.soMover,
-      soFlows: this.soFlows,
-      registry: this.registry,
-      mqttConnected: () => this.#intake.client?.connected === true,
-      health: this.ops,
-      gatewayRequest: (...a) => this.gatewayRequest(...a),
-      notify: {
-        notifier: this.notifier,
-        identity: this.identity,
-        sealer: this.#notifySealer,
-        ownerExists: (o) => this.functions.owners.publicKey(o) !== undefined,
-      },
-      log: (m) => this.#log(`http: ${m}`),
-      ...(this.opts.tls !== undefined && { https: { cert: this.opts.tls.cert, key: this.opts.tls.key } }),
-    });
+    this.#http = await cloudApi(this, { sealer: this.#notifySealer, mqttConnected: () => this.#intake.client?.connected === true });
     const httpUrl = await this.#http.listen({ host: this.opts.httpHost ?? '127.0.0.1', port: this.opts.httpPort ?? 8080 });
     this.#intake.broker?.watchClients({ connected: (id) => this.ops.liveness.connected(id), disconnected: (id) => this.ops.liveness.disconnected(id, false) });
     if (this.opts.health?.probe !== undefined) {
@@ -385,6 +375,7 @@ export class CloudService {
     this.#uplink.stop();
     this.stateDownlink.stop();
     await this.soFlows?.stop();
+    await this.commands.stop();
     await this.#scheduleTimer?.stop(); // before the runner, the database and Redis close under a run
     await this.notifier.stop(); // attempts in flight record their outcome before the stores close
     if (this.#ticker !== undefined) clearInterval(this.#ticker);

@@ -8,16 +8,16 @@ import { JsSandboxPool } from '@ferry/js-sandbox';
 import type { Registry } from 'prom-client';
 import type { FunctionService } from '../functions/index.ts';
 import type { Redis } from 'ioredis';
-import type { HostedOutput, SoHosting } from './hosting.ts';
-import { LeasedHosting } from './scale-out/leases.ts';
-import type { WaveBuffer } from './scale-out/wave-store.ts';
-import { composeFlows, type FlowParts, type Flows, withGatewayValues } from './flows.ts';
-import { functionFnRunner } from './fn-runner.ts';
-import { SoMover, type SoMoveParts } from './move.ts';
-import { ComposeHost, type ComposeHostLimits } from './host.ts';
-import { sandboxJsRunner } from './js-runner.ts';
-import { composeMetrics } from './metrics.ts';
-import type { OutputRelay, SoRecordStore } from './records.ts';
+import type { HostedOutput, SoHosting } from '../compose/hosting.ts';
+import { LeasedHosting } from '../compose/scale-out/leases.ts';
+import type { WaveBuffer } from '../compose/scale-out/wave-store.ts';
+import { composeFlows, type FlowParts, type Flows, withGatewayValues } from '../compose/flows.ts';
+import { functionFnRunner } from '../compose/fn-runner.ts';
+import { SoMover, type SoMoveParts } from '../compose/move.ts';
+import { ComposeHost, type ComposeHostLimits } from '../compose/host.ts';
+import { sandboxJsRunner } from '../compose/js-runner.ts';
+import { composeMetrics } from '../compose/metrics.ts';
+import type { OutputRelay, SoRecordStore } from '../compose/records.ts';
 
 export interface CloudComposeParts {
   readonly store: ComposeStore;
@@ -26,6 +26,7 @@ export interface CloudComposeParts {
   readonly shared: boolean;
   readonly functions: FunctionService;
   readonly registry: Registry;
+  readonly prefix: string;
   readonly limits?: Partial<ComposeHostLimits> | undefined;
   readonly log: (message: string) => void;
   /** Moves: a request to a gateway's API over its control channel, and a gateway's record (compose/move.ts). */
@@ -35,8 +36,8 @@ export interface CloudComposeParts {
   readonly lease?: { readonly redis: Redis; readonly buffer: WaveBuffer; readonly worker: string } | undefined;
 }
 
-/** What the flows need besides the host (compose/flows.ts FlowParts). */
-export type FlowWiring = Omit<FlowParts, 'hosting'>;
+/** What the flows need besides the host and what the parts already give (compose/flows.ts FlowParts). */
+export type FlowWiring = Omit<FlowParts, 'hosting' | 'prefix' | 'registry' | 'log'>;
 
 export interface CloudCompose {
   readonly host: ComposeHost;
@@ -97,7 +98,7 @@ export function cloudCompose(p: CloudComposeParts): CloudCompose {
     host,
     hosting,
     mover,
-    flows: (w) => composeFlows({ ...w, hosting: withGatewayValues(hosting, mover) }),
+    flows: (w) => composeFlows({ ...w, prefix: p.prefix, registry: p.registry, log: p.log, hosting: withGatewayValues(hosting, mover) }),
     start: async () => {
       pool = await JsSandboxPool.create();
       runner = sandboxJsRunner(pool);
