@@ -17,11 +17,9 @@ import { CloudService, type CloudOptions } from '@ferry/cloud';
 import { mosquittoDynsecAvailable, startMosquittoDynsec } from '@ferry/test-kit/brokers';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
-import mqtt, { type MqttClient } from 'mqtt';
-import { composeFlows, type Flows } from '../cloud/src/compose/flows.ts';
-import { SENSOR_SO, TestHosting } from '../cloud/src/compose/test-host.case.ts';
+import { SENSOR_SO } from '../cloud/src/compose/test-host.case.ts';
 import { aclMatrix, type MatrixSystem, type SoMatrix } from '../cloud/src/mqtt-auth/acl-matrix.case.ts';
-import { HTTP_ROWS, SO_HTTP_ROWS, soOf, tenant, type Tenant } from './isolation/http-rows.ts';
+import { HTTP_ROWS, SO_HTTP_ROWS, tenant, type Tenant } from './isolation/http-rows.ts';
 
 const base = (): CloudOptions => ({
   adminToken: ADMIN_TOKEN,
@@ -29,42 +27,37 @@ const base = (): CloudOptions => ({
   httpPort: 0,
   log: () => undefined,
   functionRunner: 'in-process',
+  notify: { allowPrivateAddresses: true }, // the rows register loopback callbacks (none is delivered)
 });
 
 type System = MatrixSystem & { readonly api: string };
 
-/** Service objects for the stream-topic rows, on a test host (the cloud's own host is wired in beside it). */
-function soMatrix(host: TestHosting): SoMatrix {
+/** Service objects for the stream-topic rows, on the cloud's own host. */
+function soMatrix(cloud: CloudService): SoMatrix {
+  const global = { global: true };
+  const done = <T>(r: { ok: true; value: T } | { ok: false; error: Error }): T => {
+    if (!r.ok) throw r.error;
+    return r.value;
+  };
   return {
-    create: (owner, id) => host.create(owner, id, SENSOR_SO),
-    latest: async (id) => host.store.latest(`${id}/s`)?.channels['v'] as number | undefined,
-    grant: (id, owner) => host.grant(id, { stream: 's', to: { owner } }),
-    revoke: (id, owner) => host.revoke(id, { stream: 's', to: { owner } }),
+    create: async (owner) => done(await cloud.compose.create(global, SENSOR_SO, owner)).id,
+    latest: async (id) => done(await cloud.compose.latest(global, id, 's'))?.channels['v'] as number | undefined,
+    grant: async (id, owner) => void done(await cloud.compose.grant(global, id, { stream: 's', to: { owner } })),
+    revoke: async (id, owner) => void done(await cloud.compose.revoke(global, id, { stream: 's', to: { owner } })),
   };
 }
 
-/** The flows over a test host; callbacks may name loopback (no row delivers one). */
-const soFlows = (cloud: CloudService, host: TestHosting, publish: (t: string, p: string) => void): Flows =>
-  composeFlows({ hosting: host, prefix: 'ferry', db: cloud.db, ownerOf: (id) => cloud.devices.info(id)?.owner, publish, callbacks: { allowPrivate: true } });
-
 async function embedded(): Promise<System> {
   const cloud = new CloudService({ ...base(), mqttPort: 0 });
-  const host = new TestHosting();
-  let out: MqttClient | undefined;
-  cloud.soFlows = soFlows(cloud, host, (t, p) => out?.publish(t, p, { qos: 1 }));
   const { mqttUrl, httpUrl } = await cloud.start();
-  out = await mqtt.connectAsync(mqttUrl, { ...workerLogin(cloud.mqttCredential), reconnectPeriod: 0 });
   return {
     url: mqttUrl,
     api: httpUrl,
     cloud,
     worker: () => workerLogin(cloud.mqttCredential),
     settle: async () => undefined,
-    so: soMatrix(host),
-    stop: async () => {
-      await out?.endAsync(true);
-      await cloud.stop();
-    },
+    so: soMatrix(cloud),
+    stop: () => cloud.stop(),
   };
 }
 
@@ -72,8 +65,6 @@ async function mosquitto(): Promise<System> {
   const broker = await startMosquittoDynsec();
   const worker = { username: 'ferry-worker-iso', password: 'isolation-matrix-worker-secret' };
   const cloud = new CloudService({ ...base(), mqttUrl: broker.url, mqttUsername: worker.username, mqttPassword: worker.password, mqttDynsec: broker.admin });
-  const host = new TestHosting();
-  cloud.soFlows = soFlows(cloud, host, () => undefined); // Mosquitto: no device reads the stream topics
   const { httpUrl } = await cloud.start();
   return {
     url: broker.url,
@@ -81,7 +72,7 @@ async function mosquitto(): Promise<System> {
     cloud,
     worker: () => workerLogin(worker),
     settle: () => cloud.mqttSettled(),
-    so: soMatrix(host),
+    so: soMatrix(cloud),
     stop: async () => {
       await cloud.stop();
       await broker.stop();
@@ -98,7 +89,6 @@ function httpRows(name: string, start: () => Promise<System>): void {
       sys = await start();
       alice = await tenant(sys.api, 'alice');
       bob = await tenant(sys.api, 'bob');
-      for (const t of [alice, bob]) await sys.so?.create(t.id, soOf(t));
     }, 60_000);
     afterAll(async () => {
       await sys?.stop();

@@ -416,13 +416,12 @@ export const HTTP_ROWS: readonly Row[] = [
 ];
 
 /** Each tenant's service object in the rows below: `<tenant id>-so`, with a simple stream `s` (made by the system's host). */
-export const soOf = (t: Tenant): string => `${t.id}-so`;
-const subs = (t: Tenant): string => `/api/v1/sos/${soOf(t)}/streams/s/subscriptions`;
-const maps = (t: Tenant): string => `/api/v1/sos/${soOf(t)}/streams/s/mappings`;
+const subs = (t: Tenant): string => `/api/v1/sos/${t.so}/streams/t/subscriptions`;
+const maps = (t: Tenant): string => `/api/v1/sos/${t.so}/streams/t/mappings`;
 /** A loopback callback nothing listens on: the rows register callbacks, none is delivered. */
 const HOOK = { url: 'http://127.0.0.1:9/hook', secret: 'isolation-callback-secret' };
 
-/** Rows on service objects' streams: run where the system hosts composite streams (the objects exist before). */
+/** Rows on service objects' streams: their callbacks and telemetry mappings (each tenant's object `so`, stream `t`). */
 export const SO_HTTP_ROWS: readonly Row[] = [
   {
     surface: 'stream subscriptions',
@@ -452,8 +451,8 @@ export const SO_HTTP_ROWS: readonly Row[] = [
     surface: 'telemetry mappings',
     attempt: "map one's device into another owner's stream, or another owner's device into one's own",
     refused: async (api, a, b) =>
-      expectStatus(await call(api, 'POST', maps(b), a.admin, { device: a.device, ev: 'tel', channels: { v: 't' } }), 404) ??
-      expectStatus(await call(api, 'POST', maps(a), a.admin, { device: b.device, ev: 'tel', channels: { v: 't' } }), 400),
-    own: async (api, a) => expectStatus(await call(api, 'POST', maps(a), a.admin, { device: a.device, ev: 'tel', channels: { v: 't' } }), 201),
+      expectStatus(await call(api, 'POST', maps(b), a.admin, { device: a.device, ev: 'tel', channels: { a: 't' } }), 404) ??
+      expectStatus(await call(api, 'POST', maps(a), a.admin, { device: b.device, ev: 'tel', channels: { a: 't' } }), 400),
+    own: async (api, a) => expectStatus(await call(api, 'POST', maps(a), a.admin, { device: a.device, ev: 'tel', channels: { a: 't' } }), 201),
   },
 ];

@@ -24,12 +24,12 @@ export interface MatrixSystem {
 
 /** What the stream-topic rows need of a system's composite-stream host. */
 export interface SoMatrix {
-  /** Installs object `id` of `owner`, with a simple stream `s` of one number channel `v`. */
-  create(owner: string, id: string): Promise<void>;
+  /** Installs an object of `owner` with a simple stream `s` of one number channel `v`; answers its id. */
+  create(owner: string): Promise<string>;
   /** The value of `v` last stored on `<id>/s`. */
   latest(id: string): Promise<number | undefined>;
-  grant(id: string, owner: string): void;
-  revoke(id: string, owner: string): void;
+  grant(id: string, owner: string): Promise<void>;
+  revoke(id: string, owner: string): Promise<void>;
 }
 
 const P = 'ferry';
@@ -273,19 +273,21 @@ export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: {
     it("B neither subscribes to nor feeds A's stream; A's device does both", async (ctx) => {
       const so = sys.so;
       if (so === undefined) return ctx.skip();
-      await so.create('owner-a', 'so-a');
+      const id = await so.create('owner-a');
       const b = await connect(login('b1'));
-      expect(await granted(b, `${P}/so/so-a/s`)).toBe(128);
-      await b.publishAsync(`${P}/so/so-a/s/in`, JSON.stringify({ channels: { v: { 'current-value': 66 } }, lastUpdate: 5 }), { qos: 1 }).catch(() => undefined);
+      expect(await granted(b, `${P}/so/${id}/s`)).toBe(128);
+      await b
+        .publishAsync(`${P}/so/${id}/s/in`, JSON.stringify({ channels: { v: { 'current-value': 66 } }, lastUpdate: 5 }), { qos: 1 })
+        .catch(() => undefined);
       await sleep(QUIET_MS);
-      expect(await so.latest('so-a')).toBeUndefined();
+      expect(await so.latest(id)).toBeUndefined();
       if (o.soDevices !== true) return;
       const a = await connect(login('a1'));
       const got: string[] = [];
       a.on('message', (_t, p) => got.push(p.toString()));
-      expect(await granted(a, `${P}/so/so-a/s`)).toBe(1);
-      await a.publishAsync(`${P}/so/so-a/s/in`, JSON.stringify({ channels: { v: { 'current-value': 7 } }, lastUpdate: 6 }), { qos: 1 });
-      expect(await so.latest('so-a')).toBe(7);
+      expect(await granted(a, `${P}/so/${id}/s`)).toBe(1);
+      await a.publishAsync(`${P}/so/${id}/s/in`, JSON.stringify({ channels: { v: { 'current-value': 7 } }, lastUpdate: 6 }), { qos: 1 });
+      expect(await so.latest(id)).toBe(7);
       await eventually(() => got.length === 1, "A's stream value");
       expect(b.connected).toBe(true);
     });
@@ -293,18 +295,18 @@ export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: {
     it("a grant lets B's device read A's stream; revoking it stops the delivery at once", async (ctx) => {
       const so = sys.so;
       if (so === undefined || o.soDevices !== true) return ctx.skip();
-      await so.create('owner-a', 'so-g');
+      const id = await so.create('owner-a');
       const a = await connect(login('a1'));
       const b = await connect(login('b1'));
       const got: string[] = [];
       b.on('message', (_t, p) => got.push(p.toString()));
-      so.grant('so-g', 'owner-b');
-      expect(await granted(b, `${P}/so/so-g/s`)).toBe(1);
-      await a.publishAsync(`${P}/so/so-g/s/in`, JSON.stringify({ channels: { v: { 'current-value': 1 } }, lastUpdate: 1 }), { qos: 1 });
+      await so.grant(id, 'owner-b');
+      expect(await granted(b, `${P}/so/${id}/s`)).toBe(1);
+      await a.publishAsync(`${P}/so/${id}/s/in`, JSON.stringify({ channels: { v: { 'current-value': 1 } }, lastUpdate: 1 }), { qos: 1 });
       await eventually(() => got.length === 1, 'the granted value');
-      so.revoke('so-g', 'owner-b');
-      await a.publishAsync(`${P}/so/so-g/s/in`, JSON.stringify({ channels: { v: { 'current-value': 2 } }, lastUpdate: 2 }), { qos: 1 });
-      expect(await so.latest('so-g')).toBe(2);
+      await so.revoke(id, 'owner-b');
+      await a.publishAsync(`${P}/so/${id}/s/in`, JSON.stringify({ channels: { v: { 'current-value': 2 } }, lastUpdate: 2 }), { qos: 1 });
+      expect(await so.latest(id)).toBe(2);
       await sleep(QUIET_MS);
       expect(got).toHaveLength(1);
     });
