@@ -11,6 +11,7 @@ import type { Result } from '@ferry/base';
 import type { SoHosting } from '../compose/hosting.ts';
 import type { ComposeHost } from '../compose/host.ts';
 import { parseGrant } from '../compose/records.ts';
+import { parseSoCommands } from '../compose/command-trigger.ts';
 import { callerOf, sosEventRoutes } from './sos-events.ts';
 
 /** Largest document and largest sensor update, in bytes (docs/limits.md). */
@@ -54,6 +55,7 @@ export function soRoutes(app: FastifyInstance, p: SoRouteParts): void {
     const named = req.query.owner;
     if (named !== undefined && (typeof named !== 'string' || !OWNER.test(named) || !p.ownerExists(named))) throw bad('owner names no registered owner');
     if (caller.global === true && named === undefined) throw bad('a global credential names the owner: POST /api/v1/sos?owner=<id>');
+    unwrap(parseSoCommands(req.body)); // the Ferry field `commands` (compose/command-trigger.ts)
     const created = unwrap(await host.create(caller, req.body, named ?? caller.owner));
     return reply.code(201).send(created);
   });
@@ -64,6 +66,7 @@ export function soRoutes(app: FastifyInstance, p: SoRouteParts): void {
   });
 
   app.put<SoParams>('/api/v1/sos/:so', doc, async (req) => {
+    unwrap(parseSoCommands(req.body));
     const rec = unwrap(await host.replace(callerOf(req), req.params.so, req.body));
     return { id: rec.id, owner: rec.owner, created: rec.created, document: rec.document };
   });

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { HostedOutput, SoHosting } from '../compose/hosting.ts';
 import { LeasedHosting } from '../compose/scale-out/leases.ts';
 import type { WaveBuffer } from '../compose/scale-out/wave-store.ts';
+import { type CommandTriggerParts, soCommandTrigger, type TriggerCounters } from '../compose/command-trigger.ts';
 import { composeFlows, type FlowParts, type Flows, withGatewayValues } from '../compose/flows.ts';
 import { functionFnRunner } from '../compose/fn-runner.ts';
 import { SoMover, type SoMoveParts } from '../compose/move.ts';
@@ -50,6 +51,8 @@ export interface CloudCompose {
   readonly mover: SoMover;
   /** Starts the MQTT, HTTP-callback and telemetry flows on the host, hearing the values of moved objects too. */
   flows(w: FlowWiring): Flows;
+  /** Sends the commands objects' streams declare (compose/command-trigger.ts), until close(). */
+  commandTrigger(p: Pick<CommandTriggerParts, 'deviceOwner' | 'enqueue'>): { readonly counters: TriggerCounters };
   /** Loads the sandbox and installs the persisted objects. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -94,10 +97,17 @@ export function cloudCompose(p: CloudComposeParts): CloudCompose {
     },
   };
   const mover = new SoMover({ host: hosting, gatewayRequest: p.gatewayRequest, gateway: p.gateway, ownerOf: (so) => host.installed.get(so)?.owner });
+  let trigger: { stop(): void } | undefined;
   return {
     host,
     hosting,
     mover,
+    commandTrigger: (t) => {
+      trigger?.stop();
+      const made = soCommandTrigger({ ...t, hosting, objectOf: (so) => host.installed.get(so), log: p.log });
+      trigger = made;
+      return made;
+    },
     flows: (w) => composeFlows({ ...w, prefix: p.prefix, registry: p.registry, log: p.log, hosting: withGatewayValues(hosting, mover) }),
     start: async () => {
       pool = await JsSandboxPool.create();
@@ -109,6 +119,7 @@ export function cloudCompose(p: CloudComposeParts): CloudCompose {
       }
     },
     close: async () => {
+      trigger?.stop();
       await leased?.close();
       pool?.close();
     },

@@ -324,6 +324,7 @@ export class CloudService {
     const mqttUrl = await this.#intake.start();
     if (this.#intake.broker !== undefined) this.commands.attach(this.#intake.broker.events);
     this.commands.start();
+    this.#compose.commandTrigger({ deviceOwner: (id) => this.devices.info(id)?.owner, enqueue: (r) => this.commands.service.enqueue(r) });
     this.#ticker = setInterval(() => {
       void this.ingest.tick();
       this.rules.tick();
