@@ -5,20 +5,15 @@
  * cloud serves it), until the composite's output reaches a device subscribed to `ferry/so/<so>/C`. Each
  * update is sent after the previous output arrived. Baseline, in the same run and interleaved with it: a
  * plain MQTT publish -> subscribe round trip through the same broker (QoS 1). Goal: p99 <= 10 ms.
- *
- * The composite-stream host is the cloud's own (`CloudService.compose`) when the cloud has one; otherwise
- * the test host of cloud/src/compose/test-host.case.ts (the real engine over a MemoryStore), and the HTTP
- * path is skipped, since the SU route belongs to the host. Progress on stderr; the last line is JSON.
+ * The host and its flows are the cloud's own. Progress on stderr; the last line is JSON.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { CloudService, type SoHosting } from '@ferry/cloud';
+import { CloudService } from '@ferry/cloud';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { deviceLogin, workerLogin } from '@ferry/test-kit/mqtt-login';
-import { composeFlows } from '../cloud/src/compose/flows.ts';
-import { TestHosting } from '../cloud/src/compose/test-host.case.ts';
 import { progress } from './lib.ts';
 
 const ROUNDS = Number(process.env['ROUNDS'] ?? 10);
@@ -52,58 +47,55 @@ const stats = (xs: readonly number[]): { p50_ms: number; p99_ms: number; samples
 });
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ferry-bench-compose-e2e-'));
-const cloud = new CloudService({ adminToken: ADMIN_TOKEN, dataDir, httpPort: 0, mqttPort: 0, log: () => undefined, functionRunner: 'in-process' });
-const own = (cloud as unknown as { compose?: SoHosting }).compose;
-const test = own === undefined ? new TestHosting() : undefined;
-const hosting: SoHosting = own ?? test!;
-let out: MqttClient | undefined;
-// A cloud that wires its own flows keeps them (they publish on its own connection).
-cloud.soFlows ??= composeFlows({
-  hosting,
-  prefix: 'ferry',
-  db: cloud.db,
-  ownerOf: (id) => cloud.devices.info(id)?.owner,
-  publish: (t, p) => out?.publish(t, p, { qos: 1 }),
+// The per-owner update rate and the per-credential HTTP rate (200/s each by default) are raised: this measures
+// latency, one update at a time, not the flood limits.
+const cloud = new CloudService({
+  adminToken: ADMIN_TOKEN,
+  dataDir,
+  httpPort: 0,
+  mqttPort: 0,
+  log: () => undefined,
+  functionRunner: 'in-process',
+  compose: { updatesPerSecond: 1_000_000, updateBurst: 1_000_000 },
+  httpRates: { perCredential: 1_000_000, anonymous: 20 },
 });
 const { mqttUrl, httpUrl } = await cloud.start();
 mqttUrlOf = () => mqttUrl;
-out = await connect(workerLogin(cloud.mqttCredential));
 
-// The object: on the test host directly; on the cloud's own host through its REST API as the owner.
-let so = 'basic';
-let ownerToken: string | undefined;
-if (test !== undefined) await test.create(OWNER, so, SO_DOC);
-else {
-  const owner = (await (
-    await fetch(`${httpUrl}/api/owners`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ id: OWNER }),
-    })
-  ).json()) as { privateToken: string };
-  ownerToken = owner.privateToken;
-  const made = await fetch(`${httpUrl}/api/v1/sos`, {
+// The object, through the REST API as its owner.
+const owner = (await (
+  await fetch(`${httpUrl}/api/owners`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${ownerToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify(SO_DOC),
-  });
-  if (made.status !== 201) throw new Error(`POST /api/v1/sos answered ${made.status} ${await made.text()}`);
-  so = ((await made.json()) as { id: string }).id;
-}
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: OWNER }),
+  })
+).json()) as { privateToken: string };
+const ownerToken = owner.privateToken;
+const made = await fetch(`${httpUrl}/api/v1/sos`, {
+  method: 'POST',
+  headers: { authorization: `Bearer ${ownerToken}`, 'content-type': 'application/json' },
+  body: JSON.stringify(SO_DOC),
+});
+if (made.status !== 201) throw new Error(`POST /api/v1/sos answered ${made.status} ${await made.text()}`);
+const so = ((await made.json()) as { id: string }).id;
 const dev = cloud.devices.add('bench-dev', 'home', Date.now(), OWNER);
 const device = await connect(deviceLogin('bench-dev', dev.key));
 const ping = await connect(workerLogin(cloud.mqttCredential));
 const pong = await connect(workerLogin(cloud.mqttCredential));
 
-/** One waiter per client: resolves on the next message of the topic. */
+/** One waiter per client: resolves on the next message of the topic; a message that never comes fails the run (no hang). */
 function arrivals(c: MqttClient, topic: string): () => Promise<void> {
   let next: (() => void) | undefined;
   c.on('message', (t) => {
     if (t === topic) next?.();
   });
   return () =>
-    new Promise<void>((resolve) => {
-      next = resolve;
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no message on ${topic} within 10 s`)), 10_000);
+      next = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
 }
 const outTopic = `ferry/so/${so}/C`;
@@ -114,18 +106,21 @@ const echo = arrivals(pong, 'ferry/bench/echo');
 
 let lastUpdate = Date.now();
 const su = (v: number): string => JSON.stringify({ channels: { v: { 'current-value': v } }, lastUpdate: ++lastUpdate });
-await hosting.push({ owner: OWNER }, so, 'B', JSON.parse(su(1)));
+// B's first value makes an output too: it is awaited, so that every later wait is for its own update's output.
+const fromB = output();
+await cloud.compose.push({ owner: OWNER }, so, 'B', JSON.parse(su(1)));
+await fromB;
 
-const probe =
-  ownerToken === undefined
-    ? undefined
-    : await fetch(`${httpUrl}/api/v1/sos/${so}/streams/A`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${ownerToken}`, 'content-type': 'application/json' },
-        body: su(0),
-      });
-const httpOn = probe !== undefined && probe.status < 300;
-if (httpOn) await output();
+// The first update over HTTP: its output is awaited from before the request (it may arrive before the answer).
+const first = output();
+const probe = await fetch(`${httpUrl}/api/v1/sos/${so}/streams/A`, {
+  method: 'PUT',
+  headers: { authorization: `Bearer ${ownerToken}`, 'content-type': 'application/json' },
+  body: su(0),
+});
+if (probe.status >= 300) throw new Error(`PUT /api/v1/sos/{so}/streams/A answered ${probe.status} ${await probe.text()}`);
+await first;
+const httpOn = true;
 
 const samples = { baseline: [] as number[], mqtt: [] as number[], http: [] as number[] };
 const bar = progress(ROUNDS, 'compose e2e');
@@ -144,11 +139,12 @@ for (let r = 0; r < ROUNDS; r++) {
     if (httpOn) {
       const h = output();
       t0 = performance.now();
-      await fetch(`${httpUrl}/api/v1/sos/${so}/streams/A`, {
+      const r = await fetch(`${httpUrl}/api/v1/sos/${so}/streams/A`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${ownerToken}`, 'content-type': 'application/json' },
         body: su(i),
       });
+      if (r.status >= 300) throw new Error(`PUT answered ${r.status} ${await r.text()}`);
       await h;
       samples.http.push(performance.now() - t0);
     }
@@ -160,9 +156,7 @@ bar.stop();
 const base = stats(samples.baseline);
 const viaMqtt = stats(samples.mqtt);
 const viaHttp = httpOn ? stats(samples.http) : undefined;
-console.log(
-  `basic composite C = A + B end to end, ${ROUNDS} x ${PER_ROUND} updates, host: ${test !== undefined ? 'test host (the engine over a MemoryStore)' : "the cloud's own"}`,
-);
+console.log(`basic composite C = A + B end to end, ${ROUNDS} x ${PER_ROUND} updates, the cloud's own host`);
 console.log(`  baseline MQTT publish -> subscribe   p50 ${base.p50_ms.toFixed(3)} ms  p99 ${base.p99_ms.toFixed(3)} ms`);
 console.log(`  SU in over MQTT -> output over MQTT  p50 ${viaMqtt.p50_ms.toFixed(3)} ms  p99 ${viaMqtt.p99_ms.toFixed(3)} ms  (goal p99 <= 10 ms)`);
 if (viaHttp !== undefined) console.log(`  SU in over HTTP -> output over MQTT  p50 ${viaHttp.p50_ms.toFixed(3)} ms  p99 ${viaHttp.p99_ms.toFixed(3)} ms`);
@@ -170,7 +164,7 @@ else console.log('  SU in over HTTP: skipped (this cloud serves no PUT /api/v1/s
 console.log(
   JSON.stringify({
     bench: 'compose-e2e',
-    host: test !== undefined ? 'test-host' : 'cloud',
+    host: 'cloud',
     rounds: ROUNDS,
     per_round: PER_ROUND,
     baseline: base,
@@ -184,6 +178,6 @@ console.log(
     goal_met: viaMqtt.p99_ms <= 10 && (viaHttp === undefined || viaHttp.p99_ms <= 10),
   }),
 );
-for (const c of [device, ping, pong, out]) await c.endAsync(true);
+for (const c of [device, ping, pong]) await c.endAsync(true);
 await cloud.stop();
 rmSync(dataDir, { recursive: true, force: true });
