@@ -2,8 +2,10 @@
  * @module Where callback subscriptions are kept: a table of the cloud's database (cloud.db, SQLite). In
  * scale-out the workers share that database in their common data directory (docs/cloud.md, "Running
  * modes"), and each stored value is looked up there when it is stored, so a subscription made through one
- * worker is served by whichever worker computes the stream. The secret is kept as given, in the 0600
- * database: it must be used to sign, so it cannot be stored hashed.
+ * worker is served by whichever worker computes the stream. The secret must be used to sign, so it cannot
+ * be stored hashed: given a sealer, it is sealed under the master key (AES-GCM, bound to the subscription id),
+ * and a subscription whose secret no longer opens (another master key) is left out, never signed with a
+ * wrong key.
  *
  * The values waiting for delivery are rows too (the outbox), each tagged with the worker that queued it:
  * one is deleted only once delivered or given up, so a restart under the same worker id resumes them.
@@ -41,15 +43,12 @@ interface Row {
   created_ms: number;
 }
 
-const fromRow = (r: Row): Subscription => ({
-  id: r.id,
-  owner: r.owner ?? undefined,
-  so: r.so,
-  stream: r.stream,
-  url: r.url,
-  secret: r.secret,
-  createdMs: r.created_ms,
-});
+/** Seals and opens secrets (functions/tokens/sealed-secret.ts SecretSealer). */
+export interface Sealer {
+  seal(binding: string, secret: Uint8Array): Buffer;
+  open(binding: string, sealed: Uint8Array): Uint8Array | undefined;
+}
+const SEALED = 'sealed:';
 
 export class SqliteSubscriptionStore {
   readonly #q: {
@@ -65,7 +64,10 @@ export class SqliteSubscriptionStore {
     dropSub: Database.Statement<[string]>;
   };
 
-  constructor(db: Database.Database) {
+  readonly #sealer: Sealer | undefined;
+
+  constructor(db: Database.Database, sealer?: Sealer) {
+    this.#sealer = sealer;
     db.exec(`
 CREATE TABLE IF NOT EXISTS so_subscriptions (
   id TEXT PRIMARY KEY, owner TEXT, so TEXT NOT NULL, stream TEXT NOT NULL, url TEXT NOT NULL, secret TEXT NOT NULL, created_ms INTEGER NOT NULL
@@ -90,14 +92,26 @@ CREATE INDEX IF NOT EXISTS so_callback_outbox_worker ON so_callback_outbox (work
   }
 
   add(s: Subscription): void {
-    this.#q.add.run(s.id, s.owner ?? null, s.so, s.stream, s.url, s.secret, s.createdMs);
+    const secret = this.#sealer === undefined ? s.secret : SEALED + this.#sealer.seal(s.id, Buffer.from(s.secret)).toString('base64');
+    this.#q.add.run(s.id, s.owner ?? null, s.so, s.stream, s.url, secret, s.createdMs);
   }
   ofStream(so: string, stream: string): Subscription[] {
-    return this.#q.ofStream.all(so, stream).map(fromRow);
+    return this.#q.ofStream.all(so, stream).flatMap((r) => this.#fromRow(r) ?? []);
   }
   get(id: string): Subscription | undefined {
     const r = this.#q.get.get(id);
-    return r === undefined ? undefined : fromRow(r);
+    return r === undefined ? undefined : this.#fromRow(r);
+  }
+
+  /** The row as a subscription, its secret opened; undefined when the secret does not open. */
+  #fromRow(r: Row): Subscription | undefined {
+    let secret = r.secret;
+    if (secret.startsWith(SEALED)) {
+      const opened = this.#sealer?.open(r.id, Buffer.from(secret.slice(SEALED.length), 'base64'));
+      if (opened === undefined) return undefined;
+      secret = Buffer.from(opened).toString();
+    }
+    return { id: r.id, owner: r.owner ?? undefined, so: r.so, stream: r.stream, url: r.url, secret, createdMs: r.created_ms };
   }
   remove(id: string): boolean {
     this.#q.dropSub.run(id);

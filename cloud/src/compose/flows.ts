@@ -11,7 +11,7 @@
 import type Database from 'better-sqlite3';
 import { Counter, type Registry } from 'prom-client';
 import type { IngestEvent } from '../ingest/index.ts';
-import { SqliteSubscriptionStore } from './callback-store.ts';
+import { type Sealer, SqliteSubscriptionStore } from './callback-store.ts';
 import { CallbackDispatcher, type CallbackOptions } from './callbacks.ts';
 import type { HostedOutput, SoHosting } from './hosting.ts';
 import { SoMqttGate } from './mqtt-gate.ts';
@@ -37,6 +37,8 @@ export interface FlowParts {
   /** Where the flows' counters are exported (`ferry_cloud_so_flow_total{flow, outcome}` on /metrics). */
   readonly registry?: Registry | undefined;
   readonly log?: ((m: string) => void) | undefined;
+  /** Seals callback secrets at rest (callback-store.ts). */
+  readonly sealer?: Sealer | undefined;
 }
 
 export interface Flows {
@@ -51,7 +53,7 @@ export interface Flows {
 export function composeFlows(p: FlowParts): Flows {
   const mqtt = new SoMqttGate({ hosting: p.hosting, prefix: p.prefix, ownerOf: p.ownerOf, publish: p.publish, log: p.log, inputRate: p.mqttInputRate });
   const options = { ...p.callbacks, ...(p.worker !== undefined && { worker: p.worker }) };
-  const callbacks = new CallbackDispatcher({ hosting: p.hosting, store: new SqliteSubscriptionStore(p.db), options, log: p.log });
+  const callbacks = new CallbackDispatcher({ hosting: p.hosting, store: new SqliteSubscriptionStore(p.db, p.sealer), options, log: p.log });
   const telemetry = new TelemetryFeed({ hosting: p.hosting, store: new SqliteMappingStore(p.db), ownerOf: p.ownerOf, worker: p.worker, log: p.log });
   mqtt.start();
   callbacks.start();

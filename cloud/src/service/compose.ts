@@ -7,6 +7,7 @@ import { composeError, type ComposeStore, type JsRunner } from '@ferry/compose';
 import { JsSandboxPool } from '@ferry/js-sandbox';
 import type { Registry } from 'prom-client';
 import type { FunctionService } from '../functions/index.ts';
+import { SecretSealer } from '../functions/tokens/sealed-secret.ts';
 import type { Redis } from 'ioredis';
 import type { HostedOutput, SoHosting } from '../compose/hosting.ts';
 import { LeasedHosting } from '../compose/scale-out/leases.ts';
@@ -28,6 +29,8 @@ export interface CloudComposeParts {
   readonly functions: FunctionService;
   readonly registry: Registry;
   readonly prefix: string;
+  /** Seals HTTP-callback secrets at rest. */
+  readonly masterKey: Uint8Array;
   readonly limits?: Partial<ComposeHostLimits> | undefined;
   readonly log: (message: string) => void;
   /** Moves: a request to a gateway's API over its control channel, and a gateway's record (compose/move.ts). */
@@ -108,7 +111,15 @@ export function cloudCompose(p: CloudComposeParts): CloudCompose {
       trigger = made;
       return made;
     },
-    flows: (w) => composeFlows({ ...w, prefix: p.prefix, registry: p.registry, log: p.log, hosting: withGatewayValues(hosting, mover) }),
+    flows: (w) =>
+      composeFlows({
+        ...w,
+        prefix: p.prefix,
+        registry: p.registry,
+        log: p.log,
+        sealer: new SecretSealer(p.masterKey, 'ferry so callback secret'),
+        hosting: withGatewayValues(hosting, mover),
+      }),
     start: async () => {
       pool = await JsSandboxPool.create();
       runner = sandboxJsRunner(pool);

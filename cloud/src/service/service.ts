@@ -143,6 +143,7 @@ export class CloudService {
       functions: this.functions,
       registry: this.registry,
       prefix,
+      masterKey,
       limits: opts.compose,
       log,
       gatewayRequest: (...a) => this.gatewayRequest(...a),
