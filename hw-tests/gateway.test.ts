@@ -12,6 +12,7 @@ import { BoardSource } from '../gateway/src/serial/board-source.ts';
 import { aedesBroker } from '@ferry/test-kit/brokers';
 import { verify } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
+import { TARGET } from './src/paths.ts';
 import { startPosixBoard } from './src/posix-board.ts';
 import { KEY, cleanup, isHw } from './src/target.ts';
 
@@ -75,7 +76,12 @@ describe('gateway with a board on a serial port', () => {
         .map((p) => verify(p, k))
         .filter((r) => r.ok && r.value.header.ep > ep);
       expect(newer.length).toBeGreaterThan(0); // messages of the board's next epoch arrived through the re-opened port
-      expect(source.health().counters).toMatchObject({ disconnects: 1, reopens: 1 });
+      const { disconnects, reopens } = source.health().counters;
+      if (TARGET === 'posix') expect({ disconnects, reopens }).toEqual({ disconnects: 1, reopens: 1 });
+      // The rv32 launcher brings a new QEMU up behind the same link: the source may open the link while the
+      // emulator's pty is still coming up and see it go away again (more disconnects) before the board's line
+      // holds; what counts is that it re-opened and the next epoch's messages came through it (above).
+      else expect([(disconnects ?? 0) >= 1, (reopens ?? 0) >= 1]).toEqual([true, true]);
       await again.stop();
     },
     60_000,
