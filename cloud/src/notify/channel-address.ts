@@ -1,45 +1,17 @@
 /**
  * @module Where a channel may connect (docs/notifications.md "Addresses"): an owner's webhook URL or SMTP
- * host must not reach the cloud's own network (loopback, private, link-local, the cloud metadata address
- * 169.254.169.254, multicast), unless the cloud was started allowing it (tests and labs allow loopback).
+ * host must not reach the cloud's own network (net/addresses.ts: loopback, private, link-local, the cloud
+ * metadata address 169.254.169.254, multicast, reserved), unless the cloud was started allowing it (tests and labs allow loopback).
  * Checked when the channel is saved (a literal address) and on every connection (the addresses the name
  * resolves to then), so a name re-pointed after it was checked is refused too.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { isPublicAddress } from '../net/addresses.ts';
 import { NotifyError } from './errors.ts';
 
-const blocked = new BlockList();
-for (const [net, bits] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const)
-  blocked.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const)
-  blocked.addSubnet(net, bits, 'ipv6');
-
-/** Whether an IP address is one a channel may not reach without the cloud's leave. */
-export function isPrivateAddress(ip: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped !== null) return blocked.check(mapped[1]!, 'ipv4');
-  const family = isIP(ip);
-  return family === 0 || blocked.check(ip, family === 4 ? 'ipv4' : 'ipv6');
-}
+/** Whether an IP address is one a channel may not reach without the cloud's leave (net/addresses.ts). */
+export const isPrivateAddress = (ip: string): boolean => !isPublicAddress(ip);
 
 /** Refuses a host name that is itself a private address or `localhost` (the save-time check). */
 export function checkHost(host: string, allowPrivate: boolean, path: string): void {
