@@ -19,7 +19,8 @@ import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { SENSOR_SO } from '../cloud/src/compose/test-host.case.ts';
 import { aclMatrix, type MatrixSystem, type SoMatrix } from '../cloud/src/mqtt-auth/acl-matrix.case.ts';
-import { HTTP_ROWS, SO_HTTP_ROWS, tenant, type Tenant } from './isolation/http-rows.ts';
+import { HTTP_ROWS, tenant, type Tenant } from './isolation/http-rows.ts';
+import { SO_HTTP_ROWS } from './isolation/so-rows.ts';
 
 const base = (): CloudOptions => ({
   adminToken: ADMIN_TOKEN,

@@ -1,7 +1,8 @@
 /**
  * The HTTP rows of the tenant-isolation matrix: owner alice's credentials against owner bob's objects, over
  * every HTTP surface (devices, streams, sequences, gateways, API tokens, functions, white-lists, namespace
- * state, function tokens, schedules, rules, composite streams, notifications, commands, broadcasts, device tags). Each
+ * state, function tokens, schedules, rules, notifications, commands, broadcasts, device tags; composite streams are
+ * so-rows.ts). Each
  * row is an attempt that must be refused and, where the
  * surface allows one, the same action on alice's own object, which must succeed: a row that refuses
  * everything fails too. Tenants are set up over the API only, so the rows run against any cloud mode.
@@ -97,7 +98,7 @@ export async function tenant(api: string, id: string): Promise<Tenant> {
   };
 }
 
-const SO_DOC = { streams: { t: { channels: { a: { type: 'number' } } } } };
+export const SO_DOC = { streams: { t: { channels: { a: { type: 'number' } } } } };
 
 export interface Row {
   readonly surface: string;
@@ -109,9 +110,9 @@ export interface Row {
 }
 
 /** Undefined when the status is one of `want`, else what came back. */
-const expectStatus = (a: Answer, ...want: number[]): string | undefined =>
+export const expectStatus = (a: Answer, ...want: number[]): string | undefined =>
   want.includes(a.status) ? undefined : `answered ${a.status} ${JSON.stringify(a.body)}`;
-const ids = (a: Answer): string[] => (Array.isArray(a.body) ? (a.body as { id: string }[]).map((d) => d.id) : []);
+export const ids = (a: Answer): string[] => (Array.isArray(a.body) ? (a.body as { id: string }[]).map((d) => d.id) : []);
 
 export const HTTP_ROWS: readonly Row[] = [
   {
@@ -306,74 +307,6 @@ export const HTTP_ROWS: readonly Row[] = [
     own: async (api) => expectStatus(await call(api, 'GET', '/api/jobs', ADMIN_TOKEN), 200),
   },
   {
-    surface: 'composite streams',
-    attempt: "read, replace or delete another owner's service object",
-    refused: async (api, a, b) =>
-      expectStatus(await call(api, 'GET', `/api/v1/sos/${b.so}`, a.admin), 404) ??
-      expectStatus(await call(api, 'PUT', `/api/v1/sos/${b.so}`, a.admin, SO_DOC), 404) ??
-      expectStatus(await call(api, 'DELETE', `/api/v1/sos/${b.so}`, a.admin), 404),
-    own: async (api, a) =>
-      expectStatus(await call(api, 'GET', `/api/v1/sos/${a.so}`, a.viewer), 200) ??
-      expectStatus(await call(api, 'PUT', `/api/v1/sos/${a.so}`, a.admin, SO_DOC), 200),
-  },
-  {
-    surface: 'composite streams',
-    attempt: "feed another owner's stream, or create an object in another owner's name",
-    refused: async (api, a, b) =>
-      expectStatus(await call(api, 'PUT', `/api/v1/sos/${b.so}/streams/t`, a.admin, { channels: { a: { 'current-value': 2 } }, lastUpdate: 2 }), 404) ??
-      expectStatus(await call(api, 'POST', `/api/v1/sos?owner=${b.id}`, a.admin, SO_DOC), 403),
-    own: async (api, a) =>
-      expectStatus(await call(api, 'PUT', `/api/v1/sos/${a.so}/streams/t`, a.admin, { channels: { a: { 'current-value': 2 } }, lastUpdate: 2 }), 200),
-  },
-  {
-    surface: 'composite streams',
-    attempt: "read another owner's stream (latest, history, explain, events) without a grant",
-    refused: async (api, a, b) => {
-      for (const p of ['/lastUpdate', '', '/explain', '/events']) {
-        const r = expectStatus(await call(api, 'GET', `/api/v1/sos/${b.so}/streams/t${p}`, a.admin), 404);
-        if (r !== undefined) return `${p}: ${r}`;
-      }
-      return undefined;
-    },
-    own: async (api, a) =>
-      expectStatus(await call(api, 'GET', `/api/v1/sos/${a.so}/streams/t/lastUpdate`, a.viewer), 200) ??
-      expectStatus(await call(api, 'GET', `/api/v1/sos/${a.so}/streams/t`, a.viewer), 200) ??
-      expectStatus(await call(api, 'GET', `/api/v1/sos/${a.so}/streams/t/explain`, a.viewer), 200),
-  },
-  {
-    surface: 'composite streams',
-    attempt: "list, make or revoke grants on another owner's object, or compose over its stream without a grant",
-    refused: async (api, a, b) => {
-      const grant = { stream: 't', to: { owner: a.id } };
-      const reader = {
-        groups: { g: { soIds: [b.so], stream: 't' } },
-        streams: { G: { channels: { a: { type: 'number', 'current-value': '{$g.channels.a.current-value}' } } } },
-      };
-      return (
-        expectStatus(await call(api, 'GET', `/api/v1/sos/${b.so}/grants`, a.admin), 404) ??
-        expectStatus(await call(api, 'POST', `/api/v1/sos/${b.so}/grants`, a.admin, grant), 404) ??
-        expectStatus(await call(api, 'DELETE', `/api/v1/sos/${b.so}/grants`, a.admin, grant), 404) ??
-        expectStatus(await call(api, 'POST', '/api/v1/sos', a.admin, reader), 403)
-      );
-    },
-    own: async (api, a, b) =>
-      expectStatus(await call(api, 'POST', `/api/v1/sos/${a.so}/grants`, a.admin, { stream: 't', to: { owner: b.id } }), 201) ??
-      expectStatus(await call(api, 'GET', `/api/v1/sos/${a.so}/grants`, a.viewer), 200) ??
-      expectStatus(await call(api, 'DELETE', `/api/v1/sos/${a.so}/grants`, a.admin, { stream: 't', to: { owner: b.id } }), 204),
-  },
-  {
-    surface: 'composite streams',
-    attempt: "move another owner's service object (to the cloud or to a gateway)",
-    refused: async (api, a, b) =>
-      expectStatus(await call(api, 'POST', `/api/v1/sos/${b.so}/move`, a.admin, { to: 'cloud' }), 404) ??
-      expectStatus(await call(api, 'POST', `/api/v1/sos/${b.so}/move`, a.admin, { to: 'gateway:nowhere' }), 404),
-    // Moving one's own object where it already is answers what is there: nothing moves, nothing is refused.
-    own: async (api, a) => {
-      const r = await call(api, 'POST', `/api/v1/sos/${a.so}/move`, a.admin, { to: 'cloud' });
-      return r.status === 404 || r.status === 401 || r.status === 403 ? `own object: ${r.status}` : undefined;
-    },
-  },
-  {
     surface: 'notifications',
     attempt: "read, change, delete or test-send another owner's channel",
     refused: async (api, a, b) =>
@@ -416,43 +349,3 @@ export const HTTP_ROWS: readonly Row[] = [
 ];
 
 /** Each tenant's service object in the rows below: `<tenant id>-so`, with a simple stream `s` (made by the system's host). */
-const subs = (t: Tenant): string => `/api/v1/sos/${t.so}/streams/t/subscriptions`;
-const maps = (t: Tenant): string => `/api/v1/sos/${t.so}/streams/t/mappings`;
-/** A loopback callback nothing listens on: the rows register callbacks, none is delivered. */
-const HOOK = { url: 'http://127.0.0.1:9/hook', secret: 'isolation-callback-secret' };
-
-/** Rows on service objects' streams: their callbacks and telemetry mappings (each tenant's object `so`, stream `t`). */
-export const SO_HTTP_ROWS: readonly Row[] = [
-  {
-    surface: 'stream subscriptions',
-    attempt: "register a callback on another owner's stream, or as a viewer",
-    refused: async (api, a, b) =>
-      expectStatus(await call(api, 'POST', subs(b), a.admin, HOOK), 404) ?? expectStatus(await call(api, 'POST', subs(a), a.viewer, HOOK), 403),
-    own: async (api, a) => expectStatus(await call(api, 'POST', subs(a), a.admin, HOOK), 201),
-  },
-  {
-    surface: 'stream subscriptions',
-    attempt: "list or delete another owner's subscription",
-    refused: async (api, a, b) => {
-      const id = ((await call(api, 'POST', subs(b), b.admin, HOOK)).body as { id?: string }).id;
-      if (id === undefined) return "bob's own subscription was refused";
-      if (ids(await call(api, 'GET', subs(b), a.admin)).includes(id)) return "bob's subscription listed";
-      return expectStatus(await call(api, 'DELETE', `${subs(b)}/${id}`, a.admin), 404);
-    },
-    own: async (api, a) => {
-      const made = await call(api, 'POST', subs(a), a.admin, HOOK);
-      const id = (made.body as { id: string }).id;
-      return ids(await call(api, 'GET', subs(a), a.viewer)).includes(id)
-        ? expectStatus(await call(api, 'DELETE', `${subs(a)}/${id}`, a.admin), 204)
-        : 'own subscription missing';
-    },
-  },
-  {
-    surface: 'telemetry mappings',
-    attempt: "map one's device into another owner's stream, or another owner's device into one's own",
-    refused: async (api, a, b) =>
-      expectStatus(await call(api, 'POST', maps(b), a.admin, { device: a.device, ev: 'tel', channels: { a: 't' } }), 404) ??
-      expectStatus(await call(api, 'POST', maps(a), a.admin, { device: b.device, ev: 'tel', channels: { a: 't' } }), 400),
-    own: async (api, a) => expectStatus(await call(api, 'POST', maps(a), a.admin, { device: a.device, ev: 'tel', channels: { a: 't' } }), 201),
-  },
-];
