@@ -49,3 +49,6 @@ export { RuleEngine } from './engine.ts';
 export { RULE_LIMITS, type RuleLimits } from './core/limits.ts';
 export { loopThrough, type PlannedJob } from './feedback.ts';
 export type { EngineOptions, JobReport } from './engine.ts';
+
+export { SEVERITIES } from './core/alarm-types.ts';
+export type { AlarmCondition, AlarmRuleProps, AlarmTransition, MissingData, Severity } from './core/alarm-types.ts';
