@@ -1,5 +1,5 @@
 /**
- * @module What a dashboard page is: the shell (app.ts) routes each URL in PAGES to one page module, which
+ * @module What a dashboard page is: the shell (src/app.ts) routes each URL in PAGES to one page module, which
  * draws into the element it is given and returns what stops it (timers, live streams). docs/operations.md,
  * "Dashboard", lists the pages.
  */
@@ -37,4 +37,4 @@ export interface Page {
 /** Every page's URL: the server answers each with the dashboard's HTML, so links and bookmarks work. */
 export const PAGE_PATHS = ['/devices', '/streams', '/rules', '/sos', '/functions', '/commands', '/alarms', '/health'] as const;
 /** The gateway's smaller dashboard. */
-export const GATEWAY_PAGE_PATHS = ['/sources', '/rules', '/health'] as const;
+export const GATEWAY_PAGE_PATHS = ['/sources', '/jobs', '/status'] as const;
