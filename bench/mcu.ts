@@ -2,8 +2,8 @@
  * @module bench:mcu — the rv32 board (firmware/host/rv32: WAMR on RV32IMC under QEMU) in figures a
  * microcontroller is judged by. Instruction counts come from QEMU's -icount (minstret counts exactly the
  * retired instructions), so they are deterministic: the same build gives the same numbers on any
- * machine. Per thermostat tick (read, decide, build and sign the envelope, emit it on the UART) and per
- * boot (runtime start, load, instantiate, boot() with its signed message); with the ESP32-C3's 160 MHz
+ * machine. Per thermostat tick (read, decide, build and sign the envelope, emit it on the UART), per
+ * signed command (verified, applied and acked) and per boot (runtime start, load, instantiate, boot() with its signed message); with the ESP32-C3's 160 MHz
  * clock an estimated time, at one instruction per cycle (a lower bound: the C3 is a single-issue in-order
  * core, and flash cache misses cost more). Beside it, measured in the same run: the posix board's
  * `ferry-board bench` (same C, x86-64, wall clock) and V8 (the Node EmulatedBoard). Memory high-water
@@ -51,6 +51,10 @@ interface Rv32Figures {
   stack_peak: number;
   stack_size: number;
   static_ram: number;
+  commands: number;
+  commands_delivered: number;
+  command_instructions_median: number;
+  command_instructions_p99: number;
 }
 
 function rv32(dir: string): Rv32Figures {
@@ -130,7 +134,9 @@ if (classic)
   console.log(
     `  classic interpreter: tick ${classic.tick_instructions_median.toLocaleString('en')} instructions (${ms(classic.tick_instructions_median).toFixed(2)} ms), boot ${classic.boot_instructions.toLocaleString('en')}`,
   );
-console.log('  per verified command: not measured (the board has no command verification yet)');
+console.log(
+  `  per signed command (verify, replay window, apply, signed cmd.ack; ${fast.commands_delivered} of ${fast.commands} delivered): median ${fast.command_instructions_median.toLocaleString('en')} instructions, p99 ${fast.command_instructions_p99.toLocaleString('en')}, est. ${ms(fast.command_instructions_median).toFixed(2)} ms at ${MHZ} MHz`,
+);
 console.log('side by side, per tick:');
 console.log(`  rv32 @ ${MHZ} MHz (est.)   ${(tickMs * 1000).toFixed(0)} µs`);
 if (posix) console.log(`  posix board (x86-64)    ${(posix.median_ns_per_tick / 1000).toFixed(1)} µs (measured, median of ${RUNS})`);
@@ -159,6 +165,10 @@ console.log(
     hmac300_instructions: fast.hmac300_instructions,
     boot_instructions: fast.boot_instructions,
     boot_ms_est: Number(ms(fast.boot_instructions).toFixed(2)),
+    command_instructions: fast.command_instructions_median,
+    command_instructions_p99: fast.command_instructions_p99,
+    command_ms_est: Number(ms(fast.command_instructions_median).toFixed(3)),
+    commands_delivered: fast.commands_delivered,
     classic_tick_instructions: classic?.tick_instructions_median ?? null,
     posix_ns_per_tick: posix ? Math.round(posix.median_ns_per_tick) : null,
     v8_ns_per_tick: Math.round(v8),
