@@ -7,6 +7,7 @@
  */
 import type { RuleLimits } from '../core/limits.ts';
 import type { Plan } from '../core/plan.ts';
+import { AlarmOperator } from './alarm.ts';
 import { CountWindowOperator } from './count-window.ts';
 import { JoinOperator } from './join.ts';
 import { StreamOperator } from './stream.ts';
@@ -46,5 +47,7 @@ export function createOperator(plan: Plan, limits: RuleLimits): Operator {
       return plan.window.unit === 'ms' ? new TimeWindowOperator(plan, limits) : new CountWindowOperator(plan, limits);
     case 'join':
       return new JoinOperator(plan, limits);
+    case 'alarm':
+      return new AlarmOperator(plan);
   }
 }
