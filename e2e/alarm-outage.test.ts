@@ -14,19 +14,12 @@ import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import type { AlarmTransition } from '@ferry/rules';
 import { freePort } from '@ferry/test-kit/ports';
 import { ScriptedSource } from '@ferry/test-kit/sources';
+import { until } from '@ferry/test-kit/until';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-const until = async (cond: () => boolean, what: string, ms = 60_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
 const ALARM_TOPIC = 'ferry/alarms/default/cold-room';
 
 describe('an alarm rule on a gateway during a cloud outage', () => {
@@ -77,7 +70,7 @@ describe('an alarm rule on a gateway during a cloud outage', () => {
     await cloud.start();
     cleanups.push(() => cloud.stop());
 
-    await until(() => gateway.outbox.stats().rows === 0 && received.length === 2, 'the outbox to drain into the cloud');
+    await until(() => gateway.outbox.stats().rows === 0 && received.length === 2, 'the outbox to drain into the cloud', 60_000);
     expect(received.map((r) => r.topic)).toEqual(['ferry/up/gw-al/rule', 'ferry/up/gw-al/rule']);
     const relayed = received.map((r) => r.d as { topic: string; out: AlarmTransition });
     expect(relayed.map((r) => r.topic)).toEqual([ALARM_TOPIC, ALARM_TOPIC]);

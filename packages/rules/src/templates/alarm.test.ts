@@ -16,15 +16,10 @@ function installation(jobProps: Json, input: unknown = 'ferry/up/+/telemetry', o
   return { headers: { runtime: 'cloud', targetResource: 'alarms', jobType: 'alarm' }, jobConfig: { connectors: { input, output }, jobProps } };
 }
 
-function failure(value: unknown): RuleError {
-  try {
-    parseInstallation(value);
-  } catch (error) {
-    if (error instanceof RuleError) return error;
-    throw error;
-  }
-  throw new Error('expected a RuleError');
-}
+/** Asserts the props are refused with `code` at `jobConfig.jobProps.<path>`. */
+const refused = (jobProps: Json, code: RuleErrorCode, path: string): void => {
+  expect(() => parseInstallation(installation(jobProps))).toThrow(expect.objectContaining({ code, path: `jobConfig.jobProps.${path}` }));
+};
 
 describe('alarm template', () => {
   it('compiles the props to an alarm plan with parsed paths and defaults', () => {
@@ -103,17 +98,12 @@ describe('alarm template', () => {
     ['a bare $ value', { value: '$' }, 'FERRY_RULES_FIELD_VALUE', 'value'],
     ['an unknown prop', { threshold: 30 }, 'FERRY_RULES_FIELD_UNKNOWN', 'threshold'],
   ];
-  it.each(cases)('refuses %s', (_name, change, code, path) => {
-    const error = failure(installation({ ...BASE, ...change }));
-    expect(error.code).toBe(code);
-    expect(error.path).toBe(`jobConfig.jobProps.${path}`);
-  });
+  it.each(cases)('refuses %s', (_name, change, code, path) => refused({ ...BASE, ...change }, code, path));
 
   it('refuses a missing required prop by name', () => {
     for (const key of ['type', 'severity', 'value', 'condition']) {
       const { [key]: _gone, ...rest } = BASE;
-      const error = failure(installation(rest));
-      expect([error.code, error.path]).toEqual(['FERRY_RULES_FIELD_REQUIRED', `jobConfig.jobProps.${key}`]);
+      refused(rest, 'FERRY_RULES_FIELD_REQUIRED', key);
     }
   });
 
