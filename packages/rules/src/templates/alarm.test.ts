@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { RuleError } from '../core/errors.ts';
 import type { RuleErrorCode } from '../core/errors.ts';
 import { parseInstallation } from '../objects.ts';
+import { readAlarmCondition } from './alarm.ts';
 
 type Json = Record<string, unknown>;
 
@@ -99,6 +100,13 @@ describe('alarm template', () => {
     ['an unknown prop', { threshold: 30 }, 'FERRY_RULES_FIELD_UNKNOWN', 'threshold'],
   ];
   it.each(cases)('refuses %s', (_name, change, code, path) => refused({ ...BASE, ...change }, code, path));
+
+  it('checks a condition on its own, under the path the caller gives', () => {
+    expect(readAlarmCondition({ op: '<=', threshold: -3 }, 'condition')).toEqual({ op: '<=', threshold: -3 });
+    expect(() => readAlarmCondition({ op: '>', threshold: true }, 'body.condition')).toThrow(
+      expect.objectContaining({ code: 'FERRY_RULES_FIELD_TYPE', path: 'body.condition.threshold' }),
+    );
+  });
 
   it('refuses a missing required prop by name', () => {
     for (const key of ['type', 'severity', 'value', 'condition']) {
