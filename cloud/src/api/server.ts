@@ -39,6 +39,10 @@ import { soRoutes } from './sos.ts';
 import { soSubscriptionRoutes } from './so-subscriptions.ts';
 import type { Flows } from '../compose/flows.ts';
 import { streamRoutes } from './streams.ts';
+import { dashboard } from '@ferry/dashboard/serve';
+import { PAGE_PATHS } from '@ferry/dashboard/page';
+import { DASHBOARD_OPENAPI } from '../dashboard/openapi.ts';
+import { dashboardRoutes } from '../dashboard/routes.ts';
 
 export interface ApiParts {
   readonly ingest: Ingest;
@@ -68,6 +72,8 @@ export interface ApiParts {
   readonly https?: { readonly cert: string; readonly key: string };
   /** Moves of composite streams between the cloud and gateways, once a host runs them. */
   readonly soMover?: SoMover | undefined;
+  /** Serve the web dashboard (docs/operations.md "Dashboard") and its data routes. */
+  readonly dashboard?: boolean | undefined;
 }
 
 /**
@@ -113,9 +119,11 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
     commandRoutes(app, p.commands.service, p.devices);
     broadcastRoutes(app, p.commands.service, p.commands.broadcasts, p.commands.tags, p.devices);
   }
+  if (p.dashboard === true) dashboardRoutes(app, { ingest: p.ingest, devices: p.devices });
   openApiRoute(
     app,
     openApiDocument([
+      ...(p.dashboard === true ? [DASHBOARD_OPENAPI] : []),
       ...(p.health !== undefined ? [HEALTH_OPENAPI] : []),
       ...(p.compose !== undefined ? [SOS_OPENAPI] : []),
       ...(p.soMover !== undefined ? [SO_MOVE_OPENAPI] : []),
@@ -124,5 +132,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
       ...(p.commands !== undefined ? [COMMANDS_OPENAPI] : []),
     ]),
   );
+  // Last: a page URL some route already answers (GET /health) is then served to browsers only.
+  if (p.dashboard === true) await app.register(dashboard, { kind: 'cloud', pages: PAGE_PATHS });
   return app;
 }
