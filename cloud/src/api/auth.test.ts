@@ -53,7 +53,7 @@ describe('HTTP authentication', () => {
     expect(routes.length).toBeGreaterThan(20);
     const open = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`);
     // The dashboard's pages, login and assets are public HTML and bundles holding no data (pages redirect to /login).
-    const dashboardHtml = ['GET /', 'GET /login', 'GET /assets/:file', ...PAGE_PATHS.map((p) => `GET ${p}`)];
+    const dashboardHtml = ['GET /', 'GET /login', 'GET /favicon.ico', 'GET /assets/:file', ...PAGE_PATHS.map((p) => `GET ${p}`)];
     expect(open.sort()).toEqual(
       ['DELETE /api/session', 'GET /health', 'GET /healthz', 'GET /readyz', 'POST /api/owners', 'POST /api/session', ...dashboardHtml].sort(),
     );

@@ -25,7 +25,7 @@ import { healthV1Routes, type HealthSource } from './health-v1.ts';
 import { HEALTH_OPENAPI } from './health-openapi.ts';
 import { COMMANDS_OPENAPI } from './commands-openapi.ts';
 import { NOTIFY_OPENAPI } from './notify-openapi.ts';
-import { openApiDocument, openApiRoute } from './openapi.ts';
+import { openApiDocument, openApiRoute, type OpenApiFragment } from './openapi.ts';
 import { SO_MOVE_OPENAPI } from './so-move-openapi.ts';
 import { SOS_OPENAPI } from './sos-openapi.ts';
 import { SO_SUBSCRIPTIONS_OPENAPI } from './so-subscriptions-openapi.ts';
@@ -39,10 +39,6 @@ import { soRoutes } from './sos.ts';
 import { soSubscriptionRoutes } from './so-subscriptions.ts';
 import type { Flows } from '../compose/flows.ts';
 import { streamRoutes } from './streams.ts';
-import { dashboard } from '@ferry/dashboard/serve';
-import { PAGE_PATHS } from '@ferry/dashboard/page';
-import { DASHBOARD_OPENAPI } from '../dashboard/openapi.ts';
-import { dashboardRoutes } from '../dashboard/routes.ts';
 
 export interface ApiParts {
   readonly ingest: Ingest;
@@ -72,8 +68,14 @@ export interface ApiParts {
   readonly https?: { readonly cert: string; readonly key: string };
   /** Moves of composite streams between the cloud and gateways, once a host runs them. */
   readonly soMover?: SoMover | undefined;
-  /** Serve the web dashboard (docs/operations.md "Dashboard") and its data routes. */
-  readonly dashboard?: boolean | undefined;
+  /** Parts that add their own routes (the web dashboard, cloud/src/dashboard), registered after every other route. */
+  readonly extensions?: readonly ApiExtension[] | undefined;
+}
+
+/** Routes an area adds to the API, with their OpenAPI description. */
+export interface ApiExtension {
+  readonly openApi?: OpenApiFragment;
+  register(app: FastifyInstance): void | Promise<void>;
 }
 
 /**
@@ -119,11 +121,10 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
     commandRoutes(app, p.commands.service, p.devices);
     broadcastRoutes(app, p.commands.service, p.commands.broadcasts, p.commands.tags, p.devices);
   }
-  if (p.dashboard === true) dashboardRoutes(app, { ingest: p.ingest, devices: p.devices });
   openApiRoute(
     app,
     openApiDocument([
-      ...(p.dashboard === true ? [DASHBOARD_OPENAPI] : []),
+      ...(p.extensions ?? []).flatMap((e) => (e.openApi !== undefined ? [e.openApi] : [])),
       ...(p.health !== undefined ? [HEALTH_OPENAPI] : []),
       ...(p.compose !== undefined ? [SOS_OPENAPI] : []),
       ...(p.soMover !== undefined ? [SO_MOVE_OPENAPI] : []),
@@ -132,7 +133,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
       ...(p.commands !== undefined ? [COMMANDS_OPENAPI] : []),
     ]),
   );
-  // Last: a page URL some route already answers (GET /health) is then served to browsers only.
-  if (p.dashboard === true) await app.register(dashboard, { kind: 'cloud', pages: PAGE_PATHS });
+  // Last: the dashboard serves a page URL another route already answers (GET /health) to browsers only.
+  for (const e of p.extensions ?? []) await e.register(app);
   return app;
 }
