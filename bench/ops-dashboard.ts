@@ -72,11 +72,12 @@ const browser = await launch();
 async function open(charts: number): Promise<{ page: Page; drawnMs: number; drawMs: number }> {
   const page = await (await context(browser)).newPage();
   await page.goto(`${base}/bench?charts=${charts}&points=${POINTS}`);
-  // Expressions as text: tsx compiles functions with a helper (__name) the page does not have.
-  await page.waitForFunction('window.bench?.ready === true', undefined, { timeout: 60_000 });
-  const m = (await page.evaluate(
-    "({ drawn: performance.getEntriesByName('bench:drawn')[0].startTime, fetched: performance.getEntriesByName('bench:fetched')[0].startTime })",
-  )) as { drawn: number; fetched: number };
+  // No named helpers inside these functions: tsx would wrap them in a helper (__name) the page does not have.
+  await page.waitForFunction(() => (window as unknown as { bench?: { ready: boolean } }).bench?.ready === true, undefined, { timeout: 60_000 });
+  const m = await page.evaluate(() => ({
+    drawn: performance.getEntriesByName('bench:drawn')[0]!.startTime,
+    fetched: performance.getEntriesByName('bench:fetched')[0]!.startTime,
+  }));
   return { page, drawnMs: m.drawn, drawMs: m.drawn - m.fetched };
 }
 
@@ -112,7 +113,7 @@ async function streaming(charts: number): Promise<{ busyMsPerS: number[]; heapGr
     task = now;
   }
   const heap1 = await gcHeap();
-  const appended = (await page.evaluate('window.bench.appended')) as number;
+  const appended = await page.evaluate(() => (window as unknown as { bench: { appended: number } }).bench.appended);
   await page.context().close();
   return { busyMsPerS: busy, heapGrowthBytes: heap1 - heap0, appended };
 }
