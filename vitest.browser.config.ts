@@ -8,5 +8,11 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // `npm test` runs this config after the main one, so arguments given to `npm test` reach the main run only;
+    // FERRY_BROWSER_REPORT names a JSON report for this one (.ci/run counts it with the others).
+    ...(process.env['FERRY_BROWSER_REPORT'] !== undefined && {
+      reporters: ['default', 'json'],
+      outputFile: { json: process.env['FERRY_BROWSER_REPORT'] },
+    }),
   },
 });
