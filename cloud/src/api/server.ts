@@ -39,6 +39,10 @@ import { soRoutes } from './sos.ts';
 import { soSubscriptionRoutes } from './so-subscriptions.ts';
 import type { Flows } from '../compose/flows.ts';
 import { streamRoutes } from './streams.ts';
+import { commandListRoutes } from './command-lists.ts';
+import { functionListRoutes } from './function-list.ts';
+import { soListRoutes } from './so-list.ts';
+import { COMMAND_LISTS_OPENAPI, FUNCTION_LIST_OPENAPI, SO_LIST_OPENAPI } from './lists-openapi.ts';
 
 export interface ApiParts {
   readonly ingest: Ingest;
@@ -98,9 +102,11 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
     rulesRoutes(rules, p.rules);
   });
   functionRoutes(app, p.functions);
+  functionListRoutes(app, p.functions);
   scheduleRoutes(app, p.schedules, p.functions);
   gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
   if (p.soMover !== undefined) soMoveRoutes(app, p.soMover);
+  if (p.compose !== undefined) soListRoutes(app, p.compose, p.soMover);
   if (p.compose !== undefined)
     soRoutes(app, {
       host: p.compose,
@@ -112,16 +118,19 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   if (p.commands !== undefined) {
     commandRoutes(app, p.commands.service, p.devices);
     broadcastRoutes(app, p.commands.service, p.commands.broadcasts, p.commands.tags, p.devices);
+    commandListRoutes(app, p.commands.service, p.devices);
   }
   openApiRoute(
     app,
     openApiDocument([
       ...(p.health !== undefined ? [HEALTH_OPENAPI] : []),
+      FUNCTION_LIST_OPENAPI,
+      ...(p.compose !== undefined ? [SO_LIST_OPENAPI] : []),
       ...(p.compose !== undefined ? [SOS_OPENAPI] : []),
       ...(p.soMover !== undefined ? [SO_MOVE_OPENAPI] : []),
       ...(p.notify !== undefined ? [NOTIFY_OPENAPI] : []),
       ...(p.soFlows !== undefined ? [SO_SUBSCRIPTIONS_OPENAPI] : []),
-      ...(p.commands !== undefined ? [COMMANDS_OPENAPI] : []),
+      ...(p.commands !== undefined ? [COMMANDS_OPENAPI, COMMAND_LISTS_OPENAPI] : []),
     ]),
   );
   return app;
