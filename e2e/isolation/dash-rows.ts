@@ -57,4 +57,11 @@ export const DASH_HTTP_ROWS: readonly Row[] = [
       return (await list(api, '/api/v1/broadcasts', a.viewer, 'broadcasts')).some((x) => x.id === bc) ? undefined : 'own broadcast missing';
     },
   },
+  {
+    surface: 'dashboard lists',
+    attempt: "an owner's credential moves a rule back from a gateway (the cloud's rules are the admin's)",
+    refused: async (api, a, b) =>
+      expectStatus(await call(api, 'POST', '/api/v1/rules/return', a.admin, { gateway: b.gateway, jobId: 'x' }), 403) ??
+      expectStatus(await call(api, 'POST', '/api/v1/rules/return', a.admin, { gateway: a.gateway, jobId: 'x' }), 403),
+  },
 ];

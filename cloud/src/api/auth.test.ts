@@ -51,7 +51,15 @@ describe('HTTP authentication', () => {
     const routes = declaredRoutes(svc.api!);
     expect(routes.length).toBeGreaterThan(20);
     const open = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`);
-    expect(open.sort()).toEqual(['DELETE /api/session', 'GET /health', 'GET /healthz', 'GET /readyz', 'POST /api/owners', 'POST /api/session']);
+    expect(open.sort()).toEqual([
+      'DELETE /api/session',
+      'GET /health',
+      'GET /healthz',
+      'GET /readyz',
+      'POST /api/owners',
+      'POST /api/rule-return/:ticket/api/move', // a one-time ticket is the credential (rule-return.ts)
+      'POST /api/session',
+    ]);
     for (const r of routes) {
       if (r.access === 'public' || r.access === 'fn') continue;
       if (r.access === 'fn-bearer') {

@@ -119,3 +119,26 @@ export const COMMAND_LISTS_OPENAPI: OpenApiFragment = {
     },
   },
 };
+
+export const RULE_RETURN_OPENAPI: OpenApiFragment = {
+  paths: {
+    '/api/v1/rules/return': {
+      post: op(
+        "Move a rule job from a gateway back to the cloud, with its window state (the cloud's admin): the gateway hands it over through a one-time ticket",
+        {
+          requestBody: {
+            required: true,
+            ...json({ type: 'object', required: ['gateway', 'jobId'], properties: { gateway: { type: 'string' }, jobId: { type: 'string' } } }),
+          },
+          ...ok('moved', {
+            type: 'object',
+            properties: { jobId: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, jobInfo: { type: 'object' } },
+          }),
+        },
+        400,
+        502,
+        504,
+      ),
+    },
+  },
+};

@@ -42,7 +42,8 @@ import { streamRoutes } from './streams.ts';
 import { commandListRoutes } from './command-lists.ts';
 import { functionListRoutes } from './function-list.ts';
 import { soListRoutes } from './so-list.ts';
-import { COMMAND_LISTS_OPENAPI, FUNCTION_LIST_OPENAPI, SO_LIST_OPENAPI } from './lists-openapi.ts';
+import { ruleReturnRoutes } from './rule-return.ts';
+import { COMMAND_LISTS_OPENAPI, FUNCTION_LIST_OPENAPI, RULE_RETURN_OPENAPI, SO_LIST_OPENAPI } from './lists-openapi.ts';
 
 export interface ApiParts {
   readonly ingest: Ingest;
@@ -101,6 +102,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
     });
     rulesRoutes(rules, p.rules);
   });
+  ruleReturnRoutes(app, { rules: p.rules, gatewayRequest: p.gatewayRequest, isGateway: (id) => p.devices.info(id)?.kind === 'gateway' });
   functionRoutes(app, p.functions);
   functionListRoutes(app, p.functions);
   scheduleRoutes(app, p.schedules, p.functions);
@@ -125,6 +127,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
     openApiDocument([
       ...(p.health !== undefined ? [HEALTH_OPENAPI] : []),
       FUNCTION_LIST_OPENAPI,
+      RULE_RETURN_OPENAPI,
       ...(p.compose !== undefined ? [SO_LIST_OPENAPI] : []),
       ...(p.compose !== undefined ? [SOS_OPENAPI] : []),
       ...(p.soMover !== undefined ? [SO_MOVE_OPENAPI] : []),
