@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, deleteAs, getAs, postAs } from '@ferry/test-kit/http';
 import { CloudService, type CloudOptions } from '../service/service.ts';
 import { declaredRoutes } from './auth.ts';
+import { PAGE_PATHS } from '@ferry/dashboard/page';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -51,15 +52,13 @@ describe('HTTP authentication', () => {
     const routes = declaredRoutes(svc.api!);
     expect(routes.length).toBeGreaterThan(20);
     const open = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`);
-    expect(open.sort()).toEqual([
-      'DELETE /api/session',
-      'GET /health',
-      'GET /healthz',
-      'GET /readyz',
-      'POST /api/owners',
-      'POST /api/rule-return/:ticket/api/move', // a one-time ticket is the credential (rule-return.ts)
-      'POST /api/session',
-    ]);
+    // The dashboard's pages, login and assets are public HTML and bundles holding no data (pages redirect to /login).
+    const dashboardHtml = ['GET /', 'GET /login', 'GET /assets/:file', ...PAGE_PATHS.map((p) => `GET ${p}`)];
+    // A rule's hand-over back from a gateway carries a one-time ticket as its credential (rule-return.ts).
+    const ruleReturn = ['POST /api/rule-return/:ticket/api/move'];
+    expect(open.sort()).toEqual(
+      ['DELETE /api/session', 'GET /health', 'GET /healthz', 'GET /readyz', 'POST /api/owners', 'POST /api/session', ...dashboardHtml, ...ruleReturn].sort(),
+    );
     for (const r of routes) {
       if (r.access === 'public' || r.access === 'fn') continue;
       if (r.access === 'fn-bearer') {

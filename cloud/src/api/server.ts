@@ -44,6 +44,10 @@ import { functionListRoutes } from './function-list.ts';
 import { soListRoutes } from './so-list.ts';
 import { ruleReturnRoutes } from './rule-return.ts';
 import { COMMAND_LISTS_OPENAPI, FUNCTION_LIST_OPENAPI, RULE_RETURN_OPENAPI, SO_LIST_OPENAPI } from './lists-openapi.ts';
+import { dashboard } from '@ferry/dashboard/serve';
+import { PAGE_PATHS } from '@ferry/dashboard/page';
+import { DASHBOARD_OPENAPI } from '../dashboard/openapi.ts';
+import { dashboardRoutes } from '../dashboard/routes.ts';
 
 export interface ApiParts {
   readonly ingest: Ingest;
@@ -73,6 +77,8 @@ export interface ApiParts {
   readonly https?: { readonly cert: string; readonly key: string };
   /** Moves of composite streams between the cloud and gateways, once a host runs them. */
   readonly soMover?: SoMover | undefined;
+  /** Serve the web dashboard (docs/operations.md "Dashboard") and its data routes. */
+  readonly dashboard?: boolean | undefined;
 }
 
 /**
@@ -122,9 +128,11 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
     broadcastRoutes(app, p.commands.service, p.commands.broadcasts, p.commands.tags, p.devices);
     commandListRoutes(app, p.commands.service, p.devices);
   }
+  if (p.dashboard === true) dashboardRoutes(app, { ingest: p.ingest, devices: p.devices });
   openApiRoute(
     app,
     openApiDocument([
+      ...(p.dashboard === true ? [DASHBOARD_OPENAPI] : []),
       ...(p.health !== undefined ? [HEALTH_OPENAPI] : []),
       FUNCTION_LIST_OPENAPI,
       RULE_RETURN_OPENAPI,
@@ -136,5 +144,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
       ...(p.commands !== undefined ? [COMMANDS_OPENAPI, COMMAND_LISTS_OPENAPI] : []),
     ]),
   );
+  // Last: a page URL some route already answers (GET /health) is then served to browsers only.
+  if (p.dashboard === true) await app.register(dashboard, { kind: 'cloud', pages: PAGE_PATHS });
   return app;
 }

@@ -31,6 +31,7 @@ export function cloudApi(svc: CloudService, x: { readonly sealer: SecretSealer; 
       ownerExists: (o) => svc.functions.owners.publicKey(o) !== undefined,
     },
     log: (m) => (svc.opts.log ?? console.log)(`http: ${m}`),
+    dashboard: svc.opts.dashboard !== false,
     ...(svc.opts.tls !== undefined && { https: { cert: svc.opts.tls.cert, key: svc.opts.tls.key } }),
   });
 }
