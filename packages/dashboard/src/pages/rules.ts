@@ -35,6 +35,9 @@ async function jobsAt(ctx: PageContext, base: string, where: string, gateway?: s
   return rows.filter((r): r is Row => r !== undefined);
 }
 
+/** The move target each job's picker shows: kept across refreshes, which redraw the rows. */
+const chosen = new Map<string, string>();
+
 function actions(ctx: PageContext, r: Row, gateways: readonly string[], reload: () => Promise<void>): HTMLElement {
   const id = r.jobInfo.jobId;
   const base = r.gateway === undefined ? '' : `/api/gateways/${encodeURIComponent(r.gateway)}`;
@@ -55,6 +58,9 @@ function actions(ctx: PageContext, r: Row, gateways: readonly string[], reload: 
   const targets = r.gateway === undefined ? gateways.map((g) => `gateway:${g}`) : ['cloud'];
   for (const t of targets) to.append(Object.assign(el('option', undefined, t), { value: t }));
   if (targets.length === 0) return cell;
+  const keep = chosen.get(id);
+  if (keep !== undefined && targets.includes(keep)) to.value = keep;
+  to.addEventListener('change', () => chosen.set(id, to.value));
   const move = button(
     'Move',
     async () => {
@@ -102,15 +108,17 @@ export const page: Page = {
       rowHeight: 40,
       columns: [
         { key: 'job', title: 'Job', width: '2fr', cell: (r) => r.jobInfo.jobId },
-        { key: 'type', title: 'Type', cell: (r) => r.jobInfo.jobType },
+        { key: 'type', title: 'Type', width: '8rem', cell: (r) => r.jobInfo.jobType },
         {
           key: 'where',
           title: 'Runs on',
+          width: '9rem',
           cell: (r) => Object.assign(badge(r.where, r.gateway === undefined ? 'info' : 'muted'), { title: r.where }),
         },
         {
           key: 'state',
           title: 'State',
+          width: '7rem',
           cell: (r) => {
             const b = badge(r.jobInfo.jobStatus, STATE_KIND[r.jobInfo.jobStatus] ?? 'muted');
             b.dataset['testid'] = `rule-state-${r.jobInfo.jobId}`;
@@ -118,11 +126,11 @@ export const page: Page = {
             return b;
           },
         },
-        { key: 'in', title: 'In', width: '5rem', cell: (r) => num(r.counters.in, `rule-in-${r.jobInfo.jobId}`) },
-        { key: 'out', title: 'Out', width: '5rem', cell: (r) => num(r.counters.out, `rule-out-${r.jobInfo.jobId}`) },
-        { key: 'errors', title: 'Errors', width: '5rem', cell: (r) => num(r.counters.errors, `rule-errors-${r.jobInfo.jobId}`) },
-        { key: 'latency', title: 'Latency ms', width: '6rem', cell: (r) => num(r.counters.lastLatencyMs) },
-        { key: 'actions', title: '', width: '16rem', cell: (r) => actions(ctx, r, gateways, reload) },
+        { key: 'in', title: 'In', width: '4rem', cell: (r) => num(r.counters.in, `rule-in-${r.jobInfo.jobId}`) },
+        { key: 'out', title: 'Out', width: '4rem', cell: (r) => num(r.counters.out, `rule-out-${r.jobInfo.jobId}`) },
+        { key: 'errors', title: 'Errors', width: '4rem', cell: (r) => num(r.counters.errors, `rule-errors-${r.jobInfo.jobId}`) },
+        { key: 'latency', title: 'Latency', width: '5rem', cell: (r) => num(r.counters.lastLatencyMs) },
+        { key: 'actions', title: '', width: '19rem', cell: (r) => actions(ctx, r, gateways, reload) },
       ],
     });
     const stop = refreshing(status, load);

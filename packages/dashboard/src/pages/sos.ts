@@ -17,6 +17,9 @@ type Row = { so: So; stream?: So['streams'][number] };
 /** The streams page showing one composite stream's values. */
 export const streamLink = (so: string, stream: string): string => `/streams?so=${encodeURIComponent(so)}&stream=${encodeURIComponent(stream)}`;
 
+/** The move target each object's picker shows: kept across refreshes, which redraw the rows. */
+const chosen = new Map<string, string>();
+
 function mover(ctx: PageContext, so: So, targets: readonly string[], reload: () => Promise<void>): HTMLElement {
   const cell = el('span', 'actions');
   const where = targets.filter((t) => t !== so.hosted);
@@ -24,6 +27,9 @@ function mover(ctx: PageContext, so: So, targets: readonly string[], reload: () 
   const to = el('select');
   to.dataset['testid'] = `so-move-to-${so.id}`;
   for (const t of where) to.append(Object.assign(el('option', undefined, t), { value: t }));
+  const keep = chosen.get(so.id);
+  if (keep !== undefined && where.includes(keep)) to.value = keep;
+  to.addEventListener('change', () => chosen.set(so.id, to.value));
   const go = button(
     'Move',
     async () => {
