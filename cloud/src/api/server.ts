@@ -25,7 +25,7 @@ import { healthV1Routes, type HealthSource } from './health-v1.ts';
 import { HEALTH_OPENAPI } from './health-openapi.ts';
 import { COMMANDS_OPENAPI } from './commands-openapi.ts';
 import { NOTIFY_OPENAPI } from './notify-openapi.ts';
-import { openApiDocument, openApiRoute } from './openapi.ts';
+import { openApiDocument, openApiRoute, type OpenApiFragment } from './openapi.ts';
 import { SO_MOVE_OPENAPI } from './so-move-openapi.ts';
 import { SOS_OPENAPI } from './sos-openapi.ts';
 import { SO_SUBSCRIPTIONS_OPENAPI } from './so-subscriptions-openapi.ts';
@@ -44,10 +44,6 @@ import { functionListRoutes } from './function-list.ts';
 import { soListRoutes } from './so-list.ts';
 import { ruleReturnRoutes } from './rule-return.ts';
 import { COMMAND_LISTS_OPENAPI, FUNCTION_LIST_OPENAPI, RULE_RETURN_OPENAPI, SO_LIST_OPENAPI } from './lists-openapi.ts';
-import { dashboard } from '@ferry/dashboard/serve';
-import { PAGE_PATHS } from '@ferry/dashboard/page';
-import { DASHBOARD_OPENAPI } from '../dashboard/openapi.ts';
-import { dashboardRoutes } from '../dashboard/routes.ts';
 
 export interface ApiParts {
   readonly ingest: Ingest;
@@ -77,8 +73,14 @@ export interface ApiParts {
   readonly https?: { readonly cert: string; readonly key: string };
   /** Moves of composite streams between the cloud and gateways, once a host runs them. */
   readonly soMover?: SoMover | undefined;
-  /** Serve the web dashboard (docs/operations.md "Dashboard") and its data routes. */
-  readonly dashboard?: boolean | undefined;
+  /** Parts that add their own routes (the web dashboard, cloud/src/dashboard), registered after every other route. */
+  readonly extensions?: readonly ApiExtension[] | undefined;
+}
+
+/** Routes an area adds to the API, with their OpenAPI description. */
+export interface ApiExtension {
+  readonly openApi?: OpenApiFragment;
+  register(app: FastifyInstance): void | Promise<void>;
 }
 
 /**
@@ -128,11 +130,10 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
     broadcastRoutes(app, p.commands.service, p.commands.broadcasts, p.commands.tags, p.devices);
     commandListRoutes(app, p.commands.service, p.devices);
   }
-  if (p.dashboard === true) dashboardRoutes(app, { ingest: p.ingest, devices: p.devices });
   openApiRoute(
     app,
     openApiDocument([
-      ...(p.dashboard === true ? [DASHBOARD_OPENAPI] : []),
+      ...(p.extensions ?? []).flatMap((e) => (e.openApi !== undefined ? [e.openApi] : [])),
       ...(p.health !== undefined ? [HEALTH_OPENAPI] : []),
       FUNCTION_LIST_OPENAPI,
       RULE_RETURN_OPENAPI,
@@ -144,7 +145,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
       ...(p.commands !== undefined ? [COMMANDS_OPENAPI, COMMAND_LISTS_OPENAPI] : []),
     ]),
   );
-  // Last: a page URL some route already answers (GET /health) is then served to browsers only.
-  if (p.dashboard === true) await app.register(dashboard, { kind: 'cloud', pages: PAGE_PATHS });
+  // Last: the dashboard serves a page URL another route already answers (GET /health) to browsers only.
+  for (const e of p.extensions ?? []) await e.register(app);
   return app;
 }

@@ -49,7 +49,8 @@ export function joinRows(devices: readonly DeviceInfo[], health: readonly Device
   });
   const rows = devices.map((d) => row(d.id, d.owner ?? undefined, d.kind ?? 'device', live.get(d.id)));
   const known = new Set(devices.map((d) => d.id));
-  for (const h of health) if (!known.has(h.id)) rows.push(row(h.id, h.owner, 'sensor', h));
+  // A gateway's sensors (`<gateway>/<sensor>`); a removed device's liveness entry is not listed.
+  for (const h of health) if (!known.has(h.id) && h.id.includes('/')) rows.push(row(h.id, h.owner, 'sensor', h));
   return rows.sort((a, b) => a.id.localeCompare(b.id));
 }
 
@@ -79,7 +80,7 @@ export const page: Page = {
         { key: 'status', title: 'Status', width: '6rem', cell: (r) => badge(r.status, STATUS_KIND[r.status]) },
         { key: 'lastSeen', title: 'Last seen', width: '1.3fr', cell: (r) => when(r.lastSeen) },
         { key: 'gaps', title: 'Gaps', width: '5rem', cell: (r) => (r.gaps > 0 ? badge(String(r.gaps), 'warn') : '0') },
-        { key: 'bad', title: 'Bad signatures', width: '7rem', cell: (r) => (r.badSignatures > 0 ? badge(String(r.badSignatures), 'bad') : '0') },
+        { key: 'bad', title: 'Bad signatures', width: '8.5rem', cell: (r) => (r.badSignatures > 0 ? badge(String(r.badSignatures), 'bad') : '0') },
       ],
       rowKey: (r) => r.id,
       rowTestId: (r) => `device-row-${r.id}`,
