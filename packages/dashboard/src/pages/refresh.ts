@@ -1,9 +1,11 @@
 /**
  * @module What the list pages (rules, composite streams, functions, commands) share: a refresh loop that
  * runs one load at a time every few seconds until stopped, showing a failed load in the page's status line
- * rather than throwing, and a number cell that stays readable (— for none).
+ * rather than throwing, a number cell that stays readable (— for none), and the move picker of the rules and
+ * composite-streams pages.
  */
-import { el } from '../widgets/dom.ts';
+import type { Role } from '../page.ts';
+import { button, el } from '../widgets/dom.ts';
 
 /** How often list pages reload their counters (docs/operations.md "Dashboard"). */
 export const REFRESH_MS = 3000;
@@ -47,4 +49,23 @@ export function num(n: number | null | undefined, testId?: string): HTMLElement 
   const s = el('span', 'num', n === null || n === undefined ? '—' : String(n));
   if (testId !== undefined) s.dataset['testid'] = testId;
   return s;
+}
+
+/** The target each picker shows, by its test id: kept across the refreshes that redraw the rows. */
+const chosen = new Map<string, string>();
+
+/**
+ * A target picker and a Move button (`<prefix>-move-to-<id>`, `<prefix>-move-<id>`) calling `move` with the
+ * picked target; nothing when there is no target.
+ */
+export function movePicker(prefix: string, id: string, targets: readonly string[], role: Role, move: (target: string) => Promise<void>): HTMLElement[] {
+  if (targets.length === 0) return [];
+  const to = el('select');
+  const key = `${prefix}-move-to-${id}`;
+  to.dataset['testid'] = key;
+  for (const t of targets) to.append(Object.assign(el('option', undefined, t), { value: t }));
+  const keep = chosen.get(key);
+  if (keep !== undefined && targets.includes(keep)) to.value = keep;
+  to.addEventListener('change', () => chosen.set(key, to.value));
+  return [to, button('Move', () => move(to.value), { testId: `${prefix}-move-${id}`, role })];
 }

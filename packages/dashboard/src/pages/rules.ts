@@ -9,7 +9,7 @@
 import type { Page, PageContext } from '../page.ts';
 import { badge, button, el } from '../widgets/dom.ts';
 import { virtualTable } from '../widgets/table.ts';
-import { num, refreshing, statusLine } from './refresh.ts';
+import { movePicker, num, refreshing, statusLine } from './refresh.ts';
 
 type JobInfo = { jobId: string; jobType: string; jobStatus: string; runtime: string };
 type Counters = { in: number; out: number; errors: number; dropped: number; lastLatencyMs: number | null };
@@ -35,9 +35,6 @@ async function jobsAt(ctx: PageContext, base: string, where: string, gateway?: s
   return rows.filter((r): r is Row => r !== undefined);
 }
 
-/** The move target each job's picker shows: kept across refreshes, which redraw the rows. */
-const chosen = new Map<string, string>();
-
 function actions(ctx: PageContext, r: Row, gateways: readonly string[], reload: () => Promise<void>): HTMLElement {
   const id = r.jobInfo.jobId;
   const base = r.gateway === undefined ? '' : `/api/gateways/${encodeURIComponent(r.gateway)}`;
@@ -53,25 +50,14 @@ function actions(ctx: PageContext, r: Row, gateways: readonly string[], reload: 
     );
   cell.append(r.jobInfo.jobStatus === 'RUNNING' ? op('stop') : op('start'));
   if (!ctx.may('admin')) return cell;
-  const to = el('select');
-  to.dataset['testid'] = `rule-move-to-${id}`;
   const targets = r.gateway === undefined ? gateways.map((g) => `gateway:${g}`) : ['cloud'];
-  for (const t of targets) to.append(Object.assign(el('option', undefined, t), { value: t }));
-  if (targets.length === 0) return cell;
-  const keep = chosen.get(id);
-  if (keep !== undefined && targets.includes(keep)) to.value = keep;
-  to.addEventListener('change', () => chosen.set(id, to.value));
-  const move = button(
-    'Move',
-    async () => {
-      const target = to.value;
+  cell.append(
+    ...movePicker('rule', id, targets, 'admin', async (target) => {
       if (r.gateway !== undefined) await ctx.api('/api/v1/rules/return', { method: 'POST', body: { gateway: r.gateway, jobId: id } });
       else await ctx.api('/api/move', { method: 'POST', body: { jobId: id, target_runtime: target, targetResource: target } });
       await reload();
-    },
-    { testId: `rule-move-${id}`, role: 'admin' },
+    }),
   );
-  cell.append(to, move);
   return cell;
 }
 

@@ -6,9 +6,9 @@
  * (POST /api/v1/sos/{so}/move).
  */
 import type { Page, PageContext } from '../page.ts';
-import { badge, button, el } from '../widgets/dom.ts';
+import { badge, el } from '../widgets/dom.ts';
 import { virtualTable } from '../widgets/table.ts';
-import { num, refreshing, statusLine } from './refresh.ts';
+import { movePicker, num, refreshing, statusLine } from './refresh.ts';
 
 type Counters = { computed: number; filtered: number; errors: number; droppedNotNewer: number };
 type So = { id: string; owner: string; hosted: string; streams: { name: string; counters?: Counters }[] };
@@ -17,28 +17,16 @@ type Row = { so: So; stream?: So['streams'][number] };
 /** The streams page showing one composite stream's values. */
 export const streamLink = (so: string, stream: string): string => `/streams?so=${encodeURIComponent(so)}&stream=${encodeURIComponent(stream)}`;
 
-/** The move target each object's picker shows: kept across refreshes, which redraw the rows. */
-const chosen = new Map<string, string>();
-
 function mover(ctx: PageContext, so: So, targets: readonly string[], reload: () => Promise<void>): HTMLElement {
   const cell = el('span', 'actions');
   const where = targets.filter((t) => t !== so.hosted);
-  if (!ctx.may('operator') || where.length === 0) return cell;
-  const to = el('select');
-  to.dataset['testid'] = `so-move-to-${so.id}`;
-  for (const t of where) to.append(Object.assign(el('option', undefined, t), { value: t }));
-  const keep = chosen.get(so.id);
-  if (keep !== undefined && where.includes(keep)) to.value = keep;
-  to.addEventListener('change', () => chosen.set(so.id, to.value));
-  const go = button(
-    'Move',
-    async () => {
-      await ctx.api(`/api/v1/sos/${encodeURIComponent(so.id)}/move`, { method: 'POST', body: { to: to.value } });
+  if (!ctx.may('operator')) return cell;
+  cell.append(
+    ...movePicker('so', so.id, where, 'operator', async (to) => {
+      await ctx.api(`/api/v1/sos/${encodeURIComponent(so.id)}/move`, { method: 'POST', body: { to } });
       await reload();
-    },
-    { testId: `so-move-${so.id}`, role: 'operator' },
+    }),
   );
-  cell.append(to, go);
   return cell;
 }
 
