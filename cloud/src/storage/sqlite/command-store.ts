@@ -26,7 +26,8 @@ export class SqliteCommandStore implements CommandStore {
       CREATE TABLE IF NOT EXISTS cmd_owner (id TEXT PRIMARY KEY, owner TEXT NOT NULL, device TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS cmd_owner_owner ON cmd_owner (owner, at);
       CREATE INDEX IF NOT EXISTS cmd_owner_device ON cmd_owner (device, at);
-      CREATE INDEX IF NOT EXISTS cmd_owner_at ON cmd_owner (at);`),
+      CREATE INDEX IF NOT EXISTS cmd_owner_at ON cmd_owner (at);
+      CREATE INDEX IF NOT EXISTS cmd_broadcast_at ON cmd_broadcast (at);`),
     );
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.#s = {
