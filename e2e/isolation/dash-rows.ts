@@ -1,67 +1,48 @@
 /**
- * The dashboard's list routes in the tenant-isolation matrix (its other HTTP rows are http-rows.ts and
- * so-rows.ts): alice's credentials list only alice's composite streams, functions, commands and broadcasts,
- * whatever `?owner=` or `?device=` names.
+ * The dashboard's rows of the tenant-isolation matrix (the others are http-rows.ts and so-rows.ts): alice's
+ * credentials against bob's device on the series, event-list and live-telemetry routes (docs/operations.md,
+ * "Dashboard"), and the dashboard's pages holding none of bob's data.
  */
-import { call } from '@ferry/test-kit/http';
-import { expectStatus, KV_HASH, type Row, type Tenant } from './http-rows.ts';
+import { bearer, call } from '@ferry/test-kit/http';
+import { expectStatus, type Row, type Tenant } from './http-rows.ts';
 
-type Listed = { id?: string; hash?: string; calls?: number; device?: string };
-const list = async (api: string, path: string, token: string, field: string): Promise<Listed[]> =>
-  ((await call(api, 'GET', path, token)).body as Record<string, Listed[]>)[field] ?? [];
-const kvCalls = async (api: string, t: Tenant, path = '/api/v1/functions'): Promise<number> =>
-  (await list(api, path, t.viewer, 'functions')).find((f) => f.hash === KV_HASH)?.calls ?? 0;
-const callKv = (api: string, t: Tenant) => call(api, 'POST', '/api/functions/call', t.priv, { hash: KV_HASH, export: 'add', args: [1, 2], namespace: 'home' });
+const series = (t: Tenant): string => `/api/v1/series?device=${t.device}&event=tel`;
+
+/** The status of GET /api/v1/live for `device`, without waiting for the stream to end. */
+async function liveStatus(api: string, token: string, device: string): Promise<{ status: number; body: unknown }> {
+  const abort = new AbortController();
+  const r = await fetch(`${api}/api/v1/live?device=${device}`, { headers: bearer(token), signal: abort.signal });
+  const body = r.headers.get('content-type')?.includes('json') === true ? await r.json() : undefined;
+  abort.abort();
+  return { status: r.status, body };
+}
 
 export const DASH_HTTP_ROWS: readonly Row[] = [
   {
-    surface: 'dashboard lists',
-    attempt: "list another owner's service objects (also naming the owner)",
-    refused: async (api, a, b) => {
-      for (const path of ['/api/v1/sos', `/api/v1/sos?owner=${b.id}`])
-        if ((await list(api, path, a.viewer, 'sos')).some((s) => s.id === b.so)) return `bob's object listed by ${path}`;
-      return undefined;
-    },
-    own: async (api, a) => ((await list(api, '/api/v1/sos', a.viewer, 'sos')).some((s) => s.id === a.so) ? undefined : 'own object missing'),
+    surface: 'dashboard',
+    attempt: "read another owner's device series",
+    refused: async (api, a, b) => expectStatus(await call(api, 'GET', series(b), a.admin), 404),
+    own: async (api, a) => expectStatus(await call(api, 'GET', series(a), a.viewer), 200),
   },
   {
-    surface: 'dashboard lists',
-    attempt: "see another owner's function calls (also naming the owner)",
-    refused: async (api, a, b) => {
-      const before = await kvCalls(api, a);
-      const called = expectStatus(await callKv(api, b), 200);
-      if (called !== undefined) return `bob's call: ${called}`;
-      const after = [await kvCalls(api, a), await kvCalls(api, a, `/api/v1/functions?owner=${b.id}`)];
-      return after.every((n) => n === before) ? undefined : `alice's counts moved with bob's call: ${before} -> ${after.join(', ')}`;
-    },
-    own: async (api, a) => {
-      const before = await kvCalls(api, a);
-      return expectStatus(await callKv(api, a), 200) ?? ((await kvCalls(api, a)) === before + 1 ? undefined : 'own call not counted');
-    },
+    surface: 'dashboard',
+    attempt: "list another owner's device events",
+    refused: async (api, a, b) => expectStatus(await call(api, 'GET', `/api/v1/series/events?device=${b.device}`, a.admin), 404),
+    own: async (api, a) => expectStatus(await call(api, 'GET', `/api/v1/series/events?device=${a.device}`, a.viewer), 200),
   },
   {
-    surface: 'dashboard lists',
-    attempt: "list another owner's commands and broadcasts, or filter by another owner's device",
-    refused: async (api, a, b) => {
-      const cmd = ((await call(api, 'POST', '/api/v1/commands', b.admin, { device: b.device, command: { n: 1 } })).body as { id: string }).id;
-      const bc = ((await call(api, 'POST', '/api/v1/broadcasts', b.admin, { target: { all: true }, command: { n: 1 } })).body as { id: string }).id;
-      if ((await list(api, `/api/v1/commands?owner=${b.id}&limit=1000`, a.viewer, 'commands')).some((c) => c.id === cmd || c.device?.startsWith(`${b.id}-`)))
-        return "bob's command listed";
-      if ((await list(api, `/api/v1/broadcasts?owner=${b.id}`, a.viewer, 'broadcasts')).some((x) => x.id === bc)) return "bob's broadcast listed";
-      return expectStatus(await call(api, 'GET', `/api/v1/commands?device=${b.device}`, a.viewer), 404);
-    },
-    own: async (api, a) => {
-      const cmd = ((await call(api, 'POST', '/api/v1/commands', a.admin, { device: a.device, command: { n: 1 } })).body as { id: string }).id;
-      const bc = ((await call(api, 'POST', '/api/v1/broadcasts', a.admin, { target: { all: true }, command: { n: 1 } })).body as { id: string }).id;
-      if (!(await list(api, `/api/v1/commands?device=${a.device}`, a.viewer, 'commands')).some((c) => c.id === cmd)) return 'own command missing';
-      return (await list(api, '/api/v1/broadcasts', a.viewer, 'broadcasts')).some((x) => x.id === bc) ? undefined : 'own broadcast missing';
-    },
+    surface: 'dashboard',
+    attempt: "follow another owner's device telemetry live",
+    refused: async (api, a, b) => expectStatus(await liveStatus(api, a.admin, b.device), 404),
+    own: async (api, a) => expectStatus(await liveStatus(api, a.viewer, a.device), 200),
   },
   {
-    surface: 'dashboard lists',
-    attempt: "an owner's credential moves a rule back from a gateway (the cloud's rules are the admin's)",
-    refused: async (api, a, b) =>
-      expectStatus(await call(api, 'POST', '/api/v1/rules/return', a.admin, { gateway: b.gateway, jobId: 'x' }), 403) ??
-      expectStatus(await call(api, 'POST', '/api/v1/rules/return', a.admin, { gateway: a.gateway, jobId: 'x' }), 403),
+    surface: 'dashboard',
+    attempt: "find another owner's device in the dashboard's HTML",
+    refused: async (api, a, b) => {
+      const r = await fetch(`${api}/devices`, { headers: { ...bearer(a.admin), accept: 'text/html' } });
+      const html = await r.text();
+      return r.status !== 200 ? `answered ${r.status}` : html.includes(b.device) || html.includes(a.device) ? 'the HTML holds device data' : undefined;
+    },
   },
 ];
