@@ -40,6 +40,7 @@ function sendForm(ctx: PageContext, after: () => Promise<void>): HTMLElement {
   const body = Object.assign(el('input'), { placeholder: '{"setpoint": 21.5}', required: true, size: 32 });
   body.dataset['testid'] = 'command-json';
   const priority = el('select');
+  priority.dataset['testid'] = 'command-priority';
   for (const p of ['normal', 'high', 'low']) priority.append(Object.assign(el('option', undefined, p), { value: p }));
   const result = el('span', 'muted');
   result.dataset['testid'] = 'command-result';
