@@ -54,8 +54,10 @@ describe('HTTP authentication', () => {
     const open = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`);
     // The dashboard's pages, login and assets are public HTML and bundles holding no data (pages redirect to /login).
     const dashboardHtml = ['GET /', 'GET /login', 'GET /favicon.ico', 'GET /assets/:file', ...PAGE_PATHS.map((p) => `GET ${p}`)];
+    // A rule's hand-over back from a gateway carries a one-time ticket as its credential (rule-return.ts).
+    const ruleReturn = ['POST /api/rule-return/:ticket/api/move'];
     expect(open.sort()).toEqual(
-      ['DELETE /api/session', 'GET /health', 'GET /healthz', 'GET /readyz', 'POST /api/owners', 'POST /api/session', ...dashboardHtml].sort(),
+      ['DELETE /api/session', 'GET /health', 'GET /healthz', 'GET /readyz', 'POST /api/owners', 'POST /api/session', ...dashboardHtml, ...ruleReturn].sort(),
     );
     for (const r of routes) {
       if (r.access === 'public' || r.access === 'fn') continue;

@@ -32,6 +32,13 @@ export interface OpenApiFragment {
   readonly schemas?: Readonly<Record<string, unknown>>;
 }
 
+/** The fragments' paths, the operations of one path from several fragments (a list route beside its create) in one item. */
+function mergePaths(fragments: readonly OpenApiFragment[]): Record<string, unknown> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const f of fragments) for (const [p, item] of Object.entries(f.paths)) out[p] = { ...out[p], ...(item as Record<string, unknown>) };
+  return out;
+}
+
 export function openApiDocument(fragments: readonly OpenApiFragment[]) {
   return {
     openapi: '3.0.3',
@@ -43,7 +50,7 @@ export function openApiDocument(fragments: readonly OpenApiFragment[]) {
     },
     security: [{ bearer: [] }],
     paths: {
-      ...Object.assign({}, ...fragments.map((f) => f.paths)),
+      ...mergePaths(fragments),
       '/api/v1/openapi.json': {
         get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.0', ...json({ type: 'object' }) } } },
       },

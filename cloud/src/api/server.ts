@@ -39,6 +39,11 @@ import { soRoutes } from './sos.ts';
 import { soSubscriptionRoutes } from './so-subscriptions.ts';
 import type { Flows } from '../compose/flows.ts';
 import { streamRoutes } from './streams.ts';
+import { commandListRoutes } from './command-lists.ts';
+import { functionListRoutes } from './function-list.ts';
+import { soListRoutes } from './so-list.ts';
+import { ruleReturnRoutes } from './rule-return.ts';
+import { COMMAND_LISTS_OPENAPI, FUNCTION_LIST_OPENAPI, RULE_RETURN_OPENAPI, SO_LIST_OPENAPI } from './lists-openapi.ts';
 
 export interface ApiParts {
   readonly ingest: Ingest;
@@ -105,10 +110,13 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
     });
     rulesRoutes(rules, p.rules);
   });
+  ruleReturnRoutes(app, { rules: p.rules, gatewayRequest: p.gatewayRequest, isGateway: (id) => p.devices.info(id)?.kind === 'gateway' });
   functionRoutes(app, p.functions);
+  functionListRoutes(app, p.functions);
   scheduleRoutes(app, p.schedules, p.functions);
   gatewayRoutes(app, p.gatewayRequest, p.devices, p.functions, p.identity);
   if (p.soMover !== undefined) soMoveRoutes(app, p.soMover);
+  if (p.compose !== undefined) soListRoutes(app, p.compose, p.soMover);
   if (p.compose !== undefined)
     soRoutes(app, {
       host: p.compose,
@@ -120,17 +128,21 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   if (p.commands !== undefined) {
     commandRoutes(app, p.commands.service, p.devices);
     broadcastRoutes(app, p.commands.service, p.commands.broadcasts, p.commands.tags, p.devices);
+    commandListRoutes(app, p.commands.service, p.devices);
   }
   openApiRoute(
     app,
     openApiDocument([
       ...(p.extensions ?? []).flatMap((e) => (e.openApi !== undefined ? [e.openApi] : [])),
       ...(p.health !== undefined ? [HEALTH_OPENAPI] : []),
+      FUNCTION_LIST_OPENAPI,
+      RULE_RETURN_OPENAPI,
+      ...(p.compose !== undefined ? [SO_LIST_OPENAPI] : []),
       ...(p.compose !== undefined ? [SOS_OPENAPI] : []),
       ...(p.soMover !== undefined ? [SO_MOVE_OPENAPI] : []),
       ...(p.notify !== undefined ? [NOTIFY_OPENAPI] : []),
       ...(p.soFlows !== undefined ? [SO_SUBSCRIPTIONS_OPENAPI] : []),
-      ...(p.commands !== undefined ? [COMMANDS_OPENAPI] : []),
+      ...(p.commands !== undefined ? [COMMANDS_OPENAPI, COMMAND_LISTS_OPENAPI] : []),
     ]),
   );
   // Last: the dashboard serves a page URL another route already answers (GET /health) to browsers only.

@@ -41,6 +41,8 @@ export interface CommandRecord {
   readonly sq?: number | undefined;
   /** Why it was rejected or failed: the device's reason, `attempts`, `overflow`, `cancelled`. */
   readonly reason?: string | undefined;
+  /** Every state it entered, with when (the dashboard's timeline); bounded by the attempts a command gets. */
+  readonly history?: readonly { readonly state: CommandState; readonly at: number }[] | undefined;
 }
 
 /** One device's live commands and its command (ep, sq) counter, shared by every worker. */
@@ -75,10 +77,13 @@ export interface Step<T> {
 
 const rank = (p: Priority): number => PRIORITIES.indexOf(p);
 const inFlight = (r: CommandRecord): boolean => r.state === 'sent' || r.state === 'delivered';
+/** `r`'s history with `state` entered at `now` appended. */
+const entered = (r: Pick<CommandRecord, 'history'>, state: CommandState, now: number) => ({ history: [...(r.history ?? []), { state, at: now }] });
 const finish = (r: CommandRecord, state: CommandState, now: number, reason?: string): CommandRecord => ({
   ...r,
   state,
   updatedAt: now,
+  ...entered(r, state, now),
   visibleAt: undefined,
   ...(reason !== undefined && { reason }),
 });
@@ -89,7 +94,7 @@ export function enqueue(
   r: Omit<CommandRecord, 'seq' | 'state' | 'attempts' | 'updatedAt'>,
   policy: QueuePolicy,
 ): Step<{ accepted: CommandRecord } | { refused: 'full' }> {
-  const rec: CommandRecord = { ...r, seq: q.nextSeq, state: 'queued', attempts: 0, updatedAt: r.createdAt };
+  const rec: CommandRecord = { ...r, seq: q.nextSeq, state: 'queued', attempts: 0, updatedAt: r.createdAt, ...entered(r, 'queued', r.createdAt) };
   let live = q.live;
   const finished: CommandRecord[] = [];
   if (live.length >= policy.depth) {
@@ -118,7 +123,7 @@ export function sweep(q: DeviceQueue, now: number, policy: QueuePolicy): Step<un
     if (r.expiresAt <= now) finished.push(finish(r, 'expired', now));
     else if (inFlight(r) && (r.visibleAt ?? 0) <= now) {
       if (r.attempts >= policy.maxAttempts) finished.push(finish(r, 'failed', now, 'attempts'));
-      else live.push({ ...r, state: 'queued', visibleAt: undefined, updatedAt: now });
+      else live.push({ ...r, state: 'queued', visibleAt: undefined, updatedAt: now, ...entered(r, 'queued', now) });
     } else live.push(r);
   }
   const recheck = !live.some(inFlight) && live.length > 0 && (q.recheckAt ?? 0) <= now;
@@ -145,7 +150,16 @@ export function claim(q: DeviceQueue, now: number, ep: number, policy: QueuePoli
   const again = pick.ep !== undefined && pick.ep === s.next.ep && pick.sq === s.next.sq;
   const useEp = again ? s.next.ep : Math.max(ep, s.next.ep);
   const sq = again ? s.next.sq : useEp === s.next.ep ? s.next.sq + 1 : 0;
-  const sent: CommandRecord = { ...pick, state: 'sent', attempts: pick.attempts + 1, visibleAt: now + policy.visibilityMs, ep: useEp, sq, updatedAt: now };
+  const sent: CommandRecord = {
+    ...pick,
+    state: 'sent',
+    attempts: pick.attempts + 1,
+    visibleAt: now + policy.visibilityMs,
+    ep: useEp,
+    sq,
+    updatedAt: now,
+    ...entered(pick, 'sent', now),
+  };
   return { next: { ...s.next, ep: useEp, sq, live: live.map((r) => (r === pick ? sent : r)) }, finished: s.finished, result: sent };
 }
 
@@ -153,7 +167,7 @@ export function claim(q: DeviceQueue, now: number, ep: number, policy: QueuePoli
 export function delivered(q: DeviceQueue, id: string, ep: number, sq: number, now: number): Step<boolean> {
   const r = q.live.find((x) => x.id === id);
   if (r?.state !== 'sent' || r.ep !== ep || r.sq !== sq) return { next: q, finished: [], result: false };
-  const d: CommandRecord = { ...r, state: 'delivered', updatedAt: now };
+  const d: CommandRecord = { ...r, state: 'delivered', updatedAt: now, ...entered(r, 'delivered', now) };
   return { next: { ...q, live: q.live.map((x) => (x === r ? d : x)) }, finished: [], result: true };
 }
 

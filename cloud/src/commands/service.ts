@@ -142,6 +142,11 @@ export class CommandService {
     return this.#p.store.get(id);
   }
 
+  /** The store's list index (CommandStore.recent and .broadcasts), for the list routes. */
+  get lists(): Pick<CommandStore, 'recent' | 'broadcasts'> {
+    return this.#p.store;
+  }
+
   /** Cancels a live command; FERRY_CMD_FINISHED once it is final. */
   async cancel(rec: CommandRecord): Promise<CommandRecord> {
     const step = await this.#p.store.update(rec.device, (q) => cancel(q, rec.id, this.#now()));

@@ -65,12 +65,43 @@ export function commandStoreContract(name: string, make: () => CommandStore): vo
       expect(new Set(q.live.map((r) => r.seq)).size).toBe(20);
     });
 
+    it("lists an owner's commands newest first, by device when asked, never another owner's; and their timeline", async () => {
+      const s = make();
+      const [d1, d2, other] = [`d${++n}`, `d${++n}`, `d${++n}`];
+      const owner = `o${++n}`;
+      const made = [cmd(d1, 'normal', 1000), cmd(d2, 'normal', 2000), cmd(d1, 'normal', 3000)].map((c) => ({ ...c, owner }));
+      for (const c of made) await s.update(c.device, (q) => enqueue(q, c, POLICY));
+      const theirs = { ...cmd(other, 'normal', 4000), owner: `o${++n}` };
+      await s.update(other, (q) => enqueue(q, theirs, POLICY));
+      expect(await s.recent(owner, 10)).toEqual([made[2]!.id, made[1]!.id, made[0]!.id]);
+      expect(await s.recent(owner, 2)).toEqual([made[2]!.id, made[1]!.id]);
+      expect(await s.recent(owner, 10, d1)).toEqual([made[2]!.id, made[0]!.id]);
+      expect(await s.recent(owner, 10, other)).toEqual([]);
+      expect((await s.recent(null, 100)).slice(0, 4)).toEqual([theirs.id, made[2]!.id, made[1]!.id, made[0]!.id]);
+      // A finished command is still listed, with every state it went through.
+      await s.update(d1, (q) => claim(q, 3500, 1, POLICY));
+      await s.update(d1, (q) => answer(q, made[0]!.id, 'acked', undefined, 3600));
+      expect(await s.recent(owner, 10, d1)).toEqual([made[2]!.id, made[0]!.id]);
+      expect((await s.get(made[0]!.id))?.history).toEqual([
+        { state: 'queued', at: 1000 },
+        { state: 'sent', at: 3500 },
+        { state: 'acked', at: 3600 },
+      ]);
+    });
+
     it('keeps broadcasts', async () => {
       const s = make();
       const b = { id: `b${++n}`, owner: 'o', createdAt: 1, target: { all: true }, commands: [{ device: 'x', id: 'y' }] };
       await s.putBroadcast(b);
       expect(await s.broadcast(b.id)).toEqual(b);
       expect(await s.broadcast('nope')).toBeUndefined();
+      const later = { ...b, id: `b${++n}`, createdAt: 2 };
+      const theirs = { ...b, id: `b${++n}`, owner: `o${++n}`, createdAt: 3 };
+      await s.putBroadcast(later);
+      await s.putBroadcast(theirs);
+      expect((await s.broadcasts('o', 10)).map((x) => x.id).filter((id) => id === b.id || id === later.id)).toEqual([later.id, b.id]);
+      expect((await s.broadcasts('o', 10)).some((x) => x.id === theirs.id)).toBe(false);
+      expect((await s.broadcasts(null, 1000)).map((x) => x.id)).toContain(theirs.id);
     });
   });
 }

@@ -31,6 +31,13 @@ export interface CommandStore {
   due(now: number, limit: number): Promise<string[]>;
   putBroadcast(b: BroadcastRecord): Promise<void>;
   broadcast(id: string): Promise<BroadcastRecord | undefined>;
+  /**
+   * Ids of commands made for devices of `owner` (`''`: devices of no owner; `null`: every owner), newest
+   * first, at most `limit`, those of `device` only when it is given: the index behind the list routes.
+   */
+  recent(owner: string | null, limit: number, device?: string): Promise<string[]>;
+  /** The broadcasts of `owner` (as in `recent`), newest first, at most `limit`. */
+  broadcasts(owner: string | null, limit: number): Promise<BroadcastRecord[]>;
   /** Forgets finished commands and broadcasts older than the retention. */
   prune(now: number): Promise<void>;
 }

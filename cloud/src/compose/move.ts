@@ -28,6 +28,8 @@ export type Location = 'cloud' | `gateway:${string}`;
 export interface Locations {
   get(so: string): { readonly where: Location; readonly owner: string } | undefined;
   set(so: string, at: { readonly where: Location; readonly owner: string } | undefined): void;
+  /** Every object not in the cloud, with where it is (the object list, GET /api/v1/sos). */
+  elsewhere?(): { readonly so: string; readonly where: Location; readonly owner: string }[];
 }
 
 export type GatewayRequest = (gatewayId: string, method: 'GET' | 'POST', path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
@@ -86,6 +88,9 @@ class MemoryLocations implements Locations {
     if (at === undefined) this.#m.delete(so);
     else this.#m.set(so, at);
   }
+  elsewhere() {
+    return [...this.#m].flatMap(([so, at]) => (at.where === 'cloud' ? [] : [{ so, ...at }]));
+  }
 }
 
 export class SoMover {
@@ -102,6 +107,11 @@ export class SoMover {
 
   where(so: string): Location {
     return this.#locations.get(so)?.where ?? 'cloud';
+  }
+
+  /** The objects that moved to a gateway, with where they are and whose they are. */
+  elsewhere(): { readonly so: string; readonly where: Location; readonly owner: string }[] {
+    return this.#locations.elsewhere?.() ?? [];
   }
 
   /** Whether `caller` may act on objects hosted by gateway `gw` (they are its owner's). */

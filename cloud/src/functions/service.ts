@@ -18,6 +18,7 @@ import { TokenBuckets } from '@ferry/base';
 import { MemoryNamespaceStore, MemoryWhitelist, type NamespaceStore, type Whitelist } from './namespaces/namespace-store.ts';
 import { InProcessRunner } from './in-process-runner.ts';
 import { HASH_PATTERN, ModuleRegistry, sha256Hex } from './registry.ts';
+import { CallStats } from './call-stats.ts';
 import { DEFAULT_MODULE_QUOTA, MemoryModuleLedger, reserveModule, type ModuleLedger, type ModuleQuota } from './module-quota.ts';
 import { systemClock, type Clock, type Runner } from './runner.ts';
 import type { ScheduleCalls } from './schedules/scheduler.ts';
@@ -82,6 +83,8 @@ export class FunctionService implements ScheduleCalls {
   private readonly signSecretFor: ServiceOptions['signSecretFor'];
   private readonly tokenCache = new Map<string, PublicClaims>();
   private readonly tokenCacheSize: number;
+  /** Calls per (owner, hash), for GET /api/v1/functions (call-stats.ts). */
+  readonly callStats = new CallStats();
 
   constructor(opts: ServiceOptions = {}) {
     this.clock = opts.clock ?? systemClock();
@@ -247,6 +250,12 @@ export class FunctionService implements ScheduleCalls {
    * Does NOT authorize: callers pass a Principal from authorize() and have run checkFunction().
    */
   async execute(p: Principal, req: Omit<CallRequest, 'token'>): Promise<FnResult<RunOutput>> {
+    const r = await this.#execute(p, req);
+    this.callStats.record(p.owner, req.hash, this.clock.nowMs(), r.ok ? undefined : r.error.code);
+    return r;
+  }
+
+  async #execute(p: Principal, req: Omit<CallRequest, 'token'>): Promise<FnResult<RunOutput>> {
     const m = this.registry.cached(req.hash) ?? (await this.registry.get(req.hash));
     if (m === undefined) return fnFail('FERRY_FN_MODULE_NEEDED', `upload the module ${req.hash}, then retry`);
     const quota = this.namespaces.quota(p.owner, req.namespace);

@@ -47,9 +47,46 @@ export class RedisCommandStore implements CommandStore {
         ...live,
         ...step.finished.flatMap((r) => [r.id, JSON.stringify(r)]),
       ];
-      if ((await runScript(this.#redis, CAS, [`${this.#p}q:${device}`, `${this.#p}due`], args)) === 1) return step;
+      if ((await runScript(this.#redis, CAS, [`${this.#p}q:${device}`, `${this.#p}due`], args)) === 1) {
+        const known = new Set(before.live.map((r) => r.id));
+        await this.#index(step.next.live.filter((r) => !known.has(r.id)));
+        return step;
+      }
     }
     throw new StoreError('FERRY_STORE_UNAVAILABLE', `command queue of ${device}: changed by others ${MAX_RACES} times in a row`);
+  }
+
+  /**
+   * New commands into the list index: sorted sets by owner, by device and of all, scored by creation time and
+   * trimmed to the retention (counted back from the newest). Written after the queue: a worker that dies in between leaves a command that is
+   * kept and delivered but missing from the lists.
+   */
+  async #index(made: readonly CommandRecord[]): Promise<void> {
+    if (made.length === 0) return;
+    const m = this.#redis.multi();
+    for (const r of made)
+      for (const key of [`${this.#p}o:${r.owner ?? ''}`, `${this.#p}od:${r.device}`, `${this.#p}o*`]) {
+        m.zadd(key, r.createdAt, r.id);
+        m.zremrangebyscore(key, '-inf', r.createdAt - FINISHED_RETENTION_MS);
+        m.pexpire(key, FINISHED_RETENTION_MS);
+      }
+    await command('command list index', () => m.exec());
+  }
+
+  async recent(owner: string | null, limit: number, device?: string): Promise<string[]> {
+    if (device === undefined)
+      return command('command list', () => this.#redis.zrevrange(owner === null ? `${this.#p}o*` : `${this.#p}o:${owner}`, 0, limit - 1));
+    // By device, then the owner's only: a device keeps its owner, so this filters nothing out in practice.
+    const ids = await command('command list', () => this.#redis.zrevrange(`${this.#p}od:${device}`, 0, limit - 1));
+    if (owner === null) return ids;
+    const mine = await command('command list', () => this.#redis.zmscore(`${this.#p}o:${owner}`, ...(ids.length > 0 ? ids : [''])));
+    return ids.filter((_, i) => mine[i] !== null);
+  }
+
+  async broadcasts(owner: string | null, limit: number): Promise<BroadcastRecord[]> {
+    const ids = await command('broadcast list', () => this.#redis.zrevrange(owner === null ? `${this.#p}ob*` : `${this.#p}ob:${owner}`, 0, limit - 1));
+    const raws = ids.length === 0 ? [] : await command('broadcast list', () => this.#redis.mget(...ids.map((id) => `${this.#p}b:${id}`)));
+    return raws.flatMap((r) => (r === null ? [] : [JSON.parse(r) as BroadcastRecord]));
   }
 
   async queue(device: string): Promise<DeviceQueue> {
@@ -69,7 +106,11 @@ export class RedisCommandStore implements CommandStore {
   }
 
   async putBroadcast(b: BroadcastRecord): Promise<void> {
-    await command('broadcast put', () => this.#redis.set(`${this.#p}b:${b.id}`, JSON.stringify(b), 'PX', FINISHED_RETENTION_MS));
+    const old = b.createdAt - FINISHED_RETENTION_MS;
+    const m = this.#redis.multi().set(`${this.#p}b:${b.id}`, JSON.stringify(b), 'PX', FINISHED_RETENTION_MS);
+    for (const key of [`${this.#p}ob:${b.owner ?? ''}`, `${this.#p}ob*`])
+      m.zadd(key, b.createdAt, b.id).zremrangebyscore(key, '-inf', old).pexpire(key, FINISHED_RETENTION_MS);
+    await command('broadcast put', () => m.exec());
   }
 
   async broadcast(id: string): Promise<BroadcastRecord | undefined> {

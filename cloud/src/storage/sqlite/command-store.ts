@@ -22,7 +22,12 @@ export class SqliteCommandStore implements CommandStore {
       CREATE INDEX IF NOT EXISTS cmd_done_at ON cmd_done (at);
       CREATE TABLE IF NOT EXISTS cmd_due (device TEXT PRIMARY KEY, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS cmd_due_at ON cmd_due (at);
-      CREATE TABLE IF NOT EXISTS cmd_broadcast (id TEXT PRIMARY KEY, at INTEGER NOT NULL, json TEXT NOT NULL);`),
+      CREATE TABLE IF NOT EXISTS cmd_broadcast (id TEXT PRIMARY KEY, at INTEGER NOT NULL, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS cmd_owner (id TEXT PRIMARY KEY, owner TEXT NOT NULL, device TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS cmd_owner_owner ON cmd_owner (owner, at);
+      CREATE INDEX IF NOT EXISTS cmd_owner_device ON cmd_owner (device, at);
+      CREATE INDEX IF NOT EXISTS cmd_owner_at ON cmd_owner (at);
+      CREATE INDEX IF NOT EXISTS cmd_broadcast_at ON cmd_broadcast (at);`),
     );
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.#s = {
@@ -40,6 +45,14 @@ export class SqliteCommandStore implements CommandStore {
       getB: p('SELECT json FROM cmd_broadcast WHERE id = ?'),
       pruneDone: p('DELETE FROM cmd_done WHERE at < ?'),
       pruneB: p('DELETE FROM cmd_broadcast WHERE at < ?'),
+      putOwner: p('INSERT OR IGNORE INTO cmd_owner (id, owner, device, at) VALUES (?, ?, ?, ?)'),
+      pruneOwner: p('DELETE FROM cmd_owner WHERE at < ?'),
+      recent: p(
+        'SELECT id FROM cmd_owner WHERE (@owner IS NULL OR owner = @owner) AND (@device IS NULL OR device = @device) ORDER BY at DESC, id DESC LIMIT @limit',
+      ),
+      broadcasts: p(
+        "SELECT json FROM cmd_broadcast WHERE (@owner IS NULL OR coalesce(json_extract(json, '$.owner'), '') = @owner) ORDER BY at DESC, id DESC LIMIT @limit",
+      ),
     };
   }
 
@@ -56,7 +69,10 @@ export class SqliteCommandStore implements CommandStore {
           const step = f(before);
           if (step.next !== before) {
             this.#s['putQ']!.run(device, JSON.stringify(step.next));
-            for (const r of step.next.live) this.#s['putIdx']!.run(r.id, device);
+            for (const r of step.next.live) {
+              this.#s['putIdx']!.run(r.id, device);
+              this.#s['putOwner']!.run(r.id, r.owner ?? '', device, r.createdAt);
+            }
             const due = nextDue(step.next);
             if (due === undefined) this.#s['delDue']!.run(device);
             else this.#s['putDue']!.run(device, due);
@@ -99,10 +115,23 @@ export class SqliteCommandStore implements CommandStore {
     });
   }
 
+  async recent(owner: string | null, limit: number, device?: string): Promise<string[]> {
+    return wrap('FERRY_STORE_UNAVAILABLE', 'command list', () =>
+      (this.#s['recent']!.all({ owner, device: device ?? null, limit }) as { id: string }[]).map((r) => r.id),
+    );
+  }
+
+  async broadcasts(owner: string | null, limit: number): Promise<BroadcastRecord[]> {
+    return wrap('FERRY_STORE_UNAVAILABLE', 'broadcast list', () =>
+      (this.#s['broadcasts']!.all({ owner, limit }) as { json: string }[]).map((r) => JSON.parse(r.json) as BroadcastRecord),
+    );
+  }
+
   async prune(now: number): Promise<void> {
     wrap('FERRY_STORE_UNAVAILABLE', 'command prune', () => {
       this.#s['pruneDone']!.run(now - FINISHED_RETENTION_MS);
       this.#s['pruneB']!.run(now - FINISHED_RETENTION_MS);
+      this.#s['pruneOwner']!.run(now - FINISHED_RETENTION_MS);
     });
   }
 }

@@ -7,6 +7,7 @@ import type { Page, PageContext } from '../page.ts';
 import { timeChart, type TimeChart } from '../widgets/chart.ts';
 import { numericFields } from '../fields.ts';
 import { el } from '../widgets/dom.ts';
+import { renderSoStream } from './so-stream.ts';
 
 interface Bucketed {
   readonly t: number[];
@@ -46,6 +47,9 @@ export const page: Page = {
   title: 'Streams',
   render(root, ctx) {
     const params = new URLSearchParams(location.search);
+    const so = params.get('so');
+    const soStream = params.get('stream');
+    if (so !== null && soStream !== null) return renderSoStream(root, ctx, so, soStream); // a composite stream (so-stream.ts)
     const bar = el('div', 'toolbar');
     const devicePick = select('streams-device', [['', 'Device…']], '');
     const eventInput = el('input');
