@@ -103,7 +103,8 @@ function checkSource(v: unknown): AlarmSource {
       const labels = v['labels'];
       if (labels === undefined) return { kind: 'metric', metric };
       if (!isObj(labels) || Object.keys(labels).length > 8) bad('source.labels', 'must be an object of at most 8 string labels');
-      for (const [k, l] of Object.entries(labels as Record<string, unknown>)) if (typeof l !== 'string' || l.length > 128) bad(`source.labels.${k}`, 'must be a string');
+      for (const [k, l] of Object.entries(labels as Record<string, unknown>))
+        if (typeof l !== 'string' || l.length > 128) bad(`source.labels.${k}`, 'must be a string');
       return { kind: 'metric', metric, labels: labels as Record<string, string> };
     }
     default:
@@ -160,7 +161,8 @@ export async function checkRule(body: unknown, c: CompileContext): Promise<RuleD
     const why = c.metricProblem(source.metric);
     if (why !== undefined) fail('FERRY_ALARM_UNKNOWN_METRIC', 'source.metric', why);
   }
-  if (source.kind === 'telemetry' && source.device !== '*' && !mine(source.device)) fail('FERRY_ALARM_UNKNOWN_DEVICE', 'source.device', `no device ${source.device}`);
+  if (source.kind === 'telemetry' && source.device !== '*' && !mine(source.device))
+    fail('FERRY_ALARM_UNKNOWN_DEVICE', 'source.device', `no device ${source.device}`);
   if (source.kind === 'stream' && !(await c.mayReadStream(c.owner, source.so, source.stream)))
     fail('FERRY_ALARM_UNKNOWN_STREAM', 'source.stream', `no stream ${source.so}/${source.stream} this owner may read`);
   const gw = /^gateway:(.+)$/.exec(runtime)?.[1];
