@@ -36,6 +36,7 @@ const ALARM = defineErrors(
     },
     FERRY_ALARM_NOT_FOUND: { num: 8020, status: 404, doc: 'no alarm or alarm rule with this id among those the credential may see' },
     FERRY_ALARM_CONFLICT: { num: 8021, status: 409, doc: 'the alarm changed meanwhile (another worker); retry' },
+    FERRY_ALARM_STARTING: { num: 8022, status: 503, doc: 'the alarm service is still starting (its rules are being installed again); retry shortly' },
     FERRY_ALARM_LIMIT: {
       num: 8030,
       status: 429,
