@@ -87,8 +87,14 @@ export class AlarmRules {
     this.#cache.delete(rule.id);
     const gw = /^gateway:(.+)$/.exec(rule.runtime)?.[1];
     try {
-      if (gw === undefined) this.#p.rules.engine.uninstall(rule.jobId);
-      else await this.#p.gatewayRequest(gw, 'POST', '/api/uninstall', { jobId: rule.jobId });
+      if (gw === undefined) {
+        const engine = this.#p.rules.engine;
+        if (engine.status(rule.jobId).jobInfo.jobStatus === 'RUNNING') engine.stop(rule.jobId); // only a stopped job uninstalls
+        engine.uninstall(rule.jobId);
+      } else {
+        await this.#p.gatewayRequest(gw, 'POST', '/api/stop', { jobId: rule.jobId });
+        await this.#p.gatewayRequest(gw, 'POST', '/api/uninstall', { jobId: rule.jobId });
+      }
     } catch (e) {
       this.#p.log(`alarms: rule ${rule.id}: job ${rule.jobId} not uninstalled: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -166,7 +172,7 @@ export class AlarmRules {
   }
 
   async #take(topic: string, v: unknown, runtime: string): Promise<void> {
-    const [owner, id, extra] = topic.slice(`${this.#p.prefix}/alarms/`.length).split('/');
+    const [, id, extra] = topic.slice(`${this.#p.prefix}/alarms/`.length).split('/');
     const t = asTransition(v);
     const rule = id === undefined || extra !== undefined ? undefined : await this.rule(id);
     // Only the rule's own job, where it was installed, for the owner it was made for.
@@ -176,7 +182,6 @@ export class AlarmRules {
     }
     const gw = /^gateway:(.+)$/.exec(runtime)?.[1];
     if (gw !== undefined && this.#p.device(gw)?.owner !== rule.owner) return;
-    void owner;
     await this.#p.service.transition(rule.owner, { ...t, type: rule.type, rule: rule.id, source: sourceName(this.#p.prefix, t.source) });
   }
 
