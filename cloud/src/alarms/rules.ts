@@ -172,6 +172,28 @@ export class AlarmRules {
   }
 
   /**
+   * A value stored on a composite stream: fed to the cloud's stream alarm jobs on that stream (only them: the
+   * rules host is fed device messages), as the record `{<channel>: value, ..., channels, lastUpdate}`.
+   */
+  streamValue(
+    so: string,
+    stream: string,
+    value: { readonly channels: Readonly<Record<string, unknown>>; readonly lastUpdate: number; readonly id: string },
+  ): void {
+    const engine = this.#p.rules.engine;
+    const topic = `${this.#p.prefix}/so/${so}/${stream}`;
+    for (const r of this.#cache.values()) {
+      if (r.source.kind !== 'stream' || r.source.so !== so || r.source.stream !== stream || r.runtime !== 'cloud') continue;
+      try {
+        const record = { ...value.channels, channels: value.channels, lastUpdate: value.lastUpdate };
+        for (const o of engine.job(r.jobId).push(topic, record, Date.now(), `${so}/${stream}/${value.id}`)) this.ruleOutput(o.topic, JSON.stringify(o.payload));
+      } catch (e) {
+        this.#p.log(`alarms: rule ${r.id}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  /**
    * A rule output of the cloud's own rules host: true when it is in the alarms space (then it is taken here and
    * never published), false for anything else.
    */

@@ -30,6 +30,7 @@ beforeAll(async () => {
   api = (await cloud.start()).httpUrl;
   for (const owner of ['alice', 'bob']) {
     const priv = b(await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id: owner }))['privateToken'] as string;
+    tokens[`${owner}-private`] = priv;
     for (const role of ['viewer', 'operator']) tokens[`${owner}-${role}`] = b(await call(api, 'POST', '/api/tokens', priv, { role }))['token'] as string;
   }
   cloud.devices.add('a1', 'home', Date.now(), 'alice');
@@ -138,5 +139,45 @@ describe('alarms API', () => {
     ac.abort();
     const bad = await call(api, 'GET', '/api/v1/alarms?status=open', ADMIN_TOKEN);
     expect([bad.status, b(bad)['code'], b(bad)['path']]).toEqual([400, 'FERRY_ALARM_BAD_REQUEST', 'status']);
+  });
+
+  it("raises a stream alarm from a composite stream's values, and enqueues the rule's command once per alarm", async () => {
+    const priv = tokens['alice-private']!;
+    const so = b(await call(api, 'POST', '/api/v1/sos', priv, { streams: { t: { channels: { a: { type: 'number' } } } } }))['id'] as string;
+    const made = await call(api, 'POST', '/api/v1/alarm-rules', tokens['alice-operator']!, {
+      name: 'high a',
+      type: 'high-a',
+      severity: 'critical',
+      source: { kind: 'stream', so, stream: 't' },
+      value: 'a',
+      condition: { op: '>=', threshold: 10 },
+      command: { device: 'a1', name: 'fan', args: { on: true } },
+    });
+    expect([made.status, b(made)['code'], b(made)['message']]).toEqual([201, undefined, undefined]);
+    const feed = async (a: number, lastUpdate: number): Promise<void> => {
+      const r = await call(api, 'PUT', `/api/v1/sos/${so}/streams/t`, priv, { channels: { a: { 'current-value': a } }, lastUpdate });
+      expect(r.status).toBe(200);
+    };
+    const list = async (): Promise<Body[]> => b(await call(api, 'GET', '/api/v1/alarms?type=high-a', tokens['alice-viewer']!))['alarms'] as Body[];
+    // The device is offline: its commands wait in its queue (cloud.db, docs/actions.md).
+    const commands = async (): Promise<unknown[]> => {
+      const row = cloud.db.prepare<[string], { json: string }>('SELECT json FROM cmd_queue WHERE device = ?').get('a1');
+      return row === undefined ? [] : (JSON.parse(row.json) as { live: { cmd: unknown }[] }).live.map((c) => c.cmd);
+    };
+    await feed(12, 1);
+    await until(async () => (await list()).length === 1, 'the stream alarm');
+    expect((await list())[0]).toMatchObject({ source: `${so}/t`, severity: 'critical', status: 'active' });
+    await until(async () => (await commands()).length === 1, 'the command');
+    await feed(13, 2); // still breaching: the job raises nothing more
+    await feed(3, 3);
+    await until(async () => (await list())[0]?.['status'] === 'cleared', 'the clear');
+    await feed(20, 4);
+    await until(async () => (await list()).length === 2, 'the second alarm');
+    await until(async () => (await commands()).length === 2, 'its command');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await commands()).toEqual([
+      { name: 'fan', args: { on: true } },
+      { name: 'fan', args: { on: true } },
+    ]);
   });
 });

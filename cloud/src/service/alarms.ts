@@ -70,7 +70,12 @@ export class CloudAlarms {
     });
     this.#service = service;
     this.#rules = rules;
-    this.#off = svc.ingest.subscribe((e) => this.#relayed(e));
+    const offIngest = svc.ingest.subscribe((e) => this.#relayed(e));
+    const offStreams = svc.compose.onStored((v) => rules.streamValue(v.so, v.stream, v.value));
+    this.#off = () => {
+      offIngest();
+      offStreams();
+    };
     const probe = svc.ops.probe;
     await rules.start(
       probe === undefined || o.health?.probe === undefined
