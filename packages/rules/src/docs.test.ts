@@ -16,7 +16,7 @@ describe('docs/rules.md examples', () => {
 
   it('has examples of every object and template', () => {
     const jobTypes = json.flatMap((value) => ('headers' in value ? [(value['headers'] as { jobType: string }).jobType] : []));
-    expect(new Set(jobTypes)).toEqual(new Set(['single-filter', 'aggregation', 'join', 'sql']));
+    expect(new Set(jobTypes)).toEqual(new Set(['single-filter', 'aggregation', 'join', 'sql', 'alarm']));
     expect(json.some((value) => 'target_runtime' in value)).toBe(true);
     expect(json.some((value) => 'jobStatus' in value)).toBe(true);
   });

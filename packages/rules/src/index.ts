@@ -53,6 +53,7 @@ export type { EngineOptions, JobReport } from './engine.ts';
 
 export { SEVERITIES } from './core/alarm-types.ts';
 export { ALARM_OPS, describeCondition } from './core/alarm-spec.ts';
+export { readAlarmCondition, readAlarmSpec } from './templates/alarm.ts';
 export type { AlarmSpec } from './core/alarm-spec.ts';
 export { ALARM_LIMITS } from './core/limits.ts';
 export type { AlarmCondition, AlarmRuleProps, AlarmTransition, MissingData, Severity } from './core/alarm-types.ts';

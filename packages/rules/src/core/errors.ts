@@ -34,7 +34,7 @@ const RULES = defineErrors(
     FERRY_RULES_LIMIT: {
       num: 3206,
       status: 422,
-      doc: 'The job would pass a resource cap (join buffer, groups per window, outputs per input); it is stopped at once.',
+      doc: 'The job would pass a resource cap (join buffer, groups per window, outputs per input, alarm sources all raised); it is stopped at once.',
     },
     FERRY_RULES_TOO_MANY_JOBS: { num: 3207, status: 429, doc: 'The engine already holds its maximum number of jobs.' },
     FERRY_RULES_SNAPSHOT_INVALID: { num: 3301, status: 400, doc: 'A snapshot is malformed or of an unsupported format version.' },

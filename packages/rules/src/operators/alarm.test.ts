@@ -160,7 +160,8 @@ describe('alarm operator', () => {
     expect(job.push('t/a', { device: 'd' }, 600)).toEqual([]);
     expect(job.push('t/a', { temp: 99 }, 700)).toEqual([]);
     expect(job.push('t/a', 'not an object', 800)).toEqual([]);
-    expect(job.status().counters.drops.filtered).toBe(4);
+    expect(job.push('t/a', { device: 'x'.repeat(257), temp: 99 }, 900)).toEqual([]);
+    expect(job.status().counters.drops.filtered).toBe(5);
     expect(edges(job.tick(1000))).toEqual(['raise d @1000']);
   });
 
@@ -168,6 +169,7 @@ describe('alarm operator', () => {
     const eq = alarmJob({ condition: { op: '==', threshold: 'open' }, source: 'id' });
     expect(edges([...eq.push('t/a', { id: 7, temp: 'open' }, 1), ...eq.push('t/a', { id: 7, temp: 'closed' }, 2)])).toEqual(['raise 7 @1', 'clear 7 @2']);
     const byTopic = alarmJob({ condition: { op: 'outside', low: 0, high: 10 }, source: undefined });
+    expect(byTopic.push(`t/${'x'.repeat(255)}`, { temp: 11 }, 0)).toEqual([]); // a name of 257 characters
     expect(edges([...byTopic.push('t/x', { temp: 11 }, 1), ...byTopic.push('t/y', { temp: 10 }, 2), ...byTopic.push('t/y', { temp: -1 }, 3)])).toEqual([
       'raise t/x @1',
       'raise t/y @3',

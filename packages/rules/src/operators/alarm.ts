@@ -82,8 +82,7 @@ export class AlarmOperator implements Operator {
   }
 
   #sourceName(record: unknown, topic: string): string | null {
-    if (this.#spec.source === null) return topic.length > 0 ? topic : null;
-    const raw = readPath(record, this.#spec.source);
+    const raw = this.#spec.source === null ? topic : readPath(record, this.#spec.source);
     const name = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
     return typeof name === 'string' && name.length > 0 && name.length <= ALARM_LIMITS.maxSourceLength ? name : null;
   }

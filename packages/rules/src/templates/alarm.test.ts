@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { RuleError } from '../core/errors.ts';
 import type { RuleErrorCode } from '../core/errors.ts';
 import { parseInstallation } from '../objects.ts';
+import { readAlarmCondition } from './alarm.ts';
 
 type Json = Record<string, unknown>;
 
@@ -16,15 +17,10 @@ function installation(jobProps: Json, input: unknown = 'ferry/up/+/telemetry', o
   return { headers: { runtime: 'cloud', targetResource: 'alarms', jobType: 'alarm' }, jobConfig: { connectors: { input, output }, jobProps } };
 }
 
-function failure(value: unknown): RuleError {
-  try {
-    parseInstallation(value);
-  } catch (error) {
-    if (error instanceof RuleError) return error;
-    throw error;
-  }
-  throw new Error('expected a RuleError');
-}
+/** Asserts the props are refused with `code` at `jobConfig.jobProps.<path>`. */
+const refused = (jobProps: Json, code: RuleErrorCode, path: string): void => {
+  expect(() => parseInstallation(installation(jobProps))).toThrow(expect.objectContaining({ code, path: `jobConfig.jobProps.${path}` }));
+};
 
 describe('alarm template', () => {
   it('compiles the props to an alarm plan with parsed paths and defaults', () => {
@@ -103,17 +99,19 @@ describe('alarm template', () => {
     ['a bare $ value', { value: '$' }, 'FERRY_RULES_FIELD_VALUE', 'value'],
     ['an unknown prop', { threshold: 30 }, 'FERRY_RULES_FIELD_UNKNOWN', 'threshold'],
   ];
-  it.each(cases)('refuses %s', (_name, change, code, path) => {
-    const error = failure(installation({ ...BASE, ...change }));
-    expect(error.code).toBe(code);
-    expect(error.path).toBe(`jobConfig.jobProps.${path}`);
+  it.each(cases)('refuses %s', (_name, change, code, path) => refused({ ...BASE, ...change }, code, path));
+
+  it('checks a condition on its own, under the path the caller gives', () => {
+    expect(readAlarmCondition({ op: '<=', threshold: -3 }, 'condition')).toEqual({ op: '<=', threshold: -3 });
+    expect(() => readAlarmCondition({ op: '>', threshold: true }, 'body.condition')).toThrow(
+      expect.objectContaining({ code: 'FERRY_RULES_FIELD_TYPE', path: 'body.condition.threshold' }),
+    );
   });
 
   it('refuses a missing required prop by name', () => {
     for (const key of ['type', 'severity', 'value', 'condition']) {
       const { [key]: _gone, ...rest } = BASE;
-      const error = failure(installation(rest));
-      expect([error.code, error.path]).toEqual(['FERRY_RULES_FIELD_REQUIRED', `jobConfig.jobProps.${key}`]);
+      refused(rest, 'FERRY_RULES_FIELD_REQUIRED', key);
     }
   });
 
