@@ -195,7 +195,12 @@ export const outputTopic = (prefix: string, owner: string | undefined, ruleId: s
 export const metricTopic = (prefix: string, ruleId: string): string => `${prefix}/alarms/_/${ruleId}/in`;
 
 /** The installation object of the rule's job (jobType `alarm`, @ferry/rules alarm-types.ts). */
-export function installation(prefix: string, r: RuleDraft & { readonly id: string }, devicesOf: CompileContext['devicesOf']): unknown {
+export function installation(
+  prefix: string,
+  r: RuleDraft & { readonly id: string },
+  devicesOf: CompileContext['devicesOf'],
+  isGateway: (id: string) => boolean = () => false,
+): unknown {
   let input: string | string[];
   let sourcePath: string | undefined;
   switch (r.source.kind) {
@@ -204,7 +209,8 @@ export function installation(prefix: string, r: RuleDraft & { readonly id: strin
       const devices = r.source.device === '*' ? devicesOf(r.owner) : [r.source.device];
       if (devices.length === 0) return bad('source.device', 'the owner has no devices');
       if (devices.length > MAX_RULE_DEVICES) bad('source.device', `"*" covers more than ${MAX_RULE_DEVICES} devices; name one device per rule`);
-      input = devices.map((d) => `${prefix}/up/${d}/${ev}`);
+      // A gateway's own readings come on `<p>/up/<gw>/<kind>/<sensor>` (docs/gateway.md): `event` is the kind.
+      input = devices.map((d) => (isGateway(d) ? `${prefix}/up/${d}/${ev}/+` : `${prefix}/up/${d}/${ev}`));
       break;
     }
     case 'stream':
@@ -233,10 +239,13 @@ export function installation(prefix: string, r: RuleDraft & { readonly id: strin
 
 /**
  * The alarm's source name for a transition's source: a device id for a telemetry topic `<p>/up/<kid>/<event>`,
- * `<so>/<stream>` for a stream topic, else the source as it came.
+ * `<gw>/<sensor>` for a gateway's reading `<p>/up/<gw>/<kind>/<sensor>`, `<so>/<stream>` for a stream topic,
+ * else the source as it came.
  */
 export function sourceName(prefix: string, raw: string): string {
-  const up = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(up|so)/([^/]+)/([^/]+)$`).exec(raw);
-  if (up === null) return raw;
-  return up[1] === 'up' ? up[2]! : `${up[2]}/${up[3]}`;
+  const m = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(up|so)/([^/]+)/([^/]+)(?:/([^/]+))?$`).exec(raw);
+  if (m === null) return raw;
+  if (m[1] === 'so') return m[4] === undefined ? `${m[2]}/${m[3]}` : raw;
+  // `<p>/up/<gw>/<kind>/<sensor>`: a gateway's sensor, named `<gw>/<sensor>` as device liveness names it.
+  return m[4] === undefined ? m[2]! : `${m[2]}/${m[4]}`;
 }

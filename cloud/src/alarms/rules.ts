@@ -50,6 +50,8 @@ export class AlarmRules {
     this.#p = p;
   }
 
+  readonly #isGateway = (id: string): boolean => this.#p.device(id)?.kind === 'gateway';
+
   async rule(id: string): Promise<AlarmRule | undefined> {
     const hit = this.#cache.get(id);
     if (hit !== undefined) return hit;
@@ -76,7 +78,7 @@ export class AlarmRules {
     if ((await this.list({ owner })).length >= ALARM_LIMITS.rulesPerOwner)
       throw new AlarmError('FERRY_ALARM_LIMIT', `${owner ?? 'global'} has ${ALARM_LIMITS.rulesPerOwner} alarm rules`);
     const id = newRuleId();
-    const inst = installation(p.prefix, { ...draft, id }, p.devicesOf);
+    const inst = installation(p.prefix, { ...draft, id }, p.devicesOf, this.#isGateway);
     const jobId = await this.#install(draft.runtime, inst);
     const rule: AlarmRule = { id, ...draft, jobId, createdMs: Date.now() };
     await p.service.store.putRule(rule);
@@ -109,7 +111,7 @@ export class AlarmRules {
     for (const r of await this.list('all')) {
       if (r.runtime !== 'cloud') continue;
       try {
-        const jobId = await this.#install('cloud', installation(p.prefix, r, p.devicesOf), r.snapshot);
+        const jobId = await this.#install('cloud', installation(p.prefix, r, p.devicesOf, this.#isGateway), r.snapshot);
         const again = { ...r, jobId };
         this.#cache.set(r.id, again);
         if (jobId !== r.jobId) await p.service.store.putRule(again);

@@ -62,7 +62,7 @@ export class CloudAlarms {
       devicesOf: (owner) =>
         svc.devices
           .list()
-          .filter((d) => d.owner === owner && d.kind !== 'gateway')
+          .filter((d) => d.owner === owner && d.namespace !== 'ferry-probe') // the latency probe's device is the cloud's own
           .map((d) => d.id),
       mayReadStream: async (owner, so, stream) =>
         (await svc.compose.mayRead(owner === undefined ? { global: true } : { owner }, so, stream)) && svc.compose.engine.so(so)?.streams.has(stream) === true,
