@@ -41,6 +41,7 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
       '--probe <seconds>',
       'run the latency probe: a built-in device sends a signed message every <seconds> through MQTT, ingest and a rule (docs/operations.md)',
     )
+    .option('--probe-alarm-ms <ms>', 'the built-in probe-latency alarm\'s threshold (docs/operations.md "Alarms")', '1000')
     .option('--check-period <ms>', 'how often supervised components are checked and devices judged (docs/operations.md)', '1000')
     .option(
       '--notify-allow-private',
@@ -67,6 +68,7 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
         id?: string;
         deviceRate: string;
         probe?: string;
+        probeAlarmMs: string;
         checkPeriod: string;
         notifyAllowPrivate?: boolean;
       }) => {
@@ -126,7 +128,9 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
           synchronous: o.sync === 'full' ? 'FULL' : 'NORMAL',
           health: {
             checkPeriodMs: intOption(o.checkPeriod, '--check-period', 100, 3_600_000),
-            ...(o.probe !== undefined && { probe: { periodMs: 1000 * intOption(o.probe, '--probe', 1, 3600) } }),
+            ...(o.probe !== undefined && {
+              probe: { periodMs: 1000 * intOption(o.probe, '--probe', 1, 3600), alarmMs: intOption(o.probeAlarmMs, '--probe-alarm-ms', 0, 3_600_000) },
+            }),
           },
           ...(o.notifyAllowPrivate === true && { notify: { allowPrivateAddresses: true } }),
           log: (m) => io.out(`${m}\n`),

@@ -162,7 +162,7 @@ export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: {
         id: 'matrix-sub',
         owner: 'owner-a',
         channelId: 'matrix-ch',
-        kinds: ['*'],
+        kinds: ['device.*'], // a device going offline also raises an alarm (docs/operations.md "Alarms"), notified as alarm.raised
         source: '*',
         minPriority: 'low',
         template: { subject: '', body: '{{kind}}' },
@@ -172,6 +172,23 @@ export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: {
       sys.cloud.notify({ owner: 'owner-a', kind: 'device.offline', source: 'a1', at: Date.now(), data: {} });
       await eventually(() => seen.length === 1, "the cloud's notification");
       expect(seen[0]!.topic).toBe(`${P}/notify/owner-a/events`);
+    });
+
+    it('no device or gateway reads or feeds the alarms space (docs/operations.md "Alarms"): alarm transitions come only from rule jobs', async () => {
+      const b = await connect(login('b1'));
+      const gb = await connect(login('gb'));
+      for (const [c, f] of [
+        [b, `${P}/alarms/#`],
+        [b, `${P}/alarms/owner-a/+`],
+        [gb, `${P}/alarms/+/+`],
+        [gb, `${P}/alarms/_/#`],
+      ] as const)
+        expect([f, await granted(c, f)]).toEqual([f, 128]);
+      const seen = await watch(`${P}/alarms/#`);
+      b.publish(`${P}/alarms/owner-a/ar-forged`, '{"kind":"raise"}', { qos: 0 });
+      gb.publish(`${P}/alarms/_/probe-latency/in`, '{"value":99999}', { qos: 0 });
+      await sleep(QUIET_MS);
+      expect(seen).toEqual([]);
     });
 
     it("B's retained value on A's namespace state is neither kept nor delivered; the cloud's is", async () => {
