@@ -147,4 +147,24 @@ describe('alarms end to end', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(events()).toEqual(['alarm.raised', 'alarm.acknowledged', 'alarm.cleared', 'alarm.raised', 'alarm.cleared']);
   });
+
+  it("a rule naming an event takes that event's messages, whatever uplink topic they came on, and no other event's", async () => {
+    const rule = (type: string, event: string): Promise<{ status: number }> =>
+      call(api, 'POST', '/api/v1/alarm-rules', operator, {
+        name: type,
+        type,
+        severity: 'minor',
+        source: { kind: 'telemetry', device: 'th1', event },
+        value: 'temp',
+        condition: { op: '>', threshold: 30 },
+      });
+    expect((await rule('hot-tel', 'tel')).status).toBe(201);
+    expect((await rule('hot-status', 'status')).status).toBe(201);
+    await send([45]); // ev "tel", on ferry/up/th1/msg
+    const of = async (type: string): Promise<Body[]> => body(await call(api, 'GET', `/api/v1/alarms?type=${type}`, viewer))['alarms'] as Body[];
+    await until(async () => (await of('hot-tel')).length === 1, 'the alarm of the rule naming "tel"');
+    expect((await of('hot-tel'))[0]).toMatchObject({ source: 'th1', status: 'active' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await of('hot-status')).toEqual([]);
+  });
 });

@@ -191,6 +191,9 @@ export async function checkRule(body: unknown, c: CompileContext): Promise<RuleD
 
 /** The rule's output topic: transitions come back on it. */
 export const outputTopic = (prefix: string, owner: string | undefined, ruleId: string): string => `${prefix}/alarms/${owner ?? '_'}/${ruleId}`;
+/** Where the alarm service feeds a cloud telemetry rule a device's messages (an input no device can publish to). */
+export const telemetryTopic = (prefix: string, owner: string | undefined, ruleId: string, device: string): string =>
+  `${outputTopic(prefix, owner, ruleId)}/in/${device}`;
 /** Where the metric sampler feeds a metric rule's samples (an input no device can publish to). */
 export const metricTopic = (prefix: string, ruleId: string): string => `${prefix}/alarms/_/${ruleId}/in`;
 
@@ -210,7 +213,13 @@ export function installation(
       if (devices.length === 0) return bad('source.device', 'the owner has no devices');
       if (devices.length > MAX_RULE_DEVICES) bad('source.device', `"*" covers more than ${MAX_RULE_DEVICES} devices; name one device per rule`);
       // A gateway's own readings come on `<p>/up/<gw>/<kind>/<sensor>` (docs/gateway.md): `event` is the kind.
-      input = devices.map((d) => (isGateway(d) ? `${prefix}/up/${d}/${ev}/+` : `${prefix}/up/${d}/${ev}`));
+      // A device's message may come on any topic under `<p>/up/<kid>/` and names its event in its claims (`ev`):
+      // in the cloud the alarm service feeds those to the job on its own input (AlarmRules.telemetry), which
+      // also lets `"*"` take devices the owner adds later; a gateway's job listens on the uplink topics.
+      const cloud = r.runtime === 'cloud';
+      const direct = cloud ? devices.filter(isGateway) : devices;
+      input = direct.map((d) => (isGateway(d) ? `${prefix}/up/${d}/${ev}/+` : `${prefix}/up/${d}/${ev}`));
+      if (cloud) input.push(telemetryTopic(prefix, r.owner, r.id, r.source.device === '*' ? '+' : r.source.device));
       break;
     }
     case 'stream':
@@ -237,13 +246,18 @@ export function installation(
   };
 }
 
+const reEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
- * The alarm's source name for a transition's source: a device id for a telemetry topic `<p>/up/<kid>/<event>`,
+ * The alarm's source name for a transition's source: a device id for a telemetry topic `<p>/up/<kid>/<event>` or
+ * the alarm service's feed of it (`telemetryTopic`),
  * `<gw>/<sensor>` for a gateway's reading `<p>/up/<gw>/<kind>/<sensor>`, `<so>/<stream>` for a stream topic,
  * else the source as it came.
  */
 export function sourceName(prefix: string, raw: string): string {
-  const m = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(up|so)/([^/]+)/([^/]+)(?:/([^/]+))?$`).exec(raw);
+  const fed = new RegExp(`^${reEscape(prefix)}/alarms/[^/]+/[^/]+/in/([^/]+)$`).exec(raw);
+  if (fed !== null) return fed[1]!;
+  const m = new RegExp(`^${reEscape(prefix)}/(up|so)/([^/]+)/([^/]+)(?:/([^/]+))?$`).exec(raw);
   if (m === null) return raw;
   if (m[1] === 'so') return m[4] === undefined ? `${m[2]}/${m[3]}` : raw;
   // `<p>/up/<gw>/<kind>/<sensor>`: a gateway's sensor, named `<gw>/<sensor>` as device liveness names it.

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RulesHost } from '@ferry/rules-host';
 import type { Registry } from 'prom-client';
-import { type CompileContext, checkRule, installation, metricTopic, outputTopic, sourceName } from './compile.ts';
+import { type CompileContext, checkRule, installation, metricTopic, outputTopic, sourceName, telemetryTopic } from './compile.ts';
 import { AlarmError } from './errors.ts';
 import { metricProblem, sampleMetric } from './sampler.ts';
 import { asTransition, type AlarmService } from './service.ts';
@@ -182,16 +182,37 @@ export class AlarmRules {
     stream: string,
     value: { readonly channels: Readonly<Record<string, unknown>>; readonly lastUpdate: number; readonly id: string },
   ): void {
-    const engine = this.#p.rules.engine;
     const topic = `${this.#p.prefix}/so/${so}/${stream}`;
     for (const r of this.#cache.values()) {
       if (r.source.kind !== 'stream' || r.source.so !== so || r.source.stream !== stream || r.runtime !== 'cloud') continue;
-      try {
-        const record = { ...value.channels, channels: value.channels, lastUpdate: value.lastUpdate };
-        for (const o of engine.job(r.jobId).push(topic, record, Date.now(), `${so}/${stream}/${value.id}`)) this.ruleOutput(o.topic, JSON.stringify(o.payload));
-      } catch (e) {
-        this.#p.log(`alarms: rule ${r.id}: ${e instanceof Error ? e.message : String(e)}`);
-      }
+      const record = { ...value.channels, channels: value.channels, lastUpdate: value.lastUpdate };
+      this.#push(r, topic, record, Date.now(), `${so}/${stream}/${value.id}`);
+    }
+  }
+
+  /**
+   * A device's released message (the record the cloud's rules see for it, docs/rules.md): fed to the cloud's
+   * telemetry alarm jobs on that device, or on all of its owner's devices, that name its event or none. Gateways'
+   * readings reach their rules over their uplink topics instead (compile.ts).
+   */
+  telemetry(kid: string, event: unknown, record: unknown, atMs: number, id: string): void {
+    const device = this.#p.device(kid);
+    if (device === undefined || device.kind === 'gateway') return;
+    for (const r of this.#cache.values()) {
+      const s = r.source;
+      // A rule naming the device was checked against its owner when it was made; "*" is its owner's devices (a
+      // global rule's: the devices of no owner).
+      if (s.kind !== 'telemetry' || r.runtime !== 'cloud' || (s.device !== kid && (s.device !== '*' || r.owner !== device.owner))) continue;
+      if (s.event !== undefined && s.event !== event) continue;
+      this.#push(r, telemetryTopic(this.#p.prefix, r.owner, r.id, kid), record, atMs, id);
+    }
+  }
+
+  #push(r: AlarmRule, topic: string, record: unknown, atMs: number, id: string): void {
+    try {
+      for (const o of this.#p.rules.engine.job(r.jobId).push(topic, record, atMs, id)) this.ruleOutput(o.topic, JSON.stringify(o.payload));
+    } catch (e) {
+      this.#p.log(`alarms: rule ${r.id}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 

@@ -12,7 +12,7 @@ import { AlarmRules } from '../alarms/rules.ts';
 import { AlarmService } from '../alarms/service.ts';
 import { SqliteAlarmStore } from '../alarms/sqlite-store.ts';
 import type { NotifyEvent } from '../notify/types.ts';
-import { relayedTopic } from './rules.ts';
+import { relayedTopic, ruleInput } from './rules.ts';
 import type { CloudService } from './service.ts';
 
 /** The built-in probe-latency alarm's threshold when the options name none (ms). */
@@ -123,9 +123,11 @@ export class CloudAlarms {
   }
 
   #relayed(e: IngestEvent): void {
+    if (e.type !== 'message') return;
     const topic = relayedTopic(e);
-    if (topic === undefined || e.type !== 'message') return;
-    this.#rules?.fromGateway(e.kid, topic, (e.message.claims['d'] as Record<string, unknown>)['out']);
+    const input = topic === undefined ? ruleInput(e) : undefined;
+    if (topic !== undefined) this.#rules?.fromGateway(e.kid, topic, (e.message.claims['d'] as Record<string, unknown>)['out']);
+    else if (input !== undefined) this.#rules?.telemetry(e.kid, e.message.claims['ev'], input.record, input.atMs, input.id);
   }
 
   async stop(): Promise<void> {
