@@ -43,6 +43,8 @@ export class AlarmRules {
   /** Rules by id: those of this process, and those other workers made, read once (scale-out). */
   readonly #cache = new Map<string, AlarmRule>();
   #probe: { readonly alarm: ProbeAlarm; lastAt: number | undefined } | undefined;
+  /** The job state last saved per rule, as JSON. */
+  readonly #saved = new Map<string, string>();
 
   constructor(p: AlarmRulesParts) {
     this.#p = p;
@@ -85,10 +87,17 @@ export class AlarmRules {
   async delete(rule: AlarmRule): Promise<void> {
     await this.#p.service.store.deleteRule(rule.id);
     this.#cache.delete(rule.id);
+    this.#saved.delete(rule.id);
     const gw = /^gateway:(.+)$/.exec(rule.runtime)?.[1];
     try {
-      if (gw === undefined) this.#p.rules.engine.uninstall(rule.jobId);
-      else await this.#p.gatewayRequest(gw, 'POST', '/api/uninstall', { jobId: rule.jobId });
+      if (gw === undefined) {
+        const engine = this.#p.rules.engine;
+        if (engine.status(rule.jobId).jobInfo.jobStatus === 'RUNNING') engine.stop(rule.jobId); // only a stopped job uninstalls
+        engine.uninstall(rule.jobId);
+      } else {
+        await this.#p.gatewayRequest(gw, 'POST', '/api/stop', { jobId: rule.jobId });
+        await this.#p.gatewayRequest(gw, 'POST', '/api/uninstall', { jobId: rule.jobId });
+      }
     } catch (e) {
       this.#p.log(`alarms: rule ${rule.id}: job ${rule.jobId} not uninstalled: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -100,7 +109,7 @@ export class AlarmRules {
     for (const r of await this.list('all')) {
       if (r.runtime !== 'cloud') continue;
       try {
-        const jobId = await this.#install('cloud', installation(p.prefix, r, p.devicesOf));
+        const jobId = await this.#install('cloud', installation(p.prefix, r, p.devicesOf), r.snapshot);
         const again = { ...r, jobId };
         this.#cache.set(r.id, again);
         if (jobId !== r.jobId) await p.service.store.putRule(again);
@@ -127,6 +136,24 @@ export class AlarmRules {
     }
   }
 
+  /**
+   * Saves the state of each cloud rule's job that changed since the last save (a kill loses at most one period:
+   * a raise after it is counted again on the open alarm, a clear after it is a clear of a cleared alarm).
+   */
+  async save(): Promise<void> {
+    const engine = this.#p.rules.engine;
+    for (const r of this.#cache.values()) {
+      if (r.runtime !== 'cloud' || r.id === PROBE_RULE || !engine.list().some((j) => j.jobId === r.jobId)) continue;
+      const snapshot = engine.job(r.jobId).snapshot();
+      const json = JSON.stringify(snapshot);
+      if (this.#saved.get(r.id) === json) continue;
+      const next = { ...r, snapshot };
+      await this.#p.service.store.putRule(next);
+      this.#cache.set(r.id, next);
+      this.#saved.set(r.id, json);
+    }
+  }
+
   /** One sample of every metric rule's metric (and the probe's latency when it came back since the last). */
   async sample(): Promise<void> {
     const p = this.#p;
@@ -141,6 +168,28 @@ export class AlarmRules {
     if (probe !== undefined && last !== undefined && last.at !== probe.lastAt) {
       probe.lastAt = last.at;
       p.rules.input(metricTopic(p.prefix, PROBE_RULE), { value: last.ms, source: 'probe' }, last.at);
+    }
+  }
+
+  /**
+   * A value stored on a composite stream: fed to the cloud's stream alarm jobs on that stream (only them: the
+   * rules host is fed device messages), as the record `{<channel>: value, ..., channels, lastUpdate}`.
+   */
+  streamValue(
+    so: string,
+    stream: string,
+    value: { readonly channels: Readonly<Record<string, unknown>>; readonly lastUpdate: number; readonly id: string },
+  ): void {
+    const engine = this.#p.rules.engine;
+    const topic = `${this.#p.prefix}/so/${so}/${stream}`;
+    for (const r of this.#cache.values()) {
+      if (r.source.kind !== 'stream' || r.source.so !== so || r.source.stream !== stream || r.runtime !== 'cloud') continue;
+      try {
+        const record = { ...value.channels, channels: value.channels, lastUpdate: value.lastUpdate };
+        for (const o of engine.job(r.jobId).push(topic, record, Date.now(), `${so}/${stream}/${value.id}`)) this.ruleOutput(o.topic, JSON.stringify(o.payload));
+      } catch (e) {
+        this.#p.log(`alarms: rule ${r.id}: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
   }
 
@@ -166,7 +215,7 @@ export class AlarmRules {
   }
 
   async #take(topic: string, v: unknown, runtime: string): Promise<void> {
-    const [owner, id, extra] = topic.slice(`${this.#p.prefix}/alarms/`.length).split('/');
+    const [, id, extra] = topic.slice(`${this.#p.prefix}/alarms/`.length).split('/');
     const t = asTransition(v);
     const rule = id === undefined || extra !== undefined ? undefined : await this.rule(id);
     // Only the rule's own job, where it was installed, for the owner it was made for.
@@ -176,16 +225,21 @@ export class AlarmRules {
     }
     const gw = /^gateway:(.+)$/.exec(runtime)?.[1];
     if (gw !== undefined && this.#p.device(gw)?.owner !== rule.owner) return;
-    void owner;
     await this.#p.service.transition(rule.owner, { ...t, type: rule.type, rule: rule.id, source: sourceName(this.#p.prefix, t.source) });
   }
 
-  async #install(runtime: string, inst: unknown): Promise<string> {
+  async #install(runtime: string, inst: unknown, snapshot?: unknown): Promise<string> {
     const gw = /^gateway:(.+)$/.exec(runtime)?.[1];
     try {
       if (gw === undefined) {
-        const info = this.#p.rules.engine.install(inst);
-        this.#p.rules.engine.start(info.jobId);
+        const engine = this.#p.rules.engine;
+        const info = engine.install(inst);
+        try {
+          if (snapshot !== undefined) engine.job(info.jobId).restore(snapshot);
+        } catch (e) {
+          this.#p.log(`alarms: job ${info.jobId} starts afresh: its saved state does not fit: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        engine.start(info.jobId);
         return info.jobId;
       }
       const made = await this.#p.gatewayRequest(gw, 'POST', '/api/install', inst);

@@ -70,7 +70,12 @@ export class CloudAlarms {
     });
     this.#service = service;
     this.#rules = rules;
-    this.#off = svc.ingest.subscribe((e) => this.#relayed(e));
+    const offIngest = svc.ingest.subscribe((e) => this.#relayed(e));
+    const offStreams = svc.compose.onStored((v) => rules.streamValue(v.so, v.stream, v.value));
+    this.#off = () => {
+      offIngest();
+      offStreams();
+    };
     const probe = svc.ops.probe;
     await rules.start(
       probe === undefined || o.health?.probe === undefined
@@ -87,6 +92,7 @@ export class CloudAlarms {
     const tick = async (): Promise<void> => {
       await rules.sample();
       metrics.open(await service.sweep());
+      await rules.save();
     };
     this.#sweeping = tick().catch((e: unknown) => log(`alarms: ${String(e)}`)); // hands over what a previous run left pending
     this.#timer = setInterval(() => {
@@ -127,6 +133,7 @@ export class CloudAlarms {
     this.#off?.();
     await this.#sweeping;
     await this.#service?.settled();
+    await this.#rules?.save().catch((e: unknown) => (this.#svc.opts.log ?? console.log)(`alarms: job state not saved: ${String(e)}`));
     await this.#redis?.quit().catch(() => undefined);
   }
 }
