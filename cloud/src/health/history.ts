@@ -131,9 +131,12 @@ export class HealthHistory {
     this.#prunedAt = now;
     const { rawMs, minuteMs, hourMs } = this.retention;
     this.#db.transaction(() => {
-      for (const s of this.#ids.values()) this.#q.pruneRaw.run(s, now - rawMs);
-      this.#q.pruneRoll.run(MINUTE, now - minuteMs);
-      this.#q.pruneRoll.run(HOUR, now - hourMs);
+      // Per series: each delete is then a range of the primary key, not a scan of the table.
+      for (const s of this.#ids.values()) {
+        this.#q.pruneRaw.run(s, now - rawMs);
+        this.#q.pruneRoll.run(MINUTE, s, now - minuteMs);
+        this.#q.pruneRoll.run(HOUR, s, now - hourMs);
+      }
       for (const r of this.#q.emptySeries.all() as { id: number; name: string }[]) {
         this.#q.dropSeries.run(r.id);
         this.#ids.delete(r.name);
@@ -235,7 +238,7 @@ function statements(db: Database.Database) {
         'ON CONFLICT DO UPDATE SET sum = sum + excluded.sum, n = n + excluded.n',
     ),
     pruneRaw: db.prepare('DELETE FROM raw WHERE s = ? AND t < ?'),
-    pruneRoll: db.prepare('DELETE FROM rollup WHERE tier = ? AND t < ?'),
+    pruneRoll: db.prepare('DELETE FROM rollup WHERE tier = ? AND s = ? AND t < ?'),
     emptySeries: db.prepare(
       'SELECT id, name FROM series WHERE NOT EXISTS (SELECT 1 FROM raw WHERE s = id) AND NOT EXISTS (SELECT 1 FROM rollup WHERE s = id AND tier = 3600000)',
     ),
