@@ -162,7 +162,7 @@ export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: {
         id: 'matrix-sub',
         owner: 'owner-a',
         channelId: 'matrix-ch',
-        kinds: ['*'],
+        kinds: ['device.*'], // not the alarm the same event raises (alarm.raised), which would be a second message
         source: '*',
         minPriority: 'low',
         template: { subject: '', body: '{{kind}}' },
