@@ -9,6 +9,10 @@
  *   from outside): detected by a readiness probe with a 1 s timeout and by the systemd watchdog protocol
  *   (no WATCHDOG=1 for WatchdogSec, received on a unix datagram socket python3 binds); recovered when /readyz
  *   answers 200 after SIGCONT.
+ * Then, for four faults (a rule job in a crash loop, a broker outage, a silent device, a 5 s stall), fault to
+ * detected, to the alarm, to its notification at a loopback webhook sink and to recovered (ops-faults.ts,
+ * OPS_FAULT_RUNS runs, default 3), and the health store's size after a simulated week of checks every
+ * OPS_HISTORY_CHECK_MS (default 1000, the cloud's default; ops-history.ts).
  * The baseline is the configured check period (OPS_CHECK_MS, default 500 ms): the figures are printed as
  * multiples of it. Medians and p99 over OPS_RUNS runs (default 5; 3 for the stall); one JSON line at the end.
  */
@@ -23,38 +27,22 @@ import { aedesBroker } from '@ferry/test-kit/brokers';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { freePort } from '@ferry/test-kit/ports';
 import { median } from './lib.ts';
+import { readyz } from '../e2e/ops-faults-parts.ts';
+import { faultRounds, p99, stats, when } from './ops-faults.ts';
+import { simulatedWeek } from './ops-history.ts';
 
 const CHECK_MS = Number(process.env['OPS_CHECK_MS'] ?? 500);
 const RUNS = Number(process.env['OPS_RUNS'] ?? 5);
 const STALL_MS = 5000;
 const WATCHDOG_MS = 2000;
+/** The readiness probe's timeout (the parts' readyz waits this long). */
 const PROBE_TIMEOUT_MS = 1000;
+const FAULT_RUNS = Number(process.env['OPS_FAULT_RUNS'] ?? 3);
+const HISTORY_CHECK_MS = Number(process.env['OPS_HISTORY_CHECK_MS'] ?? 1000);
 const say = (m: string): void => {
   process.stderr.write(`${m}\n`);
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** /readyz's status, or 0 when it does not answer within the probe timeout. */
-async function readyz(url: string): Promise<number> {
-  try {
-    return (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })).status;
-  } catch {
-    return 0;
-  }
-}
-
-/** performance.now() when `cond` first holds, polled every 10 ms. */
-async function when(cond: () => boolean | Promise<boolean>, what: string, limitMs = 60_000): Promise<number> {
-  const end = performance.now() + limitMs;
-  while (!(await cond())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-  return performance.now();
-}
-
-const p99 = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(0.99 * xs.length) - 1)]!;
-const stats = (xs: readonly number[]) => ({ median: Math.round(median(xs)), p99: Math.round(p99(xs)), runs: xs.map(Math.round) });
 
 function cloud(extra: Partial<ConstructorParameters<typeof CloudService>[0]> = {}): CloudService {
   return new CloudService({
@@ -205,6 +193,10 @@ say('broker outage (external aedes)');
 const broker = await brokerOutage();
 say(`event-loop stall (${STALL_MS / 1000} s, WatchdogSec ${WATCHDOG_MS / 1000} s, probe timeout ${PROBE_TIMEOUT_MS / 1000} s)`);
 const stall = await eventLoopStall();
+say(`faults with their alarm and its notification at a loopback webhook sink (${FAULT_RUNS} runs each)`);
+const faults = await faultRounds(CHECK_MS, FAULT_RUNS, say);
+say(`health store: a simulated week of checks every ${HISTORY_CHECK_MS} ms`);
+const week = simulatedWeek(HISTORY_CHECK_MS);
 
 const row = (name: string, xs: readonly number[]): string =>
   `${name.padEnd(44)} median ${median(xs).toFixed(0).padStart(6)} ms  p99 ${p99(xs).toFixed(0).padStart(6)} ms  ${(median(xs) / CHECK_MS).toFixed(2)}x check period`;
@@ -215,9 +207,36 @@ console.log(row('broker outage: broker back -> /readyz 200', broker.recover));
 console.log(row('stall: fault -> probe fails (1 s timeout)', stall.probeDetect));
 console.log(row(`stall: fault -> watchdog expires (${WATCHDOG_MS / 1000} s)`, stall.watchdogDetect));
 console.log(row(`stall: fault -> /readyz 200 (${STALL_MS / 1000} s stall)`, stall.recover));
+const GOALS = { detect: 10_000, notify: 15_000, recover: 30_000 } as const;
+const med = (xs: readonly number[]): string => `${median(xs).toFixed(0).padStart(6)} ms`;
+for (const [name, f] of Object.entries(faults)) {
+  const verdict =
+    median(f.detect) <= GOALS.detect && median(f.notify) <= GOALS.notify && median(f.recover) <= GOALS.recover ? 'within the goals' : 'OVER a goal';
+  console.log(`${`${name}:`.padEnd(24)} detect ${med(f.detect)}  alarm ${med(f.alarm)}  notify ${med(f.notify)}  recover ${med(f.recover)}  (${verdict})`);
+}
+console.log('goals: detect <= 10 s, notify <= 15 s, recover <= 30 s (medians, ms from the fault; recover counts the outage, ended once notified)');
+const mb = (b: number): string => (b / 1024 / 1024).toFixed(1);
+const weekBytes = week.bytesByDay.at(-1)!;
+console.log(
+  `health store size after a simulated week: ${mb(weekBytes)} MB (check period ${week.checkPeriodMs} ms, ${week.series} series, ${week.samples} samples; after day 1 ${mb(week.bytesByDay[0]!)} MB; goal < 50 MB; simulated in ${week.seconds.toFixed(1)} s)`,
+);
 console.log(
   JSON.stringify({
     bench: 'ops',
+    faults: Object.fromEntries(
+      Object.entries(faults).map(([name, f]) => [
+        name,
+        { detectMs: stats(f.detect), alarmMs: stats(f.alarm), notifyMs: stats(f.notify), recoverMs: stats(f.recover) },
+      ]),
+    ),
+    healthStore: {
+      checkPeriodMs: week.checkPeriodMs,
+      series: week.series,
+      samples: week.samples,
+      bytes: weekBytes,
+      bytesByDay: week.bytesByDay,
+      goalBytes: 50 * 1024 * 1024,
+    },
     checkPeriodMs: CHECK_MS,
     killedRuleJob: { detectMs: stats(rule.detect), recoverMs: stats(rule.recover) },
     brokerOutage: { detectMs: stats(broker.detect), recoverAfterBrokerBackMs: stats(broker.recover) },
