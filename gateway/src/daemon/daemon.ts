@@ -28,7 +28,6 @@ import { CommandRelay } from './commands.ts';
 import { GatewayCompose } from '../compose/edge.ts';
 import { composeRoutes } from '../compose/routes.ts';
 import { GatewayDashboard } from '../dashboard/dashboard.ts';
-import { GATEWAY_PAGE_PATHS } from '@ferry/dashboard/page';
 
 export interface DaemonDeps {
   /** Sources to run (built from the config by buildSources, or injected by tests). */
@@ -303,20 +302,15 @@ export class GatewayDaemon {
     });
     app.get('/metrics', async (_req, reply) => reply.type(this.registry.contentType).send(await this.registry.metrics()));
     rulesRoutes(app, this.rules);
-    await this.dashboard.routes(
-      app,
-      {
-        gatewayId: this.cfg.gateway.id,
-        sources: () => this.sources.map((s) => s.health()),
-        rules: this.rules,
-        incidents: (limit) => this.ops.incidents.list(limit),
-        components: () => this.ops.supervisor.status(),
-        ready: () => this.ops.ready(),
-        health: () => this.health(),
-      },
-      GATEWAY_PAGE_PATHS,
-      async () => undefined,
-    );
+    await this.dashboard.routes(app, {
+      gatewayId: this.cfg.gateway.id,
+      sources: () => this.sources.map((s) => s.health()),
+      rules: this.rules,
+      incidents: (limit) => this.ops.incidents.list(limit),
+      components: () => this.ops.supervisor.status(),
+      ready: () => this.ops.ready(),
+      health: () => this.health(),
+    });
     if (this.cfg.compose.enabled) {
       this.compose = await GatewayCompose.open({
         dataDir: this.cfg.gateway.data_dir,

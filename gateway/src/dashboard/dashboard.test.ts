@@ -69,6 +69,25 @@ describe('gateway dashboard', () => {
     expect(cookieOf(await login(api, TOKEN))).not.toBe(cookie);
   });
 
+  it('serves its pages (kind gateway) and their bundle without a credential; a page without a session goes to /login', async () => {
+    const { api } = await gateway();
+    const page = await fetch(`${api}/sources`, { redirect: 'manual' });
+    expect([page.status, page.headers.get('location')]).toEqual([302, '/login?next=%2Fsources']);
+    const loginPage = await fetch(`${api}/login`);
+    const html = await loginPage.text();
+    expect(loginPage.status).toBe(200);
+    expect(html).toContain('data-kind="gateway"');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    expect((await fetch(`${api}${script}`)).status).toBe(200);
+    const cookie = cookieOf(await login(api, TOKEN));
+    for (const path of ['/sources', '/jobs', '/status']) {
+      const r = await fetch(`${api}${path}`, { headers: { cookie }, redirect: 'manual' });
+      expect([r.status, (await r.text()).includes('data-kind="gateway"')], path).toEqual([200, true]);
+    }
+    // Open means the shell only: the data stays behind the credential.
+    expect((await fetch(`${api}/api/job-reports`)).status).toBe(401);
+  });
+
   it('refuses a wrong token or a malformed body, and paces failed logins per address', async () => {
     const { api } = await gateway();
     expect(await codeOf(await login(api, 'wrong'))).toEqual([401, 'FERRY_GW_DASH_BAD_LOGIN']);

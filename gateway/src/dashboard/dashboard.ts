@@ -12,6 +12,8 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TokenBuckets } from '@ferry/base';
+import { GATEWAY_PAGE_PATHS } from '@ferry/dashboard/page';
+import { dashboard as servePages } from '@ferry/dashboard/serve';
 import { GatewayDashError } from './errors.ts';
 import { LastReadings } from './readings.ts';
 import { dashboardRoutes, type GatewayView } from './routes.ts';
@@ -74,7 +76,7 @@ export class GatewayDashboard {
   }
 
   /** The data routes, the session routes and the pages (or, without a token, FERRY_GW_DASH_OFF at their URLs). */
-  async routes(app: FastifyInstance, view: GatewayView, pages: readonly string[], serve: (app: FastifyInstance) => Promise<void>): Promise<void> {
+  async routes(app: FastifyInstance, view: GatewayView): Promise<void> {
     dashboardRoutes(app, view, this.readings);
     const open = (method: string, url: string): void => {
       this.#open.add(`${method} ${url}`);
@@ -84,7 +86,7 @@ export class GatewayDashboard {
       const off = async (): Promise<never> => {
         throw new GatewayDashError('FERRY_GW_DASH_OFF', 'the gateway dashboard needs an API token: set api.token_file (docs/gateway.md, "Dashboard")');
       };
-      for (const url of ['/', '/login', ...pages]) app.get(url, off);
+      for (const url of ['/', '/login', ...GATEWAY_PAGE_PATHS]) app.get(url, off);
       app.post('/api/session', off);
       return;
     }
@@ -117,7 +119,11 @@ export class GatewayDashboard {
       child.addHook('onRoute', (r) => {
         for (const m of [r.method].flat()) open(m, r.url);
       });
-      await serve(child);
+      await child.register(servePages, {
+        kind: 'gateway',
+        pages: GATEWAY_PAGE_PATHS,
+        loggedIn: (req) => this.sessions.valid(req.cookies[GATEWAY_SESSION_COOKIE]),
+      });
     });
   }
 
