@@ -6,6 +6,7 @@
 import type { Page, PageContext } from '../page.ts';
 import { badge, button, el, when } from '../widgets/dom.ts';
 import { virtualTable } from '../widgets/table.ts';
+import { errorLine, factList, fitRows } from './ops-common.ts';
 
 /** The alarm service's Alarm (docs/operations.md, "Alarm REST API"). */
 export interface Alarm {
@@ -76,13 +77,17 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
 
   const h = el('h2', undefined, 'Alarms');
   const toolbar = el('div', 'toolbar');
-  const error = el('p', 'error');
-  error.hidden = true;
-  error.dataset['testid'] = 'alarms-error';
+  const error = errorLine('alarms-error');
   const tableBox = el('div');
+  tableBox.style.flex = '3 1 0';
+  tableBox.style.minWidth = '0';
   const detail = el('aside', 'detail');
   detail.dataset['testid'] = 'alarm-detail';
-  root.replaceChildren(h, toolbar, error, tableBox, detail);
+  Object.assign(detail.style, { flex: '1 1 0', minWidth: '16rem', overflowWrap: 'anywhere' });
+  const body = el('div');
+  Object.assign(body.style, { display: 'flex', gap: '1rem', alignItems: 'flex-start' });
+  body.append(tableBox, detail);
+  root.replaceChildren(h, toolbar, error.node, body);
 
   const act = (a: Alarm): HTMLElement => {
     const box = el('span', 'actions');
@@ -108,12 +113,11 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
   });
 
   const show = (): void => {
-    table.setRows(newestFirst([...alarms.values()].filter((a) => matches(a, filter))));
+    const rows = newestFirst([...alarms.values()].filter((a) => matches(a, filter)));
+    table.setRows(rows);
+    fitRows(tableBox, rows.length, 20);
   };
-  const fail = (e: unknown): void => {
-    error.textContent = e instanceof Error ? e.message : String(e);
-    error.hidden = false;
-  };
+  const fail = error.fail;
 
   const load = async (): Promise<void> => {
     const q = new URLSearchParams({ limit: String(LIST_LIMIT) });
@@ -122,7 +126,7 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
     const r = await ctx.api<{ alarms: Alarm[] }>(`/api/v1/alarms?${q}`);
     alarms.clear();
     for (const a of r.alarms) alarms.set(a.id, a);
-    error.hidden = true;
+    error.clear();
     show();
   };
 
@@ -155,12 +159,8 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
       selected = undefined;
       detail.replaceChildren();
     });
-    const facts = el('dl');
-    const fact = (k: string, v: string | Node): void => {
-      const dd = el('dd');
-      dd.append(v);
-      facts.append(el('dt', undefined, k), dd);
-    };
+    const facts = factList();
+    const fact = (k: string, v: string | Node): void => facts.add(undefined, k, v);
     fact('Severity', badge(a.severity, SEVERITY_BADGE[a.severity] ?? 'muted'));
     fact('Status', statusBadge(a));
     fact('Source', a.source);
@@ -191,7 +191,7 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
       li.dataset['testid'] = `alarm-history-${e.what}`;
       list.append(li);
     }
-    detail.replaceChildren(el('h3', undefined, `${a.type} · ${a.source}`), close, facts, act(a), assign, el('h4', undefined, 'History'), list);
+    detail.replaceChildren(el('h3', undefined, `${a.type} · ${a.source}`), close, facts.node, act(a), assign, el('h4', undefined, 'History'), list);
   }
 
   function open(id: string): void {

@@ -5,6 +5,7 @@
 import type { Page, PageContext } from '../page.ts';
 import { badge, button, el } from '../widgets/dom.ts';
 import { virtualTable } from '../widgets/table.ts';
+import { errorLine, fitRows, poll } from './ops-common.ts';
 
 export interface JobReport {
   readonly jobInfo: { readonly jobId: string; readonly jobType: string; readonly jobStatus: string };
@@ -16,10 +17,9 @@ const REFRESH_MS = 3000;
 const STATE_BADGE: Record<string, string> = { RUNNING: 'ok', FAILED: 'bad', STOPPED: 'muted', INSTALLED: 'info' };
 
 function render(root: HTMLElement, ctx: PageContext): () => void {
-  const error = el('p', 'error');
-  error.hidden = true;
+  const error = errorLine('jobs-error');
   const box = el('div');
-  root.replaceChildren(el('h2', undefined, 'Rule jobs'), error, box);
+  root.replaceChildren(el('h2', undefined, 'Rule jobs'), error.node, box);
   const op = (what: 'start' | 'stop', jobId: string) => async (): Promise<void> => {
     await ctx.api(`/api/${what}`, { method: 'POST', body: { jobId } });
     await refresh();
@@ -60,16 +60,12 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
   async function refresh(): Promise<void> {
     const r = await ctx.api<{ jobs: JobReport[] }>('/api/job-reports');
     table.setRows(r.jobs);
-    error.hidden = true;
+    fitRows(box, r.jobs.length, 20);
+    error.clear();
   }
-  const fail = (e: unknown): void => {
-    error.textContent = e instanceof Error ? e.message : String(e);
-    error.hidden = false;
-  };
-  refresh().catch(fail);
-  const timer = setInterval(() => refresh().catch(fail), REFRESH_MS);
+  const stop = poll(refresh, REFRESH_MS, error.fail);
   return () => {
-    clearInterval(timer);
+    stop();
     table.destroy();
   };
 }

@@ -6,6 +6,7 @@
 import type { Page, PageContext } from '../page.ts';
 import { badge, el, when } from '../widgets/dom.ts';
 import { virtualTable } from '../widgets/table.ts';
+import { errorLine, fitRows, poll } from './ops-common.ts';
 
 export interface SourceRow {
   readonly name: string;
@@ -32,11 +33,10 @@ export const pairs = (o: Readonly<Record<string, unknown>>): string =>
     .join(', ');
 
 function render(root: HTMLElement, ctx: PageContext): () => void {
-  const error = el('p', 'error');
-  error.hidden = true;
+  const error = errorLine('sources-error');
   const sourcesBox = el('div');
   const readingsBox = el('div');
-  root.replaceChildren(el('h2', undefined, 'Sources'), error, sourcesBox, el('h3', undefined, 'Last reading of each sensor'), readingsBox);
+  root.replaceChildren(el('h2', undefined, 'Sources'), error.node, sourcesBox, el('h3', undefined, 'Last reading of each sensor'), readingsBox);
   const sources = virtualTable<SourceRow>(sourcesBox, {
     columns: [
       { key: 'name', title: 'Source', width: '2fr', cell: (s) => s.name },
@@ -72,16 +72,13 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
     const r = await ctx.api<{ sources: SourceRow[]; readings: ReadingRow[] }>('/api/sources');
     sources.setRows(r.sources);
     readings.setRows(r.readings);
-    error.hidden = true;
+    fitRows(sourcesBox, r.sources.length, 8);
+    fitRows(readingsBox, r.readings.length, 16);
+    error.clear();
   };
-  const fail = (e: unknown): void => {
-    error.textContent = e instanceof Error ? e.message : String(e);
-    error.hidden = false;
-  };
-  refresh().catch(fail);
-  const timer = setInterval(() => refresh().catch(fail), REFRESH_MS);
+  const stop = poll(refresh, REFRESH_MS, error.fail);
   return () => {
-    clearInterval(timer);
+    stop();
     sources.destroy();
     readings.destroy();
   };

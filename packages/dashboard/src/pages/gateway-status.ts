@@ -4,6 +4,7 @@
  */
 import type { Page, PageContext } from '../page.ts';
 import { badge, el } from '../widgets/dom.ts';
+import { checkItems, errorLine, factList, poll } from './ops-common.ts';
 
 export interface GatewayStatus {
   readonly gateway: string;
@@ -19,56 +20,34 @@ export interface GatewayStatus {
 
 const REFRESH_MS = 3000;
 
-function fact(dl: HTMLElement, testId: string, name: string, ...value: (string | Node)[]): void {
-  const dd = el('dd');
-  dd.dataset['testid'] = testId;
-  dd.append(...value);
-  dl.append(el('dt', undefined, name), dd);
-}
-
 function render(root: HTMLElement, ctx: PageContext): () => void {
-  const error = el('p', 'error');
-  error.hidden = true;
-  const facts = el('dl');
+  const error = errorLine('status-error');
+  const facts = el('div');
   const checks = el('ul', 'checks');
-  root.replaceChildren(el('h2', undefined, 'Status'), error, facts, el('h3', undefined, 'Readiness checks'), checks);
+  root.replaceChildren(el('h2', undefined, 'Status'), error.node, facts, el('h3', undefined, 'Readiness checks'), checks);
   const refresh = async (): Promise<void> => {
     const s = await ctx.api<GatewayStatus>('/api/status');
-    facts.replaceChildren();
-    fact(facts, 'status-gateway', 'Gateway', `${s.gateway} (epoch ${s.epoch})`);
-    fact(facts, 'status-healthz', '/healthz', badge(s.live ? 'alive' : 'down', s.live ? 'ok' : 'bad'));
-    fact(facts, 'status-readyz', '/readyz', badge(s.ready ? 'ready' : 'not ready', s.ready ? 'ok' : 'bad'));
-    fact(
-      facts,
+    const f = factList();
+    f.add('status-gateway', 'Gateway', `${s.gateway} (epoch ${s.epoch})`);
+    f.add('status-healthz', '/healthz', badge(s.live ? 'alive' : 'down', s.live ? 'ok' : 'bad'));
+    f.add('status-readyz', '/readyz', badge(s.ready ? 'ready' : 'not ready', s.ready ? 'ok' : 'bad'));
+    f.add(
       'status-broker',
       'Broker link',
       badge(s.uplink.connected ? 'connected' : 'down', s.uplink.connected ? 'ok' : 'bad'),
       ` ${s.uplink.published} published, ${s.uplink.acked} acknowledged, ${s.uplink.reconnects} reconnects`,
     );
-    fact(
-      facts,
+    f.add(
       'status-outbox',
       'Outbox',
       `${s.outbox.rows} messages, ${s.outbox.bytes} bytes buffered; ${s.outbox.droppedOldest} dropped, ${s.outbox.refused} refused`,
       ...(s.refusing === null ? [] : [' ', badge(`refusing: ${s.refusing}`, 'bad')]),
     );
-    checks.replaceChildren(
-      ...s.checks.map((c) => {
-        const li = el('li');
-        li.dataset['testid'] = `status-check-${c.name}`;
-        li.append(badge(c.ok ? 'ok' : 'failed', c.ok ? 'ok' : 'bad'), ` ${c.name}${c.detail === undefined ? '' : `: ${c.detail}`}`);
-        return li;
-      }),
-    );
-    error.hidden = true;
+    facts.replaceChildren(f.node);
+    checks.replaceChildren(...checkItems(s.checks, 'status-check-'));
+    error.clear();
   };
-  const fail = (e: unknown): void => {
-    error.textContent = e instanceof Error ? e.message : String(e);
-    error.hidden = false;
-  };
-  refresh().catch(fail);
-  const timer = setInterval(() => refresh().catch(fail), REFRESH_MS);
-  return () => clearInterval(timer);
+  return poll(refresh, REFRESH_MS, error.fail);
 }
 
 export const page: Page = { path: '/status', title: 'Status', render };

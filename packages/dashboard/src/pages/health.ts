@@ -7,6 +7,7 @@
 import type { Page, PageContext } from '../page.ts';
 import { timeChart, type TimeChart } from '../widgets/chart.ts';
 import { badge, el, when } from '../widgets/dom.ts';
+import { checkItems, errorLine, poll } from './ops-common.ts';
 
 interface Check {
   readonly name: string;
@@ -91,9 +92,7 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
   const charts = el('div', 'charts');
   const incidents = el('ol', 'incidents');
   incidents.dataset['testid'] = 'incidents';
-  const error = el('p', 'error');
-  error.hidden = true;
-  error.dataset['testid'] = 'health-error';
+  const error = errorLine('health-error');
   const range = el('select');
   range.dataset['testid'] = 'health-range';
   for (const k of Object.keys(RANGES)) range.append(Object.assign(el('option', undefined, k), { value: k, selected: RANGES[k] === rangeMs }));
@@ -101,7 +100,7 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
   toolbar.append(el('span', undefined, 'Charts over '), range);
   root.replaceChildren(
     el('h2', undefined, 'Health'),
-    error,
+    error.node,
     ready,
     checks,
     el('h3', undefined, 'Components'),
@@ -123,21 +122,9 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
     return { ...c, box, note, chart: undefined as TimeChart | undefined, lastMs: 0 };
   });
 
-  const fail = (e: unknown): void => {
-    error.textContent = e instanceof Error ? e.message : String(e);
-    error.hidden = false;
-  };
-
   const drawSummary = (s: Summary): void => {
     ready.replaceChildren(badge(s.ready ? 'ready' : 'not ready', s.ready ? 'ok' : 'bad'), ` devices ${s.devices.online} online, ${s.devices.offline} offline`);
-    checks.replaceChildren(
-      ...s.checks.map((c) => {
-        const li = el('li');
-        li.dataset['testid'] = `health-check-${c.name}`;
-        li.append(badge(c.ok ? 'ok' : 'failed', c.ok ? 'ok' : 'bad'), ` ${c.name}${c.detail === undefined ? '' : `: ${c.detail}`}`);
-        return li;
-      }),
-    );
+    checks.replaceChildren(...checkItems(s.checks, 'health-check-'));
     components.replaceChildren(
       ...(s.components.length === 0
         ? [el('li', 'muted', 'No supervised components.')]
@@ -188,7 +175,7 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
     const [s, inc] = await Promise.all([ctx.api<Summary>('/api/v1/health'), ctx.api<Incident[]>('/api/v1/health/incidents?limit=100')]);
     drawSummary(s);
     drawIncidents(inc);
-    error.hidden = true;
+    error.clear();
     await Promise.all(
       plotted.map((p) =>
         loadChart(p, full).catch((e: unknown) => {
@@ -200,12 +187,20 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
 
   range.addEventListener('change', () => {
     rangeMs = RANGES[range.value] ?? rangeMs;
-    refresh(true).catch(fail);
+    refresh(true).catch(error.fail);
   });
-  refresh(true).catch(fail);
-  const timer = setInterval(() => refresh(false).catch(fail), REFRESH_MS);
+  let first = true;
+  const stop = poll(
+    () => {
+      const full = first;
+      first = false;
+      return refresh(full);
+    },
+    REFRESH_MS,
+    error.fail,
+  );
   return () => {
-    clearInterval(timer);
+    stop();
     for (const p of plotted) p.chart?.destroy();
   };
 }
