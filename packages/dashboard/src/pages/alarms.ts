@@ -83,7 +83,7 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
   tableBox.style.minWidth = '0';
   const detail = el('aside', 'detail');
   detail.dataset['testid'] = 'alarm-detail';
-  Object.assign(detail.style, { flex: '1 1 0', minWidth: '16rem', overflowWrap: 'anywhere' });
+  Object.assign(detail.style, { flex: '1 1 0', minWidth: '16rem', overflowWrap: 'anywhere', display: 'none' });
   const body = el('div');
   Object.assign(body.style, { display: 'flex', gap: '1rem', alignItems: 'flex-start' });
   body.append(tableBox, detail);
@@ -97,15 +97,15 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
   };
   const table = virtualTable<Alarm>(tableBox, {
     columns: [
-      { key: 'severity', title: 'Severity', width: '7rem', cell: (a) => badge(a.severity, SEVERITY_BADGE[a.severity] ?? 'muted') },
+      { key: 'severity', title: 'Severity', width: '6.5rem', cell: (a) => badge(a.severity, SEVERITY_BADGE[a.severity] ?? 'muted') },
       { key: 'type', title: 'Type', width: '1fr', cell: (a) => a.type },
       { key: 'source', title: 'Source', width: '1.2fr', cell: (a) => a.source },
-      { key: 'status', title: 'Status', width: '8rem', cell: statusBadge },
-      { key: 'count', title: 'Count', width: '4rem', cell: (a) => String(a.count) },
-      { key: 'first', title: 'First', width: '9rem', cell: (a) => when(a.firstMs) },
-      { key: 'last', title: 'Last', width: '9rem', cell: (a) => when(a.lastMs) },
-      { key: 'assignee', title: 'Assignee', width: '7rem', cell: (a) => a.assignee ?? '—' },
-      { key: 'actions', title: '', width: '9rem', cell: act },
+      { key: 'status', title: 'Status', width: '7.5rem', cell: statusBadge },
+      { key: 'count', title: 'Count', width: '3.5rem', cell: (a) => String(a.count) },
+      { key: 'first', title: 'First', width: '8rem', cell: (a) => when(a.firstMs) },
+      { key: 'last', title: 'Last', width: '8rem', cell: (a) => when(a.lastMs) },
+      { key: 'assignee', title: 'Assignee', width: '6rem', cell: (a) => a.assignee ?? '—' },
+      { key: 'actions', title: '', width: '8.5rem', cell: act },
     ],
     rowKey: (a) => a.id,
     rowTestId: (a) => `alarm-row-${a.id}`,
@@ -158,8 +158,9 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
     const close = button('Close', () => {
       selected = undefined;
       detail.replaceChildren();
+      detail.style.display = 'none';
     });
-    const facts = factList();
+    const facts = factList('6.5rem');
     const fact = (k: string, v: string | Node): void => facts.add(undefined, k, v);
     fact('Severity', badge(a.severity, SEVERITY_BADGE[a.severity] ?? 'muted'));
     fact('Status', statusBadge(a));
@@ -191,6 +192,7 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
       li.dataset['testid'] = `alarm-history-${e.what}`;
       list.append(li);
     }
+    detail.style.display = '';
     detail.replaceChildren(el('h3', undefined, `${a.type} · ${a.source}`), close, facts.node, act(a), assign, el('h4', undefined, 'History'), list);
   }
 

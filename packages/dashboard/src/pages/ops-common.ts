@@ -37,9 +37,9 @@ export function fitRows(box: HTMLElement, rows: number, max = 12, rowHeight = 32
 }
 
 /** A `<dl>` laid out as two columns; `add` appends a fact whose value carries `testId`. */
-export function factList(): { readonly node: HTMLElement; add(testId: string | undefined, name: string, ...value: (string | Node)[]): void } {
+export function factList(keyWidth = '10rem'): { readonly node: HTMLElement; add(testId: string | undefined, name: string, ...value: (string | Node)[]): void } {
   const node = el('dl');
-  Object.assign(node.style, { display: 'grid', gridTemplateColumns: '10rem 1fr', gap: '0.3rem 1rem', margin: '0.5rem 0' });
+  Object.assign(node.style, { display: 'grid', gridTemplateColumns: `${keyWidth} 1fr`, gap: '0.3rem 1rem', margin: '0.5rem 0' });
   return {
     node,
     add(testId, name, ...value) {
