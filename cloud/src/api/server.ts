@@ -25,6 +25,8 @@ import { healthV1Routes, type HealthSource } from './health-v1.ts';
 import { HEALTH_OPENAPI } from './health-openapi.ts';
 import { COMMANDS_OPENAPI } from './commands-openapi.ts';
 import { NOTIFY_OPENAPI } from './notify-openapi.ts';
+import { ALARMS_OPENAPI } from './alarms-openapi.ts';
+import { alarmRoutes, type AlarmApiParts } from './alarms.ts';
 import { openApiDocument, openApiRoute } from './openapi.ts';
 import { SO_MOVE_OPENAPI } from './so-move-openapi.ts';
 import { SOS_OPENAPI } from './sos-openapi.ts';
@@ -56,6 +58,7 @@ export interface ApiParts {
   readonly identity: Identity;
   /** The notification routes (docs/notifications.md). */
   readonly notify?: NotifyApiParts | undefined;
+  readonly alarms?: AlarmApiParts | undefined;
   /** Commands to devices, broadcasts and device tags (docs/actions.md). */
   readonly commands?: { readonly service: CommandService; readonly broadcasts: Broadcasts; readonly tags: DeviceTags } | undefined;
   /** Requests per second per credential (auth.ts HTTP_RATES by default). */
@@ -108,6 +111,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
       ...(p.soMover !== undefined && { push: (...a: Parameters<SoMover['push']>) => p.soMover!.push(...a) }),
     });
   if (p.notify !== undefined) notifyRoutes(app, p.notify);
+  if (p.alarms !== undefined) alarmRoutes(app, p.alarms);
   if (p.soFlows !== undefined) soSubscriptionRoutes(app, p.soFlows.callbacks, p.soFlows.telemetry);
   if (p.commands !== undefined) {
     commandRoutes(app, p.commands.service, p.devices);
@@ -120,6 +124,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
       ...(p.compose !== undefined ? [SOS_OPENAPI] : []),
       ...(p.soMover !== undefined ? [SO_MOVE_OPENAPI] : []),
       ...(p.notify !== undefined ? [NOTIFY_OPENAPI] : []),
+      ...(p.alarms !== undefined ? [ALARMS_OPENAPI] : []),
       ...(p.soFlows !== undefined ? [SO_SUBSCRIPTIONS_OPENAPI] : []),
       ...(p.commands !== undefined ? [COMMANDS_OPENAPI] : []),
     ]),

@@ -30,6 +30,7 @@ export function cloudApi(svc: CloudService, x: { readonly sealer: SecretSealer; 
       sealer: x.sealer,
       ownerExists: (o) => svc.functions.owners.publicKey(o) !== undefined,
     },
+    alarms: { alarms: svc.alarms, identity: svc.identity, ownerExists: (o) => svc.functions.owners.publicKey(o) !== undefined },
     log: (m) => (svc.opts.log ?? console.log)(`http: ${m}`),
     ...(svc.opts.tls !== undefined && { https: { cert: svc.opts.tls.cert, key: svc.opts.tls.key } }),
   });

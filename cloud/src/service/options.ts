@@ -125,7 +125,8 @@ export interface CloudOptions {
    */
   readonly health?: {
     readonly checkPeriodMs?: number;
-    readonly probe?: { readonly periodMs: number; readonly id?: string };
+    /** `alarmMs`: the built-in probe-latency alarm's threshold (default 1000; docs/operations.md "Alarms"). */
+    readonly probe?: { readonly periodMs: number; readonly id?: string; readonly alarmMs?: number };
     readonly notify?: Notify;
     /** Offline after `silenceFactor` usual intervals of silence (default 3); intervals shorter than `minIntervalMs` (default 1000) count as it. */
     readonly liveness?: { readonly silenceFactor?: number; readonly minIntervalMs?: number };

@@ -71,13 +71,13 @@ export function relayedTopic(e: IngestEvent): string | undefined {
 
 /**
  * Whether the cloud relays a gateway's rule output to `topic` for subscribers: under the prefix and outside
- * the spaces of identities (uplink, calls, downlink, namespace state, control, gateway status) and the
- * latency probe's (docs/operations.md), so a gateway can never speak for another identity through the cloud.
+ * the spaces of identities (uplink, calls, downlink, namespace state, control, gateway status), the
+ * latency probe's and the alarms' (docs/operations.md), so a gateway can never speak for another identity through the cloud.
  */
 export function relayable(prefix: string, topic: string): boolean {
   if (!topic.startsWith(`${prefix}/`)) return false;
   const space = topic.slice(prefix.length + 1).split('/')[0];
-  return !['up', 'fn', 'dn', 'ns', 'ctl', 'gw', 'so', 'cmd', 'probe'].includes(space ?? '');
+  return !['up', 'fn', 'dn', 'ns', 'ctl', 'gw', 'so', 'cmd', 'probe', 'alarms'].includes(space ?? '');
 }
 
 export interface RulesFeedOptions {

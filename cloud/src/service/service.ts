@@ -47,6 +47,7 @@ import type { Notifier } from '../notify/notifier.ts';
 import { cloudNotifier } from '../notify/metrics.ts';
 import type { NotifyEvent } from '../notify/types.ts';
 import { createRulesHost, RulesFeed, relayable, relayedTopic } from './rules.ts';
+import { CloudAlarms } from './alarms.ts';
 import { Uplink } from './uplink.ts';
 import { cloudCompose, type CloudCompose } from './compose.ts';
 import type { ComposeHost } from '../compose/host.ts';
@@ -81,6 +82,7 @@ export class CloudService {
   readonly ops: CloudOps;
   /** Notifications for people and systems (docs/notifications.md); `notify` is its entry point. */
   readonly notifier: Notifier;
+  readonly alarms = new CloudAlarms(this); // docs/operations.md "Alarms"; the API's close stops it (api/alarms.ts)
   readonly #notifySealer: SecretSealer;
   /** This process's own MQTT credential: the configured one, else (embedded) a random one; tests log in with it. */
   readonly mqttCredential: MqttCredential | undefined;
@@ -235,7 +237,7 @@ export class CloudService {
     this.rules = createRulesHost({
       // A rule output on `<prefix>/cmd/<device>` is a command (docs/actions.md "Triggers").
       publish: (t, p) => {
-        if (!this.commands.ruleOutput(t, p)) publish(t, p);
+        if (!this.commands.ruleOutput(t, p) && !this.alarms.ruleOutput(t, p)) publish(t, p);
       },
       gatewayRequest: (...a) => this.gatewayRequest(...a),
       log,
@@ -309,7 +311,7 @@ export class CloudService {
 
   /** Tells the notifier something happened: persisted first, delivered after; never throws, never waits. */
   notify(e: NotifyEvent): void {
-    this.notifier.notify(e);
+    this.notifier.notify(this.alarms.observe(e));
   }
 
   /** Projected namespace state by place (owner and namespace: projection.ts placeKey), then key. */
@@ -351,6 +353,7 @@ export class CloudService {
         (e: unknown) => this.#log(`probe: not started: ${e instanceof Error ? e.message : String(e)}`),
       );
     }
+    await this.alarms.start();
     this.ops.start();
     makeFilesPrivate(this.opts.dataDir); // the WAL and shared-memory files the databases made meanwhile
     this.#log(`ferry cloud: MQTT ${mqttUrl}${this.#intake.embedded ? ' (embedded)' : ''}, HTTP ${httpUrl}, data ${this.opts.dataDir}`);

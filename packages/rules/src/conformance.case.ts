@@ -11,6 +11,12 @@ export type CaseStep =
   | { readonly push: { readonly topic: string; readonly record: unknown; readonly timestampMs: number; readonly inputId?: string } }
   | { readonly tick: number };
 
+/**
+ * Where an expected output names the job that emitted it (an alarm transition's `rule`), it holds this
+ * placeholder; `outputsFor` puts the id the host gave the job in its place.
+ */
+export const JOB_ID = '<jobId>';
+
 export type RuleCase = {
   readonly name: string;
   /** Installation addressed to runtime `conformance`; a host rewrites headers.runtime to its own name. */
@@ -42,6 +48,32 @@ const AVG_OUTPUTS: readonly OutputRecord[] = [
   { topic: 'rooms/avg', payload: { room: 'bath', avg: 25, windowStart: 0, windowEnd: 10_000 } },
   { topic: 'rooms/avg', payload: { room: 'kitchen', avg: 24, windowStart: 10_000, windowEnd: 20_000 } },
 ];
+
+const HOT = { type: 'hot', severity: 'major', value: 'temp', source: 'device', condition: { op: '>', threshold: 30 }, forMs: 5_000 };
+const raise = (topic: string, source: string, value: unknown, atMs: number, reason: string, more: Record<string, unknown> = HOT): OutputRecord => ({
+  topic,
+  payload: { kind: 'raise', type: more['type'], source, severity: more['severity'], ...(value === undefined ? {} : { value }), atMs, rule: JOB_ID, reason },
+});
+const clear = (topic: string, source: string, value: unknown, atMs: number, reason: string, more: Record<string, unknown> = HOT): OutputRecord => ({
+  topic,
+  payload: { kind: 'clear', type: more['type'], source, severity: more['severity'], ...(value === undefined ? {} : { value }), atMs, rule: JOB_ID, reason },
+});
+const PUMP = {
+  type: 'pump.low-pressure',
+  severity: 'critical',
+  value: '$.v',
+  condition: { op: '<', threshold: 10 },
+  mOfN: { m: 2, n: 3 },
+  missing: { afterMs: 3_000, policy: 'breaching' },
+};
+
+/** The expected outputs of a case for a job the host named `jobId`. */
+export function outputsFor(ruleCase: RuleCase, jobId: string): OutputRecord[] {
+  return ruleCase.outputs.map((output) => {
+    const payload = output.payload as Record<string, unknown> | null;
+    return payload !== null && typeof payload === 'object' && payload['rule'] === JOB_ID ? { ...output, payload: { ...payload, rule: jobId } } : output;
+  });
+}
 
 export const RULE_CASES: readonly RuleCase[] = [
   {
@@ -110,5 +142,42 @@ export const RULE_CASES: readonly RuleCase[] = [
     installation: install('aggregation', 'sensors/+/temp', 'rooms/count', { function: 'count', window: { type: 'tumbling', size: 2, unit: 'count' } }),
     steps: [p('sensors/a/temp', {}, 1, 'a/1/1'), p('sensors/a/temp', {}, 1, 'a/1/1'), p('sensors/a/temp', {}, 2, 'a/1/2'), p('sensors/a/temp', {}, 2, 'a/1/2')],
     outputs: [{ topic: 'rooms/count', payload: { count: 2, windowStart: 1, windowEnd: 2 } }],
+  },
+  {
+    name: 'alarm: a breach held for forMs raises on the clock alone, per device; a good sample clears',
+    installation: install('alarm', 'sensors/+/temp', 'alarms/_/hot', HOT),
+    steps: [
+      p('sensors/1/temp', { device: 'd1', temp: 35 }, 1_000),
+      p('sensors/2/temp', { device: 'd2', temp: 20 }, 1_500),
+      p('sensors/2/temp', { device: 'd2', temp: 31 }, 2_000),
+      p('sensors/2/temp', { device: 'd2', temp: 29 }, 6_500), // d2's breach broke before its forMs ran out
+      { tick: 5_999 },
+      { tick: 6_000 },
+      p('sensors/1/temp', { device: 'd1', temp: 36 }, 7_000),
+      p('sensors/1/temp', { device: 'd1', temp: 25 }, 8_000),
+      { tick: 60_000 },
+    ],
+    outputs: [raise('alarms/_/hot', 'd1', 35, 6_000, 'temp > 30 for 5000 ms'), clear('alarms/_/hot', 'd1', 25, 8_000, 'temp > 30 no longer holds')],
+  },
+  {
+    name: 'alarm: M of N per topic, a value that is not a number is not a sample, silence counts as breaching',
+    installation: install('alarm', 'pumps/+', 'alarms/_/pumps', PUMP),
+    steps: [
+      p('pumps/p1', { v: 5 }, 0),
+      p('pumps/p1', { v: 50 }, 1_000),
+      p('pumps/p1', { v: 4 }, 2_000),
+      p('pumps/p1', { v: 'off' }, 2_500),
+      p('pumps/p1', { v: 60 }, 3_000),
+      { tick: 5_999 },
+      { tick: 6_000 },
+      { tick: 9_000 },
+      p('pumps/p1', { v: 70 }, 9_500),
+    ],
+    outputs: [
+      raise('alarms/_/pumps', 'pumps/p1', 4, 2_000, '$.v < 10 in 2 of 3 samples', PUMP),
+      clear('alarms/_/pumps', 'pumps/p1', 60, 3_000, '$.v < 10 in 2 of 3 samples no longer holds', PUMP),
+      raise('alarms/_/pumps', 'pumps/p1', undefined, 6_000, 'no data for 3000 ms', PUMP),
+      clear('alarms/_/pumps', 'pumps/p1', 70, 9_500, '$.v < 10 in 2 of 3 samples no longer holds', PUMP),
+    ],
   },
 ];

@@ -17,6 +17,7 @@ export type { SqlQuery } from './sql/ast.ts';
 
 export { AGG_FNS, COMPARE_OPS, LIMITS, WINDOW_FIELDS, checkPlan, planKey } from './core/plan.ts';
 export type {
+  AlarmPlan,
   AggFn,
   AggOutput,
   AggregatePlan,
@@ -51,4 +52,7 @@ export { loopThrough, type PlannedJob } from './feedback.ts';
 export type { EngineOptions, JobReport } from './engine.ts';
 
 export { SEVERITIES } from './core/alarm-types.ts';
+export { ALARM_OPS, describeCondition } from './core/alarm-spec.ts';
+export type { AlarmSpec } from './core/alarm-spec.ts';
+export { ALARM_LIMITS } from './core/limits.ts';
 export type { AlarmCondition, AlarmRuleProps, AlarmTransition, MissingData, Severity } from './core/alarm-types.ts';

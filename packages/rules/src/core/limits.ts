@@ -15,6 +15,11 @@ export interface RuleLimits {
   readonly maxOutputsPerInput: number;
   /** Jobs one engine holds. */
   readonly maxJobs: number;
+  /**
+   * Sources one alarm job tracks. A new source past it evicts the least recently sampled source that is not
+   * raised; when every tracked source is raised the job stops with FERRY_RULES_LIMIT.
+   */
+  readonly maxAlarmSources: number;
 }
 
 export const RULE_LIMITS: RuleLimits = {
@@ -22,7 +27,18 @@ export const RULE_LIMITS: RuleLimits = {
   maxGroups: 10_000,
   maxOutputsPerInput: 1_000,
   maxJobs: 256,
+  maxAlarmSources: 10_000,
 };
+
+/** Bounds of an alarm rule's props (jobType `alarm`), checked at install; docs/rules.md, "Alarm rules". */
+export const ALARM_LIMITS = {
+  /** Largest `n` of `mOfN`: the ring of outcomes each source keeps. */
+  maxN: 1000,
+  /** Longest `forMs` and `missing.afterMs`: 7 days, as windows. */
+  maxDurationMs: 7 * 24 * 3600 * 1000,
+  /** Longest source name; a record naming a longer one is not a sample. */
+  maxSourceLength: 256,
+} as const;
 
 export const withDefaults = (limits: Partial<RuleLimits> | undefined): RuleLimits => ({ ...RULE_LIMITS, ...limits });
 

@@ -5,6 +5,8 @@
  * shape rather than one record of optional stages, so impossible plans (a join with a GROUP BY) do not
  * type-check.
  */
+import { alarmSpecProblem } from './alarm-spec.ts';
+import type { AlarmSpec } from './alarm-spec.ts';
 import { RuleError } from './errors.ts';
 import type { FieldPath } from './json-path.ts';
 import { topicProblem } from './topic.ts';
@@ -69,7 +71,15 @@ export type JoinPlan = {
   readonly project: Projection;
   readonly sink: Sink;
 };
-export type Plan = StreamPlan | AggregatePlan | JoinPlan;
+/** An alarm rule: evaluates `alarm` per source and emits raise/clear transitions (core/alarm-spec.ts). */
+export type AlarmPlan = {
+  readonly kind: 'alarm';
+  readonly sources: readonly Source[];
+  readonly filter: null;
+  readonly alarm: AlarmSpec;
+  readonly sink: Sink;
+};
+export type Plan = StreamPlan | AggregatePlan | JoinPlan | AlarmPlan;
 
 /** Limits that keep per-record work and state bounded; shared by templates, SQL and this check. */
 export const LIMITS = {
@@ -191,6 +201,11 @@ export function checkPlan(plan: Plan): Plan {
       }
       if (plan.on.left.input !== 0 || plan.on.right.input !== 1) throw invalid('on', 'must read the left key from input 0 and the right key from input 1');
       checkProjection(plan.project, 2);
+      break;
+    case 'alarm': {
+      const problem = alarmSpecProblem(plan.alarm);
+      if (problem !== null) throw invalid('alarm', problem);
+    }
   }
   return plan;
 }

@@ -7,6 +7,7 @@
  */
 import type { RuleLimits } from '../core/limits.ts';
 import type { Plan } from '../core/plan.ts';
+import { AlarmOperator } from './alarm.ts';
 import { CountWindowOperator } from './count-window.ts';
 import { JoinOperator } from './join.ts';
 import { StreamOperator } from './stream.ts';
@@ -29,16 +30,17 @@ export type Operator = {
   /**
    * Processes one routed, non-late record after `advance(timeMs)`. `inputs` lists which plan inputs the
    * topic matched (a join may see a record on both sides). Throws a RuleError before changing any state
-   * when evaluation fails.
+   * when evaluation fails. `topic` is the one the record came on (an alarm names its source by it).
    */
-  accept(inputs: readonly (0 | 1)[], record: unknown, timestampMs: number, timeMs: number): Accepted;
+  accept(inputs: readonly (0 | 1)[], record: unknown, timestampMs: number, timeMs: number, topic: string): Accepted;
   /** A JSON value holding all of the operator's state. */
   snapshot(): unknown;
   /** Replaces the state with a snapshot's; validates it first (it may come from another runtime) and throws FERRY_RULES_FIELD_* errors naming the path. */
   restore(state: unknown, path: string): void;
 };
 
-export function createOperator(plan: Plan, limits: RuleLimits): Operator {
+/** `jobId` names the job in what its operator emits (an alarm transition's `rule`). */
+export function createOperator(plan: Plan, limits: RuleLimits, jobId: string): Operator {
   switch (plan.kind) {
     case 'stream':
       return new StreamOperator(plan);
@@ -46,5 +48,7 @@ export function createOperator(plan: Plan, limits: RuleLimits): Operator {
       return plan.window.unit === 'ms' ? new TimeWindowOperator(plan, limits) : new CountWindowOperator(plan, limits);
     case 'join':
       return new JoinOperator(plan, limits);
+    case 'alarm':
+      return new AlarmOperator(plan, limits, jobId);
   }
 }

@@ -68,11 +68,11 @@ export class RuleJob {
   constructor(plan: Plan, options: JobOptions) {
     this.plan = checkPlan(plan);
     this.#key = planKey(plan);
-    this.#operator = createOperator(plan, withDefaults(options.limits));
+    this.#jobId = options.jobId ?? 'job';
+    this.#operator = createOperator(plan, withDefaults(options.limits), this.#jobId);
     this.#clock = options.clock;
     this.#errorLimit = options.errorLimit ?? DEFAULT_ERROR_LIMIT;
     this.#dedupeWindow = options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW;
-    this.#jobId = options.jobId ?? 'job';
     if (!(this.#errorLimit >= 0)) throw new RuleError('FERRY_RULES_FIELD_VALUE', 'errorLimit must be >= 0', { path: 'errorLimit' });
     if (!Number.isInteger(this.#dedupeWindow) || this.#dedupeWindow < 0) {
       throw new RuleError('FERRY_RULES_FIELD_VALUE', 'dedupeWindow must be a non-negative integer', { path: 'dedupeWindow' });
@@ -132,7 +132,7 @@ export class RuleJob {
     if (this.#operator.isLate(timestampMs, this.#watermark.timeMs)) return this.#drop('late');
     const emitted = [...this.#advance(timestampMs)];
     try {
-      const accepted = this.#operator.accept(routed, record, timestampMs, this.#watermark.timeMs ?? timestampMs);
+      const accepted = this.#operator.accept(routed, record, timestampMs, this.#watermark.timeMs ?? timestampMs, topic);
       this.#consecutiveErrors = 0;
       if (accepted.filtered) this.#drop('filtered');
       emitted.push(...accepted.emitted);

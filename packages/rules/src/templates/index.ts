@@ -2,6 +2,7 @@
  * @module The one table from jobType to template; adding a template is adding a file and a row here.
  */
 import { aggregation } from './aggregation.ts';
+import { alarm } from './alarm.ts';
 import { join } from './join.ts';
 import type { Template } from './props.ts';
 import { singleFilter } from './single-filter.ts';
@@ -12,6 +13,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
   [aggregation.jobType]: aggregation,
   [join.jobType]: join,
   [sql.jobType]: sql,
+  [alarm.jobType]: alarm,
 };
 
 export const JOB_TYPES: readonly string[] = Object.keys(TEMPLATES);

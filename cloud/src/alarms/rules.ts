@@ -1,0 +1,206 @@
+/**
+ * @module Alarm rules (docs/operations.md "Alarms"): create (check, compile, install the job in the cloud's rules
+ * host or on the owner's gateway, persist), list, delete, reinstall the cloud's at start; the metric sampler's
+ * feed of metric rules (and of the built-in `probe-latency` rule); and the intake of alarm transitions from
+ * rule outputs: the cloud's own jobs (`<p>/alarms/<owner or _>/<rule id>`) and a gateway's relayed outputs,
+ * taken only for a rule of that gateway, installed for the gateway's owner.
+ */
+import { randomBytes } from 'node:crypto';
+import type { RulesHost } from '@ferry/rules-host';
+import type { Registry } from 'prom-client';
+import { type CompileContext, checkRule, installation, metricTopic, outputTopic, sourceName } from './compile.ts';
+import { AlarmError } from './errors.ts';
+import { metricProblem, sampleMetric } from './sampler.ts';
+import { asTransition, type AlarmService } from './service.ts';
+import { ALARM_LIMITS, type AlarmRule, type Scope } from './types.ts';
+
+export interface AlarmRulesParts {
+  readonly prefix: string;
+  readonly service: AlarmService;
+  readonly rules: RulesHost;
+  readonly registry: Registry;
+  readonly gatewayRequest: (gw: string, method: 'POST', path: string, body: unknown) => Promise<{ status: number; body: unknown }>;
+  readonly device: CompileContext['device'];
+  readonly devicesOf: CompileContext['devicesOf'];
+  readonly mayReadStream: CompileContext['mayReadStream'];
+  readonly log: (m: string) => void;
+}
+
+/** The latency probe's built-in alarm (docs/operations.md "Latency probe"). */
+export interface ProbeAlarm {
+  readonly thresholdMs: number;
+  readonly periodMs: number;
+  /** The probe's last latency and when it came back, if any yet. */
+  readonly last: () => { readonly ms: number; readonly at: number } | undefined;
+}
+
+export const PROBE_RULE = 'probe-latency';
+const PROBE_METRIC = 'probe.latency_ms';
+const newRuleId = (): string => `ar-${randomBytes(9).toString('base64url')}`;
+
+export class AlarmRules {
+  readonly #p: AlarmRulesParts;
+  /** Rules by id: those of this process, and those other workers made, read once (scale-out). */
+  readonly #cache = new Map<string, AlarmRule>();
+  #probe: { readonly alarm: ProbeAlarm; lastAt: number | undefined } | undefined;
+
+  constructor(p: AlarmRulesParts) {
+    this.#p = p;
+  }
+
+  async rule(id: string): Promise<AlarmRule | undefined> {
+    const hit = this.#cache.get(id);
+    if (hit !== undefined) return hit;
+    const r = await this.#p.service.store.getRule(id);
+    if (r !== undefined) this.#cache.set(id, r);
+    return r;
+  }
+
+  list(scope: Scope): Promise<readonly AlarmRule[]> | readonly AlarmRule[] {
+    return this.#p.service.store.listRules(scope);
+  }
+
+  /** Checks, installs and persists a rule for `owner` (undefined: global). */
+  async create(owner: string | undefined, body: unknown): Promise<AlarmRule> {
+    const p = this.#p;
+    const draft = await checkRule(body, {
+      prefix: p.prefix,
+      owner,
+      device: p.device,
+      devicesOf: p.devicesOf,
+      mayReadStream: p.mayReadStream,
+      metricProblem: (m) => metricProblem(p.registry, m),
+    });
+    if ((await this.list({ owner })).length >= ALARM_LIMITS.rulesPerOwner)
+      throw new AlarmError('FERRY_ALARM_LIMIT', `${owner ?? 'global'} has ${ALARM_LIMITS.rulesPerOwner} alarm rules`);
+    const id = newRuleId();
+    const inst = installation(p.prefix, { ...draft, id }, p.devicesOf);
+    const jobId = await this.#install(draft.runtime, inst);
+    const rule: AlarmRule = { id, ...draft, jobId, createdMs: Date.now() };
+    await p.service.store.putRule(rule);
+    this.#cache.set(id, rule);
+    return rule;
+  }
+
+  async delete(rule: AlarmRule): Promise<void> {
+    await this.#p.service.store.deleteRule(rule.id);
+    this.#cache.delete(rule.id);
+    const gw = /^gateway:(.+)$/.exec(rule.runtime)?.[1];
+    try {
+      if (gw === undefined) {
+        const engine = this.#p.rules.engine;
+        if (engine.status(rule.jobId).jobInfo.jobStatus === 'RUNNING') engine.stop(rule.jobId); // only a stopped job uninstalls
+        engine.uninstall(rule.jobId);
+      } else {
+        await this.#p.gatewayRequest(gw, 'POST', '/api/stop', { jobId: rule.jobId });
+        await this.#p.gatewayRequest(gw, 'POST', '/api/uninstall', { jobId: rule.jobId });
+      }
+    } catch (e) {
+      this.#p.log(`alarms: rule ${rule.id}: job ${rule.jobId} not uninstalled: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Installs the persisted cloud rules again (a restart; a gateway keeps its own jobs), and the probe's rule when it runs. */
+  async start(probe: ProbeAlarm | undefined): Promise<void> {
+    const p = this.#p;
+    for (const r of await this.list('all')) {
+      if (r.runtime !== 'cloud') continue;
+      try {
+        const jobId = await this.#install('cloud', installation(p.prefix, r, p.devicesOf));
+        const again = { ...r, jobId };
+        this.#cache.set(r.id, again);
+        if (jobId !== r.jobId) await p.service.store.putRule(again);
+      } catch (e) {
+        p.log(`alarms: rule ${r.id} not reinstalled: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (probe !== undefined) {
+      const draft = {
+        name: 'latency probe',
+        type: PROBE_RULE,
+        severity: 'major',
+        source: { kind: 'metric', metric: PROBE_METRIC },
+        value: 'value',
+        condition: { op: '>', threshold: probe.thresholdMs },
+        mOfN: { m: 3, n: 5 },
+        missing: { afterMs: Math.max(5000, 3 * probe.periodMs), policy: 'breaching' },
+        runtime: 'cloud',
+        repeatMs: 0,
+      } as const;
+      const jobId = await this.#install('cloud', installation(p.prefix, { ...draft, id: PROBE_RULE }, p.devicesOf));
+      this.#cache.set(PROBE_RULE, { ...draft, id: PROBE_RULE, jobId, createdMs: Date.now() });
+      this.#probe = { alarm: probe, lastAt: undefined };
+    }
+  }
+
+  /** One sample of every metric rule's metric (and the probe's latency when it came back since the last). */
+  async sample(): Promise<void> {
+    const p = this.#p;
+    const now = Date.now();
+    for (const r of await this.list({ owner: undefined })) {
+      if (r.source.kind !== 'metric' || r.runtime !== 'cloud') continue;
+      const value = await sampleMetric(p.registry, r.source.metric, r.source.labels).catch(() => undefined);
+      if (value !== undefined) p.rules.input(metricTopic(p.prefix, r.id), { value, source: r.source.metric }, now);
+    }
+    const probe = this.#probe;
+    const last = probe?.alarm.last();
+    if (probe !== undefined && last !== undefined && last.at !== probe.lastAt) {
+      probe.lastAt = last.at;
+      p.rules.input(metricTopic(p.prefix, PROBE_RULE), { value: last.ms, source: 'probe' }, last.at);
+    }
+  }
+
+  /**
+   * A rule output of the cloud's own rules host: true when it is in the alarms space (then it is taken here and
+   * never published), false for anything else.
+   */
+  ruleOutput(topic: string, payload: string): boolean {
+    if (!topic.startsWith(`${this.#p.prefix}/alarms/`)) return false;
+    let v: unknown;
+    try {
+      v = JSON.parse(payload);
+    } catch {
+      v = undefined;
+    }
+    void this.#take(topic, v, 'cloud');
+    return true;
+  }
+
+  /** A gateway's rule output relayed to the cloud (`<p>/up/<gw>/rule`), for a topic in the alarms space. */
+  fromGateway(gw: string, topic: string, out: unknown): void {
+    if (topic.startsWith(`${this.#p.prefix}/alarms/`)) void this.#take(topic, out, `gateway:${gw}`);
+  }
+
+  async #take(topic: string, v: unknown, runtime: string): Promise<void> {
+    const [, id, extra] = topic.slice(`${this.#p.prefix}/alarms/`.length).split('/');
+    const t = asTransition(v);
+    const rule = id === undefined || extra !== undefined ? undefined : await this.rule(id);
+    // Only the rule's own job, where it was installed, for the owner it was made for.
+    if (t === undefined || rule === undefined || rule.runtime !== runtime || outputTopic(this.#p.prefix, rule.owner, rule.id) !== topic) {
+      this.#p.log(`alarms: output on ${topic} from ${runtime} ignored: ${t === undefined ? 'not a transition' : 'no such rule here'}`);
+      return;
+    }
+    const gw = /^gateway:(.+)$/.exec(runtime)?.[1];
+    if (gw !== undefined && this.#p.device(gw)?.owner !== rule.owner) return;
+    await this.#p.service.transition(rule.owner, { ...t, type: rule.type, rule: rule.id, source: sourceName(this.#p.prefix, t.source) });
+  }
+
+  async #install(runtime: string, inst: unknown): Promise<string> {
+    const gw = /^gateway:(.+)$/.exec(runtime)?.[1];
+    try {
+      if (gw === undefined) {
+        const info = this.#p.rules.engine.install(inst);
+        this.#p.rules.engine.start(info.jobId);
+        return info.jobId;
+      }
+      const made = await this.#p.gatewayRequest(gw, 'POST', '/api/install', inst);
+      const jobId = (made.body as { jobId?: unknown } | undefined)?.jobId;
+      if (made.status >= 300 || typeof jobId !== 'string') throw new Error(`gateway ${gw} answered ${made.status} ${JSON.stringify(made.body)}`);
+      const started = await this.#p.gatewayRequest(gw, 'POST', '/api/start', { jobId });
+      if (started.status >= 300) throw new Error(`gateway ${gw} did not start ${jobId}: ${started.status} ${JSON.stringify(started.body)}`);
+      return jobId;
+    } catch (e) {
+      throw new AlarmError('FERRY_ALARM_INSTALL', e instanceof Error ? e.message : String(e), { cause: e });
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * @module The alarm service wired into the cloud (docs/operations.md "Alarms"): its store (cloud.db embedded,
+ * Redis scale-out), the rule jobs' outputs in the alarms space (taken before they reach the broker), gateways'
+ * relayed outputs, health events, the metric sampler and the sweep of live alarms every check period.
+ */
+import { Redis } from 'ioredis';
+import type { IngestEvent } from '../ingest/index.ts';
+import { healthTransition } from '../alarms/health.ts';
+import { AlarmMetrics } from '../alarms/metrics.ts';
+import { RedisAlarmStore } from '../alarms/redis-store.ts';
+import { AlarmRules } from '../alarms/rules.ts';
+import { AlarmService } from '../alarms/service.ts';
+import { SqliteAlarmStore } from '../alarms/sqlite-store.ts';
+import type { NotifyEvent } from '../notify/types.ts';
+import { relayedTopic } from './rules.ts';
+import type { CloudService } from './service.ts';
+
+/** The built-in probe-latency alarm's threshold when the options name none (ms). */
+export const PROBE_ALARM_MS = 1000;
+
+export class CloudAlarms {
+  readonly #svc: CloudService;
+  #service: AlarmService | undefined;
+  #rules: AlarmRules | undefined;
+  #redis: Redis | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #off: (() => void) | undefined;
+  #sweeping: Promise<void> | undefined;
+
+  constructor(svc: CloudService) {
+    this.#svc = svc;
+  }
+
+  /** The service and its rules once started (the API answers 503 before). */
+  get parts(): { readonly service: AlarmService; readonly rules: AlarmRules } | undefined {
+    return this.#service !== undefined && this.#rules !== undefined ? { service: this.#service, rules: this.#rules } : undefined;
+  }
+
+  async start(): Promise<void> {
+    const svc = this.#svc;
+    const o = svc.opts;
+    const prefix = o.topicPrefix ?? 'ferry';
+    const log = (m: string): void => (o.log ?? console.log)(m);
+    if (o.redisUrl !== undefined) this.#redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 3 });
+    const store = this.#redis !== undefined ? new RedisAlarmStore({ redis: this.#redis }) : new SqliteAlarmStore(svc.db);
+    const metrics = new AlarmMetrics(svc.registry);
+    const service = new AlarmService({
+      store,
+      notifier: svc.notifier,
+      enqueue: (r) => svc.commands.service.enqueue(r),
+      rule: (id) => rules.rule(id),
+      metrics,
+      log,
+    });
+    const rules = new AlarmRules({
+      prefix,
+      service,
+      rules: svc.rules,
+      registry: svc.registry,
+      gatewayRequest: (gw, m, path, body) => svc.gatewayRequest(gw, m, path, body),
+      device: (id) => svc.devices.info(id),
+      devicesOf: (owner) =>
+        svc.devices
+          .list()
+          .filter((d) => d.owner === owner && d.kind !== 'gateway')
+          .map((d) => d.id),
+      mayReadStream: async (owner, so, stream) =>
+        (await svc.compose.mayRead(owner === undefined ? { global: true } : { owner }, so, stream)) && svc.compose.engine.so(so)?.streams.has(stream) === true,
+      log,
+    });
+    this.#service = service;
+    this.#rules = rules;
+    this.#off = svc.ingest.subscribe((e) => this.#relayed(e));
+    const probe = svc.ops.probe;
+    await rules.start(
+      probe === undefined || o.health?.probe === undefined
+        ? undefined
+        : {
+            thresholdMs: o.health.probe.alarmMs ?? PROBE_ALARM_MS,
+            periodMs: o.health.probe.periodMs,
+            last: () => {
+              const s = probe.summary();
+              return s.lastMs !== undefined && s.lastAt !== undefined ? { ms: s.lastMs, at: s.lastAt } : undefined;
+            },
+          },
+    );
+    const tick = async (): Promise<void> => {
+      await rules.sample();
+      metrics.open(await service.sweep());
+    };
+    this.#sweeping = tick().catch((e: unknown) => log(`alarms: ${String(e)}`)); // hands over what a previous run left pending
+    this.#timer = setInterval(() => {
+      if (this.#sweeping !== undefined) return;
+      this.#sweeping = tick()
+        .catch((e: unknown) => log(`alarms: ${String(e)}`))
+        .finally(() => {
+          this.#sweeping = undefined;
+        });
+    }, o.health?.checkPeriodMs ?? 1000);
+    this.#timer.unref();
+    await this.#sweeping;
+    this.#sweeping = undefined;
+  }
+
+  /** A rule output of the cloud's own rules host: true when it is in the alarms space (taken here, never published). */
+  ruleOutput(topic: string, payload: string): boolean {
+    const prefix = this.#svc.opts.topicPrefix ?? 'ferry';
+    if (this.#rules !== undefined) return this.#rules.ruleOutput(topic, payload);
+    return topic.startsWith(`${prefix}/alarms/`);
+  }
+
+  /** A notifier event on its way: health events also raise and clear alarms. Returns the event unchanged. */
+  observe(e: NotifyEvent): NotifyEvent {
+    const h = this.#service === undefined ? undefined : healthTransition(e, (id) => this.#svc.devices.info(id)?.owner);
+    if (h !== undefined) void this.#service?.transition(h.owner, h.t);
+    return e;
+  }
+
+  #relayed(e: IngestEvent): void {
+    const topic = relayedTopic(e);
+    if (topic === undefined || e.type !== 'message') return;
+    this.#rules?.fromGateway(e.kid, topic, (e.message.claims['d'] as Record<string, unknown>)['out']);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#off?.();
+    await this.#sweeping;
+    await this.#service?.settled();
+    await this.#redis?.quit().catch(() => undefined);
+  }
+}
