@@ -171,6 +171,18 @@ export const HTTP_ROWS: readonly Row[] = [
     own: async (api, a) => (ids(await call(api, 'GET', '/api/v1/health/devices', a.viewer)).includes(a.device) ? undefined : 'own device missing'),
   },
   {
+    surface: 'health',
+    attempt: "read the cloud's health history (global: every owner's credential is refused, a global viewer reads it)",
+    refused: async (api, a) =>
+      expectStatus(await call(api, 'GET', '/api/v1/health/history', a.viewer), 403) ??
+      expectStatus(await call(api, 'GET', '/api/v1/health/history?series=readyz', a.admin), 403) ??
+      expectStatus(await call(api, 'GET', '/api/v1/health/history?series=readyz', a.priv), 403),
+    own: async (api) => {
+      const viewer = (await call(api, 'POST', '/api/tokens', ADMIN_TOKEN, { role: 'viewer' })).body as { token: string };
+      return expectStatus(await call(api, 'GET', '/api/v1/health/history', viewer.token), 200);
+    },
+  },
+  {
     surface: 'gateways',
     attempt: "list another owner's gateways",
     refused: async (api, a, b) => (ids(await call(api, 'GET', '/api/gateways', a.admin)).includes(b.gateway) ? "bob's gateway listed" : undefined),

@@ -1,5 +1,5 @@
 /** @module The health routes' fragment of the cloud's OpenAPI document (openapi.ts; docs/operations.md). */
-import { json, type OpenApiFragment, op, query } from './openapi.ts';
+import { json, type OpenApiFragment, op, query, ref } from './openapi.ts';
 
 const list = (description: string) => ({ '200': { description, ...json({ type: 'array', items: { type: 'object' } }) } });
 
@@ -30,8 +30,40 @@ export const HEALTH_OPENAPI: OpenApiFragment = {
         responses: list('incidents'),
       }),
     },
+    '/api/v1/health/history': {
+      get: op(
+        'The health history (a global viewer): without series, the series recorded; with it, the mean per bucket of readyz, component.<name>.up, eventloop.delay_ms or probe.latency_ms over [from, to), downsampled on the server',
+        {
+          parameters: [
+            query('series', 'a series name; absent: list the series', { type: 'string' }),
+            query('from', 'Unix ms, inclusive (default: an hour before to)'),
+            query('to', 'Unix ms, exclusive (default: now)'),
+            query('points', 'at most this many points, 1..5000 (default 500)', { type: 'integer', minimum: 1, maximum: 5000 }),
+          ],
+          responses: { '200': { description: '{series: string[]}, or {series, step, points: [tMs, value | null][]}', ...json(ref('HealthHistory')) } },
+        },
+        400,
+      ),
+    },
     '/api/v1/health/probe': {
       get: op("The latency probe's summary (a global viewer)", { responses: { '200': { description: 'the probe', ...json({ type: 'object' }) } } }),
+    },
+  },
+  schemas: {
+    HealthHistory: {
+      type: 'object',
+      required: ['series'],
+      properties: {
+        series: {
+          oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+          description: 'the series asked for, or (no series asked) every series recorded',
+        },
+        step: { type: 'integer', description: 'the width of one bucket, ms' },
+        points: {
+          type: 'array',
+          items: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number', nullable: true }, description: '[bucket start (Unix ms), mean or null]' },
+        },
+      },
     },
   },
 };

@@ -18,6 +18,11 @@ const OPS = defineErrors(
       status: 503,
       doc: 'GET /readyz: a readiness check failed (broker link down, store unreachable, recovery not finished, a component failing); the body names the failing checks',
     },
+    FERRY_OPS_NO_SERIES: {
+      num: 7803,
+      status: 404,
+      doc: 'GET /api/v1/health/history: no series of that name is recorded (GET /api/v1/health/history without series lists them)',
+    },
   },
   { package: '@ferry/cloud', errorName: 'OpsError' },
 );
@@ -25,4 +30,16 @@ const OPS = defineErrors(
 export const OPS_ERRORS = OPS.codes;
 export type OpsErrorCode = keyof typeof OPS_ERRORS;
 
-export class OpsError extends OPS.Error {}
+/** An operations error; `path` names the offending query parameter when there is one. */
+export class OpsError extends OPS.Error {
+  readonly path: string | undefined;
+
+  constructor(code: OpsErrorCode, detail: string, options?: ErrorOptions & { readonly path?: string }) {
+    super(code, detail, options);
+    this.path = options?.path;
+  }
+
+  override toJSON(): ReturnType<InstanceType<typeof OPS.Error>['toJSON']> & { path?: string } {
+    return { ...super.toJSON(), ...(this.path !== undefined && { path: this.path }) };
+  }
+}

@@ -20,6 +20,8 @@ export interface ProbeOptions {
   readonly timeoutMs?: number;
   readonly rules: RulesHost;
   readonly histogram: Histogram;
+  /** Each latency back, ms (the health history records them). */
+  readonly onSample?: (ms: number) => void;
   readonly log: (m: string) => void;
 }
 
@@ -161,6 +163,7 @@ export class LatencyProbe {
     this.#recent.push(ms);
     if (this.#recent.length > WINDOW) this.#recent.shift();
     this.#o.histogram.observe(ms / 1000);
+    this.#o.onSample?.(ms);
   }
 
   #expire(): void {

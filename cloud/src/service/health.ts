@@ -3,14 +3,31 @@
  * or "offline" as their last will) into device liveness, the MQTT link as a supervised component, and the
  * latency probe's device, connection and subscriber.
  */
+import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import mqtt from 'mqtt';
 import type { DeviceRegistry } from '../devices/registry.ts';
-import type { CloudOps } from '../health/ops.ts';
+import type { CloudOps, OpsParts } from '../health/ops.ts';
 import { LatencyProbe } from '../health/probe.ts';
 import type { RulesHost } from '@ferry/rules-host';
 import type { Intake } from './intake.ts';
-import type { TlsOptions } from './options.ts';
+import type { CloudOptions, TlsOptions } from './options.ts';
+
+/**
+ * The options of the operations part: the check period, liveness, the event-loop thresholds, and where the
+ * health history lives: `<data>/health-history.db`, or one file per worker id when workers share a data
+ * directory (scale-out), so each keeps its own readiness and components.
+ */
+export function opsOptions(o: CloudOptions): Pick<OpsParts, 'checkPeriodMs' | 'liveness' | 'historyPath' | 'history' | 'eventLoop'> {
+  const h = o.health;
+  const file = o.clientId === undefined ? 'health-history.db' : `health-history-${o.clientId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64)}.db`;
+  return {
+    liveness: h?.liveness,
+    ...(h?.checkPeriodMs !== undefined && { checkPeriodMs: h.checkPeriodMs }),
+    ...(h?.history !== false && { historyPath: join(o.dataDir, file), history: h?.history }),
+    eventLoop: h?.eventLoop,
+  };
+}
 
 /** Gateways' `<prefix>/gw/<id>/status` into liveness (works with any broker); the cloud's MQTT link supervised. */
 export function watchLiveness(ops: CloudOps, intake: Intake, prefix: string): void {
@@ -48,6 +65,7 @@ export function makeProbe(ops: CloudOps, intake: Intake, o: ProbeSettings & { pr
     periodMs: o.periodMs,
     rules: o.rules,
     histogram: ops.metrics.probe,
+    onSample: (ms) => ops.probeSample(ms),
     log: o.log,
   });
   ops.probe = probe;

@@ -5,6 +5,7 @@ import type { MqttLimits } from './mqtt-limits.ts';
 import type { Clock } from '../functions/index.ts';
 import type { ProjectionRule } from './projection.ts';
 import type { Notify } from '../health/events.ts';
+import type { HistoryOptions } from '../health/history.ts';
 import type { ComposeHostLimits } from '../compose/host.ts';
 import type { RetryPolicy } from '../notify/notifier.ts';
 import type { CommandLimits } from '../commands/limits.ts';
@@ -130,6 +131,10 @@ export interface CloudOptions {
     readonly notify?: Notify;
     /** Offline after `silenceFactor` usual intervals of silence (default 3); intervals shorter than `minIntervalMs` (default 1000) count as it. */
     readonly liveness?: { readonly silenceFactor?: number; readonly minIntervalMs?: number };
+    /** The health history's retention and series cap (docs/operations.md, "Health history"); `false`: keep none. */
+    readonly history?: HistoryOptions | false;
+    /** A delay of `stallMs` (default 2000) or more is an event-loop stall, over after `quietMs` (default 10 000) without. */
+    readonly eventLoop?: { readonly stallMs?: number; readonly quietMs?: number };
   };
   /** Composite-stream bounds per owner: objects, sensor updates per second and burst (compose/host.ts COMPOSE_HOST_LIMITS). */
   readonly compose?: Partial<ComposeHostLimits>;

@@ -16,7 +16,7 @@ import { Registry } from 'prom-client';
 import type { RulesHost } from '@ferry/rules-host';
 import { cloudApi } from './api.ts';
 import { CloudOps } from '../health/ops.ts';
-import { makeProbe, startProbe, watchLiveness } from './health.ts';
+import { makeProbe, opsOptions, startProbe, watchLiveness } from './health.ts';
 import { timedRunner } from '../health/timed-runner.ts';
 import { Commands } from '../commands/index.ts';
 import { ingestMetrics } from '../api/health.ts';
@@ -278,8 +278,7 @@ export class CloudService {
       rulesBacklog: () => feed.backlog,
       log,
       notify: opts.health?.notify ?? ((e) => this.notify(e)),
-      liveness: opts.health?.liveness,
-      ...(opts.health?.checkPeriodMs !== undefined && { checkPeriodMs: opts.health.checkPeriodMs }),
+      ...opsOptions(opts),
     });
     watchLiveness(this.ops, this.#intake, prefix);
     if (opts.health?.probe !== undefined) makeProbe(this.ops, this.#intake, { ...opts.health.probe, prefix, rules: this.rules, log });

@@ -59,6 +59,28 @@ describe('Supervisor', () => {
     expect(events).toEqual([]); // one restart fixed it: nothing to escalate
   });
 
+  it('escalates a crash loop: every restart passes the check right after it, yet it fails again before the next sweep', async () => {
+    const { sup, incidents, events, clock } = rig({ escalateAfter: 3 });
+    let down = true;
+    sup.add({
+      name: 'rule:loop',
+      check: () => (down ? 'FERRY_RULES_JOB_FAILED' : undefined),
+      restart: () => {
+        down = false;
+      },
+    });
+    for (let i = 0; i < 6; i++) {
+      await sup.sweep();
+      down = true; // its bad input is still there: it fails again at once
+      clock.t += 400;
+    }
+    expect(incidents.map((i) => i.kind)).toEqual(['failed', 'restarted', 'restarted', 'restarted', 'escalated', 'restarted', 'restarted', 'restarted']);
+    expect(events.map((e) => e.kind)).toEqual(['component.failing']);
+    down = false;
+    await sup.sweep();
+    expect(events.map((e) => e.kind)).toEqual(['component.failing', 'component.recovered']);
+  });
+
   it('backs off between failing restarts, escalates once, and reports the recovery once', async () => {
     const { sup, incidents, events, clock } = rig({ escalateAfter: 3 });
     const { c, comp } = flaky('mqtt', 5);

@@ -173,6 +173,9 @@ export class Supervisor {
       incidents.record({ at: f.since, component: c.name, kind: 'failed', attempt: 0, message: why });
     }
     f.message = why;
+    // Failing again after its last restart, before any sweep saw it healthy: a crash loop, whose restarts
+    // each pass the check right after them, escalates too.
+    if (f.attempts >= (this.#o.escalateAfter ?? 3)) this.#escalate(c.name, f);
     if (clock.monotonic() < f.nextAt) return;
     f.attempts++;
     try {
@@ -183,11 +186,14 @@ export class Supervisor {
       incidents.record({ at: clock.now(), component: c.name, kind: 'restart-failed', attempt: f.attempts, message: f.message });
     }
     f.nextAt = clock.monotonic() + backoffDelay(f.attempts - 1, this.#o.backoff);
-    if (!f.escalated && f.attempts >= (this.#o.escalateAfter ?? 3) && checkOf(c) !== undefined) {
-      f.escalated = true;
-      incidents.record({ at: clock.now(), component: c.name, kind: 'escalated', attempt: f.attempts, message: f.message });
-      this.#event('component.failing', c.name, 'high', { attempts: f.attempts, since: f.since, message: f.message });
-    }
+    if (f.attempts >= (this.#o.escalateAfter ?? 3) && checkOf(c) !== undefined) this.#escalate(c.name, f);
+  }
+
+  #escalate(name: string, f: Failing): void {
+    if (f.escalated) return;
+    f.escalated = true;
+    this.#o.incidents.record({ at: this.#o.clock.now(), component: name, kind: 'escalated', attempt: f.attempts, message: f.message });
+    this.#event('component.failing', name, 'high', { attempts: f.attempts, since: f.since, message: f.message });
   }
 
   #event(kind: SupervisorEvent['kind'], source: string, priority: SupervisorEvent['priority'], data: Record<string, unknown>): void {
