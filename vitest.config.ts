@@ -11,7 +11,8 @@ export default defineConfig({
       'cloud/src/**/*.test.ts',
       'e2e/**/*.test.ts',
     ],
-    exclude: ['**/node_modules/**', 'firmware/assembly/**', 'firmware/build/**'],
+    // Browser tests run one at a time under vitest.browser.config.ts (npm test runs both).
+    exclude: ['**/node_modules/**', 'firmware/assembly/**', 'firmware/build/**', '**/*.browser.test.ts'],
     testTimeout: 20_000,
   },
 });

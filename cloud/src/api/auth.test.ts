@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, deleteAs, getAs, postAs } from '@ferry/test-kit/http';
 import { CloudService, type CloudOptions } from '../service/service.ts';
 import { declaredRoutes } from './auth.ts';
+import { PAGE_PATHS } from '@ferry/dashboard/page';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -51,7 +52,11 @@ describe('HTTP authentication', () => {
     const routes = declaredRoutes(svc.api!);
     expect(routes.length).toBeGreaterThan(20);
     const open = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`);
-    expect(open.sort()).toEqual(['DELETE /api/session', 'GET /health', 'GET /healthz', 'GET /readyz', 'POST /api/owners', 'POST /api/session']);
+    // The dashboard's pages, login and assets are public HTML and bundles holding no data (pages redirect to /login).
+    const dashboardHtml = ['GET /', 'GET /login', 'GET /favicon.ico', 'GET /assets/:file', ...PAGE_PATHS.map((p) => `GET ${p}`)];
+    expect(open.sort()).toEqual(
+      ['DELETE /api/session', 'GET /health', 'GET /healthz', 'GET /readyz', 'POST /api/owners', 'POST /api/session', ...dashboardHtml].sort(),
+    );
     for (const r of routes) {
       if (r.access === 'public' || r.access === 'fn') continue;
       if (r.access === 'fn-bearer') {

@@ -27,7 +27,7 @@ import { COMMANDS_OPENAPI } from './commands-openapi.ts';
 import { NOTIFY_OPENAPI } from './notify-openapi.ts';
 import { ALARMS_OPENAPI } from './alarms-openapi.ts';
 import { alarmRoutes, type AlarmApiParts } from './alarms.ts';
-import { openApiDocument, openApiRoute } from './openapi.ts';
+import { openApiDocument, openApiRoute, type OpenApiFragment } from './openapi.ts';
 import { SO_MOVE_OPENAPI } from './so-move-openapi.ts';
 import { SOS_OPENAPI } from './sos-openapi.ts';
 import { SO_SUBSCRIPTIONS_OPENAPI } from './so-subscriptions-openapi.ts';
@@ -71,6 +71,14 @@ export interface ApiParts {
   readonly https?: { readonly cert: string; readonly key: string };
   /** Moves of composite streams between the cloud and gateways, once a host runs them. */
   readonly soMover?: SoMover | undefined;
+  /** Parts that add their own routes (the web dashboard, cloud/src/dashboard), registered after every other route. */
+  readonly extensions?: readonly ApiExtension[] | undefined;
+}
+
+/** Routes an area adds to the API, with their OpenAPI description. */
+export interface ApiExtension {
+  readonly openApi?: OpenApiFragment;
+  register(app: FastifyInstance): void | Promise<void>;
 }
 
 /**
@@ -120,6 +128,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
   openApiRoute(
     app,
     openApiDocument([
+      ...(p.extensions ?? []).flatMap((e) => (e.openApi !== undefined ? [e.openApi] : [])),
       ...(p.health !== undefined ? [HEALTH_OPENAPI] : []),
       ...(p.compose !== undefined ? [SOS_OPENAPI] : []),
       ...(p.soMover !== undefined ? [SO_MOVE_OPENAPI] : []),
@@ -129,5 +138,7 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
       ...(p.commands !== undefined ? [COMMANDS_OPENAPI] : []),
     ]),
   );
+  // Last: the dashboard serves a page URL another route already answers (GET /health) to browsers only.
+  for (const e of p.extensions ?? []) await e.register(app);
   return app;
 }

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.ts';
+import { cloudDashboard } from '../dashboard/index.ts';
 import type { SecretSealer } from '../functions/tokens/sealed-secret.ts';
 import type { CloudService } from './service.ts';
 
@@ -32,6 +33,7 @@ export function cloudApi(svc: CloudService, x: { readonly sealer: SecretSealer; 
     },
     alarms: { alarms: svc.alarms, identity: svc.identity, ownerExists: (o) => svc.functions.owners.publicKey(o) !== undefined },
     log: (m) => (svc.opts.log ?? console.log)(`http: ${m}`),
+    extensions: svc.opts.dashboard === false ? [] : [cloudDashboard({ ingest: svc.ingest, devices: svc.devices })],
     ...(svc.opts.tls !== undefined && { https: { cert: svc.opts.tls.cert, key: svc.opts.tls.key } }),
   });
 }

@@ -60,6 +60,8 @@ export interface CloudOptions {
   readonly adminToken?: string;
   /** HTTP requests per second per credential and per anonymous address (api/auth.ts HTTP_RATES by default). */
   readonly httpRates?: HttpRates;
+  /** Serve the web dashboard on the HTTP port (default true; docs/operations.md "Dashboard"). */
+  readonly dashboard?: boolean;
   /** Subscribe through a shared subscription (MQTT 5) so several cloud processes split the stream. */
   readonly shared?: boolean;
   /**

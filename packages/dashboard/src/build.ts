@@ -1,11 +1,11 @@
 /**
- * @module Builds the dashboard's bundle with esbuild: src/app.ts (with preact, htm, uPlot and virtual-core) and
- * src/app.css (with uPlot's CSS), minified, into dist/assets/ with a content hash in each name, so the assets
+ * @module Builds the dashboard's bundle with esbuild: src/shell/app.ts (with preact, htm, uPlot and virtual-core) and
+ * src/shell/app.css (with uPlot's CSS), minified, into dist/assets/ with a content hash in each name, so the assets
  * can be cached forever (a new build has new names). dist/manifest.json names them; it is written last, so a
  * reader sees either the old build or the whole new one. Run by the root `prepare` script (scripts/build.ts)
  * and lazily by serve.ts when dist is missing.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,9 +20,18 @@ export const DIST_DIR = join(PACKAGE_DIR, 'dist');
 export const ASSETS_DIR = join(DIST_DIR, 'assets');
 const MANIFEST = join(DIST_DIR, 'manifest.json');
 
-/** The current build's manifest, or undefined when there is none. */
+/** The newest modification time of the sources (src/, recursively), in ms. */
+function newestSource(): number {
+  const dir = join(PACKAGE_DIR, 'src');
+  let newest = 0;
+  for (const f of readdirSync(dir, { recursive: true }) as string[]) newest = Math.max(newest, statSync(join(dir, f)).mtimeMs);
+  return newest;
+}
+
+/** The current build's manifest, or undefined when there is none or a source changed since it was made. */
 export function readManifest(): Manifest | undefined {
   try {
+    if (statSync(MANIFEST).mtimeMs < newestSource()) return undefined;
     const m = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Partial<Manifest>;
     return typeof m.js === 'string' && typeof m.css === 'string' ? { js: m.js, css: m.css } : undefined;
   } catch {
@@ -35,7 +44,7 @@ export async function buildDashboard(): Promise<Manifest> {
   mkdirSync(ASSETS_DIR, { recursive: true });
   const r = await esbuild.build({
     absWorkingDir: PACKAGE_DIR,
-    entryPoints: { app: 'src/app.ts', style: 'src/app.css' },
+    entryPoints: { app: 'src/shell/app.ts', style: 'src/shell/app.css' },
     bundle: true,
     minify: true,
     format: 'esm',
@@ -50,7 +59,7 @@ export async function buildDashboard(): Promise<Manifest> {
     for (const [file, o] of Object.entries(r.metafile.outputs)) if (o.entryPoint === entry) return basename(file);
     throw new Error(`esbuild produced nothing for ${entry}`);
   };
-  const m: Manifest = { js: out('src/app.ts'), css: out('src/app.css') };
+  const m: Manifest = { js: out('src/shell/app.ts'), css: out('src/shell/app.css') };
   const tmp = `${MANIFEST}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(m));
   renameSync(tmp, MANIFEST);

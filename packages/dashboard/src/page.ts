@@ -1,5 +1,5 @@
 /**
- * @module What a dashboard page is: the shell (src/app.ts) routes each URL in PAGES to one page module, which
+ * @module What a dashboard page is: the shell (src/shell/app.ts) routes each URL in PAGES to one page module, which
  * draws into the element it is given and returns what stops it (timers, live streams). docs/operations.md,
  * "Dashboard", lists the pages.
  */

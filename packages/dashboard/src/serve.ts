@@ -3,7 +3,8 @@
  * "Dashboard"). Every page URL answers the same HTML shell (so links and bookmarks work), which holds no data:
  * without a session a page redirects to /login?next=<the page>; `/` redirects to the first page; the bundle is
  * under /assets/<name>-<hash>.<ext>, cached as immutable. Every answer carries a Content-Security-Policy
- * without inline scripts, X-Frame-Options DENY and nosniff. When dist/ is missing the plugin builds it first.
+ * without inline scripts, X-Frame-Options DENY and nosniff. When dist/ is missing, or older than a source
+ * file (a checkout being worked on), the plugin builds it first.
  * A page URL the server already answers (the cloud's JSON `/health`) is served to browsers only: a request
  * whose Accept names text/html gets the shell, others the existing route.
  */
@@ -89,6 +90,8 @@ export async function dashboard(app: FastifyInstance, opts: DashboardOptions): P
     app.get(path, { config: { access: 'public' }, ...(taken && { constraints: { [HTML_ACCEPT]: 'yes' } }) }, page);
   }
   app.get('/login', { config: { access: 'public' } }, async (_req, reply) => shell(reply));
+  if (!app.hasRoute({ method: 'GET', url: '/favicon.ico' }))
+    app.get('/favicon.ico', { config: { access: 'public' } }, async (_req, reply) => secure(reply).code(204).send());
   if (!app.hasRoute({ method: 'GET', url: '/' })) app.get('/', { config: { access: 'public' } }, async (_req, reply) => secure(reply).redirect(home, 302));
   app.get<{ Params: { file: string } }>('/assets/:file', { config: { access: 'public' } }, async (req, reply) => {
     const file = req.params.file;

@@ -1,6 +1,6 @@
 /**
  * @module The page table: every URL of the cloud's dashboard (PAGE_PATHS) and the gateway's (GATEWAY_PAGE_PATHS),
- * each with the module that draws it. The shell (app.ts) builds its nav and router from this; the server
+ * each with the module that draws it. The shell (shell/app.ts) builds its nav and router from this; the server
  * (serve.ts) answers the same URLs with the HTML shell.
  */
 import { GATEWAY_PAGE_PATHS, PAGE_PATHS, type Page } from '../page.ts';

@@ -26,7 +26,7 @@ export function mount(el: HTMLElement, vnode: unknown): void {
   render(vnode as Parameters<typeof render>[0], el);
 }
 
-/** A small coloured label: kind is ok | warn | bad | info | muted (styles in app.css). */
+/** A small coloured label: kind is ok | warn | bad | info | muted (styles in shell/app.css). */
 export function badge(text: string, kind: string): HTMLElement {
   const s = document.createElement('span');
   s.className = `badge badge-${kind}`;

@@ -4,10 +4,10 @@
  * in `<body data-kind>`), a router over location.pathname with history.pushState, the PageContext pages
  * draw with, and logout. The HTML holds no data: everything comes from the API with the session cookie.
  */
-import type { Page, PageContext, Role, Session } from './page.ts';
+import type { Page, PageContext, Role, Session } from '../page.ts';
 import { openLive } from './live.ts';
-import { HOME, pagesOf, type DashboardKind } from './pages/index.ts';
-import { roleAllows, setRole } from './widgets/dom.ts';
+import { HOME, pagesOf, type DashboardKind } from '../pages/index.ts';
+import { roleAllows, setRole } from '../widgets/dom.ts';
 
 const kind: DashboardKind = document.body.dataset['kind'] === 'gateway' ? 'gateway' : 'cloud';
 const pages = pagesOf(kind);

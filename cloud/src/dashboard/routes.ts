@@ -1,0 +1,167 @@
+/**
+ * @module The cloud's data routes for the dashboard's streams page (docs/operations.md, "Dashboard"), for
+ * viewers of the device's owner (another owner's device answers 404; the cloud's admin reads any):
+ * - GET /api/v1/series?device=&event=&field=&from=&to=&points=: a stream's numeric fields downsampled on the
+ *   server (downsample.ts: mean, min, max per bucket), at most `points` buckets (default 500, max 5000);
+ * - GET /api/v1/series/events?device=: the events the device sent since the cloud started (for the picker);
+ * - GET /api/v1/live?device=&event=: server-sent events (WHATWG HTML "Server-sent events"), one `point` per
+ *   telemetry message of the device as ingest releases it (after its sequence checks), bounded per owner
+ *   (LIVE_PER_OWNER) like the composite streams' events.
+ * The devices page needs no route of its own: GET /api/devices and GET /api/v1/health/devices.
+ */
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { principalOf } from '../api/auth.ts';
+import { deviceFor } from '../api/devices.ts';
+import type { DeviceRegistry } from '../devices/registry.ts';
+import type { Ingest, IngestEvent } from '../ingest/index.ts';
+import { downsample, fieldValue, MAX_FIELDS, numericFields, type Bucketed } from './downsample.ts';
+import { DashError, DashQueryError } from './errors.ts';
+
+/** Open live streams per owner (per credential for a global one); docs/limits.md. */
+export const LIVE_PER_OWNER = 16;
+/** Buckets a series answers at most, and by default. */
+export const MAX_POINTS = 5000;
+const DEFAULT_POINTS = 500;
+/** The default range of a series: the last hour. */
+const DEFAULT_RANGE_MS = 3_600_000;
+/** Events remembered per device for the picker. */
+const EVENTS_PER_DEVICE = 32;
+const KEEPALIVE_MS = 15_000;
+/** Bytes queued for a slow live reader before its stream is closed. */
+const MAX_BUFFERED = 1024 * 1024;
+const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export interface DashboardParts {
+  readonly ingest: Pick<Ingest, 'subscribe' | 'series'>;
+  readonly devices: DeviceRegistry;
+}
+
+interface Q {
+  readonly [k: string]: unknown;
+}
+
+function name(q: Q, key: string, required: true): string;
+function name(q: Q, key: string, required: false): string | undefined;
+function name(q: Q, key: string, required: boolean): string | undefined {
+  const v = q[key];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== 'string' || !NAME.test(v)) throw new DashQueryError(key, `${key} must be 1 to 64 of A-Z a-z 0-9 _ . : -`);
+  return v;
+}
+
+function int(q: Q, key: string, fallback: number, min: number, max: number): number {
+  const v = q[key];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || n < min || n > max) throw new DashQueryError(key, `${key} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+/** The device named in `?device=`, if the caller may read it (the cloud's admin: any id, as /api/streams). */
+function readable(devices: DeviceRegistry, req: FastifyRequest, q: Q): string {
+  const device = name(q, 'device', true);
+  const p = principalOf(req);
+  if (p.owner !== undefined || devices.placeOf(device) !== undefined) deviceFor(devices, p, device, 'viewer');
+  return device;
+}
+
+const eventOf = (e: IngestEvent & { type: 'message' }): string => (e.stream.startsWith(`${e.kid}/`) ? e.stream.slice(e.kid.length + 1) : e.stream);
+
+export function dashboardRoutes(app: FastifyInstance, d: DashboardParts): void {
+  const events = new Map<string, Set<string>>();
+  const listeners = new Set<(e: IngestEvent & { type: 'message' }) => void>();
+  const off = d.ingest.subscribe((e) => {
+    if (e.type !== 'message') return;
+    // Only registered devices are remembered: the map stays as large as the registry at most.
+    if (d.devices.placeOf(e.kid) !== undefined) {
+      const seen = events.get(e.kid) ?? new Set<string>();
+      if (seen.size < EVENTS_PER_DEVICE) seen.add(eventOf(e));
+      events.set(e.kid, seen);
+    }
+    for (const l of listeners) l(e);
+  });
+  const open = new Map<string, number>();
+  const closers = new Set<() => void>();
+  app.addHook('onClose', async () => {
+    off();
+    for (const c of [...closers]) c();
+  });
+
+  app.get('/api/v1/series', { config: { access: 'viewer' } }, async (req) => {
+    const q = (req.query ?? {}) as Q;
+    const device = readable(d.devices, req, q);
+    const event = name(q, 'event', true);
+    const field = name(q, 'field', false);
+    const to = int(q, 'to', Date.now(), 0, Number.MAX_SAFE_INTEGER);
+    const from = int(q, 'from', Math.max(0, to - DEFAULT_RANGE_MS), 0, Number.MAX_SAFE_INTEGER);
+    if (from >= to) throw new DashQueryError('from', 'from must be before to');
+    const points = int(q, 'points', DEFAULT_POINTS, 1, MAX_POINTS);
+    const stored = await d.ingest.series.query(`${device}/${event}`, from, to);
+    const samples = new Map<string, [number, number][]>();
+    for (const p of stored) {
+      const fields = field !== undefined ? new Map([[field, fieldValue(p.value, field)]]) : numericFields(p.value);
+      for (const [f, v] of fields) {
+        if (v === undefined) continue;
+        let s = samples.get(f);
+        if (s === undefined) {
+          if (samples.size >= MAX_FIELDS) continue;
+          s = [];
+          samples.set(f, s);
+        }
+        s.push([p.ts, v]);
+      }
+    }
+    const fields: Record<string, Bucketed> = {};
+    for (const [f, s] of samples) fields[f] = downsample(s, from, to, points);
+    return { device, event, from, to, points: stored.length, fields };
+  });
+
+  app.get('/api/v1/series/events', { config: { access: 'viewer' } }, async (req) => {
+    const device = readable(d.devices, req, (req.query ?? {}) as Q);
+    return { device, events: [...(events.get(device) ?? [])].sort() };
+  });
+
+  app.get('/api/v1/live', { config: { access: 'viewer' } }, async (req, reply) => {
+    const q = (req.query ?? {}) as Q;
+    const device = readable(d.devices, req, q);
+    const event = name(q, 'event', false);
+    const p = principalOf(req);
+    const who = p.owner ?? `global:${p.id}`;
+    const n = open.get(who) ?? 0;
+    if (n >= LIVE_PER_OWNER) throw new DashError('FERRY_DASH_LIVE_QUOTA', `${LIVE_PER_OWNER} live streams are open for this owner`);
+    open.set(who, n + 1);
+    reply.hijack();
+    const raw: ServerResponse = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    raw.write(': ferry live\n\n');
+    let ended = false;
+    const listener = (e: IngestEvent & { type: 'message' }): void => {
+      if (e.kid !== device || (event !== undefined && eventOf(e) !== event)) return;
+      // A reader that does not keep up is let go rather than buffered without bound.
+      if (raw.writableLength > MAX_BUFFERED) {
+        end();
+        return;
+      }
+      const data = { device, event: eventOf(e), t: e.at, ep: e.ep, sq: e.sq, value: e.message.claims['d'] ?? null };
+      raw.write(`id: ${e.ep}.${e.sq}\nevent: point\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      listeners.delete(listener);
+      clearInterval(keepalive);
+      closers.delete(end);
+      const left = (open.get(who) ?? 1) - 1;
+      if (left <= 0) open.delete(who);
+      else open.set(who, left);
+      raw.end();
+    };
+    listeners.add(listener);
+    closers.add(end);
+    const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
+    keepalive.unref();
+    req.raw.on('close', end);
+    raw.on('close', end);
+  });
+}
