@@ -40,7 +40,16 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
           return b;
         },
       },
-      { key: 'in', title: 'In', width: '5rem', cell: (j) => String(j.counters.in) },
+      {
+        key: 'in',
+        title: 'In',
+        width: '5rem',
+        cell: (j) => {
+          const n = el('span', undefined, String(j.counters.in));
+          n.dataset['testid'] = `job-in-${j.jobInfo.jobId}`;
+          return n;
+        },
+      },
       { key: 'out', title: 'Out', width: '5rem', cell: (j) => String(j.counters.out) },
       { key: 'dropped', title: 'Dropped', width: '5rem', cell: (j) => String(j.counters.dropped) },
       { key: 'errors', title: 'Errors', width: '5rem', cell: (j) => String(j.counters.errors) },
