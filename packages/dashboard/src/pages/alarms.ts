@@ -63,9 +63,9 @@ function select(testId: string, label: string, options: readonly string[], value
   return wrap;
 }
 
-function statusBadge(a: Alarm): HTMLElement {
+function statusBadge(a: Alarm, testId = `alarm-status-${a.id}`): HTMLElement {
   const b = badge(a.status, STATUS_BADGE[a.status] ?? 'muted');
-  b.dataset['testid'] = `alarm-status-${a.id}`;
+  b.dataset['testid'] = testId;
   return b;
 }
 
@@ -100,7 +100,7 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
       { key: 'severity', title: 'Severity', width: '6.5rem', cell: (a) => badge(a.severity, SEVERITY_BADGE[a.severity] ?? 'muted') },
       { key: 'type', title: 'Type', width: '1fr', cell: (a) => a.type },
       { key: 'source', title: 'Source', width: '1.2fr', cell: (a) => a.source },
-      { key: 'status', title: 'Status', width: '7.5rem', cell: statusBadge },
+      { key: 'status', title: 'Status', width: '7.5rem', cell: (a) => statusBadge(a) },
       { key: 'count', title: 'Count', width: '3.5rem', cell: (a) => String(a.count) },
       { key: 'first', title: 'First', width: '8rem', cell: (a) => when(a.firstMs) },
       { key: 'last', title: 'Last', width: '8rem', cell: (a) => when(a.lastMs) },
@@ -163,7 +163,7 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
     const facts = factList('6.5rem');
     const fact = (k: string, v: string | Node): void => facts.add(undefined, k, v);
     fact('Severity', badge(a.severity, SEVERITY_BADGE[a.severity] ?? 'muted'));
-    fact('Status', statusBadge(a));
+    fact('Status', statusBadge(a, 'alarm-detail-status'));
     fact('Source', a.source);
     fact('Reason', a.reason);
     if (a.value !== undefined) fact('Value', JSON.stringify(a.value));
