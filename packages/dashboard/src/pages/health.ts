@@ -122,7 +122,7 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
     const chart = timeChart(box, { title: c.title, series: [c.series], maxPoints: MAX_POINTS });
     const note = el('p', 'muted');
     box.append(note);
-    return { ...c, box, note, chart, lastMs: 0, count: 0 };
+    return { ...c, box, note, chart, lastMs: 0, count: 0, step: 0 };
   });
 
   const drawSummary = (s: Summary): void => {
@@ -157,10 +157,14 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
   /** Loads a chart's whole range (`full`), or only what is newer than its last point. */
   const loadChart = async (p: (typeof plotted)[number], full: boolean): Promise<void> => {
     const to = Date.now();
-    const from = full || p.lastMs === 0 ? to - rangeMs : p.lastMs;
-    const q = new URLSearchParams({ series: p.series, from: String(from), to: String(to), points: String(POINTS) });
+    const whole = full || p.lastMs === 0;
+    const from = whole ? to - rangeMs : p.lastMs;
+    // An update keeps the whole range's step, so the appended points are means over buckets of the same width.
+    const n = whole || p.step <= 0 ? POINTS : Math.min(POINTS, Math.max(1, Math.ceil((to - from) / p.step)));
+    const q = new URLSearchParams({ series: p.series, from: String(from), to: String(to), points: String(n) });
     const h = await ctx.api<History>(`/api/v1/health/history?${q}`);
-    if (full || p.lastMs === 0) {
+    if (whole) {
+      p.step = h.step;
       p.chart.setData(
         h.points.map(([t]) => t),
         [h.points.map(([, v]) => v)],
