@@ -2,8 +2,8 @@
  * Alarms end to end (docs/operations.md "Alarms"): an emulated board's signed telemetry over MQTT crosses an
  * alarm rule's threshold in the cloud's rule engine; the alarm is raised and one webhook notification reaches a
  * real HTTP sink on loopback; acknowledged over the API, then cleared when the values go back. A planned
- * restart (stop, start on the same data) raises nothing and sends nothing again; a raise after it counts on
- * the open alarm without a new notification.
+ * restart (stop, start on the same data) raises nothing and sends nothing again, and the rule's job comes back
+ * with its state: a breach on the raised source raises nothing, the next good value clears.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -123,7 +123,7 @@ describe('alarms end to end', () => {
     expect([one['acknowledged'], typeof one['clearedMs']]).toEqual([true, 'number']);
   });
 
-  it('a planned restart raises and sends nothing; a breach after it counts on the open alarm without a notification', async () => {
+  it("a planned restart raises and sends nothing; the rule's job keeps its state, so the next good value clears", async () => {
     await send([40]);
     await until(async () => (await alarms()).length === 2, 'the second alarm');
     await until(() => sink.received.length === 4, 'its notification');
@@ -137,10 +137,14 @@ describe('alarms end to end', () => {
       ['active', 1],
       ['cleared', 1],
     ]);
-    // The rule was installed again: a breaching sample counts on the open alarm, no new notification.
+    // The rule's job came back with its state: a breach on the raised source raises nothing; a good value clears.
     await send([41]);
-    await until(async () => (await alarms())[0]?.['count'] === 2, 'the count on the open alarm');
     await new Promise((r) => setTimeout(r, 300));
-    expect(events()).toEqual(['alarm.raised', 'alarm.acknowledged', 'alarm.cleared', 'alarm.raised']);
+    expect((await alarms())[0]?.['count']).toBe(1);
+    await send([20]);
+    await until(async () => (await alarms())[0]?.['status'] === 'cleared', 'the clear after the restart');
+    await until(() => sink.received.length === 5, 'its notification');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(events()).toEqual(['alarm.raised', 'alarm.acknowledged', 'alarm.cleared', 'alarm.raised', 'alarm.cleared']);
   });
 });

@@ -3,9 +3,9 @@
  * (where the surface allows it) the same action on A's own object allowed. Its rows: the HTTP rows
  * (e2e/isolation/http-rows.ts: devices, streams, sequences, gateways, API tokens, functions, token buckets,
  * namespaces, white-lists, schedules, rules, composite streams, notifications, health; stream
- * subscriptions and telemetry mappings) and the MQTT rows (cloud/src/mqtt-auth/acl-matrix.case.ts: logins,
+ * subscriptions and telemetry mappings; alarms: e2e/isolation/alarm-rows.ts) and the MQTT rows (cloud/src/mqtt-auth/acl-matrix.case.ts: logins,
  * client ids, subscriptions, uplink, calls, replies, retained state, gateways' boards, refused uplinks,
- * removed devices, service objects' stream topics). Both run against the embedded cloud (aedes + SQLite) and against Mosquitto with
+ * removed devices, service objects' stream topics, the alarms space). Both run against the embedded cloud (aedes + SQLite) and against Mosquitto with
  * its dynamic-security plugin (the cloud in scale-out mode keeping the plugin in step). Add a row whenever a
  * surface is added (docs/security.md, "Tenant isolation").
  */
@@ -21,6 +21,7 @@ import { SENSOR_SO } from '../cloud/src/compose/test-host.case.ts';
 import { aclMatrix, type MatrixSystem, type SoMatrix } from '../cloud/src/mqtt-auth/acl-matrix.case.ts';
 import { HTTP_ROWS, tenant, type Tenant } from './isolation/http-rows.ts';
 import { SO_HTTP_ROWS } from './isolation/so-rows.ts';
+import { ALARM_HTTP_ROWS, seedAlarms } from './isolation/alarm-rows.ts';
 
 const base = (): CloudOptions => ({
   adminToken: ADMIN_TOKEN,
@@ -90,11 +91,12 @@ function httpRows(name: string, start: () => Promise<System>): void {
       sys = await start();
       alice = await tenant(sys.api, 'alice');
       bob = await tenant(sys.api, 'bob');
+      await seedAlarms(sys.cloud, alice, bob);
     }, 60_000);
     afterAll(async () => {
       await sys?.stop();
     });
-    for (const row of [...HTTP_ROWS, ...SO_HTTP_ROWS]) {
+    for (const row of [...HTTP_ROWS, ...SO_HTTP_ROWS, ...ALARM_HTTP_ROWS]) {
       it(`${row.surface}: ${row.attempt}`, async () => {
         expect(await row.refused(sys.api, alice, bob)).toBeUndefined();
         if (row.own !== undefined) expect(await row.own(sys.api, alice, bob)).toBeUndefined();

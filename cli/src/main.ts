@@ -16,6 +16,7 @@ import { fnCommands } from './fn.ts';
 import { ruleCommands } from './rule.ts';
 import { soCommands } from './so.ts';
 import { notifyCommands } from './notify.ts';
+import { alarmCommands } from './alarm.ts';
 import { actionCommands } from './action.ts';
 import { demoCommand } from './demo.ts';
 import { statusCommand } from './status.ts';
@@ -46,6 +47,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program.addCommand(ruleCommands(io, setCode));
   program.addCommand(soCommands(io, setCode));
   program.addCommand(notifyCommands(io, setCode));
+  program.addCommand(alarmCommands(io, setCode));
   program.addCommand(actionCommands(io, setCode));
   program.addCommand(demoCommand(io, setCode));
   program.addCommand(statusCommand(io, setCode));

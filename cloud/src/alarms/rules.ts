@@ -43,6 +43,8 @@ export class AlarmRules {
   /** Rules by id: those of this process, and those other workers made, read once (scale-out). */
   readonly #cache = new Map<string, AlarmRule>();
   #probe: { readonly alarm: ProbeAlarm; lastAt: number | undefined } | undefined;
+  /** The job state last saved per rule, as JSON. */
+  readonly #saved = new Map<string, string>();
 
   constructor(p: AlarmRulesParts) {
     this.#p = p;
@@ -85,6 +87,7 @@ export class AlarmRules {
   async delete(rule: AlarmRule): Promise<void> {
     await this.#p.service.store.deleteRule(rule.id);
     this.#cache.delete(rule.id);
+    this.#saved.delete(rule.id);
     const gw = /^gateway:(.+)$/.exec(rule.runtime)?.[1];
     try {
       if (gw === undefined) {
@@ -106,7 +109,7 @@ export class AlarmRules {
     for (const r of await this.list('all')) {
       if (r.runtime !== 'cloud') continue;
       try {
-        const jobId = await this.#install('cloud', installation(p.prefix, r, p.devicesOf));
+        const jobId = await this.#install('cloud', installation(p.prefix, r, p.devicesOf), r.snapshot);
         const again = { ...r, jobId };
         this.#cache.set(r.id, again);
         if (jobId !== r.jobId) await p.service.store.putRule(again);
@@ -130,6 +133,24 @@ export class AlarmRules {
       const jobId = await this.#install('cloud', installation(p.prefix, { ...draft, id: PROBE_RULE }, p.devicesOf));
       this.#cache.set(PROBE_RULE, { ...draft, id: PROBE_RULE, jobId, createdMs: Date.now() });
       this.#probe = { alarm: probe, lastAt: undefined };
+    }
+  }
+
+  /**
+   * Saves the state of each cloud rule's job that changed since the last save (a kill loses at most one period:
+   * a raise after it is counted again on the open alarm, a clear after it is a clear of a cleared alarm).
+   */
+  async save(): Promise<void> {
+    const engine = this.#p.rules.engine;
+    for (const r of this.#cache.values()) {
+      if (r.runtime !== 'cloud' || r.id === PROBE_RULE || !engine.list().some((j) => j.jobId === r.jobId)) continue;
+      const snapshot = engine.job(r.jobId).snapshot();
+      const json = JSON.stringify(snapshot);
+      if (this.#saved.get(r.id) === json) continue;
+      const next = { ...r, snapshot };
+      await this.#p.service.store.putRule(next);
+      this.#cache.set(r.id, next);
+      this.#saved.set(r.id, json);
     }
   }
 
@@ -185,12 +206,18 @@ export class AlarmRules {
     await this.#p.service.transition(rule.owner, { ...t, type: rule.type, rule: rule.id, source: sourceName(this.#p.prefix, t.source) });
   }
 
-  async #install(runtime: string, inst: unknown): Promise<string> {
+  async #install(runtime: string, inst: unknown, snapshot?: unknown): Promise<string> {
     const gw = /^gateway:(.+)$/.exec(runtime)?.[1];
     try {
       if (gw === undefined) {
-        const info = this.#p.rules.engine.install(inst);
-        this.#p.rules.engine.start(info.jobId);
+        const engine = this.#p.rules.engine;
+        const info = engine.install(inst);
+        try {
+          if (snapshot !== undefined) engine.job(info.jobId).restore(snapshot);
+        } catch (e) {
+          this.#p.log(`alarms: job ${info.jobId} starts afresh: its saved state does not fit: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        engine.start(info.jobId);
         return info.jobId;
       }
       const made = await this.#p.gatewayRequest(gw, 'POST', '/api/install', inst);

@@ -52,6 +52,11 @@ export interface AlarmRule {
   /** The rule job that evaluates it (in the cloud's rules host or on the gateway). */
   readonly jobId: string;
   readonly createdMs: number;
+  /**
+   * A cloud rule's job state as last saved (its raised sources among it), restored when the rule is installed
+   * again at start, so a restart neither raises again nor misses the clear. Kept, never answered by the API.
+   */
+  readonly snapshot?: unknown;
 }
 
 export const ALARM_STATUSES = ['active', 'acknowledged', 'cleared'] as const;

@@ -13,7 +13,7 @@ import { AlarmError } from '../alarms/errors.ts';
 import { view } from '../alarms/lifecycle.ts';
 import type { AlarmRules } from '../alarms/rules.ts';
 import type { AlarmService } from '../alarms/service.ts';
-import { ALARM_LIMITS, ALARM_STATUSES, type Alarm, type AlarmFilter, type AlarmStatus, type Scope } from '../alarms/types.ts';
+import { ALARM_LIMITS, ALARM_STATUSES, type Alarm, type AlarmFilter, type AlarmRule, type AlarmStatus, type Scope } from '../alarms/types.ts';
 import { AuthError } from '../identity/errors.ts';
 import type { Identity } from '../identity/identity.ts';
 import { mayActOn, type Principal, type Role } from '../identity/principal.ts';
@@ -33,6 +33,8 @@ const read = { config: { access: 'viewer' as const } };
 const change = { config: { access: 'operator' as const } };
 type Q = { owner?: string; status?: string; severity?: string; type?: string; source?: string; limit?: string };
 
+/** A rule as answered: without the job state the service keeps beside it. */
+const ruleView = ({ snapshot: _s, ...r }: AlarmRule): AlarmRule => r;
 const notFound = (what: string, id: string): AlarmError => new AlarmError('FERRY_ALARM_NOT_FOUND', `no ${what} ${id}`);
 
 function mine<T extends { readonly owner?: string | undefined }>(p: Principal, x: T | undefined, need: Role, what: string, id: string): T {
@@ -83,13 +85,13 @@ export function alarmRoutes(app: FastifyInstance, parts: AlarmApiParts): void {
     const body = req.body as Record<string, unknown> | undefined;
     const owner = parts.identity.ownerFor(p, body?.['owner']);
     if (owner !== undefined && !parts.ownerExists(owner)) throw new AuthError('FERRY_AUTH_NOT_FOUND', `no owner ${owner}`);
-    return reply.code(201).send(await running().rules.create(owner, body));
+    return reply.code(201).send(ruleView(await running().rules.create(owner, body)));
   });
   app.get<{ Querystring: Q }>('/api/v1/alarm-rules', read, async (req) => ({
-    rules: await running().rules.list(scopeOf(principalOf(req), req.query)),
+    rules: (await running().rules.list(scopeOf(principalOf(req), req.query))).map(ruleView),
   }));
   app.get<{ Params: { id: string } }>('/api/v1/alarm-rules/:id', read, async (req) =>
-    mine(principalOf(req), await running().rules.rule(req.params.id), 'viewer', 'alarm rule', req.params.id),
+    ruleView(mine(principalOf(req), await running().rules.rule(req.params.id), 'viewer', 'alarm rule', req.params.id)),
   );
   app.delete<{ Params: { id: string } }>('/api/v1/alarm-rules/:id', change, async (req, reply) => {
     const { rules } = running();

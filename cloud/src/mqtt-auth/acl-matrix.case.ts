@@ -174,6 +174,23 @@ export function aclMatrix(name: string, start: () => Promise<MatrixSystem>, o: {
       expect(seen[0]!.topic).toBe(`${P}/notify/owner-a/events`);
     });
 
+    it('no device or gateway reads or feeds the alarms space (docs/operations.md "Alarms"): alarm transitions come only from rule jobs', async () => {
+      const b = await connect(login('b1'));
+      const gb = await connect(login('gb'));
+      for (const [c, f] of [
+        [b, `${P}/alarms/#`],
+        [b, `${P}/alarms/owner-a/+`],
+        [gb, `${P}/alarms/+/+`],
+        [gb, `${P}/alarms/_/#`],
+      ] as const)
+        expect([f, await granted(c, f)]).toEqual([f, 128]);
+      const seen = await watch(`${P}/alarms/#`);
+      b.publish(`${P}/alarms/owner-a/ar-forged`, '{"kind":"raise"}', { qos: 0 });
+      gb.publish(`${P}/alarms/_/probe-latency/in`, '{"value":99999}', { qos: 0 });
+      await sleep(QUIET_MS);
+      expect(seen).toEqual([]);
+    });
+
     it("B's retained value on A's namespace state is neither kept nor delivered; the cloud's is", async () => {
       const b = await connect(login('b1'));
       b.publish(`${P}/ns/home-a/state/temp.forged`, '99.00 0', { qos: 0, retain: true });

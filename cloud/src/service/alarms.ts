@@ -87,6 +87,7 @@ export class CloudAlarms {
     const tick = async (): Promise<void> => {
       await rules.sample();
       metrics.open(await service.sweep());
+      await rules.save();
     };
     this.#sweeping = tick().catch((e: unknown) => log(`alarms: ${String(e)}`)); // hands over what a previous run left pending
     this.#timer = setInterval(() => {
@@ -127,6 +128,7 @@ export class CloudAlarms {
     this.#off?.();
     await this.#sweeping;
     await this.#service?.settled();
+    await this.#rules?.save().catch((e: unknown) => (this.#svc.opts.log ?? console.log)(`alarms: job state not saved: ${String(e)}`));
     await this.#redis?.quit().catch(() => undefined);
   }
 }

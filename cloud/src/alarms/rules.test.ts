@@ -1,0 +1,108 @@
+/**
+ * Alarm rules on a gateway and where transitions are taken from (docs/operations.md "Alarms"): a rule for
+ * `gateway:<id>` is installed and started over the gateway's control path; its relayed outputs are taken only
+ * from that gateway, on the rule's own topic, and the cloud's own rules host cannot speak for it. Real rules
+ * host and SQLite stores; the gateway's control channel is a recording stand-in.
+ */
+import Database from 'better-sqlite3';
+import { RulesHost } from '@ferry/rules-host';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { SqliteNotifyStore } from '../storage/sqlite/notify-store.ts';
+import { AlarmRules } from './rules.ts';
+import { AlarmService } from './service.ts';
+import { SqliteAlarmStore } from './sqlite-store.ts';
+
+const DEVICES: Record<string, { owner: string; kind?: string }> = {
+  d1: { owner: 'alice' },
+  'gw-a': { owner: 'alice', kind: 'gateway' },
+  'gw-b': { owner: 'bob', kind: 'gateway' },
+};
+
+function setup() {
+  const db = new Database(':memory:');
+  const store = new SqliteAlarmStore(db);
+  const notifyStore = new SqliteNotifyStore(db);
+  const calls: { gw: string; path: string; body: unknown }[] = [];
+  const host = new RulesHost({ runtime: 'cloud', publish: () => undefined });
+  const service = new AlarmService({
+    store,
+    notifier: { store: notifyStore, kick: () => undefined },
+    enqueue: async () => undefined,
+    rule: (id) => rules.rule(id),
+    log: () => undefined,
+  });
+  const rules: AlarmRules = new AlarmRules({
+    prefix: 'ferry',
+    service,
+    rules: host,
+    registry: new Registry(),
+    gatewayRequest: async (gw, _m, path, body) => {
+      calls.push({ gw, path, body });
+      return path === '/api/install' ? { status: 201, body: { jobId: `gateway:${gw}-1` } } : { status: 200, body: {} };
+    },
+    device: (id) => DEVICES[id],
+    devicesOf: (owner) => Object.keys(DEVICES).filter((id) => DEVICES[id]!.owner === owner && DEVICES[id]!.kind === undefined),
+    mayReadStream: async () => false,
+    log: () => undefined,
+  });
+  return { store, notifyStore, rules, service, calls };
+}
+
+const RULE = {
+  name: 'hot',
+  type: 'hot',
+  severity: 'major',
+  source: { kind: 'telemetry', device: 'd1' },
+  value: 'temp',
+  condition: { op: '>', threshold: 30 },
+  runtime: 'gateway:gw-a',
+};
+const raise = (atMs: number) => ({
+  kind: 'raise',
+  type: 'hot',
+  source: 'ferry/up/d1/msg',
+  severity: 'major',
+  value: 31,
+  atMs,
+  rule: 'gateway:gw-a-1',
+  reason: 'temp > 30',
+});
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+
+describe('alarm rules on a gateway', () => {
+  it("installs and starts the job over the gateway's control path", async () => {
+    const { rules, calls } = setup();
+    const r = await rules.create('alice', RULE);
+    expect([r.runtime, r.jobId]).toEqual(['gateway:gw-a', 'gateway:gw-a-1']);
+    expect(calls.map((c) => [c.gw, c.path])).toEqual([
+      ['gw-a', '/api/install'],
+      ['gw-a', '/api/start'],
+    ]);
+    expect(calls[0]!.body).toMatchObject({
+      headers: { runtime: 'gateway:gw-a', targetResource: r.id, jobType: 'alarm' },
+      jobConfig: { connectors: { input: ['ferry/up/d1/+'], output: `ferry/alarms/alice/${r.id}` }, jobProps: { type: 'hot', value: 'temp' } },
+    });
+    await expect(rules.create('alice', { ...RULE, runtime: 'gateway:gw-b' })).rejects.toMatchObject({ code: 'FERRY_ALARM_UNKNOWN_GATEWAY', path: 'runtime' });
+  });
+
+  it("takes a transition only from the rule's gateway, on the rule's own topic; the cloud's host cannot speak for it", async () => {
+    const { rules, store, notifyStore } = setup();
+    const r = await rules.create('alice', RULE);
+    const topic = `ferry/alarms/alice/${r.id}`;
+    rules.fromGateway('gw-b', topic, raise(1000)); // another owner's gateway
+    rules.fromGateway('gw-a', `ferry/alarms/bob/${r.id}`, raise(1001)); // the topic names another owner
+    rules.fromGateway('gw-a', topic, { kind: 'raise' }); // not a transition
+    expect(rules.ruleOutput(topic, JSON.stringify(raise(1002)))).toBe(true); // swallowed, but not the cloud's rule
+    expect(rules.ruleOutput('ferry/alerts/x', '{}')).toBe(false);
+    await settle();
+    expect(await store.listAlarms('all', {}, 10)).toEqual([]);
+    rules.fromGateway('gw-a', topic, raise(1003));
+    rules.fromGateway('gw-a', topic, raise(1003)); // the outbox sent it twice
+    await settle();
+    const [a, ...rest] = await store.listAlarms('all', {}, 10);
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({ owner: 'alice', type: 'hot', source: 'd1', count: 1, rule: r.id, status: 'active' });
+    expect((await notifyStore.inbox(10)).map((e) => [e.id, e.kind, e.owner, e.source])).toEqual([[`alarm-${a!.id}-1`, 'alarm.raised', 'alice', 'hot/d1']]);
+  });
+});

@@ -1,0 +1,21 @@
+/**
+ * The cloud process of e2e/alarms-kill.test.ts: starts a CloudService on `dataDir` (argv 2) whose notifier may
+ * reach loopback and retries after 1.5 s, checks health every 100 ms, and prints `ready <mqtt url> <http url>`.
+ */
+import { CloudService } from '@ferry/cloud';
+import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+
+const [dataDir] = process.argv.slice(2) as [string];
+const cloud = new CloudService({
+  adminToken: ADMIN_TOKEN,
+  dataDir,
+  mqttPort: 0,
+  httpPort: 0,
+  log: () => undefined,
+  functionRunner: 'in-process',
+  health: { checkPeriodMs: 100 },
+  notify: { allowPrivateAddresses: true, tickMs: 20, retry: { initialMs: 1500, maxMs: 1500 } },
+});
+const { mqttUrl, httpUrl } = await cloud.start();
+process.on('SIGTERM', () => void cloud.stop().then(() => process.exit(0)));
+process.stdout.write(`ready ${mqttUrl} ${httpUrl}\n`);
