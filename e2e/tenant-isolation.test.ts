@@ -22,6 +22,7 @@ import { aclMatrix, type MatrixSystem, type SoMatrix } from '../cloud/src/mqtt-a
 import { HTTP_ROWS, tenant, type Tenant } from './isolation/http-rows.ts';
 import { SO_HTTP_ROWS } from './isolation/so-rows.ts';
 import { ALARM_HTTP_ROWS, seedAlarms } from './isolation/alarm-rows.ts';
+import { DASH_HTTP_ROWS } from './isolation/dash-rows.ts';
 
 const base = (): CloudOptions => ({
   adminToken: ADMIN_TOKEN,
@@ -96,7 +97,7 @@ function httpRows(name: string, start: () => Promise<System>): void {
     afterAll(async () => {
       await sys?.stop();
     });
-    for (const row of [...HTTP_ROWS, ...SO_HTTP_ROWS, ...ALARM_HTTP_ROWS]) {
+    for (const row of [...HTTP_ROWS, ...SO_HTTP_ROWS, ...ALARM_HTTP_ROWS, ...DASH_HTTP_ROWS]) {
       it(`${row.surface}: ${row.attempt}`, async () => {
         expect(await row.refused(sys.api, alice, bob)).toBeUndefined();
         if (row.own !== undefined) expect(await row.own(sys.api, alice, bob)).toBeUndefined();

@@ -66,5 +66,12 @@ export async function buildDashboard(): Promise<Manifest> {
   return m;
 }
 
+/** Bundles one more browser entry (a benchmark's page) the same way, in memory; answers the JavaScript. */
+export async function bundleEntry(entry: string): Promise<string> {
+  const esbuild = await import('esbuild');
+  const r = await esbuild.build({ entryPoints: [entry], bundle: true, minify: true, format: 'esm', target: 'es2022', write: false, logLevel: 'silent' });
+  return r.outputFiles[0]!.text;
+}
+
 /** For the build script's log line. */
 export const relativeToPackage = (p: string): string => relative(PACKAGE_DIR, p);

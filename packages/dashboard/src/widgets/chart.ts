@@ -1,7 +1,8 @@
 /**
  * @module A time chart: uPlot (made for time series at volume) with live append. Points past `maxPoints` drop
- * off the left, so a chart left open for hours keeps a bounded memory; appends arriving within one frame are
- * drawn once (requestAnimationFrame). X values are wall-clock milliseconds.
+ * off the left, so a chart left open for hours keeps a bounded memory. Live appends are drawn together, at
+ * most every `redrawMs` (a redraw walks every kept point: 8 charts of 10 000 points redrawn at each of 10
+ * points per second would keep a core busy; bench/ops-dashboard.ts measures it). X values are wall-clock ms.
  */
 import uPlot from 'uplot';
 
@@ -12,6 +13,8 @@ export interface TimeChartOptions {
   readonly maxPoints?: number;
   /** Plot height in CSS pixels; default 220. */
   readonly height?: number;
+  /** Live appends are drawn at most this often (ms); default 250. */
+  readonly redrawMs?: number;
 }
 
 export interface TimeChart {
@@ -45,10 +48,21 @@ export function timeChart(el: HTMLElement, opts: TimeChartOptions): TimeChart {
     [xs, ...ys] as uPlot.AlignedData,
     box,
   );
+  const redrawMs = opts.redrawMs ?? 250;
   let frame = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let drawnAt = 0;
   const draw = (): void => {
     frame = 0;
+    timer = undefined;
+    drawnAt = performance.now();
     plot.setData([xs, ...ys] as uPlot.AlignedData);
+  };
+  const cancel = (): void => {
+    if (frame !== 0) cancelAnimationFrame(frame);
+    if (timer !== undefined) clearTimeout(timer);
+    frame = 0;
+    timer = undefined;
   };
   const resize = new ResizeObserver(() => plot.setSize({ width: width(), height: opts.height ?? 220 }));
   resize.observe(box);
@@ -63,7 +77,7 @@ export function timeChart(el: HTMLElement, opts: TimeChartOptions): TimeChart {
       xs = x.slice();
       ys = opts.series.map((_, i) => (y[i] ?? []).slice());
       trim();
-      if (frame !== 0) cancelAnimationFrame(frame);
+      cancel();
       draw();
     },
     append(x, y) {
@@ -71,14 +85,20 @@ export function timeChart(el: HTMLElement, opts: TimeChartOptions): TimeChart {
       for (let i = 0; i < ys.length; i++) ys[i]!.push(y[i] ?? null);
       // Trimming one point at a time would copy the arrays per point: let them overshoot by a tenth first.
       if (xs.length > max + Math.ceil(max / 10)) trim();
-      if (frame === 0)
+      if (frame !== 0 || timer !== undefined) return;
+      const frameDraw = (): void => {
+        timer = undefined;
         frame = requestAnimationFrame(() => {
           trim();
           draw();
         });
+      };
+      const wait = drawnAt + redrawMs - performance.now();
+      if (wait > 0) timer = setTimeout(frameDraw, wait);
+      else frameDraw();
     },
     destroy() {
-      if (frame !== 0) cancelAnimationFrame(frame);
+      cancel();
       resize.disconnect();
       plot.destroy();
       box.remove();
