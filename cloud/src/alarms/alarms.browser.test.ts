@@ -1,7 +1,7 @@
 /**
  * The alarms page in a real browser (headless Debian chromium through playwright-core): an alarm rule made
  * over the API raises on an emulated board's telemetry; the alarm appears live on /alarms; an operator
- * acknowledges it in the page and sees its status change, and the detail lists the history; a viewer of the
+ * acknowledges it in the page and sees its status change, the detail lists the history, and assigns it; a viewer of the
  * same owner sees the alarm but no Ack or Clear button; an operator clears it. FERRY_SCREENSHOTS=1 writes
  * docs/screenshots/alarms.png.
  */
@@ -102,6 +102,12 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'the alarms page in chr
     await p.getByTestId(`alarm-row-${alarmId}`).click();
     await p.getByTestId('alarm-history-acknowledged').waitFor();
     expect(await p.getByTestId('alarm-history-raised').count()).toBe(1);
+    // Assigned from the detail: the API keeps it, the row shows it, the history records it.
+    await p.getByTestId(`alarm-assignee-${alarmId}`).fill('dana');
+    await p.getByTestId(`alarm-assign-${alarmId}`).click();
+    await p.getByTestId('alarm-history-assigned').waitFor();
+    expect(await p.getByTestId(`alarm-row-${alarmId}`).textContent()).toContain('dana');
+    expect(ok<{ assignee?: string }>(await call(base, 'GET', `/api/v1/alarms/${alarmId}`, viewer), 'alarm').assignee).toBe('dana');
     await screenshot(p, 'alarms');
     await p.context().close();
   });
