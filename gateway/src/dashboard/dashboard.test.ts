@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { aedesBroker } from '@ferry/test-kit/brokers';
 import { ScriptedSource } from '@ferry/test-kit/sources';
+import { until } from '@ferry/test-kit/until';
 import { parseConfig } from '../daemon/config.ts';
 import { GatewayDaemon } from '../daemon/daemon.ts';
+import type { Source } from '../sources/types.ts';
 import { GATEWAY_SESSION_COOKIE } from './sessions.ts';
 
 const KEY = '5a'.repeat(32);
@@ -129,6 +131,46 @@ describe('gateway dashboard', () => {
     const status = (await (await fetch(`${api}/api/status`, { headers: { cookie } })).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ gateway: 'gw-d', live: true, outbox: { rows: expect.any(Number) }, uplink: { connected: expect.any(Boolean) } });
     expect(Array.isArray(status['checks'])).toBe(true);
+  });
+
+  it("/api/sources counts the supervisor's restarts of a source and says why one is failing", async () => {
+    const broker = await aedesBroker();
+    cleanups.push(() => broker.stop());
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-gw-dash-'));
+    writeFileSync(join(dir, 'api.token'), TOKEN, { mode: 0o600 });
+    // Down until its third start: the supervisor restarts it twice.
+    let starts = 0;
+    const flaky: Source = {
+      name: 'serial:/dev/ttyFLAKY#pms5003',
+      start: async () => {
+        starts++;
+      },
+      stop: async () => undefined,
+      health: () => ({ name: 'serial:/dev/ttyFLAKY#pms5003', up: starts >= 3, lastInputMs: undefined, counters: { frames: 7 } }),
+    };
+    const cfg = parseConfig({
+      gateway: { id: 'gw-f', key: KEY, data_dir: dir },
+      uplink: { url: broker.url },
+      api: { port: 0, token_file: join(dir, 'api.token') },
+    });
+    const dead: Source = {
+      name: 'board:/dev/ttyDEAD',
+      start: async () => undefined,
+      stop: async () => undefined,
+      health: () => ({ name: 'board:/dev/ttyDEAD', up: false, lastInputMs: undefined, counters: {} }),
+    };
+    const d = new GatewayDaemon(cfg, { sources: [flaky, dead], log: () => undefined, checkPeriodMs: 20 });
+    const api = await d.start();
+    cleanups.push(() => d.stop());
+    const cookie = cookieOf(await login(api, TOKEN));
+    type Row = { name: string; kind: string; up: boolean; restarts: number; failing?: string; counters: object };
+    const rows = async (): Promise<Row[]> => ((await (await fetch(`${api}/api/sources`, { headers: { cookie } })).json()) as { sources: Row[] }).sources;
+    await until(async () => (await rows())[0]!.up, 'the source to come up after its restarts', 20_000);
+    await until(async () => (await rows())[1]!.restarts >= 1, 'the dead source restarted', 20_000);
+    const [row, down] = await rows();
+    expect(row).toMatchObject({ name: 'serial:/dev/ttyFLAKY#pms5003', kind: 'serial', up: true, restarts: 2, counters: { frames: 7 } });
+    expect(row!.failing).toBeUndefined();
+    expect(down).toMatchObject({ name: 'board:/dev/ttyDEAD', kind: 'board', up: false, failing: 'board:/dev/ttyDEAD is down' });
   });
 
   it("a change made with the cookie needs the gateway's own Origin; the bearer needs none", async () => {
