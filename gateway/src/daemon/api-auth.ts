@@ -2,7 +2,8 @@
  * @module The gateway API's credential (docs/gateway.md, "HTTP API"): with `api.token_file` set, every route but
  * the probes (/health, /healthz, /readyz: a probe carries no credential) needs `Authorization: Bearer <token>`,
  * compared in constant time on digests. Requests through the control channel carry it too: they passed the
- * control MAC (serveControl).
+ * control MAC (serveControl). A browser sends instead the dashboard's session cookie (dashboard/dashboard.ts), and
+ * reaches the dashboard's pages and its login without either.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -18,17 +19,28 @@ const bearerOf = (req: FastifyRequest): string | undefined => {
   return h?.startsWith('Bearer ') === true ? h.slice(7).trim() : undefined;
 };
 
+/** Whether `given` is the API token, in constant time. */
+export const tokenMatches = (given: string, token: string): boolean => timingSafeEqual(digest(given), digest(token));
+
 /** Whether `req` carries the API token (always true without one: the API is then on loopback only). */
 export function bearerMatches(req: FastifyRequest, token: string | undefined): boolean {
   if (token === undefined) return true;
   const given = bearerOf(req);
-  return given !== undefined && timingSafeEqual(digest(given), digest(token));
+  return given !== undefined && tokenMatches(given, token);
 }
 
-export function requireBearer(app: FastifyInstance, token: string): void {
+/** Credentials other than the bearer: the dashboard's open routes and its session cookie. */
+export interface OtherCredentials {
+  isOpen(req: FastifyRequest): boolean;
+  /** Whether the request carries a current session (may throw a refusal of its own). */
+  session(req: FastifyRequest): boolean;
+}
+
+export function requireBearer(app: FastifyInstance, token: string, other?: OtherCredentials): void {
   app.addHook('onRequest', async (req) => {
-    if (PROBES.has(req.url.split('?')[0]!)) return;
-    if (!bearerMatches(req, token))
-      throw new GatewayError('FERRY_GW_UNAUTHORIZED', bearerOf(req) === undefined ? 'send Authorization: Bearer <the API token>' : 'wrong API token');
+    if (PROBES.has(req.url.split('?')[0]!) || other?.isOpen(req) === true) return;
+    if (bearerMatches(req, token) || other?.session(req) === true) return;
+    const hint = other === undefined ? '' : ', or log in (POST /api/session)';
+    throw new GatewayError('FERRY_GW_UNAUTHORIZED', bearerOf(req) === undefined ? `send Authorization: Bearer <the API token>${hint}` : 'wrong API token');
   });
 }

@@ -15,7 +15,7 @@ import { mqttPassword } from '@ferry/message/node';
 import { Outbox, OutboxFullError } from '../uplink/outbox.ts';
 import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
-import { bearerMatches, requireBearer } from './api-auth.ts';
+import { bearerMatches, requireBearer, tokenMatches } from './api-auth.ts';
 import { GatewayOps } from '../health/ops.ts';
 import { daemonGauges } from './gauges.ts';
 import type { SupervisorEvent } from '@ferry/base';
@@ -27,6 +27,7 @@ import { BoardSource } from '../serial/board-source.ts';
 import { CommandRelay } from './commands.ts';
 import { GatewayCompose } from '../compose/edge.ts';
 import { composeRoutes } from '../compose/routes.ts';
+import { GatewayDashboard } from '../dashboard/dashboard.ts';
 
 export interface DaemonDeps {
   /** Sources to run (built from the config by buildSources, or injected by tests). */
@@ -59,6 +60,8 @@ export class GatewayDaemon {
   private readonly controlReplay: SqliteReplayWindow;
   /** Signed commands for the serial boards, forwarded unchanged and queued while a board is away. */
   readonly commands: CommandRelay;
+  /** The small web dashboard (docs/gateway.md, "Dashboard"): sessions, the pages and what they read. */
+  readonly dashboard: GatewayDashboard;
   private readonly readings: Counter;
   private readonly problems: Counter;
   private readonly forwarded: Counter;
@@ -78,6 +81,11 @@ export class GatewayDaemon {
     mkdirSync(cfg.gateway.data_dir, { recursive: true, mode: 0o700 });
     chmodSync(cfg.gateway.data_dir, 0o700);
     this.#apiToken = apiToken(cfg); // read (and checked) before anything starts
+    const token = this.#apiToken;
+    this.dashboard = new GatewayDashboard({
+      gatewayId: cfg.gateway.id,
+      tokenMatches: token === undefined ? undefined : (given) => tokenMatches(given, token),
+    });
     this.signer = new GatewaySigner(cfg.gateway.id, gatewayKey(cfg), GatewaySigner.nextEpoch(join(cfg.gateway.data_dir, 'state.db')));
     this.controlReplay = new SqliteReplayWindow(join(cfg.gateway.data_dir, 'control-replay.db'), cfg.control.replay_window);
     const b = cfg.uplink.buffer;
@@ -167,6 +175,7 @@ export class GatewayDaemon {
     const stored = this.ops.timed(this.ops.store, () => this.store(topic, new TextEncoder().encode(this.signer.sign('reading', data, r.atMs)), r.device));
     if (!stored) return;
     this.readings.inc({ kind: r.kind });
+    this.dashboard.readings.record(r);
     this.ops.timed(this.ops.ruleEvaluation, () => this.rules.input(topic, { device: r.device, kind: r.kind, ...r.values }, r.atMs, inputId));
     this.compose?.reading(r);
   }
@@ -284,7 +293,8 @@ export class GatewayDaemon {
     const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
     answerErrors(app, (m) => this.log('error', `api: ${m}`));
     const token = this.#apiToken;
-    if (token !== undefined) requireBearer(app, token);
+    await this.dashboard.prepare(app);
+    if (token !== undefined) requireBearer(app, token, this.dashboard);
     this.ops.routes(app);
     app.get('/health', async (_req, reply) => {
       const h = this.health();
@@ -292,6 +302,15 @@ export class GatewayDaemon {
     });
     app.get('/metrics', async (_req, reply) => reply.type(this.registry.contentType).send(await this.registry.metrics()));
     rulesRoutes(app, this.rules);
+    await this.dashboard.routes(app, {
+      gatewayId: this.cfg.gateway.id,
+      sources: () => this.sources.map((s) => s.health()),
+      rules: this.rules,
+      incidents: (limit) => this.ops.incidents.list(limit),
+      components: () => this.ops.supervisor.status(),
+      ready: () => this.ops.ready(),
+      health: () => this.health(),
+    });
     if (this.cfg.compose.enabled) {
       this.compose = await GatewayCompose.open({
         dataDir: this.cfg.gateway.data_dir,
