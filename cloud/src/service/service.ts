@@ -107,7 +107,7 @@ export class CloudService {
   constructor(opts: CloudOptions) {
     this.opts = opts;
     const prefix = opts.topicPrefix ?? 'ferry';
-    const log = (m: string): void => this.#log(m);
+    const log = this.#log;
     const synchronous = opts.synchronous ?? 'NORMAL';
     checkListenAddresses(opts);
     makePrivateDir(opts.dataDir);
@@ -342,7 +342,7 @@ export class CloudService {
       worker: this.opts.clientId,
       callbacks: { allowPrivate: this.opts.notify?.allowPrivateAddresses === true },
     });
-    this.#scheduleTimer = startSchedules(this.schedules, { tickMs: this.opts.scheduleTickMs, log: (m) => this.#log(m) });
+    this.#scheduleTimer = startSchedules(this.schedules, { tickMs: this.opts.scheduleTickMs, log: this.#log });
     this.#http = await cloudApi(this, { sealer: this.#notifySealer, mqttConnected: () => this.#intake.client?.connected === true });
     const httpUrl = await this.#http.listen({ host: this.opts.httpHost ?? '127.0.0.1', port: this.opts.httpPort ?? 8080 });
     this.#intake.broker?.watchClients({ connected: (id) => this.ops.liveness.connected(id), disconnected: (id) => this.ops.liveness.disconnected(id, false) });
@@ -393,9 +393,7 @@ export class CloudService {
     this.#hold.release();
   }
 
-  #log(msg: string): void {
-    (this.opts.log ?? ((m: string) => console.log(m)))(msg);
-  }
+  #log = (msg: string): void => (this.opts.log ?? console.log)(msg);
 }
 
 export { isLoopback };
