@@ -146,6 +146,34 @@ describe('HTTP authentication', () => {
     expect([bad.status, bad.headers.get('set-cookie')]).toEqual([401, null]);
   });
 
+  it("a change made with the session cookie must come from the cloud's own origin; bearer calls need no Origin", async () => {
+    const { url } = await cloud();
+    const priv = await owner(url, 'alice');
+    const t = await apiToken(url, priv, 'operator');
+    const login = await fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: t.token }),
+    });
+    const session = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const post = (origin?: string): Promise<Response> =>
+      fetch(`${url}/api/v1/commands`, {
+        method: 'POST',
+        headers: { cookie: session, 'content-type': 'application/json', ...(origin !== undefined && { origin }) },
+        body: '{}',
+      });
+    // Another port of the same host is the same site to SameSite, so the cookie alone does not prove the page.
+    const port = Number(new URL(url).port);
+    expect(await code(await post(`http://127.0.0.1:${port + 1}`))).toEqual([403, 'FERRY_AUTH_ORIGIN']);
+    expect(await code(await post())).toEqual([403, 'FERRY_AUTH_ORIGIN']);
+    // From its own origin the request reaches the route (which refuses the empty object for what it is).
+    const own = await post(new URL(url).origin);
+    expect(own.status).toBe(400);
+    // Reading with the cookie needs no Origin; a bearer credential never does.
+    expect((await fetch(`${url}/api/devices`, { headers: { cookie: session } })).status).toBe(200);
+    expect((await postAs(`${url}/api/v1/commands`, {}, t.token)).status).toBe(400);
+  });
+
   it('an invitation registers the owner it names, once', async () => {
     const { url } = await cloud();
     const inv = (await (await postAs(`${url}/api/invitations`, { owner: 'carol' })).json()) as { invitation: string };

@@ -11,7 +11,8 @@
  *   as Bearer), checked by the function service; an API credential is resolved here too when one is sent.
  *   `fn-bearer`: the same, but the token can only come as Bearer (a module upload), so a request without one
  *   is refused before its body (up to 1 MiB) is read.
- * A credential is `Authorization: Bearer <credential>` or the `ferry_session` cookie (POST /api/session). The
+ * A credential is `Authorization: Bearer <credential>` or the `ferry_session` cookie (POST /api/session); a
+ * request that changes something with the cookie alone must carry this origin's Origin header. The
  * hook runs on onRequest, before the body is read: an anonymous caller costs no parsing. A public route still
  * sees the principal of a credential that was sent. Rate limits are per
  * credential (per address without one), after authentication, by @fastify/rate-limit; refused requests per
@@ -19,6 +20,7 @@
  */
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
+import { SAFE_METHODS, sameOrigin } from '@ferry/dashboard/origin';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { TokenBuckets } from '@ferry/base';
 import { AuthError } from '../identity/errors.ts';
@@ -79,6 +81,9 @@ export async function authenticate(app: FastifyInstance, identity: Identity, rat
     const sid = req.cookies[SESSION_COOKIE];
     const principal = bearer !== undefined ? identity.resolve(bearer) : sid !== undefined ? identity.session(sid) : undefined;
     if (principal !== undefined) req.principal = principal;
+    // A change made with the cookie alone must come from this origin's pages (@ferry/dashboard/origin).
+    if (principal !== undefined && bearer === undefined && !SAFE_METHODS.has(req.method) && !sameOrigin(req))
+      throw new AuthError('FERRY_AUTH_ORIGIN', "a change made with the session cookie must come from this cloud's own pages (Origin header)");
     // The function routes take tokens this hook does not know (public tokens, a token in the body): the
     // function service checks them and answers its own FERRY_FN_* codes.
     if (access === 'fn-bearer' && bearer === undefined && sid === undefined)

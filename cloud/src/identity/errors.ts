@@ -32,6 +32,11 @@ const AUTH = defineErrors(
     },
     FERRY_AUTH_EXISTS: { num: 7306, status: 409, doc: 'the owner id is already registered' },
     FERRY_AUTH_NOT_FOUND: { num: 7307, status: 404, doc: 'no such API token or owner (among those the caller may see)' },
+    FERRY_AUTH_ORIGIN: {
+      num: 7309,
+      status: 403,
+      doc: "a request that changes something, authenticated by the session cookie, came without an Origin header or from another origin than the cloud's own (the dashboard's pages send it; API clients use a bearer credential)",
+    },
     FERRY_AUTH_CONFIG: {
       num: 7308,
       status: 500,

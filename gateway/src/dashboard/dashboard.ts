@@ -18,6 +18,7 @@ import { GatewayDashError } from './errors.ts';
 import { LastReadings } from './readings.ts';
 import { dashboardRoutes, type GatewayView } from './routes.ts';
 import { GATEWAY_SESSION_COOKIE, GatewaySessions } from './sessions.ts';
+import { SAFE_METHODS, sameOrigin } from '@ferry/dashboard/origin';
 
 /** Failed logins per second per address, and the burst (docs/limits.md). */
 export const LOGIN_FAILURES = { perSecond: 5, burst: 10 } as const;
@@ -31,8 +32,6 @@ export interface DashboardAuth {
   readonly sessions?: GatewaySessions;
   readonly nowMs?: () => number;
 }
-
-const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export class GatewayDashboard {
   readonly sessions: GatewaySessions;
@@ -70,7 +69,7 @@ export class GatewayDashboard {
    */
   session(req: FastifyRequest): boolean {
     if (!this.sessions.valid(req.cookies[GATEWAY_SESSION_COOKIE])) return false;
-    if (!SAFE.has(req.method) && !sameOrigin(req))
+    if (!SAFE_METHODS.has(req.method) && !sameOrigin(req))
       throw new GatewayDashError('FERRY_GW_DASH_ORIGIN', "a change made with the session cookie must come from this gateway's own pages (Origin header)");
     return true;
   }
@@ -130,16 +129,5 @@ export class GatewayDashboard {
   /** The one principal of a gateway: its API token is all-powerful, so a session is an admin of no owner. */
   #who(via: 'session' | 'token'): { id: string; role: 'admin'; owner: null; via: string } {
     return { id: `gateway:${this.#auth.gatewayId}`, role: 'admin', owner: null, via };
-  }
-}
-
-/** The Origin header names the host the request was sent to. */
-function sameOrigin(req: FastifyRequest): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined || req.headers.host === undefined) return false;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
   }
 }
