@@ -19,7 +19,6 @@ import { DELIVERY_HEADER } from '../cloud/src/notify/channel-webhook.ts';
 import { httpSink, until } from '../cloud/src/notify/test-sinks.case.ts';
 
 const CHILD = join(import.meta.dirname, 'alarms-kill.child.ts');
-const TSX = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');
 const IAT = 1_767_225_600;
 
 const children: ChildProcess[] = [];
@@ -28,7 +27,8 @@ afterAll(() => {
 });
 
 async function start(dataDir: string): Promise<{ proc: ChildProcess; mqttUrl: string; api: string }> {
-  const proc = spawn(TSX, [CHILD, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // One process (node with tsx's loader), not the tsx launcher, whose child a SIGKILL of it would leave running.
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(proc);
   let err = '';
   proc.stderr!.on('data', (b: Buffer) => {
@@ -45,10 +45,12 @@ async function start(dataDir: string): Promise<{ proc: ChildProcess; mqttUrl: st
   });
 }
 
-async function kill(proc: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGKILL');
+async function kill(cloud: { proc: ChildProcess; api: string }): Promise<void> {
+  const exited = new Promise((r) => cloud.proc.once('exit', r));
+  cloud.proc.kill('SIGKILL');
   await exited;
+  // The cloud itself is gone, not only a launcher in front of it: its API no longer answers.
+  await expect(fetch(`${cloud.api}/healthz`)).rejects.toThrow();
 }
 
 describe('alarm notifications across a kill -9 of the cloud', () => {
@@ -90,7 +92,7 @@ describe('alarm notifications across a kill -9 of the cloud', () => {
       const q = (await call(cloud.api, 'GET', '/api/v1/notify/deliveries?state=queued', ADMIN_TOKEN)).body as { attempts: number }[];
       return q.length === 1 && q[0]!.attempts === 1;
     }, 'the failure recorded');
-    await kill(cloud.proc);
+    await kill(cloud);
 
     cloud = await start(dataDir);
     await until(() => sink.received.length === 2, 'the retry after the restart');
@@ -101,7 +103,7 @@ describe('alarm notifications across a kill -9 of the cloud', () => {
     const listed = (await call(cloud.api, 'GET', '/api/v1/alarms?type=hot', ADMIN_TOKEN)).body as { alarms: { status: string; count: number }[] };
     expect(listed.alarms.map((a) => [a.status, a.count])).toEqual([['active', 1]]);
 
-    await kill(cloud.proc); // and once more, with nothing pending
+    await kill(cloud); // and once more, with nothing pending
     cloud = await start(dataDir);
     await send(cloud.mqttUrl, 20);
     await until(() => sink.received.length === 3, 'the clear');

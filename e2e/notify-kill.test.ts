@@ -14,7 +14,6 @@ import { DELIVERY_HEADER } from '../cloud/src/notify/channel-webhook.ts';
 import { httpSink, until } from '../cloud/src/notify/test-sinks.case.ts';
 
 const CHILD = join(import.meta.dirname, 'notify-kill.child.ts');
-const TSX = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');
 const EVENTS = 400;
 
 const children: ChildProcess[] = [];
@@ -23,7 +22,8 @@ afterAll(() => {
 });
 
 function start(dataDir: string, hookUrl: string, count: number, accepted: Set<number>): { proc: ChildProcess; ready: Promise<void> } {
-  const proc = spawn(TSX, [CHILD, dataDir, hookUrl, String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // One process (node with tsx's loader), not the tsx launcher, whose child a SIGKILL of it would leave running.
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, hookUrl, String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(proc);
   let err = '';
   proc.stderr!.on('data', (b: Buffer) => {
