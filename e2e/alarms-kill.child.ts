@@ -1,6 +1,6 @@
 /**
  * The cloud process of e2e/alarms-kill.test.ts: starts a CloudService on `dataDir` (argv 2) whose notifier may
- * reach loopback and retries after 1.5 s, checks health every 100 ms, and prints `ready <mqtt url> <http url>`.
+ * reach loopback and retries after 1.5 s, checks health every minute, and prints `ready <mqtt url> <http url>`.
  */
 import { CloudService } from '@ferry/cloud';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
@@ -13,7 +13,8 @@ const cloud = new CloudService({
   httpPort: 0,
   log: () => undefined,
   functionRunner: 'in-process',
-  health: { checkPeriodMs: 100 },
+  // Job state is saved every check period; a long one leaves only the save each edge makes (AlarmRules.#unapplied).
+  health: { checkPeriodMs: 60_000 },
   notify: { allowPrivateAddresses: true, tickMs: 20, retry: { initialMs: 1500, maxMs: 1500 } },
 });
 const { mqttUrl, httpUrl } = await cloud.start();

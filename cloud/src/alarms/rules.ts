@@ -6,10 +6,12 @@
  * taken only for a rule of that gateway, installed for the gateway's owner.
  */
 import { randomBytes } from 'node:crypto';
+import type { AlarmTransition } from '@ferry/rules';
 import type { RulesHost } from '@ferry/rules-host';
 import type { Registry } from 'prom-client';
 import { type CompileContext, checkRule, installation, metricTopic, outputTopic, sourceName, telemetryTopic } from './compile.ts';
 import { AlarmError } from './errors.ts';
+import { transitionKey } from './lifecycle.ts';
 import { metricProblem, sampleMetric } from './sampler.ts';
 import { asTransition, type AlarmService } from './service.ts';
 import { ALARM_LIMITS, type AlarmRule, type Scope } from './types.ts';
@@ -115,6 +117,9 @@ export class AlarmRules {
         const again = { ...r, jobId };
         this.#cache.set(r.id, again);
         if (jobId !== r.jobId) await p.service.store.putRule(again);
+        // What the job emitted before a kill, saved but perhaps not applied: applied now (once, whatever it was).
+        for (const t of r.unapplied ?? []) await p.service.transition(r.owner, t);
+        if ((r.unapplied ?? []).length > 0) await this.#unapplied(r.id, () => []);
       } catch (e) {
         p.log(`alarms: rule ${r.id} not reinstalled: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -139,8 +144,9 @@ export class AlarmRules {
   }
 
   /**
-   * Saves the state of each cloud rule's job that changed since the last save (a kill loses at most one period:
-   * a raise after it is counted again on the open alarm, a clear after it is a clear of a cleared alarm).
+   * Saves the state of each cloud rule's job that changed since the last save. Edges are saved as they happen
+   * (`#unapplied`); what a kill loses of the rest is at most one period of a breach streak or M-of-N ring, which
+   * only delays the next edge.
    */
   async save(): Promise<void> {
     const engine = this.#p.rules.engine;
@@ -248,7 +254,24 @@ export class AlarmRules {
     }
     const gw = /^gateway:(.+)$/.exec(runtime)?.[1];
     if (gw !== undefined && this.#p.device(gw)?.owner !== rule.owner) return;
-    await this.#p.service.transition(rule.owner, { ...t, type: rule.type, rule: rule.id, source: sourceName(this.#p.prefix, t.source) });
+    const applied = { ...t, type: rule.type, rule: rule.id, source: sourceName(this.#p.prefix, t.source) };
+    // A gateway's transitions come again from its outbox until the cloud has them; a cloud job's are saved with
+    // the job state that emitted them first, so a kill between the two cannot part the job from the alarms.
+    if (gw === undefined) await this.#unapplied(rule.id, (u) => [...u, applied]);
+    await this.#p.service.transition(rule.owner, applied);
+    if (gw === undefined) await this.#unapplied(rule.id, (u) => u.filter((x) => transitionKey(x) !== transitionKey(applied)));
+  }
+
+  /** Saves a cloud rule with its job's state now and its unapplied transitions changed by `f`. */
+  async #unapplied(id: string, f: (u: readonly AlarmTransition[]) => readonly AlarmTransition[]): Promise<void> {
+    const r = this.#cache.get(id);
+    const engine = this.#p.rules.engine;
+    if (r === undefined || !engine.list().some((j) => j.jobId === r.jobId)) return;
+    const snapshot = engine.job(r.jobId).snapshot();
+    const next = { ...r, snapshot, unapplied: f(r.unapplied ?? []) };
+    this.#cache.set(id, next);
+    this.#saved.set(id, JSON.stringify(snapshot));
+    await this.#p.service.store.putRule(next);
   }
 
   async #install(runtime: string, inst: unknown, snapshot?: unknown): Promise<string> {

@@ -4,7 +4,7 @@
  * type and source), and the store port both backends implement (SQLite embedded, Redis scale-out;
  * stores.case.ts is their shared contract).
  */
-import type { AlarmCondition, MissingData, Severity } from '@ferry/rules';
+import type { AlarmCondition, AlarmTransition, MissingData, Severity } from '@ferry/rules';
 
 /** docs/limits.md "Alarms". */
 export const ALARM_LIMITS = {
@@ -57,6 +57,12 @@ export interface AlarmRule {
    * again at start, so a restart neither raises again nor misses the clear. Kept, never answered by the API.
    */
   readonly snapshot?: unknown;
+  /**
+   * Transitions the job emitted, saved with the job state that emitted them before they are applied, and dropped
+   * once applied: a kill between the two applies them at start (applying is idempotent), so the job's state and
+   * the alarms never disagree. Kept, never answered by the API.
+   */
+  readonly unapplied?: readonly AlarmTransition[] | undefined;
 }
 
 export const ALARM_STATUSES = ['active', 'acknowledged', 'cleared'] as const;

@@ -6,7 +6,6 @@
  * (FERRY_ALARM_NOT_FOUND). A global credential sees every owner's (`?owner=` narrows a listing) and may make a
  * rule for one with `owner` in the body.
  */
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { SEVERITIES, type Severity } from '@ferry/rules';
 import { AlarmError } from '../alarms/errors.ts';
@@ -18,6 +17,7 @@ import { AuthError } from '../identity/errors.ts';
 import type { Identity } from '../identity/identity.ts';
 import { mayActOn, type Principal, type Role } from '../identity/principal.ts';
 import { principalOf } from './auth.ts';
+import { SseStreams } from './sse.ts';
 
 export interface AlarmApiParts {
   /** The running service, once started. */
@@ -28,13 +28,12 @@ export interface AlarmApiParts {
 
 /** Open alarm event streams per owner (per credential for a global one); docs/limits.md. */
 export const ALARM_SSE_PER_OWNER = 32;
-const KEEPALIVE_MS = 15_000;
 const read = { config: { access: 'viewer' as const } };
 const change = { config: { access: 'operator' as const } };
 type Q = { owner?: string; status?: string; severity?: string; type?: string; source?: string; limit?: string };
 
 /** A rule as answered: without the job state the service keeps beside it. */
-const ruleView = ({ snapshot: _s, ...r }: AlarmRule): AlarmRule => r;
+const ruleView = ({ snapshot: _s, unapplied: _u, ...r }: AlarmRule): AlarmRule => r;
 const notFound = (what: string, id: string): AlarmError => new AlarmError('FERRY_ALARM_NOT_FOUND', `no ${what} ${id}`);
 
 function mine<T extends { readonly owner?: string | undefined }>(p: Principal, x: T | undefined, need: Role, what: string, id: string): T {
@@ -67,10 +66,8 @@ function filterOf(q: Q): { filter: AlarmFilter; limit: number } {
 }
 
 export function alarmRoutes(app: FastifyInstance, parts: AlarmApiParts): void {
-  const open = new Map<string, number>();
-  const closers = new Set<() => void>();
+  const streams = new SseStreams(app, ALARM_SSE_PER_OWNER);
   app.addHook('onClose', async () => {
-    for (const c of [...closers]) c();
     await parts.alarms.stop(); // the service stops with its API: the cloud closes it after the notifier and commands
   });
   const running = (): { service: AlarmService; rules: AlarmRules } => {
@@ -129,31 +126,11 @@ export function alarmRoutes(app: FastifyInstance, parts: AlarmApiParts): void {
     const p = principalOf(req);
     const { service } = running();
     const who = p.owner ?? `global:${p.id}`;
-    const n = open.get(who) ?? 0;
-    if (n >= ALARM_SSE_PER_OWNER) throw new AlarmError('FERRY_ALARM_LIMIT', `${ALARM_SSE_PER_OWNER} alarm event streams are open for this owner`);
-    open.set(who, n + 1);
-    reply.hijack();
-    const raw: ServerResponse = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    raw.write(': ferry alarms\n\n');
-    let ended = false;
-    const end = (): void => {
-      if (ended) return;
-      ended = true;
-      off();
-      clearInterval(keepalive);
-      closers.delete(end);
-      open.set(who, (open.get(who) ?? 1) - 1);
-      if (open.get(who) === 0) open.delete(who);
-      raw.end();
-    };
-    closers.add(end);
-    const off = service.onChange((a) => {
-      if (!ended && mayActOn(p, a.owner, 'viewer')) raw.write(`id: ${a.id}\nevent: alarm\ndata: ${JSON.stringify(a)}\n\n`);
+    if (streams.full(who)) throw new AlarmError('FERRY_ALARM_LIMIT', `${ALARM_SSE_PER_OWNER} alarm event streams are open for this owner`);
+    let off = (): void => undefined;
+    const stream = streams.open(req, reply, who, 'ferry alarms', () => off());
+    off = service.onChange((a) => {
+      if (mayActOn(p, a.owner, 'viewer')) stream.send('alarm', a, a.id);
     });
-    const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
-    keepalive.unref();
-    req.raw.on('close', end);
-    raw.on('close', end);
   });
 }

@@ -6,17 +6,15 @@
  * the stream sends one `end` event and closes. Open streams are bounded per owner (SSE_PER_OWNER), and all
  * end when the server closes.
  */
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { composeError } from '@ferry/compose';
 import type { ComposeHost } from '../compose/host.ts';
 import type { Caller, HostedOutput } from '../compose/hosting.ts';
 import { principalOf } from './auth.ts';
+import { SseStreams } from './sse.ts';
 
 /** Open event streams per owner (per credential for a global one); docs/limits.md. */
 export const SSE_PER_OWNER = 32;
-/** A comment line this often keeps proxies from closing an idle stream. */
-const KEEPALIVE_MS = 15_000;
 
 /** The composite-stream caller a request's credential is. */
 export function callerOf(req: FastifyRequest): Caller {
@@ -25,11 +23,7 @@ export function callerOf(req: FastifyRequest): Caller {
 }
 
 export function sosEventRoutes(app: FastifyInstance, host: ComposeHost): void {
-  const open = new Map<string, number>();
-  const closers = new Set<() => void>();
-  app.addHook('onClose', async () => {
-    for (const c of [...closers]) c();
-  });
+  const streams = new SseStreams(app, SSE_PER_OWNER);
 
   app.get<{ Params: { so: string; stream: string } }>('/api/v1/sos/:so/streams/:stream/events', { config: { access: 'viewer' } }, async (req, reply) => {
     const { so, stream } = req.params;
@@ -38,52 +32,32 @@ export function sosEventRoutes(app: FastifyInstance, host: ComposeHost): void {
       throw composeError('FERRY_COMPOSE_NOT_FOUND', 'no such stream', { so, stream });
     const owner = (await host.get(caller, so)).ok;
     const who = caller.owner ?? `global:${principalOf(req).id}`;
-    const n = open.get(who) ?? 0;
-    if (n >= SSE_PER_OWNER) throw composeError('FERRY_COMPOSE_QUOTA', `${SSE_PER_OWNER} event streams are open for this owner`, { so, stream });
-    // Counted from here to `end`; nothing that can throw lies between.
-    open.set(who, n + 1);
-    reply.hijack();
-    const raw: ServerResponse = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    raw.write(': ferry events\n\n');
-    let ended = false;
+    if (streams.full(who)) throw composeError('FERRY_COMPOSE_QUOTA', `${SSE_PER_OWNER} event streams are open for this owner`, { so, stream });
     // Values go out in order: each waits for the one before (and, for a reader through a grant, its check).
     let chain: Promise<void> = Promise.resolve();
-    const end = (reason?: string): void => {
-      if (ended) return;
-      ended = true;
-      offOutput();
-      offAccess();
-      clearInterval(keepalive);
-      closers.delete(close);
-      open.set(who, (open.get(who) ?? 1) - 1);
-      if (open.get(who) === 0) open.delete(who);
-      if (reason !== undefined && !raw.writableEnded) raw.write(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
-      raw.end();
-    };
-    const close = (): void => end('the server is closing');
-    closers.add(close);
+    let off = (): void => undefined;
+    const sse = streams.open(req, reply, who, 'ferry events', () => off());
     const stillAllowed = async (): Promise<boolean> => owner || (await host.mayRead(caller, so, stream));
     const offOutput = host.onStored((o: HostedOutput) => {
       if (o.so !== so || o.stream !== stream) return;
       chain = chain.then(async () => {
-        if (ended) return;
-        if (!(await stillAllowed())) return end('access to the stream was revoked');
-        raw.write(`id: ${o.value.id}\nevent: value\ndata: ${JSON.stringify(o.value)}\n\n`);
+        if (sse.ended) return;
+        if (!(await stillAllowed())) return sse.end('access to the stream was revoked');
+        sse.send('value', o.value, o.value.id);
       });
     });
     const offAccess = host.onAccessChange((id) => {
       if (id !== so) return;
       chain = chain.then(async () => {
-        if (ended) return;
+        if (sse.ended) return;
         // Asked afresh (in scale-out this brings the worker's copy of the object up to date first).
         if (!(await host.mayRead(caller, so, stream)) || host.engine.so(so)?.streams.has(stream) !== true)
-          end('access to the stream ended: a grant revoked, or the object deleted or replaced without it');
+          sse.end('access to the stream ended: a grant revoked, or the object deleted or replaced without it');
       });
     });
-    const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
-    keepalive.unref();
-    req.raw.on('close', () => end());
-    raw.on('close', () => end());
+    off = () => {
+      offOutput();
+      offAccess();
+    };
   });
 }

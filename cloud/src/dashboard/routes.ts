@@ -9,9 +9,9 @@
  *   (LIVE_PER_OWNER) like the composite streams' events.
  * The devices page needs no route of its own: GET /api/devices and GET /api/v1/health/devices.
  */
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalOf } from '../api/auth.ts';
+import { SseStreams } from '../api/sse.ts';
 import { deviceFor } from '../api/devices.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Ingest, IngestEvent } from '../ingest/index.ts';
@@ -27,9 +27,6 @@ const DEFAULT_POINTS = 500;
 const DEFAULT_RANGE_MS = 3_600_000;
 /** Events remembered per device for the picker. */
 const EVENTS_PER_DEVICE = 32;
-const KEEPALIVE_MS = 15_000;
-/** Bytes queued for a slow live reader before its stream is closed. */
-const MAX_BUFFERED = 1024 * 1024;
 const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export interface DashboardParts {
@@ -81,11 +78,9 @@ export function dashboardRoutes(app: FastifyInstance, d: DashboardParts): void {
     }
     for (const l of listeners) l(e);
   });
-  const open = new Map<string, number>();
-  const closers = new Set<() => void>();
+  const streams = new SseStreams(app, LIVE_PER_OWNER);
   app.addHook('onClose', async () => {
     off();
-    for (const c of [...closers]) c();
   });
 
   app.get('/api/v1/series', { config: { access: 'viewer' } }, async (req) => {
@@ -128,40 +123,13 @@ export function dashboardRoutes(app: FastifyInstance, d: DashboardParts): void {
     const event = name(q, 'event', false);
     const p = principalOf(req);
     const who = p.owner ?? `global:${p.id}`;
-    const n = open.get(who) ?? 0;
-    if (n >= LIVE_PER_OWNER) throw new DashError('FERRY_DASH_LIVE_QUOTA', `${LIVE_PER_OWNER} live streams are open for this owner`);
-    open.set(who, n + 1);
-    reply.hijack();
-    const raw: ServerResponse = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    raw.write(': ferry live\n\n');
-    let ended = false;
+    if (streams.full(who)) throw new DashError('FERRY_DASH_LIVE_QUOTA', `${LIVE_PER_OWNER} live streams are open for this owner`);
     const listener = (e: IngestEvent & { type: 'message' }): void => {
       if (e.kid !== device || (event !== undefined && eventOf(e) !== event)) return;
-      // A reader that does not keep up is let go rather than buffered without bound.
-      if (raw.writableLength > MAX_BUFFERED) {
-        end();
-        return;
-      }
-      const data = { device, event: eventOf(e), t: e.at, ep: e.ep, sq: e.sq, value: e.message.claims['d'] ?? null };
-      raw.write(`id: ${e.ep}.${e.sq}\nevent: point\ndata: ${JSON.stringify(data)}\n\n`);
+      // A reader that does not keep up is let go rather than buffered without bound (SseStream.send).
+      sse.send('point', { device, event: eventOf(e), t: e.at, ep: e.ep, sq: e.sq, value: e.message.claims['d'] ?? null }, `${e.ep}.${e.sq}`);
     };
-    const end = (): void => {
-      if (ended) return;
-      ended = true;
-      listeners.delete(listener);
-      clearInterval(keepalive);
-      closers.delete(end);
-      const left = (open.get(who) ?? 1) - 1;
-      if (left <= 0) open.delete(who);
-      else open.set(who, left);
-      raw.end();
-    };
+    const sse = streams.open(req, reply, who, 'ferry live', () => listeners.delete(listener));
     listeners.add(listener);
-    closers.add(end);
-    const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
-    keepalive.unref();
-    req.raw.on('close', end);
-    raw.on('close', end);
   });
 }
