@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { peek, verify } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { KIND, MAX_ENCODED, encodeFrame } from '@ferry/serial';
+import { until } from '@ferry/test-kit/until';
 import { THERMOSTAT } from './src/paths.ts';
 import { KEY, NEEDS_PROCESS, NEEDS_TEST_CONTROL, cleanup, closeClients, isHw, openTarget, posixOnly } from './src/target.ts';
 
@@ -35,8 +36,9 @@ describe('signed telemetry', () => {
   itTc('every message verifies with the device key (ours and jose), in epoch/seq order', async () => {
     const { client, info } = await openTarget();
     for (let i = 0; i < 5; i++) await client.testTick(10_000);
+    // Messages are read off the line as they come, not with a tick's answer: wait for them.
+    await until(() => client.messages.length >= 6, 'boot + 5 telemetry messages (+ decisions)', 10_000);
     const msgs = client.messages;
-    expect(msgs.length).toBeGreaterThanOrEqual(6); // boot + 5 telemetry (+ decisions)
     const k = hmacKey(KEY);
     for (const t of msgs) expect(verify(t, k).ok).toBe(true);
     const j = await compactVerify(msgs.at(-1)!, KEY);
