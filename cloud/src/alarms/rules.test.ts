@@ -15,6 +15,7 @@ import { SqliteAlarmStore } from './sqlite-store.ts';
 
 const DEVICES: Record<string, { owner: string; kind?: string }> = {
   d1: { owner: 'alice' },
+  d2: { owner: 'alice' },
   'gw-a': { owner: 'alice', kind: 'gateway' },
   'gw-b': { owner: 'bob', kind: 'gateway' },
 };
@@ -104,5 +105,21 @@ describe('alarm rules on a gateway', () => {
     expect(rest).toEqual([]);
     expect(a).toMatchObject({ owner: 'alice', type: 'hot', source: 'd1', count: 1, rule: r.id, status: 'active' });
     expect((await notifyStore.inbox(10)).map((e) => [e.id, e.kind, e.owner, e.source])).toEqual([[`alarm-${a!.id}-1`, 'alarm.raised', 'alice', 'hot/d1']]);
+  });
+
+  it("one device's clock far ahead does not move the time of a cloud rule's other devices", async () => {
+    const { rules, store } = setup();
+    await rules.create('alice', {
+      ...RULE,
+      source: { kind: 'telemetry', device: '*' },
+      missing: { afterMs: 300_000, policy: 'breaching' },
+      runtime: 'cloud',
+    });
+    const now = Date.now();
+    rules.telemetry('d1', 'tel', { temp: 20 }, now, 'd1/1/1');
+    rules.telemetry('d2', 'tel', { temp: 21 }, now + 86_400_000, 'd2/1/1'); // a clock a day ahead
+    await settle();
+    // d1 sent just now: its five minutes of silence have not run out, whatever d2's clock says.
+    expect(await store.listAlarms('all', {}, 10)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@
  * taken only for a rule of that gateway, installed for the gateway's owner.
  */
 import { randomBytes } from 'node:crypto';
+import { TIME_LEEWAY_S } from '@ferry/message';
 import type { AlarmTransition } from '@ferry/rules';
 import type { RulesHost } from '@ferry/rules-host';
 import type { Registry } from 'prom-client';
@@ -204,13 +205,17 @@ export class AlarmRules {
   telemetry(kid: string, event: unknown, record: unknown, atMs: number, id: string): void {
     const device = this.#p.device(kid);
     if (device === undefined || device.kind === 'gateway') return;
+    // A job's time is its records' (docs/rules.md): one device whose clock runs ahead would move it for all the
+    // devices of a `"*"` rule and run their silences out. Its time counts as at most now plus the leeway the
+    // cloud gives clocks elsewhere (RFC 7519 §4.1.4, TIME_LEEWAY_S).
+    const at = Math.min(atMs, Date.now() + TIME_LEEWAY_S * 1000);
     for (const r of this.#cache.values()) {
       const s = r.source;
       // A rule naming the device was checked against its owner when it was made; "*" is its owner's devices (a
       // global rule's: the devices of no owner).
       if (s.kind !== 'telemetry' || r.runtime !== 'cloud' || (s.device !== kid && (s.device !== '*' || r.owner !== device.owner))) continue;
       if (s.event !== undefined && s.event !== event) continue;
-      this.#push(r, telemetryTopic(this.#p.prefix, r.owner, r.id, kid), record, atMs, id);
+      this.#push(r, telemetryTopic(this.#p.prefix, r.owner, r.id, kid), record, at, id);
     }
   }
 
