@@ -50,15 +50,4 @@ export const ALARM_ERRORS = ALARM.codes;
 export type AlarmErrorCode = keyof typeof ALARM_ERRORS;
 
 /** An alarm error; `path` names the offending field of a request body when there is one. */
-export class AlarmError extends ALARM.Error {
-  readonly path: string | undefined;
-
-  constructor(code: AlarmErrorCode, detail: string, options?: ErrorOptions & { readonly path?: string }) {
-    super(code, detail, options);
-    this.path = options?.path;
-  }
-
-  override toJSON(): ReturnType<InstanceType<typeof ALARM.Error>['toJSON']> & { path?: string } {
-    return { ...super.toJSON(), ...(this.path !== undefined && { path: this.path }) };
-  }
-}
+export class AlarmError extends ALARM.Error {}

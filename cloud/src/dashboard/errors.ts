@@ -29,12 +29,7 @@ export class DashError extends DASH.Error {}
 
 /** A refused query, naming the parameter (`path`) as the other 400s of the API do. */
 export class DashQueryError extends DashError {
-  readonly path: string;
   constructor(path: string, detail: string) {
-    super('FERRY_DASH_BAD_QUERY', detail);
-    this.path = path;
-  }
-  override toJSON() {
-    return { ...super.toJSON(), path: this.path };
+    super('FERRY_DASH_BAD_QUERY', detail, { path });
   }
 }

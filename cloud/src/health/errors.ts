@@ -31,15 +31,4 @@ export const OPS_ERRORS = OPS.codes;
 export type OpsErrorCode = keyof typeof OPS_ERRORS;
 
 /** An operations error; `path` names the offending query parameter when there is one. */
-export class OpsError extends OPS.Error {
-  readonly path: string | undefined;
-
-  constructor(code: OpsErrorCode, detail: string, options?: ErrorOptions & { readonly path?: string }) {
-    super(code, detail, options);
-    this.path = options?.path;
-  }
-
-  override toJSON(): ReturnType<InstanceType<typeof OPS.Error>['toJSON']> & { path?: string } {
-    return { ...super.toJSON(), ...(this.path !== undefined && { path: this.path }) };
-  }
-}
+export class OpsError extends OPS.Error {}

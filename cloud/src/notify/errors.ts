@@ -56,15 +56,4 @@ export const NOTIFY_ERRORS = NOTIFY.codes;
 export type NotifyErrorCode = keyof typeof NOTIFY_ERRORS;
 
 /** A notify error; `path` names the offending field of a request body when there is one. */
-export class NotifyError extends NOTIFY.Error {
-  readonly path: string | undefined;
-
-  constructor(code: NotifyErrorCode, detail: string, options?: ErrorOptions & { readonly path?: string }) {
-    super(code, detail, options);
-    this.path = options?.path;
-  }
-
-  override toJSON(): ReturnType<InstanceType<typeof NOTIFY.Error>['toJSON']> & { path?: string } {
-    return { ...super.toJSON(), ...(this.path !== undefined && { path: this.path }) };
-  }
-}
+export class NotifyError extends NOTIFY.Error {}

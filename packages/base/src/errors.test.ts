@@ -43,6 +43,18 @@ describe('defineErrors', () => {
     expect(d.toJSON()).toEqual({ code: 'FERRY_TESTDEMO_BAD', num: 9901, message: 'FERRY_TESTDEMO_BAD: x', details: ['FERRY_ABI_TRAP'] });
   });
 
+  it('names the offending field as path, in the error and its JSON, only when given', () => {
+    const e = new DemoError('FERRY_TESTDEMO_BAD', 'not a number', { path: 'condition.threshold' });
+    expect(e.path).toBe('condition.threshold');
+    expect(JSON.parse(JSON.stringify(e))).toEqual({
+      code: 'FERRY_TESTDEMO_BAD',
+      num: 9901,
+      message: 'FERRY_TESTDEMO_BAD: not a number',
+      path: 'condition.threshold',
+    });
+    expect('path' in new DemoError('FERRY_TESTDEMO_BAD', 'x').toJSON()).toBe(false);
+  });
+
   it('can leave the code out of the message', () => {
     const bare = defineErrors(
       'FERRY_TESTBARE_',

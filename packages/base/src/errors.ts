@@ -42,16 +42,23 @@ export interface ErrorCatalog<C extends string = string> {
   has(code: string): code is C;
 }
 
+/** Options of a catalog error: its cause, and the field of a request body or query it refuses, if one. */
+export interface CatalogErrorOptions extends ErrorOptions {
+  /** The offending field's path (`condition.threshold`) or query parameter (`points`); answered as `path`. */
+  readonly path?: string | undefined;
+}
+
 /**
- * Base class of every catalog error: `code`, `num` (wire number), `status` (HTTP). Error fields are not
- * enumerable, hence `toJSON` for REST bodies and logs.
+ * Base class of every catalog error: `code`, `num` (wire number), `status` (HTTP), and `path` when it names
+ * the offending field. Error fields are not enumerable, hence `toJSON` for REST bodies and logs.
  */
 export class CatalogError<C extends string = string> extends Error {
   readonly code: C;
   readonly num: number;
   readonly status: number;
+  readonly path: string | undefined;
 
-  constructor(catalog: ErrorCatalog<C>, code: C, message: string, options?: ErrorOptions) {
+  constructor(catalog: ErrorCatalog<C>, code: C, message: string, options?: CatalogErrorOptions) {
     super(message, options);
     const spec = catalog.has(code) ? catalog.codes[code] : undefined;
     if (spec === undefined) throw new TypeError(`${String(code)} is not a code of the ${catalog.prefix}* catalog`);
@@ -59,10 +66,11 @@ export class CatalogError<C extends string = string> extends Error {
     this.code = code;
     this.num = spec.num;
     this.status = spec.status;
+    this.path = options?.path;
   }
 
   toJSON(): ErrorBody<C> {
-    return { code: this.code, num: this.num, message: this.message };
+    return { code: this.code, num: this.num, message: this.message, ...(this.path !== undefined && { path: this.path }) };
   }
 }
 
@@ -88,11 +96,11 @@ export type DefinedErrors<T extends Record<string, ErrorSpec>> = Omit<ErrorCatal
   readonly Error: new (
     code: keyof T & string,
     detail: string,
-    options?: ErrorOptions,
+    options?: CatalogErrorOptions,
   ) => CatalogError<keyof T & string>;
   readonly ok: <V>(value: V) => Result<V, CatalogError<keyof T & string>>;
   /** A failure with one of this catalog's codes, and no other. */
-  readonly fail: <V = never>(code: keyof T & string, detail: string, options?: ErrorOptions) => Result<V, CatalogError<keyof T & string>>;
+  readonly fail: <V = never>(code: keyof T & string, detail: string, options?: CatalogErrorOptions) => Result<V, CatalogError<keyof T & string>>;
 };
 
 const registry = new Map<string, ErrorCatalog>();
@@ -128,7 +136,7 @@ export function defineErrors<const T extends Record<string, ErrorSpec>>(
   };
   const withCode = options.codeInMessage !== false;
   class BoundError extends CatalogError<C> {
-    constructor(code: C, detail: string, errorOptions?: ErrorOptions) {
+    constructor(code: C, detail: string, errorOptions?: CatalogErrorOptions) {
       super(catalog, code, withCode ? `${code}: ${detail}` : detail, errorOptions);
     }
   }

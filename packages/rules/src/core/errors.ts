@@ -70,12 +70,10 @@ export type RuleErrorDetails = {
  * The message is the reason alone (no code prefix): the code travels beside it.
  */
 export class RuleError extends RULES.Error {
-  readonly path: string | undefined;
   readonly position: SourcePosition | undefined;
 
   constructor(code: RuleErrorCode, message: string, details: RuleErrorDetails = {}) {
-    super(code, message);
-    this.path = details.path;
+    super(code, message, { path: details.path });
     this.position = details.position;
   }
 
