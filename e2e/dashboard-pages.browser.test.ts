@@ -15,7 +15,7 @@ import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { browserSkip, context, launch, login, screenshot, type Browser, type Page } from '@ferry/test-kit/browser';
 import { CommandDevice } from '@ferry/test-kit/command-device';
 import { KV_WAT } from '@ferry/test-kit/functions';
-import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
+import { ADMIN_TOKEN, bodyOf, call } from '@ferry/test-kit/http';
 import { ScriptedSource } from '@ferry/test-kit/sources';
 import { until } from '@ferry/test-kit/until';
 import { wat } from '@ferry/test-kit/wat';
@@ -42,10 +42,6 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'dashboard pages in chr
   let jobId: string;
   let so: string;
 
-  const ok = <T>(a: { status: number; body: unknown }, what: string): T => {
-    if (a.status >= 300) throw new Error(`${what}: ${a.status} ${JSON.stringify(a.body)}`);
-    return a.body as T;
-  };
   const read = (t: number) => source.sink!.reading({ device: 'A4:C1:38:00:00:01', kind: 'bthome', atMs: Date.now(), values: { temperature: t } });
 
   beforeAll(async () => {
@@ -59,7 +55,7 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'dashboard pages in chr
     });
     const urls = await cloud.start();
     base = urls.httpUrl;
-    const { key } = ok<{ key: string }>(await call(base, 'POST', '/api/gateways', ADMIN_TOKEN, { id: 'gw-1' }), 'gateway');
+    const { key } = bodyOf<{ key: string }>(await call(base, 'POST', '/api/gateways', ADMIN_TOKEN, { id: 'gw-1' }), 'gateway');
     const cfg = parseConfig({
       gateway: { id: 'gw-1', key, data_dir: mkdtempSync(join(tmpdir(), 'ferry-dash-gw-')) },
       uplink: { url: urls.mqttUrl },
@@ -69,21 +65,21 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'dashboard pages in chr
     gateway = new GatewayDaemon(cfg, { sources: [source], log: () => undefined });
     await gateway.start();
     await until(() => gateway.uplink.connected, 'the gateway uplink');
-    jobId = ok<{ jobId: string }>(await call(base, 'POST', '/api/install', ADMIN_TOKEN, SUM), 'rule').jobId;
-    ok(await call(base, 'POST', '/api/start', ADMIN_TOKEN, { jobId }), 'start');
+    jobId = bodyOf<{ jobId: string }>(await call(base, 'POST', '/api/install', ADMIN_TOKEN, SUM), 'rule').jobId;
+    bodyOf(await call(base, 'POST', '/api/start', ADMIN_TOKEN, { jobId }), 'start');
 
-    priv = ok<{ privateToken: string }>(await call(base, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'acme' }), 'owner').privateToken;
-    const dev = ok<{ key: string }>(await call(base, 'POST', '/api/devices', priv, { id: 'th-1', namespace: 'home' }), 'device');
+    priv = bodyOf<{ privateToken: string }>(await call(base, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'acme' }), 'owner').privateToken;
+    const dev = bodyOf<{ key: string }>(await call(base, 'POST', '/api/devices', priv, { id: 'th-1', namespace: 'home' }), 'device');
     device = await CommandDevice.connect({ url: urls.mqttUrl, id: 'th-1', key: dev.key });
-    so = ok<{ id: string }>(await call(base, 'POST', '/api/v1/sos', priv, { streams: { t: { channels: { c: { type: 'number' } } } } }), 'object').id;
+    so = bodyOf<{ id: string }>(await call(base, 'POST', '/api/v1/sos', priv, { streams: { t: { channels: { c: { type: 'number' } } } } }), 'object').id;
     for (const [i, c] of [20.5, 21, 22.5].entries())
-      ok(
+      bodyOf(
         await call(base, 'PUT', `/api/v1/sos/${so}/streams/t`, priv, { channels: { c: { 'current-value': c } }, lastUpdate: Date.now() - 3000 + i * 1000 }),
         'update',
       );
     const bytes = wat(KV_WAT);
-    const up = ok<{ hash: string }>(await call(base, 'POST', '/api/functions/modules?namespace=home', priv, bytes, 'application/wasm'), 'module');
-    ok(await call(base, 'POST', '/api/functions/whitelist', priv, { namespace: 'home', hash: up.hash, allowed: true }), 'white-list');
+    const up = bodyOf<{ hash: string }>(await call(base, 'POST', '/api/functions/modules?namespace=home', priv, bytes, 'application/wasm'), 'module');
+    bodyOf(await call(base, 'POST', '/api/functions/whitelist', priv, { namespace: 'home', hash: up.hash, allowed: true }), 'white-list');
     for (const exp of ['add', 'add', 'nope'])
       await call(base, 'POST', '/api/functions/call', priv, { hash: up.hash, export: exp, args: [1, 2], namespace: 'home' });
     browser = await launch();

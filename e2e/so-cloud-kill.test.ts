@@ -12,17 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
+import { ADMIN_TOKEN, bodyOf, call } from '@ferry/test-kit/http';
 import { type CloudWorker, startCloudWorker, useScaleOutParts } from './scale-out-parts.ts';
 import { COMPOSITES, OBJECTS, OWNER, reference, update } from './so-topology.ts';
 
 const N = 150;
 const parts = useScaleOutParts();
-
-const ok = <T>(r: { status: number; body: unknown }, what: string): T => {
-  if (r.status >= 300) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body as T;
-};
 
 describe('fault: kill -9 the cloud worker holding a composite-stream lease (Mosquitto + Redis)', () => {
   it('every update is applied once, nothing acknowledged is lost: the histories equal an unmoved run', async (ctx) => {
@@ -35,12 +30,12 @@ describe('fault: kill -9 the cloud worker holding a composite-stream lease (Mosq
       workers.push(await startCloudWorker('so-a', dataDir, p.broker.url, p.redisUrl));
       workers.push(await startCloudWorker('so-b', dataDir, p.broker.url, p.redisUrl));
       const [a] = workers as [CloudWorker, CloudWorker];
-      ok(await call(a.httpUrl, 'POST', '/api/owners', ADMIN_TOKEN, { id: OWNER }), 'owner');
+      bodyOf(await call(a.httpUrl, 'POST', '/api/owners', ADMIN_TOKEN, { id: OWNER }), 'owner');
       // The topology's objects with the ids the cloud gives them; U reads T through a group.
       const ids = new Map<string, string>();
       for (const [name, doc] of OBJECTS) {
         const text = JSON.stringify(doc).replaceAll('"soIds":["T"]', `"soIds":["${ids.get('T')}"]`);
-        ids.set(name, ok<{ id: string }>(await call(a.httpUrl, 'POST', `/api/v1/sos?owner=${OWNER}`, ADMIN_TOKEN, JSON.parse(text)), name).id);
+        ids.set(name, bodyOf<{ id: string }>(await call(a.httpUrl, 'POST', `/api/v1/sos?owner=${OWNER}`, ADMIN_TOKEN, JSON.parse(text)), name).id);
       }
       const T = ids.get('T')!;
       const component = [...ids.values()].sort()[0]!;
@@ -80,7 +75,7 @@ describe('fault: kill -9 the cloud worker holding a composite-stream lease (Mosq
       const values = (xs: readonly { channels: unknown; lastUpdate: number }[]) => xs.map((x) => ({ channels: x.channels, lastUpdate: x.lastUpdate }));
       for (const k of COMPOSITES) {
         const [name, stream] = k.split('/') as [string, string];
-        const got = ok<{ data: { channels: unknown; lastUpdate: number }[] }>(
+        const got = bodyOf<{ data: { channels: unknown; lastUpdate: number }[] }>(
           await call(alive[0]!.httpUrl, 'GET', `/api/v1/sos/${ids.get(name)}/streams/${stream}?from=0&to=${Number.MAX_SAFE_INTEGER}&limit=1000`, ADMIN_TOKEN),
           k,
         ).data;

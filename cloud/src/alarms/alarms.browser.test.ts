@@ -12,7 +12,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmulatedBoard } from '@ferry/firmware';
 import { browserSkip, context, launch, login, screenshot, type Browser, type Page } from '@ferry/test-kit/browser';
-import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
+import { ADMIN_TOKEN, bodyOf, call } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { until } from '@ferry/test-kit/until';
 import { CloudService } from '../service/service.ts';
@@ -29,12 +29,8 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'the alarms page in chr
   let viewer: string;
   let alarmId: string;
 
-  const ok = <T>(a: { status: number; body: unknown }, what: string): T => {
-    if (a.status >= 300) throw new Error(`${what}: ${a.status} ${JSON.stringify(a.body)}`);
-    return a.body as T;
-  };
   const alarm = async (): Promise<{ id: string; status: string; history?: { what: string; by?: string }[] } | undefined> =>
-    ok<{ alarms: { id: string; status: string }[] }>(await call(base, 'GET', '/api/v1/alarms?type=too-warm', viewer), 'alarms').alarms[0];
+    bodyOf<{ alarms: { id: string; status: string }[] }>(await call(base, 'GET', '/api/v1/alarms?type=too-warm', viewer), 'alarms').alarms[0];
 
   beforeAll(async () => {
     svc = new CloudService({
@@ -47,9 +43,9 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'the alarms page in chr
     });
     const urls = await svc.start();
     base = urls.httpUrl;
-    priv = ok<{ privateToken: string }>(await call(base, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'acme' }), 'owner').privateToken;
-    operator = ok<{ token: string }>(await call(base, 'POST', '/api/tokens', priv, { role: 'operator' }), 'operator').token;
-    viewer = ok<{ token: string }>(await call(base, 'POST', '/api/tokens', priv, { role: 'viewer' }), 'viewer').token;
+    priv = bodyOf<{ privateToken: string }>(await call(base, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'acme' }), 'owner').privateToken;
+    operator = bodyOf<{ token: string }>(await call(base, 'POST', '/api/tokens', priv, { role: 'operator' }), 'operator').token;
+    viewer = bodyOf<{ token: string }>(await call(base, 'POST', '/api/tokens', priv, { role: 'viewer' }), 'viewer').token;
     pub = await mqtt.connectAsync(urls.mqttUrl, workerLogin(svc.mqttCredential));
     browser = await launch();
   }, 60_000);
@@ -69,8 +65,8 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'the alarms page in chr
     expect(await p.locator('[data-testid^="alarm-row-"]').count()).toBe(0);
 
     // The rule over the API; the board's thermostat reports t near 19 °C, so `t > 10` breaches at once.
-    const { key } = ok<{ key: string }>(await call(base, 'POST', '/api/devices', priv, { id: 'th-7', namespace: 'home' }), 'device');
-    ok(
+    const { key } = bodyOf<{ key: string }>(await call(base, 'POST', '/api/devices', priv, { id: 'th-7', namespace: 'home' }), 'device');
+    bodyOf(
       await call(base, 'POST', '/api/v1/alarm-rules', operator, {
         name: 'warm room',
         type: 'too-warm',
@@ -107,7 +103,7 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'the alarms page in chr
     await p.getByTestId(`alarm-assign-${alarmId}`).click();
     await p.getByTestId('alarm-history-assigned').waitFor();
     expect(await p.getByTestId(`alarm-row-${alarmId}`).textContent()).toContain('dana');
-    expect(ok<{ assignee?: string }>(await call(base, 'GET', `/api/v1/alarms/${alarmId}`, viewer), 'alarm').assignee).toBe('dana');
+    expect(bodyOf<{ assignee?: string }>(await call(base, 'GET', `/api/v1/alarms/${alarmId}`, viewer), 'alarm').assignee).toBe('dana');
     await screenshot(p, 'alarms');
     await p.context().close();
   });

@@ -11,7 +11,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmulatedBoard } from '@ferry/firmware';
 import { browserSkip, context, launch, login, screenshot, type Browser, type Page } from '@ferry/test-kit/browser';
-import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
+import { ADMIN_TOKEN, bodyOf, call } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { until } from '@ferry/test-kit/until';
 import { CloudService } from '../service/service.ts';
@@ -27,11 +27,6 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'the dashboard in chrom
   let acme: { priv: string; viewer: string };
   const feeds = new Map<string, { send(n: number): Promise<void> }>();
 
-  const created = <T>(a: { status: number; body: unknown }, what: string): T => {
-    if (a.status >= 300) throw new Error(`${what}: ${a.status} ${JSON.stringify(a.body)}`);
-    return a.body as T;
-  };
-
   beforeAll(async () => {
     svc = new CloudService({
       adminToken: ADMIN_TOKEN,
@@ -44,11 +39,11 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'the dashboard in chrom
     const urls = await svc.start();
     base = urls.httpUrl;
     mqttUrl = urls.mqttUrl;
-    const priv = created<{ privateToken: string }>(await call(base, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'acme' }), 'owner').privateToken;
-    const viewer = created<{ token: string }>(await call(base, 'POST', '/api/tokens', priv, { role: 'viewer' }), 'viewer').token;
+    const priv = bodyOf<{ privateToken: string }>(await call(base, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'acme' }), 'owner').privateToken;
+    const viewer = bodyOf<{ token: string }>(await call(base, 'POST', '/api/tokens', priv, { role: 'viewer' }), 'viewer').token;
     acme = { priv, viewer };
-    created(await call(base, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'zenith' }), 'other owner');
-    created(await call(base, 'POST', '/api/devices', ADMIN_TOKEN, { id: 'zenith-dev', owner: 'zenith' }), 'other device');
+    bodyOf(await call(base, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'zenith' }), 'other owner');
+    bodyOf(await call(base, 'POST', '/api/devices', ADMIN_TOKEN, { id: 'zenith-dev', owner: 'zenith' }), 'other device');
     pub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     browser = await launch();
   }, 60_000);
@@ -61,7 +56,7 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'the dashboard in chrom
 
   /** Registers `id` for acme and boots an emulated board for it; `send` publishes its next messages. */
   async function board(id: string): Promise<{ send(n: number): Promise<void> }> {
-    const { key } = created<{ key: string }>(await call(base, 'POST', '/api/devices', acme.priv, { id, namespace: 'home' }), 'device');
+    const { key } = bodyOf<{ key: string }>(await call(base, 'POST', '/api/devices', acme.priv, { id, namespace: 'home' }), 'device');
     const b = await EmulatedBoard.create({ key: Buffer.from(key, 'hex'), deviceId: id, seed: 3, startMs: Date.now() });
     await b.boot();
     let sent = 0;

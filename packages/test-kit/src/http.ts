@@ -45,3 +45,9 @@ export async function call(
   const text = await r.text();
   return { status: r.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
 }
+
+/** The body of an answer that must have succeeded (2xx); anything else throws, naming `what` and the answer. */
+export function bodyOf<T>(a: JsonAnswer, what: string): T {
+  if (a.status >= 300) throw new Error(`${what}: ${a.status} ${JSON.stringify(a.body)}`);
+  return a.body as T;
+}
