@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { aedesBroker } from '@ferry/test-kit/brokers';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, verifyWebhook } from './channel-webhook.ts';
 import type { NotifyEvent } from './types.ts';
+import { NOTIFY_LIMITS } from './event.ts';
 import { httpSink, rig, smtpSink, until, type Rig } from './test-sinks.case.ts';
 
 const file = (): string => join(mkdtempSync(join(tmpdir(), 'ferry-notify-')), 'cloud.db');
@@ -256,6 +257,52 @@ describe('restarts', () => {
     expect(sink.received.map((x) => (JSON.parse(x.body) as { event: NotifyEvent }).event.source)).toEqual(['before-start', 'second', 'third']);
   });
 
+  it('renews the lease while an attempt runs longer than it, so another worker on the same store does not send it too', async () => {
+    const sink = await httpSink();
+    sink.answer = () => 'hang';
+    const db = file();
+    const first = started(rig(db, { leaseMs: 300 }));
+    cleanups.push(() => sink.close());
+    const { channel } = await first.channel({ kind: 'webhook', config: { url: sink.url, timeoutMs: 30_000 } });
+    await first.subscribe({ channelId: channel.id, kinds: ['*'] });
+    await first.notifier.accept(offline());
+    await until(() => sink.received.length === 1, 'the attempt in flight');
+    const second = started(rig(db, { leaseMs: 300 }));
+    const [d] = await second.notifier.store.listDeliveries({ owner: 'alice' }, undefined, 10);
+    const leasedUntil = d!.nextAt;
+    // Three leases' worth of time pass while the attempt hangs; the first worker keeps its lease.
+    await until(async () => ((await second.notifier.store.getDelivery(d!.id))?.nextAt ?? 0) > leasedUntil + 900, 'the lease renewed past three lease times');
+    expect(sink.received).toHaveLength(1);
+    sink.release(200);
+    await until(async () => (await second.notifier.store.getDelivery(d!.id))?.state === 'acked', 'the delivery acked');
+    await Promise.all([first.notifier.idle(), second.notifier.idle()]);
+    expect(sink.received).toHaveLength(1);
+  });
+
+  it('hands back on stop the deliveries that wait for a slot of their channel, due at once for the next start', async () => {
+    const sink = await httpSink();
+    sink.answer = () => 'hang';
+    cleanups.push(() => sink.close());
+    const db = file();
+    const first = started(rig(db, { leaseMs: 60_000 }));
+    const { channel } = await first.channel({ kind: 'webhook', config: { url: sink.url, timeoutMs: 300 } });
+    await first.subscribe({ channelId: channel.id, kinds: ['*'] });
+    for (let i = 0; i < NOTIFY_LIMITS.inFlightPerChannel + 4; i++) await first.notifier.accept(offline(`dev-${i}`));
+    await until(() => sink.received.length === NOTIFY_LIMITS.inFlightPerChannel, 'the channel full');
+    const store = first.notifier.store;
+    await until(async () => (await store.listDeliveries({ owner: 'alice' }, 'sending', 50)).length === NOTIFY_LIMITS.inFlightPerChannel + 4, 'all leased');
+    await first.notifier.stop();
+    // The attempts in flight timed out (retried later); the waiting ones were never tried and are due now.
+    const queued = await store.listDeliveries({ owner: 'alice' }, 'queued', 50);
+    expect(await store.listDeliveries({ owner: 'alice' }, 'sending', 50)).toEqual([]);
+    const untried = queued.filter((q) => q.attempts === 0);
+    expect(untried).toHaveLength(4);
+    expect(untried.every((q) => q.nextAt <= Date.now())).toBe(true);
+    sink.answer = () => 200;
+    const second = started(rig(db, { leaseMs: 60_000 }));
+    await until(async () => (await second.notifier.store.listDeliveries({ owner: 'alice' }, 'acked', 50)).length >= 4, 'the handed-back ones sent');
+  });
+
   it('sends again a delivery whose worker died in the middle of the attempt, once its lease ran out', async () => {
     const sink = await httpSink();
     sink.answer = () => 'hang';
@@ -266,7 +313,9 @@ describe('restarts', () => {
     await first.subscribe({ channelId: channel.id, kinds: ['*'] });
     await first.notifier.accept(offline());
     await until(() => sink.received.length === 1, 'the first attempt in flight');
-    // The first worker is stuck mid-attempt (as good as dead); another takes over once the lease runs out.
+    // The first worker dies mid-attempt: its store is gone, so it neither renews its lease nor records the
+    // outcome; another worker takes the delivery over once the lease runs out.
+    first.db.close();
     sink.answer = () => 200;
     const second = started(rig(db, { leaseMs: 300 }));
     const [d] = await second.notifier.store.listDeliveries({ owner: 'alice' }, undefined, 10);

@@ -7,7 +7,7 @@
  * replay. Deliveries run concurrently with a cap per channel, so a slow or failing channel never holds up the
  * others.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { backoffDelay, systemClock, type Clock } from '@ferry/base';
 import type { SecretSealer } from '../functions/tokens/sealed-secret.ts';
@@ -16,12 +16,11 @@ import { notifyTopic, publishAcked } from './channel-mqtt.ts';
 import { postWebhook } from './channel-webhook.ts';
 import { openSecret } from './config.ts';
 import { NotifyError } from './errors.ts';
-import { wants } from './match.ts';
-import { renderText } from './template.ts';
+import { fanOutInbox, sha } from './fan-out.ts';
 import { checkEvent, NOTIFY_LIMITS } from './event.ts';
 
 export { checkEvent, NOTIFY_LIMITS } from './event.ts';
-import type { Channel, Delivery, Message, NotifyEvent, NotifyStore, PlannedDelivery, StoredEvent, Subscription } from './types.ts';
+import type { Channel, Delivery, Message, NotifyCounters, NotifyEvent, NotifyStore, StoredEvent } from './types.ts';
 
 export interface RetryPolicy {
   /** Attempts before a delivery becomes a dead letter. */
@@ -40,7 +39,11 @@ export interface NotifierOptions {
   /** Let channels reach private, loopback and link-local addresses (labs and tests); off by default. */
   readonly allowPrivateAddresses?: boolean;
   readonly retry?: Partial<RetryPolicy>;
-  /** How long an attempt holds its delivery before another worker may take it (longer than any channel timeout). */
+  /**
+   * How long a claim holds its deliveries before another worker may take them (default 10 s). The worker renews
+   * the lease of each delivery it holds every third of this, so an attempt may run longer (a channel's timeout
+   * goes up to 30 s); a worker that died leaves its deliveries due again within this time.
+   */
   readonly leaseMs?: number;
   readonly tickMs?: number;
   /** Acknowledged deliveries are kept this long (ms), then pruned. */
@@ -49,36 +52,20 @@ export interface NotifierOptions {
   readonly log?: (msg: string) => void;
 }
 
-/** Counters since start (the metrics). */
-export interface NotifyCounters {
-  accepted: number;
-  refused: number;
-  queued: number;
-  suppressed: number;
-  dropped: number;
-  acked: number;
-  retried: number;
-  dead: number;
-}
+export type { NotifyCounters } from './types.ts';
 
 /** Leased deliveries that may wait here for a slot of their channel. */
 const WAITING_PER_CHANNEL = 4 * NOTIFY_LIMITS.inFlightPerChannel;
 /** A waiting delivery whose lease has less than this left is left to be claimed again instead. */
 const LEASE_MARGIN_MS = 1000;
-
-interface FanOutBatch {
-  readonly subs: Map<string, readonly Subscription[]>;
-  readonly pending: Map<string, number>;
-  readonly channels: Map<string, boolean>;
-}
-
-const sha = (s: string): string => createHash('sha256').update(s).digest('base64url').slice(0, 24);
+export const DEFAULT_LEASE_MS = 10_000;
 
 export class Notifier {
   readonly store: NotifyStore;
   readonly counters: NotifyCounters = { accepted: 0, refused: 0, queued: 0, suppressed: 0, dropped: 0, acked: 0, retried: 0, dead: 0 };
   readonly #o: NotifierOptions;
   readonly #retry: RetryPolicy;
+  readonly #leaseMs: number;
   readonly #clock: Clock;
   readonly #email: EmailSender;
   readonly #inFlight = new Map<string, Promise<void>>();
@@ -86,6 +73,9 @@ export class Notifier {
   /** Leased deliveries waiting for a slot of their channel. */
   readonly #waiting = new Map<string, Delivery[]>();
   #waitingCount = 0;
+  /** When the lease of each delivery this worker holds (sending or waiting) ends. */
+  readonly #leases = new Map<string, number>();
+  #lastRenew = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #running: Promise<void> | undefined;
   #again = false;
@@ -96,6 +86,7 @@ export class Notifier {
     this.#o = o;
     this.store = o.store;
     this.#retry = { ...DEFAULT_RETRY, ...o.retry };
+    this.#leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
     this.#clock = o.clock ?? systemClock;
     this.#email = new EmailSender({ allowPrivate: o.allowPrivateAddresses === true });
   }
@@ -171,11 +162,26 @@ export class Notifier {
     }
   }
 
-  /** Stops the loop; attempts in flight finish (or time out) first, so none is left half recorded. */
+  /**
+   * Stops the loop; attempts in flight finish (or time out) first, so none is left half recorded, and the
+   * deliveries waiting here for a slot are handed back, due at once for the next worker or start.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     await this.#running;
+    const waiting = [...this.#waiting.values()].flat();
+    this.#waiting.clear();
+    this.#waitingCount = 0;
+    const now = this.#clock.now();
+    for (const d of waiting) {
+      this.#leases.delete(d.id);
+      try {
+        await this.store.settle(d.id, { state: 'queued', at: now, nextAt: now, error: d.lastError ?? '', failed: false });
+      } catch (err) {
+        this.#log(`notify: delivery ${d.id} not handed back (due again when its lease ends): ${String(err)}`);
+      }
+    }
     await Promise.all(this.#inFlight.values());
     this.#email.close();
   }
@@ -198,7 +204,8 @@ export class Notifier {
   }
 
   async #round(): Promise<void> {
-    await this.#fanOut();
+    await this.#renew();
+    await fanOutInbox(this.store, this.counters, (m) => this.#log(m));
     await this.#dispatch();
     const now = this.#clock.now();
     if (now - this.#lastPrune > 3_600_000) {
@@ -207,76 +214,25 @@ export class Notifier {
     }
   }
 
-  async #fanOut(): Promise<void> {
-    for (;;) {
-      const events = await this.store.inbox(64);
-      // What one batch reads once: each owner's subscriptions and pending count, each channel's existence.
-      const batch: FanOutBatch = { subs: new Map(), pending: new Map(), channels: new Map() };
-      for (const e of events) await this.#fanOutOne(e, batch);
-      if (events.length < 64) return;
+  /** Every third of a lease, extends the leases of the deliveries this worker holds (sending or waiting). */
+  async #renew(): Promise<void> {
+    const now = this.#clock.now();
+    if (this.#leases.size === 0 || now - this.#lastRenew < this.#leaseMs / 3) return;
+    this.#lastRenew = now;
+    const ids = [...this.#leases.keys()];
+    let renewed: ReadonlySet<string>;
+    try {
+      renewed = new Set(await this.store.renew(ids, now, this.#leaseMs));
+    } catch (err) {
+      this.#log(`notify: leases not renewed: ${String(err)}`);
+      return;
     }
-  }
-
-  async #fanOutOne(e: StoredEvent, batch: FanOutBatch): Promise<void> {
-    const owner = e.owner ?? '';
-    let all = batch.subs.get(owner);
-    if (all === undefined) {
-      all = await this.store.listSubscriptions({ owner: e.owner });
-      batch.subs.set(owner, all);
+    for (const id of ids) {
+      if (!this.#leases.has(id)) continue; // settled meanwhile
+      if (renewed.has(id)) this.#leases.set(id, now + this.#leaseMs);
+      // Its lease ran out (another worker may hold it now): if it waits for a slot here, #next drops it.
+      else if (!this.#inFlight.has(id)) this.#leases.set(id, 0);
     }
-    const subs = all.filter((s) => wants(s, e));
-    const planned: PlannedDelivery[] = [];
-    let pending = batch.pending.get(owner);
-    if (subs.length > 0 && pending === undefined) {
-      pending = await this.store.pendingCount(e.owner);
-      batch.pending.set(owner, pending);
-    }
-    const full = subs.length > 0 && (pending ?? 0) >= NOTIFY_LIMITS.pendingPerOwner;
-    if (full) {
-      this.counters.dropped += subs.length;
-      this.#log(`notify: ${e.owner ?? 'global'} has ${NOTIFY_LIMITS.pendingPerOwner} deliveries pending; event ${e.id} (${e.kind}) is not delivered`);
-    }
-    const ctx = { ...e, priority: e.priority ?? 'normal', time: new Date(e.at).toISOString() };
-    for (const s of full ? [] : subs) {
-      let exists = batch.channels.get(s.channelId);
-      if (exists === undefined) {
-        exists = (await this.store.getChannel(s.channelId)) !== undefined;
-        batch.channels.set(s.channelId, exists);
-      }
-      if (!exists) continue;
-      let rendered: { subject: string; body: string; key: string | undefined };
-      try {
-        rendered = {
-          subject: renderText(s.template.subject, ctx),
-          body: renderText(s.template.body, ctx),
-          key: s.dedupKey === undefined ? undefined : renderText(s.dedupKey, ctx),
-        };
-      } catch (err) {
-        // Checked when the subscription was made; a stored one that no longer parses skips only itself.
-        this.#log(`notify: subscription ${s.id}: ${String(err)}`);
-        continue;
-      }
-      const d: Delivery = {
-        id: `d-${sha(`${e.id}/${s.id}`)}`,
-        owner: e.owner,
-        channelId: s.channelId,
-        subscriptionId: s.id,
-        eventId: e.id,
-        priority: s.priority ?? e.priority ?? 'normal',
-        state: 'queued',
-        attempts: 0,
-        createdAt: e.at,
-        updatedAt: e.at,
-        nextAt: 0, // due at once, whatever the event's own time
-        message: { subject: rendered.subject, body: rendered.body, event: e },
-      };
-      const dedup = rendered.key === undefined ? undefined : { key: rendered.key, repeatMs: s.repeatS * 1000 };
-      planned.push({ delivery: d, dedup });
-    }
-    const queued = await this.store.fanOut(e.id, planned);
-    if (pending !== undefined) batch.pending.set(owner, pending + queued.length);
-    this.counters.queued += queued.length;
-    this.counters.suppressed += planned.length - queued.length;
   }
 
   async #dispatch(): Promise<void> {
@@ -285,8 +241,9 @@ export class Notifier {
     const now = this.#clock.now();
     const held = new Map(this.#perChannel);
     for (const [c, q] of this.#waiting) held.set(c, (held.get(c) ?? 0) + q.length);
-    const claimed = await this.store.claim(now, this.#o.leaseMs ?? 60_000, room, { max: NOTIFY_LIMITS.inFlightPerChannel + WAITING_PER_CHANNEL, held });
+    const claimed = await this.store.claim(now, this.#leaseMs, room, { max: NOTIFY_LIMITS.inFlightPerChannel + WAITING_PER_CHANNEL, held });
     for (const d of claimed) {
+      this.#leases.set(d.id, d.nextAt);
       if ((this.#perChannel.get(d.channelId) ?? 0) < NOTIFY_LIMITS.inFlightPerChannel) {
         this.#run(d);
         continue;
@@ -298,7 +255,10 @@ export class Notifier {
         queue.push(d);
         this.#waiting.set(d.channelId, queue);
         this.#waitingCount++;
-      } else await this.store.settle(d.id, { state: 'queued', at: now, nextAt: now + 250, error: d.lastError ?? '', failed: false });
+      } else {
+        this.#leases.delete(d.id);
+        await this.store.settle(d.id, { state: 'queued', at: now, nextAt: now + 250, error: d.lastError ?? '', failed: false });
+      }
     }
   }
 
@@ -306,6 +266,7 @@ export class Notifier {
     this.#perChannel.set(d.channelId, (this.#perChannel.get(d.channelId) ?? 0) + 1);
     const p = this.#attempt(d).finally(() => {
       this.#inFlight.delete(d.id);
+      this.#leases.delete(d.id);
       const n = (this.#perChannel.get(d.channelId) ?? 1) - 1;
       if (n <= 0) this.#perChannel.delete(d.channelId);
       else this.#perChannel.set(d.channelId, n);
@@ -324,10 +285,11 @@ export class Notifier {
       const d = queue.shift()!;
       this.#waitingCount--;
       if (queue.length === 0) this.#waiting.delete(channelId);
-      if (d.nextAt > now + LEASE_MARGIN_MS) {
+      if ((this.#leases.get(d.id) ?? 0) > now + LEASE_MARGIN_MS) {
         this.#run(d);
         return;
       }
+      this.#leases.delete(d.id);
     }
   }
 

@@ -116,6 +116,23 @@ export function notifyStoreContract(name: string, make: () => NotifyStore | Prom
       expect((await s.claim(1100, 1000, 10)).map((d) => d.id).sort()).toEqual(['high', 'normal']);
     });
 
+    it('renews the leases of deliveries still sending, so a live worker keeps them; a lapsed or settled one is not renewed', async () => {
+      const s = await make();
+      const e = event('e1', 100);
+      await queue(s, e, plan(delivery('a', e)), plan(delivery('b', e)), plan(delivery('c', e)));
+      await s.claim(100, 1000, 10);
+      await s.settle('c', { state: 'acked', at: 150 });
+      expect([...(await s.renew(['a', 'b', 'c', 'unknown'], 900, 2000))].sort()).toEqual(['a', 'b']);
+      const a = await s.getDelivery('a');
+      expect([a?.state, a?.nextAt]).toEqual(['sending', 2900]);
+      // Not due at the old lease's end; due again at the renewed one's.
+      expect(await s.claim(1100, 1000, 10)).toEqual([]);
+      expect((await s.claim(2900, 1000, 10)).map((d) => d.id).sort()).toEqual(['a', 'b']);
+      // A lease that ran out before the renewal is not renewed: another worker may hold it by now.
+      expect(await s.renew(['a'], 4000, 2000)).toEqual([]);
+      expect((await s.getDelivery('c'))?.state).toBe('acked');
+    });
+
     it('takes no more of one channel than the room the caller gives it, so a backlog on one channel leaves room for the others', async () => {
       const s = await make();
       const e = event('e1', 100);

@@ -24,6 +24,8 @@ export interface HttpSink {
   readonly received: Received[];
   /** What to do with the next request: answer a status, or never answer ('hang'). */
   answer: (n: number) => number | 'hang';
+  /** Answers the requests left hanging so far with `status`. */
+  release(status: number): void;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,9 @@ export async function httpSink(): Promise<HttpSink> {
     url: '',
     received,
     answer: (_n: number): number | 'hang' => 200,
+    release: (status: number): void => {
+      for (const r of hanging.splice(0)) r.writeHead(status).end();
+    },
     close: async (): Promise<void> => {
       for (const r of hanging) r.destroy();
       server.closeAllConnections();

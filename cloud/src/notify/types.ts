@@ -173,6 +173,11 @@ export interface NotifyStore {
    * `now + leaseMs`.
    */
   claim(now: number, leaseMs: number, limit: number, perChannel?: ChannelRoom): Promise<readonly Delivery[]> | readonly Delivery[];
+  /**
+   * Extends to `now + leaseMs` the leases of those of `ids` still `sending` whose lease has not run out at
+   * `now` (one that ran out may be another worker's by now); returns the ids renewed.
+   */
+  renew(ids: readonly string[], now: number, leaseMs: number): Promise<readonly string[]> | readonly string[];
   /** Records how an attempt ended; ignored unless the delivery is `sending` (an acked one stays acked). */
   settle(id: string, o: Outcome): Promise<void> | void;
   getDelivery(id: string): Promise<Delivery | undefined> | Delivery | undefined;
@@ -184,4 +189,16 @@ export interface NotifyStore {
   pendingCount(owner: string | undefined): Promise<number> | number;
   /** Forgets acknowledged deliveries acknowledged before `before`; returns how many. */
   prune(before: number): Promise<number> | number;
+}
+
+/** Counters since start (the metrics). */
+export interface NotifyCounters {
+  accepted: number;
+  refused: number;
+  queued: number;
+  suppressed: number;
+  dropped: number;
+  acked: number;
+  retried: number;
+  dead: number;
 }

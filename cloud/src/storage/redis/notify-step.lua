@@ -7,6 +7,8 @@
 -- ARGV[1] = 'move': ARGV[2] id, ARGV[3] expected state, ARGV[4] new state, ARGV[5] nextAt, ARGV[6] now,
 --   ARGV[7] attempts ('+1', 'reset' or ''), ARGV[8] last error ('' keeps it); returns 1, or 0 when the
 --   delivery is not in the expected state.
+-- ARGV[1] = 'renew': ARGV[2] now, ARGV[3] lease ms, then ids; extends the lease of each still sending whose
+--   lease has not run out at now; returns the ids renewed.
 -- ARGV[1] = 'prune': ARGV[2] acknowledged before, ARGV[3] at most; returns how many went.
 local b = KEYS[1]
 
@@ -64,6 +66,20 @@ elseif ARGV[1] == 'move' then
     redis.call('ZADD', b .. 'acked', now, id)
   end
   return 1
+elseif ARGV[1] == 'renew' then
+  local now, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
+  local out = {}
+  for j = 4, #ARGV do
+    local id = ARGV[j]
+    local k = b .. 'd:' .. id
+    local f = redis.call('HMGET', k, 'state', 'nextAt', 'prio')
+    if f[1] == 'sending' and tonumber(f[2]) > now then
+      redis.call('HSET', k, 'nextAt', now + lease)
+      redis.call('ZADD', b .. 'due:' .. f[3], now + lease, id)
+      out[#out + 1] = id
+    end
+  end
+  return out
 elseif ARGV[1] == 'prune' then
   local ids = redis.call('ZRANGEBYSCORE', b .. 'acked', '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
   for _, id in ipairs(ids) do

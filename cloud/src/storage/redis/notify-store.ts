@@ -110,6 +110,11 @@ export class RedisNotifyStore implements NotifyStore {
     return this.#many(ids);
   }
 
+  async renew(ids: readonly string[], now: number, leaseMs: number): Promise<readonly string[]> {
+    if (ids.length === 0) return [];
+    return (await runScript(this.#redis, STEP, [this.#b], ['renew', now, leaseMs, ...ids])) as string[];
+  }
+
   async settle(id: string, o: Outcome): Promise<void> {
     if (o.state === 'acked') await this.#move(id, 'sending', 'acked', o.at, o.at, '', '');
     else if (o.state === 'queued') await this.#move(id, 'sending', 'queued', o.nextAt, o.at, o.failed ? '+1' : '', o.error);

@@ -161,6 +161,20 @@ CREATE TABLE IF NOT EXISTS notify_dedup (sub TEXT NOT NULL, key TEXT NOT NULL, a
       .immediate();
   }
 
+  renew(ids: readonly string[], now: number, leaseMs: number): readonly string[] {
+    return this.#db
+      .transaction((): string[] =>
+        ids.filter((id) => {
+          const d = parse<Delivery>(this.#q.get.get(id));
+          if (d === undefined || d.state !== 'sending' || d.nextAt <= now) return false;
+          const next: Delivery = { ...d, nextAt: now + leaseMs };
+          this.#q.update.run('sending', next.nextAt, null, JSON.stringify(next), id);
+          return true;
+        }),
+      )
+      .immediate();
+  }
+
   settle(id: string, o: Outcome): void {
     this.#db
       .transaction(() => {
