@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CloudService } from '@ferry/cloud';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
+import { freePort } from '@ferry/test-kit/ports';
 import { ScriptedSource } from '@ferry/test-kit/sources';
 import { until } from '@ferry/test-kit/until';
 
@@ -18,12 +19,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function system() {
+async function system(o: { httpPort?: number; publicUrl?: string } = {}) {
   const cloud = new CloudService({
     adminToken: ADMIN_TOKEN,
     dataDir: mkdtempSync(join(tmpdir(), 'ferry-e2e-ret-')),
     mqttPort: 0,
-    httpPort: 0,
+    httpPort: o.httpPort ?? 0,
+    ...(o.publicUrl !== undefined && { publicUrl: o.publicUrl }),
     log: () => undefined,
   });
   const { mqttUrl, httpUrl } = await cloud.start();
@@ -75,6 +77,26 @@ describe('a rule job moved to a gateway and back to the cloud', () => {
     const again = await call(api, 'POST', '/api/v1/rules/return', ADMIN_TOKEN, { gateway: 'gw-r', jobId });
     expect(again.status).toBe(404);
     expect(cloud.rules.engine.status(jobId).jobInfo.jobStatus).toBe('RUNNING');
+  });
+
+  it('tells the gateway the configured public URL, not the address the request came to', async () => {
+    // Nothing listens at the public URL: the gateway cannot hand the job over, so it keeps it.
+    const { cloud, api, gateway } = await system({ publicUrl: `http://127.0.0.1:${await freePort()}` });
+    const { jobId } = (await call(api, 'POST', '/api/install', ADMIN_TOKEN, sum)).body as { jobId: string };
+    await call(api, 'POST', '/api/start', ADMIN_TOKEN, { jobId });
+    await call(api, 'POST', '/api/move', ADMIN_TOKEN, { jobId, target_runtime: 'gateway:gw-r', targetResource: 'gateway:gw-r' });
+    const back = await call(api, 'POST', '/api/v1/rules/return', ADMIN_TOKEN, { gateway: 'gw-r', jobId });
+    expect(back.status).toBeGreaterThanOrEqual(400);
+    expect(gateway.rules.engine.list().map((j) => j.jobId)).toEqual([jobId]);
+    expect(cloud.rules.engine.list()).toEqual([]);
+    // A public URL that leads to this cloud (a trailing slash is fine): the job comes back.
+    const port = await freePort();
+    const named = await system({ httpPort: port, publicUrl: `http://127.0.0.1:${port}/` });
+    const j2 = (await call(named.api, 'POST', '/api/install', ADMIN_TOKEN, sum)).body as { jobId: string };
+    await call(named.api, 'POST', '/api/move', ADMIN_TOKEN, { jobId: j2.jobId, target_runtime: 'gateway:gw-r', targetResource: 'gateway:gw-r' });
+    const ok = await call(named.api, 'POST', '/api/v1/rules/return', ADMIN_TOKEN, { gateway: 'gw-r', jobId: j2.jobId });
+    expect(ok.status).toBe(200);
+    expect(named.cloud.rules.engine.status(j2.jobId).targetResource).toBe('cloud');
   });
 
   it('refuses an unknown gateway, a ticket that is not one, and an owner credential', async () => {

@@ -27,6 +27,10 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
     .option('--tls-client-certs', 'ask MQTT clients for a certificate: a gateway presenting one signed by --tls-ca is identified by its CN')
     .option('--mqtt-ca <file>', 'CA (PEM) to verify an external mqtts:// broker (--mqtt) with, instead of the system roots')
     .option('--insecure', 'allow a non-loopback address without TLS (everything crosses the network in clear)')
+    .option(
+      '--public-url <url>',
+      "the base URL gateways reach this HTTP API at, when not the address admins use (a reverse proxy, NAT); default: the request's address",
+    )
     .option('--move-peer <url...>', "another runtime's HTTP API that rules may be moved to (registered gateways need none)")
     .option('--shared', 'use an MQTT 5 shared subscription ($share/ferry/...) so several processes split the stream')
     .option('--redis <url>', 'keep re-order state and time series in Redis (scale-out); default SQLite under --data')
@@ -62,6 +66,7 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
         tlsClientCerts?: boolean;
         mqttCa?: string;
         movePeer?: string[];
+        publicUrl?: string;
         shared?: boolean;
         redis?: string;
         sync: string;
@@ -113,6 +118,7 @@ export function cloudCommands(io: Io, setCode: (c: number) => void): Command {
           ...(tls !== undefined && { tls }),
           ...(o.mqttCa !== undefined && { mqttCa: pem('--mqtt-ca', o.mqttCa) }),
           movePeers: o.movePeer ?? [],
+          ...(o.publicUrl !== undefined && { publicUrl: o.publicUrl }),
           shared: o.shared === true,
           mqttPort: intOption(o.mqttPort, '--mqtt-port', 0, 65535),
           httpPort: intOption(o.httpPort, '--http-port', 0, 65535),

@@ -4,7 +4,8 @@
  * without a credential. So the cloud's admin asks for the move here, `POST /api/v1/rules/return` with
  * `{gateway, jobId}`: the cloud makes a one-time ticket (256 random bits, bound to that gateway and job, valid
  * for RETURN_TICKET_MS), and through the gateway's control channel asks it to move the job to `cloud` at
- * `<this cloud>/api/rule-return/<ticket>`, the address the admin's request came to. The gateway's POST to
+ * `<this cloud>/api/rule-return/<ticket>`, at the cloud's public URL (CloudOptions.publicUrl, `--public-url`) or
+ * else the address the admin's request came to. The gateway's POST to
  * `/api/rule-return/<ticket>/api/move` is taken once, for that job only, and installs the job here with its
  * window state; if the cloud refuses it the gateway keeps the job (RulesHost.moveOut puts it back).
  */
@@ -26,6 +27,8 @@ export interface RuleReturnParts {
   readonly gatewayRequest: GatewayRequest;
   /** Whether `id` is a registered gateway. */
   isGateway(id: string): boolean;
+  /** Where the gateway reaches this API (no trailing slash); else the address the admin's request came to. */
+  readonly publicUrl?: string | undefined;
   readonly now?: () => number;
 }
 
@@ -52,7 +55,7 @@ export function ruleReturnRoutes(app: FastifyInstance, p: RuleReturnParts): void
       state: 'waiting',
     };
     tickets.set(ticket, entry);
-    const here = `${req.protocol}://${req.host}`;
+    const here = p.publicUrl ?? `${req.protocol}://${req.host}`;
     try {
       const r = await p.gatewayRequest(gateway, 'POST', '/api/move', { jobId, target_runtime: 'cloud', targetResource: `${here}/api/rule-return/${ticket}` });
       // The job came here even when the gateway's reply did not come back: the move happened.

@@ -60,6 +60,8 @@ export interface ApiParts {
   readonly registry: Registry;
   readonly mqttConnected: () => boolean;
   readonly gatewayRequest: GatewayRequest;
+  /** Where gateways reach this API (CloudOptions.publicUrl, checked); else the address of each request. */
+  readonly publicUrl?: string | undefined;
   readonly identity: Identity;
   /** The notification routes (docs/notifications.md). */
   readonly notify?: NotifyApiParts | undefined;
@@ -113,7 +115,12 @@ export async function buildApi(p: ApiParts): Promise<FastifyInstance> {
     });
     rulesRoutes(rules, p.rules);
   });
-  ruleReturnRoutes(app, { rules: p.rules, gatewayRequest: p.gatewayRequest, isGateway: (id) => p.devices.info(id)?.kind === 'gateway' });
+  ruleReturnRoutes(app, {
+    rules: p.rules,
+    gatewayRequest: p.gatewayRequest,
+    isGateway: (id) => p.devices.info(id)?.kind === 'gateway',
+    publicUrl: p.publicUrl,
+  });
   functionRoutes(app, p.functions);
   functionListRoutes(app, p.functions);
   scheduleRoutes(app, p.schedules, p.functions);

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.ts';
 import { cloudDashboard } from '../dashboard/index.ts';
 import type { SecretSealer } from '../functions/tokens/sealed-secret.ts';
+import { publicBaseUrl } from './options.ts';
 import type { CloudService } from './service.ts';
 
 export function cloudApi(svc: CloudService, x: { readonly sealer: SecretSealer; readonly mqttConnected: () => boolean }): Promise<FastifyInstance> {
@@ -25,6 +26,7 @@ export function cloudApi(svc: CloudService, x: { readonly sealer: SecretSealer; 
     mqttConnected: x.mqttConnected,
     health: svc.ops,
     gatewayRequest: (...a) => svc.gatewayRequest(...a),
+    publicUrl: publicBaseUrl(svc.opts),
     notify: {
       notifier: svc.notifier,
       identity: svc.identity,

@@ -52,6 +52,13 @@ export interface CloudOptions {
    * gateway (`gateway:<id>`) need no entry; any other target is refused (FERRY_API_MOVE_TARGET).
    */
   readonly movePeers?: readonly string[];
+  /**
+   * The base URL gateways reach this cloud's HTTP API at (`https://cloud.example.org:8443`, a path prefix
+   * allowed), when it is not the address an admin's request came to: behind a reverse proxy, NAT or another
+   * name. A job moved back from a gateway is handed over there (docs/cloud.md "Moving a job back"). Without
+   * it, the address of the admin's request (its Host header).
+   */
+  readonly publicUrl?: string;
   readonly topicPrefix?: string;
   /**
    * The cloud admin's credential (at least 32 characters). Without it FERRY_ADMIN_TOKEN, else the one kept in
@@ -151,7 +158,27 @@ export interface CloudOptions {
 }
 
 /** Refuses a listen address other than loopback without TLS (or --insecure): what it serves would cross the network in clear. */
-export function checkListenAddresses(opts: CloudOptions): void {
+/** `publicUrl` checked (http or https, no credentials, query or fragment) and without its trailing slashes. */
+export function publicBaseUrl(opts: Pick<CloudOptions, 'publicUrl'>): string | undefined {
+  if (opts.publicUrl === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(opts.publicUrl);
+  } catch {
+    throw new RangeError(`--public-url ${opts.publicUrl} is not a URL`);
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '')
+    throw new RangeError(`--public-url ${opts.publicUrl} must be an http or https base URL, without credentials, query or fragment`);
+  return `${u.origin}${u.pathname}`.replace(/\/+$/, '');
+}
+
+/** Refuses, before anything starts, listen addresses that would serve in clear and a malformed public URL. */
+export function checkOptions(opts: CloudOptions): void {
+  checkListenAddresses(opts);
+  publicBaseUrl(opts);
+}
+
+function checkListenAddresses(opts: CloudOptions): void {
   for (const [what, addr] of [
     ['--host', opts.host],
     ['--http-host', opts.httpHost],

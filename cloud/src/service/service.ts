@@ -39,7 +39,7 @@ import { DownlinkSigner, nextDownlinkEpoch, StateDownlink } from './downlink.ts'
 import { type BrokerAuth, embeddedAuth } from './broker.ts';
 import { Intake } from './intake.ts';
 import { openCloudDb, redisState, sqliteState, type StateParts } from './modes.ts';
-import { type CloudOptions, checkListenAddresses } from './options.ts';
+import { type CloudOptions, checkOptions } from './options.ts';
 import { DEFAULT_PROJECTIONS, Projection } from './projection.ts';
 import { makeFilesPrivate, makePrivateDir } from './private-files.ts';
 import { SecretSealer } from '../functions/tokens/sealed-secret.ts';
@@ -109,7 +109,7 @@ export class CloudService {
     const prefix = opts.topicPrefix ?? 'ferry';
     const log = this.#log;
     const synchronous = opts.synchronous ?? 'NORMAL';
-    checkListenAddresses(opts);
+    checkOptions(opts);
     makePrivateDir(opts.dataDir);
     const admin = loadAdminToken(opts.dataDir, opts.adminToken);
     this.adminToken = admin.token;
