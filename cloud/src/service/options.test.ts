@@ -9,7 +9,14 @@ describe('the public URL option', () => {
   });
 
   it('refuses what a gateway could not be sent to, naming the flag', () => {
-    for (const bad of ['cloud.example.org', 'ftp://cloud.example.org', 'https://u:p@cloud.example.org', 'https://c.example.org/?x=1', 'https://c.example.org/#a', ''])
+    for (const bad of [
+      'cloud.example.org',
+      'ftp://cloud.example.org',
+      'https://u:p@cloud.example.org',
+      'https://c.example.org/?x=1',
+      'https://c.example.org/#a',
+      '',
+    ])
       expect(() => publicBaseUrl({ publicUrl: bad })).toThrow(/--public-url/);
   });
 });
