@@ -35,6 +35,10 @@ export class RedisCommandStore implements CommandStore {
       const changed = step.next !== before;
       const due = changed ? nextDue(step.next) : undefined;
       const live = changed ? step.next.live.map((r) => r.id) : [];
+      // New commands go into the list index in the same script as the queue (a worker that died in between
+      // would leave a command kept and delivered but missing from the lists).
+      const known = new Set(before.live.map((r) => r.id));
+      const made = changed ? step.next.live.filter((r) => !known.has(r.id)) : [];
       const args = [
         raw ?? '',
         changed ? JSON.stringify(step.next) : '',
@@ -43,34 +47,16 @@ export class RedisCommandStore implements CommandStore {
         `${this.#p}i:`,
         `${this.#p}d:`,
         Math.ceil(FINISHED_RETENTION_MS / 1000),
+        this.#p,
         live.length,
         ...live,
+        made.length,
+        ...made.flatMap((r) => [r.id, r.owner ?? '', r.createdAt]),
         ...step.finished.flatMap((r) => [r.id, JSON.stringify(r)]),
       ];
-      if ((await runScript(this.#redis, CAS, [`${this.#p}q:${device}`, `${this.#p}due`], args)) === 1) {
-        const known = new Set(before.live.map((r) => r.id));
-        await this.#index(step.next.live.filter((r) => !known.has(r.id)));
-        return step;
-      }
+      if ((await runScript(this.#redis, CAS, [`${this.#p}q:${device}`, `${this.#p}due`], args)) === 1) return step;
     }
     throw new StoreError('FERRY_STORE_UNAVAILABLE', `command queue of ${device}: changed by others ${MAX_RACES} times in a row`);
-  }
-
-  /**
-   * New commands into the list index: sorted sets by owner, by device and of all, scored by creation time and
-   * trimmed to the retention (counted back from the newest). Written after the queue: a worker that dies in between leaves a command that is
-   * kept and delivered but missing from the lists.
-   */
-  async #index(made: readonly CommandRecord[]): Promise<void> {
-    if (made.length === 0) return;
-    const m = this.#redis.multi();
-    for (const r of made)
-      for (const key of [`${this.#p}o:${r.owner ?? ''}`, `${this.#p}od:${r.device}`, `${this.#p}o*`]) {
-        m.zadd(key, r.createdAt, r.id);
-        m.zremrangebyscore(key, '-inf', r.createdAt - FINISHED_RETENTION_MS);
-        m.pexpire(key, FINISHED_RETENTION_MS);
-      }
-    await command('command list index', () => m.exec());
   }
 
   async recent(owner: string | null, limit: number, device?: string): Promise<string[]> {
