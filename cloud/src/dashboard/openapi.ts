@@ -20,7 +20,8 @@ export const DASHBOARD_OPENAPI: OpenApiFragment = {
           ],
           responses: {
             '200': {
-              description: '{device, event, from, to, points, fields: {<name>: {step, t[], mean[], min[], max[], count[]}}}',
+              description:
+                '{device, event, from, to, points (stored points read), truncated (older points of the range left unread), fields: {<name>: {step, t[], mean[], min[], max[], count[]}}}',
               ...json({ type: 'object' }),
             },
           },

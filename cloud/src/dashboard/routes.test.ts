@@ -14,7 +14,8 @@ import { ADMIN_TOKEN, bearer, call } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { until } from '@ferry/test-kit/until';
 import { CloudService } from '../service/service.ts';
-import { LIVE_PER_OWNER } from './routes.ts';
+import { MemoryTimeSeries } from '../ingest/index.ts';
+import { LIVE_PER_OWNER, readSeries } from './routes.ts';
 
 let svc: CloudService;
 let api: string;
@@ -89,8 +90,12 @@ describe('dashboard data routes', () => {
     await until(async () => (await stored()).length === tels, 'every tel message stored');
     const r = await call(api, 'GET', `/api/v1/series?device=th-01&event=tel&points=7&to=${Date.now() + 1000}`, viewer);
     expect(r.status).toBe(200);
-    const body = r.body as { points: number; fields: Record<string, { t: number[]; mean: number[]; min: number[]; max: number[]; count: number[] }> };
-    expect(body.points).toBe(tels);
+    const body = r.body as {
+      points: number;
+      truncated: boolean;
+      fields: Record<string, { t: number[]; mean: number[]; min: number[]; max: number[]; count: number[] }>;
+    };
+    expect([body.points, body.truncated]).toEqual([tels, false]);
     const t = body.fields['t']!;
     expect(t.t.length).toBeLessThanOrEqual(7);
     expect(t.count.reduce((a, c) => a + c, 0)).toBe(tels);
@@ -100,6 +105,15 @@ describe('dashboard data routes', () => {
     const only = (await call(api, 'GET', '/api/v1/series?device=th-01&event=tel&field=sp', viewer)).body as { fields: Record<string, unknown> };
     expect(Object.keys(only.fields)).toEqual(['sp']);
     expect(((await call(api, 'GET', '/api/v1/series/events?device=th-01', viewer)).body as { events: string[] }).events).toContain('tel');
+  });
+
+  it('reads at most its bound of stored points, the newest of the range, and says older ones were left unread', async () => {
+    const series = new MemoryTimeSeries();
+    for (let sq = 0; sq < 10; sq++) series.append('d/tel', { ts: 100 + sq, kid: 'd', ep: 1, sq, value: { t: sq } });
+    const capped = await readSeries(series, 'd/tel', 0, 1000, 4);
+    expect([capped.points.map((p) => p.sq), capped.truncated]).toEqual([[6, 7, 8, 9], true]);
+    const fits = await readSeries(series, 'd/tel', 0, 1000, 10);
+    expect([fits.points.length, fits.truncated]).toEqual([10, false]);
   });
 
   it('streams the telemetry ingest releases, live', async () => {

@@ -2,7 +2,8 @@
  * @module The cloud's data routes for the dashboard's streams page (docs/operations.md, "Dashboard"), for
  * viewers of the device's owner (another owner's device answers 404; the cloud's admin reads any):
  * - GET /api/v1/series?device=&event=&field=&from=&to=&points=: a stream's numeric fields downsampled on the
- *   server (downsample.ts: mean, min, max per bucket), at most `points` buckets (default 500, max 5000);
+ *   server (downsample.ts: mean, min, max per bucket), at most `points` buckets (default 500, max 5000), from
+ *   the newest MAX_READ stored points of the range (`truncated` says older ones were left unread);
  * - GET /api/v1/series/events?device=: the events the device sent since the cloud started (for the picker);
  * - GET /api/v1/live?device=&event=: server-sent events (WHATWG HTML "Server-sent events"), one `point` per
  *   telemetry message of the device as ingest releases it (after its sequence checks), bounded per owner
@@ -14,7 +15,7 @@ import { principalOf } from '../api/auth.ts';
 import { SseStreams } from '../api/sse.ts';
 import { deviceFor } from '../api/devices.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
-import type { Ingest, IngestEvent } from '../ingest/index.ts';
+import type { Ingest, IngestEvent, Point, TimeSeriesStore } from '../ingest/index.ts';
 import { downsample, fieldValue, MAX_FIELDS, numericFields, type Bucketed } from './downsample.ts';
 import { DashError, DashQueryError } from './errors.ts';
 
@@ -23,6 +24,8 @@ export const LIVE_PER_OWNER = 16;
 /** Buckets a series answers at most, and by default. */
 export const MAX_POINTS = 5000;
 const DEFAULT_POINTS = 500;
+/** Stored points one series answer reads at most: the newest of its range (docs/limits.md). */
+export const MAX_READ = 200_000;
 /** The default range of a series: the last hour. */
 const DEFAULT_RANGE_MS = 3_600_000;
 /** Events remembered per device for the picker. */
@@ -63,6 +66,23 @@ function readable(devices: DeviceRegistry, req: FastifyRequest, q: Q): string {
   return device;
 }
 
+/**
+ * The newest `maxRead` points of a stream's range, and whether older ones were left unread: a long range of a
+ * busy device is bounded in memory and time, and the chart shows its most recent part.
+ */
+export async function readSeries(
+  series: TimeSeriesStore,
+  stream: string,
+  from: number,
+  to: number,
+  maxRead = MAX_READ,
+): Promise<{ points: readonly Point[]; truncated: boolean }> {
+  const read = [...(await series.query(stream, from, to, { count: maxRead + 1, newest: true }))];
+  const truncated = read.length > maxRead;
+  if (truncated) read.shift();
+  return { points: read, truncated };
+}
+
 const eventOf = (e: IngestEvent & { type: 'message' }): string => (e.stream.startsWith(`${e.kid}/`) ? e.stream.slice(e.kid.length + 1) : e.stream);
 
 export function dashboardRoutes(app: FastifyInstance, d: DashboardParts): void {
@@ -92,7 +112,7 @@ export function dashboardRoutes(app: FastifyInstance, d: DashboardParts): void {
     const from = int(q, 'from', Math.max(0, to - DEFAULT_RANGE_MS), 0, Number.MAX_SAFE_INTEGER);
     if (from >= to) throw new DashQueryError('from', 'from must be before to');
     const points = int(q, 'points', DEFAULT_POINTS, 1, MAX_POINTS);
-    const stored = await d.ingest.series.query(`${device}/${event}`, from, to);
+    const { points: stored, truncated } = await readSeries(d.ingest.series, `${device}/${event}`, from, to);
     const samples = new Map<string, [number, number][]>();
     for (const p of stored) {
       const fields = field !== undefined ? new Map([[field, fieldValue(p.value, field)]]) : numericFields(p.value);
@@ -109,7 +129,7 @@ export function dashboardRoutes(app: FastifyInstance, d: DashboardParts): void {
     }
     const fields: Record<string, Bucketed> = {};
     for (const [f, s] of samples) fields[f] = downsample(s, from, to, points);
-    return { device, event, from, to, points: stored.length, fields };
+    return { device, event, from, to, points: stored.length, truncated, fields };
   });
 
   app.get('/api/v1/series/events', { config: { access: 'viewer' } }, async (req) => {

@@ -2,7 +2,7 @@
  * @module The in-memory TimeSeriesStore: one array per stream, kept sorted by ts (appends are nearly
  * always in ts order, so insertion is O(1) amortised). For tests, benchmarks and the embedded default.
  */
-import type { Point, TimeSeriesStore } from './ports.ts';
+import type { Point, QueryLimit, TimeSeriesStore } from './ports.ts';
 
 export class MemoryTimeSeries implements TimeSeriesStore {
   readonly #streams = new Map<string, Point[]>();
@@ -29,9 +29,12 @@ export class MemoryTimeSeries implements TimeSeriesStore {
     s.splice(i, 0, point);
   }
 
-  query(stream: string, from: number, to: number): Point[] {
+  query(stream: string, from: number, to: number, limit?: QueryLimit): Point[] {
     const s = this.#streams.get(stream) ?? [];
-    return s.filter((p) => p.ts >= from && p.ts < to);
+    const all = s.filter((p) => p.ts >= from && p.ts < to);
+    if (limit === undefined) return all;
+    const n = Math.max(0, Math.floor(limit.count));
+    return limit.newest === true ? all.slice(Math.max(0, all.length - n)) : all.slice(0, n);
   }
 
   /** Stream names, sorted (for inspection). */

@@ -85,12 +85,19 @@ export interface Point {
   readonly value: unknown;
 }
 
+/** At most `count` points of a range: the first ones, or with `newest` the last ones (still in ts order). */
+export interface QueryLimit {
+  readonly count: number;
+  readonly newest?: boolean;
+}
+
 /**
- * Time series per stream. `query` returns points with from <= ts < to, by ts then append order. A point is
- * identified in its stream by (kid, ep, sq): appending one again is a no-op that keeps the first, so the
- * store step can be repeated after a crash without storing anything twice.
+ * Time series per stream. `query` returns points with from <= ts < to, by ts then append order; with a
+ * `limit`, only its first (or newest) `count` of them, read no further than that (what a reader outside may
+ * ask is bounded by it). A point is identified in its stream by (kid, ep, sq): appending one again is a no-op
+ * that keeps the first, so the store step can be repeated after a crash without storing anything twice.
  */
 export interface TimeSeriesStore {
   append(stream: string, point: Point): MaybePromise<void>;
-  query(stream: string, from: number, to: number): MaybePromise<readonly Point[]>;
+  query(stream: string, from: number, to: number, limit?: QueryLimit): MaybePromise<readonly Point[]>;
 }

@@ -20,6 +20,11 @@ export function timeSeriesCases(name: string, make: () => MaybePromise<TimeSerie
       expect((await s.query('a/tel', -Infinity, 10)).map((x) => x.ts)).toEqual([]);
       expect(await s.query('nope', 0, 100)).toEqual([]);
       expect(await s.query('b/tel', 0, 100)).toEqual([p(15, 9)]);
+      // A limit reads the first or the newest points of the range, answered in ts order either way.
+      expect((await s.query('a/tel', 0, 100, { count: 2 })).map((x) => x.sq)).toEqual([0, 2]);
+      expect((await s.query('a/tel', 0, 100, { count: 3, newest: true })).map((x) => x.sq)).toEqual([3, 1, 4]);
+      expect((await s.query('a/tel', 20, 21, { count: 1, newest: true })).map((x) => x.sq)).toEqual([3]);
+      expect(await s.query('a/tel', 0, 100, { count: 0 })).toEqual([]);
     });
     it('round-trips JSON values and point fields exactly', async () => {
       const s = await make();
@@ -46,19 +51,27 @@ export function timeSeriesCases(name: string, make: () => MaybePromise<TimeSerie
     it('matches a sorted list on any sequence of appends and range queries', async () => {
       const arb = fc.array(fc.record({ stream: fc.constantFrom('s1', 's2', 'x/{y}'), ts: fc.integer({ min: -5, max: 40 }) }), { maxLength: 40 });
       await fc.assert(
-        fc.asyncProperty(arb, fc.integer({ min: -6, max: 41 }), fc.integer({ min: -6, max: 41 }), async (ops, from, to) => {
-          const s = await make();
-          const model = new Map<string, Point[]>();
-          for (const [i, o] of ops.entries()) {
-            const pt = p(o.ts, i, { i });
-            await s.append(o.stream, pt);
-            model.set(o.stream, [...(model.get(o.stream) ?? []), pt]);
-          }
-          for (const stream of ['s1', 's2', 'x/{y}']) {
-            const want = (model.get(stream) ?? []).filter((x) => x.ts >= from && x.ts < to).sort((a, b) => a.ts - b.ts); // Array sort is stable (ES2019)
-            expect(await s.query(stream, from, to)).toEqual(want);
-          }
-        }),
+        fc.asyncProperty(
+          arb,
+          fc.integer({ min: -6, max: 41 }),
+          fc.integer({ min: -6, max: 41 }),
+          fc.integer({ min: 0, max: 12 }),
+          async (ops, from, to, count) => {
+            const s = await make();
+            const model = new Map<string, Point[]>();
+            for (const [i, o] of ops.entries()) {
+              const pt = p(o.ts, i, { i });
+              await s.append(o.stream, pt);
+              model.set(o.stream, [...(model.get(o.stream) ?? []), pt]);
+            }
+            for (const stream of ['s1', 's2', 'x/{y}']) {
+              const want = (model.get(stream) ?? []).filter((x) => x.ts >= from && x.ts < to).sort((a, b) => a.ts - b.ts); // Array sort is stable (ES2019)
+              expect(await s.query(stream, from, to)).toEqual(want);
+              expect(await s.query(stream, from, to, { count })).toEqual(want.slice(0, count));
+              expect(await s.query(stream, from, to, { count, newest: true })).toEqual(want.slice(Math.max(0, want.length - count)));
+            }
+          },
+        ),
         { numRuns: 60 },
       );
     });

@@ -5,7 +5,7 @@
  * ts is older than the stream's last (a group released with an earlier arrival time, workers with skewed
  * clocks) could not be stored under its ts, and a ts range query would need ids derived from ts.
  */
-import type { Point, TimeSeriesStore } from '../../ingest/ports.ts';
+import type { Point, QueryLimit, TimeSeriesStore } from '../../ingest/ports.ts';
 import { StoreError, wrap } from '../errors.ts';
 import { command, loadScript, runScript, type RedisClient } from './script.ts';
 import { pointValue } from '../codecs.ts';
@@ -44,11 +44,20 @@ export class RedisTimeSeries implements TimeSeriesStore {
     await runScript(this.#redis, APPEND, this.keys(stream), [String(point.ts), json, `${point.kid} ${point.ep} ${point.sq}`]);
   }
 
-  async query(stream: string, from: number, to: number): Promise<Point[]> {
+  async query(stream: string, from: number, to: number, limit?: QueryLimit): Promise<Point[]> {
     if (Number.isNaN(from) || Number.isNaN(to) || !(from < to)) return [];
     const [z] = this.keys(stream);
-    // '(' makes the upper bound exclusive: from <= ts < to (ports.ts).
-    const members = await command('time series query', () => this.#redis.zrangebyscore(z, bound(from), `(${bound(to)}`));
+    const n = limit === undefined ? 0 : Math.max(0, Math.floor(limit.count));
+    if (limit !== undefined && n === 0) return [];
+    // '(' makes the upper bound exclusive: from <= ts < to (ports.ts). Newest first and reversed, equal scores
+    // come back in reverse member order, so reversed they keep append order.
+    const members = await command('time series query', async () =>
+      limit === undefined
+        ? this.#redis.zrangebyscore(z, bound(from), `(${bound(to)}`)
+        : limit.newest === true
+          ? (await this.#redis.zrevrangebyscore(z, `(${bound(to)}`, bound(from), 'LIMIT', 0, n)).reverse()
+          : this.#redis.zrangebyscore(z, bound(from), `(${bound(to)}`, 'LIMIT', 0, n),
+    );
     return members.map((m) => wrap('FERRY_STORE_CORRUPT', `a point of ${stream}`, () => JSON.parse(m.slice(m.indexOf('|') + 1)) as Point));
   }
 }

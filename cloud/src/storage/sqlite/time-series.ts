@@ -4,7 +4,7 @@
  * AUTOINCREMENT id never reuses a value, sqlite.org/autoinc.html). Values are stored as JSON text. A unique
  * index on (stream, kid, ep, sq) and INSERT OR IGNORE make a repeated append a no-op (ports.ts).
  */
-import type { Point, TimeSeriesStore } from '../../ingest/ports.ts';
+import type { Point, QueryLimit, TimeSeriesStore } from '../../ingest/ports.ts';
 import { pointValue } from '../codecs.ts';
 import { StoreError, wrap } from '../errors.ts';
 import type { SqliteDb } from './db.ts';
@@ -27,6 +27,8 @@ export class SqliteTimeSeries implements TimeSeriesStore {
     this.#q = wrap('FERRY_STORE_OPEN', 'preparing statements (was the schema created by openSqlite?)', () => ({
       append: db.prepare('INSERT OR IGNORE INTO series_point (stream, ts, kid, ep, sq, value) VALUES (?, ?, ?, ?, ?, ?)'),
       query: db.prepare('SELECT ts, kid, ep, sq, value FROM series_point WHERE stream = ? AND ts >= ? AND ts < ? ORDER BY ts, id'),
+      first: db.prepare('SELECT ts, kid, ep, sq, value FROM series_point WHERE stream = ? AND ts >= ? AND ts < ? ORDER BY ts, id LIMIT ?'),
+      newest: db.prepare('SELECT ts, kid, ep, sq, value FROM series_point WHERE stream = ? AND ts >= ? AND ts < ? ORDER BY ts DESC, id DESC LIMIT ?'),
       streams: db.prepare('SELECT DISTINCT stream FROM series_point ORDER BY stream'),
     }));
   }
@@ -36,8 +38,15 @@ export class SqliteTimeSeries implements TimeSeriesStore {
     this.#run(() => this.#q.append.run(stream, point.ts, point.kid, point.ep, point.sq, value));
   }
 
-  query(stream: string, from: number, to: number): Point[] {
-    const rows = this.#run(() => this.#q.query.all(stream, from, to) as PointRow[]);
+  query(stream: string, from: number, to: number, limit?: QueryLimit): Point[] {
+    const n = limit === undefined ? 0 : Math.max(0, Math.floor(limit.count));
+    const rows = this.#run(() =>
+      limit === undefined
+        ? (this.#q.query.all(stream, from, to) as PointRow[])
+        : limit.newest === true
+          ? (this.#q.newest.all(stream, from, to, n) as PointRow[]).reverse()
+          : (this.#q.first.all(stream, from, to, n) as PointRow[]),
+    );
     return rows.map((r) => ({
       ts: r.ts,
       kid: r.kid,

@@ -15,6 +15,8 @@ interface Bucketed {
 }
 interface Series {
   readonly fields: Record<string, Bucketed>;
+  /** The range held more stored points than one answer reads: only the newest were charted. */
+  readonly truncated?: boolean;
 }
 interface LivePoint {
   readonly t: number;
@@ -157,7 +159,12 @@ class Session {
         c.chart.setData(b.t, [b.mean]);
         this.#count(c, b.t.length);
       }
-      status.textContent = Object.keys(s.fields).length === 0 ? 'No numeric data in this range yet; waiting for live points.' : 'Live.';
+      status.textContent =
+        Object.keys(s.fields).length === 0
+          ? 'No numeric data in this range yet; waiting for live points.'
+          : s.truncated === true
+            ? 'Live. The range holds more points than one chart reads: only its newest part is shown; choose a shorter range.'
+            : 'Live.';
     } catch (e) {
       status.textContent = e instanceof Error ? e.message : String(e);
       return;
