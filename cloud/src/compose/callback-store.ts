@@ -11,6 +11,7 @@
  * one is deleted only once delivered or given up, so a restart under the same worker id resumes them.
  */
 import type Database from 'better-sqlite3';
+import { SecretSealer } from '../functions/tokens/sealed-secret.ts';
 
 export interface Subscription {
   readonly id: string;
@@ -48,7 +49,11 @@ export interface Sealer {
   seal(binding: string, secret: Uint8Array): Buffer;
   open(binding: string, sealed: Uint8Array): Uint8Array | undefined;
 }
-const SEALED = 'sealed:';
+/** A stored secret that is sealed starts with this; the rest is the sealed bytes in base64. */
+export const SEALED = 'sealed:';
+
+/** The sealer of callback secrets under the master key (the service's, and the master key rotation's). */
+export const callbackSealer = (masterKey: Uint8Array): SecretSealer => new SecretSealer(masterKey, 'ferry so callback secret');
 
 export class SqliteSubscriptionStore {
   readonly #q: {

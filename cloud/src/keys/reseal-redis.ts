@@ -1,6 +1,7 @@
 /**
  * @module The Redis half of a master key rotation (scale-out mode): the owners' hash `<prefix>fn:owners`
- * (storage/redis/owner-store.ts) and the schedules' hash `<prefix>schedules` (storage/redis/schedule-stores.ts).
+ * (storage/redis/owner-store.ts), the schedules' hash `<prefix>schedules` (storage/redis/schedule-stores.ts)
+ * and the notification channels' hash `<prefix>{notify}:ch` (storage/redis/notify-store.ts).
  * Order, so that a crash at any point is recoverable:
  * 1. `preflight`, before cloud.db changes: refuses while any worker is subscribed to `<prefix>fn:changes`
  *    (every running worker is), and when a value opens under neither key (nothing has changed yet);
@@ -11,7 +12,7 @@
  */
 import { Redis } from 'ioredis';
 import { DeviceError } from '../devices/errors.ts';
-import { scheduleIsSealed, type Resealer } from './resealer.ts';
+import { channelIsSealed, scheduleIsSealed, type Resealer } from './resealer.ts';
 import { unopenableError, type Progress } from './reseal-sqlite.ts';
 
 /** KEYS[1] a hash; ARGV triples field, value read, new value. Replaces only unchanged fields; answers how many. */
@@ -27,14 +28,17 @@ return n`;
 const PAGE = 500;
 
 interface Hash {
-  readonly kind: 'owners' | 'schedules';
+  readonly kind: 'owners' | 'schedules' | 'channels';
   readonly key: string;
   readonly reseal: (r: Resealer, field: string, value: string) => string | null | undefined;
+  /** Whether a value left as it is holds something sealed (counted); default: every value does. */
+  readonly holdsSealed?: (v: string) => boolean;
 }
 
 const hashes = (prefix: string): Hash[] => [
   { kind: 'owners', key: `${prefix}fn:owners`, reseal: (r, f, v) => r.redisOwner(f, v) },
-  { kind: 'schedules', key: `${prefix}schedules`, reseal: (r, _f, v) => r.schedule(v) },
+  { kind: 'schedules', key: `${prefix}schedules`, reseal: (r, _f, v) => r.schedule(v), holdsSealed: scheduleIsSealed },
+  { kind: 'channels', key: `${prefix}{notify}:ch`, reseal: (r, _f, v) => r.channel(v), holdsSealed: channelIsSealed },
 ];
 
 export interface RedisTarget {
@@ -74,9 +78,9 @@ export async function resealRedis(
   t: RedisTarget,
   r: Resealer,
   o: { onProgress?: Progress | undefined; afterPage?: ((n: number) => void) | undefined } = {},
-): Promise<{ owners: number; schedules: number }> {
+): Promise<{ owners: number; schedules: number; channels: number }> {
   const prefix = t.prefix ?? 'ferry:';
-  const counts = { owners: 0, schedules: 0 };
+  const counts = { owners: 0, schedules: 0, channels: 0 };
   const hs = hashes(prefix);
   let total = 0;
   for (const h of hs) total += await redis.hlen(h.key);
@@ -92,7 +96,7 @@ export async function resealRedis(
         const out = h.reseal(r, f, v);
         if (out === undefined) throw unopenableError([`${h.key} ${f}`]); // written meanwhile: preflight saw none
         if (out !== null) args.push(f, v, out);
-        if (out !== null || h.kind === 'owners' || scheduleIsSealed(v)) counts[h.kind]++;
+        if (out !== null || h.holdsSealed === undefined || h.holdsSealed(v)) counts[h.kind]++;
       }
       if (args.length > 0) {
         const n = Number(await redis.eval(REPLACE_IF_UNCHANGED, 1, h.key, ...args));

@@ -1,17 +1,22 @@
 /**
  * @module The SQLite half of a master key rotation: every sealed value of cloud.db (devices.sealed_key,
- * fn_owner.sealed_secret, the sealed token in schedule.body) re-sealed under the new key, inside the caller's
+ * fn_owner.sealed_secret, the sealed token in schedule.body, the sealed secret in notify_channels.body,
+ * so_subscriptions.secret) re-sealed under the new key, inside the caller's
  * transaction, so the file holds either every row under the old key or every row under the new one. A row
  * that opens under neither key aborts the transaction (FERRY_DEVICE_UNOPENABLE): nothing is changed.
  */
 import type Database from 'better-sqlite3';
 import { DeviceError } from '../devices/errors.ts';
-import { scheduleIsSealed, type Resealer } from './resealer.ts';
+import { channelIsSealed, scheduleIsSealed, type Resealer } from './resealer.ts';
 
 export interface Counts {
   devices: number;
   owners: number;
   schedules: number;
+  /** Notification channels with a secret (webhook signing keys, SMTP passwords). */
+  channels: number;
+  /** Composite streams' HTTP callback subscriptions. */
+  callbacks: number;
 }
 
 export type Progress = (p: { readonly phase: 'sqlite' | 'redis'; readonly done: number; readonly total: number }) => void;
@@ -22,6 +27,8 @@ interface Table {
   readonly select: string;
   readonly update: string;
   readonly reseal: (r: Resealer, row: { id: string; v: Buffer | string }) => Buffer | string | null | undefined;
+  /** Whether a row left as it is holds something sealed (counted); default: every row does. */
+  readonly holdsSealed?: (v: string) => boolean;
 }
 
 const TABLES: readonly Table[] = [
@@ -45,6 +52,22 @@ const TABLES: readonly Table[] = [
     select: 'SELECT id, body AS v FROM schedule',
     update: 'UPDATE schedule SET body = ? WHERE id = ?',
     reseal: (r, row) => r.schedule(row.v as string),
+    holdsSealed: scheduleIsSealed,
+  },
+  {
+    kind: 'channels',
+    table: 'notify_channels',
+    select: 'SELECT id, body AS v FROM notify_channels',
+    update: 'UPDATE notify_channels SET body = ? WHERE id = ?',
+    reseal: (r, row) => r.channel(row.v as string),
+    holdsSealed: channelIsSealed,
+  },
+  {
+    kind: 'callbacks',
+    table: 'so_subscriptions',
+    select: 'SELECT id, secret AS v FROM so_subscriptions',
+    update: 'UPDATE so_subscriptions SET secret = ? WHERE id = ?',
+    reseal: (r, row) => r.callback(row.id, row.v as string),
   },
 ];
 
@@ -54,7 +77,8 @@ const present = (db: Database.Database): Table[] =>
 
 /**
  * Re-seals in place; call inside a transaction. Counts the rows sealed under the new key afterwards (a
- * schedule without a token holds nothing sealed and is not counted). `afterRow` is a test hook.
+ * schedule without a token, a channel without a secret hold nothing sealed and are not counted). `afterRow`
+ * is a test hook.
  */
 export function resealSqlite(
   db: Database.Database,
@@ -63,7 +87,7 @@ export function resealSqlite(
 ): Counts {
   const tables = present(db);
   const total = tables.reduce((n, t) => n + (db.prepare(`SELECT count(*) AS n FROM ${t.table}`).get() as { n: number }).n, 0);
-  const counts: Counts = { devices: 0, owners: 0, schedules: 0 };
+  const counts: Counts = { devices: 0, owners: 0, schedules: 0, channels: 0, callbacks: 0 };
   const unopenable: string[] = [];
   let done = 0;
   for (const t of tables) {
@@ -74,7 +98,7 @@ export function resealSqlite(
       if (out === undefined) unopenable.push(`${t.table} ${row.id}`);
       else {
         if (out !== null) update.run(out, row.id);
-        if (out !== null || t.kind !== 'schedules' || scheduleIsSealed(row.v as string)) counts[t.kind]++;
+        if (out !== null || t.holdsSealed === undefined || t.holdsSealed(row.v as string)) counts[t.kind]++;
       }
       done++;
       o.afterRow?.(done);

@@ -1,14 +1,17 @@
 /**
  * @module Re-sealing one stored secret from the old master key to the new one, for each kind the cloud seals
  * (devices/registry.ts device keys, tokens/sealed-secret.ts owners' signing secrets, storage/codecs.ts
- * schedule tokens), in the stored form each store keeps (a BLOB, or JSON text on Redis and in the schedule
- * table). Each method is idempotent: it tries the new key first, so a row already re-sealed by an interrupted
+ * schedule tokens, notify/config.ts notification channel secrets, compose/callback-store.ts composite-stream
+ * callback secrets), in the stored form each store keeps (a BLOB, JSON text on Redis and in the schedule and
+ * channel tables, a prefixed base64 text for callbacks). Each method is idempotent: it tries the new key first, so a row already re-sealed by an interrupted
  * run is left as it is. Each answers the new stored form, `null` when the row is already sealed under the new
  * key (or holds nothing sealed), or `undefined` when it opens under neither key.
  */
 import { SecretSealer } from '../functions/tokens/sealed-secret.ts';
 import { openDeviceKey, sealDeviceKey } from '../devices/registry.ts';
 import { scheduleSealer } from '../storage/codecs.ts';
+import { channelAad, notifySealer } from '../notify/config.ts';
+import { callbackSealer, SEALED } from '../compose/callback-store.ts';
 
 type Outcome<T> = T | null | undefined;
 
@@ -21,12 +24,45 @@ export class Resealer {
   readonly #master: Pair<Uint8Array>;
   readonly #owner: Pair<SecretSealer>;
   readonly #schedule: Pair<SecretSealer>;
+  readonly #channel: Pair<SecretSealer>;
+  readonly #callback: Pair<SecretSealer>;
 
   /** `from` undefined: only checks that rows are sealed under `to` (the new key is already in place). */
   constructor(from: Uint8Array | undefined, to: Uint8Array) {
     this.#master = { from, to };
     this.#owner = { from: from && new SecretSealer(from), to: new SecretSealer(to) };
     this.#schedule = { from: from && scheduleSealer(from), to: scheduleSealer(to) };
+    this.#channel = { from: from && notifySealer(from), to: notifySealer(to) };
+    this.#callback = { from: from && callbackSealer(from), to: callbackSealer(to) };
+  }
+
+  /** A notification channel's stored JSON (cloud.db `notify_channels.body`, the Redis hash `{notify}:ch`); one without a secret holds nothing sealed. */
+  channel(text: string): Outcome<string> {
+    const c = parseObject(text);
+    if (c === undefined || typeof c['id'] !== 'string') return undefined;
+    const sealed = c['sealedSecret'];
+    if (sealed === undefined) return null;
+    if (typeof sealed !== 'string') return undefined;
+    const aad = channelAad({ id: c['id'], owner: typeof c['owner'] === 'string' ? c['owner'] : undefined });
+    const out = reseal(
+      this.#channel,
+      (k, b) => k.open(aad, b),
+      (k, secret) => k.seal(aad, secret),
+      Buffer.from(sealed, 'base64'),
+    );
+    return out && JSON.stringify({ ...c, sealedSecret: out.toString('base64') });
+  }
+
+  /** A callback subscription's stored secret (`so_subscriptions.secret`); one kept in clear (stored without a master key) is sealed now. */
+  callback(id: string, stored: string): Outcome<string> {
+    if (!stored.startsWith(SEALED)) return SEALED + this.#callback.to.seal(id, Buffer.from(stored)).toString('base64');
+    const out = reseal(
+      this.#callback,
+      (k, b) => k.open(id, b),
+      (k, secret) => k.seal(id, secret),
+      Buffer.from(stored.slice(SEALED.length), 'base64'),
+    );
+    return out && SEALED + out.toString('base64');
   }
 
   device(id: string, sealed: Uint8Array): Outcome<Buffer> {
@@ -83,6 +119,8 @@ export class Resealer {
 
 /** Whether a schedule's stored JSON (already parsed by `Resealer.schedule`) holds a sealed token. */
 export const scheduleIsSealed = (text: string): boolean => typeof parseObject(text)?.['sealedToken'] === 'string';
+/** Whether a channel's stored JSON holds a sealed secret (an MQTT channel holds none). */
+export const channelIsSealed = (text: string): boolean => typeof parseObject(text)?.['sealedSecret'] === 'string';
 
 function reseal<K>(
   keys: Pair<K>,

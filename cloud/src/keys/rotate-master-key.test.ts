@@ -49,18 +49,18 @@ async function restart(dataDir: string, p: Populated): Promise<CloudService> {
 }
 
 describe('ferry cloud rotate-master-key (embedded)', () => {
-  it('re-seals every secret: after a restart devices, public tokens and schedules work, and the old key opens nothing', async () => {
+  it('re-seals every secret: after a restart devices, public tokens, schedules, notification channels and callbacks work, and the old key opens nothing', async () => {
     const { dataDir, p, oldKey } = await stoppedCloud(40);
     const before = sealedValues(dataDir);
-    expect(sealedUnder(dataDir, oldKey)).toHaveLength(40 + 2 + 2);
+    expect(sealedUnder(dataDir, oldKey)).toHaveLength(40 + 2 + 2 + 1 + 1);
     const progress: number[] = [];
     let announced: RotationResult | undefined;
     const r = await rotateMasterKey({ dataDir, env: {}, onProgress: (x) => progress.push(x.done), announce: (x) => (announced = x) });
     expect(r).toEqual(announced);
-    expect(r.rotated).toEqual({ devices: 40, owners: 2, schedules: 2 });
+    expect(r.rotated).toEqual({ devices: 40, owners: 2, schedules: 2, channels: 1, callbacks: 1 });
     expect(r).toMatchObject({ resumed: false, keyFile: join(dataDir, 'master.key'), oldKeyFile: join(dataDir, 'master.key.old') });
     expect(r.masterKey).toBeUndefined(); // file mode: the key is never printed
-    expect(progress.at(-1)).toBe(45);
+    expect(progress.at(-1)).toBe(47); // bob's own schedule holds no token, and is a row too
 
     const newKey = keyOf(dataDir);
     expect(newKey.equals(oldKey)).toBe(false);
@@ -69,11 +69,11 @@ describe('ferry cloud rotate-master-key (embedded)', () => {
     expect(existsSync(join(dataDir, 'master.key.new'))).toBe(false);
     // The old key opens no row; the new one opens all of them.
     expect(sealedUnder(dataDir, oldKey)).toEqual([]);
-    expect(sealedUnder(dataDir, newKey)).toHaveLength(44);
+    expect(sealedUnder(dataDir, newKey)).toHaveLength(46);
     // Not even in the file's free pages or its WAL: no value sealed under the old key is left on disk.
     const raw = rawFiles(dataDir);
     for (const [, v] of [...before.devices, ...before.owners]) expect(raw.includes(v)).toBe(false);
-    for (const [, s] of before.schedules) expect(raw.includes(Buffer.from(s))).toBe(false);
+    for (const [, s] of [...before.schedules, ...before.channels, ...before.callbacks]) expect(raw.includes(Buffer.from(s))).toBe(false);
 
     await check(await restart(dataDir, p), p);
   }, 60_000);
@@ -82,7 +82,7 @@ describe('ferry cloud rotate-master-key (embedded)', () => {
     const { dataDir, oldKey } = await stoppedCloud(2);
     writeFileSync(join(dataDir, 'master.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 }); // the wrong key
     expect(await codeOf(rotateMasterKey({ dataDir, env: {} }))).toBe('FERRY_DEVICE_UNOPENABLE');
-    expect(sealedUnder(dataDir, oldKey)).toHaveLength(2 + 2 + 2);
+    expect(sealedUnder(dataDir, oldKey)).toHaveLength(2 + 2 + 2 + 1 + 1);
     expect(existsSync(join(dataDir, 'master.key.old'))).toBe(false);
   }, 30_000);
 
@@ -145,10 +145,10 @@ describe('ferry cloud rotate-master-key (embedded)', () => {
       expect(await codeOf(() => startCloud(dataDir, p.clock))).toBe('FERRY_DEVICE_ROTATION_UNFINISHED');
       const r = await rotateMasterKey({ dataDir, env: {} });
       expect(r.resumed).toBe(true);
-      expect(r.rotated).toEqual({ devices: 3, owners: 2, schedules: 2 });
+      expect(r.rotated).toEqual({ devices: 3, owners: 2, schedules: 2, channels: 1, callbacks: 1 });
       expect(keyOf(dataDir, 'master.key.old').equals(oldKey)).toBe(true);
       expect(sealedUnder(dataDir, oldKey)).toEqual([]);
-      expect(sealedUnder(dataDir, keyOf(dataDir))).toHaveLength(7);
+      expect(sealedUnder(dataDir, keyOf(dataDir))).toHaveLength(9);
       await check(await restart(dataDir, p), p);
     },
     30_000,
@@ -169,7 +169,7 @@ describe('ferry cloud rotate-master-key (embedded)', () => {
       }),
     ).rejects.toBe(crash);
     expect(keyOf(dataDir).equals(oldKey)).toBe(true);
-    expect(sealedUnder(dataDir, oldKey)).toHaveLength(6 + 2 + 2);
+    expect(sealedUnder(dataDir, oldKey)).toHaveLength(6 + 2 + 2 + 1 + 1);
     await check(await restart(dataDir, p), p);
     await cleanups.pop()!();
     const r = await rotateMasterKey({ dataDir, env: {} });

@@ -1,6 +1,7 @@
 /**
  * @module `ferry cloud rotate-master-key`: every secret the cloud seals under its master key (device keys,
- * owners' signing secrets, schedule tokens; cloud.db and, in scale-out mode, Redis) re-sealed under a new
+ * owners' signing secrets, schedule tokens, notification channel and callback secrets; cloud.db and, in
+ * scale-out mode, Redis) re-sealed under a new
  * random key, with every cloud on the data directory stopped (data-lock.ts). docs/cloud.md, "Rotating the
  * master key", is the operator's side. The order, and what a rerun does after a crash at each point:
  *
@@ -116,6 +117,7 @@ export async function rotateMasterKey(o: RotateOptions): Promise<RotationResult>
       const r = await resealRedis(redis, o.redis, resealer, { onProgress: o.onProgress, afterPage: o.hooks?.afterPage });
       counts.owners += r.owners;
       counts.schedules += r.schedules;
+      counts.channels += r.channels;
     }
     o.hooks?.afterStep?.('redis');
 

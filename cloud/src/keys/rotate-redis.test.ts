@@ -12,6 +12,7 @@ import { ManualClock } from '@ferry/test-kit/functions';
 import { startRedis, type RedisHarness } from '@ferry/test-kit/redis';
 import { SecretSealer } from '../functions/tokens/sealed-secret.ts';
 import { scheduleSealer } from '../storage/codecs.ts';
+import { channelAad, notifySealer } from '../notify/config.ts';
 import { rotateMasterKey } from './rotate-master-key.ts';
 import { check, populate, sealedUnder, startCloud } from './rotation.case.ts';
 
@@ -31,8 +32,10 @@ async function redisUnder(key: Uint8Array): Promise<string[]> {
   const c = redis.connect();
   const owners = await c.hgetall('ferry:fn:owners');
   const schedules = await c.hgetall('ferry:schedules');
+  const channels = await c.hgetall('ferry:{notify}:ch');
   const o = new SecretSealer(key);
   const s = scheduleSealer(key);
+  const n = notifySealer(key);
   return [
     ...Object.entries(owners)
       .filter(([id, v]) => o.open(id, Buffer.from((JSON.parse(v) as { s: string }).s, 'base64')) !== undefined)
@@ -43,6 +46,12 @@ async function redisUnder(key: Uint8Array): Promise<string[]> {
         return t !== undefined && s.open(`schedule:${id}`, Buffer.from(t, 'base64')) !== undefined;
       })
       .map(([id]) => `schedules ${id}`),
+    ...Object.entries(channels)
+      .filter(([, v]) => {
+        const ch = JSON.parse(v) as { id: string; owner: string | undefined; sealedSecret?: string };
+        return ch.sealedSecret !== undefined && n.open(channelAad(ch), Buffer.from(ch.sealedSecret, 'base64')) !== undefined;
+      })
+      .map(([id]) => `channels ${id}`),
   ];
 }
 
@@ -58,7 +67,7 @@ describe('ferry cloud rotate-master-key --redis (scale-out)', () => {
     const p = await populate(first, clock, { devices: 3 });
     await first.stop();
     const oldKey = keyOf(dataDir);
-    expect(await redisUnder(oldKey)).toHaveLength(2 + 2);
+    expect(await redisUnder(oldKey)).toHaveLength(2 + 2 + 1);
 
     // A worker on another data dir shares the Redis: the data dir lock cannot see it, its subscription can.
     const other = await startCloud(mkdtempSync(join(tmpdir(), 'ferry-rotate-redis-')), clock, { redisUrl: redis.url });
@@ -66,7 +75,7 @@ describe('ferry cloud rotate-master-key --redis (scale-out)', () => {
     await other.stop();
     expect(keyOf(dataDir).equals(oldKey)).toBe(true);
 
-    // Killed after the owners' page: owners under the new key, schedules under the old one.
+    // Killed after the owners' page: owners under the new key, schedules and the channel under the old one.
     const crash = new Error('crash after the first page');
     const hooks = {
       afterPage: (n: number) => {
@@ -74,14 +83,14 @@ describe('ferry cloud rotate-master-key --redis (scale-out)', () => {
       },
     };
     await expect(rotateMasterKey({ dataDir, env: {}, redis: target, hooks })).rejects.toBe(crash);
-    expect((await redisUnder(oldKey)).map((x) => x.split(' ')[0])).toEqual(['schedules', 'schedules']);
+    expect((await redisUnder(oldKey)).map((x) => x.split(' ')[0])).toEqual(['schedules', 'schedules', 'channels']);
     await expect(startCloud(dataDir, clock, { redisUrl: redis.url })).rejects.toMatchObject({ code: 'FERRY_DEVICE_ROTATION_UNFINISHED' });
 
     const r = await rotateMasterKey({ dataDir, env: {}, redis: target });
-    expect(r).toMatchObject({ resumed: true, rotated: { devices: 3, owners: 2, schedules: 2 } });
+    expect(r).toMatchObject({ resumed: true, rotated: { devices: 3, owners: 2, schedules: 2, channels: 1, callbacks: 1 } });
     const newKey = keyOf(dataDir);
     expect(await redisUnder(oldKey)).toEqual([]);
-    expect(await redisUnder(newKey)).toHaveLength(4);
+    expect(await redisUnder(newKey)).toHaveLength(5);
     expect(sealedUnder(dataDir, oldKey)).toEqual([]);
 
     const again = await startCloud(dataDir, clock, { redisUrl: redis.url });

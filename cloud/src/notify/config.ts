@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { SecretSealer } from '../functions/tokens/sealed-secret.ts';
+import { SecretSealer } from '../functions/tokens/sealed-secret.ts';
 import { checkHost, checkWebhookUrl } from './channel-address.ts';
 import { NotifyError } from './errors.ts';
 import { compile } from './template.ts';
@@ -80,13 +80,19 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 /** The owner a request body names (checked by the caller against the credential). */
 export const namedOwner = (body: unknown): unknown => (typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['owner'] : undefined);
 
+/** The sealer of channel secrets under the master key (the service's, and the master key rotation's). */
+export const notifySealer = (masterKey: Uint8Array): SecretSealer => new SecretSealer(masterKey, 'ferry notify channel secret');
+
+/** The sealed secret's associated data: the channel's owner and id, so a sealed value cannot move to another channel. */
+export const channelAad = (c: Pick<Channel, 'owner' | 'id'>): string => `${c.owner ?? ''}/${c.id}`;
+
 /** Seals a channel secret: AES-GCM under the master key, bound to the channel's owner and id. */
 export const sealSecret = (sealer: SecretSealer, owner: string | undefined, id: string, secret: string): string =>
-  sealer.seal(`${owner ?? ''}/${id}`, Buffer.from(secret, 'utf8')).toString('base64');
+  sealer.seal(channelAad({ owner, id }), Buffer.from(secret, 'utf8')).toString('base64');
 
 export function openSecret(sealer: SecretSealer, c: Channel): string | undefined {
   if (c.sealedSecret === undefined) return undefined;
-  const b = sealer.open(`${c.owner ?? ''}/${c.id}`, Buffer.from(c.sealedSecret, 'base64'));
+  const b = sealer.open(channelAad(c), Buffer.from(c.sealedSecret, 'base64'));
   if (b === undefined) throw new NotifyError('FERRY_NOTIFY_SECRET', `the secret of channel ${c.id} cannot be opened`);
   return Buffer.from(b).toString('utf8');
 }

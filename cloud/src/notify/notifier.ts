@@ -96,6 +96,11 @@ export class Notifier {
     return this.#inFlight.size + this.#waitingCount;
   }
 
+  /** Seals and opens channel secrets (the API's channel routes seal with it too). */
+  get sealer(): SecretSealer {
+    return this.#o.sealer;
+  }
+
   get allowPrivateAddresses(): boolean {
     return this.#o.allowPrivateAddresses === true;
   }

@@ -7,7 +7,7 @@ import { composeError, type ComposeStore, type JsRunner } from '@ferry/compose';
 import { JsSandboxPool } from '@ferry/js-sandbox';
 import type { Registry } from 'prom-client';
 import type { FunctionService } from '../functions/index.ts';
-import { SecretSealer } from '../functions/tokens/sealed-secret.ts';
+import { callbackSealer } from '../compose/callback-store.ts';
 import type { Redis } from 'ioredis';
 import type { HostedOutput, SoHosting } from '../compose/hosting.ts';
 import { LeasedHosting } from '../compose/scale-out/leases.ts';
@@ -117,7 +117,7 @@ export function cloudCompose(p: CloudComposeParts): CloudCompose {
         prefix: p.prefix,
         registry: p.registry,
         log: p.log,
-        sealer: new SecretSealer(p.masterKey, 'ferry so callback secret'),
+        sealer: callbackSealer(p.masterKey),
         hosting: withGatewayValues(hosting, mover),
       }),
     start: async () => {

@@ -42,7 +42,7 @@ import { openCloudDb, redisState, sqliteState, type StateParts } from './modes.t
 import { type CloudOptions, checkOptions } from './options.ts';
 import { DEFAULT_PROJECTIONS, Projection } from './projection.ts';
 import { makeFilesPrivate, makePrivateDir } from './private-files.ts';
-import { SecretSealer } from '../functions/tokens/sealed-secret.ts';
+import { notifySealer } from '../notify/config.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { cloudNotifier } from '../notify/metrics.ts';
 import type { NotifyEvent } from '../notify/types.ts';
@@ -83,7 +83,6 @@ export class CloudService {
   /** Notifications for people and systems (docs/notifications.md); `notify` is its entry point. */
   readonly notifier: Notifier;
   readonly alarms = new CloudAlarms(this); // docs/operations.md "Alarms"; the API's close stops it (api/alarms.ts)
-  readonly #notifySealer: SecretSealer;
   /** This process's own MQTT credential: the configured one, else (embedded) a random one; tests log in with it. */
   readonly mqttCredential: MqttCredential | undefined;
   /** Composite streams (service objects): the host every composite-stream part goes through (compose/host.ts). */
@@ -296,10 +295,9 @@ export class CloudService {
         publish(relay, JSON.stringify((e.message.claims['d'] as Record<string, unknown>)['out'] ?? null));
     });
     ingestMetrics(this.registry, this.ingest);
-    this.#notifySealer = new SecretSealer(masterKey, 'ferry notify channel secret');
     this.notifier = cloudNotifier({
       store: state.notify,
-      sealer: this.#notifySealer,
+      sealer: notifySealer(masterKey),
       prefix,
       mqtt: () => this.#intake.client,
       log,
@@ -343,7 +341,7 @@ export class CloudService {
       callbacks: { allowPrivate: this.opts.notify?.allowPrivateAddresses === true },
     });
     this.#scheduleTimer = startSchedules(this.schedules, { tickMs: this.opts.scheduleTickMs, log: this.#log });
-    this.#http = await cloudApi(this, { sealer: this.#notifySealer, mqttConnected: () => this.#intake.client?.connected === true });
+    this.#http = await cloudApi(this, { sealer: this.notifier.sealer, mqttConnected: () => this.#intake.client?.connected === true });
     const httpUrl = await this.#http.listen({ host: this.opts.httpHost ?? '127.0.0.1', port: this.opts.httpPort ?? 8080 });
     this.#intake.broker?.watchClients({ connected: (id) => this.ops.liveness.connected(id), disconnected: (id) => this.ops.liveness.disconnected(id, false) });
     if (this.opts.health?.probe !== undefined) {
