@@ -20,9 +20,18 @@ const DEVICES: Record<string, { owner: string; kind?: string }> = {
   'gw-b': { owner: 'bob', kind: 'gateway' },
 };
 
+/** The alarm store; while `failing`, saving an alarm fails as a store that went away does. */
+class FlakyStore extends SqliteAlarmStore {
+  failing = false;
+  override save(...a: Parameters<SqliteAlarmStore['save']>): ReturnType<SqliteAlarmStore['save']> {
+    if (this.failing) throw new Error('the store is unreachable');
+    return super.save(...a);
+  }
+}
+
 function setup() {
   const db = new Database(':memory:');
-  const store = new SqliteAlarmStore(db);
+  const store = new FlakyStore(db);
   const notifyStore = new SqliteNotifyStore(db);
   const calls: { gw: string; path: string; body: unknown }[] = [];
   const host = new RulesHost({ runtime: 'cloud', publish: () => undefined });
@@ -105,6 +114,24 @@ describe('alarm rules on a gateway', () => {
     expect(rest).toEqual([]);
     expect(a).toMatchObject({ owner: 'alice', type: 'hot', source: 'd1', count: 1, rule: r.id, status: 'active' });
     expect((await notifyStore.inbox(10)).map((e) => [e.id, e.kind, e.owner, e.source])).toEqual([[`alarm-${a!.id}-1`, 'alarm.raised', 'alice', 'hot/d1']]);
+  });
+
+  it('keeps a transition the store did not take, and applies it, in order before the later ones, once the store is back', async () => {
+    const { rules, store } = setup();
+    const rule = await rules.create('alice', { ...RULE, runtime: 'cloud' });
+    const now = Date.now();
+    store.failing = true;
+    rules.telemetry('d1', 'tel', { temp: 31 }, now, 'd1/1/1'); // raise: the store refuses it
+    await settle();
+    expect(await store.listAlarms('all', {}, 10)).toEqual([]);
+    expect((await rules.rule(rule.id))?.unapplied?.map((t) => t.kind)).toEqual(['raise']);
+    store.failing = false;
+    rules.telemetry('d1', 'tel', { temp: 20 }, now + 1000, 'd1/1/2'); // clear: waits behind the raise
+    await settle();
+    await rules.save(); // every check period
+    const [alarm] = await store.listAlarms('all', {}, 10);
+    expect([alarm?.status, alarm?.history.map((h) => h.what)]).toEqual(['cleared', ['raised', 'cleared']]);
+    expect((await rules.rule(rule.id))?.unapplied ?? []).toEqual([]);
   });
 
   it("one device's clock far ahead does not move the time of a cloud rule's other devices", async () => {

@@ -39,6 +39,8 @@ export interface ProbeAlarm {
 
 export const PROBE_RULE = 'probe-latency';
 const PROBE_METRIC = 'probe.latency_ms';
+/** Transitions of one rule that may wait for the alarm store (docs/limits.md); past it a new one is dropped and logged. */
+const MAX_UNAPPLIED = 1000;
 const newRuleId = (): string => `ar-${randomBytes(9).toString('base64url')}`;
 
 export class AlarmRules {
@@ -48,6 +50,8 @@ export class AlarmRules {
   #probe: { readonly alarm: ProbeAlarm; lastAt: number | undefined } | undefined;
   /** The job state last saved per rule, as JSON. */
   readonly #saved = new Map<string, string>();
+  /** Each rule's drain of its unapplied transitions under way (`#drain`). */
+  readonly #draining = new Map<string, Promise<void>>();
 
   constructor(p: AlarmRulesParts) {
     this.#p = p;
@@ -119,8 +123,7 @@ export class AlarmRules {
         this.#cache.set(r.id, again);
         if (jobId !== r.jobId) await p.service.store.putRule(again);
         // What the job emitted before a kill, saved but perhaps not applied: applied now (once, whatever it was).
-        for (const t of r.unapplied ?? []) await p.service.transition(r.owner, t);
-        if ((r.unapplied ?? []).length > 0) await this.#unapplied(r.id, () => []);
+        await this.#drain(r.id);
       } catch (e) {
         p.log(`alarms: rule ${r.id} not reinstalled: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -151,6 +154,8 @@ export class AlarmRules {
    */
   async save(): Promise<void> {
     const engine = this.#p.rules.engine;
+    // Transitions the alarms did not take (a store that failed, a full queue) are tried again, in order.
+    for (const r of [...this.#cache.values()]) if ((r.unapplied ?? []).length > 0) await this.#drain(r.id);
     for (const r of this.#cache.values()) {
       if (r.runtime !== 'cloud' || r.id === PROBE_RULE || !engine.list().some((j) => j.jobId === r.jobId)) continue;
       const snapshot = engine.job(r.jobId).snapshot();
@@ -261,10 +266,36 @@ export class AlarmRules {
     if (gw !== undefined && this.#p.device(gw)?.owner !== rule.owner) return;
     const applied = { ...t, type: rule.type, rule: rule.id, source: sourceName(this.#p.prefix, t.source) };
     // A gateway's transitions come again from its outbox until the cloud has them; a cloud job's are saved with
-    // the job state that emitted them first, so a kill between the two cannot part the job from the alarms.
-    if (gw === undefined) await this.#unapplied(rule.id, (u) => [...u, applied]);
-    await this.#p.service.transition(rule.owner, applied);
-    if (gw === undefined) await this.#unapplied(rule.id, (u) => u.filter((x) => transitionKey(x) !== transitionKey(applied)));
+    // the job state that emitted them first, so a kill between the two cannot part the job from the alarms, and
+    // are applied in order, each taken off the list only once the alarms took it.
+    if (gw !== undefined) {
+      await this.#p.service.transition(rule.owner, applied);
+      return;
+    }
+    if ((this.#cache.get(rule.id)?.unapplied ?? []).length >= MAX_UNAPPLIED) {
+      this.#p.log(`alarms: rule ${rule.id}: ${MAX_UNAPPLIED} transitions wait for the alarm store; ${applied.kind} at ${applied.atMs} dropped`);
+      return;
+    }
+    await this.#unapplied(rule.id, (u) => [...u, applied]);
+    await this.#drain(rule.id);
+  }
+
+  /**
+   * Applies a cloud rule's unapplied transitions in order, each taken off the list once the alarms took it; at
+   * the first one not taken it stops, the rest waiting behind it for the next try (`save`, every check period).
+   * One drain per rule at a time.
+   */
+  #drain(id: string): Promise<void> {
+    const run = (this.#draining.get(id) ?? Promise.resolve()).then(async () => {
+      const r = this.#cache.get(id);
+      for (const t of r?.unapplied ?? []) {
+        if (!(await this.#p.service.transition(r?.owner, t))) return;
+        await this.#unapplied(id, (u) => u.filter((x) => transitionKey(x) !== transitionKey(t)));
+      }
+    });
+    const settled = run.catch((e: unknown) => this.#p.log(`alarms: rule ${id}: ${e instanceof Error ? e.message : String(e)}`));
+    this.#draining.set(id, settled);
+    return settled;
   }
 
   /** Saves a cloud rule with its job's state now and its unapplied transitions changed by `f`. */

@@ -65,20 +65,31 @@ export class AlarmService {
     return () => this.#listeners.delete(f);
   }
 
-  /** Queues a transition for (owner, type, source), applied in arrival order; never throws. */
-  transition(owner: string | undefined, t: AlarmTransition): Promise<void> {
+  /**
+   * Queues a transition for (owner, type, source), applied in arrival order; never throws. Resolves true once
+   * it is decided (applied, a duplicate of one applied, or refused by a limit), false when it was not: the
+   * queue was full or the store failed. A caller that keeps the transition tries again later (AlarmRules).
+   */
+  transition(owner: string | undefined, t: AlarmTransition): Promise<boolean> {
     if (this.#queued >= MAX_QUEUED) {
-      this.#p.log(`alarms: ${MAX_QUEUED} transitions waiting; ${t.kind} ${t.type} ${t.source} dropped`);
-      return Promise.resolve();
+      this.#p.log(`alarms: ${MAX_QUEUED} transitions waiting; ${t.kind} ${t.type} ${t.source} not taken now`);
+      return Promise.resolve(false);
     }
     this.#queued++;
-    const run = this.#chain.then(() => this.#apply(owner, t));
-    this.#chain = run
-      .catch((e: unknown) => this.#p.log(`alarms: ${t.kind} ${t.type} ${t.source}: ${e instanceof Error ? e.message : String(e)}`))
+    const done = this.#chain
+      .then(() => this.#apply(owner, t))
+      .then(
+        () => true,
+        (e: unknown) => {
+          this.#p.log(`alarms: ${t.kind} ${t.type} ${t.source}: ${e instanceof Error ? e.message : String(e)}`);
+          return false;
+        },
+      )
       .finally(() => {
         this.#queued--;
       });
-    return this.#chain;
+    this.#chain = done.then(() => undefined);
+    return done;
   }
 
   /** Waits for the transitions queued so far (tests, stop). */
@@ -108,7 +119,7 @@ export class AlarmService {
         return this.#changed(next);
       }
     }
-    this.#p.log(`alarms: ${t.kind} ${t.type} ${t.source}: the alarm kept changing; given up`);
+    throw new AlarmError('FERRY_ALARM_CONFLICT', `${t.kind} ${t.type} ${t.source}: the alarm kept changing`);
   }
 
   /** Saves `f(alarm)` with compare-and-set, again on a newer version; the alarm after, or NOT_FOUND / unchanged. */
