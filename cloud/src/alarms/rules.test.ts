@@ -40,6 +40,7 @@ function setup() {
     notifier: { store: notifyStore, kick: () => undefined },
     enqueue: async () => undefined,
     rule: (id) => rules.rule(id),
+    cleared: (a) => rules.clearedByHand(a),
     log: () => undefined,
   });
   const rules: AlarmRules = new AlarmRules({
@@ -132,6 +133,22 @@ describe('alarm rules on a gateway', () => {
     const [alarm] = await store.listAlarms('all', {}, 10);
     expect([alarm?.status, alarm?.history.map((h) => h.what)]).toEqual(['cleared', ['raised', 'cleared']]);
     expect((await rules.rule(rule.id))?.unapplied ?? []).toEqual([]);
+  });
+
+  it('an alarm cleared by hand while its condition still holds is raised again by the next breaching sample', async () => {
+    const { rules, store, service } = setup();
+    await rules.create('alice', { ...RULE, runtime: 'cloud' });
+    const now = Date.now();
+    rules.telemetry('d1', 'tel', { temp: 31 }, now, 'd1/1/1');
+    await settle();
+    const [raised] = await store.listAlarms('all', {}, 10);
+    expect(raised?.status).toBe('active');
+    await service.clear(raised!.id, 'ops');
+    rules.telemetry('d1', 'tel', { temp: 32 }, now + 1000, 'd1/1/2'); // still too hot
+    await settle();
+    const open = (await store.listAlarms('all', {}, 10)).filter((a) => a.status === 'active');
+    expect(open.map((a) => [a.type, a.source])).toEqual([['hot', 'd1']]);
+    expect(open[0]!.id).not.toBe(raised!.id);
   });
 
   it("one device's clock far ahead does not move the time of a cloud rule's other devices", async () => {

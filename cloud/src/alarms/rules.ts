@@ -15,7 +15,7 @@ import { AlarmError } from './errors.ts';
 import { transitionKey } from './lifecycle.ts';
 import { metricProblem, sampleMetric } from './sampler.ts';
 import { asTransition, type AlarmService } from './service.ts';
-import { ALARM_LIMITS, type AlarmRule, type Scope } from './types.ts';
+import { ALARM_LIMITS, type AlarmRule, type Scope, type StoredAlarm } from './types.ts';
 
 export interface AlarmRulesParts {
   readonly prefix: string;
@@ -296,6 +296,17 @@ export class AlarmRules {
     const settled = run.catch((e: unknown) => this.#p.log(`alarms: rule ${id}: ${e instanceof Error ? e.message : String(e)}`));
     this.#draining.set(id, settled);
     return settled;
+  }
+
+  /**
+   * An alarm cleared by hand: the cloud job of its rule forgets that source's breach, so the next breaching
+   * sample raises a new alarm (docs/operations.md "Alarms"), and its state is saved. A gateway's job keeps its own.
+   */
+  async clearedByHand(a: StoredAlarm): Promise<void> {
+    const rule = a.rule === undefined ? undefined : await this.rule(a.rule);
+    if (rule === undefined || rule.runtime !== 'cloud' || !this.#p.rules.engine.list().some((j) => j.jobId === rule.jobId)) return;
+    const reset = this.#p.rules.engine.job(rule.jobId).resetSources((raw) => sourceName(this.#p.prefix, raw) === a.source);
+    if (reset > 0) await this.#unapplied(rule.id, (u) => u);
   }
 
   /** Saves a cloud rule with its job's state now and its unapplied transitions changed by `f`. */

@@ -22,6 +22,8 @@ export interface AlarmServiceParts {
   readonly enqueue: (r: { device: string; command: unknown; source: string }) => Promise<unknown>;
   /** A rule by id (the rules part keeps them). */
   readonly rule: (id: string) => Promise<AlarmRule | undefined>;
+  /** Told an alarm was cleared by hand (AlarmRules.clearedByHand resets its job's source). */
+  readonly cleared?: ((a: StoredAlarm) => Promise<void>) | undefined;
   readonly metrics?: AlarmMetrics | undefined;
   readonly now?: () => number;
   readonly log: (m: string) => void;
@@ -142,8 +144,12 @@ export class AlarmService {
   ack(id: string, by: string | undefined): Promise<StoredAlarm> {
     return this.change(id, (a) => acknowledge(a, this.#now(), by));
   }
-  clear(id: string, by: string | undefined): Promise<StoredAlarm> {
-    return this.change(id, (a) => close(a, this.#now(), by, by === undefined ? undefined : `cleared by ${by}`));
+  async clear(id: string, by: string | undefined): Promise<StoredAlarm> {
+    const was = (await this.#p.store.getAlarm(id))?.status;
+    const a = await this.change(id, (x) => close(x, this.#now(), by, by === undefined ? undefined : `cleared by ${by}`));
+    // Its rule's job still holds the condition as raised: it must forget it, or the next breach raises nothing.
+    if (was !== 'cleared' && a.status === 'cleared') await this.#p.cleared?.(a);
+    return a;
   }
   assign(id: string, assignee: string | null, by: string | undefined): Promise<StoredAlarm> {
     return this.change(id, (a) => assign(a, assignee, this.#now(), by));

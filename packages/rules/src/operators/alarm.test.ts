@@ -47,6 +47,22 @@ describe('alarm operator', () => {
     ]);
   });
 
+  it('reset: a raised source forgets its breach, so the next breaching sample raises again after forMs; others keep theirs', () => {
+    const job = alarmJob({ forMs: 1000 });
+    expect(edges([...job.push('t/a', { device: 'd1', temp: 31 }, 0), ...job.push('t/a', { device: 'd2', temp: 31 }, 0), ...job.tick(1000)])).toEqual([
+      'raise d1 @1000',
+      'raise d2 @1000',
+    ]);
+    expect(job.resetSources((s) => s === 'd1')).toBe(1);
+    expect(job.resetSources((s) => s === 'd1')).toBe(0); // no longer raised
+    // Neither raised again by time alone nor cleared: the condition must be seen again.
+    expect(edges([...job.tick(5000), ...job.push('t/a', { device: 'd1', temp: 20 }, 5000)])).toEqual([]);
+    expect(edges([...job.push('t/a', { device: 'd1', temp: 33 }, 6000), ...job.tick(7000), ...job.push('t/a', { device: 'd2', temp: 20 }, 7000)])).toEqual([
+      'raise d1 @7000',
+      'clear d2 @7000',
+    ]);
+  });
+
   it('forMs: a held breach raises when time advances, without a new sample, at the moment forMs ran out', () => {
     const job = alarmJob({ forMs: 5000 });
     expect(job.push('t/a', { device: 'd1', temp: 40 }, 1000)).toEqual([]);

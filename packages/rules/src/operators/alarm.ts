@@ -195,6 +195,25 @@ export class AlarmOperator implements Operator {
     return { payload, eventTimeMs: atMs };
   }
 
+  /**
+   * Raised sources `match` picks are no longer raised, their streak and M-of-N ring emptied, as if the condition
+   * had never held (an alarm cleared by hand): the next breaching sample starts a new streak and raises again
+   * after `forMs`; a silence already treated stays treated until a new sample. Emits nothing.
+   */
+  reset(match: (key: string) => boolean): number {
+    let n = 0;
+    for (const source of this.#sources.values()) {
+      if (!source.raised || !match(source.name)) continue;
+      source.raised = false;
+      source.streakMs = null;
+      source.bits = '';
+      source.ones = 0;
+      this.#schedule(source);
+      n++;
+    }
+    return n;
+  }
+
   snapshot(): unknown {
     return { kind: 'alarm', sources: [...this.#sources.values()].map(sourceSnapshot) };
   }

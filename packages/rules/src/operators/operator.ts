@@ -37,6 +37,11 @@ export type Operator = {
   snapshot(): unknown;
   /** Replaces the state with a snapshot's; validates it first (it may come from another runtime) and throws FERRY_RULES_FIELD_* errors naming the path. */
   restore(state: unknown, path: string): void;
+  /**
+   * Forgets what the operator concluded about the keys `match` picks, as if their condition had never held (an
+   * alarm cleared by hand); answers how many it reset. Operators without such keys have none.
+   */
+  reset?(match: (key: string) => boolean): number;
 };
 
 /** `jobId` names the job in what its operator emits (an alarm transition's `rule`). */

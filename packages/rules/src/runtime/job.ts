@@ -215,6 +215,12 @@ export class RuleJob {
     });
   }
 
+  /** Resets the operator's keys `match` picks (Operator.reset: an alarm job's sources); answers how many. */
+  resetSources(match: (key: string) => boolean): number {
+    if (this.#state === 'UNINSTALLED') throw new RuleError('FERRY_RULES_INVALID_TRANSITION', `cannot reset ${this.#jobId}: it is uninstalled`);
+    return this.#operator.reset?.(match) ?? 0;
+  }
+
   /** A JSON copy of all state; take it after `stop()` for a move so no input slips in between. */
   snapshot(): JobSnapshot {
     if (this.#state === 'UNINSTALLED') throw new RuleError('FERRY_RULES_INVALID_TRANSITION', `cannot snapshot ${this.#jobId}: it is uninstalled`);
