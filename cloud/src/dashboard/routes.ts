@@ -28,6 +28,16 @@ const DEFAULT_POINTS = 500;
 export const MAX_READ = 200_000;
 /** The default range of a series: the last hour. */
 const DEFAULT_RANGE_MS = 3_600_000;
+/** How often a live stream reads the shared store in scale-out, ms. */
+export const LIVE_POLL_MS = 1000;
+/**
+ * How far back each poll reads again: a point's time is its arrival at the worker that took it, which may
+ * store it a little after a later one (its re-order buffer, its clock); the points already sent are skipped.
+ */
+const LIVE_OVERLAP_MS = 10_000;
+/** Points one poll reads at most (the newest), and the sent ids a stream remembers to skip. */
+const LIVE_POLL_MAX = 1000;
+const LIVE_SEEN = 4096;
 /** Events remembered per device for the picker. */
 const EVENTS_PER_DEVICE = 32;
 const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -35,6 +45,12 @@ const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 export interface DashboardParts {
   readonly ingest: Pick<Ingest, 'subscribe' | 'series'>;
   readonly devices: DeviceRegistry;
+  /**
+   * Scale-out: other workers ingest this device's messages too, so a live stream of one event also reads the
+   * shared time series every `pollMs` (default LIVE_POLL_MS) for points this process did not see.
+   */
+  readonly shared?: boolean;
+  readonly pollMs?: number;
 }
 
 interface Q {
@@ -144,12 +160,45 @@ export function dashboardRoutes(app: FastifyInstance, d: DashboardParts): void {
     const p = principalOf(req);
     const who = p.owner ?? `global:${p.id}`;
     if (streams.full(who)) throw new DashError('FERRY_DASH_LIVE_QUOTA', `${LIVE_PER_OWNER} live streams are open for this owner`);
+    // Each point once, however it came (pushed by this process's ingest, or read from the shared store).
+    const seen = new Set<string>();
+    const send = (ev: string, t: number, ep: number, sq: number, value: unknown): void => {
+      const id = `${ep}.${sq}`;
+      if (seen.has(id)) return;
+      seen.add(id);
+      if (seen.size > LIVE_SEEN) seen.delete(seen.values().next().value as string);
+      // A reader that does not keep up is let go rather than buffered without bound (SseStream.send).
+      sse.send('point', { device, event: ev, t, ep, sq, value }, id);
+    };
     const listener = (e: IngestEvent & { type: 'message' }): void => {
       if (e.kid !== device || (event !== undefined && eventOf(e) !== event)) return;
-      // A reader that does not keep up is let go rather than buffered without bound (SseStream.send).
-      sse.send('point', { device, event: eventOf(e), t: e.at, ep: e.ep, sq: e.sq, value: e.message.claims['d'] ?? null }, `${e.ep}.${e.sq}`);
+      send(eventOf(e), e.at, e.ep, e.sq, e.message.claims['d'] ?? null);
     };
-    const sse = streams.open(req, reply, who, 'ferry live', () => listeners.delete(listener));
+    let poll: NodeJS.Timeout | undefined;
+    const sse = streams.open(req, reply, who, 'ferry live', () => {
+      listeners.delete(listener);
+      clearInterval(poll);
+    });
     listeners.add(listener);
+    if (d.shared === true && event !== undefined) {
+      // Points that arrived before the stream opened are history (GET /api/v1/series), not live.
+      const opened = Date.now();
+      let from = opened;
+      let busy = false;
+      poll = setInterval(() => {
+        if (busy || sse.ended) return;
+        busy = true;
+        const now = Date.now();
+        void Promise.resolve(d.ingest.series.query(`${device}/${event}`, from, Number.MAX_SAFE_INTEGER, { count: LIVE_POLL_MAX, newest: true }))
+          .then((points) => {
+            for (const p of points) if (p.kid === device && p.ts >= opened) send(event, p.ts, p.ep, p.sq, p.value);
+            from = Math.max(opened, now - LIVE_OVERLAP_MS);
+          })
+          .catch(() => undefined) // the store is unreachable: the next poll tries again
+          .finally(() => {
+            busy = false;
+          });
+      }, d.pollMs ?? LIVE_POLL_MS);
+    }
   });
 }

@@ -35,7 +35,7 @@ export function cloudApi(svc: CloudService, x: { readonly sealer: SecretSealer; 
     },
     alarms: { alarms: svc.alarms, identity: svc.identity, ownerExists: (o) => svc.functions.owners.publicKey(o) !== undefined },
     log: (m) => (svc.opts.log ?? console.log)(`http: ${m}`),
-    extensions: svc.opts.dashboard === false ? [] : [cloudDashboard({ ingest: svc.ingest, devices: svc.devices })],
+    extensions: svc.opts.dashboard === false ? [] : [cloudDashboard({ ingest: svc.ingest, devices: svc.devices, shared: svc.opts.redisUrl !== undefined })],
     ...(svc.opts.tls !== undefined && { https: { cert: svc.opts.tls.cert, key: svc.opts.tls.key } }),
   });
 }

@@ -51,3 +51,63 @@ export function bodyOf<T>(a: JsonAnswer, what: string): T {
   if (a.status >= 300) throw new Error(`${what}: ${a.status} ${JSON.stringify(a.body)}`);
   return a.body as T;
 }
+
+export interface SseRead {
+  /** The event name whose data is collected (`point`). */
+  readonly event: string;
+  /** Stop once this many came. */
+  readonly want: number;
+  /** Runs with the stream open (sends what should arrive). */
+  readonly whileOpen: () => Promise<void>;
+  /** Fail after this long without `want` of them (default 15 s). */
+  readonly timeoutMs?: number;
+  /** Keep reading this long after `want` came, so one sent twice would show (default 0). */
+  readonly afterMs?: number;
+}
+
+/**
+ * Opens a server-sent event stream at `url` with `token` and collects the JSON data of each `event` until
+ * `want` came (then `afterMs` more); the stream is closed however it ends. Throws on a non-200 answer or the
+ * timeout, naming what came.
+ */
+export async function readSse<T>(url: string, token: string, o: SseRead): Promise<T[]> {
+  const abort = new AbortController();
+  const r = await fetch(url, { headers: bearer(token), signal: abort.signal });
+  if (r.status !== 200 || r.headers.get('content-type') !== 'text/event-stream') throw new Error(`${url}: ${r.status} ${r.headers.get('content-type')}`);
+  const out: T[] = [];
+  const reader = r.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  let enough: () => void = () => undefined;
+  const got = new Promise<void>((res) => {
+    enough = res;
+  });
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value;
+      const blocks = buf.split('\n\n');
+      buf = blocks.pop()!;
+      for (const b of blocks) {
+        const lines = b.split('\n');
+        if (!lines.includes(`event: ${o.event}`)) continue;
+        out.push(JSON.parse(lines.find((l) => l.startsWith('data: '))!.slice(6)) as T);
+        if (out.length >= o.want) enough();
+      }
+    }
+  })().catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await o.whileOpen();
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${url}: ${out.length} of ${o.want} ${o.event} events: ${JSON.stringify(out)}`)), o.timeoutMs ?? 15_000);
+    });
+    await Promise.race([got, timeout]);
+    if (o.afterMs !== undefined) await new Promise((res) => setTimeout(res, o.afterMs));
+    return out;
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+    await reading;
+  }
+}
