@@ -116,7 +116,7 @@ describe('gateway operations', () => {
   });
 
   it('records readiness, components and the event-loop delay in health-history.db (0600), served with the token only', async () => {
-    const { api, dataDir } = await gateway({ token: true });
+    const { d, api, dataDir } = await gateway({ token: true });
     const get = async (q: string, token: string | null = TOKEN) => {
       const r = await fetch(`${api}/api/v1/health/history${q}`, token === null ? {} : { headers: { authorization: `Bearer ${token}` } });
       return { status: r.status, body: (await r.json()) as Record<string, unknown> };
@@ -135,6 +135,15 @@ describe('gateway operations', () => {
     expect(await get('?series=nothing.here')).toMatchObject({ status: 404, body: { code: 'FERRY_OPS_NO_SERIES' } });
     expect((await get('', null)).status).toBe(401);
     expect((await get('', 'wrong-token-0123456789abcdef-xyz')).status).toBe(401);
+    // A restart reopens the same file: what was recorded before is answered again, point for point.
+    const pinned = `?series=readyz&from=${now - 60_000}&to=${now}&points=60`;
+    const before = (await get(pinned)).body;
+    expect((before['points'] as [number, number | null][]).some(([, v]) => v !== null)).toBe(true);
+    await d.stop();
+    cleanups.length = 1; // the broker stays
+    const again = await gateway({ dataDir, token: true });
+    const after = await fetch(`${again.api}/api/v1/health/history${pinned}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(await after.json()).toEqual(before);
   });
 
   it('records an event-loop stall of 2 s or more as an incident and a supervisor event, and its end once the loop runs quietly', async () => {
