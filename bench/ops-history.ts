@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HealthHistory } from '../cloud/src/health/history.ts';
+import { HealthHistory } from '@ferry/rules-host';
 
 export interface HistoryFigures {
   readonly checkPeriodMs: number;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OpsError } from '../health/errors.ts';
+import { OpsError } from '@ferry/rules-host';
 import { limitOf } from './health-v1.ts';
 
 describe('limitOf (the ?limit= of the health routes)', () => {

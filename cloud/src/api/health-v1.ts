@@ -4,13 +4,9 @@
  * `/devices` (owner-scoped), `/incidents`, `/probe` and `/history`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { probeRoutes, type ReadyCheck } from '@ferry/rules-host';
+import { type HealthHistory, historyAnswer, OpsError, probeRoutes, type ReadyCheck } from '@ferry/rules-host';
 import type { ComponentStatus, StoredIncident } from '@ferry/base';
-import { OpsError } from '../health/errors.ts';
 import type { DeviceHealth } from '../health/liveness.ts';
-
-import type { HealthHistory } from '../health/history.ts';
-import { parseHistoryQuery } from '../health/history-query.ts';
 import type { ProbeSummary } from '../health/probe.ts';
 import { principalOf } from './auth.ts';
 
@@ -77,11 +73,5 @@ export function healthV1Routes(app: FastifyInstance, h: HealthSource): void {
   app.get('/api/v1/health/incidents', { config: { access: 'global:viewer' } }, async (req) => h.incidents.list(limitOf(req.query, 100, 1000)));
   app.get('/api/v1/health/probe', { config: { access: 'global:viewer' } }, async () => h.probeSummary());
   // Without `series`: the series recorded; with it, their means per bucket (at most `points`).
-  app.get('/api/v1/health/history', { config: { access: 'global:viewer' } }, async (req) => {
-    const now = Date.now();
-    const q = parseHistoryQuery(req.query, now);
-    if (q.series === undefined) return { series: h.history?.series() ?? [] };
-    if (h.history === undefined) throw new OpsError('FERRY_OPS_NO_SERIES', 'this cloud keeps no health history', { path: 'series' });
-    return h.history.query({ ...q, series: q.series }, now);
-  });
+  app.get('/api/v1/health/history', { config: { access: 'global:viewer' } }, async (req) => historyAnswer(h.history, req.query, Date.now(), 'cloud'));
 }

@@ -5,13 +5,18 @@
  */
 import type Database from 'better-sqlite3';
 import { type Component, type ComponentStatus, SqliteIncidentStore, Supervisor, systemClock, type Clock } from '@ferry/base';
-import { type ReadyCheck, ruleJobComponents, type RulesHost } from '@ferry/rules-host';
+import {
+  type EventLoopWatch,
+  type HealthHistory,
+  HealthRecorder,
+  type ReadyCheck,
+  type RecorderOptions,
+  ruleJobComponents,
+  type RulesHost,
+} from '@ferry/rules-host';
 import type { Registry } from 'prom-client';
 import type { IngestEvent, IngestOutcome } from '../ingest/index.ts';
-import { EventLoopWatch } from './eventloop.ts';
 import { type Notify, safeNotify } from './events.ts';
-import { HealthHistory, type HistoryOptions } from './history.ts';
-
 import { DeviceLiveness, type DeviceHealth } from './liveness.ts';
 import { OpsMetrics } from './metrics.ts';
 import type { LatencyProbe, ProbeSummary } from './probe.ts';
@@ -35,11 +40,10 @@ export interface OpsParts {
   /** How often components are checked and devices judged, ms (default 1000). */
   readonly checkPeriodMs?: number;
   readonly liveness?: { readonly silenceFactor?: number; readonly minIntervalMs?: number } | undefined;
-  /** The health history's SQLite file (none: no history is kept), and its retention. */
-  readonly historyPath?: string | undefined;
-  readonly history?: HistoryOptions | undefined;
-  /** Event-loop stalls: a delay of `stallMs` or more (default 2000) is one, over after `quietMs` (default 10 000) without. */
-  readonly eventLoop?: { readonly stallMs?: number; readonly quietMs?: number } | undefined;
+  /** The health history's file and retention, and the event-loop stall thresholds (@ferry/rules-host). */
+  readonly historyPath?: RecorderOptions['historyPath'];
+  readonly history?: RecorderOptions['history'];
+  readonly eventLoop?: RecorderOptions['eventLoop'];
 }
 
 /** A store ping slower than this counts as unreachable. */
@@ -51,13 +55,9 @@ export class CloudOps {
   readonly incidents: SqliteIncidentStore;
   readonly metrics: OpsMetrics;
   probe: LatencyProbe | undefined;
-  /** The health history (docs/operations.md, "Health history"), when the service keeps one. */
-  readonly history: HealthHistory | undefined;
-  readonly eventLoop: EventLoopWatch;
+  /** The health history and the event-loop watch (docs/operations.md, "Health history", "Event loop"). */
+  readonly recorder: HealthRecorder;
   readonly #p: OpsParts;
-  readonly #clock: Clock;
-  #sampler: NodeJS.Timeout | undefined;
-  #sampling: Promise<void> | undefined;
   /** Set once the service finished starting (state recovered, broker linked, API listening). */
   #started = false;
   #lastReady = false;
@@ -76,22 +76,16 @@ export class CloudOps {
       onEvent: (e) => notify({ kind: e.kind, source: e.source, at: e.at, priority: e.priority, data: e.data }),
     });
     this.supervisor.add(() => ruleJobComponents(p.rules));
-    this.#clock = clock;
-    this.history = p.historyPath === undefined ? undefined : HealthHistory.open(p.historyPath, p.history);
-    // A stall is no component the supervisor could restart: it is recorded and reported as one at once.
-    const stallEvent = (kind: 'component.failing' | 'component.recovered', data: Record<string, unknown>): void =>
-      notify({ kind, source: 'eventloop', at: clock.now(), priority: kind === 'component.failing' ? 'high' : 'normal', data });
-    this.eventLoop = new EventLoopWatch({
-      ...p.eventLoop,
+    this.recorder = new HealthRecorder({
+      historyPath: p.historyPath,
+      history: p.history,
+      eventLoop: p.eventLoop,
+      periodMs: p.checkPeriodMs ?? 1000,
       now: () => clock.now(),
-      onStall: (ms) => {
-        this.incidents.record({ at: clock.now(), component: 'eventloop', kind: 'failed', attempt: 0, message: `the event loop stalled for ${ms} ms` });
-        stallEvent('component.failing', { delayMs: ms });
-      },
-      onRecovered: (ms) => {
-        this.incidents.record({ at: clock.now(), component: 'eventloop', kind: 'recovered', attempt: 0, message: `no stall since one of ${ms} ms` });
-        stallEvent('component.recovered', { delayMs: ms });
-      },
+      ready: () => this.ready(),
+      incidents: this.incidents,
+      emit: (e) => notify({ kind: e.kind, source: e.source, at: e.at, priority: e.priority, data: e.data }),
+      log: p.log,
     });
     this.metrics = new OpsMetrics(p.registry, {
       rulesBacklog: p.rulesBacklog,
@@ -129,51 +123,33 @@ export class CloudOps {
     this.supervisor.start();
     this.#sweeper = setInterval(() => this.liveness.sweep(), this.#p.checkPeriodMs ?? 1000);
     this.#sweeper.unref();
-    this.eventLoop.start();
-    this.#sampler = setInterval(() => {
-      this.#sampling ??= this.sample().finally(() => {
-        this.#sampling = undefined;
-      });
-    }, this.#p.checkPeriodMs ?? 1000);
-    this.#sampler.unref();
+    this.recorder.start();
+  }
+
+  /** The health history, when the service keeps one. */
+  get history(): HealthHistory | undefined {
+    return this.recorder.history;
+  }
+
+  get eventLoop(): EventLoopWatch {
+    return this.recorder.eventLoop;
   }
 
   async stop(): Promise<void> {
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
-    if (this.#sampler !== undefined) clearInterval(this.#sampler);
-    this.#sampler = undefined;
-    await this.#sampling;
-    this.eventLoop.stop();
+    await this.recorder.stop();
     await this.supervisor.stop();
     await this.probe?.stop();
-    this.history?.close();
   }
 
   /** One check period's samples: readiness, each component up or down, the event loop's longest delay. */
-  async sample(): Promise<void> {
-    const { ready, checks } = await this.ready();
-    const delay = this.eventLoop.sample();
-    if (this.#sampler === undefined) return; // stopped meanwhile: the history is closed
-    const samples: [string, number][] = [
-      ['readyz', ready ? 1 : 0],
-      ['eventloop.delay_ms', Math.round(delay * 10) / 10],
-    ];
-    for (const c of checks) if (c.name.startsWith('component:')) samples.push([`component.${c.name.slice('component:'.length)}.up`, c.ok ? 1 : 0]);
-    try {
-      this.history?.record(this.#clock.now(), samples);
-    } catch (e) {
-      this.#p.log(`health history: ${e instanceof Error ? e.message : String(e)}`);
-    }
+  sample(): Promise<void> {
+    return this.recorder.sample();
   }
 
   /** A latency-probe sample, ms (the probe calls it for each message back). */
   probeSample(ms: number): void {
-    if (this.#sampler === undefined) return;
-    try {
-      this.history?.record(this.#clock.now(), [['probe.latency_ms', Math.round(ms * 1000) / 1000]]);
-    } catch (e) {
-      this.#p.log(`health history: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    this.recorder.record([['probe.latency_ms', Math.round(ms * 1000) / 1000]]);
   }
 
   /** The readiness checks, each named (Kubernetes' /readyz?verbose lists them). */

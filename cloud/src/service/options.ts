@@ -5,7 +5,7 @@ import type { MqttLimits } from './mqtt-limits.ts';
 import type { Clock } from '../functions/index.ts';
 import type { ProjectionRule } from './projection.ts';
 import type { Notify } from '../health/events.ts';
-import type { HistoryOptions } from '../health/history.ts';
+import type { HistoryOptions } from '@ferry/rules-host';
 import type { ComposeHostLimits } from '../compose/host.ts';
 import type { RetryPolicy } from '../notify/notifier.ts';
 import type { CommandLimits } from '../commands/limits.ts';

@@ -34,6 +34,8 @@ describe('gateway API token', () => {
     const none = await fetch(`${api}/api/jobs`);
     expect([none.status, ((await none.json()) as { code: string }).code]).toEqual([401, 'FERRY_GW_UNAUTHORIZED']);
     expect((await fetch(`${api}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${api}/api/v1/health/history`)).status).toBe(401);
+    expect((await fetch(`${api}/api/v1/health/history`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     expect((await fetch(`${api}/api/jobs`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     expect((await fetch(`${api}/health`)).status).toBe(200);
   });

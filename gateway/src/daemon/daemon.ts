@@ -16,7 +16,7 @@ import { Outbox, OutboxFullError } from '../uplink/outbox.ts';
 import { Uplink } from '../uplink/uplink.ts';
 import type { Reading, Source, SourceProblem, SourceSink } from '../sources/types.ts';
 import { bearerMatches, requireBearer, tokenMatches } from './api-auth.ts';
-import { GatewayOps } from '../health/ops.ts';
+import { GatewayOps, type GatewayOpsParts } from '../health/ops.ts';
 import { daemonGauges } from './gauges.ts';
 import type { SupervisorEvent } from '@ferry/base';
 import { apiToken, gatewayKey, uplinkTls, type GatewayConfig } from './config.ts';
@@ -35,8 +35,10 @@ export interface DaemonDeps {
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
   /** Told when a supervised component keeps failing and when it recovers (docs/operations.md). */
   readonly notify?: (e: SupervisorEvent) => void;
-  /** How often supervised components are checked, ms (default 1000). */
+  /** How often supervised components are checked and the health history sampled, ms (default 1000). */
   readonly checkPeriodMs?: number;
+  /** Event-loop stall thresholds (docs/operations.md, "Event loop"; defaults 2000 and 10 000 ms). */
+  readonly eventLoop?: GatewayOpsParts['eventLoop'];
 }
 
 /** MQTT-safe topic segment for a device id (MACs keep their colons; '+', '#', '/' and spaces go). */
@@ -149,6 +151,7 @@ export class GatewayDaemon {
       log: (m) => this.log('warn', m),
       notify: deps.notify,
       ...(deps.checkPeriodMs !== undefined && { checkPeriodMs: deps.checkPeriodMs }),
+      eventLoop: deps.eventLoop,
     });
   }
 

@@ -1,7 +1,7 @@
 /**
  * The gateway's own dashboard in a real browser (headless Debian chromium through playwright-core): log in
  * with the API token through the login form, see a source and the last reading of a sensor it read, start and
- * stop an edge rule job from /jobs, and see /status; a wrong token is refused on the form. FERRY_SCREENSHOTS=1
+ * stop an edge rule job from /jobs, and see /status with its readiness and event-loop charts; a wrong token is refused on the form. FERRY_SCREENSHOTS=1
  * writes docs/screenshots/gateway-*.png.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -103,6 +103,12 @@ describe.skipIf(skip !== undefined)(skip === undefined ? "the gateway's dashboar
     expect(await p.getByTestId('status-gateway').textContent()).toContain('gw-b');
     expect(await p.getByTestId('status-healthz').textContent()).toBe('alive');
     await p.getByTestId('status-check-store').waitFor();
+    // The charts: uPlot's canvases, fed from the gateway's GET /api/v1/health/history.
+    for (const id of ['status-ready-chart', 'status-eventloop-chart']) {
+      await p.getByTestId(id).locator('canvas').first().waitFor();
+      await until(async () => Number((await p.getByTestId(id).getAttribute('data-points')) ?? 0) >= 1, `${id} to have points`);
+    }
+    expect(await p.getByTestId('status-error').isHidden()).toBe(true);
     await screenshot(p, 'gateway-status');
     await p.context().close();
   });

@@ -167,6 +167,8 @@ describe('gateway dashboard', () => {
     const rows = async (): Promise<Row[]> => ((await (await fetch(`${api}/api/sources`, { headers: { cookie } })).json()) as { sources: Row[] }).sources;
     await until(async () => (await rows())[0]!.up, 'the source to come up after its restarts', 20_000);
     await until(async () => (await rows())[1]!.restarts >= 1, 'the dead source restarted', 20_000);
+    // The source reports itself up before the supervisor's next sweep ends its failure.
+    await until(async () => (await rows())[0]!.failing === undefined, 'the supervisor to see the source back', 20_000);
     const [row, down] = await rows();
     expect(row).toMatchObject({ name: 'serial:/dev/ttyFLAKY#pms5003', kind: 'serial', up: true, restarts: 2, counters: { frames: 7 } });
     expect(row!.failing).toBeUndefined();

@@ -1,9 +1,10 @@
 /**
  * The gateway's operations on a real broker (aedes): /readyz follows the uplink away and back, reasons only
  * with the API token; a source that goes down and a failed edge rule job are restarted by the supervisor,
- * with incidents kept in health.db across a restart.
+ * with incidents kept in health.db across a restart; the health history in its private file, served with the
+ * token only; an event-loop stall recorded as an incident and a supervisor event, and its end.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,7 +41,7 @@ class CrashingSource implements Source {
   }
 }
 
-async function gateway(o: { dataDir?: string; token?: boolean } = {}) {
+async function gateway(o: { dataDir?: string; token?: boolean; quietMs?: number } = {}) {
   const broker = await aedesBroker();
   cleanups.push(() => broker.stop());
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'ferry-gw-ops-'));
@@ -52,7 +53,13 @@ async function gateway(o: { dataDir?: string; token?: boolean } = {}) {
   });
   const src = new CrashingSource();
   const events: SupervisorEvent[] = [];
-  const d = new GatewayDaemon(cfg, { sources: [src], log: () => undefined, checkPeriodMs: 50, notify: (e) => events.push(e) });
+  const d = new GatewayDaemon(cfg, {
+    sources: [src],
+    log: () => undefined,
+    checkPeriodMs: 50,
+    notify: (e) => events.push(e),
+    ...(o.quietMs !== undefined && { eventLoop: { quietMs: o.quietMs } }),
+  });
   const api = await d.start();
   cleanups.push(() => d.stop());
   await until(() => d.uplink.connected, 'uplink');
@@ -106,5 +113,62 @@ describe('gateway operations', () => {
     src.crashed = true;
     await until(() => events.length > 0, 'an escalation', 20_000);
     expect(events[0]).toMatchObject({ kind: 'component.failing', source: 'source:serial:/dev/ttyUSB0', priority: 'high' });
+  });
+
+  it('records readiness, components and the event-loop delay in health-history.db (0600), served with the token only', async () => {
+    const { d, api, dataDir } = await gateway({ token: true });
+    const get = async (q: string, token: string | null = TOKEN) => {
+      const r = await fetch(`${api}/api/v1/health/history${q}`, token === null ? {} : { headers: { authorization: `Bearer ${token}` } });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    const series = async () => (await get('')).body['series'] as string[];
+    await until(async () => (await series()).includes('component.mqtt.up'), 'the first samples');
+    expect(await series()).toEqual(expect.arrayContaining(['readyz', 'eventloop.delay_ms', 'component.mqtt.up', 'component.source:serial:/dev/ttyUSB0.up']));
+    expect(statSync(join(dataDir, 'health-history.db')).mode & 0o777).toBe(0o600);
+    const now = Date.now();
+    const ready = await get(`?series=readyz&from=${now - 60_000}&to=${now + 1000}&points=61`);
+    expect(ready.status).toBe(200);
+    const points = ready.body['points'] as [number, number | null][];
+    expect([ready.body['series'], ready.body['step'], points.length]).toEqual(['readyz', 1000, 61]);
+    expect(points.some(([, v]) => v === 1)).toBe(true);
+    expect(await get('?series=readyz&points=0')).toMatchObject({ status: 400, body: { code: 'FERRY_OPS_BAD_QUERY', path: 'points' } });
+    expect(await get('?series=nothing.here')).toMatchObject({ status: 404, body: { code: 'FERRY_OPS_NO_SERIES' } });
+    expect((await get('', null)).status).toBe(401);
+    expect((await get('', 'wrong-token-0123456789abcdef-xyz')).status).toBe(401);
+    // A restart reopens the same file: what was recorded before is answered again, point for point.
+    const pinned = `?series=readyz&from=${now - 60_000}&to=${now}&points=60`;
+    const before = (await get(pinned)).body;
+    expect((before['points'] as [number, number | null][]).some(([, v]) => v !== null)).toBe(true);
+    await d.stop();
+    cleanups.length = 1; // the broker stays
+    const again = await gateway({ dataDir, token: true });
+    const after = await fetch(`${again.api}/api/v1/health/history${pinned}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(await after.json()).toEqual(before);
+  });
+
+  it('records an event-loop stall of 2 s or more as an incident and a supervisor event, and its end once the loop runs quietly', async () => {
+    const { d, api, events } = await gateway({ quietMs: 500 });
+    await until(
+      async () => ((await (await fetch(`${api}/api/v1/health/history`)).json()) as { series: string[] }).series.includes('eventloop.delay_ms'),
+      'sampling',
+    );
+    const t0 = Date.now();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2500); // the whole thread blocks, as a stalled gateway does
+    await until(() => events.some((e) => e.source === 'eventloop' && e.kind === 'component.recovered'), 'the stall over');
+    const loop = events.filter((e) => e.source === 'eventloop');
+    expect(loop.map((e) => [e.kind, e.priority])).toEqual([
+      ['component.failing', 'high'],
+      ['component.recovered', 'normal'],
+    ]);
+    expect(loop[0]!.data['delayMs']).toBeGreaterThanOrEqual(2000);
+    const incidents = d.ops.incidents.list(20).filter((i) => i.component === 'eventloop');
+    expect(incidents.map((i) => i.kind)).toEqual(['recovered', 'failed']);
+    expect(incidents[1]!.message).toMatch(/stalled for \d{4,} ms/);
+    // The stall is in the history too: the longest delay of its check period.
+    const now = Date.now();
+    const h = (await (await fetch(`${api}/api/v1/health/history?series=eventloop.delay_ms&from=${t0 - 1000}&to=${now + 1}&points=5000`)).json()) as {
+      points: [number, number | null][];
+    };
+    expect(Math.max(...h.points.map(([, v]) => v ?? 0))).toBeGreaterThanOrEqual(2000);
   });
 });

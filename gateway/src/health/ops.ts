@@ -3,14 +3,25 @@
  * outbox reachable, start-up finished, no component failing), a supervisor restarting a failed edge rule job,
  * a source that went down (a BLE scanner, a serial port) and the MQTT link, with incidents kept in
  * `<data_dir>/health.db`, latency histograms, and `GET /api/health` (reachable by the cloud over the control
- * channel).
+ * channel). Like the cloud it keeps a health history in `<data_dir>/health-history.db` (readiness, each
+ * component up or down, the event loop's delay; `GET /api/v1/health/history`) and records an event-loop stall
+ * as an incident and a supervisor event of `eventloop` (@ferry/rules-host HealthRecorder).
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import { type Clock, SqliteIncidentStore, Supervisor, type SupervisorEvent, systemClock } from '@ferry/base';
-import { probeRoutes, type ReadyCheck, ruleJobComponents, type RulesHost } from '@ferry/rules-host';
+import {
+  HealthRecorder,
+  historyAnswer,
+  type HistoryOptions,
+  probeRoutes,
+  type ReadyCheck,
+  type RecorderOptions,
+  ruleJobComponents,
+  type RulesHost,
+} from '@ferry/rules-host';
 import type { MqttClient } from 'mqtt';
 import type { Source, SourceSink } from '../sources/types.ts';
 
@@ -30,7 +41,14 @@ export interface GatewayOpsParts {
   readonly notify?: ((e: SupervisorEvent) => void) | undefined;
   readonly checkPeriodMs?: number;
   readonly clock?: Clock;
+  /** The health history's retention and series cap (default: the cloud's). */
+  readonly history?: HistoryOptions | undefined;
+  /** Event-loop stalls: a delay of `stallMs` or more (default 2000) is one, over after `quietMs` (default 10 000) without. */
+  readonly eventLoop?: RecorderOptions['eventLoop'];
 }
+
+/** The health history's file in the data directory. */
+export const HISTORY_FILE = 'health-history.db';
 
 /** Seconds, from a fraction of a millisecond to 10 s. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -43,6 +61,8 @@ export class GatewayOps {
   readonly ruleEvaluation: Histogram;
   /** For the commands work: observe each command's round trip, by outcome. */
   readonly commandRoundTrip: Histogram<'outcome'>;
+  /** The health history and the event-loop watch. */
+  readonly recorder: HealthRecorder;
   readonly #p: GatewayOpsParts;
   readonly #db: Database.Database;
   #started = false;
@@ -52,15 +72,12 @@ export class GatewayOps {
     this.#db = new Database(join(p.dataDir, 'health.db'));
     this.#db.pragma('journal_mode = WAL');
     this.incidents = new SqliteIncidentStore(this.#db);
-    this.supervisor = new Supervisor({
-      clock: p.clock ?? systemClock,
-      incidents: this.incidents,
-      periodMs: p.checkPeriodMs ?? 1000,
-      onEvent: (e) => {
-        p.log(`${e.kind}: ${e.source}`);
-        p.notify?.(e);
-      },
-    });
+    const clock = p.clock ?? systemClock;
+    const onEvent = (e: SupervisorEvent): void => {
+      p.log(`${e.kind}: ${e.source}`);
+      p.notify?.(e);
+    };
+    this.supervisor = new Supervisor({ clock, incidents: this.incidents, periodMs: p.checkPeriodMs ?? 1000, onEvent });
     this.supervisor.add(() => ruleJobComponents(p.rules));
     this.supervisor.add(() => p.sources.map((s) => sourceComponent(s, p.sink)));
     this.supervisor.add({
@@ -69,6 +86,17 @@ export class GatewayOps {
       // mqtt.js reconnects by itself every second (forcing it would cut a connection being made): the
       // supervisor records the outage and escalates when it lasts.
       restart: () => undefined,
+    });
+    this.recorder = new HealthRecorder({
+      historyPath: join(p.dataDir, HISTORY_FILE),
+      history: p.history,
+      eventLoop: p.eventLoop,
+      periodMs: p.checkPeriodMs ?? 1000,
+      now: () => clock.now(),
+      ready: () => this.ready(),
+      incidents: this.incidents,
+      emit: onEvent,
+      log: p.log,
     });
     const r = p.registry;
     this.store = new Histogram({
@@ -114,6 +142,8 @@ export class GatewayOps {
   routes(app: FastifyInstance): void {
     probeRoutes(app, { ready: () => this.ready(), detailed: this.#p.detailed });
     app.get('/api/health', async () => ({ ...(await this.ready()), components: this.supervisor.status(), incidents: this.incidents.list(20) }));
+    // The cloud's route and answer (docs/operations.md, "Health history"), behind the API token like every /api route.
+    app.get('/api/v1/health/history', async (req) => historyAnswer(this.recorder.history, req.query, Date.now(), 'gateway'));
   }
 
   async ready(): Promise<{ ready: boolean; checks: ReadyCheck[] }> {
@@ -129,9 +159,11 @@ export class GatewayOps {
   start(): void {
     this.#started = true;
     this.supervisor.start();
+    this.recorder.start();
   }
 
   async stop(): Promise<void> {
+    await this.recorder.stop();
     await this.supervisor.stop();
     this.#db.close();
   }

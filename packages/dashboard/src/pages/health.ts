@@ -5,8 +5,8 @@
  * charts get the points newer than their last one. Every route here needs a global viewer.
  */
 import type { Page, PageContext } from '../page.ts';
-import { timeChart } from '../widgets/chart.ts';
 import { badge, el, when } from '../widgets/dom.ts';
+import { historyChart } from './history-chart.ts';
 import { checkItems, errorLine, poll } from './ops-common.ts';
 
 interface Check {
@@ -49,14 +49,7 @@ interface Summary {
   readonly devices: { readonly online: number; readonly offline: number };
   readonly probe: Probe;
 }
-/** GET /api/v1/health/history?series=... */
-export interface History {
-  readonly series: string;
-  readonly step: number;
-  readonly points: [number, number | null][];
-}
-
-/** How far back the charts reach, selectable; the server downsamples to at most `POINTS` points. */
+/** How far back the charts reach, selectable; the server downsamples each. */
 export const RANGES: Readonly<Record<string, number>> = {
   '15 min': 15 * 60_000,
   '1 h': 3600_000,
@@ -64,17 +57,11 @@ export const RANGES: Readonly<Record<string, number>> = {
   '24 h': 24 * 3600_000,
   '7 d': 7 * 24 * 3600_000,
 };
-const POINTS = 500;
-/** Points a chart keeps while it appends (the oldest drop off). */
-const MAX_POINTS = 5000;
 const REFRESH_MS = 5000;
 const CHARTS = [
   { series: 'probe.latency_ms', title: 'Latency probe, end to end (ms)', testId: 'probe-chart' },
   { series: 'eventloop.delay_ms', title: 'Event-loop delay (ms)', testId: 'eventloop-chart' },
 ] as const;
-
-/** The points of `h` strictly after `afterMs` (a refresh asks from the last point on, which it already has). */
-export const newPoints = (h: History, afterMs: number): [number, number | null][] => h.points.filter(([t]) => t > afterMs);
 
 const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${v.toFixed(2)} ms`);
 
@@ -115,15 +102,7 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
     incidents,
   );
 
-  const plotted = CHARTS.map((c) => {
-    const box = el('div');
-    box.dataset['testid'] = c.testId;
-    charts.append(box);
-    const chart = timeChart(box, { title: c.title, series: [c.series], maxPoints: MAX_POINTS });
-    const note = el('p', 'muted');
-    box.append(note);
-    return { ...c, box, note, chart, lastMs: 0, count: 0, step: 0 };
-  });
+  const plotted = CHARTS.map((c) => historyChart(charts, ctx, c));
 
   const drawSummary = (s: Summary): void => {
     ready.replaceChildren(badge(s.ready ? 'ready' : 'not ready', s.ready ? 'ok' : 'bad'), ` devices ${s.devices.online} online, ${s.devices.offline} offline`);
@@ -154,45 +133,12 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
     );
   };
 
-  /** Loads a chart's whole range (`full`), or only what is newer than its last point. */
-  const loadChart = async (p: (typeof plotted)[number], full: boolean): Promise<void> => {
-    const to = Date.now();
-    const whole = full || p.lastMs === 0;
-    const from = whole ? to - rangeMs : p.lastMs;
-    // An update keeps the whole range's step, so the appended points are means over buckets of the same width.
-    const n = whole || p.step <= 0 ? POINTS : Math.min(POINTS, Math.max(1, Math.ceil((to - from) / p.step)));
-    const q = new URLSearchParams({ series: p.series, from: String(from), to: String(to), points: String(n) });
-    const h = await ctx.api<History>(`/api/v1/health/history?${q}`);
-    if (whole) {
-      p.step = h.step;
-      p.chart.setData(
-        h.points.map(([t]) => t),
-        [h.points.map(([, v]) => v)],
-      );
-      p.count = h.points.length;
-    } else {
-      const fresh = newPoints(h, p.lastMs);
-      for (const [t, v] of fresh) p.chart.append(t, [v]);
-      p.count = Math.min(MAX_POINTS, p.count + fresh.length);
-    }
-    p.lastMs = h.points.at(-1)?.[0] ?? p.lastMs;
-    p.note.textContent = p.count === 0 ? `No ${p.series} points yet.` : '';
-    // The points drawn now: what a test (or a curious operator) can read off the page.
-    p.box.dataset['points'] = String(p.count);
-  };
-
   const refresh = async (full: boolean): Promise<void> => {
     const [s, inc] = await Promise.all([ctx.api<Summary>('/api/v1/health'), ctx.api<Incident[]>('/api/v1/health/incidents?limit=100')]);
     drawSummary(s);
     drawIncidents(inc);
     error.clear();
-    await Promise.all(
-      plotted.map((p) =>
-        loadChart(p, full).catch((e: unknown) => {
-          p.note.textContent = `No history for ${p.series}: ${e instanceof Error ? e.message : String(e)}`;
-        }),
-      ),
-    );
+    await Promise.all(plotted.map((p) => p.load(rangeMs, full).catch(p.fail)));
   };
 
   range.addEventListener('change', () => {
@@ -211,7 +157,7 @@ function render(root: HTMLElement, ctx: PageContext): () => void {
   );
   return () => {
     stop();
-    for (const p of plotted) p.chart.destroy();
+    for (const p of plotted) p.destroy();
   };
 }
 

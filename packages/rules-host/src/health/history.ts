@@ -1,11 +1,11 @@
 /**
- * @module The health history store (docs/operations.md, "Health history"): every check period the cloud
- * records its readiness, each supervised component's up/down, the event loop's delay, and each latency-probe
- * sample, in its own SQLite file. Three tiers, each with its retention: raw samples (24 h), 1-minute means
+ * @module The health history store (docs/operations.md, "Health history"), the cloud's and the gateway's:
+ * every check period the service records its readiness, each supervised component's up/down, the event
+ * loop's delay, and (the cloud) each latency-probe sample, in its own SQLite file. Three tiers, each with its retention: raw samples (24 h), 1-minute means
  * (7 days), 1-hour means (90 days); the rollups are kept as sum and count, updated with each sample, so a
  * mean over any bucket of a tier is exact. Pruned every few minutes, with the freed pages given back to the
  * file system (incremental auto-vacuum), and at most `maxSeries` series, so the file stays bounded: its
- * size depends on the series and the check period, not on how long the cloud runs.
+ * size depends on the series and the check period, not on how long the service runs.
  */
 import { chmodSync } from 'node:fs';
 import Database from 'better-sqlite3';

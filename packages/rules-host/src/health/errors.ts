@@ -1,6 +1,7 @@
 /**
- * @module The operations catalog (7800-7899): the health, liveness, incident and probe routes of the cloud
- * (docs/operations.md). docs/errors.md lists every catalog.
+ * @module The operations catalog (7800-7899): the health, liveness, incident and probe routes of the cloud,
+ * and the gateway's health history route (docs/operations.md). Here, beside the health history both share, so
+ * both answer the same codes. docs/errors.md lists every catalog.
  */
 import { defineErrors } from '@ferry/base';
 
@@ -24,7 +25,7 @@ const OPS = defineErrors(
       doc: 'GET /api/v1/health/history: no series of that name is recorded (GET /api/v1/health/history without series lists them)',
     },
   },
-  { package: '@ferry/cloud', errorName: 'OpsError' },
+  { package: '@ferry/rules-host', errorName: 'OpsError' },
 );
 
 export const OPS_ERRORS = OPS.codes;
