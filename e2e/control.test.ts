@@ -122,6 +122,14 @@ describe('control channel: cloud + gateway daemon (embedded broker)', () => {
     expect(byCode).toMatchObject({ FERRY_MSG_BAD_SIGNATURE: 2, FERRY_CTL_DIRECTION: 1 });
   });
 
+  it("passes a request's query string on to the gateway", async () => {
+    const { httpUrl } = await system();
+    const listed = await getAs(`${httpUrl}/api/gateways/gw-ctl/api/v1/health/history`);
+    expect([listed.status, Array.isArray(((await listed.json()) as { series: unknown }).series)]).toEqual([200, true]);
+    const bad = await getAs(`${httpUrl}/api/gateways/gw-ctl/api/v1/health/history?points=0`);
+    expect([bad.status, ((await bad.json()) as { code: string }).code]).toEqual([400, 'FERRY_OPS_BAD_QUERY']);
+  });
+
   it('refuses a request replayed after the daemon restarts', async () => {
     const { httpUrl, gateway, startGateway, logs, anon } = await system();
     const captured: Buffer[] = [];

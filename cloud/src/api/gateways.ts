@@ -57,7 +57,10 @@ export function gatewayRoutes(app: FastifyInstance, request: GatewayRequest, dev
       // Only a gateway has a control channel; a board's id is "no such gateway", before anything is signed.
       if (devices.info(gw)?.kind !== 'gateway') throw new DeviceError('FERRY_DEVICE_NOT_FOUND', `no gateway ${gw}`);
       try {
-        const r = await request(gw, req.method as 'GET' | 'POST', `/${rest}`, req.body);
+        // The query string goes along: the gateway's routes read theirs (GET /api/v1/health/history?series=...).
+        const q = req.raw.url?.indexOf('?') ?? -1;
+        const query = q < 0 ? '' : (req.raw.url ?? '').slice(q);
+        const r = await request(gw, req.method as 'GET' | 'POST', `/${rest}${query}`, req.body);
         return await reply.code(r.status).send(r.body);
       } catch (e) {
         const error = e instanceof ControlError ? e : new ControlError('FERRY_CTL_TIMEOUT', (e as Error).message, { cause: e });
