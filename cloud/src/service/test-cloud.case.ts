@@ -1,0 +1,58 @@
+/**
+ * @module An embedded cloud for tests: the options most tests start a `CloudService` with, and a start that
+ * hands back its URLs and a stop. Test support (a `*.case.ts` file): tests of the cloud, the CLI, e2e and the
+ * hardware tier import it by relative path; `@ferry/test-kit` cannot, since the cloud depends on the kit.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { type CloudOptions, CloudService } from './service.ts';
+
+/** Any `CloudOptions` to set or override, and `name`, which names the temporary data dir (`ferry-<name>-…`). */
+export type TestCloudOptions = Partial<CloudOptions> & { readonly name?: string };
+
+export interface TestCloud {
+  readonly svc: CloudService;
+  readonly mqttUrl: string;
+  readonly httpUrl: string;
+  readonly dataDir: string;
+  /** Stops the cloud; a second call does nothing, so a test may stop it early and still leave it to a cleanup. */
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * A test cloud's options: the test admin credential (`ADMIN_TOKEN` of @ferry/test-kit/http), a fresh
+ * temporary data dir, ports the system picks on loopback, a silent log; then `o` over them. The function
+ * runner stays the service's default (the worker-thread pool) unless `o` names one: `'in-process'` is quicker
+ * but cannot stop a runaway function, so each test says whether it wants it.
+ */
+export function testCloudOptions(o: TestCloudOptions = {}): CloudOptions {
+  const { name = 'cloud', ...rest } = o;
+  return {
+    adminToken: ADMIN_TOKEN,
+    dataDir: rest.dataDir ?? mkdtempSync(join(tmpdir(), `ferry-${name}-`)),
+    mqttPort: 0,
+    httpPort: 0,
+    log: () => undefined,
+    ...rest,
+  };
+}
+
+/** Makes and starts a cloud on `testCloudOptions(o)`; a cloud that fails to start is stopped before the error is thrown. */
+export async function startTestCloud(o: TestCloudOptions = {}): Promise<TestCloud> {
+  const opts = testCloudOptions(o);
+  const svc = new CloudService(opts);
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= svc.stop();
+    return stopped;
+  };
+  try {
+    const urls = await svc.start();
+    return { svc, ...urls, dataDir: opts.dataDir, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
