@@ -56,3 +56,8 @@ export async function startTestCloud(o: TestCloudOptions = {}): Promise<TestClou
     throw e;
   }
 }
+
+/** Adds devices to the cloud's registry in `namespace`, each with its owner (none: unowned); their keys (hex) by id. */
+export function addDevices(svc: CloudService, devices: readonly (readonly [id: string, owner?: string])[], namespace = 'home'): Map<string, string> {
+  return new Map(devices.map(([id, owner]) => [id, svc.devices.add(id, namespace, Date.now(), owner).key]));
+}
