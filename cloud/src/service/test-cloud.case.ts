@@ -1,7 +1,8 @@
 /**
  * @module An embedded cloud for tests: the options most tests start a `CloudService` with, and a start that
- * hands back its URLs and a stop. Test support (a `*.case.ts` file): tests of the cloud, the CLI, e2e and the
- * hardware tier import it by relative path; `@ferry/test-kit` cannot, since the cloud depends on the kit.
+ * hands back its URLs and a stop. Test support (a `*.case.ts` file): tests of the cloud, the CLI and e2e import
+ * it by relative path. It sits beside the service rather than in `@ferry/test-kit`, so the cloud's own tests
+ * do not reach their service back through the kit and the cloud package's exports.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,7 +53,7 @@ export async function startTestCloud(o: TestCloudOptions = {}): Promise<TestClou
     const urls = await svc.start();
     return { svc, ...urls, dataDir: opts.dataDir, stop };
   } catch (e) {
-    await stop();
+    await stop().catch(() => undefined); // the start's error is the one to report
     throw e;
   }
 }
