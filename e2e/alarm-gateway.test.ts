@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../cloud/src/service/test-cloud.case.ts';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
 import { ScriptedSource } from '@ferry/test-kit/sources';
@@ -21,15 +21,8 @@ afterEach(async () => {
 
 describe('an alarm rule on a gateway, made through the cloud', () => {
   it("installs on the owner's gateway; its raise and clear open and close the owner's alarm in the cloud", async () => {
-    const cloud = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-alarm-gwc-')),
-      mqttPort: 0,
-      httpPort: 0,
-      log: () => undefined,
-    });
-    const { mqttUrl, httpUrl: api } = await cloud.start();
-    cleanups.push(() => cloud.stop());
+    const { svc: cloud, mqttUrl, httpUrl: api, stop } = await startTestCloud({ name: 'alarm-gwc' });
+    cleanups.push(stop);
     const priv = (await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'alice' })).body as { privateToken: string };
     const op = ((await call(api, 'POST', '/api/tokens', priv.privateToken, { role: 'operator' })).body as { token: string }).token;
     const { key } = cloud.devices.add('gw-9', 'default', Date.now(), 'alice', { kind: 'gateway' });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudService } from '@ferry/cloud';
+import { testCloudOptions } from '../cloud/src/service/test-cloud.case.ts';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import type { AlarmTransition } from '@ferry/rules';
 import { freePort } from '@ferry/test-kit/ports';
@@ -24,9 +25,8 @@ const ALARM_TOPIC = 'ferry/alarms/default/cold-room';
 
 describe('an alarm rule on a gateway during a cloud outage', () => {
   it('raises on the gateway while the broker is down; raise and clear reach the cloud, signed, after it returns', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ferry-alarm-cloud-'));
     const mqttPort = await freePort();
-    const cloudOpts = { dataDir, mqttPort, httpPort: 0, log: () => undefined } as const;
+    const cloudOpts = testCloudOptions({ name: 'alarm-cloud', mqttPort });
     const first = new CloudService(cloudOpts);
     await first.start();
     const { key } = first.devices.add('gw-al', 'default', Date.now(), undefined, { kind: 'gateway' });

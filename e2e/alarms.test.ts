@@ -15,16 +15,13 @@ import { hmacKey } from '@ferry/message/node';
 import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
 import { deviceLogin } from '@ferry/test-kit/mqtt-login';
 import { httpSink, type HttpSink, until } from '../cloud/src/notify/test-sinks.case.ts';
-import { CloudService, type CloudOptions } from '../cloud/src/service/service.ts';
+import type { CloudService } from '../cloud/src/service/service.ts';
+import { startTestCloud, type TestCloudOptions } from '../cloud/src/service/test-cloud.case.ts';
 
 const IAT = 1_767_225_600;
 const dataDir = mkdtempSync(join(tmpdir(), 'ferry-alarms-e2e-'));
-const options = (): CloudOptions => ({
-  adminToken: ADMIN_TOKEN,
+const options = (): TestCloudOptions => ({
   dataDir,
-  mqttPort: 0,
-  httpPort: 0,
-  log: () => undefined,
   functionRunner: 'in-process',
   health: { checkPeriodMs: 100 },
   notify: { allowPrivateAddresses: true, retry: { maxAttempts: 3, initialMs: 20, maxMs: 50 }, tickMs: 20 },
@@ -63,8 +60,7 @@ async function alarms(): Promise<Body[]> {
 
 beforeAll(async () => {
   sink = await httpSink();
-  cloud = new CloudService(options());
-  ({ httpUrl: api, mqttUrl } = await cloud.start());
+  ({ svc: cloud, httpUrl: api, mqttUrl } = await startTestCloud(options()));
   const priv = body(await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'alice' }))['privateToken'] as string;
   operator = body(await call(api, 'POST', '/api/tokens', priv, { role: 'operator' }))['token'] as string;
   viewer = body(await call(api, 'POST', '/api/tokens', priv, { role: 'viewer' }))['token'] as string;
@@ -128,8 +124,7 @@ describe('alarms end to end', () => {
     await until(async () => (await alarms()).length === 2, 'the second alarm');
     await until(() => sink.received.length === 4, 'its notification');
     await cloud.stop();
-    cloud = new CloudService(options());
-    ({ httpUrl: api, mqttUrl } = await cloud.start());
+    ({ svc: cloud, httpUrl: api, mqttUrl } = await startTestCloud(options()));
     await new Promise((r) => setTimeout(r, 800)); // several sweeps and notifier rounds
     expect(sink.received.length).toBe(4);
     const after = await alarms();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudService } from '@ferry/cloud';
+import { testCloudOptions } from '../cloud/src/service/test-cloud.case.ts';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { freePort } from '@ferry/test-kit/ports';
 import { ScriptedSource } from '@ferry/test-kit/sources';
@@ -27,10 +28,9 @@ const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 
 describe('store-and-forward backlog against the per-device rate', () => {
   it('10,000 readings buffered during an outage are all stored once after it, though drained past the rate', async () => {
     const N = 10_000;
-    const dataDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-cloud-'));
     const mqttPort = await freePort();
     // The cloud's limit is far below the gateway's unpaced drain: most of the backlog meets it.
-    const cloudOpts = { dataDir, mqttPort, httpPort: 0, log: () => undefined, deviceRate: { perSecond: 2500, burst: 250 } } as const;
+    const cloudOpts = testCloudOptions({ name: 'e2e-cloud', mqttPort, deviceRate: { perSecond: 2500, burst: 250 } });
     const first = new CloudService(cloudOpts);
     await first.start();
     const { key } = first.devices.add('gw-backlog', 'default', Date.now(), undefined, { kind: 'gateway' });

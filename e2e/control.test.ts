@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../cloud/src/service/test-cloud.case.ts';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { decode, encode, type HmacKey } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { ScriptedSource } from '@ferry/test-kit/sources';
-import { ADMIN_TOKEN, bearer, getAs } from '@ferry/test-kit/http';
+import { bearer, getAs } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -32,15 +32,8 @@ const post = (url: string, body: unknown) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer() }, body: JSON.stringify(body) });
 
 async function system() {
-  const cloud = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-e2e-ctl-cloud-')),
-    mqttPort: 0,
-    httpPort: 0,
-    log: () => undefined,
-  });
-  const { mqttUrl, httpUrl } = await cloud.start();
-  cleanups.push(() => cloud.stop());
+  const { svc: cloud, mqttUrl, httpUrl, stop } = await startTestCloud({ name: 'e2e-ctl-cloud' });
+  cleanups.push(stop);
   const { key } = (await (await post(`${httpUrl}/api/gateways`, { id: 'gw-ctl' })).json()) as { key: string };
   const cfg = parseConfig({
     gateway: { id: 'gw-ctl', key, data_dir: mkdtempSync(join(tmpdir(), 'ferry-e2e-ctl-gw-')) },

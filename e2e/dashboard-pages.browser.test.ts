@@ -10,7 +10,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import type { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../cloud/src/service/test-cloud.case.ts';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { browserSkip, context, launch, login, screenshot, type Browser, type Page } from '@ferry/test-kit/browser';
 import { CommandDevice } from '@ferry/test-kit/command-device';
@@ -45,15 +46,8 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'dashboard pages in chr
   const read = (t: number) => source.sink!.reading({ device: 'A4:C1:38:00:00:01', kind: 'bthome', atMs: Date.now(), values: { temperature: t } });
 
   beforeAll(async () => {
-    cloud = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-dash-pages-')),
-      mqttPort: 0,
-      httpPort: 0,
-      functionRunner: 'in-process',
-      log: () => undefined,
-    });
-    const urls = await cloud.start();
+    const urls = await startTestCloud({ name: 'dash-pages', functionRunner: 'in-process' });
+    cloud = urls.svc;
     base = urls.httpUrl;
     const { key } = bodyOf<{ key: string }>(await call(base, 'POST', '/api/gateways', ADMIN_TOKEN, { id: 'gw-1' }), 'gateway');
     const cfg = parseConfig({

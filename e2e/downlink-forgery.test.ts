@@ -6,19 +6,17 @@
  * thermostat acts on the cloud's data only, and counts what it refused.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import type { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../cloud/src/service/test-cloud.case.ts';
 import { noDelay } from '@ferry/mqtt-rest';
 import { EmulatedBoard, goOnline, MIN_TEMPERATURE_WASM, NamespaceMinimum, THERMOSTAT_WASM } from '@ferry/firmware';
 import { decode, signDownlink } from '@ferry/message';
 import { downlinkKey, hmacKey } from '@ferry/message/node';
 import { compile, type CompiledModule } from '@ferry/wasm-host';
 import { generatePrivateToken, mintPublicToken } from '../cloud/src/functions/index.ts';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 
 const MODULE = new Uint8Array(readFileSync(MIN_TEMPERATURE_WASM));
@@ -43,19 +41,11 @@ beforeAll(async () => {
 });
 
 async function startCloud() {
-  const svc = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-downlink-')),
-    mqttPort: 0,
-    httpPort: 0,
-    functionRunner: 'in-process',
-    log: () => undefined,
-  });
-  const urls = await svc.start();
-  cleanups.push(() => svc.stop());
-  unwrap(svc.functions.register(PRIV));
-  unwrap(svc.functions.setWhitelisted(PRIV, 'flat', HASH, true));
-  return { svc, ...urls };
+  const c = await startTestCloud({ name: 'downlink', functionRunner: 'in-process' });
+  cleanups.push(c.stop);
+  unwrap(c.svc.functions.register(PRIV));
+  unwrap(c.svc.functions.setWhitelisted(PRIV, 'flat', HASH, true));
+  return c;
 }
 
 async function client(url: string, login: mqtt.IClientOptions): Promise<MqttClient> {

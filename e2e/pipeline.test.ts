@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../cloud/src/service/test-cloud.case.ts';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { mosquittoAvailable, mosquittoBroker } from '@ferry/test-kit/brokers';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { ScriptedSource } from '@ferry/test-kit/sources';
-import { ADMIN_TOKEN, bearer, getAs } from '@ferry/test-kit/http';
+import { bearer, getAs } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -40,16 +40,9 @@ async function system(mode: Mode) {
     cleanups.push(() => b.stop());
     external = b.url;
   }
-  const cloud = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-e2e-cloud-')),
-    mqttPort: 0,
-    httpPort: 0,
-    log: () => undefined,
-    ...(external !== undefined && { mqttUrl: external, shared: true }),
-  });
-  const { mqttUrl, httpUrl } = await cloud.start();
-  cleanups.push(() => cloud.stop());
+  const c = await startTestCloud({ name: 'e2e-cloud', ...(external !== undefined && { mqttUrl: external, shared: true }) });
+  cleanups.push(c.stop);
+  const { svc: cloud, mqttUrl, httpUrl } = c;
   const { key } = (await json(await post(`${httpUrl}/api/devices`, { id: 'gw-e2e', kind: 'gateway' }))) as { key: string };
   const cfg = parseConfig({
     gateway: { id: 'gw-e2e', key, data_dir: mkdtempSync(join(tmpdir(), 'ferry-e2e-gw-')) },

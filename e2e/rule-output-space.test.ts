@@ -10,9 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../cloud/src/service/test-cloud.case.ts';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { ScriptedSource } from '@ferry/test-kit/sources';
 
@@ -30,15 +29,8 @@ const until = async (cond: () => boolean, what: string, ms = 15_000): Promise<vo
 
 describe('gateway rule outputs outside its MQTT space', () => {
   it('reach subscribers and cloud rules through the cloud, and never stall the readings behind them', async () => {
-    const cloud = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-ros-')),
-      mqttPort: 0,
-      httpPort: 0,
-      log: () => undefined,
-    });
-    const { mqttUrl } = await cloud.start();
-    cleanups.push(() => cloud.stop());
+    const { svc: cloud, mqttUrl, stop } = await startTestCloud({ name: 'ros' });
+    cleanups.push(stop);
     const { key } = cloud.devices.add('gw-ros', 'default', Date.now(), undefined, { kind: 'gateway' });
     const watcher = await mqtt.connectAsync(mqttUrl, workerLogin(cloud.mqttCredential));
     cleanups.push(() => watcher.endAsync(true));

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../cloud/src/service/test-cloud.case.ts';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
 import { freePort } from '@ferry/test-kit/ports';
@@ -20,16 +20,8 @@ afterEach(async () => {
 });
 
 async function system(o: { httpPort?: number; publicUrl?: string } = {}) {
-  const cloud = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-e2e-ret-')),
-    mqttPort: 0,
-    httpPort: o.httpPort ?? 0,
-    ...(o.publicUrl !== undefined && { publicUrl: o.publicUrl }),
-    log: () => undefined,
-  });
-  const { mqttUrl, httpUrl } = await cloud.start();
-  cleanups.push(() => cloud.stop());
+  const { svc: cloud, mqttUrl, httpUrl, stop } = await startTestCloud({ name: 'e2e-ret', ...o });
+  cleanups.push(stop);
   const { key } = (await call(httpUrl, 'POST', '/api/gateways', ADMIN_TOKEN, { id: 'gw-r' })).body as { key: string };
   const cfg = parseConfig({
     gateway: { id: 'gw-r', key, data_dir: mkdtempSync(join(tmpdir(), 'ferry-e2e-ret-gw-')) },

@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../cloud/src/service/test-cloud.case.ts';
 import { MemoryStore, type StreamValue } from '@ferry/compose';
 import { ComposeHost, GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { verify } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { ScriptedSource } from '@ferry/test-kit/sources';
-import { ADMIN_TOKEN, bearer } from '@ferry/test-kit/http';
+import { bearer } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { SoMover } from '../cloud/src/compose/move.ts';
 import { COMPOSITES, OBJECTS, OWNER, reference, update } from './so-topology.ts';
@@ -37,15 +37,8 @@ const until = async (cond: () => boolean, what: string, ms = 20_000): Promise<vo
 
 describe('composite streams move between cloud and gateway (real daemon, control channel, outbox)', () => {
   it('fed continuously and moved at random points, the outputs equal an unmoved run', async () => {
-    const cloud = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-so-move-')),
-      mqttPort: 0,
-      httpPort: 0,
-      log: () => undefined,
-    });
-    const { mqttUrl, httpUrl } = await cloud.start();
-    cleanups.push(() => cloud.stop());
+    const { svc: cloud, mqttUrl, httpUrl, stop } = await startTestCloud({ name: 'so-move' });
+    cleanups.push(stop);
     const res = await fetch(`${httpUrl}/api/gateways`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...bearer() },

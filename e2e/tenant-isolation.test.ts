@@ -9,13 +9,10 @@
  * its dynamic-security plugin (the cloud in scale-out mode keeping the plugin in step). Add a row whenever a
  * surface is added (docs/security.md, "Tenant isolation").
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService, type CloudOptions } from '@ferry/cloud';
+import type { CloudService } from '@ferry/cloud';
+import { startTestCloud, type TestCloudOptions } from '../cloud/src/service/test-cloud.case.ts';
 import { mosquittoDynsecAvailable, startMosquittoDynsec } from '@ferry/test-kit/brokers';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { SENSOR_SO } from '../cloud/src/compose/test-host.case.ts';
 import { aclMatrix, type MatrixSystem, type SoMatrix } from '../cloud/src/mqtt-auth/acl-matrix.case.ts';
@@ -25,11 +22,8 @@ import { DASH_HTTP_ROWS } from './isolation/dash-rows.ts';
 import { DASH_LIST_ROWS } from './isolation/dash-list-rows.ts';
 import { ALARM_HTTP_ROWS, seedAlarms } from './isolation/alarm-rows.ts';
 
-const base = (): CloudOptions => ({
-  adminToken: ADMIN_TOKEN,
-  dataDir: mkdtempSync(join(tmpdir(), 'ferry-isolation-')),
-  httpPort: 0,
-  log: () => undefined,
+const base = (): TestCloudOptions => ({
+  name: 'isolation',
   functionRunner: 'in-process',
   notify: { allowPrivateAddresses: true }, // the rows register loopback callbacks (none is delivered)
 });
@@ -52,8 +46,7 @@ function soMatrix(cloud: CloudService): SoMatrix {
 }
 
 async function embedded(): Promise<System> {
-  const cloud = new CloudService({ ...base(), mqttPort: 0 });
-  const { mqttUrl, httpUrl } = await cloud.start();
+  const { svc: cloud, mqttUrl, httpUrl } = await startTestCloud(base());
   return {
     url: mqttUrl,
     api: httpUrl,
@@ -68,8 +61,13 @@ async function embedded(): Promise<System> {
 async function mosquitto(): Promise<System> {
   const broker = await startMosquittoDynsec();
   const worker = { username: 'ferry-worker-iso', password: 'isolation-matrix-worker-secret' };
-  const cloud = new CloudService({ ...base(), mqttUrl: broker.url, mqttUsername: worker.username, mqttPassword: worker.password, mqttDynsec: broker.admin });
-  const { httpUrl } = await cloud.start();
+  const { svc: cloud, httpUrl } = await startTestCloud({
+    ...base(),
+    mqttUrl: broker.url,
+    mqttUsername: worker.username,
+    mqttPassword: worker.password,
+    mqttDynsec: broker.admin,
+  });
   return {
     url: broker.url,
     api: httpUrl,

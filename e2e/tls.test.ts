@@ -13,6 +13,7 @@ import { Aedes, type Client } from 'aedes';
 import mqtt from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CloudService, type CloudOptions } from '@ferry/cloud';
+import { startTestCloud } from '../cloud/src/service/test-cloud.case.ts';
 import { EmulatedBoard, goOnline } from '@ferry/firmware';
 import { GatewayDaemon, parseConfig } from '@ferry/gateway';
 import { pinnedFetch } from '@ferry/mqtt-rest';
@@ -47,19 +48,15 @@ beforeAll(async () => {
 
 async function tlsCloud(extra: Partial<CloudOptions> = {}) {
   const logs: string[] = [];
-  const svc = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-tls-')),
-    mqttPort: 0,
-    httpPort: 0,
+  const c = await startTestCloud({
+    name: 'tls',
     functionRunner: 'in-process',
     log: (m) => logs.push(m),
     tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert, requestClientCert: true },
     ...extra,
   });
-  const urls = await svc.start();
-  cleanups.push(() => svc.stop());
-  return { svc, logs, ...urls };
+  cleanups.push(c.stop);
+  return { ...c, logs };
 }
 
 /** Resolves 'connected' or the error message; one attempt, no reconnects. */

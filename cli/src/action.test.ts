@@ -2,11 +2,9 @@
  * `ferry action send` and `ferry action status` against a real cloud on loopback and a lightweight device
  * that verifies each command and answers with a signed ack.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import type { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../../cloud/src/service/test-cloud.case.ts';
 import { CommandDevice } from '@ferry/test-kit/command-device';
 import { memoryIo } from './io.ts';
 import { main } from './main.ts';
@@ -15,14 +13,8 @@ let svc: CloudService;
 let api = '';
 let dev: CommandDevice;
 beforeAll(async () => {
-  svc = new CloudService({
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-cli-action-')),
-    mqttPort: 0,
-    httpPort: 0,
-    log: () => undefined,
-    functionRunner: 'in-process',
-  });
-  const urls = await svc.start();
+  const urls = await startTestCloud({ name: 'cli-action', functionRunner: 'in-process' });
+  svc = urls.svc;
   api = urls.httpUrl;
   const key = svc.devices.add('th-cli', 'living', Date.now()).key;
   svc.devices.add('th-cli-2', 'attic', Date.now());

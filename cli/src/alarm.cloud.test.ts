@@ -2,26 +2,20 @@
  * `ferry alarm` and the alarms line of `ferry status` against a real CloudService on loopback whose latency
  * probe runs with a built-in alarm threshold of 0 ms, so the probe-latency alarm is raised by real samples.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import type { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../../cloud/src/service/test-cloud.case.ts';
 import { memoryIo } from './io.ts';
 import { main } from './main.ts';
 
 let svc: CloudService;
 let api = '';
 beforeAll(async () => {
-  svc = new CloudService({
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-cli-alarm-')),
-    mqttPort: 0,
-    httpPort: 0,
-    log: () => undefined,
+  ({ svc, httpUrl: api } = await startTestCloud({
+    name: 'cli-alarm',
     functionRunner: 'in-process',
     health: { checkPeriodMs: 100, probe: { periodMs: 100, alarmMs: 0 } },
-  });
-  api = (await svc.start()).httpUrl;
+  }));
   svc.devices.add('pump', 'home', Date.now());
 }, 60_000);
 afterAll(async () => {

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../../cloud/src/service/test-cloud.case.ts';
 import { signCommand } from '@ferry/test-kit/device-commands';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { freePort } from '@ferry/test-kit/ports';
@@ -42,9 +42,8 @@ function run(args: string[]): { proc: ChildProcess; lines: Record<string, unknow
 describe('ferry board run', () => {
   it('receives a signed command over MQTT as a real process, applies it and acks through the cloud ingest', async () => {
     const mqttPort = await freePort();
-    const cloud = new CloudService({ dataDir: mkdtempSync(join(tmpdir(), 'ferry-run-cloud-')), mqttPort, httpPort: 0, log: () => undefined });
-    await cloud.start();
-    cleanups.push(() => cloud.stop());
+    const { svc: cloud, stop } = await startTestCloud({ name: 'run-cloud', mqttPort });
+    cleanups.push(stop);
     const { key } = cloud.devices.add('th-run', 'home');
     const keyBytes = Uint8Array.from(Buffer.from(key, 'hex'));
     const url = `mqtt://127.0.0.1:${mqttPort}`;

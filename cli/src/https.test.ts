@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import type { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../../cloud/src/service/test-cloud.case.ts';
 import { labCertificates } from './certs.ts';
 import { memoryIo } from './io.ts';
 import { main } from './main.ts';
@@ -27,15 +28,7 @@ beforeAll(async () => {
   otherCa = join(dir, 'other.pem');
   writeFileSync(ca, certs.ca.cert);
   writeFileSync(otherCa, other.ca.cert);
-  svc = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: join(dir, 'data'),
-    mqttPort: 0,
-    httpPort: 0,
-    log: () => undefined,
-    tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert },
-  });
-  api = (await svc.start()).httpUrl;
+  ({ svc, httpUrl: api } = await startTestCloud({ dataDir: join(dir, 'data'), tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert } }));
 });
 afterAll(async () => {
   await svc.stop();

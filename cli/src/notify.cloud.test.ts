@@ -2,13 +2,11 @@
  * `ferry notify` against a real CloudService on loopback: add a webhook channel (its secret printed once),
  * subscribe, see the delivery acknowledged, a dead letter replayed, a test send; usage errors exit 2.
  */
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import type { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../../cloud/src/service/test-cloud.case.ts';
 import { memoryIo } from './io.ts';
 import { main } from './main.ts';
 
@@ -32,15 +30,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
   hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`;
-  svc = new CloudService({
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-cli-notify-')),
-    mqttPort: 0,
-    httpPort: 0,
-    log: () => undefined,
+  ({ svc, httpUrl: api } = await startTestCloud({
+    name: 'cli-notify',
     functionRunner: 'in-process',
     notify: { allowPrivateAddresses: true, retry: { maxAttempts: 1 }, tickMs: 20 },
-  });
-  api = (await svc.start()).httpUrl;
+  }));
 }, 60_000);
 afterAll(async () => {
   await svc.stop();

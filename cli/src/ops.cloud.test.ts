@@ -6,7 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import type { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../../cloud/src/service/test-cloud.case.ts';
 import { generatePrivateToken } from '@ferry/cloud/functions';
 import { buildFixture } from '@ferry/test-kit/function-fixtures';
 import { memoryIo } from './io.ts';
@@ -15,13 +16,12 @@ import { main } from './main.ts';
 const dir = mkdtempSync(join(tmpdir(), 'ferry-cli-ops-cloud-'));
 let svc: CloudService;
 let api = '';
-/** The cloud admin's credential (made at its first start). */
+/** The cloud admin's credential. */
 let admin = '';
 const alice = generatePrivateToken('alice');
 const MODULE = join(dir, 'min-temperature.wasm');
 beforeAll(async () => {
-  svc = new CloudService({ dataDir: join(dir, 'data'), mqttPort: 0, httpPort: 0, log: () => undefined, functionRunner: 'in-process' });
-  api = (await svc.start()).httpUrl;
+  ({ svc, httpUrl: api } = await startTestCloud({ dataDir: join(dir, 'data'), functionRunner: 'in-process' }));
   admin = svc.adminToken;
   expect(svc.functions.register(alice).ok).toBe(true);
   writeFileSync(MODULE, await buildFixture('min-temperature'));

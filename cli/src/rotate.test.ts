@@ -1,9 +1,9 @@
 /** `ferry cloud rotate-master-key` run in-process: its JSON, its exit codes, and its refusal while a cloud runs. */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudService } from '@ferry/cloud';
+import { startTestCloud, testCloudOptions } from '../../cloud/src/service/test-cloud.case.ts';
 import { memoryIo } from './io.ts';
 import { main } from './main.ts';
 
@@ -20,9 +20,7 @@ const run = async (args: string[], env: Record<string, string> = {}) => {
 
 /** A data dir whose cloud added `n` devices and stopped; returns the cloud, for a restart. */
 async function dataDir(n: number): Promise<{ dir: string; keys: { id: string; key: string }[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-cli-rotate-'));
-  const svc = new CloudService({ dataDir: dir, mqttPort: 0, httpPort: 0, log: () => undefined });
-  await svc.start();
+  const { svc, dataDir: dir } = await startTestCloud({ name: 'cli-rotate' });
   const keys = Array.from({ length: n }, (_, i) => svc.devices.add(`d${i}`));
   await svc.stop();
   return { dir, keys };
@@ -47,7 +45,7 @@ describe('ferry cloud rotate-master-key', () => {
     expect(r.err).toMatch(/rotate-master-key: sqlite 4\/4 rows/);
     expect(keyFile(dir, 'master.key.old')).toBe(old);
     expect(keyFile(dir)).not.toBe(old);
-    const svc = new CloudService({ dataDir: dir, mqttPort: 0, httpPort: 0, log: () => undefined });
+    const svc = new CloudService(testCloudOptions({ dataDir: dir }));
     cleanups.push(() => svc.stop());
     for (const k of keys) expect(svc.devices.keys(k.id)).toBeDefined();
   }, 30_000);
@@ -67,9 +65,7 @@ describe('ferry cloud rotate-master-key', () => {
 
   it('exit 1 with a typed error while a cloud runs on the data dir; exit 2 on a usage error', async () => {
     const { dir } = await dataDir(1);
-    const svc = new CloudService({ dataDir: dir, mqttPort: 0, httpPort: 0, log: () => undefined });
-    await svc.start();
-    cleanups.push(() => svc.stop());
+    cleanups.push((await startTestCloud({ dataDir: dir })).stop);
     const r = await run(['--data', dir]);
     expect([r.code, r.out]).toEqual([1, '']);
     expect(JSON.parse(r.err)).toMatchObject({ code: 'FERRY_DEVICE_DATA_DIR_BUSY', num: 4780 });

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import type { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../../cloud/src/service/test-cloud.case.ts';
 import { generatePrivateToken } from '@ferry/cloud/functions';
 import { memoryIo } from './io.ts';
 import { main } from './main.ts';
@@ -14,8 +15,7 @@ let api = '';
 const alice = generatePrivateToken('alice');
 const DOC = join(dir, 'so.json');
 beforeAll(async () => {
-  svc = new CloudService({ dataDir: join(dir, 'data'), mqttPort: 0, httpPort: 0, log: () => undefined, functionRunner: 'in-process' });
-  api = (await svc.start()).httpUrl;
+  ({ svc, httpUrl: api } = await startTestCloud({ dataDir: join(dir, 'data'), functionRunner: 'in-process' }));
   expect(svc.functions.register(alice).ok).toBe(true);
   writeFileSync(
     DOC,

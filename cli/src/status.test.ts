@@ -1,9 +1,7 @@
 /** `ferry status` against a real CloudService on loopback with its latency probe running. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import type { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../../cloud/src/service/test-cloud.case.ts';
 import { memoryIo } from './io.ts';
 import { main } from './main.ts';
 import { type HealthSummary, renderStatus } from './status.ts';
@@ -11,15 +9,11 @@ import { type HealthSummary, renderStatus } from './status.ts';
 let svc: CloudService;
 let api = '';
 beforeAll(async () => {
-  svc = new CloudService({
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-cli-status-')),
-    mqttPort: 0,
-    httpPort: 0,
-    log: () => undefined,
+  ({ svc, httpUrl: api } = await startTestCloud({
+    name: 'cli-status',
     functionRunner: 'in-process',
     health: { checkPeriodMs: 100, probe: { periodMs: 100 } },
-  });
-  api = (await svc.start()).httpUrl;
+  }));
   const end = Date.now() + 15_000;
   while (svc.ops.probeSummary().enabled && (svc.ops.probe?.summary().received ?? 0) < 2) {
     if (Date.now() > end) throw new Error('the probe never came back');

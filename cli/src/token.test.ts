@@ -1,26 +1,15 @@
 /** `ferry token revoke` against a running cloud service: the owner revokes their token; nobody else can. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
+import type { CloudService } from '@ferry/cloud';
+import { startTestCloud } from '../../cloud/src/service/test-cloud.case.ts';
 import { generatePrivateToken, mintPublicToken } from '@ferry/cloud/functions';
 import { memoryIo } from './io.ts';
 import { main } from './main.ts';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 
 let svc: CloudService;
 let api = '';
 beforeAll(async () => {
-  svc = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-cli-token-')),
-    mqttPort: 0,
-    httpPort: 0,
-    log: () => undefined,
-    functionRunner: 'in-process',
-  });
-  api = (await svc.start()).httpUrl;
+  ({ svc, httpUrl: api } = await startTestCloud({ name: 'cli-token', functionRunner: 'in-process' }));
 }, 30_000);
 afterAll(async () => {
   await svc.stop();

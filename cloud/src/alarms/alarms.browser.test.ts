@@ -5,9 +5,6 @@
  * same owner sees the alarm but no Ack or Clear button; an operator clears it. FERRY_SCREENSHOTS=1 writes
  * docs/screenshots/alarms.png.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmulatedBoard } from '@ferry/firmware';
@@ -15,7 +12,8 @@ import { browserSkip, context, launch, login, screenshot, type Browser, type Pag
 import { ADMIN_TOKEN, bodyOf, call } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { until } from '@ferry/test-kit/until';
-import { CloudService } from '../service/service.ts';
+import type { CloudService } from '../service/service.ts';
+import { startTestCloud } from '../service/test-cloud.case.ts';
 
 const skip = browserSkip();
 
@@ -33,15 +31,8 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'the alarms page in chr
     bodyOf<{ alarms: { id: string; status: string }[] }>(await call(base, 'GET', '/api/v1/alarms?type=too-warm', viewer), 'alarms').alarms[0];
 
   beforeAll(async () => {
-    svc = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-alarms-page-')),
-      mqttPort: 0,
-      httpPort: 0,
-      functionRunner: 'in-process',
-      log: () => undefined,
-    });
-    const urls = await svc.start();
+    const urls = await startTestCloud({ name: 'alarms-page', functionRunner: 'in-process' });
+    svc = urls.svc;
     base = urls.httpUrl;
     priv = bodyOf<{ privateToken: string }>(await call(base, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'acme' }), 'owner').privateToken;
     operator = bodyOf<{ token: string }>(await call(base, 'POST', '/api/tokens', priv, { role: 'operator' }), 'operator').token;

@@ -3,13 +3,11 @@
  * (another owner's rule or alarm answers 404), metric alarms sampled from the registry, health events as
  * alarms, assignment, and the SSE stream of changes.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
 import { until } from '../notify/test-sinks.case.ts';
-import { CloudService } from '../service/service.ts';
+import type { CloudService } from '../service/service.ts';
+import { startTestCloud } from '../service/test-cloud.case.ts';
 
 type Body = Record<string, unknown>;
 let cloud: CloudService;
@@ -18,16 +16,7 @@ const tokens: Record<string, string> = {};
 const b = (r: { body: unknown }): Body => r.body as Body;
 
 beforeAll(async () => {
-  cloud = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-alarms-api-')),
-    mqttPort: 0,
-    httpPort: 0,
-    log: () => undefined,
-    functionRunner: 'in-process',
-    health: { checkPeriodMs: 100 },
-  });
-  api = (await cloud.start()).httpUrl;
+  ({ svc: cloud, httpUrl: api } = await startTestCloud({ name: 'alarms-api', functionRunner: 'in-process', health: { checkPeriodMs: 100 } }));
   for (const owner of ['alice', 'bob']) {
     const priv = b(await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id: owner }))['privateToken'] as string;
     tokens[`${owner}-private`] = priv;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, deleteAs, getAs, postAs } from '@ferry/test-kit/http';
 import { CloudService, type CloudOptions } from '../service/service.ts';
+import { startTestCloud } from '../service/test-cloud.case.ts';
 import { declaredRoutes } from './auth.ts';
 import { PAGE_PATHS } from '@ferry/dashboard/page';
 
@@ -18,16 +19,8 @@ afterEach(async () => {
 });
 
 async function cloud(extra: Partial<CloudOptions> = {}): Promise<{ svc: CloudService; url: string }> {
-  const svc = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-auth-')),
-    mqttPort: 0,
-    httpPort: 0,
-    log: () => undefined,
-    ...extra,
-  });
-  const { httpUrl } = await svc.start();
-  cleanups.push(() => svc.stop());
+  const { svc, httpUrl, stop } = await startTestCloud({ name: 'auth', ...extra });
+  cleanups.push(stop);
   return { svc, url: httpUrl };
 }
 

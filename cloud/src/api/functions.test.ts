@@ -1,7 +1,4 @@
 /** Functions by hash through the running cloud service, over HTTP and MQTT, with the pooled (sandboxed) runner. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import mqtt from 'mqtt';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
@@ -9,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generatePrivateToken, mintPublicToken } from '../functions/index.ts';
 import { wat } from '@ferry/test-kit/wat';
 import { KV_WAT } from '@ferry/test-kit/functions';
-import { CloudService } from '../service/service.ts';
-import { ADMIN_TOKEN, bearer } from '@ferry/test-kit/http';
+import { startTestCloud } from '../service/test-cloud.case.ts';
+import { bearer } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -23,15 +20,8 @@ const LOOP = wat(`(module (func (export "abi_version") (result i32) i32.const 1)
 
 describe('functions by hash in the cloud service', () => {
   it('register, mint, call (module needed), upload, white-list, call; a runaway loop times out and the service keeps serving', async () => {
-    const svc = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-fn-')),
-      mqttPort: 0,
-      httpPort: 0,
-      log: () => undefined,
-    });
-    const { httpUrl, mqttUrl } = await svc.start();
-    cleanups.push(() => svc.stop());
+    const { svc, httpUrl, mqttUrl, stop } = await startTestCloud({ name: 'fn' });
+    cleanups.push(stop);
     const priv = generatePrivateToken('alice');
     expect((await post(`${httpUrl}/api/owners`, { privateToken: priv })).status).toBe(201);
     const pub = mintPublicToken(priv, { subject: 'th-01', ttlS: 3600, namespaces: ['home'], rate: { perSecond: 100, burst: 100 } }, Date.now());

@@ -4,9 +4,6 @@
  * where they are hosted and their stream counters; functions by hash with calls and errors; and the typed
  * refusals of bad query parameters.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KV_WAT } from '@ferry/test-kit/functions';
 import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
@@ -14,15 +11,16 @@ import { CommandDevice } from '@ferry/test-kit/command-device';
 import { until } from '@ferry/test-kit/until';
 import { wat } from '@ferry/test-kit/wat';
 import { sha256Hex } from '../functions/registry.ts';
-import { CloudService } from '../service/service.ts';
+import type { CloudService } from '../service/service.ts';
+import { startTestCloud } from '../service/test-cloud.case.ts';
 
 let cloud: CloudService;
 let api: string;
 let dev: CommandDevice;
 let priv: string;
 beforeAll(async () => {
-  cloud = new CloudService({ adminToken: ADMIN_TOKEN, dataDir: mkdtempSync(join(tmpdir(), 'ferry-lists-')), mqttPort: 0, httpPort: 0, log: () => undefined });
-  const urls = await cloud.start();
+  const urls = await startTestCloud({ name: 'lists' });
+  cloud = urls.svc;
   api = urls.httpUrl;
   priv = ((await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'alice' })).body as { privateToken: string }).privateToken;
   const key = cloud.devices.add('th-1', 'home', Date.now(), 'alice').key;

@@ -13,7 +13,8 @@ import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { verifyWebhook, SIGNATURE_HEADER } from '../notify/channel-webhook.ts';
 import { httpSink, until, type HttpSink } from '../notify/test-sinks.case.ts';
-import { CloudService, type CloudOptions } from '../service/service.ts';
+import type { CloudService } from '../service/service.ts';
+import { startTestCloud, type TestCloudOptions } from '../service/test-cloud.case.ts';
 
 type Answer = { status: number; body: Record<string, unknown> & Record<number, unknown> };
 async function call(api: string, method: string, path: string, token: string, body?: unknown): Promise<Answer> {
@@ -25,12 +26,8 @@ async function call(api: string, method: string, path: string, token: string, bo
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ferry-notify-api-'));
-const options = (): CloudOptions => ({
-  adminToken: ADMIN_TOKEN,
+const options = (): TestCloudOptions => ({
   dataDir,
-  mqttPort: 0,
-  httpPort: 0,
-  log: () => undefined,
   functionRunner: 'in-process',
   notify: { allowPrivateAddresses: true, retry: { maxAttempts: 2, initialMs: 20, maxMs: 50 }, tickMs: 20 },
 });
@@ -43,8 +40,7 @@ const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
   sink = await httpSink();
-  cloud = new CloudService(options());
-  ({ httpUrl: api, mqttUrl } = await cloud.start());
+  ({ svc: cloud, httpUrl: api, mqttUrl } = await startTestCloud(options()));
   for (const owner of ['alice', 'bob']) {
     const priv = (await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id: owner })).body['privateToken'] as string;
     for (const role of ['viewer', 'operator']) tokens[`${owner}-${role}`] = (await call(api, 'POST', '/api/tokens', priv, { role })).body['token'] as string;
@@ -191,8 +187,7 @@ describe('notification API', () => {
   it('after a restart of the cloud re-sends nothing acknowledged and delivers what was accepted', async () => {
     const before = sink.received.length;
     await cloud.stop();
-    cloud = new CloudService(options());
-    ({ httpUrl: api, mqttUrl } = await cloud.start());
+    ({ svc: cloud, httpUrl: api, mqttUrl } = await startTestCloud(options()));
     cloud.notify({ owner: 'alice', kind: 'device.offline', source: 'after-restart', at: Date.now(), data: {} });
     await until(() => sink.received.length === before + 1, 'the new event delivered');
     await cloud.notifier.idle();

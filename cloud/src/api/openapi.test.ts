@@ -1,18 +1,15 @@
 /** The OpenAPI document of /api/v1 matches the routes the server declares, both ways, and is served. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '../service/service.ts';
+import type { CloudService } from '../service/service.ts';
+import { startTestCloud } from '../service/test-cloud.case.ts';
 import { declaredRoutes } from './auth.ts';
 import { type OpenApiDocument, openApiPath } from './openapi.ts';
 
 let cloud: CloudService;
 let api: string;
 beforeAll(async () => {
-  cloud = new CloudService({ adminToken: ADMIN_TOKEN, dataDir: mkdtempSync(join(tmpdir(), 'ferry-openapi-')), mqttPort: 0, httpPort: 0, log: () => undefined });
-  api = (await cloud.start()).httpUrl;
+  ({ svc: cloud, httpUrl: api } = await startTestCloud({ name: 'openapi' }));
 }, 30_000);
 afterAll(async () => {
   await cloud?.stop();

@@ -3,12 +3,9 @@
  * catalog gives (docs/errors.md): its own refusals, the requests fastify refuses before a route runs
  * (a body that is not JSON, too large, of a type no route takes) and unknown routes.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudService } from '../service/service.ts';
-import { ADMIN_TOKEN, bearer, getAs } from '@ferry/test-kit/http';
+import { startTestCloud } from '../service/test-cloud.case.ts';
+import { bearer, getAs } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -16,9 +13,8 @@ afterEach(async () => {
 });
 
 async function cloud(): Promise<string> {
-  const svc = new CloudService({ adminToken: ADMIN_TOKEN, dataDir: mkdtempSync(join(tmpdir(), 'ferry-api-')), mqttPort: 0, httpPort: 0, log: () => undefined });
-  const { httpUrl } = await svc.start();
-  cleanups.push(() => svc.stop());
+  const { httpUrl, stop } = await startTestCloud({ name: 'api' });
+  cleanups.push(stop);
   return httpUrl;
 }
 

@@ -4,9 +4,7 @@
  * the scale-out run proves a worker serves objects another made. ServIoTicy's fixtures go through unchanged,
  * except that a group names the ids the cloud gave its members (ServIoTicy too gave ids at creation).
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { KV_WAT } from '@ferry/test-kit/functions';
 import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
@@ -15,17 +13,10 @@ export { call };
 import { wat } from '@ferry/test-kit/wat';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CloudOptions } from '../service/service.ts';
+import { testCloudOptions } from '../service/test-cloud.case.ts';
 
 /** A test cloud's options: loopback ports picked by the system, a fresh data dir, the test admin credential. */
-export const cloudOptions = (o: Partial<CloudOptions> = {}): CloudOptions => ({
-  adminToken: ADMIN_TOKEN,
-  dataDir: mkdtempSync(join(tmpdir(), 'ferry-sos-')),
-  mqttPort: 0,
-  httpPort: 0,
-  log: () => undefined,
-  functionRunner: 'in-process',
-  ...o,
-});
+export const cloudOptions = (o: Partial<CloudOptions> = {}): CloudOptions => testCloudOptions({ name: 'sos', functionRunner: 'in-process', ...o });
 
 export interface SoSystem {
   readonly a: string;

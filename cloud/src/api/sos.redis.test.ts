@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { startRedis } from '@ferry/test-kit/redis';
 import { afterAll, beforeAll, it } from 'vitest';
-import { CloudService } from '../service/service.ts';
+import type { CloudService } from '../service/service.ts';
+import { startTestCloud } from '../service/test-cloud.case.ts';
 import { soRouteSuite } from './sos.case.ts';
 
 const redis = await startRedis(); // throws under CI=true when there is no Redis
@@ -23,17 +23,9 @@ if (redis.ok) {
     for (let i = 0; i < 2; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'ferry-sos-redis-'));
       writeFileSync(join(dataDir, 'master.key'), `${masterKey}\n`, { mode: 0o600 });
-      const w = new CloudService({
-        adminToken: ADMIN_TOKEN,
-        dataDir,
-        redisUrl: redis.url,
-        mqttPort: 0,
-        httpPort: 0,
-        log: () => undefined,
-        functionRunner: 'in-process',
-      });
-      workers.push(w);
-      apis.push((await w.start()).httpUrl);
+      const w = await startTestCloud({ dataDir, redisUrl: redis.url, functionRunner: 'in-process' });
+      workers.push(w.svc);
+      apis.push(w.httpUrl);
     }
   }, 30_000);
   afterAll(async () => {

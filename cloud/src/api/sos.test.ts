@@ -1,7 +1,8 @@
 /** The composite-stream REST routes on the embedded cloud (SQLite), plus the per-owner bounds and metrics. */
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '../service/service.ts';
+import type { CloudService } from '../service/service.ts';
+import { startTestCloud } from '../service/test-cloud.case.ts';
 import { SSE_PER_OWNER } from './sos-events.ts';
 import { call, cloudOptions, create, owner, soRouteSuite, su } from './sos.case.ts';
 
@@ -10,8 +11,7 @@ const base = cloudOptions;
 let cloud: CloudService;
 let api: string;
 beforeAll(async () => {
-  cloud = new CloudService(base());
-  api = (await cloud.start()).httpUrl;
+  ({ svc: cloud, httpUrl: api } = await startTestCloud(base()));
 }, 30_000);
 afterAll(async () => {
   await cloud?.stop();
@@ -21,8 +21,8 @@ soRouteSuite('embedded', () => ({ a: api, b: api }));
 
 describe('composite-stream bounds and metrics (embedded)', () => {
   it('rate-limits sensor updates per owner and bounds objects per owner', async () => {
-    const c = new CloudService(base({ compose: { updatesPerSecond: 0.001, updateBurst: 3, objectsPerOwner: 2 } }));
-    const { httpUrl } = await c.start();
+    const c = await startTestCloud(base({ compose: { updatesPerSecond: 0.001, updateBurst: 3, objectsPerOwner: 2 } }));
+    const { httpUrl } = c;
     try {
       const carol = await owner(httpUrl, 'carol');
       const so = await create(httpUrl, carol, { streams: { t: { channels: { a: { type: 'number' } } } } });

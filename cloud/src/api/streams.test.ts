@@ -3,21 +3,18 @@
  * API"), so one request cannot make the cloud read a whole stream into memory; the next page's `from` comes
  * back in a header.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudService } from '@ferry/cloud';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { startTestCloud, type TestCloud } from '../service/test-cloud.case.ts';
 
-let svc: CloudService;
+let cloud: TestCloud;
 let api: string;
 beforeAll(async () => {
-  svc = new CloudService({ adminToken: ADMIN_TOKEN, dataDir: mkdtempSync(join(tmpdir(), 'ferry-streams-')), mqttPort: 0, httpPort: 0, log: () => undefined });
-  api = (await svc.start()).httpUrl;
-  for (let sq = 0; sq < 5; sq++) await svc.ingest.series.append('dev-x/tel', { ts: 10 * (sq + 1), kid: 'dev-x', ep: 1, sq, value: { t: sq } });
+  cloud = await startTestCloud({ name: 'streams' });
+  api = cloud.httpUrl;
+  for (let sq = 0; sq < 5; sq++) await cloud.svc.ingest.series.append('dev-x/tel', { ts: 10 * (sq + 1), kid: 'dev-x', ep: 1, sq, value: { t: sq } });
 });
-afterAll(() => svc.stop());
+afterAll(() => cloud.stop());
 
 const sqs = (body: unknown): number[] => (body as { sq: number }[]).map((p) => p.sq);
 const get = async (query: string): Promise<{ status: number; body: unknown; next: string | null }> => {

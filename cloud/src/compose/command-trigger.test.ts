@@ -3,15 +3,13 @@
  * each stored value of its stream to a device of the object's owner through the real command queue, to a
  * device that verifies the signed command and acks it; another owner's device is never commanded.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
 import { CommandDevice } from '@ferry/test-kit/command-device';
 import { until } from '@ferry/test-kit/until';
-import { CloudService } from '../service/service.ts';
+import type { CloudService } from '../service/service.ts';
+import { startTestCloud } from '../service/test-cloud.case.ts';
 import { fill, parseSoCommands } from './command-trigger.ts';
 
 const num = (cv?: string) => ({ channels: { v: { type: 'number', ...(cv !== undefined && { 'current-value': cv }) } } });
@@ -56,14 +54,8 @@ describe('commands from a composite stream, through the cloud', () => {
   let dev: CommandDevice;
   let bobs: CommandDevice;
   beforeAll(async () => {
-    cloud = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-so-cmd-')),
-      mqttPort: 0,
-      httpPort: 0,
-      log: () => undefined,
-    });
-    const urls = await cloud.start();
+    const urls = await startTestCloud({ name: 'so-cmd' });
+    cloud = urls.svc;
     api = urls.httpUrl;
     for (const o of ['alice', 'bob']) expect((await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id: o })).status).toBe(201);
     const key = cloud.devices.add('th-so', 'home', Date.now(), 'alice').key;

@@ -1,7 +1,8 @@
 /** The composite-stream host in the cloud service: persistence across a restart, grants, outputs, moves. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, cloudOptions, create, fixture, owner, su, withMember } from '../api/sos.case.ts';
-import { CloudService, type CloudOptions } from '../service/service.ts';
+import type { CloudOptions } from '../service/service.ts';
+import { startTestCloud, type TestCloud } from '../service/test-cloud.case.ts';
 import type { HostedOutput } from './hosting.ts';
 import { componentOf, dependencyOrder } from './order.ts';
 
@@ -12,16 +13,10 @@ afterEach(async () => {
 
 const options = (dataDir?: string): CloudOptions => cloudOptions(dataDir === undefined ? {} : { dataDir });
 
-async function cloud(o: CloudOptions): Promise<{ svc: CloudService; api: string; stop: () => Promise<void> }> {
-  const svc = new CloudService(o);
-  const { httpUrl } = await svc.start();
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (!stopped) await svc.stop();
-    stopped = true;
-  };
-  cleanups.push(stop);
-  return { svc, api: httpUrl, stop };
+async function cloud(o: CloudOptions): Promise<TestCloud & { api: string }> {
+  const c = await startTestCloud(o);
+  cleanups.push(c.stop);
+  return { ...c, api: c.httpUrl };
 }
 
 const simple = { streams: { t: { channels: { a: { type: 'number' } } } } };

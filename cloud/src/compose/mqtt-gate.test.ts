@@ -1,11 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { deviceLogin, workerLogin } from '@ferry/test-kit/mqtt-login';
-import { CloudService } from '../service/service.ts';
+import type { CloudService } from '../service/service.ts';
+import { addDevices, startTestCloud } from '../service/test-cloud.case.ts';
 import { composeFlows } from './flows.ts';
 import type { SoMqttGate } from './mqtt-gate.ts';
 import { SENSOR_SO, su, TestHosting } from './test-host.case.ts';
@@ -35,25 +32,12 @@ describe('service objects over MQTT (embedded aedes, the registry, the ACL port)
   let url: string;
   let host: FlakyHosting;
   let gate: SoMqttGate;
-  const keys = new Map<string, string>();
+  let keys: Map<string, string>;
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
-    cloud = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-so-mqtt-')),
-      httpPort: 0,
-      mqttPort: 0,
-      log: () => undefined,
-      functionRunner: 'in-process',
-    });
-    url = (await cloud.start()).mqttUrl;
-    for (const [id, owner] of [
-      ['a1', 'owner-a'],
-      ['b1', 'owner-b'],
-      ['n1', undefined],
-    ] as const)
-      keys.set(id, cloud.devices.add(id, 'home', Date.now(), owner).key);
+    ({ svc: cloud, mqttUrl: url } = await startTestCloud({ name: 'so-mqtt', functionRunner: 'in-process' }));
+    keys = addDevices(cloud, [['a1', 'owner-a'], ['b1', 'owner-b'], ['n1']]);
     keys.set('ga', cloud.devices.add('ga', 'home', Date.now(), 'owner-a', { kind: 'gateway' }).key);
     host = new FlakyHosting();
     await host.create('owner-a', 'so-a', DOUBLER);

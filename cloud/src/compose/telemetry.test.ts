@@ -5,9 +5,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, type Json } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { deviceLogin } from '@ferry/test-kit/mqtt-login';
-import { CloudService } from '../service/service.ts';
+import type { CloudService } from '../service/service.ts';
+import { addDevices, startTestCloud } from '../service/test-cloud.case.ts';
 import { SoFlowError } from './errors.ts';
 import Database from 'better-sqlite3';
 import type { Message } from '@ferry/message';
@@ -31,25 +31,16 @@ describe('device telemetry into a stream, through the real ingest (aedes, signat
   let host: TestHosting;
   let feed: TelemetryFeed;
   let url: string;
-  const keys = new Map<string, string>();
+  let keys: Map<string, string>;
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
-    cloud = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-so-tel-')),
-      httpPort: 0,
-      mqttPort: 0,
-      log: () => undefined,
-      functionRunner: 'in-process',
-    });
-    url = (await cloud.start()).mqttUrl;
-    for (const [id, owner] of [
+    ({ svc: cloud, mqttUrl: url } = await startTestCloud({ name: 'so-tel', functionRunner: 'in-process' }));
+    keys = addDevices(cloud, [
       ['th1', 'alice'],
       ['th2', 'alice'],
       ['bob1', 'bob'],
-    ] as const)
-      keys.set(id, cloud.devices.add(id, 'home', Date.now(), owner).key);
+    ]);
     host = new TestHosting();
     await host.create('alice', 'room', ROOM);
     await host.create('bob', 'bobs', SENSOR_SO);

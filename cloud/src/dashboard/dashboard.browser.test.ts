@@ -4,9 +4,6 @@
  * appearing and going online on /devices, its telemetry chart on /streams receiving live points, and 10 000
  * devices scrolling with only a screenful of rows in the DOM. FERRY_SCREENSHOTS=1 writes docs/screenshots.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmulatedBoard } from '@ferry/firmware';
@@ -14,7 +11,8 @@ import { browserSkip, context, launch, login, screenshot, type Browser, type Pag
 import { ADMIN_TOKEN, bodyOf, call } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { until } from '@ferry/test-kit/until';
-import { CloudService } from '../service/service.ts';
+import type { CloudService } from '../service/service.ts';
+import { startTestCloud } from '../service/test-cloud.case.ts';
 
 const skip = browserSkip();
 
@@ -28,15 +26,8 @@ describe.skipIf(skip !== undefined)(skip === undefined ? 'the dashboard in chrom
   const feeds = new Map<string, { send(n: number): Promise<void> }>();
 
   beforeAll(async () => {
-    svc = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-dash-')),
-      mqttPort: 0,
-      httpPort: 0,
-      functionRunner: 'in-process',
-      log: () => undefined,
-    });
-    const urls = await svc.start();
+    const urls = await startTestCloud({ name: 'dash', functionRunner: 'in-process' });
+    svc = urls.svc;
     base = urls.httpUrl;
     mqttUrl = urls.mqttUrl;
     const priv = bodyOf<{ privateToken: string }>(await call(base, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'acme' }), 'owner').privateToken;

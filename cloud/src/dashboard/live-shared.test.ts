@@ -3,15 +3,13 @@
  * served by one worker, while the device's messages may be ingested by any other. Two clouds share a real
  * Redis (the time series); a message ingested by one reaches a live stream opened on the other, once.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encode } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
 import { ADMIN_TOKEN, readSse } from '@ferry/test-kit/http';
 import { startRedis } from '@ferry/test-kit/redis';
-import { CloudService } from '../service/service.ts';
+import type { CloudService } from '../service/service.ts';
+import { startTestCloud } from '../service/test-cloud.case.ts';
 
 const redis = await startRedis();
 const clouds: CloudService[] = [];
@@ -22,16 +20,9 @@ afterAll(async () => {
 
 async function worker(): Promise<{ svc: CloudService; api: string }> {
   if (!redis.ok) throw new Error(redis.reason);
-  const svc = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-live-shared-')),
-    redisUrl: redis.url,
-    mqttPort: 0,
-    httpPort: 0,
-    log: () => undefined,
-  });
-  clouds.push(svc);
-  return { svc, api: (await svc.start()).httpUrl };
+  const c = await startTestCloud({ name: 'live-shared', redisUrl: redis.url });
+  clouds.push(c.svc);
+  return { svc: c.svc, api: c.httpUrl };
 }
 
 if (!redis.ok) describe.skip(`live telemetry across workers: skipped, ${redis.reason}`, () => undefined);

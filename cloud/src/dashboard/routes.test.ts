@@ -3,9 +3,6 @@
  * a downsampled series and as live server-sent events, refused queries naming their parameter, another
  * owner's device answering 404, and the bound on live streams per owner.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmulatedBoard } from '@ferry/firmware';
@@ -13,8 +10,9 @@ import { decode } from '@ferry/message';
 import { ADMIN_TOKEN, bearer, call, readSse } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { until } from '@ferry/test-kit/until';
-import { CloudService } from '../service/service.ts';
 import { MemoryTimeSeries } from '../ingest/index.ts';
+import type { CloudService } from '../service/service.ts';
+import { startTestCloud } from '../service/test-cloud.case.ts';
 import { LIVE_PER_OWNER, readSeries } from './routes.ts';
 
 let svc: CloudService;
@@ -31,8 +29,8 @@ async function send(n: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  svc = new CloudService({ adminToken: ADMIN_TOKEN, dataDir: mkdtempSync(join(tmpdir(), 'ferry-dash-')), mqttPort: 0, httpPort: 0, log: () => undefined });
-  const urls = await svc.start();
+  const urls = await startTestCloud({ name: 'dash' });
+  svc = urls.svc;
   api = urls.httpUrl;
   const priv = ((await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'acme' })).body as { privateToken: string }).privateToken;
   viewer = ((await call(api, 'POST', '/api/tokens', priv, { role: 'viewer' })).body as { token: string }).token;

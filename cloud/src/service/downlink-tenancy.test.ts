@@ -3,17 +3,13 @@
  * A's board must reach A's boards' signed state snapshots and never B's (it did: snapshots were kept by
  * namespace name alone, so B's thermostat would have decided on A's rooms).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encode, verifyDownlink } from '@ferry/message';
 import { downlinkKey, hmacKey } from '@ferry/message/node';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { generatePrivateToken } from '../functions/tokens/private-token.ts';
-import { CloudService } from './service.ts';
+import { startTestCloud } from './test-cloud.case.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -22,15 +18,8 @@ afterEach(async () => {
 
 describe('namespace state snapshots and owners', () => {
   it("a reading in owner A's namespace 'home' reaches A's boards, never B's board in B's 'home'", async () => {
-    const svc = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-dn-ten-')),
-      mqttPort: 0,
-      httpPort: 0,
-      log: () => undefined,
-    });
-    const { mqttUrl } = await svc.start();
-    cleanups.push(() => svc.stop());
+    const { svc, mqttUrl, stop } = await startTestCloud({ name: 'dn-ten' });
+    cleanups.push(stop);
     for (const o of ['alice', 'bob']) expect(svc.functions.register(generatePrivateToken(o)).ok).toBe(true);
     const keys = new Map<string, Buffer>();
     for (const [id, owner] of [

@@ -13,8 +13,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generatePrivateToken, mintPublicToken } from '../functions/index.ts';
 import { wat } from '@ferry/test-kit/wat';
 import { KV_WAT, ManualClock } from '@ferry/test-kit/functions';
-import { CloudService, type CloudOptions } from './service.ts';
-import { ADMIN_TOKEN, bearer } from '@ferry/test-kit/http';
+import type { CloudOptions, CloudService } from './service.ts';
+import { startTestCloud } from './test-cloud.case.ts';
+import { bearer } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -39,8 +40,7 @@ async function until(what: string, cond: () => boolean): Promise<void> {
 }
 
 async function startCloud(opts: Partial<CloudOptions> & { dataDir: string }): Promise<{ svc: CloudService; url: string }> {
-  const svc = new CloudService({ adminToken: ADMIN_TOKEN, mqttPort: 0, httpPort: 0, functionRunner: 'in-process', scheduleTickMs: 10, log: () => {}, ...opts });
-  const { httpUrl } = await svc.start();
+  const { svc, httpUrl } = await startTestCloud({ functionRunner: 'in-process', scheduleTickMs: 10, ...opts });
   return { svc, url: httpUrl };
 }
 

@@ -17,7 +17,8 @@ import { freePort, waitForPort } from '@ferry/test-kit/ports';
 import { ADMIN_TOKEN, getAs, postAs } from '@ferry/test-kit/http';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import type { OpsEvent } from '../health/events.ts';
-import { CloudService, type CloudOptions } from './service.ts';
+import type { CloudOptions } from './service.ts';
+import { startTestCloud } from './test-cloud.case.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -26,19 +27,14 @@ afterEach(async () => {
 
 async function cloud(extra: Partial<CloudOptions> = {}) {
   const events: OpsEvent[] = [];
-  const svc = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-ops-')),
-    mqttPort: 0,
-    httpPort: 0,
+  const c = await startTestCloud({
+    name: 'ops',
     functionRunner: 'in-process',
-    log: () => undefined,
     ...extra,
     health: { checkPeriodMs: 50, notify: (e) => events.push(e), ...extra.health },
   });
-  const urls = await svc.start();
-  cleanups.push(() => svc.stop());
-  return { svc, events, ...urls };
+  cleanups.push(c.stop);
+  return { ...c, events };
 }
 
 const readyz = async (httpUrl: string, token?: string): Promise<{ status: number; text: string }> => {

@@ -1,16 +1,13 @@
 /** @module The embedded broker's limits: packet size before parsing, retain only where kept, publish rate per connection. */
-import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { retainable } from './intake.ts';
 import { PacketSizeGuard } from './mqtt-limits.ts';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
-import { CloudService } from './service.ts';
-import { ADMIN_TOKEN, getAs } from '@ferry/test-kit/http';
+import { startTestCloud } from './test-cloud.case.ts';
+import { getAs } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -59,16 +56,8 @@ describe('PacketSizeGuard', () => {
 describe('embedded broker limits', () => {
   const start = async () => {
     const logs: string[] = [];
-    const svc = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
-      mqttPort: 0,
-      httpPort: 0,
-      log: (m) => logs.push(m),
-      mqttLimits: { maxPacketBytes: 64 * 1024 },
-    });
-    const { mqttUrl, httpUrl } = await svc.start();
-    cleanups.push(() => svc.stop());
+    const { svc, mqttUrl, httpUrl, stop } = await startTestCloud({ log: (m) => logs.push(m), mqttLimits: { maxPacketBytes: 64 * 1024 } });
+    cleanups.push(stop);
     return { svc, mqttUrl, httpUrl, logs };
   };
 

@@ -23,8 +23,9 @@ import { KV_WAT, ManualClock, unwrap } from '@ferry/test-kit/functions';
 import { StoreError } from '../storage/errors.ts';
 import { startRedis, type RedisHarness } from '@ferry/test-kit/redis';
 import { startSchedules } from '../functions/schedules/timer.ts';
-import { CloudService, type CloudOptions } from './service.ts';
-import { ADMIN_TOKEN, bearer, getAs } from '@ferry/test-kit/http';
+import type { CloudOptions, CloudService } from './service.ts';
+import { startTestCloud } from './test-cloud.case.ts';
+import { bearer, getAs } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -51,16 +52,7 @@ async function until(what: string, cond: () => boolean | Promise<boolean>): Prom
 }
 
 async function startCloud(opts: Partial<CloudOptions> & { dataDir: string }): Promise<{ svc: CloudService; url: string }> {
-  const svc = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    mqttPort: 0,
-    httpPort: 0,
-    functionRunner: 'in-process',
-    scheduleTickMs: 10,
-    log: () => undefined,
-    ...opts,
-  });
-  const { httpUrl } = await svc.start();
+  const { svc, httpUrl } = await startTestCloud({ functionRunner: 'in-process', scheduleTickMs: 10, ...opts });
   return { svc, url: httpUrl };
 }
 

@@ -10,6 +10,7 @@ import { hmacKey } from '@ferry/message/node';
 import { generatePrivateToken } from '../functions/tokens/private-token.ts';
 import { workerLogin } from '@ferry/test-kit/mqtt-login';
 import { CloudService } from './service.ts';
+import { startTestCloud, type TestCloudOptions } from './test-cloud.case.ts';
 import { ADMIN_TOKEN, bearer, getAs } from '@ferry/test-kit/http';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -24,17 +25,10 @@ const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 
   }
 };
 
-async function cloud() {
-  const svc = new CloudService({
-    adminToken: ADMIN_TOKEN,
-    dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
-    mqttPort: 0,
-    httpPort: 0,
-    log: () => undefined,
-  });
-  const urls = await svc.start();
-  cleanups.push(() => svc.stop());
-  return { svc, ...urls };
+async function cloud(o: TestCloudOptions = {}) {
+  const c = await startTestCloud(o);
+  cleanups.push(c.stop);
+  return c;
 }
 const post = (url: string, body: unknown) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer() }, body: JSON.stringify(body) });
@@ -150,16 +144,7 @@ describe('cloud service (embedded)', () => {
   // gateway draining its backlog after an outage lost half of it). Now it is held back: acknowledged only once
   // stored, which paces the sender; nothing is lost and another device's connection is still served.
   it('a device flooding the uplink is held back, never dropped: every message stored; another device is still served', async () => {
-    const svc = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
-      mqttPort: 0,
-      httpPort: 0,
-      log: () => undefined,
-      deviceRate: { perSecond: 40, burst: 5 },
-    });
-    const { mqttUrl } = await svc.start();
-    cleanups.push(() => svc.stop());
+    const { svc, mqttUrl } = await cloud({ deviceRate: { perSecond: 40, burst: 5 } });
     const boards = [];
     for (const id of ['flooder', 'calm']) {
       const { key } = svc.devices.add(id);
@@ -215,15 +200,7 @@ describe('one bad counter does not silence a device', () => {
       return t.value;
     };
   const setup = async () => {
-    const svc = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
-      mqttPort: 0,
-      httpPort: 0,
-      log: () => undefined,
-    });
-    const { mqttUrl, httpUrl } = await svc.start();
-    cleanups.push(() => svc.stop());
+    const { svc, mqttUrl, httpUrl } = await cloud();
     const pub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     cleanups.push(() => pub.endAsync(true));
     const dispatched: string[] = [];
@@ -283,8 +260,7 @@ describe('the topic a message arrived on travels with it through the re-order bu
       return t.value;
     };
   const start = async (dataDir: string) => {
-    const svc = new CloudService({ adminToken: ADMIN_TOKEN, dataDir, mqttPort: 0, httpPort: 0, log: () => undefined });
-    const { mqttUrl } = await svc.start();
+    const { svc, mqttUrl } = await startTestCloud({ dataDir });
     const inputs = vi.spyOn(svc.rules, 'input');
     const pub = await mqtt.connectAsync(mqttUrl, workerLogin(svc.mqttCredential));
     return {
@@ -332,16 +308,7 @@ describe('the topic a message arrived on travels with it through the re-order bu
 
 describe('namespace projection rules (CloudOptions.projections)', () => {
   it('a configured rule replaces the default: env.h -> hum.<kid> = "<h>", in the owner\'s state and retained', async () => {
-    const svc = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
-      mqttPort: 0,
-      httpPort: 0,
-      log: () => undefined,
-      projections: [{ event: 'env', field: 'h', key: 'hum.{kid}', form: 'value' }],
-    });
-    const { mqttUrl } = await svc.start();
-    cleanups.push(() => svc.stop());
+    const { svc, mqttUrl } = await cloud({ projections: [{ event: 'env', field: 'h', key: 'hum.{kid}', form: 'value' }] });
     const owner = svc.functions.register(generatePrivateToken('lab-owner'));
     if (!owner.ok) throw owner.error;
     const { key } = svc.devices.add('th-13', 'lab', Date.now(), owner.value.owner);
@@ -369,9 +336,7 @@ describe('the data directory is private', () => {
   // Regression: cloud.db and ingest.sqlite were 0644 in a 0755 directory (only master.key was 0600).
   it('is 0700 and every file in it 0600, the databases WAL files included', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'ferry-cloud-')), 'data');
-    const svc = new CloudService({ adminToken: ADMIN_TOKEN, dataDir, mqttPort: 0, httpPort: 0, log: () => undefined });
-    await svc.start();
-    cleanups.push(() => svc.stop());
+    await cloud({ dataDir });
     const { readdirSync, statSync } = await import('node:fs');
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     const files = readdirSync(dataDir);
@@ -384,16 +349,7 @@ describe('listen addresses', () => {
   // Regression: one --host set both the broker's and the HTTP API's address, so exposing MQTT to boards on a
   // LAN exposed the API too; and nothing warned that a non-loopback address carries everything in clear.
   it('the HTTP API listens on loopback apart from MQTT; a non-loopback address needs insecure', async () => {
-    const svc = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
-      host: '127.0.0.2',
-      mqttPort: 0,
-      httpPort: 0,
-      log: () => undefined,
-    });
-    const { mqttUrl, httpUrl } = await svc.start();
-    cleanups.push(() => svc.stop());
+    const { mqttUrl, httpUrl } = await cloud({ host: '127.0.0.2' });
     expect(new URL(mqttUrl).hostname).toBe('127.0.0.2');
     expect(new URL(httpUrl).hostname).toBe('127.0.0.1');
     expect(() => new CloudService({ adminToken: ADMIN_TOKEN, dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')), host: '0.0.0.0' })).toThrow(
@@ -409,15 +365,7 @@ describe('rule moves go only to known targets', () => {
   // Regression: POST /api/move accepted any URL as target and POSTed the job with its window state there
   // (server-side request forgery), then uninstalled the job.
   it('refuses a move to an unlisted URL or an unknown gateway with 403; the job stays, running', async () => {
-    const svc = new CloudService({
-      adminToken: ADMIN_TOKEN,
-      dataDir: mkdtempSync(join(tmpdir(), 'ferry-cloud-')),
-      mqttPort: 0,
-      httpPort: 0,
-      log: () => undefined,
-    });
-    const { httpUrl } = await svc.start();
-    cleanups.push(() => svc.stop());
+    const { svc, httpUrl } = await cloud();
     const installation = {
       headers: { runtime: 'cloud', targetResource: 'room-1', jobType: 'single-filter' },
       jobConfig: { connectors: { input: 'ferry/up/+/msg', output: 'alerts/t' }, jobProps: { condition: 'gt', threshold: 30, fieldName: 't' } },
