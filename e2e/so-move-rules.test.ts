@@ -4,6 +4,10 @@
  * that refuses (the component goes back, working), a reply lost on the way (asked again, same snapshots),
  * and a gateway that gives back an object of another owner.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '@ferry/compose';
@@ -11,9 +15,17 @@ import { ComposeHost, GatewayComposeStore, composeRoutes } from '@ferry/gateway'
 import { answerErrors } from '@ferry/rules-host';
 import { type Locations, SoMover } from '../cloud/src/compose/move.ts';
 import { soMoveRoutes } from '../cloud/src/api/so-move.ts';
+import { SqliteSoLocations } from '../cloud/src/storage/sqlite/so-locations.ts';
 import { OBJECTS, update } from './so-topology.ts';
 
 const host = () => new ComposeHost({ store: new MemoryStore(), clock: { now: () => 0 } });
+/** The gateway's compose routes over `edge`, as its daemon serves them. */
+function edgeApi(edge: ComposeHost): ReturnType<typeof Fastify> {
+  const api = Fastify();
+  answerErrors(api);
+  composeRoutes(api, edge);
+  return api;
+}
 
 async function system(gatewayOwner: string | undefined = 'alice', locations?: Locations) {
   const cloud = host();
@@ -21,9 +33,7 @@ async function system(gatewayOwner: string | undefined = 'alice', locations?: Lo
   await cloud.create({ global: true }, 'M', 'mallory', { streams: { s: { channels: { a: { type: 'number' } } } } });
   // The gateway's own store: it remembers what a component left with, so a lost reply can be asked again.
   const edge = new ComposeHost({ store: new GatewayComposeStore(':memory:'), clock: { now: () => 0 } });
-  const api = Fastify();
-  answerErrors(api);
-  composeRoutes(api, edge);
+  const api = edgeApi(edge);
   /** Replies the control channel loses (the gateway did the work; the cloud hears nothing). */
   let lose = 0;
   const mover = new SoMover({
@@ -82,6 +92,37 @@ describe('moving composite streams: who, where, and when the other side fails', 
     expect(edge.list({ global: true }).map((o) => o.id)).toEqual(['U']); // nothing half-installed
     const next = await cloud.push({ owner: 'alice' }, 'T', 'S', update(1));
     expect(next.ok && next.value.outputs.map((o) => o.stream)).toEqual(['S', 'B', 'Acc', 'C', 'D', 'E']);
+  });
+
+  it('where objects went, and their streams, outlive the cloud (cloud.db): after a restart they are listed and moved back', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ferry-so-locations-')), 'cloud.db');
+    const db = new Database(file);
+    const { edge, mover } = await system('alice', new SqliteSoLocations(db));
+    expect((await mover.move({ owner: 'alice' }, 'T', 'gateway:gw')).ok).toBe(true);
+    db.close(); // the cloud stops; its host forgets T and U, which left it
+    const again = new SqliteSoLocations(new Database(file));
+    expect(again.get('T')).toEqual({ where: 'gateway:gw', owner: 'alice', streams: ['S', 'B', 'C', 'D', 'Acc'] });
+    expect(
+      again
+        .elsewhere()
+        .map((e) => [e.so, e.where, e.owner, e.streams])
+        .sort(),
+    ).toEqual([
+      ['T', 'gateway:gw', 'alice', ['S', 'B', 'C', 'D', 'Acc']],
+      ['U', 'gateway:gw', 'alice', ['E']],
+    ]);
+    // The restarted cloud's mover, on the same records, brings them back from the same gateway.
+    const restarted = new SoMover({
+      host: host(),
+      locations: again,
+      gateway: (id) => (id === 'gw' ? { owner: 'alice' } : undefined),
+      gatewayRequest: async (_gw, method, path, body) => {
+        const r = await edgeApi(edge).inject({ method, url: path, payload: body as object });
+        return { status: r.statusCode, body: r.json() };
+      },
+    });
+    expect(await restarted.move({ owner: 'alice' }, 'T', 'cloud')).toMatchObject({ ok: true, value: { from: 'gateway:gw', to: 'cloud' } });
+    expect([again.get('T'), again.elsewhere()]).toEqual([undefined, []]);
   });
 
   it('a reply lost on the way back from the gateway: asked again, the same snapshots come, and nothing is lost', async () => {

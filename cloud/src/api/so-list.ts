@@ -42,7 +42,8 @@ export function soListRoutes(app: FastifyInstance, host: ComposeHost, mover: Pic
       out.push({ id: rec.id, owner: rec.owner, created: rec.created, hosted: 'cloud', streams });
     }
     // Objects on a gateway left the cloud's store; the move remembered where they went and whose they are.
-    for (const e of mover?.elsewhere() ?? []) if (out.length < limit && mine(e.owner)) out.push({ id: e.so, owner: e.owner, hosted: e.where, streams: [] });
+    for (const e of mover?.elsewhere() ?? [])
+      if (out.length < limit && mine(e.owner)) out.push({ id: e.so, owner: e.owner, hosted: e.where, streams: (e.streams ?? []).map((name) => ({ name })) });
     return { sos: out };
   });
 }

@@ -24,12 +24,22 @@ export const MAX_MOVE_OBJECTS = 256;
 
 export type Location = 'cloud' | `gateway:${string}`;
 
-/** Where objects live. In memory by default; a host backs it with its object store so it survives a restart. */
+/** Where an object is, whose it is, and (once it moved) the streams its document declares. */
+export interface PlacedObject {
+  readonly where: Location;
+  readonly owner: string;
+  readonly streams?: readonly string[] | undefined;
+}
+
+/**
+ * Where objects live. In memory by default; the cloud keeps it in cloud.db (storage/sqlite/so-locations.ts)
+ * so it survives a restart.
+ */
 export interface Locations {
-  get(so: string): { readonly where: Location; readonly owner: string } | undefined;
-  set(so: string, at: { readonly where: Location; readonly owner: string } | undefined): void;
+  get(so: string): PlacedObject | undefined;
+  set(so: string, at: PlacedObject | undefined): void;
   /** Every object not in the cloud, with where it is (the object list, GET /api/v1/sos). */
-  elsewhere?(): { readonly so: string; readonly where: Location; readonly owner: string }[];
+  elsewhere?(): (PlacedObject & { readonly so: string })[];
 }
 
 export type GatewayRequest = (gatewayId: string, method: 'GET' | 'POST', path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
@@ -80,11 +90,11 @@ function answered(gw: string, r: { status: number; body: unknown }): { ok: false
 }
 
 class MemoryLocations implements Locations {
-  readonly #m = new Map<string, { where: Location; owner: string }>();
+  readonly #m = new Map<string, PlacedObject>();
   get(so: string) {
     return this.#m.get(so);
   }
-  set(so: string, at: { where: Location; owner: string } | undefined): void {
+  set(so: string, at: PlacedObject | undefined): void {
     if (at === undefined) this.#m.delete(so);
     else this.#m.set(so, at);
   }
@@ -110,7 +120,7 @@ export class SoMover {
   }
 
   /** The objects that moved to a gateway, with where they are and whose they are. */
-  elsewhere(): { readonly so: string; readonly where: Location; readonly owner: string }[] {
+  elsewhere(): (PlacedObject & { readonly so: string })[] {
     return this.#locations.elsewhere?.() ?? [];
   }
 
@@ -161,7 +171,8 @@ export class SoMover {
       return await back(`gateway ${gwTo} belongs to another owner`);
     const given = gwTo === undefined ? await this.#p.host.moveIn({ global: true }, snapshots) : await this.#give(gwTo, snapshots);
     if (!given.ok) return await back(given.error.message);
-    for (const s of snapshots) this.#locations.set(s.so, { where: to as Location, owner: s.owner });
+    for (const s of snapshots)
+      this.#locations.set(s.so, { where: to as Location, owner: s.owner, streams: Object.keys((s.document['streams'] as object | undefined) ?? {}) });
     return { ok: true, value: { from, to: to as Location, so: snapshots.map((s) => s.so) } };
   }
 

@@ -36,6 +36,8 @@ export interface CloudComposeParts {
   /** Moves: a request to a gateway's API over its control channel, and a gateway's record (compose/move.ts). */
   readonly gatewayRequest: SoMoveParts['gatewayRequest'];
   readonly gateway: SoMoveParts['gateway'];
+  /** Where moved objects went (cloud.db, so it outlives a restart). */
+  readonly locations?: SoMoveParts['locations'];
   /** Scale-out: components leased to one worker at a time, their waves committed through `buffer`. */
   readonly lease?: { readonly redis: Redis; readonly buffer: WaveBuffer; readonly worker: string } | undefined;
 }
@@ -99,7 +101,13 @@ export function cloudCompose(p: CloudComposeParts): CloudCompose {
       return () => listeners.delete(l);
     },
   };
-  const mover = new SoMover({ host: hosting, gatewayRequest: p.gatewayRequest, gateway: p.gateway, ownerOf: (so) => host.installed.get(so)?.owner });
+  const mover = new SoMover({
+    host: hosting,
+    gatewayRequest: p.gatewayRequest,
+    gateway: p.gateway,
+    ownerOf: (so) => host.installed.get(so)?.owner,
+    ...(p.locations !== undefined && { locations: p.locations }),
+  });
   let trigger: { stop(): void } | undefined;
   return {
     host,

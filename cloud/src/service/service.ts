@@ -33,6 +33,7 @@ import { type MqttCredential, MqttDirectory, processWorkerCredential } from '../
 import { DynsecWiring } from '../mqtt-auth/dynsec-wiring.ts';
 import { SqliteDeviceStore } from '../storage/sqlite/device-store.ts';
 import { SqliteIdentityStore } from '../storage/sqlite/identity-store.ts';
+import { SqliteSoLocations } from '../storage/sqlite/so-locations.ts';
 import { callRoute } from './calls.ts';
 import { GatewayControl } from './control.ts';
 import { DownlinkSigner, nextDownlinkEpoch, StateDownlink } from './downlink.ts';
@@ -149,6 +150,7 @@ export class CloudService {
       log,
       gatewayRequest: (...a) => this.gatewayRequest(...a),
       gateway: (id) => (this.devices.info(id)?.kind === 'gateway' ? { owner: this.devices.info(id)?.owner } : undefined),
+      locations: new SqliteSoLocations(this.db), // cloud.db: workers in scale-out share it
       lease: state.compose.lease && { ...state.compose.lease, worker: opts.clientId ?? `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}` },
     });
     this.compose = this.#compose.host;
