@@ -27,10 +27,11 @@ describe('an alarm rule on a gateway, made through the cloud', () => {
     const op = ((await call(api, 'POST', '/api/tokens', priv.privateToken, { role: 'operator' })).body as { token: string }).token;
     const { key } = cloud.devices.add('gw-9', 'default', Date.now(), 'alice', { kind: 'gateway' });
     const source = new ScriptedSource();
-    const gateway = new GatewayDaemon(
-      parseConfig({ gateway: { id: 'gw-9', key, data_dir: mkdtempSync(join(tmpdir(), 'ferry-alarm-gwd-')) }, uplink: { url: mqttUrl }, api: { port: 0 } }),
-      { sources: [source], log: () => undefined },
-    );
+    const dataDir = mkdtempSync(join(tmpdir(), 'ferry-alarm-gwd-'));
+    const gateway = new GatewayDaemon(parseConfig({ gateway: { id: 'gw-9', key, data_dir: dataDir }, uplink: { url: mqttUrl }, api: { port: 0 } }), {
+      sources: [source],
+      log: () => undefined,
+    });
     await gateway.start();
     cleanups.push(() => gateway.stop());
     await until(() => gateway.uplink.connected, 'the gateway online', 20_000);
@@ -55,5 +56,20 @@ describe('an alarm rule on a gateway, made through the cloud', () => {
     expect(await list()).toMatchObject([{ source: 'gw-9/th-7', status: 'active', owner: 'alice' }]);
     source.sink!.reading({ device: 'th-7', kind: 'bthome', atMs: Date.now() + 1, values: { temperature: 4 } });
     await until(async () => (await list())[0]?.status === 'cleared', 'the clear', 20_000);
+
+    // The gateway restarts: its rules lived in its memory. Once it is back online the cloud installs the rule
+    // again, and a warm reading raises a new alarm.
+    await gateway.stop();
+    const again = new GatewayDaemon(parseConfig({ gateway: { id: 'gw-9', key, data_dir: dataDir }, uplink: { url: mqttUrl }, api: { port: 0 } }), {
+      sources: [source],
+      log: () => undefined,
+    });
+    await again.start();
+    cleanups.push(() => again.stop());
+    await until(() => again.rules.engine.list().length === 1, 'the rule installed again on the restarted gateway', 20_000);
+    const reinstalled = (await call(api, 'GET', `/api/v1/alarm-rules/${rule.id}`, op)).body as { jobId: string };
+    expect(again.rules.engine.list().map((j) => j.jobId)).toEqual([reinstalled.jobId]);
+    source.sink!.reading({ device: 'th-7', kind: 'bthome', atMs: Date.now() + 2, values: { temperature: 9.9 } });
+    await until(async () => (await list()).some((a) => a.status === 'active'), 'a new alarm from the reinstalled rule', 20_000);
   }, 90_000);
 });

@@ -22,7 +22,7 @@ export interface AlarmRulesParts {
   readonly service: AlarmService;
   readonly rules: RulesHost;
   readonly registry: Registry;
-  readonly gatewayRequest: (gw: string, method: 'POST', path: string, body: unknown) => Promise<{ status: number; body: unknown }>;
+  readonly gatewayRequest: (gw: string, method: 'GET' | 'POST', path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
   readonly device: CompileContext['device'];
   readonly devicesOf: CompileContext['devicesOf'];
   readonly mayReadStream: CompileContext['mayReadStream'];
@@ -319,6 +319,29 @@ export class AlarmRules {
     this.#cache.set(id, next);
     this.#saved.set(id, JSON.stringify(snapshot));
     await this.#p.service.store.putRule(next);
+  }
+
+  /**
+   * A gateway came online (its `<p>/gw/<id>/status`). Its jobs live in its memory, so a restarted gateway has
+   * none: each of its alarm rules whose job it no longer lists is installed again, afresh (the state went with
+   * the gateway's memory; a source still breaching raises again, which counts on the open alarm), and the rule
+   * keeps the new job id. Throws when the gateway cannot be asked (the caller tries again).
+   */
+  async gatewayOnline(gw: string): Promise<void> {
+    const p = this.#p;
+    const mine = (await this.list('all')).filter((r) => r.runtime === `gateway:${gw}`);
+    if (mine.length === 0) return;
+    const jobs = await p.gatewayRequest(gw, 'GET', '/api/jobs');
+    if (jobs.status >= 300 || !Array.isArray(jobs.body)) throw new Error(`gateway ${gw} listed no jobs: ${jobs.status}`);
+    const have = new Set((jobs.body as { jobId?: unknown }[]).map((j) => j.jobId));
+    for (const r of mine) {
+      if (have.has(r.jobId)) continue;
+      const jobId = await this.#install(r.runtime, installation(p.prefix, r, p.devicesOf, this.#isGateway));
+      const again = { ...r, jobId };
+      this.#cache.set(r.id, again);
+      await p.service.store.putRule(again);
+      p.log(`alarms: rule ${r.id} installed again on gateway ${gw} (job ${jobId})`);
+    }
   }
 
   async #install(runtime: string, inst: unknown, snapshot?: unknown): Promise<string> {

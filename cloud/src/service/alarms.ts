@@ -26,6 +26,9 @@ export class CloudAlarms {
   #timer: NodeJS.Timeout | undefined;
   #off: (() => void) | undefined;
   #sweeping: Promise<void> | undefined;
+  /** Gateways whose lost alarm jobs are being installed again (`gatewayOnline`). */
+  readonly #reinstalling = new Set<string>();
+  #stopped = false;
 
   constructor(svc: CloudService) {
     this.#svc = svc;
@@ -109,6 +112,27 @@ export class CloudAlarms {
     this.#sweeping = undefined;
   }
 
+  /**
+   * A gateway came online: its alarm rules are installed again if it lost them (a restart). Tried up to 5 times,
+   * 2 s apart: the gateway may not listen on its control channel yet when it says it is online.
+   */
+  gatewayOnline(gw: string): void {
+    if (this.#reinstalling.has(gw)) return;
+    this.#reinstalling.add(gw);
+    const log = (m: string): void => (this.#svc.opts.log ?? console.log)(m);
+    void (async () => {
+      for (let i = 0; i < 5 && !this.#stopped; i++) {
+        try {
+          if (this.#rules === undefined) return;
+          return await this.#rules.gatewayOnline(gw);
+        } catch (e) {
+          log(`alarms: gateway ${gw}'s rules not checked: ${e instanceof Error ? e.message : String(e)}`);
+          await new Promise((r) => setTimeout(r, 2000).unref());
+        }
+      }
+    })().finally(() => this.#reinstalling.delete(gw));
+  }
+
   /** A rule output of the cloud's own rules host: true when it is in the alarms space (taken here, never published). */
   ruleOutput(topic: string, payload: string): boolean {
     const prefix = this.#svc.opts.topicPrefix ?? 'ferry';
@@ -132,6 +156,7 @@ export class CloudAlarms {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#off?.();
     await this.#sweeping;

@@ -29,8 +29,11 @@ export function opsOptions(o: CloudOptions): Pick<OpsParts, 'checkPeriodMs' | 'l
   };
 }
 
-/** Gateways' `<prefix>/gw/<id>/status` into liveness (works with any broker); the cloud's MQTT link supervised. */
-export function watchLiveness(ops: CloudOps, intake: Intake, prefix: string): void {
+/**
+ * Gateways' `<prefix>/gw/<id>/status` into liveness (works with any broker), and `online` told to `online`
+ * (the alarms reinstall what a restarted gateway lost); the cloud's MQTT link supervised.
+ */
+export function watchLiveness(ops: CloudOps, intake: Intake, prefix: string, online?: (gateway: string) => void): void {
   intake.table.add({
     filter: `${prefix}/gw/+/status`,
     ack: false,
@@ -38,8 +41,10 @@ export function watchLiveness(ops: CloudOps, intake: Intake, prefix: string): vo
     handle: (topic, payload) => {
       const id = topic.split('/').at(-2)!;
       const status = payload.toString();
-      if (status === 'online') ops.liveness.connected(id);
-      else if (status === 'offline') ops.liveness.disconnected(id, false);
+      if (status === 'online') {
+        ops.liveness.connected(id);
+        online?.(id);
+      } else if (status === 'offline') ops.liveness.disconnected(id, false);
     },
   });
   ops.supervise({

@@ -281,7 +281,7 @@ export class CloudService {
       notify: opts.health?.notify ?? ((e) => this.notify(e)),
       ...opsOptions(opts),
     });
-    watchLiveness(this.ops, this.#intake, prefix);
+    watchLiveness(this.ops, this.#intake, prefix, (gw) => this.alarms.gatewayOnline(gw));
     if (opts.health?.probe !== undefined) makeProbe(this.ops, this.#intake, { ...opts.health.probe, prefix, rules: this.rules, log });
     this.ingest.subscribe((e) => {
       this.ops.onEvent(e);
