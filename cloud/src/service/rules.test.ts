@@ -2,7 +2,8 @@
 import { RulesHost } from '@ferry/rules-host';
 import { describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../ingest/index.ts';
-import { RulesFeed, relayable, relayedTopic } from './rules.ts';
+import { TIME_LEEWAY_S } from '@ferry/message';
+import { RulesFeed, relayable, relayedTopic, ruleInput } from './rules.ts';
 
 const event = (sq: number): IngestEvent =>
   ({
@@ -69,5 +70,25 @@ describe('relaying a gateway rule output', () => {
     for (const bad of ['ferry/agg/#', 'ferry/+/x', 'ferry/a\u0000b', '', 'x'.repeat(257)])
       expect([bad.slice(0, 12), relayedTopic(out(bad, 'ferry/up/gw-1/rule'))]).toEqual([bad.slice(0, 12), undefined]);
     expect(relayedTopic(event(0))).toBeUndefined();
+  });
+});
+
+describe('the time a cloud rule takes a device message at', () => {
+  const at = (iatS: number, arrivedMs: number) =>
+    ruleInput({
+      type: 'message',
+      kid: 'th-1',
+      ep: 1,
+      sq: 0,
+      at: arrivedMs,
+      topic: 'ferry/up/th-1/msg',
+      message: { header: { kid: 'th-1', ep: 1, sq: 0 }, claims: { iss: 'th-1', iat: iatS, ev: 'tel', d: { t: 1 } } },
+    } as unknown as IngestEvent)?.atMs;
+
+  it("is the message's iat, but never more than the leeway past its arrival: one clock far ahead cannot move a job's time for every device", () => {
+    const arrived = 1_767_225_600_000;
+    expect(at(1_767_225_590, arrived)).toBe(1_767_225_590_000); // a clock behind: its own time
+    expect(at(1_767_225_630, arrived)).toBe(1_767_225_630_000); // within the leeway
+    expect(at(1_767_225_600 + 86_400, arrived)).toBe(arrived + TIME_LEEWAY_S * 1000); // a day ahead: held at the leeway
   });
 });

@@ -2,7 +2,7 @@
  * @module The cloud's rules host (the same rule engine as the gateway's, @ferry/rules-host) and what it is fed:
  * every released message, under the MQTT topic it arrived on, as the record a gateway's rules would see.
  */
-import type { Json } from '@ferry/message';
+import { type Json, TIME_LEEWAY_S } from '@ferry/message';
 import { RulesHost, httpTransport } from '@ferry/rules-host';
 import type { IngestEvent } from '../ingest/index.ts';
 
@@ -52,7 +52,11 @@ export function ruleInput(e: IngestEvent): { topic: string; record: unknown; atM
   // A reading: the record a gateway's rules see for it, its data without transport metadata.
   const { meta: _meta, ...reading } = d as Record<string, Json>;
   const record = e.message.claims['ev'] === 'rule' ? (d as Record<string, Json>)['out'] : reading;
-  return { topic: relayedTopic(e) ?? e.topic, record, atMs: e.message.claims.iat * 1000, id: `${e.kid}/${e.ep}/${e.sq}` };
+  // A job's time is its records' (docs/rules.md): a device whose clock runs far ahead would move it for every
+  // device the job reads, and their records would come late. Its time counts as at most its arrival plus the
+  // leeway given clocks elsewhere (RFC 7519 §4.1.4, TIME_LEEWAY_S).
+  const atMs = Math.min(e.message.claims.iat * 1000, e.at + TIME_LEEWAY_S * 1000);
+  return { topic: relayedTopic(e) ?? e.topic, record, atMs, id: `${e.kid}/${e.ep}/${e.sq}` };
 }
 
 /** Longest topic a relayed rule output may name. */
