@@ -114,13 +114,16 @@ export class CloudAlarms {
 
   /**
    * A gateway came online: its alarm rules are installed again if it lost them (a restart). Tried up to 5 times,
-   * 2 s apart: the gateway may not listen on its control channel yet when it says it is online.
+   * 2 s apart: the gateway may not listen on its control channel yet when it says it is online. In scale-out
+   * every worker hears it: one, the first to take a short Redis lock for that gateway, does it.
    */
   gatewayOnline(gw: string): void {
     if (this.#reinstalling.has(gw)) return;
     this.#reinstalling.add(gw);
     const log = (m: string): void => (this.#svc.opts.log ?? console.log)(m);
     void (async () => {
+      const prefix = this.#svc.opts.topicPrefix ?? 'ferry';
+      if (this.#redis !== undefined && (await this.#redis.set(`${prefix}:alarms:reinstall:${gw}`, '1', 'PX', 30_000, 'NX').catch(() => null)) !== 'OK') return;
       for (let i = 0; i < 5 && !this.#stopped; i++) {
         try {
           if (this.#rules === undefined) return;
