@@ -101,13 +101,22 @@ else
       await until(() => a.svc.alarms.leads, 'worker A leading');
       const b = await worker(device);
       expect(b.svc.alarms.leads).toBe(false);
-      await parts(a).rules.create('alice', hot(device));
+      const rule = await parts(a).rules.create('alice', hot(device));
       await sendUntil(b, 35, async () => (await alarms(a)).length === 1, 'the raise');
       for (const t of [36, 37]) await b.send(t); // still breaching: nothing new
       await sendUntil(a, 20, async () => (await alarms(a))[0]?.status === 'cleared', 'the clear');
       await sleep(1500); // a moment more: an edge applied twice, or run on two workers, would show
       expect(await history(b)).toEqual([['raised', 'cleared']]);
       expect((await alarms(a))[0]).toMatchObject({ source: device, count: 1 });
+      // Deleted on a worker that does not lead: the leader drops its job, and its saves do not bring the rule back.
+      const jobs = (): number => a.svc.rules.engine.list().length;
+      const running = jobs();
+      await parts(b).rules.delete(rule);
+      for (const t of [20, 21, 22]) await b.send(t); // changes the job's state, which the leader saves each period
+      await until(() => jobs() === running - 1, "the leader dropping the deleted rule's job");
+      await sleep(1500);
+      expect(await parts(a).service.store.getRule(rule.id)).toBeUndefined();
+      expect(await history(a)).toEqual([['raised', 'cleared']]);
     }, 60_000);
 
     it('missing data, breaching: a device whose messages go to another worker is not "no data"; its silence is, once', async () => {

@@ -40,6 +40,8 @@ export interface ProbeAlarm {
   readonly periodMs: number;
   /** The probe's last latency and when it came back, if any yet. */
   readonly last: () => { readonly ms: number; readonly at: number } | undefined;
+  /** The alarm's source (default `probe`); scale-out names the worker: each process probes its own latency. */
+  readonly source?: string;
 }
 
 export const PROBE_RULE = 'probe-latency';
@@ -146,7 +148,7 @@ export class AlarmRules {
       const jobId = await this.#install('cloud', installation(p.prefix, r, p.devicesOf, this.#isGateway), r.snapshot);
       const again = { ...r, jobId };
       this.#cache.set(r.id, again);
-      if (jobId !== r.jobId) await p.service.store.putRule(again);
+      if (jobId !== r.jobId) await this.#keep(again);
       // What the job emitted before a kill, saved but perhaps not applied: applied now (once, whatever it was).
       await this.#drain(r.id);
     } catch (e) {
@@ -202,7 +204,7 @@ export class AlarmRules {
       const json = JSON.stringify(snapshot);
       if (this.#saved.get(r.id) === json) continue;
       const next = { ...r, snapshot };
-      await this.#p.service.store.putRule(next);
+      await this.#keep(next);
       this.#cache.set(r.id, next);
       this.#saved.set(r.id, json);
     }
@@ -222,7 +224,7 @@ export class AlarmRules {
     const last = probe?.alarm.last();
     if (probe !== undefined && last !== undefined && last.at !== probe.lastAt) {
       probe.lastAt = last.at;
-      p.rules.input(metricTopic(p.prefix, PROBE_RULE), { value: last.ms, source: 'probe' }, last.at);
+      p.rules.input(metricTopic(p.prefix, PROBE_RULE), { value: last.ms, source: probe.alarm.source ?? 'probe' }, last.at);
     }
   }
 
@@ -360,7 +362,13 @@ export class AlarmRules {
     const next = { ...r, snapshot, unapplied: f(r.unapplied ?? []) };
     this.#cache.set(id, next);
     this.#saved.set(id, JSON.stringify(snapshot));
-    await this.#p.service.store.putRule(next);
+    await this.#keep(next);
+  }
+
+  /** Stores a rule's new state; scale-out only while it exists, so the leader never brings back a deleted rule. */
+  async #keep(r: AlarmRule): Promise<void> {
+    const store = this.#p.service.store;
+    await (store.updateRule?.(r) ?? store.putRule(r));
   }
 
   async #install(runtime: string, inst: unknown, snapshot?: unknown): Promise<string> {

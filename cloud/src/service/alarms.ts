@@ -106,6 +106,7 @@ export class CloudAlarms {
         : {
             thresholdMs: o.health.probe.alarmMs ?? PROBE_ALARM_MS,
             periodMs: o.health.probe.periodMs,
+            ...(this.#out !== undefined && { source: `probe@${o.clientId ?? hostname()}` }),
             last: () => {
               const s = probe.summary();
               return s.lastMs !== undefined && s.lastAt !== undefined ? { ms: s.lastMs, at: s.lastAt } : undefined;
