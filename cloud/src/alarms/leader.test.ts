@@ -119,6 +119,24 @@ else
       expect(await history(a)).toEqual([['raised', 'cleared']]);
     }, 60_000);
 
+    it('an alarm cleared by hand on a worker that does not lead: the next breach raises a new alarm', async () => {
+      const device = 'th-c';
+      const a = await worker(device);
+      await until(() => a.svc.alarms.leads, 'worker A leading');
+      const b = await worker(device);
+      await parts(a).rules.create('alice', hot(device));
+      await sendUntil(b, 35, async () => (await alarms(a)).length === 1, 'the raise');
+      const [raised] = await alarms(a);
+      await parts(b).service.clear(raised!.id, 'op-b');
+      // The leader's job forgets the breach: while the condition lasts, the next breaching sample raises anew.
+      await sendUntil(b, 36, async () => (await alarms(a)).length === 2, 'the raise after the clear');
+      await sleep(1500);
+      expect((await alarms(a)).map((x) => [x.status, x.count])).toEqual([
+        ['active', 1],
+        ['cleared', 1],
+      ]);
+    }, 60_000);
+
     it('missing data, breaching: a device whose messages go to another worker is not "no data"; its silence is, once', async () => {
       const device = 'th-m';
       const a = await worker(device);

@@ -346,7 +346,7 @@ export class AlarmRules {
    * An alarm cleared by hand: the cloud job of its rule forgets that source's breach, so the next breaching
    * sample raises a new alarm (docs/operations.md "Alarms"), and its state is saved. A gateway's job keeps its own.
    */
-  async clearedByHand(a: StoredAlarm): Promise<void> {
+  async clearedByHand(a: Pick<StoredAlarm, 'rule' | 'source'>): Promise<void> {
     const rule = a.rule === undefined ? undefined : await this.rule(a.rule);
     if (rule === undefined || rule.runtime !== 'cloud' || !this.#p.rules.engine.list().some((j) => j.jobId === rule.jobId)) return;
     const reset = this.#p.rules.engine.job(rule.jobId).resetSources((raw) => sourceName(this.#p.prefix, raw) === a.source);

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { ACQUIRE, RENEW } from '../compose/scale-out/wave-store.ts';
 import { runScript, type Script } from '../storage/redis/script.ts';
 import { feedsOnDevice, feedsOnStream } from './compile.ts';
-import type { AlarmRule } from './types.ts';
+import type { AlarmRule, StoredAlarm } from './types.ts';
 
 type StreamValue = { readonly channels: Readonly<Record<string, unknown>>; readonly lastUpdate: number; readonly id: string };
 type Device = { readonly owner?: string | undefined; readonly kind?: string | undefined };
@@ -28,6 +28,7 @@ export interface LeaderRules {
   save(): Promise<void>;
   telemetry(kid: string, event: unknown, record: unknown, atMs: number, id: string, device: Device): number;
   streamValue(so: string, stream: string, value: StreamValue): number;
+  clearedByHand(a: Pick<StoredAlarm, 'rule' | 'source'>): Promise<void>;
 }
 
 export interface AlarmScaleOutOptions {
@@ -52,7 +53,8 @@ export interface AlarmScaleOutOptions {
 
 type Entry =
   | { readonly t: 'd'; readonly kid: string; readonly ev: unknown; readonly rec: unknown; readonly at: number; readonly id: string; readonly owner?: string }
-  | { readonly t: 's'; readonly so: string; readonly stream: string; readonly value: StreamValue };
+  | { readonly t: 's'; readonly so: string; readonly stream: string; readonly value: StreamValue }
+  | { readonly t: 'c'; readonly rule?: string; readonly source: string };
 
 /** Moves the cursor if this worker still holds the lease, and trims what is behind it. KEYS: lease, cursor, stream. ARGV: lease value, id. */
 const CURSOR_SOURCE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -111,6 +113,14 @@ export class AlarmScaleOut {
     if (this.#rules.some((r) => feedsOnStream(r, so, stream))) this.#add({ t: 's', so, stream, value });
   }
 
+  /**
+   * An alarm cleared by hand on any worker: the leader's job of its rule forgets that source's breach (rules.ts
+   * clearedByHand), in order with the inputs before it.
+   */
+  async clearedByHand(a: Pick<StoredAlarm, 'rule' | 'source'>): Promise<void> {
+    if (a.rule !== undefined && this.#rules.some((r) => r.id === a.rule)) this.#add({ t: 'c', rule: a.rule, source: a.source });
+  }
+
   #add(e: Entry): void {
     const { redis, maxLen, log } = this.#o;
     redis
@@ -160,9 +170,12 @@ export class AlarmScaleOut {
   async #acquire(): Promise<void> {
     const { redis, worker, leaseMs } = this.#o;
     const [took, value] = (await runScript(redis, ACQUIRE, [this.#keys.lease, this.#keys.fence], [worker, leaseMs])) as [number, string];
-    if (took !== 1 || this.#closed) return;
+    if (took !== 1) return;
+    // Read before leading: a failed read leaves the lease to run out rather than feeding from a wrong place.
+    const cursor = await redis.get(this.#keys.cursor);
+    if (this.#closed) return;
     this.#lease = value;
-    this.#fed = this.#saved = (await redis.get(this.#keys.cursor)) ?? '0-0';
+    this.#fed = this.#saved = cursor ?? '0-0';
     await this.#o.rules.adopt(); // the stored rules, from their saved states
     this.#o.log(`alarms: ${worker} leads the alarm rules from ${this.#fed}`);
   }
@@ -193,7 +206,10 @@ export class AlarmScaleOut {
     try {
       const e = JSON.parse(raw ?? 'null') as Entry;
       const rules = this.#o.rules;
-      return e.t === 'd' ? rules.telemetry(e.kid, e.ev, e.rec, e.at, e.id, { owner: e.owner, kind: 'device' }) : rules.streamValue(e.so, e.stream, e.value);
+      if (e.t === 'd') return rules.telemetry(e.kid, e.ev, e.rec, e.at, e.id, { owner: e.owner, kind: 'device' });
+      if (e.t === 's') return rules.streamValue(e.so, e.stream, e.value);
+      void rules.clearedByHand(e); // saves the job's state itself
+      return 0;
     } catch (x) {
       this.#o.log(`alarms: a forwarded input skipped: ${message(x)}`);
       return 0;

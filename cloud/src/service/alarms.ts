@@ -59,7 +59,7 @@ export class CloudAlarms {
       notifier: svc.notifier,
       enqueue: (r) => svc.commands.service.enqueue(r),
       rule: (id) => rules.rule(id),
-      cleared: (a) => rules.clearedByHand(a),
+      cleared: async (a) => await (this.#out ?? rules).clearedByHand(a),
       metrics,
       log,
     });
