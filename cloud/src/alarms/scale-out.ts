@@ -95,7 +95,7 @@ export class AlarmScaleOut {
 
   /** Reads the rules, then takes part: tries the lease, and while holding it feeds the jobs. */
   async start(): Promise<void> {
-    await this.#refresh();
+    await this.#refresh().catch((e: unknown) => this.#o.log(`alarms: scale-out: ${message(e)}`)); // read again each period
     this.#loop = this.#run();
   }
 
