@@ -14,7 +14,8 @@ import { ADMIN_TOKEN } from '@ferry/test-kit/http';
 import { startRedis } from '@ferry/test-kit/redis';
 import { until } from '@ferry/test-kit/until';
 import { CloudService } from '../service/service.ts';
-import type { StoredAlarm } from './types.ts';
+import { AlarmScaleOut, type LeaderRules } from './scale-out.ts';
+import type { AlarmRule, StoredAlarm } from './types.ts';
 
 const redis = await startRedis();
 let clouds: CloudService[] = [];
@@ -179,3 +180,61 @@ else
       expect(await history(c)).toEqual([['raised'], ['raised', 'cleared']]);
     }, 60_000);
   });
+
+/** The lease alone, over fake rules that record what they are told (the jobs are AlarmRules', tested above). */
+class Recorder implements LeaderRules {
+  fed: string[] = [];
+  dropped = 0;
+  adopt = async (): Promise<void> => undefined;
+  dropCloudJobs = (): void => {
+    this.dropped++;
+  };
+  save = async (): Promise<void> => undefined;
+  telemetry = (_kid: string, _ev: unknown, _rec: unknown, _at: number, id: string): number => this.fed.push(id) && 0;
+  streamValue = (): number => 0;
+  clearedByHand = async (): Promise<void> => undefined;
+}
+
+if (redis.ok) {
+  const harness = redis;
+  describe('the alarm leader lease', () => {
+    it('a leader whose lease is taken drops its jobs; the next continues from the saved cursor, each input fed once', async () => {
+      const prefix = harness.prefix();
+      const rule = { id: 'ar-1', runtime: 'cloud', owner: 'alice', source: { kind: 'telemetry', device: 'd1' } } as unknown as AlarmRule;
+      const peer = (worker: string, rules: Recorder): AlarmScaleOut =>
+        new AlarmScaleOut({
+          redis: harness.connect(),
+          worker,
+          rules,
+          listRules: async () => [rule],
+          device: () => ({ owner: 'alice', kind: 'device' }),
+          log: () => undefined,
+          prefix,
+          leaseMs: 600,
+          periodMs: 100,
+        });
+      const [r1, r2] = [new Recorder(), new Recorder()];
+      const w1 = peer('w1', r1);
+      await w1.start();
+      await until(() => w1.leading, 'w1 leading');
+      const w2 = peer('w2', r2);
+      await w2.start();
+      const check = harness.connect();
+      try {
+        w2.telemetry('d1', 'tel', { temp: 1 }, Date.now(), 'd1/1/0');
+        w2.telemetry('d2', 'tel', { temp: 1 }, Date.now(), 'd2/1/0'); // no rule reads d2: not forwarded
+        await until(async () => r1.fed.length === 1 && (await check.get(`${prefix}{alarm}:cursor`)) !== null, 'the first input fed and its cursor saved');
+        await check.set(`${prefix}{alarm}:leader`, 'someone:0', 'PX', 1000); // w1's lease passes to another
+        await until(() => !w1.leading && r1.dropped === 1, 'w1 dropping its jobs');
+        await until(() => w1.leading || w2.leading, 'a new leader');
+        w1.telemetry('d1', 'tel', { temp: 2 }, Date.now(), 'd1/1/1');
+        await until(() => [...r1.fed, ...r2.fed].includes('d1/1/1'), 'the second input fed');
+        await sleep(300);
+        expect([...r1.fed, ...r2.fed].sort()).toEqual(['d1/1/0', 'd1/1/1']);
+      } finally {
+        await w1.close();
+        await w2.close();
+      }
+    }, 30_000);
+  });
+}
