@@ -197,6 +197,19 @@ export const telemetryTopic = (prefix: string, owner: string | undefined, ruleId
 /** Where the metric sampler feeds a metric rule's samples (an input no device can publish to). */
 export const metricTopic = (prefix: string, ruleId: string): string => `${prefix}/alarms/_/${ruleId}/in`;
 
+/** Whether a cloud rule reads a device's messages: that device, or all its owner's (`"*"`), for its event or any. */
+export function feedsOnDevice(r: AlarmRule, kid: string, owner: string | undefined, event: unknown): boolean {
+  const s = r.source;
+  // A rule naming the device was checked against its owner when it was made; "*" is its owner's devices (a
+  // global rule's: the devices of no owner).
+  if (s.kind !== 'telemetry' || r.runtime !== 'cloud' || (s.device !== kid && (s.device !== '*' || r.owner !== owner))) return false;
+  return s.event === undefined || s.event === event;
+}
+
+/** Whether a cloud rule reads a composite stream. */
+export const feedsOnStream = (r: AlarmRule, so: string, stream: string): boolean =>
+  r.source.kind === 'stream' && r.source.so === so && r.source.stream === stream && r.runtime === 'cloud';
+
 /** The installation object of the rule's job (jobType `alarm`, @ferry/rules alarm-types.ts). */
 export function installation(
   prefix: string,

@@ -46,6 +46,10 @@ if ARGV[4] == '0' then
 end
 return 'ok'
 `;
+const UPDATE_RULE_SOURCE = `if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+const UPDATE_RULE: Script = { name: 'alarm-update-rule', source: UPDATE_RULE_SOURCE, sha: createHash('sha1').update(UPDATE_RULE_SOURCE).digest('hex') };
 const SAVE: Script = { name: 'alarm-save', source: SAVE_SOURCE, sha: createHash('sha1').update(SAVE_SOURCE).digest('hex') };
 
 export interface RedisAlarmStoreOptions {
@@ -69,6 +73,9 @@ export class RedisAlarmStore implements AlarmStore {
 
   async putRule(r: AlarmRule): Promise<void> {
     await command('alarm putRule', () => this.#redis.hset(`${this.#b}rules`, r.id, JSON.stringify(r)));
+  }
+  async updateRule(r: AlarmRule): Promise<boolean> {
+    return (await runScript(this.#redis, UPDATE_RULE, [`${this.#b}rules`], [r.id, JSON.stringify(r)])) === 1;
   }
   async getRule(id: string): Promise<AlarmRule | undefined> {
     return parse<AlarmRule>(await command('alarm getRule', () => this.#redis.hget(`${this.#b}rules`, id)));

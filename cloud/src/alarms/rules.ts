@@ -10,7 +10,7 @@ import { TIME_LEEWAY_S } from '@ferry/message';
 import type { AlarmTransition } from '@ferry/rules';
 import type { RulesHost } from '@ferry/rules-host';
 import type { Registry } from 'prom-client';
-import { type CompileContext, checkRule, installation, metricTopic, outputTopic, sourceName, telemetryTopic } from './compile.ts';
+import { type CompileContext, checkRule, feedsOnDevice, feedsOnStream, installation, metricTopic, outputTopic, sourceName, telemetryTopic } from './compile.ts';
 import { AlarmError } from './errors.ts';
 import { transitionKey } from './lifecycle.ts';
 import { metricProblem, sampleMetric } from './sampler.ts';
@@ -27,6 +27,11 @@ export interface AlarmRulesParts {
   readonly devicesOf: CompileContext['devicesOf'];
   readonly mayReadStream: CompileContext['mayReadStream'];
   readonly log: (m: string) => void;
+  /**
+   * Whether this process runs the cloud's alarm jobs (default: always). Scale-out: only the alarm leader does
+   * (scale-out.ts); the others check a new rule by installing it, then leave its job to the leader.
+   */
+  readonly runsCloudJobs?: () => boolean;
 }
 
 /** The latency probe's built-in alarm (docs/operations.md "Latency probe"). */
@@ -35,6 +40,8 @@ export interface ProbeAlarm {
   readonly periodMs: number;
   /** The probe's last latency and when it came back, if any yet. */
   readonly last: () => { readonly ms: number; readonly at: number } | undefined;
+  /** The alarm's source (default `probe`); scale-out names the worker: each process probes its own latency. */
+  readonly source?: string;
 }
 
 export const PROBE_RULE = 'probe-latency';
@@ -87,6 +94,7 @@ export class AlarmRules {
     const id = newRuleId();
     const inst = installation(p.prefix, { ...draft, id }, p.devicesOf, this.#isGateway);
     const jobId = await this.#install(draft.runtime, inst);
+    if (draft.runtime === 'cloud' && this.#p.runsCloudJobs?.() === false) this.#uninstall(jobId);
     const rule: AlarmRule = { id, ...draft, jobId, createdMs: Date.now() };
     await p.service.store.putRule(rule);
     this.#cache.set(id, rule);
@@ -100,9 +108,8 @@ export class AlarmRules {
     const gw = /^gateway:(.+)$/.exec(rule.runtime)?.[1];
     try {
       if (gw === undefined) {
-        const engine = this.#p.rules.engine;
-        if (engine.status(rule.jobId).jobInfo.jobStatus === 'RUNNING') engine.stop(rule.jobId); // only a stopped job uninstalls
-        engine.uninstall(rule.jobId);
+        // Scale-out: a worker that is not the alarm leader runs no job of it.
+        if (this.#p.runsCloudJobs?.() !== false || this.#running(rule.jobId)) this.#uninstall(rule.jobId);
       } else {
         await this.#p.gatewayRequest(gw, 'POST', '/api/stop', { jobId: rule.jobId });
         await this.#p.gatewayRequest(gw, 'POST', '/api/uninstall', { jobId: rule.jobId });
@@ -115,19 +122,7 @@ export class AlarmRules {
   /** Installs the persisted cloud rules again (a restart; a gateway keeps its own jobs), and the probe's rule when it runs. */
   async start(probe: ProbeAlarm | undefined): Promise<void> {
     const p = this.#p;
-    for (const r of await this.list('all')) {
-      if (r.runtime !== 'cloud') continue;
-      try {
-        const jobId = await this.#install('cloud', installation(p.prefix, r, p.devicesOf, this.#isGateway), r.snapshot);
-        const again = { ...r, jobId };
-        this.#cache.set(r.id, again);
-        if (jobId !== r.jobId) await p.service.store.putRule(again);
-        // What the job emitted before a kill, saved but perhaps not applied: applied now (once, whatever it was).
-        await this.#drain(r.id);
-      } catch (e) {
-        p.log(`alarms: rule ${r.id} not reinstalled: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
+    if (p.runsCloudJobs?.() !== false) for (const r of await this.list('all')) if (r.runtime === 'cloud') await this.#reinstall(r);
     if (probe !== undefined) {
       const draft = {
         name: 'latency probe',
@@ -147,6 +142,53 @@ export class AlarmRules {
     }
   }
 
+  async #reinstall(r: AlarmRule): Promise<void> {
+    const p = this.#p;
+    try {
+      const jobId = await this.#install('cloud', installation(p.prefix, r, p.devicesOf, this.#isGateway), r.snapshot);
+      const again = { ...r, jobId };
+      this.#cache.set(r.id, again);
+      if (jobId !== r.jobId) await this.#keep(again);
+      // What the job emitted before a kill, saved but perhaps not applied: applied now (once, whatever it was).
+      await this.#drain(r.id);
+    } catch (e) {
+      p.log(`alarms: rule ${r.id} not reinstalled: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /**
+   * Scale-out, the alarm leader (scale-out.ts): installs each stored cloud rule it does not run yet, from its saved
+   * state, and uninstalls those deleted since. The probe's rule is each process's own and is left alone.
+   */
+  async adopt(): Promise<void> {
+    const stored = new Map((await this.list('all')).filter((r) => r.runtime === 'cloud' && r.id !== PROBE_RULE).map((r) => [r.id, r]));
+    for (const r of [...this.#cache.values()]) {
+      if (r.runtime !== 'cloud' || r.id === PROBE_RULE || !this.#running(r.jobId) || stored.has(r.id)) continue;
+      this.#uninstall(r.jobId);
+      this.#cache.delete(r.id);
+      this.#saved.delete(r.id);
+    }
+    for (const r of stored.values()) if (!this.#running(this.#cache.get(r.id)?.jobId)) await this.#reinstall(r);
+  }
+
+  /** Scale-out: this worker no longer leads; its cloud alarm jobs go (the leader has their saved state). */
+  dropCloudJobs(): void {
+    for (const r of [...this.#cache.values()]) {
+      if (r.runtime !== 'cloud' || r.id === PROBE_RULE) continue;
+      if (this.#running(r.jobId)) this.#uninstall(r.jobId);
+      this.#cache.delete(r.id);
+      this.#saved.delete(r.id);
+    }
+  }
+
+  readonly #running = (jobId: string | undefined): boolean => jobId !== undefined && this.#p.rules.engine.list().some((j) => j.jobId === jobId);
+
+  #uninstall(jobId: string): void {
+    const engine = this.#p.rules.engine;
+    if (engine.status(jobId).jobInfo.jobStatus === 'RUNNING') engine.stop(jobId); // only a stopped job uninstalls
+    engine.uninstall(jobId);
+  }
+
   /**
    * Saves the state of each cloud rule's job that changed since the last save. Edges are saved as they happen
    * (`#unapplied`); what a kill loses of the rest is at most one period of a breach streak or M-of-N ring, which
@@ -162,7 +204,7 @@ export class AlarmRules {
       const json = JSON.stringify(snapshot);
       if (this.#saved.get(r.id) === json) continue;
       const next = { ...r, snapshot };
-      await this.#p.service.store.putRule(next);
+      await this.#keep(next);
       this.#cache.set(r.id, next);
       this.#saved.set(r.id, json);
     }
@@ -172,7 +214,8 @@ export class AlarmRules {
   async sample(): Promise<void> {
     const p = this.#p;
     const now = Date.now();
-    for (const r of await this.list({ owner: undefined })) {
+    // Metrics are per process; scale-out samples the leader's (docs/operations.md "Alarms").
+    for (const r of p.runsCloudJobs?.() === false ? [] : await this.list({ owner: undefined })) {
       if (r.source.kind !== 'metric' || r.runtime !== 'cloud') continue;
       const value = await sampleMetric(p.registry, r.source.metric, r.source.labels).catch(() => undefined);
       if (value !== undefined) p.rules.input(metricTopic(p.prefix, r.id), { value, source: r.source.metric }, now);
@@ -181,7 +224,7 @@ export class AlarmRules {
     const last = probe?.alarm.last();
     if (probe !== undefined && last !== undefined && last.at !== probe.lastAt) {
       probe.lastAt = last.at;
-      p.rules.input(metricTopic(p.prefix, PROBE_RULE), { value: last.ms, source: 'probe' }, last.at);
+      p.rules.input(metricTopic(p.prefix, PROBE_RULE), { value: last.ms, source: probe.alarm.source ?? 'probe' }, last.at);
     }
   }
 
@@ -193,42 +236,43 @@ export class AlarmRules {
     so: string,
     stream: string,
     value: { readonly channels: Readonly<Record<string, unknown>>; readonly lastUpdate: number; readonly id: string },
-  ): void {
+  ): number {
     const topic = `${this.#p.prefix}/so/${so}/${stream}`;
+    let outputs = 0;
     for (const r of this.#cache.values()) {
-      if (r.source.kind !== 'stream' || r.source.so !== so || r.source.stream !== stream || r.runtime !== 'cloud') continue;
+      if (!feedsOnStream(r, so, stream)) continue;
       const record = { ...value.channels, channels: value.channels, lastUpdate: value.lastUpdate };
-      this.#push(r, topic, record, Date.now(), `${so}/${stream}/${value.id}`);
+      outputs += this.#push(r, topic, record, Date.now(), `${so}/${stream}/${value.id}`);
     }
+    return outputs;
   }
 
   /**
    * A device's released message (the record the cloud's rules see for it, docs/rules.md): fed to the cloud's
    * telemetry alarm jobs on that device, or on all of its owner's devices, that name its event or none. Gateways'
-   * readings reach their rules over their uplink topics instead (compile.ts).
+   * readings reach their rules over their uplink topics instead (compile.ts). `device`: its owner and kind as the
+   * worker that ingested it knew them (scale-out). Returns how many outputs the jobs emitted.
    */
-  telemetry(kid: string, event: unknown, record: unknown, atMs: number, id: string): void {
-    const device = this.#p.device(kid);
-    if (device === undefined || device.kind === 'gateway') return;
+  telemetry(kid: string, event: unknown, record: unknown, atMs: number, id: string, device = this.#p.device(kid)): number {
+    if (device === undefined || device.kind === 'gateway') return 0;
     // A job's time is its records' (docs/rules.md): one device whose clock runs ahead would move it for all the
     // devices of a `"*"` rule and run their silences out. Its time counts as at most now plus the leeway the
     // cloud gives clocks elsewhere (RFC 7519 §4.1.4, TIME_LEEWAY_S).
     const at = Math.min(atMs, Date.now() + TIME_LEEWAY_S * 1000);
-    for (const r of this.#cache.values()) {
-      const s = r.source;
-      // A rule naming the device was checked against its owner when it was made; "*" is its owner's devices (a
-      // global rule's: the devices of no owner).
-      if (s.kind !== 'telemetry' || r.runtime !== 'cloud' || (s.device !== kid && (s.device !== '*' || r.owner !== device.owner))) continue;
-      if (s.event !== undefined && s.event !== event) continue;
-      this.#push(r, telemetryTopic(this.#p.prefix, r.owner, r.id, kid), record, at, id);
-    }
+    let outputs = 0;
+    for (const r of this.#cache.values())
+      if (feedsOnDevice(r, kid, device.owner, event)) outputs += this.#push(r, telemetryTopic(this.#p.prefix, r.owner, r.id, kid), record, at, id);
+    return outputs;
   }
 
-  #push(r: AlarmRule, topic: string, record: unknown, atMs: number, id: string): void {
+  #push(r: AlarmRule, topic: string, record: unknown, atMs: number, id: string): number {
     try {
-      for (const o of this.#p.rules.engine.job(r.jobId).push(topic, record, atMs, id)) this.ruleOutput(o.topic, JSON.stringify(o.payload));
+      const out = this.#p.rules.engine.job(r.jobId).push(topic, record, atMs, id);
+      for (const o of out) this.ruleOutput(o.topic, JSON.stringify(o.payload));
+      return out.length;
     } catch (e) {
       this.#p.log(`alarms: rule ${r.id}: ${e instanceof Error ? e.message : String(e)}`);
+      return 0;
     }
   }
 
@@ -302,7 +346,7 @@ export class AlarmRules {
    * An alarm cleared by hand: the cloud job of its rule forgets that source's breach, so the next breaching
    * sample raises a new alarm (docs/operations.md "Alarms"), and its state is saved. A gateway's job keeps its own.
    */
-  async clearedByHand(a: StoredAlarm): Promise<void> {
+  async clearedByHand(a: Pick<StoredAlarm, 'rule' | 'source'>): Promise<void> {
     const rule = a.rule === undefined ? undefined : await this.rule(a.rule);
     if (rule === undefined || rule.runtime !== 'cloud' || !this.#p.rules.engine.list().some((j) => j.jobId === rule.jobId)) return;
     const reset = this.#p.rules.engine.job(rule.jobId).resetSources((raw) => sourceName(this.#p.prefix, raw) === a.source);
@@ -318,7 +362,13 @@ export class AlarmRules {
     const next = { ...r, snapshot, unapplied: f(r.unapplied ?? []) };
     this.#cache.set(id, next);
     this.#saved.set(id, JSON.stringify(snapshot));
-    await this.#p.service.store.putRule(next);
+    await this.#keep(next);
+  }
+
+  /** Stores a rule's new state; scale-out only while it exists, so the leader never brings back a deleted rule. */
+  async #keep(r: AlarmRule): Promise<void> {
+    const store = this.#p.service.store;
+    await (store.updateRule?.(r) ?? store.putRule(r));
   }
 
   /**

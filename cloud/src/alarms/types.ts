@@ -141,6 +141,11 @@ export type SaveResult = 'ok' | 'conflict' | 'duplicate';
  */
 export interface AlarmStore {
   putRule(r: AlarmRule): Promise<void> | void;
+  /**
+   * Stores a rule's new state only while the rule exists; false when it is gone. Scale-out: the alarm leader's
+   * saves must not bring back a rule another worker deleted.
+   */
+  updateRule?(r: AlarmRule): Promise<boolean>;
   getRule(id: string): Promise<AlarmRule | undefined> | AlarmRule | undefined;
   /** Oldest first. */
   listRules(scope: Scope): Promise<readonly AlarmRule[]> | readonly AlarmRule[];

@@ -3,12 +3,15 @@
  * Redis scale-out), the rule jobs' outputs in the alarms space (taken before they reach the broker), gateways'
  * relayed outputs, health events, the metric sampler and the sweep of live alarms every check period.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { IngestEvent } from '../ingest/index.ts';
 import { healthTransition } from '../alarms/health.ts';
 import { AlarmMetrics } from '../alarms/metrics.ts';
 import { RedisAlarmStore } from '../alarms/redis-store.ts';
 import { AlarmRules } from '../alarms/rules.ts';
+import { AlarmScaleOut } from '../alarms/scale-out.ts';
 import { AlarmService } from '../alarms/service.ts';
 import { SqliteAlarmStore } from '../alarms/sqlite-store.ts';
 import type { NotifyEvent } from '../notify/types.ts';
@@ -23,6 +26,8 @@ export class CloudAlarms {
   #service: AlarmService | undefined;
   #rules: AlarmRules | undefined;
   #redis: Redis | undefined;
+  /** Scale-out: the alarm leader's lease and the inputs forwarded to it (alarms/scale-out.ts). */
+  #out: AlarmScaleOut | undefined;
   #timer: NodeJS.Timeout | undefined;
   #off: (() => void) | undefined;
   #sweeping: Promise<void> | undefined;
@@ -39,6 +44,11 @@ export class CloudAlarms {
     return this.#service !== undefined && this.#rules !== undefined ? { service: this.#service, rules: this.#rules } : undefined;
   }
 
+  /** Whether this process runs the cloud's alarm jobs: embedded always, scale-out the alarm leader only. */
+  get leads(): boolean {
+    return this.#out?.leading ?? true;
+  }
+
   async start(): Promise<void> {
     const svc = this.#svc;
     const o = svc.opts;
@@ -52,7 +62,7 @@ export class CloudAlarms {
       notifier: svc.notifier,
       enqueue: (r) => svc.commands.service.enqueue(r),
       rule: (id) => rules.rule(id),
-      cleared: (a) => rules.clearedByHand(a),
+      cleared: async (a) => await (this.#out ?? rules).clearedByHand(a),
       metrics,
       log,
     });
@@ -71,11 +81,23 @@ export class CloudAlarms {
       mayReadStream: async (owner, so, stream) =>
         (await svc.compose.mayRead(owner === undefined ? { global: true } : { owner }, so, stream)) && svc.compose.engine.so(so)?.streams.has(stream) === true,
       log,
+      runsCloudJobs: () => this.leads,
     });
     this.#service = service;
     this.#rules = rules;
+    if (this.#redis !== undefined)
+      this.#out = new AlarmScaleOut({
+        redis: this.#redis,
+        worker: `${o.clientId ?? hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`,
+        rules,
+        listRules: async () => await store.listRules('all'),
+        device: (id) => svc.devices.info(id),
+        log,
+        periodMs: o.health?.checkPeriodMs ?? 1000,
+      });
+    const out = this.#out;
     const offIngest = svc.ingest.subscribe((e) => this.#relayed(e));
-    const offStreams = svc.compose.onStored((v) => rules.streamValue(v.so, v.stream, v.value));
+    const offStreams = svc.compose.onStored((v) => (out ?? rules).streamValue(v.so, v.stream, v.value));
     this.#off = () => {
       offIngest();
       offStreams();
@@ -87,6 +109,7 @@ export class CloudAlarms {
         : {
             thresholdMs: o.health.probe.alarmMs ?? PROBE_ALARM_MS,
             periodMs: o.health.probe.periodMs,
+            ...(this.#out !== undefined && { source: `probe@${o.clientId ?? hostname()}` }),
             last: () => {
               const s = probe.summary();
               return s.lastMs !== undefined && s.lastAt !== undefined ? { ms: s.lastMs, at: s.lastAt } : undefined;
@@ -110,6 +133,7 @@ export class CloudAlarms {
     this.#timer.unref();
     await this.#sweeping;
     this.#sweeping = undefined;
+    await out?.start();
   }
 
   /**
@@ -155,7 +179,7 @@ export class CloudAlarms {
     const topic = relayedTopic(e);
     const input = topic === undefined ? ruleInput(e) : undefined;
     if (topic !== undefined) this.#rules?.fromGateway(e.kid, topic, (e.message.claims['d'] as Record<string, unknown>)['out']);
-    else if (input !== undefined) this.#rules?.telemetry(e.kid, e.message.claims['ev'], input.record, input.atMs, input.id);
+    else if (input !== undefined) (this.#out ?? this.#rules)?.telemetry(e.kid, e.message.claims['ev'], input.record, input.atMs, input.id);
   }
 
   async stop(): Promise<void> {
@@ -164,6 +188,7 @@ export class CloudAlarms {
     this.#off?.();
     await this.#sweeping;
     await this.#service?.settled();
+    await this.#out?.close();
     await this.#rules?.save().catch((e: unknown) => (this.#svc.opts.log ?? console.log)(`alarms: job state not saved: ${String(e)}`));
     await this.#redis?.quit().catch(() => undefined);
   }
