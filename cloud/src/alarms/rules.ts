@@ -8,25 +8,23 @@
 import { randomBytes } from 'node:crypto';
 import { TIME_LEEWAY_S } from '@ferry/message';
 import type { AlarmTransition } from '@ferry/rules';
-import type { RulesHost } from '@ferry/rules-host';
 import type { Registry } from 'prom-client';
 import { type CompileContext, checkRule, feedsOnDevice, feedsOnStream, installation, metricTopic, outputTopic, sourceName, telemetryTopic } from './compile.ts';
 import { AlarmError } from './errors.ts';
+import { type InstallParts, installJob, uninstallJob } from './install.ts';
 import { transitionKey } from './lifecycle.ts';
 import { metricProblem, sampleMetric } from './sampler.ts';
 import { asTransition, type AlarmService } from './service.ts';
 import { ALARM_LIMITS, type AlarmRule, type Scope, type StoredAlarm } from './types.ts';
 
-export interface AlarmRulesParts {
+/** Its job's host, a gateway's control channel and the log (InstallParts), and what rules are checked against. */
+export interface AlarmRulesParts extends InstallParts {
   readonly prefix: string;
   readonly service: AlarmService;
-  readonly rules: RulesHost;
   readonly registry: Registry;
-  readonly gatewayRequest: (gw: string, method: 'GET' | 'POST', path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
   readonly device: CompileContext['device'];
   readonly devicesOf: CompileContext['devicesOf'];
   readonly mayReadStream: CompileContext['mayReadStream'];
-  readonly log: (m: string) => void;
   /**
    * Whether this process runs the cloud's alarm jobs (default: always). Scale-out: only the alarm leader does
    * (scale-out.ts); the others check a new rule by installing it, then leave its job to the leader.
@@ -93,8 +91,8 @@ export class AlarmRules {
       throw new AlarmError('FERRY_ALARM_LIMIT', `${owner ?? 'global'} has ${ALARM_LIMITS.rulesPerOwner} alarm rules`);
     const id = newRuleId();
     const inst = installation(p.prefix, { ...draft, id }, p.devicesOf, this.#isGateway);
-    const jobId = await this.#install(draft.runtime, inst);
-    if (draft.runtime === 'cloud' && this.#p.runsCloudJobs?.() === false) this.#uninstall(jobId);
+    const jobId = await installJob(this.#p, draft.runtime, inst);
+    if (draft.runtime === 'cloud' && this.#p.runsCloudJobs?.() === false) uninstallJob(this.#p.rules, jobId);
     const rule: AlarmRule = { id, ...draft, jobId, createdMs: Date.now() };
     await p.service.store.putRule(rule);
     this.#cache.set(id, rule);
@@ -109,7 +107,7 @@ export class AlarmRules {
     try {
       if (gw === undefined) {
         // Scale-out: a worker that is not the alarm leader runs no job of it.
-        if (this.#p.runsCloudJobs?.() !== false || this.#running(rule.jobId)) this.#uninstall(rule.jobId);
+        if (this.#p.runsCloudJobs?.() !== false || this.#running(rule.jobId)) uninstallJob(this.#p.rules, rule.jobId);
       } else {
         await this.#p.gatewayRequest(gw, 'POST', '/api/stop', { jobId: rule.jobId });
         await this.#p.gatewayRequest(gw, 'POST', '/api/uninstall', { jobId: rule.jobId });
@@ -136,7 +134,7 @@ export class AlarmRules {
         runtime: 'cloud',
         repeatMs: 0,
       } as const;
-      const jobId = await this.#install('cloud', installation(p.prefix, { ...draft, id: PROBE_RULE }, p.devicesOf));
+      const jobId = await installJob(this.#p, 'cloud', installation(p.prefix, { ...draft, id: PROBE_RULE }, p.devicesOf));
       this.#cache.set(PROBE_RULE, { ...draft, id: PROBE_RULE, jobId, createdMs: Date.now() });
       this.#probe = { alarm: probe, lastAt: undefined };
     }
@@ -145,7 +143,7 @@ export class AlarmRules {
   async #reinstall(r: AlarmRule): Promise<void> {
     const p = this.#p;
     try {
-      const jobId = await this.#install('cloud', installation(p.prefix, r, p.devicesOf, this.#isGateway), r.snapshot);
+      const jobId = await installJob(this.#p, 'cloud', installation(p.prefix, r, p.devicesOf, this.#isGateway), r.snapshot);
       const again = { ...r, jobId };
       this.#cache.set(r.id, again);
       if (jobId !== r.jobId) await this.#keep(again);
@@ -164,7 +162,7 @@ export class AlarmRules {
     const stored = new Map((await this.list('all')).filter((r) => r.runtime === 'cloud' && r.id !== PROBE_RULE).map((r) => [r.id, r]));
     for (const r of [...this.#cache.values()]) {
       if (r.runtime !== 'cloud' || r.id === PROBE_RULE || !this.#running(r.jobId) || stored.has(r.id)) continue;
-      this.#uninstall(r.jobId);
+      uninstallJob(this.#p.rules, r.jobId);
       this.#cache.delete(r.id);
       this.#saved.delete(r.id);
     }
@@ -175,19 +173,13 @@ export class AlarmRules {
   dropCloudJobs(): void {
     for (const r of [...this.#cache.values()]) {
       if (r.runtime !== 'cloud' || r.id === PROBE_RULE) continue;
-      if (this.#running(r.jobId)) this.#uninstall(r.jobId);
+      if (this.#running(r.jobId)) uninstallJob(this.#p.rules, r.jobId);
       this.#cache.delete(r.id);
       this.#saved.delete(r.id);
     }
   }
 
   readonly #running = (jobId: string | undefined): boolean => jobId !== undefined && this.#p.rules.engine.list().some((j) => j.jobId === jobId);
-
-  #uninstall(jobId: string): void {
-    const engine = this.#p.rules.engine;
-    if (engine.status(jobId).jobInfo.jobStatus === 'RUNNING') engine.stop(jobId); // only a stopped job uninstalls
-    engine.uninstall(jobId);
-  }
 
   /**
    * Saves the state of each cloud rule's job that changed since the last save. Edges are saved as they happen
@@ -386,36 +378,11 @@ export class AlarmRules {
     const have = new Set((jobs.body as { jobId?: unknown }[]).map((j) => j.jobId));
     for (const r of mine) {
       if (have.has(r.jobId)) continue;
-      const jobId = await this.#install(r.runtime, installation(p.prefix, r, p.devicesOf, this.#isGateway));
+      const jobId = await installJob(this.#p, r.runtime, installation(p.prefix, r, p.devicesOf, this.#isGateway));
       const again = { ...r, jobId };
       this.#cache.set(r.id, again);
       await p.service.store.putRule(again);
       p.log(`alarms: rule ${r.id} installed again on gateway ${gw} (job ${jobId})`);
-    }
-  }
-
-  async #install(runtime: string, inst: unknown, snapshot?: unknown): Promise<string> {
-    const gw = /^gateway:(.+)$/.exec(runtime)?.[1];
-    try {
-      if (gw === undefined) {
-        const engine = this.#p.rules.engine;
-        const info = engine.install(inst);
-        try {
-          if (snapshot !== undefined) engine.job(info.jobId).restore(snapshot);
-        } catch (e) {
-          this.#p.log(`alarms: job ${info.jobId} starts afresh: its saved state does not fit: ${e instanceof Error ? e.message : String(e)}`);
-        }
-        engine.start(info.jobId);
-        return info.jobId;
-      }
-      const made = await this.#p.gatewayRequest(gw, 'POST', '/api/install', inst);
-      const jobId = (made.body as { jobId?: unknown } | undefined)?.jobId;
-      if (made.status >= 300 || typeof jobId !== 'string') throw new Error(`gateway ${gw} answered ${made.status} ${JSON.stringify(made.body)}`);
-      const started = await this.#p.gatewayRequest(gw, 'POST', '/api/start', { jobId });
-      if (started.status >= 300) throw new Error(`gateway ${gw} did not start ${jobId}: ${started.status} ${JSON.stringify(started.body)}`);
-      return jobId;
-    } catch (e) {
-      throw new AlarmError('FERRY_ALARM_INSTALL', e instanceof Error ? e.message : String(e), { cause: e });
     }
   }
 }
