@@ -40,6 +40,30 @@ describe('gateway API token', () => {
     expect((await fetch(`${api}/health`)).status).toBe(200);
   });
 
+  it('paces refused requests per address, so guessing the token is slow; the right token still gets through', async () => {
+    const broker = await aedesBroker();
+    cleanups.push(() => broker.stop());
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-gw-api-'));
+    writeFileSync(join(dir, 'api.token'), `${TOKEN}\n`, { mode: 0o600 });
+    const cfg = parseConfig({
+      gateway: { id: 'gw-a', key: KEY, data_dir: dir },
+      uplink: { url: broker.url },
+      api: { port: 0, token_file: join(dir, 'api.token') },
+    });
+    const d = new GatewayDaemon(cfg, { sources: [], log: () => undefined });
+    const api = await d.start();
+    cleanups.push(() => d.stop());
+    const guess = async (i: number): Promise<[number, string]> => {
+      const r = await fetch(`${api}/api/jobs`, { headers: { authorization: `Bearer guess-${i}` } });
+      return [r.status, ((await r.json()) as { code: string }).code];
+    };
+    const guesses = await Promise.all(Array.from({ length: 60 }, (_, i) => guess(i)));
+    const codes = new Set(guesses.map(([, c]) => c));
+    expect(codes).toEqual(new Set(['FERRY_GW_UNAUTHORIZED', 'FERRY_GW_RATE_LIMITED']));
+    expect(guesses.find(([, c]) => c === 'FERRY_GW_RATE_LIMITED')?.[0]).toBe(429);
+    expect((await fetch(`${api}/api/jobs`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+  });
+
   it('an API on a non-loopback address without a token is a configuration error; a short token too', () => {
     const base = { gateway: { id: 'gw-a', key: KEY, data_dir: '/tmp/x' }, uplink: { url: 'mqtt://127.0.0.1:1' } };
     expect(() => parseConfig({ ...base, api: { host: '0.0.0.0' } })).toThrow(ConfigError);

@@ -7,6 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { TokenBuckets } from '@ferry/base';
 import { GatewayError } from '../uplink/errors.ts';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -36,10 +37,17 @@ export interface OtherCredentials {
   session(req: FastifyRequest): boolean;
 }
 
+/** Refused requests per second from one address before it is paced (docs/limits.md). */
+export const REFUSED_PER_SECOND = 20;
+
 export function requireBearer(app: FastifyInstance, token: string, other?: OtherCredentials): void {
+  const refused = new TokenBuckets({ maxEntries: 10_000 });
   app.addHook('onRequest', async (req) => {
     if (PROBES.has(req.url.split('?')[0]!) || other?.isOpen(req) === true) return;
     if (bearerMatches(req, token) || other?.session(req) === true) return;
+    // Refusals are cheap (no body is read), but are still paced per address, so guessing the token is slow too.
+    if (!refused.take(req.ip, REFUSED_PER_SECOND, REFUSED_PER_SECOND))
+      throw new GatewayError('FERRY_GW_RATE_LIMITED', `more than ${REFUSED_PER_SECOND} refused requests per second from this address`);
     const hint = other === undefined ? '' : ', or log in (POST /api/session)';
     throw new GatewayError('FERRY_GW_UNAUTHORIZED', bearerOf(req) === undefined ? `send Authorization: Bearer <the API token>${hint}` : 'wrong API token');
   });

@@ -37,6 +37,11 @@ const GATEWAY = defineErrors(
       status: 413,
       doc: 'a message on a board command topic is empty or longer than a token can be (2048 bytes); it is not queued',
     },
+    FERRY_GW_RATE_LIMITED: {
+      num: 5409,
+      status: 429,
+      doc: 'more than 20 refused requests per second came from this address (a wrong or missing API token): it is paced, so guessing the token is slow',
+    },
     FERRY_GW_COMMAND_DROPPED: {
       num: 5408,
       status: 507,
