@@ -17,20 +17,26 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** A daemon whose API has TOKEN (api.token_file), on a broker of its own; its API's URL. */
+async function daemonWithToken(): Promise<string> {
+  const broker = await aedesBroker();
+  cleanups.push(() => broker.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-gw-api-'));
+  writeFileSync(join(dir, 'api.token'), `${TOKEN}\n`, { mode: 0o600 });
+  const cfg = parseConfig({
+    gateway: { id: 'gw-a', key: KEY, data_dir: dir },
+    uplink: { url: broker.url },
+    api: { port: 0, token_file: join(dir, 'api.token') },
+  });
+  const d = new GatewayDaemon(cfg, { sources: [], log: () => undefined });
+  const api = await d.start();
+  cleanups.push(() => d.stop());
+  return api;
+}
+
 describe('gateway API token', () => {
   it('with api.token_file every route but /health needs the token', async () => {
-    const broker = await aedesBroker();
-    cleanups.push(() => broker.stop());
-    const dir = mkdtempSync(join(tmpdir(), 'ferry-gw-api-'));
-    writeFileSync(join(dir, 'api.token'), `${TOKEN}\n`, { mode: 0o600 });
-    const cfg = parseConfig({
-      gateway: { id: 'gw-a', key: KEY, data_dir: dir },
-      uplink: { url: broker.url },
-      api: { port: 0, token_file: join(dir, 'api.token') },
-    });
-    const d = new GatewayDaemon(cfg, { sources: [], log: () => undefined });
-    const api = await d.start();
-    cleanups.push(() => d.stop());
+    const api = await daemonWithToken();
     const none = await fetch(`${api}/api/jobs`);
     expect([none.status, ((await none.json()) as { code: string }).code]).toEqual([401, 'FERRY_GW_UNAUTHORIZED']);
     expect((await fetch(`${api}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
@@ -41,18 +47,7 @@ describe('gateway API token', () => {
   });
 
   it('paces refused requests per address, so guessing the token is slow; the right token still gets through', async () => {
-    const broker = await aedesBroker();
-    cleanups.push(() => broker.stop());
-    const dir = mkdtempSync(join(tmpdir(), 'ferry-gw-api-'));
-    writeFileSync(join(dir, 'api.token'), `${TOKEN}\n`, { mode: 0o600 });
-    const cfg = parseConfig({
-      gateway: { id: 'gw-a', key: KEY, data_dir: dir },
-      uplink: { url: broker.url },
-      api: { port: 0, token_file: join(dir, 'api.token') },
-    });
-    const d = new GatewayDaemon(cfg, { sources: [], log: () => undefined });
-    const api = await d.start();
-    cleanups.push(() => d.stop());
+    const api = await daemonWithToken();
     const guess = async (i: number): Promise<[number, string]> => {
       const r = await fetch(`${api}/api/jobs`, { headers: { authorization: `Bearer guess-${i}` } });
       return [r.status, ((await r.json()) as { code: string }).code];
