@@ -23,28 +23,40 @@ interface Listed {
   readonly sos: { id: string; hosted: string; streams: { name: string }[] }[];
 }
 
+const DOC = {
+  streams: {
+    t: { channels: { a: { type: 'number' } } },
+    d: { channels: { a: { 'current-value': '{$t.channels.a.current-value}*2', type: 'number' } } },
+  },
+};
+const update = (v: number) => ({ channels: { a: { 'current-value': v } }, lastUpdate: v });
+
+/** A cloud on `dataDir` with owner acme, its gateway gw-r (a real daemon) online; the cloud's API and the gateway. */
+async function cloudAndGateway(dataDir: string, mqttPort: number): Promise<{ api: string; stop: () => Promise<void>; gateway: GatewayDaemon }> {
+  const cloud = await startTestCloud({ dataDir, mqttPort });
+  cleanups.push(cloud.stop);
+  const api = cloud.httpUrl;
+  bodyOf(await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'acme' }), 'the owner');
+  const { key } = bodyOf<{ key: string }>(await call(api, 'POST', '/api/gateways', ADMIN_TOKEN, { id: 'gw-r', owner: 'acme' }), 'the gateway');
+  const cfg = parseConfig({
+    gateway: { id: 'gw-r', key, data_dir: mkdtempSync(join(tmpdir(), 'ferry-so-restart-gw-')) },
+    uplink: { url: cloud.mqttUrl },
+    api: { port: 0 },
+  });
+  const gateway = new GatewayDaemon(cfg, { sources: [new ScriptedSource()], log: () => undefined });
+  await gateway.start();
+  cleanups.push(() => gateway.stop());
+  await until(() => gateway.uplink.connected, 'the gateway uplink');
+  return { api, stop: cloud.stop, gateway };
+}
+
 describe('a composite stream on a gateway across a restart of the cloud', () => {
   it('is listed there with its streams and moved back', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ferry-so-restart-'));
     const mqttPort = await freePort();
-    const first = await startTestCloud({ dataDir, mqttPort });
-    cleanups.push(first.stop);
-    const api = first.httpUrl;
-    bodyOf(await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'acme' }), 'the owner');
-    const { key } = bodyOf<{ key: string }>(await call(api, 'POST', '/api/gateways', ADMIN_TOKEN, { id: 'gw-r', owner: 'acme' }), 'the gateway');
-    const cfg = parseConfig({
-      gateway: { id: 'gw-r', key, data_dir: mkdtempSync(join(tmpdir(), 'ferry-so-restart-gw-')) },
-      uplink: { url: first.mqttUrl },
-      api: { port: 0 },
-    });
-    const gateway = new GatewayDaemon(cfg, { sources: [new ScriptedSource()], log: () => undefined });
-    await gateway.start();
-    cleanups.push(() => gateway.stop());
-    await until(() => gateway.uplink.connected, 'the gateway uplink');
-    const doc = {
-      streams: { t: { channels: { a: { type: 'number' } } }, d: { channels: { a: { 'current-value': '{$t.channels.a.current-value}*2', type: 'number' } } } },
-    };
-    const { id } = bodyOf<{ id: string }>(await call(api, 'POST', '/api/v1/sos?owner=acme', ADMIN_TOKEN, doc), 'the object');
+    const first = await cloudAndGateway(dataDir, mqttPort);
+    const { api, gateway } = first;
+    const { id } = bodyOf<{ id: string }>(await call(api, 'POST', '/api/v1/sos?owner=acme', ADMIN_TOKEN, DOC), 'the object');
     bodyOf(await call(api, 'POST', `/api/v1/sos/${id}/move`, ADMIN_TOKEN, { to: 'gateway:gw-r' }), 'the move out');
 
     await first.stop();
@@ -56,5 +68,30 @@ describe('a composite stream on a gateway across a restart of the cloud', () => 
     await until(async () => (await call(api, 'POST', `/api/v1/sos/${id}/move`, ADMIN_TOKEN, { to: 'cloud' })).status === 200, 'the move back', 20_000);
     const back = bodyOf<Listed>(await call(api, 'GET', '/api/v1/sos', ADMIN_TOKEN), 'the list after');
     expect(back.sos.map((s) => [s.id, s.hosted])).toEqual([[id, 'cloud']]);
+  }, 60_000);
+
+  it('keeps its history across a round trip to the gateway, with the values computed there', async () => {
+    const { api, gateway } = await cloudAndGateway(mkdtempSync(join(tmpdir(), 'ferry-so-history-')), await freePort());
+    const { id } = bodyOf<{ id: string }>(await call(api, 'POST', '/api/v1/sos?owner=acme', ADMIN_TOKEN, DOC), 'the object');
+    const put = async (v: number): Promise<void> => void bodyOf(await call(api, 'PUT', `/api/v1/sos/${id}/streams/t`, ADMIN_TOKEN, update(v)), `update ${v}`);
+    for (const v of [1, 2]) await put(v);
+    bodyOf(await call(api, 'POST', `/api/v1/sos/${id}/move`, ADMIN_TOKEN, { to: 'gateway:gw-r' }), 'the move out');
+    for (const v of [3, 4]) await put(v); // computed on the gateway, sent up through its outbox
+    await until(() => gateway.outbox.stats().rows === 0, "the gateway's outbox sent");
+    bodyOf(await call(api, 'POST', `/api/v1/sos/${id}/move`, ADMIN_TOKEN, { to: 'cloud' }), 'the move back');
+    await put(5);
+    const history = async (): Promise<number[][]> =>
+      bodyOf<{ data: { lastUpdate: number; channels: { a: number } }[] }>(
+        await call(api, 'GET', `/api/v1/sos/${id}/streams/d?limit=100`, ADMIN_TOKEN),
+        'the history',
+      ).data.map((v) => [v.lastUpdate, v.channels.a]);
+    await until(async () => (await history()).length >= 5, 'five values in the history');
+    expect(await history()).toEqual([
+      [1, 2],
+      [2, 4],
+      [3, 6],
+      [4, 8],
+      [5, 10],
+    ]);
   }, 60_000);
 });

@@ -291,7 +291,8 @@ export class ComposeHost implements SoHosting {
         snaps.push({ ...s.value, document: { ...s.value.document, grants: await this.records.grants(id) } });
       }
       for (const id of [...ids].reverse()) {
-        const r = await this.engine.remove(id);
+        // The history stays: the values computed where it goes are added to it as they come up (service/compose.ts).
+        const r = await this.engine.remove(id, { keepValues: true });
         if (!r.ok) return r;
         this.#installed.delete(id);
         await this.records.delete(id);

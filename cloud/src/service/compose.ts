@@ -23,6 +23,8 @@ import type { OutputRelay, SoRecordStore } from '../compose/records.ts';
 
 export interface CloudComposeParts {
   readonly store: ComposeStore;
+  /** Writes outside any wave (scale-out; `store` itself embedded). */
+  readonly direct?: ComposeStore | undefined;
   readonly records: SoRecordStore;
   readonly relay?: OutputRelay | undefined;
   readonly shared: boolean;
@@ -107,6 +109,13 @@ export function cloudCompose(p: CloudComposeParts): CloudCompose {
     gateway: p.gateway,
     ownerOf: (so) => host.installed.get(so)?.owner,
     ...(p.locations !== undefined && { locations: p.locations }),
+  });
+  // What a moved object computes on its gateway joins its history here (each value once, by its id), so the
+  // history has no hole once it comes back; its earlier history stayed (host.ts moveOut keeps the values).
+  mover.onGatewayValue((v) => {
+    Promise.resolve((p.direct ?? p.store).append(`${v.so}/${v.stream}`, v.value)).catch((e: unknown) =>
+      p.log(`compose: a value of ${v.so}/${v.stream} from ${v.gateway} not kept: ${e instanceof Error ? e.message : String(e)}`),
+    );
   });
   let trigger: { stop(): void } | undefined;
   return {

@@ -58,6 +58,8 @@ export interface StateParts {
     readonly records: SoRecordStore;
     readonly relay?: OutputRelay;
     readonly lease?: { readonly redis: Redis; readonly buffer: WaveBuffer };
+    /** Writes at once, outside any wave (`store` itself embedded): the values moved objects compute on a gateway. */
+    readonly direct?: ComposeStore;
   };
   /** Notification channels, subscriptions and deliveries (docs/notifications.md "Storage"). */
   readonly notify: NotifyStore;
@@ -123,13 +125,14 @@ export function redisState(o: { url: string; masterKey: Uint8Array; log: (msg: s
   const store = new RedisScheduleStore({ redis, masterKey: o.masterKey });
   const relay = new RedisOutputRelay(redis);
   const cmdRedis = redis.duplicate(); // the commands close their own connection
-  const buffer = new WaveBuffer(new RedisComposeStore({ redis }));
+  const direct = new RedisComposeStore({ redis });
+  const buffer = new WaveBuffer(direct);
   return {
     reorder,
     series: new RedisTimeSeries({ redis }),
     functions,
     schedules: { store, leases: new RedisLeaseStore({ redis, schedules: store }) },
-    compose: { store: buffer, records: new RedisSoRecords(redis), relay, lease: { redis, buffer } },
+    compose: { store: buffer, records: new RedisSoRecords(redis), relay, lease: { redis, buffer }, direct },
     notify: new RedisNotifyStore({ redis }),
     commands: { store: new RedisCommandStore({ redis: cmdRedis }), redis: cmdRedis },
     start: async () => {
