@@ -3,15 +3,11 @@
  * reach loopback and retries after 1.5 s, checks health every minute, and prints `ready <mqtt url> <http url>`.
  */
 import { CloudService } from '@ferry/cloud';
-import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { testCloudOptions } from '../cloud/src/service/test-cloud.case.ts';
 
 const [dataDir] = process.argv.slice(2) as [string];
 const cloud = new CloudService({
-  adminToken: ADMIN_TOKEN,
-  dataDir,
-  mqttPort: 0,
-  httpPort: 0,
-  log: () => undefined,
+  ...testCloudOptions({ dataDir }),
   functionRunner: 'in-process',
   // Job state is saved every check period; a long one leaves only the save each edge makes (AlarmRules.#unapplied).
   health: { checkPeriodMs: 60_000 },

@@ -5,14 +5,11 @@
  */
 import { CloudService } from '@ferry/cloud';
 import { ADMIN_TOKEN } from '@ferry/test-kit/http';
+import { testCloudOptions } from '../cloud/src/service/test-cloud.case.ts';
 
 const [dataDir, hookUrl, countArg] = process.argv.slice(2) as [string, string, string];
 const cloud = new CloudService({
-  adminToken: ADMIN_TOKEN,
-  dataDir,
-  mqttPort: 0,
-  httpPort: 0,
-  log: () => undefined,
+  ...testCloudOptions({ dataDir }),
   functionRunner: 'in-process',
   notify: { allowPrivateAddresses: true, tickMs: 20, retry: { initialMs: 50, maxMs: 200 } },
 });

@@ -4,7 +4,7 @@
  * with a few lines and the health routes read.
  */
 import type Database from 'better-sqlite3';
-import { type Component, type ComponentStatus, SqliteIncidentStore, Supervisor, systemClock, type Clock } from '@ferry/base';
+import { type Component, type ComponentStatus, SqliteIncidentStore, Supervisor, type SupervisorEvent, systemClock, type Clock } from '@ferry/base';
 import {
   type EventLoopWatch,
   type HealthHistory,
@@ -67,13 +67,15 @@ export class CloudOps {
     this.#p = p;
     const clock = p.clock ?? systemClock;
     const notify = safeNotify(p.notify, p.log);
+    // A supervisor event (a component failing, an event-loop stall) as the notifier's event.
+    const emit = (e: SupervisorEvent): void => notify({ kind: e.kind, source: e.source, at: e.at, priority: e.priority, data: e.data });
     this.liveness = new DeviceLiveness({ clock, known: p.known, ownerOf: p.ownerOf, notify, ...p.liveness });
     this.incidents = new SqliteIncidentStore(p.db);
     this.supervisor = new Supervisor({
       clock,
       incidents: this.incidents,
       periodMs: p.checkPeriodMs ?? 1000,
-      onEvent: (e) => notify({ kind: e.kind, source: e.source, at: e.at, priority: e.priority, data: e.data }),
+      onEvent: emit,
     });
     this.supervisor.add(() => ruleJobComponents(p.rules));
     this.recorder = new HealthRecorder({
@@ -84,7 +86,7 @@ export class CloudOps {
       now: () => clock.now(),
       ready: () => this.ready(),
       incidents: this.incidents,
-      emit: (e) => notify({ kind: e.kind, source: e.source, at: e.at, priority: e.priority, data: e.data }),
+      emit,
       log: p.log,
     });
     this.metrics = new OpsMetrics(p.registry, {
