@@ -12,7 +12,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, type Json } from '@ferry/message';
 import { hmacKey } from '@ferry/message/node';
-import { ADMIN_TOKEN, call } from '@ferry/test-kit/http';
+import { call, ownerWithTokens } from '@ferry/test-kit/http';
 import { deviceLogin } from '@ferry/test-kit/mqtt-login';
 import { httpSink, type HttpSink, until } from '../cloud/src/notify/test-sinks.case.ts';
 import type { CloudService } from '../cloud/src/service/service.ts';
@@ -61,9 +61,7 @@ async function alarms(): Promise<Body[]> {
 beforeAll(async () => {
   sink = await httpSink();
   ({ svc: cloud, httpUrl: api, mqttUrl } = await startTestCloud(options()));
-  const priv = body(await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id: 'alice' }))['privateToken'] as string;
-  operator = body(await call(api, 'POST', '/api/tokens', priv, { role: 'operator' }))['token'] as string;
-  viewer = body(await call(api, 'POST', '/api/tokens', priv, { role: 'viewer' }))['token'] as string;
+  ({ operator, viewer } = await ownerWithTokens(api, 'alice', ['operator', 'viewer']));
   key = cloud.devices.add('th1', 'home', Date.now(), 'alice').key;
   const ch = await call(api, 'POST', '/api/v1/notify/channels', operator, { name: 'ops', kind: 'webhook', config: { url: sink.url } });
   expect(ch.status).toBe(201);

@@ -111,3 +111,14 @@ export async function readSse<T>(url: string, token: string, o: SseRead): Promis
     await reading;
   }
 }
+
+/**
+ * Registers owner `id` on the cloud at `api` with the test admin credential and makes one token of each of
+ * `roles` for it: its private token (`priv`) and a token per role, by role.
+ */
+export async function ownerWithTokens<R extends string>(api: string, id: string, roles: readonly R[]): Promise<{ readonly priv: string } & Record<R, string>> {
+  const priv = bodyOf<{ privateToken: string }>(await call(api, 'POST', '/api/owners', ADMIN_TOKEN, { id }), `owner ${id}`).privateToken;
+  const tokens = {} as Record<R, string>;
+  for (const role of roles) tokens[role] = bodyOf<{ token: string }>(await call(api, 'POST', '/api/tokens', priv, { role }), `${role} token of ${id}`).token;
+  return { priv, ...tokens };
+}
