@@ -292,7 +292,7 @@ export class ComposeHost implements SoHosting {
       }
       for (const id of [...ids].reverse()) {
         // The history stays: the values computed where it goes are added to it as they come up (service/compose.ts).
-        const r = await this.engine.remove(id, { keepValues: true });
+        const r = await this.#store.keeping(() => this.engine.remove(id));
         if (!r.ok) return r;
         this.#installed.delete(id);
         await this.records.delete(id);

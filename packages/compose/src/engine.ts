@@ -155,16 +155,13 @@ export class ComposeEngine {
     return r;
   }
 
-  /**
-   * Removes an object and its stored values; refused while another object's composite reads it. With
-   * `keepValues` (the object moves to another host) its streams' latest values and history stay in the store.
-   */
-  async remove(id: string, o: { readonly keepValues?: boolean } = {}): Promise<Result<void, ComposeError>> {
+  /** Removes an object and its stored values; refused while another object's composite reads it. */
+  async remove(id: string): Promise<Result<void, ComposeError>> {
     if (!this.#sos.has(id)) return { ok: false, error: composeError('FERRY_COMPOSE_NOT_FOUND', 'no such object', { so: id }) };
     const readers = this.topology.readersOutside(id);
     if (readers.length > 0) return { ok: false, error: composeError('FERRY_COMPOSE_IN_USE', `read by ${readers.slice(0, 5).join(', ')}`, { so: id }) };
     for (const s of this.#sos.get(id)!.streams.keys()) {
-      if (o.keepValues !== true) await this.#opts.store.drop(keyOf(id, s));
+      await this.#opts.store.drop(keyOf(id, s));
       this.#state.delete(keyOf(id, s));
     }
     this.topology.remove(id);
